@@ -1,0 +1,85 @@
+# Assay - one Makefile for everything.
+#   make            build the programs into build/
+#   make test       build and run every test (unit + end-to-end)
+#   make demo       grade the examples and show the results
+#   make sanitize   the same tests on an ASan + UBSan build (build-sanitize/)
+#   make install    install under $(DESTDIR)$(PREFIX)
+# Missing Debian packages are installed by scripts/install-deps.sh (as root)
+# or named in the exact apt-get line to run.
+
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+CC       ?= cc
+PYTHON   := /usr/bin/python3
+
+CFLAGS_WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+CFLAGS_OPT  ?= -O2 -g
+ifdef SANITIZE
+CFLAGS_OPT  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS_SAN := -fsanitize=address,undefined
+endif
+PKG_CFLAGS  = $(shell pkg-config --cflags jansson libzip 2>/dev/null)
+CFLAGS_ALL  = $(CFLAGS_WARN) $(CFLAGS_OPT) -D_DEFAULT_SOURCE -DASSAY_VERSION='"$(VERSION)"' \
+              -I. -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
+LIBS_CORE   = $(shell pkg-config --libs jansson libzip 2>/dev/null) -lm
+LIBS_TEST   = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+COMMON_SRC := $(wildcard common/*.c)
+WORKER_SRC := $(wildcard worker/*.c worker/kinds/*.c)
+ASSAY_SRC  := $(wildcard spool/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+PY_ASSETS  := worker/python/pytest_runner.py worker/python/doctest_runner.py
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+COMMON_OBJ := $(call obj,$(COMMON_SRC))
+WORKER_OBJ := $(call obj,$(WORKER_SRC)) $(BUILD)/obj/gen/assets.o
+ASSAY_OBJ  := $(call obj,$(ASSAY_SRC))
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all test unit e2e demo sanitize install clean deps
+all: deps $(BUILD)/assay
+
+deps:
+	@scripts/install-deps.sh --ensure
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/assets.c: $(PY_ASSETS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	scripts/embed.sh $@ asset_pytest_runner=worker/python/pytest_runner.py \
+	    asset_doctest_runner=worker/python/doctest_runner.py
+
+$(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/assay: $(ASSAY_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
+
+$(BUILD)/tests/%: tests/unit/%.c $(WORKER_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_TEST)
+
+test: all $(UNIT_BIN)
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) tests/run.sh
+
+sanitize:
+	$(MAKE) BUILD=build-sanitize SANITIZE=1 test
+
+demo: all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+install: all
+	install -D -m 0755 $(BUILD)/assay $(DESTDIR)$(PREFIX)/bin/assay
+	install -d $(DESTDIR)$(PREFIX)/share/doc/assay $(DESTDIR)$(PREFIX)/share/assay
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/assay/
+	cp -R examples $(DESTDIR)$(PREFIX)/share/assay/
+
+clean:
+	rm -rf build build-sanitize
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,423 @@
+/*
+ * fs.c - file system helpers shared by every Assay program.
+ *
+ * Everything here assumes that a directory may contain files planted by
+ * student code: reads refuse symlinks, FIFOs and devices and are bounded
+ * in size; removal never follows a link out of the tree; copies take
+ * regular files and directories only.  Writes that others may read
+ * concurrently go through fs_write_atomic, so no reader sees half a file.
+ */
+#define _GNU_SOURCE
+#include "common/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+bool fs_relpath_is_safe(const char *rel)
+{
+    if (!rel || !*rel || rel[0] == '/')
+        return false;
+    const char *p = rel;
+    while (*p) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return false;
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\')
+                return false;
+        if (!slash)
+            break;
+        p = slash + 1;
+        if (!*p)
+            return false;
+    }
+    return true;
+}
+
+char *fs_join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *p = malloc(la + lb + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, a, la);
+    p[la] = '/';
+    memcpy(p + la + 1, b, lb + 1);
+    return p;
+}
+
+bool fs_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+bool fs_is_dir(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int fs_mkdir_p(const char *path, mode_t mode, struct err *e)
+{
+    char *p = strdup(path);
+    if (!p)
+        return err_set(e, "out of memory");
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, mode) < 0 && errno != EEXIST) {
+                err_sys(e, "cannot create directory %s", p);
+                free(p);
+                return -1;
+            }
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    free(p);
+    if (!fs_is_dir(path))
+        return err_set(e, "%s exists and is not a directory", path);
+    return 0;
+}
+
+int fs_mkdtemp(const char *base, const char *prefix, char **out, struct err *e)
+{
+    size_t n = strlen(base) + strlen(prefix) + 10;
+    char *tmpl = malloc(n);
+    if (!tmpl)
+        return err_set(e, "out of memory");
+    snprintf(tmpl, n, "%s/%s-XXXXXX", base, prefix);
+    if (!mkdtemp(tmpl)) {
+        err_sys(e, "cannot create a temporary directory in %s", base);
+        free(tmpl);
+        return -1;
+    }
+    *out = tmpl;
+    return 0;
+}
+
+static int remove_at(int dirfd, const char *name, int depth);
+
+static int remove_dir_contents(int fd, int depth)
+{
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (remove_at(dirfd(d), de->d_name, depth + 1) < 0)
+            rc = -1;
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Removes NAME in DIRFD; a directory is opened with O_NOFOLLOW so a
+ * symlink swapped in for it is unlinked, not followed. */
+static int remove_at(int dirfd, const char *name, int depth)
+{
+    if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EISDIR && errno != EPERM)
+        return -1;
+    if (depth > 256)
+        return -1;
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        /* Code under test may have made its directory unreadable. */
+        fchmodat(dirfd, name, 0700, 0);
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+    }
+    fchmod(fd, 0700);
+    int rc = remove_dir_contents(fd, depth);
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        rc = -1;
+    return rc;
+}
+
+int fs_remove_tree(const char *path, struct err *e)
+{
+    if (remove_at(AT_FDCWD, path, 0) < 0)
+        return err_sys(e, "cannot remove %s", path);
+    return 0;
+}
+
+/* Reads an open regular file into out, failing above max bytes. */
+static int read_fd_bounded(int fd, const char *what, size_t max,
+                           struct buf *out, struct err *e)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return err_sys(e, "cannot stat %s", what);
+    if (!S_ISREG(st.st_mode))
+        return err_set(e, "%s is not a regular file", what);
+    char chunk[65536];
+    size_t total = 0;
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return err_sys(e, "cannot read %s", what);
+        }
+        if (n == 0)
+            break;
+        total += (size_t)n;
+        if (total > max)
+            return err_set(e, "%s is larger than the limit of %zu bytes", what, max);
+        if (buf_append(out, chunk, (size_t)n) < 0)
+            return err_set(e, "out of memory reading %s", what);
+    }
+    buf_append(out, "", 0);
+    return 0;
+}
+
+int fs_read_file(const char *path, size_t max, struct buf *out, struct err *e)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return err_sys(e, "cannot open %s", path);
+    int rc = read_fd_bounded(fd, path, max, out, e);
+    close(fd);
+    return rc;
+}
+
+int fs_read_beneath(int dirfd, const char *rel, size_t max, struct buf *out,
+                    struct err *e)
+{
+    struct open_how how = {
+        .flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+                   RESOLVE_NO_XDEV,
+    };
+    int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+    if (fd < 0)
+        return err_sys(e, "cannot open %s", rel);
+    int rc = read_fd_bounded(fd, rel, max, out, e);
+    close(fd);
+    return rc;
+}
+
+/* fsyncs the directory holding PATH so a rename into it is durable. */
+static void fsync_parent(const char *path)
+{
+    char *dir = strdup(path);
+    if (!dir)
+        return;
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int fd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, struct err *e)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return err_set(e, "out of memory");
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        err_sys(e, "cannot create %s", tmp);
+        free(tmp);
+        return -1;
+    }
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            goto fail;
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+        goto fail;
+    if (close(fd) < 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0)
+        goto fail;
+    fsync_parent(path);
+    free(tmp);
+    return 0;
+fail:
+    err_sys(e, "cannot write %s", path);
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    free(tmp);
+    return -1;
+}
+
+int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e)
+{
+    int in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (in < 0)
+        return err_sys(e, "cannot open %s", src);
+    struct stat st;
+    if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(in);
+        return err_set(e, "%s is not a regular file", src);
+    }
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (out < 0) {
+        err_sys(e, "cannot create %s", dst);
+        close(in);
+        return -1;
+    }
+    int rc = 0;
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(in, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n < 0)
+                rc = err_sys(e, "cannot read %s", src);
+            break;
+        }
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, chunk + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                rc = err_sys(e, "cannot write %s", dst);
+                goto done;
+            }
+            off += w;
+        }
+    }
+done:
+    close(in);
+    if (close(out) < 0 && rc == 0)
+        rc = err_sys(e, "cannot write %s", dst);
+    return rc;
+}
+
+static int copy_tree_rec(const char *src, const char *dst, int depth, struct err *e)
+{
+    if (depth > 64)
+        return err_set(e, "%s is nested too deeply", src);
+    if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+        return err_sys(e, "cannot create directory %s", dst);
+    DIR *d = opendir(src);
+    if (!d)
+        return err_sys(e, "cannot read directory %s", src);
+    int count = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char *s = fs_join(src, de->d_name), *t = fs_join(dst, de->d_name);
+        struct stat st;
+        int rc = 0;
+        if (!s || !t)
+            rc = err_set(e, "out of memory");
+        else if (lstat(s, &st) < 0)
+            rc = err_sys(e, "cannot stat %s", s);
+        else if (S_ISDIR(st.st_mode))
+            rc = copy_tree_rec(s, t, depth + 1, e);
+        else if (S_ISREG(st.st_mode))
+            rc = fs_copy_file(s, t, 0644, e) < 0 ? -1 : 1;
+        free(s);
+        free(t);
+        if (rc < 0) {
+            closedir(d);
+            return -1;
+        }
+        count += rc;
+    }
+    closedir(d);
+    return count;
+}
+
+int fs_copy_tree(const char *src, const char *dst, struct err *e)
+{
+    return copy_tree_rec(src, dst, 0, e);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk_rec(const char *root, const char *rel, fs_walk_fn fn, void *arg,
+                    int depth, struct err *e)
+{
+    if (depth > 64)
+        return err_set(e, "%s is nested too deeply", root);
+    char *dir = rel[0] ? fs_join(root, rel) : strdup(root);
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (!d) {
+        err_sys(e, "cannot read directory %s", dir ? dir : root);
+        free(dir);
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char **grown = realloc(names, (n + 1) * sizeof *names);
+        if (!grown)
+            break;
+        names = grown;
+        names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_names);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *path = fs_join(dir, names[i]);
+        char *sub = rel[0] ? fs_join(rel, names[i]) : strdup(names[i]);
+        struct stat st;
+        if (rc == 0 && path && sub && lstat(path, &st) == 0) {
+            if (S_ISDIR(st.st_mode))
+                rc = walk_rec(root, sub, fn, arg, depth + 1, e);
+            else if (S_ISREG(st.st_mode))
+                rc = fn(sub, st.st_size, arg);
+        }
+        free(path);
+        free(sub);
+        free(names[i]);
+    }
+    free(names);
+    free(dir);
+    return rc;
+}
+
+int fs_walk_files(const char *root, fs_walk_fn fn, void *arg, struct err *e)
+{
+    return walk_rec(root, "", fn, arg, 0, e);
+}

@@ -1,0 +1,49 @@
+/* fs.h - file system helpers that never follow links they did not make. */
+#ifndef ASSAY_FS_H
+#define ASSAY_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+
+/* True for a relative path of plain names: not empty, not absolute, no
+ * "." or ".." component, no empty component, no control characters. */
+bool fs_relpath_is_safe(const char *rel);
+
+int fs_mkdir_p(const char *path, mode_t mode, struct err *e);
+/* Creates a fresh private directory BASE/PREFIX-XXXXXX; *out is malloc'd. */
+int fs_mkdtemp(const char *base, const char *prefix, char **out, struct err *e);
+/* Removes a tree without following symlinks; missing is not an error. */
+int fs_remove_tree(const char *path, struct err *e);
+
+/* Reads a regular file (never through a symlink) of at most max bytes. */
+int fs_read_file(const char *path, size_t max, struct buf *out, struct err *e);
+/* Reads REL below DIRFD: no symlinks, no "..", regular files only, at most
+ * max bytes.  For files that untrusted code may have planted. */
+int fs_read_beneath(int dirfd, const char *rel, size_t max, struct buf *out,
+                    struct err *e);
+/* Writes a whole file: a temporary beside it, fsync, rename. */
+int fs_write_atomic(const char *path, const void *data, size_t len,
+                    struct err *e);
+
+/* Copies one regular file (src not followed if a symlink). */
+int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e);
+/* Copies regular files and directories of SRC into DST (created); symlinks
+ * and special files are skipped.  Returns the number of files copied. */
+int fs_copy_tree(const char *src, const char *dst, struct err *e);
+
+/* Calls fn for every regular file below ROOT with its path relative to
+ * ROOT, in sorted order; symlinks and special files are not reported. */
+typedef int (*fs_walk_fn)(const char *rel, off_t size, void *arg);
+int fs_walk_files(const char *root, fs_walk_fn fn, void *arg, struct err *e);
+
+bool fs_exists(const char *path);
+bool fs_is_dir(const char *path);
+
+/* malloc'd "a/b" join. */
+char *fs_join(const char *a, const char *b);
+
+#endif

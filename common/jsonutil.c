@@ -1,0 +1,73 @@
+/*
+ * jsonutil.c - small conveniences over jansson used across Assay.
+ *
+ * Job files, assignments and results are JSON.  Loading is bounded and
+ * reports "file:line:column: reason"; saving is atomic (see fs.c); text
+ * captured from student programs is cleaned to valid UTF-8 first, since
+ * jansson refuses invalid strings and a result must never be lost to a
+ * stray byte.
+ */
+#include "common/jsonutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/fs.h"
+
+json_t *jsonutil_load_text(const char *text, size_t len, const char *what,
+                           struct err *e)
+{
+    json_error_t je;
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!j)
+        err_set(e, "%s:%d:%d: invalid JSON: %s", what, je.line, je.column, je.text);
+    return j;
+}
+
+json_t *jsonutil_load_file(const char *path, size_t max, struct err *e)
+{
+    struct buf b = BUF_INIT;
+    if (fs_read_file(path, max, &b, e) < 0) {
+        buf_free(&b);
+        return NULL;
+    }
+    json_t *j = jsonutil_load_text(buf_str(&b), b.len, path, e);
+    buf_free(&b);
+    return j;
+}
+
+int jsonutil_save_file(const char *path, const json_t *j, struct err *e)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    if (!text)
+        return err_set(e, "cannot encode JSON for %s", path);
+    size_t len = strlen(text);
+    struct buf b = BUF_INIT;
+    buf_append(&b, text, len);
+    buf_puts(&b, "\n");
+    free(text);
+    int rc = fs_write_atomic(path, b.data, b.len, e);
+    buf_free(&b);
+    return rc;
+}
+
+json_t *jsonutil_text(const char *s, size_t len)
+{
+    char *clean = text_utf8_clean(s ? s : "", s ? len : 0);
+    json_t *j = json_string(clean);
+    free(clean);
+    return j ? j : json_string("");
+}
+
+const char *jsonutil_str(const json_t *obj, const char *key, const char *dflt)
+{
+    const json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+double jsonutil_num(const json_t *obj, const char *key, double dflt)
+{
+    const json_t *v = json_object_get(obj, key);
+    return json_is_number(v) ? json_number_value(v) : dflt;
+}

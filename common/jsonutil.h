@@ -1,0 +1,24 @@
+/* jsonutil.h - jansson helpers: bounded loading, atomic saving, safe text. */
+#ifndef ASSAY_JSONUTIL_H
+#define ASSAY_JSONUTIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "common/err.h"
+
+/* Parses the file at PATH (at most max bytes, no symlinks); on failure the
+ * message names the file, line and column. */
+json_t *jsonutil_load_file(const char *path, size_t max, struct err *e);
+/* Parses text that came from an untrusted run, naming WHAT on failure. */
+json_t *jsonutil_load_text(const char *text, size_t len, const char *what,
+                           struct err *e);
+/* Writes J indented, atomically. */
+int jsonutil_save_file(const char *path, const json_t *j, struct err *e);
+/* A JSON string from arbitrary bytes (invalid UTF-8 replaced). */
+json_t *jsonutil_text(const char *s, size_t len);
+/* Shorthands for reading objects that were already validated. */
+const char *jsonutil_str(const json_t *obj, const char *key, const char *dflt);
+double jsonutil_num(const json_t *obj, const char *key, double dflt);
+
+#endif

@@ -1,0 +1,15 @@
+/* log.h - one line per event: time, process, worker, job, message. */
+#ifndef ASSAY_LOG_H
+#define ASSAY_LOG_H
+
+enum log_level { LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* PROCESS names the program ("assay-worker"); PATH is the log file to
+ * append to, or NULL for standard error only. */
+int log_open(const char *process, const char *path);
+void log_set_worker(const char *worker);
+void log_close(void);
+void log_msg(enum log_level level, const char *job, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

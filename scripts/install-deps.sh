@@ -1,0 +1,42 @@
+#!/bin/sh
+# install-deps.sh - installs the Debian packages Assay's build, tests and
+# demo need.
+#   scripts/install-deps.sh            install what is missing (as root)
+#   scripts/install-deps.sh --ensure   the same, but when not root only
+#                                      print the apt-get line and fail
+#   scripts/install-deps.sh --list     print the package names
+set -eu
+
+PACKAGES="build-essential pkg-config
+libuv1-dev libjansson-dev libzip-dev libssh2-1-dev libcurl4-openssl-dev
+libseccomp-dev libcmocka-dev
+python3 python3-pytest
+zip unzip procps"
+
+missing() {
+    for p in $PACKAGES; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
+            || printf '%s ' "$p"
+    done
+}
+
+case "${1:-}" in
+--list)
+    echo $PACKAGES
+    exit 0
+    ;;
+esac
+
+todo=$(missing)
+[ -z "$todo" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "Assay needs these Debian packages. Run as root:" >&2
+    echo "  apt-get update && apt-get install -y $todo" >&2
+    exit 1
+fi
+echo "Installing missing packages: $todo" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $todo >&2

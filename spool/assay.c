@@ -1,0 +1,58 @@
+/*
+ * assay.c - the `assay` command: entry point and subcommand dispatch.
+ *
+ * Each subcommand lives in its own cmd_*.c file and parses its own
+ * options.  Exit codes are the same everywhere (commands.h): 0 done,
+ * 2 usage error, 3 invalid assignment.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "spool/commands.h"
+
+#ifndef ASSAY_VERSION
+#define ASSAY_VERSION "dev"
+#endif
+
+static const char usage[] =
+    "Usage: assay COMMAND [OPTIONS]\n"
+    "\n"
+    "Assay grades programming assignments: it runs an instructor's tests against\n"
+    "a student's submission in a sandbox and reports a score with feedback.\n"
+    "\n"
+    "Commands:\n"
+    "  grade ASSIGNMENT_DIR SUBMISSION   grade one submission (no spool needed)\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help      show this help (or `assay COMMAND --help` for a command)\n"
+    "  --version       print the version\n";
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"grade", cmd_grade},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("assay %s\n", ASSAY_VERSION);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "assay: unknown command \"%s\"\n\n%s", argv[1], usage);
+    return EXIT_USAGE;
+}

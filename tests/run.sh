@@ -1,0 +1,39 @@
+#!/bin/sh
+# run.sh - runs every test: the cmocka unit tests built in $BUILD/tests and
+# the end-to-end tests in tests/e2e (pytest, driving the real binaries).
+# Prints one closing line "tests: N passed, N failed" and fails if any did.
+set -u
+BUILD=${BUILD:-build}
+PYTHON=${PYTHON:-/usr/bin/python3}
+ASSAY_BIN=$(cd "$BUILD" && pwd)/assay
+export ASSAY_BIN ASSAY_BUILD="$(cd "$BUILD" && pwd)"
+log=$(mktemp)
+passed=0
+failed=0
+
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    "$t" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    if [ "$rc" -ne 0 ] && [ -z "$f" ]; then
+        echo "$t exited with status $rc"
+        failed=$((failed + 1))
+    fi
+done
+
+"$PYTHON" -m pytest -p no:cacheprovider -q tests/e2e "$@" 2>&1 | tee "$log"
+p=$(grep -Eo '[0-9]+ passed' "$log" | tail -n 1 | cut -d' ' -f1)
+f=$(grep -Eo '[0-9]+ (failed|error)' "$log" | cut -d' ' -f1 | paste -sd+ - | bc 2>/dev/null)
+passed=$((passed + ${p:-0}))
+failed=$((failed + ${f:-0}))
+[ -z "$p" ] && [ -z "$f" ] && failed=$((failed + 1)) && echo "the end-to-end tests did not run"
+rm -f "$log"
+
+echo
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

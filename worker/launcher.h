@@ -1,0 +1,60 @@
+/* launcher.h - the interface that runs one command of a test. */
+#ifndef ASSAY_LAUNCHER_H
+#define ASSAY_LAUNCHER_H
+
+#include <stdbool.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+
+struct run_limits {
+    double wall_s;       /* wall clock, whole process group */
+    double cpu_s;        /* CPU time */
+    long memory_mb;
+    long processes;
+    long file_mb;        /* largest file the run may write */
+    long output_kb;      /* per stream; more is dropped and the run stopped */
+};
+
+struct run_spec {
+    const char *workdir;        /* becomes the current directory */
+    const char *command;        /* a shell command line */
+    int stdin_fd;               /* -1 for an empty standard input */
+    char *const *env;           /* the whole environment of the run */
+    struct run_limits limits;
+};
+
+struct run_result {
+    bool exited;                /* exit_code valid */
+    int exit_code;
+    int term_signal;            /* 0 unless killed by a signal */
+    double cpu_s, wall_s;
+    long max_rss_kb;
+    bool wall_exceeded, cpu_exceeded, memory_exceeded;
+    bool output_exceeded, file_exceeded;
+    struct buf out, err;        /* captured, at most output_kb each */
+};
+
+/* A launcher starts a command with the limits applied, waits for it (at
+ * most wall_s), captures its output, and makes sure that no process it
+ * started survives the call.  run() returns -1 only when the launcher
+ * itself failed (an infrastructure error); whatever the command did is
+ * described in *res. */
+struct launcher {
+    const char *name;
+    /* Makes DIR (a fresh work directory) usable by the run's identity. */
+    int (*adopt_dir)(struct launcher *self, const char *dir, struct err *e);
+    int (*run)(struct launcher *self, const struct run_spec *spec,
+               struct run_result *res, struct err *e);
+    void (*destroy)(struct launcher *self);
+};
+
+/* rlimits, a process group and a wall clock.  When started as root, the
+ * command runs as an unprivileged uid of its own, leased (by a lock held
+ * until destroy) from 61000-61999 so that concurrent graders never share
+ * one. */
+struct launcher *launcher_rlimit_new(struct err *e);
+
+void run_result_free(struct run_result *r);
+
+#endif

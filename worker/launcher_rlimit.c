@@ -1,0 +1,400 @@
+/*
+ * launcher_rlimit.c - runs a test's command under rlimits.
+ *
+ * The simplest launcher behind the launcher interface (launcher.h): the
+ * command runs in its own process group with rlimits on CPU, address
+ * space, file size, processes and core dumps, its output read through
+ * pipes with a cap, and a wall-clock limit enforced with a pidfd and
+ * poll(2).  When Assay runs as root, the command runs as an unprivileged
+ * uid of its own (61000 + slot) so RLIMIT_NPROC is enforced and every
+ * process of that uid can be killed at the end.  The process that calls
+ * run() is made a child subreaper, so a daemonised grandchild that left
+ * the process group is still found and killed: no process outlives its
+ * test.  The namespace sandbox replaces this launcher; test kinds do not
+ * change.
+ */
+#define _GNU_SOURCE
+#include "worker/launcher.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+
+#define RUN_UID_BASE 61000
+#define RUN_UID_COUNT 1000
+#define LOCK_DIR "/run/lock/assay"
+
+struct rlimit_launcher {
+    struct launcher base;
+    bool drop_privileges;
+    uid_t uid;
+    gid_t gid;
+    int lock_fd;                /* holds the uid lease */
+};
+
+void run_result_free(struct run_result *r)
+{
+    buf_free(&r->out);
+    buf_free(&r->err);
+}
+
+static int rl_adopt_dir(struct launcher *self, const char *dir, struct err *e)
+{
+    struct rlimit_launcher *rl = (struct rlimit_launcher *)self;
+    if (!rl->drop_privileges)
+        return 0;
+    if (chown(dir, rl->uid, rl->gid) < 0)
+        return err_sys(e, "cannot hand %s to uid %d", dir, (int)rl->uid);
+    return 0;
+}
+
+/* ---- in the child, between fork and exec ---- */
+
+static void set_limit(int resource, rlim_t value)
+{
+    struct rlimit r = {value, value};
+    setrlimit(resource, &r);
+}
+
+static void child_apply_limits(const struct rlimit_launcher *rl, const struct run_limits *l)
+{
+    rlim_t cpu = (rlim_t)ceil(l->cpu_s);
+    struct rlimit r = {cpu, cpu + 1};   /* SIGXCPU first, SIGKILL a second later */
+    setrlimit(RLIMIT_CPU, &r);
+    set_limit(RLIMIT_AS, (rlim_t)l->memory_mb << 20);
+    set_limit(RLIMIT_FSIZE, (rlim_t)l->file_mb << 20);
+    set_limit(RLIMIT_CORE, 0);
+    if (rl->drop_privileges)   /* as root, NPROC would count root's processes */
+        set_limit(RLIMIT_NPROC, (rlim_t)l->processes);
+}
+
+static bool command_is_simple(const char *cmd)
+{
+    return strpbrk(cmd, "|&;<>()$`\\\"'*?[]#~=%{}!\n\t") == NULL;
+}
+
+/* How the child will exec the command, prepared before fork so that the
+ * child allocates nothing (its address space is already limited).
+ * Simple commands run directly (saves a shell, ~1 ms); anything with
+ * shell syntax goes through /bin/sh -c. */
+struct exec_plan {
+    char *words;                /* the command, split in place */
+    char *argv[64];
+};
+
+static void exec_plan_make(struct exec_plan *x, const char *cmd)
+{
+    memset(x, 0, sizeof *x);
+    x->words = strdup(cmd);
+    if (x->words && command_is_simple(cmd)) {
+        int argc = 0;
+        char *save = NULL;
+        for (char *w = strtok_r(x->words, " ", &save); w && argc < 63; w = strtok_r(NULL, " ", &save))
+            x->argv[argc++] = w;
+        if (argc > 0)
+            return;
+    }
+    x->argv[0] = "sh";
+    x->argv[1] = "-c";
+    x->argv[2] = (char *)cmd;
+    x->argv[3] = NULL;
+}
+
+static void child_exec(const struct exec_plan *x, char *const *env)
+{
+    extern char **environ;
+    environ = (char **)env;
+    if (strcmp(x->argv[0], "sh") == 0 && x->argv[1] && strcmp(x->argv[1], "-c") == 0)
+        execv("/bin/sh", x->argv);
+    else
+        execvp(x->argv[0], x->argv);
+    dprintf(STDERR_FILENO, "assay: cannot run \"%s\": %s\n", x->argv[0], strerror(errno));
+    _exit(127);
+}
+
+static void child_main(const struct rlimit_launcher *rl, const struct run_spec *spec,
+                       const struct exec_plan *x, int out_fd, int err_fd)
+{
+    setpgid(0, 0);
+    int in_fd = spec->stdin_fd >= 0 ? spec->stdin_fd : open("/dev/null", O_RDONLY);
+    if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+        _exit(126);
+    syscall(SYS_close_range, 3, ~0U, 0);
+    for (int s = 1; s < NSIG; s++)
+        signal(s, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (chdir(spec->workdir) < 0) {
+        dprintf(2, "assay: cannot enter the work directory: %s\n", strerror(errno));
+        _exit(126);
+    }
+    child_apply_limits(rl, &spec->limits);
+    if (rl->drop_privileges &&
+        (setgroups(0, NULL) < 0 || setgid(rl->gid) < 0 || setuid(rl->uid) < 0)) {
+        dprintf(2, "assay: cannot drop privileges: %s\n", strerror(errno));
+        _exit(126);
+    }
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* after setuid, which clears it */
+    if (getppid() == 1)
+        _exit(126);
+    child_exec(x, spec->env);
+}
+
+/* ---- in the parent ---- */
+
+/* Appends what is readable on FD to OUT up to CAP bytes; returns false at
+ * end of file.  Sets *over when the stream went past the cap. */
+static bool drain_stream(int fd, struct buf *out, size_t cap, bool *over)
+{
+    char chunk[65536];
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0)
+        return errno == EINTR || errno == EAGAIN;
+    if (n == 0)
+        return false;
+    size_t room = out->len < cap ? cap - out->len : 0;
+    if ((size_t)n > room)
+        *over = true;
+    buf_append(out, chunk, (size_t)n < room ? (size_t)n : room);
+    return true;
+}
+
+static void kill_uid(uid_t uid, gid_t gid)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        /* As the run's uid, kill(-1) reaches exactly that uid's processes. */
+        if (setgroups(0, NULL) == 0 && setgid(gid) == 0 && setuid(uid) == 0)
+            kill(-1, SIGKILL);
+        _exit(0);
+    }
+    if (p > 0)
+        waitpid(p, NULL, 0);
+}
+
+/* Kills every child of this process (orphans re-parented to us as the
+ * subreaper included) and reaps them, until none is left. */
+static void kill_and_reap_children(void)
+{
+    for (int round = 0; round < 200; round++) {
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            char path[288], list[4096];
+            snprintf(path, sizeof path, "/proc/self/task/%s/children", de->d_name);
+            FILE *f = fopen(path, "re");
+            if (!f)
+                continue;
+            size_t n = fread(list, 1, sizeof list - 1, f);
+            fclose(f);
+            list[n] = '\0';
+            for (char *s = list, *end; *s; s = end) {
+                long pid = strtol(s, &end, 10);
+                if (end == s)
+                    break;
+                if (pid > 0)
+                    kill((pid_t)pid, SIGKILL);
+            }
+        }
+        if (d)
+            closedir(d);
+        pid_t got;
+        while ((got = waitpid(-1, NULL, WNOHANG)) > 0) {
+        }
+        if (got < 0 && errno == ECHILD)
+            return;
+        usleep(1000);
+    }
+}
+
+struct watch {
+    int pidfd, out, err;
+    bool out_open, err_open, exited;
+};
+
+static void stop_group(pid_t pid)
+{
+    kill(-pid, SIGKILL);
+}
+
+/* Waits for the command to exit or the wall clock to run out, reading its
+ * output meanwhile. */
+static void watch_run(struct watch *w, pid_t pid, const struct run_limits *l,
+                      struct run_result *res, double start)
+{
+    size_t cap = (size_t)l->output_kb * 1024;
+    double deadline = start + l->wall_s;
+    while (!w->exited || w->out_open || w->err_open) {
+        struct pollfd p[3] = {{w->pidfd, w->exited ? 0 : POLLIN, 0},
+                              {w->out_open ? w->out : -1, POLLIN, 0},
+                              {w->err_open ? w->err : -1, POLLIN, 0}};
+        double left = deadline - clock_mono();
+        if (w->exited)   /* orphans may hold the pipes: grace, then kill */
+            left = left < 0.05 ? left : 0.05;
+        if (left <= 0 || poll(p, 3, (int)ceil(left * 1000)) == 0) {
+            if (!w->exited)
+                res->wall_exceeded = true;
+            stop_group(pid);
+            break;
+        }
+        if (p[1].revents && !drain_stream(w->out, &res->out, cap, &res->output_exceeded))
+            w->out_open = false;
+        if (p[2].revents && !drain_stream(w->err, &res->err, cap, &res->output_exceeded))
+            w->err_open = false;
+        if (res->output_exceeded)
+            stop_group(pid);
+        if (p[0].revents)
+            w->exited = true;
+    }
+}
+
+static void record_status(struct run_result *res, int status, const struct rusage *ru,
+                          const struct run_limits *l)
+{
+    res->cpu_s = (double)ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 +
+                 (double)ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
+    res->max_rss_kb = ru->ru_maxrss;
+    if (WIFEXITED(status)) {
+        res->exited = true;
+        res->exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        res->term_signal = WTERMSIG(status);
+    }
+    if (res->term_signal == SIGXCPU ||
+        (res->term_signal == SIGKILL && res->cpu_s >= l->cpu_s - 0.05))
+        res->cpu_exceeded = true;
+    if (res->term_signal == SIGXFSZ || strstr(buf_str(&res->err), "File too large"))
+        res->file_exceeded = !res->exited || res->exit_code != 0;
+    bool failed = !res->exited || res->exit_code != 0;
+    bool near_limit = res->max_rss_kb >= l->memory_mb * 1024L * 8 / 10;
+    if (failed && !res->wall_exceeded && !res->cpu_exceeded &&
+        (strstr(buf_str(&res->err), "MemoryError") || strstr(buf_str(&res->err), "Cannot allocate memory") ||
+         (res->term_signal && near_limit)))
+        res->memory_exceeded = true;
+}
+
+static int rl_run(struct launcher *self, const struct run_spec *spec,
+                  struct run_result *res, struct err *e)
+{
+    struct rlimit_launcher *rl = (struct rlimit_launcher *)self;
+    int out[2], errp[2];
+    if (pipe2(out, O_CLOEXEC) < 0)
+        return err_sys(e, "cannot create a pipe");
+    if (pipe2(errp, O_CLOEXEC) < 0) {
+        close(out[0]);
+        close(out[1]);
+        return err_sys(e, "cannot create a pipe");
+    }
+    struct exec_plan plan;
+    exec_plan_make(&plan, spec->command);
+    double start = clock_mono();
+    pid_t pid = fork();
+    if (pid == 0)
+        child_main(rl, spec, &plan, out[1], errp[1]);
+    free(plan.words);
+    close(out[1]);
+    close(errp[1]);
+    int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+    if (pid < 0 || pidfd < 0) {
+        err_sys(e, "cannot start the command");
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
+        close(out[0]);
+        close(errp[0]);
+        return -1;
+    }
+    setpgid(pid, pid);   /* also in the child: whichever runs first */
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    fcntl(errp[0], F_SETFL, O_NONBLOCK);
+    struct watch w = {pidfd, out[0], errp[0], true, true, false};
+    watch_run(&w, pid, &spec->limits, res, start);
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    stop_group(pid);
+    wait4(pid, &status, 0, &ru);
+    res->wall_s = clock_mono() - start;
+    if (rl->drop_privileges)
+        kill_uid(rl->uid, rl->gid);
+    kill_and_reap_children();
+    close(pidfd);
+    close(out[0]);
+    close(errp[0]);
+    record_status(res, status, &ru, &spec->limits);
+    return 0;
+}
+
+static void rl_destroy(struct launcher *self)
+{
+    struct rlimit_launcher *rl = (struct rlimit_launcher *)self;
+    if (rl->lock_fd >= 0)
+        close(rl->lock_fd);
+    free(self);
+}
+
+/* Leases the first uid whose lock file nobody holds. */
+static int lease_uid(struct rlimit_launcher *rl, struct err *e)
+{
+    mkdir("/run/lock", 0755);
+    mkdir(LOCK_DIR, 0755);
+    for (int i = 0; i < RUN_UID_COUNT; i++) {
+        char path[64];
+        snprintf(path, sizeof path, LOCK_DIR "/uid-%d", RUN_UID_BASE + i);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+            return err_sys(e, "cannot open %s", path);
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            rl->lock_fd = fd;
+            rl->uid = (uid_t)(RUN_UID_BASE + i);
+            rl->gid = (gid_t)(RUN_UID_BASE + i);
+            return 0;
+        }
+        close(fd);
+    }
+    return err_set(e, "all %d sandbox uids are in use", RUN_UID_COUNT);
+}
+
+struct launcher *launcher_rlimit_new(struct err *e)
+{
+    struct rlimit_launcher *rl = calloc(1, sizeof *rl);
+    if (!rl) {
+        err_set(e, "out of memory");
+        return NULL;
+    }
+    rl->base.name = "rlimit";
+    rl->base.adopt_dir = rl_adopt_dir;
+    rl->base.run = rl_run;
+    rl->base.destroy = rl_destroy;
+    rl->drop_privileges = geteuid() == 0;
+    rl->lock_fd = -1;
+    if (rl->drop_privileges && lease_uid(rl, e) < 0) {
+        free(rl);
+        return NULL;
+    }
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+        err_sys(e, "cannot become a child subreaper");
+        free(rl);
+        return NULL;
+    }
+    return &rl->base;
+}

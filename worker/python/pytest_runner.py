@@ -1,0 +1,113 @@
+"""Assay's pytest runner: runs the instructor's test files and writes one
+JSON line per event to REPORT, so results survive a run cut short.
+
+Usage (inside the test's work directory):
+    python3 -I .assay/pytest_runner.py REPORT FILE...
+
+-I keeps the work directory off sys.path until pytest itself is imported,
+so a student's pytest.py cannot stand in for it.  "-c /dev/null" keeps a
+student's pytest.ini/setup.cfg/pyproject.toml from adding options.
+"""
+import ast
+import json
+import os
+import sys
+
+import pytest
+
+REPORT, FILES = sys.argv[1], sys.argv[2:]
+WORKDIR = os.getcwd()
+sys.path.insert(0, WORKDIR)
+os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+_out = open(REPORT, "w", encoding="utf-8")
+
+
+def emit(**event):
+    _out.write(json.dumps(event) + "\n")
+    _out.flush()
+
+
+def tidy(text, limit=1500):
+    """Drops the work directory from paths and keeps the end of long text."""
+    text = text.replace(WORKDIR + os.sep, "").rstrip()
+    return text if len(text) <= limit else "[...]\n" + text[-limit:]
+
+
+def without_internal_frames(text):
+    """Keeps the frames of the test and submission files of a pytest
+    traceback, dropping pytest's and importlib's."""
+    out, keep = [], True
+    for line in text.splitlines():
+        if line.strip() == "???":
+            continue
+        if not line.startswith((" ", "E ")):
+            keep = not line.startswith(("/", "<frozen"))
+        if keep:
+            out.append(line)
+    return "\n".join(out)
+
+
+def test_names(path):
+    """The tests a file that failed to import would have held, from its AST."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return [os.path.basename(path)]
+    names = []
+    funcs = (ast.FunctionDef, ast.AsyncFunctionDef)
+    for node in tree.body:
+        if isinstance(node, funcs) and node.name.startswith("test"):
+            names.append(node.name)
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            names += [node.name + "::" + sub.name for sub in node.body
+                      if isinstance(sub, funcs) and sub.name.startswith("test")]
+    return names or [os.path.basename(path)]
+
+
+def failure_message(report):
+    """The assertion lines ("E ...") and location, like pytest's summary."""
+    text = report.longreprtext or ""
+    lines = [line for line in text.splitlines() if line.startswith("E ")]
+    crash = getattr(getattr(report.longrepr, "reprcrash", None), "path", None)
+    where = ""
+    if crash:
+        lineno = report.longrepr.reprcrash.lineno
+        where = "\n(at %s:%d)" % (crash, lineno)
+    return tidy("\n".join(lines) + where if lines else text)
+
+
+class Reporter:
+    def __init__(self):
+        self.state = {}
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            text = report.longreprtext or ""
+            emit(event="collect_error", file=os.path.relpath(str(report.fspath), WORKDIR),
+                 message=tidy(without_internal_frames(text)), memory="MemoryError" in text,
+                 tests=test_names(str(report.fspath)))
+
+    def pytest_collection_finish(self, session):
+        for item in session.items:
+            emit(event="collected", nodeid=item.nodeid)
+
+    def pytest_runtest_logreport(self, report):
+        st = self.state.setdefault(report.nodeid, {"outcome": "passed", "message": ""})
+        if report.failed and st["outcome"] != "failed":
+            st["outcome"] = "failed"
+            st["message"] = failure_message(report)
+            st["memory"] = "MemoryError" in (report.longreprtext or "")
+        elif report.skipped and st["outcome"] == "passed":
+            st["outcome"] = "skipped"
+            st["message"] = "skipped: " + tidy(str(report.longrepr))
+        if report.when == "call":
+            st["duration"] = report.duration
+        if report.when == "teardown":
+            emit(event="result", nodeid=report.nodeid, **self.state.pop(report.nodeid))
+
+
+code = pytest.main(["-q", "-c", os.devnull, "--rootdir", WORKDIR, "-p", "no:cacheprovider",
+                    "--tb=short", "-o", "console_output_style=classic"] + FILES,
+                   plugins=[Reporter()])
+emit(event="finished", exitstatus=int(code))
