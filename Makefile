@@ -38,7 +38,7 @@ WORKER_OBJ := $(call obj,$(WORKER_SRC)) $(BUILD)/obj/gen/assets.o
 ASSAY_OBJ  := $(call obj,$(ASSAY_SRC))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all test unit e2e demo sanitize install clean deps
+.PHONY: all test demo sanitize install clean deps bench
 all: deps $(BUILD)/assay
 
 deps:
@@ -63,6 +63,12 @@ $(BUILD)/assay: $(ASSAY_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 $(BUILD)/tests/%: tests/unit/%.c $(WORKER_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_TEST)
+
+$(BUILD)/bench/%: bench/%.c $(WORKER_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE)
+
+bench: all $(BUILD)/bench/engine_overhead
 
 test: all $(UNIT_BIN)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) tests/run.sh

@@ -27,8 +27,9 @@ for t in "$BUILD"/tests/test_*; do
 done
 
 "$PYTHON" -m pytest -p no:cacheprovider -q tests/e2e "$@" 2>&1 | tee "$log"
-p=$(grep -Eo '[0-9]+ passed' "$log" | tail -n 1 | cut -d' ' -f1)
-f=$(grep -Eo '[0-9]+ (failed|error)' "$log" | cut -d' ' -f1 | paste -sd+ - | bc 2>/dev/null)
+summary=$(grep -E '[0-9]+ (passed|failed|errors?)' "$log" | tail -n 1)
+p=$(echo "$summary" | grep -Eo '[0-9]+ passed' | cut -d' ' -f1)
+f=$(echo "$summary" | grep -Eo '[0-9]+ (failed|errors?)' | awk '{s += $1} END {if (NR) print s}')
 passed=$((passed + ${p:-0}))
 failed=$((failed + ${f:-0}))
 [ -z "$p" ] && [ -z "$f" ] && failed=$((failed + 1)) && echo "the end-to-end tests did not run"
