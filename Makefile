@@ -20,15 +20,20 @@ ifdef SANITIZE
 CFLAGS_OPT  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS_SAN := -fsanitize=address,undefined
 endif
-PKG_CFLAGS  = $(shell pkg-config --cflags jansson libzip 2>/dev/null)
+PKG_CFLAGS  = $(shell pkg-config --cflags jansson libzip libuv 2>/dev/null)
 CFLAGS_ALL  = $(CFLAGS_WARN) $(CFLAGS_OPT) -D_DEFAULT_SOURCE -DASSAY_VERSION='"$(VERSION)"' \
               -I. -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
 LIBS_CORE   = $(shell pkg-config --libs jansson libzip 2>/dev/null) -lm
 LIBS_TEST   = $(shell pkg-config --libs cmocka 2>/dev/null)
+LIBS_UV     = $(shell pkg-config --libs libuv 2>/dev/null)
 
 COMMON_SRC := $(wildcard common/*.c)
-WORKER_SRC := $(wildcard worker/*.c worker/kinds/*.c)
-ASSAY_SRC  := $(wildcard spool/*.c)
+# worker/daemon*.c is assay-worker's main; the rest is the engine library.
+WORKER_SRC := $(filter-out worker/daemon%.c,$(wildcard worker/*.c worker/kinds/*.c))
+# spool/: the queue library, and the assay CLI (assay.c, cmd_*.c, results_table.c).
+CLI_SRC    := spool/assay.c spool/results_table.c $(wildcard spool/cli_*.c spool/cmd_*.c)
+SPOOL_SRC  := $(filter-out $(CLI_SRC),$(wildcard spool/*.c))
+ASSAY_SRC  := $(CLI_SRC)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 PY_ASSETS  := worker/python/pytest_runner.py worker/python/doctest_runner.py
 
@@ -36,10 +41,12 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC))
 WORKER_OBJ := $(call obj,$(WORKER_SRC)) $(BUILD)/obj/gen/assets.o
 ASSAY_OBJ  := $(call obj,$(ASSAY_SRC))
+SPOOL_OBJ  := $(call obj,$(SPOOL_SRC))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all test demo sanitize install clean deps bench
-all: deps $(BUILD)/assay
+PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker
+all: deps $(PROGRAMS)
 
 deps:
 	@scripts/install-deps.sh --ensure
@@ -57,10 +64,13 @@ $(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/assay: $(ASSAY_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
+$(BUILD)/assay: $(ASSAY_OBJ) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
 
-$(BUILD)/tests/%: tests/unit/%.c $(WORKER_OBJ) $(COMMON_OBJ)
+$(BUILD)/assay-worker: $(call obj,$(wildcard worker/daemon*.c)) $(WORKER_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
+
+$(BUILD)/tests/%: tests/unit/%.c $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_TEST)
 
@@ -80,7 +90,8 @@ demo: all
 	@BUILD=$(BUILD) scripts/demo.sh
 
 install: all
-	install -D -m 0755 $(BUILD)/assay $(DESTDIR)$(PREFIX)/bin/assay
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/doc/assay $(DESTDIR)$(PREFIX)/share/assay
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/assay/
 	cp -R examples $(DESTDIR)$(PREFIX)/share/assay/

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "common/archive.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,10 +31,10 @@ static bool entry_is_link_or_special(zip_t *z, zip_uint64_t i)
         return false;
     if (opsys != ZIP_OPSYS_UNIX)
         return false;
-    mode_t mode = (mode_t)(attr >> 16);
-    if (mode == 0)
+    mode_t type = (mode_t)(attr >> 16) & S_IFMT;
+    if (type == 0)   /* permission bits only, as Python's zipfile writes */
         return false;
-    return !S_ISREG(mode) && !S_ISDIR(mode);
+    return type != S_IFREG && type != S_IFDIR;
 }
 
 /* Checks every entry's name and type before anything is written. */
@@ -155,12 +156,22 @@ static int extract_all(zip_t *z, zip_int64_t n, const char *dest,
     return 0;
 }
 
-/* Empties DEST after a refused archive, keeping DEST itself. */
+/* Empties DEST after a refused archive, keeping DEST itself (its mode and
+ * owner are the caller's). */
 static void empty_dir(const char *dest)
 {
+    DIR *d = opendir(dest);
+    struct dirent *de;
     struct err ignored;
-    fs_remove_tree(dest, &ignored);
-    mkdir(dest, 0755);
+    while (d && (de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char *p = fs_join(dest, de->d_name);
+        fs_remove_tree(p, &ignored);
+        free(p);
+    }
+    if (d)
+        closedir(d);
 }
 
 int archive_extract(const char *zip, const char *dest,
@@ -188,7 +199,7 @@ int archive_extract(const char *zip, const char *dest,
 
 struct add_ctx {
     zip_t *z;
-    const char *dir;
+    const char *dir, *prefix;
     struct err *e;
 };
 
@@ -196,10 +207,14 @@ static int add_file(const char *rel, off_t size, void *arg)
 {
     (void)size;
     struct add_ctx *c = arg;
-    char *path = fs_join(c->dir, rel);
+    char *path = fs_join(c->dir, rel), *name = NULL;
     zip_source_t *src = path ? zip_source_file(c->z, path, 0, -1) : NULL;
     free(path);
-    if (!src || zip_file_add(c->z, rel, src, ZIP_FL_ENC_UTF_8) < 0) {
+    if (asprintf(&name, "%s%s", c->prefix, rel) < 0)
+        name = NULL;
+    zip_int64_t idx = src && name ? zip_file_add(c->z, name, src, ZIP_FL_ENC_UTF_8) : -1;
+    free(name);
+    if (idx < 0) {
         if (src)
             zip_source_free(src);
         return err_set(c->e, "cannot add %s to the archive: %s", rel, zip_strerror(c->z));
@@ -207,21 +222,29 @@ static int add_file(const char *rel, off_t size, void *arg)
     return 0;
 }
 
-int archive_create(const char *zip, const char *dir, struct err *e)
+int archive_create(const char *zip, const struct archive_part *parts, size_t n,
+                   struct err *e)
 {
     int zerr = 0;
     zip_t *z = zip_open(zip, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
     if (!z)
         return err_set(e, "cannot create archive %s (libzip error %d)", zip, zerr);
-    struct add_ctx c = {z, dir, e};
-    if (fs_walk_files(dir, add_file, &c, e) < 0) {
-        zip_discard(z);
-        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct add_ctx c = {z, parts[i].dir, parts[i].prefix, e};
+        if (fs_walk_files(parts[i].dir, add_file, &c, e) < 0) {
+            zip_discard(z);
+            return -1;
+        }
     }
+    bool empty = zip_get_num_entries(z, 0) == 0;
     if (zip_close(z) < 0) {
         err_set(e, "cannot write archive %s: %s", zip, zip_strerror(z));
         zip_discard(z);
         return -1;
+    }
+    if (empty) {   /* libzip writes no file for an archive without entries */
+        static const char end_record[22] = "PK\5\6";
+        return fs_write_atomic(zip, end_record, sizeof end_record, e);
     }
     return 0;
 }

@@ -20,8 +20,16 @@ struct archive_limits {
 int archive_extract(const char *zip, const char *dest,
                     const struct archive_limits *lim, struct err *e);
 
-/* Writes every regular file below DIR into a new archive ZIP, names
- * relative to DIR. */
-int archive_create(const char *zip, const char *dir, struct err *e);
+/* One directory tree to put in an archive, its names starting PREFIX
+ * ("" or "submission/"). */
+struct archive_part {
+    const char *dir;
+    const char *prefix;
+};
+
+/* Writes every regular file below each part's directory into a new
+ * archive ZIP (symlinks and special files are left out). */
+int archive_create(const char *zip, const struct archive_part *parts, size_t n,
+                   struct err *e);
 
 #endif

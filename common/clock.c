@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "common/clock.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,25 +28,45 @@ double clock_wall(void)
 
 void clock_iso8601(double t, char out[32])
 {
-    time_t secs = (time_t)t;
-    int ms = (int)((t - (double)secs) * 1000.0);
-    if (ms > 999)
-        ms = 999;
+    long long total = llround(t * 1000.0), secs_ll = total / 1000, ms = total % 1000;
+    if (ms < 0) {
+        secs_ll--;
+        ms += 1000;
+    }
+    time_t secs = (time_t)secs_ll;
     struct tm tm;
     gmtime_r(&secs, &tm);
     char tmp[96];
     snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);
     snprintf(out, 32, "%.31s", tmp);
+}
+
+/* True if S starts with exactly the characters of SHAPE, 'd' standing for a digit. */
+static bool has_shape(const char *s, const char *shape)
+{
+    for (; *shape; s++, shape++) {
+        if (*shape == 'd' ? (*s < '0' || *s > '9') : *s != *shape)
+            return false;
+    }
+    return true;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
 }
 
 bool clock_parse_iso8601(const char *s, double *out)
 {
     int y, mo, d, h, mi, sec, used = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6 ||
+    if (!has_shape(s, "dddd-dd-ddTdd:dd:dd") ||
+        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6 ||
         used != 19)
         return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
         return false;
     const char *p = s + used;
     double frac = 0;
@@ -64,7 +85,8 @@ bool clock_parse_iso8601(const char *s, double *out)
         p++;
     } else if (*p == '+' || *p == '-') {
         int oh, om, n = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5)
+        if (!has_shape(p + 1, "dd:dd") || sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 ||
+            n != 5 || oh > 23 || om > 59)
             return false;
         offset = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
         p += 6;

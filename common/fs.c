@@ -396,7 +396,8 @@ static int walk_rec(const char *root, const char *rel, fs_walk_fn fn, void *arg,
         names[n++] = strdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_names);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         char *path = fs_join(dir, names[i]);

@@ -21,6 +21,7 @@
 static char log_process[64] = "assay";
 static char log_worker[64] = "-";
 static int log_fd = -1;
+static int log_copy_fd = -1;
 
 int log_open(const char *process, const char *path)
 {
@@ -34,6 +35,11 @@ int log_open(const char *process, const char *path)
 void log_set_worker(const char *worker)
 {
     snprintf(log_worker, sizeof log_worker, "%s", worker && *worker ? worker : "-");
+}
+
+void log_also(int fd)
+{
+    log_copy_fd = fd;
 }
 
 void log_close(void)
@@ -65,8 +71,8 @@ void log_msg(enum log_level level, const char *job, const char *fmt, ...)
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
-    if (log_fd >= 0) {
-        if (write(log_fd, line, len) < 0) { /* nowhere better to report it */ }
-    } else if (write(STDERR_FILENO, line, len) < 0) {
+    int fd = log_fd >= 0 ? log_fd : STDERR_FILENO;
+    if (write(fd, line, len) < 0) { /* nowhere better to report it */ }
+    if (log_copy_fd >= 0 && write(log_copy_fd, line, len) < 0) {
     }
 }

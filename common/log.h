@@ -8,6 +8,9 @@ enum log_level { LOG_INFO, LOG_WARN, LOG_ERROR };
  * append to, or NULL for standard error only. */
 int log_open(const char *process, const char *path);
 void log_set_worker(const char *worker);
+/* Also copies every line to FD (-1 to stop): a job's own log, shipped
+ * back with its result. */
+void log_also(int fd);
 void log_close(void);
 void log_msg(enum log_level level, const char *job, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

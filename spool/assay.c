@@ -22,6 +22,9 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  grade ASSIGNMENT_DIR SUBMISSION   grade one submission (no spool needed)\n"
+    "  init SPOOL                        create a spool with one local worker\n"
+    "  submit --course C --assignment A --student U PATH...\n"
+    "                                    queue a submission for grading\n"
     "\n"
     "Options:\n"
     "  -h, --help      show this help (or `assay COMMAND --help` for a command)\n"
@@ -34,6 +37,8 @@ struct command {
 
 static const struct command commands[] = {
     {"grade", cmd_grade},
+    {"init", cmd_init},
+    {"submit", cmd_submit},
 };
 
 int main(int argc, char **argv)

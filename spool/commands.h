@@ -5,10 +5,22 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "spool/spool.h"
+
 /* Exit codes shared by every subcommand. */
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INVALID_ASSIGNMENT = 3 };
 
 int cmd_grade(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
+
+/* Opens the spool given by --spool (or $ASSAY_SPOOL, or the default);
+ * prints why not for command CMD. */
+int cli_open_spool(const char *opt, struct spool *s, const char *cmd);
+/* Waits until results/.../RESULT_REL holds JOB_ID's result (inotify, no
+ * polling loop); NULL after TIMEOUT_S. */
+json_t *cli_wait_result(const struct spool *s, const char *result_rel, const char *job_id,
+                        double timeout_s);
 
 /* Prints results.json as a table with feedback under it (results_table.c). */
 void results_print_table(FILE *out, const json_t *results);

@@ -130,6 +130,8 @@ static void render(const struct op *ops, size_t n, const struct lines *e,
         if (!near)
             continue;
         if (written >= max_lines) {
+            if (changes_left == 0)
+                return;
             buf_printf(out, "[... %zu more differing lines not shown]\n", changes_left);
             return;
         }

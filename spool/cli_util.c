@@ -1,0 +1,74 @@
+/*
+ * cli_util.c - small pieces the assay subcommands share: opening the
+ * spool named by --spool, waiting for a result to appear.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/jsonutil.h"
+#include "spool/commands.h"
+
+int cli_open_spool(const char *opt, struct spool *s, const char *cmd)
+{
+    struct err e;
+    if (spool_open(s, spool_root_from(opt), &e) < 0) {
+        fprintf(stderr, "assay %s: %s\n", cmd, e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* The results.json in DIR if it belongs to JOB_ID, else NULL. */
+static json_t *load_if_job(const char *dir, const char *job_id)
+{
+    char *path = fs_join(dir, "results.json");
+    struct err e;
+    json_t *r = fs_exists(path) ? jsonutil_load_file(path, 16u << 20, &e) : NULL;
+    free(path);
+    if (r && strcmp(jsonutil_str(json_object_get(r, "assay"), "job_id", ""), job_id)) {
+        json_decref(r);
+        r = NULL;
+    }
+    return r;
+}
+
+json_t *cli_wait_result(const struct spool *s, const char *result_rel, const char *job_id,
+                        double timeout_s)
+{
+    char *dir = spool_path(s, "%s", result_rel);
+    char *parent = strdup(dir);
+    *strrchr(parent, '/') = '\0';
+    struct err e;
+    fs_mkdir_p(parent, 0755, &e);
+    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (fd >= 0)
+        inotify_add_watch(fd, parent, IN_MOVED_TO | IN_CREATE);
+    double deadline = clock_mono() + timeout_s;
+    json_t *r;
+    while (!(r = load_if_job(dir, job_id))) {
+        double left = deadline - clock_mono();
+        if (left <= 0)
+            break;
+        struct pollfd p = {fd, POLLIN, 0};
+        /* The watch makes this immediate; the 1 s cap only guards a lost event. */
+        if (poll(&p, 1, left > 1 ? 1000 : (int)(left * 1000) + 1) > 0) {
+            char buf[4096] __attribute__((aligned(8)));
+            while (read(fd, buf, sizeof buf) > 0) {
+            }
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    free(parent);
+    free(dir);
+    return r;
+}

@@ -1,0 +1,41 @@
+/* job.h - a job file (v1, DESIGN.md section 2; docs/SPOOL.md). */
+#ifndef ASSAY_JOB_H
+#define ASSAY_JOB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "spool/spool.h"
+
+struct job {
+    json_t *json;               /* the file; the strings below live in it */
+    const char *id, *course, *assignment, *student, *submission;
+    const char *priority;       /* "interactive" or "batch" */
+    const char *capability;
+    const char *token;          /* NULL before the first attempt */
+    long long version;
+    int attempt;
+    double queued_at;           /* seconds since the epoch */
+    double not_before;          /* deferred: retry no earlier than this */
+};
+
+/* Makes a new job (attempt 0, no token) for a submission already copied
+ * to submissions/COURSE/ASSIGNMENT/STUDENT/VERSION. */
+json_t *job_new(const char *course, const char *assignment, const char *student,
+                long long version, bool batch, const char *capability);
+/* Reads and checks a job; on -1 *e says what is wrong (for failed/.reason). */
+int job_load(const char *path, struct job *job, struct err *e);
+/* Takes over J (a reference), checks it, fills JOB. */
+int job_from_json(json_t *j, struct job *job, struct err *e);
+void job_free(struct job *job);
+/* Re-reads the fields after the JSON changed. */
+int job_refresh(struct job *job, struct err *e);
+/* "submissions/..."-style path of the job's result directory. */
+char *job_result_rel(const struct job *job);
+/* Where its id index lives: jobs/ID. */
+char *job_index_rel(const char *id);
+/* True when the file name looks like a job file: "<id>.json". */
+bool job_file_name_ok(const char *name);
+
+#endif

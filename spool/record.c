@@ -1,0 +1,139 @@
+/*
+ * record.c - puts a job's result into results/ exactly once.
+ *
+ * The result is assembled in tmp/, then renamed to
+ * results/<course>/<assignment>/<student>/<version>/ with
+ * RENAME_NOREPLACE.  If a result is already there for the same job id,
+ * this is a repeat (a shipper restarted after recording): nothing
+ * changes.  If it is another job's (a regrade of the same version), the
+ * two directories are exchanged atomically and the old one removed.
+ * Whoever holds the job file calls this before removing the job, so a
+ * crash between the two is harmless.
+ */
+#define _GNU_SOURCE
+#include "spool/record.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/jsonutil.h"
+#include "worker/results.h"
+
+#define RESULT_MAX_BYTES (16u << 20)
+
+static void add_history(json_t *results, const struct job *job, const struct record_info *info)
+{
+    json_t *assay = json_object_get(results, "assay");
+    if (!json_is_object(assay)) {
+        assay = json_object();
+        json_object_set_new(results, "assay", assay);
+    }
+    char queued[32], started[32], finished[32];
+    clock_iso8601(job->queued_at, queued);
+    clock_iso8601(info->started_at, started);
+    clock_iso8601(info->finished_at, finished);
+    json_object_set_new(assay, "job_id", json_string(job->id));
+    json_object_set_new(assay, "course", json_string(job->course));
+    json_object_set_new(assay, "assignment", json_string(job->assignment));
+    json_object_set_new(assay, "student", json_string(job->student));
+    json_object_set_new(assay, "version", json_integer(job->version));
+    json_object_set_new(assay, "priority", json_string(job->priority));
+    json_object_set_new(assay, "graded_by", info->worker
+                            ? json_pack("{s:s, s:i}", "worker", info->worker, "slot", info->slot)
+                            : json_null());
+    json_object_set_new(assay, "queued_at", json_string(queued));
+    json_object_set_new(assay, "started_at", json_string(started));
+    json_object_set_new(assay, "finished_at", json_string(finished));
+    double wait = info->started_at - job->queued_at;
+    json_object_set_new(assay, "wait_s", json_real(wait > 0 ? wait : 0));
+    json_object_set_new(assay, "grading_s", json_real(info->finished_at - info->started_at));
+    json_object_set_new(assay, "attempts", json_integer(job->attempt));
+}
+
+static const char *recorded_job_id(const char *dir, json_t **holder)
+{
+    char *path = fs_join(dir, "results.json");
+    struct err e;
+    *holder = jsonutil_load_file(path, RESULT_MAX_BYTES, &e);
+    free(path);
+    return jsonutil_str(json_object_get(*holder, "assay"), "job_id", "");
+}
+
+/* Moves TMP into FINAL; 1 if FINAL already holds this job's result. */
+static int put_in_place(const char *tmp, const char *final, const char *job_id, struct err *e)
+{
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EEXIST && errno != ENOTEMPTY)
+        return err_sys(e, "cannot move the result to %s", final);
+    json_t *old = NULL;
+    bool same = !strcmp(recorded_job_id(final, &old), job_id);
+    json_decref(old);
+    if (same)
+        return 1;
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) < 0)
+        return err_sys(e, "cannot replace the result in %s", final);
+    return 0;   /* the old result is now at tmp and is removed by the caller */
+}
+
+int record_result(const struct spool *s, const struct job *job, const char *dir,
+                  const struct record_info *info, struct err *e)
+{
+    char *path = fs_join(dir, "results.json");
+    json_t *r = jsonutil_load_file(path, RESULT_MAX_BYTES, e);
+    int rc = -1;
+    if (r && json_is_object(r)) {
+        add_history(r, job, info);
+        json_t *student = results_student_view(r, clock_wall());
+        char *spath = fs_join(dir, "results.student.json");
+        if (jsonutil_save_file(path, r, e) == 0 && jsonutil_save_file(spath, student, e) == 0) {
+            char *rel = job_result_rel(job), *final = spool_path(s, "%s", rel);
+            char *parent = strdup(final);
+            *strrchr(parent, '/') = '\0';
+            if (fs_mkdir_p(parent, 0755, e) == 0)
+                rc = put_in_place(dir, final, job->id, e);
+            free(parent);
+            free(final);
+            free(rel);
+        }
+        free(spath);
+        json_decref(student);
+    } else if (r) {
+        err_set(e, "%s does not hold a JSON object", path);
+    }
+    json_decref(r);
+    free(path);
+    struct err ignored;
+    if (rc != -1 && fs_exists(dir))
+        fs_remove_tree(dir, &ignored);
+    return rc;
+}
+
+int record_error(const struct spool *s, const struct job *job, const char *category,
+                 const char *message, const struct record_info *info, struct err *e)
+{
+    char *dir = spool_tmpdir(s, "error", e);
+    if (!dir)
+        return -1;
+    json_t *r = json_pack("{s:f, s:f, s:f, s:s, s:[], s:{s:s, s:{s:s, s:s}, s:[]}}",
+                          "score", 0.0, "max_score", 0.0, "execution_time", 0.0,
+                          "output", message, "tests", "assay", "status", "error",
+                          "error", "category", category, "message", message, "warnings");
+    char *path = fs_join(dir, "results.json");
+    int rc = jsonutil_save_file(path, r, e);
+    free(path);
+    json_decref(r);
+    struct err ignored;
+    if (rc == 0)
+        rc = record_result(s, job, dir, info, e);
+    else
+        fs_remove_tree(dir, &ignored);
+    free(dir);
+    return rc;
+}

@@ -1,0 +1,30 @@
+/* record.h - recording a job's result in results/. */
+#ifndef ASSAY_RECORD_H
+#define ASSAY_RECORD_H
+
+#include "common/err.h"
+#include "spool/job.h"
+#include "spool/spool.h"
+
+/* Who graded the attempt and when, as the primary saw it. */
+struct record_info {
+    const char *worker;         /* NULL when no worker was involved */
+    int slot;
+    double started_at, finished_at;
+};
+
+/* Records DIR (holding results.json and any log files) as JOB's result:
+ * adds the queue history to results.json, writes the student view, and
+ * moves DIR to results/COURSE/ASSIGNMENT/STUDENT/VERSION in one rename.
+ * Returns 0 when recorded, 1 when this job's result was already there
+ * (a repeat: nothing changes and DIR is removed), -1 on error. */
+int record_result(const struct spool *s, const struct job *job, const char *dir,
+                  const struct record_info *info, struct err *e);
+
+/* Records a result saying the job could not be graded: CATEGORY is
+ * "submission", "assignment" or "infrastructure"; MESSAGE is the one
+ * sentence a person can act on. */
+int record_error(const struct spool *s, const struct job *job, const char *category,
+                 const char *message, const struct record_info *info, struct err *e);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * spool.c - the spool's layout and its two write primitives.
+ *
+ * A job's state is the directory its file is in; every state change is
+ * one rename(2) within the spool's file system (spool_move), and every
+ * file is written in tmp/, fsynced, then renamed into place
+ * (spool_write), so no reader ever sees half a file.  Modelled on
+ * Postfix's queue.  The layout, the job file and workers.json are
+ * documented in docs/SPOOL.md.
+ */
+#define _GNU_SOURCE
+#include "spool/spool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/fs.h"
+#include "common/ids.h"
+#include "common/jsonutil.h"
+
+static const char *const layout[] = {
+    "tmp", SPOOL_INCOMING, SPOOL_SHIPPERS, SPOOL_DEFERRED, SPOOL_HOLD, SPOOL_FAILED,
+    "submissions", "results", "courses", "logs", "jobs", "workers", NULL,
+};
+
+static const char default_workers[] =
+    "{\n"
+    "  \"workers\": [\n"
+    "    {\"name\": \"local\", \"transport\": \"local\", \"dir\": \"workers/local\",\n"
+    "     \"slots\": 2, \"capabilities\": [\"python\"], \"enabled\": true}\n"
+    "  ]\n"
+    "}\n";
+
+const char *spool_root_from(const char *opt)
+{
+    if (opt && *opt)
+        return opt;
+    const char *env = getenv("ASSAY_SPOOL");
+    return env && *env ? env : SPOOL_DEFAULT_ROOT;
+}
+
+char *spool_path(const struct spool *s, const char *fmt, ...)
+{
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "%s/", s->root);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    return buf_steal(&b);
+}
+
+int spool_init(const char *root, struct err *e)
+{
+    if (fs_mkdir_p(root, 0755, e) < 0)
+        return -1;
+    struct spool s = {(char *)root};
+    for (int i = 0; layout[i]; i++) {
+        char *p = spool_path(&s, "%s", layout[i]);
+        int rc = fs_mkdir_p(p, 0755, e);
+        free(p);
+        if (rc < 0)
+            return -1;
+    }
+    char *workers = spool_path(&s, "workers.json");
+    int rc = 0;
+    if (!fs_exists(workers))
+        rc = spool_write(&s, "workers.json", default_workers, strlen(default_workers), e);
+    free(workers);
+    return rc;
+}
+
+int spool_open(struct spool *s, const char *root, struct err *e)
+{
+    s->root = strdup(root);
+    for (int i = 0; layout[i]; i++) {
+        char *p = spool_path(s, "%s", layout[i]);
+        bool ok = fs_is_dir(p);
+        free(p);
+        if (!ok) {
+            err_set(e, "%s is not an Assay spool (no %s/ in it); create one with "
+                    "`assay init %s`", root, layout[i], root);
+            spool_close(s);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void spool_close(struct spool *s)
+{
+    free(s->root);
+    s->root = NULL;
+}
+
+static int write_fully(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int spool_write(const struct spool *s, const char *rel, const void *data, size_t len,
+                struct err *e)
+{
+    char rnd[17];
+    ids_random_hex(rnd, 8);
+    char *tmp = spool_path(s, "tmp/w-%s", rnd), *dst = spool_path(s, "%s", rel);
+    int rc = -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        err_sys(e, "cannot create %s", tmp);
+    } else if (write_fully(fd, data, len) < 0 || fsync(fd) < 0) {
+        err_sys(e, "cannot write %s (is the disk full?)", tmp);
+        close(fd);
+        unlink(tmp);
+    } else if (close(fd) < 0 || rename(tmp, dst) < 0) {
+        err_sys(e, "cannot put %s in place", dst);
+        unlink(tmp);
+    } else {
+        rc = 0;
+    }
+    free(tmp);
+    free(dst);
+    return rc;
+}
+
+int spool_write_json(const struct spool *s, const char *rel, const json_t *j, struct err *e)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    if (!text)
+        return err_set(e, "cannot encode %s", rel);
+    struct buf b = BUF_INIT;
+    buf_puts(&b, text);
+    buf_puts(&b, "\n");
+    free(text);
+    int rc = spool_write(s, rel, b.data, b.len, e);
+    buf_free(&b);
+    return rc;
+}
+
+int spool_move(const struct spool *s, const char *from, const char *to, struct err *e)
+{
+    char *a = spool_path(s, "%s", from), *b = spool_path(s, "%s", to);
+    int rc = rename(a, b);
+    if (rc < 0)
+        err_sys(e, "cannot move %s to %s", from, to);
+    free(a);
+    free(b);
+    return rc < 0 ? -1 : 0;
+}
+
+char *spool_tmpdir(const struct spool *s, const char *prefix, struct err *e)
+{
+    char *base = spool_path(s, "tmp"), *out = NULL;
+    if (fs_mkdtemp(base, prefix, &out, e) < 0)
+        out = NULL;
+    free(base);
+    return out;
+}
+
+void spool_slot_name(char *out, size_t n, const char *worker, int slot)
+{
+    snprintf(out, n, "%s.%d", worker, slot);
+}
+
+bool spool_name_is_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64 || name[0] == '.')
+        return false;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@") == n;
+}

@@ -1,0 +1,54 @@
+/* spool.h - the spool: a directory tree whose layout is the queue's state. */
+#ifndef ASSAY_SPOOL_H
+#define ASSAY_SPOOL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/err.h"
+
+#define SPOOL_DEFAULT_ROOT "/var/spool/assay"
+
+/* The queue states a job file can be in (DESIGN.md section 2). */
+#define SPOOL_INCOMING "incoming"
+#define SPOOL_DEFERRED "deferred"
+#define SPOOL_HOLD "hold"
+#define SPOOL_FAILED "failed"
+#define SPOOL_SHIPPERS "shippers"
+
+struct spool {
+    char *root;
+};
+
+/* Creates the layout under ROOT (existing parts are kept) and, if there is
+ * none, a workers.json with one local worker of two slots. */
+int spool_init(const char *root, struct err *e);
+/* Opens an existing spool (checks the layout is there). */
+int spool_open(struct spool *s, const char *root, struct err *e);
+void spool_close(struct spool *s);
+/* The spool root given by --spool, $ASSAY_SPOOL or the default. */
+const char *spool_root_from(const char *opt);
+
+/* malloc'd ROOT/<printf(fmt, ...)> */
+char *spool_path(const struct spool *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Writes DATA to tmp/, fsyncs it, and renames it to REL: readers of REL's
+ * directory never see a partial file. */
+int spool_write(const struct spool *s, const char *rel, const void *data, size_t len,
+                struct err *e);
+int spool_write_json(const struct spool *s, const char *rel, const json_t *j, struct err *e);
+/* One atomic state change: rename FROM to TO (both relative). */
+int spool_move(const struct spool *s, const char *from, const char *to, struct err *e);
+/* A fresh directory under tmp/ for building something before renaming it
+ * into place; malloc'd absolute path. */
+char *spool_tmpdir(const struct spool *s, const char *prefix, struct err *e);
+
+/* The slot directory name of WORKER's slot SLOT: "WORKER.SLOT". */
+void spool_slot_name(char *out, size_t n, const char *worker, int slot);
+
+/* True for names usable as course, assignment, student and worker names:
+ * letters, digits, '-', '_', '.', '@', not starting with '.', at most 64. */
+bool spool_name_is_valid(const char *name);
+
+#endif

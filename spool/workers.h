@@ -1,0 +1,38 @@
+/* workers.h - workers.json: the worker machines and their slots. */
+#ifndef ASSAY_WORKERS_H
+#define ASSAY_WORKERS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/err.h"
+#include "spool/spool.h"
+
+struct worker_cfg {
+    const char *name;
+    const char *transport;      /* "local" or "ssh" */
+    char *dir;                  /* local: the worker directory (absolute) */
+    const char *host, *user, *key, *known_hosts, *remote_dir;
+    int port;
+    int slots;
+    const char **capabilities;
+    size_t n_capabilities;
+    bool enabled;
+};
+
+struct workers {
+    json_t *json;               /* owns the strings */
+    struct worker_cfg *v;
+    size_t n;
+};
+
+/* Loads S's workers.json; every problem is listed in *p. */
+int workers_load(const struct spool *s, struct workers *w, struct problems *p);
+void workers_free(struct workers *w);
+bool worker_offers(const struct worker_cfg *w, const char *capability);
+const struct worker_cfg *workers_find(const struct workers *w, const char *name);
+/* True if some enabled worker offers CAPABILITY. */
+bool workers_can_take(const struct workers *w, const char *capability);
+
+#endif

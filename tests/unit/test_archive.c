@@ -1,0 +1,473 @@
+/* test_archive.c - unit tests for common/archive.h: archives built here
+ * with libzip are extracted byte-exact, and hostile ones (path traversal,
+ * absolute names, symlink entries, zip bombs, too many entries, duplicate
+ * names, non-zip files) are refused with nothing left in DEST;
+ * archive_create followed by archive_extract round-trips a tree. */
+#define _GNU_SOURCE
+#include "tests/unit/testutil.h"
+
+#include <zip.h>
+
+#include "common/archive.h"
+#include "common/fs.h"
+
+struct zentry {
+    const char *name;
+    const void *data;   /* NULL with len 0: an empty file; ignored for dirs */
+    size_t len;
+    unsigned mode;      /* full st_mode for the unix attributes; 0: not set */
+    bool dir;
+};
+
+/* Writes ZIP from ENTRIES with libzip directly. */
+static void make_zip(const char *path, const struct zentry *ents, size_t n)
+{
+    int zerr = 0;
+    zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    assert_non_null(z);
+    for (size_t i = 0; i < n; i++) {
+        zip_int64_t idx;
+        if (ents[i].dir) {
+            idx = zip_dir_add(z, ents[i].name, ZIP_FL_ENC_UTF_8);
+        } else {
+            zip_source_t *src = zip_source_buffer(z, ents[i].data ? ents[i].data : "",
+                                                  ents[i].len, 0);
+            assert_non_null(src);
+            idx = zip_file_add(z, ents[i].name, src, ZIP_FL_ENC_UTF_8);
+            if (idx < 0)
+                zip_source_free(src);
+        }
+        if (idx < 0)
+            fail_msg("libzip refused to add \"%s\": %s", ents[i].name, zip_strerror(z));
+        if (ents[i].mode)
+            assert_int_equal(zip_file_set_external_attributes(z, (zip_uint64_t)idx, 0,
+                                                              ZIP_OPSYS_UNIX,
+                                                              (zip_uint32_t)ents[i].mode << 16),
+                             0);
+    }
+    if (zip_close(z) < 0)
+        fail_msg("zip_close: %s", zip_strerror(z));
+}
+
+struct fixture {
+    char *root;   /* private temp dir */
+    char *zip;    /* root/test.zip */
+    char *dest;   /* root/dest (exists, empty, mode 0700) */
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    f->root = tu_mkdtemp();
+    f->zip = tu_path(f->root, "test.zip");
+    f->dest = tu_path(f->root, "dest");
+    assert_int_equal(mkdir(f->dest, 0700), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    tu_rm_rf(f->root);
+    free(f->root);
+    free(f->zip);
+    free(f->dest);
+    free(f);
+    return 0;
+}
+
+static const struct archive_limits roomy = {100u << 20, 50u << 20, 1000};
+
+static void assert_file_is(const char *dir, const char *rel, const void *data, size_t len)
+{
+    char *p = tu_path(dir, rel);
+    struct stat st;
+    if (lstat(p, &st) < 0)
+        fail_msg("%s is missing", rel);
+    assert_true(S_ISREG(st.st_mode));
+    size_t got = 0;
+    char *text = tu_read(p, &got);
+    assert_non_null(text);
+    assert_int_equal(got, len);
+    if (len)
+        assert_memory_equal(text, data, len);
+    free(text);
+    free(p);
+}
+
+/* ---- good archives -------------------------------------------------- */
+
+static void test_extract_nested(void **state)
+{
+    struct fixture *f = *state;
+    size_t blen = 150 * 1024;
+    unsigned char *bin = malloc(blen);
+    for (size_t i = 0; i < blen; i++)
+        bin[i] = (unsigned char)((i * 2654435761u) >> 13);
+    const char *py = "print('hello')\n";
+    struct zentry ents[] = {
+        {"main.py", py, strlen(py), 0, false},
+        {"pkg/", NULL, 0, 0, true},
+        {"pkg/__init__.py", NULL, 0, S_IFREG | 0644, false},
+        {"pkg/sub/data.bin", bin, blen, S_IFREG | 0600, false},
+        {"pkg/empty/", NULL, 0, S_IFDIR | 0755, true},
+        {"caf\xC3\xA9.txt", "utf8 name", 9, 0, false},
+    };
+    make_zip(f->zip, ents, sizeof ents / sizeof *ents);
+    struct err e = {{0}};
+    if (archive_extract(f->zip, f->dest, &roomy, &e) != 0)
+        fail_msg("extract failed: %s", e.msg);
+    assert_file_is(f->dest, "main.py", py, strlen(py));
+    assert_file_is(f->dest, "pkg/__init__.py", "", 0);
+    assert_file_is(f->dest, "pkg/sub/data.bin", bin, blen);
+    assert_file_is(f->dest, "caf\xC3\xA9.txt", "utf8 name", 9);
+    char *empty = tu_path(f->dest, "pkg/empty");
+    assert_true(fs_is_dir(empty));
+    assert_int_equal(tu_count_entries(empty), 0);
+    assert_int_equal(tu_count_entries(f->dest), 3);
+    free(empty);
+    free(bin);
+}
+
+static void test_limits_exactly_met(void **state)
+{
+    struct fixture *f = *state;
+    char data[100];
+    memset(data, 'd', sizeof data);
+    struct zentry ents[] = {
+        {"1", data, 100, 0, false}, {"2", data, 100, 0, false}, {"3", data, 100, 0, false},
+        {"4", data, 100, 0, false}, {"5", data, 100, 0, false},
+    };
+    make_zip(f->zip, ents, 5);
+    struct archive_limits lim = {500, 100, 5};
+    struct err e = {{0}};
+    if (archive_extract(f->zip, f->dest, &lim, &e) != 0)
+        fail_msg("extract at the limits failed: %s", e.msg);
+    assert_int_equal(tu_count_entries(f->dest), 5);
+}
+
+/* Python's zipfile.writestr() and other tools store only permission bits
+ * (no S_IFREG) in the unix attributes; such entries are regular files. */
+static void test_extract_permission_only_modes(void **state)
+{
+    struct fixture *f = *state;
+    struct zentry ents[] = {
+        {"hello.py", "print('hi')\n", 12, 0600, false},
+        {"run.sh", "#!/bin/sh\n", 10, 0755, false},
+        {"sub/x.txt", "x", 1, 0644, false},
+    };
+    make_zip(f->zip, ents, 3);
+    struct err e = {{0}};
+    if (archive_extract(f->zip, f->dest, &roomy, &e) != 0)
+        fail_msg("extract failed: %s", e.msg);
+    assert_file_is(f->dest, "hello.py", "print('hi')\n", 12);
+    assert_file_is(f->dest, "run.sh", "#!/bin/sh\n", 10);
+    assert_file_is(f->dest, "sub/x.txt", "x", 1);
+}
+
+/* ---- refused archives ----------------------------------------------- */
+
+static void assert_refused(struct fixture *f, const struct archive_limits *lim,
+                           const char *must_mention)
+{
+    struct err e = {{0}};
+    assert_int_equal(archive_extract(f->zip, f->dest, lim, &e), -1);
+    assert_true(strlen(e.msg) > 0);
+    if (must_mention && !tu_contains(e.msg, must_mention))
+        fail_msg("message \"%s\" does not mention \"%s\"", e.msg, must_mention);
+    /* DEST still exists and is empty; nothing escaped next to it. */
+    assert_true(fs_is_dir(f->dest));
+    assert_int_equal(tu_count_entries(f->dest), 0);
+    assert_int_equal(tu_count_entries(f->root), 2); /* test.zip, dest */
+}
+
+static void test_refuse_dotdot(void **state)
+{
+    struct fixture *f = *state;
+    struct zentry ents[] = {
+        {"good.py", "ok\n", 3, 0, false},
+        {"dir/good2.py", "ok\n", 3, 0, false},
+        {"../evil.py", "import os\n", 10, 0, false},
+    };
+    make_zip(f->zip, ents, 3);
+    assert_refused(f, &roomy, "../evil.py");
+
+    /* ".." in the middle, and as a directory entry. */
+    struct zentry mid[] = {{"a/../../evil.py", "x", 1, 0, false}};
+    make_zip(f->zip, mid, 1);
+    assert_refused(f, &roomy, NULL);
+    struct zentry dir[] = {{"../", NULL, 0, 0, true}};
+    make_zip(f->zip, dir, 1);
+    assert_refused(f, &roomy, NULL);
+}
+
+static void test_refuse_absolute(void **state)
+{
+    struct fixture *f = *state;
+    struct zentry ents[] = {
+        {"fine.txt", "f", 1, 0, false},
+        {"/tmp/evil", "x", 1, 0, false},
+    };
+    make_zip(f->zip, ents, 2);
+    assert_refused(f, &roomy, "/tmp/evil");
+}
+
+static void test_refuse_symlink(void **state)
+{
+    struct fixture *f = *state;
+    struct zentry ents[] = {
+        {"fine.txt", "f", 1, 0, false},
+        {"link", "/etc/passwd", 11, S_IFLNK | 0777, false},
+    };
+    make_zip(f->zip, ents, 2);
+    assert_refused(f, &roomy, "symbolic link");
+
+    /* Other special files (a FIFO, a device) too. */
+    struct zentry fifo[] = {{"fifo", "", 0, S_IFIFO | 0644, false}};
+    make_zip(f->zip, fifo, 1);
+    assert_refused(f, &roomy, "fifo");
+    struct zentry dev[] = {{"dev", "", 0, S_IFCHR | 0644, false}};
+    make_zip(f->zip, dev, 1);
+    assert_refused(f, &roomy, "dev");
+}
+
+static void test_refuse_zip_bomb(void **state)
+{
+    struct fixture *f = *state;
+    size_t big = 10u << 20;
+    char *zeros = calloc(1, big);
+    assert_non_null(zeros);
+    struct zentry ents[] = {
+        {"first.py", "print(1)\n", 9, 0, false},
+        {"sub/second.py", "print(2)\n", 9, 0, false},
+        {"bomb.bin", zeros, big, 0, false},
+    };
+    make_zip(f->zip, ents, 3);
+    struct stat st;
+    assert_int_equal(stat(f->zip, &st), 0);
+    assert_true(st.st_size < 200 * 1024); /* it really is compressed tiny */
+
+    struct archive_limits total = {1u << 20, 100u << 20, 100};
+    assert_refused(f, &total, "size limit");
+
+    /* The per-file limit is counted while inflating as well. */
+    struct archive_limits per_file = {100u << 20, 1u << 20, 100};
+    assert_refused(f, &per_file, "size limit");
+    free(zeros);
+}
+
+static void test_refuse_too_many_entries(void **state)
+{
+    struct fixture *f = *state;
+    struct zentry ents[] = {
+        {"1", "1", 1, 0, false}, {"2", "2", 1, 0, false}, {"3", "3", 1, 0, false},
+        {"4", "4", 1, 0, false}, {"5", "5", 1, 0, false}, {"6", "6", 1, 0, false},
+    };
+    make_zip(f->zip, ents, 6);
+    struct archive_limits lim = {1u << 20, 1u << 20, 5};
+    assert_refused(f, &lim, "limit");
+}
+
+/* libzip will not write two entries with one name, so write "a.py" and
+ * "b.py" and rename the second in the raw bytes (local header and central
+ * directory; the CRC covers only the data). */
+static void test_refuse_duplicates(void **state)
+{
+    struct fixture *f = *state;
+    struct zentry ents[] = {
+        {"a.py", "first\n", 6, 0, false},
+        {"b.py", "second\n", 7, 0, false},
+    };
+    make_zip(f->zip, ents, 2);
+    size_t len = 0;
+    char *raw = tu_read(f->zip, &len);
+    assert_non_null(raw);
+    int patched = 0;
+    for (size_t i = 0; i + 4 <= len; i++)
+        if (memcmp(raw + i, "b.py", 4) == 0) {
+            raw[i] = 'a';
+            patched++;
+        }
+    assert_int_equal(patched, 2);
+    tu_write(f->zip, raw, len);
+    free(raw);
+    assert_refused(f, &roomy, NULL);
+
+    /* A file and a directory of the same name. */
+    struct zentry clash[] = {
+        {"x", "file", 4, 0, false},
+        {"x/", NULL, 0, 0, true},
+    };
+    make_zip(f->zip, clash, 2);
+    assert_refused(f, &roomy, NULL);
+}
+
+static void test_refuse_not_a_zip(void **state)
+{
+    struct fixture *f = *state;
+    tu_write(f->zip, "this is not a zip file\n", 23);
+    assert_refused(f, &roomy, "not a readable zip");
+    /* Truncated zip. */
+    struct zentry ents[] = {{"a.txt", "aaaaaaaaaaaaaaaaaaaaaaaa", 24, 0, false}};
+    make_zip(f->zip, ents, 1);
+    struct stat st;
+    assert_int_equal(stat(f->zip, &st), 0);
+    assert_int_equal(truncate(f->zip, st.st_size / 2), 0);
+    assert_refused(f, &roomy, "not a readable zip");
+    /* Missing file. */
+    unlink(f->zip);
+    struct err e = {{0}};
+    assert_int_equal(archive_extract(f->zip, f->dest, &roomy, &e), -1);
+    assert_true(tu_contains(e.msg, "not a readable zip"));
+    assert_int_equal(tu_count_entries(f->dest), 0);
+}
+
+/* A refusal empties DEST in place: the same directory, with its mode. */
+static void test_refusal_keeps_dest_itself(void **state)
+{
+    struct fixture *f = *state;
+    struct stat before, after;
+    assert_int_equal(stat(f->dest, &before), 0);
+    struct zentry ents[] = {
+        {"ok.txt", "ok", 2, 0, false},
+        {"big.bin", "0123456789", 10, 0, false},
+    };
+    make_zip(f->zip, ents, 2);
+    struct archive_limits lim = {1u << 20, 5, 10};
+    assert_refused(f, &lim, "size limit");
+    assert_int_equal(stat(f->dest, &after), 0);
+    assert_int_equal(after.st_mode & 07777, before.st_mode & 07777);
+    assert_int_equal(after.st_ino, before.st_ino);
+}
+
+/* ---- archive_create -------------------------------------------------- */
+
+struct collect {
+    char *rel[32];
+    off_t size[32];
+    int n;
+};
+
+static int collect_cb(const char *rel, off_t size, void *arg)
+{
+    struct collect *c = arg;
+    assert_true(c->n < 32);
+    c->rel[c->n] = strdup(rel);
+    c->size[c->n++] = size;
+    return 0;
+}
+
+static void collect_free(struct collect *c)
+{
+    for (int i = 0; i < c->n; i++)
+        free(c->rel[i]);
+    c->n = 0;
+}
+
+static void test_create_extract_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    char *src = tu_path(f->root, "src");
+    assert_int_equal(mkdir(src, 0755), 0);
+    tu_write_at(src, "results.json", "{\"score\": 1}\n");
+    tu_mkdir_at(src, "logs");
+    tu_mkdir_at(src, "logs/deep");
+    char bin[5000];
+    for (size_t i = 0; i < sizeof bin; i++)
+        bin[i] = (char)(i % 251);
+    char *binp = tu_path(src, "logs/deep/out.bin");
+    tu_write(binp, bin, sizeof bin);
+    tu_write_at(src, "logs/empty.txt", "");
+    char *lnk = tu_path(src, "logs/link");
+    assert_int_equal(symlink("/etc/passwd", lnk), 0);
+
+    char *zip = tu_path(f->root, "out.zip");
+    struct err e = {{0}};
+    if (archive_create(zip, &(struct archive_part){src, ""}, 1, &e) != 0)
+        fail_msg("create failed: %s", e.msg);
+
+    /* The archive holds the three regular files, by relative name. */
+    int zerr = 0;
+    zip_t *z = zip_open(zip, ZIP_RDONLY, &zerr);
+    assert_non_null(z);
+    assert_int_equal(zip_get_num_entries(z, 0), 3);
+    assert_true(zip_name_locate(z, "logs/deep/out.bin", 0) >= 0);
+    assert_true(zip_name_locate(z, "logs/link", 0) < 0);
+    zip_discard(z);
+
+    if (archive_extract(zip, f->dest, &roomy, &e) != 0)
+        fail_msg("extract failed: %s", e.msg);
+    struct collect a = {.n = 0}, b = {.n = 0};
+    assert_int_equal(fs_walk_files(src, collect_cb, &a, &e), 0);
+    assert_int_equal(fs_walk_files(f->dest, collect_cb, &b, &e), 0);
+    assert_int_equal(a.n, 3);
+    assert_int_equal(b.n, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(a.rel[i], b.rel[i]);
+        assert_int_equal(a.size[i], b.size[i]);
+    }
+    assert_file_is(f->dest, "logs/deep/out.bin", bin, sizeof bin);
+    assert_file_is(f->dest, "results.json", "{\"score\": 1}\n", 13);
+    collect_free(&a);
+    collect_free(&b);
+
+    /* Creating again over an existing archive replaces it. */
+    char *only = tu_path(f->root, "only");
+    assert_int_equal(mkdir(only, 0755), 0);
+    tu_write_at(only, "one.txt", "1");
+    assert_int_equal(archive_create(zip, &(struct archive_part){only, ""}, 1, &e), 0);
+    z = zip_open(zip, ZIP_RDONLY, &zerr);
+    assert_non_null(z);
+    assert_int_equal(zip_get_num_entries(z, 0), 1);
+    zip_discard(z);
+
+    free(only);
+    free(src);
+    free(binp);
+    free(lnk);
+    free(zip);
+}
+
+/* An empty directory gives an archive that extracts to nothing. */
+static void test_create_empty_dir(void **state)
+{
+    struct fixture *f = *state;
+    char *src = tu_path(f->root, "empty");
+    assert_int_equal(mkdir(src, 0755), 0);
+    char *zip = tu_path(f->root, "empty.zip");
+    struct err e = {{0}};
+    int created = archive_create(zip, &(struct archive_part){src, ""}, 1, &e);
+    bool written = fs_exists(zip);
+    int extracted = archive_extract(zip, f->dest, &roomy, &e);
+    free(src);
+    free(zip);
+    assert_int_equal(created, 0);
+    if (!written)
+        fail_msg("archive_create returned 0 but wrote no archive");
+    if (extracted != 0)
+        fail_msg("extract of the empty archive failed: %s", e.msg);
+    assert_int_equal(tu_count_entries(f->dest), 0);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_extract_nested),
+        T(test_limits_exactly_met),
+        T(test_extract_permission_only_modes),
+        T(test_refuse_dotdot),
+        T(test_refuse_absolute),
+        T(test_refuse_symlink),
+        T(test_refuse_zip_bomb),
+        T(test_refuse_too_many_entries),
+        T(test_refuse_duplicates),
+        T(test_refuse_not_a_zip),
+        T(test_refusal_keeps_dest_itself),
+        T(test_create_extract_round_trip),
+        T(test_create_empty_dir),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,321 @@
+/*
+ * daemon.c - assay-worker: grades the jobs that arrive in its inbox.
+ *
+ *   assay-worker --dir D --slots N [--name W] [--log FILE] [--die-with-parent]
+ *
+ * A libuv loop watches D/inbox/ (inotify: a job is picked up as soon as
+ * a transport renames it in).  Each job is moved to D/active/ and graded
+ * by a child process (`assay-worker grade-one`, daemon_grade.c), at most
+ * N at once.  A child that crashes still gets its job an error result,
+ * with the backtrace it left.  At start-up, jobs left in active/ by a
+ * crash are graded again first.  One daemon per directory (a lock file).
+ * SIGTERM stops the children and the daemon; jobs in active/ stay for
+ * the next start.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "common/fs.h"
+#include "common/log.h"
+#include "worker/daemon.h"
+
+#ifndef ASSAY_VERSION
+#define ASSAY_VERSION "dev"
+#endif
+
+#define RESCAN_MS 30000   /* safety net only: inotify does the real work */
+
+struct slot {
+    uv_process_t proc;
+    bool busy;
+    char job[256];
+};
+
+struct daemon {
+    uv_loop_t *loop;
+    const char *dir, *worker;
+    int nslots;
+    struct slot *slots;
+    uv_fs_event_t watch;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t rescan;
+    bool stopping;
+};
+
+static const char usage[] =
+    "Usage: assay-worker --dir D --slots N [--name W] [--log FILE] [--die-with-parent]\n"
+    "       assay-worker grade-one --dir D [--name W] JOB_ARCHIVE_NAME\n"
+    "\n"
+    "Grades job archives that arrive in D/inbox/, N at a time, and leaves result\n"
+    "archives in D/outbox/. Its log goes to FILE (default D/logs/worker.log).\n";
+
+static void dispatch(struct daemon *d);
+
+static bool is_job_name(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] != '.' && n > 4 && !strcmp(name + n - 4, ".zip");
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The oldest job archive in D/SUB (job ids sort by time), or NULL. */
+static char *oldest_job(const struct daemon *d, const char *sub)
+{
+    char *path = fs_join(d->dir, sub);
+    DIR *dh = opendir(path);
+    free(path);
+    if (!dh)
+        return NULL;
+    char *best = NULL;
+    struct dirent *de;
+    while ((de = readdir(dh))) {
+        if (!is_job_name(de->d_name))
+            continue;
+        bool running = false;
+        for (int i = 0; i < d->nslots; i++)
+            running |= d->slots[i].busy && !strcmp(d->slots[i].job, de->d_name);
+        if (running)
+            continue;
+        if (!best || cmp_str(&de->d_name, &best) < 0) {
+            free(best);
+            best = strdup(de->d_name);
+        }
+    }
+    closedir(dh);
+    return best;
+}
+
+static void remove_active(const struct daemon *d, const char *job)
+{
+    char *a = NULL, *t = NULL;
+    if (asprintf(&a, "%s/active/%s", d->dir, job) > 0)
+        unlink(a);
+    if (asprintf(&t, "%s/active/%s.trace", d->dir, job) > 0)
+        unlink(t);
+    free(a);
+    free(t);
+}
+
+static void on_child_exit(uv_process_t *proc, int64_t status, int sig)
+{
+    struct slot *s = proc->data;
+    struct daemon *d = proc->loop->data;
+    if (!d->stopping) {
+        if (status != 0 || sig != 0) {
+            char *trace = NULL, msg[512];
+            snprintf(msg, sizeof msg, "The worker's grader failed (%s %d) while grading this "
+                     "job; this is a fault in Assay, not in the submission. Submit again, and "
+                     "tell your instructor if it happens twice.", sig ? "signal" : "exit status",
+                     sig ? sig : (int)status);
+            log_msg(LOG_ERROR, s->job, "grader failed with %s %d", sig ? "signal" : "status",
+                    sig ? sig : (int)status);
+            if (asprintf(&trace, "%s/active/%s.trace", d->dir, s->job) > 0)
+                worker_write_error(d->dir, s->job, "infrastructure", msg, trace);
+            free(trace);
+        }
+        remove_active(d, s->job);
+    }
+    s->busy = false;
+    uv_close((uv_handle_t *)proc, NULL);
+    dispatch(d);
+}
+
+static int start_grading(struct daemon *d, struct slot *s, const char *job)
+{
+    char exe[] = "/proc/self/exe";
+    char *args[] = {"assay-worker", "grade-one", "--dir", (char *)d->dir, "--name",
+                    (char *)d->worker, (char *)job, NULL};
+    uv_process_options_t o = {.exit_cb = on_child_exit, .file = exe, .args = args};
+    snprintf(s->job, sizeof s->job, "%s", job);
+    s->proc.data = s;
+    int rc = uv_spawn(d->loop, &s->proc, &o);
+    if (rc < 0) {
+        log_msg(LOG_ERROR, job, "cannot start a grader: %s", uv_strerror(rc));
+        uv_close((uv_handle_t *)&s->proc, NULL);
+        return -1;
+    }
+    s->busy = true;
+    log_msg(LOG_INFO, job, "started grading in slot %d", (int)(s - d->slots) + 1);
+    return 0;
+}
+
+/* Takes the next job: first what a crash left in active/, then the inbox. */
+static char *next_job(struct daemon *d)
+{
+    char *job = oldest_job(d, "active");
+    if (job)
+        return job;
+    job = oldest_job(d, "inbox");
+    if (!job)
+        return NULL;
+    char *from = NULL, *to = NULL;
+    int rc = -1;
+    if (asprintf(&from, "%s/inbox/%s", d->dir, job) > 0 &&
+        asprintf(&to, "%s/active/%s", d->dir, job) > 0)
+        rc = rename(from, to);
+    if (rc < 0)
+        log_msg(LOG_ERROR, job, "cannot take the job from the inbox: %s", strerror(errno));
+    free(from);
+    free(to);
+    if (rc < 0) {
+        free(job);
+        return NULL;
+    }
+    return job;
+}
+
+static void dispatch(struct daemon *d)
+{
+    for (int i = 0; i < d->nslots && !d->stopping; i++) {
+        if (d->slots[i].busy)
+            continue;
+        char *job = next_job(d);
+        if (!job)
+            return;
+        start_grading(d, &d->slots[i], job);
+        free(job);
+    }
+}
+
+static void on_inbox(uv_fs_event_t *h, const char *name, int events, int status)
+{
+    (void)name;
+    (void)events;
+    (void)status;
+    dispatch(h->loop->data);
+}
+
+static void on_rescan(uv_timer_t *t)
+{
+    dispatch(t->loop->data);
+}
+
+static void on_stop(uv_signal_t *sig, int signum)
+{
+    struct daemon *d = sig->loop->data;
+    log_msg(LOG_INFO, NULL, "stopping on signal %d", signum);
+    d->stopping = true;
+    for (int i = 0; i < d->nslots; i++)
+        if (d->slots[i].busy)
+            uv_process_kill(&d->slots[i].proc, SIGKILL);
+    uv_fs_event_stop(&d->watch);
+    uv_timer_stop(&d->rescan);
+    uv_signal_stop(&d->sigterm);
+    uv_signal_stop(&d->sigint);
+    uv_close((uv_handle_t *)&d->watch, NULL);
+    uv_close((uv_handle_t *)&d->rescan, NULL);
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+}
+
+static int prepare_dir(const char *dir, int *lock_fd)
+{
+    static const char *const subdirs[] = {"inbox", "active", "outbox", "tmp", "logs", NULL};
+    struct err e;
+    for (int i = 0; subdirs[i]; i++) {
+        char *p = fs_join(dir, subdirs[i]);
+        int rc = fs_mkdir_p(p, 0755, &e);
+        free(p);
+        if (rc < 0) {
+            fprintf(stderr, "assay-worker: %s\n", e.msg);
+            return -1;
+        }
+    }
+    char *lock = fs_join(dir, ".lock");
+    *lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    free(lock);
+    if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        fprintf(stderr, "assay-worker: another assay-worker is running on %s\n", dir);
+        return -1;
+    }
+    return 0;
+}
+
+static int run_daemon(const char *dir, int nslots, const char *worker, const char *logpath)
+{
+    int lock_fd;
+    if (prepare_dir(dir, &lock_fd) < 0)
+        return 1;
+    char *deflog = fs_join(dir, "logs/worker.log");
+    log_open("assay-worker", logpath ? logpath : deflog);
+    log_set_worker(worker);
+    free(deflog);
+    struct daemon d = {.loop = uv_default_loop(), .dir = dir, .worker = worker, .nslots = nslots};
+    d.slots = calloc((size_t)nslots, sizeof *d.slots);
+    d.loop->data = &d;
+    char *inbox = fs_join(dir, "inbox");
+    uv_fs_event_init(d.loop, &d.watch);
+    uv_fs_event_start(&d.watch, on_inbox, inbox, 0);
+    uv_timer_init(d.loop, &d.rescan);
+    uv_timer_start(&d.rescan, on_rescan, RESCAN_MS, RESCAN_MS);
+    uv_signal_init(d.loop, &d.sigterm);
+    uv_signal_start(&d.sigterm, on_stop, SIGTERM);
+    uv_signal_init(d.loop, &d.sigint);
+    uv_signal_start(&d.sigint, on_stop, SIGINT);
+    log_msg(LOG_INFO, NULL, "assay-worker %s started on %s with %d slots", ASSAY_VERSION, dir,
+            nslots);
+    dispatch(&d);
+    uv_run(d.loop, UV_RUN_DEFAULT);
+    log_msg(LOG_INFO, NULL, "stopped");
+    uv_loop_close(d.loop);
+    free(d.slots);
+    free(inbox);
+    close(lock_fd);
+    log_close();
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"dir", required_argument, NULL, 'd'},  {"slots", required_argument, NULL, 's'},
+        {"name", required_argument, NULL, 'n'}, {"log", required_argument, NULL, 'l'},
+        {"die-with-parent", no_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'v'},    {NULL, 0, NULL, 0},
+    };
+    bool grade_one = argc > 1 && !strcmp(argv[1], "grade-one");
+    const char *dir = NULL, *name = "local", *logpath = NULL;
+    int slots = 1, c;
+    if (grade_one)
+        argv++, argc--;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir = optarg; break;
+        case 's': slots = atoi(optarg); break;
+        case 'n': name = optarg; break;
+        case 'l': logpath = optarg; break;
+        case 'p': prctl(PR_SET_PDEATHSIG, SIGTERM); break;
+        case 'v': printf("assay-worker %s\n", ASSAY_VERSION); return 0;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return 2;
+        }
+    }
+    if (!dir || slots < 1 || slots > 256 || (grade_one && optind != argc - 1)) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (grade_one) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive the daemon */
+        char *deflog = fs_join(dir, "logs/worker.log");
+        log_open("assay-worker", logpath ? logpath : deflog);
+        free(deflog);
+        return worker_grade_one(dir, argv[optind], name) < 0 ? 1 : 0;
+    }
+    return run_daemon(dir, slots, name, logpath);
+}

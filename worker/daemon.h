@@ -1,0 +1,22 @@
+/* daemon.h - assay-worker: the worker daemon and its per-job grader. */
+#ifndef ASSAY_WORKER_DAEMON_H
+#define ASSAY_WORKER_DAEMON_H
+
+/* A worker directory D holds:
+ *   inbox/   job archives "<job id>.<token>.zip", renamed in by a transport
+ *   active/  the archives being graded (back to grading after a crash)
+ *   outbox/  result archives, same names
+ *   tmp/     work space;  logs/worker.log  the worker's own log */
+
+/* Grades D/active/NAME (in a process of its own) and leaves the result
+ * archive in D/outbox/NAME.  Returns 0, or -1 if not even an error
+ * result could be written. */
+int worker_grade_one(const char *dir, const char *name, const char *worker);
+
+/* Writes an error result for NAME into D/outbox: CATEGORY and MESSAGE as
+ * in results.json, TRACE (may be NULL) a file whose text goes along as
+ * traces.log. */
+int worker_write_error(const char *dir, const char *name, const char *category,
+                       const char *message, const char *trace);
+
+#endif

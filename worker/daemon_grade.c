@@ -1,0 +1,224 @@
+/*
+ * daemon_grade.c - assay-worker's grading of one job, in a process of
+ * its own (`assay-worker grade-one`), started by the daemon (daemon.c).
+ *
+ * A job archive holds job.json, submission/ and assignment/.  The grader
+ * unpacks it, validates the assignment, runs the engine, and writes a
+ * result archive (results.json, job.json with the id and token,
+ * worker.log with this job's log lines, traces.log if something in
+ * Assay crashed) to tmp/ and renames it into outbox/.  A malformed
+ * archive or assignment still gives a result, an error one, so the
+ * primary always learns what happened.  If this process itself crashes,
+ * its crash handler leaves a backtrace that the daemon sends back.
+ */
+#define _GNU_SOURCE
+#include "worker/daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/archive.h"
+#include "common/buf.h"
+#include "common/crash.h"
+#include "common/fs.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "worker/assignment.h"
+#include "worker/engine.h"
+
+static void install_crash_handler(const char *dir, const char *name)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/active/%s.trace", dir, name) < 0)
+        return;
+    crash_install(path, "assay-worker grade-one");
+    free(path);
+}
+
+/* "<id>.<token>.zip" -> id and token (malloc'd). */
+static int split_name(const char *name, char **id, char **token)
+{
+    size_t n = strlen(name);
+    if (n < 6 || strcmp(name + n - 4, ".zip"))
+        return -1;
+    char *base = strndup(name, n - 4), *dot = strrchr(base, '.');
+    if (!dot || dot == base) {
+        free(base);
+        return -1;
+    }
+    *dot = '\0';
+    *id = base;
+    *token = strdup(dot + 1);
+    return 0;
+}
+
+/* Zips RESDIR into D/outbox/NAME via D/tmp. */
+static int publish(const char *dir, const char *name, const char *resdir, struct err *e)
+{
+    char *partial = NULL, *final = NULL;
+    int rc = -1;
+    if (asprintf(&partial, "%s/tmp/%s.partial", dir, name) > 0 &&
+        asprintf(&final, "%s/outbox/%s", dir, name) > 0 &&
+        archive_create(partial, &(struct archive_part){resdir, ""}, 1, e) == 0) {
+        rc = rename(partial, final) == 0 ? 0 : err_sys(e, "cannot move the result to %s", final);
+    }
+    if (rc < 0 && partial)
+        unlink(partial);
+    free(partial);
+    free(final);
+    return rc;
+}
+
+static int write_job_json(const char *resdir, const char *name)
+{
+    char *id = NULL, *token = NULL;
+    struct err e;
+    if (split_name(name, &id, &token) < 0)
+        return -1;
+    json_t *j = json_pack("{s:s, s:s}", "id", id, "token", token);
+    char *path = fs_join(resdir, "job.json");
+    int rc = jsonutil_save_file(path, j, &e);
+    free(path);
+    json_decref(j);
+    free(id);
+    free(token);
+    return rc;
+}
+
+static int copy_text_into(const char *resdir, const char *file, const char *src)
+{
+    struct buf b = BUF_INIT;
+    struct err e;
+    int rc = fs_read_file(src, 4u << 20, &b, &e);
+    char *path = fs_join(resdir, file);
+    if (rc == 0 && b.len > 0)
+        rc = fs_write_atomic(path, b.data, b.len, &e);
+    free(path);
+    buf_free(&b);
+    return rc;
+}
+
+static json_t *error_results(const char *category, const char *message)
+{
+    return json_pack("{s:f, s:f, s:f, s:s, s:[], s:{s:s, s:{s:s, s:s}, s:[]}}",
+                     "score", 0.0, "max_score", 0.0, "execution_time", 0.0,
+                     "output", message, "tests", "assay", "status", "error",
+                     "error", "category", category, "message", message, "warnings");
+}
+
+/* Saves R and job.json into RESDIR and publishes it as D/outbox/NAME. */
+static int finish(const char *dir, const char *name, const char *resdir, const json_t *r,
+                  struct err *e)
+{
+    char *path = fs_join(resdir, "results.json");
+    int rc = jsonutil_save_file(path, r, e);
+    free(path);
+    if (rc == 0 && write_job_json(resdir, name) < 0)
+        rc = err_set(e, "cannot write job.json for %s", name);
+    if (rc == 0)
+        rc = publish(dir, name, resdir, e);
+    return rc;
+}
+
+int worker_write_error(const char *dir, const char *name, const char *category,
+                       const char *message, const char *trace)
+{
+    struct err e;
+    char *base = fs_join(dir, "tmp"), *resdir = NULL;
+    int rc = fs_mkdtemp(base, "error", &resdir, &e);
+    free(base);
+    if (rc < 0)
+        return -1;
+    if (trace && fs_exists(trace))
+        copy_text_into(resdir, "traces.log", trace);
+    json_t *r = error_results(category, message);
+    rc = finish(dir, name, resdir, r, &e);
+    fs_remove_tree(resdir, &e);
+    free(resdir);
+    json_decref(r);
+    return rc;
+}
+
+static json_t *grade_unpacked(const char *jobdir, struct err *e)
+{
+    char *adir = fs_join(jobdir, "assignment"), *sdir = fs_join(jobdir, "submission");
+    struct assignment a;
+    struct problems p = {0};
+    json_t *r = NULL;
+    if (assignment_load(adir, &a, &p) < 0) {
+        struct buf msg = BUF_INIT;
+        buf_printf(&msg, "The assignment is invalid (%zu problem%s): ", p.count,
+                   p.count == 1 ? "" : "s");
+        for (size_t i = 0; i < p.count && i < 10; i++)
+            buf_printf(&msg, "%s%s", i ? "; " : "", p.items[i]);
+        buf_puts(&msg, ". Fix assignment.json and regrade.");
+        err_set(e, "%s", buf_str(&msg));
+        buf_free(&msg);
+    } else {
+        char *work = fs_join(jobdir, "..");
+        struct launcher *l = launcher_rlimit_new(e);
+        if (l) {
+            struct engine_options o = {.launcher = l, .work_base = work};
+            r = engine_grade(&a, fs_exists(sdir) ? sdir : jobdir, &o);
+            l->destroy(l);
+        }
+        free(work);
+    }
+    problems_free(&p);
+    assignment_free(&a);
+    free(adir);
+    free(sdir);
+    return r;
+}
+
+int worker_grade_one(const char *dir, const char *name, const char *worker)
+{
+    log_set_worker(worker);
+    install_crash_handler(dir, name);
+    char *archive = NULL, *tmp = fs_join(dir, "tmp"), *jobdir = NULL, *resdir = NULL;
+    struct err e = {{0}};
+    if (asprintf(&archive, "%s/active/%s", dir, name) < 0 ||
+        fs_mkdtemp(tmp, "job", &jobdir, &e) < 0 || fs_mkdtemp(tmp, "res", &resdir, &e) < 0)
+        return worker_write_error(dir, name, "infrastructure", "The worker could not create "
+                                  "its work directories (is its disk full?).", NULL);
+    chmod(jobdir, 0711);
+    char *joblog = fs_join(resdir, "worker.log");
+    int logfd = open(joblog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    log_also(logfd);
+    log_msg(LOG_INFO, name, "grading started");
+    struct archive_limits lim = {512ull << 20, 128ull << 20, 20000};
+    json_t *r = NULL;
+    const char *category = "assignment";
+    if (archive_extract(archive, jobdir, &lim, &e) < 0)
+        category = "infrastructure";
+    else
+        r = grade_unpacked(jobdir, &e);
+    if (r) {
+        log_msg(LOG_INFO, name, "graded: score %g of %g",
+                json_number_value(json_object_get(r, "score")),
+                json_number_value(json_object_get(r, "max_score")));
+    } else {
+        log_msg(LOG_ERROR, name, "not graded: %s", e.msg);
+        r = error_results(category, e.msg);
+    }
+    int rc = finish(dir, name, resdir, r, &e);
+    if (rc < 0)
+        rc = worker_write_error(dir, name, "infrastructure", e.msg, NULL);
+    log_also(-1);
+    if (logfd >= 0)
+        close(logfd);
+    json_decref(r);
+    fs_remove_tree(jobdir, &e);
+    fs_remove_tree(resdir, &e);
+    free(joblog);
+    free(archive);
+    free(tmp);
+    free(jobdir);
+    free(resdir);
+    return rc;
+}
