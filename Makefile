@@ -45,7 +45,7 @@ SPOOL_OBJ  := $(call obj,$(SPOOL_SRC))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all test demo sanitize install clean deps bench
-PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker
+PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper
 all: deps $(PROGRAMS)
 
 deps:
@@ -69,6 +69,9 @@ $(BUILD)/assay: $(ASSAY_OBJ) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 
 $(BUILD)/assay-worker: $(call obj,$(wildcard worker/daemon*.c)) $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
+
+$(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
 
 $(BUILD)/tests/%: tests/unit/%.c $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)

@@ -88,33 +88,64 @@ static char *build_command(const json_t *t)
     return buf_steal(&cmd);
 }
 
+static void add_collect_error(struct case_list *cases, const json_t *ev)
+{
+    const char *file = jsonutil_str(ev, "file", "?");
+    char *msg = NULL;
+    if (asprintf(&msg, "%s could not be imported, so none of its tests ran:\n%s", file,
+                 jsonutil_str(ev, "message", "")) < 0)
+        msg = NULL;
+    size_t j;
+    json_t *name;
+    json_array_foreach(json_object_get(ev, "tests"), j, name) {
+        char id[1024];
+        snprintf(id, sizeof id, "%s::%s", file, json_string_value(name));
+        case_list_set(cases, id, "failed", msg, json_is_true(json_object_get(ev, "memory")));
+    }
+    free(msg);
+}
+
+/* A file that never collected (the run was cut short first) still counts
+ * the tests the runner planned from its syntax tree, as not finished. */
+static void add_uncollected(struct case_list *cases, const json_t *planned)
+{
+    const char *file;
+    json_t *names;
+    json_object_foreach((json_t *)planned, file, names) {
+        size_t flen = strlen(file), i;
+        bool seen = false;
+        json_t *n;
+        json_array_foreach(cases->names, i, n)
+            seen |= !strncmp(json_string_value(n), file, flen) &&
+                    !strncmp(json_string_value(n) + flen, "::", 2);
+        json_array_foreach(names, i, n) {
+            char id[1024];
+            snprintf(id, sizeof id, "%s::%s", file, json_string_value(n));
+            if (!seen)
+                case_list_add(cases, id);
+        }
+    }
+}
+
 static void read_events(json_t *events, struct case_list *cases)
 {
+    json_t *planned = json_object();
     size_t i;
     json_t *ev;
     json_array_foreach(events, i, ev) {
         const char *kind = jsonutil_str(ev, "event", "");
-        if (!strcmp(kind, "collected")) {
+        if (!strcmp(kind, "planned"))
+            json_object_set(planned, jsonutil_str(ev, "file", "?"), json_object_get(ev, "tests"));
+        else if (!strcmp(kind, "collected"))
             case_list_add(cases, jsonutil_str(ev, "nodeid", "?"));
-        } else if (!strcmp(kind, "result")) {
+        else if (!strcmp(kind, "result"))
             case_list_set(cases, jsonutil_str(ev, "nodeid", "?"), jsonutil_str(ev, "outcome", "failed"),
                           jsonutil_str(ev, "message", ""), json_is_true(json_object_get(ev, "memory")));
-        } else if (!strcmp(kind, "collect_error")) {
-            const char *file = jsonutil_str(ev, "file", "?");
-            char *msg = NULL;
-            if (asprintf(&msg, "%s could not be imported, so none of its tests ran:\n%s", file,
-                         jsonutil_str(ev, "message", "")) < 0)
-                msg = NULL;
-            size_t j;
-            json_t *name;
-            json_array_foreach(json_object_get(ev, "tests"), j, name) {
-                char id[1024];
-                snprintf(id, sizeof id, "%s::%s", file, json_string_value(name));
-                case_list_set(cases, id, "failed", msg, json_is_true(json_object_get(ev, "memory")));
-            }
-            free(msg);
-        }
+        else if (!strcmp(kind, "collect_error"))
+            add_collect_error(cases, ev);
     }
+    add_uncollected(cases, planned);
+    json_decref(planned);
 }
 
 static void pytest_grade(struct test_run *run, struct test_outcome *out)

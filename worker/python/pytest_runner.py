@@ -47,8 +47,24 @@ def without_internal_frames(text):
     return "\n".join(out)
 
 
+def _parametrize_count(decorators):
+    """How many cases @pytest.mark.parametrize(..., [literal list]) makes."""
+    count = 1
+    for d in decorators:
+        if (isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute)
+                and d.func.attr == "parametrize" and len(d.args) >= 2
+                and isinstance(d.args[1], (ast.List, ast.Tuple))):
+            count *= max(1, len(d.args[1].elts))
+    return count
+
+
+def _expand(name, count):
+    return [name] if count == 1 else ["%s[%d]" % (name, i) for i in range(count)]
+
+
 def test_names(path):
-    """The tests a file that failed to import would have held, from its AST."""
+    """The tests a file holds, from its syntax tree (without running it):
+    what counts when the file cannot be imported or collection never ends."""
     try:
         with open(path, encoding="utf-8") as f:
             tree = ast.parse(f.read())
@@ -58,10 +74,13 @@ def test_names(path):
     funcs = (ast.FunctionDef, ast.AsyncFunctionDef)
     for node in tree.body:
         if isinstance(node, funcs) and node.name.startswith("test"):
-            names.append(node.name)
+            names += _expand(node.name, _parametrize_count(node.decorator_list))
         elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
-            names += [node.name + "::" + sub.name for sub in node.body
-                      if isinstance(sub, funcs) and sub.name.startswith("test")]
+            outer = _parametrize_count(node.decorator_list)
+            for sub in node.body:
+                if isinstance(sub, funcs) and sub.name.startswith("test"):
+                    names += _expand(node.name + "::" + sub.name,
+                                     outer * _parametrize_count(sub.decorator_list))
     return names or [os.path.basename(path)]
 
 
@@ -107,7 +126,10 @@ class Reporter:
             emit(event="result", nodeid=report.nodeid, **self.state.pop(report.nodeid))
 
 
+for path in FILES:
+    emit(event="planned", file=path, tests=test_names(path))
 code = pytest.main(["-q", "-c", os.devnull, "--rootdir", WORKDIR, "-p", "no:cacheprovider",
-                    "--tb=short", "-o", "console_output_style=classic"] + FILES,
+                    "--continue-on-collection-errors", "--tb=short",
+                    "-o", "console_output_style=classic"] + FILES,
                    plugins=[Reporter()])
 emit(event="finished", exitstatus=int(code))

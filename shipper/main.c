@@ -1,0 +1,170 @@
+/*
+ * main.c - assay-shipper: the process that serves one worker slot.
+ *
+ *   assay-shipper --spool S --worker W --slot K [--die-with-parent]
+ *
+ * The scheduler hands a job to the slot by renaming its file into
+ * shippers/W.K/; the shipper notices through inotify (no polling),
+ * ships it (ship.c), and waits for the next.  It holds a lock on the
+ * slot directory, so two shippers never serve one slot; a job already in
+ * the directory when it starts (it or the scheduler crashed) is resumed.
+ * All its state is on disk: SIGTERM or kill -9 loses nothing.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "common/crash.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "shipper/shipper.h"
+#include "spool/job.h"
+
+#define SAFETY_RESCAN_MS 60000
+
+static const char usage[] =
+    "Usage: assay-shipper --spool S --worker W --slot K [--die-with-parent]\n"
+    "\n"
+    "Serves slot K of worker W (from S/workers.json): ships each job the scheduler\n"
+    "puts in S/shippers/W.K/ to the worker and records its result. Normally started\n"
+    "by assay-scheduler.\n";
+
+/* The oldest job file in the slot directory (normally there is one). */
+static char *next_job(const struct shipper *sh)
+{
+    char *dir = spool_path(&sh->spool, "%s", sh->slot_dir);
+    DIR *d = opendir(dir);
+    free(dir);
+    char *best = NULL;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (!job_file_name_ok(de->d_name))
+            continue;
+        if (!best || strcmp(de->d_name, best) < 0) {
+            free(best);
+            best = strdup(de->d_name);
+        }
+    }
+    if (d)
+        closedir(d);
+    return best;
+}
+
+static int setup(struct shipper *sh, const char *root, const char *worker, struct err *e)
+{
+    if (spool_open(&sh->spool, root, e) < 0)
+        return -1;
+    char *logpath = spool_path(&sh->spool, "logs/assay.log");
+    char *traces = spool_path(&sh->spool, "logs/traces.log");
+    log_open("assay-shipper", logpath);
+    log_set_worker(worker);
+    crash_install(traces, "assay-shipper");
+    free(logpath);
+    free(traces);
+    struct problems p = {0};
+    if (workers_load(&sh->spool, &sh->workers, &p) < 0) {
+        err_set(e, "workers.json is invalid: %s", p.count ? p.items[0] : "?");
+        problems_free(&p);
+        return -1;
+    }
+    if (!(sh->worker = workers_find(&sh->workers, worker)))
+        return err_set(e, "workers.json has no worker named \"%s\"", worker);
+    if (sh->slot < 1 || sh->slot > sh->worker->slots)
+        return err_set(e, "worker %s has no slot %d", worker, sh->slot);
+    spool_slot_name(sh->slot_name, sizeof sh->slot_name, worker, sh->slot);
+    if (asprintf(&sh->slot_dir, SPOOL_SHIPPERS "/%s", sh->slot_name) < 0)
+        return err_set(e, "out of memory");
+    char *dir = spool_path(&sh->spool, "%s", sh->slot_dir);
+    int rc = fs_mkdir_p(dir, 0755, e);
+    free(dir);
+    if (rc < 0)
+        return -1;
+    sh->transport = transport_open(sh->worker, e);
+    return sh->transport ? 0 : -1;
+}
+
+/* One shipper per slot: the second waits for the first to go. */
+static int lock_slot(struct shipper *sh)
+{
+    char *path = spool_path(&sh->spool, "%s/.lock", sh->slot_dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    free(path);
+    if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void serve(struct shipper *sh)
+{
+    char *dir = spool_path(&sh->spool, "%s", sh->slot_dir);
+    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CREATE);
+    free(dir);
+    shipper_drop_stale(sh);
+    for (;;) {
+        char *job = next_job(sh);
+        if (job) {
+            shipper_ship_job(sh, job);
+            free(job);
+            shipper_drop_stale(sh);
+            continue;
+        }
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, SAFETY_RESCAN_MS) > 0) {
+            char buf[4096] __attribute__((aligned(8)));
+            while (read(fd, buf, sizeof buf) > 0) {
+            }
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"spool", required_argument, NULL, 's'}, {"worker", required_argument, NULL, 'w'},
+        {"slot", required_argument, NULL, 'k'},  {"die-with-parent", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    const char *root = NULL, *worker = NULL;
+    struct shipper sh = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': root = optarg; break;
+        case 'w': worker = optarg; break;
+        case 'k': sh.slot = atoi(optarg); break;
+        case 'p': prctl(PR_SET_PDEATHSIG, SIGTERM); break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return 2;
+        }
+    }
+    if (!worker || sh.slot < 1 || optind != argc) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    struct err e;
+    if (setup(&sh, spool_root_from(root), worker, &e) < 0) {
+        log_msg(LOG_ERROR, NULL, "assay-shipper cannot start: %s", e.msg);
+        fprintf(stderr, "assay-shipper: %s\n", e.msg);
+        return 1;
+    }
+    if (lock_slot(&sh) < 0) {
+        log_msg(LOG_ERROR, NULL, "cannot lock slot %s", sh.slot_name);
+        return 1;
+    }
+    log_msg(LOG_INFO, NULL, "shipper for slot %s started", sh.slot_name);
+    serve(&sh);
+    return 0;
+}

@@ -1,0 +1,431 @@
+/*
+ * ship.c - one job's trip: from the slot directory to the worker and
+ * back into results/.
+ *
+ *   begin (or resume) an attempt: a new random token, written to the job
+ *   pack job.json + submission/ + assignment/ into one zip
+ *   push it through the transport, wait for the result, pull it
+ *   check the result names this job and this attempt's token
+ *   append the worker's log lines and stack traces to the central logs
+ *   record the result (spool/record.c), then remove the job file
+ *
+ * Anything that goes wrong on the way (the worker unreachable or silent
+ * past the job's limits plus a margin, a broken archive) defers the job
+ * with exponential backoff; after SHIPPER_MAX_ATTEMPTS it goes to
+ * failed/ with a .reason and the student gets an error result saying
+ * what happened.  Every step is safe to repeat after a crash.
+ */
+#define _GNU_SOURCE
+#include "shipper/shipper.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/archive.h"
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/ids.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "spool/job.h"
+#include "spool/record.h"
+#include "worker/assignment.h"
+
+#define RESULT_ARCHIVE_LIMIT (256ull << 20)
+#define TIMEOUT_MARGIN_S 10.0
+
+static char *slot_job_rel(const struct shipper *sh, const char *id)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s.json", sh->slot_dir, id) < 0)
+        return NULL;
+    return p;
+}
+
+static char *archive_name(const struct job *job)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s.%s.zip", job->id, job->token) < 0)
+        return NULL;
+    return p;
+}
+
+/* Moves a job file the shipper cannot even read to failed/, with why. */
+static void fail_unreadable(struct shipper *sh, const char *name, const char *why)
+{
+    struct err e;
+    char *from = NULL, *to = NULL, *reason = NULL, *text = NULL;
+    if (asprintf(&from, "%s/%s", sh->slot_dir, name) > 0 &&
+        asprintf(&to, SPOOL_FAILED "/%s", name) > 0 &&
+        asprintf(&reason, SPOOL_FAILED "/%s.reason", name) > 0 &&
+        asprintf(&text, "%s/%s: %s\n", sh->slot_dir, name, why) > 0) {
+        spool_write(&sh->spool, reason, text, strlen(text), &e);
+        spool_move(&sh->spool, from, to, &e);
+    }
+    log_msg(LOG_ERROR, NULL, "job file %s is unreadable and went to failed/: %s", name, why);
+    free(from);
+    free(to);
+    free(reason);
+    free(text);
+}
+
+/* True when results/ already holds this job's result (recorded before a
+ * crash, with the job file not yet removed). */
+static bool already_recorded(const struct shipper *sh, const struct job *job)
+{
+    char *rel = job_result_rel(job), *path = spool_path(&sh->spool, "%s/results.json", rel);
+    struct err e;
+    json_t *r = fs_exists(path) ? jsonutil_load_file(path, 16u << 20, &e) : NULL;
+    bool same = r && !strcmp(jsonutil_str(json_object_get(r, "assay"), "job_id", ""), job->id);
+    json_decref(r);
+    free(path);
+    free(rel);
+    return same;
+}
+
+static void drop_job_file(struct shipper *sh, const struct job *job)
+{
+    char *rel = slot_job_rel(sh, job->id), *path = spool_path(&sh->spool, "%s", rel);
+    unlink(path);
+    free(path);
+    free(rel);
+}
+
+static int save_job(struct shipper *sh, struct job *job, struct err *e)
+{
+    char *rel = slot_job_rel(sh, job->id);
+    int rc = spool_write_json(&sh->spool, rel, job->json, e);
+    free(rel);
+    return rc < 0 ? -1 : job_refresh(job, e);
+}
+
+/* A new attempt with a new token, unless this slot's attempt is being
+ * resumed after a restart (then the worker may already have it). */
+static int begin_attempt(struct shipper *sh, struct job *job, struct err *e)
+{
+    const char *slot = jsonutil_str(job->json, "slot", NULL);
+    if (job->token && slot && !strcmp(slot, sh->slot_name)) {
+        log_msg(LOG_INFO, job->id, "resuming attempt %d in slot %s", job->attempt, slot);
+        return 0;
+    }
+    char token[33], now[32];
+    ids_random_hex(token, 16);
+    clock_iso8601(clock_wall(), now);
+    json_object_set_new(job->json, "attempt", json_integer(job->attempt + 1));
+    json_object_set_new(job->json, "token", json_string(token));
+    json_object_set_new(job->json, "slot", json_string(sh->slot_name));
+    json_object_set_new(job->json, "started_at", json_string(now));
+    if (save_job(sh, job, e) < 0)
+        return -1;
+    log_msg(LOG_INFO, job->id, "attempt %d started in slot %s (%s/%s/%s version %lld)",
+            job->attempt, sh->slot_name, job->course, job->assignment, job->student, job->version);
+    return 0;
+}
+
+/* The longest the worker may take: every test's wall limit, plus a margin. */
+static double job_timeout(const struct shipper *sh, const struct job *job)
+{
+    char *dir = spool_path(&sh->spool, "courses/%s/%s", job->course, job->assignment);
+    struct assignment a;
+    struct problems p = {0};
+    double total = assignment_default_limits.wall_s;
+    if (assignment_load(dir, &a, &p) == 0) {
+        total = 0;
+        for (size_t i = 0; i < a.n_tests; i++)
+            total += a.tests[i].limits.wall_s;
+    }
+    assignment_free(&a);
+    problems_free(&p);
+    free(dir);
+    return TIMEOUT_MARGIN_S + 1.5 * total;
+}
+
+static int pack_job(struct shipper *sh, const struct job *job, const char *zip, struct err *e)
+{
+    char *meta = spool_tmpdir(&sh->spool, "pack", e);
+    if (!meta)
+        return -1;
+    char *jobjson = fs_join(meta, "job.json");
+    char *sub = spool_path(&sh->spool, "%s", job->submission);
+    char *asg = spool_path(&sh->spool, "courses/%s/%s", job->course, job->assignment);
+    struct archive_part parts[] = {{meta, ""}, {sub, "submission/"}, {asg, "assignment/"}};
+    int rc = jsonutil_save_file(jobjson, job->json, e);
+    if (rc == 0)
+        rc = archive_create(zip, parts, 3, e);
+    struct err ignored;
+    fs_remove_tree(meta, &ignored);
+    free(meta);
+    free(jobjson);
+    free(sub);
+    free(asg);
+    return rc;
+}
+
+/* Appends the worker's log lines and stack traces to the central logs. */
+static void forward_logs(struct shipper *sh, const struct job *job, const char *resdir)
+{
+    struct buf b = BUF_INIT;
+    struct err e;
+    char *wlog = fs_join(resdir, "worker.log"), *traces = fs_join(resdir, "traces.log");
+    char *central = spool_path(&sh->spool, "logs/assay.log");
+    char *tlog = spool_path(&sh->spool, "logs/traces.log");
+    if (fs_read_file(wlog, 4u << 20, &b, &e) == 0 && b.len > 0) {
+        int fd = open(central, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0 && write(fd, b.data, b.len) < 0)
+            log_msg(LOG_WARN, job->id, "cannot append the worker's log lines");
+        if (fd >= 0)
+            close(fd);
+    }
+    buf_reset(&b);
+    if (fs_read_file(traces, 4u << 20, &b, &e) == 0 && b.len > 0) {
+        struct buf out = BUF_INIT;
+        char *save = NULL;
+        for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+            buf_printf(&out, "[worker %s job %s] %s\n", sh->worker->name, job->id, line);
+        int fd = open(tlog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0 && write(fd, out.data, out.len) < 0)
+            log_msg(LOG_WARN, job->id, "cannot append the worker's stack traces");
+        if (fd >= 0)
+            close(fd);
+        log_msg(LOG_ERROR, job->id, "worker %s sent back a stack trace (see logs/traces.log)",
+                sh->worker->name);
+        buf_free(&out);
+    }
+    buf_free(&b);
+    free(wlog);
+    free(traces);
+    free(central);
+    free(tlog);
+}
+
+/* Checks the unpacked result belongs to this attempt. */
+static int check_result(const struct job *job, const char *resdir, struct err *e)
+{
+    char *path = fs_join(resdir, "job.json"), *rpath = fs_join(resdir, "results.json");
+    json_t *j = jsonutil_load_file(path, 1u << 20, e);
+    int rc = -1;
+    if (j && !fs_exists(rpath))
+        err_set(e, "the result archive has no results.json");
+    else if (j && strcmp(jsonutil_str(j, "id", ""), job->id))
+        err_set(e, "the result archive is for job %s", jsonutil_str(j, "id", "?"));
+    else if (j && strcmp(jsonutil_str(j, "token", ""), job->token))
+        err_set(e, "the result is stale (token %s, expected %s)", jsonutil_str(j, "token", "?"),
+                job->token);
+    else if (j)
+        rc = 0;
+    json_decref(j);
+    free(path);
+    free(rpath);
+    return rc;
+}
+
+static void defer_or_fail(struct shipper *sh, struct job *job, const char *reason)
+{
+    struct err e;
+    char *from = slot_job_rel(sh, job->id), *to = NULL;
+    if (job->attempt >= SHIPPER_MAX_ATTEMPTS) {
+        char msg[1400], *why = NULL;
+        snprintf(msg, sizeof msg, "Assay could not grade this submission after %d attempts "
+                 "(last: %s). This is not a problem with your work; the admins can see the "
+                 "details, and you can submit again.", job->attempt, reason);
+        struct record_info info = {sh->worker->name, sh->slot, clock_wall(), clock_wall()};
+        record_error(&sh->spool, job, "infrastructure", msg, &info, &e);
+        if (asprintf(&why, SPOOL_FAILED "/%s.reason", job->id) > 0) {
+            char *text = NULL;
+            if (asprintf(&text, "%s\n", reason) > 0)
+                spool_write(&sh->spool, why, text, strlen(text), &e);
+            free(text);
+        }
+        free(why);
+        if (asprintf(&to, SPOOL_FAILED "/%s.json", job->id) > 0)
+            spool_move(&sh->spool, from, to, &e);
+        log_msg(LOG_ERROR, job->id, "failed after %d attempts: %s", job->attempt, reason);
+    } else {
+        double delay = fmin(SHIPPER_BACKOFF_S * pow(2, job->attempt - 1), SHIPPER_BACKOFF_MAX_S);
+        json_object_set_new(job->json, "not_before", json_real(clock_wall() + delay));
+        json_object_set_new(job->json, "last_error", json_string(reason));
+        json_t *avoid = json_object_get(job->json, "failed_on");
+        if (!json_is_array(avoid)) {
+            avoid = json_array();
+            json_object_set_new(job->json, "failed_on", avoid);
+        }
+        json_array_append_new(avoid, json_string(sh->worker->name));
+        json_object_del(job->json, "slot");
+        if (save_job(sh, job, &e) == 0 && asprintf(&to, SPOOL_DEFERRED "/%s.json", job->id) > 0)
+            spool_move(&sh->spool, from, to, &e);
+        log_msg(LOG_WARN, job->id, "attempt %d deferred for %.0f s: %s", job->attempt, delay,
+                reason);
+    }
+    free(from);
+    free(to);
+}
+
+/* Records an error that no worker is needed for; the job is done. */
+static void finish_with_error(struct shipper *sh, struct job *job, const char *category,
+                              const char *message)
+{
+    struct err e;
+    struct record_info info = {NULL, 0, clock_wall(), clock_wall()};
+    if (record_error(&sh->spool, job, category, message, &info, &e) < 0)
+        log_msg(LOG_ERROR, job->id, "cannot record the error result: %s", e.msg);
+    else
+        drop_job_file(sh, job);
+    log_msg(LOG_WARN, job->id, "not graded (%s): %s", category, message);
+}
+
+/* Returns 0 when the job's prerequisites are in the spool. */
+static int check_inputs(struct shipper *sh, struct job *job)
+{
+    char *asg = spool_path(&sh->spool, "courses/%s/%s/assignment.json", job->course, job->assignment);
+    char *sub = spool_path(&sh->spool, "%s", job->submission);
+    char msg[700];
+    int rc = 0;
+    if (!fs_exists(asg)) {
+        snprintf(msg, sizeof msg, "The spool has no assignment \"%s\" in course \"%s\" "
+                 "(courses/%s/%s/assignment.json): check the names, or install the "
+                 "assignment and regrade.", job->assignment, job->course, job->course,
+                 job->assignment);
+        finish_with_error(sh, job, "assignment", msg);
+        rc = -1;
+    } else if (!fs_is_dir(sub)) {
+        snprintf(msg, sizeof msg, "The submission's files are missing from the spool (%s); "
+                 "submit again.", job->submission);
+        finish_with_error(sh, job, "infrastructure", msg);
+        rc = -1;
+    }
+    free(asg);
+    free(sub);
+    return rc;
+}
+
+/* Push, wait, pull, unpack: fills RESDIR or returns -1 with why. */
+static int round_trip(struct shipper *sh, struct job *job, const char *name, const char *resdir,
+                      struct err *e)
+{
+    char *zip = spool_path(&sh->spool, "tmp/%s", name);
+    char *back = spool_path(&sh->spool, "tmp/%s.result", name);
+    struct transport *t = sh->transport;
+    double timeout = job_timeout(sh, job);
+    int rc = pack_job(sh, job, zip, e);
+    if (rc == 0 && (rc = t->ops->push(t, zip, name, e)) < 0)
+        err_prefix(e, "cannot reach worker %s", sh->worker->name);
+    if (rc == 0) {
+        int ready = t->ops->wait(t, name, timeout, e);
+        if (ready == 0)
+            rc = err_set(e, "worker %s did not return a result within %.0f s", sh->worker->name,
+                         timeout);
+        else if (ready < 0)
+            rc = -1;
+    }
+    struct archive_limits lim = {RESULT_ARCHIVE_LIMIT, RESULT_ARCHIVE_LIMIT, 1000};
+    if (rc == 0)
+        rc = t->ops->pull(t, name, back, e);
+    if (rc == 0 && (rc = archive_extract(back, resdir, &lim, e)) < 0)
+        err_prefix(e, "the result archive from worker %s is broken", sh->worker->name);
+    if (rc == 0)
+        rc = check_result(job, resdir, e);
+    unlink(zip);
+    unlink(back);
+    free(zip);
+    free(back);
+    return rc;
+}
+
+static void ship_loaded(struct shipper *sh, struct job *job)
+{
+    struct err e = {{0}};
+    if (already_recorded(sh, job)) {
+        log_msg(LOG_INFO, job->id, "already recorded; removing the job file");
+        drop_job_file(sh, job);
+        return;
+    }
+    if (begin_attempt(sh, job, &e) < 0) {
+        log_msg(LOG_ERROR, job->id, "cannot start an attempt: %s", e.msg);
+        return;
+    }
+    if (check_inputs(sh, job) < 0)
+        return;
+    char *name = archive_name(job), *resdir = spool_tmpdir(&sh->spool, "result", &e);
+    double started = clock_wall();
+    clock_parse_iso8601(jsonutil_str(job->json, "started_at", ""), &started);
+    if (!resdir || round_trip(sh, job, name, resdir, &e) < 0) {
+        sh->transport->ops->forget(sh->transport, name);
+        defer_or_fail(sh, job, e.msg);
+    } else {
+        forward_logs(sh, job, resdir);
+        struct record_info info = {sh->worker->name, sh->slot, started, clock_wall()};
+        int rc = record_result(&sh->spool, job, resdir, &info, &e);
+        if (rc < 0) {
+            log_msg(LOG_ERROR, job->id, "cannot record the result: %s", e.msg);
+        } else {
+            drop_job_file(sh, job);
+            sh->transport->ops->forget(sh->transport, name);
+            log_msg(LOG_INFO, job->id, rc == 1 ? "result was already recorded"
+                                                : "result recorded (attempt %d, %.3f s)",
+                    job->attempt, clock_wall() - started);
+        }
+    }
+    if (resdir && fs_exists(resdir))
+        fs_remove_tree(resdir, &e);
+    free(resdir);
+    free(name);
+}
+
+void shipper_ship_job(struct shipper *sh, const char *name)
+{
+    char *path = spool_path(&sh->spool, "%s/%s", sh->slot_dir, name);
+    struct job job;
+    struct err e;
+    if (job_load(path, &job, &e) < 0)
+        fail_unreadable(sh, name, e.msg);
+    else
+        ship_loaded(sh, &job);
+    job_free(&job);
+    free(path);
+}
+
+/* True if NAME ("<id>.<token>.zip") is the current attempt of a job in
+ * one of this worker's slot directories. */
+static bool is_current(struct shipper *sh, const char *name)
+{
+    char *dot = strrchr(name, '.'), *id = NULL;
+    if (!dot)
+        return false;
+    char *base = strndup(name, (size_t)(dot - name));
+    char *tok = strrchr(base, '.');
+    bool current = false;
+    if (tok) {
+        *tok++ = '\0';
+        id = base;
+        for (int k = 1; k <= sh->worker->slots && !current; k++) {
+            char *p = spool_path(&sh->spool, SPOOL_SHIPPERS "/%s.%d/%s.json", sh->worker->name, k, id);
+            struct job j;
+            struct err e;
+            if (fs_exists(p) && job_load(p, &j, &e) == 0) {
+                current = j.token && !strcmp(j.token, tok);
+                job_free(&j);
+            }
+            free(p);
+        }
+    }
+    free(base);
+    return current;
+}
+
+void shipper_drop_stale(struct shipper *sh)
+{
+    char **names = sh->transport->ops->results(sh->transport);
+    for (size_t i = 0; names && names[i]; i++) {
+        if (is_current(sh, names[i]))
+            continue;
+        log_msg(LOG_WARN, NULL, "dropping stale result %s from worker %s (no current attempt "
+                "has that token)", names[i], sh->worker->name);
+        sh->transport->ops->forget(sh->transport, names[i]);
+    }
+    transport_free_names(names);
+}

@@ -1,0 +1,29 @@
+/* shipper.h - assay-shipper: one process per worker slot. */
+#ifndef ASSAY_SHIPPER_H
+#define ASSAY_SHIPPER_H
+
+#include "shipper/transport.h"
+#include "spool/spool.h"
+#include "spool/workers.h"
+
+#define SHIPPER_MAX_ATTEMPTS 3
+#define SHIPPER_BACKOFF_S 1.0     /* first retry delay; doubles per attempt */
+#define SHIPPER_BACKOFF_MAX_S 300.0
+
+struct shipper {
+    struct spool spool;
+    struct workers workers;
+    const struct worker_cfg *worker;
+    int slot;
+    char slot_name[160];          /* "WORKER.SLOT" */
+    char *slot_dir;               /* shippers/WORKER.SLOT (relative) */
+    struct transport *transport;
+};
+
+/* Ships the job file NAME of the slot directory until its result is
+ * recorded, or it is deferred or failed. */
+void shipper_ship_job(struct shipper *sh, const char *name);
+/* Drops results on the worker that belong to no current attempt. */
+void shipper_drop_stale(struct shipper *sh);
+
+#endif

@@ -1,0 +1,38 @@
+/* transport.h - how a shipper reaches its worker: the interface. */
+#ifndef ASSAY_TRANSPORT_H
+#define ASSAY_TRANSPORT_H
+
+#include "common/err.h"
+#include "spool/workers.h"
+
+/* Jobs and results travel as archives named "<job id>.<token>.zip".
+ * Every call has a time limit and returns -1 (with *e set) on failure. */
+struct transport {
+    const struct transport_ops *ops;
+    const struct worker_cfg *worker;
+};
+
+struct transport_ops {
+    const char *name;
+    /* Delivers the local file ARCHIVE to the worker's inbox as NAME,
+     * atomically (a temporary name, then a rename).  Delivering a job the
+     * worker already has is not an error. */
+    int (*push)(struct transport *t, const char *archive, const char *name, struct err *e);
+    /* Waits until the result NAME is ready, without fixed-interval
+     * polling.  1 ready, 0 timed out, -1 error. */
+    int (*wait)(struct transport *t, const char *name, double timeout_s, struct err *e);
+    /* Copies the result NAME to the local path DEST. */
+    int (*pull)(struct transport *t, const char *name, const char *dest, struct err *e);
+    /* Removes what is left of NAME on the worker (queued job, result). */
+    void (*forget)(struct transport *t, const char *name);
+    /* Lists the result names waiting on the worker; malloc'd, NULL-terminated. */
+    char **(*results)(struct transport *t);
+    void (*destroy)(struct transport *t);
+};
+
+/* Opens the transport that WORKER's config names. */
+struct transport *transport_open(const struct worker_cfg *worker, struct err *e);
+struct transport *transport_local_new(const struct worker_cfg *worker, struct err *e);
+void transport_free_names(char **names);
+
+#endif

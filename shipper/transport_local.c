@@ -1,0 +1,185 @@
+/*
+ * transport_local.c - a worker on this machine, reached through its
+ * directory (workers.json "dir").
+ *
+ * push copies the job archive into DIR/inbox under a dot-name and renames
+ * it; wait watches DIR/outbox with inotify, so a result is seen the
+ * moment the worker renames it in; pull copies it out.  Used by the demo
+ * and single-machine installations, and by the tests.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/fs.h"
+#include "shipper/transport.h"
+
+struct local_transport {
+    struct transport base;
+    char *dir;
+};
+
+static char *in_dir(const struct local_transport *t, const char *sub, const char *name)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s/%s", t->dir, sub, name) < 0)
+        return NULL;
+    return p;
+}
+
+static bool worker_has(const struct local_transport *t, const char *name)
+{
+    const char *subs[] = {"inbox", "active", "outbox"};
+    for (int i = 0; i < 3; i++) {
+        char *p = in_dir(t, subs[i], name);
+        bool there = fs_exists(p);
+        free(p);
+        if (there)
+            return true;
+    }
+    return false;
+}
+
+static int local_push(struct transport *base, const char *archive, const char *name,
+                      struct err *e)
+{
+    struct local_transport *t = (struct local_transport *)base;
+    if (worker_has(t, name))
+        return 0;
+    char *tmp = NULL, *final = in_dir(t, "inbox", name);
+    if (asprintf(&tmp, "%s/inbox/.%s.part", t->dir, name) < 0)
+        tmp = NULL;
+    unlink(tmp);
+    int rc = fs_copy_file(archive, tmp, 0644, e);
+    if (rc == 0 && rename(tmp, final) < 0)
+        rc = err_sys(e, "cannot deliver %s to worker %s", name, base->worker->name);
+    if (rc < 0)
+        unlink(tmp);
+    free(tmp);
+    free(final);
+    return rc;
+}
+
+static int local_wait(struct transport *base, const char *name, double timeout_s, struct err *e)
+{
+    struct local_transport *t = (struct local_transport *)base;
+    char *outbox = fs_join(t->dir, "outbox"), *result = in_dir(t, "outbox", name);
+    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (fd < 0 || inotify_add_watch(fd, outbox, IN_MOVED_TO | IN_CREATE) < 0) {
+        err_sys(e, "cannot watch %s", outbox);
+        if (fd >= 0)
+            close(fd);
+        free(outbox);
+        free(result);
+        return -1;
+    }
+    double deadline = clock_mono() + timeout_s;
+    int ready = 0;
+    while (!(ready = fs_exists(result))) {
+        double left = deadline - clock_mono();
+        if (left <= 0)
+            break;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, (int)(left * 1000) + 1) > 0) {
+            char buf[4096] __attribute__((aligned(8)));
+            while (read(fd, buf, sizeof buf) > 0) {
+            }
+        }
+    }
+    close(fd);
+    free(outbox);
+    free(result);
+    return ready;
+}
+
+static int local_pull(struct transport *base, const char *name, const char *dest,
+                      struct err *e)
+{
+    struct local_transport *t = (struct local_transport *)base;
+    char *src = in_dir(t, "outbox", name);
+    unlink(dest);
+    int rc = fs_copy_file(src, dest, 0644, e);
+    free(src);
+    return rc;
+}
+
+static void local_forget(struct transport *base, const char *name)
+{
+    struct local_transport *t = (struct local_transport *)base;
+    const char *subs[] = {"inbox", "outbox"};
+    for (int i = 0; i < 2; i++) {
+        char *p = in_dir(t, subs[i], name);
+        unlink(p);
+        free(p);
+    }
+}
+
+static char **local_results(struct transport *base)
+{
+    struct local_transport *t = (struct local_transport *)base;
+    char *outbox = fs_join(t->dir, "outbox");
+    DIR *d = opendir(outbox);
+    free(outbox);
+    char **names = calloc(1, sizeof *names);
+    size_t n = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char **grown = realloc(names, (n + 2) * sizeof *names);
+        if (!grown)
+            break;
+        names = grown;
+        names[n++] = strdup(de->d_name);
+        names[n] = NULL;
+    }
+    if (d)
+        closedir(d);
+    return names;
+}
+
+static void local_destroy(struct transport *base)
+{
+    struct local_transport *t = (struct local_transport *)base;
+    free(t->dir);
+    free(t);
+}
+
+static const struct transport_ops local_ops = {
+    .name = "local",
+    .push = local_push,
+    .wait = local_wait,
+    .pull = local_pull,
+    .forget = local_forget,
+    .results = local_results,
+    .destroy = local_destroy,
+};
+
+struct transport *transport_local_new(const struct worker_cfg *worker, struct err *e)
+{
+    if (!worker->dir) {
+        err_set(e, "worker %s: a local worker needs \"dir\" in workers.json", worker->name);
+        return NULL;
+    }
+    struct local_transport *t = calloc(1, sizeof *t);
+    t->base.ops = &local_ops;
+    t->base.worker = worker;
+    t->dir = strdup(worker->dir);
+    const char *subs[] = {"inbox", "active", "outbox", "tmp", "logs"};
+    for (int i = 0; i < 5; i++) {
+        char *p = fs_join(t->dir, subs[i]);
+        int rc = fs_mkdir_p(p, 0755, e);
+        free(p);
+        if (rc < 0) {
+            local_destroy(&t->base);
+            return NULL;
+        }
+    }
+    return &t->base;
+}
