@@ -45,7 +45,7 @@ SPOOL_OBJ  := $(call obj,$(SPOOL_SRC))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all test demo sanitize install clean deps bench
-PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper
+PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper $(BUILD)/assay-scheduler
 all: deps $(PROGRAMS)
 
 deps:
@@ -72,6 +72,9 @@ $(BUILD)/assay-worker: $(call obj,$(wildcard worker/daemon*.c)) $(WORKER_OBJ) $(
 
 $(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
+
+$(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
 
 $(BUILD)/tests/%: tests/unit/%.c $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)

@@ -17,10 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "spool/commands.h"
 #include "spool/job.h"
+#include "worker/results.h"
 #include "worker/submission.h"
 
 static const char usage[] =
@@ -36,11 +38,13 @@ static const char usage[] =
     "  --wait             wait for the result and print it; exit 1 on timeout\n"
     "  --timeout SECONDS  how long --wait waits (default 600)\n"
     "  --json             with --wait, print results.json instead of a table\n"
+    "  --view student|instructor\n"
+    "                     with --wait, what to show (default: what the student sees)\n"
     "  -h, --help         show this help\n";
 
 struct submit_opts {
     const char *spool, *course, *assignment, *student;
-    bool batch, wait, json;
+    bool batch, wait, json, instructor;
     double timeout;
 };
 
@@ -51,7 +55,8 @@ static int parse_opts(int argc, char **argv, struct submit_opts *o)
         {"assignment", required_argument, NULL, 'a'}, {"student", required_argument, NULL, 'u'},
         {"batch", no_argument, NULL, 'b'},        {"wait", no_argument, NULL, 'w'},
         {"timeout", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"view", required_argument, NULL, 'v'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     o->timeout = 600;
     int c;
@@ -65,6 +70,13 @@ static int parse_opts(int argc, char **argv, struct submit_opts *o)
         case 'w': o->wait = true; break;
         case 'j': o->json = true; break;
         case 't': o->timeout = atof(optarg); break;
+        case 'v':
+            if (strcmp(optarg, "student") && strcmp(optarg, "instructor")) {
+                fprintf(stderr, "assay submit: --view must be \"student\" or \"instructor\"\n");
+                return -1;
+            }
+            o->instructor = !strcmp(optarg, "instructor");
+            break;
         case 'h': fputs(usage, stdout); exit(EXIT_OK);
         default: return -1;
         }
@@ -172,6 +184,11 @@ static int wait_and_print(const struct spool *s, const json_t *job, const struct
     json_t *r = cli_wait_result(s, rel, j.id, o->timeout);
     free(rel);
     int rc = EXIT_OK;
+    if (r && !o->instructor) {
+        json_t *view = results_student_view(r, clock_wall());
+        json_decref(r);
+        r = view;
+    }
     if (!r) {
         fprintf(stderr, "assay submit: no result for job %s after %g s; it is still queued "
                 "(see `assay status`)\n", j.id, o->timeout);

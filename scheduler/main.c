@@ -1,0 +1,281 @@
+/*
+ * main.c - assay-scheduler: hands queued jobs to idle worker slots.
+ *
+ *   assay-scheduler [--spool S] [--policy fcfs]
+ *
+ * One libuv loop.  At start-up it rebuilds its state from the spool
+ * (slot directories, incoming/, deferred/), starts one assay-shipper per
+ * slot in workers.json and an assay-worker for every local worker, and
+ * from then on reacts to inotify events: a job renamed into incoming/ is
+ * dispatched within milliseconds.  A rescan every SCHED_RESCAN_MS is only
+ * a safety net.  SIGHUP reloads workers.json; SIGTERM or SIGINT stops
+ * every process it started and leaves queued jobs where they are.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "common/crash.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "scheduler/scheduler.h"
+
+#ifndef ASSAY_VERSION
+#define ASSAY_VERSION "dev"
+#endif
+
+#define STOP_GRACE_MS 5000
+
+static const char usage[] =
+    "Usage: assay-scheduler [--spool S] [--policy fcfs]\n"
+    "\n"
+    "Runs the spool S (default $ASSAY_SPOOL or " SPOOL_DEFAULT_ROOT "): hands each\n"
+    "queued job to an idle slot of a worker offering its capability, and keeps one\n"
+    "assay-shipper per slot (and the assay-worker of each local worker) running.\n"
+    "Logs go to S/logs/assay.log. SIGHUP reloads S/workers.json; SIGTERM stops.\n";
+
+static void on_incoming(uv_fs_event_t *h, const char *name, int events, int status)
+{
+    (void)events;
+    struct sched *s = h->data;
+    pending_on_event(s, status < 0 ? NULL : name);
+    dispatch(s);
+}
+
+static void on_deferred(uv_fs_event_t *h, const char *name, int events, int status)
+{
+    (void)name;
+    (void)events;
+    (void)status;
+    deferred_scan(h->data);
+}
+
+static void on_rescan(uv_timer_t *t)
+{
+    struct sched *s = t->data;
+    pending_scan(s);
+    for (size_t i = 0; i < s->n_slots; i++)
+        slots_refresh(s->slots[i]);
+    deferred_scan(s);
+    dispatch(s);
+}
+
+static void reload(struct sched *s)
+{
+    struct workers next;
+    struct problems p = {0};
+    if (workers_load(&s->spool, &next, &p) < 0) {
+        for (size_t i = 0; i < p.count; i++)
+            log_msg(LOG_ERROR, NULL, "workers.json not reloaded: %s", p.items[i]);
+        problems_free(&p);
+        workers_free(&next);
+        return;
+    }
+    struct workers old = s->workers;
+    s->workers = next;
+    struct err e;
+    slots_configure(s, &e);
+    workers_free(&old);
+    log_msg(LOG_INFO, NULL, "workers.json reloaded: %zu workers, %zu slots", s->workers.n,
+            s->n_slots);
+    dispatch(s);
+}
+
+static void on_kill_timer(uv_timer_t *t)
+{
+    struct sched *s = t->data;
+    for (size_t i = 0; i < s->n_slots; i++)
+        if (s->slots[i]->shipper.proc)
+            uv_process_kill(s->slots[i]->shipper.proc, SIGKILL);
+    for (size_t i = 0; i < s->n_daemons; i++)
+        if (s->daemons[i]->child.proc)
+            uv_process_kill(s->daemons[i]->child.proc, SIGKILL);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct sched *s = h->data;
+    if (signum == SIGHUP) {
+        reload(s);
+        return;
+    }
+    if (s->stopping)
+        return;
+    log_msg(LOG_INFO, NULL, "stopping on signal %d; %zu jobs stay queued", signum, s->n_pending);
+    s->stopping = true;
+    uv_fs_event_stop(&s->incoming_watch);
+    uv_fs_event_stop(&s->deferred_watch);
+    uv_timer_stop(&s->rescan_timer);
+    uv_timer_stop(&s->deferred_timer);
+    slots_stop_all(s);
+    if (s->children_running == 0)
+        uv_stop(s->loop);
+    else
+        uv_timer_start(&s->stop_timer, on_kill_timer, STOP_GRACE_MS, 0);
+}
+
+static char *own_bindir(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return strdup(".");
+    exe[n] = '\0';
+    return strdup(dirname(exe));
+}
+
+static int lock_spool(const struct sched *s)
+{
+    char *path = spool_path(&s->spool, "scheduler.lock");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    free(path);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        fprintf(stderr, "assay-scheduler: another assay-scheduler is running on %s\n", s->spool.root);
+        return -1;
+    }
+    return fd;
+}
+
+static int start(struct sched *s, const char *root, const char *policy)
+{
+    struct err e;
+    if (spool_open(&s->spool, root, &e) < 0) {
+        fprintf(stderr, "assay-scheduler: %s\n", e.msg);
+        return -1;
+    }
+    char *logpath = spool_path(&s->spool, "logs/assay.log"), *traces = spool_path(&s->spool, "logs/traces.log");
+    log_open("assay-scheduler", logpath);
+    crash_install(traces, "assay-scheduler");
+    free(logpath);
+    free(traces);
+    struct problems p = {0};
+    if (workers_load(&s->spool, &s->workers, &p) < 0) {
+        fprintf(stderr, "assay-scheduler: %s/workers.json is invalid:\n", root);
+        for (size_t i = 0; i < p.count; i++)
+            fprintf(stderr, "  %s\n", p.items[i]);
+        problems_free(&p);
+        return -1;
+    }
+    if (!(s->policy = policy_new(policy))) {
+        fprintf(stderr, "assay-scheduler: unknown policy \"%s\" (known: fcfs)\n", policy);
+        return -1;
+    }
+    s->bindir = own_bindir();
+    s->table = calloc(SCHED_JOB_BUCKETS, sizeof *s->table);
+    return 0;
+}
+
+static void watch_dir(struct sched *s, uv_fs_event_t *h, const char *sub, uv_fs_event_cb cb)
+{
+    char *dir = spool_path(&s->spool, "%s", sub);
+    uv_fs_event_init(s->loop, h);
+    h->data = s;
+    uv_fs_event_start(h, cb, dir, 0);
+    free(dir);
+}
+
+static void init_loop(struct sched *s)
+{
+    s->loop = uv_default_loop();
+    watch_dir(s, &s->incoming_watch, SPOOL_INCOMING, on_incoming);
+    watch_dir(s, &s->deferred_watch, SPOOL_DEFERRED, on_deferred);
+    uv_timer_t *timers[] = {&s->deferred_timer, &s->rescan_timer, &s->stop_timer};
+    for (int i = 0; i < 3; i++) {
+        uv_timer_init(s->loop, timers[i]);
+        timers[i]->data = s;
+    }
+    uv_signal_t *sigs[] = {&s->sigterm, &s->sigint, &s->sighup};
+    int nums[] = {SIGTERM, SIGINT, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        uv_signal_init(s->loop, sigs[i]);
+        sigs[i]->data = s;
+        uv_signal_start(sigs[i], on_signal, nums[i]);
+    }
+    uv_timer_start(&s->rescan_timer, on_rescan, SCHED_RESCAN_MS, SCHED_RESCAN_MS);
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void shutdown_all(struct sched *s)
+{
+    for (size_t i = 0; i < s->n_slots; i++) {
+        child_free(&s->slots[i]->shipper);
+        json_decref(s->slots[i]->config);
+        free(s->slots[i]->dir);
+    }
+    for (size_t i = 0; i < s->n_daemons; i++) {
+        child_free(&s->daemons[i]->child);
+        json_decref(s->daemons[i]->config);
+    }
+    uv_walk(s->loop, close_walk, NULL);
+    uv_run(s->loop, UV_RUN_DEFAULT);
+    for (size_t i = 0; i < s->n_slots; i++)
+        free(s->slots[i]);
+    for (size_t i = 0; i < s->n_daemons; i++)
+        free(s->daemons[i]);
+    free(s->slots);
+    free(s->daemons);
+    pending_free_all(s);
+    free(s->table);
+    s->policy->destroy(s->policy);
+    workers_free(&s->workers);
+    free(s->bindir);
+    uv_loop_close(s->loop);
+    spool_close(&s->spool);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"spool", required_argument, NULL, 's'}, {"policy", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *root = NULL, *policy = "fcfs";
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': root = optarg; break;
+        case 'p': policy = optarg; break;
+        case 'v': printf("assay-scheduler %s\n", ASSAY_VERSION); return 0;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    struct sched s = {0};
+    if (start(&s, spool_root_from(root), policy) < 0)
+        return 1;
+    int lock = lock_spool(&s);
+    if (lock < 0)
+        return 1;
+    init_loop(&s);
+    struct err e;
+    slots_configure(&s, &e);
+    pending_scan(&s);
+    deferred_scan(&s);
+    log_msg(LOG_INFO, NULL, "assay-scheduler %s started: %zu workers, %zu slots, %zu jobs "
+            "queued, policy %s", ASSAY_VERSION, s.workers.n, s.n_slots, s.n_pending, policy);
+    dispatch(&s);
+    uv_run(s.loop, UV_RUN_DEFAULT);
+    log_msg(LOG_INFO, NULL, "stopped");
+    shutdown_all(&s);
+    close(lock);
+    log_close();
+    return 0;
+}

@@ -1,0 +1,85 @@
+/* scheduler.h - assay-scheduler's state, shared by its files. */
+#ifndef ASSAY_SCHEDULER_H
+#define ASSAY_SCHEDULER_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "scheduler/policy.h"
+#include "spool/spool.h"
+#include "spool/workers.h"
+
+#define SCHED_JOB_BUCKETS 65536
+#define SCHED_RESCAN_MS 30000      /* safety net; inotify does the real work */
+
+struct sched;
+
+/* A process the scheduler keeps running: restarted with backoff if it dies. */
+struct child {
+    struct sched *s;
+    char label[200];               /* "shipper lab1.2", "worker lab1" */
+    char **argv;
+    uv_process_t *proc;            /* NULL when not running */
+    uv_timer_t *restart;
+    double started_at, backoff_s;
+    bool wanted;                   /* false once we stop it on purpose */
+};
+
+struct slot {
+    struct sched *s;
+    char name[160];                /* "WORKER.SLOT" */
+    char *dir;                     /* absolute shippers/WORKER.SLOT */
+    const struct worker_cfg *worker;
+    json_t *config;                /* the worker's workers.json entry */
+    int index;
+    char job[64];                  /* job id in the slot, "" when idle */
+    uv_fs_event_t *watch;
+    struct child shipper;
+};
+
+struct daemon_proc {               /* a local worker's assay-worker */
+    char name[64];
+    json_t *config;                /* the worker's workers.json entry */
+    struct child child;
+};
+
+struct sched {
+    uv_loop_t *loop;
+    struct spool spool;
+    struct workers workers;
+    struct policy *policy;
+    char *bindir;                  /* where assay-shipper and assay-worker are */
+    struct slot **slots;
+    size_t n_slots;
+    struct daemon_proc **daemons;
+    size_t n_daemons;
+    struct sched_job **table;      /* pending jobs by id */
+    size_t n_pending;
+    uv_fs_event_t incoming_watch, deferred_watch;
+    uv_timer_t deferred_timer, rescan_timer, stop_timer;
+    uv_signal_t sigterm, sigint, sighup;
+    bool stopping;
+    int children_running;
+};
+
+/* pending.c: the jobs waiting in incoming/ */
+void pending_scan(struct sched *s);
+void pending_on_event(struct sched *s, const char *name);
+struct sched_job *pending_find(struct sched *s, const char *id);
+void pending_drop(struct sched *s, struct sched_job *j);
+void pending_free_all(struct sched *s);
+void deferred_scan(struct sched *s);
+
+/* slots.c: worker slots and dispatch */
+int slots_configure(struct sched *s, struct err *e);   /* from s->workers */
+void slots_refresh(struct slot *slot);
+void dispatch(struct sched *s);
+void slots_stop_all(struct sched *s);
+
+/* supervise.c: child processes */
+void child_start(struct child *c);
+void child_stop(struct child *c);
+void child_free(struct child *c);
+char **child_argv(const char *first, ...);
+
+#endif

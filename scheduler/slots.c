@@ -1,0 +1,263 @@
+/*
+ * slots.c - worker slots, and handing jobs to the idle ones.
+ *
+ * Every slot listed in workers.json has a directory shippers/W.K/ and a
+ * shipper.  A slot is busy while a job file is in its directory; the
+ * scheduler watches each directory, so a slot freed by its shipper is
+ * refilled at once.  dispatch() asks the policy for a job for each idle
+ * slot of an enabled worker and hands it over with one rename from
+ * incoming/ into the slot's directory.  Slots are visited by slot number
+ * first, so load spreads across workers.  On SIGHUP the slots are
+ * rebuilt from the new workers.json: new ones start, removed ones stop
+ * and their job goes back to incoming/, changed ones restart.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fs.h"
+#include "common/log.h"
+#include "scheduler/scheduler.h"
+#include "spool/job.h"
+
+void slots_refresh(struct slot *slot)
+{
+    DIR *d = opendir(slot->dir);
+    slot->job[0] = '\0';
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        if (job_file_name_ok(de->d_name)) {
+            snprintf(slot->job, sizeof slot->job, "%.*s", (int)strlen(de->d_name) - 5, de->d_name);
+            break;
+        }
+    if (d)
+        closedir(d);
+}
+
+static void on_slot_event(uv_fs_event_t *h, const char *name, int events, int status)
+{
+    (void)name;
+    (void)events;
+    (void)status;
+    struct slot *slot = h->data;
+    bool was_busy = slot->job[0];
+    slots_refresh(slot);
+    if (was_busy && !slot->job[0])
+        dispatch(slot->s);
+}
+
+static bool hand_over(struct sched *s, struct slot *slot, struct sched_job *j)
+{
+    char *from = spool_path(&s->spool, SPOOL_INCOMING "/%s.json", j->id);
+    char *to = NULL;
+    bool ok = false;
+    if (asprintf(&to, "%s/%s.json", slot->dir, j->id) > 0) {
+        if (rename(from, to) == 0) {
+            ok = true;
+            snprintf(slot->job, sizeof slot->job, "%s", j->id);
+            log_msg(LOG_INFO, j->id, "assigned to slot %s", slot->name);
+        } else if (errno != ENOENT) {
+            log_msg(LOG_ERROR, j->id, "cannot hand the job to slot %s: %s", slot->name,
+                    strerror(errno));
+        }
+    }
+    free(from);
+    free(to);
+    return ok;
+}
+
+void dispatch(struct sched *s)
+{
+    if (s->stopping)
+        return;
+    for (size_t i = 0; i < s->n_slots && s->n_pending > 0; i++) {
+        struct slot *slot = s->slots[i];
+        if (slot->job[0] || !slot->worker->enabled)
+            continue;
+        struct sched_job *j;
+        while ((j = s->policy->pick(s->policy, slot->worker, &s->workers))) {
+            bool ok = hand_over(s, slot, j);
+            pending_drop(s, j);   /* handed over, or its file is gone */
+            if (ok)
+                break;
+        }
+    }
+}
+
+static const json_t *worker_json(const struct workers *w, const struct worker_cfg *cfg)
+{
+    return json_array_get(json_object_get(w->json, "workers"), (size_t)(cfg - w->v));
+}
+
+static void shipper_argv(struct sched *s, struct slot *slot)
+{
+    char *exe = fs_join(s->bindir, "assay-shipper"), k[16];
+    snprintf(k, sizeof k, "%d", slot->index);
+    slot->shipper.argv = child_argv(exe, "--spool", s->spool.root, "--worker",
+                                    slot->worker->name, "--slot", k, "--die-with-parent", NULL);
+    free(exe);
+}
+
+static struct slot *slot_new(struct sched *s, const struct worker_cfg *w, int k)
+{
+    struct slot *slot = calloc(1, sizeof *slot);
+    slot->s = s;
+    slot->worker = w;
+    slot->index = k;
+    spool_slot_name(slot->name, sizeof slot->name, w->name, k);
+    slot->dir = spool_path(&s->spool, SPOOL_SHIPPERS "/%s", slot->name);
+    struct err e;
+    fs_mkdir_p(slot->dir, 0755, &e);
+    slot->watch = calloc(1, sizeof *slot->watch);
+    uv_fs_event_init(s->loop, slot->watch);
+    slot->watch->data = slot;
+    uv_fs_event_start(slot->watch, on_slot_event, slot->dir, 0);
+    slots_refresh(slot);
+    if (slot->job[0])
+        log_msg(LOG_INFO, slot->job, "re-adopted in slot %s", slot->name);
+    slot->shipper.s = s;
+    snprintf(slot->shipper.label, sizeof slot->shipper.label, "shipper %s", slot->name);
+    shipper_argv(s, slot);
+    child_start(&slot->shipper);
+    return slot;
+}
+
+static void free_handle(uv_handle_t *h)
+{
+    free(h);
+}
+
+/* Stops a slot that left workers.json; its job goes back to the queue. */
+static void slot_remove(struct sched *s, struct slot *slot)
+{
+    child_free(&slot->shipper);
+    uv_fs_event_stop(slot->watch);
+    uv_close((uv_handle_t *)slot->watch, free_handle);
+    slots_refresh(slot);
+    if (slot->job[0] && !s->stopping) {
+        char *from = NULL, *to = NULL;
+        struct err e;
+        if (asprintf(&from, SPOOL_SHIPPERS "/%s/%s.json", slot->name, slot->job) > 0 &&
+            asprintf(&to, SPOOL_INCOMING "/%s.json", slot->job) > 0 &&
+            spool_move(&s->spool, from, to, &e) == 0)
+            log_msg(LOG_INFO, slot->job, "slot %s was removed; job requeued", slot->name);
+        free(from);
+        free(to);
+    }
+    log_msg(LOG_INFO, NULL, "slot %s removed", slot->name);
+    json_decref(slot->config);
+    free(slot->dir);
+    free(slot);
+}
+
+static struct slot *take_slot(struct slot **old, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (old[i] && !strcmp(old[i]->name, name)) {
+            struct slot *slot = old[i];
+            old[i] = NULL;
+            return slot;
+        }
+    return NULL;
+}
+
+static void configure_daemons(struct sched *s)
+{
+    struct daemon_proc **next = calloc(s->workers.n + 1, sizeof *next);
+    size_t n = 0;
+    for (size_t i = 0; i < s->workers.n; i++) {
+        const struct worker_cfg *w = &s->workers.v[i];
+        if (strcmp(w->transport, "local"))
+            continue;
+        const json_t *cfg = worker_json(&s->workers, w);
+        struct daemon_proc *d = NULL;
+        for (size_t j = 0; j < s->n_daemons && !d; j++)
+            if (s->daemons[j] && !strcmp(s->daemons[j]->name, w->name) &&
+                json_equal(s->daemons[j]->config, cfg)) {
+                d = s->daemons[j];
+                s->daemons[j] = NULL;
+            }
+        if (!d) {
+            d = calloc(1, sizeof *d);
+            snprintf(d->name, sizeof d->name, "%s", w->name);
+            d->config = json_deep_copy(cfg);
+            d->child.s = s;
+            snprintf(d->child.label, sizeof d->child.label, "worker %s", w->name);
+            char *exe = fs_join(s->bindir, "assay-worker"), *log = spool_path(&s->spool, "logs/assay.log");
+            char slots[16];
+            snprintf(slots, sizeof slots, "%d", w->slots);
+            d->child.argv = child_argv(exe, "--dir", w->dir, "--slots", slots, "--name", w->name,
+                                       "--log", log, "--die-with-parent", NULL);
+            free(exe);
+            free(log);
+            child_start(&d->child);
+        }
+        next[n++] = d;
+    }
+    for (size_t j = 0; j < s->n_daemons; j++)
+        if (s->daemons[j]) {
+            child_free(&s->daemons[j]->child);
+            json_decref(s->daemons[j]->config);
+            free(s->daemons[j]);
+        }
+    free(s->daemons);
+    s->daemons = next;
+    s->n_daemons = n;
+}
+
+int slots_configure(struct sched *s, struct err *e)
+{
+    (void)e;
+    int max = 0;
+    for (size_t i = 0; i < s->workers.n; i++)
+        max = s->workers.v[i].slots > max ? s->workers.v[i].slots : max;
+    struct slot **old = s->slots;
+    size_t n_old = s->n_slots, n = 0, cap = 16;
+    s->slots = calloc(cap, sizeof *s->slots);
+    for (int k = 1; k <= max; k++) {
+        for (size_t i = 0; i < s->workers.n; i++) {
+            const struct worker_cfg *w = &s->workers.v[i];
+            if (k > w->slots)
+                continue;
+            char name[160];
+            spool_slot_name(name, sizeof name, w->name, k);
+            struct slot *slot = take_slot(old, n_old, name);
+            const json_t *cfg = worker_json(&s->workers, w);
+            if (!slot) {
+                slot = slot_new(s, w, k);
+            } else if (!json_equal(slot->config, (json_t *)cfg)) {
+                log_msg(LOG_INFO, NULL, "worker %s changed; restarting shipper %s", w->name, name);
+                child_free(&slot->shipper);
+                slot->worker = w;
+                shipper_argv(s, slot);
+                child_start(&slot->shipper);
+            }
+            slot->worker = w;
+            json_decref(slot->config);
+            slot->config = json_deep_copy(cfg);
+            if (n == cap)
+                s->slots = realloc(s->slots, (cap *= 2) * sizeof *s->slots);
+            s->slots[n++] = slot;
+        }
+    }
+    for (size_t i = 0; i < n_old; i++)
+        if (old[i])
+            slot_remove(s, old[i]);
+    free(old);
+    s->n_slots = n;
+    configure_daemons(s);
+    return 0;
+}
+
+void slots_stop_all(struct sched *s)
+{
+    for (size_t i = 0; i < s->n_slots; i++) {
+        child_stop(&s->slots[i]->shipper);
+        uv_fs_event_stop(s->slots[i]->watch);
+    }
+    for (size_t i = 0; i < s->n_daemons; i++)
+        child_stop(&s->daemons[i]->child);
+}

@@ -1,0 +1,135 @@
+/*
+ * supervise.c - the processes the scheduler keeps alive: one
+ * assay-shipper per slot, and the assay-worker of every local worker.
+ *
+ * A child that dies is started again after a backoff (1 s, doubling to
+ * 60 s; back to 1 s once it had run for a minute), and each death is
+ * logged with its exit status or signal.  Children are started with
+ * --die-with-parent, so none outlives a scheduler killed with -9.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "scheduler/scheduler.h"
+
+#define BACKOFF_MIN_S 1.0
+#define BACKOFF_MAX_S 60.0
+#define HEALTHY_AFTER_S 60.0
+
+char **child_argv(const char *first, ...)
+{
+    size_t n = 1;
+    char **argv = calloc(32, sizeof *argv);
+    argv[0] = strdup(first);
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a; n < 31 && (a = va_arg(ap, const char *));)
+        argv[n++] = strdup(a);
+    va_end(ap);
+    return argv;
+}
+
+static void free_handle(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void spawn(struct child *c);
+
+static void on_restart_timer(uv_timer_t *t)
+{
+    struct child *c = t->data;
+    if (c->wanted && !c->s->stopping && !c->proc)
+        spawn(c);
+}
+
+static void schedule_restart(struct child *c)
+{
+    double ran = clock_mono() - c->started_at;
+    c->backoff_s = ran > HEALTHY_AFTER_S ? BACKOFF_MIN_S
+                                         : (c->backoff_s < BACKOFF_MIN_S ? BACKOFF_MIN_S
+                                                                         : c->backoff_s * 2);
+    if (c->backoff_s > BACKOFF_MAX_S)
+        c->backoff_s = BACKOFF_MAX_S;
+    if (!c->restart) {
+        c->restart = malloc(sizeof *c->restart);
+        uv_timer_init(c->s->loop, c->restart);
+        c->restart->data = c;
+    }
+    uv_timer_start(c->restart, on_restart_timer, (uint64_t)(c->backoff_s * 1000), 0);
+    log_msg(LOG_WARN, NULL, "%s will be restarted in %.0f s", c->label, c->backoff_s);
+}
+
+static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
+{
+    struct child *c = proc->data;
+    struct sched *s = c->s;
+    c->proc = NULL;
+    s->children_running--;
+    uv_close((uv_handle_t *)proc, free_handle);
+    if (c->wanted && !s->stopping) {
+        log_msg(LOG_ERROR, NULL, "%s (pid %d) died: %s %d", c->label, proc->pid,
+                sig ? "signal" : "exit status", sig ? sig : (int)status);
+        schedule_restart(c);
+    } else {
+        log_msg(LOG_INFO, NULL, "%s stopped", c->label);
+    }
+    if (s->stopping && s->children_running == 0)
+        uv_stop(s->loop);
+}
+
+static void spawn(struct child *c)
+{
+    uv_process_t *proc = calloc(1, sizeof *proc);
+    uv_stdio_container_t stdio[3] = {
+        {.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = 1},
+        {.flags = UV_INHERIT_FD, .data.fd = 2},
+    };
+    uv_process_options_t o = {.file = c->argv[0], .args = c->argv, .exit_cb = on_exit_cb,
+                              .stdio_count = 3, .stdio = stdio};
+    proc->data = c;
+    c->started_at = clock_mono();
+    int rc = uv_spawn(c->s->loop, proc, &o);
+    if (rc < 0) {
+        log_msg(LOG_ERROR, NULL, "cannot start %s (%s): %s", c->label, c->argv[0], uv_strerror(rc));
+        uv_close((uv_handle_t *)proc, free_handle);
+        schedule_restart(c);
+        return;
+    }
+    c->proc = proc;
+    c->s->children_running++;
+    log_msg(LOG_INFO, NULL, "started %s (pid %d)", c->label, proc->pid);
+}
+
+void child_start(struct child *c)
+{
+    c->wanted = true;
+    if (!c->proc)
+        spawn(c);
+}
+
+void child_stop(struct child *c)
+{
+    c->wanted = false;
+    if (c->restart)
+        uv_timer_stop(c->restart);
+    if (c->proc)
+        uv_process_kill(c->proc, SIGTERM);
+}
+
+void child_free(struct child *c)
+{
+    child_stop(c);
+    if (c->restart)
+        uv_close((uv_handle_t *)c->restart, free_handle);
+    c->restart = NULL;
+    for (int i = 0; c->argv && c->argv[i]; i++)
+        free(c->argv[i]);
+    free(c->argv);
+    c->argv = NULL;
+}
