@@ -187,12 +187,14 @@ static void configure_daemons(struct sched *s)
             d->child.s = s;
             snprintf(d->child.label, sizeof d->child.label, "worker %s", w->name);
             char *exe = fs_join(s->bindir, "assay-worker"), *log = spool_path(&s->spool, "logs/assay.log");
+            char *traces = spool_path(&s->spool, "logs/traces.log");
             char slots[16];
             snprintf(slots, sizeof slots, "%d", w->slots);
             d->child.argv = child_argv(exe, "--dir", w->dir, "--slots", slots, "--name", w->name,
-                                       "--log", log, "--die-with-parent", NULL);
+                                       "--log", log, "--traces", traces, "--die-with-parent", NULL);
             free(exe);
             free(log);
+            free(traces);
             child_start(&d->child);
         }
         next[n++] = d;

@@ -37,7 +37,6 @@
 #include "worker/assignment.h"
 
 #define RESULT_ARCHIVE_LIMIT (256ull << 20)
-#define TIMEOUT_MARGIN_S 10.0
 
 static char *slot_job_rel(const struct shipper *sh, const char *id)
 {
@@ -127,7 +126,8 @@ static int begin_attempt(struct shipper *sh, struct job *job, struct err *e)
     return 0;
 }
 
-/* The longest the worker may take: every test's wall limit, plus a margin. */
+/* The longest the worker may take: every test's wall limit, half as much
+ * again, plus the worker's margin (workers.json timeout_margin_s). */
 static double job_timeout(const struct shipper *sh, const struct job *job)
 {
     char *dir = spool_path(&sh->spool, "courses/%s/%s", job->course, job->assignment);
@@ -142,7 +142,7 @@ static double job_timeout(const struct shipper *sh, const struct job *job)
     assignment_free(&a);
     problems_free(&p);
     free(dir);
-    return TIMEOUT_MARGIN_S + 1.5 * total;
+    return sh->worker->timeout_margin_s + 1.5 * total;
 }
 
 static int pack_job(struct shipper *sh, const struct job *job, const char *zip, struct err *e)

@@ -26,6 +26,15 @@ static const char usage[] =
     "  init SPOOL                        create a spool with one local worker\n"
     "  submit --course C --assignment A --student U PATH...\n"
     "                                    queue a submission for grading\n"
+    "  status                            the queue, the worker slots, stuck jobs\n"
+    "  results --job ID | --course C --assignment A [--student U]\n"
+    "                                    show results\n"
+    "  hold|release|requeue JOB          pause, resume or retry a queued job\n"
+    "  regrade --course C --assignment A queue every student's latest version again\n"
+    "  logs [--job ID] [--worker W] [--errors] [--since D] [--follow]\n"
+    "                                    the central log and stack traces\n"
+    "\n"
+    "Spool commands take --spool S (default $ASSAY_SPOOL or /var/spool/assay).\n"
     "\n"
     "Options:\n"
     "  -h, --help      show this help (or `assay COMMAND --help` for a command)\n"
@@ -40,6 +49,13 @@ static const struct command commands[] = {
     {"grade", cmd_grade},
     {"init", cmd_init},
     {"submit", cmd_submit},
+    {"status", cmd_status},
+    {"results", cmd_results},
+    {"hold", cmd_queue},
+    {"release", cmd_queue},
+    {"requeue", cmd_queue},
+    {"regrade", cmd_regrade},
+    {"logs", cmd_logs},
 };
 
 int main(int argc, char **argv)

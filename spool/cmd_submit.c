@@ -22,6 +22,7 @@
 #include "common/jsonutil.h"
 #include "spool/commands.h"
 #include "spool/job.h"
+#include "spool/queue.h"
 #include "worker/results.h"
 #include "worker/submission.h"
 
@@ -157,23 +158,6 @@ static int stage_all(const struct spool *s, char **paths, int n, char **dir, str
     return 0;
 }
 
-static int enqueue(const struct spool *s, json_t *job, struct err *e)
-{
-    const char *id = jsonutil_str(job, "id", "");
-    char *index = job_index_rel(id), *result = NULL, *incoming = NULL;
-    int rc = -1;
-    if (asprintf(&result, "results/%s/%s/%s/%lld\n", jsonutil_str(job, "course", ""),
-                 jsonutil_str(job, "assignment", ""), jsonutil_str(job, "student", ""),
-                 (long long)json_integer_value(json_object_get(job, "version"))) > 0 &&
-        asprintf(&incoming, SPOOL_INCOMING "/%s.json", id) > 0 &&
-        spool_write(s, index, result, strlen(result), e) == 0)
-        rc = spool_write_json(s, incoming, job, e);
-    free(index);
-    free(result);
-    free(incoming);
-    return rc;
-}
-
 static int wait_and_print(const struct spool *s, const json_t *job, const struct submit_opts *o)
 {
     struct job j;
@@ -222,7 +206,7 @@ int cmd_submit(int argc, char **argv)
     if (stage_all(&s, argv + optind, argc - optind, &dir, &e) == 0 &&
         (version = place_submission(&s, &o, dir, &e)) > 0) {
         job = job_new(o.course, o.assignment, o.student, version, o.batch, cap);
-        if (enqueue(&s, job, &e) == 0)
+        if (queue_enqueue(&s, job, &e) == 0)
             rc = EXIT_OK;
     }
     if (rc != EXIT_OK) {

@@ -13,6 +13,11 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INVALID_ASSIGNMENT = 3
 int cmd_grade(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
+int cmd_queue(int argc, char **argv);       /* hold, release, requeue */
+int cmd_regrade(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_results(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 
 /* Opens the spool given by --spool (or $ASSAY_SPOOL, or the default);
  * prints why not for command CMD. */

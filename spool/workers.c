@@ -20,7 +20,7 @@
 
 static const char *const worker_keys[] = {"name", "transport", "dir", "host", "port", "user",
                                           "key", "known_hosts", "remote_dir", "slots",
-                                          "capabilities", "enabled", NULL};
+                                          "capabilities", "enabled", "timeout_margin_s", NULL};
 static const char *const transports[] = {"local", "ssh", NULL};
 
 static void parse_worker(const struct spool *s, struct worker_cfg *w, const json_t *o,
@@ -38,6 +38,7 @@ static void parse_worker(const struct spool *s, struct worker_cfg *w, const json
     w->transport = t < 0 ? "local" : transports[t];
     w->slots = (int)check_number(o, path, "slots", 1, 1, 256, p);
     w->port = (int)check_number(o, path, "port", 22, 1, 65535, p);
+    w->timeout_margin_s = check_number(o, path, "timeout_margin_s", 10, 0, 86400, p);
     const json_t *en = json_object_get(o, "enabled");
     w->enabled = !en || json_is_true(en);
     if (en && !json_is_boolean(en))

@@ -16,6 +16,7 @@ struct worker_cfg {
     const char *host, *user, *key, *known_hosts, *remote_dir;
     int port;
     int slots;
+    double timeout_margin_s;    /* added to a job's limits before giving up on it */
     const char **capabilities;
     size_t n_capabilities;
     bool enabled;

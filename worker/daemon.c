@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "common/crash.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "worker/daemon.h"
@@ -55,11 +56,13 @@ struct daemon {
 };
 
 static const char usage[] =
-    "Usage: assay-worker --dir D --slots N [--name W] [--log FILE] [--die-with-parent]\n"
+    "Usage: assay-worker --dir D --slots N [--name W] [--log FILE] [--traces FILE]\n"
+    "                    [--die-with-parent]\n"
     "       assay-worker grade-one --dir D [--name W] JOB_ARCHIVE_NAME\n"
     "\n"
     "Grades job archives that arrive in D/inbox/, N at a time, and leaves result\n"
-    "archives in D/outbox/. Its log goes to FILE (default D/logs/worker.log).\n";
+    "archives in D/outbox/. Its log goes to --log (default D/logs/worker.log), stack\n"
+    "traces of its own crashes to --traces (default D/logs/traces.log).\n";
 
 static void dispatch(struct daemon *d);
 
@@ -67,11 +70,6 @@ static bool is_job_name(const char *name)
 {
     size_t n = strlen(name);
     return name[0] != '.' && n > 4 && !strcmp(name + n - 4, ".zip");
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The oldest job archive in D/SUB (job ids sort by time), or NULL. */
@@ -92,7 +90,7 @@ static char *oldest_job(const struct daemon *d, const char *sub)
             running |= d->slots[i].busy && !strcmp(d->slots[i].job, de->d_name);
         if (running)
             continue;
-        if (!best || cmp_str(&de->d_name, &best) < 0) {
+        if (!best || strcmp(de->d_name, best) < 0) {
             free(best);
             best = strdup(de->d_name);
         }
@@ -123,7 +121,9 @@ static void on_child_exit(uv_process_t *proc, int64_t status, int sig)
                      "job; this is a fault in Assay, not in the submission. Submit again, and "
                      "tell your instructor if it happens twice.", sig ? "signal" : "exit status",
                      sig ? sig : (int)status);
-            log_msg(LOG_ERROR, s->job, "grader failed with %s %d", sig ? "signal" : "status",
+            char id[128];
+            worker_job_id(s->job, id, sizeof id);
+            log_msg(LOG_ERROR, id, "grader failed with %s %d", sig ? "signal" : "status",
                     sig ? sig : (int)status);
             if (asprintf(&trace, "%s/active/%s.trace", d->dir, s->job) > 0)
                 worker_write_error(d->dir, s->job, "infrastructure", msg, trace);
@@ -151,7 +151,9 @@ static int start_grading(struct daemon *d, struct slot *s, const char *job)
         return -1;
     }
     s->busy = true;
-    log_msg(LOG_INFO, job, "started grading in slot %d", (int)(s - d->slots) + 1);
+    char id[128];
+    worker_job_id(job, id, sizeof id);
+    log_msg(LOG_INFO, id, "started grading in slot %d", (int)(s - d->slots) + 1);
     return 0;
 }
 
@@ -247,15 +249,18 @@ static int prepare_dir(const char *dir, int *lock_fd)
     return 0;
 }
 
-static int run_daemon(const char *dir, int nslots, const char *worker, const char *logpath)
+static int run_daemon(const char *dir, int nslots, const char *worker, const char *logpath,
+                      const char *traces)
 {
     int lock_fd;
     if (prepare_dir(dir, &lock_fd) < 0)
         return 1;
-    char *deflog = fs_join(dir, "logs/worker.log");
+    char *deflog = fs_join(dir, "logs/worker.log"), *deftraces = fs_join(dir, "logs/traces.log");
     log_open("assay-worker", logpath ? logpath : deflog);
     log_set_worker(worker);
+    crash_install(traces ? traces : deftraces, "assay-worker");
     free(deflog);
+    free(deftraces);
     struct daemon d = {.loop = uv_default_loop(), .dir = dir, .worker = worker, .nslots = nslots};
     d.slots = calloc((size_t)nslots, sizeof *d.slots);
     d.loop->data = &d;
@@ -286,11 +291,12 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"dir", required_argument, NULL, 'd'},  {"slots", required_argument, NULL, 's'},
         {"name", required_argument, NULL, 'n'}, {"log", required_argument, NULL, 'l'},
+        {"traces", required_argument, NULL, 't'},
         {"die-with-parent", no_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},    {NULL, 0, NULL, 0},
     };
     bool grade_one = argc > 1 && !strcmp(argv[1], "grade-one");
-    const char *dir = NULL, *name = "local", *logpath = NULL;
+    const char *dir = NULL, *name = "local", *logpath = NULL, *traces = NULL;
     int slots = 1, c;
     if (grade_one)
         argv++, argc--;
@@ -300,6 +306,7 @@ int main(int argc, char **argv)
         case 's': slots = atoi(optarg); break;
         case 'n': name = optarg; break;
         case 'l': logpath = optarg; break;
+        case 't': traces = optarg; break;
         case 'p': prctl(PR_SET_PDEATHSIG, SIGTERM); break;
         case 'v': printf("assay-worker %s\n", ASSAY_VERSION); return 0;
         case 'h': fputs(usage, stdout); return 0;
@@ -317,5 +324,5 @@ int main(int argc, char **argv)
         free(deflog);
         return worker_grade_one(dir, argv[optind], name) < 0 ? 1 : 0;
     }
-    return run_daemon(dir, slots, name, logpath);
+    return run_daemon(dir, slots, name, logpath, traces);
 }

@@ -2,6 +2,8 @@
 #ifndef ASSAY_WORKER_DAEMON_H
 #define ASSAY_WORKER_DAEMON_H
 
+#include <stddef.h>
+
 /* A worker directory D holds:
  *   inbox/   job archives "<job id>.<token>.zip", renamed in by a transport
  *   active/  the archives being graded (back to grading after a crash)
@@ -18,5 +20,8 @@ int worker_grade_one(const char *dir, const char *name, const char *worker);
  * traces.log. */
 int worker_write_error(const char *dir, const char *name, const char *category,
                        const char *message, const char *trace);
+
+/* The job id in an archive name "<id>.<token>.zip" (for log lines). */
+void worker_job_id(const char *name, char *out, size_t n);
 
 #endif

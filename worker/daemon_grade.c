@@ -74,6 +74,17 @@ static int publish(const char *dir, const char *name, const char *resdir, struct
     return rc;
 }
 
+void worker_job_id(const char *name, char *out, size_t n)
+{
+    char *id = NULL, *token = NULL;
+    if (split_name(name, &id, &token) == 0)
+        snprintf(out, n, "%s", id);
+    else
+        snprintf(out, n, "%s", name);
+    free(id);
+    free(token);
+}
+
 static int write_job_json(const char *resdir, const char *name)
 {
     char *id = NULL, *token = NULL;
@@ -190,7 +201,9 @@ int worker_grade_one(const char *dir, const char *name, const char *worker)
     char *joblog = fs_join(resdir, "worker.log");
     int logfd = open(joblog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     log_also(logfd);
-    log_msg(LOG_INFO, name, "grading started");
+    char id[128];
+    worker_job_id(name, id, sizeof id);
+    log_msg(LOG_INFO, id, "grading started");
     struct archive_limits lim = {512ull << 20, 128ull << 20, 20000};
     json_t *r = NULL;
     const char *category = "assignment";
@@ -199,11 +212,11 @@ int worker_grade_one(const char *dir, const char *name, const char *worker)
     else
         r = grade_unpacked(jobdir, &e);
     if (r) {
-        log_msg(LOG_INFO, name, "graded: score %g of %g",
+        log_msg(LOG_INFO, id, "graded: score %g of %g",
                 json_number_value(json_object_get(r, "score")),
                 json_number_value(json_object_get(r, "max_score")));
     } else {
-        log_msg(LOG_ERROR, name, "not graded: %s", e.msg);
+        log_msg(LOG_ERROR, id, "not graded: %s", e.msg);
         r = error_results(category, e.msg);
     }
     int rc = finish(dir, name, resdir, r, &e);

@@ -1,0 +1,247 @@
+/*
+ * cmd_status.c - `assay status`: what the queue and the workers are doing.
+ *
+ * Read straight from the spool (no connection to the scheduler needed):
+ * counts per state, per course and per capability; every slot, idle or
+ * busy with which job for how long; the age of the oldest waiting job;
+ * and every queued job that no enabled worker can take, with the reason.
+ * --json prints the same as one JSON object.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/jsonutil.h"
+#include "spool/commands.h"
+#include "spool/job.h"
+#include "spool/workers.h"
+
+static const char usage[] =
+    "Usage: assay status [--spool S] [--json]\n"
+    "\n"
+    "Shows the queue (jobs per state, per course, per capability), each worker\n"
+    "slot (idle, or busy with which job for how long), the oldest waiting job, and\n"
+    "queued jobs that no enabled worker can take, with the reason.\n";
+
+static const char *const states[] = {"incoming", "running", "deferred", "hold", "failed"};
+#define N_STATES 5
+
+static void count(json_t *table, const char *key, int state)
+{
+    json_t *row = json_object_get(table, key);
+    if (!row) {
+        row = json_pack("{s:i, s:i, s:i, s:i, s:i}", "incoming", 0, "running", 0, "deferred", 0,
+                        "hold", 0, "failed", 0);
+        json_object_set_new(table, key, row);
+    }
+    json_object_set_new(row, states[state],
+                        json_integer(json_integer_value(json_object_get(row, states[state])) + 1));
+}
+
+/* Why no enabled worker can take CAPABILITY, or NULL if one can. */
+static char *why_stuck(const struct workers *w, const char *capability)
+{
+    if (workers_can_take(w, capability))
+        return NULL;
+    struct buf disabled = BUF_INIT;
+    for (size_t i = 0; i < w->n; i++)
+        if (!w->v[i].enabled && worker_offers(&w->v[i], capability))
+            buf_printf(&disabled, "%s%s", disabled.len ? ", " : "", w->v[i].name);
+    char *msg = NULL;
+    if (asprintf(&msg, disabled.len ? "capability \"%s\" is offered only by disabled workers (%s)"
+                                    : "no worker offers capability \"%s\"%s",
+                 capability, buf_str(&disabled)) < 0)
+        msg = NULL;
+    buf_free(&disabled);
+    return msg;
+}
+
+struct scan {
+    const struct spool *s;
+    const struct workers *w;
+    json_t *out, *courses, *caps, *stuck;
+    double now, oldest;
+    const char *oldest_id;
+    char oldest_buf[64];
+};
+
+static void scan_dir(struct scan *sc, const char *rel, int state, json_t *slot)
+{
+    char *dir = spool_path(sc->s, "%s", rel);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (!job_file_name_ok(de->d_name))
+            continue;
+        char *path = NULL;
+        struct job job;
+        struct err e;
+        if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 || job_load(path, &job, &e) < 0) {
+            free(path);
+            continue;
+        }
+        count(sc->courses, job.course, state);
+        count(sc->caps, job.capability, state);
+        json_object_set_new(sc->out, states[state],
+                            json_integer(json_integer_value(json_object_get(sc->out, states[state])) + 1));
+        if (state == 0 && job.queued_at < sc->oldest) {
+            sc->oldest = job.queued_at;
+            snprintf(sc->oldest_buf, sizeof sc->oldest_buf, "%s", job.id);
+        }
+        char *why = state == 0 ? why_stuck(sc->w, job.capability) : NULL;
+        if (why)
+            json_array_append_new(sc->stuck, json_pack("{s:s, s:s, s:s, s:s, s:s}", "job", job.id,
+                                                       "course", job.course, "assignment", job.assignment,
+                                                       "student", job.student, "reason", why));
+        if (slot) {
+            double started = sc->now;
+            clock_parse_iso8601(jsonutil_str(job.json, "started_at", ""), &started);
+            json_object_set_new(slot, "job", json_string(job.id));
+            json_object_set_new(slot, "for_s", json_real(sc->now - started));
+            char what[300];
+            snprintf(what, sizeof what, "%s/%s/%s v%lld", job.course, job.assignment, job.student,
+                     job.version);
+            json_object_set_new(slot, "what", json_string(what));
+        }
+        free(why);
+        free(path);
+        job_free(&job);
+    }
+    if (d)
+        closedir(d);
+    free(dir);
+}
+
+static json_t *collect(const struct spool *s, const struct workers *w)
+{
+    struct scan sc = {s, w, json_pack("{s:s}", "spool", s->root), json_object(), json_object(),
+                      json_array(), clock_wall(), INFINITY, NULL, {0}};
+    for (int i = 0; i < N_STATES; i++)
+        json_object_set_new(sc.out, states[i], json_integer(0));
+    json_t *slots = json_array();
+    const char *dirs[] = {SPOOL_INCOMING, NULL, SPOOL_DEFERRED, SPOOL_HOLD, SPOOL_FAILED};
+    for (int i = 0; i < N_STATES; i++)
+        if (dirs[i])
+            scan_dir(&sc, dirs[i], i, NULL);
+    for (size_t i = 0; i < w->n; i++)
+        for (int k = 1; k <= w->v[i].slots; k++) {
+            char name[160], rel[200];
+            spool_slot_name(name, sizeof name, w->v[i].name, k);
+            snprintf(rel, sizeof rel, SPOOL_SHIPPERS "/%s", name);
+            json_t *slot = json_pack("{s:s, s:b}", "slot", name, "enabled", w->v[i].enabled);
+            scan_dir(&sc, rel, 1, slot);
+            json_array_append_new(slots, slot);
+        }
+    json_object_set_new(sc.out, "slots", slots);
+    json_object_set_new(sc.out, "courses", sc.courses);
+    json_object_set_new(sc.out, "capabilities", sc.caps);
+    json_object_set_new(sc.out, "cannot_run", sc.stuck);
+    if (isfinite(sc.oldest))
+        json_object_set_new(sc.out, "oldest_waiting", json_pack("{s:s, s:f}", "job", sc.oldest_buf,
+                                                                "age_s", sc.now - sc.oldest));
+    return sc.out;
+}
+
+static void print_table(const char *title, const json_t *rows)
+{
+    printf("\n%-22s", title);
+    for (int i = 0; i < N_STATES; i++)
+        printf(" %9s", states[i]);
+    putchar('\n');
+    const char *key;
+    const json_t *row;
+    json_object_foreach((json_t *)rows, key, row) {
+        printf("  %-20s", key);
+        for (int i = 0; i < N_STATES; i++)
+            printf(" %9lld", (long long)json_integer_value(json_object_get(row, states[i])));
+        putchar('\n');
+    }
+}
+
+static void print_status(const json_t *st)
+{
+    printf("Spool %s\nQueue:", jsonutil_str(st, "spool", "?"));
+    for (int i = 0; i < N_STATES; i++)
+        printf("%s %lld %s", i ? "," : "", (long long)json_integer_value(json_object_get(st, states[i])),
+               states[i]);
+    putchar('\n');
+    const json_t *old = json_object_get(st, "oldest_waiting");
+    if (old)
+        printf("Oldest waiting job: %s, waiting %.1f s\n", jsonutil_str(old, "job", "?"),
+               jsonutil_num(old, "age_s", 0));
+    print_table("By course:", json_object_get(st, "courses"));
+    print_table("By capability:", json_object_get(st, "capabilities"));
+    printf("\nSlots:\n");
+    size_t i;
+    const json_t *slot;
+    json_array_foreach(json_object_get(st, "slots"), i, slot) {
+        const char *job = jsonutil_str(slot, "job", NULL);
+        bool enabled = json_is_true(json_object_get(slot, "enabled"));
+        if (job)
+            printf("  %-20s busy  %s (%s) for %.1f s%s\n", jsonutil_str(slot, "slot", "?"), job,
+                   jsonutil_str(slot, "what", ""), jsonutil_num(slot, "for_s", 0),
+                   enabled ? "" : "  [worker disabled]");
+        else
+            printf("  %-20s idle%s\n", jsonutil_str(slot, "slot", "?"), enabled ? "" : "  [worker disabled]");
+    }
+    const json_t *stuck = json_object_get(st, "cannot_run");
+    if (json_array_size(stuck)) {
+        printf("\nQueued jobs no enabled worker can take:\n");
+        json_array_foreach(stuck, i, slot)
+            printf("  %s  %s/%s/%s: %s\n", jsonutil_str(slot, "job", "?"), jsonutil_str(slot, "course", "?"),
+                   jsonutil_str(slot, "assignment", "?"), jsonutil_str(slot, "student", "?"),
+                   jsonutil_str(slot, "reason", "?"));
+    }
+}
+
+int cmd_status(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"spool", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    const char *spool = NULL;
+    bool as_json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': spool = optarg; break;
+        case 'j': as_json = true; break;
+        case 'h': fputs(usage, stdout); return EXIT_OK;
+        default: fputs(usage, stderr); return EXIT_USAGE;
+        }
+    }
+    struct spool s;
+    if (optind != argc) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    if (cli_open_spool(spool, &s, "status") < 0)
+        return EXIT_FAILED;
+    struct workers w;
+    struct problems p = {0};
+    if (workers_load(&s, &w, &p) < 0) {
+        fprintf(stderr, "assay status: workers.json is invalid: %s\n", p.count ? p.items[0] : "?");
+        problems_free(&p);
+        workers_free(&w);
+        spool_close(&s);
+        return EXIT_FAILED;
+    }
+    json_t *st = collect(&s, &w);
+    if (as_json) {
+        json_dumpf(st, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+        putchar('\n');
+    } else {
+        print_status(st);
+    }
+    json_decref(st);
+    workers_free(&w);
+    spool_close(&s);
+    return EXIT_OK;
+}

@@ -1,0 +1,94 @@
+/*
+ * queue.c - admin operations on the queue: where is a job, move it.
+ *
+ * Used by `assay hold|release|requeue|regrade` and `assay submit`.  Like
+ * everything in the spool, a move is one rename; when the job's content
+ * changes too (requeue resets its attempts), the new content is written
+ * in place atomically first, then the file is renamed.
+ */
+#define _GNU_SOURCE
+#include "spool/queue.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/fs.h"
+#include "common/jsonutil.h"
+#include "spool/job.h"
+
+char *queue_locate(const struct spool *s, const char *id)
+{
+    const char *states[] = {SPOOL_INCOMING, SPOOL_DEFERRED, SPOOL_HOLD, SPOOL_FAILED};
+    for (int i = 0; i < 4; i++) {
+        char *p = spool_path(s, "%s/%s.json", states[i], id);
+        bool there = fs_exists(p);
+        free(p);
+        if (there)
+            return strdup(states[i]);
+    }
+    char *dir = spool_path(s, SPOOL_SHIPPERS);
+    DIR *d = opendir(dir);
+    free(dir);
+    char *found = NULL;
+    struct dirent *de;
+    while (d && !found && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *p = spool_path(s, SPOOL_SHIPPERS "/%s/%s.json", de->d_name, id);
+        if (fs_exists(p) && asprintf(&found, SPOOL_SHIPPERS "/%s", de->d_name) < 0)
+            found = NULL;
+        free(p);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+int queue_move(const struct spool *s, const char *id, const char *from, const char *to,
+               void (*edit)(json_t *job), struct err *e)
+{
+    char *src = NULL, *dst = NULL;
+    int rc = -1;
+    if (asprintf(&src, "%s/%s.json", from, id) < 0 || asprintf(&dst, "%s/%s.json", to, id) < 0)
+        goto done;
+    if (edit) {
+        char *path = spool_path(s, "%s", src);
+        json_t *j = jsonutil_load_file(path, 1u << 20, e);
+        free(path);
+        if (!j)
+            goto done;
+        edit(j);
+        rc = spool_write_json(s, src, j, e);
+        json_decref(j);
+        if (rc < 0)
+            goto done;
+    }
+    rc = spool_move(s, src, dst, e);
+done:
+    free(src);
+    free(dst);
+    return rc;
+}
+
+int queue_enqueue(const struct spool *s, json_t *job, struct err *e)
+{
+    struct job j;
+    if (job_from_json(json_incref(job), &j, e) < 0)
+        return -1;
+    char *index = job_index_rel(j.id), *result = job_result_rel(&j), *incoming = NULL;
+    int rc = -1;
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "%s\n", result);
+    if (asprintf(&incoming, SPOOL_INCOMING "/%s.json", j.id) > 0 &&
+        spool_write(s, index, b.data, b.len, e) == 0)
+        rc = spool_write_json(s, incoming, job, e);
+    buf_free(&b);
+    free(index);
+    free(result);
+    free(incoming);
+    job_free(&j);
+    return rc;
+}
