@@ -1,34 +1,64 @@
 #!/bin/sh
-# demo.sh - `make demo`: grades every sample submission in examples/ with
-# `assay grade`, shows one full result and a summary of all of them.
+# demo.sh - `make demo`: the whole pipeline on one machine.
+#   1. a spool in ./demo-spool with one local worker of two slots
+#   2. assay-scheduler started (it starts the shippers and the worker)
+#   3. every sample submission in examples/ submitted, then waited for
+#   4. the results per assignment, one result in full, `assay status`
+#   5. everything stopped cleanly
 set -eu
 BUILD=${BUILD:-build}
 assay="$BUILD/assay"
-out=${DEMO_OUT:-demo-out}
-rm -rf "$out"
-mkdir -p "$out"
-
-echo "== One submission in full: examples/hello-io, the partly correct one"
-"$assay" grade examples/hello-io examples/hello-io/submissions/partial
-echo
-echo "== The same result as the student sees it (hidden tests summed in one line)"
-"$assay" grade examples/hello-io examples/hello-io/submissions/partial --view student |
-    sed -n '1,/^Hidden/p'
-echo
-echo "== Every sample submission (results.json files in $out/)"
-printf '%-14s %-15s %9s  %s\n' ASSIGNMENT SUBMISSION SCORE VERDICTS
+spool=${DEMO_SPOOL:-demo-spool}
+rm -rf "$spool"
+"$assay" init "$spool" >/dev/null
 for a in examples/*/; do
-    a=${a%/}
-    name=${a#examples/}
-    for s in "$a"/submissions/*/; do
-        s=${s%/}
-        sub=${s##*/}
-        "$assay" grade "$a" "$s" --json --out "$out/$name/$sub" >/dev/null
-        /usr/bin/python3 - "$out/$name/$sub/results.json" "$name" "$sub" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-verdicts = " ".join(t["verdict"] for t in r["tests"])
-print("%-14s %-15s %4g / %-3g %s" % (sys.argv[2], sys.argv[3], r["score"], r["max_score"], verdicts))
-PY
+    name=$(basename "$a")
+    mkdir -p "$spool/courses/demo/$name"
+    (cd "$a" && tar cf - --exclude=submissions .) | (cd "$spool/courses/demo/$name" && tar xf -)
+done
+
+"$BUILD/assay-scheduler" --spool "$spool" &
+scheduler=$!
+trap 'kill -TERM $scheduler 2>/dev/null; wait $scheduler 2>/dev/null' EXIT INT TERM
+echo "== Spool $spool: scheduler started (pid $scheduler) with a local worker of 2 slots"
+
+echo "== Submitting every sample submission"
+waits=""
+for a in examples/*/; do
+    name=$(basename "$a")
+    for s in "$a"submissions/*/; do
+        student=$(basename "$s")
+        "$assay" submit --spool "$spool" --course demo --assignment "$name" \
+            --student "$student" "$s" --wait --timeout 120 >"$spool/tmp/demo-$name-$student.out" &
+        waits="$waits $!"
     done
 done
+failed=0
+for w in $waits; do wait "$w" || failed=$((failed + 1)); done
+[ "$failed" -eq 0 ] || echo "warning: $failed submissions were not graded in time"
+
+for a in examples/*/; do
+    name=$(basename "$a")
+    echo
+    echo "== Results of demo/$name"
+    "$assay" results --spool "$spool" --course demo --assignment "$name"
+done
+
+echo
+echo "== One result in full, as the student sees it: demo/hello-io, student \"partial\""
+job=$(sed -n 's/.*"job_id": "\(.*\)".*/\1/p' "$spool/results/demo/hello-io/partial/1/results.json")
+"$assay" results --spool "$spool" --job "$job" --view student
+
+echo
+echo "== assay status"
+"$assay" status --spool "$spool"
+
+echo
+echo "== The log lines of that job (assay logs --job $job)"
+"$assay" logs --spool "$spool" --job "$job"
+
+kill -TERM "$scheduler"
+wait "$scheduler" || true
+trap - EXIT INT TERM
+echo
+echo "== Stopped. The spool stays in $spool/ (results in $spool/results/)."

@@ -357,6 +357,9 @@ static void ship_loaded(struct shipper *sh, struct job *job)
         sh->transport->ops->forget(sh->transport, name);
         defer_or_fail(sh, job, e.msg);
     } else {
+        char *echo = fs_join(resdir, "job.json");   /* served its purpose: the check */
+        unlink(echo);
+        free(echo);
         forward_logs(sh, job, resdir);
         struct record_info info = {sh->worker->name, sh->slot, started, clock_wall()};
         int rc = record_result(&sh->spool, job, resdir, &info, &e);

@@ -1,0 +1,294 @@
+#!/usr/bin/python3
+"""flood.py - a flood of submissions on one local worker with two slots.
+
+    /usr/bin/python3 bench/flood.py [--jobs N] [--threads T] [--build DIR]
+
+Creates a spool in a temporary directory (`assay init`: one local worker,
+2 slots), adds a pytest assignment with one instructor test
+(tests/test_one.py: `from solution import f` / `def test_f(): assert f() == 1`)
+and starts `assay-scheduler` (it starts the shippers and the worker); one
+warm-up submission is graded before the clock starts.  Then:
+
+  flood   N submissions of solution.py, one per student, queued with
+          `assay submit` (no --wait) from a pool of T threads (default 4) as
+          fast as they go; the wall time runs from the first submit's start
+          until the last results.json exists (the results folder is polled
+          every 10 ms).
+  bare    the same grading command run bare, two at a time (2 threads, like
+          the 2 slots): `/usr/bin/python3 -m pytest -q -p no:cacheprovider
+          tests/test_one.py`, N times, each in a fresh directory holding
+          solution.py and tests/test_one.py (made beforehand, outside the
+          clock).  It runs once before and once after the flood, so drift of
+          the machine shows; the ratio is taken against their mean.
+
+It prints both wall times and the ratio flood / bare, checks that every one
+of the N results exists and scored 1 (an error and counts otherwise), and
+adds figures from the results (wait, round trip, per-slot gaps).  Not a
+test: no assertion on time; figures go to docs/PERFORMANCE.md.  The spool
+and every process started are removed at the end, also on error or Ctrl-C.
+"""
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COURSE, ASSIGNMENT = "bench", "flood"
+POLL_S = 0.010
+STALL_S = 120  # give up when no new result appears for this long
+
+ASSIGNMENT_JSON = {
+    "assay": 1,
+    "title": "Flood benchmark",
+    "capability": "python",
+    "required_files": ["solution.py"],
+    "limits": {"wall_s": 10, "cpu_s": 5, "memory_mb": 256, "processes": 32,
+               "file_mb": 8, "output_kb": 256},
+    "tests": [{"name": "unit test", "kind": "pytest", "points": 1,
+               "files": ["tests/test_one.py"]}],
+}
+TEST_ONE = "from solution import f\n\n\ndef test_f():\n    assert f() == 1\n"
+SOLUTION = "def f():\n    return 1\n"
+BARE = ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_one.py"]
+
+
+def iso(s):
+    return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+def pct(xs, p):
+    s = sorted(xs)
+    return s[max(0, min(len(s) - 1, -(-len(s) * p // 100) - 1))]
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def run_bare(tmp, n, tag):
+    """N bare pytest runs, two at a time; returns (wall seconds, failures)."""
+    root = os.path.join(tmp, "bare-" + tag)
+    dirs = []
+    for i in range(n):
+        d = os.path.join(root, "%04d" % i)
+        write(os.path.join(d, "solution.py"), SOLUTION)
+        write(os.path.join(d, "tests", "test_one.py"), TEST_ONE)
+        dirs.append(d)
+
+    def one(d):
+        return subprocess.run(BARE, cwd=d, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode
+
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        codes = list(ex.map(one, dirs))
+    wall = time.monotonic() - t0
+    shutil.rmtree(root, ignore_errors=True)
+    return wall, sum(1 for c in codes if c != 0)
+
+
+def stop_scheduler(proc):
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        print("warning: assay-scheduler did not stop within 30 s of SIGTERM; killing its group",
+              file=sys.stderr)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def flood(tmp, build, n, threads):
+    assay = os.path.join(build, "assay")
+    spool = os.path.join(tmp, "spool")
+    subprocess.run([assay, "init", spool], check=True, stdout=subprocess.DEVNULL)
+    adir = os.path.join(spool, "courses", COURSE, ASSIGNMENT)
+    write(os.path.join(adir, "assignment.json"), json.dumps(ASSIGNMENT_JSON, indent=1))
+    write(os.path.join(adir, "tests", "test_one.py"), TEST_ONE)
+    sub = os.path.join(tmp, "submission", "solution.py")
+    write(sub, SOLUTION)
+
+    def cmd(student, wait=False):
+        c = [assay, "submit", "--spool", spool, "--course", COURSE, "--assignment", ASSIGNMENT,
+             "--student", student, sub]
+        return c + ["--wait", "--timeout", "60"] if wait else c
+
+    sched = None
+    logf = open(os.path.join(tmp, "scheduler.out"), "w")
+    try:
+        sched = subprocess.Popen([os.path.join(build, "assay-scheduler"), "--spool", spool],
+                                 stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+        # Warm-up: the scheduler, shippers and worker are up and one job went through.
+        subprocess.run(cmd("warmup", wait=True), check=True, stdout=subprocess.DEVNULL)
+
+        students = ["s%04d" % i for i in range(n)]
+        paths = {s: os.path.join(spool, "results", COURSE, ASSIGNMENT, s, "1", "results.json")
+                 for s in students}
+        submit_fail = []
+
+        def submit(s):
+            p = subprocess.run(cmd(s), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            if p.returncode != 0:
+                submit_fail.append((s, p.returncode, p.stderr.strip()))
+
+        w0 = time.time()
+        t0 = time.monotonic()
+        ex = concurrent.futures.ThreadPoolExecutor(threads)
+        futures = [ex.submit(submit, s) for s in students]
+        # Watch the results while the submits are still going.
+        pending = list(students)
+        seen = {}
+        t_submitted = None
+        last_progress = time.monotonic()
+        while pending:
+            if t_submitted is None and all(f.done() for f in futures):
+                t_submitted = time.monotonic() - t0
+            still = []
+            missing = 0
+            for s in pending:
+                # Results come roughly in order (FCFS): look past the first
+                # few missing ones only once the rest is done.
+                if missing < 16 or t_submitted is not None and len(pending) <= 64:
+                    if os.path.exists(paths[s]):
+                        seen[s] = time.monotonic() - t0
+                        continue
+                    missing += 1
+                still.append(s)
+            if len(still) < len(pending):
+                last_progress = time.monotonic()
+            pending = still
+            if pending and time.monotonic() - last_progress > STALL_S:
+                break
+            if pending:
+                time.sleep(POLL_S)
+        wall = max(seen.values()) if seen else float("nan")
+        ex.shutdown(wait=True)
+        if t_submitted is None:
+            t_submitted = time.monotonic() - t0
+        results = {}
+        for s in students:
+            try:
+                with open(paths[s]) as f:
+                    results[s] = json.load(f)
+            except (OSError, ValueError):
+                pass
+        with open(os.path.join(spool, "logs", "assay.log")) as f:
+            log_tail = f.read().splitlines()[-20:]
+    finally:
+        stop_scheduler(sched)
+        logf.close()
+    return {"wall": wall, "w0": w0, "submitted": t_submitted, "submit_fail": submit_fail,
+            "pending": pending, "results": results, "log_tail": log_tail}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--jobs", type=int, default=500, help="submissions (default 500)")
+    ap.add_argument("--threads", type=int, default=4,
+                    help="threads running `assay submit` (default 4)")
+    ap.add_argument("--build", default=os.path.join(os.path.dirname(HERE), "build"),
+                    help="directory holding assay and assay-scheduler (default ../build)")
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    n = args.jobs
+
+    tmp = tempfile.mkdtemp(prefix="assay-bench-flood-")
+    try:
+        bare1, bare1_fail = run_bare(tmp, n, "before")
+        f = flood(tmp, build, n, args.threads)
+        bare2, bare2_fail = run_bare(tmp, n, "after")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    bare = (bare1 + bare2) / 2
+    res = f["results"]
+    print("Flood: %d submissions of a one-test pytest assignment, one local worker, 2 slots" % n)
+    print("command: /usr/bin/python3 bench/flood.py --jobs %d --threads %d" % (n, args.threads))
+    print("  bare: %s (2 at a time, fresh directory each)" % " ".join(BARE))
+    print()
+    print("  bare, before the flood   %8.2f s   (%.1f ms per run per slot)"
+          % (bare1, bare1 * 2000 / n))
+    print("  bare, after the flood    %8.2f s   (%.1f ms per run per slot)"
+          % (bare2, bare2 * 2000 / n))
+    print("  flood, first submit to last result %8.2f s   (%.1f ms per job per slot)"
+          % (f["wall"], f["wall"] * 2000 / n))
+    print("    all %d submits done after          %8.2f s" % (n, f["submitted"]))
+    print("  ratio flood / bare (mean of both)    %8.3f   (goal: at most 1.05)"
+          % (f["wall"] / bare))
+    print("  ratio against before / after         %8.3f / %.3f" % (f["wall"] / bare1,
+                                                                  f["wall"] / bare2))
+
+    problems = []
+    if bare1_fail or bare2_fail:
+        problems.append("%d bare pytest runs failed" % (bare1_fail + bare2_fail))
+    if f["submit_fail"]:
+        s, rc, err = f["submit_fail"][0]
+        problems.append("%d submits failed (first: %s exit %d: %s)"
+                        % (len(f["submit_fail"]), s, rc, err))
+    missing = n - len(res)
+    if missing:
+        problems.append("%d of %d results missing (stalled %d s with no new result)"
+                        % (missing, n, STALL_S))
+    bad = {s: r for s, r in res.items()
+           if r.get("score") != 1 or r.get("assay", {}).get("status") != "graded"}
+    if bad:
+        s, r = next(iter(bad.items()))
+        problems.append("%d results did not score 1 (first: %s: score %s, %s)"
+                        % (len(bad), s, r.get("score"), r.get("assay", {}).get("error")))
+    print()
+    if problems:
+        for p in problems:
+            print("ERROR: " + p)
+        print("last log lines:\n  " + "\n  ".join(f["log_tail"]))
+    print("results: %d of %d present, %d scored 1 of 1"
+          % (len(res), n, len(res) - len(bad)))
+    if not res:
+        return 1
+
+    a = [r["assay"] for r in res.values()]
+    first_q = min(iso(x["queued_at"]) for x in a)
+    last_f = max(iso(x["finished_at"]) for x in a)
+    print()
+    print("From the results (1 ms timestamps):")
+    print("  first queued_at .. last finished_at  %8.2f s" % (last_f - first_q))
+    print("  wait_s           median %7.2f s  max %7.2f s"
+          % (statistics.median(x["wait_s"] for x in a), max(x["wait_s"] for x in a)))
+    gs = [x["grading_s"] for x in a]
+    et = [r["execution_time"] for r in res.values()]
+    tw = [r["tests"][0]["wall_s"] for r in res.values() if r.get("tests")]
+    print("  grading_s (shipper round trip)   median %6.1f ms  p95 %6.1f ms"
+          % (statistics.median(gs) * 1000, pct(gs, 95) * 1000))
+    print("  execution_time (engine)          median %6.1f ms  p95 %6.1f ms"
+          % (statistics.median(et) * 1000, pct(et, 95) * 1000))
+    print("  test wall_s (pytest run)         median %6.1f ms  p95 %6.1f ms"
+          % (statistics.median(tw) * 1000, pct(tw, 95) * 1000))
+    slots = {}
+    for x in a:
+        g = x.get("graded_by") or {}
+        slots.setdefault("%s.%s" % (g.get("worker"), g.get("slot")), []).append(x)
+    for name, xs in sorted(slots.items()):
+        xs.sort(key=lambda x: iso(x["started_at"]))
+        gaps = [iso(b["started_at"]) - iso(p["finished_at"]) for p, b in zip(xs, xs[1:])]
+        busy = sum(x["grading_s"] for x in xs)
+        print("  slot %-8s %4d jobs, round trips %.1f%% of the flood's wall time, "
+              "gap between jobs median %.1f ms, p95 %.1f ms"
+              % (name, len(xs), busy * 100 / f["wall"],
+                 statistics.median(gaps) * 1000 if gaps else 0,
+                 pct(gaps, 95) * 1000 if gaps else 0))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
