@@ -18,7 +18,7 @@ warm-up submission is graded before the clock starts.  Then:
           the 2 slots): `/usr/bin/python3 -m pytest -q -p no:cacheprovider
           tests/test_one.py`, N times, each in a fresh directory holding
           solution.py and tests/test_one.py (made beforehand, outside the
-          clock).  It runs once before and once after the flood, so drift of
+          clock), with the environment the engine gives a test.  It runs once before and once after the flood, so drift of
           the machine shows; the ratio is taken against their mean.
 
 It prints both wall times and the ratio flood / bare, checks that every one
@@ -69,6 +69,13 @@ def pct(xs, p):
     return s[max(0, min(len(s) - 1, -(-len(s) * p // 100) - 1))]
 
 
+def bare_env(d):
+    """The environment the engine gives a test (worker/engine.c, build_env)."""
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": d, "TMPDIR": d, "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
+            "TERM": "dumb"}
+
+
 def write(path, text):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
@@ -86,7 +93,7 @@ def run_bare(tmp, n, tag):
         dirs.append(d)
 
     def one(d):
-        return subprocess.run(BARE, cwd=d, stdout=subprocess.DEVNULL,
+        return subprocess.run(BARE, cwd=d, env=bare_env(d), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL).returncode
 
     t0 = time.monotonic()
@@ -200,17 +207,25 @@ def main():
                     help="threads running `assay submit` (default 4)")
     ap.add_argument("--build", default=os.path.join(os.path.dirname(HERE), "build"),
                     help="directory holding assay and assay-scheduler (default ../build)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temporary directory (spool, logs) to look at; print its path")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     n = args.jobs
 
     tmp = tempfile.mkdtemp(prefix="assay-bench-flood-")
+    # The worker's work directories live in the spool; the leased grading uids
+    # must be able to reach them (mkdtemp makes the folder 0700).
+    os.chmod(tmp, 0o755)
     try:
         bare1, bare1_fail = run_bare(tmp, n, "before")
         f = flood(tmp, build, n, args.threads)
         bare2, bare2_fail = run_bare(tmp, n, "after")
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep:
+            print("kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     bare = (bare1 + bare2) / 2
     res = f["results"]

@@ -10,7 +10,8 @@ the shippers and the local worker), and then, RUNS times, interleaved so
 machine noise hits both alike:
 
   bare    /usr/bin/python3 -c pass, run with subprocess in a directory
-          holding hello.py (what the test itself costs);
+          holding hello.py, with the environment the engine gives a test
+          (what the test itself costs);
   submit  `assay submit --wait --json --view instructor` of hello.py, the
           wall time of the whole submit process (copy into the spool, queue,
           scheduler, shipper, worker, engine, result back, --wait wakes up,
@@ -94,6 +95,9 @@ def main():
     assay = os.path.join(build, "assay")
 
     tmp = tempfile.mkdtemp(prefix="assay-bench-latency-")
+    # The worker's work directories live in the spool; the leased grading uids
+    # must be able to reach them (mkdtemp makes the folder 0700).
+    os.chmod(tmp, 0o755)
     sched = None
     logf = None
     try:
@@ -132,9 +136,14 @@ def main():
                 raise SystemExit("unexpected result: %s" % body)
             return t, w0, r
 
+        # The environment the engine gives a test (worker/engine.c, build_env).
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": bare_dir, "TMPDIR": bare_dir,
+               "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+               "MPLBACKEND": "Agg", "TERM": "dumb"}
+
         def bare():
             t0 = time.monotonic()
-            subprocess.run(BARE, cwd=bare_dir, stdout=subprocess.DEVNULL, check=True)
+            subprocess.run(BARE, cwd=bare_dir, env=env, stdout=subprocess.DEVNULL, check=True)
             return time.monotonic() - t0
 
         # Warm-up (not counted): the scheduler starts its children; caches fill.

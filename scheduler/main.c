@@ -212,6 +212,7 @@ static void shutdown_all(struct sched *s)
 {
     for (size_t i = 0; i < s->n_slots; i++) {
         child_free(&s->slots[i]->shipper);
+        uv_close((uv_handle_t *)s->slots[i]->watch, sched_free_handle);
         json_decref(s->slots[i]->config);
         free(s->slots[i]->dir);
     }

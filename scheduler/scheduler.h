@@ -81,5 +81,7 @@ void child_start(struct child *c);
 void child_stop(struct child *c);
 void child_free(struct child *c);
 char **child_argv(const char *first, ...);
+/* A uv_close callback for handles allocated with malloc. */
+void sched_free_handle(uv_handle_t *h);
 
 #endif

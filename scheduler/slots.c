@@ -125,17 +125,12 @@ static struct slot *slot_new(struct sched *s, const struct worker_cfg *w, int k)
     return slot;
 }
 
-static void free_handle(uv_handle_t *h)
-{
-    free(h);
-}
-
 /* Stops a slot that left workers.json; its job goes back to the queue. */
 static void slot_remove(struct sched *s, struct slot *slot)
 {
     child_free(&slot->shipper);
     uv_fs_event_stop(slot->watch);
-    uv_close((uv_handle_t *)slot->watch, free_handle);
+    uv_close((uv_handle_t *)slot->watch, sched_free_handle);
     slots_refresh(slot);
     if (slot->job[0] && !s->stopping) {
         char *from = NULL, *to = NULL;

@@ -34,7 +34,7 @@ char **child_argv(const char *first, ...)
     return argv;
 }
 
-static void free_handle(uv_handle_t *h)
+void sched_free_handle(uv_handle_t *h)
 {
     free(h);
 }
@@ -71,7 +71,7 @@ static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
     struct sched *s = c->s;
     c->proc = NULL;
     s->children_running--;
-    uv_close((uv_handle_t *)proc, free_handle);
+    uv_close((uv_handle_t *)proc, sched_free_handle);
     if (c->wanted && !s->stopping) {
         log_msg(LOG_ERROR, NULL, "%s (pid %d) died: %s %d", c->label, proc->pid,
                 sig ? "signal" : "exit status", sig ? sig : (int)status);
@@ -97,7 +97,7 @@ static void spawn(struct child *c)
     int rc = uv_spawn(c->s->loop, proc, &o);
     if (rc < 0) {
         log_msg(LOG_ERROR, NULL, "cannot start %s (%s): %s", c->label, c->argv[0], uv_strerror(rc));
-        uv_close((uv_handle_t *)proc, free_handle);
+        uv_close((uv_handle_t *)proc, sched_free_handle);
         schedule_restart(c);
         return;
     }
@@ -126,7 +126,7 @@ void child_free(struct child *c)
 {
     child_stop(c);
     if (c->restart)
-        uv_close((uv_handle_t *)c->restart, free_handle);
+        uv_close((uv_handle_t *)c->restart, sched_free_handle);
     c->restart = NULL;
     for (int i = 0; c->argv && c->argv[i]; i++)
         free(c->argv[i]);

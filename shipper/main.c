@@ -31,6 +31,7 @@
 #include "spool/job.h"
 
 #define SAFETY_RESCAN_MS 60000
+#define STUCK_BACKOFF_MAX_S 60
 
 static const char usage[] =
     "Usage: assay-shipper --spool S --worker W --slot K [--die-with-parent]\n"
@@ -113,10 +114,23 @@ static void serve(struct shipper *sh)
     inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CREATE);
     free(dir);
     shipper_drop_stale(sh);
+    unsigned stuck_s = 0;
     for (;;) {
         char *job = next_job(sh);
         if (job) {
             shipper_ship_job(sh, job);
+            char *again = next_job(sh);
+            /* Still there: the spool could not be written (a full disk?).
+             * Back off instead of spinning; the job is safe where it is. */
+            if (again && !strcmp(again, job)) {
+                stuck_s = stuck_s ? (stuck_s * 2 > STUCK_BACKOFF_MAX_S ? STUCK_BACKOFF_MAX_S : stuck_s * 2) : 1;
+                log_msg(LOG_WARN, NULL, "job %s is still in slot %s; retrying in %u s", job,
+                        sh->slot_name, stuck_s);
+                sleep(stuck_s);
+            } else {
+                stuck_s = 0;
+            }
+            free(again);
             free(job);
             shipper_drop_stale(sh);
             continue;

@@ -11,6 +11,12 @@ log=$(mktemp)
 passed=0
 failed=0
 
+# Under `make sanitize`, every process writes its ASan/UBSan/LSan reports to
+# files here, so a report from a daemon no test waits for still fails the run.
+reports=$(mktemp -d)
+export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:abort_on_error=0"
+export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1"
+
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     "$t" >"$log" 2>&1
@@ -34,6 +40,13 @@ passed=$((passed + ${p:-0}))
 failed=$((failed + ${f:-0}))
 [ -z "$p" ] && [ -z "$f" ] && failed=$((failed + 1)) && echo "the end-to-end tests did not run"
 rm -f "$log"
+
+if [ -n "$(ls -A "$reports")" ]; then
+    echo "sanitizer reports:"
+    for r in "$reports"/*; do echo "== $r"; head -n 60 "$r"; done
+    failed=$((failed + 1))
+fi
+rm -rf "$reports"
 
 echo
 echo "tests: $passed passed, $failed failed"

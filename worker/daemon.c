@@ -39,7 +39,7 @@
 #define RESCAN_MS 30000   /* safety net only: inotify does the real work */
 
 struct slot {
-    uv_process_t proc;
+    uv_process_t *proc;         /* its own handle per job: a closing one is never reused */
     bool busy;
     char job[256];
 };
@@ -110,6 +110,11 @@ static void remove_active(const struct daemon *d, const char *job)
     free(t);
 }
 
+static void free_handle(uv_handle_t *h)
+{
+    free(h);
+}
+
 static void on_child_exit(uv_process_t *proc, int64_t status, int sig)
 {
     struct slot *s = proc->data;
@@ -132,7 +137,8 @@ static void on_child_exit(uv_process_t *proc, int64_t status, int sig)
         remove_active(d, s->job);
     }
     s->busy = false;
-    uv_close((uv_handle_t *)proc, NULL);
+    s->proc = NULL;
+    uv_close((uv_handle_t *)proc, free_handle);
     dispatch(d);
 }
 
@@ -143,11 +149,13 @@ static int start_grading(struct daemon *d, struct slot *s, const char *job)
                     (char *)d->worker, (char *)job, NULL};
     uv_process_options_t o = {.exit_cb = on_child_exit, .file = exe, .args = args};
     snprintf(s->job, sizeof s->job, "%s", job);
-    s->proc.data = s;
-    int rc = uv_spawn(d->loop, &s->proc, &o);
+    s->proc = calloc(1, sizeof *s->proc);
+    s->proc->data = s;
+    int rc = uv_spawn(d->loop, s->proc, &o);
     if (rc < 0) {
         log_msg(LOG_ERROR, job, "cannot start a grader: %s", uv_strerror(rc));
-        uv_close((uv_handle_t *)&s->proc, NULL);
+        uv_close((uv_handle_t *)s->proc, free_handle);
+        s->proc = NULL;
         return -1;
     }
     s->busy = true;
@@ -214,8 +222,8 @@ static void on_stop(uv_signal_t *sig, int signum)
     log_msg(LOG_INFO, NULL, "stopping on signal %d", signum);
     d->stopping = true;
     for (int i = 0; i < d->nslots; i++)
-        if (d->slots[i].busy)
-            uv_process_kill(&d->slots[i].proc, SIGKILL);
+        if (d->slots[i].busy && d->slots[i].proc)
+            uv_process_kill(d->slots[i].proc, SIGKILL);
     uv_fs_event_stop(&d->watch);
     uv_timer_stop(&d->rescan);
     uv_signal_stop(&d->sigterm);
