@@ -140,8 +140,9 @@ void kind_add_case(struct test_outcome *out, const char *name, bool passed,
     json_array_append_new(out->cases, c);
 }
 
-int kind_install_helper(struct test_run *run, const char *name, const char *content,
-                        struct err *e)
+/* Writes a helper file into the work directory's .assay/ folder. */
+static int install_helper(struct test_run *run, const char *name, const char *content,
+                          struct err *e)
 {
     char *dir = fs_join(run->workdir, ".assay");
     if (mkdir(dir, 0755) < 0 && !fs_is_dir(dir)) {
@@ -162,7 +163,7 @@ int kind_install_helper(struct test_run *run, const char *name, const char *cont
     return rc;
 }
 
-json_t *kind_read_report(struct test_run *run, const char *rel)
+static json_t *read_report(struct test_run *run, const char *rel)
 {
     struct buf b = BUF_INIT;
     struct err e;
@@ -179,6 +180,22 @@ json_t *kind_read_report(struct test_run *run, const char *rel)
     }
     buf_free(&b);
     return events;
+}
+
+json_t *kind_run_reporter(struct test_run *run, const char *name, const char *script,
+                          const char *command, const char *report, struct run_result *res,
+                          struct test_outcome *out)
+{
+    struct err e;
+    if (install_helper(run, name, script, &e) < 0) {
+        out->verdict = VERDICT_SETUP_ERROR;
+        out->infra_error = strdup(e.msg);
+        buf_printf(&out->feedback, "Assay could not prepare this test: %s\n", e.msg);
+        return NULL;
+    }
+    if (kind_run_command(run, command, -1, res, out) < 0)
+        return NULL;
+    return read_report(run, report);
 }
 
 char *kind_shell_quote(const char *s)

@@ -74,12 +74,14 @@ bool kind_judge_limits(const struct test_run *run, const struct run_result *res,
 void kind_describe_crash(const struct run_result *res, struct buf *feedback);
 void kind_add_case(struct test_outcome *out, const char *name, bool passed,
                    double score, double max_score, const char *message);
-/* Writes a helper file into the work directory's .assay/ folder. */
-int kind_install_helper(struct test_run *run, const char *name, const char *content,
-                        struct err *e);
-/* Reads a JSON-lines report the run wrote (bounded, no symlinks); lines
- * that are not JSON objects (a run cut mid-write) are skipped. */
-json_t *kind_read_report(struct test_run *run, const char *rel);
+/* For kinds with a runner script: installs SCRIPT as .assay/NAME, runs
+ * COMMAND, and returns the events of the JSON-lines report REPORT the run
+ * wrote (bounded, no symlinks; lines that are not JSON objects, as from a
+ * run cut mid-write, are skipped).  NULL, with OUT marked, if Assay
+ * itself failed. */
+json_t *kind_run_reporter(struct test_run *run, const char *name, const char *script,
+                          const char *command, const char *report, struct run_result *res,
+                          struct test_outcome *out);
 /* Quotes S for /bin/sh if it needs quoting; malloc'd. */
 char *kind_shell_quote(const char *s);
 

@@ -115,19 +115,13 @@ static void report_no_examples(struct test_run *run, const struct run_result *re
 
 static void doctest_grade(struct test_run *run, struct test_outcome *out)
 {
-    struct err e;
-    if (kind_install_helper(run, "doctest_runner.py", asset_doctest_runner, &e) < 0) {
-        out->verdict = VERDICT_SETUP_ERROR;
-        out->infra_error = strdup(e.msg);
-        return;
-    }
     char *command = build_command(run->test->spec);
     struct run_result res;
-    int rc = kind_run_command(run, command, -1, &res, out);
+    json_t *events = kind_run_reporter(run, "doctest_runner.py", asset_doctest_runner, command,
+                                       REPORT, &res, out);
     free(command);
-    if (rc < 0)
+    if (!events)
         return;
-    json_t *events = kind_read_report(run, REPORT);
     struct case_list cases;
     case_list_init(&cases);
     const json_t *import_error = read_events(events, &cases);

@@ -150,19 +150,13 @@ static void read_events(json_t *events, struct case_list *cases)
 
 static void pytest_grade(struct test_run *run, struct test_outcome *out)
 {
-    struct err e;
-    if (kind_install_helper(run, "pytest_runner.py", asset_pytest_runner, &e) < 0) {
-        out->verdict = VERDICT_SETUP_ERROR;
-        out->infra_error = strdup(e.msg);
-        return;
-    }
     char *command = build_command(run->test->spec);
     struct run_result res;
-    int rc = kind_run_command(run, command, -1, &res, out);
+    json_t *events = kind_run_reporter(run, "pytest_runner.py", asset_pytest_runner, command,
+                                       REPORT, &res, out);
     free(command);
-    if (rc < 0)
+    if (!events)
         return;
-    json_t *events = kind_read_report(run, REPORT);
     struct case_list cases;
     case_list_init(&cases);
     read_events(events, &cases);
