@@ -214,6 +214,10 @@ static int add_file(const char *rel, off_t size, void *arg)
         name = NULL;
     zip_int64_t idx = src && name ? zip_file_add(c->z, name, src, ZIP_FL_ENC_UTF_8) : -1;
     free(name);
+    /* Submissions and results are small text: deflate's setup costs more
+     * than it saves on a local disk or a LAN. */
+    if (idx >= 0)
+        zip_set_file_compression(c->z, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
     if (idx < 0) {
         if (src)
             zip_source_free(src);

@@ -279,6 +279,39 @@ fail:
     return -1;
 }
 
+int fs_write_file(const char *path, const void *data, size_t len, bool durable,
+                  struct err *e)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return err_sys(e, "cannot create %s", path);
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            err_sys(e, "cannot write %s", path);
+            close(fd);
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if ((durable && fsync(fd) < 0) | (close(fd) < 0))
+        return err_sys(e, "cannot write %s", path);
+    return 0;
+}
+
+void fs_sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
 int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e)
 {
     int in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

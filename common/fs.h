@@ -28,6 +28,12 @@ int fs_read_beneath(int dirfd, const char *rel, size_t max, struct buf *out,
 /* Writes a whole file: a temporary beside it, fsync, rename. */
 int fs_write_atomic(const char *path, const void *data, size_t len,
                     struct err *e);
+/* Writes a file in a private scratch directory: no rename, and an fsync
+ * only if DURABLE (for a directory that is renamed into place later). */
+int fs_write_file(const char *path, const void *data, size_t len, bool durable,
+                  struct err *e);
+/* fsyncs directory DIR, so that renames into it survive a power loss. */
+void fs_sync_dir(const char *dir);
 
 /* Copies one regular file (src not followed if a symlink). */
 int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e);

@@ -9,6 +9,7 @@
  */
 #include "common/jsonutil.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,7 @@ json_t *jsonutil_load_file(const char *path, size_t max, struct err *e)
     return j;
 }
 
-int jsonutil_save_file(const char *path, const json_t *j, struct err *e)
+static int save(const char *path, const json_t *j, bool atomic, bool durable, struct err *e)
 {
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     if (!text)
@@ -47,9 +48,20 @@ int jsonutil_save_file(const char *path, const json_t *j, struct err *e)
     buf_append(&b, text, len);
     buf_puts(&b, "\n");
     free(text);
-    int rc = fs_write_atomic(path, b.data, b.len, e);
+    int rc = atomic ? fs_write_atomic(path, b.data, b.len, e)
+                    : fs_write_file(path, b.data, b.len, durable, e);
     buf_free(&b);
     return rc;
+}
+
+int jsonutil_save_file(const char *path, const json_t *j, struct err *e)
+{
+    return save(path, j, true, true, e);
+}
+
+int jsonutil_write_scratch(const char *path, const json_t *j, bool durable, struct err *e)
+{
+    return save(path, j, false, durable, e);
 }
 
 json_t *jsonutil_text(const char *s, size_t len)

@@ -3,6 +3,7 @@
 #define ASSAY_JSONUTIL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -13,8 +14,11 @@ json_t *jsonutil_load_file(const char *path, size_t max, struct err *e);
 /* Parses text that came from an untrusted run, naming WHAT on failure. */
 json_t *jsonutil_load_text(const char *text, size_t len, const char *what,
                            struct err *e);
-/* Writes J indented, atomically. */
+/* Writes J indented, atomically and durably (fsync, rename). */
 int jsonutil_save_file(const char *path, const json_t *j, struct err *e);
+/* Writes J into a private scratch directory (no rename; fsync only if
+ * DURABLE, for a directory that will be renamed into place). */
+int jsonutil_write_scratch(const char *path, const json_t *j, bool durable, struct err *e);
 /* A JSON string from arbitrary bytes (invalid UTF-8 replaced). */
 json_t *jsonutil_text(const char *s, size_t len);
 /* Shorthands for reading objects that were already validated. */

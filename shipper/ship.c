@@ -154,7 +154,7 @@ static int pack_job(struct shipper *sh, const struct job *job, const char *zip, 
     char *sub = spool_path(&sh->spool, "%s", job->submission);
     char *asg = spool_path(&sh->spool, "courses/%s/%s", job->course, job->assignment);
     struct archive_part parts[] = {{meta, ""}, {sub, "submission/"}, {asg, "assignment/"}};
-    int rc = jsonutil_save_file(jobjson, job->json, e);
+    int rc = jsonutil_write_scratch(jobjson, job->json, false, e);
     if (rc == 0)
         rc = archive_create(zip, parts, 3, e);
     struct err ignored;

@@ -92,12 +92,15 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
         add_history(r, job, info);
         json_t *student = results_student_view(r, clock_wall());
         char *spath = fs_join(dir, "results.student.json");
-        if (jsonutil_save_file(path, r, e) == 0 && jsonutil_save_file(spath, student, e) == 0) {
+        if (jsonutil_write_scratch(path, r, true, e) == 0 &&
+            jsonutil_write_scratch(spath, student, true, e) == 0) {
             char *rel = job_result_rel(job), *final = spool_path(s, "%s", rel);
             char *parent = strdup(final);
             *strrchr(parent, '/') = '\0';
             if (fs_mkdir_p(parent, 0755, e) == 0)
                 rc = put_in_place(dir, final, job->id, e);
+            if (rc == 0)
+                fs_sync_dir(parent);
             free(parent);
             free(final);
             free(rel);
@@ -126,7 +129,7 @@ int record_error(const struct spool *s, const struct job *job, const char *categ
                           "output", message, "tests", "assay", "status", "error",
                           "error", "category", category, "message", message, "warnings");
     char *path = fs_join(dir, "results.json");
-    int rc = jsonutil_save_file(path, r, e);
+    int rc = jsonutil_write_scratch(path, r, true, e);
     free(path);
     json_decref(r);
     struct err ignored;

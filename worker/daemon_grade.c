@@ -93,7 +93,7 @@ static int write_job_json(const char *resdir, const char *name)
         return -1;
     json_t *j = json_pack("{s:s, s:s}", "id", id, "token", token);
     char *path = fs_join(resdir, "job.json");
-    int rc = jsonutil_save_file(path, j, &e);
+    int rc = jsonutil_write_scratch(path, j, false, &e);
     free(path);
     json_decref(j);
     free(id);
@@ -127,7 +127,7 @@ static int finish(const char *dir, const char *name, const char *resdir, const j
                   struct err *e)
 {
     char *path = fs_join(resdir, "results.json");
-    int rc = jsonutil_save_file(path, r, e);
+    int rc = jsonutil_write_scratch(path, r, false, e);
     free(path);
     if (rc == 0 && write_job_json(resdir, name) < 0)
         rc = err_set(e, "cannot write job.json for %s", name);
