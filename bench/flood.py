@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """flood.py - a flood of submissions on one local worker with two slots.
 
-    /usr/bin/python3 bench/flood.py [--jobs N] [--threads T] [--build DIR]
+    /usr/bin/python3 bench/flood.py [--jobs N] [--threads T] [--rounds R] [--build DIR] [--keep]
 
 Creates a spool in a temporary directory (`assay init`: one local worker,
 2 slots), adds a pytest assignment with one instructor test
@@ -18,10 +18,12 @@ warm-up submission is graded before the clock starts.  Then:
           the 2 slots): `/usr/bin/python3 -m pytest -q -p no:cacheprovider
           tests/test_one.py`, N times, each in a fresh directory holding
           solution.py and tests/test_one.py (made beforehand, outside the
-          clock), with the environment the engine gives a test.  It runs once before and once after the flood, so drift of
-          the machine shows; the ratio is taken against their mean.
+          clock), with the environment the engine gives a test.  It runs
+          before and after each flood (bare, flood, bare, flood, ..., bare
+          with --rounds R), so drift of the machine shows; each flood's ratio
+          is taken against the mean of the bare runs on either side.
 
-It prints both wall times and the ratio flood / bare, checks that every one
+It prints the wall times and the ratio flood / bare, checks that every one
 of the N results exists and scored 1 (an error and counts otherwise), and
 adds figures from the results (wait, round trip, per-slot gaps).  Not a
 test: no assertion on time; figures go to docs/PERFORMANCE.md.  The spool
@@ -117,14 +119,14 @@ def stop_scheduler(proc):
         proc.wait()
 
 
-def flood(tmp, build, n, threads):
+def flood(tmp, build, n, threads, tag):
     assay = os.path.join(build, "assay")
-    spool = os.path.join(tmp, "spool")
+    spool = os.path.join(tmp, "spool-" + tag)
     subprocess.run([assay, "init", spool], check=True, stdout=subprocess.DEVNULL)
     adir = os.path.join(spool, "courses", COURSE, ASSIGNMENT)
     write(os.path.join(adir, "assignment.json"), json.dumps(ASSIGNMENT_JSON, indent=1))
     write(os.path.join(adir, "tests", "test_one.py"), TEST_ONE)
-    sub = os.path.join(tmp, "submission", "solution.py")
+    sub = os.path.join(tmp, "submission-" + tag, "solution.py")
     write(sub, SOLUTION)
 
     def cmd(student, wait=False):
@@ -192,62 +194,23 @@ def flood(tmp, build, n, threads):
             except (OSError, ValueError):
                 pass
         with open(os.path.join(spool, "logs", "assay.log")) as f:
-            log_tail = f.read().splitlines()[-20:]
+            log = f.read().splitlines()
+        log_tail = log[-20:]
+        # Anything unusual during the run: warnings, errors, restarted children.
+        log_odd = [l for l in log if " warn " in l or " error " in l]
+        starts = sum(1 for l in log if " info started shipper " in l or " info started worker " in l)
     finally:
         stop_scheduler(sched)
         logf.close()
     return {"wall": wall, "w0": w0, "submitted": t_submitted, "submit_fail": submit_fail,
-            "pending": pending, "results": results, "log_tail": log_tail}
+            "pending": pending, "results": results, "log_tail": log_tail, "log_odd": log_odd,
+            "restarts": starts - 3}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--jobs", type=int, default=500, help="submissions (default 500)")
-    ap.add_argument("--threads", type=int, default=4,
-                    help="threads running `assay submit` (default 4)")
-    ap.add_argument("--build", default=os.path.join(os.path.dirname(HERE), "build"),
-                    help="directory holding assay and assay-scheduler (default ../build)")
-    ap.add_argument("--keep", action="store_true",
-                    help="keep the temporary directory (spool, logs) to look at; print its path")
-    args = ap.parse_args()
-    build = os.path.abspath(args.build)
-    n = args.jobs
-
-    tmp = tempfile.mkdtemp(prefix="assay-bench-flood-")
-    # The worker's work directories live in the spool; the leased grading uids
-    # must be able to reach them (mkdtemp makes the folder 0700).
-    os.chmod(tmp, 0o755)
-    try:
-        bare1, bare1_fail = run_bare(tmp, n, "before")
-        f = flood(tmp, build, n, args.threads)
-        bare2, bare2_fail = run_bare(tmp, n, "after")
-    finally:
-        if args.keep:
-            print("kept %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-    bare = (bare1 + bare2) / 2
+def report(f, n):
+    """Checks one flood's results and prints figures from them; True if all is well."""
     res = f["results"]
-    print("Flood: %d submissions of a one-test pytest assignment, one local worker, 2 slots" % n)
-    print("command: /usr/bin/python3 bench/flood.py --jobs %d --threads %d" % (n, args.threads))
-    print("  bare: %s (2 at a time, fresh directory each)" % " ".join(BARE))
-    print()
-    print("  bare, before the flood   %8.2f s   (%.1f ms per run per slot)"
-          % (bare1, bare1 * 2000 / n))
-    print("  bare, after the flood    %8.2f s   (%.1f ms per run per slot)"
-          % (bare2, bare2 * 2000 / n))
-    print("  flood, first submit to last result %8.2f s   (%.1f ms per job per slot)"
-          % (f["wall"], f["wall"] * 2000 / n))
-    print("    all %d submits done after          %8.2f s" % (n, f["submitted"]))
-    print("  ratio flood / bare (mean of both)    %8.3f   (goal: at most 1.05)"
-          % (f["wall"] / bare))
-    print("  ratio against before / after         %8.3f / %.3f" % (f["wall"] / bare1,
-                                                                  f["wall"] / bare2))
-
     problems = []
-    if bare1_fail or bare2_fail:
-        problems.append("%d bare pytest runs failed" % (bare1_fail + bare2_fail))
     if f["submit_fail"]:
         s, rc, err = f["submit_fail"][0]
         problems.append("%d submits failed (first: %s exit %d: %s)"
@@ -262,33 +225,39 @@ def main():
         s, r = next(iter(bad.items()))
         problems.append("%d results did not score 1 (first: %s: score %s, %s)"
                         % (len(bad), s, r.get("score"), r.get("assay", {}).get("error")))
-    print()
+    for p in problems:
+        print("  ERROR: " + p)
     if problems:
-        for p in problems:
-            print("ERROR: " + p)
-        print("last log lines:\n  " + "\n  ".join(f["log_tail"]))
-    print("results: %d of %d present, %d scored 1 of 1"
+        print("  last log lines:\n    " + "\n    ".join(f["log_tail"]))
+    print("  results: %d of %d present, %d scored 1 of 1"
           % (len(res), n, len(res) - len(bad)))
+    retried = sum(1 for r in res.values() if r.get("assay", {}).get("attempts", 1) != 1)
+    print("  jobs with more than one attempt: %d; shippers/workers restarted: %d; "
+          "warnings and errors in logs/assay.log: %d"
+          % (retried, f["restarts"], len(f["log_odd"])))
+    for l in f["log_odd"][:10]:
+        print("    " + l)
     if not res:
-        return 1
+        return False
 
     a = [r["assay"] for r in res.values()]
     first_q = min(iso(x["queued_at"]) for x in a)
     last_f = max(iso(x["finished_at"]) for x in a)
-    print()
-    print("From the results (1 ms timestamps):")
-    print("  first queued_at .. last finished_at  %8.2f s" % (last_f - first_q))
-    print("  wait_s           median %7.2f s  max %7.2f s"
+    print("  from the results (1 ms timestamps):")
+    print("    first queued_at .. last finished_at  %8.2f s" % (last_f - first_q))
+    print("    wait_s                           median %7.2f s   max %7.2f s"
           % (statistics.median(x["wait_s"] for x in a), max(x["wait_s"] for x in a)))
     gs = [x["grading_s"] for x in a]
     et = [r["execution_time"] for r in res.values()]
     tw = [r["tests"][0]["wall_s"] for r in res.values() if r.get("tests")]
-    print("  grading_s (shipper round trip)   median %6.1f ms  p95 %6.1f ms"
-          % (statistics.median(gs) * 1000, pct(gs, 95) * 1000))
-    print("  execution_time (engine)          median %6.1f ms  p95 %6.1f ms"
-          % (statistics.median(et) * 1000, pct(et, 95) * 1000))
-    print("  test wall_s (pytest run)         median %6.1f ms  p95 %6.1f ms"
-          % (statistics.median(tw) * 1000, pct(tw, 95) * 1000))
+    sh = [x["grading_s"] - r["execution_time"] for x, r in zip(a, res.values())]
+    for name, xs in (("grading_s (shipper round trip)", gs),
+                     ("  execution_time (engine)", et),
+                     ("    test wall_s (the pytest run)", tw),
+                     ("  shipping (grading_s - execution_time)", sh)):
+        print("    %-40s median %6.1f ms  mean %6.1f ms  p95 %6.1f ms"
+              % (name, statistics.median(xs) * 1000, statistics.mean(xs) * 1000,
+                 pct(xs, 95) * 1000))
     slots = {}
     for x in a:
         g = x.get("graded_by") or {}
@@ -297,12 +266,74 @@ def main():
         xs.sort(key=lambda x: iso(x["started_at"]))
         gaps = [iso(b["started_at"]) - iso(p["finished_at"]) for p, b in zip(xs, xs[1:])]
         busy = sum(x["grading_s"] for x in xs)
-        print("  slot %-8s %4d jobs, round trips %.1f%% of the flood's wall time, "
+        print("    slot %-8s %4d jobs; round trips fill %.1f%% of the wall time; "
               "gap between jobs median %.1f ms, p95 %.1f ms"
               % (name, len(xs), busy * 100 / f["wall"],
                  statistics.median(gaps) * 1000 if gaps else 0,
                  pct(gaps, 95) * 1000 if gaps else 0))
-    return 1 if problems else 0
+    return not problems
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--jobs", type=int, default=500, help="submissions (default 500)")
+    ap.add_argument("--threads", type=int, default=4,
+                    help="threads running `assay submit` (default 4)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="floods to run, alternating with bare runs: bare, flood, bare, "
+                    "flood, ..., bare (default 1)")
+    ap.add_argument("--build", default=os.path.join(os.path.dirname(HERE), "build"),
+                    help="directory holding assay and assay-scheduler (default ../build)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temporary directory (spools, logs) to look at; print its path")
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    n = args.jobs
+
+    tmp = tempfile.mkdtemp(prefix="assay-bench-flood-")
+    # The worker's work directories live in the spool; the leased grading uids
+    # must be able to reach them (mkdtemp makes the folder 0700).
+    os.chmod(tmp, 0o755)
+    bares, floods = [], []
+    try:
+        bares.append(run_bare(tmp, n, "0"))
+        for r in range(args.rounds):
+            floods.append(flood(tmp, build, n, args.threads, str(r + 1)))
+            bares.append(run_bare(tmp, n, str(r + 1)))
+    finally:
+        if args.keep:
+            print("kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    print("Flood: %d submissions of a one-test pytest assignment, one local worker, 2 slots" % n)
+    print("command: /usr/bin/python3 bench/flood.py --jobs %d --threads %d --rounds %d"
+          % (n, args.threads, args.rounds))
+    print("  bare: %s (2 at a time, fresh directory each)" % " ".join(BARE))
+    ok = True
+    bare_fail = sum(b[1] for b in bares)
+    if bare_fail:
+        print("ERROR: %d bare pytest runs failed" % bare_fail)
+        ok = False
+    ratios = []
+    for r, f in enumerate(floods):
+        b1, b2 = bares[r][0], bares[r + 1][0]
+        ratio = f["wall"] / ((b1 + b2) / 2)
+        ratios.append(ratio)
+        print()
+        print("round %d" % (r + 1))
+        print("  bare, before             %8.2f s   (%.1f ms per run per slot)" % (b1, b1 * 2000 / n))
+        print("  flood, first submit to last result %8.2f s   (%.1f ms per job per slot; "
+              "all submitted after %.2f s)" % (f["wall"], f["wall"] * 2000 / n, f["submitted"]))
+        print("  bare, after              %8.2f s   (%.1f ms per run per slot)" % (b2, b2 * 2000 / n))
+        print("  ratio flood / bare (mean of before and after) %.3f   (against before %.3f, "
+              "after %.3f; goal: at most 1.05)" % (ratio, f["wall"] / b1, f["wall"] / b2))
+        ok &= report(f, n)
+    if len(ratios) > 1:
+        print()
+        print("ratios of the %d rounds: %s; median %.3f"
+              % (len(ratios), ", ".join("%.3f" % x for x in ratios), statistics.median(ratios)))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ struct transport {
 
 struct transport_ops {
     const char *name;
-    /* Delivers the local file ARCHIVE to the worker's inbox as NAME,
-     * atomically (a temporary name, then a rename).  Delivering a job the
-     * worker already has is not an error. */
+    /* Delivers the local file ARCHIVE (which it may consume) to the
+     * worker's inbox as NAME, atomically (a temporary name, then a
+     * rename).  Delivering a job the worker already has is not an error. */
     int (*push)(struct transport *t, const char *archive, const char *name, struct err *e);
     /* Waits until the result NAME is ready, without fixed-interval
      * polling.  1 ready, 0 timed out, -1 error. */

@@ -2,8 +2,8 @@
  * transport_local.c - a worker on this machine, reached through its
  * directory (workers.json "dir").
  *
- * push copies the job archive into DIR/inbox under a dot-name and renames
- * it; wait watches DIR/outbox with inotify, so a result is seen the
+ * push moves (or copies) the job archive into DIR/inbox under a dot-name
+ * and renames it; wait watches DIR/outbox with inotify, so a result is seen the
  * moment the worker renames it in; pull copies it out.  Used by the demo
  * and single-machine installations, and by the tests.
  */
@@ -56,7 +56,9 @@ static int local_push(struct transport *base, const char *archive, const char *n
     if (asprintf(&tmp, "%s/inbox/.%s.part", t->dir, name) < 0)
         tmp = NULL;
     unlink(tmp);
-    int rc = fs_copy_file(archive, tmp, 0644, e);
+    /* The archive is the shipper's own scratch file: move it when the
+     * worker directory is on the same file system, copy it otherwise. */
+    int rc = rename(archive, tmp) == 0 ? 0 : fs_copy_file(archive, tmp, 0644, e);
     if (rc == 0 && rename(tmp, final) < 0)
         rc = err_sys(e, "cannot deliver %s to worker %s", name, base->worker->name);
     if (rc < 0)
