@@ -20,12 +20,13 @@ ifdef SANITIZE
 CFLAGS_OPT  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS_SAN := -fsanitize=address,undefined
 endif
-PKG_CFLAGS  = $(shell pkg-config --cflags jansson libzip libuv 2>/dev/null)
+PKG_CFLAGS  = $(shell pkg-config --cflags jansson libzip libuv libssh2 2>/dev/null)
 CFLAGS_ALL  = $(CFLAGS_WARN) $(CFLAGS_OPT) -D_DEFAULT_SOURCE -DASSAY_VERSION='"$(VERSION)"' \
               -I. -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
 LIBS_CORE   = $(shell pkg-config --libs jansson libzip 2>/dev/null) -lm
 LIBS_TEST   = $(shell pkg-config --libs cmocka 2>/dev/null)
 LIBS_UV     = $(shell pkg-config --libs libuv 2>/dev/null)
+LIBS_SSH    = $(shell pkg-config --libs libssh2 2>/dev/null)
 
 COMMON_SRC := $(wildcard common/*.c)
 # worker/daemon*.c is assay-worker's main; the rest is the engine library.
@@ -71,7 +72,7 @@ $(BUILD)/assay-worker: $(call obj,$(wildcard worker/daemon*.c)) $(WORKER_OBJ) $(
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
 
 $(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
-	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_SSH)
 
 $(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)

@@ -57,6 +57,16 @@ static void on_deferred(uv_fs_event_t *h, const char *name, int events, int stat
     deferred_scan(h->data);
 }
 
+static void on_health(uv_fs_event_t *h, const char *name, int events, int status)
+{
+    (void)name;
+    (void)events;
+    (void)status;
+    struct sched *s = h->data;
+    workers_health_refresh(s);
+    dispatch(s);
+}
+
 static void on_rescan(uv_timer_t *t)
 {
     struct sched *s = t->data;
@@ -64,6 +74,7 @@ static void on_rescan(uv_timer_t *t)
     for (size_t i = 0; i < s->n_slots; i++)
         slots_refresh(s->slots[i]);
     deferred_scan(s);
+    workers_health_refresh(s);
     dispatch(s);
 }
 
@@ -83,6 +94,7 @@ static void reload(struct sched *s)
     struct err e;
     slots_configure(s, &e);
     workers_free(&old);
+    workers_health_refresh(s);
     log_msg(LOG_INFO, NULL, "workers.json reloaded: %zu workers, %zu slots", s->workers.n,
             s->n_slots);
     dispatch(s);
@@ -112,6 +124,7 @@ static void on_signal(uv_signal_t *h, int signum)
     s->stopping = true;
     uv_fs_event_stop(&s->incoming_watch);
     uv_fs_event_stop(&s->deferred_watch);
+    uv_fs_event_stop(&s->health_watch);
     uv_timer_stop(&s->rescan_timer);
     uv_timer_stop(&s->deferred_timer);
     slots_stop_all(s);
@@ -186,6 +199,7 @@ static void init_loop(struct sched *s)
     s->loop = uv_default_loop();
     watch_dir(s, &s->incoming_watch, SPOOL_INCOMING, on_incoming);
     watch_dir(s, &s->deferred_watch, SPOOL_DEFERRED, on_deferred);
+    watch_dir(s, &s->health_watch, "health", on_health);
     uv_timer_t *timers[] = {&s->deferred_timer, &s->rescan_timer, &s->stop_timer};
     for (int i = 0; i < 3; i++) {
         uv_timer_init(s->loop, timers[i]);
@@ -268,6 +282,7 @@ int main(int argc, char **argv)
     init_loop(&s);
     struct err e;
     slots_configure(&s, &e);
+    workers_health_refresh(&s);
     pending_scan(&s);
     deferred_scan(&s);
     log_msg(LOG_INFO, NULL, "assay-scheduler %s started: %zu workers, %zu slots, %zu jobs "

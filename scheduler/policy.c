@@ -27,13 +27,14 @@ static bool avoids(const struct sched_job *j, const char *worker)
 bool policy_worker_fits(const struct sched_job *j, const struct worker_cfg *w,
                         const struct workers *all)
 {
-    if (!w->enabled || !worker_offers(w, j->capability))
+    if (!w->enabled || !w->available || !worker_offers(w, j->capability))
         return false;
     if (!avoids(j, w->name))
         return true;
     for (size_t i = 0; i < all->n; i++) {
         const struct worker_cfg *o = &all->v[i];
-        if (o != w && o->enabled && worker_offers(o, j->capability) && !avoids(j, o->name))
+        if (o != w && o->enabled && o->available && worker_offers(o, j->capability) &&
+            !avoids(j, o->name))
             return false;   /* another worker can take it: let that one */
     }
     return true;

@@ -55,7 +55,7 @@ struct sched {
     size_t n_daemons;
     struct sched_job **table;      /* pending jobs by id */
     size_t n_pending;
-    uv_fs_event_t incoming_watch, deferred_watch;
+    uv_fs_event_t incoming_watch, deferred_watch, health_watch;
     uv_timer_t deferred_timer, rescan_timer, stop_timer;
     uv_signal_t sigterm, sigint, sighup;
     bool stopping;
@@ -71,6 +71,7 @@ void pending_free_all(struct sched *s);
 void deferred_scan(struct sched *s);
 
 /* slots.c: worker slots and dispatch */
+void workers_health_refresh(struct sched *s);
 int slots_configure(struct sched *s, struct err *e);   /* from s->workers */
 void slots_refresh(struct slot *slot);
 void dispatch(struct sched *s);

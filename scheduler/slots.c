@@ -21,6 +21,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "scheduler/scheduler.h"
+#include "spool/health.h"
 #include "spool/job.h"
 
 void slots_refresh(struct slot *slot)
@@ -69,13 +70,28 @@ static bool hand_over(struct sched *s, struct slot *slot, struct sched_job *j)
     return ok;
 }
 
+/* Marks each worker available or not from health/ (written by shippers). */
+void workers_health_refresh(struct sched *s)
+{
+    for (size_t i = 0; i < s->workers.n; i++) {
+        struct worker_cfg *w = &s->workers.v[i];
+        json_t *h = health_read(&s->spool, w->name);
+        bool available = !h || health_available(h);
+        if (available != w->available)
+            log_msg(available ? LOG_INFO : LOG_WARN, NULL, "worker %s %s", w->name,
+                    available ? "takes jobs again" : "takes no new jobs (see assay workers)");
+        w->available = available;
+        json_decref(h);
+    }
+}
+
 void dispatch(struct sched *s)
 {
     if (s->stopping)
         return;
     for (size_t i = 0; i < s->n_slots && s->n_pending > 0; i++) {
         struct slot *slot = s->slots[i];
-        if (slot->job[0] || !slot->worker->enabled)
+        if (slot->job[0] || !slot->worker->enabled || !slot->worker->available)
             continue;
         struct sched_job *j;
         while ((j = s->policy->pick(s->policy, slot->worker, &s->workers))) {
@@ -208,6 +224,7 @@ static void configure_daemons(struct sched *s)
 int slots_configure(struct sched *s, struct err *e)
 {
     (void)e;
+    configure_daemons(s);   /* workers first: their shippers probe them at once */
     int max = 0;
     for (size_t i = 0; i < s->workers.n; i++)
         max = s->workers.v[i].slots > max ? s->workers.v[i].slots : max;
@@ -245,7 +262,6 @@ int slots_configure(struct sched *s, struct err *e)
             slot_remove(s, old[i]);
     free(old);
     s->n_slots = n;
-    configure_daemons(s);
     return 0;
 }
 

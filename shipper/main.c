@@ -30,7 +30,8 @@
 #include "shipper/shipper.h"
 #include "spool/job.h"
 
-#define SAFETY_RESCAN_MS 60000
+#define PROBE_UP_MS 30000          /* how often an idle shipper checks its worker */
+#define PROBE_DOWN_MS 3000         /* ... and a worker that is down, at most */
 #define STUCK_BACKOFF_MAX_S 60
 
 static const char usage[] =
@@ -90,7 +91,7 @@ static int setup(struct shipper *sh, const char *root, const char *worker, struc
     free(dir);
     if (rc < 0)
         return -1;
-    sh->transport = transport_open(sh->worker, e);
+    sh->transport = transport_open(sh->worker, sh->spool.root, e);
     return sh->transport ? 0 : -1;
 }
 
@@ -113,12 +114,16 @@ static void serve(struct shipper *sh)
     int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CREATE);
     free(dir);
-    shipper_drop_stale(sh);
+    bool up = shipper_check_worker(sh);
+    if (up)
+        shipper_drop_stale(sh);
     unsigned stuck_s = 0;
+    int down_ms = 200;   /* a worker just starting is up within moments */
     for (;;) {
         char *job = next_job(sh);
         if (job) {
-            shipper_ship_job(sh, job);
+            if (shipper_ship_job(sh, job) < 0)
+                up = shipper_check_worker(sh);
             char *again = next_job(sh);
             /* Still there: the spool could not be written (a full disk?).
              * Back off instead of spinning; the job is safe where it is. */
@@ -136,10 +141,16 @@ static void serve(struct shipper *sh)
             continue;
         }
         struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, SAFETY_RESCAN_MS) > 0) {
+        if (poll(&p, 1, up ? PROBE_UP_MS : down_ms) > 0) {
             char buf[4096] __attribute__((aligned(8)));
             while (read(fd, buf, sizeof buf) > 0) {
             }
+        } else {
+            bool was_up = up;
+            up = shipper_check_worker(sh);
+            down_ms = up ? 200 : (down_ms * 2 > PROBE_DOWN_MS ? PROBE_DOWN_MS : down_ms * 2);
+            if (up && !was_up)
+                shipper_drop_stale(sh);   /* late results of jobs graded elsewhere */
         }
     }
 }

@@ -32,6 +32,7 @@
 #include "common/ids.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "spool/health.h"
 #include "spool/job.h"
 #include "spool/record.h"
 #include "worker/assignment.h"
@@ -336,39 +337,41 @@ static int round_trip(struct shipper *sh, struct job *job, const char *name, con
     return rc;
 }
 
-static void ship_loaded(struct shipper *sh, struct job *job)
+static int ship_loaded(struct shipper *sh, struct job *job)
 {
     struct err e = {{0}};
     if (already_recorded(sh, job)) {
         log_msg(LOG_INFO, job->id, "already recorded; removing the job file");
         drop_job_file(sh, job);
-        return;
+        return 0;
     }
     if (begin_attempt(sh, job, &e) < 0) {
         log_msg(LOG_ERROR, job->id, "cannot start an attempt: %s", e.msg);
-        return;
+        return 0;
     }
     if (check_inputs(sh, job) < 0)
-        return;
+        return 0;
+    int rc = 0;
     char *name = archive_name(job), *resdir = spool_tmpdir(&sh->spool, "result", &e);
     double started = clock_wall();
     clock_parse_iso8601(jsonutil_str(job->json, "started_at", ""), &started);
     if (!resdir || round_trip(sh, job, name, resdir, &e) < 0) {
         sh->transport->ops->forget(sh->transport, name);
         defer_or_fail(sh, job, e.msg);
+        rc = -1;
     } else {
         char *echo = fs_join(resdir, "job.json");   /* served its purpose: the check */
         unlink(echo);
         free(echo);
         forward_logs(sh, job, resdir);
         struct record_info info = {sh->worker->name, sh->slot, started, clock_wall()};
-        int rc = record_result(&sh->spool, job, resdir, &info, &e);
-        if (rc < 0) {
+        int recorded = record_result(&sh->spool, job, resdir, &info, &e);
+        if (recorded < 0) {
             log_msg(LOG_ERROR, job->id, "cannot record the result: %s", e.msg);
         } else {
             drop_job_file(sh, job);
             sh->transport->ops->forget(sh->transport, name);
-            log_msg(LOG_INFO, job->id, rc == 1 ? "result was already recorded"
+            log_msg(LOG_INFO, job->id, recorded == 1 ? "result was already recorded"
                                                 : "result recorded (attempt %d, %.3f s)",
                     job->attempt, clock_wall() - started);
         }
@@ -377,19 +380,46 @@ static void ship_loaded(struct shipper *sh, struct job *job)
         fs_remove_tree(resdir, &e);
     free(resdir);
     free(name);
+    return rc;
 }
 
-void shipper_ship_job(struct shipper *sh, const char *name)
+int shipper_ship_job(struct shipper *sh, const char *name)
 {
     char *path = spool_path(&sh->spool, "%s/%s", sh->slot_dir, name);
     struct job job;
     struct err e;
+    int rc = 0;
     if (job_load(path, &job, &e) < 0)
         fail_unreadable(sh, name, e.msg);
     else
-        ship_loaded(sh, &job);
+        rc = ship_loaded(sh, &job);
     job_free(&job);
     free(path);
+    return rc;
+}
+
+bool shipper_check_worker(struct shipper *sh)
+{
+    json_t *info = NULL;
+    struct err e;
+    const char *status = "up";
+    char reason[1200] = "";
+    if (sh->transport->ops->probe(sh->transport, &info, &e) < 0) {
+        status = "down";
+        snprintf(reason, sizeof reason, "%s", e.msg);
+    } else if (jsonutil_num(info, "free_mb", 1e18) < sh->worker->min_free_mb) {
+        status = "refusing";
+        snprintf(reason, sizeof reason, "only %.0f MB of disk free (at least %.0f MB needed); "
+                 "free some space on the worker", jsonutil_num(info, "free_mb", 0),
+                 sh->worker->min_free_mb);
+    }
+    int changed = health_record(&sh->spool, sh->worker->name, status, reason[0] ? reason : NULL,
+                                info, &e);
+    if (changed == 1)
+        log_msg(strcmp(status, "up") ? LOG_ERROR : LOG_INFO, NULL, "worker %s is %s%s%s",
+                sh->worker->name, status, reason[0] ? ": " : "", reason);
+    json_decref(info);
+    return !strcmp(status, "up");
 }
 
 /* True if NAME ("<id>.<token>.zip") is the current attempt of a job in

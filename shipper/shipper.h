@@ -2,6 +2,8 @@
 #ifndef ASSAY_SHIPPER_H
 #define ASSAY_SHIPPER_H
 
+#include <stdbool.h>
+
 #include "shipper/transport.h"
 #include "spool/spool.h"
 #include "spool/workers.h"
@@ -21,8 +23,12 @@ struct shipper {
 };
 
 /* Ships the job file NAME of the slot directory until its result is
- * recorded, or it is deferred or failed. */
-void shipper_ship_job(struct shipper *sh, const char *name);
+ * recorded, or it is deferred or failed.  Returns -1 when the worker
+ * failed it (it may be down), else 0. */
+int shipper_ship_job(struct shipper *sh, const char *name);
+/* Probes the worker and records its health (health/WORKER.json); logs a
+ * change.  Returns true when the worker can take jobs. */
+bool shipper_check_worker(struct shipper *sh);
 /* Drops results on the worker that belong to no current attempt. */
 void shipper_drop_stale(struct shipper *sh);
 

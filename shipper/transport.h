@@ -2,6 +2,8 @@
 #ifndef ASSAY_TRANSPORT_H
 #define ASSAY_TRANSPORT_H
 
+#include <jansson.h>
+
 #include "common/err.h"
 #include "spool/workers.h"
 
@@ -27,12 +29,19 @@ struct transport_ops {
     void (*forget)(struct transport *t, const char *name);
     /* Lists the result names waiting on the worker; malloc'd, NULL-terminated. */
     char **(*results)(struct transport *t);
+    /* Checks the worker answers: on 0, *info is {"version", "free_mb",
+     * "inbox", "active", "outbox"}; on -1, *e says why it does not. */
+    int (*probe)(struct transport *t, json_t **info, struct err *e);
     void (*destroy)(struct transport *t);
 };
 
-/* Opens the transport that WORKER's config names. */
-struct transport *transport_open(const struct worker_cfg *worker, struct err *e);
+/* Opens the transport that WORKER's config names (ROOT: the spool root). */
+struct transport *transport_open(const struct worker_cfg *worker, const char *root,
+                                 struct err *e);
 struct transport *transport_local_new(const struct worker_cfg *worker, struct err *e);
+/* ROOT is the spool root, against which relative key paths resolve. */
+struct transport *transport_ssh_new(const struct worker_cfg *worker, const char *root,
+                                    struct err *e);
 void transport_free_names(char **names);
 
 #endif

@@ -9,6 +9,9 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/statvfs.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,10 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "shipper/transport.h"
+
+#ifndef ASSAY_VERSION
+#define ASSAY_VERSION "dev"
+#endif
 
 struct local_transport {
     struct transport base;
@@ -146,6 +153,26 @@ static char **local_results(struct transport *base)
     return names;
 }
 
+/* The worker is up when its daemon holds the directory's lock. */
+static int local_probe(struct transport *base, json_t **info, struct err *e)
+{
+    struct local_transport *t = (struct local_transport *)base;
+    char *lock = fs_join(t->dir, ".lock");
+    int fd = open(lock, O_RDWR | O_CLOEXEC);
+    free(lock);
+    bool running = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0;
+    if (fd >= 0)
+        close(fd);
+    if (!running)
+        return err_set(e, "no assay-worker is running on %s", t->dir);
+    struct statvfs v;
+    if (statvfs(t->dir, &v) < 0)
+        return err_sys(e, "cannot read %s", t->dir);
+    *info = json_pack("{s:s, s:f}", "version", ASSAY_VERSION,
+                      "free_mb", (double)v.f_bavail * (double)v.f_frsize / (1024.0 * 1024.0));
+    return 0;
+}
+
 static void local_destroy(struct transport *base)
 {
     struct local_transport *t = (struct local_transport *)base;
@@ -160,6 +187,7 @@ static const struct transport_ops local_ops = {
     .pull = local_pull,
     .forget = local_forget,
     .results = local_results,
+    .probe = local_probe,
     .destroy = local_destroy,
 };
 

@@ -27,7 +27,7 @@
 
 static const char *const layout[] = {
     "tmp", SPOOL_INCOMING, SPOOL_SHIPPERS, SPOOL_DEFERRED, SPOOL_HOLD, SPOOL_FAILED,
-    "submissions", "results", "courses", "logs", "jobs", "workers", NULL,
+    "submissions", "results", "courses", "logs", "jobs", "workers", "health", NULL,
 };
 
 static const char default_workers[] =
@@ -83,6 +83,8 @@ int spool_open(struct spool *s, const char *root, struct err *e)
     for (int i = 0; layout[i]; i++) {
         char *p = spool_path(s, "%s", layout[i]);
         bool ok = fs_is_dir(p);
+        if (!ok && i > 0 && fs_is_dir(s->root) && mkdir(p, 0755) == 0)
+            ok = true;   /* a spool made by an older version: add what is new */
         free(p);
         if (!ok) {
             err_set(e, "%s is not an Assay spool (no %s/ in it); create one with "

@@ -20,7 +20,8 @@
 
 static const char *const worker_keys[] = {"name", "transport", "dir", "host", "port", "user",
                                           "key", "known_hosts", "remote_dir", "slots",
-                                          "capabilities", "enabled", "timeout_margin_s", NULL};
+                                          "capabilities", "enabled", "timeout_margin_s",
+                                          "worker_command", "min_free_mb", NULL};
 static const char *const transports[] = {"local", "ssh", NULL};
 
 static void parse_worker(const struct spool *s, struct worker_cfg *w, const json_t *o,
@@ -41,6 +42,7 @@ static void parse_worker(const struct spool *s, struct worker_cfg *w, const json
     w->timeout_margin_s = check_number(o, path, "timeout_margin_s", 10, 0, 86400, p);
     const json_t *en = json_object_get(o, "enabled");
     w->enabled = !en || json_is_true(en);
+    w->available = true;
     if (en && !json_is_boolean(en))
         problems_add(p, path, "\"enabled\" must be true or false");
     w->n_capabilities = check_string_list(o, path, "capabilities", true, p);
@@ -52,6 +54,11 @@ static void parse_worker(const struct spool *s, struct worker_cfg *w, const json
     w->key = check_string(o, path, "key", false, p);
     w->known_hosts = check_string(o, path, "known_hosts", false, p);
     w->remote_dir = check_string(o, path, "remote_dir", false, p);
+    w->worker_command = check_string(o, path, "worker_command", false, p);
+    w->min_free_mb = check_number(o, path, "min_free_mb", 100, 0, 1e9, p);
+    if (t == 1 && (!w->key || !w->known_hosts))
+        problems_add(p, path, "an ssh worker needs \"key\" (a private key file) and "
+                     "\"known_hosts\" (its host key); see docs/DEPLOY.md");
     const char *dir = check_string(o, path, "dir", t == 0, p);
     if (dir)
         w->dir = dir[0] == '/' ? strdup(dir) : fs_join(s->root, dir);

@@ -14,12 +14,15 @@ struct worker_cfg {
     const char *transport;      /* "local" or "ssh" */
     char *dir;                  /* local: the worker directory (absolute) */
     const char *host, *user, *key, *known_hosts, *remote_dir;
+    const char *worker_command;  /* ssh: how to run assay-worker there */
     int port;
     int slots;
     double timeout_margin_s;    /* added to a job's limits before giving up on it */
+    double min_free_mb;         /* below this free disk the worker takes no new jobs */
     const char **capabilities;
     size_t n_capabilities;
     bool enabled;
+    bool available;             /* runtime: not down or refusing (health.c); true on load */
 };
 
 struct workers {

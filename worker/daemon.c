@@ -59,10 +59,15 @@ static const char usage[] =
     "Usage: assay-worker --dir D --slots N [--name W] [--log FILE] [--traces FILE]\n"
     "                    [--die-with-parent]\n"
     "       assay-worker grade-one --dir D [--name W] JOB_ARCHIVE_NAME\n"
+    "       assay-worker wait --dir D [--timeout SECONDS] JOB_ARCHIVE_NAME\n"
+    "       assay-worker status --dir D\n"
     "\n"
     "Grades job archives that arrive in D/inbox/, N at a time, and leaves result\n"
     "archives in D/outbox/. Its log goes to --log (default D/logs/worker.log), stack\n"
-    "traces of its own crashes to --traces (default D/logs/traces.log).\n";
+    "traces of its own crashes to --traces (default D/logs/traces.log).\n"
+    "`wait` returns when the result of a job is in D/outbox/ (printing a heartbeat\n"
+    "line every 2 s meanwhile): what a shipper runs over SSH instead of polling.\n"
+    "`status` prints the version, the free disk and the jobs of D as JSON.\n";
 
 static void dispatch(struct daemon *d);
 
@@ -301,12 +306,15 @@ int main(int argc, char **argv)
         {"name", required_argument, NULL, 'n'}, {"log", required_argument, NULL, 'l'},
         {"traces", required_argument, NULL, 't'},
         {"die-with-parent", no_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'v'},    {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'v'},    {"timeout", required_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0},
     };
-    bool grade_one = argc > 1 && !strcmp(argv[1], "grade-one");
+    const char *sub = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
+    bool grade_one = sub && !strcmp(sub, "grade-one");
     const char *dir = NULL, *name = "local", *logpath = NULL, *traces = NULL;
     int slots = 1, c;
-    if (grade_one)
+    double timeout = 600;
+    if (sub)
         argv++, argc--;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -315,16 +323,23 @@ int main(int argc, char **argv)
         case 'n': name = optarg; break;
         case 'l': logpath = optarg; break;
         case 't': traces = optarg; break;
+        case 'T': timeout = atof(optarg); break;
         case 'p': prctl(PR_SET_PDEATHSIG, SIGTERM); break;
         case 'v': printf("assay-worker %s\n", ASSAY_VERSION); return 0;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return 2;
         }
     }
-    if (!dir || slots < 1 || slots > 256 || (grade_one && optind != argc - 1)) {
+    bool wait = sub && !strcmp(sub, "wait"), status = sub && !strcmp(sub, "status");
+    if (!dir || slots < 1 || slots > 256 || (sub && !grade_one && !wait && !status) ||
+        ((grade_one || wait) && optind != argc - 1) || (status && optind != argc)) {
         fputs(usage, stderr);
         return 2;
     }
+    if (wait)
+        return worker_wait(dir, argv[optind], timeout);
+    if (status)
+        return worker_status(dir);
     if (grade_one) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive the daemon */
         char *deflog = fs_join(dir, "logs/worker.log");

@@ -21,6 +21,14 @@ int worker_grade_one(const char *dir, const char *name, const char *worker);
 int worker_write_error(const char *dir, const char *name, const char *category,
                        const char *message, const char *trace);
 
+/* `assay-worker wait`: returns 0 (printing "ready") once D/outbox/NAME
+ * exists, 1 after TIMEOUT_S; prints "waiting" every 2 s meanwhile so the
+ * other end of an SSH channel can tell a silent link from a long job. */
+int worker_wait(const char *dir, const char *name, double timeout_s);
+/* `assay-worker status`: {"version", "free_mb", "inbox", "active",
+ * "outbox"} of worker directory D on standard output. */
+int worker_status(const char *dir);
+
 /* The job id in an archive name "<id>.<token>.zip" (for log lines). */
 void worker_job_id(const char *name, char *out, size_t n);
 

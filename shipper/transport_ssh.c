@@ -1,0 +1,564 @@
+/*
+ * transport_ssh.c - a worker on another machine, reached over SSH (libssh2).
+ *
+ * One authenticated session per shipper, kept open across jobs and
+ * re-established with backoff (1 s doubling to 30 s) after a failure;
+ * never a connection per operation.  The host key is checked against the
+ * known_hosts file named in workers.json: an unknown or changed key is
+ * refused with a sentence naming the host, the key's fingerprint and what
+ * to do.  Only key authentication is tried.
+ *
+ *   push    SFTP upload to REMOTE/inbox/.NAME.part, then rename to NAME
+ *   wait    an exec channel running `assay-worker wait`, which returns
+ *           when the result is in the outbox and prints a heartbeat every
+ *           2 s meanwhile; a silent channel means a dead link: reconnect
+ *           and wait again, until the job's deadline
+ *   pull    SFTP download of REMOTE/outbox/NAME
+ *   forget  SFTP unlink of what is left
+ *   probe   `assay-worker status` (version, free disk)
+ *
+ * Every network step has a time limit (connect 5 s, any other call 10 s).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libssh2.h>
+#include <libssh2_sftp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "shipper/transport.h"
+
+#define CONNECT_TIMEOUT_MS 5000
+#define CALL_TIMEOUT_MS 10000
+#define HEARTBEAT_SILENCE_MS 7000     /* assay-worker wait speaks every 2 s */
+#define BACKOFF_MAX_S 30.0
+#define PULL_LIMIT (256ull << 20)
+
+struct ssh_transport {
+    struct transport base;
+    char *key, *pubkey, *known_hosts;
+    const char *remote_dir, *command;
+    int sock;
+    LIBSSH2_SESSION *session;
+    LIBSSH2_SFTP *sftp;
+    double backoff_s, next_try;
+};
+
+static const char *host_of(const struct ssh_transport *t)
+{
+    return t->base.worker->host;
+}
+
+/* ---- connection ---- */
+
+static void disconnect(struct ssh_transport *t)
+{
+    if (t->sftp)
+        libssh2_sftp_shutdown(t->sftp);
+    if (t->session) {
+        libssh2_session_disconnect(t->session, "assay-shipper closing");
+        libssh2_session_free(t->session);
+    }
+    if (t->sock >= 0)
+        close(t->sock);
+    t->sftp = NULL;
+    t->session = NULL;
+    t->sock = -1;
+}
+
+static int tcp_connect(struct ssh_transport *t, struct err *e)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", t->base.worker->port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    int gai = getaddrinfo(host_of(t), port, &hints, &res);
+    if (gai != 0)
+        return err_set(e, "cannot resolve %s: %s", host_of(t), gai_strerror(gai));
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int rc = fd < 0 ? -1 : connect(fd, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    if (rc < 0 && errno == EINPROGRESS) {
+        struct pollfd p = {fd, POLLOUT, 0};
+        int soerr = 0;
+        socklen_t len = sizeof soerr;
+        if (poll(&p, 1, CONNECT_TIMEOUT_MS) == 1 &&
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == 0)
+            rc = 0;
+        else
+            errno = soerr ? soerr : ETIMEDOUT;
+    }
+    if (rc < 0) {
+        err_sys(e, "cannot connect to %s port %d", host_of(t), t->base.worker->port);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    t->sock = fd;
+    return 0;
+}
+
+static void base64(const unsigned char *in, size_t n, char *out)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+        out[o++] = tab[v >> 18 & 63];
+        out[o++] = tab[v >> 12 & 63];
+        if (i + 1 < n)
+            out[o++] = tab[v >> 6 & 63];
+        if (i + 2 < n)
+            out[o++] = tab[v & 63];
+    }
+    out[o] = '\0';   /* no padding, as OpenSSH prints it */
+}
+
+static int knownhost_type(int type, const char **name)
+{
+    switch (type) {
+    case LIBSSH2_HOSTKEY_TYPE_RSA: *name = "ssh-rsa"; return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: *name = "ecdsa-sha2-nistp256"; return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: *name = "ecdsa-sha2-nistp384"; return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: *name = "ecdsa-sha2-nistp521"; return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
+    case LIBSSH2_HOSTKEY_TYPE_ED25519: *name = "ssh-ed25519"; return LIBSSH2_KNOWNHOST_KEY_ED25519;
+    default: *name = "unknown"; return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+    }
+}
+
+static int verify_host_key(struct ssh_transport *t, struct err *e)
+{
+    size_t len;
+    int type;
+    const char *key = libssh2_session_hostkey(t->session, &len, &type);
+    const char *hash = libssh2_hostkey_hash(t->session, LIBSSH2_HOSTKEY_HASH_SHA256);
+    if (!key || !hash)
+        return err_set(e, "%s sent no host key", host_of(t));
+    char fp[64];
+    base64((const unsigned char *)hash, 32, fp);
+    const char *tname;
+    int kbits = knownhost_type(type, &tname);
+    LIBSSH2_KNOWNHOSTS *kh = libssh2_knownhost_init(t->session);
+    int rc = -1;
+    if (!kh || libssh2_knownhost_readfile(kh, t->known_hosts, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
+        err_set(e, "cannot read the known_hosts file %s for worker %s: create it with "
+                "`ssh-keyscan -p %d %s >> %s` after checking the key on the host", t->known_hosts,
+                t->base.worker->name, t->base.worker->port, host_of(t), t->known_hosts);
+    } else {
+        struct libssh2_knownhost *found = NULL;
+        int check = libssh2_knownhost_checkp(kh, host_of(t), t->base.worker->port, key, len,
+                                             LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+                                             LIBSSH2_KNOWNHOST_KEYENC_RAW | kbits, &found);
+        if (check == LIBSSH2_KNOWNHOST_CHECK_MATCH)
+            rc = 0;
+        else if (check == LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
+            err_set(e, "REFUSED: the host key of worker %s (%s port %d) has CHANGED; it is now "
+                    "%s SHA256:%s, which does not match %s. If the host was reinstalled, check "
+                    "the new fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) "
+                    "and replace its line in %s; otherwise the connection may be intercepted",
+                    t->base.worker->name, host_of(t), t->base.worker->port, tname, fp,
+                    t->known_hosts, t->known_hosts);
+        else
+            err_set(e, "REFUSED: the host key of worker %s (%s port %d), %s SHA256:%s, is not in "
+                    "%s. Check the fingerprint on the host (ssh-keygen -lf "
+                    "/etc/ssh/ssh_host_*_key.pub), then add it with `ssh-keyscan -p %d %s >> %s`",
+                    t->base.worker->name, host_of(t), t->base.worker->port, tname, fp,
+                    t->known_hosts, t->base.worker->port, host_of(t), t->known_hosts);
+    }
+    if (kh)
+        libssh2_knownhost_free(kh);
+    return rc;
+}
+
+static int session_error(struct ssh_transport *t, struct err *e, const char *what)
+{
+    char *msg = NULL;
+    libssh2_session_last_error(t->session, &msg, NULL, 0);
+    return err_set(e, "%s (worker %s, %s): %s", what, t->base.worker->name, host_of(t),
+                   msg ? msg : "unknown error");
+}
+
+static int open_session(struct ssh_transport *t, struct err *e)
+{
+    if (tcp_connect(t, e) < 0)
+        return -1;
+    t->session = libssh2_session_init();
+    libssh2_session_set_blocking(t->session, 1);
+    libssh2_session_set_timeout(t->session, CALL_TIMEOUT_MS);
+    if (libssh2_session_handshake(t->session, t->sock) != 0)
+        return session_error(t, e, "SSH handshake failed");
+    if (verify_host_key(t, e) < 0)
+        return -1;
+    const char *user = t->base.worker->user ? t->base.worker->user : "assay";
+    if (libssh2_userauth_publickey_fromfile(t->session, user, t->pubkey, t->key, NULL) != 0)
+        return session_error(t, e, "key authentication failed");
+    if (!(t->sftp = libssh2_sftp_init(t->session)))
+        return session_error(t, e, "cannot start SFTP");
+    return 0;
+}
+
+/* Makes sure a session is up; between failed attempts it waits its backoff. */
+static int ensure(struct ssh_transport *t, struct err *e)
+{
+    if (t->session && t->sftp)
+        return 0;
+    double now = clock_mono();
+    if (now < t->next_try)
+        return err_set(e, "worker %s is unreachable; next attempt in %.0f s",
+                       t->base.worker->name, t->next_try - now);
+    disconnect(t);
+    if (open_session(t, e) == 0) {
+        if (t->backoff_s > 0)
+            log_msg(LOG_INFO, NULL, "connected to worker %s again", t->base.worker->name);
+        t->backoff_s = 0;
+        return 0;
+    }
+    disconnect(t);
+    t->backoff_s = t->backoff_s ? (t->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : t->backoff_s * 2) : 1;
+    t->next_try = clock_mono() + t->backoff_s;
+    return -1;
+}
+
+/* After a failed call: drop the session unless the server simply said no. */
+static void after_failure(struct ssh_transport *t)
+{
+    if (!t->session)
+        return;
+    int code = libssh2_session_last_errno(t->session);
+    if (code != LIBSSH2_ERROR_SFTP_PROTOCOL)
+        disconnect(t);
+}
+
+static char *remote(const struct ssh_transport *t, const char *sub, const char *name)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s/%s", t->remote_dir, sub, name) < 0)
+        return NULL;
+    return p;
+}
+
+/* ---- remote commands ---- */
+
+static char *quote(const char *s)
+{
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "'");
+    for (; *s; s++)
+        buf_puts(&b, *s == '\'' ? "'\\''" : (char[]){*s, 0});
+    buf_puts(&b, "'");
+    return buf_steal(&b);
+}
+
+/* Runs CMD on the worker; its standard output (at most 1 MB) in OUT. */
+static int run_remote(struct ssh_transport *t, const char *cmd, int silence_ms, struct buf *out,
+                      int *exit_code, struct err *e)
+{
+    LIBSSH2_CHANNEL *ch = libssh2_channel_open_session(t->session);
+    if (!ch) {
+        session_error(t, e, "cannot open a channel");
+        after_failure(t);
+        return -1;
+    }
+    libssh2_session_set_timeout(t->session, silence_ms);
+    int rc = libssh2_channel_exec(ch, cmd) == 0 ? 0 : -1;
+    char chunk[4096];
+    while (rc == 0) {
+        ssize_t n = libssh2_channel_read(ch, chunk, sizeof chunk);
+        if (n > 0 && out->len < (1u << 20))
+            buf_append(out, chunk, (size_t)n);
+        else if (n == 0 && libssh2_channel_eof(ch))
+            break;
+        else if (n < 0)
+            rc = -1;
+        if (out && out->len && strstr(buf_str(out), "ready\n"))
+            break;
+    }
+    libssh2_session_set_timeout(t->session, CALL_TIMEOUT_MS);
+    if (rc < 0) {
+        session_error(t, e, "the worker stopped answering");
+        libssh2_channel_free(ch);
+        disconnect(t);   /* a silent link: start afresh */
+        return -1;
+    }
+    libssh2_channel_close(ch);
+    libssh2_channel_wait_closed(ch);
+    *exit_code = libssh2_channel_get_exit_status(ch);
+    libssh2_channel_free(ch);
+    return 0;
+}
+
+/* ---- the transport operations ---- */
+
+static bool remote_exists(struct ssh_transport *t, const char *path)
+{
+    LIBSSH2_SFTP_ATTRIBUTES a;
+    return libssh2_sftp_lstat(t->sftp, path, &a) == 0;
+}
+
+static int upload(struct ssh_transport *t, const char *local, const char *path, struct err *e)
+{
+    int in = open(local, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return err_sys(e, "cannot read %s", local);
+    LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(t->sftp, path, LIBSSH2_FXF_WRITE |
+                                               LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, 0644);
+    int rc = h ? 0 : session_error(t, e, "cannot create the job on the worker");
+    char chunk[32768];
+    ssize_t n;
+    while (rc == 0 && (n = read(in, chunk, sizeof chunk)) > 0)
+        for (ssize_t off = 0; rc == 0 && off < n;) {
+            ssize_t w = libssh2_sftp_write(h, chunk + off, (size_t)(n - off));
+            if (w < 0)
+                rc = session_error(t, e, "cannot upload the job");
+            else
+                off += w;
+        }
+    if (h && libssh2_sftp_close(h) != 0 && rc == 0)
+        rc = session_error(t, e, "cannot upload the job");
+    close(in);
+    return rc;
+}
+
+static int ssh_push(struct transport *base, const char *archive, const char *name, struct err *e)
+{
+    struct ssh_transport *t = (struct ssh_transport *)base;
+    if (ensure(t, e) < 0)
+        return -1;
+    const char *subs[] = {"inbox", "active", "outbox"};
+    for (int i = 0; i < 3; i++) {
+        char *p = remote(t, subs[i], name);
+        bool there = remote_exists(t, p);
+        free(p);
+        if (there)
+            return 0;
+    }
+    char *tmp = NULL, *final = remote(t, "inbox", name);
+    if (asprintf(&tmp, "%s/inbox/.%s.part", t->remote_dir, name) < 0)
+        tmp = NULL;
+    int rc = upload(t, archive, tmp, e);
+    if (rc == 0 && libssh2_sftp_rename_ex(t->sftp, tmp, (unsigned)strlen(tmp), final,
+                                          (unsigned)strlen(final),
+                                          LIBSSH2_SFTP_RENAME_ATOMIC | LIBSSH2_SFTP_RENAME_NATIVE) != 0)
+        rc = session_error(t, e, "cannot put the job in the worker's inbox");
+    if (rc < 0)
+        after_failure(t);
+    free(tmp);
+    free(final);
+    return rc;
+}
+
+static int ssh_wait(struct transport *base, const char *name, double timeout_s, struct err *e)
+{
+    struct ssh_transport *t = (struct ssh_transport *)base;
+    double deadline = clock_mono() + timeout_s;
+    char *qdir = quote(t->remote_dir), *qname = quote(name);
+    int ready = -1;
+    while (ready < 0) {
+        double left = deadline - clock_mono();
+        if (left <= 0) {
+            ready = 0;
+            break;
+        }
+        if (ensure(t, e) < 0) {
+            double nap = t->next_try - clock_mono();
+            usleep((useconds_t)(1e6 * (nap < left ? (nap > 0 ? nap : 0.1) : left)));
+            continue;
+        }
+        char *cmd = NULL;
+        struct buf out = BUF_INIT;
+        int code = -1;
+        if (asprintf(&cmd, "%s wait --dir %s --timeout %.0f %s", t->command, qdir, left + 1, qname) > 0 &&
+            run_remote(t, cmd, HEARTBEAT_SILENCE_MS, &out, &code, e) == 0) {
+            if (strstr(buf_str(&out), "ready\n"))
+                ready = 1;
+            else if (code == 127)
+                ready = err_set(e, "worker %s has no %s (exit status 127): install it or set "
+                                "\"worker_command\" in workers.json", base->worker->name, t->command);
+            else if (!strstr(buf_str(&out), "timeout\n"))
+                ready = err_set(e, "`%s wait` on worker %s failed (exit status %d): %.200s",
+                                t->command, base->worker->name, code, buf_str(&out));
+        } else {
+            log_msg(LOG_WARN, NULL, "%s; reconnecting", e->msg);
+        }
+        buf_free(&out);
+        free(cmd);
+    }
+    free(qdir);
+    free(qname);
+    return ready;
+}
+
+static int ssh_pull(struct transport *base, const char *name, const char *dest, struct err *e)
+{
+    struct ssh_transport *t = (struct ssh_transport *)base;
+    if (ensure(t, e) < 0)
+        return -1;
+    char *src = remote(t, "outbox", name);
+    LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(t->sftp, src, LIBSSH2_FXF_READ, 0);
+    free(src);
+    if (!h) {
+        session_error(t, e, "cannot read the result on the worker");
+        after_failure(t);
+        return -1;
+    }
+    int out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int rc = out < 0 ? err_sys(e, "cannot create %s", dest) : 0;
+    unsigned long long total = 0;
+    char chunk[32768];
+    ssize_t n;
+    while (rc == 0 && (n = libssh2_sftp_read(h, chunk, sizeof chunk)) != 0) {
+        if (n < 0)
+            rc = session_error(t, e, "cannot download the result");
+        else if ((total += (unsigned long long)n) > PULL_LIMIT)
+            rc = err_set(e, "the result of %s on worker %s is larger than %llu MB", name,
+                         base->worker->name, PULL_LIMIT >> 20);
+        else if (write(out, chunk, (size_t)n) != n)
+            rc = err_sys(e, "cannot write %s", dest);
+    }
+    libssh2_sftp_close(h);
+    if (out >= 0)
+        close(out);
+    if (rc < 0)
+        after_failure(t);
+    return rc;
+}
+
+static void ssh_forget(struct transport *base, const char *name)
+{
+    struct ssh_transport *t = (struct ssh_transport *)base;
+    struct err e;
+    if (ensure(t, &e) < 0)
+        return;
+    const char *subs[] = {"inbox", "outbox"};
+    for (int i = 0; i < 2; i++) {
+        char *p = remote(t, subs[i], name);
+        libssh2_sftp_unlink(t->sftp, p);
+        free(p);
+    }
+}
+
+static char **ssh_results(struct transport *base)
+{
+    struct ssh_transport *t = (struct ssh_transport *)base;
+    struct err e;
+    char **names = calloc(1, sizeof *names);
+    if (ensure(t, &e) < 0)
+        return names;
+    char *dir = NULL;
+    if (asprintf(&dir, "%s/outbox", t->remote_dir) < 0)
+        return names;
+    LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_opendir(t->sftp, dir);
+    free(dir);
+    size_t n = 0;
+    char entry[512];
+    LIBSSH2_SFTP_ATTRIBUTES a;
+    while (h && libssh2_sftp_readdir(h, entry, sizeof entry, &a) > 0) {
+        if (entry[0] == '.')
+            continue;
+        char **grown = realloc(names, (n + 2) * sizeof *names);
+        if (!grown)
+            break;
+        names = grown;
+        names[n++] = strdup(entry);
+        names[n] = NULL;
+    }
+    if (h)
+        libssh2_sftp_closedir(h);
+    else
+        after_failure(t);
+    return names;
+}
+
+static int ssh_probe(struct transport *base, json_t **info, struct err *e)
+{
+    struct ssh_transport *t = (struct ssh_transport *)base;
+    if (ensure(t, e) < 0)
+        return -1;
+    char *qdir = quote(t->remote_dir), *cmd = NULL;
+    struct buf out = BUF_INIT;
+    int code = -1, rc = -1;
+    if (asprintf(&cmd, "%s status --dir %s", t->command, qdir) > 0 &&
+        run_remote(t, cmd, CALL_TIMEOUT_MS, &out, &code, e) == 0) {
+        *info = code == 0 ? json_loads(buf_str(&out), 0, NULL) : NULL;
+        if (*info)
+            rc = 0;
+        else if (code == 127)
+            err_set(e, "worker %s has no %s (exit status 127): install it or set "
+                    "\"worker_command\" in workers.json", base->worker->name, t->command);
+        else
+            err_set(e, "`%s status` on worker %s failed (exit status %d): %.200s", t->command,
+                    base->worker->name, code, buf_str(&out));
+    }
+    buf_free(&out);
+    free(cmd);
+    free(qdir);
+    return rc;
+}
+
+static void ssh_destroy(struct transport *base)
+{
+    struct ssh_transport *t = (struct ssh_transport *)base;
+    disconnect(t);
+    free(t->key);
+    free(t->pubkey);
+    free(t->known_hosts);
+    free(t);
+}
+
+static const struct transport_ops ssh_ops = {
+    .name = "ssh",
+    .push = ssh_push,
+    .wait = ssh_wait,
+    .pull = ssh_pull,
+    .forget = ssh_forget,
+    .results = ssh_results,
+    .probe = ssh_probe,
+    .destroy = ssh_destroy,
+};
+
+static char *resolve(const char *root, const char *path)
+{
+    return path[0] == '/' ? strdup(path) : fs_join(root, path);
+}
+
+struct transport *transport_ssh_new(const struct worker_cfg *worker, const char *root,
+                                    struct err *e)
+{
+    if (!worker->host || !worker->key || !worker->known_hosts) {
+        err_set(e, "worker %s: an ssh worker needs \"host\", \"key\" and \"known_hosts\" in "
+                "workers.json", worker->name);
+        return NULL;
+    }
+    static bool initialised;
+    if (!initialised && libssh2_init(0) != 0) {
+        err_set(e, "cannot initialise libssh2");
+        return NULL;
+    }
+    initialised = true;
+    struct ssh_transport *t = calloc(1, sizeof *t);
+    t->base.ops = &ssh_ops;
+    t->base.worker = worker;
+    t->sock = -1;
+    t->key = resolve(root, worker->key);
+    char *pub = NULL;
+    if (asprintf(&pub, "%s.pub", t->key) > 0 && fs_exists(pub))
+        t->pubkey = pub;
+    else
+        free(pub);
+    t->known_hosts = resolve(root, worker->known_hosts);
+    t->remote_dir = worker->remote_dir ? worker->remote_dir : "/var/lib/assay-worker";
+    t->command = worker->worker_command ? worker->worker_command : "assay-worker";
+    return &t->base;
+}

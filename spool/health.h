@@ -1,0 +1,25 @@
+/* health.h - what the shippers last learnt about each worker. */
+#ifndef ASSAY_HEALTH_H
+#define ASSAY_HEALTH_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "spool/spool.h"
+
+/* health/WORKER.json: {"worker", "status": "up" | "down" | "refusing",
+ * "since", "last_contact", "reason", "version", "free_mb"} */
+
+/* Records STATUS (with REASON, NULL when up) and INFO (from a probe, may
+ * be NULL).  "since" is kept while the status stays the same; the file is
+ * rewritten only when something changed or last_contact is 10 s old.
+ * Returns 1 when the status or reason changed, 0 when not, -1 on error. */
+int health_record(const struct spool *s, const char *worker, const char *status,
+                  const char *reason, const json_t *info, struct err *e);
+/* The record of WORKER, or NULL if no shipper wrote one yet. */
+json_t *health_read(const struct spool *s, const char *worker);
+/* True unless the record says "down" or "refusing". */
+bool health_available(const json_t *record);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * daemon_remote.c - the assay-worker subcommands a shipper runs over SSH.
+ *
+ *   assay-worker wait --dir D [--timeout S] NAME   block until outbox/NAME exists
+ *   assay-worker status --dir D                    version, free disk, queue sizes
+ *
+ * `wait` is how a remote result is awaited without polling: the shipper
+ * keeps one exec channel open on its SSH session; inotify here wakes it the
+ * moment the result is renamed into the outbox.  A heartbeat line every
+ * HEARTBEAT_S lets the shipper notice a link that died without a word.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/fs.h"
+#include "worker/daemon.h"
+
+#ifndef ASSAY_VERSION
+#define ASSAY_VERSION "dev"
+#endif
+
+#define HEARTBEAT_S 2.0
+
+int worker_wait(const char *dir, const char *name, double timeout_s)
+{
+    char *outbox = fs_join(dir, "outbox"), *result = fs_join(outbox, name);
+    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (fd < 0 || inotify_add_watch(fd, outbox, IN_MOVED_TO | IN_CREATE) < 0) {
+        printf("error cannot watch %s\n", outbox);
+        return 2;
+    }
+    double deadline = clock_mono() + timeout_s;
+    int rc = 1;
+    while (!(fs_exists(result) && (rc = 0, 1))) {
+        double left = deadline - clock_mono();
+        if (left <= 0)
+            break;
+        double nap = left < HEARTBEAT_S ? left : HEARTBEAT_S;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, (int)(nap * 1000) + 1) > 0) {
+            char buf[4096] __attribute__((aligned(8)));
+            while (read(fd, buf, sizeof buf) > 0) {
+            }
+        } else {
+            printf("waiting\n");
+            fflush(stdout);
+        }
+    }
+    printf(rc == 0 ? "ready\n" : "timeout\n");
+    fflush(stdout);
+    close(fd);
+    free(outbox);
+    free(result);
+    return rc;
+}
+
+static int count_jobs(const char *dir, const char *sub)
+{
+    char *path = fs_join(dir, sub);
+    DIR *d = opendir(path);
+    free(path);
+    int n = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        n += de->d_name[0] != '.' && len > 4 && !strcmp(de->d_name + len - 4, ".zip");
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+int worker_status(const char *dir)
+{
+    struct statvfs v;
+    if (statvfs(dir, &v) < 0) {
+        printf("{\"error\": \"cannot read %s\"}\n", dir);
+        return 1;
+    }
+    double free_mb = (double)v.f_bavail * (double)v.f_frsize / (1024.0 * 1024.0);
+    printf("{\"version\": \"%s\", \"free_mb\": %.0f, \"inbox\": %d, \"active\": %d, "
+           "\"outbox\": %d}\n", ASSAY_VERSION, free_mb, count_jobs(dir, "inbox"),
+           count_jobs(dir, "active"), count_jobs(dir, "outbox"));
+    return 0;
+}
