@@ -11,7 +11,8 @@ PACKAGES="build-essential pkg-config
 libuv1-dev libjansson-dev libzip-dev libssh2-1-dev libcurl4-openssl-dev
 libseccomp-dev libcmocka-dev
 python3 python3-pytest
-zip unzip procps"
+zip unzip procps
+openssh-server openssh-client iproute2"
 
 missing() {
     for p in $PACKAGES; do
@@ -37,6 +38,16 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "Installing missing packages: $todo" >&2
 export DEBIAN_FRONTEND=noninteractive
+# The tests start their own sshd in network namespaces: keep the package
+# from starting a system-wide one while it installs.
+guard=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    guard=1
+fi
 apt-get update -q >&2
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $todo >&2
+[ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d
+exit 0

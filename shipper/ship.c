@@ -314,7 +314,7 @@ static int round_trip(struct shipper *sh, struct job *job, const char *name, con
     double timeout = job_timeout(sh, job);
     int rc = pack_job(sh, job, zip, e);
     if (rc == 0 && (rc = t->ops->push(t, zip, name, e)) < 0)
-        err_prefix(e, "cannot reach worker %s", sh->worker->name);
+        err_prefix(e, "cannot deliver the job to worker %s", sh->worker->name);
     if (rc == 0) {
         int ready = t->ops->wait(t, name, timeout, e);
         if (ready == 0)

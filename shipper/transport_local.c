@@ -165,6 +165,11 @@ static int local_probe(struct transport *base, json_t **info, struct err *e)
         close(fd);
     if (!running)
         return err_set(e, "no assay-worker is running on %s", t->dir);
+    char *inbox = fs_join(t->dir, "inbox");
+    bool writable = access(inbox, W_OK) == 0;
+    free(inbox);
+    if (!writable)
+        return err_sys(e, "cannot write to %s/inbox", t->dir);
     struct statvfs v;
     if (statvfs(t->dir, &v) < 0)
         return err_sys(e, "cannot read %s", t->dir);

@@ -53,6 +53,7 @@ struct ssh_transport {
     LIBSSH2_SESSION *session;
     LIBSSH2_SFTP *sftp;
     double backoff_s, next_try;
+    char last_error[1024];      /* why the last connection attempt failed */
 };
 
 static const char *host_of(const struct ssh_transport *t)
@@ -104,7 +105,8 @@ static int tcp_connect(struct ssh_transport *t, struct err *e)
             close(fd);
         return -1;
     }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    /* Left non-blocking: libssh2's blocking API then waits with poll and
+     * honours the session timeout; on a blocking socket it would wait forever. */
     t->sock = fd;
     return 0;
 }
@@ -215,9 +217,8 @@ static int ensure(struct ssh_transport *t, struct err *e)
     if (t->session && t->sftp)
         return 0;
     double now = clock_mono();
-    if (now < t->next_try)
-        return err_set(e, "worker %s is unreachable; next attempt in %.0f s",
-                       t->base.worker->name, t->next_try - now);
+    if (now < t->next_try)   /* backing off: the reason is still the last one */
+        return err_set(e, "%s", t->last_error);
     disconnect(t);
     if (open_session(t, e) == 0) {
         if (t->backoff_s > 0)
@@ -226,6 +227,7 @@ static int ensure(struct ssh_transport *t, struct err *e)
         return 0;
     }
     disconnect(t);
+    snprintf(t->last_error, sizeof t->last_error, "%s", e->msg);
     t->backoff_s = t->backoff_s ? (t->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : t->backoff_s * 2) : 1;
     t->next_try = clock_mono() + t->backoff_s;
     return -1;
@@ -271,6 +273,8 @@ static int run_remote(struct ssh_transport *t, const char *cmd, int silence_ms, 
         after_failure(t);
         return -1;
     }
+    /* stderr is not read: left in the window it would hold back stdout's EOF */
+    libssh2_channel_handle_extended_data2(ch, LIBSSH2_CHANNEL_EXTENDED_DATA_IGNORE);
     libssh2_session_set_timeout(t->session, silence_ms);
     int rc = libssh2_channel_exec(ch, cmd) == 0 ? 0 : -1;
     char chunk[4096];
@@ -481,10 +485,31 @@ static char **ssh_results(struct transport *base)
     return names;
 }
 
+/* Can the shipper's account write to the inbox? */
+static int check_inbox(struct ssh_transport *t, struct err *e)
+{
+    char *probe = remote(t, "inbox", ".assay-probe");
+    LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(t->sftp, probe, LIBSSH2_FXF_WRITE |
+                                               LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, 0644);
+    int rc = 0;
+    if (!h) {
+        rc = err_set(e, "user %s cannot write to %s/inbox on worker %s: fix its owner "
+                     "(scripts/deploy-worker.sh does this)",
+                     t->base.worker->user ? t->base.worker->user : "assay", t->remote_dir,
+                     t->base.worker->name);
+        after_failure(t);
+    } else {
+        libssh2_sftp_close(h);
+        libssh2_sftp_unlink(t->sftp, probe);
+    }
+    free(probe);
+    return rc;
+}
+
 static int ssh_probe(struct transport *base, json_t **info, struct err *e)
 {
     struct ssh_transport *t = (struct ssh_transport *)base;
-    if (ensure(t, e) < 0)
+    if (ensure(t, e) < 0 || check_inbox(t, e) < 0)
         return -1;
     char *qdir = quote(t->remote_dir), *cmd = NULL;
     struct buf out = BUF_INIT;
