@@ -65,8 +65,10 @@ $(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/assay: $(ASSAY_OBJ) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
-	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
+# assay links the transports for `assay workers check`.
+TRANSPORT_OBJ := $(call obj,$(wildcard shipper/transport*.c))
+$(BUILD)/assay: $(ASSAY_OBJ) $(TRANSPORT_OBJ) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_SSH)
 
 $(BUILD)/assay-worker: $(call obj,$(wildcard worker/daemon*.c)) $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)

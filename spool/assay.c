@@ -33,6 +33,7 @@ static const char usage[] =
     "  regrade --course C --assignment A queue every student's latest version again\n"
     "  logs [--job ID] [--worker W] [--errors] [--since D] [--follow]\n"
     "                                    the central log and stack traces\n"
+    "  workers [check [WORKER...]]       the worker machines: status, or test them now\n"
     "\n"
     "Spool commands take --spool S (default $ASSAY_SPOOL or /var/spool/assay).\n"
     "\n"
@@ -56,6 +57,7 @@ static const struct command commands[] = {
     {"requeue", cmd_queue},
     {"regrade", cmd_regrade},
     {"logs", cmd_logs},
+    {"workers", cmd_workers},
 };
 
 int main(int argc, char **argv)

@@ -18,6 +18,7 @@ int cmd_regrade(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_results(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+int cmd_workers(int argc, char **argv);
 
 /* Opens the spool given by --spool (or $ASSAY_SPOOL, or the default);
  * prints why not for command CMD. */
