@@ -54,20 +54,18 @@ static const char *level_name(enum log_level level)
     return level == LOG_ERROR ? "error" : level == LOG_WARN ? "warning" : "info";
 }
 
-void log_msg(enum log_level level, const char *job, const char *fmt, ...)
+static void log_line(enum log_level level, const char *worker, const char *job,
+                     const char *fmt, va_list ap)
 {
     char stamp[32], msg[2048], line[2304];
     clock_iso8601(clock_wall(), stamp);
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
     int n = snprintf(line, sizeof line, "%s %s[%d] %s %s %s %s\n", stamp, log_process,
-                     (int)getpid(), log_worker, job && *job ? job : "-",
-                     level_name(level), msg);
+                     (int)getpid(), worker && *worker ? worker : log_worker,
+                     job && *job ? job : "-", level_name(level), msg);
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
@@ -75,4 +73,20 @@ void log_msg(enum log_level level, const char *job, const char *fmt, ...)
     if (write(fd, line, len) < 0) { /* nowhere better to report it */ }
     if (log_copy_fd >= 0 && write(log_copy_fd, line, len) < 0) {
     }
+}
+
+void log_msg(enum log_level level, const char *job, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(level, NULL, job, fmt, ap);
+    va_end(ap);
+}
+
+void log_msg_for(enum log_level level, const char *worker, const char *job, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(level, worker, job, fmt, ap);
+    va_end(ap);
 }

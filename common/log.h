@@ -14,5 +14,8 @@ void log_also(int fd);
 void log_close(void);
 void log_msg(enum log_level level, const char *job, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A line about WORKER from a process that serves many (the scheduler). */
+void log_msg_for(enum log_level level, const char *worker, const char *job, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "scheduler/scheduler.h"
 #include "spool/job.h"
+#include "spool/queue.h"
 
 static unsigned long hash_id(const char *id)
 {
@@ -86,19 +87,9 @@ void pending_free_all(struct sched *s)
 static void quarantine(struct sched *s, const char *dir, const char *name, const char *why)
 {
     struct err e;
-    char *from = NULL, *to = NULL, *reason = NULL, *text = NULL;
-    if (asprintf(&from, "%s/%s", dir, name) > 0 && asprintf(&to, SPOOL_FAILED "/%s", name) > 0 &&
-        asprintf(&reason, SPOOL_FAILED "/%s.reason", name) > 0 &&
-        asprintf(&text, "%s/%s: %s\n", dir, name, why) > 0) {
-        spool_write(&s->spool, reason, text, strlen(text), &e);
-        if (spool_move(&s->spool, from, to, &e) < 0)
-            log_msg(LOG_ERROR, NULL, "%s", e.msg);
-    }
+    if (queue_quarantine(&s->spool, dir, name, why, &e) < 0)
+        log_msg(LOG_ERROR, NULL, "%s", e.msg);
     log_msg(LOG_ERROR, NULL, "%s/%s is not a valid job and went to failed/: %s", dir, name, why);
-    free(from);
-    free(to);
-    free(reason);
-    free(text);
 }
 
 static struct sched_job *job_summary(const struct job *job)
@@ -162,8 +153,15 @@ void pending_on_event(struct sched *s, const char *name)
         pending_scan(s);
         return;
     }
-    if (!job_file_name_ok(name))
+    if (name[0] == '.')
         return;
+    if (!job_file_name_ok(name)) {
+        char *p = spool_path(&s->spool, SPOOL_INCOMING "/%s", name);
+        if (fs_exists(p))
+            quarantine(s, SPOOL_INCOMING, name, "not a job file (job files are named ID.json)");
+        free(p);
+        return;
+    }
     char id[64];
     snprintf(id, sizeof id, "%.*s", (int)(strlen(name) - 5), name);
     char *path = spool_path(&s->spool, SPOOL_INCOMING "/%s", name);

@@ -18,11 +18,15 @@ struct sched;
 struct child {
     struct sched *s;
     char label[200];               /* "shipper lab1.2", "worker lab1" */
+    char worker[64];               /* the worker it serves, for log lines */
     char **argv;
     uv_process_t *proc;            /* NULL when not running */
     uv_timer_t *restart;
     double started_at, backoff_s;
     bool wanted;                   /* false once we stop it on purpose */
+    bool restarting;               /* stopped to start again with new argv */
+    void (*release)(void *owner);  /* set once retired: frees the owner at exit */
+    void *owner;
 };
 
 struct slot {
@@ -80,7 +84,13 @@ void slots_stop_all(struct sched *s);
 /* supervise.c: child processes */
 void child_start(struct child *c);
 void child_stop(struct child *c);
+/* Frees what the child holds; only for a child that is not running. */
 void child_free(struct child *c);
+/* Starts it again with ARGV (taken over): now, or once the running one exits. */
+void child_restart(struct child *c, char **argv);
+/* Stops the child for good; RELEASE(OWNER) frees the struct holding it as
+ * soon as its process has exited (at once if it is not running). */
+void child_retire(struct child *c, void (*release)(void *owner), void *owner);
 char **child_argv(const char *first, ...);
 /* A uv_close callback for handles allocated with malloc. */
 void sched_free_handle(uv_handle_t *h);

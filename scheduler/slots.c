@@ -59,9 +59,9 @@ static bool hand_over(struct sched *s, struct slot *slot, struct sched_job *j)
         if (rename(from, to) == 0) {
             ok = true;
             snprintf(slot->job, sizeof slot->job, "%s", j->id);
-            log_msg(LOG_INFO, j->id, "assigned to slot %s", slot->name);
+            log_msg_for(LOG_INFO, slot->worker->name, j->id, "assigned to slot %s", slot->name);
         } else if (errno != ENOENT) {
-            log_msg(LOG_ERROR, j->id, "cannot hand the job to slot %s: %s", slot->name,
+            log_msg_for(LOG_ERROR, slot->worker->name, j->id, "cannot hand the job to slot %s: %s", slot->name,
                     strerror(errno));
         }
     }
@@ -78,7 +78,7 @@ void workers_health_refresh(struct sched *s)
         json_t *h = health_read(&s->spool, w->name);
         bool available = !h || health_available(h);
         if (available != w->available)
-            log_msg(available ? LOG_INFO : LOG_WARN, NULL, "worker %s %s", w->name,
+            log_msg_for(available ? LOG_INFO : LOG_WARN, w->name, NULL, "worker %s %s", w->name,
                     available ? "takes jobs again" : "takes no new jobs (see assay workers)");
         w->available = available;
         json_decref(h);
@@ -108,13 +108,14 @@ static const json_t *worker_json(const struct workers *w, const struct worker_cf
     return json_array_get(json_object_get(w->json, "workers"), (size_t)(cfg - w->v));
 }
 
-static void shipper_argv(struct sched *s, struct slot *slot)
+static char **shipper_argv(struct sched *s, const struct slot *slot)
 {
     char *exe = fs_join(s->bindir, "assay-shipper"), k[16];
     snprintf(k, sizeof k, "%d", slot->index);
-    slot->shipper.argv = child_argv(exe, "--spool", s->spool.root, "--worker",
-                                    slot->worker->name, "--slot", k, "--die-with-parent", NULL);
+    char **argv = child_argv(exe, "--spool", s->spool.root, "--worker", slot->worker->name,
+                             "--slot", k, "--die-with-parent", NULL);
     free(exe);
+    return argv;
 }
 
 static struct slot *slot_new(struct sched *s, const struct worker_cfg *w, int k)
@@ -133,18 +134,27 @@ static struct slot *slot_new(struct sched *s, const struct worker_cfg *w, int k)
     uv_fs_event_start(slot->watch, on_slot_event, slot->dir, 0);
     slots_refresh(slot);
     if (slot->job[0])
-        log_msg(LOG_INFO, slot->job, "re-adopted in slot %s", slot->name);
+        log_msg_for(LOG_INFO, w->name, slot->job, "re-adopted in slot %s", slot->name);
     slot->shipper.s = s;
     snprintf(slot->shipper.label, sizeof slot->shipper.label, "shipper %s", slot->name);
-    shipper_argv(s, slot);
+    snprintf(slot->shipper.worker, sizeof slot->shipper.worker, "%s", w->name);
+    slot->shipper.argv = shipper_argv(s, slot);
     child_start(&slot->shipper);
     return slot;
 }
 
-/* Stops a slot that left workers.json; its job goes back to the queue. */
+static void slot_release(void *owner)
+{
+    struct slot *slot = owner;
+    json_decref(slot->config);
+    free(slot->dir);
+    free(slot);
+}
+
+/* Stops a slot that left workers.json; its job goes back to the queue.
+ * The slot is freed once its shipper has exited. */
 static void slot_remove(struct sched *s, struct slot *slot)
 {
-    child_free(&slot->shipper);
     uv_fs_event_stop(slot->watch);
     uv_close((uv_handle_t *)slot->watch, sched_free_handle);
     slots_refresh(slot);
@@ -154,14 +164,13 @@ static void slot_remove(struct sched *s, struct slot *slot)
         if (asprintf(&from, SPOOL_SHIPPERS "/%s/%s.json", slot->name, slot->job) > 0 &&
             asprintf(&to, SPOOL_INCOMING "/%s.json", slot->job) > 0 &&
             spool_move(&s->spool, from, to, &e) == 0)
-            log_msg(LOG_INFO, slot->job, "slot %s was removed; job requeued", slot->name);
+            log_msg_for(LOG_INFO, slot->worker->name, slot->job, "slot %s was removed; job requeued",
+                        slot->name);
         free(from);
         free(to);
     }
-    log_msg(LOG_INFO, NULL, "slot %s removed", slot->name);
-    json_decref(slot->config);
-    free(slot->dir);
-    free(slot);
+    log_msg_for(LOG_INFO, slot->worker->name, NULL, "slot %s removed", slot->name);
+    child_retire(&slot->shipper, slot_release, slot);
 }
 
 static struct slot *take_slot(struct slot **old, size_t n, const char *name)
@@ -173,6 +182,13 @@ static struct slot *take_slot(struct slot **old, size_t n, const char *name)
             return slot;
         }
     return NULL;
+}
+
+static void daemon_release(void *owner)
+{
+    struct daemon_proc *d = owner;
+    json_decref(d->config);
+    free(d);
 }
 
 static void configure_daemons(struct sched *s)
@@ -197,6 +213,7 @@ static void configure_daemons(struct sched *s)
             d->config = json_deep_copy(cfg);
             d->child.s = s;
             snprintf(d->child.label, sizeof d->child.label, "worker %s", w->name);
+            snprintf(d->child.worker, sizeof d->child.worker, "%s", w->name);
             char *exe = fs_join(s->bindir, "assay-worker"), *log = spool_path(&s->spool, "logs/assay.log");
             char *traces = spool_path(&s->spool, "logs/traces.log");
             char slots[16];
@@ -211,11 +228,8 @@ static void configure_daemons(struct sched *s)
         next[n++] = d;
     }
     for (size_t j = 0; j < s->n_daemons; j++)
-        if (s->daemons[j]) {
-            child_free(&s->daemons[j]->child);
-            json_decref(s->daemons[j]->config);
-            free(s->daemons[j]);
-        }
+        if (s->daemons[j])
+            child_retire(&s->daemons[j]->child, daemon_release, s->daemons[j]);
     free(s->daemons);
     s->daemons = next;
     s->n_daemons = n;
@@ -243,11 +257,10 @@ int slots_configure(struct sched *s, struct err *e)
             if (!slot) {
                 slot = slot_new(s, w, k);
             } else if (!json_equal(slot->config, (json_t *)cfg)) {
-                log_msg(LOG_INFO, NULL, "worker %s changed; restarting shipper %s", w->name, name);
-                child_free(&slot->shipper);
+                log_msg_for(LOG_INFO, w->name, NULL, "worker %s changed; restarting shipper %s",
+                            w->name, name);
                 slot->worker = w;
-                shipper_argv(s, slot);
-                child_start(&slot->shipper);
+                child_restart(&slot->shipper, shipper_argv(s, slot));
             }
             slot->worker = w;
             json_decref(slot->config);

@@ -62,7 +62,7 @@ static void schedule_restart(struct child *c)
         c->restart->data = c;
     }
     uv_timer_start(c->restart, on_restart_timer, (uint64_t)(c->backoff_s * 1000), 0);
-    log_msg(LOG_WARN, NULL, "%s will be restarted in %.0f s", c->label, c->backoff_s);
+    log_msg_for(LOG_WARN, c->worker, NULL, "%s will be restarted in %.0f s", c->label, c->backoff_s);
 }
 
 static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
@@ -72,16 +72,25 @@ static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
     c->proc = NULL;
     s->children_running--;
     uv_close((uv_handle_t *)proc, sched_free_handle);
-    if (c->wanted && !s->stopping) {
-        log_msg(LOG_ERROR, NULL, "%s (pid %d) died: %s %d", c->label, proc->pid,
+    if (c->release) {              /* retired: its owner can go now */
+        log_msg_for(LOG_INFO, c->worker, NULL, "%s stopped", c->label);
+        child_free(c);
+        c->release(c->owner);
+    } else if (c->restarting && !s->stopping) {
+        c->restarting = false;
+        log_msg_for(LOG_INFO, c->worker, NULL, "%s restarting with a new configuration", c->label);
+        spawn(c);
+    } else if (c->wanted && !s->stopping) {
+        log_msg_for(LOG_ERROR, c->worker, NULL, "%s (pid %d) died: %s %d", c->label, proc->pid,
                 sig ? "signal" : "exit status", sig ? sig : (int)status);
         schedule_restart(c);
     } else {
-        log_msg(LOG_INFO, NULL, "%s stopped", c->label);
+        log_msg_for(LOG_INFO, c->worker, NULL, "%s stopped", c->label);
     }
     if (s->stopping && s->children_running == 0)
         uv_stop(s->loop);
 }
+
 
 static void spawn(struct child *c)
 {
@@ -96,14 +105,14 @@ static void spawn(struct child *c)
     c->started_at = clock_mono();
     int rc = uv_spawn(c->s->loop, proc, &o);
     if (rc < 0) {
-        log_msg(LOG_ERROR, NULL, "cannot start %s (%s): %s", c->label, c->argv[0], uv_strerror(rc));
+        log_msg_for(LOG_ERROR, c->worker, NULL, "cannot start %s (%s): %s", c->label, c->argv[0], uv_strerror(rc));
         uv_close((uv_handle_t *)proc, sched_free_handle);
         schedule_restart(c);
         return;
     }
     c->proc = proc;
     c->s->children_running++;
-    log_msg(LOG_INFO, NULL, "started %s (pid %d)", c->label, proc->pid);
+    log_msg_for(LOG_INFO, c->worker, NULL, "started %s (pid %d)", c->label, proc->pid);
 }
 
 void child_start(struct child *c)
@@ -120,6 +129,33 @@ void child_stop(struct child *c)
         uv_timer_stop(c->restart);
     if (c->proc)
         uv_process_kill(c->proc, SIGTERM);
+}
+
+void child_restart(struct child *c, char **argv)
+{
+    for (int i = 0; c->argv && c->argv[i]; i++)
+        free(c->argv[i]);
+    free(c->argv);
+    c->argv = argv;
+    c->wanted = true;
+    if (c->proc) {
+        c->restarting = true;
+        uv_process_kill(c->proc, SIGTERM);
+    } else {
+        spawn(c);
+    }
+}
+
+void child_retire(struct child *c, void (*release)(void *owner), void *owner)
+{
+    child_stop(c);
+    if (!c->proc) {
+        child_free(c);
+        release(owner);
+        return;
+    }
+    c->release = release;
+    c->owner = owner;
 }
 
 void child_free(struct child *c)

@@ -34,6 +34,7 @@
 #include "common/log.h"
 #include "spool/health.h"
 #include "spool/job.h"
+#include "spool/queue.h"
 #include "spool/record.h"
 #include "worker/assignment.h"
 
@@ -59,29 +60,19 @@ static char *archive_name(const struct job *job)
 static void fail_unreadable(struct shipper *sh, const char *name, const char *why)
 {
     struct err e;
-    char *from = NULL, *to = NULL, *reason = NULL, *text = NULL;
-    if (asprintf(&from, "%s/%s", sh->slot_dir, name) > 0 &&
-        asprintf(&to, SPOOL_FAILED "/%s", name) > 0 &&
-        asprintf(&reason, SPOOL_FAILED "/%s.reason", name) > 0 &&
-        asprintf(&text, "%s/%s: %s\n", sh->slot_dir, name, why) > 0) {
-        spool_write(&sh->spool, reason, text, strlen(text), &e);
-        spool_move(&sh->spool, from, to, &e);
-    }
+    if (queue_quarantine(&sh->spool, sh->slot_dir, name, why, &e) < 0)
+        log_msg(LOG_ERROR, NULL, "%s", e.msg);
     log_msg(LOG_ERROR, NULL, "job file %s is unreadable and went to failed/: %s", name, why);
-    free(from);
-    free(to);
-    free(reason);
-    free(text);
 }
 
-/* True when results/ already holds this job's result (recorded before a
- * crash, with the job file not yet removed). */
+/* True when results/ already holds the result of this job's current
+ * attempt (recorded before a crash, with the job file not yet removed). */
 static bool already_recorded(const struct shipper *sh, const struct job *job)
 {
     char *rel = job_result_rel(job), *path = spool_path(&sh->spool, "%s/results.json", rel);
     struct err e;
     json_t *r = fs_exists(path) ? jsonutil_load_file(path, 16u << 20, &e) : NULL;
-    bool same = r && !strcmp(jsonutil_str(json_object_get(r, "assay"), "job_id", ""), job->id);
+    bool same = r && record_is_of(r, job);
     json_decref(r);
     free(path);
     free(rel);
@@ -318,7 +309,7 @@ static int round_trip(struct shipper *sh, struct job *job, const char *name, con
     if (rc == 0) {
         int ready = t->ops->wait(t, name, timeout, e);
         if (ready == 0)
-            rc = err_set(e, "worker %s did not return a result within %.0f s", sh->worker->name,
+            rc = err_set(e, "worker %s did not return a result within %.1f s", sh->worker->name,
                          timeout);
         else if (ready < 0)
             rc = -1;
@@ -369,11 +360,11 @@ static int ship_loaded(struct shipper *sh, struct job *job)
         if (recorded < 0) {
             log_msg(LOG_ERROR, job->id, "cannot record the result: %s", e.msg);
         } else {
-            drop_job_file(sh, job);
-            sh->transport->ops->forget(sh->transport, name);
             log_msg(LOG_INFO, job->id, recorded == 1 ? "result was already recorded"
                                                 : "result recorded (attempt %d, %.3f s)",
                     job->attempt, clock_wall() - started);
+            drop_job_file(sh, job);
+            sh->transport->ops->forget(sh->transport, name);
         }
     }
     if (resdir && fs_exists(resdir))

@@ -83,6 +83,9 @@ static void scan_dir(struct scan *sc, const char *rel, int state, json_t *slot)
         struct job job;
         struct err e;
         if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 || job_load(path, &job, &e) < 0) {
+            count(sc->courses, "(unreadable job files)", state);
+            json_object_set_new(sc->out, states[state],
+                                json_integer(json_integer_value(json_object_get(sc->out, states[state])) + 1));
             free(path);
             continue;
         }

@@ -73,6 +73,25 @@ done:
     return rc;
 }
 
+int queue_quarantine(const struct spool *s, const char *dir, const char *name, const char *why,
+                     struct err *e)
+{
+    size_t n = strlen(name);
+    int base = n > 5 && !strcmp(name + n - 5, ".json") ? (int)(n - 5) : (int)n;
+    char *from = NULL, *to = NULL, *reason = NULL, *text = NULL;
+    int rc = -1;
+    if (asprintf(&from, "%s/%s", dir, name) > 0 && asprintf(&to, SPOOL_FAILED "/%s", name) > 0 &&
+        asprintf(&reason, SPOOL_FAILED "/%.*s.reason", base, name) > 0 &&
+        asprintf(&text, "%s/%s: %s\n", dir, name, why) > 0 &&
+        spool_write(s, reason, text, strlen(text), e) == 0)
+        rc = spool_move(s, from, to, e);
+    free(from);
+    free(to);
+    free(reason);
+    free(text);
+    return rc;
+}
+
 int queue_enqueue(const struct spool *s, json_t *job, struct err *e)
 {
     struct job j;

@@ -16,6 +16,11 @@ char *queue_locate(const struct spool *s, const char *id);
 int queue_move(const struct spool *s, const char *id, const char *from, const char *to,
                void (*edit)(json_t *job), struct err *e);
 
+/* Moves DIR/NAME, a file that is not a valid job, to failed/NAME and
+ * writes WHY to failed/ID.reason (ID: NAME without ".json"). */
+int queue_quarantine(const struct spool *s, const char *dir, const char *name, const char *why,
+                     struct err *e);
+
 /* Queues a new job for an existing submission version (regrade). */
 int queue_enqueue(const struct spool *s, json_t *job, struct err *e);
 

@@ -3,10 +3,12 @@
  *
  * The result is assembled in tmp/, then renamed to
  * results/<course>/<assignment>/<student>/<version>/ with
- * RENAME_NOREPLACE.  If a result is already there for the same job id,
- * this is a repeat (a shipper restarted after recording): nothing
- * changes.  If it is another job's (a regrade of the same version), the
- * two directories are exchanged atomically and the old one removed.
+ * RENAME_NOREPLACE.  If a result is already there for the same job and
+ * attempt (same token), this is a repeat (a shipper restarted after
+ * recording): nothing changes.  If it is another job's (a regrade of the
+ * same version) or another attempt's (a requeued job replacing its error
+ * result), the two directories are exchanged atomically and the old one
+ * removed.
  * Whoever holds the job file calls this before removing the job, so a
  * crash between the two is harmless.
  */
@@ -54,26 +56,28 @@ static void add_history(json_t *results, const struct job *job, const struct rec
     json_object_set_new(assay, "wait_s", json_real(wait > 0 ? wait : 0));
     json_object_set_new(assay, "grading_s", json_real(info->finished_at - info->started_at));
     json_object_set_new(assay, "attempts", json_integer(job->attempt));
+    json_object_set_new(assay, "attempt_token", job->token ? json_string(job->token) : json_null());
 }
 
-static const char *recorded_job_id(const char *dir, json_t **holder)
+bool record_is_of(const json_t *results, const struct job *job)
 {
-    char *path = fs_join(dir, "results.json");
-    struct err e;
-    *holder = jsonutil_load_file(path, RESULT_MAX_BYTES, &e);
-    free(path);
-    return jsonutil_str(json_object_get(*holder, "assay"), "job_id", "");
+    const json_t *a = json_object_get(results, "assay");
+    return !strcmp(jsonutil_str(a, "job_id", ""), job->id) &&
+           !strcmp(jsonutil_str(a, "attempt_token", ""), job->token ? job->token : "");
 }
 
-/* Moves TMP into FINAL; 1 if FINAL already holds this job's result. */
-static int put_in_place(const char *tmp, const char *final, const char *job_id, struct err *e)
+/* Moves TMP into FINAL; 1 if FINAL already holds this attempt's result. */
+static int put_in_place(const char *tmp, const char *final, const struct job *job, struct err *e)
 {
     if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
         return 0;
     if (errno != EEXIST && errno != ENOTEMPTY)
         return err_sys(e, "cannot move the result to %s", final);
-    json_t *old = NULL;
-    bool same = !strcmp(recorded_job_id(final, &old), job_id);
+    char *path = fs_join(final, "results.json");
+    struct err ignored;
+    json_t *old = jsonutil_load_file(path, RESULT_MAX_BYTES, &ignored);
+    free(path);
+    bool same = old && record_is_of(old, job);
     json_decref(old);
     if (same)
         return 1;
@@ -98,7 +102,7 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
             char *parent = strdup(final);
             *strrchr(parent, '/') = '\0';
             if (fs_mkdir_p(parent, 0755, e) == 0)
-                rc = put_in_place(dir, final, job->id, e);
+                rc = put_in_place(dir, final, job, e);
             if (rc == 0)
                 fs_sync_dir(parent);
             free(parent);

@@ -2,6 +2,9 @@
 #ifndef ASSAY_RECORD_H
 #define ASSAY_RECORD_H
 
+#include <jansson.h>
+#include <stdbool.h>
+
 #include "common/err.h"
 #include "spool/job.h"
 #include "spool/spool.h"
@@ -16,10 +19,14 @@ struct record_info {
 /* Records DIR (holding results.json and any log files) as JOB's result:
  * adds the queue history to results.json, writes the student view, and
  * moves DIR to results/COURSE/ASSIGNMENT/STUDENT/VERSION in one rename.
- * Returns 0 when recorded, 1 when this job's result was already there
+ * Returns 0 when recorded, 1 when this attempt's result was already there
  * (a repeat: nothing changes and DIR is removed), -1 on error. */
 int record_result(const struct spool *s, const struct job *job, const char *dir,
                   const struct record_info *info, struct err *e);
+
+/* True when RESULTS (a results.json) is the result of JOB's current
+ * attempt: same job id and attempt token. */
+bool record_is_of(const json_t *results, const struct job *job);
 
 /* Records a result saying the job could not be graded: CATEGORY is
  * "submission", "assignment" or "infrastructure"; MESSAGE is the one

@@ -259,6 +259,12 @@ static int prepare_dir(const char *dir, int *lock_fd)
         fprintf(stderr, "assay-worker: another assay-worker is running on %s\n", dir);
         return -1;
     }
+    /* With the lock held no grader runs: whatever is in tmp/ was left by
+     * graders killed mid-way. */
+    char *tmp = fs_join(dir, "tmp");
+    fs_remove_tree(tmp, &e);
+    fs_mkdir_p(tmp, 0755, &e);
+    free(tmp);
     return 0;
 }
 

@@ -498,6 +498,17 @@ def recorded_counts(spool):
     return counts
 
 
+def wait_recorded(spool, jobs, timeout=10):
+    """recorded_counts, once every job in JOBS has its "result recorded" line
+    (a shipper writes it just after the result appears), or after TIMEOUT s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = recorded_counts(spool)
+        if all(counts.get(j) for j in jobs) or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def pipeline():
     """Factory: pipeline(tmpfs_mb=None) -> an initialised Spool.

@@ -19,8 +19,8 @@ import time
 import pytest
 
 from pipeline import (HI_CONTAINS_TEST, HI_TEST, IS_ROOT, LIMITS, VARIANTS, LogLine,
-                      assignment_doc, parse_time, pipeline, recorded_counts,  # noqa: F401
-                      slow_hello)
+                      assignment_doc, parse_time, pipeline, slow_hello,  # noqa: F401
+                      wait_recorded)
 
 COURSE, ASG = "cs101", "hw1"
 
@@ -117,7 +117,7 @@ def test_200_submissions_two_workers_graded_exactly_once(pipeline):
     used = {results[j]["assay"]["graded_by"]["worker"] for j in expected}
     assert used == {"local", "w2"}, f"workers used: {used}"
 
-    counts = recorded_counts(spool)
+    counts = wait_recorded(spool, expected)
     assert {j: counts.get(j, 0) for j in expected} == {j: 1 for j in expected}
     assert set(counts) <= set(expected)
 
@@ -139,7 +139,6 @@ def test_stopped_worker_job_deferred_and_graded_by_other_worker(pipeline):
     spool.two_workers(slots=2, timeout_margin_s=1)   # given up on after 1.5 * 2 + 1 = 4 s
     spool.add_assignment(COURSE, "slow", assignment_doc([HI_TEST]))
     slow = spool.make_submission("slow", {"hello.py": slow_hello(1)})
-    quick = spool.make_submission("quick", {"hello.py": "print('hi')\n"})
     spool.start()
     spool.wait_running(slots=4, daemons=2)
 
@@ -195,19 +194,18 @@ def test_stopped_worker_job_deferred_and_graded_by_other_worker(pipeline):
                    timeout=20)
     late = outbox_has(worker, job)
     # a shipper of that worker looks at its outbox after each job it ships: give
-    # it jobs (with every slot idle, the first slot of the first worker takes them)
-    for i in range(4):
-        _, r2 = spool.submit_wait(COURSE, "slow", f"after{i}", quick)
-        if r2["assay"]["graded_by"]["worker"] == worker:
-            break
-    else:
-        pytest.fail(f"no later job went to worker {worker}")
+    # every slot a job (each takes a second, so four at once fill all four slots)
+    followers = [spool.submit(COURSE, "slow", f"after{i}", slow) for i in range(4)]
+    graded_by = [r["assay"]["graded_by"]["worker"]
+                 for r in spool.wait_results(followers, timeout=40).values()]
+    if worker not in graded_by:
+        pytest.fail(f"no later job went to worker {worker}: {graded_by}")
     if late:
         spool.wait_for("the stale result to be dropped",
                        lambda: not outbox_has(worker, job), timeout=10)
         stale = [l for l in spool.log_lines() if "stale" in l.message and job in l.message]
         assert stale, "no log line says the late result was dropped as stale"
-    assert recorded_counts(spool).get(job) == 1
+    assert wait_recorded(spool, [job]).get(job) == 1
     assert spool.result(job)["assay"] == a, "the late result replaced the recorded one"
     assert spool.result_dirs().count(spool.result_rel(job)) == 1
 
@@ -275,9 +273,10 @@ def test_attempts_exhausted_the_job_fails_with_a_reason_and_can_be_requeued(pipe
     assert a["attempts"] == 3, a
     with open(spool.path("failed", f"{job}.reason")) as f:
         assert "did not return a result" in f.read()
+    spool.wait_for("the failure logged", lambda: any(
+        l.message.startswith("failed after 3 attempts") for l in spool.job_lines(job)))
     msgs = [l.message for l in spool.job_lines(job)]
     assert sum("deferred" in m for m in msgs) == 2, msgs
-    assert any(m.startswith("failed after 3 attempts") for m in msgs), msgs
     st = spool.assay_json("status")
     assert st["failed"] == 1 and st["incoming"] == 0
     assert spool.queue("deferred") == [] and spool.queue("incoming") == []
@@ -452,9 +451,10 @@ def test_hold_release_requeue(pipeline):
     assert r["score"] == 1 and r["assay"]["attempts"] == 1, r["assay"]
     assert r["assay"]["graded_by"]["worker"] == "local"
     assert spool.queue("failed") == []
+    spool.wait_for("the job file removed", lambda: spool.slot_of(dead) is None)
     p = spool.assay("requeue", dead)
     assert p.returncode != 0 and "no job" in p.stderr, p.stderr
-    assert recorded_counts(spool) == {other: 1, held: 1, dead: 1}
+    assert wait_recorded(spool, [other, held, dead]) == {other: 1, held: 1, dead: 1}
 
 
 def test_regrade_replaces_the_result_of_the_same_version(pipeline):
@@ -524,8 +524,9 @@ def test_logs_filters(pipeline):
     with open(bad, "w") as f:
         f.write("{ not json")
     os.rename(bad, spool.path("incoming", "20200101T000000.000Z-badbad.json"))
-    spool.wait_for("the bad file in failed/",
-                   lambda: "20200101T000000.000Z-badbad.json" in spool.queue("failed"))
+    spool.wait_for("the bad file in failed/, logged", lambda: any(
+        "20200101T000000.000Z-badbad.json" in l.message for l in spool.log_lines()))
+    wait_recorded(spool, [job])
 
     def parsed(out):
         lines = [l for l in out.splitlines() if re.match(r"\d{4}-\d\d-\d\dT", l)]
@@ -633,12 +634,13 @@ def test_malformed_job_files_go_to_failed_and_the_scheduler_carries_on(pipeline)
         assert reason and reason.strip(), f"no .reason for {name}: {spool.queue('failed')}"
         if says:
             assert says in reason, (name, reason)
-        assert any(name in l.message and l.level == "error" for l in spool.log_lines()), name
+        spool.wait_for(f"the error line about {name}", lambda: any(
+            name in l.message and l.level == "error" for l in spool.log_lines()), timeout=5)
     assert spool.queue("incoming") == []
     assert spool.sched.poll() is None, "the scheduler died"
     later, r = spool.submit_wait(COURSE, ASG, "carol", src["wrong"])
     assert r["score"] == 0
-    assert recorded_counts(spool) == {before: 1, after: 1, later: 1}
+    assert wait_recorded(spool, [before, after, later]) == {before: 1, after: 1, later: 1}
 
     # a file not even named like a job is moved out at the next scan (start-up)
     spool.stop()
@@ -784,7 +786,7 @@ def test_sigterm_stops_everything_and_keeps_the_queue(pipeline):
     spool.start()
     results = spool.wait_results(jobs, timeout=60)
     assert all(r["score"] == 2 for r in results.values())
-    counts = recorded_counts(spool)
+    counts = wait_recorded(spool, jobs)
     assert {j: counts.get(j, 0) for j in jobs} == {j: 1 for j in jobs}
     assert all(results[j]["assay"]["attempts"] == 1 for j in jobs), \
         [results[j]["assay"]["attempts"] for j in jobs]
