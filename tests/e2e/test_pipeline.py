@@ -725,6 +725,10 @@ def _fill(path):
 @pytest.mark.skipif(not IS_ROOT, reason="mounting a tmpfs needs root")
 def test_full_disk_is_reported_and_loses_nothing_queued(pipeline):
     spool = pipeline(tmpfs_mb=2)
+    # The local worker's directory is on the same 2 MB disk: without this it
+    # would (rightly) refuse jobs for lack of space. This test is about the
+    # primary's disk.
+    spool.set_workers([dict(w, min_free_mb=0) for w in spool.workers()])
     spool.add_assignment(COURSE, ASG, assignment_doc([HI_TEST, HI_CONTAINS_TEST]))
     right = spool.make_submission("right", {"hello.py": VARIANTS["right"][0]})
     big = spool.make_submission("big", {"hello.py": VARIANTS["right"][0],
