@@ -5,7 +5,8 @@
 #   scripts/test-cluster.sh down DIR             stop them and remove everything
 #
 # Host k is a network namespace "assay-DIRHASH-hk" joined to this machine by
-# a veth pair (10.213.k.1 here, 10.213.k.2 there), running Debian's sshd
+# a veth pair (10.213.k.1 here, 10.213.k.2 there; so one cluster at a
+# time), running Debian's sshd
 # (its own ed25519 host key; key login only, as the unprivileged account
 # assay-ci) and an assay-worker of 2 slots in DIR/hk/worker.  CAPS gives
 # host k its capabilities, comma-separated ("python,gpu"); default python.
@@ -23,6 +24,7 @@ user=assay-ci
 tag=$(printf '%s' "$(cd "$dir" 2>/dev/null && pwd || echo "$dir")" | md5sum | cut -c1-6)
 
 ns() { echo "assay-$tag-h$1"; }
+net() { echo 213; }
 
 host_up() {
     k=$1 caps=$2 h="$dir/h$k" n=$(ns "$k")
@@ -30,7 +32,7 @@ host_up() {
     ssh-keygen -q -t ed25519 -N '' -f "$h/ssh_host_ed25519_key"
     cat >"$h/sshd_config" <<CFG
 Port 22
-ListenAddress 10.213.$k.2
+ListenAddress 10.$(net).$k.2
 HostKey $h/ssh_host_ed25519_key
 PidFile $h/sshd.pid
 AuthorizedKeysFile $dir/authorized_keys
@@ -50,9 +52,9 @@ CFG
     ip netns add "$n"
     ip link add "a$tag$k" type veth peer name "b$tag$k"
     ip link set "b$tag$k" netns "$n"
-    ip addr add "10.213.$k.1/24" dev "a$tag$k"
+    ip addr add "10.$(net).$k.1/24" dev "a$tag$k"
     ip link set "a$tag$k" up
-    ip netns exec "$n" ip addr add "10.213.$k.2/24" dev "b$tag$k"
+    ip netns exec "$n" ip addr add "10.$(net).$k.2/24" dev "b$tag$k"
     ip netns exec "$n" ip link set "b$tag$k" up
     ip netns exec "$n" ip link set lo up
     mkdir -p /run/sshd
@@ -60,12 +62,12 @@ CFG
     chown -R "$user" "$h/worker"
     ip netns exec "$n" "$build/assay-worker" --dir "$h/worker" --slots 2 --name "h$k" >/dev/null 2>&1 &
     echo $! >"$h/worker.pid"
-    printf '10.213.%s.2 %s\n' "$k" "$(cut -d' ' -f1,2 "$h/ssh_host_ed25519_key.pub")" >>"$dir/known_hosts"
+    printf '10.%s.%s.2 %s\n' "$(net)" "$k" "$(cut -d' ' -f1,2 "$h/ssh_host_ed25519_key.pub")" >>"$dir/known_hosts"
     capjson=$(printf '%s' "$caps" | sed 's/\([^,]*\)/"\1"/g')
-    printf '%s{"name": "h%s", "transport": "ssh", "host": "10.213.%s.2", "user": "%s",
+    printf '%s{"name": "h%s", "transport": "ssh", "host": "10.%s.%s.2", "user": "%s",
      "key": "%s/id_ed25519", "known_hosts": "%s/known_hosts", "remote_dir": "%s/worker",
      "worker_command": "%s/assay-worker", "slots": 2, "capabilities": [%s]}' \
-        "$sep" "$k" "$k" "$user" "$dir" "$dir" "$h" "$build" "$capjson" >>"$dir/workers.json"
+        "$sep" "$k" "$(net)" "$k" "$user" "$dir" "$dir" "$h" "$build" "$capjson" >>"$dir/workers.json"
     sep=",
     "
 }
@@ -96,7 +98,7 @@ up() {
     k=1
     while [ "$k" -le "$count" ]; do
         i=0
-        until ip netns exec "$(ns "$k")" sh -c "exec 3<>/dev/tcp/10.213.$k.2/22" 2>/dev/null ||
+        until ip netns exec "$(ns "$k")" bash -c "exec 3<>/dev/tcp/10.$(net).$k.2/22" 2>/dev/null ||
               [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
         k=$((k + 1))
     done
