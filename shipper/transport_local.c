@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "shipper/transport.h"
+#include "worker/layout.h"
 
 #ifndef ASSAY_VERSION
 #define ASSAY_VERSION "dev"
@@ -206,15 +207,9 @@ struct transport *transport_local_new(const struct worker_cfg *worker, struct er
     t->base.ops = &local_ops;
     t->base.worker = worker;
     t->dir = strdup(worker->dir);
-    const char *subs[] = {"inbox", "active", "outbox", "tmp", "logs"};
-    for (int i = 0; i < 5; i++) {
-        char *p = fs_join(t->dir, subs[i]);
-        int rc = fs_mkdir_p(p, 0755, e);
-        free(p);
-        if (rc < 0) {
-            local_destroy(&t->base);
-            return NULL;
-        }
+    if (worker_layout_create(t->dir, e) < 0) {
+        local_destroy(&t->base);
+        return NULL;
     }
     return &t->base;
 }

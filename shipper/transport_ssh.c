@@ -184,6 +184,38 @@ static int verify_host_key(struct ssh_transport *t, struct err *e)
     return rc;
 }
 
+/* The host key algorithms known_hosts holds for this host, in the order
+ * of its lines ("ssh-ed25519,ecdsa-sha2-nistp256"), or NULL.  libssh2
+ * would otherwise ask for its own favourite (ECDSA), and a known_hosts
+ * with only the ed25519 key would be refused. */
+static char *known_key_types(const struct ssh_transport *t)
+{
+    struct buf b = BUF_INIT, pats = BUF_INIT;
+    struct err e;
+    char bracket[300];
+    snprintf(bracket, sizeof bracket, "[%s]:%d", host_of(t), t->base.worker->port);
+    const char *want = t->base.worker->port == 22 ? host_of(t) : bracket;
+    if (fs_read_file(t->known_hosts, 1u << 20, &b, &e) == 0) {
+        char *save = NULL;
+        for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            char hosts[1024], type[128];
+            if (line[0] == '#' || sscanf(line, "%1023s %127s", hosts, type) != 2)
+                continue;
+            bool match = false;
+            for (char *h = strtok(hosts, ","); h && !match; h = strtok(NULL, ","))
+                match = !strcmp(h, want);
+            if (!match || strstr(buf_str(&pats), type))
+                continue;
+            if (!strcmp(type, "ssh-rsa"))
+                buf_printf(&pats, "%srsa-sha2-512,rsa-sha2-256,ssh-rsa", pats.len ? "," : "");
+            else
+                buf_printf(&pats, "%s%s", pats.len ? "," : "", type);
+        }
+    }
+    buf_free(&b);
+    return pats.len ? buf_steal(&pats) : (buf_free(&pats), NULL);
+}
+
 static int session_error(struct ssh_transport *t, struct err *e, const char *what)
 {
     char *msg = NULL;
@@ -199,6 +231,10 @@ static int open_session(struct ssh_transport *t, struct err *e)
     t->session = libssh2_session_init();
     libssh2_session_set_blocking(t->session, 1);
     libssh2_session_set_timeout(t->session, CALL_TIMEOUT_MS);
+    char *types = known_key_types(t);
+    if (types)
+        libssh2_session_method_pref(t->session, LIBSSH2_METHOD_HOSTKEY, types);
+    free(types);
     if (libssh2_session_handshake(t->session, t->sock) != 0)
         return session_error(t, e, "SSH handshake failed");
     if (verify_host_key(t, e) < 0)

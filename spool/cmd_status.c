@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/jsonutil.h"
 #include "spool/commands.h"
+#include "spool/health.h"
 #include "spool/job.h"
 #include "spool/workers.h"
 
@@ -44,21 +45,39 @@ static void count(json_t *table, const char *key, int state)
                         json_integer(json_integer_value(json_object_get(row, states[state])) + 1));
 }
 
-/* Why no enabled worker can take CAPABILITY, or NULL if one can. */
+/* Why no enabled, available worker can take CAPABILITY, or NULL if one can. */
 static char *why_stuck(const struct workers *w, const char *capability)
 {
-    if (workers_can_take(w, capability))
-        return NULL;
-    struct buf disabled = BUF_INIT;
-    for (size_t i = 0; i < w->n; i++)
-        if (!w->v[i].enabled && worker_offers(&w->v[i], capability))
-            buf_printf(&disabled, "%s%s", disabled.len ? ", " : "", w->v[i].name);
+    struct buf disabled = BUF_INIT, down = BUF_INIT;
+    bool can = false;
+    for (size_t i = 0; i < w->n; i++) {
+        const struct worker_cfg *c = &w->v[i];
+        if (!worker_offers(c, capability))
+            continue;
+        if (!c->enabled)
+            buf_printf(&disabled, "%s%s", disabled.len ? ", " : "", c->name);
+        else if (!c->available)
+            buf_printf(&down, "%s%s", down.len ? ", " : "", c->name);
+        else
+            can = true;
+    }
     char *msg = NULL;
-    if (asprintf(&msg, disabled.len ? "capability \"%s\" is offered only by disabled workers (%s)"
-                                    : "no worker offers capability \"%s\"%s",
-                 capability, buf_str(&disabled)) < 0)
+    int rc = 0;
+    if (can)
+        rc = 0;
+    else if (down.len)
+        rc = asprintf(&msg, "capability \"%s\" is offered only by workers that are down or "
+                      "refusing jobs (%s; see assay workers)%s%s", capability, buf_str(&down),
+                      disabled.len ? " or disabled: " : "", buf_str(&disabled));
+    else if (disabled.len)
+        rc = asprintf(&msg, "capability \"%s\" is offered only by disabled workers (%s)",
+                      capability, buf_str(&disabled));
+    else
+        rc = asprintf(&msg, "no worker offers capability \"%s\"", capability);
+    if (rc < 0)
         msg = NULL;
     buf_free(&disabled);
+    buf_free(&down);
     return msg;
 }
 
@@ -137,7 +156,11 @@ static json_t *collect(const struct spool *s, const struct workers *w)
             char name[160], rel[200];
             spool_slot_name(name, sizeof name, w->v[i].name, k);
             snprintf(rel, sizeof rel, SPOOL_SHIPPERS "/%s", name);
-            json_t *slot = json_pack("{s:s, s:b}", "slot", name, "enabled", w->v[i].enabled);
+            json_t *h = health_read(s, w->v[i].name);
+            json_t *slot = json_pack("{s:s, s:b, s:s, s:s}", "slot", name, "enabled", w->v[i].enabled,
+                                     "worker_status", h ? jsonutil_str(h, "status", "?") : "unknown",
+                                     "worker_reason", jsonutil_str(h, "reason", ""));
+            json_decref(h);
             scan_dir(&sc, rel, 1, slot);
             json_array_append_new(slots, slot);
         }
@@ -185,13 +208,18 @@ static void print_status(const json_t *st)
     const json_t *slot;
     json_array_foreach(json_object_get(st, "slots"), i, slot) {
         const char *job = jsonutil_str(slot, "job", NULL);
-        bool enabled = json_is_true(json_object_get(slot, "enabled"));
+        const char *health = jsonutil_str(slot, "worker_status", "unknown");
+        char note[1300] = "";
+        if (!json_is_true(json_object_get(slot, "enabled")))
+            snprintf(note, sizeof note, "  [worker disabled]");
+        else if (!strcmp(health, "down") || !strcmp(health, "refusing"))
+            snprintf(note, sizeof note, "  [worker %s: %.1200s]", health,
+                     jsonutil_str(slot, "worker_reason", ""));
         if (job)
             printf("  %-20s busy  %s (%s) for %.1f s%s\n", jsonutil_str(slot, "slot", "?"), job,
-                   jsonutil_str(slot, "what", ""), jsonutil_num(slot, "for_s", 0),
-                   enabled ? "" : "  [worker disabled]");
+                   jsonutil_str(slot, "what", ""), jsonutil_num(slot, "for_s", 0), note);
         else
-            printf("  %-20s idle%s\n", jsonutil_str(slot, "slot", "?"), enabled ? "" : "  [worker disabled]");
+            printf("  %-20s idle%s\n", jsonutil_str(slot, "slot", "?"), note);
     }
     const json_t *stuck = json_object_get(st, "cannot_run");
     if (json_array_size(stuck)) {
@@ -235,6 +263,11 @@ int cmd_status(int argc, char **argv)
         workers_free(&w);
         spool_close(&s);
         return EXIT_FAILED;
+    }
+    for (size_t i = 0; i < w.n; i++) {
+        json_t *h = health_read(&s, w.v[i].name);
+        w.v[i].available = !h || health_available(h);
+        json_decref(h);
     }
     json_t *st = collect(&s, &w);
     if (as_json) {

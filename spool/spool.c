@@ -59,12 +59,19 @@ char *spool_path(const struct spool *s, const char *fmt, ...)
 
 int spool_init(const char *root, struct err *e)
 {
-    if (fs_mkdir_p(root, 0755, e) < 0)
+    /* Private by default: the root and workers/ only let a run's uid pass
+     * through to a local worker's work directories; everything else
+     * (submissions, hidden tests, results) is for the spool's owner. */
+    if (fs_mkdir_p(root, 0711, e) < 0)
         return -1;
+    chmod(root, 0711);
     struct spool s = {(char *)root};
     for (int i = 0; layout[i]; i++) {
         char *p = spool_path(&s, "%s", layout[i]);
-        int rc = fs_mkdir_p(p, 0755, e);
+        mode_t mode = strcmp(layout[i], "workers") ? 0700 : 0711;
+        int rc = fs_mkdir_p(p, mode, e);
+        if (rc == 0)
+            chmod(p, mode);
         free(p);
         if (rc < 0)
             return -1;
@@ -83,7 +90,7 @@ int spool_open(struct spool *s, const char *root, struct err *e)
     for (int i = 0; layout[i]; i++) {
         char *p = spool_path(s, "%s", layout[i]);
         bool ok = fs_is_dir(p);
-        if (!ok && i > 0 && fs_is_dir(s->root) && mkdir(p, 0755) == 0)
+        if (!ok && i > 0 && fs_is_dir(s->root) && mkdir(p, 0700) == 0)
             ok = true;   /* a spool made by an older version: add what is new */
         free(p);
         if (!ok) {

@@ -31,6 +31,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "worker/daemon.h"
+#include "worker/layout.h"
 
 #ifndef ASSAY_VERSION
 #define ASSAY_VERSION "dev"
@@ -241,16 +242,10 @@ static void on_stop(uv_signal_t *sig, int signum)
 
 static int prepare_dir(const char *dir, int *lock_fd)
 {
-    static const char *const subdirs[] = {"inbox", "active", "outbox", "tmp", "logs", NULL};
     struct err e;
-    for (int i = 0; subdirs[i]; i++) {
-        char *p = fs_join(dir, subdirs[i]);
-        int rc = fs_mkdir_p(p, 0755, &e);
-        free(p);
-        if (rc < 0) {
-            fprintf(stderr, "assay-worker: %s\n", e.msg);
-            return -1;
-        }
+    if (worker_layout_create(dir, &e) < 0) {
+        fprintf(stderr, "assay-worker: %s\n", e.msg);
+        return -1;
     }
     char *lock = fs_join(dir, ".lock");
     *lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -263,9 +258,8 @@ static int prepare_dir(const char *dir, int *lock_fd)
      * graders killed mid-way. */
     char *tmp = fs_join(dir, "tmp");
     fs_remove_tree(tmp, &e);
-    fs_mkdir_p(tmp, 0755, &e);
     free(tmp);
-    return 0;
+    return worker_layout_create(dir, &e);
 }
 
 static int run_daemon(const char *dir, int nslots, const char *worker, const char *logpath,

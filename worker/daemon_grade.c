@@ -197,7 +197,7 @@ int worker_grade_one(const char *dir, const char *name, const char *worker)
         fs_mkdtemp(tmp, "job", &jobdir, &e) < 0 || fs_mkdtemp(tmp, "res", &resdir, &e) < 0)
         return worker_write_error(dir, name, "infrastructure", "The worker could not create "
                                   "its work directories (is its disk full?).", NULL);
-    chmod(jobdir, 0711);
+    /* jobdir stays 0700: it holds the assignment's hidden files */
     char *joblog = fs_join(resdir, "worker.log");
     int logfd = open(joblog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     log_also(logfd);

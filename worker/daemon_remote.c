@@ -37,21 +37,25 @@ int worker_wait(const char *dir, const char *name, double timeout_s)
         printf("error cannot watch %s\n", outbox);
         return 2;
     }
-    double deadline = clock_mono() + timeout_s;
+    double deadline = clock_mono() + timeout_s, last_beat = clock_mono();
     int rc = 1;
     while (!(fs_exists(result) && (rc = 0, 1))) {
-        double left = deadline - clock_mono();
+        double now = clock_mono(), left = deadline - now;
         if (left <= 0)
             break;
-        double nap = left < HEARTBEAT_S ? left : HEARTBEAT_S;
+        /* A heartbeat every HEARTBEAT_S, however busy the outbox is. */
+        if (now - last_beat >= HEARTBEAT_S) {
+            printf("waiting\n");
+            fflush(stdout);
+            last_beat = now;
+        }
+        double nap = last_beat + HEARTBEAT_S - now;
+        nap = nap < left ? nap : left;
         struct pollfd p = {fd, POLLIN, 0};
         if (poll(&p, 1, (int)(nap * 1000) + 1) > 0) {
             char buf[4096] __attribute__((aligned(8)));
             while (read(fd, buf, sizeof buf) > 0) {
             }
-        } else {
-            printf("waiting\n");
-            fflush(stdout);
         }
     }
     printf(rc == 0 ? "ready\n" : "timeout\n");
