@@ -798,3 +798,44 @@ def test_sigterm_stops_everything_and_keeps_the_queue(pipeline):
     assert in_time and rc == 0
     assert spool.leftovers() == []
     assert_queues_empty(spool)
+
+
+# ---- security: a run sees nothing of the worker, the queue or hidden tests ----
+
+SNOOP = r'''
+import os
+secret = "TOP-SECRET-" + "7f3a"
+found = []
+# cwd is WORKER/tmp/assay-XXXX/test-N; walk everything above that a run might reach
+start = os.path.abspath(os.path.join(os.getcwd(), "..", "..", "..", "..", ".."))
+for top in (start, "/tmp"):
+    for dirpath, dirs, files in os.walk(top):
+        if dirpath.startswith(os.getcwd()):
+            continue
+        for name in files:
+            try:
+                with open(os.path.join(dirpath, name), errors="replace") as f:
+                    if secret in f.read(1 << 20):
+                        found.append(os.path.join(dirpath, name))
+            except OSError:
+                pass
+print("found" if found else "nothing", found[:3])
+'''
+
+
+def test_a_run_cannot_read_queued_jobs_or_hidden_tests(pipeline):
+    spool = pipeline()
+    spool.start()
+    doc = assignment_doc([{"name": "snoop", "kind": "io", "points": 1,
+                           "command": "python3 snoop.py", "expected_stdout": "nothing",
+                           "compare": "contains"},
+                          {"name": "hidden", "kind": "io", "points": 1, "visibility": "hidden",
+                           "command": "python3 snoop.py",
+                           "expected_stdout_file": "tests/secret.out", "compare": "contains"}])
+    doc["required_files"] = ["snoop.py"]
+    spool.add_assignment(COURSE, ASG, doc, {"tests/secret.out": "TOP-SECRET-7f3a\n"})
+    sub = spool.make_submission("snoop", {"snoop.py": SNOOP})
+    job, r = spool.submit_wait(COURSE, ASG, "eve", sub)
+    by_name = {t["name"]: t for t in r["tests"]}
+    assert by_name["snoop"]["verdict"] == "passed", by_name["snoop"]["output"]
+    assert by_name["hidden"]["verdict"] == "failed"
