@@ -413,43 +413,62 @@ bool shipper_check_worker(struct shipper *sh)
     return !strcmp(status, "up");
 }
 
-/* True if NAME ("<id>.<token>.zip") is the current attempt of a job in
- * one of this worker's slot directories. */
-static bool is_current(struct shipper *sh, const char *name)
+/* What a result NAME ("<id>.<token>.zip") on the worker is to us. */
+enum result_state { RESULT_CURRENT, RESULT_RECORDED, RESULT_STALE };
+
+static enum result_state result_state(struct shipper *sh, const char *name, char *id, size_t n)
 {
-    char *dot = strrchr(name, '.'), *id = NULL;
-    if (!dot)
-        return false;
-    char *base = strndup(name, (size_t)(dot - name));
-    char *tok = strrchr(base, '.');
-    bool current = false;
-    if (tok) {
-        *tok++ = '\0';
-        id = base;
-        for (int k = 1; k <= sh->worker->slots && !current; k++) {
-            char *p = spool_path(&sh->spool, SPOOL_SHIPPERS "/%s.%d/%s.json", sh->worker->name, k, id);
-            struct job j;
-            struct err e;
-            if (fs_exists(p) && job_load(p, &j, &e) == 0) {
-                current = j.token && !strcmp(j.token, tok);
-                job_free(&j);
-            }
-            free(p);
-        }
+    snprintf(id, n, "%s", name);
+    char *dot = strrchr(id, '.');   /* ".zip" */
+    if (dot)
+        *dot = '\0';
+    char *tok = strrchr(id, '.');
+    if (!tok)
+        return RESULT_STALE;
+    *tok++ = '\0';
+    struct job j = {0};
+    for (int k = 1; k <= sh->worker->slots; k++) {
+        char *p = spool_path(&sh->spool, SPOOL_SHIPPERS "/%s.%d/%s.json", sh->worker->name, k, id);
+        struct err e;
+        bool current = fs_exists(p) && job_load(p, &j, &e) == 0 && j.token && !strcmp(j.token, tok);
+        job_free(&j);
+        free(p);
+        if (current)
+            return RESULT_CURRENT;
     }
-    free(base);
-    return current;
+    /* Just recorded by a sibling shipper that has not removed it yet? */
+    char *index = spool_path(&sh->spool, "jobs/%s", id);
+    struct buf rel = BUF_INIT;
+    struct err e;
+    enum result_state st = RESULT_STALE;
+    if (fs_read_file(index, 4096, &rel, &e) == 0) {
+        rel.data[strcspn(rel.data, "\n")] = '\0';
+        char *path = spool_path(&sh->spool, "%s/results.json", rel.data);
+        json_t *r = fs_exists(path) ? jsonutil_load_file(path, 16u << 20, &e) : NULL;
+        const json_t *a = json_object_get(r, "assay");
+        if (r && !strcmp(jsonutil_str(a, "job_id", ""), id) &&
+            !strcmp(jsonutil_str(a, "attempt_token", ""), tok))
+            st = RESULT_RECORDED;
+        json_decref(r);
+        free(path);
+    }
+    buf_free(&rel);
+    free(index);
+    return st;
 }
 
 void shipper_drop_stale(struct shipper *sh)
 {
     char **names = sh->transport->ops->results(sh->transport);
     for (size_t i = 0; names && names[i]; i++) {
-        if (is_current(sh, names[i]))
+        char id[256];
+        enum result_state st = result_state(sh, names[i], id, sizeof id);
+        if (st == RESULT_CURRENT)
             continue;
-        log_msg(LOG_WARN, NULL, "dropping stale result %s from worker %s (no current attempt "
-                "has that token)", names[i], sh->worker->name);
-        sh->transport->ops->forget(sh->transport, names[i]);
+        if (st == RESULT_STALE)
+            log_msg(LOG_WARN, id, "dropping stale result %s from worker %s (no current attempt "
+                    "has that token)", names[i], sh->worker->name);
+        sh->transport->ops->forget(sh->transport, names[i]);   /* recorded: just tidy up */
     }
     transport_free_names(names);
 }

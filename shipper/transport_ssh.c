@@ -63,12 +63,18 @@ static const char *host_of(const struct ssh_transport *t)
 
 /* ---- connection ---- */
 
-static void disconnect(struct ssh_transport *t)
+/* Closes the session.  When the link may be dead, the socket is shut
+ * down first, so libssh2's goodbyes fail at once instead of each waiting
+ * out its timeout on a silent peer. */
+static void disconnect_link(struct ssh_transport *t, bool dead)
 {
+    if (dead && t->sock >= 0)
+        shutdown(t->sock, SHUT_RDWR);
     if (t->sftp)
         libssh2_sftp_shutdown(t->sftp);
     if (t->session) {
-        libssh2_session_disconnect(t->session, "assay-shipper closing");
+        if (!dead)
+            libssh2_session_disconnect(t->session, "assay-shipper closing");
         libssh2_session_free(t->session);
     }
     if (t->sock >= 0)
@@ -76,6 +82,11 @@ static void disconnect(struct ssh_transport *t)
     t->sftp = NULL;
     t->session = NULL;
     t->sock = -1;
+}
+
+static void disconnect(struct ssh_transport *t)
+{
+    disconnect_link(t, false);
 }
 
 static int tcp_connect(struct ssh_transport *t, struct err *e)
@@ -276,7 +287,7 @@ static void after_failure(struct ssh_transport *t)
         return;
     int code = libssh2_session_last_errno(t->session);
     if (code != LIBSSH2_ERROR_SFTP_PROTOCOL)
-        disconnect(t);
+        disconnect_link(t, true);
 }
 
 static char *remote(const struct ssh_transport *t, const char *sub, const char *name)
@@ -328,8 +339,7 @@ static int run_remote(struct ssh_transport *t, const char *cmd, int silence_ms, 
     libssh2_session_set_timeout(t->session, CALL_TIMEOUT_MS);
     if (rc < 0) {
         session_error(t, e, "the worker stopped answering");
-        libssh2_channel_free(ch);
-        disconnect(t);   /* a silent link: start afresh */
+        disconnect_link(t, true);   /* a silent link: start afresh (frees the channel) */
         return -1;
     }
     libssh2_channel_close(ch);
@@ -419,8 +429,10 @@ static int ssh_wait(struct transport *base, const char *name, double timeout_s, 
         char *cmd = NULL;
         struct buf out = BUF_INIT;
         int code = -1;
+        /* silence longer than the heartbeat gap, or than the time left, is a dead link */
+        int silence = left * 1000 < HEARTBEAT_SILENCE_MS ? (int)(left * 1000) + 1 : HEARTBEAT_SILENCE_MS;
         if (asprintf(&cmd, "%s wait --dir %s --timeout %.0f %s", t->command, qdir, left + 1, qname) > 0 &&
-            run_remote(t, cmd, HEARTBEAT_SILENCE_MS, &out, &code, e) == 0) {
+            run_remote(t, cmd, silence, &out, &code, e) == 0) {
             if (strstr(buf_str(&out), "ready\n"))
                 ready = 1;
             else if (code == 127)

@@ -1,0 +1,345 @@
+"""Helpers for the end-to-end tests of the SSH cluster (issue 4).
+
+A Cluster is a set of worker hosts made by scripts/test-cluster.sh: host k
+is a network namespace joined to this machine by a veth pair (10.213.k.1
+here, 10.213.k.2 there) running Debian's sshd and an assay-worker.  The
+script writes DIR/workers.json (a JSON list of worker entries),
+DIR/known_hosts and DIR/id_ed25519; `test-cluster.sh down DIR` removes the
+namespaces, links and processes.
+
+`cluster_or_skip` says why the cluster cannot be built here (not root, no
+`ip netns`, no sshd, the 10.213.k.0/24 networks already in use), or None.
+`scheduler_running(spool)` starts a spool's scheduler and, whatever
+happens, stops it with SIGTERM and checks no assay-shipper of that spool
+outlives it.
+"""
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+E2E_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(os.path.dirname(E2E_DIR))
+BUILD = os.environ.get("ASSAY_BUILD") or os.path.join(REPO_ROOT, "build")
+SCRIPT = os.path.join(REPO_ROOT, "scripts", "test-cluster.sh")
+
+
+def _run(argv, timeout=60, check=False):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL, errors="replace")
+    if check and p.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def cluster_or_skip(n_hosts):
+    """A reason the test cluster cannot run on this machine, or None."""
+    if os.geteuid() != 0:
+        return "the SSH cluster tests need root (network namespaces, sshd, veth links)"
+    if not shutil.which("ip"):
+        return "the SSH cluster tests need `ip` (iproute2)"
+    try:
+        p = _run(["ip", "netns", "list"], timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"`ip netns` is unavailable: {exc}"
+    if p.returncode != 0:
+        return f"`ip netns` is unavailable here: {p.stderr.strip()}"
+    for tool in ("/usr/sbin/sshd", "ssh-keygen", "useradd", "md5sum"):
+        if not (os.access(tool, os.X_OK) if tool.startswith("/") else shutil.which(tool)):
+            return f"the SSH cluster tests need {tool} (Debian's openssh-server / openssh-client)"
+    for prog in ("assay", "assay-scheduler", "assay-shipper", "assay-worker"):
+        if not os.access(os.path.join(BUILD, prog), os.X_OK):
+            return f"{BUILD}/{prog} is missing (run make)"
+    # test-cluster.sh always numbers its networks 10.213.k.0/24: a second
+    # cluster on the same machine would clash with the first.
+    addrs = _run(["ip", "-o", "-4", "addr", "show"], timeout=10).stdout
+    for k in range(1, n_hosts + 1):
+        m = re.search(rf"^\d+:\s+(\S+)\s+inet 10\.213\.{k}\.\d+/", addrs, re.M)
+        if m:
+            return (f"10.213.{k}.0/24 is already in use on this machine (interface {m.group(1)}): "
+                    f"another test cluster is running; stop it with "
+                    f"`scripts/test-cluster.sh down DIR`")
+    return None
+
+
+class Cluster:
+    """The hosts h1..hN of one test-cluster.sh directory."""
+
+    def __init__(self, directory, n_hosts, caps):
+        self.dir = os.path.realpath(directory)
+        self.n = n_hosts
+        self.caps = caps
+        self.tag = hashlib.md5(self.dir.encode()).hexdigest()[:6]   # as test-cluster.sh does
+        self.cut_links = set()
+
+    # ---- starting and stopping ----
+
+    def up(self):
+        env = dict(os.environ, ASSAY_BUILD=BUILD)
+        p = subprocess.run(["sh", SCRIPT, "up", self.dir, str(self.n), *self.caps],
+                           capture_output=True, text=True, timeout=180, env=env,
+                           stdin=subprocess.DEVNULL, errors="replace")
+        if p.returncode != 0:
+            raise RuntimeError(f"test-cluster.sh up exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
+        with open(os.path.join(self.dir, "workers.json")) as f:
+            self.entries = json.load(f)
+        assert [e["name"] for e in self.entries] == [f"h{k}" for k in range(1, self.n + 1)], \
+            f"test-cluster.sh wrote unexpected workers: {self.entries}"
+
+    def down(self):
+        for k in list(self.cut_links):
+            self.restore(k)
+        p = subprocess.run(["sh", SCRIPT, "down", self.dir], capture_output=True, text=True,
+                           timeout=120, stdin=subprocess.DEVNULL, errors="replace")
+        return p
+
+    def leftovers(self):
+        """What `down` should have removed but did not."""
+        left = []
+        netns = _run(["ip", "netns", "list"], timeout=10).stdout
+        for k in range(1, self.n + 1):
+            if self.ns(k) in netns:
+                left.append(f"network namespace {self.ns(k)}")
+        links = _run(["ip", "-o", "link", "show"], timeout=10).stdout
+        for k in range(1, self.n + 1):
+            if re.search(rf"^\d+:\s+{self.host_link(k)}[@:]", links, re.M):
+                left.append(f"link {self.host_link(k)}")
+        for pid in _pids_with_arg_prefix(self.dir):
+            left.append(f"process {pid}")
+        return left
+
+    # ---- names ----
+
+    def ns(self, k):
+        return f"assay-{self.tag}-h{k}"
+
+    def host_link(self, k):
+        return f"a{self.tag}{k}"
+
+    def ns_link(self, k):
+        return f"b{self.tag}{k}"
+
+    def address(self, k):
+        return self.entries[k - 1]["host"]
+
+    def host_dir(self, k):
+        return os.path.join(self.dir, f"h{k}")
+
+    def worker_dir(self, k):
+        return os.path.join(self.host_dir(k), "worker")
+
+    def known_hosts(self):
+        return os.path.join(self.dir, "known_hosts")
+
+    def entry(self, k, **changes):
+        e = dict(self.entries[k - 1])
+        e.update(changes)
+        return e
+
+    def all_entries(self, common=None, **per_host):
+        """Entries for h1..hN; COMMON applies to all, PER_HOST (h2={...}) to one."""
+        out = []
+        for k in range(1, self.n + 1):
+            e = self.entry(k, **(common or {}))
+            e.update(per_host.get(f"h{k}", {}))
+            out.append(e)
+        return out
+
+    # ---- host keys ----
+
+    def host_key_line(self, k):
+        with open(os.path.join(self.host_dir(k), "ssh_host_ed25519_key.pub")) as f:
+            kind, blob = f.read().split()[:2]
+        return f"{self.address(k)} {kind} {blob}\n"
+
+    def fingerprint(self, k):
+        """"SHA256:..." of host k's real key, as ssh-keygen -l prints it."""
+        p = _run(["ssh-keygen", "-lf", os.path.join(self.host_dir(k), "ssh_host_ed25519_key.pub")],
+                 check=True)
+        m = re.search(r"(SHA256:\S+)", p.stdout)
+        assert m, f"no fingerprint in ssh-keygen -l output: {p.stdout!r}"
+        return m.group(1)
+
+    # ---- the links ----
+
+    def cut(self, k):
+        """Cuts host k off: its end of the veth pair goes down (the host's
+        end loses its carrier and keeps its route, so nothing for
+        10.213.k.2 leaves this machine)."""
+        self.cut_links.add(k)
+        _run(["ip", "netns", "exec", self.ns(k), "ip", "link", "set", self.ns_link(k), "down"],
+             check=True)
+
+    def restore(self, k):
+        _run(["ip", "netns", "exec", self.ns(k), "ip", "link", "set", self.ns_link(k), "up"],
+             check=True)
+        self.cut_links.discard(k)
+
+    # ---- what is on a host ----
+
+    def archives(self, k, sub):
+        """Archive names (ID.TOKEN.zip) in host k's worker SUB directory."""
+        try:
+            return sorted(n for n in os.listdir(os.path.join(self.worker_dir(k), sub))
+                          if n.endswith(".zip") and not n.startswith("."))
+        except FileNotFoundError:
+            return []
+
+    def grader_pids(self, k):
+        """{archive name: pid} of host k's `assay-worker grade-one` processes
+        (the daemon's children, not their forks that have not exec'd yet)."""
+        wdir = self.worker_dir(k)
+        graders = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if argv and "grade-one" in argv and wdir in argv:
+                graders[int(entry)] = (ppid, argv[-1])
+        return {name: pid for pid, (ppid, name) in graders.items() if ppid not in graders}
+
+
+def _pids_with_arg_prefix(prefix):
+    found = []
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+            with open(f"/proc/{entry}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+        except (OSError, IndexError):
+            continue
+        if any(a == prefix or prefix + "/" in a for a in argv):
+            found.append(entry)
+    return found
+
+
+@contextlib.contextmanager
+def make_cluster(n_hosts, caps):
+    """Builds the cluster in a fresh directory; always tears it down."""
+    reason = cluster_or_skip(n_hosts)
+    if reason:
+        pytest.skip(reason)
+    base = tempfile.mkdtemp(prefix="assay-cluster-", dir="/tmp")
+    os.chmod(base, 0o755)   # the hosts' account (assay-ci) must reach its worker directory
+    c = Cluster(base, n_hosts, caps)
+    try:
+        try:
+            c.up()
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            pytest.fail(f"cannot build the test cluster: {exc}")
+        yield c
+    finally:
+        p = c.down()
+        left = c.leftovers()
+        if os.environ.get("ASSAY_E2E_KEEP"):
+            print(f"kept {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+        if p.returncode != 0 or left:
+            # test-cluster.sh down left something behind: say so loudly.
+            print(f"test-cluster.sh down exited {p.returncode} ({p.stderr.strip()}); "
+                  f"left behind: {left}")
+
+
+# ---- a spool's scheduler ----
+
+@contextlib.contextmanager
+def scheduler_running(spool):
+    """Starts SPOOL's scheduler; on the way out stops it with SIGTERM, waits,
+    and fails the test if any assay-shipper of the spool survived it."""
+    spool.start()
+    failed = True
+    try:
+        yield spool
+        failed = False
+    finally:
+        p = spool.sched
+        spool.cont_all()
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=20)
+            in_time = True
+        except subprocess.TimeoutExpired:
+            in_time = False
+        survivors = []
+        deadline = time.monotonic() + 5
+        while True:
+            survivors = spool.shippers()
+            if not survivors or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        spool.stop()            # kills the process group if anything is left
+        spool.kill_leftovers()
+        if not failed:
+            assert in_time, "assay-scheduler did not stop within 20 s of SIGTERM"
+            assert not survivors, (f"assay-shipper processes of the spool survived the "
+                                   f"scheduler's SIGTERM: {survivors}")
+
+
+def health(spool, worker):
+    try:
+        with open(spool.path("health", f"{worker}.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def wait_health(spool, worker, status, timeout=30, reason_has=()):
+    """Waits until health/WORKER.json says STATUS (and its reason holds
+    every string in REASON_HAS); returns the record."""
+    def ok():
+        h = health(spool, worker)
+        if h and h.get("status") == status and all(s in (h.get("reason") or "")
+                                                   for s in reason_has):
+            return h
+        return None
+    last = [None]
+
+    def check():
+        h = ok()
+        last[0] = health(spool, worker)
+        return h
+    deadline = time.monotonic() + timeout
+    while True:
+        h = check()
+        if h:
+            return h
+        if time.monotonic() > deadline:
+            pytest.fail(f"health/{worker}.json did not become {status!r}"
+                        f"{' with ' + repr(reason_has) if reason_has else ''} within {timeout} s; "
+                        f"last: {last[0]}\n--- log tail ---\n{spool.log_text()[-5000:]}")
+        time.sleep(0.05)
+
+
+def workers_table(spool):
+    """`assay workers` as {name: the row's line, plus its reason line if any}."""
+    out = spool.assay_ok("workers")
+    rows = {}
+    current = None
+    for line in out.splitlines()[1:]:
+        if line.startswith("    ") and current:
+            rows[current] += "\n" + line
+        elif line.strip():
+            current = line.split()[0]
+            rows[current] = line
+    return rows
