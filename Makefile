@@ -104,6 +104,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/doc/assay $(DESTDIR)$(PREFIX)/share/assay
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/assay/
 	cp -R examples $(DESTDIR)$(PREFIX)/share/assay/
+	install -d $(DESTDIR)$(PREFIX)/share/assay/systemd
+	install -m 0755 scripts/deploy-worker.sh $(DESTDIR)$(PREFIX)/share/assay/
+	install -m 0644 scripts/systemd/*.service $(DESTDIR)$(PREFIX)/share/assay/systemd/
 
 clean:
 	rm -rf build build-sanitize
