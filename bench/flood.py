@@ -25,7 +25,10 @@ warm-up submission is graded before the clock starts.  Then:
 
 It prints the wall times and the ratio flood / bare, checks that every one
 of the N results exists and scored 1 (an error and counts otherwise), and
-adds figures from the results (wait, round trip, per-slot gaps).  Not a
+adds figures from the results (wait, round trip, per-slot gaps, and the
+flood's wall time over the sum of its own pytest runs' wall_s divided by the
+slots: a second ratio that other work on the machine disturbs less, since
+its baseline ran at the same moments).  Not a
 test: no assertion on time; figures go to docs/PERFORMANCE.md.  The spool
 and every process started are removed at the end, also on error or Ctrl-C.
 """
@@ -258,6 +261,10 @@ def report(f, n):
         print("    %-40s median %6.1f ms  mean %6.1f ms  p95 %6.1f ms"
               % (name, statistics.median(xs) * 1000, statistics.mean(xs) * 1000,
                  pct(xs, 95) * 1000))
+    nslots = len({json.dumps(x.get("graded_by"), sort_keys=True) for x in a})
+    print("    flood wall / (sum of test wall_s / %d slots)    %.3f   (the same ratio against the"
+          % (nslots, f["wall"] / (sum(tw) / nslots)))
+    print("      pytest runs as they ran inside the flood: steadier on a busy machine)")
     slots = {}
     for x in a:
         g = x.get("graded_by") or {}
@@ -288,6 +295,9 @@ def main():
                     help="keep the temporary directory (spools, logs) to look at; print its path")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
+    # Ctrl-C or SIGTERM still run the clean-up (stop the scheduler, remove the spool).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     n = args.jobs
 
     tmp = tempfile.mkdtemp(prefix="assay-bench-flood-")

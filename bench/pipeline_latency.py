@@ -18,8 +18,9 @@ machine noise hits both alike:
           results.json printed).
 
 The order within each pair alternates.  It prints medians and p95 of both
-and of the difference (submit - bare), and a breakdown taken from each
-results.json.  Not a test: no assertion on time; figures go to
+and of the difference (submit - bare) pair by pair, a breakdown taken from
+each results.json, and a finer split of the round trip taken from the
+spool's central log (logs/assay.log).  Not a test: no assertion on time; figures go to
 docs/PERFORMANCE.md.  The spool and every process started are removed at
 the end, also on error or Ctrl-C.
 """
@@ -92,6 +93,9 @@ def main():
                     help="directory holding assay and assay-scheduler (default ../build)")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
+    # Ctrl-C or SIGTERM still run the clean-up (stop the scheduler, remove the spool).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     assay = os.path.join(build, "assay")
 
     tmp = tempfile.mkdtemp(prefix="assay-bench-latency-")

@@ -227,6 +227,7 @@ static void defer_or_fail(struct shipper *sh, struct job *job, const char *reaso
                  "details, and you can submit again.", job->attempt, reason);
         struct record_info info = {sh->worker->name, sh->slot, clock_wall(), clock_wall()};
         record_error(&sh->spool, job, "infrastructure", msg, &info, &e);
+        spool_notify(&sh->spool, job->id);
         if (asprintf(&why, SPOOL_FAILED "/%s.reason", job->id) > 0) {
             char *text = NULL;
             if (asprintf(&text, "%s\n", reason) > 0)
@@ -263,10 +264,12 @@ static void finish_with_error(struct shipper *sh, struct job *job, const char *c
 {
     struct err e;
     struct record_info info = {NULL, 0, clock_wall(), clock_wall()};
-    if (record_error(&sh->spool, job, category, message, &info, &e) < 0)
+    if (record_error(&sh->spool, job, category, message, &info, &e) < 0) {
         log_msg(LOG_ERROR, job->id, "cannot record the error result: %s", e.msg);
-    else
+    } else {
+        spool_notify(&sh->spool, job->id);
         drop_job_file(sh, job);
+    }
     log_msg(LOG_WARN, job->id, "not graded (%s): %s", category, message);
 }
 
@@ -363,6 +366,7 @@ static int ship_loaded(struct shipper *sh, struct job *job)
             log_msg(LOG_INFO, job->id, recorded == 1 ? "result was already recorded"
                                                 : "result recorded (attempt %d, %.3f s)",
                     job->attempt, clock_wall() - started);
+            spool_notify(&sh->spool, job->id);
             drop_job_file(sh, job);
             sh->transport->ops->forget(sh->transport, name);
         }

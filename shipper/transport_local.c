@@ -31,6 +31,8 @@
 struct local_transport {
     struct transport base;
     char *dir;
+    int watch_fd;   /* inotify on outbox/, for the transport's life: closing
+                       an inotify fd waits for an RCU grace period (~10 ms) */
 };
 
 static char *in_dir(const struct local_transport *t, const char *sub, const char *name)
@@ -79,31 +81,33 @@ static int local_push(struct transport *base, const char *archive, const char *n
 static int local_wait(struct transport *base, const char *name, double timeout_s, struct err *e)
 {
     struct local_transport *t = (struct local_transport *)base;
-    char *outbox = fs_join(t->dir, "outbox"), *result = in_dir(t, "outbox", name);
-    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    if (fd < 0 || inotify_add_watch(fd, outbox, IN_MOVED_TO | IN_CREATE) < 0) {
-        err_sys(e, "cannot watch %s", outbox);
-        if (fd >= 0)
-            close(fd);
+    if (t->watch_fd < 0) {
+        char *outbox = fs_join(t->dir, "outbox");
+        t->watch_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (t->watch_fd >= 0 && inotify_add_watch(t->watch_fd, outbox, IN_MOVED_TO | IN_CREATE) < 0) {
+            close(t->watch_fd);
+            t->watch_fd = -1;
+        }
+        if (t->watch_fd < 0)
+            err_sys(e, "cannot watch %s", outbox);
         free(outbox);
-        free(result);
-        return -1;
+        if (t->watch_fd < 0)
+            return -1;
     }
+    char *result = in_dir(t, "outbox", name);
     double deadline = clock_mono() + timeout_s;
     int ready = 0;
     while (!(ready = fs_exists(result))) {
         double left = deadline - clock_mono();
         if (left <= 0)
             break;
-        struct pollfd p = {fd, POLLIN, 0};
+        struct pollfd p = {t->watch_fd, POLLIN, 0};
         if (poll(&p, 1, (int)(left * 1000) + 1) > 0) {
             char buf[4096] __attribute__((aligned(8)));
-            while (read(fd, buf, sizeof buf) > 0) {
+            while (read(t->watch_fd, buf, sizeof buf) > 0) {
             }
         }
     }
-    close(fd);
-    free(outbox);
     free(result);
     return ready;
 }
@@ -182,6 +186,8 @@ static int local_probe(struct transport *base, json_t **info, struct err *e)
 static void local_destroy(struct transport *base)
 {
     struct local_transport *t = (struct local_transport *)base;
+    if (t->watch_fd >= 0)
+        close(t->watch_fd);
     free(t->dir);
     free(t);
 }
@@ -207,6 +213,7 @@ struct transport *transport_local_new(const struct worker_cfg *worker, struct er
     t->base.ops = &local_ops;
     t->base.worker = worker;
     t->dir = strdup(worker->dir);
+    t->watch_fd = -1;
     if (worker_layout_create(t->dir, e) < 0) {
         local_destroy(&t->base);
         return NULL;

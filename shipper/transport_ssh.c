@@ -324,17 +324,24 @@ static int run_remote(struct ssh_transport *t, const char *cmd, int silence_ms, 
     libssh2_channel_handle_extended_data2(ch, LIBSSH2_CHANNEL_EXTENDED_DATA_IGNORE);
     libssh2_session_set_timeout(t->session, silence_ms);
     int rc = libssh2_channel_exec(ch, cmd) == 0 ? 0 : -1;
+    bool ready = false;
     char chunk[4096];
-    while (rc == 0) {
+    while (rc == 0 && !ready) {
         ssize_t n = libssh2_channel_read(ch, chunk, sizeof chunk);
-        if (n > 0 && out->len < (1u << 20))
-            buf_append(out, chunk, (size_t)n);
-        else if (n == 0 && libssh2_channel_eof(ch))
+        if (n > 0) {
+            if (out->len < (1u << 20))
+                buf_append(out, chunk, (size_t)n);
+            ready = strstr(buf_str(out), "ready\n") != NULL;
+        } else if (n == 0 && libssh2_channel_eof(ch)) {
             break;
-        else if (n < 0)
+        } else if (n == 0) {
+            /* nothing yet but not the end: wait for the socket, not a spin */
+            struct pollfd p = {t->sock, POLLIN, 0};
+            if (poll(&p, 1, silence_ms) <= 0)
+                rc = -1;
+        } else {
             rc = -1;
-        if (out && out->len && strstr(buf_str(out), "ready\n"))
-            break;
+        }
     }
     libssh2_session_set_timeout(t->session, CALL_TIMEOUT_MS);
     if (rc < 0) {
@@ -343,8 +350,9 @@ static int run_remote(struct ssh_transport *t, const char *cmd, int silence_ms, 
         return -1;
     }
     libssh2_channel_close(ch);
-    libssh2_channel_wait_closed(ch);
-    *exit_code = libssh2_channel_get_exit_status(ch);
+    if (!ready)   /* "ready" says all; the exit status is wanted otherwise */
+        libssh2_channel_wait_closed(ch);
+    *exit_code = ready ? 0 : libssh2_channel_get_exit_status(ch);
     libssh2_channel_free(ch);
     return 0;
 }

@@ -27,7 +27,7 @@
 
 static const char *const layout[] = {
     "tmp", SPOOL_INCOMING, SPOOL_SHIPPERS, SPOOL_DEFERRED, SPOOL_HOLD, SPOOL_FAILED,
-    "submissions", "results", "courses", "logs", "jobs", "workers", "health", NULL,
+    "submissions", "results", "courses", "logs", "jobs", "workers", "health", "notify", NULL,
 };
 
 static const char default_workers[] =
@@ -181,6 +181,17 @@ char *spool_tmpdir(const struct spool *s, const char *prefix, struct err *e)
         out = NULL;
     free(base);
     return out;
+}
+
+void spool_notify(const struct spool *s, const char *id)
+{
+    char *path = spool_path(s, "notify/%s", id);
+    int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        if (write(fd, "!", 1) < 0) { /* the waiter went away: fine */ }
+        close(fd);
+    }
+    free(path);
 }
 
 void spool_slot_name(char *out, size_t n, const char *worker, int slot)

@@ -47,6 +47,10 @@ char *spool_tmpdir(const struct spool *s, const char *prefix, struct err *e);
 /* The slot directory name of WORKER's slot SLOT: "WORKER.SLOT". */
 void spool_slot_name(char *out, size_t n, const char *worker, int slot);
 
+/* Wakes whoever waits for job ID's result (`assay submit --wait` leaves a
+ * FIFO notify/ID); does nothing if nobody waits. */
+void spool_notify(const struct spool *s, const char *id);
+
 /* True for names usable as course, assignment, student and worker names:
  * letters, digits, '-', '_', '.', '@', not starting with '.', at most 64. */
 bool spool_name_is_valid(const char *name);

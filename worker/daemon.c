@@ -243,8 +243,10 @@ static void on_stop(uv_signal_t *sig, int signum)
 static int prepare_dir(const char *dir, int *lock_fd)
 {
     struct err e;
-    if (worker_layout_create(dir, &e) < 0) {
+    if (worker_layout_create(dir, &e) < 0 ||
+        (geteuid() == 0 && worker_layout_reachable(dir, &e) < 0)) {
         fprintf(stderr, "assay-worker: %s\n", e.msg);
+        log_msg(LOG_ERROR, NULL, "cannot start: %s", e.msg);
         return -1;
     }
     char *lock = fs_join(dir, ".lock");
@@ -266,11 +268,14 @@ static int run_daemon(const char *dir, int nslots, const char *worker, const cha
                       const char *traces)
 {
     int lock_fd;
-    if (prepare_dir(dir, &lock_fd) < 0)
-        return 1;
     char *deflog = fs_join(dir, "logs/worker.log"), *deftraces = fs_join(dir, "logs/traces.log");
     log_open("assay-worker", logpath ? logpath : deflog);
     log_set_worker(worker);
+    if (prepare_dir(dir, &lock_fd) < 0) {
+        free(deflog);
+        free(deftraces);
+        return 1;
+    }
     crash_install(traces ? traces : deftraces, "assay-worker");
     free(deflog);
     free(deftraces);

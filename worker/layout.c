@@ -10,7 +10,9 @@
  */
 #include "worker/layout.h"
 
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "common/fs.h"
@@ -30,6 +32,28 @@ int worker_layout_create(const char *dir, struct err *e)
             chmod(p, parts[i].mode);   /* repair what an older version made */
         free(p);
         if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int worker_layout_reachable(const char *dir, struct err *e)
+{
+    char path[PATH_MAX];
+    if (!realpath(dir, path))
+        return err_sys(e, "cannot resolve %s", dir);
+    for (char *slash = path; slash; slash = strchr(slash + 1, '/')) {
+        char keep = slash[1];
+        slash[1] = '\0';   /* the prefix up to and including this '/' */
+        struct stat st;
+        int ok = stat(path, &st) == 0 && (st.st_mode & S_IXOTH);
+        if (!ok)
+            err_set(e, "%s does not let other users pass (mode %04o), so graded programs, "
+                    "which run as unprivileged uids, cannot reach %s/tmp: move the worker "
+                    "directory (or the spool) elsewhere, or run chmod o+x %s", path,
+                    (unsigned)(st.st_mode & 07777), dir, path);
+        slash[1] = keep;
+        if (!ok)
             return -1;
     }
     return 0;

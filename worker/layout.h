@@ -10,4 +10,10 @@
  * owner (on an SSH worker, the queues belong to the worker's account). */
 int worker_layout_create(const char *dir, struct err *e);
 
+/* Checks that every folder above DIR lets other users pass (o+x): runs
+ * execute as unprivileged uids and must reach DIR/tmp.  A worker directory
+ * under /root (0700) would otherwise make every test fail with
+ * "Permission denied". */
+int worker_layout_reachable(const char *dir, struct err *e);
+
 #endif
