@@ -87,10 +87,11 @@ static void drop_job_file(struct shipper *sh, const struct job *job)
     free(rel);
 }
 
-static int save_job(struct shipper *sh, struct job *job, struct err *e)
+static int save_job(struct shipper *sh, struct job *job, bool durable, struct err *e)
 {
     char *rel = slot_job_rel(sh, job->id);
-    int rc = spool_write_json(&sh->spool, rel, job->json, e);
+    int rc = durable ? spool_write_json(&sh->spool, rel, job->json, e)
+                     : spool_update_json(&sh->spool, rel, job->json, e);
     free(rel);
     return rc < 0 ? -1 : job_refresh(job, e);
 }
@@ -111,7 +112,7 @@ static int begin_attempt(struct shipper *sh, struct job *job, struct err *e)
     json_object_set_new(job->json, "token", json_string(token));
     json_object_set_new(job->json, "slot", json_string(sh->slot_name));
     json_object_set_new(job->json, "started_at", json_string(now));
-    if (save_job(sh, job, e) < 0)
+    if (save_job(sh, job, false, e) < 0)
         return -1;
     log_msg(LOG_INFO, job->id, "attempt %d started in slot %s (%s/%s/%s version %lld)",
             job->attempt, sh->slot_name, job->course, job->assignment, job->student, job->version);
@@ -249,7 +250,7 @@ static void defer_or_fail(struct shipper *sh, struct job *job, const char *reaso
         }
         json_array_append_new(avoid, json_string(sh->worker->name));
         json_object_del(job->json, "slot");
-        if (save_job(sh, job, &e) == 0 && asprintf(&to, SPOOL_DEFERRED "/%s.json", job->id) > 0)
+        if (save_job(sh, job, true, &e) == 0 && asprintf(&to, SPOOL_DEFERRED "/%s.json", job->id) > 0)
             spool_move(&sh->spool, from, to, &e);
         log_msg(LOG_WARN, job->id, "attempt %d deferred for %.0f s: %s", job->attempt, delay,
                 reason);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,8 +125,8 @@ static int write_fully(int fd, const void *data, size_t len)
     return 0;
 }
 
-int spool_write(const struct spool *s, const char *rel, const void *data, size_t len,
-                struct err *e)
+static int write_in_place(const struct spool *s, const char *rel, const void *data, size_t len,
+                          bool durable, struct err *e)
 {
     char rnd[17];
     ids_random_hex(rnd, 8);
@@ -134,7 +135,7 @@ int spool_write(const struct spool *s, const char *rel, const void *data, size_t
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         err_sys(e, "cannot create %s", tmp);
-    } else if (write_fully(fd, data, len) < 0 || fsync(fd) < 0) {
+    } else if (write_fully(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
         err_sys(e, "cannot write %s (is the disk full?)", tmp);
         close(fd);
         unlink(tmp);
@@ -149,7 +150,14 @@ int spool_write(const struct spool *s, const char *rel, const void *data, size_t
     return rc;
 }
 
-int spool_write_json(const struct spool *s, const char *rel, const json_t *j, struct err *e)
+int spool_write(const struct spool *s, const char *rel, const void *data, size_t len,
+                struct err *e)
+{
+    return write_in_place(s, rel, data, len, true, e);
+}
+
+static int write_json(const struct spool *s, const char *rel, const json_t *j, bool durable,
+                      struct err *e)
 {
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     if (!text)
@@ -158,9 +166,19 @@ int spool_write_json(const struct spool *s, const char *rel, const json_t *j, st
     buf_puts(&b, text);
     buf_puts(&b, "\n");
     free(text);
-    int rc = spool_write(s, rel, b.data, b.len, e);
+    int rc = write_in_place(s, rel, b.data, b.len, durable, e);
     buf_free(&b);
     return rc;
+}
+
+int spool_write_json(const struct spool *s, const char *rel, const json_t *j, struct err *e)
+{
+    return write_json(s, rel, j, true, e);
+}
+
+int spool_update_json(const struct spool *s, const char *rel, const json_t *j, struct err *e)
+{
+    return write_json(s, rel, j, false, e);
 }
 
 int spool_move(const struct spool *s, const char *from, const char *to, struct err *e)

@@ -38,6 +38,9 @@ char *spool_path(const struct spool *s, const char *fmt, ...)
 int spool_write(const struct spool *s, const char *rel, const void *data, size_t len,
                 struct err *e);
 int spool_write_json(const struct spool *s, const char *rel, const json_t *j, struct err *e);
+/* The same without fsync, for a file whose loss in a power cut is harmless
+ * (the shipper's note of an attempt: a reverted job just gets a new token). */
+int spool_update_json(const struct spool *s, const char *rel, const json_t *j, struct err *e);
 /* One atomic state change: rename FROM to TO (both relative). */
 int spool_move(const struct spool *s, const char *from, const char *to, struct err *e);
 /* A fresh directory under tmp/ for building something before renaming it

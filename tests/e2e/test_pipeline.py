@@ -804,7 +804,7 @@ def test_sigterm_stops_everything_and_keeps_the_queue(pipeline):
 
 SNOOP = r'''
 import os
-secret = "TOP-SECRET-" + "7f3a"
+secret = "TOP-SECRET-" + "@TOKEN@"  # joined here only: the whole secret is in no file but the hidden one
 found = []
 # cwd is WORKER/tmp/assay-XXXX/test-N; walk everything above that a run might reach
 start = os.path.abspath(os.path.join(os.getcwd(), "..", "..", "..", "..", ".."))
@@ -833,8 +833,9 @@ def test_a_run_cannot_read_queued_jobs_or_hidden_tests(pipeline):
                            "command": "python3 snoop.py",
                            "expected_stdout_file": "tests/secret.out", "compare": "contains"}])
     doc["required_files"] = ["snoop.py"]
-    spool.add_assignment(COURSE, ASG, doc, {"tests/secret.out": "TOP-SECRET-7f3a\n"})
-    sub = spool.make_submission("snoop", {"snoop.py": SNOOP})
+    token = os.urandom(8).hex()
+    spool.add_assignment(COURSE, ASG, doc, {"tests/secret.out": "TOP-SECRET-" + token + "\n"})
+    sub = spool.make_submission("snoop", {"snoop.py": SNOOP.replace("@TOKEN@", token)})
     job, r = spool.submit_wait(COURSE, ASG, "eve", sub)
     by_name = {t["name"]: t for t in r["tests"]}
     assert by_name["snoop"]["verdict"] == "passed", by_name["snoop"]["output"]
