@@ -175,12 +175,7 @@ int cmd_logs(int argc, char **argv)
         ssize_t n;
         while ((n = read(tfd, chunk, sizeof chunk)) > 0)
             buf_append(&t, chunk, (size_t)n);
-        size_t before = t.len;
-        if (before) {
-            struct buf shown = BUF_INIT;
-            emit(&t, &f, true);
-            buf_free(&shown);
-        }
+        emit(&t, &f, true);
         close(tfd);
     }
     if (keep && fd >= 0)
