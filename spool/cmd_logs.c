@@ -77,6 +77,8 @@ static bool trace_matches(const char *line, const struct filter *f)
 /* Prints the complete lines of BUF that match; keeps a partial last line. */
 static void emit(struct buf *b, const struct filter *f, bool traces)
 {
+    if (b->len == 0)
+        return;
     size_t start = 0;
     for (size_t i = 0; i < b->len; i++) {
         if (b->data[i] != '\n')

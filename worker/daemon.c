@@ -150,9 +150,10 @@ static void on_child_exit(uv_process_t *proc, int64_t status, int sig)
 
 static int start_grading(struct daemon *d, struct slot *s, const char *job)
 {
-    char exe[] = "/proc/self/exe";
+    char exe[] = "/proc/self/exe", parent[16];
+    snprintf(parent, sizeof parent, "%d", (int)getpid());
     char *args[] = {"assay-worker", "grade-one", "--dir", (char *)d->dir, "--name",
-                    (char *)d->worker, (char *)job, NULL};
+                    (char *)d->worker, "--parent", parent, (char *)job, NULL};
     uv_process_options_t o = {.exit_cb = on_child_exit, .file = exe, .args = args};
     snprintf(s->job, sizeof s->job, "%s", job);
     s->proc = calloc(1, sizeof *s->proc);
@@ -312,6 +313,7 @@ int main(int argc, char **argv)
         {"traces", required_argument, NULL, 't'},
         {"die-with-parent", no_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},    {"timeout", required_argument, NULL, 'T'},
+        {"parent", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     const char *sub = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
@@ -319,6 +321,7 @@ int main(int argc, char **argv)
     const char *dir = NULL, *name = "local", *logpath = NULL, *traces = NULL;
     int slots = 1, c;
     double timeout = 600;
+    pid_t parent = 0;
     if (sub)
         argv++, argc--;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -329,6 +332,7 @@ int main(int argc, char **argv)
         case 'l': logpath = optarg; break;
         case 't': traces = optarg; break;
         case 'T': timeout = atof(optarg); break;
+        case 'P': parent = (pid_t)atoi(optarg); break;
         case 'p': prctl(PR_SET_PDEATHSIG, SIGTERM); break;
         case 'v': printf("assay-worker %s\n", ASSAY_VERSION); return 0;
         case 'h': fputs(usage, stdout); return 0;
@@ -347,6 +351,10 @@ int main(int argc, char **argv)
         return worker_status(dir);
     if (grade_one) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive the daemon */
+        /* ... which may have died before that line: then the job stays in
+         * active/ for the next daemon, and this grader must not touch it */
+        if (parent && getppid() != parent)
+            return 1;
         char *deflog = fs_join(dir, "logs/worker.log");
         log_open("assay-worker", logpath ? logpath : deflog);
         free(deflog);
