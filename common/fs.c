@@ -298,9 +298,10 @@ int fs_write_file(const char *path, const void *data, size_t len, bool durable,
         p += w;
         len -= (size_t)w;
     }
-    if ((durable && fsync(fd) < 0) | (close(fd) < 0))
-        return err_sys(e, "cannot write %s", path);
-    return 0;
+    int rc = durable && fsync(fd) < 0 ? -1 : 0;
+    if (close(fd) < 0)   /* closed in every case; a failure of either counts */
+        rc = -1;
+    return rc < 0 ? err_sys(e, "cannot write %s", path) : 0;
 }
 
 void fs_sync_dir(const char *dir)
