@@ -16,12 +16,22 @@ struct run_limits {
     long output_kb;      /* per stream; more is dropped and the run stopped */
 };
 
+/* A host directory shown to the run at another path (a sandbox feature:
+ * a launcher without mount namespaces refuses runs that ask for one). */
+struct run_bind {
+    const char *source;         /* on the host */
+    const char *target;         /* inside the run, absolute */
+    bool writable;
+};
+
 struct run_spec {
     const char *workdir;        /* becomes the current directory */
     const char *command;        /* a shell command line */
     int stdin_fd;               /* -1 for an empty standard input */
     char *const *env;           /* the whole environment of the run */
     struct run_limits limits;
+    const struct run_bind *binds;
+    int n_binds;
 };
 
 struct run_result {
