@@ -37,6 +37,7 @@ import concurrent.futures
 import datetime
 import json
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -101,12 +102,45 @@ def run_bare(tmp, n, tag):
         return subprocess.run(BARE, cwd=d, env=bare_env(d), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL).returncode
 
+    c0 = children_cpu()
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
         codes = list(ex.map(one, dirs))
     wall = time.monotonic() - t0
+    cpu = children_cpu() - c0
     shutil.rmtree(root, ignore_errors=True)
-    return wall, sum(1 for c in codes if c != 0)
+    return wall, sum(1 for c in codes if c != 0), cpu
+
+
+def children_cpu():
+    """CPU seconds of every child this process has waited for, and theirs."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(sid):
+    """Per process name in session SID: (own CPU s, CPU s of its waited-for children)."""
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                st = f.read()
+        except OSError:
+            continue
+        name = st[st.index("(") + 1:st.rindex(")")]
+        fields = st[st.rindex(")") + 2:].split()
+        if int(fields[3]) != sid:
+            continue
+        own = (int(fields[11]) + int(fields[12])) / TICK
+        kids = (int(fields[13]) + int(fields[14])) / TICK
+        a, b = out.get(name, (0.0, 0.0))
+        out[name] = (a + own, b + kids)
+    return out
 
 
 def stop_scheduler(proc):
@@ -155,6 +189,8 @@ def flood(tmp, build, n, threads, tag):
             if p.returncode != 0:
                 submit_fail.append((s, p.returncode, p.stderr.strip()))
 
+        cpu0 = tree_cpu(sched.pid)
+        c0 = children_cpu()
         w0 = time.time()
         t0 = time.monotonic()
         ex = concurrent.futures.ThreadPoolExecutor(threads)
@@ -187,6 +223,10 @@ def flood(tmp, build, n, threads, tag):
                 time.sleep(POLL_S)
         wall = max(seen.values()) if seen else float("nan")
         ex.shutdown(wait=True)
+        submit_cpu = children_cpu() - c0
+        cpu1 = tree_cpu(sched.pid)
+        cpu = {k: (v[0] - cpu0.get(k, (0, 0))[0], v[1] - cpu0.get(k, (0, 0))[1])
+               for k, v in cpu1.items()}
         if t_submitted is None:
             t_submitted = time.monotonic() - t0
         results = {}
@@ -205,7 +245,7 @@ def flood(tmp, build, n, threads, tag):
     finally:
         stop_scheduler(sched)
         logf.close()
-    return {"wall": wall, "w0": w0, "submitted": t_submitted, "submit_fail": submit_fail,
+    return {"wall": wall, "w0": w0, "submit_cpu": submit_cpu, "cpu": cpu, "submitted": t_submitted, "submit_fail": submit_fail,
             "pending": pending, "results": results, "log_tail": log_tail, "log_odd": log_odd,
             "restarts": starts - 3}
 
@@ -261,6 +301,15 @@ def report(f, n):
         print("    %-40s median %6.1f ms  mean %6.1f ms  p95 %6.1f ms"
               % (name, statistics.median(xs) * 1000, statistics.mean(xs) * 1000,
                  pct(xs, 95) * 1000))
+    test_cpu = sum(r["tests"][0].get("cpu_s", 0) for r in res.values() if r.get("tests"))
+    print("  CPU seconds during the flood (what the pipeline adds to the tests' own):")
+    print("    assay submit processes          %7.2f s  (%5.1f ms per job)"
+          % (f["submit_cpu"], f["submit_cpu"] * 1000 / n))
+    for name, (own, kids) in sorted(f["cpu"].items()):
+        print("    %-22s own %7.2f s  (%5.1f ms per job); waited-for children %7.2f s"
+              % (name, own, own * 1000 / n, kids))
+    print("    the tests' cpu_s (pytest runs)   %7.2f s  (%5.1f ms per job)"
+          % (test_cpu, test_cpu * 1000 / n))
     nslots = len({json.dumps(x.get("graded_by"), sort_keys=True) for x in a})
     print("    flood wall / (sum of test wall_s / %d slots)    %.3f   (the same ratio against the"
           % (nslots, f["wall"] / (sum(tw) / nslots)))
@@ -322,6 +371,9 @@ def main():
     print("  bare: %s (2 at a time, fresh directory each)" % " ".join(BARE))
     ok = True
     bare_fail = sum(b[1] for b in bares)
+    for i, b in enumerate(bares):
+        print("  bare run %d: %.2f s wall, %.2f s CPU (%.1f ms CPU per run)"
+              % (i, b[0], b[2], b[2] * 1000 / n))
     if bare_fail:
         print("ERROR: %d bare pytest runs failed" % bare_fail)
         ok = False

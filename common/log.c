@@ -28,6 +28,8 @@ int log_open(const char *process, const char *path)
     snprintf(log_process, sizeof log_process, "%s", process);
     if (!path)
         return 0;
+    if (log_fd >= 0)
+        close(log_fd);
     log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     return log_fd < 0 ? -1 : 0;
 }

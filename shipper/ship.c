@@ -364,11 +364,13 @@ static int ship_loaded(struct shipper *sh, struct job *job)
         if (recorded < 0) {
             log_msg(LOG_ERROR, job->id, "cannot record the result: %s", e.msg);
         } else {
+            /* The job leaves the slot before the line is written, so a
+             * reader of the log knows the slot is free again. */
+            drop_job_file(sh, job);
             log_msg(LOG_INFO, job->id, recorded == 1 ? "result was already recorded"
                                                 : "result recorded (attempt %d, %.3f s)",
                     job->attempt, clock_wall() - started);
             spool_notify(&sh->spool, job->id);
-            drop_job_file(sh, job);
             sh->transport->ops->forget(sh->transport, name);
         }
     }

@@ -194,9 +194,10 @@ class Cluster:
             return []
 
     def grader_pids(self, k):
-        """{archive name: pid} of host k's `assay-worker grade-one` processes
-        (the daemon's children, not their forks that have not exec'd yet)."""
-        wdir = self.worker_dir(k)
+        """{job id: pid} of host k's graders: the children of its assay-worker
+        that call themselves `assay-worker grade-one JOB_ID ...`."""
+        with open(os.path.join(self.host_dir(k), "worker.pid")) as f:
+            daemon = int(f.read())
         graders = {}
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
@@ -208,9 +209,9 @@ class Cluster:
                     ppid = int(f.read().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
-            if argv and "grade-one" in argv and wdir in argv:
-                graders[int(entry)] = (ppid, argv[-1])
-        return {name: pid for pid, (ppid, name) in graders.items() if ppid not in graders}
+            if ppid == daemon and argv[1:2] == ["grade-one"] and len(argv) > 2:
+                graders[argv[2]] = int(entry)
+        return graders
 
 
 def _pids_with_arg_prefix(prefix):

@@ -418,7 +418,7 @@ def test_worker_low_on_disk_refuses_and_jobs_go_elsewhere(cluster, pipeline):
 
 def test_worker_stack_trace_lands_in_the_central_trace_log(cluster, pipeline):
     """A crash of the grader is provoked from outside: SIGSEGV to h3's
-    `assay-worker grade-one` while it grades a slow job.  Its crash
+    grader (`assay-worker grade-one JOB_ID`) while it grades a slow job.  Its crash
     handler writes the backtrace, the daemon sends it back with an error
     result, and the shipper appends it to logs/traces.log marked
     "[worker h3 job ID]"."""
@@ -430,10 +430,7 @@ def test_worker_stack_trace_lands_in_the_central_trace_log(cluster, pipeline):
         job = spool.submit(COURSE, "crashy", "alice", src)
 
         def grader():
-            for name, pid in cluster.grader_pids(3).items():
-                if name.startswith(job + "."):
-                    return pid
-            return None
+            return cluster.grader_pids(3).get(job)
         pid = spool.wait_for("h3's grader of the job", grader, timeout=30, interval=0.01)
         time.sleep(0.3)    # let it get into grading
         os.kill(pid, signal.SIGSEGV)
