@@ -156,7 +156,7 @@ def stop_scheduler(proc):
         proc.wait()
 
 
-def flood(tmp, build, n, threads, tag):
+def flood(tmp, build, n, threads, tag, prefetch=None):
     assay = os.path.join(build, "assay")
     spool = os.path.join(tmp, "spool-" + tag)
     subprocess.run([assay, "init", spool], check=True, stdout=subprocess.DEVNULL)
@@ -171,6 +171,15 @@ def flood(tmp, build, n, threads, tag):
              "--student", student, sub]
         return c + ["--wait", "--timeout", "60"] if wait else c
 
+    with open(os.path.join(spool, "workers.json")) as f:
+        workers = json.load(f)
+    w = workers["workers"][0]
+    if prefetch is not None:
+        w["prefetch"] = prefetch
+        with open(os.path.join(spool, "workers.json"), "w") as f:
+            json.dump(workers, f)
+    grading_slots = w["slots"]
+    shippers = w["slots"] + w.get("prefetch", 0)
     sched = None
     logf = open(os.path.join(tmp, "scheduler.out"), "w")
     try:
@@ -245,9 +254,9 @@ def flood(tmp, build, n, threads, tag):
     finally:
         stop_scheduler(sched)
         logf.close()
-    return {"wall": wall, "w0": w0, "submit_cpu": submit_cpu, "cpu": cpu, "submitted": t_submitted, "submit_fail": submit_fail,
+    return {"wall": wall, "w0": w0, "grading_slots": grading_slots, "submit_cpu": submit_cpu, "cpu": cpu, "submitted": t_submitted, "submit_fail": submit_fail,
             "pending": pending, "results": results, "log_tail": log_tail, "log_odd": log_odd,
-            "restarts": starts - 3}
+            "restarts": starts - shippers - 1, "shippers": shippers}
 
 
 def report(f, n):
@@ -310,7 +319,7 @@ def report(f, n):
               % (name, own, own * 1000 / n, kids))
     print("    the tests' cpu_s (pytest runs)   %7.2f s  (%5.1f ms per job)"
           % (test_cpu, test_cpu * 1000 / n))
-    nslots = len({json.dumps(x.get("graded_by"), sort_keys=True) for x in a})
+    nslots = f["grading_slots"]   # the worker's slots (its prefetch shipper grades none)
     print("    flood wall / (sum of test wall_s / %d slots)    %.3f   (the same ratio against the"
           % (nslots, f["wall"] / (sum(tw) / nslots)))
     print("      pytest runs as they ran inside the flood: steadier on a busy machine)")
@@ -342,6 +351,9 @@ def main():
                     help="directory holding assay and assay-scheduler (default ../build)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directory (spools, logs) to look at; print its path")
+    ap.add_argument("--prefetch", type=lambda v: [int(x) for x in v.split(",")], default=None,
+                    help="the worker's prefetch in each round, cycling through a comma-separated "
+                    "list (default: what `assay init` writes)")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     # Ctrl-C or SIGTERM still run the clean-up (stop the scheduler, remove the spool).
@@ -357,7 +369,8 @@ def main():
     try:
         bares.append(run_bare(tmp, n, "0"))
         for r in range(args.rounds):
-            floods.append(flood(tmp, build, n, args.threads, str(r + 1)))
+            pf = args.prefetch[r % len(args.prefetch)] if args.prefetch else None
+            floods.append(flood(tmp, build, n, args.threads, str(r + 1), pf))
             bares.append(run_bare(tmp, n, str(r + 1)))
     finally:
         if args.keep:
@@ -366,8 +379,9 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
 
     print("Flood: %d submissions of a one-test pytest assignment, one local worker, 2 slots" % n)
-    print("command: /usr/bin/python3 bench/flood.py --jobs %d --threads %d --rounds %d"
-          % (n, args.threads, args.rounds))
+    print("command: /usr/bin/python3 bench/flood.py --jobs %d --threads %d --rounds %d%s"
+          % (n, args.threads, args.rounds,
+             " --prefetch " + ",".join(map(str, args.prefetch)) if args.prefetch else ""))
     print("  bare: %s (2 at a time, fresh directory each)" % " ".join(BARE))
     ok = True
     bare_fail = sum(b[1] for b in bares)
@@ -383,7 +397,7 @@ def main():
         ratio = f["wall"] / ((b1 + b2) / 2)
         ratios.append(ratio)
         print()
-        print("round %d" % (r + 1))
+        print("round %d (%d shippers for 2 slots)" % (r + 1, f["shippers"]))
         print("  bare, before             %8.2f s   (%.1f ms per run per slot)" % (b1, b1 * 2000 / n))
         print("  flood, first submit to last result %8.2f s   (%.1f ms per job per slot; "
               "all submitted after %.2f s)" % (f["wall"], f["wall"] * 2000 / n, f["submitted"]))

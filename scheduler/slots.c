@@ -241,14 +241,14 @@ int slots_configure(struct sched *s, struct err *e)
     configure_daemons(s);   /* workers first: their shippers probe them at once */
     int max = 0;
     for (size_t i = 0; i < s->workers.n; i++)
-        max = s->workers.v[i].slots > max ? s->workers.v[i].slots : max;
+        max = worker_shippers(&s->workers.v[i]) > max ? worker_shippers(&s->workers.v[i]) : max;
     struct slot **old = s->slots;
     size_t n_old = s->n_slots, n = 0, cap = 16;
     s->slots = calloc(cap, sizeof *s->slots);
     for (int k = 1; k <= max; k++) {
         for (size_t i = 0; i < s->workers.n; i++) {
             const struct worker_cfg *w = &s->workers.v[i];
-            if (k > w->slots)
+            if (k > worker_shippers(w))
                 continue;
             char name[160];
             spool_slot_name(name, sizeof name, w->name, k);

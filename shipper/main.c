@@ -81,7 +81,7 @@ static int setup(struct shipper *sh, const char *root, const char *worker, struc
     }
     if (!(sh->worker = workers_find(&sh->workers, worker)))
         return err_set(e, "workers.json has no worker named \"%s\"", worker);
-    if (sh->slot < 1 || sh->slot > sh->worker->slots)
+    if (sh->slot < 1 || sh->slot > worker_shippers(sh->worker))
         return err_set(e, "worker %s has no slot %d", worker, sh->slot);
     spool_slot_name(sh->slot_name, sizeof sh->slot_name, worker, sh->slot);
     if (asprintf(&sh->slot_dir, SPOOL_SHIPPERS "/%s", sh->slot_name) < 0)

@@ -120,7 +120,9 @@ static int begin_attempt(struct shipper *sh, struct job *job, struct err *e)
 }
 
 /* The longest the worker may take: every test's wall limit, half as much
- * again, plus the worker's margin (workers.json timeout_margin_s). */
+ * again, plus the worker's margin (workers.json timeout_margin_s).  With
+ * prefetch a job may first wait in the worker's inbox while a slot
+ * finishes another: twice that. */
 static double job_timeout(const struct shipper *sh, const struct job *job)
 {
     char *dir = spool_path(&sh->spool, "courses/%s/%s", job->course, job->assignment);
@@ -135,7 +137,8 @@ static double job_timeout(const struct shipper *sh, const struct job *job)
     assignment_free(&a);
     problems_free(&p);
     free(dir);
-    return sh->worker->timeout_margin_s + 1.5 * total;
+    double grading = sh->worker->timeout_margin_s + 1.5 * total;
+    return sh->worker->prefetch > 0 ? 2 * grading : grading;
 }
 
 static int pack_job(struct shipper *sh, const struct job *job, const char *zip, struct err *e)
@@ -434,7 +437,7 @@ static enum result_state result_state(struct shipper *sh, const char *name, char
         return RESULT_STALE;
     *tok++ = '\0';
     struct job j = {0};
-    for (int k = 1; k <= sh->worker->slots; k++) {
+    for (int k = 1; k <= worker_shippers(sh->worker); k++) {
         char *p = spool_path(&sh->spool, SPOOL_SHIPPERS "/%s.%d/%s.json", sh->worker->name, k, id);
         struct err e;
         bool current = fs_exists(p) && job_load(p, &j, &e) == 0 && j.token && !strcmp(j.token, tok);

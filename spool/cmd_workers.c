@@ -42,7 +42,7 @@ static const char usage[] =
 static int busy_slots(const struct spool *s, const struct worker_cfg *w)
 {
     int busy = 0;
-    for (int k = 1; k <= w->slots; k++) {
+    for (int k = 1; k <= worker_shippers(w); k++) {
         char *dir = spool_path(s, SPOOL_SHIPPERS "/%s.%d", w->name, k);
         DIR *d = opendir(dir);
         struct dirent *de;

@@ -35,7 +35,7 @@ static const char default_workers[] =
     "{\n"
     "  \"workers\": [\n"
     "    {\"name\": \"local\", \"transport\": \"local\", \"dir\": \"workers/local\",\n"
-    "     \"slots\": 2, \"capabilities\": [\"python\"], \"enabled\": true}\n"
+    "     \"slots\": 2, \"prefetch\": 1, \"capabilities\": [\"python\"], \"enabled\": true}\n"
     "  ]\n"
     "}\n";
 

@@ -21,7 +21,7 @@
 static const char *const worker_keys[] = {"name", "transport", "dir", "host", "port", "user",
                                           "key", "known_hosts", "remote_dir", "slots",
                                           "capabilities", "enabled", "timeout_margin_s",
-                                          "worker_command", "min_free_mb", NULL};
+                                          "worker_command", "min_free_mb", "prefetch", NULL};
 static const char *const transports[] = {"local", "ssh", NULL};
 
 static void parse_worker(const struct spool *s, struct worker_cfg *w, const json_t *o,
@@ -38,6 +38,7 @@ static void parse_worker(const struct spool *s, struct worker_cfg *w, const json
     int t = check_enum(o, path, "transport", transports, p);
     w->transport = t < 0 ? "local" : transports[t];
     w->slots = (int)check_number(o, path, "slots", 1, 1, 256, p);
+    w->prefetch = (int)check_number(o, path, "prefetch", 0, 0, 16, p);
     w->port = (int)check_number(o, path, "port", 22, 1, 65535, p);
     w->timeout_margin_s = check_number(o, path, "timeout_margin_s", 10, 0, 86400, p);
     const json_t *en = json_object_get(o, "enabled");
@@ -102,6 +103,11 @@ void workers_free(struct workers *w)
     free(w->v);
     json_decref(w->json);
     memset(w, 0, sizeof *w);
+}
+
+int worker_shippers(const struct worker_cfg *w)
+{
+    return w->slots + w->prefetch;
 }
 
 bool worker_offers(const struct worker_cfg *w, const char *capability)

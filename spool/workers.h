@@ -16,7 +16,9 @@ struct worker_cfg {
     const char *host, *user, *key, *known_hosts, *remote_dir;
     const char *worker_command;  /* ssh: how to run assay-worker there */
     int port;
-    int slots;
+    int slots;                  /* jobs graded at once */
+    int prefetch;               /* jobs it holds beyond its slots, so a freed slot
+                                 * starts the next at once; one shipper each */
     double timeout_margin_s;    /* added to a job's limits before giving up on it */
     double min_free_mb;         /* below this free disk the worker takes no new jobs */
     const char **capabilities;
@@ -35,6 +37,8 @@ struct workers {
 int workers_load(const struct spool *s, struct workers *w, struct problems *p);
 void workers_free(struct workers *w);
 bool worker_offers(const struct worker_cfg *w, const char *capability);
+/* How many shippers (spool slots W.1 .. W.n) serve W: slots + prefetch. */
+int worker_shippers(const struct worker_cfg *w);
 const struct worker_cfg *workers_find(const struct workers *w, const char *name);
 /* True if some enabled worker offers CAPABILITY. */
 bool workers_can_take(const struct workers *w, const char *capability);

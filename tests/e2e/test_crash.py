@@ -134,7 +134,7 @@ def test_worker_killed_while_grading_leaves_no_scratch_behind(pipeline):
     spool.add_assignment(COURSE, ASG, assignment_doc([HI_TEST]))
     slow = spool.make_submission("slow", {"hello.py": slow_hello(1)})
     spool.start()
-    spool.wait_running(slots=2, daemons=1)
+    spool.wait_running(slots=3, daemons=1)
     job = spool.submit(COURSE, ASG, "alice", slow)
     spool.wait_for("the job being graded", lambda: [
         p for p in spool.processes() if "grade-one" in p[1]], interval=0.005)

@@ -256,6 +256,7 @@ def test_attempts_exhausted_the_job_fails_with_a_reason_and_can_be_requeued(pipe
     spool = pipeline()
     ws = spool.workers()
     ws[0]["timeout_margin_s"] = 0          # given up on after 1.5 * 1 s
+    ws[0]["prefetch"] = 0                  # (prefetch would double that)
     spool.set_workers(ws)
     spool.add_assignment(COURSE, ASG, assignment_doc([HI_TEST], limits=dict(LIMITS, wall_s=1)))
     src = spool.make_submission("right", {"hello.py": VARIANTS["right"][0]})
@@ -311,10 +312,34 @@ def _start_simple(pipeline, slots=2):
     return spool, src
 
 
+def test_prefetch_keeps_a_job_waiting_in_the_worker_inbox(pipeline):
+    """`assay init`'s worker has 2 slots and prefetch 1: a third shipper
+    pushes a job ahead, which waits in the worker's inbox while both slots
+    grade and starts when one frees; every job is graded once."""
+    spool, src = _start_simple(pipeline)
+    assert spool.workers()[0]["prefetch"] == 1
+    spool.start()
+    spool.wait_running(slots=3, daemons=1)
+    jobs = [spool.submit(COURSE, "slow", f"p{i}", src["slow"]) for i in range(4)]
+    inbox = spool.path("workers", "local", "inbox")
+    active = spool.path("workers", "local", "active")
+
+    def one_ahead():
+        return (len([n for n in os.listdir(inbox) if n.endswith(".zip")]) == 1 and
+                len([n for n in os.listdir(active) if n.endswith(".zip")]) == 2)
+    spool.wait_for("two jobs grading and one waiting in the inbox", one_ahead, timeout=20)
+    assert len(spool.queue("incoming")) == 1
+    results = spool.wait_results(jobs, timeout=60)
+    assert all(r["score"] == 2 and r["assay"]["attempts"] == 1 for r in results.values())
+    assert sorted(r["assay"]["graded_by"]["slot"] for r in results.values())[-1] <= 3
+    counts = wait_recorded(spool, jobs)
+    assert {j: counts.get(j, 0) for j in jobs} == {j: 1 for j in jobs}
+
+
 def test_status_counts_slots_and_jobs_no_worker_can_take(pipeline):
     spool, src = _start_simple(pipeline)
     spool.start()
-    spool.wait_running(slots=2, daemons=1)
+    spool.wait_running(slots=3, daemons=1)
     gpu = spool.submit("cs200", "gpuhw", "carol", src["right"])
     slow = spool.submit(COURSE, "slow", "bob", src["slow"])
 
@@ -326,7 +351,7 @@ def test_status_counts_slots_and_jobs_no_worker_can_take(pipeline):
     assert st["incoming"] == 1 and st["running"] == 1, st
     assert st["deferred"] == st["hold"] == st["failed"] == 0, st
     slots = {s["slot"]: s for s in st["slots"]}
-    assert sorted(slots) == ["local.1", "local.2"]
+    assert sorted(slots) == ["local.1", "local.2", "local.3"]
     busy_slot = next(s for s in st["slots"] if s.get("job") == slow)
     idle_slot = next(s for s in st["slots"] if s is not busy_slot)
     assert busy_slot["what"] == f"{COURSE}/slow/bob v1" and busy_slot["for_s"] >= 0
@@ -340,8 +365,8 @@ def test_status_counts_slots_and_jobs_no_worker_can_take(pipeline):
                                  "reason": 'no worker offers capability "gpu"'}]
 
     text = spool.assay_ok("status")
-    assert re.search(rf"local\.[12]\s+busy\s+{slow}", text), text
-    assert re.search(r"local\.[12]\s+idle", text), text
+    assert re.search(rf"local\.[123]\s+busy\s+{slow}", text), text
+    assert re.search(r"local\.[123]\s+idle", text), text
     assert "no enabled worker" in text and gpu in text and '"gpu"' in text, text
     assert "Queue: 1 incoming, 1 running, 0 deferred, 0 hold, 0 failed" in text, text
 
@@ -517,7 +542,7 @@ def test_logs_filters(pipeline):
     with open(spool.path("logs", "assay.log"), "a") as f:
         f.write("2020-01-01T00:00:00.000Z assay-scheduler[1] - - info an old line\n")
     spool.start()
-    spool.wait_running(slots=2, daemons=1)
+    spool.wait_running(slots=3, daemons=1)
     job, _ = spool.submit_wait(COURSE, ASG, "alice", src["right"])
     # something that logs an error: a file in incoming/ that is not a job
     bad = spool.path("tmp", "not-a-job")
@@ -752,9 +777,9 @@ def test_full_disk_is_reported_and_loses_nothing_queued(pipeline):
 
     # the scheduler started on a full disk must not lose or fail them either
     spool.start()
-    spool.wait_for("the shippers to hold jobs", lambda: sum(map(len, spool.slot_jobs().values())) == 2)
+    spool.wait_for("the shippers to hold jobs", lambda: sum(map(len, spool.slot_jobs().values())) == 3)
     assert spool.queue("failed") == [] and spool.queue("deferred") == []
-    assert len(spool.queue("incoming")) == 1
+    assert len(spool.queue("incoming")) == 0
     os.unlink(filler)
     results = spool.wait_results(queued, timeout=60)
     assert all(r["score"] == 3 for r in results.values())
@@ -770,7 +795,7 @@ def test_sigterm_stops_everything_and_keeps_the_queue(pipeline):
     spool.add_assignment(COURSE, "half", assignment_doc([HI_TEST]))
     half = spool.make_submission("half", {"hello.py": slow_hello(0.5)})
     spool.start()
-    spool.wait_running(slots=2, daemons=1)
+    spool.wait_running(slots=3, daemons=1)
     jobs = [spool.submit(COURSE, "half", f"u{i}", half) for i in range(8)]
     spool.wait_for("a job in a slot", lambda: any(spool.slot_of(j) for j in jobs))
     rc, in_time = spool.stop()
