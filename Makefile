@@ -23,20 +23,21 @@ endif
 PKG_CFLAGS  = $(shell pkg-config --cflags jansson libzip libuv libssh2 2>/dev/null)
 CFLAGS_ALL  = $(CFLAGS_WARN) $(CFLAGS_OPT) -D_DEFAULT_SOURCE -DASSAY_VERSION='"$(VERSION)"' \
               -I. -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
-LIBS_CORE   = $(shell pkg-config --libs jansson libzip 2>/dev/null) -lm
+LIBS_CORE   = $(shell pkg-config --libs jansson libzip libseccomp 2>/dev/null) -lm
 LIBS_TEST   = $(shell pkg-config --libs cmocka 2>/dev/null)
 LIBS_UV     = $(shell pkg-config --libs libuv 2>/dev/null)
 LIBS_SSH    = $(shell pkg-config --libs libssh2 2>/dev/null)
 
 COMMON_SRC := $(wildcard common/*.c)
 # worker/daemon*.c is assay-worker's main; the rest is the engine library.
-WORKER_SRC := $(filter-out worker/daemon%.c,$(wildcard worker/*.c worker/kinds/*.c))
+WORKER_SRC := $(filter-out worker/daemon%.c,$(wildcard worker/*.c worker/kinds/*.c worker/sandbox/*.c))
 # spool/: the queue library, and the assay CLI (assay.c, cmd_*.c, results_table.c).
 CLI_SRC    := spool/assay.c spool/results_table.c $(wildcard spool/cli_*.c spool/cmd_*.c)
 SPOOL_SRC  := $(filter-out $(CLI_SRC),$(wildcard spool/*.c))
 ASSAY_SRC  := $(CLI_SRC)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
-PY_ASSETS  := worker/python/pytest_runner.py worker/python/doctest_runner.py
+PY_ASSETS  := worker/python/pytest_runner.py worker/python/doctest_runner.py \
+              worker/python/notebook_runner.py
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC))
@@ -44,6 +45,9 @@ WORKER_OBJ := $(call obj,$(WORKER_SRC)) $(BUILD)/obj/gen/assets.o
 ASSAY_OBJ  := $(call obj,$(ASSAY_SRC))
 SPOOL_OBJ  := $(call obj,$(SPOOL_SRC))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+# The scheduling policies and their containers (no libuv): unit tests and
+# bench/ drive them on a simulated clock.
+POLICY_OBJ := $(call obj,scheduler/policy.c $(wildcard scheduler/policy_*.c) scheduler/heap.c scheduler/strmap.c)
 
 .PHONY: all test demo sanitize install clean deps bench
 PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper $(BUILD)/assay-scheduler
@@ -59,7 +63,8 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/gen/assets.c: $(PY_ASSETS) scripts/embed.sh
 	@mkdir -p $(dir $@)
 	scripts/embed.sh $@ asset_pytest_runner=worker/python/pytest_runner.py \
-	    asset_doctest_runner=worker/python/doctest_runner.py
+	    asset_doctest_runner=worker/python/doctest_runner.py \
+	    asset_notebook_runner=worker/python/notebook_runner.py
 
 $(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
 	@mkdir -p $(dir $@)
@@ -79,15 +84,15 @@ $(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SPOOL_OBJ) $(WORKE
 $(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
 
-$(BUILD)/tests/%: tests/unit/%.c $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_TEST)
 
-$(BUILD)/bench/%: bench/%.c $(WORKER_OBJ) $(COMMON_OBJ)
+$(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE)
 
-bench: all $(BUILD)/bench/engine_overhead
+bench: all $(BUILD)/bench/engine_overhead $(BUILD)/bench/sandbox_overhead $(BUILD)/bench/fair_night $(BUILD)/bench/policy_scale
 
 test: all $(UNIT_BIN)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) tests/run.sh

@@ -1,7 +1,7 @@
 /*
  * engine_overhead.c - what the grading engine costs per test.
  *
- *   make bench && build/bench/engine_overhead [RUNS]
+ *   make bench && [ASSAY_SANDBOX=namespace|rlimit] build/bench/engine_overhead [RUNS]
  *
  * For two tests - `python3 -c pass` (a command test) and a pytest file
  * with one test - it times, RUNS times each and interleaved so machine
@@ -134,7 +134,7 @@ int main(int argc, char **argv)
     fs_mkdir_p(subtests, 0755, &e);
     write_file(subtests, "test_one.py", "from solution import f\n\ndef test_f():\n    assert f() == 1\n");
 
-    struct launcher *l = launcher_rlimit_new(&e);
+    struct launcher *l = launcher_new(getenv("ASSAY_SANDBOX"), &e);
     if (!l) {
         fprintf(stderr, "%s\n", e.msg);
         return 1;

@@ -1,7 +1,7 @@
 /*
  * main.c - assay-scheduler: hands queued jobs to idle worker slots.
  *
- *   assay-scheduler [--spool S] [--policy fcfs]
+ *   assay-scheduler [--spool S] [--policy fair|fcfs] [--age-guard SECONDS]
  *
  * One libuv loop.  At start-up it rebuilds its state from the spool
  * (slot directories, incoming/, deferred/), starts one assay-shipper per
@@ -9,7 +9,10 @@
  * from then on reacts to inotify events: a job renamed into incoming/ is
  * dispatched within milliseconds.  A rescan every SCHED_RESCAN_MS is only
  * a safety net.  SIGHUP reloads workers.json; SIGTERM or SIGINT stops
- * every process it started and leaves queued jobs where they are.
+ * every process it started and leaves queued jobs where they are.  The
+ * policy (policy_*.c) decides which job an idle slot takes: "fair" (the
+ * default) shares each pool across courses, "fcfs" is first come, first
+ * served.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -34,12 +37,18 @@
 #define STOP_GRACE_MS 5000
 
 static const char usage[] =
-    "Usage: assay-scheduler [--spool S] [--policy fcfs]\n"
+    "Usage: assay-scheduler [--spool S] [--policy fair|fcfs] [--age-guard SECONDS]\n"
     "\n"
     "Runs the spool S (default $ASSAY_SPOOL or " SPOOL_DEFAULT_ROOT "): hands each\n"
     "queued job to an idle slot of a worker offering its capability, and keeps one\n"
     "assay-shipper per slot (and the assay-worker of each local worker) running.\n"
-    "Logs go to S/logs/assay.log. SIGHUP reloads S/workers.json; SIGTERM stops.\n";
+    "Logs go to S/logs/assay.log. SIGHUP reloads S/workers.json; SIGTERM stops.\n"
+    "\n"
+    "  --policy fair      (default) each worker pool is shared across courses by\n"
+    "                     weighted fair queuing (courses/C/course.json \"weight\")\n"
+    "  --policy fcfs      first come, first served\n"
+    "  --age-guard S      fair: a batch job waiting longer than S seconds is served\n"
+    "                     as interactive (default 600)\n";
 
 static void on_incoming(uv_fs_event_t *h, const char *name, int events, int status)
 {
@@ -156,7 +165,7 @@ static int lock_spool(const struct sched *s)
     return fd;
 }
 
-static int start(struct sched *s, const char *root, const char *policy)
+static int start(struct sched *s, const char *root, const char *policy, double age_guard)
 {
     struct err e;
     if (spool_open(&s->spool, root, &e) < 0) {
@@ -176,8 +185,10 @@ static int start(struct sched *s, const char *root, const char *policy)
         problems_free(&p);
         return -1;
     }
-    if (!(s->policy = policy_new(policy))) {
-        fprintf(stderr, "assay-scheduler: unknown policy \"%s\" (known: fcfs)\n", policy);
+    struct policy_env env = {.age_guard_s = age_guard};
+    if (!(s->policy = policy_new(policy, &env))) {
+        fprintf(stderr, "assay-scheduler: unknown policy \"%s\" (known: " POLICY_NAMES ")\n",
+                policy);
         return -1;
     }
     s->bindir = own_bindir();
@@ -245,6 +256,9 @@ static void shutdown_all(struct sched *s)
     pending_free_all(s);
     free(s->table);
     s->policy->destroy(s->policy);
+    strmap_free(&s->newest, NULL);
+    strmap_free(&s->names, free);   /* values: warn_if_stuck's last warning times */
+    catalog_free(s);
     workers_free(&s->workers);
     free(s->bindir);
     uv_loop_close(s->loop);
@@ -256,14 +270,23 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"spool", required_argument, NULL, 's'}, {"policy", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'v'},
-        {NULL, 0, NULL, 0},
+        {"age-guard", required_argument, NULL, 'g'}, {NULL, 0, NULL, 0},
     };
-    const char *root = NULL, *policy = "fcfs";
+    const char *root = NULL, *policy = "fair";
+    double age_guard = POLICY_AGE_GUARD_S;
+    char *end;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 's': root = optarg; break;
         case 'p': policy = optarg; break;
+        case 'g':
+            age_guard = strtod(optarg, &end);
+            if (*end || !(age_guard > 0)) {
+                fprintf(stderr, "assay-scheduler: --age-guard needs a number of seconds > 0\n");
+                return 2;
+            }
+            break;
         case 'v': printf("assay-scheduler %s\n", ASSAY_VERSION); return 0;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return 2;
@@ -274,7 +297,7 @@ int main(int argc, char **argv)
         return 2;
     }
     struct sched s = {0};
-    if (start(&s, spool_root_from(root), policy) < 0)
+    if (start(&s, spool_root_from(root), policy, age_guard) < 0)
         return 1;
     int lock = lock_spool(&s);
     if (lock < 0)

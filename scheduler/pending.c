@@ -5,8 +5,12 @@
  * file there (id, capability, course, priority, age), indexed by id and
  * ordered by the policy.  It learns of new files from inotify events and
  * rebuilds everything from a directory scan at start-up and every
- * SCHED_RESCAN_MS as a safety net.  A file that is not a valid job goes
- * to failed/ with a .reason, and the scheduler carries on.  Deferred
+ * SCHED_RESCAN_MS as a safety net (in name order, which is creation
+ * order, so every queue grows at its tail; 100,000 jobs load in about a
+ * second and a half).  A file that is not a valid job goes to failed/
+ * with a .reason, and the scheduler carries on.  A job of an assignment
+ * without tests is recorded on arrival, and a newer version supersedes a
+ * queued older one where the course asks for it (bypass.c).  Deferred
  * jobs return to incoming/ when their backoff has passed.
  */
 #define _GNU_SOURCE
@@ -40,22 +44,6 @@ struct sched_job *pending_find(struct sched *s, const char *id)
     return NULL;
 }
 
-/* Capabilities and courses repeat across thousands of jobs: keep one copy. */
-static const char *intern(const char *str)
-{
-    static char **pool;
-    static size_t n;
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(pool[i], str))
-            return pool[i];
-    char **grown = realloc(pool, (n + 1) * sizeof *pool);
-    if (!grown)
-        return "?";
-    pool = grown;
-    pool[n] = strdup(str);
-    return pool[n++];
-}
-
 static void free_job(struct sched_job *j)
 {
     for (int i = 0; i < j->n_avoid; i++)
@@ -64,8 +52,19 @@ static void free_job(struct sched_job *j)
     free(j);
 }
 
+/* "COURSE/ASSIGNMENT/STUDENT": whose versions supersede each other. */
+static void submitter_key(const struct sched_job *j, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s/%s", j->course, j->assignment, j->student);
+}
+
 void pending_drop(struct sched *s, struct sched_job *j)
 {
+    char key[200];
+    submitter_key(j, key, sizeof key);
+    struct strmap_entry *newest = strmap_get(&s->newest, key, false);
+    if (newest && newest->value == j)
+        strmap_del(&s->newest, key);
     struct sched_job **p = &s->table[hash_id(j->id)];
     while (*p && *p != j)
         p = &(*p)->hash_next;
@@ -92,14 +91,22 @@ static void quarantine(struct sched *s, const char *dir, const char *name, const
     log_msg(LOG_ERROR, NULL, "%s/%s is not a valid job and went to failed/: %s", dir, name, why);
 }
 
-static struct sched_job *job_summary(const struct job *job)
+static struct sched_job *job_summary(struct sched *s, const struct job *job)
 {
     struct sched_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
     snprintf(j->id, sizeof j->id, "%s", job->id);
-    j->capability = intern(job->capability);
-    j->course = intern(job->course);
+    j->capability = strmap_intern(&s->names, job->capability);
+    j->course = strmap_intern(&s->names, job->course);
+    j->assignment = strmap_intern(&s->names, job->assignment);
+    j->student = strmap_intern(&s->names, job->student);
+    j->version = job->version;
     j->batch = !strcmp(job->priority, "batch");
     j->queued_at = job->queued_at;
+    j->cost = catalog_assignment(s, job->course, job->assignment)->cost;
+    j->weight = catalog_course(s, job->course)->weight;
+    j->seen = s->scan_mark;
     const json_t *avoid = json_object_get(job->json, "failed_on");
     size_t i;
     const json_t *w;
@@ -115,33 +122,74 @@ static struct sched_job *job_summary(const struct job *job)
     return j;
 }
 
+/* In a course that supersedes, keeps only the newest queued version of
+ * each student's submission to an assignment. */
+static void supersede_older(struct sched *s, struct sched_job *j)
+{
+    if (!catalog_course(s, j->course)->supersede)
+        return;
+    char key[200];
+    submitter_key(j, key, sizeof key);
+    struct strmap_entry *e = strmap_get(&s->newest, key, true);
+    struct sched_job *other = e ? e->value : NULL;
+    if (e && !other) {
+        e->value = j;
+    } else if (other && other->version < j->version) {
+        bypass_supersede(s, other, j);   /* drops OTHER and its entry */
+        if ((e = strmap_get(&s->newest, key, true)))
+            e->value = j;
+    } else if (other && other->version > j->version) {
+        bypass_supersede(s, j, other);   /* arrived late (a rescan): the old one goes */
+    }
+}
+
+/* Says when no enabled worker offers J's capability: once a minute per
+ * capability, not once per job of a 100,000-job queue. */
+static void warn_if_stuck(struct sched *s, const struct sched_job *j)
+{
+    if (workers_can_take(&s->workers, j->capability))
+        return;
+    struct strmap_entry *e = strmap_get(&s->names, j->capability, false);
+    double now = clock_mono(), *last = e ? e->value : NULL;
+    if (e && !last && (last = malloc(sizeof *last)))
+        *last = -1e9, e->value = last;
+    if (last && now - *last < 60)
+        return;
+    if (last)
+        *last = now;
+    log_msg(LOG_WARN, j->id, "waiting: no enabled worker offers capability \"%s\" (said once "
+            "a minute; `assay status` lists every such job)", j->capability);
+}
+
+static void add_pending(struct sched *s, const struct job *job)
+{
+    struct sched_job *j = job_summary(s, job);
+    if (!j)
+        return;   /* out of memory: the next rescan tries again */
+    unsigned long h = hash_id(j->id);
+    j->hash_next = s->table[h];
+    s->table[h] = j;
+    s->n_pending++;
+    s->policy->add(s->policy, j);
+    warn_if_stuck(s, j);
+    supersede_older(s, j);
+}
+
 /* Reads incoming/NAME into the pending set (or quarantines it). */
 static void load_incoming(struct sched *s, const char *name)
 {
     char *path = spool_path(&s->spool, SPOOL_INCOMING "/%s", name);
     struct job job;
     struct err e;
-    if (!fs_exists(path)) {
-        free(path);
-        return;
-    }
     if (job_load(path, &job, &e) < 0) {
-        quarantine(s, SPOOL_INCOMING, name, e.msg);
+        if (fs_exists(path))   /* not merely gone (held, dispatched) meanwhile */
+            quarantine(s, SPOOL_INCOMING, name, e.msg);
     } else if (strncmp(name, job.id, strlen(job.id)) || strcmp(name + strlen(job.id), ".json")) {
         quarantine(s, SPOOL_INCOMING, name, "the file name does not match the job's id");
         job_free(&job);
     } else {
-        if (!pending_find(s, job.id)) {
-            struct sched_job *j = job_summary(&job);
-            unsigned long h = hash_id(j->id);
-            j->hash_next = s->table[h];
-            s->table[h] = j;
-            s->n_pending++;
-            s->policy->add(s->policy, j);
-            if (!workers_can_take(&s->workers, j->capability))
-                log_msg(LOG_WARN, j->id, "waiting: no enabled worker offers capability \"%s\"",
-                        j->capability);
-        }
+        if (!pending_find(s, job.id) && !bypass_no_tests(s, &job, name))
+            add_pending(s, &job);
         job_free(&job);
     }
     free(path);
@@ -174,31 +222,69 @@ void pending_on_event(struct sched *s, const char *name)
         pending_drop(s, j);   /* held or requeued elsewhere by an admin */
 }
 
-void pending_scan(struct sched *s)
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The job file names in incoming/, sorted: ids begin with their creation
+ * time, so jobs are loaded oldest first and every queue grows at its
+ * tail.  Other names are quarantined. */
+static char **incoming_names(struct sched *s, size_t *n)
 {
     char *dir = spool_path(&s->spool, SPOOL_INCOMING);
     DIR *d = opendir(dir);
     free(dir);
+    char **names = NULL;
+    size_t cap = 0;
+    *n = 0;
     struct dirent *de;
     while (d && (de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        if (job_file_name_ok(de->d_name))
-            pending_on_event(s, de->d_name);
-        else
+        if (!job_file_name_ok(de->d_name)) {
             quarantine(s, SPOOL_INCOMING, de->d_name, "not a job file (job files are named ID.json)");
+            continue;
+        }
+        if (*n == cap) {
+            char **grown = realloc(names, (cap = cap ? cap * 2 : 1024) * sizeof *names);
+            if (!grown)
+                break;
+            names = grown;
+        }
+        if ((names[*n] = strdup(de->d_name)))
+            (*n)++;
     }
     if (d)
         closedir(d);
+    if (*n)
+        qsort(names, *n, sizeof *names, cmp_names);
+    return names;
+}
+
+void pending_scan(struct sched *s)
+{
+    size_t n;
+    char **names = incoming_names(s, &n);
+    s->scan_mark++;
+    for (size_t i = 0; i < n; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "%.*s", (int)(strlen(names[i]) - 5), names[i]);
+        struct sched_job *j = pending_find(s, id);
+        if (j)
+            j->seen = s->scan_mark;
+        else
+            load_incoming(s, names[i]);
+        free(names[i]);
+    }
+    free(names);
     /* forget jobs whose files went away while no event said so */
     for (size_t b = 0; b < SCHED_JOB_BUCKETS; b++) {
         struct sched_job *j = s->table[b];
         while (j) {
             struct sched_job *next = j->hash_next;
-            char *p = spool_path(&s->spool, SPOOL_INCOMING "/%s.json", j->id);
-            if (!fs_exists(p))
+            if (j->seen != s->scan_mark)
                 pending_drop(s, j);
-            free(p);
             j = next;
         }
     }

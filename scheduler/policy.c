@@ -2,15 +2,18 @@
  * policy.c - choosing a policy by name, and the eligibility rule every
  * policy shares.
  *
- * Policies (one file each: policy_fcfs.c, ...) only order jobs; whether
+ * Policies (one file each: policy_fair.c, the default, and
+ * policy_fcfs.c) only order jobs; whether
  * a worker may take a job at all is decided here, the same for all.
  */
 #include "scheduler/policy.h"
 
 #include <string.h>
 
-struct policy *policy_new(const char *name)
+struct policy *policy_new(const char *name, const struct policy_env *env)
 {
+    if (!strcmp(name, "fair"))
+        return policy_fair_new(env);
     if (!strcmp(name, "fcfs"))
         return policy_fcfs_new();
     return NULL;

@@ -3,6 +3,7 @@
 #define ASSAY_POLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "spool/workers.h"
 
@@ -11,12 +12,32 @@ struct sched_job {
     char id[48];
     const char *capability;     /* interned: compare pointers or strings */
     const char *course;         /* interned */
+    const char *assignment;     /* interned */
+    const char *student;        /* interned */
+    long long version;
     bool batch;
     double queued_at;
+    double cost;                /* expected seconds of a slot: the assignment's
+                                   moving average, or its time limit */
+    double weight;              /* its course's share (course.json), default 1 */
     char **avoid;               /* workers where an attempt already failed */
     int n_avoid;
-    struct sched_job *prev, *next;   /* the policy's lists */
+    unsigned seen;              /* the scheduler's rescan mark */
     struct sched_job *hash_next;     /* the scheduler's id table */
+    /* The policy's own bookkeeping. */
+    struct sched_job *prev, *next;   /* lists */
+    size_t heap_pos[2];              /* places in up to two heaps */
+    void *queue;                     /* the queue holding it */
+    int cls;                         /* the class it is served in */
+};
+
+/* What a policy may ask of its surroundings: the clock (simulated in
+ * tests and benchmarks) and its tunables. */
+struct policy_env {
+    double (*now)(void *ctx);   /* seconds; NULL: the wall clock */
+    void *ctx;
+    double age_guard_s;         /* fair: a batch job waiting longer is served
+                                   as interactive; <= 0: the default */
 };
 
 /* A policy orders the waiting jobs; the scheduler owns the jobs. */
@@ -26,15 +47,20 @@ struct policy {
     void (*remove)(struct policy *p, struct sched_job *j);
     /* The job an idle slot of worker W should take now, or NULL.  ALL is
      * every worker, so a job can avoid a worker it failed on whenever
-     * another could take it. */
+     * another could take it.  The job returned is taken: the caller hands
+     * it over and removes it (a policy may charge its course for it). */
     struct sched_job *(*pick)(struct policy *p, const struct worker_cfg *w,
                               const struct workers *all);
     void (*destroy)(struct policy *p);
 };
 
+#define POLICY_AGE_GUARD_S 600.0
+#define POLICY_NAMES "fair, fcfs"
+
 struct policy *policy_fcfs_new(void);
-/* By name ("fcfs"); NULL if unknown. */
-struct policy *policy_new(const char *name);
+struct policy *policy_fair_new(const struct policy_env *env);
+/* By name ("fair", "fcfs"); NULL if unknown.  ENV may be NULL. */
+struct policy *policy_new(const char *name, const struct policy_env *env);
 
 /* True when W may take J: it offers the capability and J does not avoid
  * it (unless no other enabled worker offers the capability). */

@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "scheduler/policy.h"
+#include "scheduler/strmap.h"
 #include "spool/spool.h"
 #include "spool/workers.h"
 
@@ -59,6 +60,11 @@ struct sched {
     size_t n_daemons;
     struct sched_job **table;      /* pending jobs by id */
     size_t n_pending;
+    unsigned scan_mark;            /* pending_scan: jobs seen by this scan */
+    struct strmap names;           /* interned capabilities, courses, assignments, students */
+    struct strmap newest;          /* "C/A/U" -> its newest queued job (superseding) */
+    struct strmap course_info;     /* catalog.c: course -> struct course_info */
+    struct strmap assignment_info; /* catalog.c: "C/A" -> struct assignment_info */
     uv_fs_event_t incoming_watch, deferred_watch, health_watch;
     uv_timer_t deferred_timer, rescan_timer, stop_timer;
     uv_signal_t sigterm, sigint, sighup;
@@ -73,6 +79,35 @@ struct sched_job *pending_find(struct sched *s, const char *id);
 void pending_drop(struct sched *s, struct sched_job *j);
 void pending_free_all(struct sched *s);
 void deferred_scan(struct sched *s);
+
+/* catalog.c: what the scheduler knows of courses and assignments, re-read
+ * from the spool every CATALOG_TTL_S */
+#define CATALOG_TTL_S 10.0
+struct course_info {
+    double weight;                 /* course.json, default 1 */
+    bool supersede;
+    double checked_at;             /* clock_mono */
+    char *problem;                 /* what is wrong with course.json, logged once */
+};
+struct assignment_info {
+    bool exists;                   /* assignment.json holds an object with "tests" */
+    bool no_tests;                 /* "tests": [] - recorded without a worker */
+    double cost;                   /* moving-average grading time, or the time limit */
+    bool learnt;                   /* cost comes from history */
+    double checked_at;
+};
+const struct course_info *catalog_course(struct sched *s, const char *course);
+const struct assignment_info *catalog_assignment(struct sched *s, const char *course,
+                                                 const char *assignment);
+void catalog_free(struct sched *s);
+
+/* bypass.c: jobs settled without a worker slot */
+struct job;
+/* Records JOB (incoming/NAME) at once if its assignment has no tests;
+ * true when done (the file is gone). */
+bool bypass_no_tests(struct sched *s, const struct job *job, const char *name);
+/* Records OLDER as superseded by NEWER and removes it from the queue. */
+void bypass_supersede(struct sched *s, struct sched_job *older, const struct sched_job *newer);
 
 /* slots.c: worker slots and dispatch */
 void workers_health_refresh(struct sched *s);

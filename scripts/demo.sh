@@ -17,6 +17,11 @@ for a in examples/*/; do
     (cd "$a" && tar cf - --exclude=submissions .) | (cd "$spool/courses/demo/$name" && tar xf -)
 done
 
+# The Gradescope example's setup.sh, run once for this machine (stamped in the spool).
+ASSAY_GRADESCOPE_STATE="$(cd "$spool" && pwd)/gradescope-state"
+export ASSAY_GRADESCOPE_STATE
+"$assay" gradescope setup "$spool/courses/demo/gs-calc" >/dev/null
+
 "$BUILD/assay-scheduler" --spool "$spool" &
 scheduler=$!
 trap 'kill -TERM $scheduler 2>/dev/null; wait $scheduler 2>/dev/null' EXIT INT TERM
@@ -48,6 +53,11 @@ echo
 echo "== One result in full, as the student sees it: demo/hello-io, student \"partial\""
 job=$(sed -n 's/.*"job_id": "\(.*\)".*/\1/p' "$spool/results/demo/hello-io/partial/1/results.json")
 "$assay" results --spool "$spool" --job "$job" --view student
+
+echo
+echo "== A teacher grades a whole notebook assignment again, then exports the gradebook"
+"$assay" grade-all --spool "$spool" --course demo --assignment notebook-hw --timeout 120 || true
+"$assay" export --spool "$spool" --course demo --assignment notebook-hw --csv
 
 echo
 echo "== assay status"

@@ -34,6 +34,13 @@ static const char usage[] =
     "  logs [--job ID] [--worker W] [--errors] [--since D] [--follow]\n"
     "                                    the central log and stack traces\n"
     "  workers [check [WORKER...]]       the worker machines: status, or test them now\n"
+    "  grade-all --course C --assignment A [--no-wait]\n"
+    "                                    grade every student's latest version, with progress\n"
+    "  export --course C --assignment A --csv\n"
+    "                                    the gradebook as CSV (student, score, max, status, graded_at)\n"
+    "  notebook release SOURCE.ipynb OUT.ipynb\n"
+    "                                    the student version of an nbgrader notebook\n"
+    "  gradescope setup ASSIGNMENT_DIR   run a Gradescope autograder's setup.sh on this machine\n"
     "\n"
     "Spool commands take --spool S (default $ASSAY_SPOOL or /var/spool/assay).\n"
     "\n"
@@ -58,6 +65,10 @@ static const struct command commands[] = {
     {"regrade", cmd_regrade},
     {"logs", cmd_logs},
     {"workers", cmd_workers},
+    {"notebook", cmd_notebook},
+    {"gradescope", cmd_gradescope},
+    {"grade-all", cmd_grade_all},
+    {"export", cmd_export},
 };
 
 int main(int argc, char **argv)

@@ -5,7 +5,8 @@
  * What an instructor uses to try an assignment against sample
  * solutions, and what the test suite uses for end-to-end checks.  It
  * loads and validates the assignment (every problem is listed, exit 3),
- * grades with the engine and the rlimit launcher, and prints a table,
+ * grades with the engine and the launcher --sandbox names (the namespace
+ * sandbox by default), and prints a table,
  * or results.json with --json.
  */
 #define _GNU_SOURCE
@@ -37,6 +38,10 @@ static const char usage[] =
     "  --out DIR              also write DIR/results.json (instructor view) and\n"
     "                         DIR/results.student.json (student view)\n"
     "  --keep-workdir         keep the work directories (printed) to debug a test\n"
+    "  --sandbox namespace|rlimit\n"
+    "                         how student code runs: in the namespace sandbox (the\n"
+    "                         default; needs root, user namespaces and cgroups), or\n"
+    "                         under rlimits only (development only; results say so)\n"
     "  -h, --help             show this help\n"
     "\n"
     "Exit status: 0 when grading ran, whatever the score; 2 for a usage error;\n"
@@ -45,6 +50,7 @@ static const char usage[] =
 struct grade_opts {
     bool json, student, keep;
     const char *out;
+    const char *sandbox;        /* launcher mode; NULL: namespace */
 };
 
 static int parse_opts(int argc, char **argv, struct grade_opts *o)
@@ -52,6 +58,7 @@ static int parse_opts(int argc, char **argv, struct grade_opts *o)
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'j'},   {"view", required_argument, NULL, 'v'},
         {"out", required_argument, NULL, 'o'}, {"keep-workdir", no_argument, NULL, 'k'},
+        {"sandbox", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},   {NULL, 0, NULL, 0},
     };
     int c;
@@ -60,6 +67,7 @@ static int parse_opts(int argc, char **argv, struct grade_opts *o)
         case 'j': o->json = true; break;
         case 'k': o->keep = true; break;
         case 'o': o->out = optarg; break;
+        case 's': o->sandbox = optarg; break;
         case 'v':
             if (strcmp(optarg, "student") && strcmp(optarg, "instructor")) {
                 fprintf(stderr, "assay grade: --view must be \"student\" or \"instructor\"\n");
@@ -121,13 +129,13 @@ int cmd_grade(int argc, char **argv)
         return EXIT_INVALID_ASSIGNMENT;
     }
     struct err e;
-    struct launcher *l = launcher_rlimit_new(&e);
+    struct launcher *l = launcher_new(o.sandbox, &e);
     if (!l) {
         fprintf(stderr, "assay grade: %s\n", e.msg);
         assignment_free(&a);
         return EXIT_FAILED;
     }
-    struct engine_options eo = {.launcher = l, .keep_workdirs = o.keep};
+    struct engine_options eo = {.launcher = l, .keep_workdirs = o.keep, .files_dir = o.out};
     json_t *full = engine_grade(&a, submission, &eo);
     json_t *student = results_student_view(full, clock_wall());
     int rc = o.out && write_outputs(o.out, full, student) < 0 ? EXIT_FAILED : EXIT_OK;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "spool/commands.h"
@@ -110,10 +111,11 @@ int cmd_queue(int argc, char **argv)
 }
 
 static const char regrade_usage[] =
-    "Usage: assay regrade --course C --assignment A [--spool S]\n"
+    "Usage: assay regrade --course C --assignment A [--wait [--timeout S]] [--spool S]\n"
     "\n"
     "Queues the latest version of every student's submission to assignment A of\n"
-    "course C again, at batch priority (interactive submissions go first).\n";
+    "course C again, at batch priority (interactive submissions go first).  With\n"
+    "--wait, shows progress until all are graded, then a summary (as grade-all).\n";
 
 static long long latest_version(const char *dir)
 {
@@ -131,8 +133,31 @@ static long long latest_version(const char *dir)
     return best;
 }
 
+/* A regrade is late exactly when the submission was: it keeps the time of
+ * the submission, read from the version's recorded result. */
+static void keep_submission_time(const struct spool *s, json_t *job)
+{
+    char *path = spool_path(s, "results/%s/%s/%s/%lld/results.json", jsonutil_str(job, "course", ""),
+                            jsonutil_str(job, "assignment", ""), jsonutil_str(job, "student", ""),
+                            (long long)json_integer_value(json_object_get(job, "version")));
+    struct err e;
+    json_t *r = fs_exists(path) ? jsonutil_load_file(path, 16u << 20, &e) : NULL;
+    const json_t *assay = json_object_get(r, "assay");
+    const char *when = jsonutil_str(assay, "submitted_at", jsonutil_str(assay, "queued_at", NULL));
+    double t;
+    if (when && clock_parse_iso8601(when, &t))
+        json_object_set_new(job, "submitted_at", json_string(when));
+    else
+        fprintf(stderr, "assay regrade: warning: %s has no recorded submission time; a late "
+                "policy measures this regrade from now\n", path);
+    json_decref(r);
+    free(path);
+}
+
+/* Queues STUDENT's latest version; QUEUED gets {"id", "student", "rel"}. */
 static int regrade_student(const struct spool *s, const char *course, const char *asg,
-                           const char *student, const char *capability, struct err *e)
+                           const char *student, const char *capability, json_t *queued,
+                           struct err *e)
 {
     char *dir = spool_path(s, "submissions/%s/%s/%s", course, asg, student);
     long long v = latest_version(dir);
@@ -140,9 +165,42 @@ static int regrade_student(const struct spool *s, const char *course, const char
     if (v < 1)
         return 0;
     json_t *job = job_new(course, asg, student, v, true, capability);
+    keep_submission_time(s, job);
     int rc = queue_enqueue(s, job, e);
+    char rel[512];
+    snprintf(rel, sizeof rel, "results/%s/%s/%s/%lld", course, asg, student, v);
+    if (rc == 0)
+        json_array_append_new(queued, json_pack("{s:O, s:s, s:s}", "id", json_object_get(job, "id"),
+                                                "student", student, "rel", rel));
     json_decref(job);
     return rc < 0 ? -1 : 1;
+}
+
+int regrade_queue_all(const struct spool *s, const char *course, const char *asg,
+                      json_t *queued, const char *cmd)
+{
+    char *apath = spool_path(s, "courses/%s/%s/assignment.json", course, asg);
+    struct err e;
+    json_t *a = jsonutil_load_file(apath, 4u << 20, &e);
+    char *cap = strdup(jsonutil_str(a, "capability", "python"));
+    json_decref(a);
+    free(apath);
+    char *dir = spool_path(s, "submissions/%s/%s", course, asg);
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort), rc = 0;
+    for (int i = 0; i < n; i++) {
+        const char *student = names[i]->d_name;
+        if (student[0] != '.' && spool_name_is_valid(student) &&
+            regrade_student(s, course, asg, student, cap, queued, &e) < 0) {
+            fprintf(stderr, "assay %s: %s: %s\n", cmd, student, e.msg);
+            rc = -1;
+        }
+        free(names[i]);
+    }
+    free(names);
+    free(dir);
+    free(cap);
+    return rc;
 }
 
 int cmd_regrade(int argc, char **argv)
@@ -150,15 +208,20 @@ int cmd_regrade(int argc, char **argv)
     static const struct option longopts[] = {
         {"spool", required_argument, NULL, 's'}, {"course", required_argument, NULL, 'c'},
         {"assignment", required_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'},
+        {"wait", no_argument, NULL, 'w'}, {"timeout", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
     const char *spool = NULL, *course = NULL, *asg = NULL;
+    bool wait = false;
+    double timeout = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 's': spool = optarg; break;
         case 'c': course = optarg; break;
         case 'a': asg = optarg; break;
+        case 'w': wait = true; break;
+        case 't': timeout = atof(optarg); break;
         case 'h': fputs(regrade_usage, stdout); return EXIT_OK;
         default: fputs(regrade_usage, stderr); return EXIT_USAGE;
         }
@@ -170,32 +233,14 @@ int cmd_regrade(int argc, char **argv)
     struct spool s;
     if (cli_open_spool(spool, &s, "regrade") < 0)
         return EXIT_FAILED;
-    char *apath = spool_path(&s, "courses/%s/%s/assignment.json", course, asg);
-    struct err e;
-    json_t *a = jsonutil_load_file(apath, 4u << 20, &e);
-    char *cap = strdup(jsonutil_str(a, "capability", "python"));
-    json_decref(a);
-    free(apath);
-    char *dir = spool_path(&s, "submissions/%s/%s", course, asg);
-    DIR *d = opendir(dir);
-    int queued = 0, rc = EXIT_OK;
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.' || !spool_name_is_valid(de->d_name))
-            continue;
-        int r = regrade_student(&s, course, asg, de->d_name, cap, &e);
-        if (r < 0) {
-            fprintf(stderr, "assay regrade: %s: %s\n", de->d_name, e.msg);
-            rc = EXIT_FAILED;
-        }
-        queued += r > 0;
-    }
-    if (d)
-        closedir(d);
-    printf("queued %d submission%s of %s/%s for regrading (batch priority)\n", queued,
-           queued == 1 ? "" : "s", course, asg);
-    free(dir);
-    free(cap);
+    json_t *queued = json_array();
+    int rc = regrade_queue_all(&s, course, asg, queued, "regrade") < 0 ? EXIT_FAILED : EXIT_OK;
+    size_t n = json_array_size(queued);
+    printf("queued %zu submission%s of %s/%s for regrading (batch priority)\n", n,
+           n == 1 ? "" : "s", course, asg);
+    if (wait && bulk_wait_and_summarize(&s, queued, timeout) != EXIT_OK)
+        rc = EXIT_FAILED;
+    json_decref(queued);
     spool_close(&s);
     return rc;
 }

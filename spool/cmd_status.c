@@ -5,6 +5,9 @@
  * counts per state, per course and per capability; every slot, idle or
  * busy with which job for how long; the age of the oldest waiting job;
  * and every queued job that no enabled worker can take, with the reason.
+ * Per course also how long its oldest queued job has waited and the
+ * median wait of its jobs graded in the last hour (from the rolling log
+ * spool/stats.c keeps, so the cost does not grow with results/).
  * --json prints the same as one JSON object.
  */
 #define _GNU_SOURCE
@@ -21,6 +24,7 @@
 #include "spool/commands.h"
 #include "spool/health.h"
 #include "spool/job.h"
+#include "spool/stats.h"
 #include "spool/workers.h"
 
 static const char usage[] =
@@ -28,12 +32,15 @@ static const char usage[] =
     "\n"
     "Shows the queue (jobs per state, per course, per capability), each worker\n"
     "slot (idle, or busy with which job for how long), the oldest waiting job, and\n"
-    "queued jobs that no enabled worker can take, with the reason.\n";
+    "queued jobs that no enabled worker can take, with the reason.  Per course:\n"
+    "the wait of its oldest queued job and the median wait over the last hour.\n";
 
 static const char *const states[] = {"incoming", "running", "deferred", "hold", "failed"};
 #define N_STATES 5
 
-static void count(json_t *table, const char *key, int state)
+#define RECENT_S 3600.0   /* "the last hour" of the median wait */
+
+static json_t *row_of(json_t *table, const char *key)
 {
     json_t *row = json_object_get(table, key);
     if (!row) {
@@ -41,6 +48,12 @@ static void count(json_t *table, const char *key, int state)
                         "hold", 0, "failed", 0);
         json_object_set_new(table, key, row);
     }
+    return row;
+}
+
+static void count(json_t *table, const char *key, int state)
+{
+    json_t *row = row_of(table, key);
     json_object_set_new(row, states[state],
                         json_integer(json_integer_value(json_object_get(row, states[state])) + 1));
 }
@@ -112,6 +125,12 @@ static void scan_dir(struct scan *sc, const char *rel, int state, json_t *slot)
         count(sc->caps, job.capability, state);
         json_object_set_new(sc->out, states[state],
                             json_integer(json_integer_value(json_object_get(sc->out, states[state])) + 1));
+        if (state == 0) {
+            json_t *row = json_object_get(sc->courses, job.course);
+            double age = sc->now - job.queued_at;
+            if (age > jsonutil_num(row, "oldest_wait_s", -1))
+                json_object_set_new(row, "oldest_wait_s", json_real(age));
+        }
         if (state == 0 && job.queued_at < sc->oldest) {
             sc->oldest = job.queued_at;
             snprintf(sc->oldest_buf, sizeof sc->oldest_buf, "%s", job.id);
@@ -140,6 +159,26 @@ static void scan_dir(struct scan *sc, const char *rel, int state, json_t *slot)
     free(dir);
 }
 
+/* Each course's median wait over the last hour (null when none finished). */
+static void add_recent_waits(const struct spool *s, json_t *courses, double now)
+{
+    json_t *recent = stats_recent_waits(s, now - RECENT_S);
+    const char *course;
+    json_t *v;
+    json_object_foreach(recent, course, v)
+        if (spool_name_is_valid(course))
+            row_of(courses, course);
+    json_object_foreach(courses, course, v) {
+        const json_t *r = json_object_get(recent, course);
+        json_object_set_new(v, "median_wait_1h_s", r ? json_real(jsonutil_num(r, "median_wait_s", 0))
+                                                     : json_null());
+        json_object_set_new(v, "graded_1h", json_integer((json_int_t)jsonutil_num(r, "jobs", 0)));
+        if (!json_object_get(v, "oldest_wait_s"))
+            json_object_set_new(v, "oldest_wait_s", json_null());
+    }
+    json_decref(recent);
+}
+
 static json_t *collect(const struct spool *s, const struct workers *w)
 {
     struct scan sc = {s, w, json_pack("{s:s}", "spool", s->root), json_object(), json_object(),
@@ -152,7 +191,7 @@ static json_t *collect(const struct spool *s, const struct workers *w)
         if (dirs[i])
             scan_dir(&sc, dirs[i], i, NULL);
     for (size_t i = 0; i < w->n; i++)
-        for (int k = 1; k <= w->v[i].slots; k++) {
+        for (int k = 1; k <= worker_shippers(&w->v[i]); k++) {
             char name[160], rel[200];
             spool_slot_name(name, sizeof name, w->v[i].name, k);
             snprintf(rel, sizeof rel, SPOOL_SHIPPERS "/%s", name);
@@ -164,6 +203,7 @@ static json_t *collect(const struct spool *s, const struct workers *w)
             scan_dir(&sc, rel, 1, slot);
             json_array_append_new(slots, slot);
         }
+    add_recent_waits(s, sc.courses, sc.now);
     json_object_set_new(sc.out, "slots", slots);
     json_object_set_new(sc.out, "courses", sc.courses);
     json_object_set_new(sc.out, "capabilities", sc.caps);
@@ -190,6 +230,31 @@ static void print_table(const char *title, const json_t *rows)
     }
 }
 
+/* "12.3 s", or "-" for null. */
+static const char *seconds(const json_t *v, char *buf, size_t n)
+{
+    if (!json_is_number(v))
+        return "-";
+    snprintf(buf, n, "%.1f s", json_number_value(v));
+    return buf;
+}
+
+static void print_courses(const json_t *rows)
+{
+    printf("\n%-22s %9s %9s %9s %9s %9s %12s %14s\n", "By course:", "queued", "running",
+           "deferred", "hold", "failed", "oldest wait", "median wait 1h");
+    const char *key;
+    const json_t *row;
+    json_object_foreach((json_t *)rows, key, row) {
+        char a[32], b[32];
+        printf("  %-20s", key);
+        for (int i = 0; i < N_STATES; i++)
+            printf(" %9lld", (long long)json_integer_value(json_object_get(row, states[i])));
+        printf(" %12s %14s\n", seconds(json_object_get(row, "oldest_wait_s"), a, sizeof a),
+               seconds(json_object_get(row, "median_wait_1h_s"), b, sizeof b));
+    }
+}
+
 static void print_status(const json_t *st)
 {
     printf("Spool %s\nQueue:", jsonutil_str(st, "spool", "?"));
@@ -201,7 +266,7 @@ static void print_status(const json_t *st)
     if (old)
         printf("Oldest waiting job: %s, waiting %.1f s\n", jsonutil_str(old, "job", "?"),
                jsonutil_num(old, "age_s", 0));
-    print_table("By course:", json_object_get(st, "courses"));
+    print_courses(json_object_get(st, "courses"));
     print_table("By capability:", json_object_get(st, "capabilities"));
     printf("\nSlots:\n");
     size_t i;

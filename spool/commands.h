@@ -19,6 +19,20 @@ int cmd_status(int argc, char **argv);
 int cmd_results(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_workers(int argc, char **argv);
+int cmd_notebook(int argc, char **argv);     /* notebook release */
+int cmd_gradescope(int argc, char **argv);   /* gradescope setup */
+int cmd_grade_all(int argc, char **argv);    /* grade-all (and regrade's progress) */
+int cmd_export(int argc, char **argv);
+
+/* Queues the latest version of every student of COURSE/ASG as a batch job
+ * (cmd_queue.c); QUEUED gets {"id", "student", "rel"} per job.  -1 if
+ * some could not be queued (each said on stderr, as `assay CMD`). */
+int regrade_queue_all(const struct spool *s, const char *course, const char *asg,
+                      json_t *queued, const char *cmd);
+/* Shows progress until every QUEUED job has a result or failed (at most
+ * TIMEOUT_S, 0: no limit), then the summary (cmd_bulk.c).  EXIT_OK when
+ * all were graded. */
+int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double timeout_s);
 
 /* Opens the spool given by --spool (or $ASSAY_SPOOL, or the default);
  * prints why not for command CMD. */

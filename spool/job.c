@@ -27,10 +27,10 @@ json_t *job_new(const char *course, const char *assignment, const char *student,
     char id[40], queued[32];
     ids_job_id(id);
     clock_iso8601(clock_wall(), queued);
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:n}",
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:n}",
                           "id", id, "course", course, "assignment", assignment,
                           "student", student, "version", (json_int_t)version,
-                          "submission", "", "queued_at", queued,
+                          "submission", "", "queued_at", queued, "submitted_at", queued,
                           "priority", batch ? "batch" : "interactive",
                           "capability", capability, "attempt", 0, "token");
     char *sub = NULL;
@@ -86,6 +86,10 @@ int job_refresh(struct job *job, struct err *e)
     v = json_object_get(j, "token");
     job->token = json_is_string(v) ? json_string_value(v) : NULL;
     job->not_before = jsonutil_num(j, "not_before", 0);
+    job->submitted_at = job->queued_at;   /* jobs older than the field */
+    v = json_object_get(j, "submitted_at");
+    if (v && !(json_is_string(v) && clock_parse_iso8601(json_string_value(v), &job->submitted_at)))
+        return err_set(e, "field \"submitted_at\" is not an ISO 8601 time");
     if (strstr(job->submission, "..") || job->submission[0] == '/')
         return err_set(e, "field \"submission\" must be a path inside the spool");
     return 0;

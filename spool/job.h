@@ -17,6 +17,8 @@ struct job {
     long long version;
     int attempt;
     double queued_at;           /* seconds since the epoch */
+    double submitted_at;        /* when the student submitted (a regrade keeps
+                                   it; lateness is measured from it) */
     double not_before;          /* deferred: retry no earlier than this */
 };
 

@@ -11,12 +11,19 @@
  * removed.
  * Whoever holds the job file calls this before removing the job, so a
  * crash between the two is harmless.
+ *
+ * Recording is also where the assignment's late policy is applied (on
+ * the primary, against the job's submitted_at, so a regrade keeps the
+ * original submission time; worker/late.c), and where the grading time
+ * and the queue wait are noted for the scheduler and `assay status`
+ * (spool/stats.c).
  */
 #define _GNU_SOURCE
 #include "spool/record.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +32,9 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
+#include "common/log.h"
+#include "spool/stats.h"
+#include "worker/late.h"
 #include "worker/results.h"
 
 #define RESULT_MAX_BYTES (16u << 20)
@@ -36,8 +46,9 @@ static void add_history(json_t *results, const struct job *job, const struct rec
         assay = json_object();
         json_object_set_new(results, "assay", assay);
     }
-    char queued[32], started[32], finished[32];
+    char queued[32], started[32], finished[32], submitted[32];
     clock_iso8601(job->queued_at, queued);
+    clock_iso8601(job->submitted_at, submitted);
     clock_iso8601(info->started_at, started);
     clock_iso8601(info->finished_at, finished);
     json_object_set_new(assay, "job_id", json_string(job->id));
@@ -49,6 +60,7 @@ static void add_history(json_t *results, const struct job *job, const struct rec
     json_object_set_new(assay, "graded_by", info->worker
                             ? json_pack("{s:s, s:i}", "worker", info->worker, "slot", info->slot)
                             : json_null());
+    json_object_set_new(assay, "submitted_at", json_string(submitted));
     json_object_set_new(assay, "queued_at", json_string(queued));
     json_object_set_new(assay, "started_at", json_string(started));
     json_object_set_new(assay, "finished_at", json_string(finished));
@@ -57,6 +69,37 @@ static void add_history(json_t *results, const struct job *job, const struct rec
     json_object_set_new(assay, "grading_s", json_real(info->finished_at - info->started_at));
     json_object_set_new(assay, "attempts", json_integer(job->attempt));
     json_object_set_new(assay, "attempt_token", job->token ? json_string(job->token) : json_null());
+}
+
+/* Applies the assignment's late policy (if any) to RESULTS.  A broken
+ * extensions.json applies no penalty and says so, for the instructor to
+ * fix and regrade: nobody is penalised because of a typo. */
+static void apply_late_policy(const struct spool *s, const struct job *job, json_t *results)
+{
+    char *dir = spool_path(s, "courses/%s/%s", job->course, job->assignment);
+    char *path = fs_join(dir, "assignment.json");
+    struct err e;
+    json_t *a = fs_exists(path) ? jsonutil_load_file(path, 4u << 20, &e) : NULL;
+    struct problems p = {0};
+    struct late_policy lp;
+    late_policy_read(a, &lp, &p);
+    if (lp.penalised && !p.count) {
+        double due;
+        bool extended;
+        if (late_due_for(dir, job->student, &lp, &due, &extended, &p) == 0) {
+            late_apply(results, &lp, due, extended, job->submitted_at);
+        } else {
+            json_t *assay = json_object_get(results, "assay");
+            char msg[1200];
+            snprintf(msg, sizeof msg, "The late policy was not applied: %s", p.items[0]);
+            json_object_set_new(assay, "late", json_pack("{s:s}", "error", msg));
+            log_msg(LOG_ERROR, job->id, "%s", msg);
+        }
+    }
+    problems_free(&p);
+    json_decref(a);
+    free(path);
+    free(dir);
 }
 
 bool record_is_of(const json_t *results, const struct job *job)
@@ -94,6 +137,7 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
     int rc = -1;
     if (r && json_is_object(r)) {
         add_history(r, job, info);
+        apply_late_policy(s, job, r);
         json_t *student = results_student_view(r, clock_wall());
         char *spath = fs_join(dir, "results.student.json");
         if (jsonutil_write_scratch(path, r, true, e) == 0 &&
@@ -119,6 +163,9 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
     struct err ignored;
     if (rc != -1 && fs_exists(dir))
         fs_remove_tree(dir, &ignored);
+    if (rc == 0 && info->worker)
+        stats_note_job(s, job->course, job->assignment, fmax(0, info->started_at - job->queued_at),
+                       info->finished_at - info->started_at, info->finished_at);
     return rc;
 }
 
@@ -139,6 +186,36 @@ int record_error(const struct spool *s, const struct job *job, const char *categ
     struct err ignored;
     if (rc == 0)
         rc = record_result(s, job, dir, info, e);
+    else
+        fs_remove_tree(dir, &ignored);
+    free(dir);
+    return rc;
+}
+
+int record_superseded(const struct spool *s, const struct job *job, const char *newer_id,
+                      long long newer_version, struct err *e)
+{
+    char *dir = spool_tmpdir(s, "superseded", e);
+    if (!dir)
+        return -1;
+    char msg[400];
+    snprintf(msg, sizeof msg, "Not graded: version %lld of this submission replaced it while "
+             "it was still waiting (job %s); the newer version is graded instead.",
+             newer_version, newer_id);
+    json_t *r = json_pack("{s:f, s:f, s:f, s:s, s:[], s:{s:s, s:{s:s, s:I}, s:n, s:[]}}",
+                          "score", 0.0, "max_score", 0.0, "execution_time", 0.0,
+                          "output", msg, "tests", "assay", "status", "superseded",
+                          "superseded_by", "job_id", newer_id, "version",
+                          (json_int_t)newer_version, "error", "warnings");
+    char *path = fs_join(dir, "results.json");
+    int rc = jsonutil_write_scratch(path, r, true, e);
+    free(path);
+    json_decref(r);
+    double now = clock_wall();
+    struct record_info info = {NULL, 0, now, now};
+    struct err ignored;
+    if (rc == 0)
+        rc = record_result(s, job, dir, &info, e);
     else
         fs_remove_tree(dir, &ignored);
     free(dir);

@@ -34,4 +34,10 @@ bool record_is_of(const json_t *results, const struct job *job);
 int record_error(const struct spool *s, const struct job *job, const char *category,
                  const char *message, const struct record_info *info, struct err *e);
 
+/* Records that JOB was not graded because a newer version of the same
+ * student's submission (job NEWER_ID, version NEWER_VERSION) replaced it
+ * while it was queued: assay.status "superseded", score 0 of 0. */
+int record_superseded(const struct spool *s, const struct job *job, const char *newer_id,
+                      long long newer_version, struct err *e);
+
 #endif

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh - runs every test: the cmocka unit tests built in $BUILD/tests and
-# the end-to-end tests in tests/e2e (pytest, driving the real binaries).
+# the end-to-end tests in tests/e2e and the adversarial sandbox suite in
+# tests/security (pytest, driving the real binaries).
 # Prints one closing line "tests: N passed, N failed" and fails if any did.
 set -u
 BUILD=${BUILD:-build}
@@ -32,7 +33,7 @@ for t in "$BUILD"/tests/test_*; do
     fi
 done
 
-"$PYTHON" -m pytest -p no:cacheprovider -q tests/e2e "$@" 2>&1 | tee "$log"
+"$PYTHON" -m pytest -p no:cacheprovider -q tests/e2e tests/security "$@" 2>&1 | tee "$log"
 summary=$(grep -E '[0-9]+ (passed|failed|errors?)' "$log" | tail -n 1)
 p=$(echo "$summary" | grep -Eo '[0-9]+ passed' | cut -d' ' -f1)
 f=$(echo "$summary" | grep -Eo '[0-9]+ (failed|errors?)' | awk '{s += $1} END {if (NR) print s}')

@@ -4,5 +4,6 @@
 
 extern const char asset_pytest_runner[];
 extern const char asset_doctest_runner[];
+extern const char asset_notebook_runner[];
 
 #endif

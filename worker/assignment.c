@@ -19,6 +19,7 @@
 #include "common/jsonutil.h"
 #include "worker/check.h"
 #include "worker/kind.h"
+#include "worker/late.h"
 
 #define ASSIGNMENT_MAX_BYTES (4u << 20)
 
@@ -28,7 +29,7 @@ const struct run_limits assignment_default_limits = {
 };
 
 static const char *const top_keys[] = {"assay", "title", "capability", "required_files",
-                                       "limits", "due", "tests", NULL};
+                                       "limits", "due", "late", "tests", NULL};
 static const char *const test_keys[] = {"name", "kind", "points", "visibility", "limits",
                                         "support_files", NULL};
 static const char *const limit_keys[] = {"wall_s", "cpu_s", "memory_mb", "processes",
@@ -141,6 +142,8 @@ static void parse_top(struct assignment *a, struct problems *p)
     if (due && !(a->has_due = clock_parse_iso8601(due, &a->due)))
         problems_add(p, "$.due", "\"%s\" is not an ISO 8601 time such as "
                      "2026-11-30T23:59:00Z", due);
+    struct late_policy late;
+    late_policy_read(j, &late, p);   /* applied when the result is recorded */
 }
 
 int assignment_load(const char *dir, struct assignment *a, struct problems *p)

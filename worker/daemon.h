@@ -14,6 +14,8 @@
  * archive in D/outbox/NAME.  Returns 0, or -1 if not even an error
  * result could be written. */
 int worker_grade_one(const char *dir, const char *name, const char *worker);
+/* The launcher mode grade-one uses: "namespace" (the default) or "rlimit". */
+void worker_set_sandbox(const char *mode);
 
 /* Writes an error result for NAME into D/outbox: CATEGORY and MESSAGE as
  * in results.json, TRACE (may be NULL) a file whose text goes along as

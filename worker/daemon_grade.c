@@ -114,6 +114,13 @@ static int copy_text_into(const char *resdir, const char *file, const char *src)
     return rc;
 }
 
+static const char *sandbox_mode = "namespace";
+
+void worker_set_sandbox(const char *mode)
+{
+    sandbox_mode = mode;
+}
+
 static json_t *error_results(const char *category, const char *message)
 {
     return json_pack("{s:f, s:f, s:f, s:s, s:[], s:{s:s, s:{s:s, s:s}, s:[]}}",
@@ -155,7 +162,9 @@ int worker_write_error(const char *dir, const char *name, const char *category,
     return rc;
 }
 
-static json_t *grade_unpacked(const char *jobdir, struct err *e)
+/* Feedback files the kinds write (feedback/...) go into RESDIR, so they
+ * travel with results.json to results/ on the primary. */
+static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct err *e)
 {
     char *adir = fs_join(jobdir, "assignment"), *sdir = fs_join(jobdir, "submission");
     struct assignment a;
@@ -172,9 +181,9 @@ static json_t *grade_unpacked(const char *jobdir, struct err *e)
         buf_free(&msg);
     } else {
         char *work = fs_join(jobdir, "..");
-        struct launcher *l = launcher_rlimit_new(e);
+        struct launcher *l = launcher_new(sandbox_mode, e);
         if (l) {
-            struct engine_options o = {.launcher = l, .work_base = work};
+            struct engine_options o = {.launcher = l, .work_base = work, .files_dir = resdir};
             r = engine_grade(&a, fs_exists(sdir) ? sdir : jobdir, &o);
             l->destroy(l);
         }
@@ -210,7 +219,7 @@ int worker_grade_one(const char *dir, const char *name, const char *worker)
     if (archive_extract(archive, jobdir, &lim, &e) < 0)
         category = "infrastructure";
     else
-        r = grade_unpacked(jobdir, &e);
+        r = grade_unpacked(jobdir, resdir, &e);
     if (r) {
         log_msg(LOG_INFO, id, "graded: score %g of %g",
                 json_number_value(json_object_get(r, "score")),

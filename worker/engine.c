@@ -211,6 +211,8 @@ static json_t *entry_from_outcome(const struct test_def *t, struct test_outcome 
     json_object_set_new(e, "max_rss_kb", json_integer(o->max_rss_kb));
     if (o->cases)
         json_object_set(e, "cases", o->cases);
+    if (json_is_object(o->extra))
+        json_object_update(e, o->extra);
     free(feedback);
     return e;
 }
@@ -230,18 +232,22 @@ static void grade_test(struct grading *g, size_t i)
     } else {
         char **env = build_env(workdir);
         int fd = open(workdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        struct test_run run = {g->a, t, workdir, fd, g->o->launcher, env};
+        struct test_run run = {g->a, t, workdir, fd, g->o->launcher, env, g->o->files_dir};
         t->kind->grade(&run, &out);
         close(fd);
         free_env(env);
     }
     if (out.infra_error)
         set_error(g, "infrastructure", out.infra_error);
+    if (out.submission_error)
+        set_error(g, "submission", out.submission_error);
     json_array_append_new(g->tests, entry_from_outcome(t, &out, workdir));
     if (!g->o->keep_workdirs)
         fs_remove_tree(workdir, &e);
     free(workdir);
     free(out.infra_error);
+    free(out.submission_error);
+    json_decref(out.extra);
     json_decref(out.cases);
     buf_free(&out.feedback);
 }
@@ -351,6 +357,10 @@ static json_t *compose_result(struct grading *g, double started, double t0)
         clock_iso8601(g->a->due, due);
         json_object_set_new(assay, "due", json_string(due));
     }
+    /* which sandbox graded: "namespace", or "rlimit" (development only) */
+    json_object_set_new(assay, "sandbox", json_string(g->o->launcher->name));
+    if (g->o->launcher->slot >= 0)
+        json_object_set_new(assay, "sandbox_slot", json_integer(g->o->launcher->slot));
     json_t *r = json_pack("{s:f, s:f, s:f, s:s, s:O, s:o}", "score", score, "max_score", max,
                           "execution_time", clock_mono() - t0, "output", buf_str(&summary),
                           "tests", g->tests, "assay", assay);
@@ -364,7 +374,10 @@ json_t *engine_grade(const struct assignment *a, const char *path,
     double started = clock_wall(), t0 = clock_mono();
     struct grading g = {.a = a, .o = o, .warnings = json_array(), .tests = json_array()};
     struct err e;
-    const char *tmp = o->work_base ? o->work_base : getenv("TMPDIR");
+    /* a sandbox may need the work directories on its own (size-limited) file system */
+    const char *tmp = o->launcher->work_base ? o->launcher->work_base
+                      : o->work_base       ? o->work_base
+                                           : getenv("TMPDIR");
     if (fs_mkdtemp(tmp && *tmp ? tmp : "/tmp", "assay", &g.base, &e) < 0) {
         set_error(&g, "infrastructure", e.msg);
         fail_all_tests(&g, "Assay could not create a work directory.");

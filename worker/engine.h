@@ -12,6 +12,8 @@ struct engine_options {
     struct launcher *launcher;
     const char *work_base;      /* where work directories go; NULL: $TMPDIR or /tmp */
     bool keep_workdirs;         /* for debugging an assignment */
+    const char *files_dir;      /* where kinds leave feedback files (feedback/...) that
+                                 * travel with results.json; NULL: none are kept */
 };
 
 /* Grades the submission at PATH (a directory, a single file or a .zip)

@@ -21,10 +21,11 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 
-extern const struct test_kind kind_io, kind_command, kind_pytest, kind_doctest;
+extern const struct test_kind kind_io, kind_command, kind_pytest, kind_doctest, kind_notebook,
+    kind_gradescope;
 
 static const struct test_kind *const kinds[] = {
-    &kind_io, &kind_command, &kind_pytest, &kind_doctest,
+    &kind_io, &kind_command, &kind_pytest, &kind_doctest, &kind_notebook, &kind_gradescope,
 };
 
 #define N_KINDS (sizeof kinds / sizeof *kinds)
@@ -59,12 +60,21 @@ const char *verdict_name(enum verdict v)
 int kind_run_command(struct test_run *run, const char *command, int stdin_fd,
                      struct run_result *res, struct test_outcome *out)
 {
+    return kind_run_bound(run, command, stdin_fd, NULL, 0, res, out);
+}
+
+int kind_run_bound(struct test_run *run, const char *command, int stdin_fd,
+                   const struct run_bind *binds, int n_binds, struct run_result *res,
+                   struct test_outcome *out)
+{
     struct run_spec spec = {
         .workdir = run->workdir,
         .command = command,
         .stdin_fd = stdin_fd,
         .env = run->env,
         .limits = run->test->limits,
+        .binds = binds,
+        .n_binds = n_binds,
     };
     struct err e = {{0}};
     memset(res, 0, sizeof *res);
@@ -140,9 +150,8 @@ void kind_add_case(struct test_outcome *out, const char *name, bool passed,
     json_array_append_new(out->cases, c);
 }
 
-/* Writes a helper file into the work directory's .assay/ folder. */
-static int install_helper(struct test_run *run, const char *name, const char *content,
-                          struct err *e)
+int kind_install_helper(struct test_run *run, const char *name, const char *content,
+                        struct err *e)
 {
     char *dir = fs_join(run->workdir, ".assay");
     if (mkdir(dir, 0755) < 0 && !fs_is_dir(dir)) {
@@ -163,21 +172,35 @@ static int install_helper(struct test_run *run, const char *name, const char *co
     return rc;
 }
 
-static json_t *read_report(struct test_run *run, const char *rel)
+/* The JSON objects of TEXT, one a line (TEXT is cut into lines). */
+static json_t *parse_events(char *text)
 {
+    json_t *events = json_array();
+    char *save = NULL;
+    for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        json_t *ev = json_loads(line, 0, NULL);
+        if (json_is_object(ev))
+            json_array_append_new(events, ev);
+        else
+            json_decref(ev);
+    }
+    return events;
+}
+
+static json_t *read_report(struct test_run *run, const char *rel, struct run_result *res)
+{
+    if (!rel) {
+        struct buf copy = BUF_INIT;
+        buf_append(&copy, res->out.data ? res->out.data : "", res->out.len);
+        json_t *events = parse_events(copy.data);
+        buf_free(&copy);
+        return events;
+    }
     struct buf b = BUF_INIT;
     struct err e;
-    json_t *events = json_array();
-    if (fs_read_beneath(run->workdir_fd, rel, REPORT_MAX_BYTES, &b, &e) == 0) {
-        char *save = NULL;
-        for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-            json_t *ev = json_loads(line, 0, NULL);
-            if (json_is_object(ev))
-                json_array_append_new(events, ev);
-            else
-                json_decref(ev);
-        }
-    }
+    json_t *events = fs_read_beneath(run->workdir_fd, rel, REPORT_MAX_BYTES, &b, &e) == 0
+                         ? parse_events(b.data) : json_array();
     buf_free(&b);
     return events;
 }
@@ -187,7 +210,7 @@ json_t *kind_run_reporter(struct test_run *run, const char *name, const char *sc
                           struct test_outcome *out)
 {
     struct err e;
-    if (install_helper(run, name, script, &e) < 0) {
+    if (kind_install_helper(run, name, script, &e) < 0) {
         out->verdict = VERDICT_SETUP_ERROR;
         out->infra_error = strdup(e.msg);
         buf_printf(&out->feedback, "Assay could not prepare this test: %s\n", e.msg);
@@ -195,7 +218,7 @@ json_t *kind_run_reporter(struct test_run *run, const char *name, const char *sc
     }
     if (kind_run_command(run, command, -1, res, out) < 0)
         return NULL;
-    return read_report(run, report);
+    return read_report(run, report, res);
 }
 
 char *kind_shell_quote(const char *s)

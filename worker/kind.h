@@ -26,6 +26,7 @@ struct test_run {
     int workdir_fd;
     struct launcher *launcher;
     char *const *env;
+    const char *files_dir;        /* where feedback files for the result go; NULL: none kept */
 };
 
 /* What a kind hands back. */
@@ -37,6 +38,9 @@ struct test_outcome {
     double cpu_s, wall_s;
     long max_rss_kb;
     char *infra_error;            /* set when Assay itself failed */
+    char *submission_error;       /* set when the submission cannot be graded (the
+                                   * student must act): the result's error */
+    json_t *extra;                /* optional keys added to the results.json entry */
 };
 
 struct test_kind {
@@ -65,6 +69,11 @@ const char *verdict_name(enum verdict v);
  * only if the launcher failed. */
 int kind_run_command(struct test_run *run, const char *command, int stdin_fd,
                      struct run_result *res, struct test_outcome *out);
+/* The same, with host directories shown inside the run (BINDS; only a
+ * sandbox launcher can, the rlimit launcher refuses). */
+int kind_run_bound(struct test_run *run, const char *command, int stdin_fd,
+                   const struct run_bind *binds, int n_binds, struct run_result *res,
+                   struct test_outcome *out);
 /* If the run hit a limit, sets the verdict and a sentence saying which
  * and returns true. */
 bool kind_judge_limits(const struct test_run *run, const struct run_result *res,
@@ -77,11 +86,17 @@ void kind_add_case(struct test_outcome *out, const char *name, bool passed,
 /* For kinds with a runner script: installs SCRIPT as .assay/NAME, runs
  * COMMAND, and returns the events of the JSON-lines report REPORT the run
  * wrote (bounded, no symlinks; lines that are not JSON objects, as from a
- * run cut mid-write, are skipped).  NULL, with OUT marked, if Assay
+ * run cut mid-write, are skipped).  REPORT NULL: the events are the
+ * run's standard output (out of reach of a child that the runner keeps
+ * away from its own descriptors).  NULL, with OUT marked, if Assay
  * itself failed. */
 json_t *kind_run_reporter(struct test_run *run, const char *name, const char *script,
                           const char *command, const char *report, struct run_result *res,
                           struct test_outcome *out);
+/* Writes CONTENT as .assay/NAME in the work directory (for runner
+ * scripts and the input Assay prepares for them). */
+int kind_install_helper(struct test_run *run, const char *name, const char *content,
+                        struct err *e);
 /* Quotes S for /bin/sh if it needs quoting; malloc'd. */
 char *kind_shell_quote(const char *s);
 

@@ -32,6 +32,7 @@ struct run_spec {
     struct run_limits limits;
     const struct run_bind *binds;
     int n_binds;
+    const char *rootfs;         /* a root filesystem directory; NULL: the host's system dirs */
 };
 
 struct run_result {
@@ -51,7 +52,11 @@ struct run_result {
  * itself failed (an infrastructure error); whatever the command did is
  * described in *res. */
 struct launcher {
-    const char *name;
+    const char *name;           /* the mode: "namespace" or "rlimit" */
+    int slot;                   /* the sandbox slot in use, -1 if none */
+    /* Where work directories must be made (the sandbox's size-limited
+     * tmpfs), or NULL for anywhere. */
+    const char *work_base;
     /* Makes DIR (a fresh work directory) usable by the run's identity. */
     int (*adopt_dir)(struct launcher *self, const char *dir, struct err *e);
     int (*run)(struct launcher *self, const struct run_spec *spec,
@@ -64,6 +69,18 @@ struct launcher {
  * until destroy) from 61000-61999 so that concurrent graders never share
  * one. */
 struct launcher *launcher_rlimit_new(struct err *e);
+
+/* The namespace sandbox (worker/sandbox/): fresh namespaces, a new root,
+ * cgroup limits and accounting, seccomp.  It leases a slot (its uid, its
+ * cgroups, its work tmpfs) until destroy. */
+struct launcher *launcher_sandbox_new(struct err *e);
+
+/* Whether this host can run the namespace sandbox; if not, the error
+ * names what is missing and how to enable it. */
+int launcher_sandbox_check(struct err *e);
+
+/* A launcher by mode name: "namespace" (also for NULL) or "rlimit". */
+struct launcher *launcher_new(const char *mode, struct err *e);
 
 void run_result_free(struct run_result *r);
 

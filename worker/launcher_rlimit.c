@@ -10,8 +10,9 @@
  * process of that uid can be killed at the end.  The process that calls
  * run() is made a child subreaper, so a daemonised grandchild that left
  * the process group is still found and killed: no process outlives its
- * test.  The namespace sandbox replaces this launcher; test kinds do not
- * change.
+ * test.  The namespace sandbox (worker/sandbox/) is the default; this is
+ * the development mode, chosen only by name (--sandbox rlimit), and the
+ * results say so.  Test kinds do not change with the launcher.
  */
 #define _GNU_SOURCE
 #include "worker/launcher.h"
@@ -35,10 +36,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
-
-#define RUN_UID_BASE 61000
-#define RUN_UID_COUNT 1000
-#define LOCK_DIR "/run/lock/assay"
+#include "worker/launcher_common.h"
 
 struct rlimit_launcher {
     struct launcher base;
@@ -47,12 +45,6 @@ struct rlimit_launcher {
     gid_t gid;
     int lock_fd;                /* holds the uid lease */
 };
-
-void run_result_free(struct run_result *r)
-{
-    buf_free(&r->out);
-    buf_free(&r->err);
-}
 
 static int rl_adopt_dir(struct launcher *self, const char *dir, struct err *e)
 {
@@ -84,50 +76,6 @@ static void child_apply_limits(const struct rlimit_launcher *rl, const struct ru
         set_limit(RLIMIT_NPROC, (rlim_t)l->processes);
 }
 
-static bool command_is_simple(const char *cmd)
-{
-    return strpbrk(cmd, "|&;<>()$`\\\"'*?[]#~=%{}!\n\t") == NULL;
-}
-
-/* How the child will exec the command, prepared before fork so that the
- * child allocates nothing (its address space is already limited).
- * Simple commands run directly (saves a shell, ~1 ms); anything with
- * shell syntax goes through /bin/sh -c. */
-struct exec_plan {
-    char *words;                /* the command, split in place */
-    char *argv[64];
-};
-
-static void exec_plan_make(struct exec_plan *x, const char *cmd)
-{
-    memset(x, 0, sizeof *x);
-    x->words = strdup(cmd);
-    if (x->words && command_is_simple(cmd)) {
-        int argc = 0;
-        char *save = NULL;
-        for (char *w = strtok_r(x->words, " ", &save); w && argc < 63; w = strtok_r(NULL, " ", &save))
-            x->argv[argc++] = w;
-        if (argc > 0)
-            return;
-    }
-    x->argv[0] = "sh";
-    x->argv[1] = "-c";
-    x->argv[2] = (char *)cmd;
-    x->argv[3] = NULL;
-}
-
-static void child_exec(const struct exec_plan *x, char *const *env)
-{
-    extern char **environ;
-    environ = (char **)env;
-    if (strcmp(x->argv[0], "sh") == 0 && x->argv[1] && strcmp(x->argv[1], "-c") == 0)
-        execv("/bin/sh", x->argv);
-    else
-        execvp(x->argv[0], x->argv);
-    dprintf(STDERR_FILENO, "assay: cannot run \"%s\": %s\n", x->argv[0], strerror(errno));
-    _exit(127);
-}
-
 static void child_main(const struct rlimit_launcher *rl, const struct run_spec *spec,
                        const struct exec_plan *x, int out_fd, int err_fd)
 {
@@ -155,27 +103,10 @@ static void child_main(const struct rlimit_launcher *rl, const struct run_spec *
     prctl(PR_SET_PDEATHSIG, SIGKILL);   /* after setuid, which clears it */
     if (getppid() == 1)
         _exit(126);
-    child_exec(x, spec->env);
+    exec_plan_run(x, spec->env);
 }
 
 /* ---- in the parent ---- */
-
-/* Appends what is readable on FD to OUT up to CAP bytes; returns false at
- * end of file.  Sets *over when the stream went past the cap. */
-static bool drain_stream(int fd, struct buf *out, size_t cap, bool *over)
-{
-    char chunk[65536];
-    ssize_t n = read(fd, chunk, sizeof chunk);
-    if (n < 0)
-        return errno == EINTR || errno == EAGAIN;
-    if (n == 0)
-        return false;
-    size_t room = out->len < cap ? cap - out->len : 0;
-    if ((size_t)n > room)
-        *over = true;
-    buf_append(out, chunk, (size_t)n < room ? (size_t)n : room);
-    return true;
-}
 
 static void kill_uid(uid_t uid, gid_t gid)
 {
@@ -255,9 +186,9 @@ static void watch_run(struct watch *w, pid_t pid, const struct run_limits *l,
             stop_group(pid);
             break;
         }
-        if (p[1].revents && !drain_stream(w->out, &res->out, cap, &res->output_exceeded))
+        if (p[1].revents && !launcher_drain_stream(w->out, &res->out, cap, &res->output_exceeded))
             w->out_open = false;
-        if (p[2].revents && !drain_stream(w->err, &res->err, cap, &res->output_exceeded))
+        if (p[2].revents && !launcher_drain_stream(w->err, &res->err, cap, &res->output_exceeded))
             w->err_open = false;
         if (res->output_exceeded)
             stop_group(pid);
@@ -272,22 +203,15 @@ static void record_status(struct run_result *res, int status, const struct rusag
     res->cpu_s = (double)ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 +
                  (double)ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
     res->max_rss_kb = ru->ru_maxrss;
-    if (WIFEXITED(status)) {
-        res->exited = true;
-        res->exit_code = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
-        res->term_signal = WTERMSIG(status);
-    }
+    launcher_note_status(res, status);
     if (res->term_signal == SIGXCPU ||
         (res->term_signal == SIGKILL && res->cpu_s >= l->cpu_s - 0.05))
         res->cpu_exceeded = true;
-    if (res->term_signal == SIGXFSZ || strstr(buf_str(&res->err), "File too large"))
-        res->file_exceeded = !res->exited || res->exit_code != 0;
+    launcher_note_file_limit(res);
     bool failed = !res->exited || res->exit_code != 0;
     bool near_limit = res->max_rss_kb >= l->memory_mb * 1024L * 8 / 10;
     if (failed && !res->wall_exceeded && !res->cpu_exceeded &&
-        (strstr(buf_str(&res->err), "MemoryError") || strstr(buf_str(&res->err), "Cannot allocate memory") ||
-         (res->term_signal && near_limit)))
+        (launcher_says_out_of_memory(res) || (res->term_signal && near_limit)))
         res->memory_exceeded = true;
 }
 
@@ -312,7 +236,7 @@ static int rl_run(struct launcher *self, const struct run_spec *spec,
     pid_t pid = fork();
     if (pid == 0)
         child_main(rl, spec, &plan, out[1], errp[1]);
-    free(plan.words);
+    exec_plan_free(&plan);
     close(out[1]);
     close(errp[1]);
     int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
@@ -355,28 +279,6 @@ static void rl_destroy(struct launcher *self)
     free(self);
 }
 
-/* Leases the first uid whose lock file nobody holds. */
-static int lease_uid(struct rlimit_launcher *rl, struct err *e)
-{
-    mkdir("/run/lock", 0755);
-    mkdir(LOCK_DIR, 0755);
-    for (int i = 0; i < RUN_UID_COUNT; i++) {
-        char path[64];
-        snprintf(path, sizeof path, LOCK_DIR "/uid-%d", RUN_UID_BASE + i);
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-            return err_sys(e, "cannot open %s", path);
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-            rl->lock_fd = fd;
-            rl->uid = (uid_t)(RUN_UID_BASE + i);
-            rl->gid = (gid_t)(RUN_UID_BASE + i);
-            return 0;
-        }
-        close(fd);
-    }
-    return err_set(e, "all %d sandbox uids are in use", RUN_UID_COUNT);
-}
-
 struct launcher *launcher_rlimit_new(struct err *e)
 {
     struct rlimit_launcher *rl = calloc(1, sizeof *rl);
@@ -385,15 +287,17 @@ struct launcher *launcher_rlimit_new(struct err *e)
         return NULL;
     }
     rl->base.name = "rlimit";
+    rl->base.slot = -1;
     rl->base.adopt_dir = rl_adopt_dir;
     rl->base.run = rl_run;
     rl->base.destroy = rl_destroy;
     rl->drop_privileges = geteuid() == 0;
     rl->lock_fd = -1;
-    if (rl->drop_privileges && lease_uid(rl, e) < 0) {
+    if (rl->drop_privileges && launcher_lease_uid(&rl->uid, &rl->lock_fd, e) < 0) {
         free(rl);
         return NULL;
     }
+    rl->gid = (gid_t)rl->uid;
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
         err_sys(e, "cannot become a child subreaper");
         free(rl);

@@ -41,6 +41,19 @@ static const char *student_error_message(const char *category, const char *messa
     return message;
 }
 
+/* Sub-tests carry their own visibility (a Gradescope autograder's
+ * tests): the hidden ones go, their points stay in the test's score. */
+static void drop_hidden_cases(json_t *test, const json_t *assay, double now)
+{
+    json_t *cases = json_object_get(test, "cases");
+    for (size_t i = 0; i < json_array_size(cases);) {
+        if (hidden_now(json_array_get(cases, i), assay, now))
+            json_array_remove(cases, i);
+        else
+            i++;
+    }
+}
+
 json_t *results_student_view(const json_t *full, double now)
 {
     json_t *view = json_deep_copy(full);
@@ -56,6 +69,7 @@ json_t *results_student_view(const json_t *full, double now)
             hidden++;
             json_array_remove(tests, i);
         } else {
+            drop_hidden_cases(t, assay, now);
             i++;
         }
     }
@@ -68,6 +82,9 @@ json_t *results_student_view(const json_t *full, double now)
     struct buf out = BUF_INIT;
     buf_printf(&out, "Score: %g / %g\n", jsonutil_num(view, "score", 0),
                jsonutil_num(view, "max_score", 0));
+    const char *late = jsonutil_str(json_object_get(assay, "late"), "message", NULL);
+    if (late)
+        buf_printf(&out, "%s\n", late);   /* spool/record.c applied a late penalty */
     if (json_is_object(error))
         buf_printf(&out, "%s\n", jsonutil_str(error, "message", ""));
     size_t i;

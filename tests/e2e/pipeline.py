@@ -148,12 +148,13 @@ class Spool:
             pytest.fail(f"assay {' '.join(map(str, args))} --json printed invalid JSON "
                         f"({exc}):\n{out[:3000]}")
 
-    def start(self):
-        """Starts assay-scheduler in a process group of its own."""
+    def start(self, *args):
+        """Starts assay-scheduler (with extra ARGS, e.g. "--policy", "fcfs")
+        in a process group of its own."""
         assert self.sched is None or self.sched.poll() is not None, "a scheduler is running"
         self.n_starts += 1
         out = open(os.path.join(self.base, f"scheduler-{self.n_starts}.out"), "wb")
-        self.sched = subprocess.Popen([exe("assay-scheduler"), "--spool", self.root],
+        self.sched = subprocess.Popen([exe("assay-scheduler"), "--spool", self.root, *args],
                                       stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                       start_new_session=True)
         out.close()

@@ -1,0 +1,153 @@
+/*
+ * stats.c - what Assay learns from the results it records.
+ *
+ *   stats/COURSE/ASSIGNMENT.json  {"grading_s_avg": 1.8, "jobs": 412}
+ *       an exponential moving average of the time a job of the assignment
+ *       holds a slot (the shipper's round trip), updated by record.c; the
+ *       fair scheduling policy charges a course this much per job.
+ *   stats/waits.log               "FINISHED_AT COURSE WAIT_S" per line
+ *       appended by record.c for every job a worker graded (one short
+ *       O_APPEND write, atomic between shippers); when it passes
+ *       STATS_WAITS_MAX_BYTES it becomes waits.log.1, so `assay status`
+ *       reads at most two bounded files for its median wait of the last
+ *       hour, however many results the spool holds.
+ *
+ * Both are a convenience: losing either only loses history.
+ */
+#define _GNU_SOURCE
+#include "spool/stats.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/fs.h"
+#include "common/jsonutil.h"
+
+static void note_grading(const struct spool *s, const char *course, const char *assignment,
+                         double grading_s)
+{
+    char *dir = spool_path(s, "stats/%s", course), *rel = NULL;
+    struct err e;
+    if (fs_mkdir_p(dir, 0755, &e) == 0 && asprintf(&rel, "stats/%s/%s.json", course, assignment) > 0) {
+        char *path = spool_path(s, "%s", rel);
+        json_t *old = fs_exists(path) ? jsonutil_load_file(path, 1u << 16, &e) : NULL;
+        double avg = jsonutil_num(old, "grading_s_avg", NAN);
+        double n = jsonutil_num(old, "jobs", 0);
+        avg = isfinite(avg) && n > 0 ? (1 - STATS_ALPHA) * avg + STATS_ALPHA * grading_s : grading_s;
+        json_t *j = json_pack("{s:f, s:f}", "grading_s_avg", avg, "jobs", n + 1);
+        spool_update_json(s, rel, j, &e);
+        json_decref(j);
+        json_decref(old);
+        free(path);
+    }
+    free(rel);
+    free(dir);
+}
+
+static void note_wait(const struct spool *s, const char *course, double wait_s, double finished_at)
+{
+    char *path = spool_path(s, "stats/waits.log");
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd >= 0) {
+        char line[160];
+        int n = snprintf(line, sizeof line, "%.3f %s %.3f\n", finished_at, course, wait_s);
+        struct stat st;
+        if (n > 0 && (size_t)n < sizeof line && write(fd, line, (size_t)n) == n &&
+            fstat(fd, &st) == 0 && st.st_size > (off_t)STATS_WAITS_MAX_BYTES) {
+            char *old = spool_path(s, "stats/waits.log.1");
+            rename(path, old);
+            free(old);
+        }
+        close(fd);
+    }
+    free(path);
+}
+
+void stats_note_job(const struct spool *s, const char *course, const char *assignment,
+                    double wait_s, double grading_s, double finished_at)
+{
+    note_grading(s, course, assignment, grading_s);
+    note_wait(s, course, wait_s, finished_at);
+}
+
+bool stats_grading_avg(const struct spool *s, const char *course, const char *assignment,
+                       double *avg)
+{
+    char *path = spool_path(s, "stats/%s/%s.json", course, assignment);
+    struct err e;
+    json_t *j = fs_exists(path) ? jsonutil_load_file(path, 1u << 16, &e) : NULL;
+    double v = jsonutil_num(j, "grading_s_avg", NAN);
+    json_decref(j);
+    free(path);
+    if (!isfinite(v) || v < 0)
+        return false;
+    *avg = v;
+    return true;
+}
+
+/* Adds the waits of FILE that finished at or after SINCE to WAITS
+ * ({course: [wait, ...]}). */
+static void read_waits(const char *file, double since, json_t *waits)
+{
+    struct buf b = BUF_INIT;
+    struct err e;
+    if (fs_read_file(file, 2 * STATS_WAITS_MAX_BYTES, &b, &e) < 0 || !b.data) {
+        buf_free(&b);
+        return;
+    }
+    char *save = NULL;
+    for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char course[80];
+        double at, wait;
+        if (sscanf(line, "%lf %79s %lf", &at, course, &wait) != 3 || at < since)
+            continue;
+        json_t *list = json_object_get(waits, course);
+        if (!list) {
+            list = json_array();
+            json_object_set_new(waits, course, list);
+        }
+        json_array_append_new(list, json_real(wait));
+    }
+    buf_free(&b);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+json_t *stats_recent_waits(const struct spool *s, double since)
+{
+    json_t *waits = json_object(), *out = json_object();
+    const char *files[] = {"stats/waits.log.1", "stats/waits.log"};
+    for (int i = 0; i < 2; i++) {
+        char *path = spool_path(s, "%s", files[i]);
+        if (fs_exists(path))
+            read_waits(path, since, waits);
+        free(path);
+    }
+    const char *course;
+    json_t *list;
+    json_object_foreach(waits, course, list) {
+        size_t n = json_array_size(list);
+        double *v = malloc(n * sizeof *v);
+        if (!v)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            v[i] = json_real_value(json_array_get(list, i));
+        qsort(v, n, sizeof *v, cmp_double);
+        double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+        json_object_set_new(out, course, json_pack("{s:f, s:I}", "median_wait_s", median,
+                                                    "jobs", (json_int_t)n));
+        free(v);
+    }
+    json_decref(waits);
+    return out;
+}

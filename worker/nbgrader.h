@@ -1,0 +1,67 @@
+/* nbgrader.h - Jupyter notebooks in nbgrader's format (schema version 3). */
+#ifndef ASSAY_NBGRADER_H
+#define ASSAY_NBGRADER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/err.h"
+
+/* The largest notebook Assay reads (students embed images). */
+#define NB_MAX_BYTES (32u << 20)
+
+/* What a cell is for, from its metadata.nbgrader. */
+enum nb_role {
+    NB_PLAIN,       /* no nbgrader metadata: anyone's code or text */
+    NB_ANSWER,      /* "solution": the student writes it */
+    NB_TEST,        /* "grade" without "solution": autograder tests */
+    NB_LOCKED,      /* "locked": instructor content students must not change */
+    NB_MANUAL,      /* "grade" and "solution": an answer graded by a person */
+    NB_TASK,        /* "task": a task graded by a person */
+};
+
+/* Parses TEXT (named WHAT in messages) as an nbformat 4 notebook.  NULL,
+ * with *e saying what is wrong and where, for broken JSON or a file that
+ * is not a notebook. */
+json_t *nb_parse(const char *text, size_t len, const char *what, struct err *e);
+json_t *nb_load_file(const char *path, struct err *e);
+
+/* A cell's source as one string ("source" may be a string or a list of
+ * strings; anything else reads as empty).  malloc'd. */
+char *nb_source(const json_t *cell);
+/* "code", "markdown", "raw", or "" for anything else. */
+const char *nb_cell_type(const json_t *cell);
+const json_t *nb_meta(const json_t *cell);       /* metadata.nbgrader or NULL */
+const char *nb_grade_id(const json_t *cell);     /* NULL when none */
+enum nb_role nb_role(const json_t *cell);
+const char *nb_role_name(enum nb_role r);
+double nb_points(const json_t *cell);            /* 0 unless a number >= 0 */
+
+/* SRC with the hidden tests (### BEGIN/END HIDDEN TESTS and the lines
+ * between) removed; *had_hidden tells whether there were any. malloc'd. */
+char *nb_visible_source(const char *src, bool *had_hidden);
+/* nbgrader's checksum of a cell (md5 hex, 32 digits + NUL). */
+void nb_checksum(const json_t *cell, char out[33]);
+
+/* Checks an instructor's source notebook; every problem goes into P as
+ * "WHERE: cell N (grade_id): what". */
+void nb_check_source(const json_t *nb, const char *where, struct problems *p);
+/* Points of the autograded (test) cells of a source notebook. */
+double nb_test_points(const json_t *nb);
+
+/* The student version of a source notebook: solutions replaced by
+ * "# YOUR CODE HERE" / "raise NotImplementedError()", hidden tests
+ * removed, outputs cleared, test and locked cells marked read-only,
+ * checksums set.  A new notebook. */
+json_t *nb_release(const json_t *source);
+
+/* The cells to grade: the submission's cells in its order, with every
+ * test and locked cell restored from SOURCE by grade_id (or, when an
+ * editor stripped the metadata, by content), deleted ones put back, and
+ * answers taken from the submission.  Returns a list of plan entries
+ * {"role", "type", "code", "show", "grade_id", "points", "hidden",
+ * "cell"} and appends to PROBLEMS (a JSON list) one sentence per problem
+ * found in the submission. */
+json_t *nb_merge(const json_t *source, const json_t *submission, json_t *problems);
+
+#endif

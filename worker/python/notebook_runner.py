@@ -1,0 +1,302 @@
+"""Assay's notebook runner: executes a notebook's code cells in order, in
+one Python process with IPython's semantics, and reports how each ended.
+
+Usage (inside the test's work directory, run by the notebook kind):
+    python3 -I .assay/notebook_runner.py PLAN
+
+PLAN is JSON written by Assay: {"cell_timeout_s", "wall_s", "cells":
+[{"id", "label", "code"}]}.  One JSON line per cell goes to standard
+output: {"event": "cell", "id", "status": "ok" | "error" | "timeout" |
+"died" | "not_run", "ename", "evalue", "traceback", "stdout", "number"}.
+
+Two processes.  The supervisor (this script's main) never runs student
+code: it starts an executor (this script with --execute), sends it one
+cell at a time over a pipe and waits for the reply at most the cell's
+timeout.  A cell that overruns is interrupted (SIGINT, as Jupyter's
+"interrupt kernel"); an executor that ignores that, or dies, is killed
+with its process group, and a fresh one replays the cells that had run
+so that later tests can still be graded.  The launcher's wall limit
+stays the last line of defence.
+
+The executor decides pass or fail from IPython's ExecutionResult (the
+exception the cell raised), never from what was printed: a notebook that
+overrides showtraceback or sys.excepthook hides nothing from it.
+"""
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+REPLAY_LIMIT = 3          # executor restarts per notebook
+INTERRUPT_GRACE_S = 1.0   # how long an interrupted cell has to stop
+MARGIN_S = 1.0            # kept from the wall limit to report what happened
+OUTPUT_LIMIT = 4000       # characters of a cell's output kept
+TRACEBACK_LIMIT = 4000
+
+
+# ---- the executor (runs student code) ----
+
+class BoundedText:
+    """A write-only text stream that keeps the first OUTPUT_LIMIT characters."""
+
+    def __init__(self):
+        self.parts, self.size, self.dropped = [], 0, 0
+
+    def write(self, s):
+        if not isinstance(s, str):
+            s = str(s)
+        room = OUTPUT_LIMIT - self.size
+        if room > 0:
+            self.parts.append(s[:room])
+            self.size += min(room, len(s))
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def text(self):
+        out = "".join(self.parts)
+        if self.dropped:
+            out += "\n[... %d more characters not shown]" % self.dropped
+        return out
+
+
+def executor_main(cmd_fd, reply_fd):
+    import math
+    import numbers
+    import re
+    import traceback
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.HistoryManager.enabled = False
+    cfg.InteractiveShell.colors = "NoColor"
+    cfg.InteractiveShell.xmode = "Plain"
+    shell = InteractiveShell.instance(config=cfg)
+    # only now, so that a student's IPython.py cannot stand in for IPython
+    sys.path.insert(0, os.getcwd())
+    commands = os.fdopen(cmd_fd, "r", encoding="utf-8")
+    write = os.write
+    dumps = json.dumps
+    write(reply_fd, b'{"event": "ready"}\n')
+    labels = {}
+    code_name = re.compile(r"<ipython-input-(\d+)-[0-9a-f]+>")
+    ipython_dir = os.path.dirname(os.path.dirname(os.path.abspath(
+        sys.modules[InteractiveShell.__module__].__file__)))
+
+    def describe(err):
+        frames = [f for f in traceback.extract_tb(err.__traceback__)
+                  if not f.filename.startswith(ipython_dir)]
+        text = "".join(traceback.format_list(frames)) if frames else ""
+        text = "Traceback (most recent call last):\n" + text if text else ""
+        text += "".join(traceback.format_exception_only(type(err), err))
+        text = code_name.sub(lambda m: labels.get(int(m.group(1)), "a cell"), text)
+        text = text.replace(os.getcwd() + os.sep, "")
+        return text[-TRACEBACK_LIMIT:]
+
+    def run(cell):
+        labels[shell.execution_count] = cell.get("label", "a cell")
+        out = BoundedText()
+        saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = out
+        try:
+            result = shell.run_cell(cell["code"], store_history=True)
+        finally:
+            sys.stdout, sys.stderr = saved
+        err = result.error_before_exec or result.error_in_exec
+        reply = {"event": "cell", "id": cell["id"], "status": "ok" if err is None else "error",
+                 "stdout": out.text()}
+        if err is not None:
+            reply["ename"] = type(err).__name__
+            reply["evalue"] = str(err)[:1000]
+            reply["traceback"] = describe(err)
+        value = result.result
+        if (isinstance(value, numbers.Real) and not isinstance(value, bool)
+                and math.isfinite(float(value))):
+            reply["number"] = float(value)
+        return reply
+
+    while True:
+        try:
+            line = commands.readline()
+            if not line:
+                return
+            reply = run(json.loads(line))
+        except KeyboardInterrupt:   # an interrupt that came between cells
+            continue
+        write(reply_fd, (dumps(reply) + "\n").encode("utf-8", "replace"))
+
+
+# ---- the supervisor (never runs student code) ----
+
+def emit(**event):
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def make_undumpable():
+    """Keeps the executor (same uid) out of /proc/<supervisor>/fd and
+    from ptrace-ing the supervisor, so it cannot write the report."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):
+        pass
+
+
+class Executor:
+    def __init__(self):
+        cmd_r, self.cmd_w = os.pipe()
+        self.reply_r, reply_w = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", os.path.abspath(__file__), "--execute",
+             str(cmd_r), str(reply_w)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(cmd_r, reply_w), start_new_session=True)
+        os.close(cmd_r)
+        os.close(reply_w)
+        self.pending = b""
+
+    def start(self, timeout):
+        """Waits until IPython is loaded, so that its start-up time is not
+        counted against the first cell's timeout."""
+        ready = self.reply(timeout)
+        if isinstance(ready, dict) and ready.get("event") == "ready":
+            return True
+        self.kill()
+        return False
+
+    def send(self, cell):
+        try:
+            os.write(self.cmd_w, (json.dumps(cell) + "\n").encode("utf-8"))
+            return True
+        except OSError:
+            return False
+
+    def reply(self, timeout):
+        """The next reply line as a dict; "timeout" or "died" if none came."""
+        deadline = time.monotonic() + max(timeout, 0)
+        while b"\n" not in self.pending:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout"
+            ready, _, _ = select.select([self.reply_r], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self.reply_r, 1 << 16)
+            if not chunk:
+                return "died"
+            self.pending += chunk
+            if len(self.pending) > (1 << 20):
+                return "died"
+        line, self.pending = self.pending.split(b"\n", 1)
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            return "died"
+        return reply if isinstance(reply, dict) else "died"
+
+    def run(self, cell, timeout):
+        if not self.send(cell):
+            return "died"
+        reply = self.reply(timeout)
+        if reply == "timeout":
+            try:
+                os.kill(self.proc.pid, signal.SIGINT)
+            except OSError:
+                pass
+            late = self.reply(INTERRUPT_GRACE_S)
+            if isinstance(late, dict):
+                return "timeout"    # interrupted: the executor lives on
+            self.kill()
+            return "killed"
+        return reply
+
+    def kill(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.proc.wait()
+        os.close(self.cmd_w)
+        os.close(self.reply_r)
+
+
+def status_event(cell, status, **extra):
+    emit(event="cell", id=cell["id"], status=status, **extra)
+
+
+def main(plan_path):
+    make_undumpable()
+    started = time.monotonic()
+    with open(plan_path, encoding="utf-8") as f:
+        plan = json.load(f)
+    cell_timeout = float(plan.get("cell_timeout_s", 30))
+    wall = float(plan.get("wall_s", 60))
+    deadline = started + max(wall - MARGIN_S, min(wall, 1.0))
+    executor, ran, restarts = Executor(), [], 0
+    if not executor.start(deadline - time.monotonic()):
+        executor = None
+    for cell in plan["cells"]:
+        left = deadline - time.monotonic()
+        if executor is None:
+            status_event(cell, "not_run", reason="the notebook's Python process could not "
+                         "be started, or restarted after an earlier cell")
+            continue
+        if left <= 0:
+            status_event(cell, "not_run", reason="the whole notebook's time limit (%g s) "
+                         "was reached before this cell" % wall)
+            continue
+        limit = min(cell_timeout, left)
+        reply = executor.run(cell, limit)
+        if isinstance(reply, dict):
+            emit(**reply)
+            if reply.get("status") == "ok":
+                ran.append(cell)
+            continue
+        whole = limit < cell_timeout
+        status_event(cell, "timeout" if reply in ("timeout", "killed") else "died",
+                     limit_s=limit, whole_notebook=whole)
+        if reply == "timeout":
+            continue
+        if reply == "died":
+            executor.kill()
+        executor, restarts = replay(ran, restarts, cell_timeout, deadline), restarts + 1
+    emit(event="finished", seconds=time.monotonic() - started)
+    if executor is not None:
+        executor.kill()
+
+
+def replay(ran, restarts, cell_timeout, deadline):
+    """A fresh executor that has run RAN again, or None."""
+    if restarts >= REPLAY_LIMIT:
+        return None
+    executor = Executor()
+    if not executor.start(deadline - time.monotonic()):
+        return None
+    for cell in ran:
+        left = deadline - time.monotonic()
+        reply = executor.run(cell, min(cell_timeout, left)) if left > 0 else "timeout"
+        if not isinstance(reply, dict):
+            if reply != "killed":
+                executor.kill()
+            return None
+    emit(event="restarted", replayed=len(ran))
+    return executor
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--execute":
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        executor_main(int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        main(sys.argv[1])
