@@ -39,7 +39,7 @@ def started_spool(pipeline, enabled=True):
     spool = pipeline()
     set_enabled(spool, enabled)
     spool.start()
-    spool.wait_running(slots=2, daemons=1)
+    spool.wait_running(slots=3, daemons=1)   # assay init: 2 slots + prefetch 1
     return spool
 
 

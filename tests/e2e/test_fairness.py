@@ -15,6 +15,7 @@ from pipeline import HI_TEST, assignment_doc, parse_time, pipeline  # noqa: F401
 
 FLOOD = 300
 SLOTS = 2          # `assay init` makes one local worker with two slots
+SHIPPERS = 3       # ... and prefetch 1: one more shipper
 B_JOBS = 5
 
 
@@ -43,7 +44,7 @@ def flood_run(pipeline, *sched_args):
         spool.add_assignment(course, "hw", assignment_doc([HI_TEST]))
     src = spool.make_submission("right", {"hello.py": "print('hi')\n"})
     spool.start(*sched_args)
-    spool.wait_running(slots=SLOTS, daemons=1)
+    spool.wait_running(slots=SHIPPERS, daemons=1)
     for course in ("A", "B"):
         spool.submit_wait(course, "hw", "warmup", src)
 
