@@ -98,10 +98,24 @@ struct scan {
     const struct spool *s;
     const struct workers *w;
     json_t *out, *courses, *caps, *stuck;
+    json_t *why_cache;          /* capability -> reason (or null): one answer each */
     double now, oldest;
     const char *oldest_id;
     char oldest_buf[64];
 };
+
+/* why_stuck, asked once per capability: a queue of 100,000 jobs has few. */
+static const char *stuck_reason(struct scan *sc, const char *capability)
+{
+    json_t *known = json_object_get(sc->why_cache, capability);
+    if (!known) {
+        char *why = why_stuck(sc->w, capability);
+        known = why ? json_string(why) : json_null();
+        free(why);
+        json_object_set_new(sc->why_cache, capability, known);
+    }
+    return json_string_value(known);
+}
 
 static void scan_dir(struct scan *sc, const char *rel, int state, json_t *slot)
 {
@@ -135,7 +149,7 @@ static void scan_dir(struct scan *sc, const char *rel, int state, json_t *slot)
             sc->oldest = job.queued_at;
             snprintf(sc->oldest_buf, sizeof sc->oldest_buf, "%s", job.id);
         }
-        char *why = state == 0 ? why_stuck(sc->w, job.capability) : NULL;
+        const char *why = state == 0 ? stuck_reason(sc, job.capability) : NULL;
         if (why)
             json_array_append_new(sc->stuck, json_pack("{s:s, s:s, s:s, s:s, s:s}", "job", job.id,
                                                        "course", job.course, "assignment", job.assignment,
@@ -150,7 +164,6 @@ static void scan_dir(struct scan *sc, const char *rel, int state, json_t *slot)
                      job.version);
             json_object_set_new(slot, "what", json_string(what));
         }
-        free(why);
         free(path);
         job_free(&job);
     }
@@ -182,7 +195,7 @@ static void add_recent_waits(const struct spool *s, json_t *courses, double now)
 static json_t *collect(const struct spool *s, const struct workers *w)
 {
     struct scan sc = {s, w, json_pack("{s:s}", "spool", s->root), json_object(), json_object(),
-                      json_array(), clock_wall(), INFINITY, NULL, {0}};
+                      json_array(), json_object(), clock_wall(), INFINITY, NULL, {0}};
     for (int i = 0; i < N_STATES; i++)
         json_object_set_new(sc.out, states[i], json_integer(0));
     json_t *slots = json_array();
@@ -208,6 +221,7 @@ static json_t *collect(const struct spool *s, const struct workers *w)
     json_object_set_new(sc.out, "courses", sc.courses);
     json_object_set_new(sc.out, "capabilities", sc.caps);
     json_object_set_new(sc.out, "cannot_run", sc.stuck);
+    json_decref(sc.why_cache);
     if (isfinite(sc.oldest))
         json_object_set_new(sc.out, "oldest_waiting", json_pack("{s:s, s:f}", "job", sc.oldest_buf,
                                                                 "age_s", sc.now - sc.oldest));
