@@ -156,7 +156,7 @@ def stop_scheduler(proc):
         proc.wait()
 
 
-def flood(tmp, build, n, threads, tag, prefetch=None):
+def flood(tmp, build, n, threads, tag, prefetch=None, sandbox=None):
     assay = os.path.join(build, "assay")
     spool = os.path.join(tmp, "spool-" + tag)
     subprocess.run([assay, "init", spool], check=True, stdout=subprocess.DEVNULL)
@@ -176,8 +176,10 @@ def flood(tmp, build, n, threads, tag, prefetch=None):
     w = workers["workers"][0]
     if prefetch is not None:
         w["prefetch"] = prefetch
-        with open(os.path.join(spool, "workers.json"), "w") as f:
-            json.dump(workers, f)
+    if sandbox is not None:
+        w["sandbox"] = sandbox
+    with open(os.path.join(spool, "workers.json"), "w") as f:
+        json.dump(workers, f)
     grading_slots = w["slots"]
     shippers = w["slots"] + w.get("prefetch", 0)
     sched = None
@@ -354,6 +356,9 @@ def main():
     ap.add_argument("--prefetch", type=lambda v: [int(x) for x in v.split(",")], default=None,
                     help="the worker's prefetch in each round, cycling through a comma-separated "
                     "list (default: what `assay init` writes)")
+    ap.add_argument("--sandbox", choices=("namespace", "rlimit"), default=None,
+                    help="how the worker runs the tests (default: namespace, as `assay init` "
+                    "leaves it); rlimit measures the pipeline alone")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     # Ctrl-C or SIGTERM still run the clean-up (stop the scheduler, remove the spool).
@@ -370,7 +375,7 @@ def main():
         bares.append(run_bare(tmp, n, "0"))
         for r in range(args.rounds):
             pf = args.prefetch[r % len(args.prefetch)] if args.prefetch else None
-            floods.append(flood(tmp, build, n, args.threads, str(r + 1), pf))
+            floods.append(flood(tmp, build, n, args.threads, str(r + 1), pf, args.sandbox))
             bares.append(run_bare(tmp, n, str(r + 1)))
     finally:
         if args.keep:
@@ -381,7 +386,8 @@ def main():
     print("Flood: %d submissions of a one-test pytest assignment, one local worker, 2 slots" % n)
     print("command: /usr/bin/python3 bench/flood.py --jobs %d --threads %d --rounds %d%s"
           % (n, args.threads, args.rounds,
-             " --prefetch " + ",".join(map(str, args.prefetch)) if args.prefetch else ""))
+             (" --prefetch " + ",".join(map(str, args.prefetch)) if args.prefetch else "") +
+             (" --sandbox " + args.sandbox if args.sandbox else "")))
     print("  bare: %s (2 at a time, fresh directory each)" % " ".join(BARE))
     ok = True
     bare_fail = sum(b[1] for b in bares)

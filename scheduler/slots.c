@@ -219,7 +219,8 @@ static void configure_daemons(struct sched *s)
             char slots[16];
             snprintf(slots, sizeof slots, "%d", w->slots);
             d->child.argv = child_argv(exe, "--dir", w->dir, "--slots", slots, "--name", w->name,
-                                       "--log", log, "--traces", traces, "--die-with-parent", NULL);
+                                       "--log", log, "--traces", traces, "--sandbox", w->sandbox,
+                                       "--die-with-parent", NULL);
             free(exe);
             free(log);
             free(traces);

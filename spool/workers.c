@@ -21,8 +21,10 @@
 static const char *const worker_keys[] = {"name", "transport", "dir", "host", "port", "user",
                                           "key", "known_hosts", "remote_dir", "slots",
                                           "capabilities", "enabled", "timeout_margin_s",
-                                          "worker_command", "min_free_mb", "prefetch", NULL};
+                                          "worker_command", "min_free_mb", "prefetch", "sandbox",
+                                          NULL};
 static const char *const transports[] = {"local", "ssh", NULL};
+static const char *const sandboxes[] = {"namespace", "rlimit", NULL};
 
 static void parse_worker(const struct spool *s, struct worker_cfg *w, const json_t *o,
                          const char *path, struct problems *p)
@@ -57,6 +59,11 @@ static void parse_worker(const struct spool *s, struct worker_cfg *w, const json
     w->remote_dir = check_string(o, path, "remote_dir", false, p);
     w->worker_command = check_string(o, path, "worker_command", false, p);
     w->min_free_mb = check_number(o, path, "min_free_mb", 100, 0, 1e9, p);
+    int sb = check_enum(o, path, "sandbox", sandboxes, p);
+    w->sandbox = sb < 0 ? "namespace" : sandboxes[sb];
+    if (t == 1 && json_object_get(o, "sandbox"))
+        problems_add(p, path, "\"sandbox\" applies to local workers only: an ssh worker's "
+                     "assay-worker is started on its host (see docs/DEPLOY.md)");
     if (t == 1 && (!w->key || !w->known_hosts))
         problems_add(p, path, "an ssh worker needs \"key\" (a private key file) and "
                      "\"known_hosts\" (its host key); see docs/DEPLOY.md");

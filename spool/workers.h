@@ -15,6 +15,7 @@ struct worker_cfg {
     char *dir;                  /* local: the worker directory (absolute) */
     const char *host, *user, *key, *known_hosts, *remote_dir;
     const char *worker_command;  /* ssh: how to run assay-worker there */
+    const char *sandbox;        /* local: assay-worker --sandbox (namespace, rlimit) */
     int port;
     int slots;                  /* jobs graded at once */
     int prefetch;               /* jobs it holds beyond its slots, so a freed slot
