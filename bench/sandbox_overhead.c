@@ -111,8 +111,10 @@ static void remote_start(struct remote *r, const char *mode, const char *dir_bas
         exit(1);
     r->pid = fork();
     if (r->pid == 0) {
-        close(a[1]);
-        close(b[0]);
+        /* keep only this remote's ends: another's must see EOF when closed */
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != a[0] && fd != b[1])
+                close(fd);
         remote_main(mode, a[0], b[1], dir_base);
     }
     close(a[0]);
@@ -227,9 +229,9 @@ int main(int argc, char **argv)
     remote_start(&rl, "rlimit", "/tmp");
     remote_start(&sb, "namespace", NULL);
     bool have_bwrap = access(BWRAP, X_OK) == 0;
-    char *true_argv[] = {"/bin/true", NULL}, *py_argv[] = {"python3", "-c", "pass", NULL};
+    char *true_argv[] = {"/bin/true", NULL}, *py_argv[] = {"/usr/bin/python3", "-c", "pass", NULL};
     measure("/bin/true", true_argv, runs, &rl, &sb, dir, have_bwrap);
-    measure("python3 -c pass", py_argv, runs, &rl, &sb, dir, have_bwrap);
+    measure("/usr/bin/python3 -c pass", py_argv, runs, &rl, &sb, dir, have_bwrap);
     remote_stop(&rl);
     remote_stop(&sb);
     fs_remove_tree(dir, &e);

@@ -27,8 +27,7 @@ int cli_open_spool(const char *opt, struct spool *s, const char *cmd)
     return 0;
 }
 
-/* The results.json in DIR if it belongs to JOB_ID, else NULL. */
-static json_t *load_if_job(const char *dir, const char *job_id)
+json_t *cli_result_if_job(const char *dir, const char *job_id)
 {
     char *path = fs_join(dir, "results.json");
     struct err e;
@@ -52,7 +51,7 @@ json_t *cli_wait_result(const struct spool *s, const char *result_rel, const cha
     int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     double deadline = clock_mono() + timeout_s;
     json_t *r;
-    while (!(r = load_if_job(dir, job_id))) {
+    while (!(r = cli_result_if_job(dir, job_id))) {
         double left = deadline - clock_mono();
         if (left <= 0)
             break;

@@ -47,20 +47,6 @@ struct follow {
     bool tty, hinted;
 };
 
-/* The result in REL if it is job ID's, else NULL. */
-static json_t *result_of(const struct spool *s, const char *rel, const char *id)
-{
-    char *path = spool_path(s, "%s/results.json", rel);
-    struct err e;
-    json_t *r = fs_exists(path) ? jsonutil_load_file(path, 16u << 20, &e) : NULL;
-    free(path);
-    if (r && strcmp(jsonutil_str(json_object_get(r, "assay"), "job_id", ""), id)) {
-        json_decref(r);
-        r = NULL;
-    }
-    return r;
-}
-
 /* Why job ID is in failed/ (the dead letter's .reason), or NULL. */
 static char *failed_reason(const struct spool *s, const char *id)
 {
@@ -90,7 +76,9 @@ static void check_jobs(struct follow *f)
         const char *id = jsonutil_str(q, "id", ""), *student = jsonutil_str(q, "student", "");
         if (json_object_get(f->done, id))
             continue;
-        json_t *r = result_of(f->s, jsonutil_str(q, "rel", ""), id);
+        char *dir = spool_path(f->s, "%s", jsonutil_str(q, "rel", ""));
+        json_t *r = cli_result_if_job(dir, id);
+        free(dir);
         char *reason = r || !look_at_queue ? NULL : failed_reason(f->s, id);
         if (r)
             json_object_set_new(f->done, id, json_pack("{s:s, s:o}", "student", student, "result", r));

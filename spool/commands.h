@@ -37,6 +37,9 @@ int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double 
 /* Opens the spool given by --spool (or $ASSAY_SPOOL, or the default);
  * prints why not for command CMD. */
 int cli_open_spool(const char *opt, struct spool *s, const char *cmd);
+/* The results.json in DIR if it belongs to JOB_ID (not an older or newer
+ * grading of the same version), else NULL. */
+json_t *cli_result_if_job(const char *dir, const char *job_id);
 /* Waits until results/.../RESULT_REL holds JOB_ID's result (inotify, no
  * polling loop); NULL after TIMEOUT_S. */
 json_t *cli_wait_result(const struct spool *s, const char *result_rel, const char *job_id,
