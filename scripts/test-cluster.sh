@@ -60,7 +60,10 @@ CFG
     mkdir -p /run/sshd
     ip netns exec "$n" /usr/sbin/sshd -f "$h/sshd_config" -E "$h/sshd.log"
     chown -R "$user" "$h/worker"
-    ip netns exec "$n" "$build/assay-worker" --dir "$h/worker" --slots 2 --name "h$k" >/dev/null 2>&1 &
+    # nsenter, not ip netns exec: that one mounts a fresh /sys, which hides
+    # the cgroup controllers the worker's sandbox needs.
+    nsenter --net="/run/netns/$n" "$build/assay-worker" --dir "$h/worker" --slots 2 --name "h$k" \
+        >/dev/null 2>&1 &
     echo $! >"$h/worker.pid"
     printf '10.%s.%s.2 %s\n' "$(net)" "$k" "$(cut -d' ' -f1,2 "$h/ssh_host_ed25519_key.pub")" >>"$dir/known_hosts"
     capjson=$(printf '%s' "$caps" | sed 's/\([^,]*\)/"\1"/g')

@@ -52,6 +52,7 @@ struct exit_watch {
 };
 
 struct slot {
+    struct launcher *launcher;  /* namespace mode: the slot's own, made once */
     pid_t pid;
     struct exit_watch *exit_watch;
     bool busy;
@@ -140,6 +141,28 @@ static void free_exit_watch(uv_handle_t *h)
     free(w);
 }
 
+/* The namespace sandbox is costly to set up (on cgroup v1 its keeper
+ * process must be moved into the slot's cgroups, ~10 ms), so each daemon
+ * slot makes one when it first grades and every grader it forks uses it;
+ * the rlimit launcher is cheap and each grader makes its own.  When it
+ * cannot be made, the grader makes its own and reports why. */
+static void slot_launcher_ready(struct daemon *d, struct slot *s)
+{
+    if (s->launcher || strcmp(d->sandbox, "namespace"))
+        return;
+    struct err e;
+    if (!(s->launcher = launcher_new(d->sandbox, &e)))
+        log_msg(LOG_ERROR, NULL, "slot %d: cannot set up the sandbox: %s",
+                (int)(s - d->slots) + 1, e.msg);
+}
+
+static void slot_launcher_drop(struct slot *s)
+{
+    if (s->launcher)
+        s->launcher->destroy(s->launcher);
+    s->launcher = NULL;
+}
+
 static void report_grader_failure(struct daemon *d, struct slot *s, int status, int sig)
 {
     char *trace = NULL, msg[512];
@@ -168,8 +191,10 @@ static void on_grader_exit(uv_poll_t *h, int status, int events)
         ws = 0;
     if (!d->stopping) {
         int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 0, sig = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
-        if (code != 0 || sig != 0)
+        if (code != 0 || sig != 0) {
             report_grader_failure(d, s, code, sig);
+            slot_launcher_drop(s);  /* it may be mid-conversation with its keeper */
+        }
         remove_active(d, s->job);
     }
     s->busy = false;
@@ -182,7 +207,8 @@ static void on_grader_exit(uv_poll_t *h, int status, int events)
 
 /* In the forked child: leave the daemon's loop and signals behind, grade
  * JOB, exit.  Never returns. */
-static void grader_main(const struct daemon *d, const char *job, pid_t parent)
+static void grader_main(const struct daemon *d, const char *job, struct launcher *launcher,
+                        pid_t parent)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive the daemon ... */
     if (getppid() != parent)            /* ... which may have died already */
@@ -206,7 +232,7 @@ static void grader_main(const struct daemon *d, const char *job, pid_t parent)
     log_open("assay-worker", deflog);
     free(deflog);
     worker_set_sandbox(sandbox);
-    _exit(worker_grade_one(dir, job, worker) < 0 ? 1 : 0);
+    _exit(worker_grade_one(dir, job, worker, launcher) < 0 ? 1 : 0);
 }
 
 /* A fork rather than an exec of `assay-worker grade-one`: the grader
@@ -214,10 +240,11 @@ static void grader_main(const struct daemon *d, const char *job, pid_t parent)
  * dynamic linking saves a few milliseconds of CPU per job. */
 static int start_grading(struct daemon *d, struct slot *s, const char *job)
 {
+    slot_launcher_ready(d, s);
     snprintf(s->job, sizeof s->job, "%s", job);
     pid_t parent = getpid(), pid = fork();
     if (pid == 0)
-        grader_main(d, s->job, parent);
+        grader_main(d, s->job, s->launcher, parent);
     int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
     if (pid < 0 || pidfd < 0) {
         log_msg(LOG_ERROR, job, "cannot start a grader: %s", strerror(errno));
@@ -380,6 +407,8 @@ static int run_daemon(const char *dir, int nslots, const char *worker, const cha
     uv_run(d.loop, UV_RUN_DEFAULT);
     log_msg(LOG_INFO, NULL, "stopped");
     uv_loop_close(d.loop);
+    for (int i = 0; i < nslots; i++)
+        slot_launcher_drop(&d.slots[i]);
     free(d.slots);
     free(inbox);
     close(lock_fd);
@@ -450,7 +479,7 @@ int main(int argc, char **argv)
         log_open("assay-worker", logpath ? logpath : deflog);
         free(deflog);
         worker_set_sandbox(sandbox);
-        return worker_grade_one(dir, argv[optind], name) < 0 ? 1 : 0;
+        return worker_grade_one(dir, argv[optind], name, NULL) < 0 ? 1 : 0;
     }
     return run_daemon(dir, slots, name, logpath, traces, sandbox);
 }

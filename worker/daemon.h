@@ -10,10 +10,14 @@
  *   outbox/  result archives, same names
  *   tmp/     work space;  logs/worker.log  the worker's own log */
 
+struct launcher;
+
 /* Grades D/active/NAME (in a process of its own) and leaves the result
- * archive in D/outbox/NAME.  Returns 0, or -1 if not even an error
- * result could be written. */
-int worker_grade_one(const char *dir, const char *name, const char *worker);
+ * archive in D/outbox/NAME, running the tests with LAUNCHER, or with one
+ * of its own (worker_set_sandbox) when that is NULL.  Returns 0, or -1 if
+ * not even an error result could be written. */
+int worker_grade_one(const char *dir, const char *name, const char *worker,
+                     struct launcher *launcher);
 /* The launcher mode grade-one uses: "namespace" (the default) or "rlimit". */
 void worker_set_sandbox(const char *mode);
 

@@ -164,7 +164,8 @@ int worker_write_error(const char *dir, const char *name, const char *category,
 
 /* Feedback files the kinds write (feedback/...) go into RESDIR, so they
  * travel with results.json to results/ on the primary. */
-static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct err *e)
+static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct launcher *given,
+                              struct err *e)
 {
     char *adir = fs_join(jobdir, "assignment"), *sdir = fs_join(jobdir, "submission");
     struct assignment a;
@@ -181,11 +182,12 @@ static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct err
         buf_free(&msg);
     } else {
         char *work = fs_join(jobdir, "..");
-        struct launcher *l = launcher_new(sandbox_mode, e);
+        struct launcher *l = given ? given : launcher_new(sandbox_mode, e);
         if (l) {
             struct engine_options o = {.launcher = l, .work_base = work, .files_dir = resdir};
             r = engine_grade(&a, fs_exists(sdir) ? sdir : jobdir, &o);
-            l->destroy(l);
+            if (!given)
+                l->destroy(l);
         }
         free(work);
     }
@@ -196,7 +198,8 @@ static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct err
     return r;
 }
 
-int worker_grade_one(const char *dir, const char *name, const char *worker)
+int worker_grade_one(const char *dir, const char *name, const char *worker,
+                     struct launcher *launcher)
 {
     log_set_worker(worker);
     install_crash_handler(dir, name);
@@ -219,7 +222,7 @@ int worker_grade_one(const char *dir, const char *name, const char *worker)
     if (archive_extract(archive, jobdir, &lim, &e) < 0)
         category = "infrastructure";
     else
-        r = grade_unpacked(jobdir, resdir, &e);
+        r = grade_unpacked(jobdir, resdir, launcher, &e);
     if (r) {
         log_msg(LOG_INFO, id, "graded: score %g of %g",
                 json_number_value(json_object_get(r, "score")),

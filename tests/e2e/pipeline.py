@@ -244,12 +244,19 @@ class Spool:
         return self.procs_named("assay-shipper")
 
     def worker_daemons(self, worker=None):
-        """The assay-worker daemons (not their grade-one children)."""
+        """The assay-worker daemons, not the processes they fork (graders,
+        the sandbox's keepers), whose parent is an assay-worker."""
+        workers = [(pid, argv) for pid, argv in self.procs_named("assay-worker")
+                   if "grade-one" not in argv]
+        pids = {pid for pid, _ in workers}
         out = []
-        for pid, argv in self.processes():
-            if not argv or "grade-one" in argv:
+        for pid, argv in workers:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
                 continue
-            if os.path.basename(argv[0]) != "assay-worker":
+            if ppid in pids:
                 continue
             if worker is not None:
                 if "--name" not in argv or argv[argv.index("--name") + 1] != worker:

@@ -10,6 +10,12 @@
  * pidfd for it, reaps it, and says so.  The keeper is exempt from the OOM
  * killer (oom_score_adj -1000; PID 1 resets its own) and dies with the
  * launcher (PR_SET_PDEATHSIG).
+ *
+ * The keeper also does once what every run would otherwise repeat: it
+ * lives in a private mount namespace of its own where it builds the
+ * read-only tree every run of the slot shares (rootfs.c; again only if a
+ * run names another root filesystem), so each run, cloned with a new
+ * mount namespace, starts from a copy of it and only adds its own parts.
  */
 #define _GNU_SOURCE
 #include "worker/sandbox/sandbox.h"
@@ -21,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -187,6 +195,32 @@ static void send_reply(int sock, int ok, const char *msg, int fd)
     send_with_fds(sock, &r, sizeof r, &fd, fd >= 0 ? 1 : 0);
 }
 
+/* Which root filesystem the prepared tree is of ("" the host's). */
+static char prepared_for[4096];
+static bool have_prepared;
+
+/* Makes sure the keeper's mount namespace holds the tree JOB needs.  The
+ * binds are looked up as the run's uid (fsuid), as they were when each
+ * run built its own root: root's privilege does not reach sources the
+ * run's uid could not reach. */
+static int ensure_prepared(const struct sandbox_job *job, char *why, size_t n)
+{
+    const char *want = job->rootfs ? job->rootfs : "";
+    if (have_prepared && !strcmp(prepared_for, want))
+        return 0;
+    have_prepared = false;
+    setfsgid((gid_t)job->uid);
+    setfsuid(job->uid);
+    int rc = sandbox_rootfs_prepare(job->root_mnt, job->rootfs, why, n);
+    setfsuid(0);
+    setfsgid(0);
+    if (rc < 0 || strlen(want) >= sizeof prepared_for)
+        return -1;
+    strcpy(prepared_for, want);
+    have_prepared = true;
+    return 0;
+}
+
 static void serve_one(int sock, const struct sock_fprog *filter, const char *msg, size_t len,
                       const int *fds, int nfds)
 {
@@ -205,7 +239,18 @@ static void serve_one(int sock, const struct sock_fprog *filter, const char *msg
     struct err e = {{0}};
     pid_t pid;
     int pidfd;
+    char why[200];
+    if (ensure_prepared(&job, why, sizeof why) < 0) {
+        snprintf(e.msg, sizeof e.msg, "cannot prepare the sandbox's root: %s", why);
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
+        send_reply(sock, 0, e.msg, -1);
+        return;
+    }
+    job.prepared = true;
     if (sandbox_spawn(&job, -1, &pid, &pidfd, &e) < 0) {
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
         send_reply(sock, 0, e.msg, -1);
         return;
     }
@@ -233,7 +278,8 @@ static _Noreturn void keeper_main(int sock, const struct sock_fprog *filter, pid
         }
         close(adj);
     }
-    char *msg = malloc(MSG_MAX);
+    /* the prepared tree lives here, out of the host's sight */
+    char *msg = unshare(CLONE_NEWNS) == 0 ? malloc(MSG_MAX) : NULL;
     for (;;) {
         int fds[4], nfds;
         ssize_t n = msg ? recv_with_fds(sock, msg, MSG_MAX, fds, &nfds) : -1;

@@ -293,9 +293,11 @@ _Noreturn void sandbox_pid1(const struct sandbox_job *job, int sync_fd)
     }
     if (take_run_ids() < 0)
         fail_errno(job, "taking the run's uid");
-    if (sandbox_rootfs_build(job, why, sizeof why) < 0)
+    if (!job->prepared && sandbox_rootfs_prepare(job->root_mnt, job->rootfs, why, sizeof why) < 0)
+        report_failure(job, "preparing the root", why);
+    if (sandbox_rootfs_enter(job, why, sizeof why) < 0)
         report_failure(job, "building the root", why);
-    if (loopback_up() < 0)
+    if (!job->net_ready && loopback_up() < 0)
         fail_errno(job, "bringing up loopback");
     if (sethostname("assay-sandbox", 13) < 0)
         fail_errno(job, "setting the host name");

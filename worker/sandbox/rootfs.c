@@ -1,21 +1,34 @@
 /*
  * rootfs.c - the file system a sandboxed run sees.
  *
- * Called by the run's PID 1 (pid1.c), inside its new user and mount
- * namespaces, before anything untrusted runs.  Steps, in order: make
- * every mount private; a small tmpfs becomes the new root; the system
- * directories the language needs (/usr, /bin, /lib*, a few /etc entries
- * python and its libraries read; or the top-level directories of a
- * root filesystem an assignment names) are bound read-only, nosuid and
- * nodev; /etc/passwd, group and hosts are written for the run's uid; the
- * work directory is bound writable at its own path (it lives on the
- * slot's size-limited tmpfs); the test's extra binds; size-limited
- * tmpfs on /tmp and /dev/shm; a minimal /dev (null, zero, full, random,
- * urandom); a fresh /proc that shows only the run's processes (the work
- * directory and the binds come after /tmp, which may hold them); then
- * pivot_root, and the root itself is made read-only.  Nothing else of
- * the host - the spool, the worker's directories, the assignment,
- * other slots - exists inside.
+ * Two halves, so that the expensive part is done once per slot:
+ *
+ * sandbox_rootfs_prepare builds the part every run of a slot shares, in
+ * a private mount namespace: at ROOT_MNT a small "staging" tmpfs holding
+ * prep/ and run/; at prep/ a tmpfs with the system directories the
+ * language needs (/usr, /bin, /lib*, a few /etc entries python and its
+ * libraries read; or the top-level directories of a root filesystem an
+ * assignment names) bound read-only, nosuid and nodev, /etc/passwd,
+ * group and hosts written for the run's uid, and a minimal /dev (null,
+ * zero, full, random, urandom); then prep/ and /dev are made read-only.
+ * On a cgroup v1 host the keeper (keeper.c) calls it once, as root, in a
+ * mount namespace of its own, and every run is cloned from there; on v2
+ * each run's PID 1 calls it itself.
+ *
+ * sandbox_rootfs_enter, in the run's PID 1, inside its new user and mount
+ * namespaces - whose copy of the prepared tree the kernel has locked
+ * (MNT_LOCKED, and the read-only/nosuid/nodev flags locked too: the
+ * run's user namespace is less privileged than the tree's owner) - does
+ * the per-run part: a fresh tmpfs at run/ becomes the new root; each
+ * top-level entry of prep/ is bound recursively into it (the copies keep
+ * their flags and locks) or, for a symlink, recreated; size-limited tmpfs
+ * on /tmp and /dev/shm; a fresh /proc that shows only the run's
+ * processes; the work directory bound writable at its own path (it lives
+ * on the slot's size-limited tmpfs); the test's extra binds (these after
+ * /tmp, which may hold them); then pivot_root, the old root detached, and
+ * the new root made read-only.  Nothing else of the host - the spool,
+ * the worker's directories, the assignment, other slots - exists inside,
+ * and nothing a run does persists: everything writable is per run.
  */
 #define _GNU_SOURCE
 #include "worker/sandbox/sandbox.h"
@@ -56,7 +69,7 @@ static const char *const rootfs_skipped[] = {
 static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", NULL};
 
 struct build {
-    const struct sandbox_job *job;
+    const char *root;           /* the directory being built: prep/ or run/ */
     char *why;
     size_t n;
 };
@@ -70,7 +83,7 @@ static int fail(struct build *b, const char *what, const char *path)
 /* ROOT + PATH (PATH absolute) into OUT. */
 static void inside(const struct build *b, const char *path, char *out, size_t n)
 {
-    snprintf(out, n, "%s%s", b->job->root_mnt, path);
+    snprintf(out, n, "%s%s", b->root, path);
 }
 
 static int set_attrs(const char *path, unsigned int flags, uint64_t attrs)
@@ -125,7 +138,7 @@ static int bind_entry(struct build *b, const char *dir, const char *name, const 
 {
     char src[4096], dst[4096];
     snprintf(src, sizeof src, "%s/%s", dir, name);
-    snprintf(dst, sizeof dst, "%s%s/%s", b->job->root_mnt, at, name);
+    snprintf(dst, sizeof dst, "%s%s/%s", b->root, at, name);
     struct stat st;
     if (lstat(src, &st) < 0)
         return errno == ENOENT ? 0 : fail(b, "cannot stat", src);
@@ -176,11 +189,11 @@ static int write_text(struct build *b, const char *path, const char *text)
     return 0;
 }
 
-static int build_system(struct build *b)
+static int build_system(struct build *b, const char *rootfs)
 {
     char etc[4096];
-    if (b->job->rootfs)
-        return bind_listed(b, b->job->rootfs, "", rootfs_skipped, true);
+    if (rootfs)
+        return bind_listed(b, rootfs, "", rootfs_skipped, true);
     if (bind_listed(b, "/", "", system_dirs, false) < 0)
         return -1;
     inside(b, "/etc", etc, sizeof etc);
@@ -208,38 +221,11 @@ static int mount_tmpfs(struct build *b, const char *path, const char *options, u
     return 0;
 }
 
-static int build_workdir(struct build *b)
-{
-    char dst[4096];
-    struct err e;
-    inside(b, b->job->workdir, dst, sizeof dst);
-    if (fs_mkdir_p(dst, 0755, &e) < 0)
-        return fail(b, "cannot create", b->job->workdir);
-    return bind(b, b->job->workdir, dst, true, false);
-}
-
-static int build_binds(struct build *b)
-{
-    for (int i = 0; i < b->job->n_binds; i++) {
-        const struct run_bind *rb = &b->job->binds[i];
-        char dst[4096];
-        struct err e;
-        inside(b, rb->target, dst, sizeof dst);
-        char *slash = strrchr(dst, '/');
-        *slash = '\0';
-        int rc = fs_mkdir_p(dst, 0755, &e);
-        *slash = '/';
-        if (rc < 0)
-            return fail(b, "cannot create the parent of", rb->target);
-        if (bind(b, rb->source, dst, rb->writable, false) < 0)
-            return -1;
-    }
-    return 0;
-}
-
+/* The shared /dev: its nodes and links, and an empty shm/ for each run's
+ * own tmpfs; read-only. */
 static int build_dev(struct build *b)
 {
-    char dev[1024], opts[64];
+    char dev[1024];
     if (mount_tmpfs(b, "/dev", "size=64k,nr_inodes=64,mode=0755", MS_NOSUID | MS_NOEXEC) < 0)
         return -1;
     inside(b, "/dev", dev, sizeof dev);
@@ -258,10 +244,106 @@ static int build_dev(struct build *b)
         if (symlink(links[i][0], dst) < 0)
             return fail(b, "cannot link", dst);
     }
-    snprintf(opts, sizeof opts, "size=%dm,mode=1777", SANDBOX_TMP_MB);
-    if (mount_tmpfs(b, "/dev/shm", opts, MS_NOSUID | MS_NODEV) < 0)
-        return -1;
+    char shm[4096];
+    snprintf(shm, sizeof shm, "%s/shm", dev);
+    if (mkdir(shm, 01777) < 0)
+        return fail(b, "cannot create", "/dev/shm");
     return set_attrs(dev, 0, MOUNT_ATTR_RDONLY) < 0 ? fail(b, "cannot make read-only", "/dev") : 0;
+}
+
+/* Where the prepared tree and each run's root go, below ROOT_MNT. */
+static void staging_path(const char *root_mnt, const char *name, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", root_mnt, name);
+}
+
+int sandbox_rootfs_prepare(const char *root_mnt, const char *rootfs, char *why, size_t n)
+{
+    char prep[512], run[512];
+    struct build b = {prep, why, n};
+    staging_path(root_mnt, "prep", prep, sizeof prep);
+    staging_path(root_mnt, "run", run, sizeof run);
+    /* nothing mounted here reaches the host, nor anything the host mounts later */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return fail(&b, "cannot make private", "/");
+    /* a previous prepared tree (another root filesystem) goes first */
+    if (umount2(root_mnt, MNT_DETACH) < 0 && errno != EINVAL)
+        return fail(&b, "cannot detach", root_mnt);
+    if (mount("tmpfs", root_mnt, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "size=16k,nr_inodes=8,mode=0755") < 0)
+        return fail(&b, "cannot mount the staging tmpfs on", root_mnt);
+    if (mkdir(prep, 0755) < 0 || mkdir(run, 0755) < 0 ||
+        set_attrs(root_mnt, 0, MOUNT_ATTR_RDONLY) < 0)
+        return fail(&b, "cannot lay out", root_mnt);
+    if (mount("tmpfs", prep, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755") < 0)
+        return fail(&b, "cannot mount the root tmpfs on", prep);
+    if (build_system(&b, rootfs) < 0 || build_dev(&b) < 0)
+        return -1;
+    return set_attrs(prep, 0, MOUNT_ATTR_RDONLY) < 0 ? fail(&b, "cannot make read-only", prep)
+                                                     : 0;
+}
+
+/* ---- per run ---- */
+
+/* Brings prepared entry PREP/NAME into the new root: a recursive bind,
+ * whose mounts keep their read-only/nosuid/nodev flags (locked), or, for
+ * a symlink, a copy. */
+static int take_prepared(struct build *b, const char *prep, const char *name)
+{
+    char src[4096], dst[4096];
+    snprintf(src, sizeof src, "%s/%s", prep, name);
+    snprintf(dst, sizeof dst, "%s/%s", b->root, name);
+    struct stat st;
+    if (lstat(src, &st) < 0)
+        return fail(b, "cannot stat", src);
+    if (S_ISLNK(st.st_mode))
+        return copy_symlink(b, src, dst);
+    if (make_mount_point(src, dst) < 0)
+        return fail(b, "cannot make a mount point for", src);
+    return mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0 ? fail(b, "cannot bind", src) : 0;
+}
+
+static int take_all_prepared(struct build *b, const char *prep)
+{
+    DIR *d = opendir(prep);
+    if (!d)
+        return fail(b, "cannot read", prep);
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            rc = take_prepared(b, prep, de->d_name);
+    closedir(d);
+    return rc;
+}
+
+static int build_workdir(struct build *b, const struct sandbox_job *job)
+{
+    char dst[4096];
+    struct err e;
+    inside(b, job->workdir, dst, sizeof dst);
+    if (fs_mkdir_p(dst, 0755, &e) < 0)
+        return fail(b, "cannot create", job->workdir);
+    return bind(b, job->workdir, dst, true, false);
+}
+
+static int build_binds(struct build *b, const struct sandbox_job *job)
+{
+    for (int i = 0; i < job->n_binds; i++) {
+        const struct run_bind *rb = &job->binds[i];
+        char dst[4096];
+        struct err e;
+        inside(b, rb->target, dst, sizeof dst);
+        char *slash = strrchr(dst, '/');
+        *slash = '\0';
+        int rc = fs_mkdir_p(dst, 0755, &e);
+        *slash = '/';
+        if (rc < 0)
+            return fail(b, "cannot create the parent of", rb->target);
+        if (bind(b, rb->source, dst, rb->writable, false) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int build_proc(struct build *b)
@@ -277,12 +359,13 @@ static int build_proc(struct build *b)
 
 static int enter_root(struct build *b)
 {
-    if (chdir(b->job->root_mnt) < 0)
-        return fail(b, "cannot enter", b->job->root_mnt);
+    if (chdir(b->root) < 0)
+        return fail(b, "cannot enter", b->root);
     /* pivot_root(".", ".") stacks the old root under the new one; the
-     * lazy unmount then drops the whole host tree from view */
+     * lazy unmount then drops the whole host tree (and the prepared one)
+     * from view */
     if (syscall(SYS_pivot_root, ".", ".") < 0)
-        return fail(b, "cannot pivot to", b->job->root_mnt);
+        return fail(b, "cannot pivot to", b->root);
     if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
         return fail(b, "cannot detach", "the host's root");
     return set_attrs("/", 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0
@@ -290,19 +373,20 @@ static int enter_root(struct build *b)
                : 0;
 }
 
-int sandbox_rootfs_build(const struct sandbox_job *job, char *why, size_t n)
+int sandbox_rootfs_enter(const struct sandbox_job *job, char *why, size_t n)
 {
-    struct build b = {job, why, n};
-    char opts[64];
+    char prep[512], run[512], opts[64];
+    struct build b = {run, why, n};
+    staging_path(job->root_mnt, "prep", prep, sizeof prep);
+    staging_path(job->root_mnt, "run", run, sizeof run);
     snprintf(opts, sizeof opts, "size=%dm,mode=1777", SANDBOX_TMP_MB);
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-        return fail(&b, "cannot make private", "/");
-    if (mount("tmpfs", job->root_mnt, "tmpfs", MS_NOSUID | MS_NODEV,
-              "size=1m,nr_inodes=4096,mode=0755") < 0)
-        return fail(&b, "cannot mount the root tmpfs on", job->root_mnt);
-    /* the work directory and binds last: they may lie below /tmp */
-    if (build_system(&b) < 0 || mount_tmpfs(&b, "/tmp", opts, MS_NOSUID | MS_NODEV) < 0 ||
-        build_dev(&b) < 0 || build_proc(&b) < 0 || build_workdir(&b) < 0 || build_binds(&b) < 0)
+    /* a fresh root of its own: pivot_root refuses a locked mount, and
+     * nothing written here outlives the run */
+    if (mount("tmpfs", run, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755") < 0)
+        return fail(&b, "cannot mount the root tmpfs on", run);
+    if (take_all_prepared(&b, prep) < 0 || mount_tmpfs(&b, "/tmp", opts, MS_NOSUID | MS_NODEV) < 0 ||
+        mount_tmpfs(&b, "/dev/shm", opts, MS_NOSUID | MS_NODEV) < 0 || build_proc(&b) < 0 ||
+        build_workdir(&b, job) < 0 || build_binds(&b, job) < 0)
         return -1;
     return enter_root(&b);
 }

@@ -28,7 +28,9 @@ struct sandbox_job {
     const struct run_bind *binds;
     int n_binds;
     const char *rootfs;         /* NULL: the host's system directories */
-    const char *root_mnt;       /* an empty host directory to build the root on */
+    const char *root_mnt;       /* an empty host directory: staging for the root (rootfs.c) */
+    bool prepared;              /* root_mnt already holds the prepared tree (keeper) */
+    bool net_ready;             /* already in a fresh network namespace, loopback up */
     struct run_limits limits;
     uid_t uid;                  /* outside */
     int stdin_fd;               /* -1: /dev/null */
@@ -55,9 +57,13 @@ int sandbox_spawn(const struct sandbox_job *job, int cgroup_fd, pid_t *pid, int 
  * command, reaps, kills what is left, reports.  Never returns. */
 _Noreturn void sandbox_pid1(const struct sandbox_job *job, int sync_fd);
 
-/* Builds the run's root at job->root_mnt and pivots into it.  On
- * failure, -1 with WHY saying which step. */
-int sandbox_rootfs_build(const struct sandbox_job *job, char *why, size_t n);
+/* Builds the tree every run shares (system directories, /etc, /dev) below
+ * ROOT_MNT in the calling process's mount namespace, made private first.
+ * On failure, -1 with WHY saying which step. */
+int sandbox_rootfs_prepare(const char *root_mnt, const char *rootfs, char *why, size_t n);
+/* In PID 1: builds the run's own root from the prepared tree plus the
+ * per-run parts and pivots into it.  On failure, -1 with WHY. */
+int sandbox_rootfs_enter(const struct sandbox_job *job, char *why, size_t n);
 
 int sandbox_filter_build(struct sock_fprog *prog, struct err *e);
 void sandbox_filter_free(struct sock_fprog *prog);
