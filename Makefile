@@ -93,6 +93,7 @@ $(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OB
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE)
 
 bench: all $(BUILD)/bench/engine_overhead $(BUILD)/bench/sandbox_overhead $(BUILD)/bench/fair_night $(BUILD)/bench/policy_scale
+	@scripts/install-deps.sh --ensure --bench
 
 test: all $(UNIT_BIN)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) tests/run.sh

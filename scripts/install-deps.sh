@@ -5,6 +5,8 @@
 #   scripts/install-deps.sh --ensure   the same, but when not root only
 #                                      print the apt-get line and fail
 #   scripts/install-deps.sh --list     print the package names
+# With --bench as well: also what only the benchmarks in bench/ compare
+# against (Jupyter's nbconvert and kernel, bubblewrap).
 set -eu
 
 PACKAGES="build-essential pkg-config
@@ -13,6 +15,15 @@ libseccomp-dev libcmocka-dev
 python3 python3-pytest python3-ipython
 zip unzip procps
 openssh-server openssh-client iproute2"
+BENCH_PACKAGES="jupyter-nbconvert python3-ipykernel bubblewrap"
+
+mode=""
+for arg in "$@"; do
+    case "$arg" in
+    --bench) PACKAGES="$PACKAGES $BENCH_PACKAGES" ;;
+    *) mode="$arg" ;;
+    esac
+done
 
 missing() {
     for p in $PACKAGES; do
@@ -21,7 +32,7 @@ missing() {
     done
 }
 
-case "${1:-}" in
+case "$mode" in
 --list)
     echo $PACKAGES
     exit 0
