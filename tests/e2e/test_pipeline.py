@@ -336,6 +336,26 @@ def test_prefetch_keeps_a_job_waiting_in_the_worker_inbox(pipeline):
     assert {j: counts.get(j, 0) for j in jobs} == {j: 1 for j in jobs}
 
 
+def test_examples_through_the_pipeline_score_as_graded_alone(pipeline):
+    """hello-io's tests read standard input: through the scheduler, the
+    worker daemon and its sandbox each submission scores what
+    examples/expected.json says `assay grade` gives it."""
+    import shutil
+    examples = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
+    with open(os.path.join(examples, "expected.json")) as f:
+        expected = json.load(f)["hello-io"]["submissions"]
+    spool = pipeline()
+    shutil.copytree(os.path.join(examples, "hello-io"), spool.path("courses", COURSE, "hello-io"),
+                    ignore=shutil.ignore_patterns("submissions"))
+    spool.start()
+    for name in ("correct", "partial"):
+        src = os.path.join(examples, "hello-io", "submissions", name)
+        job, r = spool.submit_wait(COURSE, "hello-io", name, src)
+        got = {t["name"]: (t["score"], t["verdict"]) for t in r["tests"]}
+        want = {n: (t["score"], t["verdict"]) for n, t in expected[name]["tests"].items()}
+        assert (r["score"], got) == (expected[name]["score"], want), (name, r["tests"])
+
+
 def test_status_counts_slots_and_jobs_no_worker_can_take(pipeline):
     spool, src = _start_simple(pipeline)
     spool.start()

@@ -6,7 +6,9 @@
  * slot is used and kept.  v1 cannot place a process in a cgroup at birth,
  * and moving one in costs milliseconds, so the launcher moves a keeper
  * process in once (enter) and every run is forked from it (keeper.c).
- * Per run: limits are written, then the counters that can be zeroed are
+ * Per run: limits are written (only when they differ from the last run's:
+ * nothing inside a run can change them, and each write costs a few tens
+ * of microseconds), then the counters that can be zeroed are
  * (cpuacct.usage, memory.max_usage_in_bytes, memory.failcnt); the OOM
  * kill and refused-fork counts cannot be, so they are read as deltas.
  * memory.memsw.limit_in_bytes equal to the memory limit means no swap.
@@ -31,6 +33,7 @@ struct cgroup_v1 {
     char dir[N_DIRS][256];
     bool has_memsw;
     long long oom_base, pids_base;
+    long long mem_set, pids_set;   /* the limits last written; 0: not known */
 };
 
 static bool wants(const struct cgroup_v1 *c, int i)
@@ -44,21 +47,31 @@ static int v1_prepare(struct cgroup *cg, const struct run_limits *l, struct err 
     char v[32];
     if (wants(c, MEM)) {
         const char *m = c->dir[MEM];
-        snprintf(v, sizeof v, "%lld", (long long)l->memory_mb << 20);
-        /* memsw must stay >= the memory limit: lift it, set memory, then pin it */
-        if (c->has_memsw && cg_write(m, "memory.memsw.limit_in_bytes", "-1", e) < 0)
-            return -1;
-        if (cg_write(m, "memory.limit_in_bytes", v, e) < 0 ||
-            (c->has_memsw && cg_write(m, "memory.memsw.limit_in_bytes", v, e) < 0) ||
-            cg_write(m, "memory.max_usage_in_bytes", "0", e) < 0 ||
+        long long bytes = (long long)l->memory_mb << 20;
+        snprintf(v, sizeof v, "%lld", bytes);
+        if (c->mem_set != bytes) {
+            c->mem_set = 0;
+            /* memsw must stay >= the memory limit: lift it, set memory, then pin it */
+            if ((c->has_memsw && cg_write(m, "memory.memsw.limit_in_bytes", "-1", e) < 0) ||
+                cg_write(m, "memory.limit_in_bytes", v, e) < 0 ||
+                (c->has_memsw && cg_write(m, "memory.memsw.limit_in_bytes", v, e) < 0))
+                return -1;
+            c->mem_set = bytes;
+        }
+        if (cg_write(m, "memory.max_usage_in_bytes", "0", e) < 0 ||
             cg_write(m, "memory.failcnt", "0", e) < 0)
             return -1;
         c->oom_base = cg_read_key(m, "memory.oom_control", "oom_kill");
     }
     if (wants(c, PIDS)) {
-        snprintf(v, sizeof v, "%ld", l->processes + CG_EXTRA_TASKS);
-        if (cg_write(c->dir[PIDS], "pids.max", v, e) < 0)
-            return -1;
+        long long pids = l->processes + CG_EXTRA_TASKS;
+        snprintf(v, sizeof v, "%lld", pids);
+        if (c->pids_set != pids) {
+            c->pids_set = 0;
+            if (cg_write(c->dir[PIDS], "pids.max", v, e) < 0)
+                return -1;
+            c->pids_set = pids;
+        }
         c->pids_base = cg_read_key(c->dir[PIDS], "pids.events", "max");
     }
     if (wants(c, CPUACCT) && cg_write(c->dir[CPUACCT], "cpuacct.usage", "0", e) < 0)

@@ -5,14 +5,16 @@
  * launcher_sandbox_new leases a slot - a run uid from the pool the rlimit
  * launcher also uses (61000 + slot), so concurrent graders never share
  * one - and with it the slot's cgroup (cgroup.h; created once, reused),
- * its directories under /run/assay/slot-N (root/, the mount point of each
- * run's new root; work/, a size-limited tmpfs mounted once, where the
+ * its directories under /run/assay/slot-N (root/, below which the shared
+ * prepared tree and each run's new root are mounted in private mount
+ * namespaces - rootfs.c; work/, a size-limited tmpfs mounted once, where the
  * engine makes the work directories), and compiles the seccomp filter.
  * On a v1 host it also starts the keeper the runs are born from
  * (keeper.c); on v2 they are born in the cgroup by clone3.
  *
  * Each run: set the cgroup's limits and zero its counters; spawn PID 1
- * (pid1.c) in fresh namespaces; read stdout and stderr with a cap while
+ * (pid1.c) in fresh namespaces (on v1 through the keeper, which prepares
+ * the shared root and the network namespace ahead); read stdout and stderr with a cap while
  * watching the wall clock and, every tick, the cgroup's CPU time; on any
  * limit, SIGKILL PID 1 through its pidfd, which ends the whole PID
  * namespace.  Then PID 1's report gives the command's wait status, the

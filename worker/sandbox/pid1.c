@@ -1,13 +1,14 @@
 /*
  * pid1.c - the birth of a sandboxed run and its init process.
  *
- * sandbox_spawn clones one process in fresh user, mount, PID, network,
- * IPC, UTS and cgroup namespaces (clone3, straight into the slot's cgroup
+ * sandbox_spawn clones one process in fresh user, mount, PID, network
+ * (unless the keeper has made one ahead: netns.c), IPC, UTS and cgroup
+ * namespaces (clone3, straight into the slot's cgroup
  * where v2 allows it), writes its uid and gid maps (inside uid 1000 = the
  * slot's uid outside; nothing else, so there is no root inside), and
  * then lets it go.  That process is PID 1 of the run, and sets it up as
  * a straight sequence of named steps (the isolate way): the new root
- * (rootfs.c), loopback, the host name, the run's uid with no
+ * (rootfs.c), loopback (unless already up), the host name, the run's uid with no
  * capabilities; then it forks the command - which applies its rlimits
  * and the seccomp filter and execs - reaps every process that ends, and
  * when the command ends kills everything left and reports the command's
@@ -23,14 +24,12 @@
 #include <linux/capability.h>
 #include <linux/sched.h>
 #include <math.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -69,7 +68,7 @@ int sandbox_spawn(const struct sandbox_job *job, int cgroup_fd, pid_t *pid, int 
         return err_sys(e, "cannot create a pipe");
     int fd = -1;
     struct clone_args args = {
-        .flags = NAMESPACES | CLONE_PIDFD,
+        .flags = (NAMESPACES & ~(job->net_ready ? CLONE_NEWNET : 0)) | CLONE_PIDFD,
         .pidfd = (uint64_t)(uintptr_t)&fd,
         .exit_signal = SIGCHLD,
     };
@@ -117,22 +116,6 @@ static _Noreturn void report_failure(const struct sandbox_job *job, const char *
 static void fail_errno(const struct sandbox_job *job, const char *step)
 {
     report_failure(job, step, strerror(errno));
-}
-
-static int loopback_up(void)
-{
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-    int rc = s < 0 ? -1 : ioctl(s, SIOCGIFFLAGS, &ifr);
-    if (rc == 0) {
-        ifr.ifr_flags |= IFF_UP;
-        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
-    }
-    if (s >= 0)
-        close(s);
-    return rc;
 }
 
 /* PID 1 is a clone of the grader, so /proc/1/cmdline (readable by
@@ -256,6 +239,28 @@ static _Noreturn void run_command(const struct sandbox_job *job, const struct ex
     exec_plan_run(plan, job->env);
 }
 
+struct command_args {
+    const struct sandbox_job *job;
+    const struct exec_plan *plan;
+};
+
+static int command_main(void *arg)
+{
+    const struct command_args *a = arg;
+    run_command(a->job, a->plan);
+}
+
+/* Starts the command the posix_spawn way: a child sharing PID 1's memory
+ * (PID 1 is suspended until it execs or exits), so nothing is copied.
+ * What the child changes - its signal dispositions and mask, rlimits,
+ * seccomp filter - belongs to it alone without CLONE_SIGHAND/THREAD. */
+static pid_t start_command(const struct sandbox_job *job, const struct exec_plan *plan)
+{
+    static char stack[256 << 10] __attribute__((aligned(16)));
+    struct command_args a = {job, plan};
+    return clone(command_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+}
+
 /* Reaps until no process is left; when the command ends, kills the rest.
  * Returns the command's wait status. */
 static int reap_all(pid_t command)
@@ -297,7 +302,7 @@ _Noreturn void sandbox_pid1(const struct sandbox_job *job, int sync_fd)
         report_failure(job, "preparing the root", why);
     if (sandbox_rootfs_enter(job, why, sizeof why) < 0)
         report_failure(job, "building the root", why);
-    if (!job->net_ready && loopback_up() < 0)
+    if (!job->net_ready && netns_loopback_up() < 0)
         fail_errno(job, "bringing up loopback");
     if (sethostname("assay-sandbox", 13) < 0)
         fail_errno(job, "setting the host name");
@@ -305,11 +310,9 @@ _Noreturn void sandbox_pid1(const struct sandbox_job *job, int sync_fd)
         fail_errno(job, "dropping privileges");
     struct exec_plan plan;
     exec_plan_make(&plan, job->command);
-    pid_t command = fork();
+    pid_t command = start_command(job, &plan);
     if (command < 0)
         fail_errno(job, "starting the command");
-    if (command == 0)
-        run_command(job, &plan);
     struct pid1_report r = {.kind = PID1_EXITED, .status = reap_all(command)};
     if (write(job->report_fd, &r, sizeof r) < 0) {
         /* the launcher is gone */

@@ -69,6 +69,19 @@ int sandbox_filter_build(struct sock_fprog *prog, struct err *e);
 void sandbox_filter_free(struct sock_fprog *prog);
 int sandbox_filter_apply(const struct sock_fprog *prog);
 
+/* The run's network namespace (netns.c).  A spare is a fresh namespace
+ * with loopback up, made ahead for the next run; HOST is the caller's. */
+struct netns_spare {
+    int host, next;
+};
+int netns_loopback_up(void);
+int netns_spare_init(struct netns_spare *n);
+/* Makes the spare if there is none. */
+int netns_spare_make(struct netns_spare *n);
+/* Moves the caller into the spare (used up); clone PID 1, then leave. */
+int netns_spare_enter(struct netns_spare *n);
+void netns_spare_leave(struct netns_spare *n);
+
 /* v1 hosts: the keeper, a process that lives in the slot's cgroup and
  * forks every run there (keeper.c). */
 struct keeper {
