@@ -32,6 +32,7 @@
 #include "common/ids.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "spool/course.h"
 #include "spool/health.h"
 #include "spool/job.h"
 #include "spool/queue.h"
@@ -141,6 +142,18 @@ static double job_timeout(const struct shipper *sh, const struct job *job)
     return sh->worker->prefetch > 0 ? 2 * grading : grading;
 }
 
+/* A course may name the root file system its runs use (course.json
+ * "rootfs"); the worker, which has no course.json, finds it in job.json.
+ * A broken course.json is the scheduler's to report: here it means none. */
+static void add_course_rootfs(struct shipper *sh, const struct job *job, json_t *sent)
+{
+    struct course_config cfg;
+    struct problems p = {0};
+    if (course_config_load(&sh->spool, job->course, &cfg, &p) == 0 && cfg.rootfs[0])
+        json_object_set_new(sent, "rootfs", json_string(cfg.rootfs));
+    problems_free(&p);
+}
+
 static int pack_job(struct shipper *sh, const struct job *job, const char *zip, struct err *e)
 {
     char *meta = spool_tmpdir(&sh->spool, "pack", e);
@@ -150,7 +163,10 @@ static int pack_job(struct shipper *sh, const struct job *job, const char *zip, 
     char *sub = spool_path(&sh->spool, "%s", job->submission);
     char *asg = spool_path(&sh->spool, "courses/%s/%s", job->course, job->assignment);
     struct archive_part parts[] = {{meta, ""}, {sub, "submission/"}, {asg, "assignment/"}};
-    int rc = jsonutil_write_scratch(jobjson, job->json, false, e);
+    json_t *sent = json_copy(job->json);
+    add_course_rootfs(sh, job, sent);
+    int rc = jsonutil_write_scratch(jobjson, sent, false, e);
+    json_decref(sent);
     if (rc == 0)
         rc = archive_create(zip, parts, 3, e);
     struct err ignored;

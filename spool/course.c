@@ -1,11 +1,12 @@
 /*
  * course.c - a course's scheduling settings, courses/<course>/course.json.
  *
- *   { "weight": 2, "supersede": true }
+ *   { "weight": 2, "supersede": true, "rootfs": "/srv/assay/roots/cs101" }
  *
  * Read by assay-scheduler (the fair policy's weights, superseding queued
- * versions; re-read every few seconds, so edits apply without a restart)
- * and documented in docs/SPOOL.md.  A broken file never stops grading:
+ * versions; re-read every few seconds, so edits apply without a restart),
+ * by assay-shipper (the root file system a job's runs use, sent with the
+ * job) and documented in docs/SPOOL.md.  A broken file never stops grading:
  * the problems are reported and the defaults used for what is wrong.
  */
 #include "spool/course.h"
@@ -17,6 +18,7 @@
 
 #include "common/fs.h"
 #include "common/jsonutil.h"
+#include "worker/assignment.h"
 
 #define COURSE_MAX_BYTES (64u << 10)
 
@@ -36,11 +38,26 @@ static void read_weight(const json_t *j, const char *where, struct course_config
         cfg->weight = w;
 }
 
+/* The directory the course's runs use as their system, for assignments
+ * that do not name their own (assignment.json "rootfs"). */
+static void read_rootfs(const json_t *j, const char *where, struct course_config *cfg,
+                        struct problems *p)
+{
+    const json_t *v = json_object_get(j, "rootfs");
+    const char *path = json_string_value(v);
+    if (v && (!path || !rootfs_path_ok(path) || strlen(path) >= sizeof cfg->rootfs))
+        problems_add(p, where, "\"rootfs\" must be an absolute directory path on the workers "
+                     "(not \"/\", without \"..\")");
+    else if (path)
+        snprintf(cfg->rootfs, sizeof cfg->rootfs, "%s", path);
+}
+
 int course_config_load(const struct spool *s, const char *course, struct course_config *cfg,
                        struct problems *p)
 {
     cfg->weight = 1;
     cfg->supersede = false;
+    cfg->rootfs[0] = '\0';
     char *path = spool_path(s, "courses/%s/course.json", course);
     size_t before = p->count;
     if (fs_exists(path)) {
@@ -59,10 +76,11 @@ int course_config_load(const struct spool *s, const char *course, struct course_
                 problems_add(p, where, "\"supersede\" must be true or false");
             else if (v)
                 cfg->supersede = json_is_true(v);
+            read_rootfs(j, where, cfg, p);
             const char *key;
             json_t *val;
             json_object_foreach(j, key, val)
-                if (strcmp(key, "weight") && strcmp(key, "supersede"))
+                if (strcmp(key, "weight") && strcmp(key, "supersede") && strcmp(key, "rootfs"))
                     problems_add(p, where, "unknown key \"%s\" (is it misspelt?)", key);
         }
         json_decref(j);

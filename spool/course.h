@@ -1,4 +1,4 @@
-/* course.h - courses/<course>/course.json: a course's scheduling settings. */
+/* course.h - courses/<course>/course.json: a course's settings. */
 #ifndef ASSAY_COURSE_H
 #define ASSAY_COURSE_H
 
@@ -13,6 +13,8 @@
 struct course_config {
     double weight;              /* its share of a worker pool; default 1 */
     bool supersede;             /* a newer version replaces a queued older one */
+    char rootfs[1024];          /* the runs' root file system for assignments that
+                                 * name none ("" the worker's own) */
 };
 
 /* Reads S's courses/COURSE/course.json (a missing file means the

@@ -29,7 +29,8 @@ const struct run_limits assignment_default_limits = {
 };
 
 static const char *const top_keys[] = {"assay", "title", "capability", "required_files",
-                                       "limits", "due", "late", "tests", NULL};
+                                       "limits", "due", "late", "tests", "rootfs",
+                                       NULL};
 static const char *const test_keys[] = {"name", "kind", "points", "visibility", "limits",
                                         "support_files", NULL};
 static const char *const limit_keys[] = {"wall_s", "cpu_s", "memory_mb", "processes",
@@ -144,6 +145,17 @@ static void parse_top(struct assignment *a, struct problems *p)
                      "2026-11-30T23:59:00Z", due);
     struct late_policy late;
     late_policy_read(j, &late, p);   /* applied when the result is recorded */
+    a->rootfs = check_string(j, "$", "rootfs", false, p);
+    if (a->rootfs && !rootfs_path_ok(a->rootfs))
+        problems_add(p, "$.rootfs", "\"%s\" must be an absolute directory path on the worker "
+                     "(not \"/\", without \"..\")", a->rootfs);
+}
+
+bool rootfs_path_ok(const char *path)
+{
+    size_t n = strlen(path);
+    bool ends_in_dotdot = n >= 3 && !strcmp(path + n - 3, "/..");
+    return path[0] == '/' && n > 1 && !strstr(path, "/../") && !ends_in_dotdot;
 }
 
 int assignment_load(const char *dir, struct assignment *a, struct problems *p)

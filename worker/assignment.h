@@ -30,6 +30,7 @@ struct assignment {
     const char **required_files;
     size_t n_required;
     struct run_limits limits;
+    const char *rootfs;            /* the runs' system directories; NULL: the worker's */
     bool has_due;
     double due;                    /* seconds since the epoch */
     struct test_def *tests;
@@ -40,6 +41,8 @@ struct assignment {
  * listed in *p as "$.json.path: reason" (file problems included). */
 int assignment_load(const char *dir, struct assignment *a, struct problems *p);
 void assignment_free(struct assignment *a);
+/* True if PATH may name a root file system: absolute, not "/", no "..". */
+bool rootfs_path_ok(const char *path);
 
 const char *visibility_name(enum visibility v);
 

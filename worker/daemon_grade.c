@@ -162,6 +162,24 @@ int worker_write_error(const char *dir, const char *name, const char *category,
     return rc;
 }
 
+/* An assignment that names no root file system gets its course's, which
+ * the shipper sent in job.json (course.json "rootfs"). */
+static void use_course_rootfs(const char *jobdir, struct assignment *a)
+{
+    if (a->rootfs)
+        return;
+    char *path = fs_join(jobdir, "job.json");
+    struct err e;
+    json_t *job = jsonutil_load_file(path, 1u << 20, &e);
+    free(path);
+    const char *rootfs = jsonutil_str(job, "rootfs", NULL);
+    if (rootfs && rootfs_path_ok(rootfs)) {
+        json_object_set_new(a->json, "rootfs", json_string(rootfs));
+        a->rootfs = json_string_value(json_object_get(a->json, "rootfs"));
+    }
+    json_decref(job);
+}
+
 /* Feedback files the kinds write (feedback/...) go into RESDIR, so they
  * travel with results.json to results/ on the primary. */
 static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct launcher *given,
@@ -181,6 +199,7 @@ static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct lau
         err_set(e, "%s", buf_str(&msg));
         buf_free(&msg);
     } else {
+        use_course_rootfs(jobdir, &a);
         char *work = fs_join(jobdir, "..");
         struct launcher *l = given ? given : launcher_new(sandbox_mode, e);
         if (l) {

@@ -176,6 +176,8 @@ static void free_env(char **env)
 /* Student-facing text should say "hello.py", not "/tmp/assay-x/test-1/hello.py". */
 static char *strip_workdir(const char *text, const char *workdir)
 {
+    if (!workdir || !*workdir)   /* no test ran: there is no work directory */
+        return strdup(text);
     struct buf out = BUF_INIT;
     size_t wl = strlen(workdir);
     buf_append(&out, "", 0);
@@ -378,6 +380,15 @@ json_t *engine_grade(const struct assignment *a, const char *path,
     const char *tmp = o->launcher->work_base ? o->launcher->work_base
                       : o->work_base       ? o->work_base
                                            : getenv("TMPDIR");
+    if (a->rootfs && !fs_is_dir(a->rootfs)) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "The assignment's root file system %.500s is not a directory "
+                 "on this worker; install it there or fix \"rootfs\" in assignment.json.",
+                 a->rootfs);
+        set_error(&g, "assignment", msg);
+        fail_all_tests(&g, "the assignment's root file system is missing on the worker.");
+        goto done;
+    }
     if (fs_mkdtemp(tmp && *tmp ? tmp : "/tmp", "assay", &g.base, &e) < 0) {
         set_error(&g, "infrastructure", e.msg);
         fail_all_tests(&g, "Assay could not create a work directory.");

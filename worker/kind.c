@@ -75,6 +75,7 @@ int kind_run_bound(struct test_run *run, const char *command, int stdin_fd,
         .limits = run->test->limits,
         .binds = binds,
         .n_binds = n_binds,
+        .rootfs = run->asg->rootfs,
     };
     struct err e = {{0}};
     memset(res, 0, sizeof *res);

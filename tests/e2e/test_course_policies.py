@@ -18,6 +18,8 @@ import os
 import signal
 import subprocess
 
+import pytest
+
 from pipeline import HI_TEST, assignment_doc, exe, pipeline  # noqa: F401
 
 RIGHT = {"hello.py": "print('hi')\n"}
@@ -224,3 +226,29 @@ def test_broken_course_json_is_reported_and_changes_nothing_else(pipeline):
     errors = [l.message for l in spool.log_lines()
               if l.level == "error" and "courses/X/course.json" in l.message]
     assert errors and "\"weight\" must be a number" in errors[0], errors
+
+
+def test_course_rootfs_reaches_the_worker(pipeline):
+    """course.json "rootfs": the runs of the course's assignments that name
+    no root of their own see that directory's system, not the worker's."""
+    import shutil
+    import sys
+    import tempfile
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "security"))
+    import sbx
+    if os.geteuid() != 0:
+        pytest.skip("the namespace sandbox runs as root only")
+    top = tempfile.mkdtemp(prefix="assay-rootfs-")
+    try:
+        root = sbx.make_small_root(top)
+        spool = pipeline()
+        write_json(spool.path("courses", "R", "course.json"), {"rootfs": root})
+        spool.add_assignment("R", "hw", assignment_doc([
+            {"name": "marker", "kind": "io", "points": 1, "command": "cat /etc/assay-marker",
+             "expected_stdout": sbx.ROOTFS_MARKER}]))
+        src = spool.make_submission("any", {"hello.py": "print(1)\n"})
+        spool.start()
+        _, r = spool.submit_wait("R", "hw", "alice", src)
+        assert r["score"] == 1 and r["tests"][0]["verdict"] == "passed", (r["tests"][0]["output"], r["assay"])
+    finally:
+        shutil.rmtree(top, ignore_errors=True)

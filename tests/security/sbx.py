@@ -14,6 +14,7 @@ both directories run in one pytest session.
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import time
 
@@ -142,3 +143,36 @@ def assert_slot_clean(slot):
             assert int(_read(os.path.join(dirs["pids"], "pids.current"))) == 0
     finally:
         os.close(fd)
+
+
+ROOTFS_MARKER = "made for Assay's rootfs test\n"
+
+
+def _copy_with_libraries(root, program):
+    """Copies PROGRAM and the shared objects ldd lists into ROOT, same paths."""
+    out = subprocess.run(["ldd", program], capture_output=True, text=True, check=True).stdout
+    paths = [program] + [w for line in out.splitlines() for w in line.split() if w.startswith("/")]
+    for p in paths:
+        real = os.path.realpath(p)
+        for where in {p, real}:
+            dst = os.path.join(root, where.lstrip("/"))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            if not os.path.exists(dst):
+                shutil.copy2(real, dst)
+
+
+def make_small_root(top, marker=ROOTFS_MARKER):
+    """A root file system in TOP/root: dash as /bin/sh, cat, the C library,
+    and /etc/assay-marker holding MARKER; no Python.  TOP is made
+    world-traversable: the keeper looks the root up as the run's uid."""
+    os.chmod(top, 0o755)
+    root = os.path.join(top, "root")
+    for d in ("usr/bin", "etc", "tmp", "proc", "dev"):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    _copy_with_libraries(root, "/usr/bin/dash")
+    _copy_with_libraries(root, "/usr/bin/cat")
+    os.symlink("usr/bin", os.path.join(root, "bin"))
+    os.rename(os.path.join(root, "usr/bin/dash"), os.path.join(root, "usr/bin/sh"))
+    with open(os.path.join(root, "etc", "assay-marker"), "w") as f:
+        f.write(marker)
+    return root
