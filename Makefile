@@ -75,8 +75,9 @@ TRANSPORT_OBJ := $(call obj,$(wildcard shipper/transport*.c))
 $(BUILD)/assay: $(ASSAY_OBJ) $(TRANSPORT_OBJ) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_SSH)
 
+# -z now: symbols are bound once in the daemon, not again in each grader it forks.
 $(BUILD)/assay-worker: $(call obj,$(wildcard worker/daemon*.c)) $(WORKER_OBJ) $(COMMON_OBJ)
-	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -Wl,-z,now -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
 
 $(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_SSH)

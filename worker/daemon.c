@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "common/archive.h"
 #include "common/crash.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -336,6 +337,31 @@ static void on_stop(uv_signal_t *sig, int signum)
     uv_close((uv_handle_t *)&d->sigint, NULL);
 }
 
+/* Writes and reads back one small archive, so that what libzip (and the
+ * OpenSSL random generator it names its temporary files with) sets up on
+ * first use is done once here, not again in every forked grader. */
+static void warm_up_libraries(const char *dir)
+{
+    struct err e;
+    char *tmp = fs_join(dir, "tmp"), *scratch = NULL;
+    if (fs_mkdtemp(tmp, "warm", &scratch, &e) == 0) {
+        char *in = fs_join(scratch, "in"), *zip = fs_join(scratch, "warm.zip");
+        char *out = fs_join(scratch, "out"), *file = fs_join(in, "warm.txt");
+        struct archive_part part = {in, ""};
+        struct archive_limits lim = {1u << 20, 1u << 20, 16};
+        if (mkdir(in, 0700) == 0 && fs_write_file(file, "warm\n", 5, false, &e) == 0 &&
+            archive_create(zip, &part, 1, &e) == 0 && mkdir(out, 0700) == 0)
+            archive_extract(zip, out, &lim, &e);
+        fs_remove_tree(scratch, &e);
+        free(in);
+        free(zip);
+        free(out);
+        free(file);
+    }
+    free(scratch);
+    free(tmp);
+}
+
 static int prepare_dir(const char *dir, int *lock_fd)
 {
     struct err e;
@@ -401,6 +427,7 @@ static int run_daemon(const char *dir, int nslots, const char *worker, const cha
     uv_signal_start(&d.sigterm, on_stop, SIGTERM);
     uv_signal_init(d.loop, &d.sigint);
     uv_signal_start(&d.sigint, on_stop, SIGINT);
+    warm_up_libraries(dir);
     log_msg(LOG_INFO, NULL, "assay-worker %s started on %s with %d slots", ASSAY_VERSION, dir,
             nslots);
     dispatch(&d);

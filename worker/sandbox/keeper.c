@@ -310,6 +310,7 @@ static _Noreturn void keeper_main(int sock, const struct sock_fprog *filter, pid
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(0);
+    prctl(PR_SET_NAME, "assay-keeper");   /* what ps -o comm and top show */
     /* nothing of the launcher's (logs, job directories) stays open here */
     if (sock != 3 && dup3(sock, 3, O_CLOEXEC) == 3)
         sock = 3;
