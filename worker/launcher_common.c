@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,6 +99,23 @@ _Noreturn void exec_plan_run(const struct exec_plan *x, char *const *env)
         execvp(x->argv[0], x->argv);
     dprintf(STDERR_FILENO, "assay: cannot run \"%s\": %s\n", x->argv[0], strerror(errno));
     _exit(127);
+}
+
+void launcher_child_setup(int stdin_fd, int out_fd, int err_fd, const char *workdir)
+{
+    int in_fd = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
+    if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+        _exit(126);
+    syscall(SYS_close_range, 3, ~0U, 0);
+    for (int s = 1; s < NSIG; s++)
+        signal(s, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (chdir(workdir) < 0) {
+        dprintf(2, "assay: cannot enter the work directory: %s\n", strerror(errno));
+        _exit(126);
+    }
 }
 
 bool launcher_drain_stream(int fd, struct buf *out, size_t cap, bool *over)

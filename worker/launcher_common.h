@@ -32,6 +32,12 @@ void exec_plan_free(struct exec_plan *x);
 /* execs the plan with ENV as the whole environment; never returns. */
 _Noreturn void exec_plan_run(const struct exec_plan *x, char *const *env);
 
+/* In a run's child, before its limits and exec: standard input (STDIN_FD,
+ * or /dev/null when it is -1), output and errors on 0-2, nothing else
+ * open, every signal at its default and unblocked, WORKDIR the current
+ * directory.  Exits with 126 if one of these fails. */
+void launcher_child_setup(int stdin_fd, int out_fd, int err_fd, const char *workdir);
+
 /* Appends what is readable on FD to OUT up to CAP bytes; returns false at
  * end of file.  Sets *over when the stream went past the cap. */
 bool launcher_drain_stream(int fd, struct buf *out, size_t cap, bool *over);

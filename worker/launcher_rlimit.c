@@ -80,19 +80,7 @@ static void child_main(const struct rlimit_launcher *rl, const struct run_spec *
                        const struct exec_plan *x, int out_fd, int err_fd)
 {
     setpgid(0, 0);
-    int in_fd = spec->stdin_fd >= 0 ? spec->stdin_fd : open("/dev/null", O_RDONLY);
-    if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
-        _exit(126);
-    syscall(SYS_close_range, 3, ~0U, 0);
-    for (int s = 1; s < NSIG; s++)
-        signal(s, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    if (chdir(spec->workdir) < 0) {
-        dprintf(2, "assay: cannot enter the work directory: %s\n", strerror(errno));
-        _exit(126);
-    }
+    launcher_child_setup(spec->stdin_fd, out_fd, err_fd, spec->workdir);
     child_apply_limits(rl, &spec->limits);
     if (rl->drop_privileges &&
         (setgroups(0, NULL) < 0 || setgid(rl->gid) < 0 || setuid(rl->uid) < 0)) {

@@ -9,19 +9,6 @@
 
 #include "common/fs.h"
 
-static int setup_dir(void **state)
-{
-    *state = tu_mkdtemp();
-    return 0;
-}
-
-static int teardown_dir(void **state)
-{
-    tu_rm_rf(*state);
-    free(*state);
-    return 0;
-}
-
 /* ---- fs_relpath_is_safe -------------------------------------------- */
 
 static void test_relpath_is_safe(void **state)
@@ -510,15 +497,15 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relpath_is_safe),
-        cmocka_unit_test_setup_teardown(test_mkdir_p, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_mkdtemp_and_helpers, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_write_atomic_read_round_trip, setup_dir,
-                                        teardown_dir),
-        cmocka_unit_test_setup_teardown(test_read_file_refusals, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_read_beneath, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_copy_tree, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_remove_tree, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_walk_files, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_mkdir_p, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_mkdtemp_and_helpers, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_write_atomic_read_round_trip, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_read_file_refusals, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_read_beneath, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_copy_tree, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_remove_tree, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_walk_files, tu_setup_dir, tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

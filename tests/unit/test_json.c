@@ -12,19 +12,6 @@
 #include "common/clock.h"
 #include "common/jsonutil.h"
 
-static int setup_dir(void **state)
-{
-    *state = tu_mkdtemp();
-    return 0;
-}
-
-static int teardown_dir(void **state)
-{
-    tu_rm_rf(*state);
-    free(*state);
-    return 0;
-}
-
 /* ---- jsonutil_load_file --------------------------------------------- */
 
 static void test_load_valid(void **state)
@@ -346,12 +333,12 @@ static void test_clock_sources(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_load_valid, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_load_malformed, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_load_duplicate_keys, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_load_size_limit_and_links, setup_dir,
-                                        teardown_dir),
-        cmocka_unit_test_setup_teardown(test_save_round_trip, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_load_valid, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_load_malformed, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_load_duplicate_keys, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_load_size_limit_and_links, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_save_round_trip, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_text_invalid_utf8),
         cmocka_unit_test(test_getters_defaults),
         cmocka_unit_test(test_clock_parse_accepts),

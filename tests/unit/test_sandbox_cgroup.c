@@ -17,19 +17,6 @@
 #include "worker/sandbox/cgroup.h"
 #include "worker/sandbox/sandbox.h"
 
-static int setup_dir(void **state)
-{
-    *state = tu_mkdtemp();
-    return 0;
-}
-
-static int teardown_dir(void **state)
-{
-    tu_rm_rf(*state);
-    free(*state);
-    return 0;
-}
-
 static char *slurp(const char *dir, const char *rel)
 {
     char *p = tu_path(dir, rel);
@@ -325,19 +312,19 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_v1_prepare_writes_limits_and_zeroes_counters,
-                                        setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_v1_usage_is_counted_from_prepare, setup_dir,
-                                        teardown_dir),
-        cmocka_unit_test_setup_teardown(test_v1_emptiness_ignores_the_keeper, setup_dir,
-                                        teardown_dir),
-        cmocka_unit_test_setup_teardown(test_v1_open_creates_the_slot, setup_dir, teardown_dir),
+                                        tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_v1_usage_is_counted_from_prepare, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_v1_emptiness_ignores_the_keeper, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_v1_open_creates_the_slot, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_v2_open_enables_controllers_and_prepare_sets_limits,
-                                        setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_v2_usage_is_counted_from_prepare, setup_dir,
-                                        teardown_dir),
-        cmocka_unit_test_setup_teardown(test_v2_emptiness_reads_cgroup_events, setup_dir,
-                                        teardown_dir),
-        cmocka_unit_test_setup_teardown(test_v2_run_is_born_in_the_slot, setup_dir, teardown_dir),
+                                        tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_v2_usage_is_counted_from_prepare, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_v2_emptiness_reads_cgroup_events, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_v2_run_is_born_in_the_slot, tu_setup_dir, tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

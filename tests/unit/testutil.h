@@ -61,6 +61,20 @@ static inline void tu_rm_rf(const char *path)
     nftw(path, tu_rm_one, 16, FTW_PHYS | FTW_DEPTH);
 }
 
+/* cmocka setup and teardown giving each test a fresh directory in *state. */
+static inline int tu_setup_dir(void **state)
+{
+    *state = tu_mkdtemp();
+    return 0;
+}
+
+static inline int tu_teardown_dir(void **state)
+{
+    tu_rm_rf(*state);
+    free(*state);
+    return 0;
+}
+
 /* malloc'd "dir/name". */
 static inline char *tu_path(const char *dir, const char *name)
 {

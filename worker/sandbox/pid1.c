@@ -213,19 +213,7 @@ static void set_limit(int resource, rlim_t soft, rlim_t hard)
 
 static _Noreturn void run_command(const struct sandbox_job *job, const struct exec_plan *plan)
 {
-    int in_fd = job->stdin_fd >= 0 ? job->stdin_fd : open("/dev/null", O_RDONLY);
-    if (dup2(in_fd, 0) < 0 || dup2(job->out_fd, 1) < 0 || dup2(job->err_fd, 2) < 0)
-        _exit(126);
-    syscall(SYS_close_range, 3, ~0U, 0);
-    for (int s = 1; s < NSIG; s++)
-        signal(s, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    if (chdir(job->workdir) < 0) {
-        dprintf(2, "assay: cannot enter the work directory: %s\n", strerror(errno));
-        _exit(126);
-    }
+    launcher_child_setup(job->stdin_fd, job->out_fd, job->err_fd, job->workdir);
     /* The cgroup enforces CPU for the run as a whole; this is a backstop
      * for one process, a second after the limit. */
     rlim_t cpu = (rlim_t)ceil(job->limits.cpu_s) + 1;
