@@ -17,7 +17,9 @@ as record.c writes it).  Then, R times (default 3):
              incoming/: read, check and order every job), and reads its
              resident memory (VmRSS) then; the same with an empty queue
              gives the memory per queued job
-  status     times `assay status --json` and `assay status`
+  status     times `assay status --json` and `assay status` while the
+             scheduler runs (from its summary, scheduler.json), and
+             `assay status --json` after it stopped (every job file read)
 
 Not a test: no assertion on time; figures go to docs/PERFORMANCE.md.
 The spool and the processes are removed at the end, also on error.
@@ -160,24 +162,37 @@ def main():
         t0 = time.monotonic()
         make_spool(a.build, root, a.jobs)
         print(f"made a spool with {a.jobs} queued jobs in {time.monotonic() - t0:.1f} s")
-        starts, rss, st_json, st_text = [], [], [], []
+        starts, rss, st_json, st_text, st_files = [], [], [], [], []
+        with open(os.path.join(root, "workers.json")) as f:
+            w = json.load(f)["workers"][0]
+        shippers = w["slots"] + w.get("prefetch", 0)
         for _ in range(a.runs):
-            # the slots keep two jobs between runs
-            p, elapsed, kb = start_scheduler(a.build, root, a.jobs - 2 * len(starts))
+            # each shipper keeps its job between runs
+            p, elapsed, kb = start_scheduler(a.build, root, a.jobs - shippers * len(starts))
             procs.append(p)
             starts.append(elapsed)
             rss.append(kb)
             assay = os.path.join(a.build, "assay")
+            # the running scheduler's summary (scheduler.json) is written
+            # 0.2 s after the queue last changed
+            view = os.path.join(root, "scheduler.json")
+            deadline = time.monotonic() + 10
+            while not os.path.exists(view) and time.monotonic() < deadline:
+                time.sleep(0.05)
             st_json.append(timed([assay, "status", "--spool", root, "--json"]))
             st_text.append(timed([assay, "status", "--spool", root]))
             stop(p)
+            st_files.append(timed([assay, "status", "--spool", root, "--json"]))
         queued = len(os.listdir(os.path.join(root, "incoming")))
         print(f"scheduler start-up to \"started\": median {statistics.median(starts):.3f} s "
               f"(runs: {', '.join('%.3f' % s for s in starts)})")
         print(f"scheduler RSS: {statistics.median(rss)} kB with the queue, {rss_empty} kB empty: "
               f"{(statistics.median(rss) - rss_empty) * 1024 / max(queued, 1):.0f} bytes per job")
         print(f"assay status --json: median {statistics.median(st_json):.3f} s; "
-              f"assay status: median {statistics.median(st_text):.3f} s")
+              f"assay status: median {statistics.median(st_text):.3f} s (scheduler running: "
+              f"from its scheduler.json)")
+        print(f"assay status --json with the scheduler stopped (every job file read): "
+              f"median {statistics.median(st_files):.3f} s")
     finally:
         for p in procs:
             if p.poll() is None:

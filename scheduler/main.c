@@ -136,6 +136,8 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_fs_event_stop(&s->health_watch);
     uv_timer_stop(&s->rescan_timer);
     uv_timer_stop(&s->deferred_timer);
+    uv_timer_stop(&s->snapshot_timer);
+    snapshot_remove(s);
     slots_stop_all(s);
     if (s->children_running == 0)
         uv_stop(s->loop);
@@ -224,6 +226,7 @@ static void init_loop(struct sched *s)
         uv_signal_start(sigs[i], on_signal, nums[i]);
     }
     uv_timer_start(&s->rescan_timer, on_rescan, SCHED_RESCAN_MS, SCHED_RESCAN_MS);
+    snapshot_init(s);
 }
 
 static void close_walk(uv_handle_t *h, void *arg)

@@ -73,6 +73,7 @@ void pending_drop(struct sched *s, struct sched_job *j)
     s->policy->remove(s->policy, j);
     s->n_pending--;
     free_job(j);
+    snapshot_changed(s);
 }
 
 void pending_free_all(struct sched *s)
@@ -171,6 +172,7 @@ static void add_pending(struct sched *s, const struct job *job)
     s->table[h] = j;
     s->n_pending++;
     s->policy->add(s->policy, j);
+    snapshot_changed(s);
     warn_if_stuck(s, j);
     supersede_older(s, j);
 }

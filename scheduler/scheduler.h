@@ -66,11 +66,16 @@ struct sched {
     struct strmap course_info;     /* catalog.c: course -> struct course_info */
     struct strmap assignment_info; /* catalog.c: "C/A" -> struct assignment_info */
     uv_fs_event_t incoming_watch, deferred_watch, health_watch;
-    uv_timer_t deferred_timer, rescan_timer, stop_timer;
+    uv_timer_t deferred_timer, rescan_timer, stop_timer, snapshot_timer;
     uv_signal_t sigterm, sigint, sighup;
     bool stopping;
     int children_running;
 };
+
+/* snapshot.c: scheduler.json, what assay status reads of the queue */
+void snapshot_init(struct sched *s);
+void snapshot_changed(struct sched *s);
+void snapshot_remove(struct sched *s);
 
 /* pending.c: the jobs waiting in incoming/ */
 void pending_scan(struct sched *s);

@@ -8,11 +8,19 @@
  * Per course also how long its oldest queued job has waited and the
  * median wait of its jobs graded in the last hour (from the rolling log
  * spool/stats.c keeps, so the cost does not grow with results/).
+ * With a large queue (STATUS_VIEW_MIN_JOBS or more) and the scheduler
+ * running, the queued jobs per course and capability come from the
+ * summary the scheduler keeps (scheduler.json, scheduler/snapshot.c)
+ * instead of every job file; the total is still counted from incoming/.
  * --json prints the same as one JSON object.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +28,7 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "common/fs.h"
 #include "common/jsonutil.h"
 #include "spool/commands.h"
 #include "spool/health.h"
@@ -39,6 +48,7 @@ static const char *const states[] = {"incoming", "running", "deferred", "hold", 
 #define N_STATES 5
 
 #define RECENT_S 3600.0   /* "the last hour" of the median wait */
+#define STATUS_VIEW_MIN_JOBS 2000   /* below this, reading every job file is quick */
 
 static json_t *row_of(json_t *table, const char *key)
 {
@@ -172,6 +182,98 @@ static void scan_dir(struct scan *sc, const char *rel, int state, json_t *slot)
     free(dir);
 }
 
+static size_t count_job_files(const struct spool *s, const char *rel)
+{
+    char *dir = spool_path(s, "%s", rel);
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        n += job_file_name_ok(de->d_name);
+    if (d)
+        closedir(d);
+    free(dir);
+    return n;
+}
+
+/* True while an assay-scheduler holds the spool's lock. */
+static bool scheduler_running(const struct spool *s)
+{
+    char *path = spool_path(s, "scheduler.lock");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0)
+        return false;
+    bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return held;
+}
+
+/* The scheduler's summary of incoming/ when it is running, else NULL. */
+static json_t *scheduler_view(const struct spool *s)
+{
+    if (!scheduler_running(s))
+        return NULL;
+    char *path = spool_path(s, "%s", SPOOL_SCHEDULER_VIEW);
+    struct err e;
+    json_t *v = fs_exists(path) ? jsonutil_load_file(path, 64u << 20, &e) : NULL;
+    free(path);
+    return v;
+}
+
+/* The incoming/ part of the scan, from the scheduler's view V. */
+static void apply_view(struct scan *sc, const json_t *v, size_t incoming)
+{
+    json_object_set_new(sc->out, states[0], json_integer((json_int_t)incoming));
+    const char *name;
+    json_t *x;
+    json_object_foreach(json_object_get(v, "courses"), name, x) {
+        json_t *row = row_of(sc->courses, name);
+        json_object_set(row, states[0], json_object_get(x, "incoming"));
+        json_object_set_new(row, "oldest_wait_s",
+                            json_real(sc->now - jsonutil_num(x, "oldest_queued_at", sc->now)));
+    }
+    json_object_foreach(json_object_get(v, "capabilities"), name, x) {
+        json_object_set(row_of(sc->caps, name), states[0], json_object_get(x, "incoming"));
+        const char *why = stuck_reason(sc, name);
+        size_t i;
+        json_t *job;
+        json_array_foreach(json_object_get(x, "jobs"), i, job) {
+            double q = jsonutil_num(job, "queued_at", INFINITY);
+            if (q < sc->oldest) {
+                sc->oldest = q;
+                snprintf(sc->oldest_buf, sizeof sc->oldest_buf, "%s", jsonutil_str(job, "job", ""));
+            }
+            if (why)
+                json_array_append_new(sc->stuck, json_pack("{s:s, s:s, s:s, s:s, s:s}", "job",
+                    jsonutil_str(job, "job", ""), "course", jsonutil_str(job, "course", ""),
+                    "assignment", jsonutil_str(job, "assignment", ""), "student",
+                    jsonutil_str(job, "student", ""), "reason", why));
+        }
+        json_int_t more = json_integer_value(json_object_get(x, "incoming")) -
+                          (json_int_t)json_array_size(json_object_get(x, "jobs"));
+        if (why && more > 0)
+            json_object_set_new(sc->out, "cannot_run_more",
+                                json_integer(more + json_integer_value(
+                                                        json_object_get(sc->out, "cannot_run_more"))));
+    }
+    json_object_set_new(sc->out, "queue_view",
+                        json_pack("{s:s, s:f}", "from", SPOOL_SCHEDULER_VIEW, "age_s",
+                                  sc->now - jsonutil_num(v, "written_at", sc->now)));
+}
+
+/* incoming/: from the scheduler's view for a large queue, else file by file. */
+static void scan_incoming(struct scan *sc)
+{
+    size_t n = count_job_files(sc->s, SPOOL_INCOMING);
+    json_t *v = n >= STATUS_VIEW_MIN_JOBS ? scheduler_view(sc->s) : NULL;
+    if (v)
+        apply_view(sc, v, n);
+    else
+        scan_dir(sc, SPOOL_INCOMING, 0, NULL);
+    json_decref(v);
+}
+
 /* Each course's median wait over the last hour (null when none finished). */
 static void add_recent_waits(const struct spool *s, json_t *courses, double now)
 {
@@ -199,7 +301,8 @@ static json_t *collect(const struct spool *s, const struct workers *w)
     for (int i = 0; i < N_STATES; i++)
         json_object_set_new(sc.out, states[i], json_integer(0));
     json_t *slots = json_array();
-    const char *dirs[] = {SPOOL_INCOMING, NULL, SPOOL_DEFERRED, SPOOL_HOLD, SPOOL_FAILED};
+    const char *dirs[] = {NULL, NULL, SPOOL_DEFERRED, SPOOL_HOLD, SPOOL_FAILED};
+    scan_incoming(&sc);
     for (int i = 0; i < N_STATES; i++)
         if (dirs[i])
             scan_dir(&sc, dirs[i], i, NULL);
@@ -307,7 +410,15 @@ static void print_status(const json_t *st)
             printf("  %s  %s/%s/%s: %s\n", jsonutil_str(slot, "job", "?"), jsonutil_str(slot, "course", "?"),
                    jsonutil_str(slot, "assignment", "?"), jsonutil_str(slot, "student", "?"),
                    jsonutil_str(slot, "reason", "?"));
+        json_int_t more = json_integer_value(json_object_get(st, "cannot_run_more"));
+        if (more > 0)
+            printf("  ... and %lld more\n", (long long)more);
     }
+    const json_t *view = json_object_get(st, "queue_view");
+    if (view)
+        printf("\n(Queued jobs per course and capability as the running scheduler counted them "
+               "%.1f s ago, in %s.)\n", jsonutil_num(view, "age_s", 0),
+               jsonutil_str(view, "from", "?"));
 }
 
 int cmd_status(int argc, char **argv)

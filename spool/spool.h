@@ -15,6 +15,8 @@
 #define SPOOL_HOLD "hold"
 #define SPOOL_FAILED "failed"
 #define SPOOL_SHIPPERS "shippers"
+/* The running scheduler's summary of incoming/ (scheduler/snapshot.c). */
+#define SPOOL_SCHEDULER_VIEW "scheduler.json"
 
 struct spool {
     char *root;

@@ -415,6 +415,54 @@ def test_status_counts_slots_and_jobs_no_worker_can_take(pipeline):
         " ".join(l.message for l in spool.job_lines(gpu))
 
 
+def test_status_of_a_large_queue_comes_from_the_running_scheduler(pipeline):
+    """2,100 queued jobs that no worker can take (capability "gpu"): while
+    the scheduler runs, `assay status` takes the counts per course and
+    capability from its scheduler.json (the total still from incoming/);
+    once it stopped, from the job files — the same figures."""
+    import datetime
+    spool = pipeline()
+    for course in ("big", "small"):
+        spool.add_assignment(course, "hw", assignment_doc([HI_TEST], capability="gpu"))
+    src = spool.make_submission("right", {"hello.py": VARIANTS["right"][0]})
+    first = spool.submit("big", "hw", "first", src)    # the oldest, and a real job file
+    with open(spool.path("incoming", first + ".json")) as f:
+        template = json.load(f)
+    t0 = time.time()
+    for i in range(2099):
+        course = "small" if i < 99 else "big"
+        t = t0 + i * 0.001
+        stamp = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+        jid = stamp.strftime("%Y%m%dT%H%M%S.") + "%03dZ-%06x" % (stamp.microsecond // 1000, i)
+        job = dict(template, id=jid, course=course, student=f"s{i:04d}",
+                   queued_at=stamp.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (stamp.microsecond // 1000))
+        with open(spool.path("incoming", jid + ".json"), "w") as f:
+            json.dump(job, f)
+    spool.start()
+    spool.wait_for("the scheduler's summary", lambda: os.path.exists(spool.path("scheduler.json")))
+
+    def figures(st):
+        return (st["incoming"], {c: r["incoming"] for c, r in st["courses"].items()},
+                {c: r["incoming"] for c, r in st["capabilities"].items()},
+                st["oldest_waiting"]["job"])
+    want = (2100, {"big": 2001, "small": 99}, {"gpu": 2100}, first)
+    st = spool.wait_for("status to count 2,100 queued jobs",
+                        lambda: (lambda x: x if x["incoming"] == 2100 else None)(
+                            spool.assay_json("status")))
+    assert st["queue_view"]["from"] == "scheduler.json", st.get("queue_view")
+    assert figures(st) == want
+    assert len(st["cannot_run"]) == 50 and st["cannot_run_more"] == 2050
+    assert st["cannot_run"][0]["job"] == first
+    assert all(r["reason"] == 'no worker offers capability "gpu"' for r in st["cannot_run"])
+    assert "and 2050 more" in spool.assay_ok("status")
+
+    rc, in_time = spool.stop()
+    assert in_time and rc == 0
+    assert not os.path.exists(spool.path("scheduler.json"))
+    st = spool.assay_json("status")
+    assert "queue_view" not in st and figures(st) == want and len(st["cannot_run"]) == 2100
+
+
 def test_results_by_job_and_by_assignment(pipeline):
     spool, src = _start_simple(pipeline)
     spool.start()
