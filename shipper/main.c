@@ -95,6 +95,18 @@ static int setup(struct shipper *sh, const char *root, const char *worker, struc
     return sh->transport ? 0 : -1;
 }
 
+/* Frees what setup made, however far it got (the shipper is exiting). */
+static void teardown(struct shipper *sh)
+{
+    if (sh->transport)
+        sh->transport->ops->destroy(sh->transport);
+    sh->transport = NULL;
+    free(sh->slot_dir);
+    sh->slot_dir = NULL;
+    workers_free(&sh->workers);
+    spool_close(&sh->spool);
+}
+
 /* One shipper per slot: the second waits for the first to go. */
 static int lock_slot(struct shipper *sh)
 {
@@ -183,10 +195,12 @@ int main(int argc, char **argv)
     if (setup(&sh, spool_root_from(root), worker, &e) < 0) {
         log_msg(LOG_ERROR, NULL, "assay-shipper cannot start: %s", e.msg);
         fprintf(stderr, "assay-shipper: %s\n", e.msg);
+        teardown(&sh);
         return 1;
     }
     if (lock_slot(&sh) < 0) {
         log_msg(LOG_ERROR, NULL, "cannot lock slot %s", sh.slot_name);
+        teardown(&sh);
         return 1;
     }
     log_msg(LOG_INFO, NULL, "shipper for slot %s started", sh.slot_name);
