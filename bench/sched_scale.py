@@ -110,6 +110,7 @@ def start_scheduler(build, root, expect):
         time.sleep(0.005)
     elapsed = time.monotonic() - t0
     if expect is not None and int(m.group(1)) < expect:
+        stop(p)
         raise SystemExit(f"only {m.group(1)} jobs were queued, not {expect}")
     return p, elapsed, rss_kb(p.pid)
 

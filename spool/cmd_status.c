@@ -61,11 +61,16 @@ static json_t *row_of(json_t *table, const char *key)
     return row;
 }
 
-static void count(json_t *table, const char *key, int state)
+static void add_count(json_t *table, const char *key, int state, int delta)
 {
     json_t *row = row_of(table, key);
     json_object_set_new(row, states[state],
-                        json_integer(json_integer_value(json_object_get(row, states[state])) + 1));
+                        json_integer(json_integer_value(json_object_get(row, states[state])) + delta));
+}
+
+static void count(json_t *table, const char *key, int state)
+{
+    add_count(table, key, state, 1);
 }
 
 /* Why no enabled, available worker can take CAPABILITY, or NULL if one can. */
@@ -109,6 +114,7 @@ struct scan {
     const struct workers *w;
     json_t *out, *courses, *caps, *stuck;
     json_t *why_cache;          /* capability -> reason (or null): one answer each */
+    json_t *incoming_ids;       /* jobs counted in incoming/, read file by file */
     double now, oldest;
     const char *oldest_id;
     char oldest_buf[64];
@@ -125,6 +131,16 @@ static const char *stuck_reason(struct scan *sc, const char *capability)
         json_object_set_new(sc->why_cache, capability, known);
     }
     return json_string_value(known);
+}
+
+/* The scheduler moved JOB from incoming/ into a slot while this scan ran:
+ * it was counted waiting, and is running. */
+static void uncount_moved(struct scan *sc, const struct job *job)
+{
+    add_count(sc->courses, job->course, 0, -1);
+    add_count(sc->caps, job->capability, 0, -1);
+    json_object_set_new(sc->out, states[0],
+                        json_integer(json_integer_value(json_object_get(sc->out, states[0])) - 1));
 }
 
 static void scan_dir(struct scan *sc, const char *rel, int state, json_t *slot)
@@ -149,6 +165,10 @@ static void scan_dir(struct scan *sc, const char *rel, int state, json_t *slot)
         count(sc->caps, job.capability, state);
         json_object_set_new(sc->out, states[state],
                             json_integer(json_integer_value(json_object_get(sc->out, states[state])) + 1));
+        if (state == 0)
+            json_object_set_new(sc->incoming_ids, job.id, json_true());
+        if (slot && json_object_get(sc->incoming_ids, job.id))
+            uncount_moved(sc, &job);
         if (state == 0) {
             json_t *row = json_object_get(sc->courses, job.course);
             double age = sc->now - job.queued_at;
@@ -297,7 +317,8 @@ static void add_recent_waits(const struct spool *s, json_t *courses, double now)
 static json_t *collect(const struct spool *s, const struct workers *w)
 {
     struct scan sc = {s, w, json_pack("{s:s}", "spool", s->root), json_object(), json_object(),
-                      json_array(), json_object(), clock_wall(), INFINITY, NULL, {0}};
+                      json_array(), json_object(), json_object(), clock_wall(), INFINITY, NULL,
+                      {0}};
     for (int i = 0; i < N_STATES; i++)
         json_object_set_new(sc.out, states[i], json_integer(0));
     json_t *slots = json_array();
@@ -325,6 +346,7 @@ static json_t *collect(const struct spool *s, const struct workers *w)
     json_object_set_new(sc.out, "capabilities", sc.caps);
     json_object_set_new(sc.out, "cannot_run", sc.stuck);
     json_decref(sc.why_cache);
+    json_decref(sc.incoming_ids);
     if (isfinite(sc.oldest))
         json_object_set_new(sc.out, "oldest_waiting", json_pack("{s:s, s:f}", "job", sc.oldest_buf,
                                                                 "age_s", sc.now - sc.oldest));
