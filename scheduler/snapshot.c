@@ -16,7 +16,6 @@
  * reads the job files otherwise.
  */
 #define _GNU_SOURCE
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 

@@ -32,7 +32,8 @@ struct run_spec {
     struct run_limits limits;
     const struct run_bind *binds;
     int n_binds;
-    const char *rootfs;         /* a root filesystem directory; NULL: the host's system dirs */
+    const char *rootfs;         /* a root file system directory (only the sandbox honours
+                                 * it; the rlimit launcher refuses); NULL: the host's */
 };
 
 struct run_result {

@@ -210,6 +210,9 @@ static int rl_run(struct launcher *self, const struct run_spec *spec,
     if (spec->n_binds > 0)
         return err_set(e, "the rlimit launcher cannot show %s at %s; this test needs the namespace sandbox",
                        spec->binds[0].source, spec->binds[0].target);
+    if (spec->rootfs)   /* silently running on the worker's own system would mislead */
+        return err_set(e, "the rlimit launcher cannot run the test in the root file system %s; "
+                       "this assignment needs the namespace sandbox", spec->rootfs);
     int out[2], errp[2];
     if (pipe2(out, O_CLOEXEC) < 0)
         return err_sys(e, "cannot create a pipe");

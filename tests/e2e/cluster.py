@@ -26,6 +26,8 @@ import time
 
 import pytest
 
+from pipeline import parent_pid
+
 E2E_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(E2E_DIR))
 BUILD = os.environ.get("ASSAY_BUILD") or os.path.join(REPO_ROOT, "build")
@@ -200,16 +202,14 @@ class Cluster:
             daemon = int(f.read())
         graders = {}
         for entry in os.listdir("/proc"):
-            if not entry.isdigit():
+            if not entry.isdigit() or parent_pid(entry) != daemon:
                 continue
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
                     argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
+            except OSError:
                 continue
-            if ppid == daemon and argv[1:2] == ["grade-one"] and len(argv) > 2:
+            if argv[1:2] == ["grade-one"] and len(argv) > 2:
                 graders[argv[2]] = int(entry)
         return graders
 

@@ -49,6 +49,15 @@ VARIANTS = {
 }
 
 # A submission that takes about SECONDS before printing "hi".
+def parent_pid(pid):
+    """PID's parent, or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def slow_hello(seconds):
     return f"import time\ntime.sleep({seconds})\nprint('hi')\n"
 
@@ -251,12 +260,8 @@ class Spool:
         pids = {pid for pid, _ in workers}
         out = []
         for pid, argv in workers:
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid in pids:
+            ppid = parent_pid(pid)
+            if ppid is None or ppid in pids:
                 continue
             if worker is not None:
                 if "--name" not in argv or argv[argv.index("--name") + 1] != worker:

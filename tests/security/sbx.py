@@ -35,8 +35,9 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="the namespace sandbox runs as root only")
 
 
-def write_assignment(d, tests, limits=None, files=None):
-    """assignment.json (and instructor FILES, name -> text) in directory D."""
+def write_assignment(d, tests, limits=None, files=None, top=None):
+    """assignment.json (and instructor FILES, name -> text) in directory D;
+    TOP adds top-level keys."""
     os.makedirs(d, exist_ok=True)
     for name, text in (files or {}).items():
         path = os.path.join(d, name)
@@ -44,7 +45,7 @@ def write_assignment(d, tests, limits=None, files=None):
         with open(path, "w") as f:
             f.write(text)
     a = {"assay": 1, "title": "security", "limits": dict(LIMITS, **(limits or {})),
-         "tests": tests}
+         "tests": tests, **(top or {})}
     with open(os.path.join(d, "assignment.json"), "w") as f:
         json.dump(a, f)
     return str(d)

@@ -30,7 +30,7 @@ def small_root():
     shutil.rmtree(top, ignore_errors=True)
 
 
-def probe_tests(root_note):
+def probe_tests():
     return [
         {"name": "marker", "kind": "io", "points": 1, "command": "cat /etc/assay-marker",
          "expected_stdout": MARKER},
@@ -41,12 +41,7 @@ def probe_tests(root_note):
 
 def test_an_assignment_runs_in_its_own_root(tmp_path, small_root):
     os.chmod(tmp_path, 0o755)
-    a = sbx.write_assignment(tmp_path / "a", probe_tests(small_root))
-    with open(os.path.join(a, "assignment.json")) as f:
-        doc = json.load(f)
-    doc["rootfs"] = small_root
-    with open(os.path.join(a, "assignment.json"), "w") as f:
-        json.dump(doc, f)
+    a = sbx.write_assignment(tmp_path / "a", probe_tests(), top={"rootfs": small_root})
     s = sbx.write_submission(tmp_path / "s", {"x.txt": "x\n"})
     r = sbx.grade(a, s)
     assert {t["name"]: t["verdict"] for t in r["tests"]} == {"marker": "passed",
@@ -55,7 +50,7 @@ def test_an_assignment_runs_in_its_own_root(tmp_path, small_root):
 
 
 def test_without_rootfs_the_workers_system_is_used(tmp_path):
-    a = sbx.write_assignment(tmp_path / "a", probe_tests(None))
+    a = sbx.write_assignment(tmp_path / "a", probe_tests())
     s = sbx.write_submission(tmp_path / "s", {"x.txt": "x\n"})
     r = sbx.grade(a, s)
     assert {t["name"]: t["verdict"] for t in r["tests"]} == {"marker": "runtime_error",
@@ -63,12 +58,7 @@ def test_without_rootfs_the_workers_system_is_used(tmp_path):
 
 
 def test_a_missing_root_is_the_assignments_error(tmp_path):
-    a = sbx.write_assignment(tmp_path / "a", probe_tests(None))
-    with open(os.path.join(a, "assignment.json")) as f:
-        doc = json.load(f)
-    doc["rootfs"] = str(tmp_path / "nowhere")
-    with open(os.path.join(a, "assignment.json"), "w") as f:
-        json.dump(doc, f)
+    a = sbx.write_assignment(tmp_path / "a", probe_tests(), top={"rootfs": str(tmp_path / "nowhere")})
     s = sbx.write_submission(tmp_path / "s", {"x.txt": "x\n"})
     p = subprocess.run([sbx.ASSAY_BIN, "grade", a, s, "--json"], capture_output=True, text=True)
     r = json.loads(p.stdout)
@@ -79,13 +69,18 @@ def test_a_missing_root_is_the_assignments_error(tmp_path):
 
 @pytest.mark.parametrize("bad", ["relative/dir", "/", "/srv/../etc", 7])
 def test_a_bad_rootfs_value_is_named(tmp_path, bad):
-    a = sbx.write_assignment(tmp_path / "a", probe_tests(None))
-    with open(os.path.join(a, "assignment.json")) as f:
-        doc = json.load(f)
-    doc["rootfs"] = bad
-    with open(os.path.join(a, "assignment.json"), "w") as f:
-        json.dump(doc, f)
+    a = sbx.write_assignment(tmp_path / "a", probe_tests(), top={"rootfs": bad})
     s = sbx.write_submission(tmp_path / "s", {"x.txt": "x\n"})
     p = subprocess.run([sbx.ASSAY_BIN, "grade", a, s], capture_output=True, text=True)
     assert p.returncode == 3, (p.returncode, p.stdout, p.stderr)
     assert "$.rootfs" in p.stderr, p.stderr
+
+
+def test_the_rlimit_mode_refuses_a_root_it_cannot_give(tmp_path, small_root):
+    a = sbx.write_assignment(tmp_path / "a", probe_tests(), top={"rootfs": small_root})
+    s = sbx.write_submission(tmp_path / "s", {"x.txt": "x\n"})
+    p = subprocess.run([sbx.ASSAY_BIN, "grade", a, s, "--json", "--sandbox", "rlimit"],
+                       capture_output=True, text=True)
+    r = json.loads(p.stdout)
+    assert [t["verdict"] for t in r["tests"]] == ["setup_error", "setup_error"], r["tests"]
+    assert "needs the namespace sandbox" in r["tests"][0]["output"], r["tests"][0]["output"]
