@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/percentile.h"
 #include "common/clock.h"
 #include "common/fs.h"
 #include "worker/assignment.h"
@@ -67,18 +68,6 @@ static double run_engine(const struct assignment *a, const char *sub, struct lau
     }
     json_decref(r);
     return t;
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return a < b ? -1 : a > b;
-}
-
-static double percentile(double *v, int n, double p)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[(int)(p * (n - 1) + 0.5)];
 }
 
 static void measure(const char *label, const char *adir, const char *sub, char *const argv[],

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/percentile.h"
 #include "common/clock.h"
 #include "common/fs.h"
 #include "worker/launcher.h"
@@ -160,18 +161,6 @@ static double bwrap(const char *dir, char *const cmd[])
         argv[n++] = cmd[i];
     argv[n] = NULL;
     return spawn_and_wait(dir, argv);
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return a < b ? -1 : a > b;
-}
-
-static double percentile(double *v, int n, double p)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[(int)(p * (n - 1) + 0.5)];
 }
 
 enum { BARE, RLIMIT, SANDBOX, BWRAP_, N_WAYS };
