@@ -6,10 +6,11 @@
  *
  * A libuv loop watches D/inbox/ (inotify: a job is picked up as soon as
  * a transport renames it in).  Each job is moved to D/active/ and graded
- * by a child process (forked, no exec: worker_grade_one in daemon_grade.c,
- * the same code `assay-worker grade-one` runs), at most N at once.  A child that crashes still gets its job an error result,
- * with the backtrace it left.  At start-up, jobs left in active/ by a
- * crash are graded again first.  One daemon per directory (a lock file).
+ * by a forked child (worker_grade_one in daemon_grade.c, which
+ * `assay-worker grade-one` also runs, by hand), at most N at once.  A
+ * child that crashes still gets its job an error result, with the
+ * backtrace it left.  At start-up, jobs left in active/ by a crash are
+ * graded again first.  One daemon per directory (a lock file).
  * SIGTERM stops the children and the daemon; jobs in active/ stay for
  * the next start.
  */
@@ -63,7 +64,7 @@ struct slot {
 struct daemon {
     uv_loop_t *loop;
     const char *dir, *worker;
-    const char *sandbox;        /* launcher mode passed to every grade-one */
+    const char *sandbox;        /* the graders' launcher: namespace or rlimit */
     int nslots;
     struct slot *slots;
     uv_fs_event_t watch;
@@ -451,7 +452,6 @@ int main(int argc, char **argv)
         {"traces", required_argument, NULL, 't'},
         {"die-with-parent", no_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},    {"timeout", required_argument, NULL, 'T'},
-        {"parent", required_argument, NULL, 'P'},
         {"sandbox", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
@@ -462,7 +462,6 @@ int main(int argc, char **argv)
     const char *sandbox = "namespace";
     int slots = 1, c;
     double timeout = 600;
-    pid_t parent = 0;
     if (sub)
         argv++, argc--;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -473,7 +472,6 @@ int main(int argc, char **argv)
         case 'l': logpath = optarg; break;
         case 't': traces = optarg; break;
         case 'T': timeout = atof(optarg); break;
-        case 'P': parent = (pid_t)atoi(optarg); break;
         case 'S': sandbox = optarg; break;
         case 'p': prctl(PR_SET_PDEATHSIG, SIGTERM); break;
         case 'v': printf("assay-worker %s\n", ASSAY_VERSION); return 0;
@@ -496,12 +494,7 @@ int main(int argc, char **argv)
         return worker_wait(dir, argv[optind], timeout);
     if (status)
         return worker_status(dir);
-    if (grade_one) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive the daemon */
-        /* ... which may have died before that line: then the job stays in
-         * active/ for the next daemon, and this grader must not touch it */
-        if (parent && getppid() != parent)
-            return 1;
+    if (grade_one) {   /* by hand: the daemon forks its graders (grader_main) */
         char *deflog = fs_join(dir, "logs/worker.log");
         log_open("assay-worker", logpath ? logpath : deflog);
         free(deflog);
