@@ -1,4 +1,4 @@
-/* archive.h - zip archives: safe extraction and creation from a tree. */
+/* archive.h - zip archives: safe extraction, and creation from trees and buffers. */
 #ifndef ASSAY_ARCHIVE_H
 #define ASSAY_ARCHIVE_H
 
@@ -21,14 +21,18 @@ int archive_extract(const char *zip, const char *dest,
                     const struct archive_limits *lim, struct err *e);
 
 /* One directory tree to put in an archive, its names starting PREFIX
- * ("" or "submission/"). */
+ * ("" or "submission/"); or, when DATA is set, one file named PREFIX
+ * holding the LEN bytes at DATA. */
 struct archive_part {
     const char *dir;
     const char *prefix;
+    const void *data;
+    size_t len;
 };
 
-/* Writes every regular file below each part's directory into a new
- * archive ZIP (symlinks and special files are left out). */
+/* Writes every regular file below each part's directory (symlinks and
+ * special files are left out), and each DATA part, into the archive ZIP,
+ * which it creates or replaces. */
 int archive_create(const char *zip, const struct archive_part *parts, size_t n,
                    struct err *e);
 

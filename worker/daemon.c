@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -31,7 +32,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "common/archive.h"
 #include "common/crash.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -338,29 +338,20 @@ static void on_stop(uv_signal_t *sig, int signum)
     uv_close((uv_handle_t *)&d->sigint, NULL);
 }
 
-/* Writes and reads back one small archive, so that what libzip (and the
- * OpenSSL random generator it names its temporary files with) sets up on
- * first use is done once here, not again in every forked grader. */
-static void warm_up_libraries(const char *dir)
+/* A grader killed while writing its result leaves outbox/.NAME.part (or
+ * libzip's .NAME.part.XXXXXX). */
+static void remove_partial_results(const char *dir)
 {
-    struct err e;
-    char *tmp = fs_join(dir, "tmp"), *scratch = NULL;
-    if (fs_mkdtemp(tmp, "warm", &scratch, &e) == 0) {
-        char *in = fs_join(scratch, "in"), *zip = fs_join(scratch, "warm.zip");
-        char *out = fs_join(scratch, "out"), *file = fs_join(in, "warm.txt");
-        struct archive_part part = {in, ""};
-        struct archive_limits lim = {1u << 20, 1u << 20, 16};
-        if (mkdir(in, 0700) == 0 && fs_write_file(file, "warm\n", 5, false, &e) == 0 &&
-            archive_create(zip, &part, 1, &e) == 0 && mkdir(out, 0700) == 0)
-            archive_extract(zip, out, &lim, &e);
-        fs_remove_tree(scratch, &e);
-        free(in);
-        free(zip);
-        free(out);
-        free(file);
+    char *outbox = fs_join(dir, "outbox");
+    DIR *d = opendir(outbox);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.' && strstr(de->d_name, ".part"))
+            unlinkat(dirfd(d), de->d_name, 0);
     }
-    free(scratch);
-    free(tmp);
+    if (d)
+        closedir(d);
+    free(outbox);
 }
 
 static int prepare_dir(const char *dir, int *lock_fd)
@@ -384,7 +375,29 @@ static int prepare_dir(const char *dir, int *lock_fd)
     char *tmp = fs_join(dir, "tmp");
     fs_remove_tree(tmp, &e);
     free(tmp);
+    remove_partial_results(dir);
     return worker_layout_create(dir, &e);
+}
+
+/* Job archives unpack into tmp/, and (rlimit mode) the tests run there:
+ * a dozen files created and removed per job.  On a disk file system each
+ * costs tens to hundreds of microseconds of kernel time (inode allocation,
+ * journal, discard), so, when it can, the daemon mounts a tmpfs on tmp/
+ * in a mount namespace of its own: only it and its graders see it, and
+ * it vanishes with the last of them, even after kill -9.  Nothing in
+ * tmp/ needs to outlive the daemon (jobs stay in active/ until their
+ * result is in outbox/).  Without root it stays on disk. */
+static void mount_scratch(const char *dir)
+{
+    char *tmp = fs_join(dir, "tmp");
+    if (geteuid() != 0) {
+        log_msg(LOG_INFO, NULL, "scratch space %s stays on disk (not root)", tmp);
+    } else if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+               mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0711") < 0) {
+        log_msg(LOG_WARN, NULL, "scratch space %s stays on disk: cannot mount a tmpfs: %s", tmp,
+                strerror(errno));
+    }
+    free(tmp);
 }
 
 /* The namespace sandbox needs root, user namespaces and cgroup
@@ -412,6 +425,7 @@ static int run_daemon(const char *dir, int nslots, const char *worker, const cha
         free(deftraces);
         return 1;
     }
+    mount_scratch(dir);
     crash_install(traces ? traces : deftraces, "assay-worker");
     free(deflog);
     free(deftraces);
@@ -428,7 +442,6 @@ static int run_daemon(const char *dir, int nslots, const char *worker, const cha
     uv_signal_start(&d.sigterm, on_stop, SIGTERM);
     uv_signal_init(d.loop, &d.sigint);
     uv_signal_start(&d.sigint, on_stop, SIGINT);
-    warm_up_libraries(dir);
     log_msg(LOG_INFO, NULL, "assay-worker %s started on %s with %d slots", ASSAY_VERSION, dir,
             nslots);
     dispatch(&d);

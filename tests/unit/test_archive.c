@@ -1,8 +1,10 @@
 /* test_archive.c - unit tests for common/archive.h: archives built here
  * with libzip are extracted byte-exact, and hostile ones (path traversal,
  * absolute names, symlink entries, zip bombs, too many entries, duplicate
- * names, non-zip files) are refused with nothing left in DEST;
- * archive_create followed by archive_extract round-trips a tree. */
+ * names, non-zip files, damaged data, encrypted entries, unknown
+ * methods) are refused with nothing left in DEST; archive_create
+ * followed by archive_extract round-trips a tree, and libzip reads what
+ * archive_create writes. */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
@@ -384,7 +386,7 @@ static void test_create_extract_round_trip(void **state)
 
     char *zip = tu_path(f->root, "out.zip");
     struct err e = {{0}};
-    if (archive_create(zip, &(struct archive_part){src, ""}, 1, &e) != 0)
+    if (archive_create(zip, &(struct archive_part){.dir = src, .prefix = ""}, 1, &e) != 0)
         fail_msg("create failed: %s", e.msg);
 
     /* The archive holds the three regular files, by relative name. */
@@ -416,7 +418,7 @@ static void test_create_extract_round_trip(void **state)
     char *only = tu_path(f->root, "only");
     assert_int_equal(mkdir(only, 0755), 0);
     tu_write_at(only, "one.txt", "1");
-    assert_int_equal(archive_create(zip, &(struct archive_part){only, ""}, 1, &e), 0);
+    assert_int_equal(archive_create(zip, &(struct archive_part){.dir = only, .prefix = ""}, 1, &e), 0);
     z = zip_open(zip, ZIP_RDONLY, &zerr);
     assert_non_null(z);
     assert_int_equal(zip_get_num_entries(z, 0), 1);
@@ -437,7 +439,7 @@ static void test_create_empty_dir(void **state)
     assert_int_equal(mkdir(src, 0755), 0);
     char *zip = tu_path(f->root, "empty.zip");
     struct err e = {{0}};
-    int created = archive_create(zip, &(struct archive_part){src, ""}, 1, &e);
+    int created = archive_create(zip, &(struct archive_part){.dir = src, .prefix = ""}, 1, &e);
     bool written = fs_exists(zip);
     int extracted = archive_extract(zip, f->dest, &roomy, &e);
     free(src);
@@ -450,11 +452,122 @@ static void test_create_empty_dir(void **state)
     assert_int_equal(tu_count_entries(f->dest), 0);
 }
 
+
+/* ---- methods and damage ---------------------------------------------- */
+
+/* Writes ZIP with libzip: one entry NAME holding DATA, compressed with
+ * METHOD, encrypted when EM is not ZIP_EM_NONE. */
+static void make_zip_method(const char *path, const char *name, const void *data, size_t len,
+                            zip_int32_t method, zip_uint16_t em)
+{
+    int zerr = 0;
+    zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    assert_non_null(z);
+    zip_source_t *src = zip_source_buffer(z, data, len, 0);
+    zip_int64_t idx = zip_file_add(z, name, src, 0);
+    assert_true(idx >= 0);
+    assert_int_equal(zip_set_file_compression(z, (zip_uint64_t)idx, method, 0), 0);
+    if (em != ZIP_EM_NONE)
+        assert_int_equal(zip_file_set_encryption(z, (zip_uint64_t)idx, em, "secret"), 0);
+    if (zip_close(z) < 0)
+        fail_msg("zip_close: %s", zip_strerror(z));
+}
+
+static void test_stored_and_deflated(void **state)
+{
+    struct fixture *f = *state;
+    char text[20000];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = "abcabcabd\n"[i % 10];
+    struct err e = {{0}};
+    make_zip_method(f->zip, "deflated.txt", text, sizeof text, ZIP_CM_DEFLATE, ZIP_EM_NONE);
+    struct stat st;
+    assert_int_equal(stat(f->zip, &st), 0);
+    assert_true(st.st_size < (off_t)sizeof text / 4);   /* really compressed */
+    if (archive_extract(f->zip, f->dest, &roomy, &e) != 0)
+        fail_msg("deflated: %s", e.msg);
+    assert_file_is(f->dest, "deflated.txt", text, sizeof text);
+    char *dest2 = tu_path(f->root, "dest2");
+    assert_int_equal(mkdir(dest2, 0700), 0);
+    make_zip_method(f->zip, "stored.txt", text, sizeof text, ZIP_CM_STORE, ZIP_EM_NONE);
+    if (archive_extract(f->zip, dest2, &roomy, &e) != 0)
+        fail_msg("stored: %s", e.msg);
+    assert_file_is(dest2, "stored.txt", text, sizeof text);
+    free(dest2);
+}
+
+/* Flips one byte of the stored data: the CRC-32 no longer matches. */
+static void test_refuse_damaged_data(void **state)
+{
+    struct fixture *f = *state;
+    make_zip_method(f->zip, "a.txt", "hello, world", 12, ZIP_CM_STORE, ZIP_EM_NONE);
+    size_t len = 0;
+    char *bytes = tu_read(f->zip, &len);
+    char *at = memmem(bytes, len, "hello", 5);
+    assert_non_null(at);
+    *at = 'j';
+    tu_write(f->zip, bytes, len);
+    free(bytes);
+    assert_refused(f, &roomy, "CRC-32");
+}
+
+static void test_refuse_encrypted(void **state)
+{
+    struct fixture *f = *state;
+    make_zip_method(f->zip, "secret.txt", "hidden", 6, ZIP_CM_STORE, ZIP_EM_TRAD_PKWARE);
+    assert_refused(f, &roomy, "encrypted");
+}
+
+static void test_refuse_unknown_method(void **state)
+{
+    struct fixture *f = *state;
+    if (!zip_compression_method_supported(ZIP_CM_BZIP2, 1))
+        skip();
+    make_zip_method(f->zip, "b.txt", "bzip2 me", 8, ZIP_CM_BZIP2, ZIP_EM_NONE);
+    assert_refused(f, &roomy, "compression method 12");
+}
+
+/* A DATA part becomes one entry; libzip reads the result back. */
+static void test_create_with_data_part(void **state)
+{
+    struct fixture *f = *state;
+    char *src = tu_path(f->root, "tree");
+    assert_int_equal(mkdir(src, 0755), 0);
+    tu_write_at(src, "sol.py", "x = 1\n");
+    struct archive_part parts[] = {{.prefix = "job.json", .data = "{}\n", .len = 3},
+                                   {.dir = src, .prefix = "submission/"}};
+    struct err e = {{0}};
+    if (archive_create(f->zip, parts, 2, &e) != 0)
+        fail_msg("create failed: %s", e.msg);
+    int zerr = 0;
+    zip_t *z = zip_open(f->zip, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
+    assert_non_null(z);
+    assert_int_equal(zip_get_num_entries(z, 0), 2);
+    char got[8] = {0};
+    zip_file_t *zf = zip_fopen(z, "job.json", 0);
+    assert_non_null(zf);
+    assert_int_equal(zip_fread(zf, got, sizeof got), 3);
+    assert_string_equal(got, "{}\n");
+    zip_fclose(zf);
+    assert_true(zip_name_locate(z, "submission/sol.py", 0) >= 0);
+    zip_discard(z);
+    if (archive_extract(f->zip, f->dest, &roomy, &e) != 0)
+        fail_msg("extract failed: %s", e.msg);
+    assert_file_is(f->dest, "job.json", "{}\n", 3);
+    assert_file_is(f->dest, "submission/sol.py", "x = 1\n", 6);
+    free(src);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_extract_nested),
+        T(test_stored_and_deflated),
+        T(test_refuse_damaged_data),
+        T(test_refuse_encrypted),
+        T(test_refuse_unknown_method),
+        T(test_create_with_data_part),
         T(test_limits_exactly_met),
         T(test_extract_permission_only_modes),
         T(test_refuse_dotdot),
