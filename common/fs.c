@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,4 +456,14 @@ static int walk_rec(const char *root, const char *rel, fs_walk_fn fn, void *arg,
 int fs_walk_files(const char *root, fs_walk_fn fn, void *arg, struct err *e)
 {
     return walk_rec(root, "", fn, arg, 0, e);
+}
+
+char *fs_program_dir(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return strdup(".");
+    exe[n] = '\0';
+    return strdup(dirname(exe));
 }

@@ -52,4 +52,8 @@ bool fs_is_dir(const char *path);
 /* malloc'd "a/b" join. */
 char *fs_join(const char *a, const char *b);
 
+/* malloc'd: the directory of the running program (where its sibling
+ * programs, assay-shipper and assay-worker, are installed). */
+char *fs_program_dir(void);
+
 #endif

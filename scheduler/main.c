@@ -17,7 +17,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,16 +144,6 @@ static void on_signal(uv_signal_t *h, int signum)
         uv_timer_start(&s->stop_timer, on_kill_timer, STOP_GRACE_MS, 0);
 }
 
-static char *own_bindir(void)
-{
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return strdup(".");
-    exe[n] = '\0';
-    return strdup(dirname(exe));
-}
-
 static int lock_spool(const struct sched *s)
 {
     char *path = spool_path(&s->spool, "scheduler.lock");
@@ -193,7 +182,7 @@ static int start(struct sched *s, const char *root, const char *policy, double a
                 policy);
         return -1;
     }
-    s->bindir = own_bindir();
+    s->bindir = fs_program_dir();
     s->table = calloc(SCHED_JOB_BUCKETS, sizeof *s->table);
     return 0;
 }

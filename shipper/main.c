@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/crash.h"
 #include "common/fs.h"
 #include "common/log.h"
@@ -32,14 +33,17 @@
 
 #define PROBE_UP_MS 30000          /* how often an idle shipper checks its worker */
 #define PROBE_DOWN_MS 3000         /* ... and a worker that is down, at most */
+#define START_GRACE_S 2.0          /* a worker starting with us may take this long */
 #define STUCK_BACKOFF_MAX_S 60
 
 static const char usage[] =
     "Usage: assay-shipper --spool S --worker W --slot K [--die-with-parent]\n"
+    "       assay-shipper --spool S --worker W --probe\n"
     "\n"
     "Serves slot K of worker W (from S/workers.json): ships each job the scheduler\n"
     "puts in S/shippers/W.K/ to the worker and records its result. Normally started\n"
-    "by assay-scheduler.\n";
+    "by assay-scheduler. --probe contacts W once (for `assay workers check`) and\n"
+    "prints what it answered as JSON, or {\"error\": why} and exits 1.\n";
 
 /* The oldest job file in the slot directory (normally there is one). */
 static char *next_job(const struct shipper *sh)
@@ -120,12 +124,30 @@ static int lock_slot(struct shipper *sh)
     return fd;
 }
 
+/* The scheduler starts a local worker along with its shippers, and the
+ * worker takes a moment to come up: allow it that, quietly, before the
+ * first probe that counts (a down worker is an error in the log). */
+static void await_worker_start(struct shipper *sh)
+{
+    double until = clock_mono() + START_GRACE_S;
+    while (clock_mono() < until) {
+        json_t *info = NULL;
+        struct err e;
+        int rc = sh->transport->ops->probe(sh->transport, &info, &e);
+        json_decref(info);
+        if (rc == 0)
+            return;
+        usleep(50 * 1000);
+    }
+}
+
 static void serve(struct shipper *sh)
 {
     char *dir = spool_path(&sh->spool, "%s", sh->slot_dir);
     int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CREATE);
     free(dir);
+    await_worker_start(sh);
     bool up = shipper_check_worker(sh);
     if (up)
         shipper_drop_stale(sh);
@@ -167,14 +189,54 @@ static void serve(struct shipper *sh)
     }
 }
 
+/* `--probe`: the transports (libssh2, OpenSSL) live in this program only,
+ * so that `assay`, which runs once per submission, starts fast. */
+static int probe_once(const char *root, const char *worker)
+{
+    struct spool spool;
+    struct workers workers = {0};
+    struct problems p = {0};
+    struct err e = {{0}};
+    struct transport *t = NULL;
+    const struct worker_cfg *w = NULL;
+    json_t *info = NULL;
+    if (spool_open(&spool, root, &e) < 0) {
+        spool.root = NULL;
+    } else if (workers_load(&spool, &workers, &p) < 0) {
+        err_set(&e, "workers.json is invalid: %s", p.count ? p.items[0] : "?");
+    } else if (!(w = workers_find(&workers, worker))) {
+        err_set(&e, "workers.json has no worker named \"%s\"", worker);
+    } else if ((t = transport_open(w, spool.root, &e)) && t->ops->probe(t, &info, &e) == 0) {
+        e.msg[0] = '\0';
+    } else if (!e.msg[0]) {
+        err_set(&e, "no answer");
+    }
+    json_t *out = e.msg[0] ? json_pack("{s:s}", "error", e.msg) : json_incref(info);
+    char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
+    printf("%s\n", text ? text : "{\"error\": \"out of memory\"}");
+    int rc = e.msg[0] || !text ? 1 : 0;
+    free(text);
+    json_decref(out);
+    json_decref(info);
+    if (t)
+        t->ops->destroy(t);
+    problems_free(&p);
+    workers_free(&workers);
+    if (spool.root)
+        spool_close(&spool);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"spool", required_argument, NULL, 's'}, {"worker", required_argument, NULL, 'w'},
         {"slot", required_argument, NULL, 'k'},  {"die-with-parent", no_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},        {"probe", no_argument, NULL, 'P'},
+        {NULL, 0, NULL, 0},
     };
     const char *root = NULL, *worker = NULL;
+    bool probe = false;
     struct shipper sh = {0};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -183,10 +245,13 @@ int main(int argc, char **argv)
         case 'w': worker = optarg; break;
         case 'k': sh.slot = atoi(optarg); break;
         case 'p': prctl(PR_SET_PDEATHSIG, SIGTERM); break;
+        case 'P': probe = true; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return 2;
         }
     }
+    if (probe && worker && optind == argc)
+        return probe_once(spool_root_from(root), worker);
     if (!worker || sh.slot < 1 || optind != argc) {
         fputs(usage, stderr);
         return 2;

@@ -8,19 +8,24 @@
  *                                   inbox, assay-worker present and of this
  *                                   version, free disk: one line per problem
  *
- * The list reads health/ and the slot directories; check opens each
- * worker's transport itself (the same code the shippers use).
+ * The list reads health/ and the slot directories; check runs
+ * `assay-shipper --probe` for each worker (the same code the shippers
+ * use; assay itself links no transport, so that it starts fast).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "common/buf.h"
 #include "common/clock.h"
+#include "common/fs.h"
 #include "common/jsonutil.h"
-#include "shipper/transport.h"
 #include "spool/commands.h"
 #include "spool/health.h"
 #include "spool/job.h"
@@ -113,14 +118,50 @@ static void print_rows(const json_t *rows)
     }
 }
 
+/* What `assay-shipper --probe` said of worker W: its answer, or NULL
+ * with why not in E. */
+static json_t *probe_worker(const struct spool *s, const struct worker_cfg *w, struct err *e)
+{
+    char *dir = fs_program_dir(), *exe = fs_join(dir, "assay-shipper");
+    int fds[2];
+    pid_t pid = pipe2(fds, O_CLOEXEC) == 0 ? fork() : -1;
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        execl(exe, exe, "--spool", s->root, "--worker", w->name, "--probe", (char *)NULL);
+        _exit(127);
+    }
+    struct buf out = BUF_INIT;
+    if (pid > 0) {
+        close(fds[1]);
+        char chunk[4096];
+        ssize_t n;
+        while ((n = read(fds[0], chunk, sizeof chunk)) > 0 && out.len < (1u << 20))
+            buf_append(&out, chunk, (size_t)n);
+        close(fds[0]);
+        waitpid(pid, NULL, 0);
+    }
+    json_t *j = out.len ? jsonutil_load_text(buf_str(&out), out.len, exe, e) : NULL;
+    if (!j)
+        err_set(e, "cannot run %s to probe the worker", exe);
+    else if (json_object_get(j, "error"))
+        err_set(e, "%s", jsonutil_str(j, "error", "?"));
+    if (j && json_object_get(j, "error")) {
+        json_decref(j);
+        j = NULL;
+    }
+    buf_free(&out);
+    free(dir);
+    free(exe);
+    return j;
+}
+
 /* One line per problem of worker W; returns how many. */
 static int check_worker(const struct spool *s, const struct worker_cfg *w)
 {
     struct err e;
-    struct transport *t = transport_open(w, s->root, &e);
-    json_t *info = NULL;
+    json_t *info = probe_worker(s, w, &e);
     int problems = 0;
-    if (!t || t->ops->probe(t, &info, &e) < 0) {
+    if (!info) {
         printf("%s: PROBLEM: %s\n", w->name, e.msg);
         problems++;
     } else {
@@ -143,8 +184,6 @@ static int check_worker(const struct spool *s, const struct worker_cfg *w)
                    w->host ? w->host : w->dir, version, free_mb);
     }
     json_decref(info);
-    if (t)
-        t->ops->destroy(t);
     return problems;
 }
 
