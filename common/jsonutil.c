@@ -38,9 +38,14 @@ json_t *jsonutil_load_file(const char *path, size_t max, struct err *e)
     return j;
 }
 
+char *jsonutil_dump(const json_t *j)
+{
+    return json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+}
+
 static int save(const char *path, const json_t *j, bool atomic, bool durable, struct err *e)
 {
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    char *text = jsonutil_dump(j);
     if (!text)
         return err_set(e, "cannot encode JSON for %s", path);
     size_t len = strlen(text);

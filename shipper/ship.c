@@ -156,22 +156,18 @@ static void add_course_rootfs(struct shipper *sh, const struct job *job, json_t 
 
 static int pack_job(struct shipper *sh, const struct job *job, const char *zip, struct err *e)
 {
-    char *meta = spool_tmpdir(&sh->spool, "pack", e);
-    if (!meta)
-        return -1;
-    char *jobjson = fs_join(meta, "job.json");
-    char *sub = spool_path(&sh->spool, "%s", job->submission);
-    char *asg = spool_path(&sh->spool, "courses/%s/%s", job->course, job->assignment);
-    struct archive_part parts[] = {{meta, ""}, {sub, "submission/"}, {asg, "assignment/"}};
     json_t *sent = json_copy(job->json);
     add_course_rootfs(sh, job, sent);
-    int rc = jsonutil_write_scratch(jobjson, sent, false, e);
+    char *jobjson = jsonutil_dump(sent);
     json_decref(sent);
-    if (rc == 0)
-        rc = archive_create(zip, parts, 3, e);
-    struct err ignored;
-    fs_remove_tree(meta, &ignored);
-    free(meta);
+    if (!jobjson)
+        return err_set(e, "out of memory");
+    char *sub = spool_path(&sh->spool, "%s", job->submission);
+    char *asg = spool_path(&sh->spool, "courses/%s/%s", job->course, job->assignment);
+    struct archive_part parts[] = {{.prefix = "job.json", .data = jobjson, .len = strlen(jobjson)},
+                                   {.dir = sub, .prefix = "submission/"},
+                                   {.dir = asg, .prefix = "assignment/"}};
+    int rc = archive_create(zip, parts, 3, e);
     free(jobjson);
     free(sub);
     free(asg);

@@ -6,7 +6,7 @@
  * unpacks it, validates the assignment, runs the engine, and writes a
  * result archive (results.json, job.json with the id and token,
  * worker.log with this job's log lines, traces.log if something in
- * Assay crashed) to tmp/ and renames it into outbox/.  A malformed
+ * Assay crashed) as outbox/.NAME.part and renames it into place.  A malformed
  * archive or assignment still gives a result, an error one, so the
  * primary always learns what happened.  If this process itself crashes,
  * its crash handler leaves a backtrace that the daemon sends back.
@@ -57,14 +57,15 @@ static int split_name(const char *name, char **id, char **token)
     return 0;
 }
 
-/* Zips RESDIR into D/outbox/NAME via D/tmp. */
+/* Zips RESDIR into D/outbox/NAME, written as outbox/.NAME.part (tmp/ may
+ * be another file system) and renamed. */
 static int publish(const char *dir, const char *name, const char *resdir, struct err *e)
 {
     char *partial = NULL, *final = NULL;
     int rc = -1;
-    if (asprintf(&partial, "%s/tmp/%s.partial", dir, name) > 0 &&
+    if (asprintf(&partial, "%s/outbox/.%s.part", dir, name) > 0 &&
         asprintf(&final, "%s/outbox/%s", dir, name) > 0 &&
-        archive_create(partial, &(struct archive_part){resdir, ""}, 1, e) == 0) {
+        archive_create(partial, &(struct archive_part){.dir = resdir, .prefix = ""}, 1, e) == 0) {
         rc = rename(partial, final) == 0 ? 0 : err_sys(e, "cannot move the result to %s", final);
     }
     if (rc < 0 && partial)
