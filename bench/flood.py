@@ -321,6 +321,12 @@ def report(f, n):
               % (name, own, own * 1000 / n, kids))
     print("    the tests' cpu_s (pytest runs)   %7.2f s  (%5.1f ms per job)"
           % (test_cpu, test_cpu * 1000 / n))
+    # The worker's waited-for children are its graders, whose own children
+    # are the tests: what they took beyond the tests' cpu_s is the graders'.
+    graders = f["cpu"].get("assay-worker", (0, 0))[1] - test_cpu
+    pipeline = f["submit_cpu"] + sum(own for own, _ in f["cpu"].values()) + max(graders, 0)
+    print("    the pipeline in all (submit, scheduler, shippers, worker, graders) %.1f ms per job"
+          " = %.1f%% of the tests' CPU" % (pipeline * 1000 / n, pipeline * 100 / test_cpu))
     nslots = f["grading_slots"]   # the worker's slots (its prefetch shipper grades none)
     print("    flood wall / (sum of test wall_s / %d slots)    %.3f   (the same ratio against the"
           % (nslots, f["wall"] / (sum(tw) / nslots)))

@@ -212,21 +212,25 @@ static void forward_logs(struct shipper *sh, const struct job *job, const char *
 }
 
 /* Checks the unpacked result belongs to this attempt. */
+/* The archive pulled is the one named "<job id>.<token>.zip", so it is
+ * this attempt's; earlier workers also echoed id and token in job.json,
+ * checked here when present. */
 static int check_result(const struct job *job, const char *resdir, struct err *e)
 {
     char *path = fs_join(resdir, "job.json"), *rpath = fs_join(resdir, "results.json");
-    json_t *j = jsonutil_load_file(path, 1u << 20, e);
+    json_t *j = fs_exists(path) ? jsonutil_load_file(path, 1u << 20, e) : json_object();
     int rc = -1;
     if (j && !fs_exists(rpath))
         err_set(e, "the result archive has no results.json");
-    else if (j && strcmp(jsonutil_str(j, "id", ""), job->id))
+    else if (j && strcmp(jsonutil_str(j, "id", job->id), job->id))
         err_set(e, "the result archive is for job %s", jsonutil_str(j, "id", "?"));
-    else if (j && strcmp(jsonutil_str(j, "token", ""), job->token))
+    else if (j && strcmp(jsonutil_str(j, "token", job->token), job->token))
         err_set(e, "the result is stale (token %s, expected %s)", jsonutil_str(j, "token", "?"),
                 job->token);
     else if (j)
         rc = 0;
     json_decref(j);
+    unlink(path);   /* served its purpose */
     free(path);
     free(rpath);
     return rc;
@@ -370,9 +374,6 @@ static int ship_loaded(struct shipper *sh, struct job *job)
         defer_or_fail(sh, job, e.msg);
         rc = -1;
     } else {
-        char *echo = fs_join(resdir, "job.json");   /* served its purpose: the check */
-        unlink(echo);
-        free(echo);
         forward_logs(sh, job, resdir);
         struct record_info info = {sh->worker->name, sh->slot, started, clock_wall()};
         int recorded = record_result(&sh->spool, job, resdir, &info, &e);

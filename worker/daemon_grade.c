@@ -4,7 +4,7 @@
  *
  * A job archive holds job.json, submission/ and assignment/.  The grader
  * unpacks it, validates the assignment, runs the engine, and writes a
- * result archive (results.json, job.json with the id and token,
+ * result archive of the same name (results.json, feedback files,
  * worker.log with this job's log lines, traces.log if something in
  * Assay crashed) as outbox/.NAME.part and renames it into place.  A malformed
  * archive or assignment still gives a result, an error one, so the
@@ -86,22 +86,6 @@ void worker_job_id(const char *name, char *out, size_t n)
     free(token);
 }
 
-static int write_job_json(const char *resdir, const char *name)
-{
-    char *id = NULL, *token = NULL;
-    struct err e;
-    if (split_name(name, &id, &token) < 0)
-        return -1;
-    json_t *j = json_pack("{s:s, s:s}", "id", id, "token", token);
-    char *path = fs_join(resdir, "job.json");
-    int rc = jsonutil_write_scratch(path, j, false, &e);
-    free(path);
-    json_decref(j);
-    free(id);
-    free(token);
-    return rc;
-}
-
 static int copy_text_into(const char *resdir, const char *file, const char *src)
 {
     struct buf b = BUF_INIT;
@@ -130,15 +114,14 @@ static json_t *error_results(const char *category, const char *message)
                      "error", "category", category, "message", message, "warnings");
 }
 
-/* Saves R and job.json into RESDIR and publishes it as D/outbox/NAME. */
+/* Saves R into RESDIR and publishes it as D/outbox/NAME (the name says
+ * which job and attempt it is for). */
 static int finish(const char *dir, const char *name, const char *resdir, const json_t *r,
                   struct err *e)
 {
     char *path = fs_join(resdir, "results.json");
     int rc = jsonutil_write_scratch(path, r, false, e);
     free(path);
-    if (rc == 0 && write_job_json(resdir, name) < 0)
-        rc = err_set(e, "cannot write job.json for %s", name);
     if (rc == 0)
         rc = publish(dir, name, resdir, e);
     return rc;

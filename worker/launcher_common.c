@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,16 +90,61 @@ void exec_plan_free(struct exec_plan *x)
     x->words = NULL;
 }
 
+/* execvp(3) with the PATH of ENV, not ours: the child may share our
+ * memory (launcher_spawn), so it must not set environ. */
+static void exec_searching(char *const argv[], char *const *env)
+{
+    const char *name = argv[0], *path = "/usr/local/bin:/usr/bin:/bin";
+    if (strchr(name, '/')) {
+        execve(name, argv, env);
+        return;
+    }
+    for (char *const *v = env; v && *v; v++)
+        if (!strncmp(*v, "PATH=", 5))
+            path = *v + 5;
+    int why = ENOENT;
+    for (const char *p = path;; p++) {
+        const char *end = strchrnul(p, ':');
+        char full[4096];
+        int n = snprintf(full, sizeof full, "%.*s%s%s", (int)(end - p), p, end > p ? "/" : "",
+                         name);
+        if (n > 0 && (size_t)n < sizeof full) {
+            execve(full, argv, env);
+            if (errno == EACCES)
+                why = EACCES;   /* as execvp: reported if nothing else runs */
+        }
+        if (!*end)
+            break;
+        p = end;
+    }
+    errno = why;
+}
+
 _Noreturn void exec_plan_run(const struct exec_plan *x, char *const *env)
 {
-    extern char **environ;
-    environ = (char **)env;
     if (strcmp(x->argv[0], "sh") == 0 && x->argv[1] && strcmp(x->argv[1], "-c") == 0)
-        execv("/bin/sh", x->argv);
+        execve("/bin/sh", x->argv, env);
     else
-        execvp(x->argv[0], x->argv);
+        exec_searching(x->argv, env);
     dprintf(STDERR_FILENO, "assay: cannot run \"%s\": %s\n", x->argv[0], strerror(errno));
     _exit(127);
+}
+
+pid_t launcher_spawn(int (*fn)(void *), void *arg)
+{
+#ifdef __SANITIZE_ADDRESS__
+    /* AddressSanitizer cannot follow a child onto a stack of our own, so
+     * the sanitizer build copies the process instead (the raw system call:
+     * no atfork handlers). */
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+    if (pid == 0)
+        _exit(fn(arg));
+    return pid;
+#else
+    /* One child at a time uses it: we are suspended until it execs. */
+    static char stack[256 << 10] __attribute__((aligned(16)));
+    return clone(fn, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+#endif
 }
 
 void launcher_child_setup(int stdin_fd, int out_fd, int err_fd, const char *workdir)

@@ -32,6 +32,17 @@ void exec_plan_free(struct exec_plan *x);
 /* execs the plan with ENV as the whole environment; never returns. */
 _Noreturn void exec_plan_run(const struct exec_plan *x, char *const *env);
 
+/* Starts FN(ARG) in a child the posix_spawn way: the child shares our
+ * memory, and we wait, until it execs or exits, so nothing is copied.
+ * FN only sets the child up and execs or _exits; what it changes belongs
+ * to the child (signal dispositions and mask, rlimits, credentials, its
+ * working directory) as long as it uses system calls, not glibc's
+ * process-wide wrappers (setuid(3) and friends signal every thread).
+ * Never fork(3), whose atfork handlers - libuv's, in the worker daemon -
+ * close descriptors whose numbers belong to the run by then.  Returns the
+ * child's pid, or -1. */
+pid_t launcher_spawn(int (*fn)(void *), void *arg);
+
 /* In a run's child, before its limits and exec: standard input (STDIN_FD,
  * or /dev/null when it is -1), output and errors on 0-2, nothing else
  * open, every signal at its default and unblocked, WORKDIR the current

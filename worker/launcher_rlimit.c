@@ -76,14 +76,29 @@ static void child_apply_limits(const struct rlimit_launcher *rl, const struct ru
         set_limit(RLIMIT_NPROC, (rlim_t)l->processes);
 }
 
-static void child_main(const struct rlimit_launcher *rl, const struct run_spec *spec,
-                       const struct exec_plan *x, int out_fd, int err_fd)
+/* Takes on UID and GID with no supplementary groups: this task only (the
+ * raw system calls; see launcher_spawn). */
+static int become(uid_t uid, gid_t gid)
+{
+    if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, gid, gid, gid) < 0)
+        return -1;
+    return (int)syscall(SYS_setresuid, uid, uid, uid);
+}
+
+struct child_args {
+    const struct rlimit_launcher *rl;
+    const struct run_spec *spec;
+    const struct exec_plan *x;
+    int out_fd, err_fd;
+};
+
+static _Noreturn void child_main(const struct rlimit_launcher *rl, const struct run_spec *spec,
+                                 const struct exec_plan *x, int out_fd, int err_fd)
 {
     setpgid(0, 0);
     launcher_child_setup(spec->stdin_fd, out_fd, err_fd, spec->workdir);
     child_apply_limits(rl, &spec->limits);
-    if (rl->drop_privileges &&
-        (setgroups(0, NULL) < 0 || setgid(rl->gid) < 0 || setuid(rl->uid) < 0)) {
+    if (rl->drop_privileges && become(rl->uid, rl->gid) < 0) {
         dprintf(2, "assay: cannot drop privileges: %s\n", strerror(errno));
         _exit(126);
     }
@@ -94,17 +109,32 @@ static void child_main(const struct rlimit_launcher *rl, const struct run_spec *
     exec_plan_run(x, spec->env);
 }
 
+static int child_entry(void *arg)
+{
+    const struct child_args *a = arg;
+    child_main(a->rl, a->spec, a->x, a->out_fd, a->err_fd);
+}
+
 /* ---- in the parent ---- */
+
+struct killer_args {
+    uid_t uid;
+    gid_t gid;
+};
+
+/* As the run's uid, kill(-1) reaches exactly that uid's processes. */
+static int killer_entry(void *arg)
+{
+    const struct killer_args *a = arg;
+    if (become(a->uid, a->gid) == 0)
+        syscall(SYS_kill, -1, SIGKILL);
+    return 0;
+}
 
 static void kill_uid(uid_t uid, gid_t gid)
 {
-    pid_t p = fork();
-    if (p == 0) {
-        /* As the run's uid, kill(-1) reaches exactly that uid's processes. */
-        if (setgroups(0, NULL) == 0 && setgid(gid) == 0 && setuid(uid) == 0)
-            kill(-1, SIGKILL);
-        _exit(0);
-    }
+    struct killer_args a = {uid, gid};
+    pid_t p = launcher_spawn(killer_entry, &a);
     if (p > 0)
         waitpid(p, NULL, 0);
 }
@@ -224,9 +254,8 @@ static int rl_run(struct launcher *self, const struct run_spec *spec,
     struct exec_plan plan;
     exec_plan_make(&plan, spec->command);
     double start = clock_mono();
-    pid_t pid = fork();
-    if (pid == 0)
-        child_main(rl, spec, &plan, out[1], errp[1]);
+    struct child_args args = {rl, spec, &plan, out[1], errp[1]};
+    pid_t pid = launcher_spawn(child_entry, &args);
     exec_plan_free(&plan);
     close(out[1]);
     close(errp[1]);

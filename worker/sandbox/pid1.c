@@ -227,7 +227,6 @@ static _Noreturn void run_command(const struct sandbox_job *job, const struct ex
     exec_plan_run(plan, job->env);
 }
 
-#ifndef __SANITIZE_ADDRESS__
 struct command_args {
     const struct sandbox_job *job;
     const struct exec_plan *plan;
@@ -238,29 +237,14 @@ static int command_main(void *arg)
     const struct command_args *a = arg;
     run_command(a->job, a->plan);
 }
-#endif
 
-/* Starts the command the posix_spawn way: a child sharing PID 1's memory
- * (PID 1 is suspended until it execs or exits), so nothing is copied.
- * What the child changes - its signal dispositions and mask, rlimits,
- * seccomp filter - belongs to it alone without CLONE_SIGHAND/THREAD. */
+/* Starts the command without copying PID 1 (launcher_spawn).  What the
+ * child changes - its signal dispositions and mask, rlimits, seccomp
+ * filter - belongs to it alone without CLONE_SIGHAND/THREAD. */
 static pid_t start_command(const struct sandbox_job *job, const struct exec_plan *plan)
 {
-#ifdef __SANITIZE_ADDRESS__
-    /* AddressSanitizer cannot follow a child onto a stack of our own, so
-     * the sanitizer build copies PID 1 instead: the raw system call, not
-     * fork(3), which would run the atfork handlers the worker daemon's
-     * libraries registered (libuv's closes descriptors whose numbers here
-     * belong to the run). */
-    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
-    if (pid == 0)
-        run_command(job, plan);
-    return pid;
-#else
-    static char stack[256 << 10] __attribute__((aligned(16)));
     struct command_args a = {job, plan};
-    return clone(command_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
-#endif
+    return launcher_spawn(command_main, &a);
 }
 
 /* Reaps until no process is left; when the command ends, kills the rest.
