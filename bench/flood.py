@@ -2,6 +2,8 @@
 """flood.py - a flood of submissions on one local worker with two slots.
 
     /usr/bin/python3 bench/flood.py [--jobs N] [--threads T] [--rounds R] [--build DIR] [--keep]
+                                    [--prefetch P,...] [--sandbox namespace|rlimit]
+                                    [--baseline runner|pytest]
 
 Creates a spool in a temporary directory (`assay init`: one local worker,
 2 slots), adds a pytest assignment with one instructor test
@@ -15,10 +17,13 @@ warm-up submission is graded before the clock starts.  Then:
           until the last results.json exists (the results folder is polled
           every 10 ms).
   bare    the same grading command run bare, two at a time (2 threads, like
-          the 2 slots): `/usr/bin/python3 -m pytest -q -p no:cacheprovider
-          tests/test_one.py`, N times, each in a fresh directory holding
-          solution.py and tests/test_one.py (made beforehand, outside the
-          clock), with the environment the engine gives a test.  It runs
+          the 2 slots), N times: by default (--baseline runner) exactly the
+          command the engine runs, `python3 -I .assay/pytest_runner.py
+          .assay/pytest-report.jsonl tests/test_one.py`, each in a fresh
+          directory holding solution.py, tests/test_one.py and the runner
+          (made beforehand, outside the clock), with the environment the
+          engine gives a test; --baseline pytest runs plain `python3 -m
+          pytest -q -p no:cacheprovider tests/test_one.py` instead.  It runs
           before and after each flood (bare, flood, bare, flood, ..., bare
           with --rounds R), so drift of the machine shows; each flood's ratio
           is taken against the mean of the bare runs on either side.
@@ -63,7 +68,16 @@ ASSIGNMENT_JSON = {
 }
 TEST_ONE = "from solution import f\n\n\ndef test_f():\n    assert f() == 1\n"
 SOLUTION = "def f():\n    return 1\n"
-BARE = ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_one.py"]
+# The bare baselines.  "runner" is the very command the engine runs for
+# this test (worker/kinds/pytest.c: Assay's pytest runner, which writes a
+# report of events), in a directory laid out as the engine lays out a work
+# directory; "pytest" is plain pytest, for comparison.
+RUNNER = os.path.join(os.path.dirname(HERE), "worker", "python", "pytest_runner.py")
+BARE = {
+    "runner": ["python3", "-I", ".assay/pytest_runner.py", ".assay/pytest-report.jsonl",
+               "tests/test_one.py"],
+    "pytest": ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_one.py"],
+}
 
 
 def iso(s):
@@ -88,18 +102,22 @@ def write(path, text):
         f.write(text)
 
 
-def run_bare(tmp, n, tag):
-    """N bare pytest runs, two at a time; returns (wall seconds, failures)."""
+def run_bare(tmp, n, tag, baseline):
+    """N bare runs of the grading command, two at a time; returns (wall
+    seconds, failures, CPU seconds)."""
     root = os.path.join(tmp, "bare-" + tag)
     dirs = []
+    with open(RUNNER) as f:
+        runner = f.read()
     for i in range(n):
         d = os.path.join(root, "%04d" % i)
         write(os.path.join(d, "solution.py"), SOLUTION)
         write(os.path.join(d, "tests", "test_one.py"), TEST_ONE)
+        write(os.path.join(d, ".assay", "pytest_runner.py"), runner)
         dirs.append(d)
 
     def one(d):
-        return subprocess.run(BARE, cwd=d, env=bare_env(d), stdout=subprocess.DEVNULL,
+        return subprocess.run(BARE[baseline], cwd=d, env=bare_env(d), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL).returncode
 
     c0 = children_cpu()
@@ -362,6 +380,9 @@ def main():
     ap.add_argument("--prefetch", type=lambda v: [int(x) for x in v.split(",")], default=None,
                     help="the worker's prefetch in each round, cycling through a comma-separated "
                     "list (default: what `assay init` writes)")
+    ap.add_argument("--baseline", choices=sorted(BARE), default="runner",
+                    help="the bare runs: the engine's own command for the test (runner, the "
+                    "default) or plain `python3 -m pytest` (pytest)")
     ap.add_argument("--sandbox", choices=("namespace", "rlimit"), default=None,
                     help="how the worker runs the tests (default: namespace, as `assay init` "
                     "leaves it); rlimit measures the pipeline alone")
@@ -378,11 +399,11 @@ def main():
     os.chmod(tmp, 0o755)
     bares, floods = [], []
     try:
-        bares.append(run_bare(tmp, n, "0"))
+        bares.append(run_bare(tmp, n, "0", args.baseline))
         for r in range(args.rounds):
             pf = args.prefetch[r % len(args.prefetch)] if args.prefetch else None
             floods.append(flood(tmp, build, n, args.threads, str(r + 1), pf, args.sandbox))
-            bares.append(run_bare(tmp, n, str(r + 1)))
+            bares.append(run_bare(tmp, n, str(r + 1), args.baseline))
     finally:
         if args.keep:
             print("kept %s" % tmp)
@@ -390,11 +411,11 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
 
     print("Flood: %d submissions of a one-test pytest assignment, one local worker, 2 slots" % n)
-    print("command: /usr/bin/python3 bench/flood.py --jobs %d --threads %d --rounds %d%s"
-          % (n, args.threads, args.rounds,
+    print("command: /usr/bin/python3 bench/flood.py --jobs %d --threads %d --rounds %d "
+          "--baseline %s%s" % (n, args.threads, args.rounds, args.baseline,
              (" --prefetch " + ",".join(map(str, args.prefetch)) if args.prefetch else "") +
              (" --sandbox " + args.sandbox if args.sandbox else "")))
-    print("  bare: %s (2 at a time, fresh directory each)" % " ".join(BARE))
+    print("  bare: %s (2 at a time, fresh directory each)" % " ".join(BARE[args.baseline]))
     ok = True
     bare_fail = sum(b[1] for b in bares)
     for i, b in enumerate(bares):
