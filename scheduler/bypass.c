@@ -111,10 +111,11 @@ bool bypass_no_tests(struct sched *s, const struct job *job, const char *name)
             log_msg(LOG_ERROR, job->id, "cannot record the result of an assignment without "
                     "tests: %s; it waits for a worker", e.msg);
         } else {
-            spool_notify(&s->spool, job->id);
+            /* the line first: whoever the notice wakes may read the log */
             remove_incoming(s, name);
             log_msg(LOG_INFO, job->id, "recorded without a worker: %s/%s has no tests",
                     job->course, job->assignment);
+            spool_notify(&s->spool, job->id);
             done = true;
         }
     }
@@ -136,10 +137,10 @@ void bypass_supersede(struct sched *s, struct sched_job *older, const struct sch
     if (record_superseded(&s->spool, &job, newer->id, newer->version, &e) < 0) {
         log_msg(LOG_ERROR, older->id, "cannot record it as superseded: %s; it stays queued", e.msg);
     } else {
-        spool_notify(&s->spool, job.id);
         unlink(path);
         log_msg(LOG_INFO, older->id, "superseded by version %lld (job %s) of %s/%s/%s",
                 newer->version, newer->id, job.course, job.assignment, job.student);
+        spool_notify(&s->spool, job.id);
         pending_drop(s, older);
     }
     job_free(&job);

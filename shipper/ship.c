@@ -247,7 +247,6 @@ static void defer_or_fail(struct shipper *sh, struct job *job, const char *reaso
                  "details, and you can submit again.", job->attempt, reason);
         struct record_info info = {sh->worker->name, sh->slot, clock_wall(), clock_wall()};
         record_error(&sh->spool, job, "infrastructure", msg, &info, &e);
-        spool_notify(&sh->spool, job->id);
         if (asprintf(&why, SPOOL_FAILED "/%s.reason", job->id) > 0) {
             char *text = NULL;
             if (asprintf(&text, "%s\n", reason) > 0)
@@ -258,6 +257,7 @@ static void defer_or_fail(struct shipper *sh, struct job *job, const char *reaso
         if (asprintf(&to, SPOOL_FAILED "/%s.json", job->id) > 0)
             spool_move(&sh->spool, from, to, &e);
         log_msg(LOG_ERROR, job->id, "failed after %d attempts: %s", job->attempt, reason);
+        spool_notify(&sh->spool, job->id);   /* after the line: the woken may read the log */
     } else {
         double delay = fmin(SHIPPER_BACKOFF_S * pow(2, job->attempt - 1), SHIPPER_BACKOFF_MAX_S);
         json_object_set_new(job->json, "not_before", json_real(clock_wall() + delay));
@@ -284,13 +284,14 @@ static void finish_with_error(struct shipper *sh, struct job *job, const char *c
 {
     struct err e;
     struct record_info info = {NULL, 0, clock_wall(), clock_wall()};
-    if (record_error(&sh->spool, job, category, message, &info, &e) < 0) {
+    int rc = record_error(&sh->spool, job, category, message, &info, &e);
+    if (rc < 0)
         log_msg(LOG_ERROR, job->id, "cannot record the error result: %s", e.msg);
-    } else {
-        spool_notify(&sh->spool, job->id);
+    else
         drop_job_file(sh, job);
-    }
     log_msg(LOG_WARN, job->id, "not graded (%s): %s", category, message);
+    if (rc == 0)
+        spool_notify(&sh->spool, job->id);   /* after the line: the woken may read the log */
 }
 
 /* Returns 0 when the job's prerequisites are in the spool. */
