@@ -67,6 +67,7 @@ struct sched {
     struct strmap assignment_info; /* catalog.c: "C/A" -> struct assignment_info */
     uv_fs_event_t incoming_watch, deferred_watch, health_watch;
     uv_timer_t deferred_timer, rescan_timer, stop_timer, snapshot_timer;
+    bool snapshot_written;      /* scheduler.json exists (snapshot.c) */
     uv_signal_t sigterm, sigint, sighup;
     bool stopping;
     int children_running;

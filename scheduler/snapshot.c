@@ -3,9 +3,10 @@
  *
  * With 100,000 jobs queued, reading every job file takes `assay status`
  * over a second; the scheduler already holds them all in memory.  Shortly
- * after the pending set changes (at most every SNAPSHOT_DELAY_MS), it
- * writes SPOOL/scheduler.json (atomically, not durably: it is only a
- * view, rebuilt from the spool at every start):
+ * after the pending set changes (at most every SNAPSHOT_DELAY_MS), while
+ * the queue holds SPOOL_VIEW_MIN_JOBS / 2 jobs or more, it writes
+ * SPOOL/scheduler.json (atomically, not durably: it is only a view,
+ * rebuilt from the spool at every start):
  *
  *   { "pid": 123, "written_at": 1790000000.1, "incoming": 100000,
  *     "courses": { "cs101": {"incoming": 90000, "oldest_queued_at": ...} },
@@ -67,6 +68,14 @@ static void keep_oldest(json_t *caps, const struct sched_job *j)
 static void snapshot_write(uv_timer_t *t)
 {
     struct sched *s = t->data;
+    /* A short queue needs no view, and writing one 5 times a second during
+     * a flood costs a new file each time. */
+    if (s->n_pending < SPOOL_VIEW_MIN_JOBS / 2) {
+        if (s->snapshot_written)
+            snapshot_remove(s);
+        return;
+    }
+    s->snapshot_written = true;
     json_t *courses = json_object(), *caps = json_object();
     for (size_t b = 0; b < SCHED_JOB_BUCKETS; b++)
         for (const struct sched_job *j = s->table[b]; j; j = j->hash_next) {
@@ -87,6 +96,7 @@ void snapshot_init(struct sched *s)
 {
     uv_timer_init(s->loop, &s->snapshot_timer);
     s->snapshot_timer.data = s;
+    s->snapshot_written = true;   /* a killed predecessor's may be there */
 }
 
 void snapshot_changed(struct sched *s)
@@ -101,4 +111,5 @@ void snapshot_remove(struct sched *s)
     char *path = spool_path(&s->spool, "%s", SPOOL_SCHEDULER_VIEW);
     unlink(path);
     free(path);
+    s->snapshot_written = false;
 }

@@ -8,7 +8,7 @@
  * Per course also how long its oldest queued job has waited and the
  * median wait of its jobs graded in the last hour (from the rolling log
  * spool/stats.c keeps, so the cost does not grow with results/).
- * With a large queue (STATUS_VIEW_MIN_JOBS or more) and the scheduler
+ * With a large queue (SPOOL_VIEW_MIN_JOBS or more) and the scheduler
  * running, the queued jobs per course and capability come from the
  * summary the scheduler keeps (scheduler.json, scheduler/snapshot.c)
  * instead of every job file; the total is still counted from incoming/.
@@ -48,7 +48,6 @@ static const char *const states[] = {"incoming", "running", "deferred", "hold", 
 #define N_STATES 5
 
 #define RECENT_S 3600.0   /* "the last hour" of the median wait */
-#define STATUS_VIEW_MIN_JOBS 2000   /* below this, reading every job file is quick */
 
 static json_t *row_of(json_t *table, const char *key)
 {
@@ -286,7 +285,7 @@ static void apply_view(struct scan *sc, const json_t *v, size_t incoming)
 static void scan_incoming(struct scan *sc)
 {
     size_t n = count_job_files(sc->s, SPOOL_INCOMING);
-    json_t *v = n >= STATUS_VIEW_MIN_JOBS ? scheduler_view(sc->s) : NULL;
+    json_t *v = n >= SPOOL_VIEW_MIN_JOBS ? scheduler_view(sc->s) : NULL;
     if (v)
         apply_view(sc, v, n);
     else

@@ -17,6 +17,10 @@
 #define SPOOL_SHIPPERS "shippers"
 /* The running scheduler's summary of incoming/ (scheduler/snapshot.c). */
 #define SPOOL_SCHEDULER_VIEW "scheduler.json"
+/* assay status reads the scheduler's view of a queue this long or longer
+ * (below it, reading every job file is quick); the scheduler keeps the
+ * view only for queues at least half as long. */
+#define SPOOL_VIEW_MIN_JOBS 2000
 
 struct spool {
     char *root;
