@@ -461,13 +461,12 @@ static enum result_state result_state(struct shipper *sh, const char *name, char
             return RESULT_CURRENT;
     }
     /* Just recorded by a sibling shipper that has not removed it yet? */
-    char *index = spool_path(&sh->spool, "jobs/%s", id);
-    struct buf rel = BUF_INIT;
+    char *irel = job_index_rel(id), *index = spool_path(&sh->spool, "%s", irel);
+    char *rel = job_result_rel_from_index(index);
     struct err e;
     enum result_state st = RESULT_STALE;
-    if (fs_read_file(index, 4096, &rel, &e) == 0) {
-        rel.data[strcspn(rel.data, "\n")] = '\0';
-        char *path = spool_path(&sh->spool, "%s/results.json", rel.data);
+    if (rel) {
+        char *path = spool_path(&sh->spool, "%s/results.json", rel);
         json_t *r = fs_exists(path) ? jsonutil_load_file(path, 16u << 20, &e) : NULL;
         const json_t *a = json_object_get(r, "assay");
         if (r && !strcmp(jsonutil_str(a, "job_id", ""), id) &&
@@ -476,7 +475,8 @@ static enum result_state result_state(struct shipper *sh, const char *name, char
         json_decref(r);
         free(path);
     }
-    buf_free(&rel);
+    free(rel);
+    free(irel);
     free(index);
     return st;
 }

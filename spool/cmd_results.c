@@ -51,14 +51,12 @@ static json_t *load_result(const struct spool *s, const char *rel)
 static int show_job(const struct spool *s, const struct results_opts *o)
 {
     char *index = job_index_rel(o->job), *ipath = spool_path(s, "%s", index);
-    struct buf rel = BUF_INIT;
-    struct err e;
+    char *rel = job_result_rel_from_index(ipath);
     int rc = EXIT_FAILED;
-    if (fs_read_file(ipath, 4096, &rel, &e) < 0) {
+    if (!rel) {
         fprintf(stderr, "assay results: no job %s in this spool\n", o->job);
     } else {
-        rel.data[strcspn(rel.data, "\n")] = '\0';
-        json_t *r = load_result(s, rel.data);
+        json_t *r = load_result(s, rel);
         if (!r || strcmp(jsonutil_str(json_object_get(r, "assay"), "job_id", ""), o->job)) {
             char *state = queue_locate(s, o->job);
             fprintf(stderr, "assay results: job %s has no result yet (it is in %s/)\n", o->job,
@@ -80,7 +78,7 @@ static int show_job(const struct spool *s, const struct results_opts *o)
         }
         json_decref(r);
     }
-    buf_free(&rel);
+    free(rel);
     free(index);
     free(ipath);
     return rc;

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/clock.h"
+#include "common/fs.h"
 #include "common/ids.h"
 #include "common/jsonutil.h"
 
@@ -136,6 +138,28 @@ char *job_index_rel(const char *id)
     if (asprintf(&p, "jobs/%s", id) < 0)
         return NULL;
     return p;
+}
+
+char *job_result_rel_from_index(const char *path)
+{
+    struct buf b = BUF_INIT;
+    struct err e;
+    char *rel = NULL;
+    if (fs_read_file(path, JOB_MAX_BYTES, &b, &e) == 0 && b.len > 0) {
+        if (!strncmp(buf_str(&b), "results/", 8)) {
+            b.data[strcspn(b.data, "\n")] = '\0';
+            rel = strdup(b.data);
+        } else {
+            struct job job;
+            json_t *j = jsonutil_load_text(buf_str(&b), b.len, path, &e);
+            if (j && job_from_json(j, &job, &e) == 0) {   /* it takes J over */
+                rel = job_result_rel(&job);
+                job_free(&job);
+            }
+        }
+    }
+    buf_free(&b);
+    return rel;
 }
 
 bool job_file_name_ok(const char *name)

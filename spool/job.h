@@ -35,8 +35,13 @@ void job_free(struct job *job);
 int job_refresh(struct job *job, struct err *e);
 /* "submissions/..."-style path of the job's result directory. */
 char *job_result_rel(const struct job *job);
-/* Where its id index lives: jobs/ID. */
+/* Where its id index lives: jobs/ID, a second name (hard link) of the job
+ * file as it was queued. */
 char *job_index_rel(const char *id);
+/* The result directory (job_result_rel) of the job whose index is at
+ * PATH, or NULL if there is none.  Spools from before the index was a
+ * link hold the relative path as one line of text; both are read. */
+char *job_result_rel_from_index(const char *path);
 /* True when the file name looks like a job file: "<id>.json". */
 bool job_file_name_ok(const char *name);
 

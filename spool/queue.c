@@ -97,16 +97,11 @@ int queue_enqueue(const struct spool *s, json_t *job, struct err *e)
     struct job j;
     if (job_from_json(json_incref(job), &j, e) < 0)
         return -1;
-    char *index = job_index_rel(j.id), *result = job_result_rel(&j), *incoming = NULL;
+    char *index = job_index_rel(j.id), *incoming = NULL;
     int rc = -1;
-    struct buf b = BUF_INIT;
-    buf_printf(&b, "%s\n", result);
-    if (asprintf(&incoming, SPOOL_INCOMING "/%s.json", j.id) > 0 &&
-        spool_write(s, index, b.data, b.len, e) == 0)
-        rc = spool_write_json(s, incoming, job, e);
-    buf_free(&b);
+    if (asprintf(&incoming, SPOOL_INCOMING "/%s.json", j.id) > 0)
+        rc = spool_write_json_linked(s, incoming, job, index, e);
     free(index);
-    free(result);
     free(incoming);
     job_free(&j);
     return rc;

@@ -125,18 +125,25 @@ static int write_fully(int fd, const void *data, size_t len)
     return 0;
 }
 
+/* Writes DATA in tmp/ and renames it to REL; ALSO (may be NULL) is made a
+ * second name of the same file first. */
 static int write_in_place(const struct spool *s, const char *rel, const void *data, size_t len,
-                          bool durable, struct err *e)
+                          bool durable, const char *also, struct err *e)
 {
     char rnd[17];
     ids_random_hex(rnd, 8);
     char *tmp = spool_path(s, "tmp/w-%s", rnd), *dst = spool_path(s, "%s", rel);
+    char *second = also ? spool_path(s, "%s", also) : NULL;
     int rc = -1;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         err_sys(e, "cannot create %s", tmp);
     } else if (write_fully(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
         err_sys(e, "cannot write %s (is the disk full?)", tmp);
+        close(fd);
+        unlink(tmp);
+    } else if (second && link(tmp, second) < 0) {
+        err_sys(e, "cannot create %s", second);
         close(fd);
         unlink(tmp);
     } else if (close(fd) < 0 || rename(tmp, dst) < 0) {
@@ -147,17 +154,18 @@ static int write_in_place(const struct spool *s, const char *rel, const void *da
     }
     free(tmp);
     free(dst);
+    free(second);
     return rc;
 }
 
 int spool_write(const struct spool *s, const char *rel, const void *data, size_t len,
                 struct err *e)
 {
-    return write_in_place(s, rel, data, len, true, e);
+    return write_in_place(s, rel, data, len, true, NULL, e);
 }
 
 static int write_json(const struct spool *s, const char *rel, const json_t *j, bool durable,
-                      struct err *e)
+                      const char *also, struct err *e)
 {
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     if (!text)
@@ -166,19 +174,25 @@ static int write_json(const struct spool *s, const char *rel, const json_t *j, b
     buf_puts(&b, text);
     buf_puts(&b, "\n");
     free(text);
-    int rc = write_in_place(s, rel, b.data, b.len, durable, e);
+    int rc = write_in_place(s, rel, b.data, b.len, durable, also, e);
     buf_free(&b);
     return rc;
 }
 
 int spool_write_json(const struct spool *s, const char *rel, const json_t *j, struct err *e)
 {
-    return write_json(s, rel, j, true, e);
+    return write_json(s, rel, j, true, NULL, e);
+}
+
+int spool_write_json_linked(const struct spool *s, const char *rel, const json_t *j,
+                            const char *also, struct err *e)
+{
+    return write_json(s, rel, j, true, also, e);
 }
 
 int spool_update_json(const struct spool *s, const char *rel, const json_t *j, struct err *e)
 {
-    return write_json(s, rel, j, false, e);
+    return write_json(s, rel, j, false, NULL, e);
 }
 
 int spool_move(const struct spool *s, const char *from, const char *to, struct err *e)

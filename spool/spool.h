@@ -44,6 +44,10 @@ char *spool_path(const struct spool *s, const char *fmt, ...)
 int spool_write(const struct spool *s, const char *rel, const void *data, size_t len,
                 struct err *e);
 int spool_write_json(const struct spool *s, const char *rel, const json_t *j, struct err *e);
+/* The same, and ALSO becomes a second name of the file (a hard link: one
+ * file written and synced, where a copy would be two). */
+int spool_write_json_linked(const struct spool *s, const char *rel, const json_t *j,
+                            const char *also, struct err *e);
 /* The same without fsync, for a file whose loss in a power cut is harmless
  * (the shipper's note of an attempt: a reverted job just gets a new token). */
 int spool_update_json(const struct spool *s, const char *rel, const json_t *j, struct err *e);

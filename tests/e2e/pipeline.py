@@ -438,9 +438,11 @@ class Spool:
         return None
 
     def result_rel(self, job):
-        """The result directory jobs/ID points to (relative to the spool)."""
+        """The result directory jobs/ID points to (relative to the spool):
+        jobs/ID is the job file as queued."""
         with open(self.path("jobs", job)) as f:
-            return f.read().strip()
+            j = json.load(f)
+        return "results/%s/%s/%s/%d" % (j["course"], j["assignment"], j["student"], j["version"])
 
     def result(self, job):
         """results.json of JOB if its result is recorded (job id matches), else None."""
