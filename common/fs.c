@@ -314,6 +314,33 @@ void fs_sync_dir(const char *dir)
     }
 }
 
+struct sync_ctx {
+    const char *root;
+    struct err *e;
+};
+
+static int sync_one(const char *rel, off_t size, void *arg)
+{
+    (void)size;
+    struct sync_ctx *c = arg;
+    char *path = fs_join(c->root, rel);
+    int fd = path ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    int rc = fd >= 0 && fsync(fd) == 0 ? 0 : err_sys(c->e, "cannot sync %s", path ? path : rel);
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return rc;
+}
+
+int fs_sync_tree(const char *root, struct err *e)
+{
+    struct sync_ctx c = {root, e};
+    if (fs_walk_files(root, sync_one, &c, e) < 0)
+        return -1;
+    fs_sync_dir(root);
+    return 0;
+}
+
 int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e)
 {
     int in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

@@ -34,6 +34,9 @@ int fs_write_file(const char *path, const void *data, size_t len, bool durable,
                   struct err *e);
 /* fsyncs directory DIR, so that renames into it survive a power loss. */
 void fs_sync_dir(const char *dir);
+/* fsyncs every regular file below ROOT and ROOT itself: a tree written in
+ * scratch space, before it is renamed into place. */
+int fs_sync_tree(const char *root, struct err *e);
 
 /* Copies one regular file (src not followed if a symlink). */
 int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e);

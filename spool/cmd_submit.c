@@ -155,7 +155,8 @@ static int stage_all(const struct spool *s, char **paths, int n, char **dir, str
     for (int i = 0; i < n; i++)
         if (submission_stage(paths[i], *dir, e) < 0)
             return err_prefix(e, "%s", paths[i]);
-    return 0;
+    /* on disk before the job that points at them can be */
+    return fs_sync_tree(*dir, e);
 }
 
 static int wait_and_print(const struct spool *s, const json_t *job, const struct submit_opts *o)

@@ -140,8 +140,10 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
         apply_late_policy(s, job, r);
         json_t *student = results_student_view(r, clock_wall());
         char *spath = fs_join(dir, "results.student.json");
-        if (jsonutil_write_scratch(path, r, true, e) == 0 &&
-            jsonutil_write_scratch(spath, student, true, e) == 0) {
+        /* every file on disk (the worker's log, feedback files) before
+         * the rename that records the result */
+        if (jsonutil_write_scratch(path, r, false, e) == 0 &&
+            jsonutil_write_scratch(spath, student, false, e) == 0 && fs_sync_tree(dir, e) == 0) {
             char *rel = job_result_rel(job), *final = spool_path(s, "%s", rel);
             char *parent = strdup(final);
             *strrchr(parent, '/') = '\0';
@@ -180,7 +182,7 @@ int record_error(const struct spool *s, const struct job *job, const char *categ
                           "output", message, "tests", "assay", "status", "error",
                           "error", "category", category, "message", message, "warnings");
     char *path = fs_join(dir, "results.json");
-    int rc = jsonutil_write_scratch(path, r, true, e);
+    int rc = jsonutil_write_scratch(path, r, false, e);   /* record_result syncs */
     free(path);
     json_decref(r);
     struct err ignored;
@@ -208,7 +210,7 @@ int record_superseded(const struct spool *s, const struct job *job, const char *
                           "superseded_by", "job_id", newer_id, "version",
                           (json_int_t)newer_version, "error", "warnings");
     char *path = fs_join(dir, "results.json");
-    int rc = jsonutil_write_scratch(path, r, true, e);
+    int rc = jsonutil_write_scratch(path, r, false, e);   /* record_result syncs */
     free(path);
     json_decref(r);
     double now = clock_wall();
