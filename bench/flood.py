@@ -295,6 +295,11 @@ def flood(tmp, build, n, threads, tag, prefetch=None, sandbox=None):
             "restarts": starts - shippers - 1, "shippers": shippers}
 
 
+def tests_cpu(results):
+    """CPU seconds the tests themselves took (their cpu_s), over all results."""
+    return sum(r["tests"][0].get("cpu_s", 0) for r in results.values() if r.get("tests"))
+
+
 def report(f, n):
     """Checks one flood's results and prints figures from them; True if all is well."""
     res = f["results"]
@@ -346,7 +351,7 @@ def report(f, n):
         print("    %-40s median %6.1f ms  mean %6.1f ms  p95 %6.1f ms"
               % (name, statistics.median(xs) * 1000, statistics.mean(xs) * 1000,
                  pct(xs, 95) * 1000))
-    test_cpu = sum(r["tests"][0].get("cpu_s", 0) for r in res.values() if r.get("tests"))
+    test_cpu = tests_cpu(res)
     print("  CPU seconds during the flood (what the pipeline adds to the tests' own):")
     print("    assay submit processes          %7.2f s  (%5.1f ms per job)"
           % (f["submit_cpu"], f["submit_cpu"] * 1000 / n))
@@ -451,8 +456,7 @@ def main():
         # same test takes anywhere from 140 to 200 ms of CPU from one minute
         # to the next.  Wall time per CPU second of the tests themselves
         # (bare: its runs' CPU; flood: the tests' cpu_s) takes that pace out.
-        test_cpu = sum(x["tests"][0].get("cpu_s", 0) for x in f["results"].values()
-                       if x.get("tests"))
+        test_cpu = tests_cpu(f["results"])
         bare_pace = (b1 / bares[r][2] + b2 / bares[r + 1][2]) / 2
         paced.append(f["wall"] / test_cpu / bare_pace if test_cpu else float("nan"))
         print()
