@@ -527,8 +527,8 @@ static void put_common(unsigned char *p, const char *name, uint32_t crc, uint32_
     put16(p + 24, 0);
 }
 
-static int add_central(struct writer *w, const char *name, uint32_t crc, uint32_t size,
-                       uint64_t offset, mode_t mode)
+static void add_central(struct writer *w, const char *name, uint32_t crc, uint32_t size,
+                        uint64_t offset, mode_t mode)
 {
     unsigned char h[CENTRAL_LEN] = {0};
     put32(h, SIG_CENTRAL);
@@ -539,7 +539,6 @@ static int add_central(struct writer *w, const char *name, uint32_t crc, uint32_
     buf_append(&w->central, h, sizeof h);
     buf_append(&w->central, name, strlen(name));
     w->n++;
-    return 0;
 }
 
 /* Writes entry NAME with the bytes of FD (or DATA/LEN when FD < 0). */
@@ -582,7 +581,8 @@ static int add_entry(struct writer *w, const char *name, int fd, const void *dat
     put32(sizes + 8, (uint32_t)size);
     if (pwrite(w->fd, sizes, sizeof sizes, (off_t)offset + 14) != (ssize_t)sizeof sizes)
         return err_sys(w->e, "cannot write archive %s", w->zip);
-    return add_central(w, name, (uint32_t)crc, (uint32_t)size, offset, mode);
+    add_central(w, name, (uint32_t)crc, (uint32_t)size, offset, mode);
+    return 0;
 }
 
 struct add_ctx {

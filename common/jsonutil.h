@@ -16,10 +16,10 @@ json_t *jsonutil_load_text(const char *text, size_t len, const char *what,
                            struct err *e);
 /* Writes J indented, atomically and durably (fsync, rename). */
 int jsonutil_save_file(const char *path, const json_t *j, struct err *e);
-/* Writes J into a private scratch directory (no rename; fsync only if
- * DURABLE, for a directory that will be renamed into place). */
 /* J as the text Assay writes JSON files in (malloc'd; NULL if out of memory). */
 char *jsonutil_dump(const json_t *j);
+/* Writes J into a private scratch directory (no rename; fsync only if
+ * DURABLE, for a directory that will be renamed into place). */
 int jsonutil_write_scratch(const char *path, const json_t *j, bool durable, struct err *e);
 /* A JSON string from arbitrary bytes (invalid UTF-8 replaced). */
 json_t *jsonutil_text(const char *s, size_t len);

@@ -66,6 +66,20 @@ static char *next_job(const struct shipper *sh)
     return best;
 }
 
+/* Worker WORKER of the spool's workers.json, into SH. */
+static int find_worker(struct shipper *sh, const char *worker, struct err *e)
+{
+    struct problems p = {0};
+    if (workers_load(&sh->spool, &sh->workers, &p) < 0) {
+        err_set(e, "workers.json is invalid: %s", p.count ? p.items[0] : "?");
+        problems_free(&p);
+        return -1;
+    }
+    if (!(sh->worker = workers_find(&sh->workers, worker)))
+        return err_set(e, "workers.json has no worker named \"%s\"", worker);
+    return 0;
+}
+
 static int setup(struct shipper *sh, const char *root, const char *worker, struct err *e)
 {
     if (spool_open(&sh->spool, root, e) < 0)
@@ -77,14 +91,8 @@ static int setup(struct shipper *sh, const char *root, const char *worker, struc
     crash_install(traces, "assay-shipper");
     free(logpath);
     free(traces);
-    struct problems p = {0};
-    if (workers_load(&sh->spool, &sh->workers, &p) < 0) {
-        err_set(e, "workers.json is invalid: %s", p.count ? p.items[0] : "?");
-        problems_free(&p);
+    if (find_worker(sh, worker, e) < 0)
         return -1;
-    }
-    if (!(sh->worker = workers_find(&sh->workers, worker)))
-        return err_set(e, "workers.json has no worker named \"%s\"", worker);
     if (sh->slot < 1 || sh->slot > worker_shippers(sh->worker))
         return err_set(e, "worker %s has no slot %d", worker, sh->slot);
     spool_slot_name(sh->slot_name, sizeof sh->slot_name, worker, sh->slot);
@@ -193,24 +201,15 @@ static void serve(struct shipper *sh)
  * so that `assay`, which runs once per submission, starts fast. */
 static int probe_once(const char *root, const char *worker)
 {
-    struct spool spool;
-    struct workers workers = {0};
-    struct problems p = {0};
+    struct shipper sh = {0};
     struct err e = {{0}};
-    struct transport *t = NULL;
-    const struct worker_cfg *w = NULL;
     json_t *info = NULL;
-    if (spool_open(&spool, root, &e) < 0) {
-        spool.root = NULL;
-    } else if (workers_load(&spool, &workers, &p) < 0) {
-        err_set(&e, "workers.json is invalid: %s", p.count ? p.items[0] : "?");
-    } else if (!(w = workers_find(&workers, worker))) {
-        err_set(&e, "workers.json has no worker named \"%s\"", worker);
-    } else if ((t = transport_open(w, spool.root, &e)) && t->ops->probe(t, &info, &e) == 0) {
+    if (spool_open(&sh.spool, root, &e) == 0 && find_worker(&sh, worker, &e) == 0 &&
+        (sh.transport = transport_open(sh.worker, sh.spool.root, &e)) &&
+        sh.transport->ops->probe(sh.transport, &info, &e) == 0)
         e.msg[0] = '\0';
-    } else if (!e.msg[0]) {
+    else if (!e.msg[0])
         err_set(&e, "no answer");
-    }
     json_t *out = e.msg[0] ? json_pack("{s:s}", "error", e.msg) : json_incref(info);
     char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
     printf("%s\n", text ? text : "{\"error\": \"out of memory\"}");
@@ -218,12 +217,7 @@ static int probe_once(const char *root, const char *worker)
     free(text);
     json_decref(out);
     json_decref(info);
-    if (t)
-        t->ops->destroy(t);
-    problems_free(&p);
-    workers_free(&workers);
-    if (spool.root)
-        spool_close(&spool);
+    teardown(&sh);
     return rc;
 }
 

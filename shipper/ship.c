@@ -211,7 +211,6 @@ static void forward_logs(struct shipper *sh, const struct job *job, const char *
     free(tlog);
 }
 
-/* Checks the unpacked result belongs to this attempt. */
 /* The archive pulled is the one named "<job id>.<token>.zip", so it is
  * this attempt's; earlier workers also echoed id and token in job.json,
  * checked here when present. */

@@ -141,11 +141,10 @@ static json_t *probe_worker(const struct spool *s, const struct worker_cfg *w, s
         waitpid(pid, NULL, 0);
     }
     json_t *j = out.len ? jsonutil_load_text(buf_str(&out), out.len, exe, e) : NULL;
-    if (!j)
+    if (!j) {
         err_set(e, "cannot run %s to probe the worker", exe);
-    else if (json_object_get(j, "error"))
+    } else if (json_object_get(j, "error")) {
         err_set(e, "%s", jsonutil_str(j, "error", "?"));
-    if (j && json_object_get(j, "error")) {
         json_decref(j);
         j = NULL;
     }

@@ -167,7 +167,7 @@ int spool_write(const struct spool *s, const char *rel, const void *data, size_t
 static int write_json(const struct spool *s, const char *rel, const json_t *j, bool durable,
                       const char *also, struct err *e)
 {
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    char *text = jsonutil_dump(j);
     if (!text)
         return err_set(e, "cannot encode %s", rel);
     struct buf b = BUF_INIT;

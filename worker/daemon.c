@@ -338,8 +338,7 @@ static void on_stop(uv_signal_t *sig, int signum)
     uv_close((uv_handle_t *)&d->sigint, NULL);
 }
 
-/* A grader killed while writing its result leaves outbox/.NAME.part (or
- * libzip's .NAME.part.XXXXXX). */
+/* A grader killed while writing its result leaves outbox/.NAME.part. */
 static void remove_partial_results(const char *dir)
 {
     char *outbox = fs_join(dir, "outbox");

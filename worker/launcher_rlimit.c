@@ -20,7 +20,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -92,11 +91,14 @@ struct child_args {
     int out_fd, err_fd;
 };
 
-static _Noreturn void child_main(const struct rlimit_launcher *rl, const struct run_spec *spec,
-                                 const struct exec_plan *x, int out_fd, int err_fd)
+/* The run's child (launcher_spawn): set up, limited, unprivileged, exec. */
+static int child_main(void *arg)
 {
+    const struct child_args *a = arg;
+    const struct rlimit_launcher *rl = a->rl;
+    const struct run_spec *spec = a->spec;
     setpgid(0, 0);
-    launcher_child_setup(spec->stdin_fd, out_fd, err_fd, spec->workdir);
+    launcher_child_setup(spec->stdin_fd, a->out_fd, a->err_fd, spec->workdir);
     child_apply_limits(rl, &spec->limits);
     if (rl->drop_privileges && become(rl->uid, rl->gid) < 0) {
         dprintf(2, "assay: cannot drop privileges: %s\n", strerror(errno));
@@ -106,13 +108,7 @@ static _Noreturn void child_main(const struct rlimit_launcher *rl, const struct 
     prctl(PR_SET_PDEATHSIG, SIGKILL);   /* after setuid, which clears it */
     if (getppid() == 1)
         _exit(126);
-    exec_plan_run(x, spec->env);
-}
-
-static int child_entry(void *arg)
-{
-    const struct child_args *a = arg;
-    child_main(a->rl, a->spec, a->x, a->out_fd, a->err_fd);
+    exec_plan_run(a->x, spec->env);
 }
 
 /* ---- in the parent ---- */
@@ -255,7 +251,7 @@ static int rl_run(struct launcher *self, const struct run_spec *spec,
     exec_plan_make(&plan, spec->command);
     double start = clock_mono();
     struct child_args args = {rl, spec, &plan, out[1], errp[1]};
-    pid_t pid = launcher_spawn(child_entry, &args);
+    pid_t pid = launcher_spawn(child_main, &args);
     exec_plan_free(&plan);
     close(out[1]);
     close(errp[1]);

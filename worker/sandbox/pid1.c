@@ -211,8 +211,16 @@ static void set_limit(int resource, rlim_t soft, rlim_t hard)
     setrlimit(resource, &r);
 }
 
-static _Noreturn void run_command(const struct sandbox_job *job, const struct exec_plan *plan)
+struct command_args {
+    const struct sandbox_job *job;
+    const struct exec_plan *plan;
+};
+
+/* The command's child (launcher_spawn): its limits and filter, then exec. */
+static int run_command(void *arg)
 {
+    const struct command_args *a = arg;
+    const struct sandbox_job *job = a->job;
     launcher_child_setup(job->stdin_fd, job->out_fd, job->err_fd, job->workdir);
     /* The cgroup enforces CPU for the run as a whole; this is a backstop
      * for one process, a second after the limit. */
@@ -224,18 +232,7 @@ static _Noreturn void run_command(const struct sandbox_job *job, const struct ex
         dprintf(2, "assay: cannot load the seccomp filter: %s\n", strerror(errno));
         _exit(126);
     }
-    exec_plan_run(plan, job->env);
-}
-
-struct command_args {
-    const struct sandbox_job *job;
-    const struct exec_plan *plan;
-};
-
-static int command_main(void *arg)
-{
-    const struct command_args *a = arg;
-    run_command(a->job, a->plan);
+    exec_plan_run(a->plan, job->env);
 }
 
 /* Starts the command without copying PID 1 (launcher_spawn).  What the
@@ -244,7 +241,7 @@ static int command_main(void *arg)
 static pid_t start_command(const struct sandbox_job *job, const struct exec_plan *plan)
 {
     struct command_args a = {job, plan};
-    return launcher_spawn(command_main, &a);
+    return launcher_spawn(run_command, &a);
 }
 
 /* Reaps until no process is left; when the command ends, kills the rest.
