@@ -36,6 +36,8 @@ import sys
 import tempfile
 import time
 
+from run_dirs import remove_run_dirs
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 COURSE, ASSIGNMENT, STUDENT = "bench", "latency", "alice"
 
@@ -172,6 +174,7 @@ def main():
         stop_scheduler(sched)
         if logf:
             logf.close()
+        remove_run_dirs(os.path.join(tmp, "spool"))
         shutil.rmtree(tmp, ignore_errors=True)
 
     diffs = [s - b for s, b in zip(submits, bares)]

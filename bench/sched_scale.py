@@ -36,6 +36,8 @@ import sys
 import tempfile
 import time
 
+from run_dirs import remove_run_dirs
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 COURSES, STUDENTS = 20, 5000
 
@@ -154,9 +156,9 @@ def main():
     a = ap.parse_args()
     base = tempfile.mkdtemp(prefix="assay-scale-")
     root = os.path.join(base, "spool")
+    empty_root = os.path.join(base, "empty")
     procs = []
     try:
-        empty_root = os.path.join(base, "empty")
         make_spool(a.build, empty_root, 0)
         p, _, rss_empty = start_scheduler(a.build, empty_root, 0)
         stop(p)
@@ -202,6 +204,8 @@ def main():
         if a.keep:
             print(f"kept {base}")
         else:
+            remove_run_dirs(empty_root)
+            remove_run_dirs(root)
             shutil.rmtree(base, ignore_errors=True)
 
 

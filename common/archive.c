@@ -462,25 +462,33 @@ static void reader_close(struct reader *r)
         close(r->fd);
 }
 
-int archive_extract(const char *zip, const char *dest,
-                    const struct archive_limits *lim, struct err *e)
+int archive_extract_fd(int fd, const char *label, const char *dest,
+                       const struct archive_limits *lim, struct err *e)
 {
-    struct reader r = {.fd = -1, .zipname = strrchr(zip, '/') ? strrchr(zip, '/') + 1 : zip};
+    struct reader r = {.fd = -1, .zipname = strrchr(label, '/') ? strrchr(label, '/') + 1 : label};
     struct stat st;
-    r.fd = open(zip, O_RDONLY | O_CLOEXEC);
-    if (r.fd < 0 || fstat(r.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        int rc = r.fd < 0 ? err_sys(e, "%s is not a readable zip archive", r.zipname)
-                          : corrupt(&r, e, "not a regular file");
-        reader_close(&r);
-        return rc;
-    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        return corrupt(&r, e, "not a regular file");
     r.size = (uint64_t)st.st_size;
+    r.fd = fd;
     int rc = read_central(&r, lim, e);
     if (rc == 0)
         rc = check_entries(&r, e);
     if (rc == 0 && (rc = extract_all(&r, dest, lim, e)) < 0)
         empty_dir(dest);
+    r.fd = -1;   /* the caller's */
     reader_close(&r);
+    return rc;
+}
+
+int archive_extract(const char *zip, const char *dest,
+                    const struct archive_limits *lim, struct err *e)
+{
+    int fd = open(zip, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_sys(e, "%s is not a readable zip archive", strrchr(zip, '/') ? strrchr(zip, '/') + 1 : zip);
+    int rc = archive_extract_fd(fd, zip, dest, lim, e);
+    close(fd);
     return rc;
 }
 
@@ -626,13 +634,10 @@ static int finish_archive(struct writer *w)
     return put(w, end, sizeof end);
 }
 
-int archive_create(const char *zip, const struct archive_part *parts, size_t n,
-                   struct err *e)
+int archive_create_fd(int fd, const char *label, const struct archive_part *parts, size_t n,
+                      struct err *e)
 {
-    struct writer w = {.central = BUF_INIT, .e = e, .zip = zip};
-    w.fd = open(zip, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (w.fd < 0)
-        return err_sys(e, "cannot create archive %s", zip);
+    struct writer w = {.fd = fd, .central = BUF_INIT, .e = e, .zip = label};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (parts[i].data) {
@@ -644,9 +649,19 @@ int archive_create(const char *zip, const struct archive_part *parts, size_t n,
     }
     if (rc == 0)
         rc = finish_archive(&w);
-    if (close(w.fd) < 0 && rc == 0)
-        rc = err_sys(e, "cannot write archive %s", zip);
     buf_free(&w.central);
+    return rc;
+}
+
+int archive_create(const char *zip, const struct archive_part *parts, size_t n,
+                   struct err *e)
+{
+    int fd = open(zip, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return err_sys(e, "cannot create archive %s", zip);
+    int rc = archive_create_fd(fd, zip, parts, n, e);
+    if (close(fd) < 0 && rc == 0)
+        rc = err_sys(e, "cannot write archive %s", zip);
     if (rc < 0)
         unlink(zip);
     return rc;

@@ -19,6 +19,10 @@ struct archive_limits {
  * sizes over the limits, counted while decompressing. */
 int archive_extract(const char *zip, const char *dest,
                     const struct archive_limits *lim, struct err *e);
+/* The same from the open file FD (read with pread, left open); LABEL
+ * names it in messages. */
+int archive_extract_fd(int fd, const char *label, const char *dest,
+                       const struct archive_limits *lim, struct err *e);
 
 /* One directory tree to put in an archive, its names starting PREFIX
  * ("" or "submission/"); or, when DATA is set, one file named PREFIX
@@ -35,5 +39,9 @@ struct archive_part {
  * which it creates or replaces. */
 int archive_create(const char *zip, const struct archive_part *parts, size_t n,
                    struct err *e);
+/* The same into FD, written from its current position (an empty file, or
+ * a memfd); LABEL names it in messages.  FD is left open. */
+int archive_create_fd(int fd, const char *label, const struct archive_part *parts, size_t n,
+                      struct err *e);
 
 #endif

@@ -341,26 +341,15 @@ int fs_sync_tree(const char *root, struct err *e)
     return 0;
 }
 
-int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e)
+int fs_copy_fd(int in, const char *src, const char *dst, mode_t mode, struct err *e)
 {
-    int in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (in < 0)
-        return err_sys(e, "cannot open %s", src);
-    struct stat st;
-    if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(in);
-        return err_set(e, "%s is not a regular file", src);
-    }
     int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (out < 0) {
-        err_sys(e, "cannot create %s", dst);
-        close(in);
-        return -1;
-    }
+    if (out < 0)
+        return err_sys(e, "cannot create %s", dst);
     int rc = 0;
     char chunk[65536];
-    for (;;) {
-        ssize_t n = read(in, chunk, sizeof chunk);
+    for (off_t at = 0;;) {
+        ssize_t n = pread(in, chunk, sizeof chunk, at);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -368,6 +357,7 @@ int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e)
                 rc = err_sys(e, "cannot read %s", src);
             break;
         }
+        at += n;
         for (ssize_t off = 0; off < n;) {
             ssize_t w = write(out, chunk + off, (size_t)(n - off));
             if (w < 0 && errno == EINTR)
@@ -380,9 +370,21 @@ int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e)
         }
     }
 done:
-    close(in);
     if (close(out) < 0 && rc == 0)
         rc = err_sys(e, "cannot write %s", dst);
+    return rc;
+}
+
+int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e)
+{
+    int in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (in < 0)
+        return err_sys(e, "cannot open %s", src);
+    struct stat st;
+    int rc = fstat(in, &st) < 0 || !S_ISREG(st.st_mode)
+                 ? err_set(e, "%s is not a regular file", src)
+                 : fs_copy_fd(in, src, dst, mode, e);
+    close(in);
     return rc;
 }
 

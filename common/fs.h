@@ -40,6 +40,9 @@ int fs_sync_tree(const char *root, struct err *e);
 
 /* Copies one regular file (src not followed if a symlink). */
 int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e);
+/* Copies everything in the open file IN (from its start; SRC names it in
+ * messages) to DST, created as for fs_copy_file. */
+int fs_copy_fd(int in, const char *src, const char *dst, mode_t mode, struct err *e);
 /* Copies regular files and directories of SRC into DST (created); symlinks
  * and special files are skipped.  Returns the number of files copied. */
 int fs_copy_tree(const char *src, const char *dst, struct err *e);

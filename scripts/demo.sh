@@ -9,6 +9,12 @@ set -eu
 BUILD=${BUILD:-build}
 assay="$BUILD/assay"
 spool=${DEMO_SPOOL:-demo-spool}
+# `assay init` puts the local worker's directory on a tmpfs (/run/assay or
+# /dev/shm): remove the previous demo's along with its spool.
+if [ -f "$spool/workers.json" ]; then
+    old=$(sed -n 's|.*"dir": "\(/run/assay/local-[^"]*\)".*|\1|p; s|.*"dir": "\(/dev/shm/assay-local-[^"]*\)".*|\1|p' "$spool/workers.json")
+    [ -z "$old" ] || rm -rf "$old"
+fi
 rm -rf "$spool"
 "$assay" init "$spool" >/dev/null
 for a in examples/*/; do

@@ -16,15 +16,17 @@ struct transport {
 
 struct transport_ops {
     const char *name;
-    /* Delivers the local file ARCHIVE (which it may consume) to the
-     * worker's inbox as NAME, atomically (a temporary name, then a
-     * rename).  Delivering a job the worker already has is not an error. */
-    int (*push)(struct transport *t, const char *archive, const char *name, struct err *e);
+    /* Delivers the archive in the open file FD (read from its start, left
+     * open) to the worker's inbox as NAME, atomically (a temporary name,
+     * then a rename).  Delivering a job the worker already has is not an
+     * error. */
+    int (*push)(struct transport *t, int fd, const char *name, struct err *e);
     /* Waits until the result NAME is ready, without fixed-interval
      * polling.  1 ready, 0 timed out, -1 error. */
     int (*wait)(struct transport *t, const char *name, double timeout_s, struct err *e);
-    /* Copies the result NAME to the local path DEST. */
-    int (*pull)(struct transport *t, const char *name, const char *dest, struct err *e);
+    /* Opens the result NAME for reading: *FD is a file the caller closes
+     * (the worker's own file, or a copy in memory). */
+    int (*pull)(struct transport *t, const char *name, int *fd, struct err *e);
     /* Removes what is left of NAME on the worker (queued job, result). */
     void (*forget)(struct transport *t, const char *name);
     /* Lists the result names waiting on the worker; malloc'd, NULL-terminated. */

@@ -2,10 +2,11 @@
  * transport_local.c - a worker on this machine, reached through its
  * directory (workers.json "dir").
  *
- * push moves (or copies) the job archive into DIR/inbox under a dot-name
- * and renames it; wait watches DIR/outbox with inotify, so a result is seen the
- * moment the worker renames it in; pull copies it out.  Used by the demo
- * and single-machine installations, and by the tests.
+ * push writes the job archive into DIR/inbox under a dot-name and renames
+ * it; wait watches DIR/outbox with inotify, so a result is seen the moment
+ * the worker renames it in; pull opens it where it is.  Used by the demo
+ * and single-machine installations, and by the tests.  `assay init` puts
+ * DIR in /run when it can (tmpfs): the archives then never touch a disk.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -56,24 +57,16 @@ static bool worker_has(const struct local_transport *t, const char *name)
     return false;
 }
 
-static int local_push(struct transport *base, const char *archive, const char *name,
-                      struct err *e)
+static int local_push(struct transport *base, int fd, const char *name, struct err *e)
 {
     struct local_transport *t = (struct local_transport *)base;
     if (worker_has(t, name))
         return 0;
     char *tmp = NULL, *final = in_dir(t, "inbox", name);
-    /* The archive is the shipper's own scratch file, complete: move it in
-     * when the worker directory is on the same file system; otherwise
-     * copy it in under a name the worker ignores, then rename. */
-    if (rename(archive, final) == 0) {
-        free(final);
-        return 0;
-    }
     if (asprintf(&tmp, "%s/inbox/.%s.part", t->dir, name) < 0)
         tmp = NULL;
     unlink(tmp);
-    int rc = fs_copy_file(archive, tmp, 0644, e);
+    int rc = fs_copy_fd(fd, name, tmp, 0644, e);
     if (rc == 0 && rename(tmp, final) < 0)
         rc = err_sys(e, "cannot deliver %s to worker %s", name, base->worker->name);
     if (rc < 0)
@@ -117,15 +110,14 @@ static int local_wait(struct transport *base, const char *name, double timeout_s
     return ready;
 }
 
-static int local_pull(struct transport *base, const char *name, const char *dest,
-                      struct err *e)
+static int local_pull(struct transport *base, const char *name, int *fd, struct err *e)
 {
     struct local_transport *t = (struct local_transport *)base;
     char *src = in_dir(t, "outbox", name);
-    unlink(dest);
-    /* A second name for the worker's file costs no copy; the worker
-     * never writes to a result once it is in the outbox. */
-    int rc = link(src, dest) == 0 ? 0 : fs_copy_file(src, dest, 0644, e);
+    /* Read in place: the worker never writes to a result once it is in
+     * the outbox, and the shipper removes it only when it is recorded. */
+    *fd = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int rc = *fd < 0 ? err_sys(e, "cannot open %s", src) : 0;
     free(src);
     return rc;
 }

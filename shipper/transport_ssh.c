@@ -13,7 +13,7 @@
  *           when the result is in the outbox and prints a heartbeat every
  *           2 s meanwhile; a silent channel means a dead link: reconnect
  *           and wait again, until the job's deadline
- *   pull    SFTP download of REMOTE/outbox/NAME
+ *   pull    SFTP download of REMOTE/outbox/NAME into memory (a memfd)
  *   forget  SFTP unlink of what is left
  *   probe   `assay-worker status` (version, free disk)
  *
@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -365,17 +366,14 @@ static bool remote_exists(struct ssh_transport *t, const char *path)
     return libssh2_sftp_lstat(t->sftp, path, &a) == 0;
 }
 
-static int upload(struct ssh_transport *t, const char *local, const char *path, struct err *e)
+static int upload(struct ssh_transport *t, int in, const char *path, struct err *e)
 {
-    int in = open(local, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return err_sys(e, "cannot read %s", local);
     LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(t->sftp, path, LIBSSH2_FXF_WRITE |
                                                LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, 0644);
     int rc = h ? 0 : session_error(t, e, "cannot create the job on the worker");
     char chunk[32768];
     ssize_t n;
-    while (rc == 0 && (n = read(in, chunk, sizeof chunk)) > 0)
+    for (off_t at = 0; rc == 0 && (n = pread(in, chunk, sizeof chunk, at)) > 0; at += n)
         for (ssize_t off = 0; rc == 0 && off < n;) {
             ssize_t w = libssh2_sftp_write(h, chunk + off, (size_t)(n - off));
             if (w < 0)
@@ -385,11 +383,10 @@ static int upload(struct ssh_transport *t, const char *local, const char *path, 
         }
     if (h && libssh2_sftp_close(h) != 0 && rc == 0)
         rc = session_error(t, e, "cannot upload the job");
-    close(in);
     return rc;
 }
 
-static int ssh_push(struct transport *base, const char *archive, const char *name, struct err *e)
+static int ssh_push(struct transport *base, int fd, const char *name, struct err *e)
 {
     struct ssh_transport *t = (struct ssh_transport *)base;
     if (ensure(t, e) < 0)
@@ -405,7 +402,7 @@ static int ssh_push(struct transport *base, const char *archive, const char *nam
     char *tmp = NULL, *final = remote(t, "inbox", name);
     if (asprintf(&tmp, "%s/inbox/.%s.part", t->remote_dir, name) < 0)
         tmp = NULL;
-    int rc = upload(t, archive, tmp, e);
+    int rc = upload(t, fd, tmp, e);
     if (rc == 0 && libssh2_sftp_rename_ex(t->sftp, tmp, (unsigned)strlen(tmp), final,
                                           (unsigned)strlen(final),
                                           LIBSSH2_SFTP_RENAME_ATOMIC | LIBSSH2_SFTP_RENAME_NATIVE) != 0)
@@ -460,7 +457,7 @@ static int ssh_wait(struct transport *base, const char *name, double timeout_s, 
     return ready;
 }
 
-static int ssh_pull(struct transport *base, const char *name, const char *dest, struct err *e)
+static int ssh_pull(struct transport *base, const char *name, int *fd, struct err *e)
 {
     struct ssh_transport *t = (struct ssh_transport *)base;
     if (ensure(t, e) < 0)
@@ -473,8 +470,9 @@ static int ssh_pull(struct transport *base, const char *name, const char *dest, 
         after_failure(t);
         return -1;
     }
-    int out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    int rc = out < 0 ? err_sys(e, "cannot create %s", dest) : 0;
+    /* in memory: a result is bounded (PULL_LIMIT) and read once */
+    int out = memfd_create(name, MFD_CLOEXEC);
+    int rc = out < 0 ? err_sys(e, "cannot make room for the result %s", name) : 0;
     unsigned long long total = 0;
     char chunk[32768];
     ssize_t n;
@@ -485,14 +483,17 @@ static int ssh_pull(struct transport *base, const char *name, const char *dest, 
             rc = err_set(e, "the result of %s on worker %s is larger than %llu MB", name,
                          base->worker->name, PULL_LIMIT >> 20);
         else if (write(out, chunk, (size_t)n) != n)
-            rc = err_sys(e, "cannot write %s", dest);
+            rc = err_sys(e, "cannot keep the result %s", name);
     }
     libssh2_sftp_close(h);
-    if (out >= 0)
-        close(out);
-    if (rc < 0)
+    if (rc < 0) {
+        if (out >= 0)
+            close(out);
         after_failure(t);
-    return rc;
+        return -1;
+    }
+    *fd = out;
+    return 0;
 }
 
 static void ssh_forget(struct transport *base, const char *name)

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -34,10 +36,33 @@ static const char *const layout[] = {
 static const char default_workers[] =
     "{\n"
     "  \"workers\": [\n"
-    "    {\"name\": \"local\", \"transport\": \"local\", \"dir\": \"workers/local\",\n"
+    "    {\"name\": \"local\", \"transport\": \"local\", \"dir\": \"%s\",\n"
     "     \"slots\": 2, \"prefetch\": 1, \"capabilities\": [\"python\"], \"enabled\": true}\n"
     "  ]\n"
     "}\n";
+
+static bool is_writable_tmpfs(const char *dir)
+{
+    struct statfs fs;
+    return statfs(dir, &fs) == 0 && fs.f_type == TMPFS_MAGIC && access(dir, W_OK) == 0;
+}
+
+/* A local worker's directory holds only archives in flight, which the
+ * spool can always make again: on a tmpfs they never touch a disk.  /run
+ * where it is one (systemd), else /dev/shm; a directory in the spool if
+ * neither is.  The worker refuses the directory if someone else made it
+ * first (worker/layout.c). */
+static void default_local_dir(char *out, size_t n)
+{
+    char id[17];
+    ids_random_hex(id, 8);
+    if (geteuid() == 0 && is_writable_tmpfs("/run"))
+        snprintf(out, n, "/run/assay/local-%s", id);
+    else if (is_writable_tmpfs("/dev/shm"))
+        snprintf(out, n, "/dev/shm/assay-local-%s", id);
+    else
+        snprintf(out, n, "workers/local");
+}
 
 const char *spool_root_from(const char *opt)
 {
@@ -79,8 +104,12 @@ int spool_init(const char *root, struct err *e)
     }
     char *workers = spool_path(&s, "workers.json");
     int rc = 0;
-    if (!fs_exists(workers))
-        rc = spool_write(&s, "workers.json", default_workers, strlen(default_workers), e);
+    if (!fs_exists(workers)) {
+        char dir[64], text[sizeof default_workers + 64];
+        default_local_dir(dir, sizeof dir);
+        snprintf(text, sizeof text, default_workers, dir);
+        rc = spool_write(&s, "workers.json", text, strlen(text), e);
+    }
     free(workers);
     return rc;
 }

@@ -11,11 +11,31 @@
 #include "worker/layout.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/fs.h"
+
+/* In a folder anyone may write to (/dev/shm, where `assay init` may put a
+ * local worker), someone else may have made DIR first: use it only if it
+ * is ours or root's. */
+static int check_not_planted(const char *dir, struct err *e)
+{
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s/..", dir);
+    struct stat st, up;
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return err_set(e, "worker directory %s is not a directory", dir);
+    if (stat(parent, &up) == 0 && (up.st_mode & S_IWOTH) && st.st_uid != geteuid() &&
+        st.st_uid != 0)
+        return err_set(e, "worker directory %s belongs to uid %u, in a folder anyone may "
+                       "write to: remove it, or name another \"dir\" in workers.json", dir,
+                       (unsigned)st.st_uid);
+    return 0;
+}
 
 int worker_layout_create(const char *dir, struct err *e)
 {
@@ -23,6 +43,8 @@ int worker_layout_create(const char *dir, struct err *e)
         {"inbox", 0700}, {"active", 0700}, {"outbox", 0700}, {"tmp", 0711}, {"logs", 0700},
     };
     if (fs_mkdir_p(dir, 0711, e) < 0)
+        return -1;
+    if (check_not_planted(dir, e) < 0)
         return -1;
     chmod(dir, 0711);
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {

@@ -133,6 +133,7 @@ class Spool:
         self.n_starts = 0
         self.stopped_pids = set()         # processes a test SIGSTOPped
         self.mounted = False
+        self.outside = []   # local worker directories outside the spool, removed at the end
 
     # ---- running things ----
 
@@ -215,9 +216,12 @@ class Spool:
 
     def processes(self):
         """[(pid, argv)] of every process of this spool: an argument naming
-        the spool or a path in it, or a working directory inside it."""
+        the spool or a path in it (or in a local worker's directory outside
+        it), or a working directory inside one of them."""
         found = []
-        root = self.root.rstrip("/")
+        # The local workers' directories may be outside the spool (/dev/shm).
+        roots = tuple(d.rstrip("/") for d in [self.root] + self.outside)
+        inside = lambda p: p in roots or p.startswith(tuple(r + "/" for r in roots))
         me = os.getpid()
         for entry in os.listdir("/proc"):
             if not entry.isdigit() or int(entry) == me:
@@ -227,11 +231,10 @@ class Spool:
                     argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
             except OSError:
                 continue
-            ours = any(a == root or a.startswith(root + "/") for a in argv)
+            ours = any(inside(a) for a in argv)
             if not ours:
                 try:
-                    cwd = os.readlink(f"/proc/{entry}/cwd")
-                    ours = cwd == root or cwd.startswith(root + "/")
+                    ours = inside(os.readlink(f"/proc/{entry}/cwd"))
                 except OSError:
                     pass
             if ours:
@@ -363,6 +366,20 @@ class Spool:
     def workers(self):
         with open(self.path("workers.json")) as f:
             return json.load(f)["workers"]
+
+    def worker_dir(self, name):
+        """The directory of local worker NAME, as workers.json gives it
+        (`assay init` puts it in /run when it can)."""
+        for w in self.workers():
+            if w["name"] == name:
+                return w["dir"] if os.path.isabs(w["dir"]) else self.path(w["dir"])
+        raise KeyError(name)
+
+    def run_dirs(self):
+        """Local worker directories `assay init` put outside the spool (on a tmpfs)."""
+        return [w["dir"] for w in self.workers()
+                if w.get("transport") == "local" and
+                w.get("dir", "").startswith(("/run/assay/local-", "/dev/shm/assay-local-"))]
 
     def set_workers(self, workers):
         tmp = self.path("workers.json.new")
@@ -551,6 +568,7 @@ def pipeline():
         p = subprocess.run([exe("assay"), "init", root], capture_output=True, text=True,
                            timeout=30)
         assert p.returncode == 0, f"assay init failed: {p.stderr}"
+        spool.outside = spool.run_dirs()
         return spool
 
     yield make
@@ -559,6 +577,8 @@ def pipeline():
             spool.stop()
         finally:
             spool.kill_leftovers()
+            for d in set(spool.outside + (spool.run_dirs() if os.path.exists(spool.root) else [])):
+                shutil.rmtree(d, ignore_errors=True)
             if spool.mounted:
                 subprocess.run(["umount", "-l", spool.root], capture_output=True)
             if os.environ.get("ASSAY_E2E_KEEP"):

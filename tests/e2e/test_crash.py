@@ -145,7 +145,7 @@ def test_worker_killed_while_grading_leaves_no_scratch_behind(pipeline):
                    lambda: not [p for p in spool.processes() if "grade-one" in p[1]])
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        left = os.listdir(spool.path("workers", "local", "tmp"))
+        left = os.listdir(os.path.join(spool.worker_dir("local"), "tmp"))
         if not left:
             break
         time.sleep(0.1)

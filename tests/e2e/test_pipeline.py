@@ -13,13 +13,15 @@ import concurrent.futures
 import json
 import os
 import re
+import shutil
 import signal
+import subprocess
 import time
 
 import pytest
 
 from pipeline import (HI_CONTAINS_TEST, HI_TEST, IS_ROOT, LIMITS, VARIANTS, LogLine,
-                      assignment_doc, parse_time, pipeline, slow_hello,  # noqa: F401
+                      assignment_doc, exe, parse_time, pipeline, slow_hello,  # noqa: F401
                       wait_recorded)
 
 COURSE, ASG = "cs101", "hw1"
@@ -48,9 +50,11 @@ def assert_queues_empty(spool, states=("incoming", "deferred", "failed", "hold")
 def scratch_left(spool, workers):
     """Files left in the spool's tmp/ and the workers' inbox, active, outbox, tmp."""
     left = {}
-    for rel in ["tmp"] + [f"workers/{w}/{sub}" for w in workers
-                          for sub in ("inbox", "active", "outbox", "tmp")]:
-        names = os.listdir(spool.path(rel))
+    dirs = [("tmp", spool.path("tmp"))] + [(f"{w}/{sub}", os.path.join(spool.worker_dir(w), sub))
+                                           for w in workers
+                                           for sub in ("inbox", "active", "outbox", "tmp")]
+    for rel, path in dirs:
+        names = os.listdir(path)
         if names:
             left[rel] = sorted(names)[:5]
     return left
@@ -143,7 +147,7 @@ def test_stopped_worker_job_deferred_and_graded_by_other_worker(pipeline):
     spool.wait_running(slots=4, daemons=2)
 
     def outbox_has(worker, job):
-        return [n for n in os.listdir(spool.path("workers", worker, "outbox"))
+        return [n for n in os.listdir(os.path.join(spool.worker_dir(worker), "outbox"))
                 if n.startswith(job + ".")]
 
     for tries in range(3):
@@ -321,8 +325,8 @@ def test_prefetch_keeps_a_job_waiting_in_the_worker_inbox(pipeline):
     spool.start()
     spool.wait_running(slots=3, daemons=1)
     jobs = [spool.submit(COURSE, "slow", f"p{i}", src["slow"]) for i in range(4)]
-    inbox = spool.path("workers", "local", "inbox")
-    active = spool.path("workers", "local", "active")
+    inbox = os.path.join(spool.worker_dir("local"), "inbox")
+    active = os.path.join(spool.worker_dir("local"), "active")
 
     def one_ahead():
         return (len([n for n in os.listdir(inbox) if n.endswith(".zip")]) == 1 and
@@ -336,11 +340,62 @@ def test_prefetch_keeps_a_job_waiting_in_the_worker_inbox(pipeline):
     assert {j: counts.get(j, 0) for j in jobs} == {j: 1 for j in jobs}
 
 
+@pytest.mark.skipif(not IS_ROOT, reason="/run/assay is root's")
+def test_init_keeps_the_local_worker_on_a_tmpfs_and_archives_off_the_disk(pipeline):
+    """`assay init` (as root) puts the local worker's directory on a tmpfs;
+    a job's archives go through memory and that directory, never the
+    spool's tmp/; the directory vanishing (a reboot) loses no job: the
+    shipper packs it again."""
+    spool, src = _start_simple(pipeline)
+    wdir = spool.worker_dir("local")
+    assert wdir.startswith(("/run/assay/local-", "/dev/shm/assay-local-")), wdir
+    spool.start()
+    spool.wait_running(slots=3, daemons=1)
+    seen_tmp = set()
+    job = spool.submit(COURSE, "slow", "alice", src["slow"])
+    spool.wait_for("the job in the worker", lambda: seen_tmp.update(os.listdir(spool.path("tmp")))
+                   or any(os.listdir(os.path.join(wdir, sub)) for sub in ("inbox", "active")))
+    assert subprocess.run(["stat", "-f", "-c", "%T", wdir], capture_output=True,
+                          text=True).stdout.strip() == "tmpfs"
+    r = spool.wait_results([job], timeout=60)[job]
+    assert r["score"] == 2 and r["assay"]["attempts"] == 1
+    assert not [n for n in seen_tmp if n.endswith((".zip", ".result"))], seen_tmp
+    # A reboot empties the tmpfs: stop everything, remove the directory
+    # with a job in it, start again.
+    job2 = spool.submit(COURSE, "slow", "bob", src["slow"])
+    spool.wait_for("bob's job in the worker", lambda: any(
+        n.startswith(job2) for sub in ("inbox", "active") for n in os.listdir(os.path.join(wdir, sub))))
+    spool.kill9_scheduler()
+    spool.kill_leftovers()
+    shutil.rmtree(wdir)
+    spool.start()
+    r2 = spool.wait_results([job2], timeout=90)[job2]
+    assert r2["score"] == 2 and r2["assay"]["status"] == "graded"
+    assert wait_recorded(spool, [job, job2]) == {job: 1, job2: 1}
+
+
+def test_worker_refuses_a_directory_someone_else_made_in_dev_shm(tmp_path):
+    """In a folder anyone may write to, a worker directory another user
+    made first is refused, naming it and its owner."""
+    d = f"/dev/shm/assay-local-planted-{os.getpid()}"
+    os.mkdir(d)
+    try:
+        os.chmod(d, 0o777)
+        os.chown(d, 65534, 65534)
+        p = subprocess.run([exe("assay-worker"), "--dir", d, "--slots", "1", "--sandbox", "rlimit"],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode != 0
+        assert (f"worker directory {d} belongs to uid 65534, in a folder anyone may write to"
+                in p.stderr), p.stderr
+        assert os.listdir(d) == []
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_examples_through_the_pipeline_score_as_graded_alone(pipeline):
     """hello-io's tests read standard input: through the scheduler, the
     worker daemon and its sandbox each submission scores what
     examples/expected.json says `assay grade` gives it."""
-    import shutil
     examples = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
     with open(os.path.join(examples, "expected.json")) as f:
         expected = json.load(f)["hello-io"]["submissions"]

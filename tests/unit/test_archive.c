@@ -3,11 +3,12 @@
  * absolute names, symlink entries, zip bombs, too many entries, duplicate
  * names, non-zip files, damaged data, encrypted entries, unknown
  * methods) are refused with nothing left in DEST; archive_create
- * followed by archive_extract round-trips a tree, and libzip reads what
- * archive_create writes. */
+ * followed by archive_extract round-trips a tree (also through a memfd,
+ * as the shipper does), and libzip reads what archive_create writes. */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
+#include <sys/mman.h>
 #include <zip.h>
 
 #include "common/archive.h"
@@ -558,6 +559,35 @@ static void test_create_with_data_part(void **state)
     free(src);
 }
 
+/* The shipper's path: an archive made in a memfd, read from the same fd,
+ * and a damaged one in memory refused naming the label. */
+static void test_create_and_extract_in_memory(void **state)
+{
+    struct fixture *f = *state;
+    char *src = tu_path(f->root, "tree");
+    assert_int_equal(mkdir(src, 0755), 0);
+    tu_write_at(src, "sol.py", "x = 1\n");
+    struct archive_part parts[] = {{.prefix = "job.json", .data = "{}\n", .len = 3},
+                                   {.dir = src, .prefix = "submission/"}};
+    struct err e = {{0}};
+    int fd = memfd_create("job.zip", MFD_CLOEXEC);
+    assert_true(fd >= 0);
+    if (archive_create_fd(fd, "job.zip", parts, 2, &e) != 0)
+        fail_msg("create failed: %s", e.msg);
+    if (archive_extract_fd(fd, "job.zip", f->dest, &roomy, &e) != 0)
+        fail_msg("extract failed: %s", e.msg);
+    assert_file_is(f->dest, "job.json", "{}\n", 3);
+    assert_file_is(f->dest, "submission/sol.py", "x = 1\n", 6);
+    assert_int_equal(ftruncate(fd, 10), 0);
+    char *again = tu_path(f->root, "again");
+    assert_int_equal(mkdir(again, 0700), 0);
+    assert_int_equal(archive_extract_fd(fd, "job.zip", again, &roomy, &e), -1);
+    assert_non_null(strstr(e.msg, "job.zip is not a readable zip archive"));
+    close(fd);
+    free(again);
+    free(src);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -568,6 +598,7 @@ int main(void)
         T(test_refuse_encrypted),
         T(test_refuse_unknown_method),
         T(test_create_with_data_part),
+        T(test_create_and_extract_in_memory),
         T(test_limits_exactly_met),
         T(test_extract_permission_only_modes),
         T(test_refuse_dotdot),
