@@ -529,12 +529,19 @@ static void test_refuse_unknown_method(void **state)
 }
 
 /* A DATA part becomes one entry; libzip reads the result back. */
-static void test_create_with_data_part(void **state)
+/* A folder "tree" holding sol.py, as a submission. */
+static char *make_solution_tree(const struct fixture *f)
 {
-    struct fixture *f = *state;
     char *src = tu_path(f->root, "tree");
     assert_int_equal(mkdir(src, 0755), 0);
     tu_write_at(src, "sol.py", "x = 1\n");
+    return src;
+}
+
+static void test_create_with_data_part(void **state)
+{
+    struct fixture *f = *state;
+    char *src = make_solution_tree(f);
     struct archive_part parts[] = {{.prefix = "job.json", .data = "{}\n", .len = 3},
                                    {.dir = src, .prefix = "submission/"}};
     struct err e = {{0}};
@@ -564,9 +571,7 @@ static void test_create_with_data_part(void **state)
 static void test_create_and_extract_in_memory(void **state)
 {
     struct fixture *f = *state;
-    char *src = tu_path(f->root, "tree");
-    assert_int_equal(mkdir(src, 0755), 0);
-    tu_write_at(src, "sol.py", "x = 1\n");
+    char *src = make_solution_tree(f);
     struct archive_part parts[] = {{.prefix = "job.json", .data = "{}\n", .len = 3},
                                    {.dir = src, .prefix = "submission/"}};
     struct err e = {{0}};
