@@ -462,10 +462,17 @@ static void reader_close(struct reader *r)
         close(r->fd);
 }
 
+/* The archive's file name without its folders, for messages. */
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
 int archive_extract_fd(int fd, const char *label, const char *dest,
                        const struct archive_limits *lim, struct err *e)
 {
-    struct reader r = {.fd = -1, .zipname = strrchr(label, '/') ? strrchr(label, '/') + 1 : label};
+    struct reader r = {.fd = -1, .zipname = base_name(label)};
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         return corrupt(&r, e, "not a regular file");
@@ -486,7 +493,7 @@ int archive_extract(const char *zip, const char *dest,
 {
     int fd = open(zip, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return err_sys(e, "%s is not a readable zip archive", strrchr(zip, '/') ? strrchr(zip, '/') + 1 : zip);
+        return err_sys(e, "%s is not a readable zip archive", base_name(zip));
     int rc = archive_extract_fd(fd, zip, dest, lim, e);
     close(fd);
     return rc;

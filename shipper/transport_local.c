@@ -6,7 +6,7 @@
  * it; wait watches DIR/outbox with inotify, so a result is seen the moment
  * the worker renames it in; pull opens it where it is.  Used by the demo
  * and single-machine installations, and by the tests.  `assay init` puts
- * DIR in /run when it can (tmpfs): the archives then never touch a disk.
+ * DIR on a tmpfs (/run/assay or /dev/shm): the archives never touch a disk.
  */
 #define _GNU_SOURCE
 #include <dirent.h>

@@ -369,7 +369,7 @@ class Spool:
 
     def worker_dir(self, name):
         """The directory of local worker NAME, as workers.json gives it
-        (`assay init` puts it in /run when it can)."""
+        (`assay init` puts it on a tmpfs when it can)."""
         for w in self.workers():
             if w["name"] == name:
                 return w["dir"] if os.path.isabs(w["dir"]) else self.path(w["dir"])

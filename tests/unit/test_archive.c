@@ -528,7 +528,6 @@ static void test_refuse_unknown_method(void **state)
     assert_refused(f, &roomy, "compression method 12");
 }
 
-/* A DATA part becomes one entry; libzip reads the result back. */
 /* A folder "tree" holding sol.py, as a submission. */
 static char *make_solution_tree(const struct fixture *f)
 {
@@ -538,6 +537,7 @@ static char *make_solution_tree(const struct fixture *f)
     return src;
 }
 
+/* A DATA part becomes one entry; libzip reads the result back. */
 static void test_create_with_data_part(void **state)
 {
     struct fixture *f = *state;
