@@ -483,7 +483,10 @@ def test_status_of_a_large_queue_comes_from_the_running_scheduler(pipeline):
     first = spool.submit("big", "hw", "first", src)    # the oldest, and a real job file
     with open(spool.path("incoming", first + ".json")) as f:
         template = json.load(f)
-    t0 = time.time()
+    # Strictly after the first job's queued_at, which is rounded to the
+    # millisecond: time.time() may still fall in that same millisecond.
+    first_at = datetime.datetime.strptime(template["queued_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    t0 = first_at.replace(tzinfo=datetime.timezone.utc).timestamp() + 0.002
     for i in range(2099):
         course = "small" if i < 99 else "big"
         t = t0 + i * 0.001
