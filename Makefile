@@ -19,6 +19,12 @@ CFLAGS_OPT  ?= -O2 -g
 ifdef SANITIZE
 CFLAGS_OPT  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS_SAN := -fsanitize=address,undefined
+else
+# assay runs once per submission: linked statically (still position
+# independent) it skips the loader's work and starts on half the CPU
+# (`perf stat -r 200 build/assay --version`: 0.34 ms against 0.62).
+# The sanitizers need the dynamic loader.
+LDFLAGS_CLI := -static-pie
 endif
 PKG_CFLAGS  = $(shell pkg-config --cflags jansson zlib libuv libssh2 2>/dev/null)
 CFLAGS_ALL  = $(CFLAGS_WARN) $(CFLAGS_OPT) -D_DEFAULT_SOURCE -DASSAY_VERSION='"$(VERSION)"' \
@@ -74,7 +80,7 @@ $(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
 # assay links no transport (libssh2, OpenSSL): it runs once per submission
 # and starts faster without them; `assay workers check` asks assay-shipper.
 $(BUILD)/assay: $(ASSAY_OBJ) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
-	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) $(LDFLAGS_CLI) -o $@ $^ $(LIBS_CORE)
 
 # -z now: symbols are bound once in the daemon, not again in each grader it forks.
 $(BUILD)/assay-worker: $(call obj,$(wildcard worker/daemon*.c)) $(WORKER_OBJ) $(COMMON_OBJ)
