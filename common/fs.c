@@ -283,9 +283,13 @@ fail:
 int fs_write_file(const char *path, const void *data, size_t len, bool durable,
                   struct err *e)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    /* Overwritten, then cut to length, rather than opened with O_TRUNC:
+     * ext4 writes a file out when it closes one that was truncated to
+     * zero (auto_da_alloc), an I/O per rewritten results.json. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return err_sys(e, "cannot create %s", path);
+    off_t size = (off_t)len;
     const char *p = data;
     while (len > 0) {
         ssize_t w = write(fd, p, len);
@@ -299,7 +303,7 @@ int fs_write_file(const char *path, const void *data, size_t len, bool durable,
         p += w;
         len -= (size_t)w;
     }
-    int rc = durable && fsync(fd) < 0 ? -1 : 0;
+    int rc = ftruncate(fd, size) < 0 || (durable && fsync(fd) < 0) ? -1 : 0;
     if (close(fd) < 0)   /* closed in every case; a failure of either counts */
         rc = -1;
     return rc < 0 ? err_sys(e, "cannot write %s", path) : 0;

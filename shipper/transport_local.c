@@ -82,7 +82,10 @@ static int local_wait(struct transport *base, const char *name, double timeout_s
     if (t->watch_fd < 0) {
         char *outbox = fs_join(t->dir, "outbox");
         t->watch_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-        if (t->watch_fd >= 0 && inotify_add_watch(t->watch_fd, outbox, IN_MOVED_TO | IN_CREATE) < 0) {
+        /* A result only ever arrives by rename (the worker writes
+         * outbox/.NAME.part first): its creation would wake every waiting
+         * shipper of this worker for nothing. */
+        if (t->watch_fd >= 0 && inotify_add_watch(t->watch_fd, outbox, IN_MOVED_TO) < 0) {
             close(t->watch_fd);
             t->watch_fd = -1;
         }

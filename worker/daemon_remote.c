@@ -33,7 +33,7 @@ int worker_wait(const char *dir, const char *name, double timeout_s)
 {
     char *outbox = fs_join(dir, "outbox"), *result = fs_join(outbox, name);
     int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    if (fd < 0 || inotify_add_watch(fd, outbox, IN_MOVED_TO | IN_CREATE) < 0) {
+    if (fd < 0 || inotify_add_watch(fd, outbox, IN_MOVED_TO) < 0) {   /* results arrive by rename */
         printf("error cannot watch %s\n", outbox);
         return 2;
     }
