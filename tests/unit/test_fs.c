@@ -162,6 +162,36 @@ static void test_write_atomic_read_round_trip(void **state)
     free(data);
 }
 
+/* fs_write_file rewrites a scratch file in place: what is left is exactly
+ * the new content, whether longer, shorter or empty; a link is refused. */
+static void test_write_file_rewrites_in_place(void **state)
+{
+    const char *dir = *state;
+    struct err e = {{0}};
+    char *path = tu_path(dir, "results.json");
+    const char *texts[] = {"{\"score\": 1}\n", "{\"score\": 1, \"assay\": {\"attempts\": 1}}\n",
+                           "{}\n", ""};
+    struct stat st0, st;
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        assert_int_equal(fs_write_file(path, texts[i], strlen(texts[i]), i % 2 == 1, &e), 0);
+        struct buf b = BUF_INIT;
+        assert_int_equal(fs_read_file(path, 1000, &b, &e), 0);
+        assert_int_equal(b.len, strlen(texts[i]));
+        assert_string_equal(buf_str(&b), texts[i]);
+        buf_free(&b);
+        assert_int_equal(stat(path, i == 0 ? &st0 : &st), 0);
+        if (i > 0)   /* the same file each time, not a new one */
+            assert_int_equal(st.st_ino, st0.st_ino);
+    }
+    char *link = tu_path(dir, "link.json");
+    assert_int_equal(symlink(path, link), 0);
+    e.msg[0] = '\0';
+    assert_int_equal(fs_write_file(link, "x", 1, false, &e), -1);
+    assert_non_null(strstr(e.msg, "link.json"));
+    free(link);
+    free(path);
+}
+
 static void test_read_file_refusals(void **state)
 {
     const char *dir = *state;
@@ -500,6 +530,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mkdir_p, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_mkdtemp_and_helpers, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_write_atomic_read_round_trip, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_write_file_rewrites_in_place, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_read_file_refusals, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_read_beneath, tu_setup_dir, tu_teardown_dir),
