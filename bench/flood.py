@@ -12,11 +12,12 @@ and starts `assay-scheduler` (it starts the shippers and the worker); one
 warm-up submission is graded before the clock starts.  Then:
 
   flood   N submissions of solution.py, one per student, queued with
-          `assay submit` (no --wait), T at a time (default 4, started by
-          xargs: Python threads starting them took 0.3 ms of CPU per job
-          fighting over the interpreter lock) as fast as they go; the wall time runs from the first submit's start
-          until the last result is in results/ (the change time of the
-          last version directory the shippers renamed in).
+          `assay submit` (no --wait), T at a time (default 4) as fast as
+          they go, started by xargs (Python threads starting them took
+          0.3 ms of CPU per job fighting over the interpreter lock); the
+          wall time runs from the first submit's start until the last
+          result is in results/ (the change time of the last version
+          directory the shippers renamed in).
   bare    the same grading command run bare, two at a time (2 threads, like
           the 2 slots), N times: by default (--baseline runner) exactly the
           command the engine runs, `python3 -I .assay/pytest_runner.py
@@ -25,8 +26,9 @@ warm-up submission is graded before the clock starts.  Then:
           (made beforehand, outside the clock, in /dev/shm when there is
           one: the worker's work directories are on a tmpfs too, and the
           same runs on this machine's disk took 2-3 % more CPU), with the
-          environment the engine gives a test; --baseline pytest runs plain `python3 -m
-          pytest -q -p no:cacheprovider tests/test_one.py` instead.  It runs
+          environment the engine gives a test; --baseline pytest runs
+          plain `python3 -m pytest -q -p no:cacheprovider
+          tests/test_one.py` instead.  It runs
           before and after each flood (bare, flood, bare, flood, ..., bare
           with --rounds R), so drift of the machine shows; each flood's ratio
           is taken against the mean of the bare runs on either side.
