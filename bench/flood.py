@@ -377,7 +377,11 @@ def report(f, n):
           % (f["bench_cpu"], f["bench_cpu"] * 1000 / n))
     # The worker's waited-for children are its graders, whose own children
     # are the tests: what they took beyond the tests' cpu_s is the graders'.
-    graders = f["cpu"].get("assay-worker", (0, 0))[1] - test_cpu
+    # In the namespace sandbox on a cgroup v1 host the tests are children
+    # of the slot's keeper (worker/sandbox/keeper.c), not of the graders:
+    # then all of it is the graders'.
+    kids = f["cpu"].get("assay-worker", (0, 0))[1]
+    graders = kids - test_cpu if kids > test_cpu else kids
     pipeline = f["submit_cpu"] + sum(own for own, _ in f["cpu"].values()) + max(graders, 0)
     print("    the pipeline in all (submit, scheduler, shippers, worker, graders) %.1f ms per job"
           " = %.1f%% of the tests' CPU" % (pipeline * 1000 / n, pipeline * 100 / test_cpu))
