@@ -28,8 +28,10 @@ int fs_read_beneath(int dirfd, const char *rel, size_t max, struct buf *out,
 /* Writes a whole file: a temporary beside it, fsync, rename. */
 int fs_write_atomic(const char *path, const void *data, size_t len,
                     struct err *e);
-/* Writes a file in a private scratch directory: no rename, and an fsync
- * only if DURABLE (for a directory that is renamed into place later). */
+/* Writes a whole file over what it held (no rename; a reader may see it
+ * half written): for a private scratch directory, or a file whose readers
+ * cope.  An fsync only if DURABLE (for a directory that is renamed into
+ * place later). */
 int fs_write_file(const char *path, const void *data, size_t len, bool durable,
                   struct err *e);
 /* fsyncs directory DIR, so that renames into it survive a power loss. */

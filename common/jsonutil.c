@@ -43,19 +43,28 @@ char *jsonutil_dump(const json_t *j)
     return json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
 }
 
-static int save(const char *path, const json_t *j, bool atomic, bool durable, struct err *e)
+char *jsonutil_dump_file(const json_t *j)
 {
     char *text = jsonutil_dump(j);
+    size_t len = text ? strlen(text) : 0;
+    char *line = text ? realloc(text, len + 2) : NULL;
+    if (!line) {
+        free(text);
+        return NULL;
+    }
+    memcpy(line + len, "\n", 2);
+    return line;
+}
+
+static int save(const char *path, const json_t *j, bool atomic, bool durable, struct err *e)
+{
+    char *text = jsonutil_dump_file(j);
     if (!text)
         return err_set(e, "cannot encode JSON for %s", path);
     size_t len = strlen(text);
-    struct buf b = BUF_INIT;
-    buf_append(&b, text, len);
-    buf_puts(&b, "\n");
+    int rc = atomic ? fs_write_atomic(path, text, len, e)
+                    : fs_write_file(path, text, len, durable, e);
     free(text);
-    int rc = atomic ? fs_write_atomic(path, b.data, b.len, e)
-                    : fs_write_file(path, b.data, b.len, durable, e);
-    buf_free(&b);
     return rc;
 }
 

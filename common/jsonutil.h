@@ -18,6 +18,8 @@ json_t *jsonutil_load_text(const char *text, size_t len, const char *what,
 int jsonutil_save_file(const char *path, const json_t *j, struct err *e);
 /* J as the text Assay writes JSON files in (malloc'd; NULL if out of memory). */
 char *jsonutil_dump(const json_t *j);
+/* The same with the newline that ends a file. */
+char *jsonutil_dump_file(const json_t *j);
 /* Writes J into a private scratch directory (no rename; fsync only if
  * DURABLE, for a directory that will be renamed into place). */
 int jsonutil_write_scratch(const char *path, const json_t *j, bool durable, struct err *e);

@@ -196,15 +196,11 @@ int spool_write(const struct spool *s, const char *rel, const void *data, size_t
 static int write_json(const struct spool *s, const char *rel, const json_t *j, bool durable,
                       const char *also, struct err *e)
 {
-    char *text = jsonutil_dump(j);
+    char *text = jsonutil_dump_file(j);
     if (!text)
         return err_set(e, "cannot encode %s", rel);
-    struct buf b = BUF_INIT;
-    buf_puts(&b, text);
-    buf_puts(&b, "\n");
+    int rc = write_in_place(s, rel, text, strlen(text), durable, also, e);
     free(text);
-    int rc = write_in_place(s, rel, b.data, b.len, durable, also, e);
-    buf_free(&b);
     return rc;
 }
 

@@ -30,23 +30,6 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 
-/* One short write over the old text, not a new file renamed in: every
- * graded job updates this file, and on a disk file system a new inode
- * costs a shipper far more than the write.  A reader that catches the
- * write half done sees broken JSON, which counts as no history yet. */
-static int rewrite_in_place(const char *path, const char *text, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -1;
-    struct stat st;
-    int rc = pwrite(fd, text, len, 0) == (ssize_t)len && fstat(fd, &st) == 0 ? 0 : -1;
-    if (rc == 0 && st.st_size > (off_t)len)   /* an older, longer text */
-        rc = ftruncate(fd, (off_t)len);
-    close(fd);
-    return rc;
-}
-
 static void note_grading(const struct spool *s, const char *course, const char *assignment,
                          double grading_s)
 {
@@ -61,8 +44,13 @@ static void note_grading(const struct spool *s, const char *course, const char *
         char text[96];
         int len = snprintf(text, sizeof text, "{\"grading_s_avg\": %.6f, \"jobs\": %.0f}\n", avg,
                            n + 1);
+        /* Written over the old text, not a new file renamed in: every
+         * graded job updates this file, and on a disk file system a new
+         * inode costs a shipper far more than the write.  A reader that
+         * catches the write half done sees broken JSON, which counts as
+         * no history yet. */
         if (len > 0 && (size_t)len < sizeof text)
-            rewrite_in_place(path, text, (size_t)len);
+            fs_write_file(path, text, (size_t)len, false, &e);
         json_decref(old);
         free(path);
     }
