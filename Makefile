@@ -35,26 +35,29 @@ LIBS_TEST   = $(shell pkg-config --libs cmocka libzip 2>/dev/null)
 LIBS_UV     = $(shell pkg-config --libs libuv 2>/dev/null)
 LIBS_SSH    = $(shell pkg-config --libs libssh2 2>/dev/null)
 
-COMMON_SRC := $(wildcard common/*.c)
-# worker/daemon*.c is assay-worker's main; the rest is the engine library.
-WORKER_SRC := $(filter-out worker/daemon%.c,$(wildcard worker/*.c worker/kinds/*.c worker/sandbox/*.c))
-# spool/: the queue library, and the assay CLI (assay.c, cmd_*.c, results_table.c).
-CLI_SRC    := spool/assay.c spool/results_table.c $(wildcard spool/cli_*.c spool/cmd_*.c)
-SPOOL_SRC  := $(filter-out $(CLI_SRC),$(wildcard spool/*.c))
-ASSAY_SRC  := $(CLI_SRC)
+# The layers (docs/ARCHITECTURE.md, "Layers"): each library folder is one
+# static archive, and each program links the archives below it, highest
+# first.  An archive lends a program only the objects it uses, and a
+# reference that points up a layer does not link.
+LIBS_ORDER := engine sandbox spool contract common
+lib_src = $(wildcard $(1)/*.c $(1)/*/*.c)
+lib_a = $(foreach l,$(1),$(BUILD)/lib/libassay-$(l).a)
+PY_ASSETS  := engine/python/pytest_runner.py engine/python/doctest_runner.py \
+              engine/python/notebook_runner.py
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
-PY_ASSETS  := worker/python/pytest_runner.py worker/python/doctest_runner.py \
-              worker/python/notebook_runner.py
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-COMMON_OBJ := $(call obj,$(COMMON_SRC))
-WORKER_OBJ := $(call obj,$(WORKER_SRC)) $(BUILD)/obj/gen/assets.o
-ASSAY_OBJ  := $(call obj,$(ASSAY_SRC))
-SPOOL_OBJ  := $(call obj,$(SPOOL_SRC))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 # The scheduling policies and their containers (no libuv): unit tests and
 # bench/ drive them on a simulated clock.
 POLICY_OBJ := $(call obj,scheduler/policy.c $(wildcard scheduler/policy_*.c) scheduler/heap.c scheduler/strmap.c)
+
+# What each program links, beside its own folder's objects.
+CLI_LIBS       := $(call lib_a,engine sandbox spool contract common)
+WORKER_LIBS    := $(call lib_a,engine sandbox contract common)
+SHIPPER_LIBS   := $(call lib_a,engine sandbox spool contract common)
+SCHEDULER_LIBS := $(call lib_a,engine sandbox spool contract common)
+ALL_LIBS       := $(call lib_a,$(LIBS_ORDER))
 
 .PHONY: all test demo sanitize install clean deps bench
 PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper $(BUILD)/assay-scheduler
@@ -63,40 +66,47 @@ all: deps $(PROGRAMS)
 deps:
 	@scripts/install-deps.sh --ensure
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(BUILD)/gen/assets.c: $(PY_ASSETS) scripts/embed.sh
 	@mkdir -p $(dir $@)
-	scripts/embed.sh $@ asset_pytest_runner=worker/python/pytest_runner.py \
-	    asset_doctest_runner=worker/python/doctest_runner.py \
-	    asset_notebook_runner=worker/python/notebook_runner.py
+	scripts/embed.sh $@ asset_pytest_runner=engine/python/pytest_runner.py \
+	    asset_doctest_runner=engine/python/doctest_runner.py \
+	    asset_notebook_runner=engine/python/notebook_runner.py
 
 $(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
+$(BUILD)/lib/libassay-engine.a: $(call obj,$(call lib_src,engine)) $(BUILD)/obj/gen/assets.o
+$(foreach l,sandbox spool contract common,$(eval $(BUILD)/lib/libassay-$(l).a: $(call obj,$(call lib_src,$(l)))))
+$(BUILD)/lib/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
 # assay links no transport (libssh2, OpenSSL): it runs once per submission
 # and starts faster without them; `assay workers check` asks assay-shipper.
-$(BUILD)/assay: $(ASSAY_OBJ) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
+$(BUILD)/assay: $(call obj,$(wildcard cli/*.c)) $(CLI_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) $(LDFLAGS_CLI) -o $@ $^ $(LIBS_CORE)
 
 # -z now: symbols are bound once in the daemon, not again in each grader it forks.
-$(BUILD)/assay-worker: $(call obj,$(wildcard worker/daemon*.c)) $(WORKER_OBJ) $(COMMON_OBJ)
+$(BUILD)/assay-worker: $(call obj,$(wildcard worker/*.c)) $(WORKER_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -Wl,-z,now -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
 
-$(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
+$(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SHIPPER_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_SSH)
 
-$(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
+$(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SCHEDULER_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
 
-$(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_TEST)
 
-$(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(SPOOL_OBJ) $(WORKER_OBJ) $(COMMON_OBJ)
+$(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE)
 

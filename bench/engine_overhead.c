@@ -25,8 +25,8 @@
 #include "bench/percentile.h"
 #include "common/clock.h"
 #include "common/fs.h"
-#include "worker/assignment.h"
-#include "worker/engine.h"
+#include "engine/assignment.h"
+#include "engine/engine.h"
 
 static void write_file(const char *dir, const char *name, const char *text)
 {

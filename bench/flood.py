@@ -78,7 +78,7 @@ ASSIGNMENT_JSON = {
 TEST_ONE = "from solution import f\n\n\ndef test_f():\n    assert f() == 1\n"
 SOLUTION = "def f():\n    return 1\n"
 # The bare baselines.  "runner" is the very command the engine runs for
-# this test (worker/kinds/pytest.c: Assay's pytest runner, which writes a
+# this test (engine/kinds/pytest.c: Assay's pytest runner, which writes a
 # report of events), in a directory laid out as the engine lays out a work
 # directory; "pytest" is plain pytest, for comparison.
 RUNNER = os.path.join(os.path.dirname(HERE), "worker", "python", "pytest_runner.py")
@@ -99,7 +99,7 @@ def pct(xs, p):
 
 
 def bare_env(d):
-    """The environment the engine gives a test (worker/engine.c, build_env)."""
+    """The environment the engine gives a test (engine/engine.c, build_env)."""
     return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": d, "TMPDIR": d, "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
             "TERM": "dumb"}
@@ -378,7 +378,7 @@ def report(f, n):
     # The worker's waited-for children are its graders, whose own children
     # are the tests: what they took beyond the tests' cpu_s is the graders'.
     # In the namespace sandbox on a cgroup v1 host the tests are children
-    # of the slot's keeper (worker/sandbox/keeper.c), not of the graders:
+    # of the slot's keeper (sandbox/keeper.c), not of the graders:
     # then all of it is the graders'.
     kids = f["cpu"].get("assay-worker", (0, 0))[1]
     graders = kids - test_cpu if kids > test_cpu else kids

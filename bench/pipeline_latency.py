@@ -142,7 +142,7 @@ def main():
                 raise SystemExit("unexpected result: %s" % body)
             return t, w0, r
 
-        # The environment the engine gives a test (worker/engine.c, build_env).
+        # The environment the engine gives a test (engine/engine.c, build_env).
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": bare_dir, "TMPDIR": bare_dir,
                "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
                "MPLBACKEND": "Agg", "TERM": "dumb"}

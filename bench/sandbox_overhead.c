@@ -25,7 +25,7 @@
 #include "bench/percentile.h"
 #include "common/clock.h"
 #include "common/fs.h"
-#include "worker/launcher.h"
+#include "sandbox/launcher.h"
 
 #define BWRAP "/usr/bin/bwrap"
 

@@ -29,7 +29,7 @@
 #include "scheduler/scheduler.h"
 #include "spool/job.h"
 #include "spool/record.h"
-#include "worker/engine.h"
+#include "engine/engine.h"
 
 /* A launcher that runs nothing: an assignment without tests never asks
  * for a run, and the scheduler must not become a sandbox's parent. */

@@ -24,7 +24,7 @@
 #include "scheduler/scheduler.h"
 #include "spool/course.h"
 #include "spool/stats.h"
-#include "worker/assignment.h"
+#include "engine/assignment.h"
 
 static void course_reload(struct sched *s, const char *course, struct course_info *ci)
 {

@@ -38,7 +38,7 @@
 #include "spool/job.h"
 #include "spool/queue.h"
 #include "spool/record.h"
-#include "worker/assignment.h"
+#include "engine/assignment.h"
 
 #define RESULT_ARCHIVE_LIMIT (256ull << 20)
 

@@ -23,7 +23,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "shipper/transport.h"
-#include "worker/layout.h"
+#include "contract/worker_dir.h"
 
 #ifndef ASSAY_VERSION
 #define ASSAY_VERSION "dev"

@@ -18,7 +18,7 @@
 
 #include "common/fs.h"
 #include "common/jsonutil.h"
-#include "worker/assignment.h"
+#include "engine/assignment.h"
 
 #define COURSE_MAX_BYTES (64u << 10)
 

@@ -14,7 +14,7 @@
  *
  * Recording is also where the assignment's late policy is applied (on
  * the primary, against the job's submitted_at, so a regrade keeps the
- * original submission time; worker/late.c), and where the grading time
+ * original submission time; contract/late.c), and where the grading time
  * and the queue wait are noted for the scheduler and `assay status`
  * (spool/stats.c).
  */
@@ -34,8 +34,8 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "spool/stats.h"
-#include "worker/late.h"
-#include "worker/results.h"
+#include "contract/late.h"
+#include "contract/results.h"
 
 #define RESULT_MAX_BYTES (16u << 20)
 

@@ -51,7 +51,7 @@ static bool is_writable_tmpfs(const char *dir)
  * spool can always make again: on a tmpfs they never touch a disk.  /run
  * where it is one (systemd), else /dev/shm; a directory in the spool if
  * neither is.  The worker refuses the directory if someone else made it
- * first (worker/layout.c). */
+ * first (contract/worker_dir.c). */
 static void default_local_dir(char *out, size_t n)
 {
     char id[17];

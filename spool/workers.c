@@ -16,7 +16,7 @@
 
 #include "common/fs.h"
 #include "common/jsonutil.h"
-#include "worker/check.h"
+#include "common/check.h"
 
 static const char *const worker_keys[] = {"name", "transport", "dir", "host", "port", "user",
                                           "key", "known_hosts", "remote_dir", "slots",

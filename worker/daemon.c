@@ -37,8 +37,8 @@
 #include "common/log.h"
 #include "common/proctitle.h"
 #include "worker/daemon.h"
-#include "worker/layout.h"
-#include "worker/launcher.h"
+#include "contract/worker_dir.h"
+#include "sandbox/launcher.h"
 
 #ifndef ASSAY_VERSION
 #define ASSAY_VERSION "dev"

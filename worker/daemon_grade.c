@@ -28,8 +28,8 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
-#include "worker/assignment.h"
-#include "worker/engine.h"
+#include "engine/assignment.h"
+#include "engine/engine.h"
 
 static void install_crash_handler(const char *dir, const char *name)
 {

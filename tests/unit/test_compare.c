@@ -7,8 +7,8 @@
 #include "tests/unit/testutil.h"
 
 #include "common/buf.h"
-#include "worker/compare.h"
-#include "worker/diff.h"
+#include "engine/compare.h"
+#include "engine/diff.h"
 
 static bool cmp(enum compare_mode m, const char *exp, const char *act)
 {

@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 #include "common/md5.h"
-#include "worker/nbgrader.h"
+#include "engine/nbgrader.h"
 
 static void md5_of(const char *s, char out[33])
 {

@@ -1,5 +1,5 @@
 /* test_sandbox_cgroup.c - unit tests for the sandbox's cgroup code
- * (worker/sandbox/cgroup*.c): both versions against fake cgroup trees of
+ * (sandbox/cgroup*.c): both versions against fake cgroup trees of
  * plain files (what each writes for the limits, how it turns counters
  * into one run's usage, emptiness), and, as root on a host with a cgroup2
  * mount, a real run of the sandbox born by clone3(CLONE_INTO_CGROUP) in
@@ -13,9 +13,9 @@
 #include <sys/wait.h>
 
 #include "common/fs.h"
-#include "worker/launcher_common.h"
-#include "worker/sandbox/cgroup.h"
-#include "worker/sandbox/sandbox.h"
+#include "sandbox/launcher_common.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/namespace.h"
 
 static char *slurp(const char *dir, const char *rel)
 {

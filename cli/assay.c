@@ -1,0 +1,93 @@
+/*
+ * assay.c - the `assay` command: entry point and subcommand dispatch.
+ *
+ * Each subcommand lives in its own cmd_*.c file and parses its own
+ * options.  Exit codes are the same everywhere (commands.h): 0 done,
+ * 2 usage error, 3 invalid assignment.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+#ifndef ASSAY_VERSION
+#define ASSAY_VERSION "dev"
+#endif
+
+static const char usage[] =
+    "Usage: assay COMMAND [OPTIONS]\n"
+    "\n"
+    "Assay grades programming assignments: it runs an instructor's tests against\n"
+    "a student's submission in a sandbox and reports a score with feedback.\n"
+    "\n"
+    "Commands:\n"
+    "  grade ASSIGNMENT_DIR SUBMISSION [--json] [--view student|instructor] [--out DIR]\n"
+    "                                    grade one submission (no spool needed)\n"
+    "  init SPOOL                        create a spool with one local worker\n"
+    "  submit --course C --assignment A --student U PATH...\n"
+    "                                    queue a submission for grading\n"
+    "  status                            the queue, the worker slots, stuck jobs\n"
+    "  results --job ID | --course C --assignment A [--student U]\n"
+    "                                    show results\n"
+    "  hold|release|requeue JOB          pause, resume or retry a queued job\n"
+    "  regrade --course C --assignment A queue every student's latest version again\n"
+    "  logs [--job ID] [--worker W] [--errors] [--since D] [--follow]\n"
+    "                                    the central log and stack traces\n"
+    "  workers [check [WORKER...]]       the worker machines: status, or test them now\n"
+    "  grade-all --course C --assignment A [--no-wait]\n"
+    "                                    grade every student's latest version, with progress\n"
+    "  export --course C --assignment A --csv\n"
+    "                                    the gradebook as CSV (student, score, max, status, graded_at)\n"
+    "  notebook release SOURCE.ipynb OUT.ipynb\n"
+    "                                    the student version of an nbgrader notebook\n"
+    "  gradescope setup ASSIGNMENT_DIR   run a Gradescope autograder's setup.sh on this machine\n"
+    "\n"
+    "Spool commands take --spool S (default $ASSAY_SPOOL or /var/spool/assay).\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help      show this help (or `assay COMMAND --help` for a command)\n"
+    "  --version       print the version\n";
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"grade", cmd_grade},
+    {"init", cmd_init},
+    {"submit", cmd_submit},
+    {"status", cmd_status},
+    {"results", cmd_results},
+    {"hold", cmd_queue},
+    {"release", cmd_queue},
+    {"requeue", cmd_queue},
+    {"regrade", cmd_regrade},
+    {"logs", cmd_logs},
+    {"workers", cmd_workers},
+    {"notebook", cmd_notebook},
+    {"gradescope", cmd_gradescope},
+    {"grade-all", cmd_grade_all},
+    {"export", cmd_export},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("assay %s\n", ASSAY_VERSION);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "assay: unknown command \"%s\"\n\n%s", argv[1], usage);
+    return EXIT_USAGE;
+}

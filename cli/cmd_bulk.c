@@ -1,0 +1,433 @@
+/*
+ * cmd_bulk.c - grading a whole assignment at once, for a teacher:
+ *
+ *   assay grade-all --course C --assignment A [--no-wait] [--timeout S]
+ *   assay export --course C --assignment A --csv [--out FILE]
+ *
+ * grade-all queues the latest version of every student as batch jobs
+ * (regrade_queue_all, cmd_queue.c), so the scheduler spreads them over
+ * every worker slot, then follows them: a progress bar (done/total,
+ * rate, ETA) on a terminal, a plain line every few seconds otherwise,
+ * and at the end a summary: a histogram of the scores and every failure
+ * with its reason.  `assay regrade --wait` shows the same.  export writes
+ * each student's latest graded result as CSV for any gradebook.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/jsonutil.h"
+#include "cli/commands.h"
+#include "spool/queue.h"
+
+#define TICK_S 0.1
+#define PLAIN_EVERY_S 5.0
+#define STALL_HINT_S 30.0
+#define QUEUE_CHECK_S 2.0
+#define HIST_BINS 10
+#define BAR_WIDTH 30
+
+/* ---- following the jobs ---- */
+
+struct follow {
+    const struct spool *s;
+    const json_t *queued;
+    json_t *done;              /* job id -> {"student", "result"} or {"student", "failed"} */
+    double started, last_line, last_progress, last_queue_check;
+    bool tty, hinted;
+};
+
+/* Why job ID is in failed/ (the dead letter's .reason), or NULL. */
+static char *failed_reason(const struct spool *s, const char *id)
+{
+    char *state = queue_locate(s, id), *reason = NULL;
+    if (state && !strcmp(state, SPOOL_FAILED)) {
+        char *path = spool_path(s, SPOOL_FAILED "/%s.reason", id);
+        struct buf b = BUF_INIT;
+        struct err e;
+        reason = fs_read_file(path, 4096, &b, &e) == 0 ? buf_steal(&b)
+                                                       : strdup("the job failed (no reason recorded)");
+        buf_free(&b);
+        free(path);
+        reason[strcspn(reason, "\n")] = '\0';
+    }
+    free(state);
+    return reason;
+}
+
+static void check_jobs(struct follow *f)
+{
+    bool look_at_queue = clock_mono() - f->last_queue_check >= QUEUE_CHECK_S;
+    if (look_at_queue)
+        f->last_queue_check = clock_mono();
+    size_t i;
+    const json_t *q;
+    json_array_foreach(f->queued, i, q) {
+        const char *id = jsonutil_str(q, "id", ""), *student = jsonutil_str(q, "student", "");
+        if (json_object_get(f->done, id))
+            continue;
+        char *dir = spool_path(f->s, "%s", jsonutil_str(q, "rel", ""));
+        json_t *r = cli_result_if_job(dir, id);
+        free(dir);
+        char *reason = r || !look_at_queue ? NULL : failed_reason(f->s, id);
+        if (r)
+            json_object_set_new(f->done, id, json_pack("{s:s, s:o}", "student", student, "result", r));
+        else if (reason)
+            json_object_set_new(f->done, id, json_pack("{s:s, s:s}", "student", student, "failed", reason));
+        else
+            continue;
+        f->last_progress = clock_mono();
+        free(reason);
+    }
+}
+
+static void format_eta(double s, char *out, size_t n)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(out, n, "--:--");
+    else if (s >= 3600)
+        snprintf(out, n, "%d:%02d:%02d", (int)s / 3600, (int)s / 60 % 60, (int)s % 60);
+    else
+        snprintf(out, n, "%d:%02d", (int)s / 60, (int)s % 60);
+}
+
+static void show_progress(struct follow *f, bool final)
+{
+    size_t total = json_array_size(f->queued), done = json_object_size(f->done);
+    double elapsed = clock_mono() - f->started, rate = elapsed > 0 ? (double)done / elapsed : 0;
+    char eta[32];
+    format_eta(rate > 0 ? (double)(total - done) / rate : NAN, eta, sizeof eta);
+    if (f->tty) {
+        int filled = total ? (int)(BAR_WIDTH * done / total) : BAR_WIDTH;
+        printf("\r[%.*s%.*s] %zu/%zu  %.1f/s  ETA %s ", filled,
+               "##############################", BAR_WIDTH - filled,
+               "..............................", done, total, rate, eta);
+        if (final)
+            putchar('\n');
+    } else if (final || clock_mono() - f->last_line >= PLAIN_EVERY_S) {
+        printf("graded %zu/%zu (%.1f/s, ETA %s)\n", done, total, rate, eta);
+        f->last_line = clock_mono();
+    }
+    fflush(stdout);
+}
+
+static void maybe_hint(struct follow *f)
+{
+    if (f->hinted || clock_mono() - f->last_progress < STALL_HINT_S)
+        return;
+    f->hinted = true;
+    fprintf(stderr, "%sno job finished in %.0f s: is assay-scheduler running? (see `assay "
+            "status`)\n", f->tty ? "\n" : "", STALL_HINT_S);
+}
+
+/* ---- the summary ---- */
+
+static void print_histogram(const json_t *done)
+{
+    size_t counts[HIST_BINS] = {0}, graded = 0, most = 0;
+    double max = 0;
+    const char *id;
+    const json_t *d;
+    json_object_foreach((json_t *)done, id, d) {
+        const json_t *r = json_object_get(d, "result");
+        if (r && jsonutil_num(r, "max_score", 0) > max)
+            max = jsonutil_num(r, "max_score", 0);
+    }
+    json_object_foreach((json_t *)done, id, d) {
+        const json_t *r = json_object_get(d, "result");
+        if (!r || strcmp(jsonutil_str(json_object_get(r, "assay"), "status", ""), "graded"))
+            continue;
+        double frac = max > 0 ? jsonutil_num(r, "score", 0) / max : 1;
+        int bin = (int)(frac * HIST_BINS);
+        bin = bin < 0 ? 0 : bin >= HIST_BINS ? HIST_BINS - 1 : bin;
+        if (++counts[bin] > most)
+            most = counts[bin];
+        graded++;
+    }
+    printf("Scores of %zu graded submission%s (out of %g):\n", graded, graded == 1 ? "" : "s", max);
+    for (int b = 0; b < HIST_BINS; b++) {
+        double lo = max * b / HIST_BINS, hi = max * (b + 1) / HIST_BINS;
+        int width = most ? (int)((40 * counts[b] + most - 1) / most) : 0;
+        printf("  %6.4g - %-6.4g %c %5zu %.*s\n", lo, hi, b == HIST_BINS - 1 ? ']' : ')',
+               counts[b], width, "########################################");
+    }
+}
+
+/* Each submission that did not grade cleanly, with its reason. */
+static size_t print_failures(const json_t *done)
+{
+    size_t n = 0;
+    const char *id;
+    const json_t *d;
+    json_object_foreach((json_t *)done, id, d) {
+        const json_t *r = json_object_get(d, "result"), *a = json_object_get(r, "assay");
+        const char *failed = jsonutil_str(d, "failed", NULL);
+        const json_t *err = json_object_get(a, "error");
+        if (!failed && !json_is_object(err))
+            continue;
+        if (n++ == 0)
+            printf("Failures:\n");
+        if (failed)
+            printf("  %s: not graded: %s\n", jsonutil_str(d, "student", "?"), failed);
+        else
+            printf("  %s: %s error: %s\n", jsonutil_str(d, "student", "?"),
+                   jsonutil_str(err, "category", "?"), jsonutil_str(err, "message", ""));
+    }
+    return n;
+}
+
+int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double timeout_s)
+{
+    struct follow f = {.s = s, .queued = queued, .done = json_object(), .tty = isatty(1)};
+    f.started = f.last_progress = clock_mono();
+    f.last_line = f.started - PLAIN_EVERY_S;
+    size_t total = json_array_size(queued);
+    while (json_object_size(f.done) < total) {
+        check_jobs(&f);
+        show_progress(&f, false);
+        maybe_hint(&f);
+        if (timeout_s > 0 && clock_mono() - f.started > timeout_s)
+            break;
+        if (json_object_size(f.done) < total)
+            nanosleep(&(struct timespec){0, (long)(TICK_S * 1e9)}, NULL);
+    }
+    show_progress(&f, true);
+    size_t done = json_object_size(f.done);
+    printf("\n");
+    print_histogram(f.done);
+    size_t failures = print_failures(f.done);
+    if (done < total)
+        printf("%zu of %zu submissions were not graded within %g s; `assay status` shows "
+               "where they are.\n", total - done, total, timeout_s);
+    printf("%zu graded, %zu failed, %zu not finished, in %.1f s.\n", done - failures, failures,
+           total - done, clock_mono() - f.started);
+    json_decref(f.done);
+    return done == total && failures == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/* ---- assay grade-all ---- */
+
+static const char grade_all_usage[] =
+    "Usage: assay grade-all --course C --assignment A [--no-wait] [--timeout S] [--spool S]\n"
+    "\n"
+    "Grades the latest version of every student's submission to assignment A of\n"
+    "course C: queues them as batch jobs (the scheduler spreads them over every\n"
+    "worker slot), shows progress (done/total, rate, ETA), then a summary: a\n"
+    "histogram of the scores and every failure with its reason.\n"
+    "\n"
+    "  --no-wait     only queue the jobs\n"
+    "  --timeout S   stop following after S seconds (the jobs go on)\n"
+    "\n"
+    "Exit status: 0 all graded; 1 some failed or did not finish; 2 usage error.\n";
+
+struct bulk_opts {
+    const char *spool, *course, *asg, *out;
+    bool no_wait, csv;
+    double timeout;
+};
+
+static int parse_bulk(int argc, char **argv, struct bulk_opts *o, const char *usage)
+{
+    static const struct option longopts[] = {
+        {"spool", required_argument, NULL, 's'},    {"course", required_argument, NULL, 'c'},
+        {"assignment", required_argument, NULL, 'a'}, {"no-wait", no_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 't'},  {"csv", no_argument, NULL, 'v'},
+        {"out", required_argument, NULL, 'o'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': o->spool = optarg; break;
+        case 'c': o->course = optarg; break;
+        case 'a': o->asg = optarg; break;
+        case 'n': o->no_wait = true; break;
+        case 't': o->timeout = atof(optarg); break;
+        case 'v': o->csv = true; break;
+        case 'o': o->out = optarg; break;
+        case 'h': fputs(usage, stdout); exit(EXIT_OK);
+        default: return -1;
+        }
+    }
+    if (!o->course || !o->asg || optind != argc || !spool_name_is_valid(o->course) ||
+        !spool_name_is_valid(o->asg))
+        return -1;
+    return 0;
+}
+
+int cmd_grade_all(int argc, char **argv)
+{
+    struct bulk_opts o = {0};
+    if (parse_bulk(argc, argv, &o, grade_all_usage) < 0 || o.csv || o.out) {
+        fputs(grade_all_usage, stderr);
+        return EXIT_USAGE;
+    }
+    struct spool s;
+    if (cli_open_spool(o.spool, &s, "grade-all") < 0)
+        return EXIT_FAILED;
+    char *apath = spool_path(&s, "courses/%s/%s/assignment.json", o.course, o.asg);
+    bool known = fs_exists(apath);
+    free(apath);
+    json_t *queued = json_array();
+    int rc = EXIT_FAILED;
+    if (!known)
+        fprintf(stderr, "assay grade-all: there is no assignment %s/%s in this spool "
+                "(courses/%s/%s/assignment.json)\n", o.course, o.asg, o.course, o.asg);
+    else if (regrade_queue_all(&s, o.course, o.asg, queued, "grade-all") == 0 ||
+             json_array_size(queued) > 0) {
+        size_t n = json_array_size(queued);
+        printf("queued %zu submission%s of %s/%s (batch priority)\n", n, n == 1 ? "" : "s",
+               o.course, o.asg);
+        fflush(stdout);
+        rc = o.no_wait || n == 0 ? EXIT_OK : bulk_wait_and_summarize(&s, queued, o.timeout);
+    }
+    json_decref(queued);
+    spool_close(&s);
+    return rc;
+}
+
+/* ---- assay export ---- */
+
+static const char export_usage[] =
+    "Usage: assay export --course C --assignment A --csv [--out FILE] [--spool S]\n"
+    "\n"
+    "Writes each student's latest graded result of assignment A of course C as CSV\n"
+    "(header: student,score,max,status,graded_at), for any gradebook or LMS.\n"
+    "Students who submitted but have no result yet appear with status \"pending\".\n";
+
+static void csv_field(FILE *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+/* The highest version of STUDENT with a results.json, or NULL. */
+static json_t *latest_result(const struct spool *s, const struct bulk_opts *o, const char *student)
+{
+    char *dir = spool_path(s, "results/%s/%s/%s", o->course, o->asg, student);
+    DIR *d = opendir(dir);
+    long long best = -1;
+    struct dirent *de;
+    json_t *r = NULL;
+    while (d && (de = readdir(d))) {
+        char *end;
+        long long v = strtoll(de->d_name, &end, 10);
+        char *p = NULL;
+        if (*end || end == de->d_name || v <= best ||
+            asprintf(&p, "%s/%s/results.json", dir, de->d_name) < 0)
+            continue;
+        struct err e;
+        json_t *cand = fs_exists(p) ? jsonutil_load_file(p, 16u << 20, &e) : NULL;
+        if (cand) {
+            json_decref(r);
+            r = cand;
+            best = v;
+        }
+        free(p);
+    }
+    if (d)
+        closedir(d);
+    free(dir);
+    return r;
+}
+
+static int add_names(json_t *set, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        if (de->d_name[0] != '.' && spool_name_is_valid(de->d_name))
+            json_object_set_new(set, de->d_name, json_true());
+    if (d)
+        closedir(d);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void write_csv(FILE *out, const struct spool *s, const struct bulk_opts *o)
+{
+    json_t *students = json_object();
+    char *sub = spool_path(s, "submissions/%s/%s", o->course, o->asg);
+    char *res = spool_path(s, "results/%s/%s", o->course, o->asg);
+    add_names(students, sub);
+    add_names(students, res);
+    size_t n = json_object_size(students), i = 0;
+    const char **names = calloc(n + 1, sizeof *names);
+    const char *name;
+    json_t *v;
+    json_object_foreach(students, name, v)
+        names[i++] = name;
+    qsort(names, n, sizeof *names, cmp_str);
+    fputs("student,score,max,status,graded_at\n", out);
+    for (i = 0; i < n; i++) {
+        json_t *r = latest_result(s, o, names[i]);
+        const json_t *a = json_object_get(r, "assay");
+        csv_field(out, names[i]);
+        if (r)
+            fprintf(out, ",%g,%g,", jsonutil_num(r, "score", 0), jsonutil_num(r, "max_score", 0));
+        else
+            fputs(",,,", out);
+        csv_field(out, r ? jsonutil_str(a, "status", "graded") : "pending");
+        fputc(',', out);
+        csv_field(out, r ? jsonutil_str(a, "finished_at", "") : "");
+        fputc('\n', out);
+        json_decref(r);
+    }
+    free(names);
+    free(sub);
+    free(res);
+    json_decref(students);
+}
+
+int cmd_export(int argc, char **argv)
+{
+    struct bulk_opts o = {0};
+    if (parse_bulk(argc, argv, &o, export_usage) < 0 || !o.csv || o.no_wait) {
+        fputs(export_usage, stderr);
+        return EXIT_USAGE;
+    }
+    struct spool s;
+    if (cli_open_spool(o.spool, &s, "export") < 0)
+        return EXIT_FAILED;
+    int rc = EXIT_OK;
+    if (!o.out) {
+        write_csv(stdout, &s, &o);
+    } else {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        struct err e;
+        write_csv(mem, &s, &o);
+        fclose(mem);
+        if (fs_write_atomic(o.out, text, len, &e) < 0) {
+            fprintf(stderr, "assay export: %s\n", e.msg);
+            rc = EXIT_FAILED;
+        }
+        free(text);
+    }
+    spool_close(&s);
+    return rc;
+}

@@ -1,0 +1,193 @@
+/*
+ * cmd_logs.c - `assay logs`: the central log and stack-trace log, filtered.
+ *
+ *   assay logs [--job ID] [--worker W] [--errors] [--since DURATION] [--follow]
+ *
+ * Every Assay process appends lines "TIME PROCESS[PID] WORKER JOB LEVEL
+ * MESSAGE" to logs/assay.log (log.c); shippers append the lines their
+ * workers sent back with results, so a remote worker's log is read here
+ * too.  Stack traces (logs/traces.log) that match the filter follow
+ * under their own heading.  --follow keeps printing new lines (inotify)
+ * until interrupted.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "cli/commands.h"
+
+static const char usage[] =
+    "Usage: assay logs [--job ID] [--worker W] [--errors] [--since DURATION] [--follow]\n"
+    "                  [--spool S]\n"
+    "\n"
+    "Prints the central log (S/logs/assay.log) and matching stack traces\n"
+    "(S/logs/traces.log).\n"
+    "  --job ID          only lines about that job\n"
+    "  --worker W        only lines from or about worker W\n"
+    "  --errors          only errors (and every stack trace)\n"
+    "  --since DURATION  only the last 30s, 10m, 2h or 1d\n"
+    "  --follow          keep printing new lines until interrupted\n";
+
+struct filter {
+    const char *job, *worker;
+    bool errors;
+    double since;
+};
+
+/* Fields of a log line: 0 time, 1 process, 2 worker, 3 job, 4 level. */
+static bool line_matches(const char *line, const struct filter *f)
+{
+    char time[40], proc[80], worker[80], job[128], level[16];
+    if (sscanf(line, "%39s %79s %79s %127s %15s", time, proc, worker, job, level) != 5)
+        return !f->job && !f->worker && !f->errors && f->since == 0;
+    double t;
+    if (f->since > 0 && (!clock_parse_iso8601(time, &t) || t < f->since))
+        return false;
+    if (f->job && strcmp(job, f->job))
+        return false;
+    if (f->worker && strcmp(worker, f->worker))
+        return false;
+    if (f->errors && strcmp(level, "error"))
+        return false;
+    return true;
+}
+
+static bool trace_matches(const char *line, const struct filter *f)
+{
+    char want[300];
+    if (f->job) {
+        snprintf(want, sizeof want, " job %s]", f->job);
+        return strstr(line, want) != NULL;
+    }
+    if (f->worker) {
+        snprintf(want, sizeof want, "[worker %s ", f->worker);
+        return strstr(line, want) != NULL;
+    }
+    return f->errors || (!f->job && !f->worker && f->since == 0);
+}
+
+/* Prints the complete lines of BUF that match; keeps a partial last line. */
+static void emit(struct buf *b, const struct filter *f, bool traces)
+{
+    if (b->len == 0)
+        return;
+    size_t start = 0;
+    for (size_t i = 0; i < b->len; i++) {
+        if (b->data[i] != '\n')
+            continue;
+        b->data[i] = '\0';
+        const char *line = b->data + start;
+        if (traces ? trace_matches(line, f) : line_matches(line, f))
+            printf("%s\n", line);
+        start = i + 1;
+    }
+    memmove(b->data, b->data + start, b->len - start);
+    b->len -= start;
+    fflush(stdout);
+}
+
+static void read_new(int fd, struct buf *b, const struct filter *f, bool traces)
+{
+    char chunk[65536];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+        buf_append(b, chunk, (size_t)n);
+        emit(b, f, traces);
+    }
+}
+
+static double parse_since(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    double unit = !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600
+                : !strcmp(end, "d") ? 86400 : -1;
+    return v <= 0 || unit < 0 ? -1 : v * unit;
+}
+
+static void follow(int fd, const char *path, struct buf *b, const struct filter *f)
+{
+    int in = inotify_init1(IN_CLOEXEC);
+    inotify_add_watch(in, path, IN_MODIFY);
+    for (;;) {
+        struct pollfd p = {in, POLLIN, 0};
+        if (poll(&p, 1, -1) > 0) {
+            char ev[4096] __attribute__((aligned(8)));
+            if (read(in, ev, sizeof ev) < 0)
+                break;
+        }
+        read_new(fd, b, f, false);
+    }
+    close(in);
+}
+
+int cmd_logs(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"spool", required_argument, NULL, 's'}, {"job", required_argument, NULL, 'j'},
+        {"worker", required_argument, NULL, 'w'}, {"errors", no_argument, NULL, 'e'},
+        {"since", required_argument, NULL, 'S'}, {"follow", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    const char *spool = NULL;
+    struct filter f = {0};
+    bool keep = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "hf", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': spool = optarg; break;
+        case 'j': f.job = optarg; break;
+        case 'w': f.worker = optarg; break;
+        case 'e': f.errors = true; break;
+        case 'f': keep = true; break;
+        case 'S':
+            if (parse_since(optarg) < 0) {
+                fprintf(stderr, "assay logs: --since takes a duration such as 30s, 10m, 2h or 1d\n");
+                return EXIT_USAGE;
+            }
+            f.since = clock_wall() - parse_since(optarg);
+            break;
+        case 'h': fputs(usage, stdout); return EXIT_OK;
+        default: fputs(usage, stderr); return EXIT_USAGE;
+        }
+    }
+    struct spool s;
+    if (optind != argc) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    if (cli_open_spool(spool, &s, "logs") < 0)
+        return EXIT_FAILED;
+    char *logpath = spool_path(&s, "logs/assay.log"), *tpath = spool_path(&s, "logs/traces.log");
+    struct buf b = BUF_INIT, t = BUF_INIT;
+    int fd = open(logpath, O_RDONLY | O_CLOEXEC | O_CREAT, 0644);
+    if (fd >= 0)
+        read_new(fd, &b, &f, false);
+    int tfd = open(tpath, O_RDONLY | O_CLOEXEC);
+    if (tfd >= 0) {
+        char chunk[65536];
+        ssize_t n;
+        while ((n = read(tfd, chunk, sizeof chunk)) > 0)
+            buf_append(&t, chunk, (size_t)n);
+        emit(&t, &f, true);
+        close(tfd);
+    }
+    if (keep && fd >= 0)
+        follow(fd, logpath, &b, &f);
+    if (fd >= 0)
+        close(fd);
+    buf_free(&b);
+    buf_free(&t);
+    free(logpath);
+    free(tpath);
+    spool_close(&s);
+    return EXIT_OK;
+}

@@ -1,0 +1,78 @@
+/*
+ * cmd_notebook.c - `assay notebook release SOURCE.ipynb OUT.ipynb`: the
+ * student version of an instructor's nbgrader source notebook.
+ *
+ * The source is checked first (grade_ids present and unique, points on
+ * every grade cell, at least one autograder test); a source with
+ * problems lists them all and exits 3, like an invalid assignment.  The
+ * release itself is nb_release (worker/nbgrader.c): solutions replaced
+ * by "# YOUR CODE HERE" / "raise NotImplementedError()", hidden tests
+ * removed, outputs cleared, checksums set.  See docs/NOTEBOOKS.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fs.h"
+#include "cli/commands.h"
+#include "engine/nbgrader.h"
+
+static const char usage[] =
+    "Usage: assay notebook release SOURCE.ipynb OUT.ipynb\n"
+    "\n"
+    "Writes OUT.ipynb, the version of the nbgrader source notebook SOURCE.ipynb\n"
+    "to hand out: solutions (### BEGIN/END SOLUTION) replaced by \"# YOUR CODE HERE\"\n"
+    "and \"raise NotImplementedError()\", hidden tests (### BEGIN/END HIDDEN TESTS)\n"
+    "removed, outputs cleared, test cells read-only, checksums set.\n"
+    "\n"
+    "Exit status: 0 written; 2 usage error; 3 the source has problems (all listed).\n";
+
+static int release(const char *in, const char *out)
+{
+    struct err e;
+    json_t *src = nb_load_file(in, &e);
+    if (!src) {
+        fprintf(stderr, "assay notebook release: %s\n", e.msg);
+        return EXIT_INVALID_ASSIGNMENT;
+    }
+    struct problems p = {0};
+    nb_check_source(src, in, &p);
+    int rc = EXIT_OK;
+    if (p.count) {
+        fprintf(stderr, "assay notebook release: %s has %zu problem%s:\n", in, p.count,
+                p.count == 1 ? "" : "s");
+        for (size_t i = 0; i < p.count; i++)
+            fprintf(stderr, "  %s\n", p.items[i]);
+        rc = EXIT_INVALID_ASSIGNMENT;
+    } else {
+        json_t *rel = nb_release(src);
+        char *text = json_dumps(rel, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+        size_t len = strlen(text);
+        text = realloc(text, len + 2);
+        text[len++] = '\n';
+        if (fs_write_atomic(out, text, len, &e) < 0) {
+            fprintf(stderr, "assay notebook release: %s\n", e.msg);
+            rc = EXIT_FAILED;
+        } else {
+            printf("%s: %g points in autograder tests\n", out, nb_test_points(rel));
+        }
+        free(text);
+        json_decref(rel);
+    }
+    problems_free(&p);
+    json_decref(src);
+    return rc;
+}
+
+int cmd_notebook(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (argc != 4 || strcmp(argv[1], "release")) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    return release(argv[2], argv[3]);
+}

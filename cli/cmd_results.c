@@ -1,0 +1,224 @@
+/*
+ * cmd_results.c - `assay results`: one job's result, or a whole
+ * assignment's gradebook.
+ *
+ *   assay results --job ID [--view student|instructor] [--json]
+ *   assay results --course C --assignment A [--student U] [--json]
+ *
+ * A job's result is found through jobs/ID (written at submit time).  The
+ * assignment view lists each student's latest graded version, or every
+ * version of one student.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/jsonutil.h"
+#include "cli/commands.h"
+#include "spool/job.h"
+#include "spool/queue.h"
+#include "contract/results.h"
+
+static const char usage[] =
+    "Usage: assay results --job ID [--view student|instructor] [--json] [--spool S]\n"
+    "       assay results --course C --assignment A [--student U] [--json] [--spool S]\n"
+    "\n"
+    "With --job: that job's result (a table, or results.json with --json; the\n"
+    "instructor's view unless --view student). With --course and --assignment: one\n"
+    "line per student (their latest graded version), or with --student every\n"
+    "version of that student.\n";
+
+struct results_opts {
+    const char *spool, *job, *course, *assignment, *student;
+    bool json, student_view;
+};
+
+static json_t *load_result(const struct spool *s, const char *rel)
+{
+    char *path = spool_path(s, "%s/results.json", rel);
+    struct err e;
+    json_t *r = fs_exists(path) ? jsonutil_load_file(path, 16u << 20, &e) : NULL;
+    free(path);
+    return r;
+}
+
+static int show_job(const struct spool *s, const struct results_opts *o)
+{
+    char *index = job_index_rel(o->job), *ipath = spool_path(s, "%s", index);
+    char *rel = job_result_rel_from_index(ipath);
+    int rc = EXIT_FAILED;
+    if (!rel) {
+        fprintf(stderr, "assay results: no job %s in this spool\n", o->job);
+    } else {
+        json_t *r = load_result(s, rel);
+        if (!r || strcmp(jsonutil_str(json_object_get(r, "assay"), "job_id", ""), o->job)) {
+            char *state = queue_locate(s, o->job);
+            fprintf(stderr, "assay results: job %s has no result yet (it is in %s/)\n", o->job,
+                    state ? state : "no queue state; it may have been superseded by a regrade");
+            free(state);
+        } else {
+            if (o->student_view) {
+                json_t *v = results_student_view(r, clock_wall());
+                json_decref(r);
+                r = v;
+            }
+            if (o->json) {
+                json_dumpf(r, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+                putchar('\n');
+            } else {
+                results_print_table(stdout, r);
+            }
+            rc = EXIT_OK;
+        }
+        json_decref(r);
+    }
+    free(rel);
+    free(index);
+    free(ipath);
+    return rc;
+}
+
+static int cmp_version(const void *a, const void *b)
+{
+    long long x = atoll(*(char *const *)a), y = atoll(*(char *const *)b);
+    return x < y ? -1 : x > y;
+}
+
+/* The version directories of one student, in ascending order. */
+static char **versions(const char *dir, size_t *n)
+{
+    DIR *d = opendir(dir);
+    char **v = NULL;
+    *n = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        v = realloc(v, (*n + 1) * sizeof *v);
+        v[(*n)++] = strdup(de->d_name);
+    }
+    if (d)
+        closedir(d);
+    if (*n > 1)
+        qsort(v, *n, sizeof *v, cmp_version);
+    return v;
+}
+
+static void add_row(json_t *rows, const char *student, const char *version, const json_t *r)
+{
+    const json_t *a = json_object_get(r, "assay");
+    json_array_append_new(rows, json_pack("{s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "student", student,
+                                          "version", version, "score", jsonutil_num(r, "score", 0),
+                                          "max_score", jsonutil_num(r, "max_score", 0),
+                                          "status", jsonutil_str(a, "status", "?"),
+                                          "finished_at", jsonutil_str(a, "finished_at", ""),
+                                          "job", jsonutil_str(a, "job_id", "")));
+}
+
+static void student_rows(const struct spool *s, const struct results_opts *o, const char *student,
+                         bool all, json_t *rows)
+{
+    char *dir = spool_path(s, "results/%s/%s/%s", o->course, o->assignment, student);
+    size_t n;
+    char **v = versions(dir, &n);
+    for (size_t i = n; i-- > 0;) {
+        char *rel = NULL;
+        if (asprintf(&rel, "results/%s/%s/%s/%s", o->course, o->assignment, student, v[i]) > 0) {
+            json_t *r = load_result(s, rel);
+            if (r)
+                add_row(rows, student, v[i], r);
+            json_decref(r);
+            free(rel);
+            if (r && !all)
+                break;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+    free(dir);
+}
+
+static int show_assignment(const struct spool *s, const struct results_opts *o)
+{
+    json_t *rows = json_array();
+    if (o->student) {
+        student_rows(s, o, o->student, true, rows);
+    } else {
+        char *dir = spool_path(s, "results/%s/%s", o->course, o->assignment);
+        struct dirent **names = NULL;
+        int n = scandir(dir, &names, NULL, alphasort);
+        for (int i = 0; i < n; i++) {
+            if (names[i]->d_name[0] != '.')
+                student_rows(s, o, names[i]->d_name, false, rows);
+            free(names[i]);
+        }
+        free(names);
+        free(dir);
+    }
+    if (o->json) {
+        json_dumpf(rows, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        putchar('\n');
+    } else {
+        printf("%-20s %7s %13s  %-7s %-24s %s\n", "STUDENT", "VERSION", "SCORE", "STATUS",
+               "GRADED AT", "JOB");
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r) {
+            char score[40];
+            snprintf(score, sizeof score, "%g / %g", jsonutil_num(r, "score", 0),
+                     jsonutil_num(r, "max_score", 0));
+            printf("%-20s %7s %13s  %-7s %-24s %s\n", jsonutil_str(r, "student", ""),
+                   jsonutil_str(r, "version", ""), score, jsonutil_str(r, "status", ""),
+                   jsonutil_str(r, "finished_at", ""), jsonutil_str(r, "job", ""));
+        }
+        printf("%zu result%s\n", json_array_size(rows), json_array_size(rows) == 1 ? "" : "s");
+    }
+    json_decref(rows);
+    return EXIT_OK;
+}
+
+int cmd_results(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"spool", required_argument, NULL, 's'}, {"job", required_argument, NULL, 'j'},
+        {"course", required_argument, NULL, 'c'}, {"assignment", required_argument, NULL, 'a'},
+        {"student", required_argument, NULL, 'u'}, {"json", no_argument, NULL, 'J'},
+        {"view", required_argument, NULL, 'v'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct results_opts o = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': o.spool = optarg; break;
+        case 'j': o.job = optarg; break;
+        case 'c': o.course = optarg; break;
+        case 'a': o.assignment = optarg; break;
+        case 'u': o.student = optarg; break;
+        case 'J': o.json = true; break;
+        case 'v': o.student_view = !strcmp(optarg, "student"); break;
+        case 'h': fputs(usage, stdout); return EXIT_OK;
+        default: fputs(usage, stderr); return EXIT_USAGE;
+        }
+    }
+    bool by_job = o.job && !o.course && !o.assignment;
+    bool by_asg = !o.job && o.course && o.assignment && spool_name_is_valid(o.course) &&
+                  spool_name_is_valid(o.assignment) && (!o.student || spool_name_is_valid(o.student));
+    if ((!by_job && !by_asg) || optind != argc) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    struct spool s;
+    if (cli_open_spool(o.spool, &s, "results") < 0)
+        return EXIT_FAILED;
+    int rc = by_job ? show_job(&s, &o) : show_assignment(&s, &o);
+    spool_close(&s);
+    return rc;
+}

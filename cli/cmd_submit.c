@@ -1,0 +1,234 @@
+/*
+ * cmd_submit.c - `assay submit`: copy a submission into the spool as its
+ * next version and queue a job for it.
+ *
+ * The files are staged in tmp/ (folders, single files and zips, with the
+ * engine's limits and checks), then renamed to
+ * submissions/COURSE/ASSIGNMENT/STUDENT/VERSION with RENAME_NOREPLACE, so
+ * two submissions at once get two versions.  The job file is written
+ * last: once it is in incoming/, everything it points to exists.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/jsonutil.h"
+#include "cli/commands.h"
+#include "spool/job.h"
+#include "spool/queue.h"
+#include "contract/results.h"
+#include "engine/submission.h"
+
+static const char usage[] =
+    "Usage: assay submit --course C --assignment A --student U PATH... [OPTIONS]\n"
+    "\n"
+    "Copies the files (PATH: files, folders or a .zip) into the spool as the\n"
+    "student's next version, queues it for grading and prints the job id.\n"
+    "\n"
+    "Options:\n"
+    "  --spool S          the spool (default $ASSAY_SPOOL or " SPOOL_DEFAULT_ROOT ")\n"
+    "  --course C, --assignment A, --student U   who and what (required)\n"
+    "  --batch            low priority (bulk regrading); default is interactive\n"
+    "  --wait             wait for the result and print it; exit 1 on timeout\n"
+    "  --timeout SECONDS  how long --wait waits (default 600)\n"
+    "  --json             with --wait, print results.json instead of a table\n"
+    "  --view student|instructor\n"
+    "                     with --wait, what to show (default: what the student sees)\n"
+    "  -h, --help         show this help\n";
+
+struct submit_opts {
+    const char *spool, *course, *assignment, *student;
+    bool batch, wait, json, instructor;
+    double timeout;
+};
+
+static int parse_opts(int argc, char **argv, struct submit_opts *o)
+{
+    static const struct option longopts[] = {
+        {"spool", required_argument, NULL, 's'},   {"course", required_argument, NULL, 'c'},
+        {"assignment", required_argument, NULL, 'a'}, {"student", required_argument, NULL, 'u'},
+        {"batch", no_argument, NULL, 'b'},        {"wait", no_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+        {"view", required_argument, NULL, 'v'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    o->timeout = 600;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': o->spool = optarg; break;
+        case 'c': o->course = optarg; break;
+        case 'a': o->assignment = optarg; break;
+        case 'u': o->student = optarg; break;
+        case 'b': o->batch = true; break;
+        case 'w': o->wait = true; break;
+        case 'j': o->json = true; break;
+        case 't': o->timeout = atof(optarg); break;
+        case 'v':
+            if (strcmp(optarg, "student") && strcmp(optarg, "instructor")) {
+                fprintf(stderr, "assay submit: --view must be \"student\" or \"instructor\"\n");
+                return -1;
+            }
+            o->instructor = !strcmp(optarg, "instructor");
+            break;
+        case 'h': fputs(usage, stdout); exit(EXIT_OK);
+        default: return -1;
+        }
+    }
+    const char *names[] = {o->course, o->assignment, o->student};
+    const char *what[] = {"--course", "--assignment", "--student"};
+    for (int i = 0; i < 3; i++) {
+        if (!names[i]) {
+            fprintf(stderr, "assay submit: %s is required\n", what[i]);
+            return -1;
+        }
+        if (!spool_name_is_valid(names[i])) {
+            fprintf(stderr, "assay submit: %s \"%s\" may hold only letters, digits, - _ . @\n",
+                    what[i], names[i]);
+            return -1;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "assay submit: give at least one file or folder to submit\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* The capability the assignment asks for; "python" if unknown. */
+static char *assignment_capability(const struct spool *s, const struct submit_opts *o)
+{
+    char *path = spool_path(s, "courses/%s/%s/assignment.json", o->course, o->assignment);
+    struct err e;
+    json_t *a = fs_exists(path) ? jsonutil_load_file(path, 4u << 20, &e) : NULL;
+    if (!fs_exists(path))
+        fprintf(stderr, "assay submit: warning: the spool has no courses/%s/%s/assignment.json; "
+                "the job will get an error result for the instructor\n", o->course, o->assignment);
+    char *cap = strdup(jsonutil_str(a, "capability", "python"));
+    json_decref(a);
+    free(path);
+    return cap;
+}
+
+/* Moves the staged DIR to the student's next free version number. */
+static long long place_submission(const struct spool *s, const struct submit_opts *o,
+                                  const char *dir, struct err *e)
+{
+    char *parent = spool_path(s, "submissions/%s/%s/%s", o->course, o->assignment, o->student);
+    if (fs_mkdir_p(parent, 0755, e) < 0) {
+        free(parent);
+        return -1;
+    }
+    for (long long v = 1; v < 1000000; v++) {
+        char *target = NULL;
+        if (asprintf(&target, "%s/%lld", parent, v) < 0)
+            break;
+        int rc = renameat2(AT_FDCWD, dir, AT_FDCWD, target, RENAME_NOREPLACE);
+        int saved = errno;
+        free(target);
+        if (rc == 0) {
+            free(parent);
+            return v;
+        }
+        if (saved != EEXIST && saved != ENOTEMPTY) {
+            errno = saved;
+            err_sys(e, "cannot store the submission in %s", parent);
+            break;
+        }
+    }
+    free(parent);
+    return -1;
+}
+
+static int stage_all(const struct spool *s, char **paths, int n, char **dir, struct err *e)
+{
+    *dir = spool_tmpdir(s, "submit", e);
+    if (!*dir)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (submission_stage(paths[i], *dir, e) < 0)
+            return err_prefix(e, "%s", paths[i]);
+    /* on disk before the job that points at them can be */
+    return fs_sync_tree(*dir, e);
+}
+
+static int wait_and_print(const struct spool *s, const json_t *job, const struct submit_opts *o)
+{
+    struct job j;
+    struct err e;
+    if (job_from_json(json_incref((json_t *)job), &j, &e) < 0)
+        return EXIT_FAILED;
+    char *rel = job_result_rel(&j);
+    json_t *r = cli_wait_result(s, rel, j.id, o->timeout);
+    free(rel);
+    int rc = EXIT_OK;
+    if (r && !o->instructor) {
+        json_t *view = results_student_view(r, clock_wall());
+        json_decref(r);
+        r = view;
+    }
+    if (!r) {
+        fprintf(stderr, "assay submit: no result for job %s after %g s; it is still queued "
+                "(see `assay status`)\n", j.id, o->timeout);
+        rc = EXIT_FAILED;
+    } else if (o->json) {
+        json_dumpf(r, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        putchar('\n');
+    } else {
+        results_print_table(stdout, r);
+    }
+    json_decref(r);
+    job_free(&j);
+    return rc;
+}
+
+int cmd_submit(int argc, char **argv)
+{
+    struct submit_opts o = {0};
+    if (parse_opts(argc, argv, &o) < 0) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    struct spool s;
+    if (cli_open_spool(o.spool, &s, "submit") < 0)
+        return EXIT_FAILED;
+    struct err e;
+    char *dir = NULL, *cap = assignment_capability(&s, &o);
+    json_t *job = NULL;
+    long long version = -1;
+    int rc = EXIT_FAILED;
+    if (stage_all(&s, argv + optind, argc - optind, &dir, &e) == 0 &&
+        (version = place_submission(&s, &o, dir, &e)) > 0) {
+        job = job_new(o.course, o.assignment, o.student, version, o.batch, cap);
+        if (queue_enqueue(&s, job, &e) == 0)
+            rc = EXIT_OK;
+    }
+    if (rc != EXIT_OK) {
+        fprintf(stderr, "assay submit: %s; nothing was queued\n", e.msg);
+        if (version > 0) {   /* keep nothing half-made */
+            char *sub = spool_path(&s, "submissions/%s/%s/%s/%lld", o.course, o.assignment,
+                                   o.student, version);
+            fs_remove_tree(sub, &e);
+            free(sub);
+        }
+    } else {
+        printf("%s\n", jsonutil_str(job, "id", ""));
+        fflush(stdout);
+        if (o.wait)
+            rc = wait_and_print(&s, job, &o);
+    }
+    if (dir && fs_exists(dir))
+        fs_remove_tree(dir, &e);
+    free(dir);
+    free(cap);
+    json_decref(job);
+    spool_close(&s);
+    return rc;
+}

@@ -1,0 +1,187 @@
+/*
+ * late.c - what a late submission costs.
+ *
+ * assignment.json may say
+ *     "due": "2026-11-30T23:59:00Z",
+ *     "late": {"penalty_per_day": 10, "max_late_days": 3}
+ * (or "penalty_per_hour"): each started day (hour) after the due date
+ * takes that percentage of the maximum score off the score, and a
+ * submission more than max_late_days late scores 0 - it is still graded
+ * and recorded, so the instructor sees the work and can waive it.  A
+ * student's own due date can be moved in the assignment directory's
+ * extensions.json.
+ *
+ * The penalty is applied by spool/record.c when a result is recorded on
+ * the primary, against the time the student submitted (the job's
+ * submitted_at, which a regrade keeps), never the time of grading.
+ * assignment.c validates the keys with late_policy_read.
+ */
+#define _GNU_SOURCE
+#include "contract/late.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/jsonutil.h"
+#include "common/check.h"
+
+#define EXTENSIONS_MAX_BYTES (1u << 20)
+
+static const char *const late_keys[] = {"penalty_per_day", "penalty_per_hour", "max_late_days",
+                                        NULL};
+
+void late_policy_read(const json_t *assignment, struct late_policy *lp, struct problems *p)
+{
+    memset(lp, 0, sizeof *lp);
+    const char *due = jsonutil_str(assignment, "due", NULL);
+    lp->has_due = due && clock_parse_iso8601(due, &lp->due);
+    const json_t *late = json_object_get(assignment, "late");
+    if (!late)
+        return;
+    if (!json_is_object(late)) {
+        problems_add(p, "$.late", "must be an object such as {\"penalty_per_day\": 10, "
+                     "\"max_late_days\": 3}");
+        return;
+    }
+    check_known_keys(late, "$.late", late_keys, NULL, p);
+    check_one_of(late, "$.late", "penalty_per_day", "penalty_per_hour", true, p);
+    bool hourly = json_object_get(late, "penalty_per_hour") != NULL;
+    lp->unit = hourly ? "hour" : "day";
+    lp->unit_s = hourly ? 3600 : 86400;
+    lp->percent = check_number(late, "$.late", hourly ? "penalty_per_hour" : "penalty_per_day",
+                               0, 0, 100, p);
+    lp->has_max = json_object_get(late, "max_late_days") != NULL;
+    lp->max_late_days = check_number(late, "$.late", "max_late_days", 0, 0, 365, p);
+    if (!json_object_get(assignment, "due"))
+        problems_add(p, "$.late", "a late policy needs the assignment's \"due\"");
+    lp->penalised = true;
+}
+
+/* The due date ENTRY (one student's object in extensions.json) gives. */
+static int extension_due(const json_t *entry, const char *where, const struct late_policy *lp,
+                         double *due, struct problems *p)
+{
+    if (!json_is_object(entry)) {
+        problems_add(p, where, "must be an object: {\"due\": \"2026-12-02T23:59:00Z\"} or "
+                     "{\"days\": 2}");
+        return -1;
+    }
+    const json_t *d = json_object_get(entry, "due"), *days = json_object_get(entry, "days");
+    size_t before = p->count;
+    check_one_of(entry, where, "due", "days", true, p);
+    check_known_keys(entry, where, (const char *const[]){"due", "days", NULL}, NULL, p);
+    if (d && !(json_is_string(d) && clock_parse_iso8601(json_string_value(d), due)))
+        problems_add(p, where, "\"due\" is not an ISO 8601 time such as 2026-12-02T23:59:00Z");
+    if (days) {
+        double n = check_number(entry, where, "days", NAN, 0, 365, p);
+        if (isfinite(n))
+            *due = lp->due + n * 86400;
+    }
+    return p->count > before ? -1 : 0;
+}
+
+int late_due_for(const char *dir, const char *student, const struct late_policy *lp,
+                 double *due, bool *extended, struct problems *p)
+{
+    *due = lp->due;
+    *extended = false;
+    char *path = fs_join(dir, "extensions.json");
+    if (!fs_exists(path)) {
+        free(path);
+        return 0;
+    }
+    struct err e;
+    json_t *j = jsonutil_load_file(path, EXTENSIONS_MAX_BYTES, &e);
+    int rc = 0;
+    if (!j || !json_is_object(j)) {
+        problems_add(p, path, "%s", j ? "must hold a JSON object {\"student\": {\"due\": ...}}"
+                                      : e.msg);
+        rc = -1;
+    } else if (json_object_get(j, student)) {
+        char where[400];
+        snprintf(where, sizeof where, "%s: $.%s", path, student);
+        double d = lp->due;
+        if (extension_due(json_object_get(j, student), where, lp, &d, p) < 0) {
+            rc = -1;
+        } else {
+            *due = d;
+            *extended = true;
+        }
+    }
+    json_decref(j);
+    free(path);
+    return rc;
+}
+
+/* "1 day 2 h 5 min" */
+static void say_duration(struct buf *b, double s)
+{
+    long long m = (long long)ceil(s / 60), d = m / 1440, h = m / 60 % 24;
+    m %= 60;
+    bool any = false;
+    if (d) {
+        buf_printf(b, "%lld day%s", d, d == 1 ? "" : "s");
+        any = true;
+    }
+    if (h) {
+        buf_printf(b, "%s%lld h", any ? " " : "", h);
+        any = true;
+    }
+    if (m || !any)
+        buf_printf(b, "%s%lld min", any ? " " : "", m);
+}
+
+/* Puts LINE under the "Score: ..." line of the output (updated to SCORE). */
+static void rewrite_output(json_t *results, double score, double max, const char *line)
+{
+    const char *old = jsonutil_str(results, "output", "");
+    if (!strncmp(old, "Score: ", 7))
+        old = strchr(old, '\n') ? strchr(old, '\n') + 1 : "";
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "Score: %g / %g\n%s\n%s", score, max, line, old);
+    json_object_set_new(results, "output", json_string(buf_str(&b)));
+    buf_free(&b);
+}
+
+void late_apply(json_t *results, const struct late_policy *lp, double due, bool extended,
+                double submitted_at)
+{
+    json_t *assay = json_object_get(results, "assay");
+    double late_s = submitted_at - due;
+    if (!lp->penalised || !lp->has_due || late_s <= 0 || !json_is_object(assay) ||
+        strcmp(jsonutil_str(assay, "status", ""), "graded"))
+        return;
+    double score = jsonutil_num(results, "score", 0), max = jsonutil_num(results, "max_score", 0);
+    double units = ceil(late_s / lp->unit_s);
+    bool beyond = lp->has_max && late_s > lp->max_late_days * 86400;
+    double percent = beyond ? 100 : fmin(100, units * lp->percent);
+    double points = fmin(score, max * percent / 100);
+    char due_s[32], sub_s[32];
+    clock_iso8601(due, due_s);
+    clock_iso8601(submitted_at, sub_s);
+    struct buf line = BUF_INIT;
+    buf_printf(&line, "Late: submitted ");
+    say_duration(&line, late_s);
+    buf_printf(&line, " after the due date %s%s; ", due_s, extended ? " (your extension)" : "");
+    if (beyond)
+        buf_printf(&line, "that is more than the %g late day%s allowed, so the score is 0",
+                   lp->max_late_days, lp->max_late_days == 1 ? "" : "s");
+    else
+        buf_printf(&line, "%g %s%s at %g%% each: -%g%% of %g points", units, lp->unit,
+                   units == 1 ? "" : "s", lp->percent, percent, max);
+    buf_printf(&line, " (score %g before the penalty).", score);
+    json_object_set_new(results, "score", json_real(score - points));
+    rewrite_output(results, score - points, max, buf_str(&line));
+    json_object_set_new(assay, "late", json_pack(
+        "{s:s, s:s, s:b, s:f, s:f, s:f, s:s, s:f, s:f, s:f, s:b, s:s}",
+        "submitted_at", sub_s, "due", due_s, "extension", extended, "late_s", late_s,
+        "days", ceil(late_s / 86400), "hours", ceil(late_s / 3600), "unit", lp->unit,
+        "penalty_percent", percent, "penalty_points", points, "score_before", score,
+        "beyond_max", beyond, "message", buf_str(&line)));
+    buf_free(&line);
+}

@@ -1,0 +1,104 @@
+/*
+ * results.c - the student's view of a results.json.
+ *
+ * A results.json is kept in the instructor's view: every test with its
+ * output.  Students see a copy without the tests whose visibility hides
+ * them ("hidden", or "after_due_date" before the due date) - not their
+ * input, expected output, output or name - and one line such as
+ * "Hidden tests: 3 of 5 points." so the total still adds up.
+ */
+#include "contract/results.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/jsonutil.h"
+
+static bool hidden_now(const json_t *test, const json_t *assay, double now)
+{
+    const char *vis = jsonutil_str(test, "visibility", "visible");
+    if (!strcmp(vis, "hidden"))
+        return true;
+    if (!strcmp(vis, "after_due_date")) {
+        double due;
+        const char *d = jsonutil_str(assay, "due", NULL);
+        return !d || !clock_parse_iso8601(d, &due) || now < due;
+    }
+    return false;
+}
+
+static const char *student_error_message(const char *category, const char *message)
+{
+    if (!strcmp(category, "assignment"))
+        return "This assignment's tests could not run because of a problem in the "
+               "assignment itself, not in your work; your instructor can see the details.";
+    if (!strcmp(category, "infrastructure"))
+        return "The grading system failed while running your submission; this is not "
+               "a problem with your work. Submit again, and tell your instructor if it "
+               "happens twice.";
+    return message;
+}
+
+/* Sub-tests carry their own visibility (a Gradescope autograder's
+ * tests): the hidden ones go, their points stay in the test's score. */
+static void drop_hidden_cases(json_t *test, const json_t *assay, double now)
+{
+    json_t *cases = json_object_get(test, "cases");
+    for (size_t i = 0; i < json_array_size(cases);) {
+        if (hidden_now(json_array_get(cases, i), assay, now))
+            json_array_remove(cases, i);
+        else
+            i++;
+    }
+}
+
+json_t *results_student_view(const json_t *full, double now)
+{
+    json_t *view = json_deep_copy(full);
+    json_t *assay = json_object_get(view, "assay");
+    json_t *tests = json_object_get(view, "tests");
+    double hidden_score = 0, hidden_max = 0;
+    size_t hidden = 0;
+    for (size_t i = 0; i < json_array_size(tests);) {
+        json_t *t = json_array_get(tests, i);
+        if (hidden_now(t, assay, now)) {
+            hidden_score += jsonutil_num(t, "score", 0);
+            hidden_max += jsonutil_num(t, "max_score", 0);
+            hidden++;
+            json_array_remove(tests, i);
+        } else {
+            drop_hidden_cases(t, assay, now);
+            i++;
+        }
+    }
+    json_t *error = json_object_get(assay, "error");
+    if (json_is_object(error)) {
+        const char *msg = student_error_message(jsonutil_str(error, "category", ""),
+                                                jsonutil_str(error, "message", ""));
+        json_object_set_new(error, "message", json_string(msg));
+    }
+    struct buf out = BUF_INIT;
+    buf_printf(&out, "Score: %g / %g\n", jsonutil_num(view, "score", 0),
+               jsonutil_num(view, "max_score", 0));
+    const char *late = jsonutil_str(json_object_get(assay, "late"), "message", NULL);
+    if (late)
+        buf_printf(&out, "%s\n", late);   /* spool/record.c applied a late penalty */
+    if (json_is_object(error))
+        buf_printf(&out, "%s\n", jsonutil_str(error, "message", ""));
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(assay, "warnings"), i, w)
+        buf_printf(&out, "%s\n", json_string_value(w));
+    if (hidden) {
+        buf_printf(&out, "Hidden tests: %g of %g points.\n", hidden_score, hidden_max);
+        json_object_set_new(assay, "hidden", json_pack("{s:i, s:f, s:f}", "tests", (int)hidden,
+                                                       "score", hidden_score,
+                                                       "max_score", hidden_max));
+    }
+    json_object_set_new(view, "output", json_string(buf_str(&out)));
+    json_object_set_new(assay, "view", json_string("student"));
+    buf_free(&out);
+    return view;
+}

@@ -1,0 +1,9 @@
+/* assets.h - helper scripts built into the binary (from engine/python/). */
+#ifndef ASSAY_ASSETS_H
+#define ASSAY_ASSETS_H
+
+extern const char asset_pytest_runner[];
+extern const char asset_doctest_runner[];
+extern const char asset_notebook_runner[];
+
+#endif

@@ -1,0 +1,418 @@
+/*
+ * engine.c - the grading engine: one submission, one assignment, one
+ * results.json.
+ *
+ * engine_grade stages the submission (submission.c), checks required
+ * files, then for every test builds a private work directory holding the
+ * submission and only the instructor files that test needs, hands it to
+ * the test's kind, and turns the outcome into a results.json entry.  The
+ * worker daemon calls it once per job in a process of its own; `assay
+ * grade` calls it directly.  A submission's file that has the name of an
+ * instructor file, or a name the harness reserves (conftest.py, ...), is
+ * not copied, and the result says so.
+ */
+#define _GNU_SOURCE
+#include "engine/engine.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/jsonutil.h"
+#include "engine/kind.h"
+#include "engine/submission.h"
+
+/* Names that would let a submission reconfigure the test harness. */
+static const char *const reserved_names[] = {
+    "conftest.py", "sitecustomize.py", "usercustomize.py", "pytest.ini", NULL,
+};
+
+struct grading {
+    const struct assignment *a;
+    const struct engine_options *o;
+    char *base;                 /* this grading's private directory */
+    char *staged;               /* base/submission */
+    json_t *warnings;           /* strings, each once */
+    json_t *tests;              /* results.json entries */
+    const char *error_category;
+    char *error_message;
+};
+
+static void add_warning(struct grading *g, const char *text)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(g->warnings, i, w)
+        if (!strcmp(json_string_value(w), text))
+            return;
+    json_array_append_new(g->warnings, json_string(text));
+}
+
+static void set_error(struct grading *g, const char *category, const char *message)
+{
+    if (g->error_category)
+        return;   /* the first error is the one to act on */
+    g->error_category = category;
+    g->error_message = strdup(message);
+}
+
+static double planned_points(const struct grading *g, const struct test_def *t)
+{
+    return t->kind->planned_points ? t->kind->planned_points(g->a->dir, t) : t->points;
+}
+
+/* ---- building a test's work directory ---- */
+
+static int copy_into(const char *src, const char *workdir, const char *rel, struct err *e)
+{
+    char *dst = fs_join(workdir, rel);
+    char *slash = strrchr(dst, '/');
+    int rc = 0;
+    *slash = '\0';
+    rc = fs_mkdir_p(dst, 0755, e);
+    *slash = '/';
+    if (rc == 0)
+        rc = fs_copy_file(src, dst, 0644, e);
+    free(dst);
+    return rc;
+}
+
+struct copy_ctx {
+    struct grading *g;
+    const char *workdir;
+    struct err *e;
+};
+
+static bool is_reserved(const char *rel)
+{
+    const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+    for (int i = 0; reserved_names[i]; i++)
+        if (!strcmp(base, reserved_names[i]))
+            return true;
+    return !strncmp(rel, ".assay/", 7);
+}
+
+static int copy_submission_file(const char *rel, off_t size, void *arg)
+{
+    (void)size;
+    struct copy_ctx *c = arg;
+    char *dst = fs_join(c->workdir, rel), msg[1200];
+    bool clash = fs_exists(dst);
+    free(dst);
+    if (is_reserved(rel) || clash) {
+        snprintf(msg, sizeof msg, "Your file %s was not used: %s.", rel,
+                 clash ? "a file of the same name comes with the assignment's tests"
+                       : "that name is reserved for the test harness");
+        add_warning(c->g, msg);
+        return 0;
+    }
+    char *src = fs_join(c->g->staged, rel);
+    int rc = copy_into(src, c->workdir, rel, c->e);
+    free(src);
+    return rc;
+}
+
+static int build_workdir(struct grading *g, const struct test_def *t, const char *workdir,
+                         struct err *e)
+{
+    if (mkdir(workdir, 0755) < 0)
+        return err_sys(e, "cannot create %s", workdir);
+    if (g->o->launcher->adopt_dir(g->o->launcher, workdir, e) < 0)
+        return -1;
+    json_t *files = json_array();
+    json_array_extend(files, json_object_get(t->spec, "support_files"));
+    t->kind->instructor_files(t->spec, files);
+    size_t i;
+    json_t *f;
+    int rc = 0;
+    json_array_foreach(files, i, f) {
+        const char *rel = json_string_value(f);
+        char *src = fs_join(g->a->dir, rel), *dst = fs_join(workdir, rel);
+        if (!fs_exists(dst))   /* a file may be listed twice */
+            rc = copy_into(src, workdir, rel, e);
+        free(src);
+        free(dst);
+        if (rc < 0)
+            break;
+    }
+    json_decref(files);
+    if (rc < 0)
+        return err_prefix(e, "cannot copy the test's files");
+    struct copy_ctx c = {g, workdir, e};
+    return fs_walk_files(g->staged, copy_submission_file, &c, e);
+}
+
+/* ---- running one test ---- */
+
+static char **build_env(const char *workdir)
+{
+    char **env = calloc(10, sizeof *env);
+    int n = 0;
+    env[n++] = strdup("PATH=/usr/local/bin:/usr/bin:/bin");
+    if (asprintf(&env[n], "HOME=%s", workdir) > 0)
+        n++;
+    if (asprintf(&env[n], "TMPDIR=%s", workdir) > 0)
+        n++;
+    env[n++] = strdup("LANG=C.UTF-8");
+    env[n++] = strdup("LC_ALL=C.UTF-8");
+    env[n++] = strdup("PYTHONDONTWRITEBYTECODE=1");
+    env[n++] = strdup("MPLBACKEND=Agg");
+    env[n++] = strdup("TERM=dumb");
+    return env;
+}
+
+static void free_env(char **env)
+{
+    for (int i = 0; env[i]; i++)
+        free(env[i]);
+    free(env);
+}
+
+/* Student-facing text should say "hello.py", not "/tmp/assay-x/test-1/hello.py". */
+static char *strip_workdir(const char *text, const char *workdir)
+{
+    if (!workdir || !*workdir)   /* no test ran: there is no work directory */
+        return strdup(text);
+    struct buf out = BUF_INIT;
+    size_t wl = strlen(workdir);
+    buf_append(&out, "", 0);
+    for (const char *p = text; *p;) {
+        const char *hit = strstr(p, workdir);
+        if (!hit) {
+            buf_puts(&out, p);
+            break;
+        }
+        buf_append(&out, p, (size_t)(hit - p));
+        p = hit + wl;
+        if (*p == '/')
+            p++;
+    }
+    return buf_steal(&out);
+}
+
+static json_t *entry_from_outcome(const struct test_def *t, struct test_outcome *o,
+                                  const char *workdir)
+{
+    char *feedback = strip_workdir(buf_str(&o->feedback), workdir);
+    json_t *e = json_object();
+    json_object_set_new(e, "name", json_string(t->name));
+    json_object_set_new(e, "score", json_real(o->score));
+    json_object_set_new(e, "max_score", json_real(o->max_score));
+    json_object_set_new(e, "status", json_string(o->verdict == VERDICT_PASSED ? "passed" : "failed"));
+    json_object_set_new(e, "output", jsonutil_text(feedback, strlen(feedback)));
+    json_object_set_new(e, "visibility", json_string(visibility_name(t->visibility)));
+    json_object_set_new(e, "kind", json_string(t->kind->name));
+    json_object_set_new(e, "verdict", json_string(verdict_name(o->verdict)));
+    json_object_set_new(e, "cpu_s", json_real(o->cpu_s));
+    json_object_set_new(e, "wall_s", json_real(o->wall_s));
+    json_object_set_new(e, "max_rss_kb", json_integer(o->max_rss_kb));
+    if (o->cases)
+        json_object_set(e, "cases", o->cases);
+    if (json_is_object(o->extra))
+        json_object_update(e, o->extra);
+    free(feedback);
+    return e;
+}
+
+static void grade_test(struct grading *g, size_t i)
+{
+    const struct test_def *t = &g->a->tests[i];
+    char name[32];
+    snprintf(name, sizeof name, "test-%zu", i + 1);
+    char *workdir = fs_join(g->base, name);
+    struct test_outcome out = {.max_score = planned_points(g, t)};
+    struct err e = {{0}};
+    if (build_workdir(g, t, workdir, &e) < 0) {
+        out.verdict = VERDICT_SETUP_ERROR;
+        out.infra_error = strdup(e.msg);
+        buf_printf(&out.feedback, "Assay could not prepare this test: %s\n", e.msg);
+    } else {
+        char **env = build_env(workdir);
+        int fd = open(workdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct test_run run = {g->a, t, workdir, fd, g->o->launcher, env, g->o->files_dir};
+        t->kind->grade(&run, &out);
+        close(fd);
+        free_env(env);
+    }
+    if (out.infra_error)
+        set_error(g, "infrastructure", out.infra_error);
+    if (out.submission_error)
+        set_error(g, "submission", out.submission_error);
+    json_array_append_new(g->tests, entry_from_outcome(t, &out, workdir));
+    if (!g->o->keep_workdirs)
+        fs_remove_tree(workdir, &e);
+    free(workdir);
+    free(out.infra_error);
+    free(out.submission_error);
+    json_decref(out.extra);
+    json_decref(out.cases);
+    buf_free(&out.feedback);
+}
+
+/* Every test scored 0 with the same reason (nothing could run). */
+static void fail_all_tests(struct grading *g, const char *reason)
+{
+    for (size_t i = 0; i < g->a->n_tests; i++) {
+        const struct test_def *t = &g->a->tests[i];
+        struct test_outcome out = {.max_score = planned_points(g, t),
+                                   .verdict = VERDICT_SETUP_ERROR};
+        buf_printf(&out.feedback, "Not run: %s\n", reason);
+        json_array_append_new(g->tests, entry_from_outcome(t, &out, g->base));
+        buf_free(&out.feedback);
+    }
+}
+
+/* ---- the submission as a whole ---- */
+
+static int count_file(const char *rel, off_t size, void *arg)
+{
+    (void)rel;
+    (void)size;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int collect_name(const char *rel, off_t size, void *arg)
+{
+    (void)size;
+    struct buf *b = arg;
+    if (b->len < 300)
+        buf_printf(b, "%s%s", b->len ? ", " : "", rel);
+    return 0;
+}
+
+static const char *first_missing(const struct grading *g)
+{
+    for (size_t i = 0; i < g->a->n_required; i++) {
+        char *p = fs_join(g->staged, g->a->required_files[i]);
+        struct stat st;
+        bool ok = lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+        free(p);
+        if (!ok)
+            return g->a->required_files[i];
+    }
+    return NULL;
+}
+
+/* Checks the staged submission; returns false (with the error set) when
+ * no test can run. */
+static bool check_submission(struct grading *g)
+{
+    struct err e;
+    int files = 0;
+    fs_walk_files(g->staged, count_file, &files, &e);
+    if (files == 0) {
+        set_error(g, "submission", "The submission is empty: it holds no files. Hand in "
+                  "the files the assignment asks for.");
+        return false;
+    }
+    if (first_missing(g))
+        submission_unwrap(g->staged);
+    const char *missing = first_missing(g);
+    if (!missing)
+        return true;
+    struct buf found = BUF_INIT, msg = BUF_INIT;
+    fs_walk_files(g->staged, collect_name, &found, &e);
+    buf_printf(&msg, "The submission has no file named %s, which the assignment requires "
+               "(it holds: %s). File names are case-sensitive; rename or add the file "
+               "and submit again.", missing, buf_str(&found));
+    set_error(g, "submission", buf_str(&msg));
+    buf_free(&found);
+    buf_free(&msg);
+    return false;
+}
+
+static json_t *compose_result(struct grading *g, double started, double t0)
+{
+    double score = 0, max = 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach(g->tests, i, t) {
+        score += json_number_value(json_object_get(t, "score"));
+        max += json_number_value(json_object_get(t, "max_score"));
+    }
+    char start_s[32], end_s[32];
+    clock_iso8601(started, start_s);
+    clock_iso8601(clock_wall(), end_s);
+    struct buf summary = BUF_INIT;
+    buf_printf(&summary, "Score: %g / %g\n", score, max);
+    if (g->error_message)
+        buf_printf(&summary, "%s\n", g->error_message);
+    json_array_foreach(g->warnings, i, t)
+        buf_printf(&summary, "%s\n", json_string_value(t));
+    json_t *error = g->error_category
+                        ? json_pack("{s:s, s:s}", "category", g->error_category, "message",
+                                    g->error_message)
+                        : json_null();
+    json_t *assay = json_pack("{s:s, s:s, s:s, s:s, s:f, s:o, s:O, s:s}",
+                              "status", g->error_category ? "error" : "graded",
+                              "title", g->a->title, "started_at", start_s, "finished_at", end_s,
+                              "grading_s", clock_mono() - t0, "error", error,
+                              "warnings", g->warnings, "launcher", g->o->launcher->name);
+    if (g->a->has_due) {
+        char due[32];
+        clock_iso8601(g->a->due, due);
+        json_object_set_new(assay, "due", json_string(due));
+    }
+    /* which sandbox graded: "namespace", or "rlimit" (development only) */
+    json_object_set_new(assay, "sandbox", json_string(g->o->launcher->name));
+    if (g->o->launcher->slot >= 0)
+        json_object_set_new(assay, "sandbox_slot", json_integer(g->o->launcher->slot));
+    json_t *r = json_pack("{s:f, s:f, s:f, s:s, s:O, s:o}", "score", score, "max_score", max,
+                          "execution_time", clock_mono() - t0, "output", buf_str(&summary),
+                          "tests", g->tests, "assay", assay);
+    buf_free(&summary);
+    return r;
+}
+
+json_t *engine_grade(const struct assignment *a, const char *path,
+                     const struct engine_options *o)
+{
+    double started = clock_wall(), t0 = clock_mono();
+    struct grading g = {.a = a, .o = o, .warnings = json_array(), .tests = json_array()};
+    struct err e;
+    /* a sandbox may need the work directories on its own (size-limited) file system */
+    const char *tmp = o->launcher->work_base ? o->launcher->work_base
+                      : o->work_base       ? o->work_base
+                                           : getenv("TMPDIR");
+    if (a->rootfs && !fs_is_dir(a->rootfs)) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "The assignment's root file system %.500s is not a directory "
+                 "on this worker; install it there or fix \"rootfs\" in assignment.json.",
+                 a->rootfs);
+        set_error(&g, "assignment", msg);
+        fail_all_tests(&g, "the assignment's root file system is missing on the worker.");
+        goto done;
+    }
+    if (fs_mkdtemp(tmp && *tmp ? tmp : "/tmp", "assay", &g.base, &e) < 0) {
+        set_error(&g, "infrastructure", e.msg);
+        fail_all_tests(&g, "Assay could not create a work directory.");
+        goto done;
+    }
+    chmod(g.base, 0711);   /* the run's uid may pass through to its own directory */
+    g.staged = fs_join(g.base, "submission");
+    if (mkdir(g.staged, 0700) < 0 || submission_stage(path, g.staged, &e) < 0) {
+        set_error(&g, "submission", e.msg);
+        fail_all_tests(&g, "the submission could not be read (see the error above).");
+    } else if (!check_submission(&g)) {
+        fail_all_tests(&g, "the submission is not complete (see the error above).");
+    } else {
+        for (size_t i = 0; i < a->n_tests; i++)
+            grade_test(&g, i);
+    }
+done:;
+    json_t *r = compose_result(&g, started, t0);
+    if (g.base && !o->keep_workdirs)
+        fs_remove_tree(g.base, &e);
+    free(g.base);
+    free(g.staged);
+    free(g.error_message);
+    json_decref(g.warnings);
+    json_decref(g.tests);
+    return r;
+}

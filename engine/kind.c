@@ -1,0 +1,239 @@
+/*
+ * kind.c - the registry of test kinds and the helpers they share.
+ *
+ * A test kind (io, command, pytest, doctest, ...) is a struct test_kind
+ * in a file of its own under engine/kinds/; adding one means writing
+ * that file and one line in the table below.  Kinds never start
+ * processes themselves: kind_run_command goes through the launcher, so
+ * the sandbox can change without touching them.
+ */
+#define _GNU_SOURCE
+#include "engine/kind.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/jsonutil.h"
+
+extern const struct test_kind kind_io, kind_command, kind_pytest, kind_doctest, kind_notebook,
+    kind_gradescope;
+
+static const struct test_kind *const kinds[] = {
+    &kind_io, &kind_command, &kind_pytest, &kind_doctest, &kind_notebook, &kind_gradescope,
+};
+
+#define N_KINDS (sizeof kinds / sizeof *kinds)
+#define REPORT_MAX_BYTES (8u << 20)
+#define TRACEBACK_LINES 12
+
+const struct test_kind *kind_find(const char *name)
+{
+    for (size_t i = 0; i < N_KINDS; i++)
+        if (!strcmp(kinds[i]->name, name))
+            return kinds[i];
+    return NULL;
+}
+
+const char *kind_names(void)
+{
+    static char names[256];
+    if (!names[0])
+        for (size_t i = 0; i < N_KINDS; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                     i ? ", " : "", kinds[i]->name);
+    return names;
+}
+
+const char *verdict_name(enum verdict v)
+{
+    static const char *const names[] = {"passed", "failed", "runtime_error", "timeout",
+                                        "memory_limit", "output_limit", "setup_error"};
+    return names[v];
+}
+
+int kind_run_command(struct test_run *run, const char *command, int stdin_fd,
+                     struct run_result *res, struct test_outcome *out)
+{
+    return kind_run_bound(run, command, stdin_fd, NULL, 0, res, out);
+}
+
+int kind_run_bound(struct test_run *run, const char *command, int stdin_fd,
+                   const struct run_bind *binds, int n_binds, struct run_result *res,
+                   struct test_outcome *out)
+{
+    struct run_spec spec = {
+        .workdir = run->workdir,
+        .command = command,
+        .stdin_fd = stdin_fd,
+        .env = run->env,
+        .limits = run->test->limits,
+        .binds = binds,
+        .n_binds = n_binds,
+        .rootfs = run->asg->rootfs,
+    };
+    struct err e = {{0}};
+    memset(res, 0, sizeof *res);
+    if (run->launcher->run(run->launcher, &spec, res, &e) < 0) {
+        out->infra_error = strdup(e.msg);
+        out->verdict = VERDICT_SETUP_ERROR;
+        buf_printf(&out->feedback, "Assay could not run this test: %s\n", e.msg);
+        return -1;
+    }
+    out->cpu_s += res->cpu_s;
+    out->wall_s += res->wall_s;
+    if (res->max_rss_kb > out->max_rss_kb)
+        out->max_rss_kb = res->max_rss_kb;
+    return 0;
+}
+
+bool kind_judge_limits(const struct test_run *run, const struct run_result *res,
+                       struct test_outcome *out)
+{
+    const struct run_limits *l = &run->test->limits;
+    if (res->wall_exceeded) {
+        out->verdict = VERDICT_TIMEOUT;
+        buf_printf(&out->feedback, "Stopped after %g s, the time limit: look for an "
+                   "infinite loop, or for input() reading more lines than are given.\n",
+                   l->wall_s);
+    } else if (res->cpu_exceeded) {
+        out->verdict = VERDICT_TIMEOUT;
+        buf_printf(&out->feedback, "Stopped after using %g s of CPU time, the limit: "
+                   "look for an infinite loop or a much slower algorithm than needed.\n",
+                   l->cpu_s);
+    } else if (res->memory_exceeded) {
+        out->verdict = VERDICT_MEMORY_LIMIT;
+        buf_printf(&out->feedback, "Ran out of memory (the limit is %ld MB): look for a "
+                   "list or string that keeps growing.\n", l->memory_mb);
+    } else if (res->output_exceeded) {
+        out->verdict = VERDICT_OUTPUT_LIMIT;
+        buf_printf(&out->feedback, "Printed more than %ld KB, the output limit, and was "
+                   "stopped: look for a print inside an endless loop.\n", l->output_kb);
+    } else if (res->file_exceeded) {
+        out->verdict = VERDICT_OUTPUT_LIMIT;
+        buf_printf(&out->feedback, "Tried to write a file larger than %ld MB, the "
+                   "limit, and was stopped.\n", l->file_mb);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+void kind_describe_crash(const struct run_result *res, struct buf *feedback)
+{
+    if (res->exited)
+        buf_printf(feedback, "The program exited with code %d.\n", res->exit_code);
+    else
+        buf_printf(feedback, "The program was killed by signal %d (%s).\n",
+                   res->term_signal, strsignal(res->term_signal));
+    if (res->err.len > 0) {
+        char *tail = text_last_lines(res->err.data, res->err.len, TRACEBACK_LINES, 2000);
+        buf_printf(feedback, "%s\n", tail);
+        free(tail);
+    }
+}
+
+void kind_add_case(struct test_outcome *out, const char *name, bool passed,
+                   double score, double max_score, const char *message)
+{
+    if (!out->cases)
+        out->cases = json_array();
+    json_t *c = json_pack("{s:o, s:s, s:f, s:f}", "name", jsonutil_text(name, strlen(name)),
+                          "status", passed ? "passed" : "failed", "score", score,
+                          "max_score", max_score);
+    if (message && *message)
+        json_object_set_new(c, "message", jsonutil_text(message, strlen(message)));
+    json_array_append_new(out->cases, c);
+}
+
+int kind_install_helper(struct test_run *run, const char *name, const char *content,
+                        struct err *e)
+{
+    char *dir = fs_join(run->workdir, ".assay");
+    if (mkdir(dir, 0755) < 0 && !fs_is_dir(dir)) {
+        err_sys(e, "cannot create %s", dir);
+        free(dir);
+        return -1;
+    }
+    int rc = run->launcher->adopt_dir(run->launcher, dir, e);
+    char *path = fs_join(dir, name);
+    int fd = rc < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    size_t len = strlen(content);
+    if (rc == 0 && (fd < 0 || write(fd, content, len) != (ssize_t)len))
+        rc = err_sys(e, "cannot write %s", path);
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    free(dir);
+    return rc;
+}
+
+/* The JSON objects of TEXT, one a line (TEXT is cut into lines). */
+static json_t *parse_events(char *text)
+{
+    json_t *events = json_array();
+    char *save = NULL;
+    for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        json_t *ev = json_loads(line, 0, NULL);
+        if (json_is_object(ev))
+            json_array_append_new(events, ev);
+        else
+            json_decref(ev);
+    }
+    return events;
+}
+
+static json_t *read_report(struct test_run *run, const char *rel, struct run_result *res)
+{
+    if (!rel) {
+        struct buf copy = BUF_INIT;
+        buf_append(&copy, res->out.data ? res->out.data : "", res->out.len);
+        json_t *events = parse_events(copy.data);
+        buf_free(&copy);
+        return events;
+    }
+    struct buf b = BUF_INIT;
+    struct err e;
+    json_t *events = fs_read_beneath(run->workdir_fd, rel, REPORT_MAX_BYTES, &b, &e) == 0
+                         ? parse_events(b.data) : json_array();
+    buf_free(&b);
+    return events;
+}
+
+json_t *kind_run_reporter(struct test_run *run, const char *name, const char *script,
+                          const char *command, const char *report, struct run_result *res,
+                          struct test_outcome *out)
+{
+    struct err e;
+    if (kind_install_helper(run, name, script, &e) < 0) {
+        out->verdict = VERDICT_SETUP_ERROR;
+        out->infra_error = strdup(e.msg);
+        buf_printf(&out->feedback, "Assay could not prepare this test: %s\n", e.msg);
+        return NULL;
+    }
+    if (kind_run_command(run, command, -1, res, out) < 0)
+        return NULL;
+    return read_report(run, report, res);
+}
+
+char *kind_shell_quote(const char *s)
+{
+    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+,:@") == strlen(s))
+        return strdup(s);
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "'");
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            buf_puts(&b, "'\\''");
+        else
+            buf_append(&b, p, 1);
+    }
+    buf_puts(&b, "'");
+    return buf_steal(&b);
+}

@@ -1,0 +1,186 @@
+/*
+ * io.c - the "io" test kind: run a command, feed it standard input,
+ * compare its standard output with the expected.
+ *
+ * Input comes from an inline string (through a memfd) or an instructor
+ * file opened by the engine, so the run never sees where it came from.
+ * The expected output stays outside the run; comparison and the diff
+ * shown to the student happen here, after the run has ended.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/jsonutil.h"
+#include "common/check.h"
+#include "engine/compare.h"
+#include "engine/diff.h"
+#include "engine/kind.h"
+
+#define EXPECTED_MAX_BYTES (64u << 20)
+#define DIFF_MAX_LINES 30
+
+static const char *const io_keys[] = {"command", "stdin", "stdin_file", "expected_stdout",
+                                      "expected_stdout_file", "compare", "tolerance",
+                                      "exit_code", NULL};
+static const char *const compare_names[] = {"exact", "trimmed", "contains", "regex",
+                                            "numeric", NULL};
+
+static void io_validate(const char *dir, const json_t *t, const char *path, struct problems *p)
+{
+    check_string(t, path, "command", true, p);
+    check_string(t, path, "stdin", false, p);
+    check_string(t, path, "expected_stdout", false, p);
+    check_one_of(t, path, "stdin", "stdin_file", false, p);
+    check_one_of(t, path, "expected_stdout", "expected_stdout_file", true, p);
+    char where[300];
+    const char *files[] = {"stdin_file", "expected_stdout_file"};
+    for (int i = 0; i < 2; i++) {
+        const char *f = check_string(t, path, files[i], false, p);
+        snprintf(where, sizeof where, "%s.%s", path, files[i]);
+        if (f)
+            check_instructor_file(dir, f, where, p);
+    }
+    int mode = check_enum(t, path, "compare", compare_names, p);
+    check_number(t, path, "tolerance", 0, 0, 1e300, p);
+    if (json_object_get(t, "tolerance") && mode != CMP_NUMERIC)
+        problems_add(p, path, "\"tolerance\" applies only to compare \"numeric\"");
+    const char *expected = json_string_value(json_object_get(t, "expected_stdout"));
+    if (mode == CMP_REGEX && expected) {
+        char *why = compare_regex_check(expected);
+        snprintf(where, sizeof where, "%s.expected_stdout", path);
+        if (why)
+            problems_add(p, where, "not a valid regular expression: %s", why);
+        free(why);
+    }
+    long long code;
+    if (check_integer(t, path, "exit_code", &code, p) && (code < 0 || code > 255)) {
+        snprintf(where, sizeof where, "%s.exit_code", path);
+        problems_add(p, where, "must be between 0 and 255");
+    }
+}
+
+static void io_instructor_files(const json_t *t, json_t *files)
+{
+    (void)t;
+    (void)files;   /* stdin and expected output never enter the work dir */
+}
+
+/* Opens the test's standard input: a memfd holding the inline text, the
+ * instructor's file, or -1 for none. */
+static int open_stdin(const struct test_run *run, struct err *e)
+{
+    const json_t *t = run->test->spec;
+    const char *text = json_string_value(json_object_get(t, "stdin"));
+    const char *file = json_string_value(json_object_get(t, "stdin_file"));
+    if (text) {
+        int fd = memfd_create("assay-stdin", MFD_CLOEXEC);
+        size_t len = strlen(text);
+        if (fd < 0 || write(fd, text, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) < 0) {
+            if (fd >= 0)
+                close(fd);
+            return err_sys(e, "cannot prepare standard input");
+        }
+        return fd;
+    }
+    if (file) {
+        char *path = fs_join(run->asg->dir, file);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            err_sys(e, "cannot open %s", path);
+        free(path);
+        return fd;
+    }
+    return -1;
+}
+
+static int load_expected(const struct test_run *run, struct buf *out, struct err *e)
+{
+    const json_t *t = run->test->spec;
+    const char *text = json_string_value(json_object_get(t, "expected_stdout"));
+    if (text)
+        return buf_puts(out, text);
+    char *path = fs_join(run->asg->dir, json_string_value(json_object_get(t, "expected_stdout_file")));
+    int rc = fs_read_file(path, EXPECTED_MAX_BYTES, out, e);
+    free(path);
+    return rc;
+}
+
+static void judge_output(const struct test_run *run, const struct run_result *res,
+                         const struct buf *expected, struct test_outcome *out)
+{
+    const json_t *t = run->test->spec;
+    enum compare_mode mode = CMP_TRIMMED;
+    compare_mode_parse(jsonutil_str(t, "compare", "trimmed"), &mode);
+    double tolerance = jsonutil_num(t, "tolerance", 1e-6);
+    char *why = NULL;
+    if (compare_output(mode, buf_str(expected), expected->len, buf_str(&res->out),
+                       res->out.len, tolerance, &why)) {
+        out->verdict = VERDICT_PASSED;
+        return;
+    }
+    out->verdict = VERDICT_FAILED;
+    if (why) {
+        buf_printf(&out->feedback, "The output is wrong: %s.\n", why);
+    } else if (mode == CMP_CONTAINS || mode == CMP_REGEX) {
+        char *text = text_first_bytes(buf_str(expected), expected->len, 500);
+        buf_printf(&out->feedback, "The output should %s:\n%s\n",
+                   mode == CMP_CONTAINS ? "contain" : "match the pattern", text);
+        free(text);
+    } else {
+        char *d = diff_lines(buf_str(expected), expected->len, buf_str(&res->out),
+                             res->out.len, DIFF_MAX_LINES);
+        buf_printf(&out->feedback, "The output is wrong.\n%s", d);
+        free(d);
+    }
+    free(why);
+}
+
+static void io_grade(struct test_run *run, struct test_outcome *out)
+{
+    const json_t *t = run->test->spec;
+    struct err e;
+    struct buf expected = BUF_INIT;
+    int in = open_stdin(run, &e);
+    if ((in < 0 && (json_object_get(t, "stdin") || json_object_get(t, "stdin_file"))) ||
+        load_expected(run, &expected, &e) < 0) {
+        out->verdict = VERDICT_SETUP_ERROR;
+        out->infra_error = strdup(e.msg);
+        buf_printf(&out->feedback, "The test could not be prepared: %s\n", e.msg);
+        goto done;
+    }
+    struct run_result res;
+    if (kind_run_command(run, jsonutil_str(t, "command", ""), in, &res, out) < 0)
+        goto done;
+    json_int_t want = json_integer_value(json_object_get(t, "exit_code"));
+    bool check_code = json_object_get(t, "exit_code") != NULL;
+    if (kind_judge_limits(run, &res, out)) {
+    } else if (!res.exited || (!check_code && res.exit_code != 0)) {
+        out->verdict = VERDICT_RUNTIME_ERROR;
+        kind_describe_crash(&res, &out->feedback);
+    } else if (check_code && res.exit_code != want) {
+        out->verdict = VERDICT_FAILED;
+        buf_printf(&out->feedback, "The program exited with code %d; expected %d.\n",
+                   res.exit_code, (int)want);
+    } else {
+        judge_output(run, &res, &expected, out);
+    }
+    out->score = out->verdict == VERDICT_PASSED ? run->test->points : 0;
+    run_result_free(&res);
+done:
+    if (in >= 0)
+        close(in);
+    buf_free(&expected);
+}
+
+const struct test_kind kind_io = {
+    .name = "io",
+    .keys = io_keys,
+    .validate = io_validate,
+    .instructor_files = io_instructor_files,
+    .grade = io_grade,
+};

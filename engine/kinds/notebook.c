@@ -1,0 +1,425 @@
+/*
+ * notebook.c - the "notebook" test kind: a Jupyter notebook in
+ * nbgrader's format, graded cell by cell.
+ *
+ *   {"kind": "notebook", "source": "source/hw2.ipynb", "notebook": "hw2.ipynb",
+ *    "cell_timeout_s": 30}
+ *
+ * The instructor's source notebook is read here, outside the sandbox,
+ * and never copied into the work directory (it holds the solutions).
+ * nb_merge (worker/nbgrader.c) builds the cells to run from it and the
+ * submission; engine/python/notebook_runner.py runs them in the sandbox
+ * and reports how each cell ended on its standard output.  A test cell
+ * earns its points when it runs without error, 0 when it raises, times
+ * out or never runs, and partial credit when its last expression is a
+ * number (nbgrader's rule).  Students see the problems found in their
+ * notebook, each test cell's result, and an HTML copy of the notebook
+ * (feedback/<name>.html) in which hidden tests never appear.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fs.h"
+#include "common/jsonutil.h"
+#include "engine/assets.h"
+#include "common/check.h"
+#include "engine/kind.h"
+#include "engine/kinds/notebook_html.h"
+#include "engine/nbgrader.h"
+
+#define PLAN ".assay/notebook-plan.json"
+#define COMMAND "python3 -I .assay/notebook_runner.py " PLAN
+#define DEFAULT_CELL_TIMEOUT_S 30
+#define MESSAGE_MAX 1500
+#define SHOWN_CELL_ERRORS 5
+
+static const char *const notebook_keys[] = {"source", "notebook", "cell_timeout_s", NULL};
+
+static void notebook_validate(const char *dir, const json_t *t, const char *path,
+                              struct problems *p)
+{
+    const char *source = check_string(t, path, "source", true, p);
+    const char *nb = check_string(t, path, "notebook", true, p);
+    check_number(t, path, "cell_timeout_s", DEFAULT_CELL_TIMEOUT_S, 0.1, 3600, p);
+    char where[300];
+    if (json_object_get(t, "points"))
+        problems_add(p, path, "a notebook's points come from its cells' nbgrader \"points\"; "
+                     "remove \"points\"");
+    if (nb && !fs_relpath_is_safe(nb)) {
+        snprintf(where, sizeof where, "%s.notebook", path);
+        problems_add(p, where, "\"%s\" must be a relative file name", nb);
+    }
+    if (!source)
+        return;
+    snprintf(where, sizeof where, "%s.source", path);
+    size_t before = p->count;
+    check_instructor_file(dir, source, where, p);
+    if (p->count > before)
+        return;
+    char *file = fs_join(dir, source);
+    struct err e;
+    json_t *src = nb_load_file(file, &e);
+    if (!src)
+        problems_add(p, where, "%s", e.msg);
+    else
+        nb_check_source(src, where, p);
+    json_decref(src);
+    free(file);
+}
+
+static void notebook_instructor_files(const json_t *t, json_t *files)
+{
+    (void)t;   /* the source notebook holds the solutions: it stays outside */
+    (void)files;
+}
+
+static json_t *load_source(const char *dir, const json_t *spec, struct err *e)
+{
+    char *file = fs_join(dir, jsonutil_str(spec, "source", ""));
+    json_t *src = nb_load_file(file, e);
+    free(file);
+    return src;
+}
+
+static double notebook_planned_points(const char *dir, const struct test_def *t)
+{
+    struct err e;
+    json_t *src = load_source(dir, t->spec, &e);
+    double points = src ? nb_test_points(src) : 0;
+    json_decref(src);
+    return points;
+}
+
+/* ---- preparing the run ---- */
+
+static void cell_label(const json_t *entry, char *out, size_t n)
+{
+    const char *id = jsonutil_str(entry, "grade_id", NULL);
+    long long cell = json_integer_value(json_object_get(entry, "cell"));
+    if (id && cell > 0)
+        snprintf(out, n, "cell %lld (%.60s)", cell, id);
+    else if (id)
+        snprintf(out, n, "restored cell (%.60s)", id);
+    else
+        snprintf(out, n, "cell %lld", cell);
+}
+
+/* The runner's input: the code cells to run, in order. */
+static char *runner_plan(const json_t *plan, const struct test_run *run)
+{
+    json_t *cells = json_array();
+    size_t i;
+    const json_t *entry;
+    json_array_foreach(plan, i, entry) {
+        if (strcmp(jsonutil_str(entry, "type", ""), "code"))
+            continue;
+        char label[128];
+        cell_label(entry, label, sizeof label);
+        json_array_append_new(cells, json_pack("{s:i, s:s, s:O}", "id", (int)i, "label", label,
+                                               "code", json_object_get(entry, "code")));
+    }
+    double cell_timeout = jsonutil_num(run->test->spec, "cell_timeout_s", DEFAULT_CELL_TIMEOUT_S);
+    json_t *j = json_pack("{s:f, s:f, s:o}", "cell_timeout_s", cell_timeout, "wall_s",
+                          run->test->limits.wall_s, "cells", cells);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return text;
+}
+
+/* ---- reading the results ---- */
+
+struct graded {
+    json_t *plan, *problems;
+    json_t *events;         /* plan index (as a string) -> cell event */
+    bool finished, restarted, timed_out;
+    double score, max;
+    size_t tests, passed;
+};
+
+static void index_events(struct graded *g, const json_t *events)
+{
+    size_t i;
+    const json_t *ev;
+    json_array_foreach(events, i, ev) {
+        const char *kind = jsonutil_str(ev, "event", "");
+        if (!strcmp(kind, "finished"))
+            g->finished = true;
+        else if (!strcmp(kind, "restarted"))
+            g->restarted = true;
+        else if (!strcmp(kind, "cell") && json_is_integer(json_object_get(ev, "id"))) {
+            char key[32];
+            snprintf(key, sizeof key, "%lld", json_integer_value(json_object_get(ev, "id")));
+            json_object_set(g->events, key, (json_t *)ev);
+        }
+    }
+}
+
+static const json_t *event_of(const struct graded *g, size_t i)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%zu", i);
+    return json_object_get(g->events, key);
+}
+
+/* What went wrong in a cell, in words a student can use.  For a cell
+ * with hidden tests only the exception (no traceback: its lines would
+ * quote the hidden code). */
+static char *cell_problem(const json_t *ev, bool hidden)
+{
+    const char *status = ev ? jsonutil_str(ev, "status", "") : "not_run";
+    struct buf b = BUF_INIT;
+    if (!strcmp(status, "timeout"))
+        buf_printf(&b, json_is_true(json_object_get(ev, "whole_notebook"))
+                           ? "stopped: the whole notebook's time limit was reached while it ran"
+                           : "stopped after %g s, the time limit for one cell: look for an "
+                             "infinite loop or a call that waits forever",
+                   jsonutil_num(ev, "limit_s", 0));
+    else if (!strcmp(status, "died"))
+        buf_puts(&b, "the notebook's Python process died while this cell ran (os._exit, a "
+                     "crash, or running out of memory)");
+    else if (!strcmp(status, "not_run"))
+        buf_printf(&b, "not run: %s", ev ? jsonutil_str(ev, "reason", "") :
+                   "the notebook runner stopped before this cell");
+    else if (hidden)
+        buf_printf(&b, "%s%s%s\n(this cell holds hidden tests, so only the error is shown)",
+                   jsonutil_str(ev, "ename", "Error"), *jsonutil_str(ev, "evalue", "") ? ": " : "",
+                   jsonutil_str(ev, "evalue", ""));
+    else
+        buf_puts(&b, jsonutil_str(ev, "traceback", jsonutil_str(ev, "ename", "Error")));
+    char *text = text_first_bytes(buf_str(&b), b.len, MESSAGE_MAX);
+    buf_free(&b);
+    return text;
+}
+
+/* nbgrader's rule: full points without an error, the number the cell's
+ * last expression gave (between 0 and the points) when there is one. */
+static double cell_score(const json_t *ev, double points)
+{
+    if (!ev || strcmp(jsonutil_str(ev, "status", ""), "ok"))
+        return 0;
+    const json_t *n = json_object_get(ev, "number");
+    if (!json_is_number(n))
+        return points;
+    double v = json_number_value(n);
+    return v <= 0 ? 0 : v > points ? points : v;
+}
+
+/* Puts how a code cell ended into its plan entry as "result" (what the
+ * HTML feedback shows): the output, unless the cell holds hidden tests,
+ * and the problem, if any. */
+static void annotate(struct graded *g, size_t i, json_t *entry)
+{
+    const json_t *ev = event_of(g, i);
+    bool hidden = json_is_true(json_object_get(entry, "hidden"));
+    bool ok = ev && !strcmp(jsonutil_str(ev, "status", ""), "ok");
+    g->timed_out |= ev && !strcmp(jsonutil_str(ev, "status", ""), "timeout");
+    json_t *result = json_object();
+    json_object_set_new(result, "status", json_string(ok ? "ok" : "error"));
+    if (ev && !hidden && *jsonutil_str(ev, "stdout", ""))
+        json_object_set(result, "stdout", json_object_get(ev, "stdout"));
+    if (!ok) {
+        char *msg = cell_problem(ev, hidden);
+        json_object_set_new(result, "message", json_string(msg));
+        free(msg);
+    }
+    json_object_set_new(entry, "result", result);
+}
+
+static void score_test(struct graded *g, size_t i, const json_t *entry, struct test_outcome *out)
+{
+    const json_t *ev = event_of(g, i);
+    double points = jsonutil_num(entry, "points", 0), score = cell_score(ev, points);
+    bool ok = ev && !strcmp(jsonutil_str(ev, "status", ""), "ok");
+    bool full = ok && score >= points;
+    char *msg = NULL;
+    if (!ok)
+        msg = cell_problem(ev, json_is_true(json_object_get(entry, "hidden")));
+    else if (!full && asprintf(&msg, "partial credit: the cell's result was %g of %g points",
+                               score, points) < 0)
+        msg = NULL;
+    kind_add_case(out, jsonutil_str(entry, "grade_id", "?"), full, score, points, msg);
+    json_t *result = json_object_get(entry, "result");
+    json_object_set_new(result, "status", json_string(full ? "passed" : ok ? "partial" : "failed"));
+    json_object_set_new(result, "score", json_real(score));
+    json_object_set_new(result, "max_score", json_real(points));
+    if (msg)
+        json_object_set_new(result, "message", json_string(msg));
+    g->score += score;
+    g->max += points;
+    g->tests++;
+    g->passed += full;
+    free(msg);
+}
+
+static void write_feedback(struct graded *g, struct test_outcome *out)
+{
+    buf_printf(&out->feedback, "%zu of %zu test cells passed (%g of %g points).\n", g->passed,
+               g->tests, g->score, g->max);
+    size_t i;
+    const json_t *c;
+    json_array_foreach(out->cases, i, c) {
+        bool ok = !strcmp(jsonutil_str(c, "status", ""), "passed");
+        buf_printf(&out->feedback, "%s %s: %g / %g\n", ok ? "✓" : "✗", jsonutil_str(c, "name", ""),
+                   jsonutil_num(c, "score", 0), jsonutil_num(c, "max_score", 0));
+        if (!ok)
+            buf_printf(&out->feedback, "  %s\n", jsonutil_str(c, "message", ""));
+    }
+    size_t shown = 0;
+    json_array_foreach(g->plan, i, c) {
+        const json_t *result = json_object_get(c, "result");
+        if (!strcmp(jsonutil_str(c, "role", ""), "test") ||
+            strcmp(jsonutil_str(result, "status", "ok"), "error"))
+            continue;
+        if (shown++ == 0)
+            buf_puts(&out->feedback, "\nOther cells that did not run cleanly:\n");
+        if (shown > SHOWN_CELL_ERRORS)
+            continue;
+        char label[128];
+        cell_label(c, label, sizeof label);
+        buf_printf(&out->feedback, "- %s: %s\n", label, jsonutil_str(result, "message", ""));
+    }
+    if (shown > SHOWN_CELL_ERRORS)
+        buf_printf(&out->feedback, "[... %zu more]\n", shown - SHOWN_CELL_ERRORS);
+    if (g->restarted)
+        json_array_append_new(g->problems, json_string(
+            "A cell hung or crashed the notebook's Python process, which was restarted; the "
+            "cells that had run before it were run again so that later tests could be graded."));
+    if (json_array_size(g->problems) > 0)
+        buf_puts(&out->feedback, "\nProblems found in this notebook:\n");
+    json_array_foreach(g->problems, i, c)
+        buf_printf(&out->feedback, "- %s\n", json_string_value(c));
+}
+
+static void set_verdict(struct graded *g, struct test_run *run, struct run_result *res,
+                        struct test_outcome *out)
+{
+    out->score = g->score;
+    out->max_score = g->max;
+    if (kind_judge_limits(run, res, out))
+        return;
+    if (!g->finished) {
+        buf_puts(&out->feedback, "\nThe notebook runner stopped early: ");
+        kind_describe_crash(res, &out->feedback);
+    }
+    out->verdict = g->passed == g->tests ? VERDICT_PASSED
+                   : g->timed_out        ? VERDICT_TIMEOUT
+                                         : VERDICT_FAILED;
+}
+
+/* feedback/<notebook name>.html beside results.json. */
+static void save_html(struct test_run *run, struct graded *g, const char *name,
+                      struct test_outcome *out)
+{
+    if (!run->files_dir)
+        return;
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    size_t len = strlen(base);
+    if (len > 6 && !strcmp(base + len - 6, ".ipynb"))
+        len -= 6;
+    char rel[300], *dir = fs_join(run->files_dir, "feedback");
+    snprintf(rel, sizeof rel, "feedback/%.*s.html", (int)(len < 200 ? len : 200), base);
+    char *path = fs_join(run->files_dir, rel);
+    char *html = notebook_html(name, g->plan, g->problems, g->score, g->max);
+    struct err e;
+    if (fs_mkdir_p(dir, 0755, &e) == 0 && fs_write_file(path, html, strlen(html), false, &e) == 0)
+        json_object_set_new(json_object_get(out->extra, "notebook"), "feedback_file",
+                            json_string(rel));
+    free(html);
+    free(path);
+    free(dir);
+}
+
+/* ---- the kind ---- */
+
+/* The submission's notebook, or NULL with OUT saying why. */
+static json_t *read_submission(struct test_run *run, const char *name, struct test_outcome *out)
+{
+    struct buf b = BUF_INIT;
+    struct err e;
+    json_t *nb = NULL;
+    if (fs_read_beneath(run->workdir_fd, name, NB_MAX_BYTES, &b, &e) < 0)
+        err_set(&e, "The submission has no readable notebook %s (%s); hand in the notebook "
+                "the assignment asks for.", name, e.msg);
+    else if (!(nb = nb_parse(buf_str(&b), b.len, name, &e)))
+        err_prefix(&e, "Your notebook could not be read; open it in Jupyter, save it, and "
+                   "submit it again");
+    buf_free(&b);
+    if (!nb) {
+        out->verdict = VERDICT_SETUP_ERROR;
+        out->submission_error = strdup(e.msg);
+        buf_printf(&out->feedback, "%s\n", e.msg);
+    }
+    return nb;
+}
+
+static void grade_merged(struct test_run *run, struct graded *g, const char *name,
+                         struct test_outcome *out)
+{
+    char *input = runner_plan(g->plan, run);
+    struct err e;
+    struct run_result res;
+    json_t *events = NULL;
+    if (kind_install_helper(run, "notebook-plan.json", input, &e) < 0) {
+        out->verdict = VERDICT_SETUP_ERROR;
+        out->infra_error = strdup(e.msg);
+        buf_printf(&out->feedback, "Assay could not prepare this test: %s\n", e.msg);
+    } else {
+        events = kind_run_reporter(run, "notebook_runner.py", asset_notebook_runner, COMMAND,
+                                   NULL, &res, out);
+    }
+    free(input);
+    if (!events)
+        return;
+    index_events(g, events);
+    size_t i;
+    json_t *entry;
+    json_array_foreach(g->plan, i, entry) {
+        if (strcmp(jsonutil_str(entry, "type", ""), "code"))
+            continue;
+        annotate(g, i, entry);
+        if (!strcmp(jsonutil_str(entry, "role", ""), "test"))
+            score_test(g, i, entry, out);
+    }
+    write_feedback(g, out);
+    set_verdict(g, run, &res, out);
+    save_html(run, g, name, out);
+    json_decref(events);
+    run_result_free(&res);
+}
+
+static void notebook_grade(struct test_run *run, struct test_outcome *out)
+{
+    const char *name = jsonutil_str(run->test->spec, "notebook", "");
+    struct err e;
+    json_t *source = load_source(run->asg->dir, run->test->spec, &e);
+    if (!source) {
+        out->verdict = VERDICT_SETUP_ERROR;
+        out->infra_error = strdup(e.msg);
+        buf_printf(&out->feedback, "Assay could not read the assignment's notebook: %s\n", e.msg);
+        return;
+    }
+    json_t *sub = read_submission(run, name, out);
+    if (sub) {
+        struct graded g = {.problems = json_array(), .events = json_object()};
+        g.plan = nb_merge(source, sub, g.problems);
+        out->extra = json_pack("{s:{s:O}}", "notebook", "problems", g.problems);
+        grade_merged(run, &g, name, out);
+        json_decref(g.plan);
+        json_decref(g.problems);
+        json_decref(g.events);
+    }
+    json_decref(sub);
+    json_decref(source);
+}
+
+const struct test_kind kind_notebook = {
+    .name = "notebook",
+    .keys = notebook_keys,
+    .validate = notebook_validate,
+    .instructor_files = notebook_instructor_files,
+    .planned_points = notebook_planned_points,
+    .grade = notebook_grade,
+};

@@ -1,0 +1,180 @@
+/*
+ * cgroup.c - finding the cgroup hierarchy to use, and the file access
+ * both versions share.
+ *
+ * The sandbox launcher calls cgroup_detect once, then opens its slot with
+ * cgroup_v1_open or cgroup_v2_open; after that it only sees struct
+ * cgroup_ops.  Detection prefers v2 (one hierarchy, clone3 can place a
+ * process in it at birth) and falls back to v1 when the controllers are
+ * bound there, as on hybrid hosts whose cgroup2 mount is empty.
+ */
+#define _GNU_SOURCE
+#include "sandbox/cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <mntent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/fs.h"
+
+int cg_write(const char *dir, const char *file, const char *value, struct err *e)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    /* O_TRUNC means nothing to cgroupfs; it lets tests use plain files */
+    int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0)
+        return err_sys(e, "cannot open %s", path);
+    ssize_t n = write(fd, value, strlen(value));
+    int saved = errno;
+    close(fd);
+    if (n < 0) {
+        errno = saved;
+        return err_sys(e, "cannot write \"%s\" to %s", value, path);
+    }
+    return 0;
+}
+
+static int read_small(const char *dir, const char *file, char *out, size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t got = read(fd, out, n - 1);
+    close(fd);
+    if (got < 0)
+        return -1;
+    out[got] = '\0';
+    return 0;
+}
+
+int cg_read_long(const char *dir, const char *file, long long *v)
+{
+    char text[64];
+    if (read_small(dir, file, text, sizeof text) < 0)
+        return -1;
+    if (!strncmp(text, "max", 3)) {
+        *v = -1;
+        return 0;
+    }
+    char *end;
+    *v = strtoll(text, &end, 10);
+    return end == text ? -1 : 0;
+}
+
+long long cg_read_key(const char *dir, const char *file, const char *key)
+{
+    char text[4096];
+    if (read_small(dir, file, text, sizeof text) < 0)
+        return -1;
+    size_t kl = strlen(key);
+    for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (!strncmp(line, key, kl) && line[kl] == ' ')
+            return strtoll(line + kl + 1, NULL, 10);
+    return -1;
+}
+
+int cg_procs(const char *dir, pid_t except, bool kill_them)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    int count = 0;
+    long pid;
+    while (fscanf(f, "%ld", &pid) == 1) {
+        if ((pid_t)pid == except)
+            continue;
+        count++;
+        if (kill_them)
+            kill((pid_t)pid, SIGKILL);
+    }
+    fclose(f);
+    return count;
+}
+
+/* The mount point of a cgroup2 filesystem, or of the v1 hierarchy
+ * carrying CONTROLLER, from /proc/self/mounts. */
+static bool find_mount(const char *type, const char *controller, char *out, size_t n)
+{
+    FILE *f = setmntent("/proc/self/mounts", "re");
+    struct mntent *m;
+    bool found = false;
+    while (f && !found && (m = getmntent(f))) {
+        if (strcmp(m->mnt_type, type))
+            continue;
+        if (controller && !hasmntopt(m, controller))
+            continue;
+        snprintf(out, n, "%s", m->mnt_dir);
+        found = true;
+    }
+    if (f)
+        endmntent(f);
+    return found;
+}
+
+static bool has_word(const char *text, const char *word)
+{
+    size_t wl = strlen(word);
+    for (const char *p = text; (p = strstr(p, word)); p += wl)
+        if ((p == text || p[-1] == ' ') && (p[wl] == ' ' || p[wl] == '\n' || !p[wl]))
+            return true;
+    return false;
+}
+
+static bool v2_usable(const char *mnt)
+{
+    char ctl[256];
+    if (read_small(mnt, "cgroup.controllers", ctl, sizeof ctl) < 0)
+        return false;
+    return has_word(ctl, "memory") && has_word(ctl, "pids") && has_word(ctl, "cpu");
+}
+
+int cgroup_detect(int *version, char *root, size_t n, struct err *e)
+{
+    char mnt[256];
+    if (find_mount("cgroup2", NULL, mnt, sizeof mnt) && v2_usable(mnt)) {
+        *version = 2;
+        snprintf(root, n, "%s", mnt);
+        return 0;
+    }
+    static const char *const needed[] = {"memory", "pids", "cpuacct"};
+    struct buf missing = BUF_INIT;
+    char first[256] = "";
+    for (int i = 0; i < 3; i++) {
+        if (!find_mount("cgroup", needed[i], mnt, sizeof mnt))
+            buf_printf(&missing, "%s%s", missing.len ? ", " : "", needed[i]);
+        else if (!first[0])
+            snprintf(first, sizeof first, "%s", mnt);
+    }
+    if (missing.len == 0) {
+        /* /sys/fs/cgroup/memory -> /sys/fs/cgroup: controllers sit side by side */
+        char *slash = strrchr(first, '/');
+        if (slash)
+            *slash = '\0';
+        *version = 1;
+        snprintf(root, n, "%s", first);
+        buf_free(&missing);
+        return 0;
+    }
+    err_set(e, "the namespace sandbox needs the memory, pids and cpu cgroup controllers: "
+            "no cgroup2 mount offers all three, and the cgroup v1 controller%s %s %s not "
+            "mounted. Either boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1) so that "
+            "/sys/fs/cgroup/cgroup.controllers lists memory, pids and cpu, or mount the v1 "
+            "controllers, e.g. `mkdir -p /sys/fs/cgroup/pids && mount -t cgroup -o pids cgroup "
+            "/sys/fs/cgroup/pids` (likewise memory and cpuacct); or, for development only, "
+            "pass --sandbox rlimit",
+            strchr(buf_str(&missing), ',') ? "s" : "", buf_str(&missing),
+            strchr(buf_str(&missing), ',') ? "are" : "is");
+    buf_free(&missing);
+    return -1;
+}

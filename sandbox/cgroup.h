@@ -1,0 +1,82 @@
+/* cgroup.h - a slot's control group, one implementation per cgroup
+ * version (cgroup_v1.c, cgroup_v2.c), chosen by cgroup_open_slot. */
+#ifndef ASSAY_SANDBOX_CGROUP_H
+#define ASSAY_SANDBOX_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+#include "sandbox/launcher.h"
+
+/* The controllers a slot needs (bits of cgroup->controllers). */
+#define CG_MEMORY 1
+#define CG_PIDS 2
+#define CG_CPU 4
+#define CG_ALL (CG_MEMORY | CG_PIDS | CG_CPU)
+
+/* Processes a slot's cgroup holds besides the run's: the sandbox's PID 1,
+ * and under v1 the keeper that the runs are born from (keeper.c). */
+#define CG_EXTRA_TASKS 2
+
+/* What one run used, read from the cgroup after it ended. */
+struct cgroup_usage {
+    double cpu_s;               /* every process of the run, not only waited-for ones */
+    long peak_kb;               /* memory high-water mark, page cache and tmpfs included */
+    long oom_kills;             /* processes the memory limit killed */
+    long pids_refused;          /* forks refused by the process limit */
+};
+
+struct cgroup;
+
+struct cgroup_ops {
+    const char *name;           /* "v1" or "v2" */
+    /* Sets the run's limits and resets the counters: called before each
+     * run, while the cgroup holds no process of a run. */
+    int (*prepare)(struct cgroup *cg, const struct run_limits *l, struct err *e);
+    /* CPU seconds used since prepare (polled to enforce the CPU limit). */
+    int (*cpu_used)(struct cgroup *cg, double *cpu_s);
+    /* What the run used since prepare. */
+    int (*usage)(struct cgroup *cg, struct cgroup_usage *u, struct err *e);
+    /* True when no process but EXCEPT (0: none) is in the cgroup. */
+    bool (*is_empty)(struct cgroup *cg, pid_t except);
+    /* SIGKILLs every process in the cgroup but EXCEPT. */
+    void (*kill_all)(struct cgroup *cg, pid_t except);
+    /* Moves PID into the slot (v1's keeper, once per launcher). */
+    int (*enter)(struct cgroup *cg, pid_t pid, struct err *e);
+    /* A directory fd for clone3(CLONE_INTO_CGROUP), or -1 where runs
+     * are born from a keeper instead (v1). */
+    int (*clone_fd)(struct cgroup *cg);
+    /* Zeroes what can be zeroed, so an idle slot reads as unused. */
+    void (*reset)(struct cgroup *cg);
+    void (*close)(struct cgroup *cg);
+};
+
+struct cgroup {
+    const struct cgroup_ops *ops;
+    int controllers;            /* CG_* bits the slot enforces */
+    char path[256];             /* for messages: the slot's directory (v2) or memory dir (v1) */
+};
+
+/* The hierarchy this host offers: v2 when a cgroup2 mount has memory,
+ * pids and cpu available, else v1 when memory, pids and cpuacct are
+ * mounted.  On failure the error says what is missing and how to enable
+ * it. */
+int cgroup_detect(int *version, char *root, size_t n, struct err *e);
+
+/* Opens (creating once) the cgroup of SLOT under ROOT, which is the
+ * cgroup2 mount (v2) or the directory holding the v1 controller mounts.
+ * NEED is the CG_* controllers to enforce. */
+struct cgroup *cgroup_v1_open(const char *root, int slot, int need, struct err *e);
+struct cgroup *cgroup_v2_open(const char *root, int slot, int need, struct err *e);
+
+/* File helpers shared by the two versions. */
+int cg_write(const char *dir, const char *file, const char *value, struct err *e);
+int cg_read_long(const char *dir, const char *file, long long *v);
+/* Reads "KEY VALUE" lines of DIR/FILE; VALUE of KEY, or -1 if absent. */
+long long cg_read_key(const char *dir, const char *file, const char *key);
+/* Pids listed in DIR/cgroup.procs other than EXCEPT: kills them if
+ * KILL; returns how many there were (-1 if unreadable). */
+int cg_procs(const char *dir, pid_t except, bool kill_them);
+
+#endif

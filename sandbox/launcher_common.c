@@ -1,0 +1,202 @@
+/*
+ * launcher_common.c - the pieces every launcher needs.
+ *
+ * launcher_rlimit.c and the namespace sandbox (sandbox/) both
+ * lease a run uid from the same pool, exec a test's command line the same
+ * way, read its output with the same cap and describe how it ended with
+ * the same flags; this file holds those parts, and launcher_new, which
+ * picks a launcher by its mode name for the programs (assay grade,
+ * assay-worker, the benchmarks).
+ */
+#define _GNU_SOURCE
+#include "sandbox/launcher_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void run_result_free(struct run_result *r)
+{
+    buf_free(&r->out);
+    buf_free(&r->err);
+}
+
+struct launcher *launcher_new(const char *mode, struct err *e)
+{
+    if (!mode || !strcmp(mode, "namespace"))
+        return launcher_sandbox_new(e);
+    if (!strcmp(mode, "rlimit"))
+        return launcher_rlimit_new(e);
+    err_set(e, "unknown sandbox mode \"%s\": use namespace (the default) or rlimit "
+            "(development only)", mode);
+    return NULL;
+}
+
+int launcher_lease_uid(uid_t *uid, int *lock_fd, struct err *e)
+{
+    mkdir("/run/lock", 0755);
+    mkdir(LAUNCHER_LOCK_DIR, 0755);
+    for (int i = 0; i < RUN_UID_COUNT; i++) {
+        char path[64];
+        snprintf(path, sizeof path, LAUNCHER_LOCK_DIR "/uid-%d", RUN_UID_BASE + i);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+            return err_sys(e, "cannot open %s", path);
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            *lock_fd = fd;
+            *uid = (uid_t)(RUN_UID_BASE + i);
+            return 0;
+        }
+        close(fd);
+    }
+    return err_set(e, "all %d sandbox uids are in use", RUN_UID_COUNT);
+}
+
+static bool command_is_simple(const char *cmd)
+{
+    return strpbrk(cmd, "|&;<>()$`\\\"'*?[]#~=%{}!\n\t") == NULL;
+}
+
+void exec_plan_make(struct exec_plan *x, const char *cmd)
+{
+    memset(x, 0, sizeof *x);
+    x->words = strdup(cmd);
+    if (x->words && command_is_simple(cmd)) {
+        int argc = 0;
+        char *save = NULL;
+        for (char *w = strtok_r(x->words, " ", &save); w && argc < 63; w = strtok_r(NULL, " ", &save))
+            x->argv[argc++] = w;
+        if (argc > 0)
+            return;
+    }
+    x->argv[0] = "sh";
+    x->argv[1] = "-c";
+    x->argv[2] = (char *)cmd;
+    x->argv[3] = NULL;
+}
+
+void exec_plan_free(struct exec_plan *x)
+{
+    free(x->words);
+    x->words = NULL;
+}
+
+/* execvp(3) with the PATH of ENV, not ours: the child may share our
+ * memory (launcher_spawn), so it must not set environ. */
+static void exec_searching(char *const argv[], char *const *env)
+{
+    const char *name = argv[0], *path = "/usr/local/bin:/usr/bin:/bin";
+    if (strchr(name, '/')) {
+        execve(name, argv, env);
+        return;
+    }
+    for (char *const *v = env; v && *v; v++)
+        if (!strncmp(*v, "PATH=", 5))
+            path = *v + 5;
+    int why = ENOENT;
+    for (const char *p = path;; p++) {
+        const char *end = strchrnul(p, ':');
+        char full[4096];
+        int n = snprintf(full, sizeof full, "%.*s%s%s", (int)(end - p), p, end > p ? "/" : "",
+                         name);
+        if (n > 0 && (size_t)n < sizeof full) {
+            execve(full, argv, env);
+            if (errno == EACCES)
+                why = EACCES;   /* as execvp: reported if nothing else runs */
+        }
+        if (!*end)
+            break;
+        p = end;
+    }
+    errno = why;
+}
+
+_Noreturn void exec_plan_run(const struct exec_plan *x, char *const *env)
+{
+    if (strcmp(x->argv[0], "sh") == 0 && x->argv[1] && strcmp(x->argv[1], "-c") == 0)
+        execve("/bin/sh", x->argv, env);
+    else
+        exec_searching(x->argv, env);
+    dprintf(STDERR_FILENO, "assay: cannot run \"%s\": %s\n", x->argv[0], strerror(errno));
+    _exit(127);
+}
+
+pid_t launcher_spawn(int (*fn)(void *), void *arg)
+{
+#ifdef __SANITIZE_ADDRESS__
+    /* AddressSanitizer cannot follow a child onto a stack of our own, so
+     * the sanitizer build copies the process instead (the raw system call:
+     * no atfork handlers). */
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+    if (pid == 0)
+        _exit(fn(arg));
+    return pid;
+#else
+    /* One child at a time uses it: we are suspended until it execs. */
+    static char stack[256 << 10] __attribute__((aligned(16)));
+    return clone(fn, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+#endif
+}
+
+void launcher_child_setup(int stdin_fd, int out_fd, int err_fd, const char *workdir)
+{
+    int in_fd = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
+    if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+        _exit(126);
+    syscall(SYS_close_range, 3, ~0U, 0);
+    for (int s = 1; s < NSIG; s++)
+        signal(s, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (chdir(workdir) < 0) {
+        dprintf(2, "assay: cannot enter the work directory: %s\n", strerror(errno));
+        _exit(126);
+    }
+}
+
+bool launcher_drain_stream(int fd, struct buf *out, size_t cap, bool *over)
+{
+    char chunk[65536];
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0)
+        return errno == EINTR || errno == EAGAIN;
+    if (n == 0)
+        return false;
+    size_t room = out->len < cap ? cap - out->len : 0;
+    if ((size_t)n > room)
+        *over = true;
+    buf_append(out, chunk, (size_t)n < room ? (size_t)n : room);
+    return true;
+}
+
+void launcher_note_status(struct run_result *res, int status)
+{
+    if (WIFEXITED(status)) {
+        res->exited = true;
+        res->exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        res->term_signal = WTERMSIG(status);
+    }
+}
+
+void launcher_note_file_limit(struct run_result *res)
+{
+    if (res->term_signal == SIGXFSZ || strstr(buf_str(&res->err), "File too large"))
+        res->file_exceeded = !res->exited || res->exit_code != 0;
+}
+
+bool launcher_says_out_of_memory(const struct run_result *res)
+{
+    return strstr(buf_str(&res->err), "MemoryError") ||
+           strstr(buf_str(&res->err), "Cannot allocate memory");
+}

@@ -1,0 +1,63 @@
+/* launcher_common.h - what the launchers (rlimit, namespace sandbox) share:
+ * the run uid lease, how a command line becomes an exec, capped output
+ * reading, and turning what ended a run into run_result flags. */
+#ifndef ASSAY_LAUNCHER_COMMON_H
+#define ASSAY_LAUNCHER_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sandbox/launcher.h"
+
+#define RUN_UID_BASE 61000
+#define RUN_UID_COUNT 1000
+#define LAUNCHER_LOCK_DIR "/run/lock/assay"
+
+/* Leases the first run uid (RUN_UID_BASE + i) whose lock file nobody
+ * holds; the lease lasts while *LOCK_FD stays open.  Both launchers lease
+ * from the same pool, so two graders never share a uid. */
+int launcher_lease_uid(uid_t *uid, int *lock_fd, struct err *e);
+
+/* How a child will exec a command, prepared before it runs so the child
+ * allocates nothing.  Simple commands run directly (saves a shell, ~1 ms);
+ * anything with shell syntax goes through /bin/sh -c. */
+struct exec_plan {
+    char *words;                /* the command, split in place */
+    char *argv[64];
+};
+
+void exec_plan_make(struct exec_plan *x, const char *cmd);
+void exec_plan_free(struct exec_plan *x);
+/* execs the plan with ENV as the whole environment; never returns. */
+_Noreturn void exec_plan_run(const struct exec_plan *x, char *const *env);
+
+/* Starts FN(ARG) in a child the posix_spawn way: the child shares our
+ * memory, and we wait, until it execs or exits, so nothing is copied.
+ * FN only sets the child up and execs or _exits; what it changes belongs
+ * to the child (signal dispositions and mask, rlimits, credentials, its
+ * working directory) as long as it uses system calls, not glibc's
+ * process-wide wrappers (setuid(3) and friends signal every thread).
+ * Never fork(3), whose atfork handlers - libuv's, in the worker daemon -
+ * close descriptors whose numbers belong to the run by then.  Returns the
+ * child's pid, or -1. */
+pid_t launcher_spawn(int (*fn)(void *), void *arg);
+
+/* In a run's child, before its limits and exec: standard input (STDIN_FD,
+ * or /dev/null when it is -1), output and errors on 0-2, nothing else
+ * open, every signal at its default and unblocked, WORKDIR the current
+ * directory.  Exits with 126 if one of these fails. */
+void launcher_child_setup(int stdin_fd, int out_fd, int err_fd, const char *workdir);
+
+/* Appends what is readable on FD to OUT up to CAP bytes; returns false at
+ * end of file.  Sets *over when the stream went past the cap. */
+bool launcher_drain_stream(int fd, struct buf *out, size_t cap, bool *over);
+
+/* Fills exited/exit_code/term_signal from a wait status. */
+void launcher_note_status(struct run_result *res, int status);
+/* Sets file_exceeded when the run died of the file-size limit. */
+void launcher_note_file_limit(struct run_result *res);
+/* True if standard error says the program ran out of memory. */
+bool launcher_says_out_of_memory(const struct run_result *res);
+
+#endif

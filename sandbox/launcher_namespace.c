@@ -1,0 +1,408 @@
+/*
+ * launcher_namespace.c - the namespace sandbox behind the launcher
+ * interface (launcher.h): Assay's default way to run student code.
+ *
+ * launcher_sandbox_new leases a slot - a run uid from the pool the rlimit
+ * launcher also uses (61000 + slot), so concurrent graders never share
+ * one - and with it the slot's cgroup (cgroup.h; created once, reused),
+ * its directories under /run/assay/slot-N (root/, below which the shared
+ * prepared tree and each run's new root are mounted in private mount
+ * namespaces - rootfs.c; work/, a size-limited tmpfs mounted once, where the
+ * engine makes the work directories), and compiles the seccomp filter.
+ * On a v1 host it also starts the keeper the runs are born from
+ * (keeper.c); on v2 they are born in the cgroup by clone3.
+ *
+ * Each run: set the cgroup's limits and zero its counters; spawn PID 1
+ * (pid1.c) in fresh namespaces (on v1 through the keeper, which prepares
+ * the shared root and the network namespace ahead); read stdout and stderr with a cap while
+ * watching the wall clock and, every tick, the cgroup's CPU time; on any
+ * limit, SIGKILL PID 1 through its pidfd, which ends the whole PID
+ * namespace.  Then PID 1's report gives the command's wait status, the
+ * cgroup gives CPU time (all processes), peak memory and OOM kills, and
+ * the cgroup is checked empty.  run() fails (an infrastructure error) only
+ * when the sandbox itself could not be set up.
+ */
+#define _GNU_SOURCE
+#include "sandbox/launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/fs.h"
+#include "sandbox/launcher_common.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/namespace.h"
+
+#define CPU_TICK_S 0.05         /* how often the cgroup's CPU time is checked */
+#define DRAIN_WAIT_S 1.0        /* for the cgroup to empty after PID 1 ended */
+
+struct sandbox_launcher {
+    struct launcher base;
+    uid_t uid;
+    int lock_fd;                /* holds the slot (uid) lease */
+    struct cgroup *cg;
+    struct keeper keeper;       /* v1 only: pid 0 otherwise */
+    struct sock_fprog filter;
+    char root_mnt[128], work[128];
+};
+
+/* ---- checking the host ---- */
+
+static int check_user_namespaces(struct err *e)
+{
+    long long max = -1;
+    FILE *f = fopen("/proc/sys/user/max_user_namespaces", "re");
+    if (f) {
+        if (fscanf(f, "%lld", &max) != 1)
+            max = -1;
+        fclose(f);
+    }
+    if (max == 0)
+        return err_set(e, "user namespaces are disabled (user.max_user_namespaces is 0): "
+                       "enable them with `sysctl -w user.max_user_namespaces=15000` (and "
+                       "in /etc/sysctl.d/ to keep it), or, for development only, pass "
+                       "--sandbox rlimit");
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
+                      CLONE_NEWUTS | CLONE_NEWCGROUP) == 0 ? 0 : errno);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0)
+        return err_sys(e, "cannot start a process to check for namespaces");
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+        return err_set(e, "this host refuses new user/mount/PID/network namespaces (%s): "
+                       "check that the kernel has CONFIG_USER_NS, CONFIG_PID_NS and "
+                       "CONFIG_NET_NS, that user.max_user_namespaces is not 0, and that no "
+                       "security module or container runtime forbids unshare(2); or, for "
+                       "development only, pass --sandbox rlimit",
+                       strerror(WEXITSTATUS(status)));
+    return 0;
+}
+
+int launcher_sandbox_check(struct err *e)
+{
+    if (geteuid() != 0)
+        return err_set(e, "the namespace sandbox must run as root (it maps every slot to a "
+                       "uid of its own and creates cgroups): run as root, or, for "
+                       "development only, pass --sandbox rlimit");
+    int version;
+    char root[256];
+    if (check_user_namespaces(e) < 0 || cgroup_detect(&version, root, sizeof root, e) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- the slot ---- */
+
+static bool is_mount_point(const char *path)
+{
+    struct stat a, b;
+    char parent[256];
+    snprintf(parent, sizeof parent, "%s/..", path);
+    return stat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+static int make_slot_dirs(struct sandbox_launcher *s, int slot, struct err *e)
+{
+    char dir[96];
+    snprintf(dir, sizeof dir, SANDBOX_DIR "/slot-%d", slot);
+    snprintf(s->root_mnt, sizeof s->root_mnt, "%s/root", dir);
+    snprintf(s->work, sizeof s->work, "%s/work", dir);
+    /* 0711: the run's uid passes through to its own work directory only */
+    if (fs_mkdir_p(s->root_mnt, 0755, e) < 0 || fs_mkdir_p(s->work, 0711, e) < 0 ||
+        chmod(SANDBOX_DIR, 0711) < 0 || chmod(dir, 0711) < 0)
+        return err_prefix(e, "cannot create the slot's directories");
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%dm,mode=0711", SANDBOX_WORK_MB);
+    if (!is_mount_point(s->work) &&
+        mount("tmpfs", s->work, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+        return err_sys(e, "cannot mount the slot's work tmpfs on %s", s->work);
+    return 0;
+}
+
+static int open_cgroup(struct sandbox_launcher *s, int slot, struct err *e)
+{
+    int version;
+    char root[256];
+    if (cgroup_detect(&version, root, sizeof root, e) < 0)
+        return -1;
+    s->cg = version == 2 ? cgroup_v2_open(root, slot, CG_ALL, e)
+                         : cgroup_v1_open(root, slot, CG_ALL, e);
+    if (!s->cg)
+        return -1;
+    /* a previous grader killed mid-run may have left processes */
+    s->cg->ops->kill_all(s->cg, 0);
+    return 0;
+}
+
+/* ---- one run ---- */
+
+struct watch {
+    int pidfd, out, err, report;
+    bool out_open, err_open, report_open, exited, killed;
+    struct pid1_report rep;
+    bool have_report;
+};
+
+static void kill_run(struct watch *w)
+{
+    if (!w->killed)
+        syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
+    w->killed = true;
+}
+
+static void read_report(struct watch *w)
+{
+    ssize_t n = read(w->report, &w->rep, sizeof w->rep);
+    if (n == (ssize_t)sizeof w->rep)
+        w->have_report = true;
+    else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+        w->report_open = false;
+}
+
+/* Checks the CPU limit against the cgroup (all processes of the run). */
+static void check_cpu(struct sandbox_launcher *s, struct watch *w, const struct run_limits *l,
+                      struct run_result *res)
+{
+    double used;
+    if (!w->exited && s->cg->ops->cpu_used(s->cg, &used) == 0 && used >= l->cpu_s) {
+        res->cpu_exceeded = true;
+        kill_run(w);
+    }
+}
+
+/* Reads output and the report until PID 1 has exited and the pipes are
+ * closed, enforcing wall time, CPU time and output size. */
+static void watch_run(struct sandbox_launcher *s, struct watch *w, const struct run_limits *l,
+                      struct run_result *res, double start)
+{
+    size_t cap = (size_t)l->output_kb * 1024;
+    double deadline = start + l->wall_s, grace_end = 0;
+    while (!w->exited || w->out_open || w->err_open || w->report_open) {
+        struct pollfd p[4] = {{w->exited ? -1 : w->pidfd, POLLIN, 0},
+                              {w->out_open ? w->out : -1, POLLIN, 0},
+                              {w->err_open ? w->err : -1, POLLIN, 0},
+                              {w->report_open ? w->report : -1, POLLIN, 0}};
+        double now = clock_mono(), left = deadline - now;
+        if (w->exited) {   /* every writer is dead: the pipes end at once */
+            if (!grace_end)
+                grace_end = now + 1.0;
+            left = grace_end - now;
+            if (left <= 0)
+                break;
+        } else if (left <= 0) {
+            res->wall_exceeded = true;
+            kill_run(w);
+            left = 0.05;
+        }
+        double wait_s = left < CPU_TICK_S ? left : CPU_TICK_S;
+        int n = poll(p, 4, (int)ceil(wait_s * 1000));
+        if (n < 0 && errno != EINTR)
+            break;
+        if (p[1].revents && !launcher_drain_stream(w->out, &res->out, cap, &res->output_exceeded))
+            w->out_open = false;
+        if (p[2].revents && !launcher_drain_stream(w->err, &res->err, cap, &res->output_exceeded))
+            w->err_open = false;
+        if (p[3].revents)
+            read_report(w);
+        if (res->output_exceeded)
+            kill_run(w);
+        if (p[0].revents)
+            w->exited = true;
+        check_cpu(s, w, l, res);
+    }
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* Makes sure no process of the run is left in the slot's cgroup. */
+static int drain_cgroup(struct sandbox_launcher *s, struct err *e)
+{
+    pid_t except = s->keeper.pid;
+    double until = clock_mono() + DRAIN_WAIT_S;
+    while (!s->cg->ops->is_empty(s->cg, except)) {
+        s->cg->ops->kill_all(s->cg, except);
+        if (clock_mono() > until)
+            return err_set(e, "processes of the run are still in %s after it ended",
+                           s->cg->path);
+        usleep(1000);
+    }
+    return 0;
+}
+
+/* Turns what PID 1 said and what the cgroup counted into RES. */
+static int judge(const struct watch *w, const struct cgroup_usage *u, const struct run_limits *l,
+                 struct run_result *res, struct err *e)
+{
+    res->cpu_s = u->cpu_s;
+    res->max_rss_kb = u->peak_kb;
+    if (w->have_report && w->rep.kind == PID1_SETUP_FAILED)
+        return err_set(e, "the sandbox could not set up the run: %.240s", w->rep.msg);
+    if (w->have_report)
+        launcher_note_status(res, w->rep.status);
+    else if (w->killed || u->oom_kills > 0)
+        res->term_signal = SIGKILL;   /* PID 1 went, and the command with it */
+    else
+        return err_set(e, "the sandbox's PID 1 ended without a report");
+    bool failed = !res->exited || res->exit_code != 0;
+    if (res->term_signal == SIGXCPU || (failed && res->cpu_s >= l->cpu_s))
+        res->cpu_exceeded = true;
+    if (u->oom_kills > 0 || (failed && launcher_says_out_of_memory(res)))
+        res->memory_exceeded = !res->wall_exceeded && !res->cpu_exceeded;
+    launcher_note_file_limit(res);
+    return 0;
+}
+
+static int spawn_run(struct sandbox_launcher *s, const struct sandbox_job *job, pid_t *pid,
+                     int *pidfd, struct err *e)
+{
+    *pid = 0;
+    if (s->keeper.pid > 0)
+        return keeper_spawn(&s->keeper, job, pidfd, e);
+    return sandbox_spawn(job, s->cg->ops->clone_fd(s->cg), pid, pidfd, e);
+}
+
+static int reap_run(struct sandbox_launcher *s, pid_t pid, struct err *e)
+{
+    if (s->keeper.pid > 0)
+        return keeper_wait_reaped(&s->keeper, e);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    return 0;
+}
+
+static int check_binds(const struct run_spec *spec, struct err *e)
+{
+    for (int i = 0; i < spec->n_binds; i++) {
+        const char *t = spec->binds[i].target;
+        if (t[0] != '/' || strstr(t, "/../") || strstr(t, "/./") || !strcmp(t, "/"))
+            return err_set(e, "a bind's target must be an absolute path below /, not \"%s\"", t);
+    }
+    return 0;
+}
+
+static int sb_run(struct launcher *self, const struct run_spec *spec, struct run_result *res,
+                  struct err *e)
+{
+    struct sandbox_launcher *s = (struct sandbox_launcher *)self;
+    int out[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
+    if (check_binds(spec, e) < 0 || s->cg->ops->prepare(s->cg, &spec->limits, e) < 0)
+        return -1;
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) {
+        err_sys(e, "cannot create a pipe");
+        goto fail;
+    }
+    struct sandbox_job job = {
+        .workdir = spec->workdir, .command = spec->command, .env = spec->env,
+        .binds = spec->binds, .n_binds = spec->n_binds, .rootfs = spec->rootfs,
+        .root_mnt = s->root_mnt, .limits = spec->limits, .uid = s->uid,
+        .stdin_fd = spec->stdin_fd, .out_fd = out[1], .err_fd = errp[1], .report_fd = rep[1],
+        .filter = &s->filter,
+    };
+    double start = clock_mono();
+    pid_t pid;
+    int pidfd = -1;
+    if (spawn_run(s, &job, &pid, &pidfd, e) < 0)
+        goto fail;
+    close_fd(&out[1]);
+    close_fd(&errp[1]);
+    close_fd(&rep[1]);
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    fcntl(errp[0], F_SETFL, O_NONBLOCK);
+    fcntl(rep[0], F_SETFL, O_NONBLOCK);
+    struct watch w = {pidfd, out[0], errp[0], rep[0], true, true, true, false, false, {0}, false};
+    watch_run(s, &w, &spec->limits, res, start);
+    kill_run(&w);   /* a no-op unless the pipes were held past PID 1 */
+    int rc = reap_run(s, pid, e);
+    res->wall_s = clock_mono() - start;
+    close(pidfd);
+    struct cgroup_usage u;
+    if (rc == 0)
+        rc = drain_cgroup(s, e);
+    if (rc == 0)
+        rc = s->cg->ops->usage(s->cg, &u, e);
+    if (rc == 0)
+        rc = judge(&w, &u, &spec->limits, res, e);
+    close_fd(&out[0]);
+    close_fd(&errp[0]);
+    close_fd(&rep[0]);
+    return rc;
+fail:
+    for (int i = 0; i < 2; i++) {
+        close_fd(&out[i]);
+        close_fd(&errp[i]);
+        close_fd(&rep[i]);
+    }
+    return -1;
+}
+
+static int sb_adopt_dir(struct launcher *self, const char *dir, struct err *e)
+{
+    struct sandbox_launcher *s = (struct sandbox_launcher *)self;
+    if (chown(dir, s->uid, (gid_t)s->uid) < 0)
+        return err_sys(e, "cannot hand %s to uid %d", dir, (int)s->uid);
+    return 0;
+}
+
+static void sb_destroy(struct launcher *self)
+{
+    struct sandbox_launcher *s = (struct sandbox_launcher *)self;
+    keeper_stop(&s->keeper);
+    if (s->cg) {
+        s->cg->ops->kill_all(s->cg, 0);
+        s->cg->ops->reset(s->cg);
+        s->cg->ops->close(s->cg);
+    }
+    sandbox_filter_free(&s->filter);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    free(s);
+}
+
+struct launcher *launcher_sandbox_new(struct err *e)
+{
+    if (launcher_sandbox_check(e) < 0)
+        return NULL;
+    struct sandbox_launcher *s = calloc(1, sizeof *s);
+    if (!s) {
+        err_set(e, "out of memory");
+        return NULL;
+    }
+    s->base.name = "namespace";
+    s->base.adopt_dir = sb_adopt_dir;
+    s->base.run = sb_run;
+    s->base.destroy = sb_destroy;
+    s->lock_fd = -1;
+    s->keeper.sock = -1;
+    if (launcher_lease_uid(&s->uid, &s->lock_fd, e) < 0) {
+        free(s);
+        return NULL;
+    }
+    s->base.slot = (int)(s->uid - RUN_UID_BASE);
+    s->base.work_base = s->work;
+    if (make_slot_dirs(s, s->base.slot, e) < 0 || open_cgroup(s, s->base.slot, e) < 0 ||
+        sandbox_filter_build(&s->filter, e) < 0 ||
+        (s->cg->ops->clone_fd(s->cg) < 0 && keeper_start(&s->keeper, s->cg, &s->filter, e) < 0)) {
+        sb_destroy(&s->base);
+        return NULL;
+    }
+    return &s->base;
+}

@@ -1,9 +1,0 @@
-/* assets.h - helper scripts built into the binary (from worker/python/). */
-#ifndef ASSAY_ASSETS_H
-#define ASSAY_ASSETS_H
-
-extern const char asset_pytest_runner[];
-extern const char asset_doctest_runner[];
-extern const char asset_notebook_runner[];
-
-#endif
