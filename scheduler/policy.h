@@ -24,11 +24,11 @@ struct sched_job {
     int n_avoid;
     unsigned seen;              /* the scheduler's rescan mark */
     struct sched_job *hash_next;     /* the scheduler's id table */
-    /* The policy's own bookkeeping. */
-    struct sched_job *prev, *next;   /* lists */
-    size_t heap_pos[2];              /* places in up to two heaps */
-    void *queue;                     /* the queue holding it */
-    int cls;                         /* the class it is served in */
+    /* The policy's record of where the job waits: its own type, private
+     * to its file, so a new policy changes nothing here.  NULL when the
+     * job is in no policy (before add, after remove, or when add ran out
+     * of memory); only the policy sets it. */
+    void *policy_node;
 };
 
 /* What a policy may ask of its surroundings: the clock (simulated in
@@ -40,10 +40,16 @@ struct policy_env {
                                    as interactive; <= 0: the default */
 };
 
-/* A policy orders the waiting jobs; the scheduler owns the jobs. */
+/* A policy orders the waiting jobs; the scheduler owns the jobs, the
+ * policy its node for each (sched_job.policy_node).  A job's facts must
+ * not change between add and remove: the policy's order is built on them. */
 struct policy {
     const char *name;
+    /* Queues J (its policy_node must be NULL).  Out of memory, J stays
+     * out of the policy: never picked, and removing it does nothing. */
     void (*add)(struct policy *p, struct sched_job *j);
+    /* Takes J out (a job the policy does not hold is ignored) and frees
+     * its node. */
     void (*remove)(struct policy *p, struct sched_job *j);
     /* The job an idle slot of worker W should take now, or NULL.  ALL is
      * every worker, so a job can avoid a worker it failed on whenever
@@ -51,6 +57,8 @@ struct policy {
      * it over and removes it (a policy may charge its course for it). */
     struct sched_job *(*pick)(struct policy *p, const struct worker_cfg *w,
                               const struct workers *all);
+    /* Frees the policy and the nodes of jobs still queued (their
+     * policy_node becomes NULL). */
     void (*destroy)(struct policy *p);
 };
 

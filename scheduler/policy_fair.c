@@ -37,6 +37,11 @@
  * removing and picking a job are O(log n).  A course's charge happens in
  * remove() for the job pick() just returned, so a pick the caller does
  * not carry out charges nothing.
+ *
+ * What the heaps and the retry list hold is a node of this file's own per
+ * job (sched_job.policy_node), allocated in add() and freed in remove():
+ * the job's places in its heaps, its queue and class, and a copy of its
+ * arrival time, so that ordering a heap reads the nodes alone.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -52,6 +57,21 @@ enum { POS_QUEUE, POS_AGING };       /* a job's two heap places */
 
 struct fair_class;
 struct course_q;
+struct pool;
+
+struct fair_node {                   /* a waiting job, as this policy keeps it */
+    struct sched_job *job;
+    double queued_at;                /* job->queued_at, read by every comparison */
+    struct pool *pool;
+    struct student_q *queue;         /* the queue holding it; NULL: in pool->retry */
+    union {
+        size_t pos[2];               /* in queue->jobs and (batch) pool->aging */
+        struct {
+            struct fair_node *prev, *next;
+        } retry;                     /* in pool->retry */
+    } at;
+    int cls;                         /* the class it is served in; -1: retry */
+};
 
 struct student_q {                   /* a student's waiting jobs in one course */
     struct course_q *course;
@@ -84,7 +104,7 @@ struct pool {
     const char *capability;
     struct fair_class cls[N_CLS];
     struct heap aging;               /* batch jobs, oldest first */
-    struct sched_job *retry;         /* jobs with an avoid list */
+    struct fair_node *retry;         /* jobs with an avoid list */
     struct pool *next;
 };
 
@@ -99,19 +119,19 @@ struct fair {
 
 static bool job_before(const void *a, const void *b)
 {
-    const struct sched_job *x = a, *y = b;
+    const struct fair_node *x = a, *y = b;
     return x->queued_at < y->queued_at ||
-           (x->queued_at == y->queued_at && strcmp(x->id, y->id) < 0);
+           (x->queued_at == y->queued_at && strcmp(x->job->id, y->job->id) < 0);
 }
 
-static size_t *job_queue_pos(void *j)
+static size_t *job_queue_pos(void *n)
 {
-    return &((struct sched_job *)j)->heap_pos[POS_QUEUE];
+    return &((struct fair_node *)n)->at.pos[POS_QUEUE];
 }
 
-static size_t *job_aging_pos(void *j)
+static size_t *job_aging_pos(void *n)
 {
-    return &((struct sched_job *)j)->heap_pos[POS_AGING];
+    return &((struct fair_node *)n)->at.pos[POS_AGING];
 }
 
 static bool student_before(const void *a, const void *b)
@@ -143,11 +163,22 @@ static double now_of(const struct fair *f)
     return f->env.now ? f->env.now(f->env.ctx) : clock_wall();
 }
 
+/* Frees node N: its job leaves the policy. */
+static void node_free(struct fair_node *n)
+{
+    n->job->policy_node = NULL;
+    free(n);
+}
+
+/* Frees a student's queue and the nodes still in it (destroy()). */
 static void student_free(void *p)
 {
     struct student_q *st = p;
-    if (st)
-        heap_free(&st->jobs);
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->jobs.n; i++)
+        node_free(st->jobs.v[i]);
+    heap_free(&st->jobs);
     free(st);
 }
 
@@ -211,55 +242,69 @@ static struct student_q *student_get(struct course_q *c, const char *name)
     return e->value;
 }
 
-/* Puts J in class C of pool P: its course and student queues, starting
- * their tags when they were not waiting. */
-static void enqueue(struct pool *p, int c, struct sched_job *j)
+/* Puts node N in class C of pool P: its course and student queues,
+ * starting their tags when they were not waiting.  0, or -1 when memory
+ * ran out (N is then in no queue and nothing changed but the tags of
+ * queues that were not waiting). */
+static int enqueue(struct pool *p, int c, struct fair_node *n)
 {
     struct fair_class *cl = &p->cls[c];
+    const struct sched_job *j = n->job;
     struct course_q *course = course_get(cl, j->course);
     struct student_q *st = course ? student_get(course, j->student) : NULL;
-    if (!st || heap_push(&st->jobs, j) < 0)
-        return;   /* out of memory: the job waits unseen until the next rescan */
-    j->queue = st;
-    j->cls = c;
-    if (j->weight > 0)
-        course->weight = j->weight;   /* course.json may have changed */
-    if (st->jobs.n == 1) {
+    if (!st || heap_push(&st->jobs, n) < 0)
+        return -1;
+    bool new_student = st->jobs.n == 1;
+    if (new_student) {
         st->start = fmax(course->vtime, st->finish);
         st->seq = ++cl->seq;
-        heap_push(&course->students, st);
+        if (heap_push(&course->students, st) < 0)
+            goto undo_job;
     }
-    if (++course->n_jobs == 1) {
+    if (course->n_jobs == 0) {
         course->start = fmax(cl->vtime, course->finish);
         course->seq = ++cl->seq;
-        heap_push(&cl->courses, course);
+        if (heap_push(&cl->courses, course) < 0)
+            goto undo_student;
     }
+    course->n_jobs++;
+    if (j->weight > 0)
+        course->weight = j->weight;   /* course.json may have changed */
+    n->queue = st;
+    n->cls = c;
+    return 0;
+undo_student:
+    if (new_student)
+        heap_remove(&course->students, st);
+undo_job:
+    heap_remove(&st->jobs, n);
+    return -1;
 }
 
-/* Charges J's course and student for a slot: J is being dispatched. */
-static void charge(struct sched_job *j)
+/* Charges N's course and student for a slot: its job is being dispatched. */
+static void charge(const struct fair_node *n)
 {
-    struct student_q *st = j->queue;
+    struct student_q *st = n->queue;
     struct course_q *course = st->course;
     struct fair_class *cl = course->cls;
-    double cost = j->cost > 0 ? j->cost : 1;
+    double cost = n->job->cost > 0 ? n->job->cost : 1;
     cl->vtime = fmax(cl->vtime, course->start);
     course->finish = course->start + cost / course->weight;
     course->vtime = fmax(course->vtime, st->start);
     st->finish = st->start + cost;
 }
 
-/* Takes J out of its queues; CHARGED: it was dispatched, so its queues
- * move on to their next tags. */
-static void dequeue(struct sched_job *j, bool charged)
+/* Takes N out of its queues; CHARGED: its job was dispatched, so its
+ * queues move on to their next tags. */
+static void dequeue(struct fair_node *n, bool charged)
 {
-    struct student_q *st = j->queue;
+    struct student_q *st = n->queue;
     struct course_q *course = st->course;
     struct fair_class *cl = course->cls;
     if (charged)
-        charge(j);
-    heap_remove(&st->jobs, j);
-    j->queue = NULL;
+        charge(n);
+    heap_remove(&st->jobs, n);
+    n->queue = NULL;
     if (st->jobs.n == 0) {
         heap_remove(&course->students, st);
     } else if (charged) {
@@ -276,59 +321,72 @@ static void dequeue(struct sched_job *j, bool charged)
     }
 }
 
-static void retry_link(struct pool *p, struct sched_job *j)
+static void retry_link(struct pool *p, struct fair_node *n)
 {
-    j->cls = -1;
-    j->prev = NULL;
-    j->next = p->retry;
+    n->cls = -1;
+    n->at.retry.prev = NULL;
+    n->at.retry.next = p->retry;
     if (p->retry)
-        p->retry->prev = j;
-    p->retry = j;
+        p->retry->at.retry.prev = n;
+    p->retry = n;
 }
 
-static void retry_unlink(struct pool *p, struct sched_job *j)
+static void retry_unlink(struct pool *p, struct fair_node *n)
 {
-    if (j->prev)
-        j->prev->next = j->next;
+    if (n->at.retry.prev)
+        n->at.retry.prev->at.retry.next = n->at.retry.next;
     else
-        p->retry = j->next;
-    if (j->next)
-        j->next->prev = j->prev;
-    j->prev = j->next = NULL;
+        p->retry = n->at.retry.next;
+    if (n->at.retry.next)
+        n->at.retry.next->at.retry.prev = n->at.retry.prev;
 }
 
 /* Moves batch jobs that waited past the age guard to the interactive class. */
 static void promote_aged(const struct fair *f, struct pool *p, double now)
 {
-    struct sched_job *j;
-    while ((j = heap_top(&p->aging)) && now - j->queued_at > f->env.age_guard_s) {
-        heap_remove(&p->aging, j);
-        dequeue(j, false);
-        enqueue(p, CLS_INTERACTIVE, j);
+    struct fair_node *n;
+    while ((n = heap_top(&p->aging)) && now - n->queued_at > f->env.age_guard_s) {
+        heap_remove(&p->aging, n);
+        dequeue(n, false);
+        if (enqueue(p, CLS_INTERACTIVE, n) < 0)
+            node_free(n);   /* out of memory: the job leaves the policy */
     }
 }
 
 /* ---- the interface ------------------------------------------------------ */
 
+/* Queues node N, new in pool P: 0, or -1 when memory ran out (N is then
+ * in no queue). */
+static int admit(const struct fair *f, struct pool *p, struct fair_node *n)
+{
+    const struct sched_job *j = n->job;
+    if (j->n_avoid > 0) {
+        retry_link(p, n);
+        return 0;
+    }
+    bool aged = now_of(f) - n->queued_at > f->env.age_guard_s;
+    if (!j->batch || aged)
+        return enqueue(p, CLS_INTERACTIVE, n);
+    if (enqueue(p, CLS_BATCH, n) < 0)
+        return -1;
+    if (heap_push(&p->aging, n) < 0) {
+        dequeue(n, false);
+        return -1;
+    }
+    return 0;
+}
+
 static void fair_add(struct policy *pol, struct sched_job *j)
 {
     struct fair *f = (struct fair *)pol;
     struct pool *p = pool_get(f, j->capability);
-    j->queue = NULL;
-    if (!p)
-        return;
-    if (j->n_avoid > 0) {
-        retry_link(p, j);
-        return;
-    }
-    bool aged = now_of(f) - j->queued_at > f->env.age_guard_s;
-    if (j->batch && !aged) {
-        enqueue(p, CLS_BATCH, j);
-        if (j->queue && heap_push(&p->aging, j) < 0)
-            dequeue(j, false);
-    } else {
-        enqueue(p, CLS_INTERACTIVE, j);
-    }
+    struct fair_node *n = p ? malloc(sizeof *n) : NULL;
+    j->policy_node = n;
+    if (!n)
+        return;   /* out of memory: the job is not queued (policy.h) */
+    *n = (struct fair_node){.job = j, .queued_at = j->queued_at, .pool = p};
+    if (admit(f, p, n) < 0)
+        node_free(n);
 }
 
 static void fair_remove(struct policy *pol, struct sched_job *j)
@@ -337,40 +395,41 @@ static void fair_remove(struct policy *pol, struct sched_job *j)
     bool charged = j == f->taken;
     if (charged)
         f->taken = NULL;
-    struct pool *p = pool_get(f, j->capability);
-    if (!p)
+    struct fair_node *n = j->policy_node;
+    if (!n)
         return;
-    if (j->cls < 0) {
-        retry_unlink(p, j);
-    } else if (j->queue) {
-        if (j->cls == CLS_BATCH)
-            heap_remove(&p->aging, j);
-        dequeue(j, charged);
+    if (n->cls < 0) {
+        retry_unlink(n->pool, n);
+    } else {
+        if (n->cls == CLS_BATCH)
+            heap_remove(&n->pool->aging, n);
+        dequeue(n, charged);
     }
+    node_free(n);
 }
 
-/* The job class C of pool P would serve next. */
-static struct sched_job *class_head(struct pool *p, int c)
+/* The node class C of pool P would serve next. */
+static struct fair_node *class_head(struct pool *p, int c)
 {
     struct course_q *course = heap_top(&p->cls[c].courses);
     struct student_q *st = course ? heap_top(&course->students) : NULL;
     return st ? heap_top(&st->jobs) : NULL;
 }
 
-/* Pool P's best job for W, and its rank (lower goes first). */
-static struct sched_job *pool_pick(struct pool *p, const struct worker_cfg *w,
+/* Pool P's best node for W, and its rank (lower goes first). */
+static struct fair_node *pool_pick(struct pool *p, const struct worker_cfg *w,
                                    const struct workers *all, int *rank)
 {
-    for (struct sched_job *j = p->retry; j; j = j->next)
-        if (policy_worker_fits(j, w, all)) {
+    for (struct fair_node *n = p->retry; n; n = n->at.retry.next)
+        if (policy_worker_fits(n->job, w, all)) {
             *rank = -1;
-            return j;
+            return n;
         }
     for (int c = 0; c < N_CLS; c++) {
-        struct sched_job *j = class_head(p, c);
-        if (j && policy_worker_fits(j, w, all)) {
+        struct fair_node *n = class_head(p, c);
+        if (n && policy_worker_fits(n->job, w, all)) {
             *rank = c;
-            return j;
+            return n;
         }
     }
     return NULL;
@@ -381,23 +440,23 @@ static struct sched_job *fair_pick(struct policy *pol, const struct worker_cfg *
 {
     struct fair *f = (struct fair *)pol;
     double now = now_of(f);
-    struct sched_job *best = NULL;
+    struct fair_node *best = NULL;
     int best_rank = N_CLS;
     for (struct pool *p = f->pools; p; p = p->next) {
         if (!worker_offers(w, p->capability))
             continue;
         promote_aged(f, p, now);
         int rank;
-        struct sched_job *j = pool_pick(p, w, all, &rank);
+        struct fair_node *n = pool_pick(p, w, all, &rank);
         /* a worker serving several pools: the higher class, then the older job */
-        if (j && (!best || rank < best_rank ||
-                  (rank == best_rank && job_before(j, best)))) {
-            best = j;
+        if (n && (!best || rank < best_rank ||
+                  (rank == best_rank && job_before(n, best)))) {
+            best = n;
             best_rank = rank;
         }
     }
-    f->taken = best;
-    return best;
+    f->taken = best ? best->job : NULL;
+    return f->taken;
 }
 
 static void fair_destroy(struct policy *pol)
@@ -406,6 +465,11 @@ static void fair_destroy(struct policy *pol)
     while (f->pools) {
         struct pool *p = f->pools;
         f->pools = p->next;
+        while (p->retry) {
+            struct fair_node *n = p->retry;
+            p->retry = n->at.retry.next;
+            node_free(n);
+        }
         for (int c = 0; c < N_CLS; c++) {
             heap_free(&p->cls[c].courses);
             strmap_free(&p->cls[c].by_course, course_free);
