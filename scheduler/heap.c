@@ -2,19 +2,27 @@
  * heap.c - the binary min-heap the scheduling policies order jobs,
  * students and courses with.
  *
- * Each item stores its own index (the heap's pos callback says where), so
+ * Each item stores its own index (the heap's pos_offset says where), so
  * removing a job whose file vanished, or re-ordering a course whose tag
  * moved, is O(log n) instead of a search.  An item may sit in several
- * heaps at once through different index fields.
+ * heaps at once through different index fields.  The items are whatever
+ * the policy orders (its per-job nodes, its student and course queues);
+ * an offset rather than a callback finds the index, since every step of
+ * a sift writes one.
  */
 #include "scheduler/heap.h"
 
 #include <stdlib.h>
 
+static size_t *pos_of(const struct heap *h, void *item)
+{
+    return (size_t *)((char *)item + h->pos_offset);
+}
+
 static void place(struct heap *h, size_t i, void *item)
 {
     h->v[i] = item;
-    *h->pos(item) = i;
+    *pos_of(h, item) = i;
 }
 
 static void sift_up(struct heap *h, size_t i)
@@ -69,14 +77,14 @@ void *heap_top(const struct heap *h)
 
 void heap_fix(struct heap *h, void *item)
 {
-    size_t i = *h->pos(item);
+    size_t i = *pos_of(h, item);
     sift_up(h, i);
-    sift_down(h, *h->pos(item));
+    sift_down(h, *pos_of(h, item));
 }
 
 void heap_remove(struct heap *h, void *item)
 {
-    size_t i = *h->pos(item);
+    size_t i = *pos_of(h, item);
     void *last = h->v[--h->n];
     if (i == h->n)
         return;

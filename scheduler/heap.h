@@ -10,10 +10,13 @@ struct heap {
     void **v;
     size_t n, cap;
     bool (*less)(const void *a, const void *b);
-    size_t *(*pos)(void *item);     /* where ITEM keeps its index in this heap */
+    size_t pos_offset;              /* where an item keeps its index in this
+                                       heap: a size_t at this byte offset */
 };
 
-#define HEAP_INIT(less_fn, pos_fn) {NULL, 0, 0, (less_fn), (pos_fn)}
+/* A heap of TYPEs (the policy's own nodes, say) ordered by LESS_FN, each
+ * keeping its index in its size_t MEMBER (which may be "pos[1]"). */
+#define HEAP_INIT(less_fn, type, member) {NULL, 0, 0, (less_fn), offsetof(type, member)}
 
 /* 0, or -1 when memory ran out (the heap is unchanged). */
 int heap_push(struct heap *h, void *item);

@@ -124,36 +124,16 @@ static bool job_before(const void *a, const void *b)
            (x->queued_at == y->queued_at && strcmp(x->job->id, y->job->id) < 0);
 }
 
-static size_t *job_queue_pos(void *n)
-{
-    return &((struct fair_node *)n)->at.pos[POS_QUEUE];
-}
-
-static size_t *job_aging_pos(void *n)
-{
-    return &((struct fair_node *)n)->at.pos[POS_AGING];
-}
-
 static bool student_before(const void *a, const void *b)
 {
     const struct student_q *x = a, *y = b;
     return x->start < y->start || (x->start == y->start && x->seq < y->seq);
 }
 
-static size_t *student_pos(void *s)
-{
-    return &((struct student_q *)s)->pos;
-}
-
 static bool course_before(const void *a, const void *b)
 {
     const struct course_q *x = a, *y = b;
     return x->start < y->start || (x->start == y->start && x->seq < y->seq);
-}
-
-static size_t *course_pos(void *c)
-{
-    return &((struct course_q *)c)->pos;
 }
 
 /* ---- the structures ---------------------------------------------------- */
@@ -202,8 +182,8 @@ static struct pool *pool_get(struct fair *f, const char *capability)
         return NULL;
     p->capability = capability;   /* interned by the scheduler: lives as long */
     for (int c = 0; c < N_CLS; c++)
-        p->cls[c].courses = (struct heap)HEAP_INIT(course_before, course_pos);
-    p->aging = (struct heap)HEAP_INIT(job_before, job_aging_pos);
+        p->cls[c].courses = (struct heap)HEAP_INIT(course_before, struct course_q, pos);
+    p->aging = (struct heap)HEAP_INIT(job_before, struct fair_node, at.pos[POS_AGING]);
     p->next = f->pools;
     f->pools = p;
     return p;
@@ -220,7 +200,7 @@ static struct course_q *course_get(struct fair_class *cl, const char *name)
             return NULL;
         c->cls = cl;
         c->weight = 1;
-        c->students = (struct heap)HEAP_INIT(student_before, student_pos);
+        c->students = (struct heap)HEAP_INIT(student_before, struct student_q, pos);
         e->value = c;
     }
     return e->value;
@@ -236,7 +216,7 @@ static struct student_q *student_get(struct course_q *c, const char *name)
         if (!st)
             return NULL;
         st->course = c;
-        st->jobs = (struct heap)HEAP_INIT(job_before, job_queue_pos);
+        st->jobs = (struct heap)HEAP_INIT(job_before, struct fair_node, at.pos[POS_QUEUE]);
         e->value = st;
     }
     return e->value;

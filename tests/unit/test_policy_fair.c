@@ -371,15 +371,10 @@ static bool item_less(const void *a, const void *b)
     return ((const struct item *)a)->key < ((const struct item *)b)->key;
 }
 
-static size_t *item_pos(void *i)
-{
-    return &((struct item *)i)->pos;
-}
-
 static void test_heap_orders_removes_and_fixes(void **state)
 {
     (void)state;
-    struct heap h = HEAP_INIT(item_less, item_pos);
+    struct heap h = HEAP_INIT(item_less, struct item, pos);
     struct item it[100];
     for (int i = 0; i < 100; i++) {
         it[i].key = (i * 37) % 100;
