@@ -61,7 +61,9 @@ static size_t heap_in_use(void)
 }
 
 /* Times ROUNDS steady-state dispatches: pick, remove, and a new job
- * queued (job N + r), so the queue keeps its length.  Seconds. */
+ * queued (job N + r), so the queue keeps its length.  Seconds.  Out of
+ * line so that a profiler can count it alone:
+ * valgrind --tool=callgrind --collect-atstart=no --toggle-collect='dispatch*' */
 static double __attribute__((noinline))
 dispatch(struct policy *p, const struct worker_cfg *w, const struct workers *all, size_t n,
          size_t rounds)
