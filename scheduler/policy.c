@@ -1,6 +1,6 @@
 /*
- * policy.c - choosing a policy by name, the eligibility rule every
- * policy shares, and the spare nodes policies recycle.
+ * policy.c - choosing a policy by name, and the eligibility rule every
+ * policy shares.
  *
  * Policies (one file each: policy_fair.c, the default, and
  * policy_fcfs.c) only order jobs; whether
@@ -8,7 +8,6 @@
  */
 #include "scheduler/policy.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 struct policy *policy_new(const char *name, const struct policy_env *env)
@@ -42,41 +41,4 @@ bool policy_worker_fits(const struct sched_job *j, const struct worker_cfg *w,
             return false;   /* another worker can take it: let that one */
     }
     return true;
-}
-
-/* Each policy keeps a node per queued job.  In the steady state one job
- * leaves for each that arrives, and handing the freed node to the next
- * arrival costs a few instructions where malloc and free cost about a
- * hundred (policy_scale: 10 ns of FCFS's 120 ns decision). */
-void *policy_node_alloc(struct policy_spares *s)
-{
-    if (!s->list)
-        return malloc(s->size);
-    void *node = s->list;
-    memcpy(&s->list, node, sizeof s->list);
-    s->n--;
-    return node;
-}
-
-void policy_node_release(struct policy_spares *s, void *node)
-{
-    if (!node)
-        return;
-    if (s->n >= POLICY_SPARES_MAX) {
-        free(node);   /* a queue draining: give the memory back */
-        return;
-    }
-    memcpy(node, &s->list, sizeof s->list);
-    s->list = node;
-    s->n++;
-}
-
-void policy_spares_free(struct policy_spares *s)
-{
-    while (s->list) {
-        void *node = s->list;
-        memcpy(&s->list, node, sizeof s->list);
-        free(node);
-    }
-    s->n = 0;
 }

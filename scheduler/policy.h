@@ -75,21 +75,4 @@ struct policy *policy_new(const char *name, const struct policy_env *env);
 bool policy_worker_fits(const struct sched_job *j, const struct worker_cfg *w,
                         const struct workers *all);
 
-/* A policy's spare nodes: remove() keeps a few freed nodes for the next
- * add(), since a dispatch mostly sees one job leave and another arrive.
- * SIZE (at least a pointer's) is the policy's node size. */
-struct policy_spares {
-    size_t size;
-    void *list;                 /* each spare's first bytes link the next */
-    size_t n;
-};
-
-#define POLICY_SPARES_MAX 64
-
-/* A node of S->size bytes (contents undefined), or NULL when memory ran out. */
-void *policy_node_alloc(struct policy_spares *s);
-/* Keeps NODE (or frees it when S holds enough); NODE may be NULL. */
-void policy_node_release(struct policy_spares *s, void *node);
-void policy_spares_free(struct policy_spares *s);
-
 #endif

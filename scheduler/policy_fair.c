@@ -39,7 +39,7 @@
  * not carry out charges nothing.
  *
  * What the heaps and the retry list hold is a node of this file's own per
- * job (sched_job.policy_node), taken in add() and given back in remove():
+ * job (sched_job.policy_node), allocated in add() and freed in remove():
  * the job's places in its heaps, its queue and class, and a copy of its
  * arrival time, so that ordering a heap reads the nodes alone.
  */
@@ -113,7 +113,6 @@ struct fair {
     struct policy_env env;
     struct pool *pools;
     struct sched_job *taken;         /* what pick() last returned */
-    struct policy_spares spares;     /* of struct fair_node */
 };
 
 /* ---- orderings -------------------------------------------------------- */
@@ -361,7 +360,7 @@ static void fair_add(struct policy *pol, struct sched_job *j)
 {
     struct fair *f = (struct fair *)pol;
     struct pool *p = pool_get(f, j->capability);
-    struct fair_node *n = p ? policy_node_alloc(&f->spares) : NULL;
+    struct fair_node *n = p ? malloc(sizeof *n) : NULL;
     j->policy_node = n;
     if (!n)
         return;   /* out of memory: the job is not queued (policy.h) */
@@ -386,8 +385,7 @@ static void fair_remove(struct policy *pol, struct sched_job *j)
             heap_remove(&n->pool->aging, n);
         dequeue(n, charged);
     }
-    j->policy_node = NULL;
-    policy_node_release(&f->spares, n);
+    node_free(n);
 }
 
 /* The node class C of pool P would serve next. */
@@ -459,7 +457,6 @@ static void fair_destroy(struct policy *pol)
         heap_free(&p->aging);
         free(p);
     }
-    policy_spares_free(&f->spares);
     free(f);
 }
 
@@ -472,7 +469,6 @@ struct policy *policy_fair_new(const struct policy_env *env)
         f->env = *env;
     if (f->env.age_guard_s <= 0)
         f->env.age_guard_s = POLICY_AGE_GUARD_S;
-    f->spares.size = sizeof(struct fair_node);
     f->base.name = "fair";
     f->base.add = fair_add;
     f->base.remove = fair_remove;

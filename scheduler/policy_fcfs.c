@@ -4,8 +4,8 @@
  * Two lists in queue order, one per priority.  A slot takes the oldest
  * interactive job it can run, else the oldest batch job.  Jobs mostly
  * arrive in order, so insertion walks back from the tail.  The links
- * live in a node of this file's own (sched_job.policy_node), taken when
- * a job is queued and given back when it leaves.
+ * live in a node of this file's own (sched_job.policy_node), allocated
+ * when a job is queued and freed when it leaves.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +20,6 @@ struct fcfs_node {
 struct fcfs {
     struct policy base;
     struct fcfs_node *head[2], *tail[2];   /* [0] interactive, [1] batch */
-    struct policy_spares spares;
 };
 
 static bool before(const struct sched_job *a, const struct sched_job *b)
@@ -31,7 +30,7 @@ static bool before(const struct sched_job *a, const struct sched_job *b)
 static void fcfs_add(struct policy *p, struct sched_job *j)
 {
     struct fcfs *f = (struct fcfs *)p;
-    struct fcfs_node *n = policy_node_alloc(&f->spares);
+    struct fcfs_node *n = malloc(sizeof *n);
     j->policy_node = n;
     if (!n)
         return;   /* out of memory: the job is not queued (policy.h) */
@@ -68,7 +67,7 @@ static void fcfs_remove(struct policy *p, struct sched_job *j)
     else
         f->tail[q] = n->prev;
     j->policy_node = NULL;
-    policy_node_release(&f->spares, n);
+    free(n);
 }
 
 static struct sched_job *fcfs_pick(struct policy *p, const struct worker_cfg *w,
@@ -92,7 +91,6 @@ static void fcfs_destroy(struct policy *p)
             n->job->policy_node = NULL;
             free(n);
         }
-    policy_spares_free(&f->spares);
     free(f);
 }
 
@@ -101,7 +99,6 @@ struct policy *policy_fcfs_new(void)
     struct fcfs *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
-    f->spares.size = sizeof(struct fcfs_node);
     f->base.name = "fcfs";
     f->base.add = fcfs_add;
     f->base.remove = fcfs_remove;

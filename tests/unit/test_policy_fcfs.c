@@ -2,8 +2,7 @@
  * interactive before batch, ties by id, late arrivals sorted in, avoid
  * lists, removal anywhere in a list), of the per-job node every policy
  * keeps (sched_job.policy_node: set by add, cleared by remove and
- * destroy, a job re-queued after removal), and of the spare nodes
- * policies recycle (policy.c). */
+ * destroy, a job re-queued after removal). */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
@@ -193,32 +192,6 @@ static void test_policy_destroy_lets_go_of_queued_jobs(void **state)
     }
 }
 
-/* ---- the spare nodes ---------------------------------------------------- */
-
-static void test_spares_recycle_up_to_a_limit(void **state)
-{
-    (void)state;
-    struct policy_spares s = {.size = 40};
-    void *nodes[POLICY_SPARES_MAX + 10];
-    size_t n = sizeof nodes / sizeof *nodes;
-    for (size_t i = 0; i < n; i++) {
-        nodes[i] = policy_node_alloc(&s);
-        assert_non_null(nodes[i]);
-        memset(nodes[i], 0xab, s.size);   /* the whole node is the caller's */
-    }
-    for (size_t i = 0; i < n; i++)
-        policy_node_release(&s, nodes[i]);
-    policy_node_release(&s, NULL);
-    assert_int_equal(s.n, POLICY_SPARES_MAX);   /* the rest went back to malloc */
-    void *again = policy_node_alloc(&s);
-    assert_ptr_equal(again, nodes[POLICY_SPARES_MAX - 1]);   /* the last kept */
-    assert_int_equal(s.n, POLICY_SPARES_MAX - 1);
-    policy_node_release(&s, again);
-    policy_spares_free(&s);
-    assert_null(s.list);
-    assert_int_equal(s.n, 0);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,7 +202,6 @@ int main(void)
         cmocka_unit_test(test_fcfs_skips_a_job_avoiding_the_worker),
         cmocka_unit_test(test_policy_node_set_by_add_cleared_by_remove),
         cmocka_unit_test(test_policy_destroy_lets_go_of_queued_jobs),
-        cmocka_unit_test(test_spares_recycle_up_to_a_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
