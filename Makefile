@@ -29,7 +29,8 @@ endif
 PKG_CFLAGS  = $(shell pkg-config --cflags jansson zlib libuv libssh2 2>/dev/null)
 CFLAGS_ALL  = $(CFLAGS_WARN) $(CFLAGS_OPT) -D_DEFAULT_SOURCE -DASSAY_VERSION='"$(VERSION)"' \
               -I. -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
-LIBS_CORE   = $(shell pkg-config --libs jansson zlib libseccomp 2>/dev/null) -lm
+LIBS_CORE   = $(shell pkg-config --libs jansson zlib 2>/dev/null) -lm
+LIBS_SANDBOX = $(shell pkg-config --libs libseccomp 2>/dev/null)
 # The unit tests check our zip code (common/archive.c) against libzip's.
 LIBS_TEST   = $(shell pkg-config --libs cmocka libzip 2>/dev/null)
 LIBS_UV     = $(shell pkg-config --libs libuv 2>/dev/null)
@@ -51,12 +52,16 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 # The scheduling policies and their containers (no libuv): unit tests and
 # bench/ drive them on a simulated clock.
 POLICY_OBJ := $(call obj,scheduler/policy.c $(wildcard scheduler/policy_*.c) scheduler/heap.c scheduler/strmap.c)
+# A job's trip through a shipper (no transport): unit-tested on a fake one.
+SHIP_OBJ   := $(call obj,shipper/ship.c)
 
 # What each program links, beside its own folder's objects.
+# The scheduler grades assignments without tests itself with the engine
+# and no launcher; neither it nor the shippers link the sandbox.
 CLI_LIBS       := $(call lib_a,engine sandbox spool contract common)
 WORKER_LIBS    := $(call lib_a,engine sandbox contract common)
-SHIPPER_LIBS   := $(call lib_a,engine sandbox spool contract common)
-SCHEDULER_LIBS := $(call lib_a,engine sandbox spool contract common)
+SHIPPER_LIBS   := $(call lib_a,spool contract common)
+SCHEDULER_LIBS := $(call lib_a,engine spool contract common)
 ALL_LIBS       := $(call lib_a,$(LIBS_ORDER))
 
 .PHONY: all test demo sanitize install clean deps bench
@@ -90,11 +95,11 @@ $(BUILD)/lib/%.a:
 # assay links no transport (libssh2, OpenSSL): it runs once per submission
 # and starts faster without them; `assay workers check` asks assay-shipper.
 $(BUILD)/assay: $(call obj,$(wildcard cli/*.c)) $(CLI_LIBS)
-	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) $(LDFLAGS_CLI) -o $@ $^ $(LIBS_CORE)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) $(LDFLAGS_CLI) -o $@ $^ $(LIBS_CORE) $(LIBS_SANDBOX)
 
 # -z now: symbols are bound once in the daemon, not again in each grader it forks.
 $(BUILD)/assay-worker: $(call obj,$(wildcard worker/*.c)) $(WORKER_LIBS)
-	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -Wl,-z,now -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -Wl,-z,now -o $@ $^ $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_UV)
 
 $(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SHIPPER_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_SSH)
@@ -102,13 +107,13 @@ $(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SHIPPER_LIBS)
 $(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SCHEDULER_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
 
-$(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(ALL_LIBS)
+$(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_TEST)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_TEST)
 
 $(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX)
 
 bench: all $(BUILD)/bench/engine_overhead $(BUILD)/bench/sandbox_overhead $(BUILD)/bench/fair_night $(BUILD)/bench/policy_scale
 	@scripts/install-deps.sh --ensure --bench

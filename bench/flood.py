@@ -81,7 +81,7 @@ SOLUTION = "def f():\n    return 1\n"
 # this test (engine/kinds/pytest.c: Assay's pytest runner, which writes a
 # report of events), in a directory laid out as the engine lays out a work
 # directory; "pytest" is plain pytest, for comparison.
-RUNNER = os.path.join(os.path.dirname(HERE), "worker", "python", "pytest_runner.py")
+RUNNER = os.path.join(os.path.dirname(HERE), "engine", "python", "pytest_runner.py")
 BARE = {
     "runner": ["python3", "-I", ".assay/pytest_runner.py", ".assay/pytest-report.jsonl",
                "tests/test_one.py"],

@@ -13,7 +13,6 @@
  * each student's latest graded result as CSV for any gradebook.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +28,8 @@
 #include "common/jsonutil.h"
 #include "cli/commands.h"
 #include "spool/queue.h"
+#include "spool/record.h"
+#include "spool/scan.h"
 
 #define TICK_S 0.1
 #define PLAIN_EVERY_S 5.0
@@ -320,46 +321,15 @@ static void csv_field(FILE *out, const char *s)
     fputc('"', out);
 }
 
-/* The highest version of STUDENT with a results.json, or NULL. */
-static json_t *latest_result(const struct spool *s, const struct bulk_opts *o, const char *student)
+/* Adds the students listed in spool directory REL to SET. */
+static void add_names(const struct spool *s, json_t *set, const char *rel)
 {
-    char *dir = spool_path(s, "results/%s/%s/%s", o->course, o->asg, student);
-    DIR *d = opendir(dir);
-    long long best = -1;
-    struct dirent *de;
-    json_t *r = NULL;
-    while (d && (de = readdir(d))) {
-        char *end;
-        long long v = strtoll(de->d_name, &end, 10);
-        char *p = NULL;
-        if (*end || end == de->d_name || v <= best ||
-            asprintf(&p, "%s/%s/results.json", dir, de->d_name) < 0)
-            continue;
-        struct err e;
-        json_t *cand = fs_exists(p) ? jsonutil_load_file(p, 16u << 20, &e) : NULL;
-        if (cand) {
-            json_decref(r);
-            r = cand;
-            best = v;
-        }
-        free(p);
-    }
-    if (d)
-        closedir(d);
-    free(dir);
-    return r;
-}
-
-static int add_names(json_t *set, const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-        if (de->d_name[0] != '.' && spool_name_is_valid(de->d_name))
-            json_object_set_new(set, de->d_name, json_true());
-    if (d)
-        closedir(d);
-    return 0;
+    struct fs_list sc;
+    if (scan_spool(s, rel, SCAN_NAMES, &sc) < 0)
+        fprintf(stderr, "assay export: out of memory listing %s; exporting those listed\n", rel);
+    for (size_t i = 0; i < sc.n; i++)
+        json_object_set_new(set, sc.names[i], json_true());
+    fs_list_free(&sc);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -370,10 +340,11 @@ static int cmp_str(const void *a, const void *b)
 static void write_csv(FILE *out, const struct spool *s, const struct bulk_opts *o)
 {
     json_t *students = json_object();
-    char *sub = spool_path(s, "submissions/%s/%s", o->course, o->asg);
-    char *res = spool_path(s, "results/%s/%s", o->course, o->asg);
-    add_names(students, sub);
-    add_names(students, res);
+    char sub[200], res[200];
+    snprintf(sub, sizeof sub, "submissions/%s/%s", o->course, o->asg);
+    snprintf(res, sizeof res, "results/%s/%s", o->course, o->asg);
+    add_names(s, students, sub);
+    add_names(s, students, res);
     size_t n = json_object_size(students), i = 0;
     const char **names = calloc(n + 1, sizeof *names);
     const char *name;
@@ -383,7 +354,7 @@ static void write_csv(FILE *out, const struct spool *s, const struct bulk_opts *
     qsort(names, n, sizeof *names, cmp_str);
     fputs("student,score,max,status,graded_at\n", out);
     for (i = 0; i < n; i++) {
-        json_t *r = latest_result(s, o, names[i]);
+        json_t *r = record_latest(s, o->course, o->asg, names[i], NULL);
         const json_t *a = json_object_get(r, "assay");
         csv_field(out, names[i]);
         if (r)
@@ -397,8 +368,6 @@ static void write_csv(FILE *out, const struct spool *s, const struct bulk_opts *
         json_decref(r);
     }
     free(names);
-    free(sub);
-    free(res);
     json_decref(students);
 }
 

@@ -31,12 +31,12 @@ static const char usage[] =
 static int setup_all(const struct assignment *a, bool force)
 {
     int rc = EXIT_OK, found = 0;
-    for (size_t i = 0; i < a->n_tests; i++) {
+    for (size_t i = 0; i < a->sum.n_tests; i++) {
         const struct test_def *t = &a->tests[i];
         if (strcmp(t->kind->name, "gradescope"))
             continue;
         found++;
-        char *dir = fs_join(a->dir, jsonutil_str(t->spec, "autograder", "."));
+        char *dir = fs_join(a->sum.dir, jsonutil_str(t->spec, "autograder", "."));
         struct err e;
         bool ran;
         if (gradescope_setup_run(dir, force, &ran, &e) < 0) {
@@ -49,7 +49,7 @@ static int setup_all(const struct assignment *a, bool force)
         free(dir);
     }
     if (!found)
-        fprintf(stderr, "assay gradescope setup: %s has no gradescope tests\n", a->dir);
+        fprintf(stderr, "assay gradescope setup: %s has no gradescope tests\n", a->sum.dir);
     return found ? rc : EXIT_FAILED;
 }
 

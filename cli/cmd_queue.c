@@ -8,7 +8,6 @@
  *   regrade  a new batch job for the latest version of every student
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +18,11 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "cli/commands.h"
+#include "contract/assignment.h"
 #include "spool/job.h"
 #include "spool/queue.h"
+#include "spool/record.h"
+#include "spool/scan.h"
 
 static const char queue_usage[] =
     "Usage: assay hold|release|requeue JOB [--spool S]\n"
@@ -28,15 +30,6 @@ static const char queue_usage[] =
     "  hold JOB      keep a queued or deferred job from being graded\n"
     "  release JOB   put a held job back in the queue\n"
     "  requeue JOB   queue a failed, deferred or held job again, with fresh attempts\n";
-
-static void fresh_attempts(json_t *job)
-{
-    json_object_set_new(job, "attempt", json_integer(0));
-    json_object_set_new(job, "token", json_null());
-    json_object_del(job, "not_before");
-    json_object_del(job, "failed_on");
-    json_object_del(job, "slot");
-}
 
 static int parse_spool_opt(int argc, char **argv, const char **spool, const char *usage)
 {
@@ -56,21 +49,15 @@ static int parse_spool_opt(int argc, char **argv, const char **spool, const char
     return 0;
 }
 
-/* Which states each command takes a job from, and where it puts it. */
-static int move_for(const char *cmd, const char *state, const char **to, bool *reset)
+/* The transition each command names (spool/queue.h). */
+static int (*transition_for(const char *cmd))(const struct spool *, const char *, char **,
+                                              struct err *)
 {
-    *reset = false;
-    if (!strcmp(cmd, "hold") && (!strcmp(state, SPOOL_INCOMING) || !strcmp(state, SPOOL_DEFERRED)))
-        *to = SPOOL_HOLD;
-    else if (!strcmp(cmd, "release") && !strcmp(state, SPOOL_HOLD))
-        *to = SPOOL_INCOMING;
-    else if (!strcmp(cmd, "requeue") && (!strcmp(state, SPOOL_FAILED) ||
-                                         !strcmp(state, SPOOL_DEFERRED) || !strcmp(state, SPOOL_HOLD))) {
-        *to = SPOOL_INCOMING;
-        *reset = true;
-    } else
-        return -1;
-    return 0;
+    if (!strcmp(cmd, "hold"))
+        return queue_hold;
+    if (!strcmp(cmd, "release"))
+        return queue_release;
+    return queue_requeue;
 }
 
 int cmd_queue(int argc, char **argv)
@@ -84,28 +71,16 @@ int cmd_queue(int argc, char **argv)
     struct spool s;
     if (cli_open_spool(spool, &s, cmd) < 0)
         return EXIT_FAILED;
-    char *state = queue_locate(&s, id);
-    const char *to;
-    bool reset;
+    char *from = NULL;
     int rc = EXIT_FAILED;
     struct err e;
-    if (!state) {
-        fprintf(stderr, "assay %s: no job %s in the queue (it may be graded already: "
-                "see `assay results --job %s`)\n", cmd, id, id);
-    } else if (move_for(cmd, state, &to, &reset) < 0) {
-        fprintf(stderr, "assay %s: job %s is in %s/, where %s does not apply\n", cmd, id, state, cmd);
-    } else if (queue_move(&s, id, state, to, reset ? fresh_attempts : NULL, &e) < 0) {
+    if (transition_for(cmd)(&s, id, &from, &e) < 0) {
         fprintf(stderr, "assay %s: %s\n", cmd, e.msg);
     } else {
-        if (!strcmp(state, SPOOL_FAILED)) {
-            char *reason = spool_path(&s, SPOOL_FAILED "/%s.reason", id);
-            unlink(reason);
-            free(reason);
-        }
-        printf("%s: %s/ -> %s/\n", id, state, to);
+        printf("%s: %s/ -> %s/\n", id, from, strcmp(cmd, "hold") ? SPOOL_INCOMING : SPOOL_HOLD);
         rc = EXIT_OK;
     }
-    free(state);
+    free(from);
     spool_close(&s);
     return rc;
 }
@@ -117,41 +92,24 @@ static const char regrade_usage[] =
     "course C again, at batch priority (interactive submissions go first).  With\n"
     "--wait, shows progress until all are graded, then a summary (as grade-all).\n";
 
-static long long latest_version(const char *dir)
-{
-    DIR *d = opendir(dir);
-    long long best = 0;
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        char *end;
-        long long v = strtoll(de->d_name, &end, 10);
-        if (*end == '\0' && v > best)
-            best = v;
-    }
-    if (d)
-        closedir(d);
-    return best;
-}
-
 /* A regrade is late exactly when the submission was: it keeps the time of
  * the submission, read from the version's recorded result. */
 static void keep_submission_time(const struct spool *s, json_t *job)
 {
-    char *path = spool_path(s, "results/%s/%s/%s/%lld/results.json", jsonutil_str(job, "course", ""),
-                            jsonutil_str(job, "assignment", ""), jsonutil_str(job, "student", ""),
-                            (long long)json_integer_value(json_object_get(job, "version")));
-    struct err e;
-    json_t *r = fs_exists(path) ? jsonutil_load_file(path, 16u << 20, &e) : NULL;
+    char rel[400];
+    snprintf(rel, sizeof rel, "results/%s/%s/%s/%lld", jsonutil_str(job, "course", ""),
+             jsonutil_str(job, "assignment", ""), jsonutil_str(job, "student", ""),
+             (long long)json_integer_value(json_object_get(job, "version")));
+    json_t *r = record_read(s, rel);
     const json_t *assay = json_object_get(r, "assay");
     const char *when = jsonutil_str(assay, "submitted_at", jsonutil_str(assay, "queued_at", NULL));
     double t;
     if (when && clock_parse_iso8601(when, &t))
         json_object_set_new(job, "submitted_at", json_string(when));
     else
-        fprintf(stderr, "assay regrade: warning: %s has no recorded submission time; a late "
-                "policy measures this regrade from now\n", path);
+        fprintf(stderr, "assay regrade: warning: %s/results.json has no recorded submission "
+                "time; a late policy measures this regrade from now\n", rel);
     json_decref(r);
-    free(path);
 }
 
 /* Queues STUDENT's latest version; QUEUED gets {"id", "student", "rel"}. */
@@ -159,9 +117,7 @@ static int regrade_student(const struct spool *s, const char *course, const char
                            const char *student, const char *capability, json_t *queued,
                            struct err *e)
 {
-    char *dir = spool_path(s, "submissions/%s/%s/%s", course, asg, student);
-    long long v = latest_version(dir);
-    free(dir);
+    long long v = spool_latest_version(s, "submissions", course, asg, student);
     if (v < 1)
         return 0;
     json_t *job = job_new(course, asg, student, v, true, capability);
@@ -179,26 +135,28 @@ static int regrade_student(const struct spool *s, const char *course, const char
 int regrade_queue_all(const struct spool *s, const char *course, const char *asg,
                       json_t *queued, const char *cmd)
 {
-    char *apath = spool_path(s, "courses/%s/%s/assignment.json", course, asg);
+    char *adir = spool_path(s, "courses/%s/%s", course, asg);
+    struct assignment_summary sum;
+    struct problems ignored = {0};   /* the worker reports them, to the instructor */
     struct err e;
-    json_t *a = jsonutil_load_file(apath, 4u << 20, &e);
-    char *cap = strdup(jsonutil_str(a, "capability", "python"));
-    json_decref(a);
-    free(apath);
-    char *dir = spool_path(s, "submissions/%s/%s", course, asg);
-    struct dirent **names = NULL;
-    int n = scandir(dir, &names, NULL, alphasort), rc = 0;
-    for (int i = 0; i < n; i++) {
-        const char *student = names[i]->d_name;
-        if (student[0] != '.' && spool_name_is_valid(student) &&
-            regrade_student(s, course, asg, student, cap, queued, &e) < 0) {
-            fprintf(stderr, "assay %s: %s: %s\n", cmd, student, e.msg);
+    assignment_summary_load(adir, &sum, &ignored);
+    char *cap = strdup(sum.capability);
+    assignment_summary_free(&sum);
+    problems_free(&ignored);
+    free(adir);
+    char rel[200];
+    snprintf(rel, sizeof rel, "submissions/%s/%s", course, asg);
+    struct fs_list students;
+    int rc = scan_spool(s, rel, SCAN_NAMES, &students);
+    if (rc < 0)
+        fprintf(stderr, "assay %s: out of memory listing the students of %s\n", cmd, rel);
+    for (size_t i = 0; i < students.n; i++) {
+        if (regrade_student(s, course, asg, students.names[i], cap, queued, &e) < 0) {
+            fprintf(stderr, "assay %s: %s: %s\n", cmd, students.names[i], e.msg);
             rc = -1;
         }
-        free(names[i]);
     }
-    free(names);
-    free(dir);
+    fs_list_free(&students);
     free(cap);
     return rc;
 }

@@ -10,7 +10,6 @@
  * version of one student.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,8 @@
 #include "cli/commands.h"
 #include "spool/job.h"
 #include "spool/queue.h"
+#include "spool/record.h"
+#include "spool/scan.h"
 #include "contract/results.h"
 
 static const char usage[] =
@@ -39,15 +40,6 @@ struct results_opts {
     bool json, student_view;
 };
 
-static json_t *load_result(const struct spool *s, const char *rel)
-{
-    char *path = spool_path(s, "%s/results.json", rel);
-    struct err e;
-    json_t *r = fs_exists(path) ? jsonutil_load_file(path, 16u << 20, &e) : NULL;
-    free(path);
-    return r;
-}
-
 static int show_job(const struct spool *s, const struct results_opts *o)
 {
     char *index = job_index_rel(o->job), *ipath = spool_path(s, "%s", index);
@@ -56,7 +48,7 @@ static int show_job(const struct spool *s, const struct results_opts *o)
     if (!rel) {
         fprintf(stderr, "assay results: no job %s in this spool\n", o->job);
     } else {
-        json_t *r = load_result(s, rel);
+        json_t *r = record_read(s, rel);
         if (!r || strcmp(jsonutil_str(json_object_get(r, "assay"), "job_id", ""), o->job)) {
             char *state = queue_locate(s, o->job);
             fprintf(stderr, "assay results: job %s has no result yet (it is in %s/)\n", o->job,
@@ -84,32 +76,6 @@ static int show_job(const struct spool *s, const struct results_opts *o)
     return rc;
 }
 
-static int cmp_version(const void *a, const void *b)
-{
-    long long x = atoll(*(char *const *)a), y = atoll(*(char *const *)b);
-    return x < y ? -1 : x > y;
-}
-
-/* The version directories of one student, in ascending order. */
-static char **versions(const char *dir, size_t *n)
-{
-    DIR *d = opendir(dir);
-    char **v = NULL;
-    *n = 0;
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] < '0' || de->d_name[0] > '9')
-            continue;
-        v = realloc(v, (*n + 1) * sizeof *v);
-        v[(*n)++] = strdup(de->d_name);
-    }
-    if (d)
-        closedir(d);
-    if (*n > 1)
-        qsort(v, *n, sizeof *v, cmp_version);
-    return v;
-}
-
 static void add_row(json_t *rows, const char *student, const char *version, const json_t *r)
 {
     const json_t *a = json_object_get(r, "assay");
@@ -124,25 +90,28 @@ static void add_row(json_t *rows, const char *student, const char *version, cons
 static void student_rows(const struct spool *s, const struct results_opts *o, const char *student,
                          bool all, json_t *rows)
 {
-    char *dir = spool_path(s, "results/%s/%s/%s", o->course, o->assignment, student);
-    size_t n;
-    char **v = versions(dir, &n);
-    for (size_t i = n; i-- > 0;) {
-        char *rel = NULL;
-        if (asprintf(&rel, "results/%s/%s/%s/%s", o->course, o->assignment, student, v[i]) > 0) {
-            json_t *r = load_result(s, rel);
-            if (r)
-                add_row(rows, student, v[i], r);
-            json_decref(r);
-            free(rel);
-            if (r && !all)
-                break;
-        }
+    if (!all) {
+        long long v = 0;
+        json_t *r = record_latest(s, o->course, o->assignment, student, &v);
+        char version[24];
+        snprintf(version, sizeof version, "%lld", v);
+        if (r)
+            add_row(rows, student, version, r);
+        json_decref(r);
+        return;
     }
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
+    size_t n;
+    long long *v = spool_versions(s, "results", o->course, o->assignment, student, &n);
+    for (size_t i = n; i-- > 0;) {
+        char rel[400], version[24];
+        snprintf(rel, sizeof rel, "results/%s/%s/%s/%lld", o->course, o->assignment, student, v[i]);
+        snprintf(version, sizeof version, "%lld", v[i]);
+        json_t *r = record_read(s, rel);
+        if (r)
+            add_row(rows, student, version, r);
+        json_decref(r);
+    }
     free(v);
-    free(dir);
 }
 
 static int show_assignment(const struct spool *s, const struct results_opts *o)
@@ -151,16 +120,14 @@ static int show_assignment(const struct spool *s, const struct results_opts *o)
     if (o->student) {
         student_rows(s, o, o->student, true, rows);
     } else {
-        char *dir = spool_path(s, "results/%s/%s", o->course, o->assignment);
-        struct dirent **names = NULL;
-        int n = scandir(dir, &names, NULL, alphasort);
-        for (int i = 0; i < n; i++) {
-            if (names[i]->d_name[0] != '.')
-                student_rows(s, o, names[i]->d_name, false, rows);
-            free(names[i]);
-        }
-        free(names);
-        free(dir);
+        char rel[200];
+        snprintf(rel, sizeof rel, "results/%s/%s", o->course, o->assignment);
+        struct fs_list students;
+        if (scan_spool(s, rel, SCAN_NAMES, &students) < 0)
+            fprintf(stderr, "assay results: out of memory listing %s; showing those listed\n", rel);
+        for (size_t i = 0; i < students.n; i++)
+            student_rows(s, o, students.names[i], false, rows);
+        fs_list_free(&students);
     }
     if (o->json) {
         json_dumpf(rows, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));

@@ -15,7 +15,6 @@
  * --json prints the same as one JSON object.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -33,6 +32,7 @@
 #include "cli/commands.h"
 #include "spool/health.h"
 #include "spool/job.h"
+#include "spool/scan.h"
 #include "spool/stats.h"
 #include "spool/workers.h"
 
@@ -108,7 +108,7 @@ static char *why_stuck(const struct workers *w, const char *capability)
     return msg;
 }
 
-struct scan {
+struct tally {
     const struct spool *s;
     const struct workers *w;
     json_t *out, *courses, *caps, *stuck;
@@ -120,7 +120,7 @@ struct scan {
 };
 
 /* why_stuck, asked once per capability: a queue of 100,000 jobs has few. */
-static const char *stuck_reason(struct scan *sc, const char *capability)
+static const char *stuck_reason(struct tally *sc, const char *capability)
 {
     json_t *known = json_object_get(sc->why_cache, capability);
     if (!known) {
@@ -134,7 +134,7 @@ static const char *stuck_reason(struct scan *sc, const char *capability)
 
 /* The scheduler moved JOB from incoming/ into a slot while this scan ran:
  * it was counted waiting, and is running. */
-static void uncount_moved(struct scan *sc, const struct job *job)
+static void uncount_moved(struct tally *sc, const struct job *job)
 {
     add_count(sc->courses, job->course, 0, -1);
     add_count(sc->caps, job->capability, 0, -1);
@@ -142,18 +142,16 @@ static void uncount_moved(struct scan *sc, const struct job *job)
                         json_integer(json_integer_value(json_object_get(sc->out, states[0])) - 1));
 }
 
-static void scan_dir(struct scan *sc, const char *rel, int state, json_t *slot)
+static void tally_dir(struct tally *sc, const char *rel, int state, json_t *slot)
 {
-    char *dir = spool_path(sc->s, "%s", rel);
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (!job_file_name_ok(de->d_name))
-            continue;
-        char *path = NULL;
+    struct fs_list files;
+    if (scan_spool(sc->s, rel, SCAN_JOBS, &files) < 0)
+        fprintf(stderr, "assay status: out of memory listing %s/; counting those listed\n", rel);
+    for (size_t i = 0; i < files.n; i++) {
+        char *path = spool_path(sc->s, "%s/%s", rel, files.names[i]);
         struct job job;
         struct err e;
-        if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 || job_load(path, &job, &e) < 0) {
+        if (job_load(path, &job, &e) < 0) {
             count(sc->courses, "(unreadable job files)", state);
             json_object_set_new(sc->out, states[state],
                                 json_integer(json_integer_value(json_object_get(sc->out, states[state])) + 1));
@@ -196,23 +194,7 @@ static void scan_dir(struct scan *sc, const char *rel, int state, json_t *slot)
         free(path);
         job_free(&job);
     }
-    if (d)
-        closedir(d);
-    free(dir);
-}
-
-static size_t count_job_files(const struct spool *s, const char *rel)
-{
-    char *dir = spool_path(s, "%s", rel);
-    DIR *d = opendir(dir);
-    size_t n = 0;
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-        n += job_file_name_ok(de->d_name);
-    if (d)
-        closedir(d);
-    free(dir);
-    return n;
+    fs_list_free(&files);
 }
 
 /* True while an assay-scheduler holds the spool's lock. */
@@ -241,7 +223,7 @@ static json_t *scheduler_view(const struct spool *s)
 }
 
 /* The incoming/ part of the scan, from the scheduler's view V. */
-static void apply_view(struct scan *sc, const json_t *v, size_t incoming)
+static void apply_view(struct tally *sc, const json_t *v, size_t incoming)
 {
     json_object_set_new(sc->out, states[0], json_integer((json_int_t)incoming));
     const char *name;
@@ -282,14 +264,14 @@ static void apply_view(struct scan *sc, const json_t *v, size_t incoming)
 }
 
 /* incoming/: from the scheduler's view for a large queue, else file by file. */
-static void scan_incoming(struct scan *sc)
+static void tally_incoming(struct tally *sc)
 {
-    size_t n = count_job_files(sc->s, SPOOL_INCOMING);
+    size_t n = scan_count_jobs(sc->s, SPOOL_INCOMING);
     json_t *v = n >= SPOOL_VIEW_MIN_JOBS ? scheduler_view(sc->s) : NULL;
     if (v)
         apply_view(sc, v, n);
     else
-        scan_dir(sc, SPOOL_INCOMING, 0, NULL);
+        tally_dir(sc, SPOOL_INCOMING, 0, NULL);
     json_decref(v);
 }
 
@@ -315,17 +297,17 @@ static void add_recent_waits(const struct spool *s, json_t *courses, double now)
 
 static json_t *collect(const struct spool *s, const struct workers *w)
 {
-    struct scan sc = {s, w, json_pack("{s:s}", "spool", s->root), json_object(), json_object(),
+    struct tally sc = {s, w, json_pack("{s:s}", "spool", s->root), json_object(), json_object(),
                       json_array(), json_object(), json_object(), clock_wall(), INFINITY, NULL,
                       {0}};
     for (int i = 0; i < N_STATES; i++)
         json_object_set_new(sc.out, states[i], json_integer(0));
     json_t *slots = json_array();
     const char *dirs[] = {NULL, NULL, SPOOL_DEFERRED, SPOOL_HOLD, SPOOL_FAILED};
-    scan_incoming(&sc);
+    tally_incoming(&sc);
     for (int i = 0; i < N_STATES; i++)
         if (dirs[i])
-            scan_dir(&sc, dirs[i], i, NULL);
+            tally_dir(&sc, dirs[i], i, NULL);
     for (size_t i = 0; i < w->n; i++)
         for (int k = 1; k <= worker_shippers(&w->v[i]); k++) {
             char name[160], rel[200];
@@ -336,7 +318,7 @@ static json_t *collect(const struct spool *s, const struct workers *w)
                                      "worker_status", h ? jsonutil_str(h, "status", "?") : "unknown",
                                      "worker_reason", jsonutil_str(h, "reason", ""));
             json_decref(h);
-            scan_dir(&sc, rel, 1, slot);
+            tally_dir(&sc, rel, 1, slot);
             json_array_append_new(slots, slot);
         }
     add_recent_waits(s, sc.courses, sc.now);

@@ -21,8 +21,10 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "cli/commands.h"
+#include "contract/assignment.h"
 #include "spool/job.h"
 #include "spool/queue.h"
+#include "spool/scan.h"
 #include "contract/results.h"
 #include "engine/submission.h"
 
@@ -105,15 +107,19 @@ static int parse_opts(int argc, char **argv, struct submit_opts *o)
 /* The capability the assignment asks for; "python" if unknown. */
 static char *assignment_capability(const struct spool *s, const struct submit_opts *o)
 {
-    char *path = spool_path(s, "courses/%s/%s/assignment.json", o->course, o->assignment);
-    struct err e;
-    json_t *a = fs_exists(path) ? jsonutil_load_file(path, 4u << 20, &e) : NULL;
+    char *dir = spool_path(s, "courses/%s/%s", o->course, o->assignment);
+    struct assignment_summary sum;
+    struct problems ignored = {0};   /* the worker reports them, to the instructor */
+    assignment_summary_load(dir, &sum, &ignored);
+    char *path = fs_join(dir, "assignment.json");
     if (!fs_exists(path))
         fprintf(stderr, "assay submit: warning: the spool has no courses/%s/%s/assignment.json; "
                 "the job will get an error result for the instructor\n", o->course, o->assignment);
-    char *cap = strdup(jsonutil_str(a, "capability", "python"));
-    json_decref(a);
+    char *cap = strdup(sum.capability);
+    assignment_summary_free(&sum);
+    problems_free(&ignored);
     free(path);
+    free(dir);
     return cap;
 }
 
@@ -126,7 +132,10 @@ static long long place_submission(const struct spool *s, const struct submit_opt
         free(parent);
         return -1;
     }
-    for (long long v = 1; v < 1000000; v++) {
+    /* the next version after the newest; another submit may take it
+     * first, so rename without replacing and try the next */
+    long long first = spool_latest_version(s, "submissions", o->course, o->assignment, o->student) + 1;
+    for (long long v = first; v < first + 1000; v++) {
         char *target = NULL;
         if (asprintf(&target, "%s/%lld", parent, v) < 0)
             break;

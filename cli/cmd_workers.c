@@ -13,22 +13,21 @@
  * use; assay itself links no transport, so that it starts fast).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
+#include "common/run.h"
 #include "cli/commands.h"
 #include "spool/health.h"
 #include "spool/job.h"
+#include "spool/scan.h"
 #include "spool/workers.h"
 
 #ifndef ASSAY_VERSION
@@ -48,16 +47,9 @@ static int busy_slots(const struct spool *s, const struct worker_cfg *w)
 {
     int busy = 0;
     for (int k = 1; k <= worker_shippers(w); k++) {
-        char *dir = spool_path(s, SPOOL_SHIPPERS "/%s.%d", w->name, k);
-        DIR *d = opendir(dir);
-        struct dirent *de;
-        bool any = false;
-        while (d && !any && (de = readdir(d)))
-            any = job_file_name_ok(de->d_name);
-        if (d)
-            closedir(d);
-        busy += any;
-        free(dir);
+        char rel[200];
+        snprintf(rel, sizeof rel, SPOOL_SHIPPERS "/%s.%d", w->name, k);
+        busy += scan_count_jobs(s, rel) > 0;
     }
     return busy;
 }
@@ -69,8 +61,10 @@ static json_t *worker_row(const struct spool *s, const struct worker_cfg *w)
     for (size_t i = 0; i < w->n_capabilities; i++)
         json_array_append_new(caps, json_string(w->capabilities[i]));
     const char *status = !w->enabled ? "disabled" : h ? jsonutil_str(h, "status", "?") : "unknown";
+    /* shown as written: the host is its transport's key to read */
+    const char *host = jsonutil_str(w->entry, "host", "-");
     json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o}", "name", w->name,
-                            "transport", w->transport, "host", w->host ? w->host : "-",
+                            "transport", w->transport, "host", host,
                             "status", status, "since", jsonutil_str(h, "since", ""),
                             "reason", jsonutil_str(h, "reason", ""),
                             "last_contact", jsonutil_str(h, "last_contact", ""),
@@ -123,23 +117,10 @@ static void print_rows(const json_t *rows)
 static json_t *probe_worker(const struct spool *s, const struct worker_cfg *w, struct err *e)
 {
     char *dir = fs_program_dir(), *exe = fs_join(dir, "assay-shipper");
-    int fds[2];
-    pid_t pid = pipe2(fds, O_CLOEXEC) == 0 ? fork() : -1;
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        execl(exe, exe, "--spool", s->root, "--worker", w->name, "--probe", (char *)NULL);
-        _exit(127);
-    }
+    char *argv[] = {exe, "--spool", s->root, "--worker", (char *)w->name, "--probe", NULL};
     struct buf out = BUF_INIT;
-    if (pid > 0) {
-        close(fds[1]);
-        char chunk[4096];
-        ssize_t n;
-        while ((n = read(fds[0], chunk, sizeof chunk)) > 0 && out.len < (1u << 20))
-            buf_append(&out, chunk, (size_t)n);
-        close(fds[0]);
-        waitpid(pid, NULL, 0);
-    }
+    struct err ignored;   /* no answer is said below, the same for every cause */
+    run_capture(argv, 1u << 20, &out, &ignored);
     json_t *j = out.len ? jsonutil_load_text(buf_str(&out), out.len, exe, e) : NULL;
     if (!j) {
         err_set(e, "cannot run %s to probe the worker", exe);
@@ -180,7 +161,7 @@ static int check_worker(const struct spool *s, const struct worker_cfg *w)
             printf("%s: note: disabled in workers.json, so it takes no jobs\n", w->name);
         if (!problems)
             printf("%s: ok (%s, assay-worker %s, %.0f MB free)\n", w->name,
-                   w->host ? w->host : w->dir, version, free_mb);
+                   w->local ? w->dir : jsonutil_str(w->entry, "host", "?"), version, free_mb);
     }
     json_decref(info);
     return problems;
@@ -223,7 +204,9 @@ int cmd_workers(int argc, char **argv)
     struct workers w;
     struct problems p = {0};
     int rc = EXIT_OK;
-    if (workers_load(&s, &w, &p) < 0) {
+    char *bindir = fs_program_dir();
+    /* the transports check their own keys (an SSH worker's host, ...) */
+    if (workers_load(&s, &w, &p) < 0 || workers_check_transports(&s, bindir, &p) < 0 || p.count) {
         fprintf(stderr, "assay workers: workers.json is invalid:\n");
         for (size_t i = 0; i < p.count; i++)
             fprintf(stderr, "  %s\n", p.items[i]);
@@ -248,6 +231,7 @@ int cmd_workers(int argc, char **argv)
     }
     problems_free(&p);
     workers_free(&w);
+    free(bindir);
     spool_close(&s);
     return rc;
 }

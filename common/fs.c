@@ -500,3 +500,60 @@ char *fs_program_dir(void)
     exe[n] = '\0';
     return strdup(dirname(exe));
 }
+
+static int list_push(char ***v, size_t *n, size_t *cap, const char *name)
+{
+    if (*n == *cap) {
+        size_t grown_cap = *cap ? *cap * 2 : 64;
+        char **grown = realloc(*v, grown_cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        *v = grown;
+        *cap = grown_cap;
+    }
+    if (!((*v)[*n] = strdup(name)))
+        return -1;
+    (*n)++;
+    return 0;
+}
+
+int fs_list(const char *dir, bool (*keep)(const char *name),
+            int (*cmp)(const void *a, const void *b), struct fs_list *out)
+{
+    memset(out, 0, sizeof *out);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;   /* not there (yet): nothing in it */
+    size_t cap = 0, cap_others = 0;
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d))) {
+        const char *name = de->d_name;
+        if (!strcmp(name, ".") || !strcmp(name, ".."))
+            continue;
+        if (keep(name))
+            rc = list_push(&out->names, &out->n, &cap, name);
+        else if (name[0] != '.')
+            rc = list_push(&out->others, &out->n_others, &cap_others, name);
+    }
+    closedir(d);
+    if (cmp && out->n > 1)
+        qsort(out->names, out->n, sizeof *out->names, cmp);
+    return rc;
+}
+
+void fs_list_free(struct fs_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->names[i]);
+    for (size_t i = 0; i < l->n_others; i++)
+        free(l->others[i]);
+    free(l->names);
+    free(l->others);
+    memset(l, 0, sizeof *l);
+}
+
+int fs_cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}

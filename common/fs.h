@@ -54,6 +54,24 @@ int fs_copy_tree(const char *src, const char *dst, struct err *e);
 typedef int (*fs_walk_fn)(const char *rel, off_t size, void *arg);
 int fs_walk_files(const char *root, fs_walk_fn fn, void *arg, struct err *e);
 
+/* The entries of a directory (fs_list): those the filter kept, and the
+ * others that are not hidden (".NAME"). */
+struct fs_list {
+    char **names;
+    size_t n;
+    char **others;
+    size_t n_others;
+};
+/* Lists DIR: each entry but "." and ".." that KEEP accepts goes to
+ * names (sorted by CMP unless it is NULL), the rest to others.  A
+ * directory that does not exist lists nothing; -1 only when memory ran
+ * out (what was listed so far is kept). */
+int fs_list(const char *dir, bool (*keep)(const char *name),
+            int (*cmp)(const void *a, const void *b), struct fs_list *out);
+void fs_list_free(struct fs_list *l);
+/* A qsort comparison of two names (char **) in strcmp order. */
+int fs_cmp_names(const void *a, const void *b);
+
 bool fs_exists(const char *path);
 bool fs_is_dir(const char *path);
 

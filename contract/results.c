@@ -1,5 +1,6 @@
 /*
- * results.c - the student's view of a results.json.
+ * results.c - a results.json's words (verdicts, visibilities) and the
+ * student's view of it.
  *
  * A results.json is kept in the instructor's view: every test with its
  * output.  Students see a copy without the tests whose visibility hides
@@ -15,6 +16,20 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/jsonutil.h"
+
+const char *verdict_name(enum verdict v)
+{
+    static const char *const names[] = {"passed", "failed", "runtime_error", "timeout",
+                                        "memory_limit", "output_limit", "setup_error"};
+    return names[v];
+}
+
+const char *const visibility_names[] = {"visible", "hidden", "after_due_date", NULL};
+
+const char *visibility_name(enum visibility v)
+{
+    return visibility_names[v];
+}
 
 static bool hidden_now(const json_t *test, const json_t *assay, double now)
 {

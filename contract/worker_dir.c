@@ -1,6 +1,10 @@
 /*
- * worker_dir.c - the folders of a worker directory, with modes that keep
- * student code out.
+ * worker_dir.c - a worker directory: the names in it (worker_dir.h) and
+ * its folders, made with modes that keep student code out.
+ *
+ * Job and result archives are named "<id>.<token>.zip": the name alone
+ * says which attempt a result belongs to, so a shipper can tell a
+ * current result from a stale one without opening it.
  *
  * Runs execute as unprivileged uids and need to reach their own work
  * directory under tmp/; nothing else in the worker directory may be
@@ -8,6 +12,7 @@
  * assignments' hidden tests.  Used by assay-worker at start-up and by the
  * local transport.
  */
+#define _GNU_SOURCE
 #include "contract/worker_dir.h"
 
 #include <limits.h>
@@ -22,6 +27,50 @@
 /* In a folder anyone may write to (/dev/shm, where `assay init` may put a
  * local worker), someone else may have made DIR first: use it only if it
  * is ours or root's. */
+char *worker_path(const char *dir, const char *folder, const char *name)
+{
+    char *p = NULL;
+    int n = name ? asprintf(&p, "%s/%s/%s", dir, folder, name) : asprintf(&p, "%s/%s", dir, folder);
+    return n < 0 ? NULL : p;
+}
+
+char *worker_part_path(const char *dir, const char *folder, const char *name)
+{
+    char *p = NULL;
+    return asprintf(&p, "%s/%s/.%s.part", dir, folder, name) < 0 ? NULL : p;
+}
+
+bool worker_is_part(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] == '.' && n > 6 && !strcmp(name + n - 5, ".part");
+}
+
+int worker_archive_name(char *out, size_t n, const char *id, const char *token)
+{
+    int len = snprintf(out, n, "%s.%s.zip", id, token);
+    return len < 0 || (size_t)len >= n ? -1 : 0;
+}
+
+bool worker_archive_parse(const char *name, char *id, char *token, size_t n)
+{
+    size_t len = strlen(name);
+    if (len < 7 || strcmp(name + len - 4, ".zip") || name[0] == '.')
+        return false;
+    const char *dot = memrchr(name, '.', len - 4);   /* between id and token */
+    if (!dot || dot == name || (size_t)(dot - name) >= n || (size_t)(name + len - 4 - dot) > n)
+        return false;
+    snprintf(id, n, "%.*s", (int)(dot - name), name);
+    snprintf(token, n, "%.*s", (int)(name + len - 4 - dot - 1), dot + 1);
+    return token[0] != '\0';
+}
+
+bool worker_is_archive(const char *name)
+{
+    char id[128], token[128];
+    return worker_archive_parse(name, id, token, sizeof id);
+}
+
 static int check_not_planted(const char *dir, struct err *e)
 {
     char parent[PATH_MAX];
@@ -40,7 +89,8 @@ static int check_not_planted(const char *dir, struct err *e)
 int worker_layout_create(const char *dir, struct err *e)
 {
     static const struct { const char *name; mode_t mode; } parts[] = {
-        {"inbox", 0700}, {"active", 0700}, {"outbox", 0700}, {"tmp", 0711}, {"logs", 0700},
+        {WORKER_INBOX, 0700}, {WORKER_ACTIVE, 0700}, {WORKER_OUTBOX, 0700}, {WORKER_TMP, 0711},
+        {WORKER_LOGS, 0700},
     };
     if (fs_mkdir_p(dir, 0711, e) < 0)
         return -1;

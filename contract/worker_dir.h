@@ -1,8 +1,45 @@
-/* worker_dir.h - a worker directory's folders and their permissions. */
+/* worker_dir.h - a worker directory: the names of its folders and files,
+ * and their permissions.  The shipper's transports and assay-worker
+ * speak through it (docs/SPOOL.md, "Worker directories"):
+ *
+ *   inbox/    job archives delivered by the primary, "<id>.<token>.zip"
+ *   active/   those being graded (taken from inbox/ by one rename)
+ *   outbox/   result archives, named as their job's archive
+ *   tmp/      unpacking, and the rlimit launcher's work directories
+ *   logs/     the daemon's own log
+ *
+ * A file is written as ".<name>.part" in the folder it belongs to and
+ * renamed when whole; readers skip names that start with '.'. */
 #ifndef ASSAY_WORKER_DIR_H
 #define ASSAY_WORKER_DIR_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "common/err.h"
+
+#define WORKER_INBOX "inbox"
+#define WORKER_ACTIVE "active"
+#define WORKER_OUTBOX "outbox"
+#define WORKER_TMP "tmp"
+#define WORKER_LOGS "logs"
+#define WORKER_LOCK ".lock"          /* held by the running assay-worker */
+
+/* DIR/FOLDER/NAME (NAME may be NULL: DIR/FOLDER), malloc'd. */
+char *worker_path(const char *dir, const char *folder, const char *name);
+/* DIR/FOLDER/.NAME.part: where NAME is written before it is renamed. */
+char *worker_part_path(const char *dir, const char *folder, const char *name);
+/* True for a file that is still being written (".NAME.part"). */
+bool worker_is_part(const char *name);
+
+/* The archive name of a job's attempt, "<id>.<token>.zip", in OUT (N
+ * bytes); -1 if it does not fit. */
+int worker_archive_name(char *out, size_t n, const char *id, const char *token);
+/* True for an archive name (worker_archive_parse would take it). */
+bool worker_is_archive(const char *name);
+/* Splits an archive name into the job ID and the attempt's TOKEN (each
+ * at most N bytes); false if NAME is not an archive name. */
+bool worker_archive_parse(const char *name, char *id, char *token, size_t n);
 
 /* Creates (or repairs) worker directory DIR: DIR and tmp/ 0711, so a
  * run's uid can pass through to its own work directory but list nothing;

@@ -1,4 +1,6 @@
-/* assignment.h - an assignment directory and its assignment.json (v1). */
+/* assignment.h - an assignment directory and its assignment.json (v1):
+ * the summary every process reads (contract/assignment.h), and the tests,
+ * each checked by its kind. */
 #ifndef ASSAY_ASSIGNMENT_H
 #define ASSAY_ASSIGNMENT_H
 
@@ -7,11 +9,11 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "contract/assignment.h"
+#include "contract/results.h"
 #include "sandbox/launcher.h"
 
 struct test_kind;
-
-enum visibility { VIS_VISIBLE, VIS_HIDDEN, VIS_AFTER_DUE_DATE };
 
 struct test_def {
     const char *name;
@@ -23,30 +25,13 @@ struct test_def {
 };
 
 struct assignment {
-    char *dir;
-    json_t *json;                  /* owns every string below */
-    const char *title;
-    const char *capability;
-    const char **required_files;
-    size_t n_required;
-    struct run_limits limits;
-    const char *rootfs;            /* the runs' system directories; NULL: the worker's */
-    bool has_due;
-    double due;                    /* seconds since the epoch */
-    struct test_def *tests;
-    size_t n_tests;
+    struct assignment_summary sum; /* its json owns every string here */
+    struct test_def *tests;        /* sum.n_tests of them */
 };
 
 /* Loads DIR/assignment.json.  Returns 0, or -1 with every problem found
  * listed in *p as "$.json.path: reason" (file problems included). */
 int assignment_load(const char *dir, struct assignment *a, struct problems *p);
 void assignment_free(struct assignment *a);
-/* True if PATH may name a root file system: absolute, not "/", no "..". */
-bool rootfs_path_ok(const char *path);
-
-const char *visibility_name(enum visibility v);
-
-/* The defaults of DESIGN.md section 3. */
-extern const struct run_limits assignment_default_limits;
 
 #endif

@@ -63,7 +63,7 @@ static void set_error(struct grading *g, const char *category, const char *messa
 
 static double planned_points(const struct grading *g, const struct test_def *t)
 {
-    return t->kind->planned_points ? t->kind->planned_points(g->a->dir, t) : t->points;
+    return t->kind->planned_points ? t->kind->planned_points(g->a->sum.dir, t) : t->points;
 }
 
 /* ---- building a test's work directory ---- */
@@ -132,7 +132,7 @@ static int build_workdir(struct grading *g, const struct test_def *t, const char
     int rc = 0;
     json_array_foreach(files, i, f) {
         const char *rel = json_string_value(f);
-        char *src = fs_join(g->a->dir, rel), *dst = fs_join(workdir, rel);
+        char *src = fs_join(g->a->sum.dir, rel), *dst = fs_join(workdir, rel);
         if (!fs_exists(dst))   /* a file may be listed twice */
             rc = copy_into(src, workdir, rel, e);
         free(src);
@@ -257,7 +257,7 @@ static void grade_test(struct grading *g, size_t i)
 /* Every test scored 0 with the same reason (nothing could run). */
 static void fail_all_tests(struct grading *g, const char *reason)
 {
-    for (size_t i = 0; i < g->a->n_tests; i++) {
+    for (size_t i = 0; i < g->a->sum.n_tests; i++) {
         const struct test_def *t = &g->a->tests[i];
         struct test_outcome out = {.max_score = planned_points(g, t),
                                    .verdict = VERDICT_SETUP_ERROR};
@@ -288,13 +288,13 @@ static int collect_name(const char *rel, off_t size, void *arg)
 
 static const char *first_missing(const struct grading *g)
 {
-    for (size_t i = 0; i < g->a->n_required; i++) {
-        char *p = fs_join(g->staged, g->a->required_files[i]);
+    for (size_t i = 0; i < g->a->sum.n_required; i++) {
+        char *p = fs_join(g->staged, g->a->sum.required_files[i]);
         struct stat st;
         bool ok = lstat(p, &st) == 0 && S_ISREG(st.st_mode);
         free(p);
         if (!ok)
-            return g->a->required_files[i];
+            return g->a->sum.required_files[i];
     }
     return NULL;
 }
@@ -351,12 +351,12 @@ static json_t *compose_result(struct grading *g, double started, double t0)
                         : json_null();
     json_t *assay = json_pack("{s:s, s:s, s:s, s:s, s:f, s:o, s:O, s:s}",
                               "status", g->error_category ? "error" : "graded",
-                              "title", g->a->title, "started_at", start_s, "finished_at", end_s,
+                              "title", g->a->sum.title, "started_at", start_s, "finished_at", end_s,
                               "grading_s", clock_mono() - t0, "error", error,
                               "warnings", g->warnings, "launcher", g->o->launcher->name);
-    if (g->a->has_due) {
+    if (g->a->sum.has_due) {
         char due[32];
-        clock_iso8601(g->a->due, due);
+        clock_iso8601(g->a->sum.due, due);
         json_object_set_new(assay, "due", json_string(due));
     }
     /* which sandbox graded: "namespace", or "rlimit" (development only) */
@@ -380,11 +380,11 @@ json_t *engine_grade(const struct assignment *a, const char *path,
     const char *tmp = o->launcher->work_base ? o->launcher->work_base
                       : o->work_base       ? o->work_base
                                            : getenv("TMPDIR");
-    if (a->rootfs && !fs_is_dir(a->rootfs)) {
+    if (a->sum.rootfs && !fs_is_dir(a->sum.rootfs)) {
         char msg[700];
         snprintf(msg, sizeof msg, "The assignment's root file system %.500s is not a directory "
                  "on this worker; install it there or fix \"rootfs\" in assignment.json.",
-                 a->rootfs);
+                 a->sum.rootfs);
         set_error(&g, "assignment", msg);
         fail_all_tests(&g, "the assignment's root file system is missing on the worker.");
         goto done;
@@ -402,7 +402,7 @@ json_t *engine_grade(const struct assignment *a, const char *path,
     } else if (!check_submission(&g)) {
         fail_all_tests(&g, "the submission is not complete (see the error above).");
     } else {
-        for (size_t i = 0; i < a->n_tests; i++)
+        for (size_t i = 0; i < a->sum.n_tests; i++)
             grade_test(&g, i);
     }
 done:;

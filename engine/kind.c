@@ -50,13 +50,6 @@ const char *kind_names(void)
     return names;
 }
 
-const char *verdict_name(enum verdict v)
-{
-    static const char *const names[] = {"passed", "failed", "runtime_error", "timeout",
-                                        "memory_limit", "output_limit", "setup_error"};
-    return names[v];
-}
-
 int kind_run_command(struct test_run *run, const char *command, int stdin_fd,
                      struct run_result *res, struct test_outcome *out)
 {
@@ -75,7 +68,7 @@ int kind_run_bound(struct test_run *run, const char *command, int stdin_fd,
         .limits = run->test->limits,
         .binds = binds,
         .n_binds = n_binds,
-        .rootfs = run->asg->rootfs,
+        .rootfs = run->asg->sum.rootfs,
     };
     struct err e = {{0}};
     memset(res, 0, sizeof *res);

@@ -5,18 +5,9 @@
 #include <jansson.h>
 
 #include "common/buf.h"
+#include "contract/results.h"
 #include "engine/assignment.h"
 #include "sandbox/launcher.h"
-
-enum verdict {
-    VERDICT_PASSED,
-    VERDICT_FAILED,
-    VERDICT_RUNTIME_ERROR,
-    VERDICT_TIMEOUT,
-    VERDICT_MEMORY_LIMIT,
-    VERDICT_OUTPUT_LIMIT,
-    VERDICT_SETUP_ERROR,
-};
 
 /* What the engine hands a kind for one test. */
 struct test_run {
@@ -60,7 +51,6 @@ struct test_kind {
 const struct test_kind *kind_find(const char *name);
 const char *kind_names(void);     /* "io, command, pytest, doctest" */
 
-const char *verdict_name(enum verdict v);
 
 /* ---- helpers for kinds (kind.c) ---- */
 

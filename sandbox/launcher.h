@@ -6,15 +6,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-
-struct run_limits {
-    double wall_s;       /* wall clock, whole process group */
-    double cpu_s;        /* CPU time */
-    long memory_mb;
-    long processes;
-    long file_mb;        /* largest file the run may write */
-    long output_kb;      /* per stream; more is dropped and the run stopped */
-};
+#include "contract/limits.h"
 
 /* A host directory shown to the run at another path (a sandbox feature:
  * a launcher without mount namespaces refuses runs that ask for one). */

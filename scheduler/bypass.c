@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/fs.h"
@@ -28,7 +27,7 @@
 #include "common/log.h"
 #include "scheduler/scheduler.h"
 #include "spool/job.h"
-#include "spool/record.h"
+#include "spool/queue.h"
 #include "engine/engine.h"
 
 /* A launcher that runs nothing: an assignment without tests never asks
@@ -60,14 +59,8 @@ static struct launcher none_launcher = {
     .destroy = none_destroy,
 };
 
-static void remove_incoming(struct sched *s, const char *name)
-{
-    char *path = spool_path(&s->spool, SPOOL_INCOMING "/%s", name);
-    unlink(path);
-    free(path);
-}
-
-/* Grades JOB (an assignment without tests) and records the result. */
+/* Grades JOB (an assignment without tests), records the result and
+ * ends the job. */
 static int grade_here(struct sched *s, const struct job *job, const struct assignment *a,
                       struct err *e)
 {
@@ -80,12 +73,14 @@ static int grade_here(struct sched *s, const struct job *job, const struct assig
     if (!r)
         err_set(e, "out of memory");
     if (dir) {
-        char *path = fs_join(dir, "results.json");
-        struct record_info info = {NULL, 0, started, clock_wall()};
+        char *path = fs_join(dir, "results.json"), line[300];
+        struct job_end end = {.kind = END_RESULT, .dir = dir, .info = {NULL, 0, started, clock_wall()}};
+        snprintf(line, sizeof line, "recorded without a worker: %s/%s has no tests", job->course,
+                 job->assignment);
         if (jsonutil_write_scratch(path, r, true, e) == 0)
-            rc = record_result(&s->spool, job, dir, &info, e);
+            rc = queue_finish(&s->spool, job, SPOOL_INCOMING, &end, line, e);
         free(path);
-        struct err ignored;
+        struct err ignored;   /* a leftover in tmp/ is only untidy */
         if (fs_exists(dir))
             fs_remove_tree(dir, &ignored);
     }
@@ -96,30 +91,24 @@ static int grade_here(struct sched *s, const struct job *job, const struct assig
     return rc;
 }
 
-bool bypass_no_tests(struct sched *s, const struct job *job, const char *name)
+bool bypass_no_tests(struct sched *s, const struct job *job)
 {
     if (!catalog_assignment(s, job->course, job->assignment)->no_tests)
         return false;
     char *dir = spool_path(&s->spool, "courses/%s/%s", job->course, job->assignment);
-    struct assignment a;
+    struct assignment a = {0};   /* no tests: its summary is all of it */
     struct problems p = {0};
     bool done = false;
     /* an invalid assignment takes the usual way: the worker reports it */
-    if (assignment_load(dir, &a, &p) == 0 && a.n_tests == 0) {
+    if (assignment_summary_load(dir, &a.sum, &p) == 0 && a.sum.n_tests == 0) {
         struct err e;
-        if (grade_here(s, job, &a, &e) < 0) {
+        if (grade_here(s, job, &a, &e) < 0)
             log_msg(LOG_ERROR, job->id, "cannot record the result of an assignment without "
                     "tests: %s; it waits for a worker", e.msg);
-        } else {
-            /* the line first: whoever the notice wakes may read the log */
-            remove_incoming(s, name);
-            log_msg(LOG_INFO, job->id, "recorded without a worker: %s/%s has no tests",
-                    job->course, job->assignment);
-            spool_notify(&s->spool, job->id);
+        else
             done = true;
-        }
     }
-    assignment_free(&a);
+    assignment_summary_free(&a.sum);
     problems_free(&p);
     free(dir);
     return done;
@@ -134,15 +123,15 @@ void bypass_supersede(struct sched *s, struct sched_job *older, const struct sch
         free(path);
         return;   /* gone meanwhile, or broken: the next scan deals with it */
     }
-    if (record_superseded(&s->spool, &job, newer->id, newer->version, &e) < 0) {
+    struct job_end end = {.kind = END_SUPERSEDED, .newer_id = newer->id,
+                          .newer_version = newer->version};
+    char line[400];
+    snprintf(line, sizeof line, "superseded by version %lld (job %s) of %s/%s/%s", newer->version,
+             newer->id, job.course, job.assignment, job.student);
+    if (queue_finish(&s->spool, &job, SPOOL_INCOMING, &end, line, &e) < 0)
         log_msg(LOG_ERROR, older->id, "cannot record it as superseded: %s; it stays queued", e.msg);
-    } else {
-        unlink(path);
-        log_msg(LOG_INFO, older->id, "superseded by version %lld (job %s) of %s/%s/%s",
-                newer->version, newer->id, job.course, job.assignment, job.student);
-        spool_notify(&s->spool, job.id);
+    else
         pending_drop(s, older);
-    }
     job_free(&job);
     free(path);
 }

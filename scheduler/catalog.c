@@ -24,7 +24,7 @@
 #include "scheduler/scheduler.h"
 #include "spool/course.h"
 #include "spool/stats.h"
-#include "engine/assignment.h"
+#include "contract/assignment.h"
 
 static void course_reload(struct sched *s, const char *course, struct course_info *ci)
 {
@@ -63,34 +63,23 @@ const struct course_info *catalog_course(struct sched *s, const char *course)
     return ci;
 }
 
-/* The wall-clock seconds the tests of assignment.json A may take in all. */
-static double time_limit(const json_t *a)
-{
-    double top = jsonutil_num(json_object_get(a, "limits"), "wall_s",
-                              assignment_default_limits.wall_s), sum = 0;
-    size_t i;
-    const json_t *t;
-    json_array_foreach(json_object_get(a, "tests"), i, t)
-        sum += jsonutil_num(json_object_get(t, "limits"), "wall_s", top);
-    return sum;
-}
-
 static void assignment_reload(struct sched *s, const char *course, const char *assignment,
                               struct assignment_info *ai)
 {
-    char *path = spool_path(&s->spool, "courses/%s/%s/assignment.json", course, assignment);
-    struct err e;
-    json_t *a = fs_exists(path) ? jsonutil_load_file(path, 4u << 20, &e) : NULL;
-    const json_t *tests = json_object_get(a, "tests");
-    ai->exists = json_is_array(tests);
-    ai->no_tests = ai->exists && json_array_size(tests) == 0;
+    char *dir = spool_path(&s->spool, "courses/%s/%s", course, assignment);
+    struct assignment_summary sum;
+    struct problems ignored = {0};   /* the worker reports them, to the instructor */
+    assignment_summary_load(dir, &sum, &ignored);
+    ai->exists = sum.tests != NULL;
+    ai->no_tests = ai->exists && sum.n_tests == 0;
     ai->learnt = stats_grading_avg(&s->spool, course, assignment, &ai->cost);
     if (!ai->learnt)
-        ai->cost = ai->exists ? time_limit(a) : assignment_default_limits.wall_s;
+        ai->cost = sum.wall_budget_s;
     if (ai->cost <= 0.001)
         ai->cost = 0.001;   /* every job costs something, or a course could take all */
-    json_decref(a);
-    free(path);
+    assignment_summary_free(&sum);
+    problems_free(&ignored);
+    free(dir);
 }
 
 const struct assignment_info *catalog_assignment(struct sched *s, const char *course,

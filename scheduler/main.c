@@ -90,7 +90,8 @@ static void reload(struct sched *s)
 {
     struct workers next;
     struct problems p = {0};
-    if (workers_load(&s->spool, &next, &p) < 0) {
+    if (workers_load(&s->spool, &next, &p) < 0 ||
+        workers_check_transports(&s->spool, s->bindir, &p) < 0 || p.count) {
         for (size_t i = 0; i < p.count; i++)
             log_msg(LOG_ERROR, NULL, "workers.json not reloaded: %s", p.items[i]);
         problems_free(&p);
@@ -169,7 +170,9 @@ static int start(struct sched *s, const char *root, const char *policy, double a
     free(logpath);
     free(traces);
     struct problems p = {0};
-    if (workers_load(&s->spool, &s->workers, &p) < 0) {
+    s->bindir = fs_program_dir();
+    if (workers_load(&s->spool, &s->workers, &p) < 0 ||
+        workers_check_transports(&s->spool, s->bindir, &p) < 0 || p.count) {
         fprintf(stderr, "assay-scheduler: %s/workers.json is invalid:\n", root);
         for (size_t i = 0; i < p.count; i++)
             fprintf(stderr, "  %s\n", p.items[i]);
@@ -182,7 +185,6 @@ static int start(struct sched *s, const char *root, const char *policy, double a
                 policy);
         return -1;
     }
-    s->bindir = fs_program_dir();
     s->table = calloc(SCHED_JOB_BUCKETS, sizeof *s->table);
     return 0;
 }

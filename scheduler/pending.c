@@ -14,7 +14,6 @@
  * jobs return to incoming/ when their backoff has passed.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include "scheduler/scheduler.h"
 #include "spool/job.h"
 #include "spool/queue.h"
+#include "spool/scan.h"
 
 static unsigned long hash_id(const char *id)
 {
@@ -87,9 +87,8 @@ void pending_free_all(struct sched *s)
 static void quarantine(struct sched *s, const char *dir, const char *name, const char *why)
 {
     struct err e;
-    if (queue_quarantine(&s->spool, dir, name, why, &e) < 0)
-        log_msg(LOG_ERROR, NULL, "%s", e.msg);
-    log_msg(LOG_ERROR, NULL, "%s/%s is not a valid job and went to failed/: %s", dir, name, why);
+    if (queue_fail(&s->spool, dir, name, NULL, why, NULL, clock_wall(), &e) < 0)
+        log_msg(LOG_ERROR, NULL, "cannot move %s/%s to failed/: %s", dir, name, e.msg);
 }
 
 static struct sched_job *job_summary(struct sched *s, const struct job *job)
@@ -183,14 +182,15 @@ static void load_incoming(struct sched *s, const char *name)
     char *path = spool_path(&s->spool, SPOOL_INCOMING "/%s", name);
     struct job job;
     struct err e;
+    char id[64];
     if (job_load(path, &job, &e) < 0) {
         if (fs_exists(path))   /* not merely gone (held, dispatched) meanwhile */
             quarantine(s, SPOOL_INCOMING, name, e.msg);
-    } else if (strncmp(name, job.id, strlen(job.id)) || strcmp(name + strlen(job.id), ".json")) {
+    } else if (!job_name_to_id(name, id, sizeof id) || strcmp(id, job.id)) {
         quarantine(s, SPOOL_INCOMING, name, "the file name does not match the job's id");
         job_free(&job);
     } else {
-        if (!pending_find(s, job.id) && !bypass_no_tests(s, &job, name))
+        if (!pending_find(s, job.id) && !bypass_no_tests(s, &job))
             add_pending(s, &job);
         job_free(&job);
     }
@@ -205,15 +205,14 @@ void pending_on_event(struct sched *s, const char *name)
     }
     if (name[0] == '.')
         return;
-    if (!job_file_name_ok(name)) {
+    char id[64];
+    if (!job_name_to_id(name, id, sizeof id)) {
         char *p = spool_path(&s->spool, SPOOL_INCOMING "/%s", name);
         if (fs_exists(p))
             quarantine(s, SPOOL_INCOMING, name, "not a job file (job files are named ID.json)");
         free(p);
         return;
     }
-    char id[64];
-    snprintf(id, sizeof id, "%.*s", (int)(strlen(name) - 5), name);
     char *path = spool_path(&s->spool, SPOOL_INCOMING "/%s", name);
     bool there = fs_exists(path);
     free(path);
@@ -224,62 +223,25 @@ void pending_on_event(struct sched *s, const char *name)
         pending_drop(s, j);   /* held or requeued elsewhere by an admin */
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The job file names in incoming/, sorted: ids begin with their creation
- * time, so jobs are loaded oldest first and every queue grows at its
- * tail.  Other names are quarantined. */
-static char **incoming_names(struct sched *s, size_t *n)
-{
-    char *dir = spool_path(&s->spool, SPOOL_INCOMING);
-    DIR *d = opendir(dir);
-    free(dir);
-    char **names = NULL;
-    size_t cap = 0;
-    *n = 0;
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        if (!job_file_name_ok(de->d_name)) {
-            quarantine(s, SPOOL_INCOMING, de->d_name, "not a job file (job files are named ID.json)");
-            continue;
-        }
-        if (*n == cap) {
-            char **grown = realloc(names, (cap = cap ? cap * 2 : 1024) * sizeof *names);
-            if (!grown)
-                break;
-            names = grown;
-        }
-        if ((names[*n] = strdup(de->d_name)))
-            (*n)++;
-    }
-    if (d)
-        closedir(d);
-    if (*n)
-        qsort(names, *n, sizeof *names, cmp_names);
-    return names;
-}
-
+/* Loads incoming/ oldest first (every queue grows at its tail) and moves
+ * what is not a job file out of the way. */
 void pending_scan(struct sched *s)
 {
-    size_t n;
-    char **names = incoming_names(s, &n);
+    struct fs_list sc;
+    if (scan_spool(&s->spool, SPOOL_INCOMING, SCAN_JOBS, &sc) < 0)
+        log_msg(LOG_WARN, NULL, "out of memory listing incoming/: the next scan reads the rest");
+    for (size_t i = 0; i < sc.n_others; i++)
+        quarantine(s, SPOOL_INCOMING, sc.others[i], "not a job file (job files are named ID.json)");
     s->scan_mark++;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < sc.n; i++) {
         char id[64];
-        snprintf(id, sizeof id, "%.*s", (int)(strlen(names[i]) - 5), names[i]);
-        struct sched_job *j = pending_find(s, id);
+        struct sched_job *j = job_name_to_id(sc.names[i], id, sizeof id) ? pending_find(s, id) : NULL;
         if (j)
             j->seen = s->scan_mark;
         else
-            load_incoming(s, names[i]);
-        free(names[i]);
+            load_incoming(s, sc.names[i]);
     }
-    free(names);
+    fs_list_free(&sc);
     /* forget jobs whose files went away while no event said so */
     for (size_t b = 0; b < SCHED_JOB_BUCKETS; b++) {
         struct sched_job *j = s->table[b];
@@ -302,36 +264,32 @@ void deferred_scan(struct sched *s)
 {
     if (s->stopping)
         return;
-    char *dir = spool_path(&s->spool, SPOOL_DEFERRED);
-    DIR *d = opendir(dir);
-    free(dir);
+    struct fs_list sc;
+    if (scan_spool(&s->spool, SPOOL_DEFERRED, SCAN_JOBS, &sc) < 0)
+        log_msg(LOG_WARN, NULL, "out of memory listing deferred/: the next scan reads the rest");
     double now = clock_wall(), next = INFINITY;
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (!job_file_name_ok(de->d_name))
-            continue;
-        char *path = spool_path(&s->spool, SPOOL_DEFERRED "/%s", de->d_name);
+    for (size_t i = 0; i < sc.n; i++) {
+        char *path = spool_path(&s->spool, SPOOL_DEFERRED "/%s", sc.names[i]);
         struct job job;
         struct err e;
         if (job_load(path, &job, &e) < 0) {
-            quarantine(s, SPOOL_DEFERRED, de->d_name, e.msg);
-        } else if (job.not_before <= now) {
-            char *from = NULL, *to = NULL;
-            if (asprintf(&from, SPOOL_DEFERRED "/%s", de->d_name) > 0 &&
-                asprintf(&to, SPOOL_INCOMING "/%s", de->d_name) > 0 &&
-                spool_move(&s->spool, from, to, &e) == 0)
-                log_msg(LOG_INFO, job.id, "retrying after backoff (attempt %d next)", job.attempt + 1);
-            free(from);
-            free(to);
-            job_free(&job);
-        } else {
+            if (fs_exists(path))   /* not merely requeued meanwhile */
+                quarantine(s, SPOOL_DEFERRED, sc.names[i], e.msg);
+        } else if (job.not_before > now) {
             next = fmin(next, job.not_before);
-            job_free(&job);
+        } else {
+            int rc = queue_retry(&s->spool, job.id, &e);
+            if (rc < 0)
+                log_msg(LOG_ERROR, job.id, "cannot return it to incoming/ after its backoff: %s",
+                        e.msg);
+            else if (rc == 0)   /* 1: an admin moved it meanwhile */
+                log_msg(LOG_INFO, job.id, "retrying after backoff (attempt %d next)",
+                        job.attempt + 1);
         }
+        job_free(&job);
         free(path);
     }
-    if (d)
-        closedir(d);
+    fs_list_free(&sc);
     s->deferred_timer.data = s;
     if (isfinite(next))
         uv_timer_start(&s->deferred_timer, on_deferred_timer,

@@ -23,7 +23,8 @@ struct child {
     char **argv;
     uv_process_t *proc;            /* NULL when not running */
     uv_timer_t *restart;
-    double started_at, backoff_s;
+    double started_at;
+    int failures;                  /* deaths in a row, for the restart backoff */
     bool wanted;                   /* false once we stop it on purpose */
     bool restarting;               /* stopped to start again with new argv */
     void (*release)(void *owner);  /* set once retired: frees the owner at exit */
@@ -33,7 +34,8 @@ struct child {
 struct slot {
     struct sched *s;
     char name[160];                /* "WORKER.SLOT" */
-    char *dir;                     /* absolute shippers/WORKER.SLOT */
+    char rel[180];                 /* its state directory, "shippers/WORKER.SLOT" */
+    char *dir;                     /* the same, absolute */
     const struct worker_cfg *worker;
     json_t *config;                /* the worker's workers.json entry */
     int index;
@@ -109,9 +111,9 @@ void catalog_free(struct sched *s);
 
 /* bypass.c: jobs settled without a worker slot */
 struct job;
-/* Records JOB (incoming/NAME) at once if its assignment has no tests;
+/* Records JOB (in incoming/) at once if its assignment has no tests;
  * true when done (the file is gone). */
-bool bypass_no_tests(struct sched *s, const struct job *job, const char *name);
+bool bypass_no_tests(struct sched *s, const struct job *job);
 /* Records OLDER as superseded by NEWER and removes it from the queue. */
 void bypass_supersede(struct sched *s, struct sched_job *older, const struct sched_job *newer);
 

@@ -12,8 +12,6 @@
  * and their job goes back to incoming/, changed ones restart.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,20 +20,19 @@
 #include "common/log.h"
 #include "scheduler/scheduler.h"
 #include "spool/health.h"
-#include "spool/job.h"
+#include "spool/queue.h"
+#include "spool/scan.h"
 
 void slots_refresh(struct slot *slot)
 {
-    DIR *d = opendir(slot->dir);
+    struct fs_list sc;
     slot->job[0] = '\0';
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-        if (job_file_name_ok(de->d_name)) {
-            snprintf(slot->job, sizeof slot->job, "%.*s", (int)strlen(de->d_name) - 5, de->d_name);
-            break;
-        }
-    if (d)
-        closedir(d);
+    if (scan_dir(slot->dir, SCAN_JOBS, &sc) < 0)
+        log_msg_for(LOG_WARN, slot->worker->name, NULL, "out of memory listing slot %s",
+                    slot->name);
+    if (sc.n > 0 && !job_name_to_id(sc.names[0], slot->job, sizeof slot->job))
+        slot->job[0] = '\0';
+    fs_list_free(&sc);
 }
 
 static void on_slot_event(uv_fs_event_t *h, const char *name, int events, int status)
@@ -52,22 +49,16 @@ static void on_slot_event(uv_fs_event_t *h, const char *name, int events, int st
 
 static bool hand_over(struct sched *s, struct slot *slot, struct sched_job *j)
 {
-    char *from = spool_path(&s->spool, SPOOL_INCOMING "/%s.json", j->id);
-    char *to = NULL;
-    bool ok = false;
-    if (asprintf(&to, "%s/%s.json", slot->dir, j->id) > 0) {
-        if (rename(from, to) == 0) {
-            ok = true;
-            snprintf(slot->job, sizeof slot->job, "%s", j->id);
-            log_msg_for(LOG_INFO, slot->worker->name, j->id, "assigned to slot %s", slot->name);
-        } else if (errno != ENOENT) {
-            log_msg_for(LOG_ERROR, slot->worker->name, j->id, "cannot hand the job to slot %s: %s", slot->name,
-                    strerror(errno));
-        }
-    }
-    free(from);
-    free(to);
-    return ok;
+    struct err e;
+    int rc = queue_hand_to_slot(&s->spool, j->id, slot->rel, &e);
+    if (rc == 0) {
+        snprintf(slot->job, sizeof slot->job, "%s", j->id);
+        log_msg_for(LOG_INFO, slot->worker->name, j->id, "assigned to slot %s", slot->name);
+    } else if (rc < 0) {
+        log_msg_for(LOG_ERROR, slot->worker->name, j->id, "cannot hand the job to slot %s: %s",
+                    slot->name, e.msg);
+    }   /* 1: its file went away meanwhile (held, requeued): nothing to hand over */
+    return rc == 0;
 }
 
 /* Marks each worker available or not from health/ (written by shippers). */
@@ -125,7 +116,8 @@ static struct slot *slot_new(struct sched *s, const struct worker_cfg *w, int k)
     slot->worker = w;
     slot->index = k;
     spool_slot_name(slot->name, sizeof slot->name, w->name, k);
-    slot->dir = spool_path(&s->spool, SPOOL_SHIPPERS "/%s", slot->name);
+    snprintf(slot->rel, sizeof slot->rel, SPOOL_SHIPPERS "/%s", slot->name);
+    slot->dir = spool_path(&s->spool, "%s", slot->rel);
     struct err e;
     fs_mkdir_p(slot->dir, 0755, &e);
     slot->watch = calloc(1, sizeof *slot->watch);
@@ -159,15 +151,14 @@ static void slot_remove(struct sched *s, struct slot *slot)
     uv_close((uv_handle_t *)slot->watch, sched_free_handle);
     slots_refresh(slot);
     if (slot->job[0] && !s->stopping) {
-        char *from = NULL, *to = NULL;
         struct err e;
-        if (asprintf(&from, SPOOL_SHIPPERS "/%s/%s.json", slot->name, slot->job) > 0 &&
-            asprintf(&to, SPOOL_INCOMING "/%s.json", slot->job) > 0 &&
-            spool_move(&s->spool, from, to, &e) == 0)
+        int rc = queue_unassign(&s->spool, slot->job, slot->rel, &e);
+        if (rc == 0)
             log_msg_for(LOG_INFO, slot->worker->name, slot->job, "slot %s was removed; job requeued",
                         slot->name);
-        free(from);
-        free(to);
+        else if (rc < 0)
+            log_msg_for(LOG_ERROR, slot->worker->name, slot->job, "slot %s was removed, but its "
+                        "job stays there: %s", slot->name, e.msg);
     }
     log_msg_for(LOG_INFO, slot->worker->name, NULL, "slot %s removed", slot->name);
     child_retire(&slot->shipper, slot_release, slot);
@@ -197,7 +188,7 @@ static void configure_daemons(struct sched *s)
     size_t n = 0;
     for (size_t i = 0; i < s->workers.n; i++) {
         const struct worker_cfg *w = &s->workers.v[i];
-        if (strcmp(w->transport, "local"))
+        if (!w->local)
             continue;
         const json_t *cfg = worker_json(&s->workers, w);
         struct daemon_proc *d = NULL;
@@ -218,9 +209,10 @@ static void configure_daemons(struct sched *s)
             char *traces = spool_path(&s->spool, "logs/traces.log");
             char slots[16];
             snprintf(slots, sizeof slots, "%d", w->slots);
+            /* no --sandbox: assay-worker's default */
             d->child.argv = child_argv(exe, "--dir", w->dir, "--slots", slots, "--name", w->name,
-                                       "--log", log, "--traces", traces, "--sandbox", w->sandbox,
-                                       "--die-with-parent", NULL);
+                                       "--log", log, "--traces", traces, "--die-with-parent",
+                                       w->sandbox ? "--sandbox" : NULL, w->sandbox, NULL);
             free(exe);
             free(log);
             free(traces);

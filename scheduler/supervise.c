@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/backoff.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "scheduler/scheduler.h"
@@ -50,19 +51,16 @@ static void on_restart_timer(uv_timer_t *t)
 
 static void schedule_restart(struct child *c)
 {
-    double ran = clock_mono() - c->started_at;
-    c->backoff_s = ran > HEALTHY_AFTER_S ? BACKOFF_MIN_S
-                                         : (c->backoff_s < BACKOFF_MIN_S ? BACKOFF_MIN_S
-                                                                         : c->backoff_s * 2);
-    if (c->backoff_s > BACKOFF_MAX_S)
-        c->backoff_s = BACKOFF_MAX_S;
+    /* a child that ran a while before dying starts its count afresh */
+    c->failures = clock_mono() - c->started_at > HEALTHY_AFTER_S ? 1 : c->failures + 1;
+    double delay = backoff_delay(c->failures, BACKOFF_MIN_S, BACKOFF_MAX_S);
     if (!c->restart) {
         c->restart = malloc(sizeof *c->restart);
         uv_timer_init(c->s->loop, c->restart);
         c->restart->data = c;
     }
-    uv_timer_start(c->restart, on_restart_timer, (uint64_t)(c->backoff_s * 1000), 0);
-    log_msg_for(LOG_WARN, c->worker, NULL, "%s will be restarted in %.0f s", c->label, c->backoff_s);
+    uv_timer_start(c->restart, on_restart_timer, (uint64_t)(delay * 1000), 0);
+    log_msg_for(LOG_WARN, c->worker, NULL, "%s will be restarted in %.0f s", c->label, delay);
 }
 
 static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)

@@ -11,7 +11,6 @@
  * All its state is on disk: SIGTERM or kill -9 loses nothing.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -24,12 +23,14 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "common/backoff.h"
 #include "common/clock.h"
 #include "common/crash.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "shipper/shipper.h"
 #include "spool/job.h"
+#include "spool/scan.h"
 
 #define PROBE_UP_MS 30000          /* how often an idle shipper checks its worker */
 #define PROBE_DOWN_MS 3000         /* ... and a worker that is down, at most */
@@ -39,31 +40,24 @@
 static const char usage[] =
     "Usage: assay-shipper --spool S --worker W --slot K [--die-with-parent]\n"
     "       assay-shipper --spool S --worker W --probe\n"
+    "       assay-shipper --spool S --check-config\n"
     "\n"
     "Serves slot K of worker W (from S/workers.json): ships each job the scheduler\n"
     "puts in S/shippers/W.K/ to the worker and records its result. Normally started\n"
     "by assay-scheduler. --probe contacts W once (for `assay workers check`) and\n"
-    "prints what it answered as JSON, or {\"error\": why} and exits 1.\n";
+    "prints what it answered as JSON, or {\"error\": why} and exits 1.\n"
+    "--check-config checks every worker's transport keys in S/workers.json and\n"
+    "prints one problem per line (exit 1), or nothing (exit 0).\n";
 
 /* The oldest job file in the slot directory (normally there is one). */
 static char *next_job(const struct shipper *sh)
 {
-    char *dir = spool_path(&sh->spool, "%s", sh->slot_dir);
-    DIR *d = opendir(dir);
-    free(dir);
-    char *best = NULL;
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (!job_file_name_ok(de->d_name))
-            continue;
-        if (!best || strcmp(de->d_name, best) < 0) {
-            free(best);
-            best = strdup(de->d_name);
-        }
-    }
-    if (d)
-        closedir(d);
-    return best;
+    struct fs_list sc;
+    if (scan_spool(&sh->spool, sh->slot_dir, SCAN_JOBS, &sc) < 0)
+        log_msg(LOG_WARN, NULL, "out of memory listing slot %s", sh->slot_name);
+    char *oldest = sc.n ? strdup(sc.names[0]) : NULL;
+    fs_list_free(&sc);
+    return oldest;
 }
 
 /* Worker WORKER of the spool's workers.json, into SH. */
@@ -159,8 +153,9 @@ static void serve(struct shipper *sh)
     bool up = shipper_check_worker(sh);
     if (up)
         shipper_drop_stale(sh);
-    unsigned stuck_s = 0;
-    int down_ms = 200;   /* a worker just starting is up within moments */
+    int stuck = 0;       /* rounds the same job stayed in the slot */
+    int down = 0;        /* probes failed in a row; a worker just starting is up
+                          * within moments, so the first waits are short */
     for (;;) {
         char *job = next_job(sh);
         if (job) {
@@ -170,12 +165,12 @@ static void serve(struct shipper *sh)
             /* Still there: the spool could not be written (a full disk?).
              * Back off instead of spinning; the job is safe where it is. */
             if (again && !strcmp(again, job)) {
-                stuck_s = stuck_s ? (stuck_s * 2 > STUCK_BACKOFF_MAX_S ? STUCK_BACKOFF_MAX_S : stuck_s * 2) : 1;
+                unsigned wait_s = (unsigned)backoff_delay(++stuck, 1, STUCK_BACKOFF_MAX_S);
                 log_msg(LOG_WARN, NULL, "job %s is still in slot %s; retrying in %u s", job,
-                        sh->slot_name, stuck_s);
-                sleep(stuck_s);
+                        sh->slot_name, wait_s);
+                sleep(wait_s);
             } else {
-                stuck_s = 0;
+                stuck = 0;
             }
             free(again);
             free(job);
@@ -183,14 +178,15 @@ static void serve(struct shipper *sh)
             continue;
         }
         struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, up ? PROBE_UP_MS : down_ms) > 0) {
+        int wait_ms = up ? PROBE_UP_MS : (int)backoff_delay(down + 1, 200, PROBE_DOWN_MS);
+        if (poll(&p, 1, wait_ms) > 0) {
             char buf[4096] __attribute__((aligned(8)));
             while (read(fd, buf, sizeof buf) > 0) {
             }
         } else {
             bool was_up = up;
             up = shipper_check_worker(sh);
-            down_ms = up ? 200 : (down_ms * 2 > PROBE_DOWN_MS ? PROBE_DOWN_MS : down_ms * 2);
+            down = up ? 0 : down + 1;
             if (up && !was_up)
                 shipper_drop_stale(sh);   /* late results of jobs graded elsewhere */
         }
@@ -221,16 +217,40 @@ static int probe_once(const char *root, const char *worker)
     return rc;
 }
 
+/* `--check-config`: the transports' own keys, which only this program
+ * knows; the scheduler and `assay workers` ask it (spool/workers.c). */
+static int check_config(const char *root)
+{
+    struct spool s;
+    struct workers w;
+    struct problems p = {0};
+    struct err e;
+    if (spool_open(&s, root, &e) < 0) {
+        printf("workers.json: %s\n", e.msg);
+        return 1;
+    }
+    if (workers_load(&s, &w, &p) == 0)
+        transports_check(&w, &p);
+    for (size_t i = 0; i < p.count; i++)
+        printf("%s\n", p.items[i]);
+    int rc = p.count ? 1 : 0;
+    problems_free(&p);
+    workers_free(&w);
+    spool_close(&s);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"spool", required_argument, NULL, 's'}, {"worker", required_argument, NULL, 'w'},
         {"slot", required_argument, NULL, 'k'},  {"die-with-parent", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},        {"probe", no_argument, NULL, 'P'},
+        {"check-config", no_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     const char *root = NULL, *worker = NULL;
-    bool probe = false;
+    bool probe = false, check = false;
     struct shipper sh = {0};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -240,10 +260,13 @@ int main(int argc, char **argv)
         case 'k': sh.slot = atoi(optarg); break;
         case 'p': prctl(PR_SET_PDEATHSIG, SIGTERM); break;
         case 'P': probe = true; break;
+        case 'C': check = true; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return 2;
         }
     }
+    if (check && optind == argc)
+        return check_config(spool_root_from(root));
     if (probe && worker && optind == argc)
         return probe_once(spool_root_from(root), worker);
     if (!worker || sh.slot < 1 || optind != argc) {

@@ -19,7 +19,6 @@
 #include "shipper/shipper.h"
 
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +26,10 @@
 #include <unistd.h>
 
 #include "common/archive.h"
+#include "common/backoff.h"
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/fs.h"
-#include "common/ids.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "spool/course.h"
@@ -38,87 +37,54 @@
 #include "spool/job.h"
 #include "spool/queue.h"
 #include "spool/record.h"
-#include "engine/assignment.h"
+#include "contract/worker_dir.h"
+#include "contract/assignment.h"
 
 #define RESULT_ARCHIVE_LIMIT (256ull << 20)
 
-static char *slot_job_rel(const struct shipper *sh, const char *id)
+double shipper_now(const struct shipper *sh)
 {
-    char *p = NULL;
-    if (asprintf(&p, "%s/%s.json", sh->slot_dir, id) < 0)
-        return NULL;
-    return p;
+    return sh->now ? sh->now(sh->now_ctx) : clock_wall();
 }
 
 static char *archive_name(const struct job *job)
 {
-    char *p = NULL;
-    if (asprintf(&p, "%s.%s.zip", job->id, job->token) < 0)
-        return NULL;
-    return p;
+    char name[256];
+    return worker_archive_name(name, sizeof name, job->id, job->token) < 0 ? NULL : strdup(name);
 }
 
 /* Moves a job file the shipper cannot even read to failed/, with why. */
 static void fail_unreadable(struct shipper *sh, const char *name, const char *why)
 {
     struct err e;
-    if (queue_quarantine(&sh->spool, sh->slot_dir, name, why, &e) < 0)
-        log_msg(LOG_ERROR, NULL, "%s", e.msg);
-    log_msg(LOG_ERROR, NULL, "job file %s is unreadable and went to failed/: %s", name, why);
+    if (queue_fail(&sh->spool, sh->slot_dir, name, NULL, why, NULL, shipper_now(sh), &e) < 0)
+        log_msg(LOG_ERROR, NULL, "cannot move %s out of slot %s: %s", name, sh->slot_name, e.msg);
 }
 
 /* True when results/ already holds the result of this job's current
  * attempt (recorded before a crash, with the job file not yet removed). */
 static bool already_recorded(const struct shipper *sh, const struct job *job)
 {
-    char *rel = job_result_rel(job), *path = spool_path(&sh->spool, "%s/results.json", rel);
-    struct err e;
-    json_t *r = fs_exists(path) ? jsonutil_load_file(path, 16u << 20, &e) : NULL;
+    char *rel = job_result_rel(job);
+    json_t *r = record_read(&sh->spool, rel);
     bool same = r && record_is_of(r, job);
     json_decref(r);
-    free(path);
     free(rel);
     return same;
-}
-
-static void drop_job_file(struct shipper *sh, const struct job *job)
-{
-    char *rel = slot_job_rel(sh, job->id), *path = spool_path(&sh->spool, "%s", rel);
-    unlink(path);
-    free(path);
-    free(rel);
-}
-
-static int save_job(struct shipper *sh, struct job *job, bool durable, struct err *e)
-{
-    char *rel = slot_job_rel(sh, job->id);
-    int rc = durable ? spool_write_json(&sh->spool, rel, job->json, e)
-                     : spool_update_json(&sh->spool, rel, job->json, e);
-    free(rel);
-    return rc < 0 ? -1 : job_refresh(job, e);
 }
 
 /* A new attempt with a new token, unless this slot's attempt is being
  * resumed after a restart (then the worker may already have it). */
 static int begin_attempt(struct shipper *sh, struct job *job, struct err *e)
 {
-    const char *slot = jsonutil_str(job->json, "slot", NULL);
-    if (job->token && slot && !strcmp(slot, sh->slot_name)) {
-        log_msg(LOG_INFO, job->id, "resuming attempt %d in slot %s", job->attempt, slot);
-        return 0;
-    }
-    char token[33], now[32];
-    ids_random_hex(token, 16);
-    clock_iso8601(clock_wall(), now);
-    json_object_set_new(job->json, "attempt", json_integer(job->attempt + 1));
-    json_object_set_new(job->json, "token", json_string(token));
-    json_object_set_new(job->json, "slot", json_string(sh->slot_name));
-    json_object_set_new(job->json, "started_at", json_string(now));
-    if (save_job(sh, job, false, e) < 0)
-        return -1;
-    log_msg(LOG_INFO, job->id, "attempt %d started in slot %s (%s/%s/%s version %lld)",
-            job->attempt, sh->slot_name, job->course, job->assignment, job->student, job->version);
-    return 0;
+    int rc = queue_claim(&sh->spool, job, sh->slot_dir, sh->slot_name, shipper_now(sh), e);
+    if (rc == 1)
+        log_msg(LOG_INFO, job->id, "resuming attempt %d in slot %s", job->attempt, sh->slot_name);
+    else if (rc == 0)
+        log_msg(LOG_INFO, job->id, "attempt %d started in slot %s (%s/%s/%s version %lld)",
+                job->attempt, sh->slot_name, job->course, job->assignment, job->student,
+                job->version);
+    return rc < 0 ? -1 : 0;
 }
 
 /* The longest the worker may take: every test's wall limit, half as much
@@ -128,18 +94,13 @@ static int begin_attempt(struct shipper *sh, struct job *job, struct err *e)
 static double job_timeout(const struct shipper *sh, const struct job *job)
 {
     char *dir = spool_path(&sh->spool, "courses/%s/%s", job->course, job->assignment);
-    struct assignment a;
-    struct problems p = {0};
-    double total = assignment_default_limits.wall_s;
-    if (assignment_load(dir, &a, &p) == 0) {
-        total = 0;
-        for (size_t i = 0; i < a.n_tests; i++)
-            total += a.tests[i].limits.wall_s;
-    }
-    assignment_free(&a);
-    problems_free(&p);
+    struct assignment_summary sum;
+    struct problems ignored = {0};   /* the worker reports them, to the instructor */
+    assignment_summary_load(dir, &sum, &ignored);
+    double grading = sh->worker->timeout_margin_s + 1.5 * sum.wall_budget_s;
+    assignment_summary_free(&sum);
+    problems_free(&ignored);
     free(dir);
-    double grading = sh->worker->timeout_margin_s + 1.5 * total;
     return sh->worker->prefetch > 0 ? 2 * grading : grading;
 }
 
@@ -240,46 +201,29 @@ static int check_result(const struct job *job, const char *resdir, struct err *e
     return rc;
 }
 
+/* The attempt failed for REASON: the job waits and is tried again, on
+ * another worker if one can take it, until its attempts are used up. */
 static void defer_or_fail(struct shipper *sh, struct job *job, const char *reason)
 {
     struct err e;
-    char *from = slot_job_rel(sh, job->id), *to = NULL;
     if (job->attempt >= SHIPPER_MAX_ATTEMPTS) {
-        char msg[1400], *why = NULL;
+        char msg[1400], name[128];
         snprintf(msg, sizeof msg, "Assay could not grade this submission after %d attempts "
                  "(last: %s). This is not a problem with your work; the admins can see the "
                  "details, and you can submit again.", job->attempt, reason);
-        struct record_info info = {sh->worker->name, sh->slot, clock_wall(), clock_wall()};
-        record_error(&sh->spool, job, "infrastructure", msg, &info, &e);
-        if (asprintf(&why, SPOOL_FAILED "/%s.reason", job->id) > 0) {
-            char *text = NULL;
-            if (asprintf(&text, "%s\n", reason) > 0)
-                spool_write(&sh->spool, why, text, strlen(text), &e);
-            free(text);
-        }
-        free(why);
-        if (asprintf(&to, SPOOL_FAILED "/%s.json", job->id) > 0)
-            spool_move(&sh->spool, from, to, &e);
-        log_msg(LOG_ERROR, job->id, "failed after %d attempts: %s", job->attempt, reason);
-        spool_notify(&sh->spool, job->id);   /* after the line: the woken may read the log */
-    } else {
-        double delay = fmin(SHIPPER_BACKOFF_S * pow(2, job->attempt - 1), SHIPPER_BACKOFF_MAX_S);
-        json_object_set_new(job->json, "not_before", json_real(clock_wall() + delay));
-        json_object_set_new(job->json, "last_error", json_string(reason));
-        json_t *avoid = json_object_get(job->json, "failed_on");
-        if (!json_is_array(avoid)) {
-            avoid = json_array();
-            json_object_set_new(job->json, "failed_on", avoid);
-        }
-        json_array_append_new(avoid, json_string(sh->worker->name));
-        json_object_del(job->json, "slot");
-        if (save_job(sh, job, true, &e) == 0 && asprintf(&to, SPOOL_DEFERRED "/%s.json", job->id) > 0)
-            spool_move(&sh->spool, from, to, &e);
+        snprintf(name, sizeof name, "%s.json", job->id);
+        if (queue_fail(&sh->spool, sh->slot_dir, name, job, reason, msg, shipper_now(sh), &e) < 0)
+            log_msg(LOG_ERROR, job->id, "cannot move the job to failed/: %s", e.msg);
+        return;
+    }
+    double delay = backoff_delay(job->attempt, SHIPPER_BACKOFF_S, SHIPPER_BACKOFF_MAX_S);
+    if (queue_defer(&sh->spool, job, sh->slot_dir, sh->worker->name, reason,
+                    shipper_now(sh) + delay, &e) < 0)
+        log_msg(LOG_ERROR, job->id, "cannot defer attempt %d (%s): %s", job->attempt, reason,
+                e.msg);
+    else
         log_msg(LOG_WARN, job->id, "attempt %d deferred for %.0f s: %s", job->attempt, delay,
                 reason);
-    }
-    free(from);
-    free(to);
 }
 
 /* Records an error that no worker is needed for; the job is done. */
@@ -287,15 +231,13 @@ static void finish_with_error(struct shipper *sh, struct job *job, const char *c
                               const char *message)
 {
     struct err e;
-    struct record_info info = {NULL, 0, clock_wall(), clock_wall()};
-    int rc = record_error(&sh->spool, job, category, message, &info, &e);
-    if (rc < 0)
-        log_msg(LOG_ERROR, job->id, "cannot record the error result: %s", e.msg);
-    else
-        drop_job_file(sh, job);
-    log_msg(LOG_WARN, job->id, "not graded (%s): %s", category, message);
-    if (rc == 0)
-        spool_notify(&sh->spool, job->id);   /* after the line: the woken may read the log */
+    double now = shipper_now(sh);
+    struct job_end end = {.kind = END_ERROR, .category = category, .message = message,
+                          .info = {NULL, 0, now, now}};
+    char line[1600];
+    snprintf(line, sizeof line, "not graded (%s): %s", category, message);
+    if (queue_finish(&sh->spool, job, sh->slot_dir, &end, line, &e) < 0)
+        log_msg(LOG_ERROR, job->id, "cannot record the error result (%s): %s", line, e.msg);
 }
 
 /* Returns 0 when the job's prerequisites are in the spool. */
@@ -357,12 +299,29 @@ static int round_trip(struct shipper *sh, struct job *job, const char *name, con
     return rc;
 }
 
+/* Records the result in RESDIR; the job is done. */
+static void finish_graded(struct shipper *sh, struct job *job, const char *resdir,
+                          double started, const char *name)
+{
+    struct err e;
+    double now = shipper_now(sh);
+    struct job_end end = {.kind = END_RESULT, .dir = resdir,
+                          .info = {sh->worker->name, sh->slot, started, now}};
+    char line[200];
+    snprintf(line, sizeof line, "result recorded (attempt %d, %.3f s)", job->attempt, now - started);
+    if (queue_finish(&sh->spool, job, sh->slot_dir, &end, line, &e) < 0)
+        log_msg(LOG_ERROR, job->id, "cannot record the result: %s", e.msg);
+    else
+        sh->transport->ops->forget(sh->transport, name);
+}
+
 static int ship_loaded(struct shipper *sh, struct job *job)
 {
     struct err e = {{0}};
     if (already_recorded(sh, job)) {
-        log_msg(LOG_INFO, job->id, "already recorded; removing the job file");
-        drop_job_file(sh, job);
+        struct job_end end = {.kind = END_ALREADY};
+        if (queue_finish(&sh->spool, job, sh->slot_dir, &end, NULL, &e) < 0)
+            log_msg(LOG_ERROR, job->id, "%s", e.msg);
         return 0;
     }
     if (begin_attempt(sh, job, &e) < 0) {
@@ -373,7 +332,7 @@ static int ship_loaded(struct shipper *sh, struct job *job)
         return 0;
     int rc = 0;
     char *name = archive_name(job), *resdir = spool_tmpdir(&sh->spool, "result", &e);
-    double started = clock_wall();
+    double started = shipper_now(sh);
     clock_parse_iso8601(jsonutil_str(job->json, "started_at", ""), &started);
     if (!resdir || round_trip(sh, job, name, resdir, &e) < 0) {
         sh->transport->ops->forget(sh->transport, name);
@@ -381,20 +340,7 @@ static int ship_loaded(struct shipper *sh, struct job *job)
         rc = -1;
     } else {
         forward_logs(sh, job, resdir);
-        struct record_info info = {sh->worker->name, sh->slot, started, clock_wall()};
-        int recorded = record_result(&sh->spool, job, resdir, &info, &e);
-        if (recorded < 0) {
-            log_msg(LOG_ERROR, job->id, "cannot record the result: %s", e.msg);
-        } else {
-            /* The job leaves the slot before the line is written, so a
-             * reader of the log knows the slot is free again. */
-            drop_job_file(sh, job);
-            log_msg(LOG_INFO, job->id, recorded == 1 ? "result was already recorded"
-                                                : "result recorded (attempt %d, %.3f s)",
-                    job->attempt, clock_wall() - started);
-            spool_notify(&sh->spool, job->id);
-            sh->transport->ops->forget(sh->transport, name);
-        }
+        finish_graded(sh, job, resdir, started, name);
     }
     if (resdir && fs_exists(resdir))
         fs_remove_tree(resdir, &e);
@@ -447,14 +393,11 @@ enum result_state { RESULT_CURRENT, RESULT_RECORDED, RESULT_STALE };
 
 static enum result_state result_state(struct shipper *sh, const char *name, char *id, size_t n)
 {
-    snprintf(id, n, "%s", name);
-    char *dot = strrchr(id, '.');   /* ".zip" */
-    if (dot)
-        *dot = '\0';
-    char *tok = strrchr(id, '.');
-    if (!tok)
+    char tok[128];
+    if (!worker_archive_parse(name, id, tok, n < sizeof tok ? n : sizeof tok)) {
+        snprintf(id, n, "%s", name);
         return RESULT_STALE;
-    *tok++ = '\0';
+    }
     struct job j = {0};
     for (int k = 1; k <= worker_shippers(sh->worker); k++) {
         char *p = spool_path(&sh->spool, SPOOL_SHIPPERS "/%s.%d/%s.json", sh->worker->name, k, id);
@@ -468,17 +411,14 @@ static enum result_state result_state(struct shipper *sh, const char *name, char
     /* Just recorded by a sibling shipper that has not removed it yet? */
     char *irel = job_index_rel(id), *index = spool_path(&sh->spool, "%s", irel);
     char *rel = job_result_rel_from_index(index);
-    struct err e;
     enum result_state st = RESULT_STALE;
     if (rel) {
-        char *path = spool_path(&sh->spool, "%s/results.json", rel);
-        json_t *r = fs_exists(path) ? jsonutil_load_file(path, 16u << 20, &e) : NULL;
+        json_t *r = record_read(&sh->spool, rel);
         const json_t *a = json_object_get(r, "assay");
         if (r && !strcmp(jsonutil_str(a, "job_id", ""), id) &&
             !strcmp(jsonutil_str(a, "attempt_token", ""), tok))
             st = RESULT_RECORDED;
         json_decref(r);
-        free(path);
     }
     free(rel);
     free(irel);

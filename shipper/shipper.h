@@ -20,7 +20,14 @@ struct shipper {
     char slot_name[160];          /* "WORKER.SLOT" */
     char *slot_dir;               /* shippers/WORKER.SLOT (relative) */
     struct transport *transport;
+    /* The clock (seconds since the epoch); NULL: the wall clock.  Unit
+     * tests drive the job lifecycle on a simulated one. */
+    double (*now)(void *ctx);
+    void *now_ctx;
 };
+
+/* The shipper's clock. */
+double shipper_now(const struct shipper *sh);
 
 /* Ships the job file NAME of the slot directory until its result is
  * recorded, or it is deferred or failed.  Returns -1 when the worker

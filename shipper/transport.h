@@ -3,6 +3,7 @@
 #define ASSAY_TRANSPORT_H
 
 #include <jansson.h>
+#include <stdlib.h>
 
 #include "common/err.h"
 #include "spool/workers.h"
@@ -37,13 +38,36 @@ struct transport_ops {
     void (*destroy)(struct transport *t);
 };
 
+/* A kind of transport, found by the name a worker's "transport" gives.
+ * Each owns its keys in the worker's workers.json entry: it checks them
+ * and reads them when it opens; the spool reads only the keys every
+ * worker has (spool/workers.h). */
+struct transport_kind {
+    const char *name;
+    /* Adds every problem with ENTRY's keys of this transport (an unknown
+     * key included) to *P, each as "PATH.key: reason". */
+    void (*check)(const json_t *entry, const char *path, struct problems *p);
+    /* Opens the transport to WORKER; ROOT is the spool root, against
+     * which relative paths in its entry resolve. */
+    struct transport *(*open)(const struct worker_cfg *worker, const char *root, struct err *e);
+};
+
+extern const struct transport_kind transport_local, transport_ssh;
+
+/* By name; NULL if there is no such transport. */
+const struct transport_kind *transport_find(const char *name);
+/* Checks the transport keys of every worker in W, as workers_load checks
+ * the rest: every problem with its JSON path. */
+void transports_check(const struct workers *w, struct problems *p);
 /* Opens the transport that WORKER's config names (ROOT: the spool root). */
 struct transport *transport_open(const struct worker_cfg *worker, const char *root,
                                  struct err *e);
-struct transport *transport_local_new(const struct worker_cfg *worker, struct err *e);
-/* ROOT is the spool root, against which relative key paths resolve. */
-struct transport *transport_ssh_new(const struct worker_cfg *worker, const char *root,
-                                    struct err *e);
-void transport_free_names(char **names);
+/* Frees what results() returned. */
+static inline void transport_free_names(char **names)
+{
+    for (size_t i = 0; names && names[i]; i++)
+        free(names[i]);
+    free(names);
+}
 
 #endif

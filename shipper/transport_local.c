@@ -9,7 +9,7 @@
  * DIR on a tmpfs (/run/assay or /dev/shm): the archives never touch a disk.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/statvfs.h>
@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/check.h"
 #include "common/fs.h"
+#include "common/log.h"
 #include "shipper/transport.h"
 #include "contract/worker_dir.h"
 
@@ -36,19 +38,11 @@ struct local_transport {
                        an inotify fd waits for an RCU grace period (~10 ms) */
 };
 
-static char *in_dir(const struct local_transport *t, const char *sub, const char *name)
-{
-    char *p = NULL;
-    if (asprintf(&p, "%s/%s/%s", t->dir, sub, name) < 0)
-        return NULL;
-    return p;
-}
-
 static bool worker_has(const struct local_transport *t, const char *name)
 {
-    const char *subs[] = {"inbox", "active", "outbox"};
+    const char *subs[] = {WORKER_INBOX, WORKER_ACTIVE, WORKER_OUTBOX};
     for (int i = 0; i < 3; i++) {
-        char *p = in_dir(t, subs[i], name);
+        char *p = worker_path(t->dir, subs[i], name);
         bool there = fs_exists(p);
         free(p);
         if (there)
@@ -62,10 +56,14 @@ static int local_push(struct transport *base, int fd, const char *name, struct e
     struct local_transport *t = (struct local_transport *)base;
     if (worker_has(t, name))
         return 0;
-    char *tmp = NULL, *final = in_dir(t, "inbox", name);
-    if (asprintf(&tmp, "%s/inbox/.%s.part", t->dir, name) < 0)
-        tmp = NULL;
-    unlink(tmp);
+    char *tmp = worker_part_path(t->dir, WORKER_INBOX, name);
+    char *final = worker_path(t->dir, WORKER_INBOX, name);
+    if (!tmp || !final) {
+        free(tmp);
+        free(final);
+        return err_set(e, "out of memory");
+    }
+    unlink(tmp);   /* what a killed shipper left: written again below */
     int rc = fs_copy_fd(fd, name, tmp, 0644, e);
     if (rc == 0 && rename(tmp, final) < 0)
         rc = err_sys(e, "cannot deliver %s to worker %s", name, base->worker->name);
@@ -80,7 +78,7 @@ static int local_wait(struct transport *base, const char *name, double timeout_s
 {
     struct local_transport *t = (struct local_transport *)base;
     if (t->watch_fd < 0) {
-        char *outbox = fs_join(t->dir, "outbox");
+        char *outbox = worker_path(t->dir, WORKER_OUTBOX, NULL);
         t->watch_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
         /* A result only ever arrives by rename (the worker writes
          * outbox/.NAME.part first): its creation would wake every waiting
@@ -95,7 +93,7 @@ static int local_wait(struct transport *base, const char *name, double timeout_s
         if (t->watch_fd < 0)
             return -1;
     }
-    char *result = in_dir(t, "outbox", name);
+    char *result = worker_path(t->dir, WORKER_OUTBOX, name);
     double deadline = clock_mono() + timeout_s;
     int ready = 0;
     while (!(ready = fs_exists(result))) {
@@ -116,7 +114,7 @@ static int local_wait(struct transport *base, const char *name, double timeout_s
 static int local_pull(struct transport *base, const char *name, int *fd, struct err *e)
 {
     struct local_transport *t = (struct local_transport *)base;
-    char *src = in_dir(t, "outbox", name);
+    char *src = worker_path(t->dir, WORKER_OUTBOX, name);
     /* Read in place: the worker never writes to a result once it is in
      * the outbox, and the shipper removes it only when it is recorded. */
     *fd = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -128,35 +126,35 @@ static int local_pull(struct transport *base, const char *name, int *fd, struct 
 static void local_forget(struct transport *base, const char *name)
 {
     struct local_transport *t = (struct local_transport *)base;
-    const char *subs[] = {"inbox", "outbox"};
+    const char *subs[] = {WORKER_INBOX, WORKER_OUTBOX};
     for (int i = 0; i < 2; i++) {
-        char *p = in_dir(t, subs[i], name);
-        unlink(p);
+        char *p = worker_path(t->dir, subs[i], name);
+        if (p && unlink(p) < 0 && errno != ENOENT)
+            log_msg(LOG_WARN, NULL, "cannot remove %s: %s", p, strerror(errno));
         free(p);
     }
+}
+
+/* Every finished file: the shipper drops what is no current result. */
+static bool not_hidden(const char *name)
+{
+    return name[0] != '.';
 }
 
 static char **local_results(struct transport *base)
 {
     struct local_transport *t = (struct local_transport *)base;
-    char *outbox = fs_join(t->dir, "outbox");
-    DIR *d = opendir(outbox);
+    char *outbox = worker_path(t->dir, WORKER_OUTBOX, NULL);
+    struct fs_list l;
+    if (fs_list(outbox, not_hidden, NULL, &l) < 0)
+        log_msg(LOG_WARN, NULL, "out of memory listing %s; the rest is tidied next time", outbox);
     free(outbox);
-    char **names = calloc(1, sizeof *names);
-    size_t n = 0;
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char **grown = realloc(names, (n + 2) * sizeof *names);
-        if (!grown)
-            break;
-        names = grown;
-        names[n++] = strdup(de->d_name);
-        names[n] = NULL;
+    char **names = calloc(l.n + 1, sizeof *names);
+    for (size_t i = 0; names && i < l.n; i++) {
+        names[i] = l.names[i];   /* taken over */
+        l.names[i] = NULL;
     }
-    if (d)
-        closedir(d);
+    fs_list_free(&l);
     return names;
 }
 
@@ -164,7 +162,7 @@ static char **local_results(struct transport *base)
 static int local_probe(struct transport *base, json_t **info, struct err *e)
 {
     struct local_transport *t = (struct local_transport *)base;
-    char *lock = fs_join(t->dir, ".lock");
+    char *lock = fs_join(t->dir, WORKER_LOCK);
     int fd = open(lock, O_RDWR | O_CLOEXEC);
     free(lock);
     bool running = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0;
@@ -172,7 +170,7 @@ static int local_probe(struct transport *base, json_t **info, struct err *e)
         close(fd);
     if (!running)
         return err_set(e, "no assay-worker is running on %s", t->dir);
-    char *inbox = fs_join(t->dir, "inbox");
+    char *inbox = worker_path(t->dir, WORKER_INBOX, NULL);
     bool writable = access(inbox, W_OK) == 0;
     free(inbox);
     if (!writable)
@@ -205,8 +203,17 @@ static const struct transport_ops local_ops = {
     .destroy = local_destroy,
 };
 
-struct transport *transport_local_new(const struct worker_cfg *worker, struct err *e)
+/* "dir" and "sandbox" are read by the spool (spool/workers.c), for the
+ * scheduler starts a local worker's assay-worker itself. */
+static void local_check(const json_t *entry, const char *path, struct problems *p)
 {
+    check_known_keys(entry, path, worker_common_keys, worker_local_keys, p);
+}
+
+static struct transport *local_open(const struct worker_cfg *worker, const char *root,
+                                    struct err *e)
+{
+    (void)root;   /* workers.c made "dir" absolute already */
     if (!worker->dir) {
         err_set(e, "worker %s: a local worker needs \"dir\" in workers.json", worker->name);
         return NULL;
@@ -222,3 +229,5 @@ struct transport *transport_local_new(const struct worker_cfg *worker, struct er
     }
     return &t->base;
 }
+
+const struct transport_kind transport_local = {WORKER_LOCAL, local_check, local_open};

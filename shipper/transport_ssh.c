@@ -34,11 +34,14 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/check.h"
+#include "common/backoff.h"
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "shipper/transport.h"
+#include "contract/worker_dir.h"
 
 #define CONNECT_TIMEOUT_MS 5000
 #define CALL_TIMEOUT_MS 10000
@@ -46,20 +49,31 @@
 #define BACKOFF_MAX_S 30.0
 #define PULL_LIMIT (256ull << 20)
 
+/* An SSH worker's keys in workers.json (docs/SPOOL.md, "workers.json"). */
+static const char *const ssh_keys[] = {"host", "port", "user", "key", "known_hosts",
+                                       "remote_dir", "worker_command", NULL};
+
+struct ssh_config {
+    const char *host, *user, *key, *known_hosts, *remote_dir, *command;
+    int port;
+};
+
 struct ssh_transport {
     struct transport base;
-    char *key, *pubkey, *known_hosts;
+    struct ssh_config cfg;          /* strings in the worker's workers.json entry */
+    char *key, *pubkey, *known_hosts;   /* resolved against the spool root */
     const char *remote_dir, *command;
     int sock;
     LIBSSH2_SESSION *session;
     LIBSSH2_SFTP *sftp;
-    double backoff_s, next_try;
+    int failures;                  /* sessions that failed to open in a row */
+    double next_try;
     char last_error[1024];      /* why the last connection attempt failed */
 };
 
 static const char *host_of(const struct ssh_transport *t)
 {
-    return t->base.worker->host;
+    return t->cfg.host;
 }
 
 /* ---- connection ---- */
@@ -93,7 +107,7 @@ static void disconnect(struct ssh_transport *t)
 static int tcp_connect(struct ssh_transport *t, struct err *e)
 {
     char port[16];
-    snprintf(port, sizeof port, "%d", t->base.worker->port);
+    snprintf(port, sizeof port, "%d", t->cfg.port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     int gai = getaddrinfo(host_of(t), port, &hints, &res);
     if (gai != 0)
@@ -112,7 +126,7 @@ static int tcp_connect(struct ssh_transport *t, struct err *e)
             errno = soerr ? soerr : ETIMEDOUT;
     }
     if (rc < 0) {
-        err_sys(e, "cannot connect to %s port %d", host_of(t), t->base.worker->port);
+        err_sys(e, "cannot connect to %s port %d", host_of(t), t->cfg.port);
         if (fd >= 0)
             close(fd);
         return -1;
@@ -169,10 +183,10 @@ static int verify_host_key(struct ssh_transport *t, struct err *e)
     if (!kh || libssh2_knownhost_readfile(kh, t->known_hosts, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
         err_set(e, "cannot read the known_hosts file %s for worker %s: create it with "
                 "`ssh-keyscan -p %d %s >> %s` after checking the key on the host", t->known_hosts,
-                t->base.worker->name, t->base.worker->port, host_of(t), t->known_hosts);
+                t->base.worker->name, t->cfg.port, host_of(t), t->known_hosts);
     } else {
         struct libssh2_knownhost *found = NULL;
-        int check = libssh2_knownhost_checkp(kh, host_of(t), t->base.worker->port, key, len,
+        int check = libssh2_knownhost_checkp(kh, host_of(t), t->cfg.port, key, len,
                                              LIBSSH2_KNOWNHOST_TYPE_PLAIN |
                                              LIBSSH2_KNOWNHOST_KEYENC_RAW | kbits, &found);
         if (check == LIBSSH2_KNOWNHOST_CHECK_MATCH)
@@ -182,14 +196,14 @@ static int verify_host_key(struct ssh_transport *t, struct err *e)
                     "%s SHA256:%s, which does not match %s. If the host was reinstalled, check "
                     "the new fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) "
                     "and replace its line in %s; otherwise the connection may be intercepted",
-                    t->base.worker->name, host_of(t), t->base.worker->port, tname, fp,
+                    t->base.worker->name, host_of(t), t->cfg.port, tname, fp,
                     t->known_hosts, t->known_hosts);
         else
             err_set(e, "REFUSED: the host key of worker %s (%s port %d), %s SHA256:%s, is not in "
                     "%s. Check the fingerprint on the host (ssh-keygen -lf "
                     "/etc/ssh/ssh_host_*_key.pub), then add it with `ssh-keyscan -p %d %s >> %s`",
-                    t->base.worker->name, host_of(t), t->base.worker->port, tname, fp,
-                    t->known_hosts, t->base.worker->port, host_of(t), t->known_hosts);
+                    t->base.worker->name, host_of(t), t->cfg.port, tname, fp,
+                    t->known_hosts, t->cfg.port, host_of(t), t->known_hosts);
     }
     if (kh)
         libssh2_knownhost_free(kh);
@@ -205,8 +219,8 @@ static char *known_key_types(const struct ssh_transport *t)
     struct buf b = BUF_INIT, pats = BUF_INIT;
     struct err e;
     char bracket[300];
-    snprintf(bracket, sizeof bracket, "[%s]:%d", host_of(t), t->base.worker->port);
-    const char *want = t->base.worker->port == 22 ? host_of(t) : bracket;
+    snprintf(bracket, sizeof bracket, "[%s]:%d", host_of(t), t->cfg.port);
+    const char *want = t->cfg.port == 22 ? host_of(t) : bracket;
     if (fs_read_file(t->known_hosts, 1u << 20, &b, &e) == 0) {
         char *save = NULL;
         for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -251,7 +265,7 @@ static int open_session(struct ssh_transport *t, struct err *e)
         return session_error(t, e, "SSH handshake failed");
     if (verify_host_key(t, e) < 0)
         return -1;
-    const char *user = t->base.worker->user ? t->base.worker->user : "assay";
+    const char *user = t->cfg.user;
     if (libssh2_userauth_publickey_fromfile(t->session, user, t->pubkey, t->key, NULL) != 0)
         return session_error(t, e, "key authentication failed");
     if (!(t->sftp = libssh2_sftp_init(t->session)))
@@ -269,15 +283,14 @@ static int ensure(struct ssh_transport *t, struct err *e)
         return err_set(e, "%s", t->last_error);
     disconnect(t);
     if (open_session(t, e) == 0) {
-        if (t->backoff_s > 0)
+        if (t->failures > 0)
             log_msg(LOG_INFO, NULL, "connected to worker %s again", t->base.worker->name);
-        t->backoff_s = 0;
+        t->failures = 0;
         return 0;
     }
     disconnect(t);
     snprintf(t->last_error, sizeof t->last_error, "%s", e->msg);
-    t->backoff_s = t->backoff_s ? (t->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : t->backoff_s * 2) : 1;
-    t->next_try = clock_mono() + t->backoff_s;
+    t->next_try = clock_mono() + backoff_delay(++t->failures, 1, BACKOFF_MAX_S);
     return -1;
 }
 
@@ -291,13 +304,6 @@ static void after_failure(struct ssh_transport *t)
         disconnect_link(t, true);
 }
 
-static char *remote(const struct ssh_transport *t, const char *sub, const char *name)
-{
-    char *p = NULL;
-    if (asprintf(&p, "%s/%s/%s", t->remote_dir, sub, name) < 0)
-        return NULL;
-    return p;
-}
 
 /* ---- remote commands ---- */
 
@@ -391,17 +397,21 @@ static int ssh_push(struct transport *base, int fd, const char *name, struct err
     struct ssh_transport *t = (struct ssh_transport *)base;
     if (ensure(t, e) < 0)
         return -1;
-    const char *subs[] = {"inbox", "active", "outbox"};
+    const char *subs[] = {WORKER_INBOX, WORKER_ACTIVE, WORKER_OUTBOX};
     for (int i = 0; i < 3; i++) {
-        char *p = remote(t, subs[i], name);
+        char *p = worker_path(t->remote_dir, subs[i], name);
         bool there = remote_exists(t, p);
         free(p);
         if (there)
             return 0;
     }
-    char *tmp = NULL, *final = remote(t, "inbox", name);
-    if (asprintf(&tmp, "%s/inbox/.%s.part", t->remote_dir, name) < 0)
-        tmp = NULL;
+    char *tmp = worker_part_path(t->remote_dir, WORKER_INBOX, name);
+    char *final = worker_path(t->remote_dir, WORKER_INBOX, name);
+    if (!tmp || !final) {
+        free(tmp);
+        free(final);
+        return err_set(e, "out of memory");
+    }
     int rc = upload(t, fd, tmp, e);
     if (rc == 0 && libssh2_sftp_rename_ex(t->sftp, tmp, (unsigned)strlen(tmp), final,
                                           (unsigned)strlen(final),
@@ -462,7 +472,7 @@ static int ssh_pull(struct transport *base, const char *name, int *fd, struct er
     struct ssh_transport *t = (struct ssh_transport *)base;
     if (ensure(t, e) < 0)
         return -1;
-    char *src = remote(t, "outbox", name);
+    char *src = worker_path(t->remote_dir, WORKER_OUTBOX, name);
     LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(t->sftp, src, LIBSSH2_FXF_READ, 0);
     free(src);
     if (!h) {
@@ -502,9 +512,9 @@ static void ssh_forget(struct transport *base, const char *name)
     struct err e;
     if (ensure(t, &e) < 0)
         return;
-    const char *subs[] = {"inbox", "outbox"};
+    const char *subs[] = {WORKER_INBOX, WORKER_OUTBOX};
     for (int i = 0; i < 2; i++) {
-        char *p = remote(t, subs[i], name);
+        char *p = worker_path(t->remote_dir, subs[i], name);
         libssh2_sftp_unlink(t->sftp, p);
         free(p);
     }
@@ -517,8 +527,8 @@ static char **ssh_results(struct transport *base)
     char **names = calloc(1, sizeof *names);
     if (ensure(t, &e) < 0)
         return names;
-    char *dir = NULL;
-    if (asprintf(&dir, "%s/outbox", t->remote_dir) < 0)
+    char *dir = worker_path(t->remote_dir, WORKER_OUTBOX, NULL);
+    if (!dir)
         return names;
     LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_opendir(t->sftp, dir);
     free(dir);
@@ -545,14 +555,14 @@ static char **ssh_results(struct transport *base)
 /* Can the shipper's account write to the inbox? */
 static int check_inbox(struct ssh_transport *t, struct err *e)
 {
-    char *probe = remote(t, "inbox", ".assay-probe");
+    char *probe = worker_path(t->remote_dir, WORKER_INBOX, ".assay-probe");
     LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(t->sftp, probe, LIBSSH2_FXF_WRITE |
                                                LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, 0644);
     int rc = 0;
     if (!h) {
         rc = err_set(e, "user %s cannot write to %s/inbox on worker %s: fix its owner "
                      "(scripts/deploy-worker.sh does this)",
-                     t->base.worker->user ? t->base.worker->user : "assay", t->remote_dir,
+                     t->cfg.user, t->remote_dir,
                      t->base.worker->name);
         after_failure(t);
     } else {
@@ -615,12 +625,48 @@ static char *resolve(const char *root, const char *path)
     return path[0] == '/' ? strdup(path) : fs_join(root, path);
 }
 
-struct transport *transport_ssh_new(const struct worker_cfg *worker, const char *root,
-                                    struct err *e)
+/* Reads ENTRY's SSH keys into *C (strings stay in ENTRY); every problem
+ * goes to *P. */
+static void read_config(const json_t *entry, const char *path, struct ssh_config *c,
+                        struct problems *p)
 {
-    if (!worker->host || !worker->key || !worker->known_hosts) {
-        err_set(e, "worker %s: an ssh worker needs \"host\", \"key\" and \"known_hosts\" in "
-                "workers.json", worker->name);
+    c->host = check_string(entry, path, "host", true, p);
+    c->port = (int)check_number(entry, path, "port", 22, 1, 65535, p);
+    c->user = check_string(entry, path, "user", false, p);
+    c->key = check_string(entry, path, "key", false, p);
+    c->known_hosts = check_string(entry, path, "known_hosts", false, p);
+    c->remote_dir = check_string(entry, path, "remote_dir", false, p);
+    c->command = check_string(entry, path, "worker_command", false, p);
+    if (!c->user)
+        c->user = "assay";
+    if (!c->remote_dir)
+        c->remote_dir = "/var/lib/assay-worker";
+    if (!c->command)
+        c->command = "assay-worker";
+    if (json_object_get(entry, "sandbox"))
+        problems_add(p, path, "\"sandbox\" applies to local workers only: an ssh worker's "
+                     "assay-worker is started on its host (see docs/DEPLOY.md)");
+    if (!c->key || !c->known_hosts)
+        problems_add(p, path, "an ssh worker needs \"key\" (a private key file) and "
+                     "\"known_hosts\" (its host key); see docs/DEPLOY.md");
+}
+
+static void ssh_check(const json_t *entry, const char *path, struct problems *p)
+{
+    struct ssh_config c;
+    check_known_keys(entry, path, worker_common_keys, ssh_keys, p);
+    read_config(entry, path, &c, p);
+}
+
+static struct transport *ssh_open(const struct worker_cfg *worker, const char *root,
+                                  struct err *e)
+{
+    struct ssh_config cfg;
+    struct problems p = {0};
+    read_config(worker->entry, worker->name, &cfg, &p);
+    if (p.count) {
+        err_set(e, "workers.json: %s", p.items[0]);
+        problems_free(&p);
         return NULL;
     }
     static bool initialised;
@@ -632,15 +678,18 @@ struct transport *transport_ssh_new(const struct worker_cfg *worker, const char 
     struct ssh_transport *t = calloc(1, sizeof *t);
     t->base.ops = &ssh_ops;
     t->base.worker = worker;
+    t->cfg = cfg;
     t->sock = -1;
-    t->key = resolve(root, worker->key);
+    t->key = resolve(root, cfg.key);
     char *pub = NULL;
     if (asprintf(&pub, "%s.pub", t->key) > 0 && fs_exists(pub))
         t->pubkey = pub;
     else
         free(pub);
-    t->known_hosts = resolve(root, worker->known_hosts);
-    t->remote_dir = worker->remote_dir ? worker->remote_dir : "/var/lib/assay-worker";
-    t->command = worker->worker_command ? worker->worker_command : "assay-worker";
+    t->known_hosts = resolve(root, cfg.known_hosts);
+    t->remote_dir = cfg.remote_dir;
+    t->command = cfg.command;
     return &t->base;
 }
+
+const struct transport_kind transport_ssh = {"ssh", ssh_check, ssh_open};

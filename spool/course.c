@@ -18,7 +18,7 @@
 
 #include "common/fs.h"
 #include "common/jsonutil.h"
-#include "engine/assignment.h"
+#include "contract/assignment.h"
 
 #define COURSE_MAX_BYTES (64u << 10)
 

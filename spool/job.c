@@ -161,9 +161,3 @@ char *job_result_rel_from_index(const char *path)
     buf_free(&b);
     return rel;
 }
-
-bool job_file_name_ok(const char *name)
-{
-    size_t n = strlen(name);
-    return n > 5 && n < 100 && name[0] != '.' && !strcmp(name + n - 5, ".json");
-}

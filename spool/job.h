@@ -42,7 +42,5 @@ char *job_index_rel(const char *id);
  * PATH, or NULL if there is none.  Spools from before the index was a
  * link hold the relative path as one line of text; both are read. */
 char *job_result_rel_from_index(const char *path);
-/* True when the file name looks like a job file: "<id>.json". */
-bool job_file_name_ok(const char *name);
 
 #endif

@@ -33,7 +33,9 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "spool/scan.h"
 #include "spool/stats.h"
+#include "contract/assignment.h"
 #include "contract/late.h"
 #include "contract/results.h"
 
@@ -77,17 +79,15 @@ static void add_history(json_t *results, const struct job *job, const struct rec
 static void apply_late_policy(const struct spool *s, const struct job *job, json_t *results)
 {
     char *dir = spool_path(s, "courses/%s/%s", job->course, job->assignment);
-    char *path = fs_join(dir, "assignment.json");
-    struct err e;
-    json_t *a = fs_exists(path) ? jsonutil_load_file(path, 4u << 20, &e) : NULL;
+    struct assignment_summary sum;
     struct problems p = {0};
-    struct late_policy lp;
-    late_policy_read(a, &lp, &p);
-    if (lp.penalised && !p.count) {
+    assignment_summary_load(dir, &sum, &p);
+    problems_free(&p);   /* the rest of the file is not this step's concern */
+    if (sum.late.penalised && sum.late_ok) {
         double due;
         bool extended;
-        if (late_due_for(dir, job->student, &lp, &due, &extended, &p) == 0) {
-            late_apply(results, &lp, due, extended, job->submitted_at);
+        if (late_due_for(dir, job->student, &sum.late, &due, &extended, &p) == 0) {
+            late_apply(results, &sum.late, due, extended, job->submitted_at);
         } else {
             json_t *assay = json_object_get(results, "assay");
             char msg[1200];
@@ -97,9 +97,33 @@ static void apply_late_policy(const struct spool *s, const struct job *job, json
         }
     }
     problems_free(&p);
-    json_decref(a);
-    free(path);
+    assignment_summary_free(&sum);
     free(dir);
+}
+
+json_t *record_read(const struct spool *s, const char *rel)
+{
+    char *path = spool_path(s, "%s/results.json", rel);
+    struct err ignored;   /* absent or unreadable both mean: no result to show */
+    json_t *r = fs_exists(path) ? jsonutil_load_file(path, RESULT_MAX_BYTES, &ignored) : NULL;
+    free(path);
+    return r;
+}
+
+json_t *record_latest(const struct spool *s, const char *course, const char *assignment,
+                      const char *student, long long *version)
+{
+    size_t n;
+    long long *v = spool_versions(s, "results", course, assignment, student, &n);
+    json_t *r = NULL;
+    for (size_t i = n; i-- > 0 && !r;) {
+        char rel[400];
+        snprintf(rel, sizeof rel, "results/%s/%s/%s/%lld", course, assignment, student, v[i]);
+        if ((r = record_read(s, rel)) && version)
+            *version = v[i];
+    }
+    free(v);
+    return r;
 }
 
 bool record_is_of(const json_t *results, const struct job *job)

@@ -24,6 +24,15 @@ struct record_info {
 int record_result(const struct spool *s, const struct job *job, const char *dir,
                   const struct record_info *info, struct err *e);
 
+/* The results.json recorded in the result directory REL (job_result_rel),
+ * or NULL when there is none or it cannot be read (readers of results
+ * show what they can; the recorder wrote it whole or not at all). */
+json_t *record_read(const struct spool *s, const char *rel);
+/* The result of the newest version of STUDENT's work to COURSE/ASSIGNMENT
+ * that has one (*VERSION, if not NULL, gets that version), or NULL. */
+json_t *record_latest(const struct spool *s, const char *course, const char *assignment,
+                      const char *student, long long *version);
+
 /* True when RESULTS (a results.json) is the result of JOB's current
  * attempt: same job id and attempt token. */
 bool record_is_of(const json_t *results, const struct job *job);

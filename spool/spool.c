@@ -223,12 +223,12 @@ int spool_update_json(const struct spool *s, const char *rel, const json_t *j, s
 int spool_move(const struct spool *s, const char *from, const char *to, struct err *e)
 {
     char *a = spool_path(s, "%s", from), *b = spool_path(s, "%s", to);
-    int rc = rename(a, b);
-    if (rc < 0)
-        err_sys(e, "cannot move %s to %s", from, to);
+    int rc = 0;
+    if (rename(a, b) < 0)
+        rc = errno == ENOENT && !fs_exists(a) ? 1 : err_sys(e, "cannot move %s to %s", from, to);
     free(a);
     free(b);
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 char *spool_tmpdir(const struct spool *s, const char *prefix, struct err *e)

@@ -51,7 +51,8 @@ int spool_write_json_linked(const struct spool *s, const char *rel, const json_t
 /* The same without fsync, for a file whose loss in a power cut is harmless
  * (the shipper's note of an attempt: a reverted job just gets a new token). */
 int spool_update_json(const struct spool *s, const char *rel, const json_t *j, struct err *e);
-/* One atomic state change: rename FROM to TO (both relative). */
+/* One atomic state change: rename FROM to TO (both relative).  Returns 1
+ * when FROM is not there (another process moved it first). */
 int spool_move(const struct spool *s, const char *from, const char *to, struct err *e);
 /* A fresh directory under tmp/ for building something before renaming it
  * into place; malloc'd absolute path. */

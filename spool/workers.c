@@ -1,11 +1,14 @@
 /*
  * workers.c - reads workers.json, the list of worker machines.
  *
- * Each worker has a name, a transport (local: a directory on this
- * machine; ssh: issue 4), a number of slots (jobs graded at once), the
- * capabilities it offers ("python", "notebook", "gpu", ...) and whether
- * it is enabled.  The scheduler reloads it on SIGHUP; `assay status`
- * reads it to say which jobs no enabled worker can take.
+ * Each worker has a name, a transport, a number of slots (jobs graded at
+ * once), the capabilities it offers ("python", "notebook", "gpu", ...)
+ * and whether it is enabled: the keys read here.  A transport's own keys
+ * (an SSH worker's host and key files, ...) are its own to read and check
+ * (shipper/transport_*.c), except a local worker's directory and sandbox,
+ * which the scheduler needs to start its assay-worker.  The scheduler
+ * reloads the file on SIGHUP; `assay status` reads it to say which jobs
+ * no enabled worker can take.
  */
 #define _GNU_SOURCE
 #include "spool/workers.h"
@@ -14,17 +17,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "common/check.h"
+#include "common/run.h"
 
-static const char *const worker_keys[] = {"name", "transport", "dir", "host", "port", "user",
-                                          "key", "known_hosts", "remote_dir", "slots",
+const char *const worker_common_keys[] = {"name", "transport", "slots", "prefetch",
                                           "capabilities", "enabled", "timeout_margin_s",
-                                          "worker_command", "min_free_mb", "prefetch", "sandbox",
-                                          NULL};
-static const char *const transports[] = {"local", "ssh", NULL};
-static const char *const sandboxes[] = {"namespace", "rlimit", NULL};
+                                          "min_free_mb", NULL};
+const char *const worker_local_keys[] = {"dir", "sandbox", NULL};
+
+/* A local worker's directory, and the sandbox its assay-worker uses (the
+ * name is assay-worker's to check: it knows its launchers). */
+static void read_local(const struct spool *s, struct worker_cfg *w, const json_t *o,
+                       const char *path, struct problems *p)
+{
+    w->sandbox = check_string(o, path, "sandbox", false, p);
+    const char *dir = check_string(o, path, "dir", true, p);
+    if (dir)
+        w->dir = dir[0] == '/' ? strdup(dir) : fs_join(s->root, dir);
+}
 
 static void parse_worker(const struct spool *s, struct worker_cfg *w, const json_t *o,
                          const char *path, struct problems *p)
@@ -33,15 +46,16 @@ static void parse_worker(const struct spool *s, struct worker_cfg *w, const json
         problems_add(p, path, "must be an object");
         return;
     }
-    check_known_keys(o, path, worker_keys, NULL, p);
+    w->entry = o;
     w->name = check_string(o, path, "name", true, p);
     if (w->name && !spool_name_is_valid(w->name))
         problems_add(p, path, "name \"%s\" may hold only letters, digits, - _ . @", w->name);
-    int t = check_enum(o, path, "transport", transports, p);
-    w->transport = t < 0 ? "local" : transports[t];
+    w->transport = check_string(o, path, "transport", false, p);
+    if (!w->transport)
+        w->transport = WORKER_LOCAL;
+    w->local = !strcmp(w->transport, WORKER_LOCAL);
     w->slots = (int)check_number(o, path, "slots", 1, 1, 256, p);
     w->prefetch = (int)check_number(o, path, "prefetch", 0, 0, 16, p);
-    w->port = (int)check_number(o, path, "port", 22, 1, 65535, p);
     w->timeout_margin_s = check_number(o, path, "timeout_margin_s", 10, 0, 86400, p);
     const json_t *en = json_object_get(o, "enabled");
     w->enabled = !en || json_is_true(en);
@@ -52,24 +66,9 @@ static void parse_worker(const struct spool *s, struct worker_cfg *w, const json
     w->capabilities = calloc(w->n_capabilities + 1, sizeof *w->capabilities);
     for (size_t i = 0; i < w->n_capabilities; i++)
         w->capabilities[i] = json_string_value(json_array_get(json_object_get(o, "capabilities"), i));
-    w->host = check_string(o, path, "host", t == 1, p);
-    w->user = check_string(o, path, "user", false, p);
-    w->key = check_string(o, path, "key", false, p);
-    w->known_hosts = check_string(o, path, "known_hosts", false, p);
-    w->remote_dir = check_string(o, path, "remote_dir", false, p);
-    w->worker_command = check_string(o, path, "worker_command", false, p);
     w->min_free_mb = check_number(o, path, "min_free_mb", 100, 0, 1e9, p);
-    int sb = check_enum(o, path, "sandbox", sandboxes, p);
-    w->sandbox = sb < 0 ? "namespace" : sandboxes[sb];
-    if (t == 1 && json_object_get(o, "sandbox"))
-        problems_add(p, path, "\"sandbox\" applies to local workers only: an ssh worker's "
-                     "assay-worker is started on its host (see docs/DEPLOY.md)");
-    if (t == 1 && (!w->key || !w->known_hosts))
-        problems_add(p, path, "an ssh worker needs \"key\" (a private key file) and "
-                     "\"known_hosts\" (its host key); see docs/DEPLOY.md");
-    const char *dir = check_string(o, path, "dir", t == 0, p);
-    if (dir)
-        w->dir = dir[0] == '/' ? strdup(dir) : fs_join(s->root, dir);
+    if (w->local)
+        read_local(s, w, o, path, p);
 }
 
 int workers_load(const struct spool *s, struct workers *w, struct problems *p)
@@ -99,6 +98,32 @@ int workers_load(const struct spool *s, struct workers *w, struct problems *p)
                 problems_add(p, where, "the name \"%s\" is used twice", w->v[i].name);
     }
     return p->count ? -1 : 0;
+}
+
+int workers_check_transports(const struct spool *s, const char *bindir, struct problems *p)
+{
+    char *exe = fs_join(bindir, "assay-shipper");
+    char *argv[] = {exe, "--spool", s->root, "--check-config", NULL};
+    struct buf out = BUF_INIT;
+    struct err e;
+    int rc = run_capture(argv, 1u << 20, &out, &e);
+    if (rc < 0 || rc > 1) {
+        problems_add(p, "workers.json", "cannot have the transports check their keys: %s",
+                     rc < 0 ? e.msg : "assay-shipper --check-config failed");
+        rc = -1;
+    } else {
+        char *save = NULL, *line = out.len ? strtok_r(out.data, "\n", &save) : NULL;
+        for (; line; line = strtok_r(NULL, "\n", &save)) {
+            char *sep = strstr(line, ": ");   /* each line is "WHERE: WHAT" */
+            if (sep)
+                *sep = '\0';
+            problems_add(p, line, "%s", sep ? sep + 2 : "(no reason given)");
+        }
+        rc = 0;
+    }
+    buf_free(&out);
+    free(exe);
+    return rc;
 }
 
 void workers_free(struct workers *w)

@@ -9,14 +9,24 @@
 #include "common/err.h"
 #include "spool/spool.h"
 
+/* The transport of a worker this spool's scheduler runs itself, on this
+ * machine: its "dir" and "sandbox" are read here, for the scheduler starts
+ * its assay-worker.  Every other transport reads its own keys
+ * (shipper/transport.h). */
+#define WORKER_LOCAL "local"
+
+/* The keys every worker may have, whatever its transport. */
+extern const char *const worker_common_keys[];
+/* ... and those of a local worker. */
+extern const char *const worker_local_keys[];
+
 struct worker_cfg {
     const char *name;
-    const char *transport;      /* "local" or "ssh" */
+    const char *transport;      /* "local", "ssh", ...: shipper/transport.c */
+    const json_t *entry;        /* its object in workers.json, for its transport */
+    bool local;                 /* transport "local": the scheduler runs it */
     char *dir;                  /* local: the worker directory (absolute) */
-    const char *host, *user, *key, *known_hosts, *remote_dir;
-    const char *worker_command;  /* ssh: how to run assay-worker there */
-    const char *sandbox;        /* local: assay-worker --sandbox (namespace, rlimit) */
-    int port;
+    const char *sandbox;        /* local: assay-worker --sandbox; NULL: its default */
     int slots;                  /* jobs graded at once */
     int prefetch;               /* jobs it holds beyond its slots, so a freed slot
                                  * starts the next at once; one shipper each */
@@ -34,8 +44,14 @@ struct workers {
     size_t n;
 };
 
-/* Loads S's workers.json; every problem is listed in *p. */
+/* Loads S's workers.json: the keys every worker has, and a local
+ * worker's; every problem is listed in *p.  Each transport checks its own
+ * keys (and unknown ones): see workers_check_transports. */
 int workers_load(const struct spool *s, struct workers *w, struct problems *p);
+/* Has assay-shipper (in BINDIR) check every worker's transport keys
+ * (`assay-shipper --check-config`); each problem it names is added to *P.
+ * Returns 0, or -1 with a problem saying why it could not be asked. */
+int workers_check_transports(const struct spool *s, const char *bindir, struct problems *p);
 void workers_free(struct workers *w);
 bool worker_offers(const struct worker_cfg *w, const char *capability);
 /* How many shippers (spool slots W.1 .. W.n) serve W: slots + prefetch. */

@@ -150,7 +150,7 @@ int worker_write_error(const char *dir, const char *name, const char *category,
  * the shipper sent in job.json (course.json "rootfs"). */
 static void use_course_rootfs(const char *jobdir, struct assignment *a)
 {
-    if (a->rootfs)
+    if (a->sum.rootfs)
         return;
     char *path = fs_join(jobdir, "job.json");
     struct err e;
@@ -158,8 +158,8 @@ static void use_course_rootfs(const char *jobdir, struct assignment *a)
     free(path);
     const char *rootfs = jsonutil_str(job, "rootfs", NULL);
     if (rootfs && rootfs_path_ok(rootfs)) {
-        json_object_set_new(a->json, "rootfs", json_string(rootfs));
-        a->rootfs = json_string_value(json_object_get(a->json, "rootfs"));
+        json_object_set_new(a->sum.json, "rootfs", json_string(rootfs));
+        a->sum.rootfs = json_string_value(json_object_get(a->sum.json, "rootfs"));
     }
     json_decref(job);
 }

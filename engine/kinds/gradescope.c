@@ -71,11 +71,11 @@ static json_t *submission_metadata(const struct test_run *run)
 {
     char now[32], due[32];
     clock_iso8601(clock_wall(), now);
-    if (run->asg->has_due)
-        clock_iso8601(run->asg->due, due);
+    if (run->asg->sum.has_due)
+        clock_iso8601(run->asg->sum.due, due);
     return json_pack("{s:i, s:s, s:{s:s, s:o, s:f}, s:[{s:s, s:n, s:n}], s:[], s:s}",
-                     "id", 0, "created_at", now, "assignment", "title", run->asg->title,
-                     "due_date", run->asg->has_due ? json_string(due) : json_null(),
+                     "id", 0, "created_at", now, "assignment", "title", run->asg->sum.title,
+                     "due_date", run->asg->sum.has_due ? json_string(due) : json_null(),
                      "total_points", run->test->points, "users", "name", "student", "email",
                      "id", "previous_submissions", "submission_method", "upload");
 }
@@ -109,7 +109,7 @@ static int build_tree(struct test_run *run, char **tree, struct err *e)
     *tree = fs_join(run->workdir, TREE);
     char *source = fs_join(*tree, "source"), *sub = fs_join(*tree, "submission");
     char *results = fs_join(*tree, "results"), *meta = fs_join(*tree, "submission_metadata.json");
-    char *ag = fs_join(run->asg->dir, jsonutil_str(run->test->spec, "autograder", "."));
+    char *ag = fs_join(run->asg->sum.dir, jsonutil_str(run->test->spec, "autograder", "."));
     char *src_run = fs_join(source, "run_autograder"), *dst_run = fs_join(*tree, "run_autograder");
     struct copy_sub c = {run->workdir, sub, e};
     json_t *m = submission_metadata(run);
@@ -168,7 +168,7 @@ static void read_results(const json_t *r, struct test_run *run, struct test_outc
         sum += jsonutil_num(t, "score", 0);
         bool ok = !strcmp(jsonutil_str(json_array_get(out->cases, i), "status", ""), "passed");
         failed += !ok;
-        bool due_passed = run->asg->has_due && clock_wall() >= run->asg->due;
+        bool due_passed = run->asg->sum.has_due && clock_wall() >= run->asg->sum.due;
         if (strcmp(vis, "visible") && !(due_passed && !strcmp(vis, "after_due_date"))) {
             hidden++;
             continue;
@@ -213,7 +213,7 @@ static void gradescope_grade(struct test_run *run, struct test_outcome *out)
     struct err e;
     char *tree = NULL;
     const char *ag = jsonutil_str(run->test->spec, "autograder", ".");
-    char *agdir = fs_join(run->asg->dir, ag);
+    char *agdir = fs_join(run->asg->sum.dir, ag);
     if (gradescope_setup_check(agdir, &e) < 0 || build_tree(run, &tree, &e) < 0) {
         out->verdict = VERDICT_SETUP_ERROR;
         out->infra_error = strdup(e.msg);

@@ -88,7 +88,7 @@ static int open_stdin(const struct test_run *run, struct err *e)
         return fd;
     }
     if (file) {
-        char *path = fs_join(run->asg->dir, file);
+        char *path = fs_join(run->asg->sum.dir, file);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             err_sys(e, "cannot open %s", path);
@@ -104,7 +104,7 @@ static int load_expected(const struct test_run *run, struct buf *out, struct err
     const char *text = json_string_value(json_object_get(t, "expected_stdout"));
     if (text)
         return buf_puts(out, text);
-    char *path = fs_join(run->asg->dir, json_string_value(json_object_get(t, "expected_stdout_file")));
+    char *path = fs_join(run->asg->sum.dir, json_string_value(json_object_get(t, "expected_stdout_file")));
     int rc = fs_read_file(path, EXPECTED_MAX_BYTES, out, e);
     free(path);
     return rc;

@@ -394,7 +394,7 @@ static void notebook_grade(struct test_run *run, struct test_outcome *out)
 {
     const char *name = jsonutil_str(run->test->spec, "notebook", "");
     struct err e;
-    json_t *source = load_source(run->asg->dir, run->test->spec, &e);
+    json_t *source = load_source(run->asg->sum.dir, run->test->spec, &e);
     if (!source) {
         out->verdict = VERDICT_SETUP_ERROR;
         out->infra_error = strdup(e.msg);

@@ -1,0 +1,90 @@
+/* test_contract.c - unit tests for the on-disk contracts every process
+ * reads (contract/): an assignment's summary (its time budget is the sum
+ * of its tests' wall limits, each the assignment's overridden; a broken
+ * late policy is never applied; defaults for what is missing), and the
+ * names of a worker directory's archives. */
+#define _GNU_SOURCE
+#include "tests/unit/testutil.h"
+
+#include "contract/assignment.h"
+#include "contract/worker_dir.h"
+
+static void summary_of(const char *dir, const char *json, struct assignment_summary *s,
+                       struct problems *p, int want_rc)
+{
+    tu_write_at(dir, "assignment.json", json);
+    assert_int_equal(assignment_summary_load(dir, s, p), want_rc);
+}
+
+static void test_wall_budget_sums_each_tests_limit(void **state)
+{
+    const char *dir = *state;
+    struct assignment_summary s;
+    struct problems p = {0};
+    summary_of(dir, "{\"assay\": 1, \"title\": \"T\", \"limits\": {\"wall_s\": 3},"
+               " \"tests\": [{\"name\": \"a\"}, {\"name\": \"b\", \"limits\": {\"wall_s\": 0.5}}]}",
+               &s, &p, 0);
+    assert_int_equal(s.n_tests, 2);
+    assert_true(s.wall_budget_s == 3.5);
+    assert_true(s.test_limits[1].wall_s == 0.5 && s.test_limits[1].cpu_s == 5);
+    assert_string_equal(s.capability, "python");
+    assert_string_equal(s.title, "T");
+    assignment_summary_free(&s);
+    summary_of(dir, "{\"assay\": 1, \"title\": \"T\", \"tests\": []}", &s, &p, 0);
+    assert_true(s.tests && s.n_tests == 0 && s.wall_budget_s == 0);
+    assignment_summary_free(&s);
+    problems_free(&p);
+}
+
+static void test_problems_are_listed_and_the_rest_read(void **state)
+{
+    const char *dir = *state;
+    struct assignment_summary s;
+    struct problems p = {0};
+    summary_of(dir, "{\"assay\": 1, \"title\": \"T\", \"capability\": \"gpu\", \"colour\": 1,"
+               " \"late\": {\"penalty_per_day\": 500}, \"due\": \"2026-11-30T23:59:00Z\","
+               " \"tests\": [{\"limits\": {\"wall_s\": -1}}]}", &s, &p, -1);
+    assert_string_equal(s.capability, "gpu");
+    assert_false(s.late_ok);   /* 500 % a day: not applied, said to the instructor */
+    assert_true(s.has_due);
+    assert_int_equal(p.count, 3);
+    assert_true(tu_contains(p.items[0], "$.colour"));
+    assert_true(tu_contains(p.items[2], "$.tests[0].limits.wall_s"));
+    assignment_summary_free(&s);
+    problems_free(&p);
+    char *missing = tu_path(dir, "nowhere");
+    assert_int_equal(assignment_summary_load(missing, &s, &p), -1);
+    assert_null(s.json);
+    assert_true(s.wall_budget_s == assignment_default_limits.wall_s);
+    assignment_summary_free(&s);
+    problems_free(&p);
+    free(missing);
+}
+
+static void test_archive_names_carry_id_and_token(void **state)
+{
+    (void)state;
+    char name[128], id[64], token[64];
+    assert_int_equal(worker_archive_name(name, sizeof name, "20261201T000001.000Z-aa", "f00d"), 0);
+    assert_string_equal(name, "20261201T000001.000Z-aa.f00d.zip");
+    assert_true(worker_archive_parse(name, id, token, sizeof id));
+    assert_string_equal(id, "20261201T000001.000Z-aa");
+    assert_string_equal(token, "f00d");
+    assert_false(worker_archive_parse("junk", id, token, sizeof id));
+    assert_false(worker_archive_parse(".x.y.zip", id, token, sizeof id));
+    assert_false(worker_archive_parse("id..zip", id, token, sizeof id));
+    assert_true(worker_is_part(".x.zip.part") && !worker_is_part("x.zip"));
+    assert_int_equal(worker_archive_name(name, 8, "long-id", "token"), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_wall_budget_sums_each_tests_limit, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_problems_are_listed_and_the_rest_read, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test(test_archive_names_carry_id_and_token),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

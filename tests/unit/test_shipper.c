@@ -1,0 +1,373 @@
+/* test_shipper.c - unit tests for a job's trip through a shipper
+ * (shipper/ship.c) on a fake transport and a simulated clock: a graded
+ * result is recorded once, a failed attempt is deferred with the
+ * backoff, the third failure fails the job with a reason and an error
+ * result for the student, a job recorded before a crash is not sent
+ * again, and results of no current attempt are dropped from the worker. */
+#define _GNU_SOURCE
+#include "tests/unit/testutil.h"
+
+#include <sys/mman.h>
+
+#include "common/archive.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "shipper/shipper.h"
+#include "spool/job.h"
+#include "spool/queue.h"
+
+#define T0 1800000000.0
+
+/* The fake worker: what the test lets each call do, and what it saw. */
+struct fake {
+    struct transport base;
+    bool push_fails;            /* push: "connection refused" */
+    bool never_ready;           /* wait: the result does not come */
+    char *result_dir;           /* pull: this directory, packed as the result */
+    int pushes;
+    char forgotten[8][256];
+    int n_forgotten;
+    const char *listed[4];      /* results(): these names */
+};
+
+static int fake_push(struct transport *t, int fd, const char *name, struct err *e)
+{
+    struct fake *f = (struct fake *)t;
+    (void)fd;
+    (void)name;
+    f->pushes++;
+    return f->push_fails ? err_set(e, "connection refused") : 0;
+}
+
+static int fake_wait(struct transport *t, const char *name, double timeout_s, struct err *e)
+{
+    (void)name;
+    (void)timeout_s;
+    (void)e;
+    return ((struct fake *)t)->never_ready ? 0 : 1;
+}
+
+static int fake_pull(struct transport *t, const char *name, int *fd, struct err *e)
+{
+    struct fake *f = (struct fake *)t;
+    *fd = memfd_create(name, MFD_CLOEXEC);
+    struct archive_part part = {.dir = f->result_dir, .prefix = ""};
+    if (archive_create_fd(*fd, name, &part, 1, e) < 0)
+        return -1;
+    lseek(*fd, 0, SEEK_SET);
+    return 0;
+}
+
+static void fake_forget(struct transport *t, const char *name)
+{
+    struct fake *f = (struct fake *)t;
+    if (f->n_forgotten < 8)
+        snprintf(f->forgotten[f->n_forgotten++], 256, "%s", name);
+}
+
+static char **fake_results(struct transport *t)
+{
+    struct fake *f = (struct fake *)t;
+    char **names = calloc(5, sizeof *names);
+    for (int i = 0; i < 4 && f->listed[i]; i++)
+        names[i] = strdup(f->listed[i]);
+    return names;
+}
+
+static int fake_probe(struct transport *t, json_t **info, struct err *e)
+{
+    (void)t;
+    (void)e;
+    *info = json_pack("{s:s, s:f}", "version", "test", "free_mb", 1e6);
+    return 0;
+}
+
+static void fake_destroy(struct transport *t)
+{
+    (void)t;
+}
+
+static const struct transport_ops fake_ops = {
+    .name = "fake", .push = fake_push, .wait = fake_wait, .pull = fake_pull,
+    .forget = fake_forget, .results = fake_results, .probe = fake_probe,
+    .destroy = fake_destroy,
+};
+
+static double sim_now(void *ctx)
+{
+    return *(double *)ctx;
+}
+
+/* A spool with one assignment, one submission and a shipper for slot w1.1. */
+struct rig {
+    char *dir;
+    struct shipper sh;
+    struct fake fake;
+    double now;
+    char id[64];
+};
+
+static void rig_job(struct rig *r)
+{
+    json_t *job = job_new("c", "a", "u", 1, false, "python");
+    struct err e;
+    snprintf(r->id, sizeof r->id, "%s", json_string_value(json_object_get(job, "id")));
+    assert_int_equal(queue_enqueue(&r->sh.spool, job, &e), 0);
+    json_decref(job);
+    assert_int_equal(queue_hand_to_slot(&r->sh.spool, r->id, r->sh.slot_dir, &e), 0);
+}
+
+static int rig_setup(void **state)
+{
+    struct rig *r = calloc(1, sizeof *r);
+    r->dir = tu_mkdtemp();
+    char *root = tu_path(r->dir, "spool");
+    struct err e;
+    assert_int_equal(spool_init(root, &e), 0);
+    assert_int_equal(spool_open(&r->sh.spool, root, &e), 0);
+    free(root);
+    tu_write_at(r->dir, "spool/workers.json",
+                "{\"workers\": [{\"name\": \"w1\", \"transport\": \"local\", \"dir\": \"wdir\","
+                " \"slots\": 1, \"capabilities\": [\"python\"]}]}");
+    tu_mkdir_at(r->dir, "spool/courses/c");
+    tu_mkdir_at(r->dir, "spool/courses/c/a");
+    tu_write_at(r->dir, "spool/courses/c/a/assignment.json",
+                "{\"assay\": 1, \"title\": \"A\", \"tests\": [{\"name\": \"t\", \"kind\": \"command\","
+                " \"command\": \"true\"}]}");
+    const char *parts[] = {"c", "c/a", "c/a/u", "c/a/u/1"};
+    for (int i = 0; i < 4; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "spool/submissions/%s", parts[i]);
+        tu_mkdir_at(r->dir, rel);
+    }
+    tu_write_at(r->dir, "spool/submissions/c/a/u/1/hello.py", "print('hi')\n");
+    tu_mkdir_at(r->dir, "result");
+    tu_write_at(r->dir, "result/results.json",
+                "{\"score\": 1, \"max_score\": 1, \"tests\": [], \"assay\": {\"status\": \"graded\"}}");
+    tu_mkdir_at(r->dir, "spool/shippers/w1.1");
+    struct problems p = {0};
+    assert_int_equal(workers_load(&r->sh.spool, &r->sh.workers, &p), 0);
+    r->sh.worker = &r->sh.workers.v[0];
+    r->sh.slot = 1;
+    snprintf(r->sh.slot_name, sizeof r->sh.slot_name, "w1.1");
+    r->sh.slot_dir = strdup("shippers/w1.1");
+    r->fake.base.ops = &fake_ops;
+    r->fake.base.worker = r->sh.worker;
+    r->fake.result_dir = tu_path(r->dir, "result");
+    r->sh.transport = &r->fake.base;
+    r->now = T0;
+    r->sh.now = sim_now;
+    r->sh.now_ctx = &r->now;
+    char *log = tu_path(r->dir, "spool/logs/assay.log");
+    log_open("test", log);
+    free(log);
+    rig_job(r);
+    *state = r;
+    return 0;
+}
+
+static int rig_teardown(void **state)
+{
+    struct rig *r = *state;
+    log_close();
+    workers_free(&r->sh.workers);
+    spool_close(&r->sh.spool);
+    free(r->sh.slot_dir);
+    free(r->fake.result_dir);
+    tu_rm_rf(r->dir);
+    free(r->dir);
+    free(r);
+    return 0;
+}
+
+static json_t *load(struct rig *r, const char *rel)
+{
+    char *path = tu_path(r->dir, rel);
+    struct err e;
+    json_t *j = fs_exists(path) ? jsonutil_load_file(path, 1u << 20, &e) : NULL;
+    free(path);
+    return j;
+}
+
+static json_t *job_in(struct rig *r, const char *state)
+{
+    char rel[200];
+    snprintf(rel, sizeof rel, "spool/%s/%s.json", state, r->id);
+    return load(r, rel);
+}
+
+static char *ship(struct rig *r)
+{
+    char name[80];
+    snprintf(name, sizeof name, "%s.json", r->id);
+    shipper_ship_job(&r->sh, name);
+    char *log = tu_path(r->dir, "spool/logs/assay.log");
+    char *text = tu_read(log, NULL);
+    free(log);
+    return text;
+}
+
+static void test_graded_result_is_recorded_once(void **state)
+{
+    struct rig *r = *state;
+    char *log = ship(r);
+    json_t *res = load(r, "spool/results/c/a/u/1/results.json");
+    assert_non_null(res);
+    const json_t *a = json_object_get(res, "assay");
+    assert_string_equal(jsonutil_str(a, "job_id", ""), r->id);
+    assert_int_equal(json_integer_value(json_object_get(a, "attempts")), 1);
+    assert_string_equal(jsonutil_str(json_object_get(a, "graded_by"), "worker", ""), "w1");
+    char t0[32];
+    clock_iso8601(T0, t0);
+    assert_string_equal(jsonutil_str(a, "started_at", ""), t0);
+    assert_null(job_in(r, "shippers/w1.1"));
+    assert_int_equal(r->fake.pushes, 1);
+    assert_int_equal(r->fake.n_forgotten, 1);
+    char name[200];
+    snprintf(name, sizeof name, "%s.%s.zip", r->id, jsonutil_str(a, "attempt_token", ""));
+    assert_string_equal(r->fake.forgotten[0], name);
+    assert_true(tu_contains(log, "result recorded (attempt 1, 0.000 s)"));
+    json_decref(res);
+    free(log);
+}
+
+static void test_failures_defer_with_backoff_then_fail(void **state)
+{
+    struct rig *r = *state;
+    r->fake.push_fails = true;
+    struct err e;
+    for (int attempt = 1; attempt <= 2; attempt++) {
+        char *log = ship(r);
+        json_t *j = job_in(r, "deferred");
+        assert_non_null(j);
+        assert_int_equal(json_integer_value(json_object_get(j, "attempt")), attempt);
+        /* 1 s after the first failure, 2 s after the second */
+        assert_true(jsonutil_num(j, "not_before", 0) == r->now + (attempt == 1 ? 1 : 2));
+        assert_true(tu_contains(jsonutil_str(j, "last_error", ""), "connection refused"));
+        assert_int_equal(json_array_size(json_object_get(j, "failed_on")), (size_t)attempt);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(j, "failed_on"), 0)),
+                            "w1");
+        char line[80];
+        snprintf(line, sizeof line, "attempt %d deferred for %d s", attempt, attempt == 1 ? 1 : 2);
+        assert_true(tu_contains(log, line));
+        json_decref(j);
+        free(log);
+        r->now += 100;
+        assert_int_equal(queue_retry(&r->sh.spool, r->id, &e), 0);
+        assert_int_equal(queue_hand_to_slot(&r->sh.spool, r->id, r->sh.slot_dir, &e), 0);
+    }
+    char *log = ship(r);
+    json_t *j = job_in(r, "failed");
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "attempt")), 3);
+    char reason_rel[200];
+    snprintf(reason_rel, sizeof reason_rel, "spool/failed/%s.reason", r->id);
+    char *reason_path = tu_path(r->dir, reason_rel), *reason = tu_read(reason_path, NULL);
+    assert_non_null(reason);
+    assert_true(tu_contains(reason, "connection refused") && reason[strlen(reason) - 1] == '\n');
+    json_t *res = load(r, "spool/results/c/a/u/1/results.json");
+    const json_t *err = json_object_get(json_object_get(res, "assay"), "error");
+    assert_string_equal(jsonutil_str(json_object_get(res, "assay"), "status", ""), "error");
+    assert_string_equal(jsonutil_str(err, "category", ""), "infrastructure");
+    assert_true(tu_contains(jsonutil_str(err, "message", ""), "after 3 attempts"));
+    assert_true(tu_contains(log, "failed after 3 attempts"));
+    assert_int_equal(r->fake.pushes, 3);
+    json_decref(res);
+    json_decref(j);
+    free(reason);
+    free(reason_path);
+    free(log);
+}
+
+static void test_silent_worker_defers(void **state)
+{
+    struct rig *r = *state;
+    r->fake.never_ready = true;
+    free(ship(r));
+    json_t *j = job_in(r, "deferred");
+    assert_non_null(j);
+    assert_true(tu_contains(jsonutil_str(j, "last_error", ""), "did not return a result within"));
+    assert_int_equal(r->fake.n_forgotten, 1);   /* what the worker holds of it is dropped */
+    json_decref(j);
+}
+
+/* The shipper recorded the result and was killed before it removed the
+ * job file: started again, it must not send the job again. */
+static void test_recorded_before_a_crash_is_not_sent_again(void **state)
+{
+    struct rig *r = *state;
+    char keep_rel[200], *slot_path, *keep;
+    snprintf(keep_rel, sizeof keep_rel, "spool/shippers/w1.1/%s.json", r->id);
+    slot_path = tu_path(r->dir, keep_rel);
+    keep = tu_path(r->dir, "kept.json");
+    struct err e;
+    free(ship(r));
+    json_t *res = load(r, "spool/results/c/a/u/1/results.json");
+    assert_non_null(res);
+    /* rebuild the job file as it was at recording: same id and token */
+    json_t *j = job_in(r, "shippers/w1.1");
+    assert_null(j);
+    char index_rel[200];
+    snprintf(index_rel, sizeof index_rel, "spool/jobs/%s", r->id);
+    j = load(r, index_rel);
+    const json_t *a = json_object_get(res, "assay");
+    json_object_set_new(j, "attempt", json_integer(1));
+    json_object_set(j, "token", json_object_get(a, "attempt_token"));
+    json_object_set_new(j, "slot", json_string("w1.1"));
+    assert_int_equal(jsonutil_write_scratch(keep, j, false, &e), 0);
+    assert_int_equal(rename(keep, slot_path), 0);
+    struct stat before, after;
+    char *rpath = tu_path(r->dir, "spool/results/c/a/u/1/results.json");
+    assert_int_equal(stat(rpath, &before), 0);
+    char *log = ship(r);
+    assert_int_equal(stat(rpath, &after), 0);
+    assert_int_equal(r->fake.pushes, 1);
+    assert_true(before.st_ino == after.st_ino && before.st_mtime == after.st_mtime);
+    assert_null(job_in(r, "shippers/w1.1"));
+    assert_true(tu_contains(log, "result was already recorded"));
+    json_decref(j);
+    json_decref(res);
+    free(rpath);
+    free(log);
+    free(slot_path);
+    free(keep);
+}
+
+static void test_results_of_no_current_attempt_are_dropped(void **state)
+{
+    struct rig *r = *state;
+    struct err e;
+    char *path = spool_path(&r->sh.spool, "%s/%s.json", r->sh.slot_dir, r->id);
+    struct job job;
+    assert_int_equal(job_load(path, &job, &e), 0);
+    assert_int_equal(queue_claim(&r->sh.spool, &job, r->sh.slot_dir, "w1.1", r->now, &e), 0);
+    char current[200], stale[200];
+    snprintf(current, sizeof current, "%s.%s.zip", r->id, job.token);
+    snprintf(stale, sizeof stale, "%s.0123456789abcdef.zip", r->id);
+    r->fake.listed[0] = current;
+    r->fake.listed[1] = stale;
+    r->fake.listed[2] = "not-an-archive";
+    shipper_drop_stale(&r->sh);
+    assert_int_equal(r->fake.n_forgotten, 2);
+    assert_string_equal(r->fake.forgotten[0], stale);
+    assert_string_equal(r->fake.forgotten[1], "not-an-archive");
+    job_free(&job);
+    free(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_graded_result_is_recorded_once, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_failures_defer_with_backoff_then_fail, rig_setup,
+                                        rig_teardown),
+        cmocka_unit_test_setup_teardown(test_silent_worker_defers, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_recorded_before_a_crash_is_not_sent_again, rig_setup,
+                                        rig_teardown),
+        cmocka_unit_test_setup_teardown(test_results_of_no_current_attempt_are_dropped, rig_setup,
+                                        rig_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
