@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from assay_helpers import poll
 from pipeline import (HI_TEST, VARIANTS, assignment_doc, parent_pid, pipeline, recorded_counts,  # noqa: F401
                       slow_hello, wait_recorded)
 
@@ -143,10 +144,6 @@ def test_worker_killed_while_grading_leaves_no_scratch_behind(pipeline):
     assert wait_recorded(spool, [job]) == {job: 1}
     spool.wait_for("the graders to finish",
                    lambda: not [p for p in spool.processes() if "grade-one" in p[1]])
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        left = os.listdir(os.path.join(spool.worker_dir("local"), "tmp"))
-        if not left:
-            break
-        time.sleep(0.1)
+    left = poll(lambda: os.listdir(os.path.join(spool.worker_dir("local"), "tmp")), 10, 0.1,
+                until=lambda names: not names)
     assert left == [], f"workers/local/tmp keeps what the killed grader left: {left}"

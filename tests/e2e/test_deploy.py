@@ -15,9 +15,8 @@ import subprocess
 
 import pytest
 
-from conftest import IS_ROOT, REPO_ROOT
+from assay_helpers import BUILD, IS_ROOT, REPO_ROOT
 
-BUILD = os.environ.get("ASSAY_BUILD") or os.path.join(REPO_ROOT, "build")
 SCRIPT = os.path.join(REPO_ROOT, "scripts", "deploy-worker.sh")
 WORKER = os.path.join(BUILD, "assay-worker")
 RESTRICTIONS = ("no-port-forwarding", "no-agent-forwarding", "no-X11-forwarding", "no-pty")

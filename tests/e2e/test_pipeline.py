@@ -16,12 +16,13 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 
 import pytest
 
+from assay_helpers import (EXAMPLES, by_name, copy_assignment, example_dir, example_submission,
+                           parse_time, poll)
 from pipeline import (HI_CONTAINS_TEST, HI_TEST, IS_ROOT, LIMITS, VARIANTS, LogLine,
-                      assignment_doc, exe, parse_time, pipeline, slow_hello,  # noqa: F401
+                      assignment_doc, exe, pipeline, slow_hello,  # noqa: F401
                       wait_recorded)
 
 COURSE, ASG = "cs101", "hw1"
@@ -63,9 +64,7 @@ def scratch_left(spool, workers):
 def assert_scratch_empty(spool, workers, timeout=10):
     """Nothing left in the scratch directories (waiting up to TIMEOUT s for
     processes finishing their clean-up)."""
-    deadline = time.monotonic() + timeout
-    while scratch_left(spool, workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    poll(lambda: scratch_left(spool, workers), timeout, 0.05, until=lambda left: not left)
     assert scratch_left(spool, workers) == {}
 
 
@@ -396,15 +395,13 @@ def test_examples_through_the_pipeline_score_as_graded_alone(pipeline):
     """hello-io's tests read standard input: through the scheduler, the
     worker daemon and its sandbox each submission scores what
     examples/expected.json says `assay grade` gives it."""
-    examples = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
-    with open(os.path.join(examples, "expected.json")) as f:
+    with open(os.path.join(EXAMPLES, "expected.json")) as f:
         expected = json.load(f)["hello-io"]["submissions"]
     spool = pipeline()
-    shutil.copytree(os.path.join(examples, "hello-io"), spool.path("courses", COURSE, "hello-io"),
-                    ignore=shutil.ignore_patterns("submissions"))
+    copy_assignment(example_dir("hello-io"), spool.path("courses", COURSE, "hello-io"))
     spool.start()
     for name in ("correct", "partial"):
-        src = os.path.join(examples, "hello-io", "submissions", name)
+        src = example_submission("hello-io", name)
         job, r = spool.submit_wait(COURSE, "hello-io", name, src)
         got = {t["name"]: (t["score"], t["verdict"]) for t in r["tests"]}
         want = {n: (t["score"], t["verdict"]) for n, t in expected[name]["tests"].items()}
@@ -485,8 +482,7 @@ def test_status_of_a_large_queue_comes_from_the_running_scheduler(pipeline):
         template = json.load(f)
     # Strictly after the first job's queued_at, which is rounded to the
     # millisecond: time.time() may still fall in that same millisecond.
-    first_at = datetime.datetime.strptime(template["queued_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
-    t0 = first_at.replace(tzinfo=datetime.timezone.utc).timestamp() + 0.002
+    t0 = parse_time(template["queued_at"]).timestamp() + 0.002
     for i in range(2099):
         course = "small" if i < 99 else "big"
         t = t0 + i * 0.001
@@ -988,6 +984,6 @@ def test_a_run_cannot_read_queued_jobs_or_hidden_tests(pipeline):
     spool.add_assignment(COURSE, ASG, doc, {"tests/secret.out": "TOP-SECRET-" + token + "\n"})
     sub = spool.make_submission("snoop", {"snoop.py": SNOOP.replace("@TOKEN@", token)})
     job, r = spool.submit_wait(COURSE, ASG, "eve", sub)
-    by_name = {t["name"]: t for t in r["tests"]}
-    assert by_name["snoop"]["verdict"] == "passed", by_name["snoop"]["output"]
-    assert by_name["hidden"]["verdict"] == "failed"
+    tests = by_name(r)
+    assert tests["snoop"]["verdict"] == "passed", tests["snoop"]["output"]
+    assert tests["hidden"]["verdict"] == "failed"
