@@ -202,16 +202,20 @@ sys.exit(1 if found else 0)
 
 def test_reading_the_assignments_hidden_files(tmp_path):
     """Only the files a test needs are in its work directory: the other
-    tests' hidden inputs and every expected output stay outside."""
+    tests' hidden inputs and every expected output stay outside.  Both
+    tests walk the sandbox's whole file system, which can take longer than
+    the default 5 s on a loaded machine with a cold cache: they get a
+    generous wall limit (the limit is not what this case checks)."""
     files = {"tests/secret_input.txt": "HIDDEN-MARK input\n",
              "tests/expected.out": "HIDDEN-MARK expected\n", "tests/notes.txt": "HIDDEN-MARK\n"}
     a = sbx.security_assignment(tmp_path / "a", [
         {"name": "attack", "kind": "command", "points": 1, "command": "python3 attack.py"},
         {"name": "hidden io", "kind": "io", "points": 1, "visibility": "hidden",
          "command": "python3 attack.py", "stdin_file": "tests/secret_input.txt",
-         "expected_stdout_file": "tests/expected.out"}], files=files)
+         "expected_stdout_file": "tests/expected.out"}], files=files,
+        limits={"wall_s": 60, "cpu_s": 30})
     s = write_submission(tmp_path / "s", {"attack.py": HIDDEN})
-    r = sbx.grade_clean(a, s)
+    r = sbx.grade_clean(a, s, timeout=300)   # two runs of up to 60 s each, and the rest
     expect(by_name(r)["attack"], "passed")
 
 
