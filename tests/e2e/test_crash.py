@@ -15,8 +15,8 @@ import time
 import pytest
 
 from assay_helpers import poll
-from pipeline import (HI_TEST, VARIANTS, assignment_doc, parent_pid, pipeline, recorded_counts,  # noqa: F401
-                      slow_hello, wait_recorded)
+from pipeline import (HI_TEST, LIMITS, VARIANTS, assignment_doc, parent_pid, pipeline,  # noqa: F401
+                      recorded_counts, slow_hello, wait_recorded)
 
 COURSE, ASG = "cs101", "hw1"
 N_JOBS = 200
@@ -130,7 +130,8 @@ def test_worker_killed_while_grading_leaves_no_scratch_behind(pipeline):
     directories in its tmp/; the restarted daemon regrades the job and
     must not let them pile up."""
     spool = pipeline()
-    spool.add_assignment(COURSE, ASG, assignment_doc([HI_TEST]))
+    # a wall limit far above the 1 s the job takes: its regrade must pass
+    spool.add_assignment(COURSE, ASG, assignment_doc([HI_TEST], limits=dict(LIMITS, wall_s=10)))
     slow = spool.make_submission("slow", {"hello.py": slow_hello(1)})
     spool.start()
     spool.wait_running(slots=3, daemons=1)

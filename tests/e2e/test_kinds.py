@@ -393,7 +393,9 @@ def test_per_test_limits_override(make_assignment, make_submission):
               "expected_stdout": "awake\n", "limits": {"wall_s": 1}},
              {"name": "assignment wall", "kind": "io", "points": 1, "command": "python3 nap.py",
               "expected_stdout": "awake\n"}]
-    r, _ = grade_json(make_assignment(tests), make_submission({"nap.py": nap}))
+    # the assignment's wall limit, far above the 1.5 s nap: it is not what this checks
+    d = make_assignment(tests, limits=dict(SMALL_LIMITS, wall_s=10))
+    r, _ = grade_json(d, make_submission({"nap.py": nap}))
     t = by_name(r)
     assert (t["short wall"]["verdict"], t["short wall"]["score"]) == ("timeout", 0)
     assert "Stopped after 1 s" in t["short wall"]["output"]

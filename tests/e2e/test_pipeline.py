@@ -139,8 +139,9 @@ def test_200_submissions_two_workers_graded_exactly_once(pipeline):
 
 def test_stopped_worker_job_deferred_and_graded_by_other_worker(pipeline):
     spool = pipeline()
-    spool.two_workers(slots=2, timeout_margin_s=1)   # given up on after 1.5 * 2 + 1 = 4 s
-    spool.add_assignment(COURSE, "slow", assignment_doc([HI_TEST]))
+    spool.two_workers(slots=2, timeout_margin_s=1)   # given up on after 1.5 * 4 + 1 = 7 s
+    # wall 4 s: the 1 s job, regraded by the other worker, must still pass
+    spool.add_assignment(COURSE, "slow", assignment_doc([HI_TEST], limits=dict(LIMITS, wall_s=4)))
     slow = spool.make_submission("slow", {"hello.py": slow_hello(1)})
     spool.start()
     spool.wait_running(slots=4, daemons=2)
@@ -308,7 +309,8 @@ def _start_simple(pipeline, slots=2):
         ws[0]["slots"] = slots
         spool.set_workers(ws)
     spool.add_assignment(COURSE, ASG, assignment_doc([HI_TEST, HI_CONTAINS_TEST], title="Hello"))
-    spool.add_assignment(COURSE, "slow", assignment_doc([HI_TEST], limits=dict(LIMITS, wall_s=4)))
+    # "slow" takes 2 s, to be seen in flight; its wall limit is not what the tests check
+    spool.add_assignment(COURSE, "slow", assignment_doc([HI_TEST], limits=dict(LIMITS, wall_s=10)))
     spool.add_assignment("cs200", "gpuhw", assignment_doc([HI_TEST], capability="gpu"))
     src = {v: spool.make_submission(v, {"hello.py": VARIANTS[v][0]}) for v in VARIANTS}
     src["slow"] = spool.make_submission("slow", {"hello.py": slow_hello(2)})

@@ -174,7 +174,10 @@ sys.exit(1 if gained or os.geteuid() == 0 else 0)
 
 
 def test_setuid_binaries_do_not_raise_privileges(tmp_path):
-    expect(attack(tmp_path, SETUID), "passed")
+    # su and newgrp each wait about 1 s before refusing (the delay after a
+    # failed authentication): a wall limit well above that, as the limit is
+    # not what this checks
+    expect(attack(tmp_path, SETUID, limits={"wall_s": 30}), "passed")
 
 
 HIDDEN = """
@@ -478,7 +481,8 @@ def test_two_slots_at_once_cannot_see_or_signal_each_other(tmp_path):
     runs = []
     for me in ("left", "right"):
         a = sbx.security_assignment(tmp_path / me / "a", [
-            {"name": "attack", "kind": "command", "points": 1, "command": "python3 attack.py"}])
+            {"name": "attack", "kind": "command", "points": 1, "command": "python3 attack.py"}],
+            limits={"wall_s": 30})   # each sleeps 2 s; the limit is not what this checks
         s = write_submission(tmp_path / me / "s",
                              {"attack.py": NEIGHBOUR.replace("ME", repr(me))})
         runs.append(start_grade(a, s))
