@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from assay_helpers import BUILD, poll
+from assay_helpers import exe, poll
 from cluster import health, make_cluster, scheduler_running, wait_health, workers_table
 from pipeline import (HI_TEST, LIMITS, VARIANTS, assignment_doc, pipeline,  # noqa: F401
                       recorded_counts, slow_hello, wait_recorded)
@@ -58,7 +58,7 @@ def quiet_hosts(cluster):
 
 
 def worker_version():
-    out = subprocess.run([os.path.join(BUILD, "assay-worker"), "--version"], capture_output=True,
+    out = subprocess.run([exe("assay-worker"), "--version"], capture_output=True,
                          text=True, timeout=10).stdout
     return out.split()[-1]
 

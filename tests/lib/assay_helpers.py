@@ -210,6 +210,7 @@ def make_small_root(top, marker=ROOTFS_MARKER):
 # ---- running assay and grading ----
 
 def _decode(b):
+    """Bytes a program printed, as text (undecodable bytes replaced)."""
     return b.decode("utf-8", errors="replace")
 
 
