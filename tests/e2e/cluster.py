@@ -21,16 +21,12 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
-import time
 
 import pytest
 
-from pipeline import parent_pid
+from assay_helpers import (BUILD, REPO_ROOT, make_tempdir, poll, processes, processes_using,
+                           remove_tempdir, wait_for)
 
-E2E_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(os.path.dirname(E2E_DIR))
-BUILD = os.environ.get("ASSAY_BUILD") or os.path.join(REPO_ROOT, "build")
 SCRIPT = os.path.join(REPO_ROOT, "scripts", "test-cluster.sh")
 
 
@@ -114,8 +110,8 @@ class Cluster:
         for k in range(1, self.n + 1):
             if re.search(rf"^\d+:\s+{self.host_link(k)}[@:]", links, re.M):
                 left.append(f"link {self.host_link(k)}")
-        for pid in _pids_with_arg_prefix(self.dir):
-            left.append(f"process {pid}")
+        for p in processes_using([self.dir]):
+            left.append(f"process {p.pid}")
         return left
 
     # ---- names ----
@@ -200,37 +196,8 @@ class Cluster:
         that call themselves `assay-worker grade-one JOB_ID ...`."""
         with open(os.path.join(self.host_dir(k), "worker.pid")) as f:
             daemon = int(f.read())
-        graders = {}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit() or parent_pid(entry) != daemon:
-                continue
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
-            except OSError:
-                continue
-            if argv[1:2] == ["grade-one"] and len(argv) > 2:
-                graders[argv[2]] = int(entry)
-        return graders
-
-
-def _pids_with_arg_prefix(prefix):
-    found = []
-    me = os.getpid()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
-            with open(f"/proc/{entry}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    continue
-        except (OSError, IndexError):
-            continue
-        if any(a == prefix or prefix + "/" in a for a in argv):
-            found.append(entry)
-    return found
+        return {p.argv[2]: p.pid for p in processes()
+                if p.ppid == daemon and p.argv[1:2] == ["grade-one"] and len(p.argv) > 2}
 
 
 @contextlib.contextmanager
@@ -239,8 +206,8 @@ def make_cluster(n_hosts, caps):
     reason = cluster_or_skip(n_hosts)
     if reason:
         pytest.skip(reason)
-    base = tempfile.mkdtemp(prefix="assay-cluster-", dir="/tmp")
-    os.chmod(base, 0o755)   # the hosts' account (assay-ci) must reach its worker directory
+    # the hosts' account (assay-ci) must reach its worker directory
+    base = make_tempdir("assay-cluster-", parent="/tmp")
     c = Cluster(base, n_hosts, caps)
     try:
         try:
@@ -251,10 +218,7 @@ def make_cluster(n_hosts, caps):
     finally:
         p = c.down()
         left = c.leftovers()
-        if os.environ.get("ASSAY_E2E_KEEP"):
-            print(f"kept {base}")
-        else:
-            shutil.rmtree(base, ignore_errors=True)
+        remove_tempdir(base)
         if p.returncode != 0 or left:
             # test-cluster.sh down left something behind: say so loudly.
             print(f"test-cluster.sh down exited {p.returncode} ({p.stderr.strip()}); "
@@ -282,13 +246,7 @@ def scheduler_running(spool):
             in_time = True
         except subprocess.TimeoutExpired:
             in_time = False
-        survivors = []
-        deadline = time.monotonic() + 5
-        while True:
-            survivors = spool.shippers()
-            if not survivors or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        survivors = poll(spool.shippers, 5, 0.05, until=lambda procs: not procs)
         spool.stop()            # kills the process group if anything is left
         spool.kill_leftovers()
         if not failed:
@@ -298,6 +256,7 @@ def scheduler_running(spool):
 
 
 def health(spool, worker):
+    """health/WORKER.json of SPOOL, or None."""
     try:
         with open(spool.path("health", f"{worker}.json")) as f:
             return json.load(f)
@@ -308,28 +267,19 @@ def health(spool, worker):
 def wait_health(spool, worker, status, timeout=30, reason_has=()):
     """Waits until health/WORKER.json says STATUS (and its reason holds
     every string in REASON_HAS); returns the record."""
+    last = [None]
+
     def ok():
-        h = health(spool, worker)
+        h = last[0] = health(spool, worker)
         if h and h.get("status") == status and all(s in (h.get("reason") or "")
                                                    for s in reason_has):
             return h
         return None
-    last = [None]
 
-    def check():
-        h = ok()
-        last[0] = health(spool, worker)
-        return h
-    deadline = time.monotonic() + timeout
-    while True:
-        h = check()
-        if h:
-            return h
-        if time.monotonic() > deadline:
-            pytest.fail(f"health/{worker}.json did not become {status!r}"
-                        f"{' with ' + repr(reason_has) if reason_has else ''} within {timeout} s; "
-                        f"last: {last[0]}\n--- log tail ---\n{spool.log_text()[-5000:]}")
-        time.sleep(0.05)
+    return wait_for(f"health/{worker}.json to say {status!r}"
+                    f"{' with ' + repr(reason_has) if reason_has else ''}", ok, timeout, 0.05,
+                    context=lambda: f"last: {last[0]}\n--- log tail ---\n"
+                                    f"{spool.log_text()[-5000:]}")
 
 
 def workers_table(spool):

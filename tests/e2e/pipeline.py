@@ -12,22 +12,26 @@ spool survives (found through /proc: an argument naming the spool, or a
 working directory inside it), that stopped processes are continued, that
 a tmpfs mounted for the spool is unmounted, and that the directory is
 removed (kept if $ASSAY_E2E_KEEP is set, for a post-mortem).
+
+The general helpers (/proc, assignments, waiting) are in
+tests/lib/assay_helpers.py; the names this module used to define
+(exe, parse_time, parent_pid, BUILD, ...) can still be imported from it.
 """
-import datetime
 import json
 import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 
+from assay_helpers import (  # noqa: F401  (BUILD, IS_ROOT, REPO_ROOT, parse_time: re-exported)
+    BUILD, IS_ROOT, REPO_ROOT, descendants, exe, make_tempdir, parent_pid, parse_time, poll,
+    processes_using, remove_tempdir, wait_for, write_assignment, write_submission)
+from assay_helpers import assignment_doc as _assignment_doc
+
 E2E_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(os.path.dirname(E2E_DIR))
-BUILD = os.environ.get("ASSAY_BUILD") or os.path.join(REPO_ROOT, "build")
-IS_ROOT = os.geteuid() == 0
 
 # Small limits: a job is given up on after 1.5 * wall_s + the worker's margin.
 LIMITS = {"wall_s": 2, "cpu_s": 2, "memory_mb": 256, "processes": 32, "file_mb": 8,
@@ -48,41 +52,18 @@ VARIANTS = {
     "wrong": ("print('bye')\n", 0, 0),
 }
 
-# A submission that takes about SECONDS before printing "hi".
-def parent_pid(pid):
-    """PID's parent, or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
 
 def slow_hello(seconds):
+    """A hello.py that takes about SECONDS before printing "hi"."""
     return f"import time\ntime.sleep({seconds})\nprint('hi')\n"
 
 
-def exe(name):
-    path = os.path.join(BUILD, name)
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"{path} not found (run make, or set ASSAY_BUILD)")
-    return path
-
-
-def parse_time(text):
-    """An ISO 8601 UTC time as written by Assay ("2026-11-22T10:15:02.123Z")."""
-    assert isinstance(text, str) and text.endswith("Z"), f"not an ISO 8601 UTC time: {text!r}"
-    body = text[:-1]
-    fmt = "%Y-%m-%dT%H:%M:%S.%f" if "." in body else "%Y-%m-%dT%H:%M:%S"
-    return datetime.datetime.strptime(body, fmt).replace(tzinfo=datetime.timezone.utc)
-
-
 def assignment_doc(tests, title="T", capability="python", limits=None, **top):
-    doc = {"assay": 1, "title": title, "capability": capability,
-           "required_files": ["hello.py"], "limits": dict(limits or LIMITS)}
-    doc.update(top)
-    doc["tests"] = tests
-    return doc
+    """assay_helpers.assignment_doc with these tests' defaults: capability
+    "python", hello.py required, LIMITS."""
+    top = {"capability": capability, "required_files": ["hello.py"],
+           "limits": dict(limits or LIMITS), **top}
+    return _assignment_doc(tests, title=title, **top)
 
 
 class LogLine:
@@ -99,28 +80,6 @@ class LogLine:
 
     def __repr__(self):
         return self.raw
-
-
-def _descendants(pid):
-    """PIDs of every descendant of PID (from /proc/*/stat)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        for c in children.get(p, []):
-            out.append(c)
-            todo.append(c)
-    return out
 
 
 class Spool:
@@ -215,37 +174,11 @@ class Spool:
         p.wait(timeout=10)
 
     def processes(self):
-        """[(pid, argv)] of every process of this spool: an argument naming
-        the spool or a path in it (or in a local worker's directory outside
-        it), or a working directory inside one of them."""
-        found = []
+        """[(pid, argv)] of every live process of this spool: an argument
+        naming the spool or holding a path in it (or in a local worker's
+        directory outside it), or a working directory inside one of them."""
         # The local workers' directories may be outside the spool (/dev/shm).
-        roots = tuple(d.rstrip("/") for d in [self.root] + self.outside)
-        inside = lambda p: p in roots or p.startswith(tuple(r + "/" for r in roots))
-        me = os.getpid()
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) == me:
-                continue
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
-            except OSError:
-                continue
-            ours = any(inside(a) for a in argv)
-            if not ours:
-                try:
-                    ours = inside(os.readlink(f"/proc/{entry}/cwd"))
-                except OSError:
-                    pass
-            if ours:
-                try:
-                    with open(f"/proc/{entry}/stat") as f:
-                        if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                            continue   # a zombie waiting for its parent: gone
-                except OSError:
-                    continue
-                found.append((int(entry), argv))
-        return found
+        return [(p.pid, p.argv) for p in processes_using([self.root] + self.outside)]
 
     def procs_named(self, name):
         """[(pid, argv)] of this spool's processes whose program is NAME."""
@@ -273,16 +206,12 @@ class Spool:
         return out
 
     def wait_for(self, what, predicate, timeout=30, interval=0.02):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                pytest.fail(f"timed out after {timeout} s waiting for {what}\n"
-                            f"--- scheduler output ---\n{self.scheduler_output()[-3000:]}\n"
-                            f"--- log tail ---\n{self.log_text()[-6000:]}")
-            time.sleep(interval)
+        """assay_helpers.wait_for, failing with the scheduler's output and
+        the log's tail."""
+        return wait_for(what, predicate, timeout, interval,
+                        context=lambda: (f"--- scheduler output ---\n"
+                                         f"{self.scheduler_output()[-3000:]}\n"
+                                         f"--- log tail ---\n{self.log_text()[-6000:]}"))
 
     def wait_running(self, slots, daemons, timeout=20):
         """Waits until SLOTS shippers and DAEMONS worker daemons are running
@@ -298,12 +227,7 @@ class Spool:
 
     def leftovers(self, timeout=5):
         """This spool's processes still alive after waiting up to TIMEOUT s."""
-        deadline = time.monotonic() + timeout
-        while True:
-            procs = self.processes()
-            if not procs or time.monotonic() > deadline:
-                return procs
-            time.sleep(0.05)
+        return poll(self.processes, timeout, 0.05, until=lambda procs: not procs)
 
     def kill_leftovers(self):
         for _ in range(3):
@@ -324,7 +248,7 @@ class Spool:
         os.kill(pid, signal.SIGSTOP)
         stopped.append(pid)
         for _ in range(3):   # again, for anything forked meanwhile
-            for c in _descendants(pid):
+            for c in descendants(pid):
                 if c not in stopped:
                     try:
                         os.kill(c, signal.SIGSTOP)
@@ -348,20 +272,9 @@ class Spool:
         return os.path.join(self.root, *parts)
 
     def add_assignment(self, course, assignment, doc, files=None):
-        d = self.path("courses", course, assignment)
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, "assignment.json"), "w") as f:
-            json.dump(doc, f, indent=2)
-        for rel, content in (files or {}).items():
-            p = os.path.join(d, rel)
-            os.makedirs(os.path.dirname(p), exist_ok=True)
-            with open(p, "w") as f:
-                f.write(content)
-        for dirpath, _dirs, names in os.walk(d):
-            os.chmod(dirpath, 0o755)
-            for n in names:
-                os.chmod(os.path.join(dirpath, n), 0o644)
-        return d
+        """Writes the assignment courses/COURSE/ASSIGNMENT (DOC and the
+        instructor FILES); returns its directory."""
+        return write_assignment(self.path("courses", course, assignment), doc, files)
 
     def workers(self):
         with open(self.path("workers.json")) as f:
@@ -400,12 +313,8 @@ class Spool:
     # ---- submitting ----
 
     def make_submission(self, name, files):
-        d = os.path.join(self.base, "src", name)
-        os.makedirs(d, exist_ok=True)
-        for rel, content in files.items():
-            with open(os.path.join(d, rel), "w") as f:
-                f.write(content)
-        return d
+        """A submission folder NAME holding FILES, beside the spool."""
+        return write_submission(os.path.join(self.base, "src", name), files)
 
     def submit(self, course, assignment, student, path, *extra, timeout=120):
         """`assay submit`; returns the job id it printed."""
@@ -483,17 +392,16 @@ class Spool:
                         done[j] = r
             return len(done) == len(jobs)
 
-        deadline = time.monotonic() + timeout
-        while not all_done():
-            if time.monotonic() > deadline:
-                missing = [j for j in jobs if j not in done]
-                pytest.fail(f"{len(missing)} of {len(jobs)} jobs have no result after "
-                            f"{timeout} s (e.g. {missing[:3]}); incoming {len(self.queue('incoming'))}, "
-                            f"deferred {self.queue('deferred')[:3]}, failed {self.queue('failed')[:4]}, "
-                            f"slots {self.slot_jobs()}\n--- scheduler output ---\n"
-                            f"{self.scheduler_output()[-2000:]}\n--- log tail ---\n"
-                            f"{self.log_text()[-6000:]}")
-            time.sleep(0.05)
+        def missing():
+            left = [j for j in jobs if j not in done]
+            return (f"{len(left)} of {len(jobs)} jobs have no result (e.g. {left[:3]}); "
+                    f"incoming {len(self.queue('incoming'))}, deferred "
+                    f"{self.queue('deferred')[:3]}, failed {self.queue('failed')[:4]}, slots "
+                    f"{self.slot_jobs()}\n--- scheduler output ---\n"
+                    f"{self.scheduler_output()[-2000:]}\n--- log tail ---\n"
+                    f"{self.log_text()[-6000:]}")
+
+        wait_for(f"the results of {len(jobs)} jobs", all_done, timeout, 0.05, context=missing)
         return done
 
     def result_dirs(self):
@@ -533,12 +441,8 @@ def recorded_counts(spool):
 def wait_recorded(spool, jobs, timeout=10):
     """recorded_counts, once every job in JOBS has its "result recorded" line
     (a shipper writes it just after the result appears), or after TIMEOUT s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        counts = recorded_counts(spool)
-        if all(counts.get(j) for j in jobs) or time.monotonic() > deadline:
-            return counts
-        time.sleep(0.05)
+    return poll(lambda: recorded_counts(spool), timeout, 0.05,
+                until=lambda counts: all(counts.get(j) for j in jobs))
 
 
 @pytest.fixture
@@ -553,8 +457,7 @@ def pipeline():
     made = []
 
     def make(tmpfs_mb=None):
-        base = tempfile.mkdtemp(prefix="assay-e2e-", dir=os.environ.get("TMPDIR") or "/tmp")
-        os.chmod(base, 0o755)
+        base = make_tempdir("assay-e2e-")
         root = os.path.join(base, "spool")
         spool = Spool(base, root)
         made.append(spool)
@@ -581,7 +484,4 @@ def pipeline():
                 shutil.rmtree(d, ignore_errors=True)
             if spool.mounted:
                 subprocess.run(["umount", "-l", spool.root], capture_output=True)
-            if os.environ.get("ASSAY_E2E_KEEP"):
-                print(f"kept {spool.base}")
-            else:
-                shutil.rmtree(spool.base, ignore_errors=True)
+            remove_tempdir(spool.base)

@@ -14,8 +14,8 @@ import zipfile
 
 import pytest
 
-from conftest import (IS_ROOT, RUN_UID_RANGE, by_name, example_dir, example_submission,
-                      grade, grade_json, processes, run_assay, work_base)
+from assay_helpers import (IS_ROOT, RUN_UID_RANGE, by_name, example_dir, example_submission,
+                           grade, grade_json, processes, processes_of, run_assay, work_base)
 
 HELLO = example_dir("hello-io")
 STATS = example_dir("stats-pytest")
@@ -387,7 +387,7 @@ def test_endless_stderr_is_stopped(make_assignment, make_submission):
 
 
 def _procs_with(marker):
-    return [(pid, uid, argv) for pid, uid, argv in processes() if marker in argv]
+    return [p for p in processes() if marker in p.argv]
 
 
 def test_children_that_outlive_the_program_are_killed(greet_assignment, make_submission):
@@ -405,9 +405,9 @@ def test_children_that_outlive_the_program_are_killed(greet_assignment, make_sub
     t = by_name(r)["greets"]
     assert (t["verdict"], t["score"]) == ("passed", 2), t["output"]
     left = _procs_with(marker)
-    for pid, _, _ in left:
+    for p in left:
         try:
-            os.kill(pid, 9)
+            os.kill(p.pid, 9)
         except OSError:
             pass
     assert left == [], f"processes outlived the test: {left}"
@@ -422,9 +422,9 @@ def test_detached_popen_child_is_killed(greet_assignment, make_submission):
     r, _ = grade_json(greet_assignment, make_submission({"hello.py": prog}))
     assert by_name(r)["greets"]["verdict"] == "passed"
     left = _procs_with(marker)
-    for pid, _, _ in left:
+    for p in left:
         try:
-            os.kill(pid, 9)
+            os.kill(p.pid, 9)
         except OSError:
             pass
     assert left == [], f"processes outlived the test: {left}"
@@ -556,8 +556,7 @@ def test_fork_bomb(make_assignment, make_submission):
     t = by_name(r)["bomb"]
     assert t["verdict"] in ("runtime_error", "timeout", "failed"), t["output"]
     assert t["score"] == 0
-    left = [(pid, uid, argv) for pid, uid, argv in processes()
-            if uid in RUN_UID_RANGE and any(marker in a for a in argv)]
+    left = [p for p in processes_of(RUN_UID_RANGE) if any(marker in a for a in p.argv)]
     assert left == [], f"fork bomb processes left: {left[:5]}"
 
 

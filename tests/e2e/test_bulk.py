@@ -10,12 +10,11 @@ each failure with its reason; export writes one CSV row per student.
 import csv
 import io
 import os
-import shutil
 
-from conftest import EXAMPLES
+from assay_helpers import copy_assignment, example_dir
 from pipeline import pipeline  # noqa: F401  (the fixture)
 
-NB = os.path.join(EXAMPLES, "notebook-hw")
+NB = example_dir("notebook-hw")
 # student -> (example submission, expected score of 8)
 STUDENTS = {"ada": ("correct", 8), "bob": ("partial", 4), "cy": ("deleted_cells", 6),
             "dee": ("broken_json", 0)}
@@ -23,12 +22,7 @@ STUDENTS = {"ada": ("correct", 8), "bob": ("partial", 4), "cy": ("deleted_cells"
 
 def setup_course(spool):
     spool.two_workers(slots=2)
-    d = spool.path("courses", "cs1", "nb")
-    shutil.copytree(NB, d, ignore=shutil.ignore_patterns("submissions"))
-    for dirpath, _dirs, names in os.walk(d):
-        os.chmod(dirpath, 0o755)
-        for n in names:
-            os.chmod(os.path.join(dirpath, n), 0o644)
+    copy_assignment(NB, spool.path("courses", "cs1", "nb"))
     spool.start()
     spool.wait_running(slots=4, daemons=2)
     for student, (example, _) in STUDENTS.items():

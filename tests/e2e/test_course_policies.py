@@ -12,22 +12,15 @@
 - `assay status` per course: queued, oldest wait, median wait.
 - A broken course.json is reported and changes nothing else.
 """
-import datetime
 import json
 import os
 import signal
-import subprocess
 
-import pytest
-
-from pipeline import HI_TEST, assignment_doc, exe, pipeline  # noqa: F401
+from assay_helpers import (ROOTFS_MARKER, grade, iso_from_now, make_small_root, needs_root,
+                           tempdir, write_json)
+from pipeline import HI_TEST, assignment_doc, pipeline  # noqa: F401
 
 RIGHT = {"hello.py": "print('hi')\n"}
-
-
-def iso(hours_from_now):
-    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=hours_from_now)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def set_enabled(spool, enabled):
@@ -45,12 +38,6 @@ def started_spool(pipeline, enabled=True):
     return spool
 
 
-def write_json(path, doc):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(doc if isinstance(doc, str) else json.dumps(doc))
-
-
 def second_line(r):
     return r["output"].splitlines()[1]
 
@@ -60,7 +47,8 @@ def second_line(r):
 def test_late_penalty_per_day_extension_and_regrade(pipeline):
     spool = started_spool(pipeline)
     d = spool.add_assignment("C", "hw", assignment_doc(
-        [HI_TEST], due=iso(-36), late={"penalty_per_day": 10, "max_late_days": 5}))
+        [HI_TEST], due=iso_from_now(hours=-36),
+        late={"penalty_per_day": 10, "max_late_days": 5}))
     write_json(os.path.join(d, "extensions.json"), {"ext": {"days": 3}})
     src = spool.make_submission("right", RIGHT)
 
@@ -102,9 +90,10 @@ def test_late_penalty_per_day_extension_and_regrade(pipeline):
 def test_late_penalty_per_hour_and_beyond_the_maximum(pipeline):
     spool = started_spool(pipeline)
     spool.add_assignment("C", "hourly", assignment_doc(
-        [HI_TEST], due=iso(-3.5), late={"penalty_per_hour": 5}))
+        [HI_TEST], due=iso_from_now(hours=-3.5), late={"penalty_per_hour": 5}))
     spool.add_assignment("C", "strict", assignment_doc(
-        [HI_TEST], due=iso(-48), late={"penalty_per_day": 10, "max_late_days": 1}))
+        [HI_TEST], due=iso_from_now(hours=-48),
+        late={"penalty_per_day": 10, "max_late_days": 1}))
     src = spool.make_submission("right", RIGHT)
 
     _, hourly = spool.submit_wait("C", "hourly", "u", src)
@@ -125,7 +114,7 @@ def test_late_penalty_per_hour_and_beyond_the_maximum(pipeline):
 def test_broken_extensions_file_applies_no_penalty_and_says_why(pipeline):
     spool = started_spool(pipeline)
     d = spool.add_assignment("C", "hw", assignment_doc(
-        [HI_TEST], due=iso(-30), late={"penalty_per_day": 10}))
+        [HI_TEST], due=iso_from_now(hours=-30), late={"penalty_per_day": 10}))
     write_json(os.path.join(d, "extensions.json"), {"bob": {"due": "tomorrow"}})
     src = spool.make_submission("right", RIGHT)
     job, r = spool.submit_wait("C", "hw", "bob", src)
@@ -144,14 +133,13 @@ def test_late_policy_keys_are_validated(pipeline):
     d = spool.add_assignment("C", "bad", assignment_doc(
         [HI_TEST], late={"penalty_per_day": 150, "max_late_days": "two", "grace": 1}))
     src = spool.make_submission("right", RIGHT)
-    p = subprocess.run([exe("assay"), "grade", d, src], capture_output=True, text=True,
-                       timeout=60)
-    assert p.returncode == 3, p
+    rc, out, err = grade(d, src, timeout=60)
+    assert rc == 3, (rc, out, err)
     for problem in ("$.late.penalty_per_day: 150 is out of range (0 to 100)",
                     "$.late.max_late_days: must be a number, not a string",
                     "$.late.grace: unknown key (is it misspelt?)",
                     "$.late: a late policy needs the assignment's \"due\""):
-        assert problem in p.stderr, p.stderr
+        assert problem in err, err
 
 
 # ---- no tests: no worker ----
@@ -159,7 +147,7 @@ def test_late_policy_keys_are_validated(pipeline):
 def test_assignment_without_tests_needs_no_worker(pipeline):
     spool = started_spool(pipeline, enabled=False)   # no worker takes anything
     spool.add_assignment("C", "upload", assignment_doc(
-        [], due=iso(-10), late={"penalty_per_day": 10}))
+        [], due=iso_from_now(hours=-10), late={"penalty_per_day": 10}))
     src = spool.make_submission("right", RIGHT)
     job, r = spool.submit_wait("C", "upload", "u", src, timeout=20)
     a = r["assay"]
@@ -228,27 +216,18 @@ def test_broken_course_json_is_reported_and_changes_nothing_else(pipeline):
     assert errors and "\"weight\" must be a number" in errors[0], errors
 
 
+@needs_root
 def test_course_rootfs_reaches_the_worker(pipeline):
     """course.json "rootfs": the runs of the course's assignments that name
     no root of their own see that directory's system, not the worker's."""
-    import shutil
-    import sys
-    import tempfile
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "security"))
-    import sbx
-    if os.geteuid() != 0:
-        pytest.skip("the namespace sandbox runs as root only")
-    top = tempfile.mkdtemp(prefix="assay-rootfs-")
-    try:
-        root = sbx.make_small_root(top)
+    with tempdir("assay-rootfs-") as top:
+        root = make_small_root(top)
         spool = pipeline()
         write_json(spool.path("courses", "R", "course.json"), {"rootfs": root})
         spool.add_assignment("R", "hw", assignment_doc([
             {"name": "marker", "kind": "io", "points": 1, "command": "cat /etc/assay-marker",
-             "expected_stdout": sbx.ROOTFS_MARKER}]))
+             "expected_stdout": ROOTFS_MARKER}]))
         src = spool.make_submission("any", {"hello.py": "print(1)\n"})
         spool.start()
         _, r = spool.submit_wait("R", "hw", "alice", src)
         assert r["score"] == 1 and r["tests"][0]["verdict"] == "passed", (r["tests"][0]["output"], r["assay"])
-    finally:
-        shutil.rmtree(top, ignore_errors=True)

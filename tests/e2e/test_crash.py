@@ -14,8 +14,9 @@ import time
 
 import pytest
 
-from pipeline import (HI_TEST, VARIANTS, assignment_doc, parent_pid, pipeline, recorded_counts,  # noqa: F401
-                      slow_hello, wait_recorded)
+from assay_helpers import poll
+from pipeline import (HI_TEST, LIMITS, VARIANTS, assignment_doc, parent_pid, pipeline,  # noqa: F401
+                      recorded_counts, slow_hello, wait_recorded)
 
 COURSE, ASG = "cs101", "hw1"
 N_JOBS = 200
@@ -129,7 +130,8 @@ def test_worker_killed_while_grading_leaves_no_scratch_behind(pipeline):
     directories in its tmp/; the restarted daemon regrades the job and
     must not let them pile up."""
     spool = pipeline()
-    spool.add_assignment(COURSE, ASG, assignment_doc([HI_TEST]))
+    # a wall limit far above the 1 s the job takes: its regrade must pass
+    spool.add_assignment(COURSE, ASG, assignment_doc([HI_TEST], limits=dict(LIMITS, wall_s=10)))
     slow = spool.make_submission("slow", {"hello.py": slow_hello(1)})
     spool.start()
     spool.wait_running(slots=3, daemons=1)
@@ -143,10 +145,6 @@ def test_worker_killed_while_grading_leaves_no_scratch_behind(pipeline):
     assert wait_recorded(spool, [job]) == {job: 1}
     spool.wait_for("the graders to finish",
                    lambda: not [p for p in spool.processes() if "grade-one" in p[1]])
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        left = os.listdir(os.path.join(spool.worker_dir("local"), "tmp"))
-        if not left:
-            break
-        time.sleep(0.1)
+    left = poll(lambda: os.listdir(os.path.join(spool.worker_dir("local"), "tmp")), 10, 0.1,
+                until=lambda names: not names)
     assert left == [], f"workers/local/tmp keeps what the killed grader left: {left}"

@@ -15,11 +15,9 @@ import subprocess
 
 import pytest
 
-from conftest import IS_ROOT, REPO_ROOT
+from assay_helpers import IS_ROOT, REPO_ROOT, exe
 
-BUILD = os.environ.get("ASSAY_BUILD") or os.path.join(REPO_ROOT, "build")
 SCRIPT = os.path.join(REPO_ROOT, "scripts", "deploy-worker.sh")
-WORKER = os.path.join(BUILD, "assay-worker")
 RESTRICTIONS = ("no-port-forwarding", "no-agent-forwarding", "no-X11-forwarding", "no-pty")
 
 
@@ -40,9 +38,7 @@ def pubkey(tmp_path):
 
 @pytest.fixture
 def worker_binary():
-    if not os.access(WORKER, os.X_OK):
-        pytest.fail(f"{WORKER} not found (run make, or set ASSAY_BUILD)")
-    return WORKER
+    return exe("assay-worker")
 
 
 def key_fields(pub):
@@ -181,7 +177,7 @@ def test_printed_entry_is_a_valid_workers_json(tmp_path, pubkey, worker_binary):
     p = ok(deploy("--pubkey", pubkey, "--root", tmp_path / "root", "--binary", worker_binary,
                   "--name", "lab-3", "--slots", "2", "--host", "lab3.example.org"))
     spool = tmp_path / "spool"
-    assay = os.path.join(BUILD, "assay")
+    assay = exe("assay")
     subprocess.run([assay, "init", str(spool)], check=True, capture_output=True)
     (spool / "workers.json").write_text(json.dumps({"workers": [printed_entry(p.stdout)]}))
     w = subprocess.run([assay, "workers", "--spool", str(spool), "--json"], capture_output=True,

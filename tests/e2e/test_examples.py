@@ -13,8 +13,8 @@ import os
 
 import pytest
 
-from conftest import (EXAMPLES, by_name, example_dir, example_submission, grade_json,
-                      work_base)
+from assay_helpers import (EXAMPLES, by_name, example_dir, example_submission, grade_json,
+                           work_base)
 
 with open(os.path.join(EXAMPLES, "expected.json")) as _f:
     EXPECTED = json.load(_f)

@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from conftest import EXAMPLES, example_submission, grade_json, run_assay
+from assay_helpers import EXAMPLES, example_submission, grade_json, run_assay
 
 GS = os.path.join(EXAMPLES, "gs-calc")
 EXPECTED = {  # submission -> (score, verdict, {case: score})

@@ -6,12 +6,13 @@ split evenly, points_per_test, a test file that fails to import; doctest:
 per_example and all_or_nothing scoring, a module without examples;
 support_files; a test's own limits overriding the assignment's.
 """
-import json
 import os
 
 import pytest
 
-from conftest import SMALL_LIMITS, by_name, grade, grade_json
+from assay_helpers import (assignment_doc, by_name, grade, grade_json, write_assignment,
+                           write_submission)
+from conftest import SMALL_LIMITS
 
 # ---- io: compare modes ----
 
@@ -46,17 +47,11 @@ COMPARE_TESTS = [
 @pytest.fixture(scope="module")
 def compare_results(tmp_path_factory):
     root = tmp_path_factory.mktemp("compare")
-    a = root / "assignment"
-    a.mkdir()
-    (a / "assignment.json").write_text(json.dumps(
-        {"assay": 1, "title": "compare", "required_files": ["p.py"],
-         "limits": SMALL_LIMITS, "tests": COMPARE_TESTS}))
-    s = root / "submission"
-    s.mkdir()
-    (s / "p.py").write_text(PRINTER)
-    for p in (root, a, s):
-        os.chmod(p, 0o755)
-    r, _ = grade_json(str(a), str(s))
+    os.chmod(root, 0o755)
+    a = write_assignment(root / "assignment", assignment_doc(
+        COMPARE_TESTS, title="compare", required_files=["p.py"], limits=SMALL_LIMITS))
+    s = write_submission(root / "submission", {"p.py": PRINTER})
+    r, _ = grade_json(a, s)
     return r
 
 
@@ -398,7 +393,9 @@ def test_per_test_limits_override(make_assignment, make_submission):
               "expected_stdout": "awake\n", "limits": {"wall_s": 1}},
              {"name": "assignment wall", "kind": "io", "points": 1, "command": "python3 nap.py",
               "expected_stdout": "awake\n"}]
-    r, _ = grade_json(make_assignment(tests), make_submission({"nap.py": nap}))
+    # the assignment's wall limit, far above the 1.5 s nap: it is not what this checks
+    d = make_assignment(tests, limits=dict(SMALL_LIMITS, wall_s=10))
+    r, _ = grade_json(d, make_submission({"nap.py": nap}))
     t = by_name(r)
     assert (t["short wall"]["verdict"], t["short wall"]["score"]) == ("timeout", 0)
     assert "Stopped after 1 s" in t["short wall"]["output"]

@@ -14,8 +14,8 @@ import os
 
 import pytest
 
-from conftest import (EXAMPLES, example_submission, grade, grade_json, run_assay,
-                      write_files)
+from assay_helpers import (EXAMPLES, example_submission, grade, grade_json, run_assay,
+                           write_submission)
 
 NB = os.path.join(EXAMPLES, "notebook-hw")
 SOURCE = os.path.join(NB, "source", "hw.ipynb")
@@ -84,12 +84,8 @@ def test_release_round_trip_scores_zero_with_not_implemented(tmp_path, tmp_path_
     for hidden in HIDDEN_TEXT + ["return x * x", "BEGIN SOLUTION"]:
         assert hidden not in text
     assert text.count("raise NotImplementedError()") == 3
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    os.replace(out, sub / "hw.ipynb")
-    os.chmod(sub, 0o755)
-    os.chmod(sub / "hw.ipynb", 0o644)
-    r, _ = grade_json(NB, str(sub))
+    sub = write_submission(tmp_path / "sub", {"hw.ipynb": text})
+    r, _ = grade_json(NB, sub)
     assert r["score"] == 0
     for name, c in cases(r).items():
         assert c["score"] == 0, name

@@ -16,12 +16,13 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 
 import pytest
 
+from assay_helpers import (EXAMPLES, by_name, copy_assignment, example_dir, example_submission,
+                           parse_time, poll)
 from pipeline import (HI_CONTAINS_TEST, HI_TEST, IS_ROOT, LIMITS, VARIANTS, LogLine,
-                      assignment_doc, exe, parse_time, pipeline, slow_hello,  # noqa: F401
+                      assignment_doc, exe, pipeline, slow_hello,  # noqa: F401
                       wait_recorded)
 
 COURSE, ASG = "cs101", "hw1"
@@ -63,9 +64,7 @@ def scratch_left(spool, workers):
 def assert_scratch_empty(spool, workers, timeout=10):
     """Nothing left in the scratch directories (waiting up to TIMEOUT s for
     processes finishing their clean-up)."""
-    deadline = time.monotonic() + timeout
-    while scratch_left(spool, workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    poll(lambda: scratch_left(spool, workers), timeout, 0.05, until=lambda left: not left)
     assert scratch_left(spool, workers) == {}
 
 
@@ -140,8 +139,9 @@ def test_200_submissions_two_workers_graded_exactly_once(pipeline):
 
 def test_stopped_worker_job_deferred_and_graded_by_other_worker(pipeline):
     spool = pipeline()
-    spool.two_workers(slots=2, timeout_margin_s=1)   # given up on after 1.5 * 2 + 1 = 4 s
-    spool.add_assignment(COURSE, "slow", assignment_doc([HI_TEST]))
+    spool.two_workers(slots=2, timeout_margin_s=1)   # given up on after 1.5 * 4 + 1 = 7 s
+    # wall 4 s: the 1 s job, regraded by the other worker, must still pass
+    spool.add_assignment(COURSE, "slow", assignment_doc([HI_TEST], limits=dict(LIMITS, wall_s=4)))
     slow = spool.make_submission("slow", {"hello.py": slow_hello(1)})
     spool.start()
     spool.wait_running(slots=4, daemons=2)
@@ -309,7 +309,8 @@ def _start_simple(pipeline, slots=2):
         ws[0]["slots"] = slots
         spool.set_workers(ws)
     spool.add_assignment(COURSE, ASG, assignment_doc([HI_TEST, HI_CONTAINS_TEST], title="Hello"))
-    spool.add_assignment(COURSE, "slow", assignment_doc([HI_TEST], limits=dict(LIMITS, wall_s=4)))
+    # "slow" takes 2 s, to be seen in flight; its wall limit is not what the tests check
+    spool.add_assignment(COURSE, "slow", assignment_doc([HI_TEST], limits=dict(LIMITS, wall_s=10)))
     spool.add_assignment("cs200", "gpuhw", assignment_doc([HI_TEST], capability="gpu"))
     src = {v: spool.make_submission(v, {"hello.py": VARIANTS[v][0]}) for v in VARIANTS}
     src["slow"] = spool.make_submission("slow", {"hello.py": slow_hello(2)})
@@ -396,15 +397,13 @@ def test_examples_through_the_pipeline_score_as_graded_alone(pipeline):
     """hello-io's tests read standard input: through the scheduler, the
     worker daemon and its sandbox each submission scores what
     examples/expected.json says `assay grade` gives it."""
-    examples = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
-    with open(os.path.join(examples, "expected.json")) as f:
+    with open(os.path.join(EXAMPLES, "expected.json")) as f:
         expected = json.load(f)["hello-io"]["submissions"]
     spool = pipeline()
-    shutil.copytree(os.path.join(examples, "hello-io"), spool.path("courses", COURSE, "hello-io"),
-                    ignore=shutil.ignore_patterns("submissions"))
+    copy_assignment(example_dir("hello-io"), spool.path("courses", COURSE, "hello-io"))
     spool.start()
     for name in ("correct", "partial"):
-        src = os.path.join(examples, "hello-io", "submissions", name)
+        src = example_submission("hello-io", name)
         job, r = spool.submit_wait(COURSE, "hello-io", name, src)
         got = {t["name"]: (t["score"], t["verdict"]) for t in r["tests"]}
         want = {n: (t["score"], t["verdict"]) for n, t in expected[name]["tests"].items()}
@@ -485,8 +484,7 @@ def test_status_of_a_large_queue_comes_from_the_running_scheduler(pipeline):
         template = json.load(f)
     # Strictly after the first job's queued_at, which is rounded to the
     # millisecond: time.time() may still fall in that same millisecond.
-    first_at = datetime.datetime.strptime(template["queued_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
-    t0 = first_at.replace(tzinfo=datetime.timezone.utc).timestamp() + 0.002
+    t0 = parse_time(template["queued_at"]).timestamp() + 0.002
     for i in range(2099):
         course = "small" if i < 99 else "big"
         t = t0 + i * 0.001
@@ -988,6 +986,6 @@ def test_a_run_cannot_read_queued_jobs_or_hidden_tests(pipeline):
     spool.add_assignment(COURSE, ASG, doc, {"tests/secret.out": "TOP-SECRET-" + token + "\n"})
     sub = spool.make_submission("snoop", {"snoop.py": SNOOP.replace("@TOKEN@", token)})
     job, r = spool.submit_wait(COURSE, ASG, "eve", sub)
-    by_name = {t["name"]: t for t in r["tests"]}
-    assert by_name["snoop"]["verdict"] == "passed", by_name["snoop"]["output"]
-    assert by_name["hidden"]["verdict"] == "failed"
+    tests = by_name(r)
+    assert tests["snoop"]["verdict"] == "passed", tests["snoop"]["output"]
+    assert tests["hidden"]["verdict"] == "failed"

@@ -23,8 +23,8 @@ import time
 
 import pytest
 
-from cluster import (BUILD, health, make_cluster, scheduler_running, wait_health,
-                     workers_table)
+from assay_helpers import exe, poll
+from cluster import health, make_cluster, scheduler_running, wait_health, workers_table
 from pipeline import (HI_TEST, LIMITS, VARIANTS, assignment_doc, pipeline,  # noqa: F401
                       recorded_counts, slow_hello, wait_recorded)
 
@@ -46,10 +46,8 @@ def quiet_hosts(cluster):
     for k in range(1, cluster.n + 1):
         if k in cluster.cut_links:
             cluster.restore(k)
-    deadline = time.monotonic() + 30
-    while any(cluster.archives(k, "inbox") or cluster.archives(k, "active")
-              for k in range(1, cluster.n + 1)) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    poll(lambda: not any(cluster.archives(k, "inbox") or cluster.archives(k, "active")
+                         for k in range(1, cluster.n + 1)), 30, 0.1)
     for k in range(1, cluster.n + 1):
         for name in cluster.archives(k, "outbox"):
             try:
@@ -60,7 +58,7 @@ def quiet_hosts(cluster):
 
 
 def worker_version():
-    out = subprocess.run([os.path.join(BUILD, "assay-worker"), "--version"], capture_output=True,
+    out = subprocess.run([exe("assay-worker"), "--version"], capture_output=True,
                          text=True, timeout=10).stdout
     return out.split()[-1]
 

@@ -12,26 +12,16 @@ import os
 
 import pytest
 
-from conftest import (by_name, copy_assignment, example_dir, example_submission, grade,
-                      grade_json)
+from assay_helpers import (by_name, copy_assignment, example_dir, example_submission, grade,
+                           grade_json, iso_from_now, parse_time)
 
 HELLO = example_dir("hello-io")
 STATS = example_dir("stats-pytest")
 
 
-def _iso(dt):
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
 def _due_of(assignment_dir):
     with open(os.path.join(assignment_dir, "assignment.json")) as f:
-        due = json.load(f)["due"]
-    return datetime.datetime.strptime(due, "%Y-%m-%dT%H:%M:%SZ").replace(
-        tzinfo=datetime.timezone.utc)
+        return parse_time(json.load(f)["due"])
 
 
 def _hidden_test_texts():
@@ -90,10 +80,11 @@ def test_student_table_sums_hidden_tests():
 
 @pytest.fixture
 def stats_due_future(tmp_path):
-    if _due_of(STATS) > _now() + datetime.timedelta(minutes=5):
+    soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
+    if _due_of(STATS) > soon:
         return STATS
     return copy_assignment(STATS, str(tmp_path / "stats-future"),
-                           due=_iso(_now() + datetime.timedelta(days=30)))
+                           due=iso_from_now(days=30))
 
 
 def test_after_due_date_hidden_before_due(stats_due_future):
@@ -112,7 +103,7 @@ def test_after_due_date_hidden_before_due(stats_due_future):
 
 def test_after_due_date_visible_after_due(tmp_path):
     past = copy_assignment(STATS, str(tmp_path / "stats-past"),
-                           due=_iso(_now() - datetime.timedelta(days=1)))
+                           due=iso_from_now(days=-1))
     r, text = grade_json(past, example_submission("stats-pytest", "partial"),
                          "--view", "student")
     assert [t["name"] for t in r["tests"]] == ["unit tests", "empty input"]

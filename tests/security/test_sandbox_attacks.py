@@ -9,29 +9,29 @@ own address.
 """
 import os
 import random
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sbx  # noqa: E402
+import sbx  # noqa: E402  (puts tests/lib on sys.path)
+from assay_helpers import (ASSAY_BIN, by_name, finish_grade, grade_json,  # noqa: E402
+                           needs_root, start_grade, tempdir, write_submission)
 
-pytestmark = sbx.needs_root
+pytestmark = needs_root
 
 
 def attack(tmp_path, program, limits=None, files=None, env=None, command="python3 attack.py"):
     """Grades PROGRAM as attack.py in a one-test "command" assignment."""
-    a = sbx.write_assignment(tmp_path / "a", [{"name": "attack", "kind": "command",
-                                               "points": 1, "command": command}],
-                             limits=limits, files=files)
-    s = sbx.write_submission(tmp_path / "s", {"attack.py": program})
-    r = sbx.grade(a, s, env=env)
-    return sbx.test_entry(r, "attack")
+    a = sbx.security_assignment(tmp_path / "a", [{"name": "attack", "kind": "command",
+                                                  "points": 1, "command": command}],
+                                limits=limits, files=files)
+    s = write_submission(tmp_path / "s", {"attack.py": program})
+    r = sbx.grade_clean(a, s, env=env)
+    return by_name(r)["attack"]
 
 
 def expect(t, verdict, *phrases):
@@ -96,11 +96,11 @@ def test_shared_memory_does_not_outlive_a_run(tmp_path):
     find = ("import ctypes, os, sys\nlibc = ctypes.CDLL(None)\n"
             "seg = libc.shmget(0x5eed, 4096, 0o600)\n"
             "sys.exit(1 if seg >= 0 or os.path.exists('/dev/shm/left') else 0)\n")
-    a = sbx.write_assignment(tmp_path / "a", [
+    a = sbx.security_assignment(tmp_path / "a", [
         {"name": "leave", "kind": "command", "points": 1, "command": "python3 leave.py"},
         {"name": "find", "kind": "command", "points": 1, "command": "python3 find.py"}])
-    s = sbx.write_submission(tmp_path / "s", {"leave.py": leave, "find.py": find})
-    r = sbx.grade(a, s)
+    s = write_submission(tmp_path / "s", {"leave.py": leave, "find.py": find})
+    r = sbx.grade_clean(a, s)
     assert [t["verdict"] for t in r["tests"]] == ["passed", "passed"]
 
 
@@ -174,7 +174,10 @@ sys.exit(1 if gained or os.geteuid() == 0 else 0)
 
 
 def test_setuid_binaries_do_not_raise_privileges(tmp_path):
-    expect(attack(tmp_path, SETUID), "passed")
+    # su and newgrp each wait about 1 s before refusing (the delay after a
+    # failed authentication): a wall limit well above that, as the limit is
+    # not what this checks
+    expect(attack(tmp_path, SETUID, limits={"wall_s": 30}), "passed")
 
 
 HIDDEN = """
@@ -202,17 +205,21 @@ sys.exit(1 if found else 0)
 
 def test_reading_the_assignments_hidden_files(tmp_path):
     """Only the files a test needs are in its work directory: the other
-    tests' hidden inputs and every expected output stay outside."""
+    tests' hidden inputs and every expected output stay outside.  Both
+    tests walk the sandbox's whole file system, which can take longer than
+    the default 5 s on a loaded machine with a cold cache: they get a
+    generous wall limit (the limit is not what this case checks)."""
     files = {"tests/secret_input.txt": "HIDDEN-MARK input\n",
              "tests/expected.out": "HIDDEN-MARK expected\n", "tests/notes.txt": "HIDDEN-MARK\n"}
-    a = sbx.write_assignment(tmp_path / "a", [
+    a = sbx.security_assignment(tmp_path / "a", [
         {"name": "attack", "kind": "command", "points": 1, "command": "python3 attack.py"},
         {"name": "hidden io", "kind": "io", "points": 1, "visibility": "hidden",
          "command": "python3 attack.py", "stdin_file": "tests/secret_input.txt",
-         "expected_stdout_file": "tests/expected.out"}], files=files)
-    s = sbx.write_submission(tmp_path / "s", {"attack.py": HIDDEN})
-    r = sbx.grade(a, s)
-    expect(sbx.test_entry(r, "attack"), "passed")
+         "expected_stdout_file": "tests/expected.out"}], files=files,
+        limits={"wall_s": 60, "cpu_s": 30})
+    s = write_submission(tmp_path / "s", {"attack.py": HIDDEN})
+    r = sbx.grade_clean(a, s, timeout=300)   # two runs of up to 60 s each, and the rest
+    expect(by_name(r)["attack"], "passed")
 
 
 # ---- results read back ----
@@ -237,12 +244,12 @@ def test_planted_report_is_not_followed(tmp_path, how):
     secret.write_text('{"event": "result", "HOST-SECRET": 1}\n')
     test_file = (PLANT_REPORT.replace("{how}", how)
                  .replace("SECRET", repr(str(secret))))
-    a = sbx.write_assignment(tmp_path / "a", [{"name": "plant", "kind": "pytest", "points": 2,
-                                               "files": ["tests/test_plant.py"]}],
-                             files={"tests/test_plant.py": test_file})
-    s = sbx.write_submission(tmp_path / "s", {"solution.py": "x = 1\n"})
-    r = sbx.grade(a, s)
-    t = sbx.test_entry(r, "plant")
+    a = sbx.security_assignment(tmp_path / "a", [{"name": "plant", "kind": "pytest",
+                                                  "points": 2, "files": ["tests/test_plant.py"]}],
+                                files={"tests/test_plant.py": test_file})
+    s = write_submission(tmp_path / "s", {"solution.py": "x = 1\n"})
+    r = sbx.grade_clean(a, s)
+    t = by_name(r)["plant"]
     expect(t, "runtime_error", "pytest collected no tests")
     assert "HOST-SECRET" not in str(r)
 
@@ -369,7 +376,7 @@ if os.fork() == 0:
 
 
 def test_double_fork_daemon_does_not_outlive_the_run(tmp_path):
-    expect(attack(tmp_path, DAEMON), "passed")   # sbx.grade checked no process is left
+    expect(attack(tmp_path, DAEMON), "passed")   # sbx.grade_clean checked no process is left
 
 
 # ---- the network ----
@@ -473,16 +480,17 @@ sys.exit(1 if others or signalled or len(procs) > 3 else 0)
 def test_two_slots_at_once_cannot_see_or_signal_each_other(tmp_path):
     runs = []
     for me in ("left", "right"):
-        a = sbx.write_assignment(tmp_path / me / "a", [
-            {"name": "attack", "kind": "command", "points": 1, "command": "python3 attack.py"}])
-        s = sbx.write_submission(tmp_path / me / "s",
-                                 {"attack.py": NEIGHBOUR.replace("ME", repr(me))})
-        runs.append(sbx.start_grade(a, s))
-    results = [sbx.finish_grade(p) for p in runs]
+        a = sbx.security_assignment(tmp_path / me / "a", [
+            {"name": "attack", "kind": "command", "points": 1, "command": "python3 attack.py"}],
+            limits={"wall_s": 30})   # each sleeps 2 s; the limit is not what this checks
+        s = write_submission(tmp_path / me / "s",
+                             {"attack.py": NEIGHBOUR.replace("ME", repr(me))})
+        runs.append(start_grade(a, s))
+    results = [sbx.sandboxed(finish_grade(p)[0]) for p in runs]
     slots = [r["assay"]["sandbox_slot"] for r in results]
     assert slots[0] != slots[1]
     for r in results:
-        expect(sbx.test_entry(r, "attack"), "passed")
+        expect(by_name(r)["attack"], "passed")
     for slot in slots:
         sbx.assert_slot_clean(slot)
 
@@ -490,27 +498,21 @@ def test_two_slots_at_once_cannot_see_or_signal_each_other(tmp_path):
 # ---- degradation ----
 
 def test_refuses_to_start_without_root_and_says_what_to_do():
-    base = tempfile.mkdtemp(prefix="assay-security-")
-    os.chmod(base, 0o755)
-    a = sbx.write_assignment(os.path.join(base, "a"), [
-        {"name": "attack", "kind": "command", "points": 1, "command": "true"}])
-    s = sbx.write_submission(os.path.join(base, "s"), {"attack.py": "pass\n"})
-    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                        sbx.ASSAY_BIN, "grade", a, s, "--json"], capture_output=True, text=True)
+    with tempdir("assay-security-") as base:   # not tmp_path: uid 65534 must reach it
+        a = sbx.security_assignment(os.path.join(base, "a"), [
+            {"name": "attack", "kind": "command", "points": 1, "command": "true"}])
+        s = write_submission(os.path.join(base, "s"), {"attack.py": "pass\n"})
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            ASSAY_BIN, "grade", a, s, "--json"], capture_output=True, text=True)
     assert p.returncode != 0
-    shutil.rmtree(base)
     assert "the namespace sandbox must run as root" in p.stderr
     assert "--sandbox rlimit" in p.stderr
 
 
 def test_rlimit_mode_is_recorded(tmp_path):
-    a = sbx.write_assignment(tmp_path / "a", [
+    a = sbx.security_assignment(tmp_path / "a", [
         {"name": "attack", "kind": "command", "points": 1, "command": "python3 attack.py"}])
-    s = sbx.write_submission(tmp_path / "s", {"attack.py": "pass\n"})
-    p = subprocess.run([sbx.ASSAY_BIN, "grade", a, s, "--json", "--sandbox", "rlimit"],
-                       capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-    import json
-    r = json.loads(p.stdout)
+    s = write_submission(tmp_path / "s", {"attack.py": "pass\n"})
+    r, _ = grade_json(a, s, "--sandbox", "rlimit")
     assert r["assay"]["sandbox"] == "rlimit"
     assert "sandbox_slot" not in r["assay"]
