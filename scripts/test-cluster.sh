@@ -5,8 +5,9 @@
 #   scripts/test-cluster.sh down DIR             stop them and remove everything
 #
 # Host k is a network namespace "assay-DIRHASH-hk" joined to this machine by
-# a veth pair (10.213.k.1 here, 10.213.k.2 there; so one cluster at a
-# time), running Debian's sshd
+# a veth pair (10.X.k.1 here, 10.X.k.2 there, X a 10.X.0.0/16 block no
+# interface of this machine uses, kept in DIR/net; so clusters of several
+# test runs live side by side), running Debian's sshd
 # (its own ed25519 host key; key login only, as the unprivileged account
 # assay-ci) and an assay-worker of 2 slots in DIR/hk/worker.  CAPS gives
 # host k its capabilities, comma-separated ("python,gpu"); default python.
@@ -24,7 +25,22 @@ user=assay-ci
 tag=$(printf '%s' "$(cd "$dir" 2>/dev/null && pwd || echo "$dir")" | md5sum | cut -c1-6)
 
 ns() { echo "assay-$tag-h$1"; }
-net() { echo 213; }
+net() { cat "$dir/net"; }
+
+# A 10.X.0.0/16 block no address of this machine is in, written to
+# DIR/net.  Another cluster starting at the same moment could pick the
+# same: the caller holds a lock until its links are up.
+pick_net() {
+    used=$(ip -o -4 addr show | sed -n 's/.* inet 10\.\([0-9]*\)\..*/\1/p' | sort -u)
+    for x in $(seq 100 254 | shuf); do
+        if ! printf '%s\n' "$used" | grep -qx "$x"; then
+            echo "$x" >"$dir/net"
+            return 0
+        fi
+    done
+    echo "test-cluster.sh: no free 10.X.0.0/16 block for the hosts' links" >&2
+    exit 1
+}
 
 host_up() {
     k=$1 caps=$2 h="$dir/h$k" n=$(ns "$k")
@@ -90,12 +106,17 @@ up() {
     chmod 0644 "$dir/authorized_keys"
     sep=""
     printf '[\n    ' >"$dir/workers.json"
+    mkdir -p /run/lock
+    exec 9>/run/lock/assay-test-cluster.lock
+    flock 9   # until this cluster's addresses are taken
+    pick_net
     k=1
     while [ "$k" -le "$count" ]; do
         eval "caps=\${$k:-python}"
         host_up "$k" "${caps:-python}"
         k=$((k + 1))
     done
+    exec 9>&-
     printf '\n]\n' >>"$dir/workers.json"
     # Wait until every sshd answers.
     k=1

@@ -1,19 +1,19 @@
 """Remote workers over SSH, against real OpenSSH hosts (issue 4, item 7).
 
 A module-scoped fixture builds three worker hosts with
-scripts/test-cluster.sh -- network namespaces 10.213.k.2 each running
+scripts/test-cluster.sh -- network namespaces 10.X.k.2 each running
 Debian's sshd and assay-worker -- and always tears them down:
 
     h1  python          h2  python          h3  python,gpu
 
 Each test has its own spool (workers.json from the cluster's entries)
 and its own scheduler, stopped with SIGTERM at the end (no assay-shipper
-may survive it).  Packets go only to 10.213.k.2 and loopback: a link is
+may survive it).  Packets go only to 10.X.k.2 and loopback: a link is
 "cut" by taking down the namespace's end of its veth pair, so the host's
 end keeps its route and nothing leaves the machine.
 
 Needs root and `ip netns`; the module is skipped, with the reason, where
-they are missing or another test cluster already uses 10.213.k.0/24.
+they are missing.
 """
 import os
 import re
