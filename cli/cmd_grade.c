@@ -5,8 +5,9 @@
  * What an instructor uses to try an assignment against sample
  * solutions, and what the test suite uses for end-to-end checks.  It
  * loads and validates the assignment (every problem is listed, exit 3),
- * grades with the engine and the launcher --sandbox names (the namespace
- * sandbox by default), and prints a table,
+ * grades with the engine and the launcher --sandbox names (looked up in
+ * the launchers' registry; the namespace sandbox by default), and prints
+ * a table,
  * or results.json with --json.
  */
 #define _GNU_SOURCE
@@ -50,7 +51,7 @@ static const char usage[] =
 struct grade_opts {
     bool json, student, keep;
     const char *out;
-    const char *sandbox;        /* launcher mode; NULL: namespace */
+    const char *sandbox;        /* a launcher's name; NULL: the registry's default */
 };
 
 static int parse_opts(int argc, char **argv, struct grade_opts *o)
@@ -129,9 +130,10 @@ int cmd_grade(int argc, char **argv)
         return EXIT_INVALID_ASSIGNMENT;
     }
     struct err e;
-    struct launcher *l = launcher_new(o.sandbox, &e);
+    const struct launcher_type *type = launcher_lookup(o.sandbox, &e);
+    struct launcher *l = type ? type->create(&e) : NULL;
     if (!l) {
-        fprintf(stderr, "assay grade: %s\n", e.msg);
+        fprintf(stderr, "assay grade: %s%s\n", type ? "" : "--sandbox: ", e.msg);
         assignment_free(&a);
         return EXIT_FAILED;
     }

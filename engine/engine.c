@@ -7,9 +7,10 @@
  * submission and only the instructor files that test needs, hands it to
  * the test's kind, and turns the outcome into a results.json entry.  The
  * worker daemon calls it once per job in a process of its own; `assay
- * grade` calls it directly.  A submission's file that has the name of an
- * instructor file, or a name the harness reserves (conftest.py, ...), is
- * not copied, and the result says so.
+ * grade` calls it directly; the scheduler calls it for assignments
+ * without tests, where it needs no launcher.  A submission's file that
+ * has the name of an instructor file, or a name the harness reserves
+ * (conftest.py, ...), is not copied, and the result says so.
  */
 #define _GNU_SOURCE
 #include "engine/engine.h"
@@ -267,6 +268,21 @@ static void fail_all_tests(struct grading *g, const char *reason)
     }
 }
 
+/* Grades every test.  Only a program that can run none passes no
+ * launcher (the scheduler, for assignments without tests); tests meeting
+ * one there are Assay's fault, reported as such rather than a crash. */
+static void grade_tests(struct grading *g)
+{
+    if (!g->o->launcher && g->a->sum.n_tests > 0) {
+        set_error(g, "infrastructure", "Assay was given no launcher to run this assignment's "
+                  "tests (only an assignment without tests can be graded without one).");
+        fail_all_tests(g, "Assay had no launcher to run it (see the error above).");
+        return;
+    }
+    for (size_t i = 0; i < g->a->sum.n_tests; i++)
+        grade_test(g, i);
+}
+
 /* ---- the submission as a whole ---- */
 
 static int count_file(const char *rel, off_t size, void *arg)
@@ -327,6 +343,14 @@ static bool check_submission(struct grading *g)
     return false;
 }
 
+/* What results.json calls the launcher: its name, or "none" without one
+ * (what the scheduler's stand-in launcher for assignments without tests
+ * always recorded, so consumers see no difference). */
+static const char *launcher_name(const struct grading *g)
+{
+    return g->o->launcher ? g->o->launcher->name : "none";
+}
+
 static json_t *compose_result(struct grading *g, double started, double t0)
 {
     double score = 0, max = 0;
@@ -353,15 +377,15 @@ static json_t *compose_result(struct grading *g, double started, double t0)
                               "status", g->error_category ? "error" : "graded",
                               "title", g->a->sum.title, "started_at", start_s, "finished_at", end_s,
                               "grading_s", clock_mono() - t0, "error", error,
-                              "warnings", g->warnings, "launcher", g->o->launcher->name);
+                              "warnings", g->warnings, "launcher", launcher_name(g));
     if (g->a->sum.has_due) {
         char due[32];
         clock_iso8601(g->a->sum.due, due);
         json_object_set_new(assay, "due", json_string(due));
     }
-    /* which sandbox graded: "namespace", or "rlimit" (development only) */
-    json_object_set_new(assay, "sandbox", json_string(g->o->launcher->name));
-    if (g->o->launcher->slot >= 0)
+    /* which sandbox graded: "namespace", "rlimit" (development only) or "none" */
+    json_object_set_new(assay, "sandbox", json_string(launcher_name(g)));
+    if (g->o->launcher && g->o->launcher->slot >= 0)
         json_object_set_new(assay, "sandbox_slot", json_integer(g->o->launcher->slot));
     json_t *r = json_pack("{s:f, s:f, s:f, s:s, s:O, s:o}", "score", score, "max_score", max,
                           "execution_time", clock_mono() - t0, "output", buf_str(&summary),
@@ -370,16 +394,22 @@ static json_t *compose_result(struct grading *g, double started, double t0)
     return r;
 }
 
+/* Where this grading's directory goes: a sandbox may need the work
+ * directories on its own (size-limited) file system. */
+static const char *work_root(const struct engine_options *o)
+{
+    const char *dir = o->launcher && o->launcher->work_base ? o->launcher->work_base
+                      : o->work_base                        ? o->work_base
+                                                            : getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
 json_t *engine_grade(const struct assignment *a, const char *path,
                      const struct engine_options *o)
 {
     double started = clock_wall(), t0 = clock_mono();
     struct grading g = {.a = a, .o = o, .warnings = json_array(), .tests = json_array()};
     struct err e;
-    /* a sandbox may need the work directories on its own (size-limited) file system */
-    const char *tmp = o->launcher->work_base ? o->launcher->work_base
-                      : o->work_base       ? o->work_base
-                                           : getenv("TMPDIR");
     if (a->sum.rootfs && !fs_is_dir(a->sum.rootfs)) {
         char msg[700];
         snprintf(msg, sizeof msg, "The assignment's root file system %.500s is not a directory "
@@ -389,7 +419,7 @@ json_t *engine_grade(const struct assignment *a, const char *path,
         fail_all_tests(&g, "the assignment's root file system is missing on the worker.");
         goto done;
     }
-    if (fs_mkdtemp(tmp && *tmp ? tmp : "/tmp", "assay", &g.base, &e) < 0) {
+    if (fs_mkdtemp(work_root(o), "assay", &g.base, &e) < 0) {
         set_error(&g, "infrastructure", e.msg);
         fail_all_tests(&g, "Assay could not create a work directory.");
         goto done;
@@ -402,8 +432,7 @@ json_t *engine_grade(const struct assignment *a, const char *path,
     } else if (!check_submission(&g)) {
         fail_all_tests(&g, "the submission is not complete (see the error above).");
     } else {
-        for (size_t i = 0; i < a->sum.n_tests; i++)
-            grade_test(&g, i);
+        grade_tests(&g);
     }
 done:;
     json_t *r = compose_result(&g, started, t0);

@@ -45,7 +45,7 @@ struct run_result {
  * itself failed (an infrastructure error); whatever the command did is
  * described in *res. */
 struct launcher {
-    const char *name;           /* the mode: "namespace" or "rlimit" */
+    const char *name;           /* its type's name (launcher_type) */
     int slot;                   /* the sandbox slot in use, -1 if none */
     /* Where work directories must be made (the sandbox's size-limited
      * tmpfs), or NULL for anywhere. */
@@ -57,23 +57,34 @@ struct launcher {
     void (*destroy)(struct launcher *self);
 };
 
-/* rlimits, a process group and a wall clock.  When started as root, the
- * command runs as an unprivileged uid of its own, leased (by a lock held
- * until destroy) from 61000-61999 so that concurrent graders never share
- * one. */
-struct launcher *launcher_rlimit_new(struct err *e);
+/* ---- the registry (launcher.c) ---- */
 
-/* The namespace sandbox (sandbox/): fresh namespaces, a new root,
- * cgroup limits and accounting, seccomp.  It leases a slot (its uid, its
- * cgroups, its work tmpfs) until destroy. */
-struct launcher *launcher_sandbox_new(struct err *e);
+/* One way to run student code, as the programs pick it: by name
+ * (`assay grade --sandbox`, `assay-worker --sandbox`, the benchmarks).
+ * Each is defined in the file of its implementation (launcher_*.c) and
+ * listed once in launcher.c's table; callers never compare names. */
+struct launcher_type {
+    const char *name;           /* what --sandbox takes and results record */
+    /* Whether this host can run it; if not, the error names what is
+     * missing and how to enable it.  NULL: every host can. */
+    int (*host_check)(struct err *e);
+    /* A launcher of this type (checking the host first where it must). */
+    struct launcher *(*create)(struct err *e);
+    /* For a launcher costly to set up: a worker daemon calls this once
+     * per slot and every grader the slot forks uses the result (made
+     * again after a grader died abnormally).  NULL: each grader makes
+     * its own with create. */
+    struct launcher *(*create_for_slot)(struct err *e);
+};
 
-/* Whether this host can run the namespace sandbox; if not, the error
- * names what is missing and how to enable it. */
-int launcher_sandbox_check(struct err *e);
-
-/* A launcher by mode name: "namespace" (also for NULL) or "rlimit". */
-struct launcher *launcher_new(const char *mode, struct err *e);
+/* The type named NAME, or the default (the namespace sandbox) for NULL;
+ * NULL if no launcher has that name. */
+const struct launcher_type *launcher_find(const char *name);
+/* The same, with an error naming the known ones when NAME is unknown. */
+const struct launcher_type *launcher_lookup(const char *name, struct err *e);
+const char *launcher_names(void);     /* "namespace, rlimit" */
+/* A launcher of the type named NAME (NULL: the default). */
+struct launcher *launcher_new(const char *name, struct err *e);
 
 void run_result_free(struct run_result *r);
 

@@ -1,12 +1,11 @@
 /*
  * launcher_common.c - the pieces every launcher needs.
  *
- * launcher_rlimit.c and the namespace sandbox (sandbox/) both
+ * launcher_rlimit.c and the namespace sandbox (launcher_namespace.c) both
  * lease a run uid from the same pool, exec a test's command line the same
  * way, read its output with the same cap and describe how it ended with
- * the same flags; this file holds those parts, and launcher_new, which
- * picks a launcher by its mode name for the programs (assay grade,
- * assay-worker, the benchmarks).
+ * the same flags; this file holds those parts.  Picking a launcher by
+ * name is the registry's (launcher.c).
  */
 #define _GNU_SOURCE
 #include "sandbox/launcher_common.h"
@@ -28,17 +27,6 @@ void run_result_free(struct run_result *r)
 {
     buf_free(&r->out);
     buf_free(&r->err);
-}
-
-struct launcher *launcher_new(const char *mode, struct err *e)
-{
-    if (!mode || !strcmp(mode, "namespace"))
-        return launcher_sandbox_new(e);
-    if (!strcmp(mode, "rlimit"))
-        return launcher_rlimit_new(e);
-    err_set(e, "unknown sandbox mode \"%s\": use namespace (the default) or rlimit "
-            "(development only)", mode);
-    return NULL;
 }
 
 int launcher_lease_uid(uid_t *uid, int *lock_fd, struct err *e)

@@ -2,7 +2,9 @@
  * launcher_namespace.c - the namespace sandbox behind the launcher
  * interface (launcher.h): Assay's default way to run student code.
  *
- * launcher_sandbox_new leases a slot - a run uid from the pool the rlimit
+ * It is the registry's "namespace" type (launcher_namespace, at the end;
+ * the default), made once per worker slot since its set-up is costly.
+ * sandbox_create leases a slot - a run uid from the pool the rlimit
  * launcher also uses (61000 + slot), so concurrent graders never share
  * one - and with it the slot's cgroup (cgroup.h; created once, reused),
  * its directories under /run/assay/slot-N (root/, below which the shared
@@ -59,6 +61,8 @@ struct sandbox_launcher {
     char root_mnt[128], work[128];
 };
 
+extern const struct launcher_type launcher_namespace;   /* at the end */
+
 /* ---- checking the host ---- */
 
 static int check_user_namespaces(struct err *e)
@@ -92,7 +96,9 @@ static int check_user_namespaces(struct err *e)
     return 0;
 }
 
-int launcher_sandbox_check(struct err *e)
+/* Whether this host can run the namespace sandbox; if not, the error
+ * names what is missing and how to enable it. */
+static int sandbox_host_check(struct err *e)
 {
     if (geteuid() != 0)
         return err_set(e, "the namespace sandbox must run as root (it maps every slot to a "
@@ -377,16 +383,16 @@ static void sb_destroy(struct launcher *self)
     free(s);
 }
 
-struct launcher *launcher_sandbox_new(struct err *e)
+static struct launcher *sandbox_create(struct err *e)
 {
-    if (launcher_sandbox_check(e) < 0)
+    if (sandbox_host_check(e) < 0)
         return NULL;
     struct sandbox_launcher *s = calloc(1, sizeof *s);
     if (!s) {
         err_set(e, "out of memory");
         return NULL;
     }
-    s->base.name = "namespace";
+    s->base.name = launcher_namespace.name;
     s->base.adopt_dir = sb_adopt_dir;
     s->base.run = sb_run;
     s->base.destroy = sb_destroy;
@@ -406,3 +412,13 @@ struct launcher *launcher_sandbox_new(struct err *e)
     }
     return &s->base;
 }
+
+/* Cloning a keeper into the slot's cgroups, mounting its work tmpfs and
+ * compiling the seccomp filter take milliseconds: a worker daemon makes
+ * one per slot and shares it with the graders it forks. */
+const struct launcher_type launcher_namespace = {
+    .name = "namespace",
+    .host_check = sandbox_host_check,
+    .create = sandbox_create,
+    .create_for_slot = sandbox_create,
+};

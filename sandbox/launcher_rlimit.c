@@ -10,9 +10,10 @@
  * process of that uid can be killed at the end.  The process that calls
  * run() is made a child subreaper, so a daemonised grandchild that left
  * the process group is still found and killed: no process outlives its
- * test.  The namespace sandbox (sandbox/) is the default; this is
- * the development mode, chosen only by name (--sandbox rlimit), and the
- * results say so.  Test kinds do not change with the launcher.
+ * test.  The namespace sandbox (launcher_namespace.c) is the default;
+ * this is the development mode, the registry's "rlimit" type
+ * (launcher_rlimit, at the end), chosen only by name (--sandbox rlimit),
+ * and the results say so.  Test kinds do not change with the launcher.
  */
 #define _GNU_SOURCE
 #include "sandbox/launcher.h"
@@ -44,6 +45,8 @@ struct rlimit_launcher {
     gid_t gid;
     int lock_fd;                /* holds the uid lease */
 };
+
+extern const struct launcher_type launcher_rlimit;   /* at the end */
 
 static int rl_adopt_dir(struct launcher *self, const char *dir, struct err *e)
 {
@@ -295,14 +298,18 @@ static void rl_destroy(struct launcher *self)
     free(self);
 }
 
-struct launcher *launcher_rlimit_new(struct err *e)
+/* rlimits, a process group and a wall clock.  When started as root, the
+ * command runs as an unprivileged uid of its own, leased (by a lock held
+ * until destroy) from 61000-61999 so that concurrent graders never share
+ * one. */
+static struct launcher *rlimit_create(struct err *e)
 {
     struct rlimit_launcher *rl = calloc(1, sizeof *rl);
     if (!rl) {
         err_set(e, "out of memory");
         return NULL;
     }
-    rl->base.name = "rlimit";
+    rl->base.name = launcher_rlimit.name;
     rl->base.slot = -1;
     rl->base.adopt_dir = rl_adopt_dir;
     rl->base.run = rl_run;
@@ -321,3 +328,12 @@ struct launcher *launcher_rlimit_new(struct err *e)
     }
     return &rl->base;
 }
+
+/* Any host can run it (without root it runs the command as the caller),
+ * and it is cheap to make: each grader makes its own. */
+const struct launcher_type launcher_rlimit = {
+    .name = "rlimit",
+    .host_check = NULL,
+    .create = rlimit_create,
+    .create_for_slot = NULL,
+};

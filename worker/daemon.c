@@ -54,7 +54,7 @@ struct exit_watch {
 };
 
 struct slot {
-    struct launcher *launcher;  /* namespace mode: the slot's own, made once */
+    struct launcher *launcher;  /* the slot's own, made once, if its type wants one */
     pid_t pid;
     struct exit_watch *exit_watch;
     bool busy;
@@ -64,7 +64,7 @@ struct slot {
 struct daemon {
     uv_loop_t *loop;
     const char *dir, *worker;
-    const char *sandbox;        /* the graders' launcher: namespace or rlimit */
+    const struct launcher_type *sandbox;   /* the graders' launcher */
     int nslots;
     struct slot *slots;
     uv_fs_event_t watch;
@@ -143,17 +143,18 @@ static void free_exit_watch(uv_handle_t *h)
     free(w);
 }
 
-/* The namespace sandbox is costly to set up (on cgroup v1 its keeper
- * process must be moved into the slot's cgroups, ~10 ms), so each daemon
- * slot makes one when it first grades and every grader it forks uses it;
- * the rlimit launcher is cheap and each grader makes its own.  When it
- * cannot be made, the grader makes its own and reports why. */
+/* A launcher costly to set up (the namespace sandbox: on cgroup v1 its
+ * keeper process must be moved into the slot's cgroups, ~10 ms) has a
+ * create_for_slot hook: each daemon slot makes one when it first grades
+ * and every grader it forks uses it.  Cheap ones (rlimit) have none, and
+ * each grader makes its own.  When the slot's cannot be made, the grader
+ * makes its own and reports why. */
 static void slot_launcher_ready(struct daemon *d, struct slot *s)
 {
-    if (s->launcher || strcmp(d->sandbox, "namespace"))
+    if (s->launcher || !d->sandbox->create_for_slot)
         return;
     struct err e;
-    if (!(s->launcher = launcher_new(d->sandbox, &e)))
+    if (!(s->launcher = d->sandbox->create_for_slot(&e)))
         log_msg(LOG_ERROR, NULL, "slot %d: cannot set up the sandbox: %s",
                 (int)(s - d->slots) + 1, e.msg);
 }
@@ -222,8 +223,8 @@ static void grader_main(const struct daemon *d, const char *job, struct launcher
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     /* the daemon's options point into argv, which the title overwrites */
-    char *dir = strdup(d->dir), *worker = strdup(d->worker), *sandbox = strdup(d->sandbox);
-    if (!dir || !worker || !sandbox)
+    char *dir = strdup(d->dir), *worker = strdup(d->worker);
+    if (!dir || !worker)
         _exit(1);
     char id[128];
     worker_job_id(job, id, sizeof id);
@@ -233,7 +234,7 @@ static void grader_main(const struct daemon *d, const char *job, struct launcher
     char *deflog = fs_join(dir, "logs/worker.log");
     log_open("assay-worker", deflog);
     free(deflog);
-    worker_set_sandbox(sandbox);
+    worker_set_sandbox(d->sandbox);
     _exit(worker_grade_one(dir, job, worker, launcher) < 0 ? 1 : 0);
 }
 
@@ -399,13 +400,13 @@ static void mount_scratch(const char *dir)
     free(tmp);
 }
 
-/* The namespace sandbox needs root, user namespaces and cgroup
- * controllers: refuse to start, saying what is missing, rather than fail
- * every job later. */
-static int check_sandbox(const char *mode)
+/* A launcher may need what the host lacks (the namespace sandbox: root,
+ * user namespaces and cgroup controllers): refuse to start, saying what
+ * is missing, rather than fail every job later. */
+static int check_sandbox(const struct launcher_type *type)
 {
     struct err e;
-    if (strcmp(mode, "namespace") || launcher_sandbox_check(&e) == 0)
+    if (!type->host_check || type->host_check(&e) == 0)
         return 0;
     fprintf(stderr, "assay-worker: cannot start: %s\n", e.msg);
     log_msg(LOG_ERROR, NULL, "cannot start: %s", e.msg);
@@ -413,7 +414,7 @@ static int check_sandbox(const char *mode)
 }
 
 static int run_daemon(const char *dir, int nslots, const char *worker, const char *logpath,
-                      const char *traces, const char *sandbox)
+                      const char *traces, const struct launcher_type *sandbox)
 {
     int lock_fd;
     char *deflog = fs_join(dir, "logs/worker.log"), *deftraces = fs_join(dir, "logs/traces.log");
@@ -471,7 +472,7 @@ int main(int argc, char **argv)
     const char *sub = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
     bool grade_one = sub && !strcmp(sub, "grade-one");
     const char *dir = NULL, *name = "local", *logpath = NULL, *traces = NULL;
-    const char *sandbox = "namespace";
+    const char *sandbox = NULL;   /* the registry's default */
     int slots = 1, c;
     double timeout = 600;
     if (sub)
@@ -497,9 +498,10 @@ int main(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    if (strcmp(sandbox, "namespace") && strcmp(sandbox, "rlimit")) {
-        fprintf(stderr, "assay-worker: --sandbox must be \"namespace\" or \"rlimit\", not \"%s\"\n",
-                sandbox);
+    struct err e;
+    const struct launcher_type *type = launcher_lookup(sandbox, &e);
+    if (!type) {
+        fprintf(stderr, "assay-worker: --sandbox: %s\n", e.msg);
         return 2;
     }
     if (wait)
@@ -510,8 +512,8 @@ int main(int argc, char **argv)
         char *deflog = fs_join(dir, "logs/worker.log");
         log_open("assay-worker", logpath ? logpath : deflog);
         free(deflog);
-        worker_set_sandbox(sandbox);
+        worker_set_sandbox(type);
         return worker_grade_one(dir, argv[optind], name, NULL) < 0 ? 1 : 0;
     }
-    return run_daemon(dir, slots, name, logpath, traces, sandbox);
+    return run_daemon(dir, slots, name, logpath, traces, type);
 }

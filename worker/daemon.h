@@ -11,6 +11,7 @@
  *   tmp/     work space;  logs/worker.log  the worker's own log */
 
 struct launcher;
+struct launcher_type;
 
 /* Grades D/active/NAME (in a process of its own) and leaves the result
  * archive in D/outbox/NAME, running the tests with LAUNCHER, or with one
@@ -18,8 +19,9 @@ struct launcher;
  * not even an error result could be written. */
 int worker_grade_one(const char *dir, const char *name, const char *worker,
                      struct launcher *launcher);
-/* The launcher mode grade-one uses: "namespace" (the default) or "rlimit". */
-void worker_set_sandbox(const char *mode);
+/* The type of launcher grade-one makes when it is given none (the
+ * registry's, sandbox/launcher.h); until set, the registry's default. */
+void worker_set_sandbox(const struct launcher_type *type);
 
 /* Writes an error result for NAME into D/outbox: CATEGORY and MESSAGE as
  * in results.json, TRACE (may be NULL) a file whose text goes along as

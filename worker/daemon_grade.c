@@ -99,11 +99,18 @@ static int copy_text_into(const char *resdir, const char *file, const char *src)
     return rc;
 }
 
-static const char *sandbox_mode = "namespace";
+static const struct launcher_type *sandbox_type;   /* NULL: the registry's default */
 
-void worker_set_sandbox(const char *mode)
+void worker_set_sandbox(const struct launcher_type *type)
 {
-    sandbox_mode = mode;
+    sandbox_type = type;
+}
+
+/* A launcher of the grader's own, when its daemon slot has none to lend. */
+static struct launcher *own_launcher(struct err *e)
+{
+    const struct launcher_type *t = sandbox_type ? sandbox_type : launcher_find(NULL);
+    return t->create(e);
 }
 
 static json_t *error_results(const char *category, const char *message)
@@ -185,7 +192,7 @@ static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct lau
     } else {
         use_course_rootfs(jobdir, &a);
         char *work = fs_join(jobdir, "..");
-        struct launcher *l = given ? given : launcher_new(sandbox_mode, e);
+        struct launcher *l = given ? given : own_launcher(e);
         if (l) {
             struct engine_options o = {.launcher = l, .work_base = work, .files_dir = resdir};
             r = engine_grade(&a, fs_exists(sdir) ? sdir : jobdir, &o);
