@@ -67,8 +67,14 @@ bool worker_archive_parse(const char *name, char *id, char *token, size_t n)
 
 bool worker_is_archive(const char *name)
 {
-    char id[128], token[128];
-    return worker_archive_parse(name, id, token, sizeof id);
+    size_t n = strlen(name);
+    return name[0] != '.' && n > 4 && !strcmp(name + n - 4, ".zip");
+}
+
+char *worker_trace_path(const char *dir, const char *name)
+{
+    char *p = NULL;
+    return asprintf(&p, "%s/%s/%s.trace", dir, WORKER_ACTIVE, name) < 0 ? NULL : p;
 }
 
 static int check_not_planted(const char *dir, struct err *e)

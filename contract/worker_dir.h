@@ -35,10 +35,14 @@ bool worker_is_part(const char *name);
 /* The archive name of a job's attempt, "<id>.<token>.zip", in OUT (N
  * bytes); -1 if it does not fit. */
 int worker_archive_name(char *out, size_t n, const char *id, const char *token);
-/* True for an archive name (worker_archive_parse would take it). */
+/* True for a finished archive in a worker directory's folder: "*.zip",
+ * not hidden. */
 bool worker_is_archive(const char *name);
+/* DIR/active/NAME.trace: where a grader of archive NAME writes its stack
+ * trace if it crashes, for the daemon to send back. */
+char *worker_trace_path(const char *dir, const char *name);
 /* Splits an archive name into the job ID and the attempt's TOKEN (each
- * at most N bytes); false if NAME is not an archive name. */
+ * at most N bytes); false if NAME is not "<id>.<token>.zip". */
 bool worker_archive_parse(const char *name, char *id, char *token, size_t n);
 
 /* Creates (or repairs) worker directory DIR: DIR and tmp/ 0711, so a

@@ -30,42 +30,14 @@
 #include "spool/queue.h"
 #include "engine/engine.h"
 
-/* A launcher that runs nothing: an assignment without tests never asks
- * for a run, and the scheduler must not become a sandbox's parent. */
-static int none_adopt_dir(struct launcher *self, const char *dir, struct err *e)
-{
-    (void)self;
-    (void)dir;
-    (void)e;
-    return 0;
-}
-
-static int none_run(struct launcher *self, const struct run_spec *spec, struct run_result *res,
-                    struct err *e)
-{
-    (void)self;
-    (void)spec;
-    (void)res;
-    return err_set(e, "the scheduler runs no tests");
-}
-
-static void none_destroy(struct launcher *self)
-{
-    (void)self;
-}
-
-static struct launcher none_launcher = {
-    .name = "none", .slot = -1, .adopt_dir = none_adopt_dir, .run = none_run,
-    .destroy = none_destroy,
-};
-
 /* Grades JOB (an assignment without tests), records the result and
  * ends the job. */
 static int grade_here(struct sched *s, const struct job *job, const struct assignment *a,
                       struct err *e)
 {
     char *sub = spool_path(&s->spool, "%s", job->submission), *tmp = spool_path(&s->spool, "tmp");
-    struct engine_options eo = {.launcher = &none_launcher, .work_base = tmp};
+    /* no launcher: no test runs, and the scheduler never becomes a sandbox's parent */
+    struct engine_options eo = {.launcher = NULL, .work_base = tmp};
     double started = clock_wall();
     json_t *r = engine_grade(a, sub, &eo);
     char *dir = r ? spool_tmpdir(&s->spool, "result", e) : NULL;

@@ -15,7 +15,6 @@
  * the next start.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -92,46 +91,38 @@ static const char usage[] =
 
 static void dispatch(struct daemon *d);
 
-static bool is_job_name(const char *name)
+static bool is_running(const struct daemon *d, const char *name)
 {
-    size_t n = strlen(name);
-    return name[0] != '.' && n > 4 && !strcmp(name + n - 4, ".zip");
+    for (int i = 0; i < d->nslots; i++)
+        if (d->slots[i].busy && !strcmp(d->slots[i].job, name))
+            return true;
+    return false;
 }
 
-/* The oldest job archive in D/SUB (job ids sort by time), or NULL. */
-static char *oldest_job(const struct daemon *d, const char *sub)
+/* The oldest job archive in D/FOLDER not being graded (job ids sort by
+ * time), or NULL. */
+static char *oldest_job(const struct daemon *d, const char *folder)
 {
-    char *path = fs_join(d->dir, sub);
-    DIR *dh = opendir(path);
+    char *path = worker_path(d->dir, folder, NULL), *best = NULL;
+    struct fs_list l;
+    if (!path || fs_list(path, worker_is_archive, fs_cmp_names, &l) < 0)
+        log_msg(LOG_WARN, NULL, "out of memory listing %s/%s", d->dir, folder);
+    for (size_t i = 0; path && i < l.n && !best; i++)
+        if (!is_running(d, l.names[i]))
+            best = strdup(l.names[i]);
+    if (path)
+        fs_list_free(&l);
     free(path);
-    if (!dh)
-        return NULL;
-    char *best = NULL;
-    struct dirent *de;
-    while ((de = readdir(dh))) {
-        if (!is_job_name(de->d_name))
-            continue;
-        bool running = false;
-        for (int i = 0; i < d->nslots; i++)
-            running |= d->slots[i].busy && !strcmp(d->slots[i].job, de->d_name);
-        if (running)
-            continue;
-        if (!best || strcmp(de->d_name, best) < 0) {
-            free(best);
-            best = strdup(de->d_name);
-        }
-    }
-    closedir(dh);
     return best;
 }
 
 static void remove_active(const struct daemon *d, const char *job)
 {
-    char *a = NULL, *t = NULL;
-    if (asprintf(&a, "%s/active/%s", d->dir, job) > 0)
-        unlink(a);
-    if (asprintf(&t, "%s/active/%s.trace", d->dir, job) > 0)
-        unlink(t);
+    char *a = worker_path(d->dir, WORKER_ACTIVE, job), *t = worker_trace_path(d->dir, job);
+    if (a && unlink(a) < 0 && errno != ENOENT)
+        log_msg(LOG_WARN, job, "cannot remove %s: %s", a, strerror(errno));
+    if (t)
+        unlink(t);   /* there only when the grader crashed */
     free(a);
     free(t);
 }
@@ -177,7 +168,7 @@ static void report_grader_failure(struct daemon *d, struct slot *s, int status, 
     worker_job_id(s->job, id, sizeof id);
     log_msg(LOG_ERROR, id, "grader failed with %s %d", sig ? "signal" : "status",
             sig ? sig : status);
-    if (asprintf(&trace, "%s/active/%s.trace", d->dir, s->job) > 0)
+    if ((trace = worker_trace_path(d->dir, s->job)))
         worker_write_error(d->dir, s->job, "infrastructure", msg, trace);
     free(trace);
 }
@@ -273,17 +264,14 @@ static int start_grading(struct daemon *d, struct slot *s, const char *job)
 /* Takes the next job: first what a crash left in active/, then the inbox. */
 static char *next_job(struct daemon *d)
 {
-    char *job = oldest_job(d, "active");
+    char *job = oldest_job(d, WORKER_ACTIVE);
     if (job)
         return job;
-    job = oldest_job(d, "inbox");
+    job = oldest_job(d, WORKER_INBOX);
     if (!job)
         return NULL;
-    char *from = NULL, *to = NULL;
-    int rc = -1;
-    if (asprintf(&from, "%s/inbox/%s", d->dir, job) > 0 &&
-        asprintf(&to, "%s/active/%s", d->dir, job) > 0)
-        rc = rename(from, to);
+    char *from = worker_path(d->dir, WORKER_INBOX, job), *to = worker_path(d->dir, WORKER_ACTIVE, job);
+    int rc = from && to ? rename(from, to) : -1;
     if (rc < 0)
         log_msg(LOG_ERROR, job, "cannot take the job from the inbox: %s", strerror(errno));
     free(from);
@@ -342,15 +330,18 @@ static void on_stop(uv_signal_t *sig, int signum)
 /* A grader killed while writing its result leaves outbox/.NAME.part. */
 static void remove_partial_results(const char *dir)
 {
-    char *outbox = fs_join(dir, "outbox");
-    DIR *d = opendir(outbox);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.' && strstr(de->d_name, ".part"))
-            unlinkat(dirfd(d), de->d_name, 0);
+    char *outbox = worker_path(dir, WORKER_OUTBOX, NULL);
+    struct fs_list l;
+    if (!outbox || fs_list(outbox, worker_is_part, NULL, &l) < 0)
+        log_msg(LOG_WARN, NULL, "out of memory listing %s/outbox; some .part files stay", dir);
+    for (size_t i = 0; outbox && i < l.n; i++) {
+        char *p = fs_join(outbox, l.names[i]);
+        if (unlink(p) < 0 && errno != ENOENT)
+            log_msg(LOG_WARN, NULL, "cannot remove %s: %s", p, strerror(errno));
+        free(p);
     }
-    if (d)
-        closedir(d);
+    if (outbox)
+        fs_list_free(&l);
     free(outbox);
 }
 
@@ -363,7 +354,7 @@ static int prepare_dir(const char *dir, int *lock_fd)
         log_msg(LOG_ERROR, NULL, "cannot start: %s", e.msg);
         return -1;
     }
-    char *lock = fs_join(dir, ".lock");
+    char *lock = fs_join(dir, WORKER_LOCK);
     *lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     free(lock);
     if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX | LOCK_NB) < 0) {
@@ -372,8 +363,9 @@ static int prepare_dir(const char *dir, int *lock_fd)
     }
     /* With the lock held no grader runs: whatever is in tmp/ was left by
      * graders killed mid-way. */
-    char *tmp = fs_join(dir, "tmp");
-    fs_remove_tree(tmp, &e);
+    char *tmp = worker_path(dir, WORKER_TMP, NULL);
+    if (fs_remove_tree(tmp, &e) < 0)
+        log_msg(LOG_WARN, NULL, "%s; what is left there stays until the next start", e.msg);
     free(tmp);
     remove_partial_results(dir);
     return worker_layout_create(dir, &e);
@@ -389,7 +381,7 @@ static int prepare_dir(const char *dir, int *lock_fd)
  * result is in outbox/).  Without root it stays on disk. */
 static void mount_scratch(const char *dir)
 {
-    char *tmp = fs_join(dir, "tmp");
+    char *tmp = worker_path(dir, WORKER_TMP, NULL);
     if (geteuid() != 0) {
         log_msg(LOG_INFO, NULL, "scratch space %s stays on disk (not root)", tmp);
     } else if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
@@ -433,7 +425,7 @@ static int run_daemon(const char *dir, int nslots, const char *worker, const cha
                        .sandbox = sandbox, .nslots = nslots};
     d.slots = calloc((size_t)nslots, sizeof *d.slots);
     d.loop->data = &d;
-    char *inbox = fs_join(dir, "inbox");
+    char *inbox = worker_path(dir, WORKER_INBOX, NULL);
     uv_fs_event_init(d.loop, &d.watch);
     uv_fs_event_start(&d.watch, on_inbox, inbox, 0);
     uv_timer_init(d.loop, &d.rescan);

@@ -30,42 +30,27 @@
 #include "common/log.h"
 #include "engine/assignment.h"
 #include "engine/engine.h"
+#include "contract/worker_dir.h"
 
 static void install_crash_handler(const char *dir, const char *name)
 {
-    char *path = NULL;
-    if (asprintf(&path, "%s/active/%s.trace", dir, name) < 0)
-        return;
+    char *path = worker_trace_path(dir, name);
+    if (!path)
+        return;   /* out of memory: a crash then goes unreported, nothing else */
     crash_install(path, "assay-worker grade-one");
     free(path);
-}
-
-/* "<id>.<token>.zip" -> id and token (malloc'd). */
-static int split_name(const char *name, char **id, char **token)
-{
-    size_t n = strlen(name);
-    if (n < 6 || strcmp(name + n - 4, ".zip"))
-        return -1;
-    char *base = strndup(name, n - 4), *dot = strrchr(base, '.');
-    if (!dot || dot == base) {
-        free(base);
-        return -1;
-    }
-    *dot = '\0';
-    *id = base;
-    *token = strdup(dot + 1);
-    return 0;
 }
 
 /* Zips RESDIR into D/outbox/NAME, written as outbox/.NAME.part (tmp/ may
  * be another file system) and renamed. */
 static int publish(const char *dir, const char *name, const char *resdir, struct err *e)
 {
-    char *partial = NULL, *final = NULL;
+    char *partial = worker_part_path(dir, WORKER_OUTBOX, name);
+    char *final = worker_path(dir, WORKER_OUTBOX, name);
     int rc = -1;
-    if (asprintf(&partial, "%s/outbox/.%s.part", dir, name) > 0 &&
-        asprintf(&final, "%s/outbox/%s", dir, name) > 0 &&
-        archive_create(partial, &(struct archive_part){.dir = resdir, .prefix = ""}, 1, e) == 0) {
+    if (!partial || !final)
+        err_set(e, "out of memory");
+    else if (archive_create(partial, &(struct archive_part){.dir = resdir, .prefix = ""}, 1, e) == 0) {
         rc = rename(partial, final) == 0 ? 0 : err_sys(e, "cannot move the result to %s", final);
     }
     if (rc < 0 && partial)
@@ -77,13 +62,9 @@ static int publish(const char *dir, const char *name, const char *resdir, struct
 
 void worker_job_id(const char *name, char *out, size_t n)
 {
-    char *id = NULL, *token = NULL;
-    if (split_name(name, &id, &token) == 0)
-        snprintf(out, n, "%s", id);
-    else
-        snprintf(out, n, "%s", name);
-    free(id);
-    free(token);
+    char token[128];
+    if (!worker_archive_parse(name, out, token, n))
+        snprintf(out, n, "%s", name);   /* not ours: named as it came */
 }
 
 static int copy_text_into(const char *resdir, const char *file, const char *src)
@@ -138,7 +119,7 @@ int worker_write_error(const char *dir, const char *name, const char *category,
                        const char *message, const char *trace)
 {
     struct err e;
-    char *base = fs_join(dir, "tmp"), *resdir = NULL;
+    char *base = worker_path(dir, WORKER_TMP, NULL), *resdir = NULL;
     int rc = fs_mkdtemp(base, "error", &resdir, &e);
     free(base);
     if (rc < 0)
@@ -213,10 +194,10 @@ int worker_grade_one(const char *dir, const char *name, const char *worker,
 {
     log_set_worker(worker);
     install_crash_handler(dir, name);
-    char *archive = NULL, *tmp = fs_join(dir, "tmp"), *jobdir = NULL, *resdir = NULL;
+    char *archive = worker_path(dir, WORKER_ACTIVE, name), *tmp = worker_path(dir, WORKER_TMP, NULL);
+    char *jobdir = NULL, *resdir = NULL;
     struct err e = {{0}};
-    if (asprintf(&archive, "%s/active/%s", dir, name) < 0 ||
-        fs_mkdtemp(tmp, "job", &jobdir, &e) < 0 || fs_mkdtemp(tmp, "res", &resdir, &e) < 0)
+    if (!archive || !tmp || fs_mkdtemp(tmp, "job", &jobdir, &e) < 0 || fs_mkdtemp(tmp, "res", &resdir, &e) < 0)
         return worker_write_error(dir, name, "infrastructure", "The worker could not create "
                                   "its work directories (is its disk full?).", NULL);
     /* jobdir stays 0700: it holds the assignment's hidden files */

@@ -10,7 +10,6 @@
  * HEARTBEAT_S lets the shipper notice a link that died without a word.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 
 #include "common/clock.h"
 #include "common/fs.h"
+#include "contract/worker_dir.h"
 #include "worker/daemon.h"
 
 #ifndef ASSAY_VERSION
@@ -31,7 +31,7 @@
 
 int worker_wait(const char *dir, const char *name, double timeout_s)
 {
-    char *outbox = fs_join(dir, "outbox"), *result = fs_join(outbox, name);
+    char *outbox = worker_path(dir, WORKER_OUTBOX, NULL), *result = fs_join(outbox, name);
     int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     if (fd < 0 || inotify_add_watch(fd, outbox, IN_MOVED_TO) < 0) {   /* results arrive by rename */
         printf("error cannot watch %s\n", outbox);
@@ -66,20 +66,15 @@ int worker_wait(const char *dir, const char *name, double timeout_s)
     return rc;
 }
 
-static int count_jobs(const char *dir, const char *sub)
+static int count_jobs(const char *dir, const char *folder)
 {
-    char *path = fs_join(dir, sub);
-    DIR *d = opendir(path);
+    char *path = worker_path(dir, folder, NULL);
+    struct fs_list l;
+    int n = path && fs_list(path, worker_is_archive, NULL, &l) == 0 ? (int)l.n : -1;
+    if (n >= 0)
+        fs_list_free(&l);
     free(path);
-    int n = 0;
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        size_t len = strlen(de->d_name);
-        n += de->d_name[0] != '.' && len > 4 && !strcmp(de->d_name + len - 4, ".zip");
-    }
-    if (d)
-        closedir(d);
-    return n;
+    return n;   /* -1: could not be counted (out of memory) */
 }
 
 int worker_status(const char *dir)
@@ -91,7 +86,7 @@ int worker_status(const char *dir)
     }
     double free_mb = (double)v.f_bavail * (double)v.f_frsize / (1024.0 * 1024.0);
     printf("{\"version\": \"%s\", \"free_mb\": %.0f, \"inbox\": %d, \"active\": %d, "
-           "\"outbox\": %d}\n", ASSAY_VERSION, free_mb, count_jobs(dir, "inbox"),
-           count_jobs(dir, "active"), count_jobs(dir, "outbox"));
+           "\"outbox\": %d}\n", ASSAY_VERSION, free_mb, count_jobs(dir, WORKER_INBOX),
+           count_jobs(dir, WORKER_ACTIVE), count_jobs(dir, WORKER_OUTBOX));
     return 0;
 }

@@ -74,6 +74,7 @@ static void test_archive_names_carry_id_and_token(void **state)
     assert_false(worker_archive_parse(".x.y.zip", id, token, sizeof id));
     assert_false(worker_archive_parse("id..zip", id, token, sizeof id));
     assert_true(worker_is_part(".x.zip.part") && !worker_is_part("x.zip"));
+    assert_true(worker_is_archive("queued.zip") && !worker_is_archive(".x.zip.part"));
     assert_int_equal(worker_archive_name(name, 8, "long-id", "token"), -1);
 }
 

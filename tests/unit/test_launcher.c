@@ -1,9 +1,9 @@
 /* test_launcher.c - unit tests for the launchers' registry
  * (sandbox/launcher.c: names, the default, the error for an unknown
  * name, each type's hooks) and for the engine graded without a launcher
- * (engine/engine.c): an assignment without tests gives exactly what the
- * scheduler's stand-in "none" launcher gave, one with tests an
- * infrastructure error instead of a crash. */
+ * (engine/engine.c): an assignment without tests gives exactly what a
+ * launcher that runs nothing gives, one with tests an infrastructure
+ * error instead of a crash. */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
