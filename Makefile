@@ -115,10 +115,18 @@ $(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX)
 
+# The transport contract (tests/contract/): one driver that checks
+# shipper/transport.h against a real worker of any transport; run by
+# tests/e2e/test_transport_contract.py once per transport.
+CONTRACT_BIN := $(BUILD)/tests/transport_contract
+$(CONTRACT_BIN): tests/contract/transport_contract.c $(call obj,$(wildcard shipper/transport*.c)) $(SHIPPER_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SSH)
+
 bench: all $(BUILD)/bench/engine_overhead $(BUILD)/bench/sandbox_overhead $(BUILD)/bench/fair_night $(BUILD)/bench/policy_scale
 	@scripts/install-deps.sh --ensure --bench
 
-test: all $(UNIT_BIN)
+test: all $(UNIT_BIN) $(CONTRACT_BIN)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) tests/run.sh
 
 sanitize:
