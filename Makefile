@@ -3,13 +3,19 @@
 #   make test       build and run every test (unit + end-to-end)
 #   make demo       grade the examples and show the results
 #   make sanitize   the same tests on an ASan + UBSan build (build-sanitize/)
-#   make install    install under $(DESTDIR)$(PREFIX)
+#   make install    install under $(DESTDIR)$(PREFIX) (and the logrotate file in
+#                   /etc/logrotate.d)
 # Missing Debian packages are installed by scripts/install-deps.sh (as root)
 # or named in the exact apt-get line to run.
 
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+# Where `make install` puts the systemd units (systemd reads units from
+# /usr/local/lib/systemd/system and /usr/lib/systemd/system) and the
+# logrotate file (logrotate reads /etc/logrotate.d only).
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+LOGROTATE_DIR    ?= /etc/logrotate.d
 BUILD    ?= build
 CC       ?= cc
 PYTHON   := /usr/bin/python3
@@ -135,15 +141,35 @@ sanitize:
 demo: all
 	@BUILD=$(BUILD) scripts/demo.sh
 
+# The unit templates' placeholders: the prefix, and the worker's defaults
+# (deploy-worker.sh fills in a host's own from the same template).
+UNIT_SUBST = -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@WORKER_DIR@|/var/lib/assay-worker|g' \
+             -e 's|@SLOTS@|2|g' -e 's|@NAME@|%H|g'
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/doc/assay $(DESTDIR)$(PREFIX)/share/assay
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/assay/
 	cp -R examples $(DESTDIR)$(PREFIX)/share/assay/
-	install -d $(DESTDIR)$(PREFIX)/share/assay/systemd
+	install -d $(DESTDIR)$(PREFIX)/share/assay/systemd $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	install -m 0755 scripts/deploy-worker.sh $(DESTDIR)$(PREFIX)/share/assay/
-	install -m 0644 scripts/systemd/*.service $(DESTDIR)$(PREFIX)/share/assay/systemd/
+	install -m 0644 scripts/systemd/assay-worker.service.in $(DESTDIR)$(PREFIX)/share/assay/systemd/
+	for u in assay-scheduler assay-worker; do \
+	    sed $(UNIT_SUBST) scripts/systemd/$$u.service.in >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.service && \
+	    chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.service || exit 1; \
+	done
+	install -d $(DESTDIR)$(PREFIX)/share/assay/logrotate $(DESTDIR)$(LOGROTATE_DIR)
+	install -m 0644 scripts/logrotate/assay $(DESTDIR)$(PREFIX)/share/assay/logrotate/
+	@# an admin's edited copy (another spool path, say) is kept
+	@if [ -e $(DESTDIR)$(LOGROTATE_DIR)/assay ] && \
+	    ! cmp -s scripts/logrotate/assay $(DESTDIR)$(LOGROTATE_DIR)/assay; then \
+	    echo "kept $(DESTDIR)$(LOGROTATE_DIR)/assay, which differs from this version's:" \
+	         "compare it with $(PREFIX)/share/assay/logrotate/assay"; \
+	else \
+	    echo "install -m 0644 scripts/logrotate/assay $(DESTDIR)$(LOGROTATE_DIR)/"; \
+	    install -m 0644 scripts/logrotate/assay $(DESTDIR)$(LOGROTATE_DIR)/; \
+	fi
 
 clean:
 	rm -rf build build-sanitize

@@ -6,14 +6,23 @@
  * ("-" stands for no worker or no job).  Lines are written with a single
  * write(2) on an O_APPEND descriptor, so lines from many processes
  * sharing the central log never interleave.
+ *
+ * Long-lived processes keep the log open, so they follow its rotation
+ * themselves: at most once a second, before a line, they check that the
+ * path still names the file they hold, and reopen it (creating it) when
+ * logrotate has renamed it away.  Lines written in between land in the
+ * renamed file, which the logrotate configuration leaves uncompressed
+ * until its next run (delaycompress), so no line is lost.
  */
 #define _GNU_SOURCE
 #include "common/log.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -22,6 +31,32 @@ static char log_process[64] = "assay";
 static char log_worker[64] = "-";
 static int log_fd = -1;
 static int log_copy_fd = -1;
+/* The log's absolute path ("" when it cannot be followed), and when to
+ * look at it next (clock_mono): the check costs two system calls, the
+ * clock none (vDSO), so most lines cost only their write. */
+static char log_path[4096];
+static double log_next_check;
+
+#define LOG_CHECK_INTERVAL_S 1.0
+
+static int open_log(const char *path)
+{
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+/* Keeps PATH absolute, so that a later chdir does not change which file
+ * the check looks at. */
+static void remember_path(const char *path)
+{
+    char cwd[4096];
+    int n = -1;
+    if (path[0] == '/')
+        n = snprintf(log_path, sizeof log_path, "%s", path);
+    else if (getcwd(cwd, sizeof cwd))
+        n = snprintf(log_path, sizeof log_path, "%s/%s", cwd, path);
+    if (n < 0 || (size_t)n >= sizeof log_path)
+        log_path[0] = '\0';
+}
 
 int log_open(const char *process, const char *path)
 {
@@ -30,8 +65,40 @@ int log_open(const char *process, const char *path)
         return 0;
     if (log_fd >= 0)
         close(log_fd);
-    log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    remember_path(path);
+    log_fd = open_log(path);
+    log_next_check = clock_mono() + LOG_CHECK_INTERVAL_S;
     return log_fd < 0 ? -1 : 0;
+}
+
+/* Reopens the log if its path now names another file, or none (renamed
+ * by logrotate, or removed).  The new descriptor takes the old one's
+ * number; if it cannot be opened, lines keep going to the old file. */
+static void follow_rotation(void)
+{
+    if (log_fd < 0 || !log_path[0])
+        return;
+    double now = clock_mono();
+    if (now < log_next_check)
+        return;
+    log_next_check = now + LOG_CHECK_INTERVAL_S;
+    struct stat named, held;
+    if (stat(log_path, &named) == 0) {
+        if (fstat(log_fd, &held) < 0 ||
+            (named.st_ino == held.st_ino && named.st_dev == held.st_dev))
+            return;
+    } else if (errno != ENOENT) {
+        return;   /* cannot tell: stay with the file held */
+    }
+    int fd = open_log(log_path);
+    if (fd < 0)
+        return;
+    if (dup3(fd, log_fd, O_CLOEXEC) < 0) {
+        close(log_fd);
+        log_fd = fd;
+        return;
+    }
+    close(fd);
 }
 
 void log_set_worker(const char *worker)
@@ -49,6 +116,7 @@ void log_close(void)
     if (log_fd >= 0)
         close(log_fd);
     log_fd = -1;
+    log_path[0] = '\0';
 }
 
 static const char *level_name(enum log_level level)
@@ -71,6 +139,7 @@ static void log_line(enum log_level level, const char *worker, const char *job,
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    follow_rotation();
     int fd = log_fd >= 0 ? log_fd : STDERR_FILENO;
     if (write(fd, line, len) < 0) { /* nowhere better to report it */ }
     if (log_copy_fd >= 0 && write(log_copy_fd, line, len) < 0) {

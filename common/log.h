@@ -5,7 +5,9 @@
 enum log_level { LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /* PROCESS names the program ("assay-worker"); PATH is the log file to
- * append to, or NULL for standard error only. */
+ * append to, or NULL for standard error only.  The log is reopened (at
+ * most once a second, before a line) when PATH no longer names the file
+ * held: logrotate renamed it. */
 int log_open(const char *process, const char *path);
 void log_set_worker(const char *worker);
 /* Also copies every line to FD (-1 to stop): a job's own log, shipped

@@ -345,38 +345,29 @@ mv -f "$tmp_ak" "$ak"
 note "Key: $ak ($keytype, restricted: $opts)"
 
 # ---- 6. the systemd unit ----
+# Made from the unit's one template, assay-worker.service.in: in systemd/
+# beside this script (scripts/ in the source tree, PREFIX/share/assay once
+# installed), or next to it when the two were copied to the worker.
 
+template=""
+for t in "$here/systemd/assay-worker.service.in" "$here/assay-worker.service.in"; do
+    if [ -f "$t" ]; then template=$t; break; fi
+done
+[ -n "$template" ] ||
+    die "cannot find the unit's template assay-worker.service.in in $here or $here/systemd: copy scripts/systemd/assay-worker.service.in from the primary next to $PROG"
+case "$dir/" in
+/home/* | /root/* | /run/user/*)
+    die "--dir $dir is under /home, /root or /run/user, which the unit hides from the daemon (ProtectHome=yes): pick another directory" ;;
+esac
 unit="$root/etc/systemd/system/assay-worker.service"
 tmp_unit="$unit.new.$$"
 mkdir -p "$(dirname "$unit")"
-cat >"$tmp_unit" <<EOF
-# Written by scripts/deploy-worker.sh; running it again rewrites this file.
-[Unit]
-Description=Assay worker $name (grades the jobs the primary puts in $dir/inbox)
-Documentation=file:///usr/local/share/doc/assay/DEPLOY.md
-After=network.target local-fs.target
-
-[Service]
-Type=simple
-# Root only so that each test runs as its own unprivileged uid (61000-61999);
-# the primary logs in as $user, never as root.
-User=root
-ExecStart=$dest_bin --dir $dir --slots $slots --name $name
-# SIGTERM to assay-worker alone: it stops its grading children itself.
-KillMode=mixed
-TimeoutStopSec=30
-Restart=on-failure
-RestartSec=2
-# Jobs in $dir/active are graded again after a restart.
-NoNewPrivileges=yes
-ProtectSystem=full
-PrivateTmp=yes
-LimitNOFILE=65536
-LimitCORE=0
-
-[Install]
-WantedBy=multi-user.target
-EOF
+# --name last: a name may hold "@" (the other values cannot)
+{
+    echo "# Written by scripts/deploy-worker.sh; running it again rewrites this file."
+    sed -e "s|@PREFIX@|${dest_bin%/bin/assay-worker}|g" -e "s|@WORKER_DIR@|$dir|g" \
+        -e "s|@SLOTS@|$slots|g" -e "s|@NAME@|$name|g" "$template"
+} >"$tmp_unit" || die "cannot write $tmp_unit"
 if [ -f "$unit" ] && cmp -s "$tmp_unit" "$unit"; then
     rm -f "$tmp_unit"
 else
