@@ -26,10 +26,10 @@ else
 # The sanitizers need the dynamic loader.
 LDFLAGS_CLI := -static-pie
 endif
-PKG_CFLAGS  = $(shell pkg-config --cflags jansson zlib libuv libssh2 2>/dev/null)
+PKG_CFLAGS  = $(shell pkg-config --cflags jansson zlib libmd libuv libssh2 2>/dev/null)
 CFLAGS_ALL  = $(CFLAGS_WARN) $(CFLAGS_OPT) -D_DEFAULT_SOURCE -DASSAY_VERSION='"$(VERSION)"' \
               -I. -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
-LIBS_CORE   = $(shell pkg-config --libs jansson zlib 2>/dev/null) -lm
+LIBS_CORE   = $(shell pkg-config --libs jansson zlib libmd 2>/dev/null) -lm
 LIBS_SANDBOX = $(shell pkg-config --libs libseccomp 2>/dev/null)
 # The unit tests check our zip code (common/archive.c) against libzip's.
 LIBS_TEST   = $(shell pkg-config --libs cmocka libzip 2>/dev/null)

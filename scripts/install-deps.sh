@@ -11,7 +11,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config
 libuv1-dev libjansson-dev zlib1g-dev libzip-dev libssh2-1-dev libcurl4-openssl-dev
-libseccomp-dev libcmocka-dev
+libseccomp-dev libcmocka-dev libmd-dev
 python3 python3-pytest python3-ipython
 zip unzip procps
 openssh-server openssh-client iproute2"
