@@ -600,7 +600,7 @@ static void raw_zip(const char *path, const struct raw_entry *ents, size_t n)
         put16(&p, 0);                       /* comment */
         put16(&p, 0);                       /* disk */
         put16(&p, 0);                       /* internal attributes */
-        put32(&p, (S_IFREG | 0644) << 16);
+        put32(&p, (uint32_t)(S_IFREG | 0644) << 16);
         put32(&p, offsets[i]);
         memcpy(p, ents[i].name, ents[i].name_len);
         p += ents[i].name_len;
