@@ -1,24 +1,31 @@
 /*
- * archive.c - zip archives for submissions, job bundles and results,
- * read and written here on top of zlib (inflate and crc32 only).
+ * archive.c - zip archives for submissions, job bundles and results:
+ * libzip reads and writes the format, and this file holds Assay's rules
+ * for hostile input around it.
  *
  * A zip that a student uploaded is hostile input: names may climb out
  * with "../" or start with "/", entries may be symlinks, and the sizes in
- * the headers may lie (a zip bomb).  archive_extract reads the central
- * directory with every offset checked against the file, checks every
- * name and type before writing anything, counts bytes as it inflates
- * them, checks each entry's CRC-32, creates files with O_EXCL|O_NOFOLLOW,
- * and on any problem removes what it wrote and says which entry was
- * wrong.  Stored and deflated entries are read (what zip tools write);
- * encrypted entries and other methods are refused by name.
+ * the headers may lie (a zip bomb).  archive_extract gives libzip the
+ * file through a source of our own (pread on the caller's descriptor:
+ * nothing is copied into memory and the descriptor's offset is left
+ * alone) that caps how much libzip may read while it parses the central
+ * directory, so neither millions of entries nor a tail of fake end
+ * records can make it allocate or work without bound.  It then checks
+ * every entry's name, type, encryption and method before writing
+ * anything, counts the bytes as libzip inflates them and stops at the
+ * limits, checks each entry's size and CRC-32 against its header,
+ * creates files with O_EXCL|O_NOFOLLOW, and on any problem removes what
+ * it wrote and says which entry was wrong.  Stored and deflated entries
+ * are read (what zip tools write); encrypted entries and other methods
+ * are refused by name.
  *
- * archive_create writes stored entries: Assay's bundles are small text,
- * and on a local disk or a LAN deflate costs more than it saves.  Sizes
- * and CRCs are those of the bytes actually read, patched into each local
- * header afterwards, never taken from stat.
- *
- * Format: PKWARE APPNOTE 6.3 (local headers, central directory, end of
- * central directory record, and the Zip64 records for reading).
+ * archive_create writes stored entries (Assay's bundles are small text,
+ * and on a local disk or a LAN deflate costs more than it saves) through
+ * a source that writes to the caller's descriptor, so the shipper's job
+ * bundles stay in a memfd.  Each file is opened only when libzip copies
+ * it (one descriptor at a time, never through a symlink, regular files
+ * only); the sizes and CRCs in the headers are libzip's count of the
+ * bytes actually read, never taken from stat.
  */
 #define _GNU_SOURCE
 #include "common/archive.h"
@@ -31,347 +38,277 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zip.h>
 #include <zlib.h>
 
-#include "common/buf.h"
 #include "common/fs.h"
 
-#define SIG_LOCAL 0x04034b50u
-#define SIG_CENTRAL 0x02014b50u
-#define SIG_END 0x06054b50u
-#define SIG_END64 0x06064b50u
-#define SIG_END64_LOCATOR 0x07064b50u
-#define LOCAL_LEN 30
-#define CENTRAL_LEN 46
-#define END_LEN 22
-#define MAX_COMMENT 65535
-#define MAX_CENTRAL_BYTES (64u << 20)
-#define FLAG_ENCRYPTED 0x0001u
-#define FLAG_UTF8 0x0800u
-#define MADE_BY_UNIX 3
 #define CHUNK 65536
+/* What libzip may read while it opens an archive: the tail where it looks
+ * for the end record (a comment of up to 64 KiB, the record, the Zip64
+ * locator), and per allowed entry of the central directory; never more
+ * than MAX_CENTRAL_BYTES in all. */
+#define TAIL_BYTES (65535 + 22 + 20)
+#define CENTRAL_BYTES_PER_ENTRY 4096
+#define MAX_CENTRAL_BYTES (64u << 20)
+/* Entries are dated 1980-01-01 00:00 (DOS format) so that archives of
+ * the same files are the same bytes. */
+#define DOS_DATE_1980 ((1 << 5) | 1)
 
-static uint16_t get16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
+/* ---- reading: a libzip source over a descriptor ---- */
 
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put16(unsigned char *p, uint16_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-/* ---- reading ---- */
-
-struct entry {
-    char *name;
-    uint16_t made_by, flags, method;
-    uint32_t crc, attr;
-    uint64_t csize, usize, offset;
-};
-
-struct reader {
+struct fd_in {
     int fd;
-    uint64_t size;          /* of the file */
-    const char *zipname;    /* for messages */
-    struct entry *entries;
-    uint64_t n;
+    uint64_t size, at;
+    uint64_t budget;        /* bytes libzip may still read while opening */
+    bool over_budget;
+    zip_error_t zerr;
 };
 
-/* Reads exactly LEN bytes at OFF, all inside the file. */
-static int read_at(struct reader *r, uint64_t off, void *out, size_t len)
+static zip_int64_t in_read(struct fd_in *in, void *data, zip_uint64_t len)
 {
-    if (off > r->size || len > r->size - off)
+    if (len > in->size - in->at)
+        len = in->size - in->at;
+    if (len > in->budget) {
+        in->over_budget = true;
+        zip_error_set(&in->zerr, ZIP_ER_READ, EFBIG);
         return -1;
-    ssize_t got = pread(r->fd, out, len, (off_t)off);
-    return got == (ssize_t)len ? 0 : -1;
-}
-
-static int corrupt(struct reader *r, struct err *e, const char *what)
-{
-    return err_set(e, "%s is not a readable zip archive: %s", r->zipname, what);
-}
-
-/* Finds the end of central directory record: the last one whose comment
- * runs exactly to the end of the file. */
-static int find_end(struct reader *r, uint64_t *end_off, struct err *e)
-{
-    if (r->size < END_LEN)
-        return corrupt(r, e, "too short");
-    size_t span = r->size < END_LEN + MAX_COMMENT ? (size_t)r->size : END_LEN + MAX_COMMENT;
-    unsigned char *tail = malloc(span);
-    uint64_t base = r->size - span;
-    int rc = tail && read_at(r, base, tail, span) == 0 ? 1 : -1;
-    for (size_t i = span - END_LEN + 1; rc == 1 && i-- > 0;) {
-        if (get32(tail + i) == SIG_END && i + END_LEN + get16(tail + i + 20) == span) {
-            *end_off = base + i;
-            rc = 0;
-        }
     }
-    free(tail);
-    return rc == 0 ? 0 : corrupt(r, e, "no end of central directory record");
-}
-
-/* Where the central directory is and how many entries it has, from the
- * end record or, when that says so, from the Zip64 end record. */
-static int locate_central(struct reader *r, uint64_t *cd_off, uint64_t *cd_size, struct err *e)
-{
-    uint64_t end_off = 0;
-    unsigned char end[END_LEN];
-    if (find_end(r, &end_off, e) < 0 || read_at(r, end_off, end, END_LEN) < 0)
-        return -1;
-    if (get16(end + 4) != 0 || get16(end + 6) != 0)
-        return corrupt(r, e, "archives split over several disks are not supported");
-    r->n = get16(end + 10);
-    *cd_size = get32(end + 12);
-    *cd_off = get32(end + 16);
-    if (r->n == 0xffff || *cd_size == 0xffffffffu || *cd_off == 0xffffffffu) {
-        unsigned char loc[20], end64[56];
-        if (end_off < 20 || read_at(r, end_off - 20, loc, 20) < 0 ||
-            get32(loc) != SIG_END64_LOCATOR || read_at(r, get64(loc + 8), end64, 56) < 0 ||
-            get32(end64) != SIG_END64)
-            return corrupt(r, e, "a broken Zip64 end record");
-        r->n = get64(end64 + 32);
-        *cd_size = get64(end64 + 40);
-        *cd_off = get64(end64 + 48);
-    }
-    if (*cd_off > r->size || *cd_size > r->size - *cd_off)
-        return corrupt(r, e, "the central directory lies outside the file");
-    if (*cd_size > MAX_CENTRAL_BYTES)
-        return corrupt(r, e, "the central directory is too large");
-    return 0;
-}
-
-/* The Zip64 extended information field replaces the 32-bit values that
- * are all ones, in this order. */
-static int apply_zip64(struct entry *en, const unsigned char *x, size_t len)
-{
-    for (size_t i = 0; i + 4 <= len;) {
-        uint16_t id = get16(x + i), n = get16(x + i + 2);
-        if (i + 4 + n > len)
+    zip_uint64_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(in->fd, (char *)data + got, len - got, (off_t)(in->at + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            zip_error_set(&in->zerr, ZIP_ER_READ, n < 0 ? errno : EIO);
             return -1;
-        if (id == 0x0001) {
-            const unsigned char *p = x + i + 4, *stop = p + n;
-            uint64_t *fields[] = {&en->usize, &en->csize, &en->offset};
-            for (int k = 0; k < 3; k++) {
-                if (*fields[k] != 0xffffffffu)
-                    continue;
-                if (p + 8 > stop)
-                    return -1;
-                *fields[k] = get64(p);
-                p += 8;
-            }
         }
-        i += 4 + (size_t)n;
+        got += (zip_uint64_t)n;
     }
-    return 0;
+    in->at += got;
+    in->budget -= got;
+    return (zip_int64_t)got;
 }
 
-static int parse_entry(struct reader *r, const unsigned char *p, size_t left, size_t *used,
-                       struct entry *en, struct err *e)
+static zip_int64_t in_stat(struct fd_in *in, void *data, zip_uint64_t len)
 {
-    if (left < CENTRAL_LEN || get32(p) != SIG_CENTRAL)
-        return corrupt(r, e, "a broken central directory entry");
-    size_t nlen = get16(p + 28), xlen = get16(p + 30), clen = get16(p + 32);
-    if (CENTRAL_LEN + nlen + xlen + clen > left)
-        return corrupt(r, e, "a central directory entry runs past its end");
-    en->made_by = get16(p + 4);
-    en->flags = get16(p + 8);
-    en->method = get16(p + 10);
-    en->crc = get32(p + 16);
-    en->csize = get32(p + 20);
-    en->usize = get32(p + 24);
-    en->attr = get32(p + 38);
-    en->offset = get32(p + 42);
-    if (apply_zip64(en, p + CENTRAL_LEN + nlen, xlen) < 0)
-        return corrupt(r, e, "a broken Zip64 extra field");
-    en->name = strndup((const char *)p + CENTRAL_LEN, nlen);
-    if (!en->name)
-        return err_set(e, "out of memory");
-    if (strlen(en->name) != nlen)
-        return err_set(e, "%s: an entry's name contains a NUL byte; the archive was not "
-                       "unpacked", r->zipname);
-    *used = CENTRAL_LEN + nlen + xlen + clen;
-    return 0;
-}
-
-static int read_central(struct reader *r, const struct archive_limits *lim, struct err *e)
-{
-    uint64_t cd_off = 0, cd_size = 0;
-    if (locate_central(r, &cd_off, &cd_size, e) < 0)
+    zip_stat_t *st = ZIP_SOURCE_GET_ARGS(zip_stat_t, data, len, &in->zerr);
+    if (!st)
         return -1;
-    if (r->n > lim->max_entries)
-        return err_set(e, "%s has %llu entries; the limit is %llu", r->zipname,
-                       (unsigned long long)r->n, (unsigned long long)lim->max_entries);
-    if (r->n > cd_size / CENTRAL_LEN)
-        return corrupt(r, e, "more entries than the central directory holds");
-    unsigned char *cd = malloc(cd_size ? cd_size : 1);
-    r->entries = calloc(r->n ? r->n : 1, sizeof *r->entries);
-    int rc = cd && r->entries ? 0 : err_set(e, "out of memory");
-    if (rc == 0 && read_at(r, cd_off, cd, cd_size) < 0)
-        rc = corrupt(r, e, "cannot read the central directory");
-    for (uint64_t i = 0, pos = 0; rc == 0 && i < r->n; i++) {
-        size_t used = 0;
-        rc = parse_entry(r, cd + pos, cd_size - pos, &used, &r->entries[i], e);
-        pos += used;
+    st->size = in->size;
+    st->valid |= ZIP_STAT_SIZE;
+    return sizeof *st;
+}
+
+static zip_int64_t in_cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+    struct fd_in *in = ud;
+    switch (cmd) {
+    case ZIP_SOURCE_OPEN:
+        in->at = 0;
+        return 0;
+    case ZIP_SOURCE_READ:
+        return in_read(in, data, len);
+    case ZIP_SOURCE_CLOSE:
+    case ZIP_SOURCE_FREE:
+    case ZIP_SOURCE_ACCEPT_EMPTY:   /* 0: an empty file is not an archive */
+        return 0;
+    case ZIP_SOURCE_STAT:
+        return in_stat(in, data, len);
+    case ZIP_SOURCE_SEEK: {
+        zip_int64_t to = zip_source_seek_compute_offset(in->at, in->size, data, len, &in->zerr);
+        if (to < 0)
+            return -1;
+        in->at = (uint64_t)to;
+        return 0;
     }
-    free(cd);
-    return rc;
-}
-
-static bool entry_is_link_or_special(const struct entry *en)
-{
-    if (en->made_by >> 8 != MADE_BY_UNIX)
-        return false;
-    mode_t type = (mode_t)(en->attr >> 16) & S_IFMT;
-    if (type == 0)   /* permission bits only, as Python's zipfile writes */
-        return false;
-    return type != S_IFREG && type != S_IFDIR;
-}
-
-static bool is_dir_entry(const struct entry *en)
-{
-    size_t len = strlen(en->name);
-    return len > 0 && en->name[len - 1] == '/';
-}
-
-/* Checks every entry's name, type and method before anything is written. */
-static int check_entries(struct reader *r, struct err *e)
-{
-    for (uint64_t i = 0; i < r->n; i++) {
-        const struct entry *en = &r->entries[i];
-        char *copy = strdup(en->name);
-        size_t len = strlen(copy);
-        while (len > 0 && copy[len - 1] == '/')
-            copy[--len] = '\0';
-        bool safe = fs_relpath_is_safe(copy);
-        free(copy);
-        if (!safe)
-            return err_set(e, "%s: entry \"%s\" has an unsafe path (absolute or "
-                           "containing \"..\"); the archive was not unpacked", r->zipname,
-                           en->name);
-        if (entry_is_link_or_special(en))
-            return err_set(e, "%s: entry \"%s\" is a symbolic link or special file; "
-                           "submit regular files only", r->zipname, en->name);
-        if (en->flags & FLAG_ENCRYPTED)
-            return err_set(e, "%s: entry \"%s\" is encrypted; submit an archive without a "
-                           "password", r->zipname, en->name);
-        if (!is_dir_entry(en) && en->method != 0 && en->method != Z_DEFLATED)
-            return err_set(e, "%s: entry \"%s\" uses compression method %u; only stored "
-                           "and deflated entries can be read (zip's default)", r->zipname,
-                           en->name, (unsigned)en->method);
+    case ZIP_SOURCE_TELL:
+        return (zip_int64_t)in->at;
+    case ZIP_SOURCE_ERROR:
+        return zip_error_to_data(&in->zerr, data, len);
+    case ZIP_SOURCE_SUPPORTS:
+        return ZIP_SOURCE_SUPPORTS_SEEKABLE | ZIP_SOURCE_MAKE_COMMAND_BITMASK(ZIP_SOURCE_ACCEPT_EMPTY);
+    default:
+        zip_error_set(&in->zerr, ZIP_ER_OPNOTSUPP, 0);
+        return -1;
     }
+}
+
+/* ---- reading: Assay's rules ---- */
+
+static int unreadable(const char *zipname, struct err *e, const char *what)
+{
+    return err_set(e, "%s is not a readable zip archive: %s", zipname, what);
+}
+
+/* Why libzip could not open the archive, in the words of a sentence. */
+static const char *open_problem(const struct fd_in *in, zip_error_t *zerr)
+{
+    if (in->over_budget)
+        return "the central directory is too large";
+    switch (zip_error_code_zip(zerr)) {
+    case ZIP_ER_NOZIP:
+        return "no end of central directory record";
+    case ZIP_ER_MULTIDISK:
+        return "archives split over several disks are not supported";
+    case ZIP_ER_INCONS:
+        return "its central directory is inconsistent";
+    default:
+        return zip_error_strerror(zerr);
+    }
+}
+
+static zip_t *open_archive(struct fd_in *in, const char *zipname, struct err *e)
+{
+    zip_error_t zerr;
+    zip_error_init(&zerr);
+    zip_source_t *src = zip_source_function_create(in_cb, in, &zerr);
+    zip_t *z = src ? zip_open_from_source(src, ZIP_RDONLY, &zerr) : NULL;
+    if (!z) {
+        unreadable(zipname, e, open_problem(in, &zerr));
+        if (src)
+            zip_source_free(src);
+    }
+    zip_error_fini(&zerr);
+    in->budget = UINT64_MAX;   /* entries are bounded by the limits instead */
+    return z;
+}
+
+static bool is_dir_name(const char *name)
+{
+    size_t len = strlen(name);
+    return len > 0 && name[len - 1] == '/';
+}
+
+static bool name_is_safe(const char *name)
+{
+    char *copy = strdup(name);
+    if (!copy)
+        return false;
+    size_t len = strlen(copy);
+    while (len > 0 && copy[len - 1] == '/')
+        copy[--len] = '\0';
+    bool safe = fs_relpath_is_safe(copy);
+    free(copy);
+    return safe;
+}
+
+/* The Unix file type in the external attributes, when there is one:
+ * Python's zipfile stores permission bits only, which means a file. */
+static bool is_link_or_special(zip_t *z, zip_uint64_t i)
+{
+    zip_uint8_t opsys = 0;
+    zip_uint32_t attr = 0;
+    if (zip_file_get_external_attributes(z, i, 0, &opsys, &attr) < 0 || opsys != ZIP_OPSYS_UNIX)
+        return false;
+    mode_t type = (mode_t)(attr >> 16) & S_IFMT;
+    return type != 0 && type != S_IFREG && type != S_IFDIR;
+}
+
+static int check_entry(zip_t *z, zip_uint64_t i, const char *zipname, struct err *e)
+{
+    zip_stat_t st;
+    if (zip_stat_index(z, i, ZIP_FL_ENC_RAW, &st) < 0)
+        return unreadable(zipname, e, zip_strerror(z));
+    if (!name_is_safe(st.name))
+        return err_set(e, "%s: entry \"%s\" has an unsafe path (absolute or "
+                       "containing \"..\"); the archive was not unpacked", zipname, st.name);
+    if (is_link_or_special(z, i))
+        return err_set(e, "%s: entry \"%s\" is a symbolic link or special file; "
+                       "submit regular files only", zipname, st.name);
+    if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)
+        return err_set(e, "%s: entry \"%s\" is encrypted; submit an archive without a "
+                       "password", zipname, st.name);
+    if (!is_dir_name(st.name) && st.comp_method != ZIP_CM_STORE &&
+        st.comp_method != ZIP_CM_DEFLATE)
+        return err_set(e, "%s: entry \"%s\" uses compression method %u; only stored "
+                       "and deflated entries can be read (zip's default)", zipname, st.name,
+                       (unsigned)st.comp_method);
     return 0;
 }
 
-/* Where the entry's data starts, after its local header. */
-static int data_start(struct reader *r, const struct entry *en, uint64_t *start, struct err *e)
+/* Checks the entry count, then every entry, before anything is written. */
+static int check_entries(zip_t *z, const char *zipname, const struct archive_limits *lim,
+                         struct err *e)
 {
-    unsigned char h[LOCAL_LEN];
-    if (read_at(r, en->offset, h, LOCAL_LEN) < 0 || get32(h) != SIG_LOCAL)
-        return err_set(e, "%s: entry \"%s\" is corrupt: no local header", r->zipname,
-                       en->name);
-    *start = en->offset + LOCAL_LEN + get16(h + 26) + get16(h + 28);
-    if (*start > r->size || en->csize > r->size - *start)
-        return err_set(e, "%s: entry \"%s\" is corrupt: its data runs past the end of the "
-                       "file", r->zipname, en->name);
+    zip_int64_t n = zip_get_num_entries(z, 0);
+    if ((uint64_t)n > lim->max_entries)
+        return err_set(e, "%s has %llu entries; the limit is %llu", zipname,
+                       (unsigned long long)n, (unsigned long long)lim->max_entries);
+    for (zip_uint64_t i = 0; i < (zip_uint64_t)n; i++)
+        if (check_entry(z, i, zipname, e) < 0)
+            return -1;
     return 0;
 }
 
+/* Where one entry's bytes go, counted against the limits as they come. */
 struct sink {
     int fd;
     uint64_t size, *total;
     uLong crc;
     const struct archive_limits *lim;
+    const char *zipname, *name;
 };
 
-static int sink_write(struct sink *s, struct reader *r, const struct entry *en,
-                      const unsigned char *data, size_t len, struct err *e)
+static int sink_write(struct sink *s, const unsigned char *data, size_t len, struct err *e)
 {
     s->size += len;
     *s->total += len;
     if (s->size > s->lim->max_file_bytes || *s->total > s->lim->max_total_bytes) {
         bool per_file = s->size > s->lim->max_file_bytes;
         return err_set(e, "%s: unpacking \"%s\" goes over the size limit of %llu bytes (%s); "
-                       "the archive was refused", r->zipname, en->name,
+                       "the archive was refused", s->zipname, s->name,
                        (unsigned long long)(per_file ? s->lim->max_file_bytes
                                                      : s->lim->max_total_bytes),
                        per_file ? "per file" : "in total");
     }
     s->crc = crc32(s->crc, data, (uInt)len);
-    if (write(s->fd, data, len) != (ssize_t)len)
-        return err_sys(e, "cannot write \"%s\"", en->name);
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(s->fd, data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err_sys(e, "cannot write \"%s\"", s->name);
+        off += (size_t)n;
+    }
     return 0;
 }
 
-static int copy_stored(struct reader *r, const struct entry *en, uint64_t at, struct sink *s,
-                       struct err *e)
+static int corrupt_entry(const struct sink *s, const char *why, struct err *e)
 {
-    unsigned char *chunk = malloc(CHUNK);
-    int rc = chunk ? 0 : err_set(e, "out of memory");
-    for (uint64_t left = en->csize; rc == 0 && left > 0;) {
-        size_t n = left < CHUNK ? (size_t)left : CHUNK;
-        if (read_at(r, at, chunk, n) < 0)
-            rc = err_set(e, "%s: entry \"%s\" cannot be read", r->zipname, en->name);
-        else
-            rc = sink_write(s, r, en, chunk, n, e);
-        at += n;
-        left -= n;
-    }
-    free(chunk);
-    return rc;
+    return err_set(e, "%s: entry \"%s\" is corrupt: %s", s->zipname, s->name, why);
 }
 
-static int inflate_entry(struct reader *r, const struct entry *en, uint64_t at, struct sink *s,
-                         struct err *e)
+/* libzip checks the CRC-32 and size at the end of each entry; a failure
+ * there is reported as the same mismatch as our own check below. */
+static int read_problem(const struct sink *s, const zip_stat_t *st, zip_error_t *zerr,
+                        struct err *e)
 {
-    z_stream z = {0};
-    unsigned char *in = malloc(CHUNK), *out = malloc(CHUNK);
-    int rc = in && out && inflateInit2(&z, -MAX_WBITS) == Z_OK ? 0
-                                                               : err_set(e, "out of memory");
-    int zr = Z_OK;
-    for (uint64_t left = en->csize; rc == 0 && zr != Z_STREAM_END;) {
-        if (z.avail_in == 0) {
-            size_t n = left < CHUNK ? (size_t)left : CHUNK;
-            if (n == 0 || read_at(r, at, in, n) < 0) {
-                rc = err_set(e, "%s: entry \"%s\" is corrupt: its compressed data ends early",
-                             r->zipname, en->name);
-                break;
-            }
-            z.next_in = in;
-            z.avail_in = (uInt)n;
-            at += n;
-            left -= n;
-        }
-        z.next_out = out;
-        z.avail_out = CHUNK;
-        zr = inflate(&z, Z_NO_FLUSH);
-        if (zr != Z_OK && zr != Z_STREAM_END)
-            rc = err_set(e, "%s: entry \"%s\" is corrupt: %s", r->zipname, en->name,
-                         z.msg ? z.msg : "bad compressed data");
-        else
-            rc = sink_write(s, r, en, out, CHUNK - z.avail_out, e);
-    }
-    inflateEnd(&z);
-    free(in);
-    free(out);
+    int code = zip_error_code_zip(zerr);
+    if (code == ZIP_ER_CRC)
+        return corrupt_entry(s, "its CRC-32 does not match its header", e);
+    if (code == ZIP_ER_INCONS && s->size != st->size)
+        return corrupt_entry(s, "its size does not match its header", e);
+    return corrupt_entry(s, zip_error_strerror(zerr), e);
+}
+
+static int copy_entry(zip_t *z, zip_uint64_t i, const zip_stat_t *st, struct sink *s,
+                      struct err *e)
+{
+    zip_file_t *zf = zip_fopen_index(z, i, 0);
+    if (!zf)
+        return corrupt_entry(s, zip_strerror(z), e);
+    unsigned char *chunk = malloc(CHUNK);
+    int rc = chunk ? 0 : err_set(e, "out of memory");
+    zip_int64_t n;
+    while (rc == 0 && (n = zip_fread(zf, chunk, CHUNK)) != 0)
+        rc = n < 0 ? read_problem(s, st, zip_file_get_error(zf), e)
+                   : sink_write(s, chunk, (size_t)n, e);
+    free(chunk);
+    zip_fclose(zf);
+    if (rc == 0 && (s->size != st->size || s->crc != st->crc))
+        rc = corrupt_entry(s, s->size != st->size ? "its size does not match its header"
+                                                  : "its CRC-32 does not match its header", e);
     return rc;
 }
 
@@ -390,46 +327,47 @@ static int make_parents(const char *dest, const char *name, struct err *e)
     return rc;
 }
 
-static int extract_one(struct reader *r, const struct entry *en, const char *dest,
-                       const struct archive_limits *lim, uint64_t *total, struct err *e)
+static int extract_file(zip_t *z, zip_uint64_t i, const zip_stat_t *st, const char *dest,
+                        struct sink *s, struct err *e)
 {
-    uint64_t at = 0;
-    if (data_start(r, en, &at, e) < 0 || make_parents(dest, en->name, e) < 0)
+    if (make_parents(dest, st->name, e) < 0)
         return -1;
-    char *path = fs_join(dest, en->name);
+    char *path = fs_join(dest, st->name);
     int fd = path ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644) : -1;
     if (fd < 0) {
         int rc = errno == EEXIST
-                     ? err_set(e, "%s: entry \"%s\" appears twice", r->zipname, en->name)
-                     : err_sys(e, "cannot create %s", path ? path : en->name);
+                     ? err_set(e, "%s: entry \"%s\" appears twice", s->zipname, st->name)
+                     : err_sys(e, "cannot create %s", path ? path : st->name);
         free(path);
         return rc;
     }
     free(path);
-    struct sink s = {fd, 0, total, crc32(0, NULL, 0), lim};
-    int rc = en->method == 0 ? copy_stored(r, en, at, &s, e) : inflate_entry(r, en, at, &s, e);
+    s->fd = fd;
+    int rc = copy_entry(z, i, st, s, e);
     close(fd);
-    if (rc == 0 && (s.size != en->usize || s.crc != en->crc))
-        rc = err_set(e, "%s: entry \"%s\" is corrupt: %s does not match its header", r->zipname,
-                     en->name, s.size != en->usize ? "its size" : "its CRC-32");
     return rc;
 }
 
-static int extract_all(struct reader *r, const char *dest, const struct archive_limits *lim,
-                       struct err *e)
+static int extract_all(zip_t *z, const char *zipname, const char *dest,
+                       const struct archive_limits *lim, struct err *e)
 {
     uint64_t total = 0;
-    for (uint64_t i = 0; i < r->n; i++) {
-        const struct entry *en = &r->entries[i];
-        if (is_dir_entry(en)) {
-            char *dir = fs_join(dest, en->name);
+    zip_int64_t n = zip_get_num_entries(z, 0);
+    for (zip_uint64_t i = 0; i < (zip_uint64_t)n; i++) {
+        zip_stat_t st;
+        if (zip_stat_index(z, i, ZIP_FL_ENC_RAW, &st) < 0)
+            return unreadable(zipname, e, zip_strerror(z));
+        if (is_dir_name(st.name)) {
+            char *dir = fs_join(dest, st.name);
             int rc = dir ? fs_mkdir_p(dir, 0755, e) : err_set(e, "out of memory");
             free(dir);
             if (rc < 0)
                 return -1;
             continue;
         }
-        if (extract_one(r, en, dest, lim, &total, e) < 0)
+        struct sink s = {.fd = -1, .total = &total, .crc = crc32(0, NULL, 0), .lim = lim,
+                         .zipname = zipname, .name = st.name};
+        if (extract_file(z, i, &st, dest, &s, e) < 0)
             return -1;
     }
     return 0;
@@ -453,15 +391,6 @@ static void empty_dir(const char *dest)
         closedir(d);
 }
 
-static void reader_close(struct reader *r)
-{
-    for (uint64_t i = 0; r->entries && i < r->n; i++)
-        free(r->entries[i].name);
-    free(r->entries);
-    if (r->fd >= 0)
-        close(r->fd);
-}
-
 /* The archive's file name without its folders, for messages. */
 static const char *base_name(const char *path)
 {
@@ -469,22 +398,32 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+/* One entry more than allowed, so that an archive just over the limit is
+ * parsed and refused by its count, which says more than its size. */
+static uint64_t open_budget(const struct archive_limits *lim)
+{
+    uint64_t most = (MAX_CENTRAL_BYTES - TAIL_BYTES) / CENTRAL_BYTES_PER_ENTRY;
+    if (lim->max_entries >= most)
+        return MAX_CENTRAL_BYTES;
+    return TAIL_BYTES + (lim->max_entries + 1) * CENTRAL_BYTES_PER_ENTRY;
+}
+
 int archive_extract_fd(int fd, const char *label, const char *dest,
                        const struct archive_limits *lim, struct err *e)
 {
-    struct reader r = {.fd = -1, .zipname = base_name(label)};
+    const char *zipname = base_name(label);
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-        return corrupt(&r, e, "not a regular file");
-    r.size = (uint64_t)st.st_size;
-    r.fd = fd;
-    int rc = read_central(&r, lim, e);
-    if (rc == 0)
-        rc = check_entries(&r, e);
-    if (rc == 0 && (rc = extract_all(&r, dest, lim, e)) < 0)
+        return unreadable(zipname, e, "not a regular file");
+    struct fd_in in = {.fd = fd, .size = (uint64_t)st.st_size, .budget = open_budget(lim)};
+    zip_error_init(&in.zerr);
+    zip_t *z = open_archive(&in, zipname, e);
+    int rc = z ? check_entries(z, zipname, lim, e) : -1;
+    if (rc == 0 && (rc = extract_all(z, zipname, dest, lim, e)) < 0)
         empty_dir(dest);
-    r.fd = -1;   /* the caller's */
-    reader_close(&r);
+    if (z)
+        zip_discard(z);
+    zip_error_fini(&in.zerr);
     return rc;
 }
 
@@ -499,164 +438,299 @@ int archive_extract(const char *zip, const char *dest,
     return rc;
 }
 
-/* ---- writing ---- */
+/* ---- writing: a libzip source that writes to a descriptor ---- */
 
-struct writer {
+struct fd_out {
     int fd;
-    uint64_t at;            /* bytes written so far */
-    struct buf central;     /* the central directory, written at the end */
-    uint64_t n;
-    struct err *e;
-    const char *zip;
+    off_t start;            /* where the archive begins in the file */
+    uint64_t at, end;       /* offsets from START */
+    zip_error_t zerr;
 };
 
-static int put(struct writer *w, const void *data, size_t len)
+static zip_int64_t out_fail(struct fd_out *out, int code)
 {
-    if (write(w->fd, data, len) != (ssize_t)len)
-        return err_sys(w->e, "cannot write archive %s", w->zip);
-    w->at += len;
-    return 0;
+    zip_error_set(&out->zerr, code, errno);
+    return -1;
 }
 
-static bool needs_utf8_flag(const char *name)
+static zip_int64_t out_write(struct fd_out *out, const void *data, zip_uint64_t len)
 {
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p >= 0x80)
-            return true;
-    return false;
-}
-
-/* The fields local and central headers share, from "version needed"
- * on: a stored entry, dated 1980-01-01 so that archives are reproducible. */
-static void put_common(unsigned char *p, const char *name, uint32_t crc, uint32_t size)
-{
-    put16(p, 20);
-    put16(p + 2, needs_utf8_flag(name) ? FLAG_UTF8 : 0);
-    put16(p + 4, 0);
-    put16(p + 6, 0);
-    put16(p + 8, (1 << 5) | 1);
-    put32(p + 10, crc);
-    put32(p + 14, size);
-    put32(p + 18, size);
-    put16(p + 22, (uint16_t)strlen(name));
-    put16(p + 24, 0);
-}
-
-static void add_central(struct writer *w, const char *name, uint32_t crc, uint32_t size,
-                        uint64_t offset, mode_t mode)
-{
-    unsigned char h[CENTRAL_LEN] = {0};
-    put32(h, SIG_CENTRAL);
-    put16(h + 4, MADE_BY_UNIX << 8 | 20);
-    put_common(h + 6, name, crc, size);
-    put32(h + 38, (uint32_t)(S_IFREG | (mode & 0777)) << 16);
-    put32(h + 42, (uint32_t)offset);
-    buf_append(&w->central, h, sizeof h);
-    buf_append(&w->central, name, strlen(name));
-    w->n++;
-}
-
-/* Writes entry NAME with the bytes of FD (or DATA/LEN when FD < 0). */
-static int add_entry(struct writer *w, const char *name, int fd, const void *data, size_t len,
-                     mode_t mode)
-{
-    size_t nlen = strlen(name);
-    if (nlen > 0xffff || w->n >= 0xffff || w->at > 0xffffffffu)
-        return err_set(w->e, "archive %s is too large for a zip without Zip64", w->zip);
-    unsigned char h[LOCAL_LEN];
-    uint64_t offset = w->at;
-    put32(h, SIG_LOCAL);
-    put_common(h + 4, name, 0, 0);   /* CRC and sizes patched in below */
-    if (put(w, h, LOCAL_LEN) < 0 || put(w, name, nlen) < 0)
-        return -1;
-    uLong crc = crc32(0, NULL, 0);
-    uint64_t size = 0;
-    if (fd < 0) {
-        crc = crc32(crc, data, (uInt)len);
-        size = len;
-        if (put(w, data, len) < 0)
-            return -1;
-    } else {
-        unsigned char chunk[CHUNK];
-        ssize_t got;
-        while ((got = read(fd, chunk, sizeof chunk)) > 0) {
-            crc = crc32(crc, chunk, (uInt)got);
-            size += (uint64_t)got;
-            if (size > 0xffffffffu)
-                return err_set(w->e, "%s is too large to put in an archive", name);
-            if (put(w, chunk, (size_t)got) < 0)
-                return -1;
-        }
-        if (got < 0)
-            return err_sys(w->e, "cannot read %s", name);
+    for (zip_uint64_t off = 0; off < len;) {
+        ssize_t n = pwrite(out->fd, (const char *)data + off, len - off,
+                           out->start + (off_t)(out->at + off));
+        if (n < 0 && errno != EINTR)
+            return out_fail(out, ZIP_ER_WRITE);
+        off += n > 0 ? (zip_uint64_t)n : 0;
     }
-    unsigned char sizes[12];
-    put32(sizes, (uint32_t)crc);
-    put32(sizes + 4, (uint32_t)size);
-    put32(sizes + 8, (uint32_t)size);
-    if (pwrite(w->fd, sizes, sizeof sizes, (off_t)offset + 14) != (ssize_t)sizeof sizes)
-        return err_sys(w->e, "cannot write archive %s", w->zip);
-    add_central(w, name, (uint32_t)crc, (uint32_t)size, offset, mode);
+    out->at += len;
+    if (out->at > out->end)
+        out->end = out->at;
+    return (zip_int64_t)len;
+}
+
+static zip_int64_t out_cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+    struct fd_out *out = ud;
+    switch (cmd) {
+    case ZIP_SOURCE_BEGIN_WRITE:   /* the archive starts at the descriptor's offset */
+        out->start = lseek(out->fd, 0, SEEK_CUR);
+        out->at = out->end = 0;
+        return out->start < 0 ? out_fail(out, ZIP_ER_SEEK) : 0;
+    case ZIP_SOURCE_COMMIT_WRITE:  /* and leaves it after the archive, as write() would */
+        return lseek(out->fd, out->start + (off_t)out->end, SEEK_SET) < 0
+                   ? out_fail(out, ZIP_ER_SEEK)
+                   : 0;
+    case ZIP_SOURCE_WRITE:
+        return out_write(out, data, len);
+    case ZIP_SOURCE_SEEK_WRITE: {
+        zip_int64_t to = zip_source_seek_compute_offset(out->at, out->end, data, len, &out->zerr);
+        if (to < 0)
+            return -1;
+        out->at = (uint64_t)to;
+        return 0;
+    }
+    case ZIP_SOURCE_TELL_WRITE:
+        return (zip_int64_t)out->at;
+    case ZIP_SOURCE_STAT:
+        /* "no such archive yet": libzip starts a new one and reads nothing */
+        zip_error_set(&out->zerr, ZIP_ER_READ, ENOENT);
+        return -1;
+    case ZIP_SOURCE_ROLLBACK_WRITE:   /* the caller drops the file or memfd */
+    case ZIP_SOURCE_REMOVE:           /* no entries: archive_create_fd writes the end record */
+    case ZIP_SOURCE_CLOSE:
+    case ZIP_SOURCE_FREE:
+        return 0;
+    case ZIP_SOURCE_ERROR:
+        return zip_error_to_data(&out->zerr, data, len);
+    case ZIP_SOURCE_SUPPORTS:
+        return ZIP_SOURCE_SUPPORTS_WRITABLE;
+    default:   /* reading: never asked of a new archive */
+        zip_error_set(&out->zerr, ZIP_ER_OPNOTSUPP, 0);
+        return -1;
+    }
+}
+
+/* ---- writing: files opened only when libzip copies them ---- */
+
+struct writer {
+    zip_t *z;
+    uint64_t n;             /* entries added */
+    char *failed;           /* the file that could not be read, for the message */
+    int failed_errno;
+};
+
+struct file_in {
+    struct writer *w;
+    char *path, *rel;
+    uint64_t size;          /* from the walk: only libzip's guess whether Zip64 is needed */
+    int fd;
+    zip_error_t zerr;
+};
+
+static zip_int64_t file_fail(struct file_in *f, int code)
+{
+    int saved = errno;
+    if (!f->w->failed) {
+        f->w->failed = strdup(f->rel);
+        f->w->failed_errno = saved;
+    }
+    zip_error_set(&f->zerr, code, saved);
+    return -1;
+}
+
+/* O_NONBLOCK: a FIFO put in a file's place after the walk must not hang
+ * the open (it is then refused as not a regular file). */
+static zip_int64_t file_open(struct file_in *f)
+{
+    struct stat st;
+    f->fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (f->fd >= 0 && fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode))
+        return 0;
+    int saved = f->fd >= 0 ? EINVAL : errno;
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    errno = saved;
+    return file_fail(f, ZIP_ER_OPEN);
+}
+
+static zip_int64_t file_read(struct file_in *f, void *data, zip_uint64_t len)
+{
+    ssize_t n;
+    do
+        n = read(f->fd, data, len);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? file_fail(f, ZIP_ER_READ) : n;
+}
+
+static zip_int64_t file_stat(struct file_in *f, void *data, zip_uint64_t len)
+{
+    zip_stat_t *st = ZIP_SOURCE_GET_ARGS(zip_stat_t, data, len, &f->zerr);
+    if (!st)
+        return -1;
+    st->size = f->size;
+    st->valid |= ZIP_STAT_SIZE;
+    return sizeof *st;
+}
+
+static struct file_in *file_new(struct writer *w, const char *dir, const char *rel,
+                                off_t size)
+{
+    struct file_in *f = malloc(sizeof *f);
+    if (!f)
+        return NULL;
+    *f = (struct file_in){.w = w, .path = fs_join(dir, rel), .rel = strdup(rel),
+                          .size = (uint64_t)size, .fd = -1};
+    zip_error_init(&f->zerr);
+    if (!f->path || !f->rel) {
+        free(f->path);
+        free(f->rel);
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+static void file_free(struct file_in *f)
+{
+    if (!f)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    zip_error_fini(&f->zerr);
+    free(f->path);
+    free(f->rel);
+    free(f);
+}
+
+static zip_int64_t file_cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+    struct file_in *f = ud;
+    switch (cmd) {
+    case ZIP_SOURCE_OPEN:
+        return file_open(f);
+    case ZIP_SOURCE_READ:
+        return file_read(f, data, len);
+    case ZIP_SOURCE_CLOSE:
+        close(f->fd);
+        f->fd = -1;
+        return 0;
+    case ZIP_SOURCE_STAT:
+        return file_stat(f, data, len);
+    case ZIP_SOURCE_ERROR:
+        return zip_error_to_data(&f->zerr, data, len);
+    case ZIP_SOURCE_FREE:
+        file_free(f);
+        return 0;
+    case ZIP_SOURCE_SUPPORTS:
+        return ZIP_SOURCE_SUPPORTS_READABLE;
+    default:
+        zip_error_set(&f->zerr, ZIP_ER_OPNOTSUPP, 0);
+        return -1;
+    }
+}
+
+/* Adds SRC as entry NAME: a stored regular file, mode 0644 (our reader
+ * gives every file that mode), dated 1980; on failure SRC is freed. */
+static int add_source(struct writer *w, const char *name, zip_source_t *src, struct err *e)
+{
+    zip_int64_t idx = src ? zip_file_add(w->z, name, src, 0) : -1;
+    if (src && idx < 0)
+        zip_source_free(src);
+    zip_uint64_t i = (zip_uint64_t)idx;
+    zip_uint32_t attr = (zip_uint32_t)(S_IFREG | 0644) << 16;
+    if (idx < 0 || zip_set_file_compression(w->z, i, ZIP_CM_STORE, 0) < 0 ||
+        zip_file_set_dostime(w->z, i, 0, DOS_DATE_1980, 0) < 0 ||
+        zip_file_set_external_attributes(w->z, i, 0, ZIP_OPSYS_UNIX, attr) < 0)
+        return err_set(e, "cannot add %s to the archive: %s", name, zip_strerror(w->z));
+    w->n++;
     return 0;
 }
 
 struct add_ctx {
     struct writer *w;
     const char *dir, *prefix;
+    struct err *e;
 };
 
 static int add_file(const char *rel, off_t size, void *arg)
 {
-    (void)size;   /* the bytes read count, not what stat said */
     struct add_ctx *c = arg;
-    char *path = fs_join(c->dir, rel), *name = NULL;
-    int fd = path ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
-    struct stat st;
-    int rc;
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-        rc = err_sys(c->w->e, "cannot add %s to the archive", rel);
-    else if (asprintf(&name, "%s%s", c->prefix, rel) < 0)
-        rc = err_set(c->w->e, "out of memory");
-    else
-        rc = add_entry(c->w, name, fd, NULL, 0, st.st_mode);
-    if (fd >= 0)
-        close(fd);
-    free(path);
+    struct file_in *f = file_new(c->w, c->dir, rel, size);
+    char *name = NULL;
+    if (!f || asprintf(&name, "%s%s", c->prefix, rel) < 0) {
+        file_free(f);
+        return err_set(c->e, "out of memory");
+    }
+    zip_source_t *src = zip_source_function(c->w->z, file_cb, f);
+    if (!src)
+        file_free(f);
+    int rc = add_source(c->w, name, src, c->e);
     free(name);
     return rc;
 }
 
-static int finish_archive(struct writer *w)
+/* libzip writes nothing for an archive without entries; Assay wants a
+ * valid empty archive there: the end of central directory record alone. */
+static int write_empty(int fd, const char *label, struct err *e)
 {
-    unsigned char end[END_LEN] = {0};
-    put32(end, SIG_END);
-    put16(end + 8, (uint16_t)w->n);
-    put16(end + 10, (uint16_t)w->n);
-    put32(end + 12, (uint32_t)w->central.len);
-    put32(end + 16, (uint32_t)w->at);
-    if (w->at + w->central.len > 0xffffffffu)
-        return err_set(w->e, "archive %s is too large for a zip without Zip64", w->zip);
-    if (w->central.len && put(w, w->central.data, w->central.len) < 0)
-        return -1;
-    return put(w, end, sizeof end);
+    static const unsigned char end[22] = {'P', 'K', 5, 6};
+    return write(fd, end, sizeof end) == (ssize_t)sizeof end
+               ? 0
+               : err_sys(e, "cannot write archive %s", label);
+}
+
+/* Copies the files into the archive; the message names a file that could
+ * not be read, else says what libzip could not write. */
+static int close_archive(struct writer *w, struct fd_out *out, const char *label, struct err *e)
+{
+    if (zip_close(w->z) == 0) {
+        w->z = NULL;
+        return w->n == 0 ? write_empty(out->fd, label, e) : 0;
+    }
+    if (w->failed) {
+        errno = w->failed_errno;
+        return err_sys(e, "cannot add %s to the archive", w->failed);
+    }
+    return err_set(e, "cannot write archive %s: %s", label, zip_strerror(w->z));
+}
+
+static int add_parts(struct writer *w, const struct archive_part *parts, size_t n,
+                     struct err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct add_ctx c = {w, parts[i].dir, parts[i].prefix, e};
+        zip_source_t *data = NULL;
+        if (parts[i].data)
+            data = zip_source_buffer(w->z, parts[i].data, parts[i].len, 0);
+        int rc = parts[i].data ? add_source(w, parts[i].prefix, data, e)
+                               : fs_walk_files(parts[i].dir, add_file, &c, e);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int archive_create_fd(int fd, const char *label, const struct archive_part *parts, size_t n,
                       struct err *e)
 {
-    struct writer w = {.fd = fd, .central = BUF_INIT, .e = e, .zip = label};
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (parts[i].data) {
-            rc = add_entry(&w, parts[i].prefix, -1, parts[i].data, parts[i].len, 0644);
-        } else {
-            struct add_ctx c = {&w, parts[i].dir, parts[i].prefix};
-            rc = fs_walk_files(parts[i].dir, add_file, &c, e);
-        }
-    }
+    struct fd_out out = {.fd = fd};
+    struct writer w = {0};
+    zip_error_t zerr;
+    zip_error_init(&zerr);
+    zip_error_init(&out.zerr);
+    zip_source_t *src = zip_source_function_create(out_cb, &out, &zerr);
+    w.z = src ? zip_open_from_source(src, ZIP_CREATE | ZIP_TRUNCATE, &zerr) : NULL;
+    int rc = w.z ? 0 : err_set(e, "cannot create archive %s: %s", label, zip_error_strerror(&zerr));
+    if (!w.z && src)
+        zip_source_free(src);
     if (rc == 0)
-        rc = finish_archive(&w);
-    buf_free(&w.central);
+        rc = add_parts(&w, parts, n, e) < 0 ? -1 : close_archive(&w, &out, label, e);
+    if (w.z)
+        zip_discard(w.z);
+    free(w.failed);
+    zip_error_fini(&zerr);
+    zip_error_fini(&out.zerr);
     return rc;
 }
 

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "engine/gradescope_setup.h"
 
+#include <md5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,6 @@
 
 #include "common/buf.h"
 #include "common/fs.h"
-#include "common/md5.h"
 
 #define SETUP_MAX_BYTES (1u << 20)
 
@@ -39,11 +39,8 @@ static char *stamp_path(const char *dir, bool *absent, struct err *e)
     struct buf b = BUF_INIT;
     *absent = !fs_exists(setup);
     if (!*absent && fs_read_file(setup, SETUP_MAX_BYTES, &b, e) == 0) {
-        struct md5 m;
-        char hex[33];
-        md5_init(&m);
-        md5_update(&m, buf_str(&b), b.len);
-        md5_hex(&m, hex);
+        char hex[MD5_DIGEST_STRING_LENGTH];
+        MD5Data((const uint8_t *)buf_str(&b), b.len, hex);
         if (asprintf(&path, "%s/setup-%s.done", state_dir(), hex) < 0)
             path = NULL;
     }

@@ -17,6 +17,7 @@
 #include "engine/nbgrader.h"
 
 #include <math.h>
+#include <md5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,6 @@
 #include "common/buf.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
-#include "common/md5.h"
 
 #define BEGIN_SOLUTION "### BEGIN SOLUTION"
 #define END_SOLUTION "### END SOLUTION"
@@ -202,26 +202,31 @@ static bool is_locked(const json_t *cell)
     return r == NB_TEST || r == NB_LOCKED || (r == NB_TASK && meta_flag(cell, "locked"));
 }
 
+/* nbgrader hashes Python's str() of each field: "True" or "False" for flags. */
+static void md5_text(MD5_CTX *m, const char *s)
+{
+    MD5Update(m, (const uint8_t *)s, strlen(s));
+}
+
 void nb_checksum(const json_t *cell, char out[33])
 {
-    struct md5 m;
-    md5_init(&m);
+    MD5_CTX m;
+    MD5Init(&m);
     char *src = nb_source(cell);
-    const char *type = jsonutil_str(cell, "cell_type", "");
     const char *id = jsonutil_str(nb_meta(cell), "grade_id", "");
     bool grade = meta_flag(cell, "grade");
-    md5_update(&m, src, strlen(src));
-    md5_update(&m, type, strlen(type));
-    md5_update(&m, grade ? "True" : "False", grade ? 4 : 5);
-    md5_update(&m, meta_flag(cell, "solution") ? "True" : "False", meta_flag(cell, "solution") ? 4 : 5);
-    md5_update(&m, is_locked(cell) ? "True" : "False", is_locked(cell) ? 4 : 5);
-    md5_update(&m, id, strlen(id));
+    md5_text(&m, src);
+    md5_text(&m, jsonutil_str(cell, "cell_type", ""));
+    md5_text(&m, grade ? "True" : "False");
+    md5_text(&m, meta_flag(cell, "solution") ? "True" : "False");
+    md5_text(&m, is_locked(cell) ? "True" : "False");
+    md5_text(&m, id);
     if (grade) {
         char pts[40];
         py_float(nb_points(cell), pts);
-        md5_update(&m, pts, strlen(pts));
+        md5_text(&m, pts);
     }
-    md5_hex(&m, out);
+    MD5End(&m, out);
     free(src);
 }
 

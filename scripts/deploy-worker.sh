@@ -24,7 +24,7 @@
 set -eu
 
 PROG=deploy-worker.sh
-PACKAGES="python3 python3-pytest openssh-server libuv1 libjansson4 zlib1g libseccomp2"
+PACKAGES="python3 python3-pytest openssh-server libuv1 libjansson4 zlib1g libzip4 libmd0 libseccomp2"
 
 usage() {
     cat <<'EOF'

@@ -12,7 +12,7 @@ set -eu
 # logrotate: an end-to-end test rotates a spool's logs with the real one.
 PACKAGES="build-essential pkg-config
 libuv1-dev libjansson-dev zlib1g-dev libzip-dev libssh2-1-dev libcurl4-openssl-dev
-libseccomp-dev libcmocka-dev
+libseccomp-dev libcmocka-dev libmd-dev
 python3 python3-pytest python3-ipython
 zip unzip procps
 openssh-server openssh-client iproute2 logrotate"

@@ -1,15 +1,20 @@
-/* test_archive.c - unit tests for common/archive.h: archives built here
- * with libzip are extracted byte-exact, and hostile ones (path traversal,
- * absolute names, symlink entries, zip bombs, too many entries, duplicate
- * names, non-zip files, damaged data, encrypted entries, unknown
- * methods) are refused with nothing left in DEST; archive_create
- * followed by archive_extract round-trips a tree (also through a memfd,
- * as the shipper does), and libzip reads what archive_create writes. */
+/* test_archive.c - unit tests for common/archive.h, Assay's rules around
+ * libzip: archives built here with libzip are extracted byte-exact, and
+ * hostile ones (path traversal, absolute names, symlink entries, zip
+ * bombs, too many entries, duplicate names, non-zip files, damaged data,
+ * encrypted entries, unknown methods) are refused with nothing left in
+ * DEST.  Archives that libzip would not write are built byte by byte
+ * here (raw_zip): headers whose sizes lie, a method or an encryption
+ * flag patched in, a NUL in a name, a central directory larger than the
+ * limits allow libzip to parse.  archive_create followed by
+ * archive_extract round-trips a tree (also through a memfd, as the
+ * shipper does), and libzip reads what archive_create writes. */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
 #include <sys/mman.h>
 #include <zip.h>
+#include <zlib.h>
 
 #include "common/archive.h"
 #include "common/fs.h"
@@ -528,6 +533,210 @@ static void test_refuse_unknown_method(void **state)
     assert_refused(f, &roomy, "compression method 12");
 }
 
+/* ---- archives built byte by byte ------------------------------------ */
+
+/* One entry for raw_zip: DATA is written as given (already compressed
+ * for METHOD 8); the headers declare CRC and USIZE, which may lie. */
+struct raw_entry {
+    const char *name;
+    size_t name_len;    /* may cover a NUL inside NAME */
+    const void *data;
+    size_t len;
+    uint16_t method, flags;
+    uint32_t crc, usize;
+};
+
+static void put16(unsigned char **p, uint16_t v)
+{
+    *(*p)++ = (unsigned char)v;
+    *(*p)++ = (unsigned char)(v >> 8);
+}
+
+static void put32(unsigned char **p, uint32_t v)
+{
+    put16(p, (uint16_t)v);
+    put16(p, (uint16_t)(v >> 16));
+}
+
+/* The fields local and central headers share, from "version needed" on. */
+static void put_common(unsigned char **p, const struct raw_entry *en)
+{
+    put16(p, 20);
+    put16(p, en->flags);
+    put16(p, en->method);
+    put32(p, 0x00210000);   /* 1980-01-01 00:00 */
+    put32(p, en->crc);
+    put32(p, (uint32_t)en->len);
+    put32(p, en->usize);
+    put16(p, (uint16_t)en->name_len);
+    put16(p, 0);
+}
+
+/* Writes PATH as PKWARE's APPNOTE lays a zip out: local headers and data,
+ * the central directory (made by Unix, regular files 0644), the end
+ * record. */
+static void raw_zip(const char *path, const struct raw_entry *ents, size_t n)
+{
+    size_t cap = 22;
+    for (size_t i = 0; i < n; i++)
+        cap += 30 + 46 + 2 * ents[i].name_len + ents[i].len;
+    unsigned char *buf = malloc(cap), *p = buf;
+    uint32_t *offsets = calloc(n ? n : 1, sizeof *offsets);
+    assert_non_null(buf);
+    for (size_t i = 0; i < n; i++) {
+        offsets[i] = (uint32_t)(p - buf);
+        put32(&p, 0x04034b50);
+        put_common(&p, &ents[i]);
+        memcpy(p, ents[i].name, ents[i].name_len);
+        p += ents[i].name_len;
+        memcpy(p, ents[i].data, ents[i].len);
+        p += ents[i].len;
+    }
+    unsigned char *central = p;
+    for (size_t i = 0; i < n; i++) {
+        put32(&p, 0x02014b50);
+        put16(&p, 3 << 8 | 20);
+        put_common(&p, &ents[i]);
+        put16(&p, 0);                       /* comment */
+        put16(&p, 0);                       /* disk */
+        put16(&p, 0);                       /* internal attributes */
+        put32(&p, (uint32_t)(S_IFREG | 0644) << 16);
+        put32(&p, offsets[i]);
+        memcpy(p, ents[i].name, ents[i].name_len);
+        p += ents[i].name_len;
+    }
+    put32(&p, 0x06054b50);
+    put32(&p, 0);                           /* disk numbers */
+    put16(&p, (uint16_t)n);
+    put16(&p, (uint16_t)n);
+    put32(&p, (uint32_t)(p - central - 12));
+    put32(&p, (uint32_t)(central - buf));
+    put16(&p, 0);
+    tu_write(path, buf, (size_t)(p - buf));
+    free(offsets);
+    free(buf);
+}
+
+/* A stored entry NAME holding TEXT, with honest headers. */
+static struct raw_entry raw_stored(const char *name, const char *text)
+{
+    return (struct raw_entry){name, strlen(name), text, strlen(text), 0, 0,
+                              (uint32_t)crc32(0, (const Bytef *)text, (uInt)strlen(text)),
+                              (uint32_t)strlen(text)};
+}
+
+/* LEN zeros as a raw deflate stream (what method 8 holds); *OUT_LEN set. */
+static unsigned char *deflate_zeros(size_t len, size_t *out_len)
+{
+    unsigned char *zeros = calloc(1, len), *out = malloc(len / 100 + 1024);
+    z_stream z = {0};
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = zeros;
+    z.avail_in = (uInt)len;
+    z.next_out = out;
+    z.avail_out = (uInt)(len / 100 + 1024);
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *out_len = z.total_out;
+    deflateEnd(&z);
+    free(zeros);
+    return out;
+}
+
+/* Headers that declare 100 bytes for 4 MiB of zeros: the bytes are
+ * counted as they are inflated and the limit stops them, whatever the
+ * header says; with room for them, the size mismatch is refused. */
+static void test_refuse_lying_sizes(void **state)
+{
+    struct fixture *f = *state;
+    size_t big = 4u << 20, clen = 0;
+    unsigned char *deflated = deflate_zeros(big, &clen);
+    unsigned char *zeros = calloc(1, big);
+    struct raw_entry en = {"small.txt", 9, deflated, clen, 8, 0,
+                           (uint32_t)crc32(0, zeros, (uInt)big), 100};
+    raw_zip(f->zip, &en, 1);
+    struct archive_limits lim = {100u << 20, 1u << 20, 10};
+    assert_refused(f, &lim, "size limit");
+    assert_refused(f, &roomy, "its size does not match");
+    free(zeros);
+    free(deflated);
+}
+
+/* A deflate stream with garbage in the middle. */
+static void test_refuse_damaged_deflate(void **state)
+{
+    struct fixture *f = *state;
+    size_t clen = 0;
+    unsigned char *deflated = deflate_zeros(1u << 20, &clen);
+    memset(deflated + clen / 3, 0xff, clen / 3);
+    struct raw_entry en = {"broken.bin", 10, deflated, clen, 8, 0, 0, 1u << 20};
+    raw_zip(f->zip, &en, 1);
+    assert_refused(f, &roomy, "\"broken.bin\" is corrupt");
+    free(deflated);
+}
+
+/* Methods and flags libzip would not write: Zstandard (93), and the
+ * "strong encryption" flag (bit 6 with bit 0) on plain stored data. */
+static void test_refuse_patched_method_and_flags(void **state)
+{
+    struct fixture *f = *state;
+    struct raw_entry en = raw_stored("z.txt", "not really zstd");
+    en.method = 93;
+    raw_zip(f->zip, &en, 1);
+    assert_refused(f, &roomy, "compression method 93");
+    en = raw_stored("s.txt", "not really encrypted");
+    en.flags = 0x41;
+    raw_zip(f->zip, &en, 1);
+    assert_refused(f, &roomy, "encrypted");
+}
+
+/* libzip reads a NUL inside a name as a space: the whole name is what
+ * gets checked, so nothing after the NUL can climb out. */
+static void test_nul_in_a_name(void **state)
+{
+    struct fixture *f = *state;
+    struct raw_entry en = raw_stored("ok.py\0/../../evil.py", "x = 1\n");
+    en.name_len = 20;
+    raw_zip(f->zip, &en, 1);
+    assert_refused(f, &roomy, "unsafe path");
+    en = raw_stored("a\0b.py", "x = 1\n");
+    en.name_len = 6;
+    raw_zip(f->zip, &en, 1);
+    struct err e = {{0}};
+    if (archive_extract(f->zip, f->dest, &roomy, &e) != 0)
+        fail_msg("extract failed: %s", e.msg);
+    assert_file_is(f->dest, "a b.py", "x = 1\n", 6);
+}
+
+/* libzip parses the whole central directory before the entry count can
+ * be checked: what it may read is capped from the limits (here 5
+ * entries), so 3000 entries are refused without being parsed. */
+static void test_refuse_central_directory_over_budget(void **state)
+{
+    struct fixture *f = *state;
+    size_t n = 3000;
+    struct raw_entry *ents = calloc(n, sizeof *ents);
+    char (*names)[16] = calloc(n, sizeof *names);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(names[i], sizeof names[i], "f%05zu.txt", i);
+        ents[i] = raw_stored(names[i], "");
+    }
+    raw_zip(f->zip, ents, n);
+    struct archive_limits five = {1u << 20, 1u << 20, 5};
+    assert_refused(f, &five, "the central directory is too large");
+    /* Within the budget, the count is reported as such. */
+    struct archive_limits many = {1u << 20, 1u << 20, 2999};
+    assert_refused(f, &many, "has 3000 entries; the limit is 2999");
+    free(names);
+    free(ents);
+}
+
+static void test_refuse_empty_file(void **state)
+{
+    struct fixture *f = *state;
+    tu_write(f->zip, "", 0);
+    assert_refused(f, &roomy, "not a readable zip archive");
+}
+
 /* A folder "tree" holding sol.py, as a submission. */
 static char *make_solution_tree(const struct fixture *f)
 {
@@ -602,6 +811,12 @@ int main(void)
         T(test_refuse_damaged_data),
         T(test_refuse_encrypted),
         T(test_refuse_unknown_method),
+        T(test_refuse_lying_sizes),
+        T(test_refuse_damaged_deflate),
+        T(test_refuse_patched_method_and_flags),
+        T(test_nul_in_a_name),
+        T(test_refuse_central_directory_over_budget),
+        T(test_refuse_empty_file),
         T(test_create_with_data_part),
         T(test_create_and_extract_in_memory),
         T(test_limits_exactly_met),
