@@ -21,9 +21,11 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/buf.h"
 #include "common/check.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/run.h"
 #include "shipper/transport.h"
 #include "contract/worker_dir.h"
 
@@ -203,11 +205,53 @@ static const struct transport_ops local_ops = {
     .destroy = local_destroy,
 };
 
+/* The sandboxes this build's assay-worker knows ("namespace, rlimit"):
+ * only it links them. */
+static char *worker_sandboxes(struct err *e)
+{
+    char *dir = fs_program_dir(), *exe = fs_join(dir, "assay-worker");
+    char *argv[] = {exe, "--sandboxes", NULL};
+    struct buf out = BUF_INIT;
+    int rc = run_capture(argv, 4096, &out, e);
+    if (rc > 0)
+        err_set(e, "%s --sandboxes exited with status %d", exe, rc);
+    free(dir);
+    free(exe);
+    if (rc != 0 || !out.len) {
+        buf_free(&out);
+        return NULL;
+    }
+    out.data[strcspn(out.data, "\n")] = '\0';
+    return buf_steal(&out);
+}
+
+static bool listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)); p += n)
+        if ((p == list || p[-2] == ',') && (p[n] == '\0' || p[n] == ','))
+            return true;
+    return false;
+}
+
 /* "dir" and "sandbox" are read by the spool (spool/workers.c), for the
- * scheduler starts a local worker's assay-worker itself. */
+ * scheduler starts a local worker's assay-worker itself; the sandbox's
+ * name is checked here, against what assay-worker says it knows. */
 static void local_check(const json_t *entry, const char *path, struct problems *p)
 {
     check_known_keys(entry, path, worker_common_keys, worker_local_keys, p);
+    const char *sandbox = json_string_value(json_object_get(entry, "sandbox"));
+    if (!sandbox)
+        return;   /* absent: assay-worker's default; not a string: workers.c said so */
+    char where[128];
+    snprintf(where, sizeof where, "%s.sandbox", path);
+    struct err e;
+    char *known = worker_sandboxes(&e);
+    if (!known)
+        problems_add(p, where, "cannot ask assay-worker which sandboxes it has: %s", e.msg);
+    else if (!listed(known, sandbox))
+        problems_add(p, where, "\"%s\" is not a sandbox assay-worker knows (%s)", sandbox, known);
+    free(known);
 }
 
 static struct transport *local_open(const struct worker_cfg *worker, const char *root,

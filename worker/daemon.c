@@ -78,6 +78,7 @@ static const char usage[] =
     "       assay-worker grade-one --dir D [--name W] JOB_ARCHIVE_NAME\n"
     "       assay-worker wait --dir D [--timeout SECONDS] JOB_ARCHIVE_NAME\n"
     "       assay-worker status --dir D\n"
+    "       assay-worker --sandboxes\n"
     "\n"
     "Grades job archives that arrive in D/inbox/, N at a time, and leaves result\n"
     "archives in D/outbox/. Its log goes to --log (default D/logs/worker.log), stack\n"
@@ -87,7 +88,8 @@ static const char usage[] =
     "`status` prints the version, the free disk and the jobs of D as JSON.\n"
     "--sandbox: how student code runs: the namespace sandbox (the default; the worker\n"
     "refuses to start, saying what is missing, where the host cannot run it) or\n"
-    "rlimit (development only: rlimits and a uid, no namespaces; results say so).\n";
+    "rlimit (development only: rlimits and a uid, no namespaces; results say so).\n"
+    "--sandboxes prints the names --sandbox takes, separated by \", \".\n";
 
 static void dispatch(struct daemon *d);
 
@@ -457,7 +459,7 @@ int main(int argc, char **argv)
         {"traces", required_argument, NULL, 't'},
         {"die-with-parent", no_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},    {"timeout", required_argument, NULL, 'T'},
-        {"sandbox", required_argument, NULL, 'S'},
+        {"sandbox", required_argument, NULL, 'S'}, {"sandboxes", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     proctitle_init(argc, argv);
@@ -480,6 +482,7 @@ int main(int argc, char **argv)
         case 'S': sandbox = optarg; break;
         case 'p': prctl(PR_SET_PDEATHSIG, SIGTERM); break;
         case 'v': printf("assay-worker %s\n", ASSAY_VERSION); return 0;
+        case 'L': printf("%s\n", launcher_names()); return 0;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return 2;
         }
@@ -494,6 +497,8 @@ int main(int argc, char **argv)
     const struct launcher_type *type = launcher_lookup(sandbox, &e);
     if (!type) {
         fprintf(stderr, "assay-worker: --sandbox: %s\n", e.msg);
+        if (logpath && log_open("assay-worker", logpath) == 0)   /* the central log, too */
+            log_msg(LOG_ERROR, NULL, "cannot start: --sandbox: %s", e.msg);
         return 2;
     }
     if (wait)
