@@ -379,7 +379,7 @@ static void empty_dir(const char *dest)
 {
     DIR *d = opendir(dest);
     struct dirent *de;
-    struct err ignored;
+    struct err ignored;   /* the refusal is what is reported; DEST goes with its caller's scratch */
     while (d && (de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
@@ -744,6 +744,6 @@ int archive_create(const char *zip, const struct archive_part *parts, size_t n,
     if (close(fd) < 0 && rc == 0)
         rc = err_sys(e, "cannot write archive %s", zip);
     if (rc < 0)
-        unlink(zip);
+        unlink(zip);   /* no half-written archive left; *e says what failed */
     return rc;
 }

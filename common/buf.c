@@ -123,16 +123,20 @@ char *text_utf8_clean(const char *s, size_t len)
     struct buf out = BUF_INIT;
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
-    buf_append(&out, "", 0);
-    while (i < len) {
+    int rc = buf_append(&out, "", 0);
+    while (rc == 0 && i < len) {
         size_t n = utf8_seq_len(p + i, len - i);
         if (n == 0) {
-            buf_append(&out, "\xEF\xBF\xBD", 3);
+            rc = buf_append(&out, "\xEF\xBF\xBD", 3);
             i++;
         } else {
-            buf_append(&out, p + i, n);
+            rc = buf_append(&out, p + i, n);
             i += n;
         }
+    }
+    if (rc < 0) {
+        buf_free(&out);
+        return NULL;   /* out of memory: no text rather than a cut one */
     }
     return buf_steal(&out);
 }
@@ -152,9 +156,11 @@ char *text_first_bytes(const char *s, size_t len, size_t max_bytes)
     size_t cut = utf8_floor(s, max_bytes);
     struct buf out = BUF_INIT;
     char *head = text_utf8_clean(s, cut);
-    buf_printf(&out, "%s\n[... %zu more bytes not shown]\n", head, len - cut);
+    if (!head)
+        return NULL;   /* out of memory */
+    int rc = buf_printf(&out, "%s\n[... %zu more bytes not shown]\n", head, len - cut);
     free(head);
-    return buf_steal(&out);
+    return rc < 0 ? NULL : buf_steal(&out);
 }
 
 char *text_last_lines(const char *s, size_t len, int nlines, size_t max_bytes)
@@ -174,11 +180,13 @@ char *text_last_lines(const char *s, size_t len, int nlines, size_t max_bytes)
     while (start < end && ((unsigned char)s[start] & 0xC0) == 0x80)
         start++;
     struct buf out = BUF_INIT;
-    if (start > 0)
-        buf_puts(&out, "[...]\n");
     char *tail = text_utf8_clean(s + start, end - start);
-    buf_puts(&out, tail);
+    int rc = tail && (start == 0 || buf_puts(&out, "[...]\n") == 0) ? buf_puts(&out, tail) : -1;
     free(tail);
+    if (rc < 0) {
+        buf_free(&out);
+        return NULL;   /* out of memory */
+    }
     return buf_steal(&out);
 }
 

@@ -19,11 +19,12 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 const char *buf_str(const struct buf *b);   /* "" when empty */
-char *buf_steal(struct buf *b);             /* caller frees; buffer reset */
+char *buf_steal(struct buf *b);             /* caller frees (NULL: out of memory); buffer reset */
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 
-/* Text helpers used for feedback shown to people. */
+/* Text helpers used for feedback shown to people (malloc'd; NULL when
+ * memory ran out, as from buf_steal). */
 char *text_utf8_clean(const char *s, size_t len);     /* invalid bytes -> U+FFFD */
 char *text_last_lines(const char *s, size_t len, int nlines, size_t max_bytes);
 char *text_first_bytes(const char *s, size_t len, size_t max_bytes);

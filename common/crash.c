@@ -44,7 +44,7 @@ static void on_fatal(int sig)
 void crash_install(const char *path, const char *process)
 {
     snprintf(crash_process, sizeof crash_process, "%s", process);
-    snprintf(crash_path, sizeof crash_path, "%s", path);
+    snprintf(crash_path, sizeof crash_path, "%s", path ? path : "");   /* "": traces nowhere */
     void *frames[1];
     backtrace(frames, 1);   /* loads libgcc now, not inside the handler */
     int sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};

@@ -62,30 +62,54 @@ int err_prefix(struct err *e, const char *fmt, ...)
     return -1;
 }
 
+/* What a list holds when memory ran out before its first problem could
+ * be kept: an empty list would pass for "no problems". */
+static char lost_line[] = "out of memory: the problems found could not be listed";
+static char *lost_items[] = {lost_line};
+
+/* A problem could not be kept: a list holding others still fails, and
+ * one holding none says why it fails. */
+static void problem_lost(struct problems *p)
+{
+    if (p->count > 0)
+        return;
+    free(p->items);
+    p->items = lost_items;
+    p->count = 1;
+}
+
 void problems_add(struct problems *p, const char *where, const char *fmt, ...)
 {
+    if (p->items == lost_items)
+        return;   /* already failed for want of memory */
     char what[768];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     char **items = realloc(p->items, (p->count + 1) * sizeof *items);
-    if (!items)
+    if (!items) {
+        problem_lost(p);
         return;
+    }
     p->items = items;
     size_t len = strlen(where) + strlen(what) + 3;
     char *line = malloc(len);
-    if (!line)
+    if (!line) {
+        problem_lost(p);
         return;
+    }
     snprintf(line, len, "%s: %s", where, what);
     p->items[p->count++] = line;
 }
 
 void problems_free(struct problems *p)
 {
-    for (size_t i = 0; i < p->count; i++)
-        free(p->items[i]);
-    free(p->items);
+    if (p->items != lost_items) {
+        for (size_t i = 0; i < p->count; i++)
+            free(p->items[i]);
+        free(p->items);
+    }
     p->items = NULL;
     p->count = 0;
 }

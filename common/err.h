@@ -20,7 +20,9 @@ int err_prefix(struct err *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* A list of problems, each "where: what", for validators that report
- * every problem instead of stopping at the first. */
+ * every problem instead of stopping at the first.  When memory runs out
+ * a problem is lost, but never silently: a list that would stay empty
+ * holds one line saying so. */
 struct problems {
     char **items;
     size_t count;

@@ -46,6 +46,8 @@ bool fs_relpath_is_safe(const char *rel)
 
 char *fs_join(const char *a, const char *b)
 {
+    if (!a || !b)
+        return NULL;   /* a path that could not be made: so is this one */
     size_t la = strlen(a), lb = strlen(b);
     char *p = malloc(la + lb + 2);
     if (!p)
@@ -59,18 +61,18 @@ char *fs_join(const char *a, const char *b)
 bool fs_exists(const char *path)
 {
     struct stat st;
-    return lstat(path, &st) == 0;
+    return path && lstat(path, &st) == 0;
 }
 
 bool fs_is_dir(const char *path)
 {
     struct stat st;
-    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    return path && lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 int fs_mkdir_p(const char *path, mode_t mode, struct err *e)
 {
-    char *p = strdup(path);
+    char *p = path ? strdup(path) : NULL;
     if (!p)
         return err_set(e, "out of memory");
     for (char *s = p + 1; ; s++) {
@@ -95,6 +97,8 @@ int fs_mkdir_p(const char *path, mode_t mode, struct err *e)
 
 int fs_mkdtemp(const char *base, const char *prefix, char **out, struct err *e)
 {
+    if (!base)
+        return err_set(e, "out of memory");
     size_t n = strlen(base) + strlen(prefix) + 10;
     char *tmpl = malloc(n);
     if (!tmpl)
@@ -157,6 +161,8 @@ static int remove_at(int dirfd, const char *name, int depth)
 
 int fs_remove_tree(const char *path, struct err *e)
 {
+    if (!path)
+        return err_set(e, "out of memory");
     if (remove_at(AT_FDCWD, path, 0) < 0)
         return err_sys(e, "cannot remove %s", path);
     return 0;
@@ -188,12 +194,15 @@ static int read_fd_bounded(int fd, const char *what, size_t max,
         if (buf_append(out, chunk, (size_t)n) < 0)
             return err_set(e, "out of memory reading %s", what);
     }
-    buf_append(out, "", 0);
+    if (buf_append(out, "", 0) < 0)   /* an empty file still gets its "" */
+        return err_set(e, "out of memory reading %s", what);
     return 0;
 }
 
 int fs_read_file(const char *path, size_t max, struct buf *out, struct err *e)
 {
+    if (!path)
+        return err_set(e, "out of memory");
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return err_sys(e, "cannot open %s", path);
@@ -223,7 +232,7 @@ static void fsync_parent(const char *path)
 {
     char *dir = strdup(path);
     if (!dir)
-        return;
+        return;   /* out of memory: the rename stands, only not yet on disk */
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
@@ -237,6 +246,8 @@ static void fsync_parent(const char *path)
 
 int fs_write_atomic(const char *path, const void *data, size_t len, struct err *e)
 {
+    if (!path)
+        return err_set(e, "out of memory");
     size_t n = strlen(path) + 16;
     char *tmp = malloc(n);
     if (!tmp)
@@ -286,6 +297,8 @@ int fs_write_file(const char *path, const void *data, size_t len, bool durable,
     /* Overwritten, then cut to length, rather than opened with O_TRUNC:
      * ext4 writes a file out when it closes one that was truncated to
      * zero (auto_da_alloc), an I/O per rewritten results.json. */
+    if (!path)
+        return err_set(e, "out of memory");
     int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return err_sys(e, "cannot create %s", path);
@@ -311,7 +324,7 @@ int fs_write_file(const char *path, const void *data, size_t len, bool durable,
 
 void fs_sync_dir(const char *dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     if (fd >= 0) {
         fsync(fd);
         close(fd);
@@ -347,6 +360,8 @@ int fs_sync_tree(const char *root, struct err *e)
 
 int fs_copy_fd(int in, const char *src, const char *dst, mode_t mode, struct err *e)
 {
+    if (!dst)
+        return err_set(e, "out of memory");
     int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (out < 0)
         return err_sys(e, "cannot create %s", dst);
@@ -381,6 +396,8 @@ done:
 
 int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e)
 {
+    if (!src || !dst)
+        return err_set(e, "out of memory");
     int in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (in < 0)
         return err_sys(e, "cannot open %s", src);
@@ -431,6 +448,8 @@ static int copy_tree_rec(const char *src, const char *dst, int depth, struct err
 
 int fs_copy_tree(const char *src, const char *dst, struct err *e)
 {
+    if (!src || !dst)
+        return err_set(e, "out of memory");
     return copy_tree_rec(src, dst, 0, e);
 }
 
@@ -453,25 +472,30 @@ static int walk_rec(const char *root, const char *rel, fs_walk_fn fn, void *arg,
     }
     char **names = NULL;
     size_t n = 0;
+    int rc = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
         char **grown = realloc(names, (n + 1) * sizeof *names);
-        if (!grown)
+        if (grown)
+            names = grown;
+        if (!grown || !(names[n] = strdup(de->d_name))) {
+            rc = err_set(e, "out of memory listing %s", dir);
             break;
-        names = grown;
-        names[n++] = strdup(de->d_name);
+        }
+        n++;
     }
     closedir(d);
     if (n > 1)
         qsort(names, n, sizeof *names, cmp_names);
-    int rc = 0;
     for (size_t i = 0; i < n; i++) {
         char *path = fs_join(dir, names[i]);
         char *sub = rel[0] ? fs_join(rel, names[i]) : strdup(names[i]);
         struct stat st;
-        if (rc == 0 && path && sub && lstat(path, &st) == 0) {
+        if (rc == 0 && (!path || !sub))
+            rc = err_set(e, "out of memory listing %s", dir);
+        if (rc == 0 && lstat(path, &st) == 0) {
             if (S_ISDIR(st.st_mode))
                 rc = walk_rec(root, sub, fn, arg, depth + 1, e);
             else if (S_ISREG(st.st_mode))
@@ -488,6 +512,8 @@ static int walk_rec(const char *root, const char *rel, fs_walk_fn fn, void *arg,
 
 int fs_walk_files(const char *root, fs_walk_fn fn, void *arg, struct err *e)
 {
+    if (!root)
+        return err_set(e, "out of memory");
     return walk_rec(root, "", fn, arg, 0, e);
 }
 
@@ -521,6 +547,8 @@ int fs_list(const char *dir, bool (*keep)(const char *name),
             int (*cmp)(const void *a, const void *b), struct fs_list *out)
 {
     memset(out, 0, sizeof *out);
+    if (!dir)
+        return -1;   /* its path could not be made: out of memory */
     DIR *d = opendir(dir);
     if (!d)
         return 0;   /* not there (yet): nothing in it */

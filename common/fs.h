@@ -1,4 +1,9 @@
-/* fs.h - file system helpers that never follow links they did not make. */
+/* fs.h - file system helpers that never follow links they did not make.
+ *
+ * A path built by fs_join or spool_path is NULL when memory ran out;
+ * every function here takes such a NULL as that failure (an error "out
+ * of memory", false, or nothing listed), never as a path, so a caller
+ * may hand a built path on without checking it first. */
 #ifndef ASSAY_FS_H
 #define ASSAY_FS_H
 
@@ -75,11 +80,12 @@ int fs_cmp_names(const void *a, const void *b);
 bool fs_exists(const char *path);
 bool fs_is_dir(const char *path);
 
-/* malloc'd "a/b" join. */
+/* malloc'd "a/b" join; NULL if memory ran out or A or B is NULL. */
 char *fs_join(const char *a, const char *b);
 
 /* malloc'd: the directory of the running program (where its sibling
- * programs, assay-shipper and assay-worker, are installed). */
+ * programs, assay-shipper and assay-worker, are installed); NULL if
+ * memory ran out. */
 char *fs_program_dir(void);
 
 #endif

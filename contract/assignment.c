@@ -116,7 +116,10 @@ int assignment_summary_load(const char *dir, struct assignment_summary *s, struc
     s->capability = "python";
     s->limits = assignment_default_limits;
     s->wall_budget_s = assignment_default_limits.wall_s;
-    s->dir = strdup(dir);
+    if (!dir || !(s->dir = strdup(dir))) {
+        problems_add(p, "assignment.json", "out of memory");
+        return -1;
+    }
     char *path = fs_join(dir, "assignment.json");
     struct err e;
     s->json = jsonutil_load_file(path, ASSIGNMENT_MAX_BYTES, &e);

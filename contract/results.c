@@ -88,32 +88,41 @@ json_t *results_student_view(const json_t *full, double now)
             i++;
         }
     }
+    /* every change must take: a half-made view could show the student
+     * the instructor's output and error details */
+    int rc = view ? 0 : -1;
     json_t *error = json_object_get(assay, "error");
     if (json_is_object(error)) {
         const char *msg = student_error_message(jsonutil_str(error, "category", ""),
                                                 jsonutil_str(error, "message", ""));
-        json_object_set_new(error, "message", json_string(msg));
+        rc |= json_object_set_new(error, "message", json_string(msg));
     }
     struct buf out = BUF_INIT;
-    buf_printf(&out, "Score: %g / %g\n", jsonutil_num(view, "score", 0),
-               jsonutil_num(view, "max_score", 0));
+    rc |= buf_printf(&out, "Score: %g / %g\n", jsonutil_num(view, "score", 0),
+                     jsonutil_num(view, "max_score", 0));
     const char *late = jsonutil_str(json_object_get(assay, "late"), "message", NULL);
     if (late)
-        buf_printf(&out, "%s\n", late);   /* spool/record.c applied a late penalty */
+        rc |= buf_printf(&out, "%s\n", late);   /* spool/record.c applied a late penalty */
     if (json_is_object(error))
-        buf_printf(&out, "%s\n", jsonutil_str(error, "message", ""));
+        rc |= buf_printf(&out, "%s\n", jsonutil_str(error, "message", ""));
     size_t i;
     json_t *w;
     json_array_foreach(json_object_get(assay, "warnings"), i, w)
-        buf_printf(&out, "%s\n", json_string_value(w));
+        rc |= buf_printf(&out, "%s\n", json_string_value(w));
     if (hidden) {
-        buf_printf(&out, "Hidden tests: %g of %g points.\n", hidden_score, hidden_max);
-        json_object_set_new(assay, "hidden", json_pack("{s:i, s:f, s:f}", "tests", (int)hidden,
-                                                       "score", hidden_score,
-                                                       "max_score", hidden_max));
+        rc |= buf_printf(&out, "Hidden tests: %g of %g points.\n", hidden_score, hidden_max);
+        if (json_is_object(assay))
+            rc |= json_object_set_new(assay, "hidden",
+                                      json_pack("{s:i, s:f, s:f}", "tests", (int)hidden, "score",
+                                                hidden_score, "max_score", hidden_max));
     }
-    json_object_set_new(view, "output", json_string(buf_str(&out)));
-    json_object_set_new(assay, "view", json_string("student"));
+    rc |= json_object_set_new(view, "output", json_string(buf_str(&out)));
+    if (json_is_object(assay))
+        rc |= json_object_set_new(assay, "view", json_string("student"));
     buf_free(&out);
+    if (rc < 0) {
+        json_decref(view);
+        return NULL;   /* out of memory */
+    }
     return view;
 }

@@ -25,7 +25,8 @@ const char *visibility_name(enum visibility v);
 /* The student's view of FULL at time NOW (seconds since the epoch):
  * tests hidden from students are removed (their points still count and
  * are summed in one line), and errors that are not the student's to fix
- * are told in a sentence meant for the student.  A new reference. */
+ * are told in a sentence meant for the student.  A new reference; NULL
+ * if memory ran out (never a view that shows what it should hide). */
 json_t *results_student_view(const json_t *full, double now);
 
 #endif

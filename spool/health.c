@@ -23,7 +23,7 @@
 json_t *health_read(const struct spool *s, const char *worker)
 {
     char *path = spool_path(s, "health/%s.json", worker);
-    struct err e;
+    struct err e;   /* unreadable counts as no record: the next probe writes a fresh one */
     json_t *j = fs_exists(path) ? jsonutil_load_file(path, 65536, &e) : NULL;
     free(path);
     return j;

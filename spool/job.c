@@ -36,10 +36,13 @@ json_t *job_new(const char *course, const char *assignment, const char *student,
                           "priority", batch ? "batch" : "interactive",
                           "capability", capability, "attempt", 0, "token");
     char *sub = NULL;
-    if (j && asprintf(&sub, "submissions/%s/%s/%s/%lld", course, assignment, student, version) > 0) {
-        json_object_set_new(j, "submission", json_string(sub));
-        free(sub);
+    if (j && asprintf(&sub, "submissions/%s/%s/%s/%lld", course, assignment, student, version) < 0)
+        sub = NULL;
+    if (j && (!sub || json_object_set_new(j, "submission", json_string(sub)) < 0)) {
+        json_decref(j);   /* out of memory: no job rather than one without its files */
+        j = NULL;
     }
+    free(sub);
     return j;
 }
 
@@ -143,7 +146,7 @@ char *job_index_rel(const char *id)
 char *job_result_rel_from_index(const char *path)
 {
     struct buf b = BUF_INIT;
-    struct err e;
+    struct err e;   /* no index, or an unreadable one: either way no result to name */
     char *rel = NULL;
     if (fs_read_file(path, JOB_MAX_BYTES, &b, &e) == 0 && b.len > 0) {
         if (!strncmp(buf_str(&b), "results/", 8)) {

@@ -23,7 +23,7 @@ struct job {
 };
 
 /* Makes a new job (attempt 0, no token) for a submission already copied
- * to submissions/COURSE/ASSIGNMENT/STUDENT/VERSION. */
+ * to submissions/COURSE/ASSIGNMENT/STUDENT/VERSION; NULL if out of memory. */
 json_t *job_new(const char *course, const char *assignment, const char *student,
                 long long version, bool batch, const char *capability);
 /* Reads and checks a job; on -1 *e says what is wrong (for failed/.reason). */

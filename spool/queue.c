@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "spool/queue.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,8 +217,9 @@ int queue_finish(const struct spool *s, const struct job *job, const char *from,
     if (recorded < 0)
         return -1;
     char *rel = job_rel(from, job->id), *path = rel ? spool_path(s, "%s", rel) : NULL;
-    if (path && unlink(path) < 0)
-        log_msg(LOG_WARN, job->id, "cannot remove the job file %s after recording it", rel);
+    if (!path || unlink(path) < 0)   /* it is then found again, and seen to be recorded */
+        log_msg(LOG_WARN, job->id, "cannot remove the job file %s/%s.json after recording it: %s",
+                from, job->id, strerror(errno));
     free(path);
     free(rel);
     if (recorded == 1)

@@ -141,7 +141,7 @@ static int put_in_place(const char *tmp, const char *final, const struct job *jo
     if (errno != EEXIST && errno != ENOTEMPTY)
         return err_sys(e, "cannot move the result to %s", final);
     char *path = fs_join(final, "results.json");
-    struct err ignored;
+    struct err ignored;   /* unreadable is not this attempt's: exchanged below, as another's */
     json_t *old = jsonutil_load_file(path, RESULT_MAX_BYTES, &ignored);
     free(path);
     bool same = old && record_is_of(old, job);
@@ -168,10 +168,13 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
          * the rename that records the result */
         if (jsonutil_write_scratch(path, r, false, e) == 0 &&
             jsonutil_write_scratch(spath, student, false, e) == 0 && fs_sync_tree(dir, e) == 0) {
-            char *rel = job_result_rel(job), *final = spool_path(s, "%s", rel);
-            char *parent = strdup(final);
-            *strrchr(parent, '/') = '\0';
-            if (fs_mkdir_p(parent, 0755, e) == 0)
+            char *rel = job_result_rel(job), *final = rel ? spool_path(s, "%s", rel) : NULL;
+            char *parent = final ? strdup(final) : NULL;
+            if (!parent)
+                err_set(e, "out of memory");
+            else
+                *strrchr(parent, '/') = '\0';
+            if (parent && fs_mkdir_p(parent, 0755, e) == 0)
                 rc = put_in_place(dir, final, job, e);
             if (rc == 0)
                 fs_sync_dir(parent);
@@ -186,12 +189,15 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
     }
     json_decref(r);
     free(path);
-    struct err ignored;
+    struct err ignored;   /* a leftover in tmp/ is only untidy */
     if (rc != -1 && fs_exists(dir))
         fs_remove_tree(dir, &ignored);
-    if (rc == 0 && info->worker)
+    struct err why;
+    if (rc == 0 && info->worker &&
         stats_note_job(s, job->course, job->assignment, fmax(0, info->started_at - job->queued_at),
-                       info->finished_at - info->started_at, info->finished_at);
+                       info->finished_at - info->started_at, info->finished_at, &why) < 0)
+        log_msg(LOG_WARN, job->id, "the result is recorded, but not in the statistics: %s",
+                why.msg);
     return rc;
 }
 
@@ -209,7 +215,7 @@ int record_error(const struct spool *s, const struct job *job, const char *categ
     int rc = jsonutil_write_scratch(path, r, false, e);   /* record_result syncs */
     free(path);
     json_decref(r);
-    struct err ignored;
+    struct err ignored;   /* *e holds the failure; a leftover in tmp/ is only untidy */
     if (rc == 0)
         rc = record_result(s, job, dir, info, e);
     else
@@ -239,7 +245,7 @@ int record_superseded(const struct spool *s, const struct job *job, const char *
     json_decref(r);
     double now = clock_wall();
     struct record_info info = {NULL, 0, now, now};
-    struct err ignored;
+    struct err ignored;   /* *e holds the failure; a leftover in tmp/ is only untidy */
     if (rc == 0)
         rc = record_result(s, job, dir, &info, e);
     else

@@ -83,7 +83,8 @@ int scan_spool(const struct spool *s, const char *rel, enum scan_what what, stru
 size_t scan_count_jobs(const struct spool *s, const char *rel)
 {
     char *dir = spool_path(s, "%s", rel);
-    DIR *d = opendir(dir);
+    /* out of memory counts none: the count only picks how `assay status` reads */
+    DIR *d = dir ? opendir(dir) : NULL;
     free(dir);
     size_t n = 0;
     struct dirent *de;

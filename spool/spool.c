@@ -75,11 +75,14 @@ const char *spool_root_from(const char *opt)
 char *spool_path(const struct spool *s, const char *fmt, ...)
 {
     struct buf b = BUF_INIT;
-    buf_printf(&b, "%s/", s->root);
     va_list ap;
     va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
+    int rc = s->root && buf_printf(&b, "%s/", s->root) == 0 ? buf_vprintf(&b, fmt, ap) : -1;
     va_end(ap);
+    if (rc < 0) {   /* never half a path: "ROOT/" would name the whole spool */
+        buf_free(&b);
+        return NULL;
+    }
     return buf_steal(&b);
 }
 
@@ -90,14 +93,14 @@ int spool_init(const char *root, struct err *e)
      * (submissions, hidden tests, results) is for the spool's owner. */
     if (fs_mkdir_p(root, 0711, e) < 0)
         return -1;
-    chmod(root, 0711);
+    chmod(root, 0711);   /* past the umask; a root someone else owns keeps its own mode */
     struct spool s = {(char *)root};
     for (int i = 0; layout[i]; i++) {
         char *p = spool_path(&s, "%s", layout[i]);
         mode_t mode = strcmp(layout[i], "workers") ? 0700 : 0711;
         int rc = fs_mkdir_p(p, mode, e);
         if (rc == 0)
-            chmod(p, mode);
+            chmod(p, mode);   /* past the umask, as for the root */
         free(p);
         if (rc < 0)
             return -1;
@@ -116,7 +119,8 @@ int spool_init(const char *root, struct err *e)
 
 int spool_open(struct spool *s, const char *root, struct err *e)
 {
-    s->root = strdup(root);
+    if (!(s->root = strdup(root)))
+        return err_set(e, "out of memory");
     for (int i = 0; layout[i]; i++) {
         char *p = spool_path(s, "%s", layout[i]);
         bool ok = fs_is_dir(p);
@@ -164,8 +168,11 @@ static int write_in_place(const struct spool *s, const char *rel, const void *da
     char *tmp = spool_path(s, "tmp/w-%s", rnd), *dst = spool_path(s, "%s", rel);
     char *second = also ? spool_path(s, "%s", also) : NULL;
     int rc = -1;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    int fd = tmp && dst && (second || !also) ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)
+                                             : -1;
+    if (fd < 0 && (!tmp || !dst || (also && !second))) {
+        err_set(e, "out of memory");
+    } else if (fd < 0) {
         err_sys(e, "cannot create %s", tmp);
     } else if (write_fully(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
         err_sys(e, "cannot write %s (is the disk full?)", tmp);
@@ -224,7 +231,9 @@ int spool_move(const struct spool *s, const char *from, const char *to, struct e
 {
     char *a = spool_path(s, "%s", from), *b = spool_path(s, "%s", to);
     int rc = 0;
-    if (rename(a, b) < 0)
+    if (!a || !b)
+        rc = err_set(e, "out of memory");
+    else if (rename(a, b) < 0)
         rc = errno == ENOENT && !fs_exists(a) ? 1 : err_sys(e, "cannot move %s to %s", from, to);
     free(a);
     free(b);

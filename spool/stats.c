@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include "spool/stats.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -30,14 +31,15 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 
-static void note_grading(const struct spool *s, const char *course, const char *assignment,
-                         double grading_s)
+static int note_grading(const struct spool *s, const char *course, const char *assignment,
+                        double grading_s, struct err *e)
 {
-    char *dir = spool_path(s, "stats/%s", course), *rel = NULL;
-    struct err e;
-    if (fs_mkdir_p(dir, 0755, &e) == 0 && asprintf(&rel, "stats/%s/%s.json", course, assignment) > 0) {
-        char *path = spool_path(s, "%s", rel);
-        json_t *old = fs_exists(path) ? jsonutil_load_file(path, 1u << 16, &e) : NULL;
+    char *dir = spool_path(s, "stats/%s", course);
+    char *path = spool_path(s, "stats/%s/%s.json", course, assignment);
+    int rc = fs_mkdir_p(dir, 0755, e);
+    if (rc == 0) {
+        struct err torn;   /* a write caught half done: no history yet (below) */
+        json_t *old = fs_exists(path) ? jsonutil_load_file(path, 1u << 16, &torn) : NULL;
         double avg = jsonutil_num(old, "grading_s_avg", NAN);
         double n = jsonutil_num(old, "jobs", 0);
         avg = isfinite(avg) && n > 0 ? (1 - STATS_ALPHA) * avg + STATS_ALPHA * grading_s : grading_s;
@@ -50,45 +52,58 @@ static void note_grading(const struct spool *s, const char *course, const char *
          * catches the write half done sees broken JSON, which counts as
          * no history yet. */
         if (len > 0 && (size_t)len < sizeof text)
-            fs_write_file(path, text, (size_t)len, false, &e);
+            rc = fs_write_file(path, text, (size_t)len, false, e);
+        else
+            rc = err_set(e, "cannot note a grading time of %g s in %s", avg, path);
         json_decref(old);
-        free(path);
     }
-    free(rel);
+    free(path);
     free(dir);
+    return rc;
 }
 
-static void note_wait(const struct spool *s, const char *course, double wait_s, double finished_at)
+static int note_wait(const struct spool *s, const char *course, double wait_s, double finished_at,
+                     struct err *e)
 {
     char *path = spool_path(s, "stats/waits.log");
+    if (!path)
+        return err_set(e, "out of memory");
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+    int rc = fd < 0 ? err_sys(e, "cannot open %s", path) : 0;
     if (fd >= 0) {
         char line[160];
         int n = snprintf(line, sizeof line, "%.3f %s %.3f\n", finished_at, course, wait_s);
         struct stat st;
-        if (n > 0 && (size_t)n < sizeof line && write(fd, line, (size_t)n) == n &&
-            fstat(fd, &st) == 0 && st.st_size > (off_t)STATS_WAITS_MAX_BYTES) {
+        if (n > 0 && (size_t)n < sizeof line && write(fd, line, (size_t)n) != n)
+            rc = err_sys(e, "cannot append to %s", path);
+        if (rc == 0 && fstat(fd, &st) == 0 && st.st_size > (off_t)STATS_WAITS_MAX_BYTES) {
             char *old = spool_path(s, "stats/waits.log.1");
-            rename(path, old);
+            /* ENOENT: another shipper rolled it over first */
+            if (!old || (rename(path, old) < 0 && errno != ENOENT))
+                rc = err_sys(e, "cannot roll %s over", path);
             free(old);
         }
         close(fd);
     }
     free(path);
+    return rc;
 }
 
-void stats_note_job(const struct spool *s, const char *course, const char *assignment,
-                    double wait_s, double grading_s, double finished_at)
+int stats_note_job(const struct spool *s, const char *course, const char *assignment,
+                   double wait_s, double grading_s, double finished_at, struct err *e)
 {
-    note_grading(s, course, assignment, grading_s);
-    note_wait(s, course, wait_s, finished_at);
+    struct err later;   /* the first failure is the one reported */
+    int rc = note_grading(s, course, assignment, grading_s, e);
+    if (note_wait(s, course, wait_s, finished_at, rc < 0 ? &later : e) < 0)
+        rc = -1;
+    return rc;
 }
 
 bool stats_grading_avg(const struct spool *s, const char *course, const char *assignment,
                        double *avg)
 {
     char *path = spool_path(s, "stats/%s/%s.json", course, assignment);
-    struct err e;
+    struct err e;   /* unreadable (a write caught half done) is no history, like none */
     json_t *j = fs_exists(path) ? jsonutil_load_file(path, 1u << 16, &e) : NULL;
     double v = jsonutil_num(j, "grading_s_avg", NAN);
     json_decref(j);
@@ -104,7 +119,7 @@ bool stats_grading_avg(const struct spool *s, const char *course, const char *as
 static void read_waits(const char *file, double since, json_t *waits)
 {
     struct buf b = BUF_INIT;
-    struct err e;
+    struct err e;   /* rolled over meanwhile, or unreadable: only history goes uncounted */
     if (fs_read_file(file, 2 * STATS_WAITS_MAX_BYTES, &b, &e) < 0 || !b.data) {
         buf_free(&b);
         return;

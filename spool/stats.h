@@ -13,9 +13,10 @@
 
 /* Notes one graded job of COURSE/ASSIGNMENT: how long it waited in the
  * queue and held its slot, finishing at FINISHED_AT (epoch seconds).
- * Best effort: a lost update only blurs an average. */
-void stats_note_job(const struct spool *s, const char *course, const char *assignment,
-                    double wait_s, double grading_s, double finished_at);
+ * Best effort: a lost update only blurs an average, so the caller only
+ * logs a failure (-1, *e says why). */
+int stats_note_job(const struct spool *s, const char *course, const char *assignment,
+                   double wait_s, double grading_s, double finished_at, struct err *e);
 /* COURSE/ASSIGNMENT's moving-average grading time; false without history. */
 bool stats_grading_avg(const struct spool *s, const char *course, const char *assignment,
                        double *avg);

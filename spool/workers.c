@@ -35,8 +35,8 @@ static void read_local(const struct spool *s, struct worker_cfg *w, const json_t
 {
     w->sandbox = check_string(o, path, "sandbox", false, p);
     const char *dir = check_string(o, path, "dir", true, p);
-    if (dir)
-        w->dir = dir[0] == '/' ? strdup(dir) : fs_join(s->root, dir);
+    if (dir && !(w->dir = dir[0] == '/' ? strdup(dir) : fs_join(s->root, dir)))
+        problems_add(p, path, "out of memory");
 }
 
 static void parse_worker(const struct spool *s, struct worker_cfg *w, const json_t *o,
@@ -64,6 +64,10 @@ static void parse_worker(const struct spool *s, struct worker_cfg *w, const json
         problems_add(p, path, "\"enabled\" must be true or false");
     w->n_capabilities = check_string_list(o, path, "capabilities", true, p);
     w->capabilities = calloc(w->n_capabilities + 1, sizeof *w->capabilities);
+    if (!w->capabilities) {
+        problems_add(p, path, "out of memory");
+        w->n_capabilities = 0;
+    }
     for (size_t i = 0; i < w->n_capabilities; i++)
         w->capabilities[i] = json_string_value(json_array_get(json_object_get(o, "capabilities"), i));
     w->min_free_mb = check_number(o, path, "min_free_mb", 100, 0, 1e9, p);
@@ -88,7 +92,11 @@ int workers_load(const struct spool *s, struct workers *w, struct problems *p)
         return -1;
     }
     w->n = json_array_size(list);
-    w->v = calloc(w->n + 1, sizeof *w->v);
+    if (!(w->v = calloc(w->n + 1, sizeof *w->v))) {
+        w->n = 0;
+        problems_add(p, "workers.json", "out of memory");
+        return -1;
+    }
     for (size_t i = 0; i < w->n; i++) {
         char where[64];
         snprintf(where, sizeof where, "$.workers[%zu]", i);
@@ -106,7 +114,7 @@ int workers_check_transports(const struct spool *s, const char *bindir, struct p
     char *argv[] = {exe, "--spool", s->root, "--check-config", NULL};
     struct buf out = BUF_INIT;
     struct err e;
-    int rc = run_capture(argv, 1u << 20, &out, &e);
+    int rc = exe ? run_capture(argv, 1u << 20, &out, &e) : err_set(&e, "out of memory");
     if (rc < 0 || rc > 1) {
         problems_add(p, "workers.json", "cannot have the transports check their keys: %s",
                      rc < 0 ? e.msg : "assay-shipper --check-config failed");
