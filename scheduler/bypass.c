@@ -36,6 +36,11 @@ static int grade_here(struct sched *s, const struct job *job, const struct assig
                       struct err *e)
 {
     char *sub = spool_path(&s->spool, "%s", job->submission), *tmp = spool_path(&s->spool, "tmp");
+    if (!sub || !tmp) {
+        free(sub);
+        free(tmp);
+        return err_set(e, "out of memory");
+    }
     /* no launcher: no test runs, and the scheduler never becomes a sandbox's parent */
     struct engine_options eo = {.launcher = NULL, .work_base = tmp};
     double started = clock_wall();

@@ -15,6 +15,7 @@
  * served.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -101,7 +102,12 @@ static void reload(struct sched *s)
     struct workers old = s->workers;
     s->workers = next;
     struct err e;
-    slots_configure(s, &e);
+    if (slots_configure(s, &e) < 0) {   /* nothing changed: the slots still use OLD */
+        s->workers = old;
+        workers_free(&next);
+        log_msg(LOG_ERROR, NULL, "workers.json not reloaded: %s", e.msg);
+        return;
+    }
     workers_free(&old);
     workers_health_refresh(s);
     log_msg(LOG_INFO, NULL, "workers.json reloaded: %zu workers, %zu slots", s->workers.n,
@@ -148,11 +154,15 @@ static void on_signal(uv_signal_t *h, int signum)
 static int lock_spool(const struct sched *s)
 {
     char *path = spool_path(&s->spool, "scheduler.lock");
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
+    if (fd < 0)
+        fprintf(stderr, "assay-scheduler: cannot open %s/scheduler.lock: %s\n", s->spool.root,
+                strerror(errno));
     free(path);
-    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
         fprintf(stderr, "assay-scheduler: another assay-scheduler is running on %s\n", s->spool.root);
-        return -1;
+        close(fd);
+        fd = -1;
     }
     return fd;
 }
@@ -165,12 +175,17 @@ static int start(struct sched *s, const char *root, const char *policy, double a
         return -1;
     }
     char *logpath = spool_path(&s->spool, "logs/assay.log"), *traces = spool_path(&s->spool, "logs/traces.log");
-    log_open("assay-scheduler", logpath);
+    if (log_open("assay-scheduler", logpath) < 0 || !logpath)
+        fprintf(stderr, "assay-scheduler: cannot open %s/logs/assay.log: %s; logging here\n", root,
+                logpath ? strerror(errno) : "out of memory");
     crash_install(traces, "assay-scheduler");
     free(logpath);
     free(traces);
     struct problems p = {0};
-    s->bindir = fs_program_dir();
+    if (!(s->bindir = fs_program_dir())) {
+        fprintf(stderr, "assay-scheduler: out of memory\n");
+        return -1;
+    }
     if (workers_load(&s->spool, &s->workers, &p) < 0 ||
         workers_check_transports(&s->spool, s->bindir, &p) < 0 || p.count) {
         fprintf(stderr, "assay-scheduler: %s/workers.json is invalid:\n", root);
@@ -185,7 +200,10 @@ static int start(struct sched *s, const char *root, const char *policy, double a
                 policy);
         return -1;
     }
-    s->table = calloc(SCHED_JOB_BUCKETS, sizeof *s->table);
+    if (!(s->table = calloc(SCHED_JOB_BUCKETS, sizeof *s->table))) {
+        fprintf(stderr, "assay-scheduler: out of memory\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -194,7 +212,10 @@ static void watch_dir(struct sched *s, uv_fs_event_t *h, const char *sub, uv_fs_
     char *dir = spool_path(&s->spool, "%s", sub);
     uv_fs_event_init(s->loop, h);
     h->data = s;
-    uv_fs_event_start(h, cb, dir, 0);
+    int rc = dir ? uv_fs_event_start(h, cb, dir, 0) : UV_ENOMEM;
+    if (rc < 0)
+        log_msg(LOG_ERROR, NULL, "cannot watch %s/: %s; changes there are seen at the rescan "
+                "every %d s", sub, uv_strerror(rc), SCHED_RESCAN_MS / 1000);
     free(dir);
 }
 
@@ -298,7 +319,13 @@ int main(int argc, char **argv)
         return 1;
     init_loop(&s);
     struct err e;
-    slots_configure(&s, &e);
+    if (slots_configure(&s, &e) < 0) {
+        log_msg(LOG_ERROR, NULL, "cannot start: %s", e.msg);
+        fprintf(stderr, "assay-scheduler: %s\n", e.msg);
+        shutdown_all(&s);
+        close(lock);
+        return 1;
+    }
     workers_health_refresh(&s);
     pending_scan(&s);
     deferred_scan(&s);

@@ -114,10 +114,13 @@ static struct sched_job *job_summary(struct sched *s, const struct job *job)
         if (!json_is_string(w))
             continue;
         char **grown = realloc(j->avoid, (size_t)(j->n_avoid + 1) * sizeof *grown);
-        if (!grown)
-            break;
-        j->avoid = grown;
-        j->avoid[j->n_avoid++] = strdup(json_string_value(w));
+        if (grown)
+            j->avoid = grown;
+        if (!grown || !(j->avoid[j->n_avoid] = strdup(json_string_value(w)))) {
+            free_job(j);   /* out of memory */
+            return NULL;
+        }
+        j->n_avoid++;
     }
     return j;
 }
@@ -164,13 +167,18 @@ static void warn_if_stuck(struct sched *s, const struct sched_job *j)
 static void add_pending(struct sched *s, const struct job *job)
 {
     struct sched_job *j = job_summary(s, job);
-    if (!j)
-        return;   /* out of memory: the next rescan tries again */
+    if (j)
+        s->policy->add(s->policy, j);
+    if (!j || !j->policy_node) {
+        log_msg(LOG_ERROR, job->id, "out of memory queueing the job; the next rescan tries again");
+        if (j)
+            free_job(j);
+        return;
+    }
     unsigned long h = hash_id(j->id);
     j->hash_next = s->table[h];
     s->table[h] = j;
     s->n_pending++;
-    s->policy->add(s->policy, j);
     snapshot_changed(s);
     warn_if_stuck(s, j);
     supersede_older(s, j);

@@ -134,7 +134,10 @@ void child_restart(struct child *c, char **argv);
 /* Stops the child for good; RELEASE(OWNER) frees the struct holding it as
  * soon as its process has exited (at once if it is not running). */
 void child_retire(struct child *c, void (*release)(void *owner), void *owner);
+/* A NULL-terminated copy of FIRST and the arguments after it, up to a
+ * NULL; NULL if memory ran out (or FIRST is NULL: a path not made). */
 char **child_argv(const char *first, ...);
+void child_argv_free(char **argv);
 /* A uv_close callback for handles allocated with malloc. */
 void sched_free_handle(uv_handle_t *h);
 

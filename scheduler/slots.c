@@ -109,28 +109,52 @@ static char **shipper_argv(struct sched *s, const struct slot *slot)
     return argv;
 }
 
+static void slot_lost(const struct worker_cfg *w, int k)
+{
+    log_msg_for(LOG_ERROR, w->name, NULL, "cannot set up slot %s.%d: out of memory; it is left "
+                "out until workers.json is reloaded", w->name, k);
+}
+
+/* A new slot K of worker W, its directory watched and its shipper
+ * started; NULL (logged) if memory ran out. */
 static struct slot *slot_new(struct sched *s, const struct worker_cfg *w, int k)
 {
     struct slot *slot = calloc(1, sizeof *slot);
+    if (!slot) {
+        slot_lost(w, k);
+        return NULL;
+    }
     slot->s = s;
     slot->worker = w;
     slot->index = k;
     spool_slot_name(slot->name, sizeof slot->name, w->name, k);
     snprintf(slot->rel, sizeof slot->rel, SPOOL_SHIPPERS "/%s", slot->name);
     slot->dir = spool_path(&s->spool, "%s", slot->rel);
-    struct err e;
-    fs_mkdir_p(slot->dir, 0755, &e);
     slot->watch = calloc(1, sizeof *slot->watch);
+    slot->shipper.argv = shipper_argv(s, slot);
+    if (!slot->dir || !slot->watch || !slot->shipper.argv) {
+        slot_lost(w, k);
+        child_free(&slot->shipper);
+        free(slot->watch);
+        free(slot->dir);
+        free(slot);
+        return NULL;
+    }
+    struct err e;
+    if (fs_mkdir_p(slot->dir, 0755, &e) < 0)   /* its shipper tries again, and says so too */
+        log_msg_for(LOG_ERROR, w->name, NULL, "slot %s: %s", slot->name, e.msg);
     uv_fs_event_init(s->loop, slot->watch);
     slot->watch->data = slot;
-    uv_fs_event_start(slot->watch, on_slot_event, slot->dir, 0);
+    int rc = uv_fs_event_start(slot->watch, on_slot_event, slot->dir, 0);
+    if (rc < 0)
+        log_msg_for(LOG_WARN, w->name, NULL, "cannot watch %s: %s; a job finished there is "
+                    "noticed at the next rescan", slot->dir, uv_strerror(rc));
     slots_refresh(slot);
     if (slot->job[0])
         log_msg_for(LOG_INFO, w->name, slot->job, "re-adopted in slot %s", slot->name);
     slot->shipper.s = s;
     snprintf(slot->shipper.label, sizeof slot->shipper.label, "shipper %s", slot->name);
     snprintf(slot->shipper.worker, sizeof slot->shipper.worker, "%s", w->name);
-    slot->shipper.argv = shipper_argv(s, slot);
     child_start(&slot->shipper);
     return slot;
 }
@@ -182,9 +206,46 @@ static void daemon_release(void *owner)
     free(d);
 }
 
-static void configure_daemons(struct sched *s)
+/* A local worker's assay-worker, started; NULL (logged) if memory ran out. */
+static struct daemon_proc *daemon_new(struct sched *s, const struct worker_cfg *w,
+                                      const json_t *cfg)
+{
+    struct daemon_proc *d = calloc(1, sizeof *d);
+    char *exe = fs_join(s->bindir, "assay-worker"), *log = spool_path(&s->spool, "logs/assay.log");
+    char *traces = spool_path(&s->spool, "logs/traces.log");
+    char slots[16];
+    snprintf(slots, sizeof slots, "%d", w->slots);
+    /* no --sandbox: assay-worker's default */
+    char **argv = child_argv(exe, "--dir", w->dir, "--slots", slots, "--name", w->name,
+                             "--log", log, "--traces", traces, "--die-with-parent",
+                             w->sandbox ? "--sandbox" : NULL, w->sandbox, NULL);
+    free(exe);
+    free(log);
+    free(traces);
+    json_t *copy = json_deep_copy(cfg);
+    if (!d || !argv || !copy) {
+        log_msg_for(LOG_ERROR, w->name, NULL, "cannot start worker %s: out of memory; it is "
+                    "left out until workers.json is reloaded", w->name);
+        child_argv_free(argv);
+        json_decref(copy);
+        free(d);
+        return NULL;
+    }
+    d->config = copy;
+    snprintf(d->name, sizeof d->name, "%s", w->name);
+    d->child.s = s;
+    d->child.argv = argv;
+    snprintf(d->child.label, sizeof d->child.label, "worker %s", w->name);
+    snprintf(d->child.worker, sizeof d->child.worker, "%s", w->name);
+    child_start(&d->child);
+    return d;
+}
+
+static int configure_daemons(struct sched *s, struct err *e)
 {
     struct daemon_proc **next = calloc(s->workers.n + 1, sizeof *next);
+    if (!next)
+        return err_set(e, "out of memory");
     size_t n = 0;
     for (size_t i = 0; i < s->workers.n; i++) {
         const struct worker_cfg *w = &s->workers.v[i];
@@ -198,27 +259,10 @@ static void configure_daemons(struct sched *s)
                 d = s->daemons[j];
                 s->daemons[j] = NULL;
             }
-        if (!d) {
-            d = calloc(1, sizeof *d);
-            snprintf(d->name, sizeof d->name, "%s", w->name);
-            d->config = json_deep_copy(cfg);
-            d->child.s = s;
-            snprintf(d->child.label, sizeof d->child.label, "worker %s", w->name);
-            snprintf(d->child.worker, sizeof d->child.worker, "%s", w->name);
-            char *exe = fs_join(s->bindir, "assay-worker"), *log = spool_path(&s->spool, "logs/assay.log");
-            char *traces = spool_path(&s->spool, "logs/traces.log");
-            char slots[16];
-            snprintf(slots, sizeof slots, "%d", w->slots);
-            /* no --sandbox: assay-worker's default */
-            d->child.argv = child_argv(exe, "--dir", w->dir, "--slots", slots, "--name", w->name,
-                                       "--log", log, "--traces", traces, "--die-with-parent",
-                                       w->sandbox ? "--sandbox" : NULL, w->sandbox, NULL);
-            free(exe);
-            free(log);
-            free(traces);
-            child_start(&d->child);
-        }
-        next[n++] = d;
+        if (!d)
+            d = daemon_new(s, w, cfg);
+        if (d)
+            next[n++] = d;
     }
     for (size_t j = 0; j < s->n_daemons; j++)
         if (s->daemons[j])
@@ -226,18 +270,26 @@ static void configure_daemons(struct sched *s)
     free(s->daemons);
     s->daemons = next;
     s->n_daemons = n;
+    return 0;
 }
 
 int slots_configure(struct sched *s, struct err *e)
 {
-    (void)e;
-    configure_daemons(s);   /* workers first: their shippers probe them at once */
     int max = 0;
-    for (size_t i = 0; i < s->workers.n; i++)
+    size_t cap = 0;
+    for (size_t i = 0; i < s->workers.n; i++) {
         max = worker_shippers(&s->workers.v[i]) > max ? worker_shippers(&s->workers.v[i]) : max;
+        cap += (size_t)worker_shippers(&s->workers.v[i]);
+    }
+    /* all the memory first: out of memory, nothing has changed */
+    struct slot **next = calloc(cap + 1, sizeof *next);
+    if (!next || configure_daemons(s, e) < 0) {   /* workers first: their shippers probe them */
+        free(next);
+        return err_set(e, "out of memory");
+    }
     struct slot **old = s->slots;
-    size_t n_old = s->n_slots, n = 0, cap = 16;
-    s->slots = calloc(cap, sizeof *s->slots);
+    size_t n_old = s->n_slots, n = 0;
+    s->slots = next;
     for (int k = 1; k <= max; k++) {
         for (size_t i = 0; i < s->workers.n; i++) {
             const struct worker_cfg *w = &s->workers.v[i];
@@ -248,7 +300,8 @@ int slots_configure(struct sched *s, struct err *e)
             struct slot *slot = take_slot(old, n_old, name);
             const json_t *cfg = worker_json(&s->workers, w);
             if (!slot) {
-                slot = slot_new(s, w, k);
+                if (!(slot = slot_new(s, w, k)))
+                    continue;   /* logged; left out */
             } else if (!json_equal(slot->config, (json_t *)cfg)) {
                 log_msg_for(LOG_INFO, w->name, NULL, "worker %s changed; restarting shipper %s",
                             w->name, name);
@@ -257,9 +310,7 @@ int slots_configure(struct sched *s, struct err *e)
             }
             slot->worker = w;
             json_decref(slot->config);
-            slot->config = json_deep_copy(cfg);
-            if (n == cap)
-                s->slots = realloc(s->slots, (cap *= 2) * sizeof *s->slots);
+            slot->config = json_deep_copy(cfg);   /* NULL: the next reload restarts it, harmlessly */
             s->slots[n++] = slot;
         }
     }

@@ -17,7 +17,9 @@
  * reads the job files otherwise.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -109,7 +111,9 @@ void snapshot_changed(struct sched *s)
 void snapshot_remove(struct sched *s)
 {
     char *path = spool_path(&s->spool, "%s", SPOOL_SCHEDULER_VIEW);
-    unlink(path);
+    if (!path || (unlink(path) < 0 && errno != ENOENT))   /* ENOENT: there was none */
+        log_msg(LOG_WARN, NULL, "cannot remove %s: %s; assay status may read a stale queue "
+                "view while a scheduler runs", SPOOL_SCHEDULER_VIEW, strerror(errno));
     free(path);
     s->snapshot_written = false;
 }

@@ -24,15 +24,26 @@
 
 char **child_argv(const char *first, ...)
 {
-    size_t n = 1;
+    size_t n = 0;
     char **argv = calloc(32, sizeof *argv);
-    argv[0] = strdup(first);
+    bool ok = argv && first && (argv[n++] = strdup(first)) != NULL;
     va_list ap;
     va_start(ap, first);
-    for (const char *a; n < 31 && (a = va_arg(ap, const char *));)
-        argv[n++] = strdup(a);
+    for (const char *a; ok && n < 31 && (a = va_arg(ap, const char *));)
+        ok = (argv[n++] = strdup(a)) != NULL;
     va_end(ap);
+    if (!ok) {   /* out of memory: no command line rather than a cut one */
+        child_argv_free(argv);
+        return NULL;
+    }
     return argv;
+}
+
+void child_argv_free(char **argv)
+{
+    for (size_t i = 0; argv && argv[i]; i++)
+        free(argv[i]);
+    free(argv);
 }
 
 void sched_free_handle(uv_handle_t *h)
@@ -55,7 +66,11 @@ static void schedule_restart(struct child *c)
     c->failures = clock_mono() - c->started_at > HEALTHY_AFTER_S ? 1 : c->failures + 1;
     double delay = backoff_delay(c->failures, BACKOFF_MIN_S, BACKOFF_MAX_S);
     if (!c->restart) {
-        c->restart = malloc(sizeof *c->restart);
+        if (!(c->restart = malloc(sizeof *c->restart))) {
+            log_msg_for(LOG_ERROR, c->worker, NULL, "cannot schedule a restart of %s: out of "
+                        "memory; it stays stopped until assay-scheduler restarts", c->label);
+            return;
+        }
         uv_timer_init(c->s->loop, c->restart);
         c->restart->data = c;
     }
@@ -92,7 +107,13 @@ static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
 
 static void spawn(struct child *c)
 {
-    uv_process_t *proc = calloc(1, sizeof *proc);
+    uv_process_t *proc = c->argv ? calloc(1, sizeof *proc) : NULL;
+    if (!proc) {
+        log_msg_for(LOG_ERROR, c->worker, NULL, "cannot start %s: out of memory", c->label);
+        if (c->argv)   /* without a command line a retry cannot do better */
+            schedule_restart(c);
+        return;
+    }
     uv_stdio_container_t stdio[3] = {
         {.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = 1},
         {.flags = UV_INHERIT_FD, .data.fd = 2},
@@ -131,10 +152,13 @@ void child_stop(struct child *c)
 
 void child_restart(struct child *c, char **argv)
 {
-    for (int i = 0; c->argv && c->argv[i]; i++)
-        free(c->argv[i]);
-    free(c->argv);
-    c->argv = argv;
+    if (!argv)   /* out of memory making it: the old one names the same slot */
+        log_msg_for(LOG_WARN, c->worker, NULL, "%s restarts with its previous command line: "
+                    "out of memory making the new one", c->label);
+    if (argv) {
+        child_argv_free(c->argv);
+        c->argv = argv;
+    }
     c->wanted = true;
     if (c->proc) {
         c->restarting = true;
@@ -162,8 +186,6 @@ void child_free(struct child *c)
     if (c->restart)
         uv_close((uv_handle_t *)c->restart, sched_free_handle);
     c->restart = NULL;
-    for (int i = 0; c->argv && c->argv[i]; i++)
-        free(c->argv[i]);
-    free(c->argv);
+    child_argv_free(c->argv);
     c->argv = NULL;
 }
