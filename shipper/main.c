@@ -11,6 +11,7 @@
  * All its state is on disk: SIGTERM or kill -9 loses nothing.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -56,6 +57,8 @@ static char *next_job(const struct shipper *sh)
     if (scan_spool(&sh->spool, sh->slot_dir, SCAN_JOBS, &sc) < 0)
         log_msg(LOG_WARN, NULL, "out of memory listing slot %s", sh->slot_name);
     char *oldest = sc.n ? strdup(sc.names[0]) : NULL;
+    if (sc.n && !oldest)
+        log_msg(LOG_WARN, NULL, "out of memory taking job %s; trying again shortly", sc.names[0]);
     fs_list_free(&sc);
     return oldest;
 }
@@ -80,7 +83,9 @@ static int setup(struct shipper *sh, const char *root, const char *worker, struc
         return -1;
     char *logpath = spool_path(&sh->spool, "logs/assay.log");
     char *traces = spool_path(&sh->spool, "logs/traces.log");
-    log_open("assay-shipper", logpath);
+    if (log_open("assay-shipper", logpath) < 0 || !logpath)
+        fprintf(stderr, "assay-shipper: cannot open %s/logs/assay.log: %s; logging here\n", root,
+                logpath ? strerror(errno) : "out of memory");
     log_set_worker(worker);
     crash_install(traces, "assay-shipper");
     free(logpath);
@@ -117,12 +122,17 @@ static void teardown(struct shipper *sh)
 static int lock_slot(struct shipper *sh)
 {
     char *path = spool_path(&sh->spool, "%s/.lock", sh->slot_dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    free(path);
+    int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
     if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+        int saved = errno;
         close(fd);
-        return -1;
+        fd = -1;
+        errno = saved;
     }
+    if (fd < 0)
+        log_msg(LOG_ERROR, NULL, "cannot lock slot %s (%s/.lock): %s", sh->slot_name, sh->slot_dir,
+                path ? strerror(errno) : "out of memory");
+    free(path);
     return fd;
 }
 
@@ -134,7 +144,7 @@ static void await_worker_start(struct shipper *sh)
     double until = clock_mono() + START_GRACE_S;
     while (clock_mono() < until) {
         json_t *info = NULL;
-        struct err e;
+        struct err e;   /* quietly: the probe that counts comes next (serve) */
         int rc = sh->transport->ops->probe(sh->transport, &info, &e);
         json_decref(info);
         if (rc == 0)
@@ -147,7 +157,9 @@ static void serve(struct shipper *sh)
 {
     char *dir = spool_path(&sh->spool, "%s", sh->slot_dir);
     int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CREATE);
+    if (fd < 0 || !dir || inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CREATE) < 0)
+        log_msg(LOG_ERROR, NULL, "cannot watch slot %s: %s; a job handed to it waits up to %d s",
+                sh->slot_name, dir ? strerror(errno) : "out of memory", PROBE_UP_MS / 1000);
     free(dir);
     await_worker_start(sh);
     bool up = shipper_check_worker(sh);
@@ -280,8 +292,7 @@ int main(int argc, char **argv)
         teardown(&sh);
         return 1;
     }
-    if (lock_slot(&sh) < 0) {
-        log_msg(LOG_ERROR, NULL, "cannot lock slot %s", sh.slot_name);
+    if (lock_slot(&sh) < 0) {   /* logged why */
         teardown(&sh);
         return 1;
     }

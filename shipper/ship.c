@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include "shipper/shipper.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,7 @@ static void fail_unreadable(struct shipper *sh, const char *name, const char *wh
 static bool already_recorded(const struct shipper *sh, const struct job *job)
 {
     char *rel = job_result_rel(job);
-    json_t *r = record_read(&sh->spool, rel);
+    json_t *r = rel ? record_read(&sh->spool, rel) : NULL;   /* out of memory: ship it again */
     bool same = r && record_is_of(r, job);
     json_decref(r);
     free(rel);
@@ -140,39 +141,52 @@ static int pack_job(struct shipper *sh, const struct job *job, int fd, const cha
     return rc;
 }
 
+/* Reads the file NAME the worker sent back in RESDIR into B; false
+ * when there is none (traces.log comes only after a crash) or it cannot
+ * be read (logged). */
+static bool read_sent(const struct job *job, const char *resdir, const char *name, struct buf *b)
+{
+    char *path = fs_join(resdir, name);
+    struct err e;
+    bool ok = fs_read_file(path, 4u << 20, b, &e) == 0;
+    if (!ok && (!path || fs_exists(path)))
+        log_msg(LOG_WARN, job->id, "cannot forward the worker's %s: %s", name, e.msg);
+    free(path);
+    return ok;
+}
+
+/* Appends LEN bytes of DATA (the worker's WHAT) to the central log PATH. */
+static void append_to(const struct job *job, const char *path, const char *data, size_t len,
+                      const char *what)
+{
+    int fd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
+    if (fd < 0 || write(fd, data, len) < 0)
+        log_msg(LOG_WARN, job->id, "cannot append the worker's %s to %s: %s", what,
+                path ? path : "the central logs", path ? strerror(errno) : "out of memory");
+    if (fd >= 0)
+        close(fd);
+}
+
 /* Appends the worker's log lines and stack traces to the central logs. */
 static void forward_logs(struct shipper *sh, const struct job *job, const char *resdir)
 {
     struct buf b = BUF_INIT;
-    struct err e;
-    char *wlog = fs_join(resdir, "worker.log"), *traces = fs_join(resdir, "traces.log");
     char *central = spool_path(&sh->spool, "logs/assay.log");
     char *tlog = spool_path(&sh->spool, "logs/traces.log");
-    if (fs_read_file(wlog, 4u << 20, &b, &e) == 0 && b.len > 0) {
-        int fd = open(central, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-        if (fd >= 0 && write(fd, b.data, b.len) < 0)
-            log_msg(LOG_WARN, job->id, "cannot append the worker's log lines");
-        if (fd >= 0)
-            close(fd);
-    }
+    if (read_sent(job, resdir, "worker.log", &b) && b.len > 0)
+        append_to(job, central, b.data, b.len, "log lines");
     buf_reset(&b);
-    if (fs_read_file(traces, 4u << 20, &b, &e) == 0 && b.len > 0) {
+    if (read_sent(job, resdir, "traces.log", &b) && b.len > 0) {
         struct buf out = BUF_INIT;
         char *save = NULL;
         for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
             buf_printf(&out, "[worker %s job %s] %s\n", sh->worker->name, job->id, line);
-        int fd = open(tlog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-        if (fd >= 0 && write(fd, out.data, out.len) < 0)
-            log_msg(LOG_WARN, job->id, "cannot append the worker's stack traces");
-        if (fd >= 0)
-            close(fd);
+        append_to(job, tlog, out.data, out.len, "stack traces");
         log_msg(LOG_ERROR, job->id, "worker %s sent back a stack trace (see logs/traces.log)",
                 sh->worker->name);
         buf_free(&out);
     }
     buf_free(&b);
-    free(wlog);
-    free(traces);
     free(central);
     free(tlog);
 }
@@ -183,19 +197,25 @@ static void forward_logs(struct shipper *sh, const struct job *job, const char *
 static int check_result(const struct job *job, const char *resdir, struct err *e)
 {
     char *path = fs_join(resdir, "job.json"), *rpath = fs_join(resdir, "results.json");
-    json_t *j = fs_exists(path) ? jsonutil_load_file(path, 1u << 20, e) : json_object();
+    bool echoed = fs_exists(path);
+    json_t *j = echoed ? jsonutil_load_file(path, 1u << 20, e) : NULL;   /* none: nothing to check */
     int rc = -1;
-    if (j && !fs_exists(rpath))
+    if (!path || !rpath)
+        err_set(e, "out of memory");
+    else if (echoed && !j)
+        rc = -1;   /* *e says why it cannot be read */
+    else if (!fs_exists(rpath))
         err_set(e, "the result archive has no results.json");
-    else if (j && strcmp(jsonutil_str(j, "id", job->id), job->id))
+    else if (strcmp(jsonutil_str(j, "id", job->id), job->id))
         err_set(e, "the result archive is for job %s", jsonutil_str(j, "id", "?"));
-    else if (j && strcmp(jsonutil_str(j, "token", job->token), job->token))
+    else if (strcmp(jsonutil_str(j, "token", job->token), job->token))
         err_set(e, "the result is stale (token %s, expected %s)", jsonutil_str(j, "token", "?"),
                 job->token);
-    else if (j)
+    else
         rc = 0;
     json_decref(j);
-    unlink(path);   /* served its purpose */
+    if (path)
+        unlink(path);   /* served its purpose (or was never there) */
     free(path);
     free(rpath);
     return rc;
@@ -334,16 +354,20 @@ static int ship_loaded(struct shipper *sh, struct job *job)
     char *name = archive_name(job), *resdir = spool_tmpdir(&sh->spool, "result", &e);
     double started = shipper_now(sh);
     clock_parse_iso8601(jsonutil_str(job->json, "started_at", ""), &started);
-    if (!resdir || round_trip(sh, job, name, resdir, &e) < 0) {
-        sh->transport->ops->forget(sh->transport, name);
+    if (!name && resdir)
+        err_set(&e, "out of memory");
+    if (!name || !resdir || round_trip(sh, job, name, resdir, &e) < 0) {
+        if (name)
+            sh->transport->ops->forget(sh->transport, name);
         defer_or_fail(sh, job, e.msg);
         rc = -1;
     } else {
         forward_logs(sh, job, resdir);
         finish_graded(sh, job, resdir, started, name);
     }
+    struct err ignored;   /* a leftover in tmp/ is only untidy */
     if (resdir && fs_exists(resdir))
-        fs_remove_tree(resdir, &e);
+        fs_remove_tree(resdir, &ignored);
     free(resdir);
     free(name);
     return rc;
@@ -381,6 +405,9 @@ bool shipper_check_worker(struct shipper *sh)
     }
     int changed = health_record(&sh->spool, sh->worker->name, status, reason[0] ? reason : NULL,
                                 info, &e);
+    if (changed < 0)
+        log_msg(LOG_ERROR, NULL, "cannot record that worker %s is %s: %s", sh->worker->name, status,
+                e.msg);
     if (changed == 1)
         log_msg(strcmp(status, "up") ? LOG_ERROR : LOG_INFO, NULL, "worker %s is %s%s%s",
                 sh->worker->name, status, reason[0] ? ": " : "", reason);
@@ -401,15 +428,17 @@ static enum result_state result_state(struct shipper *sh, const char *name, char
     struct job j = {0};
     for (int k = 1; k <= worker_shippers(sh->worker); k++) {
         char *p = spool_path(&sh->spool, SPOOL_SHIPPERS "/%s.%d/%s.json", sh->worker->name, k, id);
-        struct err e;
-        bool current = fs_exists(p) && job_load(p, &j, &e) == 0 && j.token && !strcmp(j.token, tok);
+        struct err e;   /* a broken job file is its own shipper's to report */
+        /* out of memory (no P): kept as current, looked at again next time */
+        bool current = !p || (fs_exists(p) && job_load(p, &j, &e) == 0 && j.token &&
+                              !strcmp(j.token, tok));
         job_free(&j);
         free(p);
         if (current)
             return RESULT_CURRENT;
     }
     /* Just recorded by a sibling shipper that has not removed it yet? */
-    char *irel = job_index_rel(id), *index = spool_path(&sh->spool, "%s", irel);
+    char *irel = job_index_rel(id), *index = irel ? spool_path(&sh->spool, "%s", irel) : NULL;
     char *rel = job_result_rel_from_index(index);
     enum result_state st = RESULT_STALE;
     if (rel) {

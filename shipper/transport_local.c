@@ -90,12 +90,14 @@ static int local_wait(struct transport *base, const char *name, double timeout_s
             t->watch_fd = -1;
         }
         if (t->watch_fd < 0)
-            err_sys(e, "cannot watch %s", outbox);
+            err_sys(e, "cannot watch %s/%s", t->dir, WORKER_OUTBOX);
         free(outbox);
         if (t->watch_fd < 0)
             return -1;
     }
     char *result = worker_path(t->dir, WORKER_OUTBOX, name);
+    if (!result)
+        return err_set(e, "out of memory");
     double deadline = clock_mono() + timeout_s;
     int ready = 0;
     while (!(ready = fs_exists(result))) {
@@ -117,6 +119,8 @@ static int local_pull(struct transport *base, const char *name, int *fd, struct 
 {
     struct local_transport *t = (struct local_transport *)base;
     char *src = worker_path(t->dir, WORKER_OUTBOX, name);
+    if (!src)
+        return err_set(e, "out of memory");
     /* Read in place: the worker never writes to a result once it is in
      * the outbox, and the shipper removes it only when it is recorded. */
     *fd = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -130,7 +134,7 @@ static void local_forget(struct transport *base, const char *name)
     struct local_transport *t = (struct local_transport *)base;
     const char *subs[] = {WORKER_INBOX, WORKER_OUTBOX};
     for (int i = 0; i < 2; i++) {
-        char *p = worker_path(t->dir, subs[i], name);
+        char *p = worker_path(t->dir, subs[i], name);   /* NULL: tidied next time */
         if (p && unlink(p) < 0 && errno != ENOENT)
             log_msg(LOG_WARN, NULL, "cannot remove %s: %s", p, strerror(errno));
         free(p);
@@ -149,7 +153,8 @@ static char **local_results(struct transport *base)
     char *outbox = worker_path(t->dir, WORKER_OUTBOX, NULL);
     struct fs_list l;
     if (fs_list(outbox, not_hidden, NULL, &l) < 0)
-        log_msg(LOG_WARN, NULL, "out of memory listing %s; the rest is tidied next time", outbox);
+        log_msg(LOG_WARN, NULL, "out of memory listing %s/%s; the rest is tidied next time",
+                t->dir, WORKER_OUTBOX);
     free(outbox);
     char **names = calloc(l.n + 1, sizeof *names);
     for (size_t i = 0; names && i < l.n; i++) {
@@ -165,6 +170,8 @@ static int local_probe(struct transport *base, json_t **info, struct err *e)
 {
     struct local_transport *t = (struct local_transport *)base;
     char *lock = fs_join(t->dir, WORKER_LOCK);
+    if (!lock)
+        return err_set(e, "out of memory");
     int fd = open(lock, O_RDWR | O_CLOEXEC);
     free(lock);
     bool running = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0;
@@ -182,7 +189,7 @@ static int local_probe(struct transport *base, json_t **info, struct err *e)
         return err_sys(e, "cannot read %s", t->dir);
     *info = json_pack("{s:s, s:f}", "version", ASSAY_VERSION,
                       "free_mb", (double)v.f_bavail * (double)v.f_frsize / (1024.0 * 1024.0));
-    return 0;
+    return *info ? 0 : err_set(e, "out of memory");
 }
 
 static void local_destroy(struct transport *base)
@@ -263,10 +270,18 @@ static struct transport *local_open(const struct worker_cfg *worker, const char 
         return NULL;
     }
     struct local_transport *t = calloc(1, sizeof *t);
+    if (!t) {
+        err_set(e, "out of memory");
+        return NULL;
+    }
     t->base.ops = &local_ops;
     t->base.worker = worker;
-    t->dir = strdup(worker->dir);
     t->watch_fd = -1;
+    if (!(t->dir = strdup(worker->dir))) {
+        err_set(e, "out of memory");
+        local_destroy(&t->base);
+        return NULL;
+    }
     if (worker_layout_create(t->dir, e) < 0) {
         local_destroy(&t->base);
         return NULL;

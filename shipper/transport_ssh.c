@@ -217,7 +217,7 @@ static int verify_host_key(struct ssh_transport *t, struct err *e)
 static char *known_key_types(const struct ssh_transport *t)
 {
     struct buf b = BUF_INIT, pats = BUF_INIT;
-    struct err e;
+    struct err e;   /* verify_host_key says so when known_hosts cannot be read */
     char bracket[300];
     snprintf(bracket, sizeof bracket, "[%s]:%d", host_of(t), t->cfg.port);
     const char *want = t->cfg.port == 22 ? host_of(t) : bracket;
@@ -254,7 +254,9 @@ static int open_session(struct ssh_transport *t, struct err *e)
 {
     if (tcp_connect(t, e) < 0)
         return -1;
-    t->session = libssh2_session_init();
+    if (!(t->session = libssh2_session_init()))
+        return err_set(e, "cannot start an SSH session with worker %s: out of memory",
+                       t->base.worker->name);
     libssh2_session_set_blocking(t->session, 1);
     libssh2_session_set_timeout(t->session, CALL_TIMEOUT_MS);
     char *types = known_key_types(t);
@@ -378,7 +380,7 @@ static int upload(struct ssh_transport *t, int in, const char *path, struct err 
                                                LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, 0644);
     int rc = h ? 0 : session_error(t, e, "cannot create the job on the worker");
     char chunk[32768];
-    ssize_t n;
+    ssize_t n = 0;
     for (off_t at = 0; rc == 0 && (n = pread(in, chunk, sizeof chunk, at)) > 0; at += n)
         for (ssize_t off = 0; rc == 0 && off < n;) {
             ssize_t w = libssh2_sftp_write(h, chunk + off, (size_t)(n - off));
@@ -387,6 +389,8 @@ static int upload(struct ssh_transport *t, int in, const char *path, struct err 
             else
                 off += w;
         }
+    if (rc == 0 && n < 0)   /* else half a job would be delivered as the whole */
+        rc = err_sys(e, "cannot read the job archive");
     if (h && libssh2_sftp_close(h) != 0 && rc == 0)
         rc = session_error(t, e, "cannot upload the job");
     return rc;
@@ -400,6 +404,8 @@ static int ssh_push(struct transport *base, int fd, const char *name, struct err
     const char *subs[] = {WORKER_INBOX, WORKER_ACTIVE, WORKER_OUTBOX};
     for (int i = 0; i < 3; i++) {
         char *p = worker_path(t->remote_dir, subs[i], name);
+        if (!p)
+            return err_set(e, "out of memory");
         bool there = remote_exists(t, p);
         free(p);
         if (there)
@@ -430,7 +436,10 @@ static int ssh_wait(struct transport *base, const char *name, double timeout_s, 
     double deadline = clock_mono() + timeout_s;
     char *qdir = quote(t->remote_dir), *qname = quote(name);
     int ready = -1;
-    while (ready < 0) {
+    bool waiting = qdir && qname;   /* until ready, timed out, or an error to report */
+    if (!waiting)
+        err_set(e, "out of memory");
+    while (waiting) {
         double left = deadline - clock_mono();
         if (left <= 0) {
             ready = 0;
@@ -446,16 +455,22 @@ static int ssh_wait(struct transport *base, const char *name, double timeout_s, 
         int code = -1;
         /* silence longer than the heartbeat gap, or than the time left, is a dead link */
         int silence = left * 1000 < HEARTBEAT_SILENCE_MS ? (int)(left * 1000) + 1 : HEARTBEAT_SILENCE_MS;
-        if (asprintf(&cmd, "%s wait --dir %s --timeout %.0f %s", t->command, qdir, left + 1, qname) > 0 &&
-            run_remote(t, cmd, silence, &out, &code, e) == 0) {
+        if (asprintf(&cmd, "%s wait --dir %s --timeout %.0f %s", t->command, qdir, left + 1, qname) < 0) {
+            err_set(e, "out of memory");
+            break;
+        }
+        if (run_remote(t, cmd, silence, &out, &code, e) == 0) {
+            waiting = false;
             if (strstr(buf_str(&out), "ready\n"))
                 ready = 1;
             else if (code == 127)
-                ready = err_set(e, "worker %s has no %s (exit status 127): install it or set "
-                                "\"worker_command\" in workers.json", base->worker->name, t->command);
+                err_set(e, "worker %s has no %s (exit status 127): install it or set "
+                        "\"worker_command\" in workers.json", base->worker->name, t->command);
             else if (!strstr(buf_str(&out), "timeout\n"))
-                ready = err_set(e, "`%s wait` on worker %s failed (exit status %d): %.200s",
-                                t->command, base->worker->name, code, buf_str(&out));
+                err_set(e, "`%s wait` on worker %s failed (exit status %d): %.200s",
+                        t->command, base->worker->name, code, buf_str(&out));
+            else
+                waiting = true;   /* its own timeout came first: wait again */
         } else {
             log_msg(LOG_WARN, NULL, "%s; reconnecting", e->msg);
         }
@@ -473,6 +488,8 @@ static int ssh_pull(struct transport *base, const char *name, int *fd, struct er
     if (ensure(t, e) < 0)
         return -1;
     char *src = worker_path(t->remote_dir, WORKER_OUTBOX, name);
+    if (!src)
+        return err_set(e, "out of memory");
     LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(t->sftp, src, LIBSSH2_FXF_READ, 0);
     free(src);
     if (!h) {
@@ -509,13 +526,14 @@ static int ssh_pull(struct transport *base, const char *name, int *fd, struct er
 static void ssh_forget(struct transport *base, const char *name)
 {
     struct ssh_transport *t = (struct ssh_transport *)base;
-    struct err e;
+    struct err e;   /* no link: what is left is tidied once it is back (shipper_drop_stale) */
     if (ensure(t, &e) < 0)
         return;
     const char *subs[] = {WORKER_INBOX, WORKER_OUTBOX};
     for (int i = 0; i < 2; i++) {
         char *p = worker_path(t->remote_dir, subs[i], name);
-        libssh2_sftp_unlink(t->sftp, p);
+        if (p)   /* fails where NAME is not: it is in one of the two at most */
+            libssh2_sftp_unlink(t->sftp, p);
         free(p);
     }
 }
@@ -523,9 +541,9 @@ static void ssh_forget(struct transport *base, const char *name)
 static char **ssh_results(struct transport *base)
 {
     struct ssh_transport *t = (struct ssh_transport *)base;
-    struct err e;
+    struct err e;   /* no link: nothing to tidy now; the probe reports the link */
     char **names = calloc(1, sizeof *names);
-    if (ensure(t, &e) < 0)
+    if (!names || ensure(t, &e) < 0)
         return names;
     char *dir = worker_path(t->remote_dir, WORKER_OUTBOX, NULL);
     if (!dir)
@@ -539,11 +557,14 @@ static char **ssh_results(struct transport *base)
         if (entry[0] == '.')
             continue;
         char **grown = realloc(names, (n + 2) * sizeof *names);
-        if (!grown)
+        if (grown)
+            names = grown;
+        if (!grown || !(names[n] = strdup(entry))) {
+            log_msg(LOG_WARN, NULL, "out of memory listing the results on worker %s; the rest "
+                    "is tidied next time", base->worker->name);
             break;
-        names = grown;
-        names[n++] = strdup(entry);
-        names[n] = NULL;
+        }
+        names[++n] = NULL;
     }
     if (h)
         libssh2_sftp_closedir(h);
@@ -556,6 +577,8 @@ static char **ssh_results(struct transport *base)
 static int check_inbox(struct ssh_transport *t, struct err *e)
 {
     char *probe = worker_path(t->remote_dir, WORKER_INBOX, ".assay-probe");
+    if (!probe)
+        return err_set(e, "out of memory");
     LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(t->sftp, probe, LIBSSH2_FXF_WRITE |
                                                LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, 0644);
     int rc = 0;
@@ -567,7 +590,7 @@ static int check_inbox(struct ssh_transport *t, struct err *e)
         after_failure(t);
     } else {
         libssh2_sftp_close(h);
-        libssh2_sftp_unlink(t->sftp, probe);
+        libssh2_sftp_unlink(t->sftp, probe);   /* a hidden name, written afresh each probe */
     }
     free(probe);
     return rc;
@@ -581,8 +604,10 @@ static int ssh_probe(struct transport *base, json_t **info, struct err *e)
     char *qdir = quote(t->remote_dir), *cmd = NULL;
     struct buf out = BUF_INIT;
     int code = -1, rc = -1;
-    if (asprintf(&cmd, "%s status --dir %s", t->command, qdir) > 0 &&
-        run_remote(t, cmd, CALL_TIMEOUT_MS, &out, &code, e) == 0) {
+    if (!qdir || asprintf(&cmd, "%s status --dir %s", t->command, qdir) < 0) {
+        cmd = NULL;
+        err_set(e, "out of memory");
+    } else if (run_remote(t, cmd, CALL_TIMEOUT_MS, &out, &code, e) == 0) {
         *info = code == 0 ? json_loads(buf_str(&out), 0, NULL) : NULL;
         if (*info)
             rc = 0;
@@ -676,17 +701,26 @@ static struct transport *ssh_open(const struct worker_cfg *worker, const char *r
     }
     initialised = true;
     struct ssh_transport *t = calloc(1, sizeof *t);
+    if (!t) {
+        err_set(e, "out of memory");
+        return NULL;
+    }
     t->base.ops = &ssh_ops;
     t->base.worker = worker;
     t->cfg = cfg;
     t->sock = -1;
     t->key = resolve(root, cfg.key);
+    t->known_hosts = resolve(root, cfg.known_hosts);
     char *pub = NULL;
-    if (asprintf(&pub, "%s.pub", t->key) > 0 && fs_exists(pub))
+    if (!t->key || !t->known_hosts || asprintf(&pub, "%s.pub", t->key) < 0) {
+        err_set(e, "out of memory");
+        ssh_destroy(&t->base);
+        return NULL;
+    }
+    if (fs_exists(pub))   /* else libssh2 derives the public key from the private one */
         t->pubkey = pub;
     else
         free(pub);
-    t->known_hosts = resolve(root, cfg.known_hosts);
     t->remote_dir = cfg.remote_dir;
     t->command = cfg.command;
     return &t->base;
