@@ -110,8 +110,9 @@ static char *oldest_job(const struct daemon *d, const char *folder)
     if (!path || fs_list(path, worker_is_archive, fs_cmp_names, &l) < 0)
         log_msg(LOG_WARN, NULL, "out of memory listing %s/%s", d->dir, folder);
     for (size_t i = 0; path && i < l.n && !best; i++)
-        if (!is_running(d, l.names[i]))
-            best = strdup(l.names[i]);
+        if (!is_running(d, l.names[i]) && !(best = strdup(l.names[i])))
+            log_msg(LOG_WARN, NULL, "out of memory taking job %s; trying again shortly",
+                    l.names[i]);
     if (path)
         fs_list_free(&l);
     free(path);
@@ -170,8 +171,8 @@ static void report_grader_failure(struct daemon *d, struct slot *s, int status, 
     worker_job_id(s->job, id, sizeof id);
     log_msg(LOG_ERROR, id, "grader failed with %s %d", sig ? "signal" : "status",
             sig ? sig : status);
-    if ((trace = worker_trace_path(d->dir, s->job)))
-        worker_write_error(d->dir, s->job, "infrastructure", msg, trace);
+    trace = worker_trace_path(d->dir, s->job);   /* NULL: the error goes without it */
+    worker_write_error(d->dir, s->job, "infrastructure", msg, trace);   /* logs its failure */
     free(trace);
 }
 
@@ -225,6 +226,7 @@ static void grader_main(const struct daemon *d, const char *job, struct launcher
     proctitle_set(title);
     prctl(PR_SET_NAME, "grade-one");
     char *deflog = fs_join(dir, "logs/worker.log");
+    /* the daemon's log: the daemon has said already if it cannot be opened */
     log_open("assay-worker", deflog);
     free(deflog);
     worker_set_sandbox(d->sandbox);
@@ -250,12 +252,25 @@ static int start_grading(struct daemon *d, struct slot *s, const char *job)
         }
         return -1;
     }
+    struct exit_watch *w = calloc(1, sizeof *w);
+    int rc = w ? uv_poll_init(d->loop, &w->poll, pidfd) : UV_ENOMEM;
+    if (rc == 0) {
+        w->pidfd = pidfd;   /* closed with W from here on */
+        w->poll.data = s;
+        if ((rc = uv_poll_start(&w->poll, UV_READABLE, on_grader_exit)) < 0)
+            uv_close((uv_handle_t *)&w->poll, free_exit_watch);
+    } else {
+        free(w);
+        close(pidfd);
+    }
+    if (rc < 0) {   /* a grader nobody waits for would hold its slot for ever */
+        log_msg(LOG_ERROR, job, "cannot watch a grader: %s; the job is tried again", uv_strerror(rc));
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
     s->pid = pid;
-    s->exit_watch = calloc(1, sizeof *s->exit_watch);
-    s->exit_watch->pidfd = pidfd;
-    uv_poll_init(d->loop, &s->exit_watch->poll, pidfd);
-    s->exit_watch->poll.data = s;
-    uv_poll_start(&s->exit_watch->poll, UV_READABLE, on_grader_exit);
+    s->exit_watch = w;
     s->busy = true;
     char id[128];
     worker_job_id(job, id, sizeof id);
@@ -338,8 +353,8 @@ static void remove_partial_results(const char *dir)
         log_msg(LOG_WARN, NULL, "out of memory listing %s/outbox; some .part files stay", dir);
     for (size_t i = 0; outbox && i < l.n; i++) {
         char *p = fs_join(outbox, l.names[i]);
-        if (unlink(p) < 0 && errno != ENOENT)
-            log_msg(LOG_WARN, NULL, "cannot remove %s: %s", p, strerror(errno));
+        if (!p || (unlink(p) < 0 && errno != ENOENT))
+            log_msg(LOG_WARN, NULL, "cannot remove %s/%s: %s", outbox, l.names[i], strerror(errno));
         free(p);
     }
     if (outbox)
@@ -357,9 +372,14 @@ static int prepare_dir(const char *dir, int *lock_fd)
         return -1;
     }
     char *lock = fs_join(dir, WORKER_LOCK);
-    *lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    *lock_fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
+    if (*lock_fd < 0)
+        fprintf(stderr, "assay-worker: cannot open %s/%s: %s\n", dir, WORKER_LOCK,
+                lock ? strerror(errno) : "out of memory");
     free(lock);
-    if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX | LOCK_NB) < 0) {
+    if (*lock_fd < 0)
+        return -1;
+    if (flock(*lock_fd, LOCK_EX | LOCK_NB) < 0) {
         fprintf(stderr, "assay-worker: another assay-worker is running on %s\n", dir);
         return -1;
     }
@@ -370,7 +390,12 @@ static int prepare_dir(const char *dir, int *lock_fd)
         log_msg(LOG_WARN, NULL, "%s; what is left there stays until the next start", e.msg);
     free(tmp);
     remove_partial_results(dir);
-    return worker_layout_create(dir, &e);
+    if (worker_layout_create(dir, &e) < 0) {   /* tmp/ again, emptied above */
+        fprintf(stderr, "assay-worker: %s\n", e.msg);
+        log_msg(LOG_ERROR, NULL, "cannot start: %s", e.msg);
+        return -1;
+    }
+    return 0;
 }
 
 /* Job archives unpack into tmp/, and (rlimit mode) the tests run there:
@@ -407,29 +432,51 @@ static int check_sandbox(const struct launcher_type *type)
     return -1;
 }
 
+/* Opens the log PATH (NULL: its name could not be made), or says on
+ * standard error why the lines go there instead. */
+static void open_log(const char *path)
+{
+    if (log_open("assay-worker", path) < 0 || !path)
+        fprintf(stderr, "assay-worker: cannot open the log %s: %s; logging here\n",
+                path ? path : "logs/worker.log", path ? strerror(errno) : "out of memory");
+}
+
 static int run_daemon(const char *dir, int nslots, const char *worker, const char *logpath,
                       const char *traces, const struct launcher_type *sandbox)
 {
     int lock_fd;
     char *deflog = fs_join(dir, "logs/worker.log"), *deftraces = fs_join(dir, "logs/traces.log");
-    log_open("assay-worker", logpath ? logpath : deflog);
+    const char *log = logpath ? logpath : deflog;
+    /* a new directory has no logs/ until prepare_dir: then the log is opened again */
+    bool logging = log_open("assay-worker", log) == 0 && log;
     log_set_worker(worker);
     if (check_sandbox(sandbox) < 0 || prepare_dir(dir, &lock_fd) < 0) {
         free(deflog);
         free(deftraces);
         return 1;
     }
+    if (!logging)
+        open_log(log);
     mount_scratch(dir);
     crash_install(traces ? traces : deftraces, "assay-worker");
     free(deflog);
     free(deftraces);
     struct daemon d = {.loop = uv_default_loop(), .dir = dir, .worker = worker,
                        .sandbox = sandbox, .nslots = nslots};
-    d.slots = calloc((size_t)nslots, sizeof *d.slots);
+    if (!(d.slots = calloc((size_t)nslots, sizeof *d.slots)) || !d.loop) {
+        fprintf(stderr, "assay-worker: out of memory\n");
+        log_msg(LOG_ERROR, NULL, "cannot start: out of memory");
+        free(d.slots);
+        close(lock_fd);
+        return 1;
+    }
     d.loop->data = &d;
     char *inbox = worker_path(dir, WORKER_INBOX, NULL);
     uv_fs_event_init(d.loop, &d.watch);
-    uv_fs_event_start(&d.watch, on_inbox, inbox, 0);
+    int rc = inbox ? uv_fs_event_start(&d.watch, on_inbox, inbox, 0) : UV_ENOMEM;
+    if (rc < 0)
+        log_msg(LOG_ERROR, NULL, "cannot watch %s/%s: %s; jobs are picked up at the rescan every "
+                "%d s", dir, WORKER_INBOX, uv_strerror(rc), RESCAN_MS / 1000);
     uv_timer_init(d.loop, &d.rescan);
     uv_timer_start(&d.rescan, on_rescan, RESCAN_MS, RESCAN_MS);
     uv_signal_init(d.loop, &d.sigterm);
@@ -507,7 +554,7 @@ int main(int argc, char **argv)
         return worker_status(dir);
     if (grade_one) {   /* by hand: the daemon forks its graders (grader_main) */
         char *deflog = fs_join(dir, "logs/worker.log");
-        log_open("assay-worker", logpath ? logpath : deflog);
+        open_log(logpath ? logpath : deflog);
         free(deflog);
         worker_set_sandbox(type);
         return worker_grade_one(dir, argv[optind], name, NULL) < 0 ? 1 : 0;

@@ -25,7 +25,7 @@ void worker_set_sandbox(const struct launcher_type *type);
 
 /* Writes an error result for NAME into D/outbox: CATEGORY and MESSAGE as
  * in results.json, TRACE (may be NULL) a file whose text goes along as
- * traces.log. */
+ * traces.log.  A failure is logged here, with the job's id. */
 int worker_write_error(const char *dir, const char *name, const char *category,
                        const char *message, const char *trace);
 

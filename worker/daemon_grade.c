@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "worker/daemon.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -67,14 +68,13 @@ void worker_job_id(const char *name, char *out, size_t n)
         snprintf(out, n, "%s", name);   /* not ours: named as it came */
 }
 
-static int copy_text_into(const char *resdir, const char *file, const char *src)
+static int copy_text_into(const char *resdir, const char *file, const char *src, struct err *e)
 {
     struct buf b = BUF_INIT;
-    struct err e;
-    int rc = fs_read_file(src, 4u << 20, &b, &e);
+    int rc = fs_read_file(src, 4u << 20, &b, e);
     char *path = fs_join(resdir, file);
     if (rc == 0 && b.len > 0)
-        rc = fs_write_atomic(path, b.data, b.len, &e);
+        rc = fs_write_atomic(path, b.data, b.len, e);
     free(path);
     buf_free(&b);
     return rc;
@@ -119,16 +119,23 @@ int worker_write_error(const char *dir, const char *name, const char *category,
                        const char *message, const char *trace)
 {
     struct err e;
+    char id[128];
+    worker_job_id(name, id, sizeof id);
     char *base = worker_path(dir, WORKER_TMP, NULL), *resdir = NULL;
     int rc = fs_mkdtemp(base, "error", &resdir, &e);
     free(base);
-    if (rc < 0)
-        return -1;
-    if (trace && fs_exists(trace))
-        copy_text_into(resdir, "traces.log", trace);
-    json_t *r = error_results(category, message);
-    rc = finish(dir, name, resdir, r, &e);
-    fs_remove_tree(resdir, &e);
+    if (rc == 0 && trace && fs_exists(trace) && copy_text_into(resdir, "traces.log", trace, &e) < 0)
+        log_msg(LOG_WARN, id, "the error result goes without the stack trace: %s", e.msg);
+    json_t *r = rc == 0 ? error_results(category, message) : NULL;
+    if (rc == 0 && !r)
+        rc = err_set(&e, "out of memory");
+    if (rc == 0)
+        rc = finish(dir, name, resdir, r, &e);
+    if (rc < 0)   /* the shipper then waits out the job's time limit and tries again */
+        log_msg(LOG_ERROR, id, "cannot write the error result (%s): %s", message, e.msg);
+    struct err ignored;   /* tmp/ is emptied when the daemon starts */
+    if (resdir)
+        fs_remove_tree(resdir, &ignored);
     free(resdir);
     json_decref(r);
     return rc;
@@ -136,13 +143,15 @@ int worker_write_error(const char *dir, const char *name, const char *category,
 
 /* An assignment that names no root file system gets its course's, which
  * the shipper sent in job.json (course.json "rootfs"). */
-static void use_course_rootfs(const char *jobdir, struct assignment *a)
+static void use_course_rootfs(const char *jobdir, struct assignment *a, const char *id)
 {
     if (a->sum.rootfs)
         return;
     char *path = fs_join(jobdir, "job.json");
     struct err e;
     json_t *job = jsonutil_load_file(path, 1u << 20, &e);
+    if (!job && (!path || fs_exists(path)))   /* no job.json: an archive packed by hand */
+        log_msg(LOG_WARN, id, "the course's root file system is not known: %s", e.msg);
     free(path);
     const char *rootfs = jsonutil_str(job, "rootfs", NULL);
     if (rootfs && rootfs_path_ok(rootfs)) {
@@ -155,13 +164,17 @@ static void use_course_rootfs(const char *jobdir, struct assignment *a)
 /* Feedback files the kinds write (feedback/...) go into RESDIR, so they
  * travel with results.json to results/ on the primary. */
 static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct launcher *given,
-                              struct err *e)
+                              const char *id, struct err *e)
 {
     char *adir = fs_join(jobdir, "assignment"), *sdir = fs_join(jobdir, "submission");
+    char *work = fs_join(jobdir, "..");
     struct assignment a;
     struct problems p = {0};
     json_t *r = NULL;
-    if (assignment_load(adir, &a, &p) < 0) {
+    if (!sdir || !work) {
+        memset(&a, 0, sizeof a);
+        err_set(e, "out of memory");
+    } else if (assignment_load(adir, &a, &p) < 0) {
         struct buf msg = BUF_INIT;
         buf_printf(&msg, "The assignment is invalid (%zu problem%s): ", p.count,
                    p.count == 1 ? "" : "s");
@@ -171,17 +184,17 @@ static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct lau
         err_set(e, "%s", buf_str(&msg));
         buf_free(&msg);
     } else {
-        use_course_rootfs(jobdir, &a);
-        char *work = fs_join(jobdir, "..");
+        use_course_rootfs(jobdir, &a, id);
         struct launcher *l = given ? given : own_launcher(e);
         if (l) {
             struct engine_options o = {.launcher = l, .work_base = work, .files_dir = resdir};
-            r = engine_grade(&a, fs_exists(sdir) ? sdir : jobdir, &o);
+            if (!(r = engine_grade(&a, fs_exists(sdir) ? sdir : jobdir, &o)))
+                err_set(e, "out of memory");
             if (!given)
                 l->destroy(l);
         }
-        free(work);
     }
+    free(work);
     problems_free(&p);
     assignment_free(&a);
     free(adir);
@@ -197,15 +210,22 @@ int worker_grade_one(const char *dir, const char *name, const char *worker,
     char *archive = worker_path(dir, WORKER_ACTIVE, name), *tmp = worker_path(dir, WORKER_TMP, NULL);
     char *jobdir = NULL, *resdir = NULL;
     struct err e = {{0}};
-    if (!archive || !tmp || fs_mkdtemp(tmp, "job", &jobdir, &e) < 0 || fs_mkdtemp(tmp, "res", &resdir, &e) < 0)
-        return worker_write_error(dir, name, "infrastructure", "The worker could not create "
-                                  "its work directories (is its disk full?).", NULL);
-    /* jobdir stays 0700: it holds the assignment's hidden files */
-    char *joblog = fs_join(resdir, "worker.log");
-    int logfd = open(joblog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    log_also(logfd);
     char id[128];
     worker_job_id(name, id, sizeof id);
+    if (!archive || !tmp)
+        err_set(&e, "out of memory");
+    if (!archive || !tmp || fs_mkdtemp(tmp, "job", &jobdir, &e) < 0 || fs_mkdtemp(tmp, "res", &resdir, &e) < 0) {
+        log_msg(LOG_ERROR, id, "cannot create the work directories: %s", e.msg);
+        return worker_write_error(dir, name, "infrastructure", "The worker could not create "
+                                  "its work directories (is its disk full?).", NULL);
+    }
+    /* jobdir stays 0700: it holds the assignment's hidden files */
+    char *joblog = fs_join(resdir, "worker.log");
+    int logfd = joblog ? open(joblog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+    if (logfd < 0)
+        log_msg(LOG_WARN, id, "the job's log lines stay in this worker's log: cannot create "
+                "%s: %s", joblog ? joblog : "worker.log", joblog ? strerror(errno) : "out of memory");
+    log_also(logfd);
     log_msg(LOG_INFO, id, "grading started");
     struct archive_limits lim = {512ull << 20, 128ull << 20, 20000};
     json_t *r = NULL;
@@ -213,7 +233,7 @@ int worker_grade_one(const char *dir, const char *name, const char *worker,
     if (archive_extract(archive, jobdir, &lim, &e) < 0)
         category = "infrastructure";
     else
-        r = grade_unpacked(jobdir, resdir, launcher, &e);
+        r = grade_unpacked(jobdir, resdir, launcher, id, &e);
     if (r) {
         log_msg(LOG_INFO, id, "graded: score %g of %g",
                 json_number_value(json_object_get(r, "score")),
@@ -229,8 +249,10 @@ int worker_grade_one(const char *dir, const char *name, const char *worker,
     if (logfd >= 0)
         close(logfd);
     json_decref(r);
-    fs_remove_tree(jobdir, &e);
-    fs_remove_tree(resdir, &e);
+    const char *dirs[] = {jobdir, resdir};
+    for (int i = 0; i < 2; i++)
+        if (fs_remove_tree(dirs[i], &e) < 0)   /* tmp/ is emptied when the daemon starts */
+            log_msg(LOG_WARN, id, "%s; it stays until assay-worker restarts", e.msg);
     free(joblog);
     free(archive);
     free(tmp);

@@ -10,6 +10,7 @@
  * HEARTBEAT_S lets the shipper notice a link that died without a word.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +33,13 @@
 int worker_wait(const char *dir, const char *name, double timeout_s)
 {
     char *outbox = worker_path(dir, WORKER_OUTBOX, NULL), *result = fs_join(outbox, name);
+    if (!result) {
+        printf("error out of memory\n");
+        return 2;
+    }
     int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     if (fd < 0 || inotify_add_watch(fd, outbox, IN_MOVED_TO) < 0) {   /* results arrive by rename */
-        printf("error cannot watch %s\n", outbox);
+        printf("error cannot watch %s: %s\n", outbox, strerror(errno));
         return 2;
     }
     double deadline = clock_mono() + timeout_s, last_beat = clock_mono();
@@ -71,7 +76,7 @@ static int count_jobs(const char *dir, const char *folder)
     char *path = worker_path(dir, folder, NULL);
     struct fs_list l;
     int n = path && fs_list(path, worker_is_archive, NULL, &l) == 0 ? (int)l.n : -1;
-    if (n >= 0)
+    if (path)
         fs_list_free(&l);
     free(path);
     return n;   /* -1: could not be counted (out of memory) */
