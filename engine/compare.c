@@ -41,35 +41,37 @@ const char *compare_mode_name(enum compare_mode m)
     return mode_names[m];
 }
 
-char *compare_regex_check(const char *pattern)
+int compare_regex_check(const char *pattern, char *why, size_t n)
 {
     regex_t re;
     int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
     if (rc == 0) {
         regfree(&re);
-        return NULL;
+        return 0;
     }
-    char msg[256];
-    regerror(rc, &re, msg, sizeof msg);
+    regerror(rc, &re, why, n);
     regfree(&re);
-    return strdup(msg);
+    return -1;
 }
 
 char *compare_trim(const char *s, size_t len, size_t *outlen)
 {
     struct buf out = BUF_INIT;
-    buf_append(&out, "", 0);
+    int rc = buf_append(&out, "", 0);
     size_t i = 0;
-    while (i < len) {
+    while (rc == 0 && i < len) {
         size_t end = i;
         while (end < len && s[end] != '\n')
             end++;
         size_t stop = end;
         while (stop > i && isspace((unsigned char)s[stop - 1]))
             stop--;
-        buf_append(&out, s + i, stop - i);
-        buf_append(&out, "\n", 1);
+        rc = buf_append(&out, s + i, stop - i) < 0 ? -1 : buf_append(&out, "\n", 1);
         i = end + 1;
+    }
+    if (rc < 0) {   /* out of memory: never a shorter text that could compare equal */
+        buf_free(&out);
+        return NULL;
     }
     while (out.len > 0 && out.data[out.len - 1] == '\n')
         out.data[--out.len] = '\0';
@@ -100,12 +102,17 @@ static char *next_token(char **cursor)
     return start;
 }
 
-static bool compare_numeric(const char *expected, size_t elen, const char *actual,
-                            size_t alen, double tol, char **why)
+static int compare_numeric(const char *expected, size_t elen, const char *actual,
+                           size_t alen, double tol, char **why)
 {
     char *e = strndup(expected, elen), *a = strndup(actual, alen);
     char *ec = e, *ac = a;
     bool ok = true;
+    if (!e || !a) {
+        free(e);
+        free(a);
+        return -1;
+    }
     for (int n = 1; ok; n++) {
         char *et = next_token(&ec), *at = next_token(&ac);
         if (!et && !at)
@@ -135,22 +142,23 @@ static bool compare_numeric(const char *expected, size_t elen, const char *actua
     return ok;
 }
 
-static bool compare_regex(const char *pattern, const char *actual, size_t alen)
+static int compare_regex(const char *pattern, const char *actual, size_t alen)
 {
     regex_t re;
-    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
-        return false;
+    int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
+    if (rc != 0)   /* checked when the assignment was validated: only memory lacks */
+        return rc == REG_ESPACE ? -1 : 0;
     if (alen > 0 && actual[alen - 1] == '\n')
         alen--;   /* so that "^42$" matches the output "42\n", as grep would */
     char *text = strndup(actual, alen);   /* regexec needs a C string */
-    bool ok = text && regexec(&re, text, 0, NULL, 0) == 0;
+    rc = text ? regexec(&re, text, 0, NULL, 0) : REG_ESPACE;
     free(text);
     regfree(&re);
-    return ok;
+    return rc == 0 ? 1 : rc == REG_NOMATCH ? 0 : -1;
 }
 
-bool compare_output(enum compare_mode m, const char *expected, size_t elen,
-                    const char *actual, size_t alen, double tolerance, char **why)
+int compare_output(enum compare_mode m, const char *expected, size_t elen,
+                   const char *actual, size_t alen, double tolerance, char **why)
 {
     if (why)
         *why = NULL;
@@ -160,7 +168,7 @@ bool compare_output(enum compare_mode m, const char *expected, size_t elen,
     case CMP_TRIMMED: {
         size_t el, al;
         char *e = compare_trim(expected, elen, &el), *a = compare_trim(actual, alen, &al);
-        bool ok = el == al && memcmp(e, a, el) == 0;
+        int ok = !e || !a ? -1 : el == al && memcmp(e, a, el) == 0;
         free(e);
         free(a);
         return ok;
@@ -169,7 +177,7 @@ bool compare_output(enum compare_mode m, const char *expected, size_t elen,
         return elen == 0 || memmem(actual, alen, expected, elen) != NULL;
     case CMP_REGEX: {
         char *pattern = strndup(expected, elen);
-        bool ok = pattern && compare_regex(pattern, actual, alen);
+        int ok = pattern ? compare_regex(pattern, actual, alen) : -1;
         free(pattern);
         return ok;
     }

@@ -10,16 +10,18 @@ enum compare_mode { CMP_EXACT, CMP_TRIMMED, CMP_CONTAINS, CMP_REGEX, CMP_NUMERIC
 /* Returns -1 for an unknown name. */
 int compare_mode_parse(const char *name, enum compare_mode *out);
 const char *compare_mode_name(enum compare_mode m);
-/* NULL if PATTERN is a valid regex, else a malloc'd reason. */
-char *compare_regex_check(const char *pattern);
+/* 0 if PATTERN is a valid regex, else -1 with the reason in WHY (N bytes). */
+int compare_regex_check(const char *pattern, char *why, size_t n);
 
-/* True when ACTUAL passes.  On failure *why (malloc'd, may be NULL) says
- * in one sentence what differs, for modes where a diff does not. */
-bool compare_output(enum compare_mode m, const char *expected, size_t elen,
-                    const char *actual, size_t alen, double tolerance, char **why);
+/* 1 when ACTUAL passes, 0 when it does not, -1 when memory ran out (no
+ * verdict).  On 0, *why (malloc'd, may be NULL) says in one sentence
+ * what differs, for modes where a diff does not. */
+int compare_output(enum compare_mode m, const char *expected, size_t elen,
+                   const char *actual, size_t alen, double tolerance, char **why);
 
 /* The "trimmed" normal form: trailing whitespace removed from every line
- * and trailing blank lines dropped.  malloc'd, length in *outlen. */
+ * and trailing blank lines dropped.  malloc'd (NULL if memory ran out),
+ * length in *outlen. */
 char *compare_trim(const char *s, size_t len, size_t *outlen);
 
 #endif

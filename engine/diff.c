@@ -10,6 +10,7 @@
 #include "engine/diff.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +30,8 @@ struct lines {
     size_t n;
 };
 
-static void split_lines(const char *s, size_t len, struct lines *out)
+/* -1 if memory ran out. */
+static int split_lines(const char *s, size_t len, struct lines *out)
 {
     out->v = NULL;
     out->n = 0;
@@ -40,11 +42,15 @@ static void split_lines(const char *s, size_t len, struct lines *out)
             end++;
         if (out->n == cap) {
             cap = cap ? cap * 2 : 64;
-            out->v = realloc(out->v, cap * sizeof *out->v);
+            struct line *grown = realloc(out->v, cap * sizeof *out->v);
+            if (!grown)
+                return -1;
+            out->v = grown;
         }
         out->v[out->n++] = (struct line){s + i, end - i};
         i = end + 1;
     }
+    return 0;
 }
 
 static bool line_eq(const struct line *a, const struct line *b)
@@ -58,11 +64,20 @@ struct op {
     size_t ei, ai;   /* 0-based line indexes */
 };
 
+/* Out of memory, *CAP becomes SIZE_MAX and no step is added: the script
+ * is then known to be incomplete. */
 static void push(struct op **ops, size_t *n, size_t *cap, struct op op)
 {
+    if (*cap == SIZE_MAX)
+        return;
     if (*n == *cap) {
+        struct op *grown = realloc(*ops, (*cap ? *cap * 2 : 128) * sizeof **ops);
+        if (!grown) {
+            *cap = SIZE_MAX;
+            return;
+        }
+        *ops = grown;
         *cap = *cap ? *cap * 2 : 128;
-        *ops = realloc(*ops, *cap * sizeof **ops);
     }
     (*ops)[(*n)++] = op;
 }
@@ -72,14 +87,15 @@ static void lcs_middle(const struct lines *e, const struct lines *a, size_t lo, 
                        size_t ahi, struct op **ops, size_t *n, size_t *cap)
 {
     size_t rows = ehi - lo, cols = ahi - lo;
-    if (rows * cols > DIFF_MAX_CELLS || rows == 0 || cols == 0) {
+    unsigned *t = rows * cols > DIFF_MAX_CELLS || rows == 0 || cols == 0
+                      ? NULL : calloc((rows + 1) * (cols + 1), sizeof *t);
+    if (!t) {   /* too large for the table (or no memory for it): the whole middle */
         for (size_t i = lo; i < ehi; i++)
             push(ops, n, cap, (struct op){'-', i, lo});
         for (size_t j = lo; j < ahi; j++)
             push(ops, n, cap, (struct op){'+', ehi, j});
         return;
     }
-    unsigned *t = calloc((rows + 1) * (cols + 1), sizeof *t);
 #define T(i, j) t[(i) * (cols + 1) + (j)]
     for (size_t i = rows; i-- > 0;)
         for (size_t j = cols; j-- > 0;)
@@ -102,18 +118,20 @@ static void lcs_middle(const struct lines *e, const struct lines *a, size_t lo, 
     free(t);
 }
 
-static void emit_line(struct buf *out, char kind, size_t number, const struct line *l)
+static int emit_line(struct buf *out, char kind, size_t number, const struct line *l)
 {
     size_t len = l->len > DIFF_LINE_BYTES ? DIFF_LINE_BYTES : l->len;
     char *clean = text_utf8_clean(l->s, len);
-    buf_printf(out, "%c %4zu | %s%s\n", kind, number + 1, clean,
-               l->len > DIFF_LINE_BYTES ? " [...]" : "");
+    int rc = clean ? buf_printf(out, "%c %4zu | %s%s\n", kind, number + 1, clean,
+                                l->len > DIFF_LINE_BYTES ? " [...]" : "")
+                   : -1;
     free(clean);
+    return rc;
 }
 
-/* Renders ops with context, at most max_lines lines. */
-static void render(const struct op *ops, size_t n, const struct lines *e,
-                   const struct lines *a, int max_lines, struct buf *out)
+/* Renders ops with context, at most max_lines lines; -1 if memory ran out. */
+static int render(const struct op *ops, size_t n, const struct lines *e,
+                  const struct lines *a, int max_lines, struct buf *out)
 {
     int written = 0;
     size_t last_shown = (size_t)-1;
@@ -131,29 +149,32 @@ static void render(const struct op *ops, size_t n, const struct lines *e,
             continue;
         if (written >= max_lines) {
             if (changes_left == 0)
-                return;
-            buf_printf(out, "[... %zu more differing lines not shown]\n", changes_left);
-            return;
+                return 0;
+            return buf_printf(out, "[... %zu more differing lines not shown]\n", changes_left);
         }
-        if (last_shown != (size_t)-1 && k != last_shown + 1)
-            buf_puts(out, "  ...\n");
+        if (last_shown != (size_t)-1 && k != last_shown + 1 && buf_puts(out, "  ...\n") < 0)
+            return -1;
         const struct op *op = &ops[k];
-        if (op->kind == '-')
-            emit_line(out, '-', op->ei, &e->v[op->ei]);
-        else
-            emit_line(out, op->kind, op->ai, &a->v[op->ai]);
+        if (emit_line(out, op->kind, op->kind == '-' ? op->ei : op->ai,
+                      op->kind == '-' ? &e->v[op->ei] : &a->v[op->ai]) < 0)
+            return -1;
         changes_left -= op->kind != ' ';
         last_shown = k;
         written++;
     }
+    return 0;
 }
 
 char *diff_lines(const char *expected, size_t elen, const char *actual, size_t alen,
                  int max_lines)
 {
     struct lines e, a;
-    split_lines(expected, elen, &e);
-    split_lines(actual, alen, &a);
+    int rc = split_lines(expected, elen, &e) | split_lines(actual, alen, &a);
+    if (rc < 0) {
+        free(e.v);
+        free(a.v);
+        return NULL;
+    }
     size_t lo = 0;
     while (lo < e.n && lo < a.n && line_eq(&e.v[lo], &a.v[lo]))
         lo++;
@@ -168,15 +189,21 @@ char *diff_lines(const char *expected, size_t elen, const char *actual, size_t a
     for (size_t i = ehi, j = ahi; i < e.n; i++, j++)
         push(&ops, &n, &cap, (struct op){' ', i, j});
     struct buf out = BUF_INIT;
-    buf_puts(&out, "Expected (-) and your output (+), by line number:\n");
-    render(ops, n, &e, &a, max_lines, &out);
-    if (elen > 0 && alen > 0 && (expected[elen - 1] == '\n') != (actual[alen - 1] == '\n'))
-        buf_printf(&out, "(%s ends without a newline)\n",
-                   expected[elen - 1] == '\n' ? "your output" : "the expected output");
-    if (lo == e.n && lo == a.n)
-        buf_puts(&out, "(the lines are equal; the difference is in line endings)\n");
+    rc = cap == SIZE_MAX ? -1 : buf_puts(&out, "Expected (-) and your output (+), by line number:\n");
+    if (rc == 0)
+        rc = render(ops, n, &e, &a, max_lines, &out);
+    if (rc == 0 && elen > 0 && alen > 0 &&
+        (expected[elen - 1] == '\n') != (actual[alen - 1] == '\n'))
+        rc = buf_printf(&out, "(%s ends without a newline)\n",
+                        expected[elen - 1] == '\n' ? "your output" : "the expected output");
+    if (rc == 0 && lo == e.n && lo == a.n)
+        rc = buf_puts(&out, "(the lines are equal; the difference is in line endings)\n");
     free(ops);
     free(e.v);
     free(a.v);
+    if (rc < 0) {
+        buf_free(&out);
+        return NULL;
+    }
     return buf_steal(&out);
 }

@@ -6,7 +6,8 @@
 
 /* Returns malloc'd text: differing lines marked "-" (expected) and "+"
  * (the program's output) with their line numbers and two lines of
- * context, at most MAX_LINES lines long, valid UTF-8. */
+ * context, at most MAX_LINES lines long, valid UTF-8; NULL if memory
+ * ran out. */
 char *diff_lines(const char *expected, size_t elen, const char *actual, size_t alen,
                  int max_lines);
 

@@ -25,6 +25,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
+#include "common/log.h"
 #include "engine/kind.h"
 #include "engine/submission.h"
 
@@ -72,6 +73,8 @@ static double planned_points(const struct grading *g, const struct test_def *t)
 static int copy_into(const char *src, const char *workdir, const char *rel, struct err *e)
 {
     char *dst = fs_join(workdir, rel);
+    if (!dst)
+        return err_set(e, "out of memory");
     char *slash = strrchr(dst, '/');
     int rc = 0;
     *slash = '\0';
@@ -103,6 +106,8 @@ static int copy_submission_file(const char *rel, off_t size, void *arg)
     (void)size;
     struct copy_ctx *c = arg;
     char *dst = fs_join(c->workdir, rel), msg[1200];
+    if (!dst)
+        return err_set(c->e, "out of memory");
     bool clash = fs_exists(dst);
     free(dst);
     if (is_reserved(rel) || clash) {
@@ -126,6 +131,8 @@ static int build_workdir(struct grading *g, const struct test_def *t, const char
     if (g->o->launcher->adopt_dir(g->o->launcher, workdir, e) < 0)
         return -1;
     json_t *files = json_array();
+    if (!files)   /* else the test would run without its files */
+        return err_set(e, "out of memory");
     json_array_extend(files, json_object_get(t->spec, "support_files"));
     t->kind->instructor_files(t->spec, files);
     size_t i;
@@ -134,7 +141,9 @@ static int build_workdir(struct grading *g, const struct test_def *t, const char
     json_array_foreach(files, i, f) {
         const char *rel = json_string_value(f);
         char *src = fs_join(g->a->sum.dir, rel), *dst = fs_join(workdir, rel);
-        if (!fs_exists(dst))   /* a file may be listed twice */
+        if (!dst)
+            rc = err_set(e, "out of memory");
+        else if (!fs_exists(dst))   /* a file may be listed twice */
             rc = copy_into(src, workdir, rel, e);
         free(src);
         free(dst);
@@ -150,28 +159,37 @@ static int build_workdir(struct grading *g, const struct test_def *t, const char
 
 /* ---- running one test ---- */
 
+static void free_env(char **env)
+{
+    for (int i = 0; env && env[i]; i++)
+        free(env[i]);
+    free(env);
+}
+
+static bool env_add(char **env, int *n, const char *name, const char *value)
+{
+    char *v = NULL;
+    if (asprintf(&v, "%s=%s", name, value) < 0)
+        return false;
+    env[(*n)++] = v;
+    return true;
+}
+
+/* The run's environment; NULL if out of memory (never one missing a variable). */
 static char **build_env(const char *workdir)
 {
     char **env = calloc(10, sizeof *env);
     int n = 0;
-    env[n++] = strdup("PATH=/usr/local/bin:/usr/bin:/bin");
-    if (asprintf(&env[n], "HOME=%s", workdir) > 0)
-        n++;
-    if (asprintf(&env[n], "TMPDIR=%s", workdir) > 0)
-        n++;
-    env[n++] = strdup("LANG=C.UTF-8");
-    env[n++] = strdup("LC_ALL=C.UTF-8");
-    env[n++] = strdup("PYTHONDONTWRITEBYTECODE=1");
-    env[n++] = strdup("MPLBACKEND=Agg");
-    env[n++] = strdup("TERM=dumb");
+    bool ok = env && env_add(env, &n, "PATH", "/usr/local/bin:/usr/bin:/bin") &&
+              env_add(env, &n, "HOME", workdir) && env_add(env, &n, "TMPDIR", workdir) &&
+              env_add(env, &n, "LANG", "C.UTF-8") && env_add(env, &n, "LC_ALL", "C.UTF-8") &&
+              env_add(env, &n, "PYTHONDONTWRITEBYTECODE", "1") &&
+              env_add(env, &n, "MPLBACKEND", "Agg") && env_add(env, &n, "TERM", "dumb");
+    if (!ok) {
+        free_env(env);
+        return NULL;
+    }
     return env;
-}
-
-static void free_env(char **env)
-{
-    for (int i = 0; env[i]; i++)
-        free(env[i]);
-    free(env);
 }
 
 /* Student-facing text should say "hello.py", not "/tmp/assay-x/test-1/hello.py". */
@@ -181,43 +199,64 @@ static char *strip_workdir(const char *text, const char *workdir)
         return strdup(text);
     struct buf out = BUF_INIT;
     size_t wl = strlen(workdir);
-    buf_append(&out, "", 0);
-    for (const char *p = text; *p;) {
+    int rc = buf_append(&out, "", 0);
+    for (const char *p = text; rc == 0 && *p;) {
         const char *hit = strstr(p, workdir);
         if (!hit) {
-            buf_puts(&out, p);
+            rc = buf_puts(&out, p);
             break;
         }
-        buf_append(&out, p, (size_t)(hit - p));
+        rc = buf_append(&out, p, (size_t)(hit - p));
         p = hit + wl;
         if (*p == '/')
             p++;
     }
+    if (rc < 0) {
+        buf_free(&out);
+        return NULL;   /* out of memory */
+    }
     return buf_steal(&out);
 }
 
+/* The test's results.json entry; NULL if out of memory (add_entry says so). */
 static json_t *entry_from_outcome(const struct test_def *t, struct test_outcome *o,
                                   const char *workdir)
 {
     char *feedback = strip_workdir(buf_str(&o->feedback), workdir);
+    if (!feedback)
+        return NULL;
     json_t *e = json_object();
-    json_object_set_new(e, "name", json_string(t->name));
-    json_object_set_new(e, "score", json_real(o->score));
-    json_object_set_new(e, "max_score", json_real(o->max_score));
-    json_object_set_new(e, "status", json_string(o->verdict == VERDICT_PASSED ? "passed" : "failed"));
-    json_object_set_new(e, "output", jsonutil_text(feedback, strlen(feedback)));
-    json_object_set_new(e, "visibility", json_string(visibility_name(t->visibility)));
-    json_object_set_new(e, "kind", json_string(t->kind->name));
-    json_object_set_new(e, "verdict", json_string(verdict_name(o->verdict)));
-    json_object_set_new(e, "cpu_s", json_real(o->cpu_s));
-    json_object_set_new(e, "wall_s", json_real(o->wall_s));
-    json_object_set_new(e, "max_rss_kb", json_integer(o->max_rss_kb));
+    int rc = 0;   /* one statement each: the keys keep their order */
+    rc |= json_object_set_new(e, "name", json_string(t->name));
+    rc |= json_object_set_new(e, "score", json_real(o->score));
+    rc |= json_object_set_new(e, "max_score", json_real(o->max_score));
+    rc |= json_object_set_new(e, "status",
+                              json_string(o->verdict == VERDICT_PASSED ? "passed" : "failed"));
+    rc |= json_object_set_new(e, "output", jsonutil_text(feedback, strlen(feedback)));
+    rc |= json_object_set_new(e, "visibility", json_string(visibility_name(t->visibility)));
+    rc |= json_object_set_new(e, "kind", json_string(t->kind->name));
+    rc |= json_object_set_new(e, "verdict", json_string(verdict_name(o->verdict)));
+    rc |= json_object_set_new(e, "cpu_s", json_real(o->cpu_s));
+    rc |= json_object_set_new(e, "wall_s", json_real(o->wall_s));
+    rc |= json_object_set_new(e, "max_rss_kb", json_integer(o->max_rss_kb));
     if (o->cases)
-        json_object_set(e, "cases", o->cases);
+        rc |= json_object_set(e, "cases", o->cases);
     if (json_is_object(o->extra))
-        json_object_update(e, o->extra);
+        rc |= json_object_update(e, o->extra);
     free(feedback);
+    if (rc < 0) {
+        json_decref(e);
+        return NULL;
+    }
     return e;
+}
+
+/* Adds a test's results.json entry; a lost one would take its points
+ * out of the total unseen, so losing it is an error of the whole. */
+static void add_entry(struct grading *g, json_t *entry)
+{
+    if (json_array_append_new(g->tests, entry) < 0)
+        set_error(g, "infrastructure", "Assay ran out of memory recording a test's result.");
 }
 
 static void grade_test(struct grading *g, size_t i)
@@ -228,25 +267,32 @@ static void grade_test(struct grading *g, size_t i)
     char *workdir = fs_join(g->base, name);
     struct test_outcome out = {.max_score = planned_points(g, t)};
     struct err e = {{0}};
-    if (build_workdir(g, t, workdir, &e) < 0) {
+    char **env = NULL;
+    int fd = -1;
+    if (!workdir)
+        err_set(&e, "out of memory");
+    else if (build_workdir(g, t, workdir, &e) == 0 && !(env = build_env(workdir)))
+        err_set(&e, "out of memory");
+    else if (env && (fd = open(workdir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        err_sys(&e, "cannot open %s", workdir);
+    if (fd < 0) {
         out.verdict = VERDICT_SETUP_ERROR;
         out.infra_error = strdup(e.msg);
         buf_printf(&out.feedback, "Assay could not prepare this test: %s\n", e.msg);
     } else {
-        char **env = build_env(workdir);
-        int fd = open(workdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         struct test_run run = {g->a, t, workdir, fd, g->o->launcher, env, g->o->files_dir};
         t->kind->grade(&run, &out);
         close(fd);
-        free_env(env);
     }
+    free_env(env);
     if (out.infra_error)
         set_error(g, "infrastructure", out.infra_error);
     if (out.submission_error)
         set_error(g, "submission", out.submission_error);
-    json_array_append_new(g->tests, entry_from_outcome(t, &out, workdir));
-    if (!g->o->keep_workdirs)
-        fs_remove_tree(workdir, &e);
+    add_entry(g, entry_from_outcome(t, &out, workdir));
+    struct err ignored;   /* engine_grade removes the whole directory, and says if it cannot */
+    if (!g->o->keep_workdirs && workdir)
+        fs_remove_tree(workdir, &ignored);
     free(workdir);
     free(out.infra_error);
     free(out.submission_error);
@@ -263,7 +309,7 @@ static void fail_all_tests(struct grading *g, const char *reason)
         struct test_outcome out = {.max_score = planned_points(g, t),
                                    .verdict = VERDICT_SETUP_ERROR};
         buf_printf(&out.feedback, "Not run: %s\n", reason);
-        json_array_append_new(g->tests, entry_from_outcome(t, &out, g->base));
+        add_entry(g, entry_from_outcome(t, &out, g->base));
         buf_free(&out.feedback);
     }
 }
@@ -321,7 +367,10 @@ static bool check_submission(struct grading *g)
 {
     struct err e;
     int files = 0;
-    fs_walk_files(g->staged, count_file, &files, &e);
+    if (fs_walk_files(g->staged, count_file, &files, &e) < 0) {   /* Assay staged it: our fault */
+        set_error(g, "infrastructure", e.msg);
+        return false;
+    }
     if (files == 0) {
         set_error(g, "submission", "The submission is empty: it holds no files. Hand in "
                   "the files the assignment asks for.");
@@ -333,7 +382,8 @@ static bool check_submission(struct grading *g)
     if (!missing)
         return true;
     struct buf found = BUF_INIT, msg = BUF_INIT;
-    fs_walk_files(g->staged, collect_name, &found, &e);
+    struct err partial;   /* the list only illustrates the message; cut short, it still does */
+    fs_walk_files(g->staged, collect_name, &found, &partial);
     buf_printf(&msg, "The submission has no file named %s, which the assignment requires "
                "(it holds: %s). File names are case-sensitive; rename or add the file "
                "and submit again.", missing, buf_str(&found));
@@ -426,7 +476,11 @@ json_t *engine_grade(const struct assignment *a, const char *path,
     }
     chmod(g.base, 0711);   /* the run's uid may pass through to its own directory */
     g.staged = fs_join(g.base, "submission");
-    if (mkdir(g.staged, 0700) < 0 || submission_stage(path, g.staged, &e) < 0) {
+    if (!g.staged || mkdir(g.staged, 0700) < 0) {
+        err_sys(&e, "cannot create a directory in %s", g.base);
+        set_error(&g, "infrastructure", e.msg);
+        fail_all_tests(&g, "Assay could not create a work directory.");
+    } else if (submission_stage(path, g.staged, &e) < 0) {
         set_error(&g, "submission", e.msg);
         fail_all_tests(&g, "the submission could not be read (see the error above).");
     } else if (!check_submission(&g)) {
@@ -436,8 +490,8 @@ json_t *engine_grade(const struct assignment *a, const char *path,
     }
 done:;
     json_t *r = compose_result(&g, started, t0);
-    if (g.base && !o->keep_workdirs)
-        fs_remove_tree(g.base, &e);
+    if (g.base && !o->keep_workdirs && fs_remove_tree(g.base, &e) < 0)
+        log_msg(LOG_WARN, NULL, "%s (a submission and the tests' files stay there)", e.msg);
     free(g.base);
     free(g.staged);
     free(g.error_message);

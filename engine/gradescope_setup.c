@@ -37,12 +37,14 @@ static char *stamp_path(const char *dir, bool *absent, struct err *e)
 {
     char *setup = fs_join(dir, "setup.sh"), *path = NULL;
     struct buf b = BUF_INIT;
-    *absent = !fs_exists(setup);
+    *absent = setup && !fs_exists(setup);
     if (!*absent && fs_read_file(setup, SETUP_MAX_BYTES, &b, e) == 0) {
         char hex[MD5_DIGEST_STRING_LENGTH];
         MD5Data((const uint8_t *)buf_str(&b), b.len, hex);
-        if (asprintf(&path, "%s/setup-%s.done", state_dir(), hex) < 0)
+        if (asprintf(&path, "%s/setup-%s.done", state_dir(), hex) < 0) {
             path = NULL;
+            err_set(e, "out of memory");
+        }
     }
     buf_free(&b);
     free(setup);

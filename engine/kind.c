@@ -72,7 +72,9 @@ int kind_run_bound(struct test_run *run, const char *command, int stdin_fd,
     };
     struct err e = {{0}};
     memset(res, 0, sizeof *res);
-    if (run->launcher->run(run->launcher, &spec, res, &e) < 0) {
+    if (!command)
+        err_set(&e, "out of memory");
+    if (!command || run->launcher->run(run->launcher, &spec, res, &e) < 0) {
         out->infra_error = strdup(e.msg);
         out->verdict = VERDICT_SETUP_ERROR;
         buf_printf(&out->feedback, "Assay could not run this test: %s\n", e.msg);
@@ -126,7 +128,7 @@ void kind_describe_crash(const struct run_result *res, struct buf *feedback)
                    res->term_signal, strsignal(res->term_signal));
     if (res->err.len > 0) {
         char *tail = text_last_lines(res->err.data, res->err.len, TRACEBACK_LINES, 2000);
-        buf_printf(feedback, "%s\n", tail);
+        buf_printf(feedback, "%s\n", tail ? tail : "(its error output is not shown: out of memory)");
         free(tail);
     }
 }
@@ -139,15 +141,22 @@ void kind_add_case(struct test_outcome *out, const char *name, bool passed,
     json_t *c = json_pack("{s:o, s:s, s:f, s:f}", "name", jsonutil_text(name, strlen(name)),
                           "status", passed ? "passed" : "failed", "score", score,
                           "max_score", max_score);
-    if (message && *message)
-        json_object_set_new(c, "message", jsonutil_text(message, strlen(message)));
-    json_array_append_new(out->cases, c);
+    if (c && message && *message &&
+        json_object_set_new(c, "message", jsonutil_text(message, strlen(message))) < 0) {
+        json_decref(c);
+        c = NULL;
+    }
+    /* a case missing from the list would misstate the test: say so */
+    if (json_array_append_new(out->cases, c) < 0 && !out->infra_error)
+        out->infra_error = strdup("out of memory listing the test's cases");
 }
 
 int kind_install_helper(struct test_run *run, const char *name, const char *content,
                         struct err *e)
 {
     char *dir = fs_join(run->workdir, ".assay");
+    if (!dir)
+        return err_set(e, "out of memory");
     if (mkdir(dir, 0755) < 0 && !fs_is_dir(dir)) {
         err_sys(e, "cannot create %s", dir);
         free(dir);
@@ -155,8 +164,10 @@ int kind_install_helper(struct test_run *run, const char *name, const char *cont
     }
     int rc = run->launcher->adopt_dir(run->launcher, dir, e);
     char *path = fs_join(dir, name);
+    if (rc == 0 && (!path || !content))
+        rc = err_set(e, "out of memory");
     int fd = rc < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    size_t len = strlen(content);
+    size_t len = rc < 0 ? 0 : strlen(content);
     if (rc == 0 && (fd < 0 || write(fd, content, len) != (ssize_t)len))
         rc = err_sys(e, "cannot write %s", path);
     if (fd >= 0)
@@ -166,18 +177,21 @@ int kind_install_helper(struct test_run *run, const char *name, const char *cont
     return rc;
 }
 
-/* The JSON objects of TEXT, one a line (TEXT is cut into lines). */
+/* The JSON objects of TEXT, one a line (TEXT is cut into lines); NULL
+ * if memory ran out. */
 static json_t *parse_events(char *text)
 {
     json_t *events = json_array();
     char *save = NULL;
-    for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line;
+    for (char *line = text && events ? strtok_r(text, "\n", &save) : NULL; line;
          line = strtok_r(NULL, "\n", &save)) {
         json_t *ev = json_loads(line, 0, NULL);
-        if (json_is_object(ev))
-            json_array_append_new(events, ev);
-        else
-            json_decref(ev);
+        if (!json_is_object(ev)) {
+            json_decref(ev);   /* not an event: a line cut mid-write */
+        } else if (json_array_append_new(events, ev) < 0) {
+            json_decref(events);   /* an event lost would change the score */
+            return NULL;
+        }
     }
     return events;
 }
@@ -186,12 +200,14 @@ static json_t *read_report(struct test_run *run, const char *rel, struct run_res
 {
     if (!rel) {
         struct buf copy = BUF_INIT;
-        buf_append(&copy, res->out.data ? res->out.data : "", res->out.len);
-        json_t *events = parse_events(copy.data);
+        json_t *events = buf_append(&copy, res->out.data ? res->out.data : "", res->out.len) == 0
+                             ? parse_events(copy.data) : NULL;
         buf_free(&copy);
         return events;
     }
     struct buf b = BUF_INIT;
+    /* no report (the run died before writing it), or an unreadable one: no
+     * events, and the kind explains from the run's verdict and output */
     struct err e;
     json_t *events = fs_read_beneath(run->workdir_fd, rel, REPORT_MAX_BYTES, &b, &e) == 0
                          ? parse_events(b.data) : json_array();
@@ -212,7 +228,14 @@ json_t *kind_run_reporter(struct test_run *run, const char *name, const char *sc
     }
     if (kind_run_command(run, command, -1, res, out) < 0)
         return NULL;
-    return read_report(run, report, res);
+    json_t *events = read_report(run, report, res);
+    if (!events) {
+        out->verdict = VERDICT_SETUP_ERROR;
+        out->infra_error = strdup("out of memory reading the test's report");
+        buf_puts(&out->feedback, "Assay could not read this test's report: out of memory.\n");
+        run_result_free(res);
+    }
+    return events;
 }
 
 char *kind_shell_quote(const char *s)
@@ -220,13 +243,12 @@ char *kind_shell_quote(const char *s)
     if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+,:@") == strlen(s))
         return strdup(s);
     struct buf b = BUF_INIT;
-    buf_puts(&b, "'");
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'')
-            buf_puts(&b, "'\\''");
-        else
-            buf_append(&b, p, 1);
+    int rc = buf_puts(&b, "'");
+    for (const char *p = s; rc == 0 && *p; p++)
+        rc = *p == '\'' ? buf_puts(&b, "'\\''") : buf_append(&b, p, 1);
+    if (rc < 0 || buf_puts(&b, "'") < 0) {
+        buf_free(&b);
+        return NULL;   /* out of memory: never half a word for the shell */
     }
-    buf_puts(&b, "'");
     return buf_steal(&b);
 }

@@ -78,8 +78,9 @@ void kind_add_case(struct test_outcome *out, const char *name, bool passed,
  * wrote (bounded, no symlinks; lines that are not JSON objects, as from a
  * run cut mid-write, are skipped).  REPORT NULL: the events are the
  * run's standard output (out of reach of a child that the runner keeps
- * away from its own descriptors).  NULL, with OUT marked, if Assay
- * itself failed. */
+ * away from its own descriptors).  NULL, with OUT marked (and RES
+ * freed), if Assay itself failed.  COMMAND NULL (out of memory making it)
+ * is such a failure, for kind_run_command too. */
 json_t *kind_run_reporter(struct test_run *run, const char *name, const char *script,
                           const char *command, const char *report, struct run_result *res,
                           struct test_outcome *out);
@@ -87,7 +88,7 @@ json_t *kind_run_reporter(struct test_run *run, const char *name, const char *sc
  * scripts and the input Assay prepares for them). */
 int kind_install_helper(struct test_run *run, const char *name, const char *content,
                         struct err *e);
-/* Quotes S for /bin/sh if it needs quoting; malloc'd. */
+/* Quotes S for /bin/sh if it needs quoting; malloc'd (NULL if out of memory). */
 char *kind_shell_quote(const char *s);
 
 #endif

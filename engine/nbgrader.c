@@ -71,12 +71,16 @@ char *nb_source(const json_t *cell)
     if (json_is_string(src))
         return strdup(json_string_value(src));
     struct buf b = BUF_INIT;
-    buf_append(&b, "", 0);
+    int rc = buf_append(&b, "", 0);
     size_t i;
     const json_t *line;
     json_array_foreach(src, i, line)
-        if (json_is_string(line))
-            buf_append(&b, json_string_value(line), json_string_length(line));
+        if (rc == 0 && json_is_string(line))
+            rc = buf_append(&b, json_string_value(line), json_string_length(line));
+    if (rc < 0) {
+        buf_free(&b);
+        return NULL;
+    }
     return buf_steal(&b);
 }
 
@@ -149,27 +153,30 @@ static char *replace_regions(const char *src, const char *begin, const char *end
                              const char *replacement, bool *found)
 {
     struct buf out = BUF_INIT;
-    buf_append(&out, "", 0);
+    int rc = src ? buf_append(&out, "", 0) : -1;
     bool inside = false;
     *found = false;
-    for (const char *p = src; *p;) {
+    for (const char *p = src; rc == 0 && *p;) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p), indent;
         if (!inside && line_is(p, begin, &indent)) {
             inside = *found = true;
-            for (const char *r = replacement; r && *r;) {
+            for (const char *r = replacement; rc == 0 && r && *r;) {
                 size_t rl = strcspn(r, "\n");
-                buf_append(&out, p, indent);
-                buf_append(&out, r, rl);
-                buf_puts(&out, "\n");
+                rc = buf_append(&out, p, indent) < 0 || buf_append(&out, r, rl) < 0 ||
+                     buf_puts(&out, "\n") < 0 ? -1 : 0;
                 r += rl + (r[rl] == '\n');
             }
         } else if (inside && line_is(p, end, NULL)) {
             inside = false;
         } else if (!inside) {
-            buf_append(&out, p, len);
+            rc = buf_append(&out, p, len);
         }
         p += len;
+    }
+    if (rc < 0) {   /* out of memory: never a source with a region left in */
+        buf_free(&out);
+        return NULL;
     }
     /* no trailing newline where the source had none */
     if (out.len > 0 && out.data[out.len - 1] == '\n' && !(*src && src[strlen(src) - 1] == '\n'))
@@ -208,11 +215,13 @@ static void md5_text(MD5_CTX *m, const char *s)
     MD5Update(m, (const uint8_t *)s, strlen(s));
 }
 
-void nb_checksum(const json_t *cell, char out[33])
+int nb_checksum(const json_t *cell, char out[33])
 {
     MD5_CTX m;
     MD5Init(&m);
     char *src = nb_source(cell);
+    if (!src)
+        return -1;
     const char *id = jsonutil_str(nb_meta(cell), "grade_id", "");
     bool grade = meta_flag(cell, "grade");
     md5_text(&m, src);
@@ -228,6 +237,7 @@ void nb_checksum(const json_t *cell, char out[33])
     }
     MD5End(&m, out);
     free(src);
+    return 0;
 }
 
 /* ---- the instructor's source notebook ---- */
@@ -267,6 +277,10 @@ static void check_source_cell(const json_t *cell, size_t i, const char *where, j
 void nb_check_source(const json_t *nb, const char *where, struct problems *p)
 {
     json_t *ids = json_object();
+    if (!ids) {   /* repeated grade_ids would go unseen */
+        problems_add(p, where, "out of memory checking the cells");
+        return;
+    }
     size_t i, tests = 0;
     const json_t *cell;
     json_array_foreach(json_object_get(nb, "cells"), i, cell) {
@@ -292,9 +306,9 @@ double nb_test_points(const json_t *nb)
 
 /* ---- release ---- */
 
-static void set_source(json_t *cell, const char *src)
+static int set_source(json_t *cell, const char *src)
 {
-    json_object_set_new(cell, "source", json_string(src));
+    return json_object_set_new(cell, "source", json_string(src));
 }
 
 /* The student's starting point for an answer cell. */
@@ -310,39 +324,44 @@ static char *stub_answer(const json_t *cell, const char *src)
     return out;
 }
 
-static void release_cell(json_t *cell)
+/* -1 if memory ran out: the cell may still hold its solution. */
+static int release_cell(json_t *cell)
 {
     json_t *meta = json_object_get(json_object_get(cell, "metadata"), "nbgrader");
     bool code = !strcmp(nb_cell_type(cell), "code");
+    int rc = 0;
     if (code) {
-        json_object_set_new(cell, "outputs", json_array());
-        json_object_set_new(cell, "execution_count", json_null());
+        rc |= json_object_set_new(cell, "outputs", json_array());
+        rc |= json_object_set_new(cell, "execution_count", json_null());
     }
     if (!json_is_object(meta))
-        return;
+        return rc;
     enum nb_role r = nb_role(cell);
     char *src = nb_source(cell), *out = NULL;
     bool hidden;
     if (r == NB_ANSWER || r == NB_MANUAL)
-        out = stub_answer(cell, src);
+        out = src ? stub_answer(cell, src) : NULL;
     else if (r == NB_TEST)
         out = nb_visible_source(src, &hidden);
+    if (!src || (!out && (r == NB_ANSWER || r == NB_MANUAL || r == NB_TEST)))
+        rc = -1;
     if (out)
-        set_source(cell, out);
+        rc |= set_source(cell, out);
     if (is_locked(cell)) {
         json_t *m = json_object_get(cell, "metadata");
-        json_object_set_new(m, "editable", json_false());
-        json_object_set_new(m, "deletable", json_false());
+        rc |= json_object_set_new(m, "editable", json_false());
+        rc |= json_object_set_new(m, "deletable", json_false());
     }
-    json_object_set_new(meta, "cell_type", json_string(nb_cell_type(cell)));
-    json_object_set_new(meta, "schema_version", json_integer(3));
+    rc |= json_object_set_new(meta, "cell_type", json_string(nb_cell_type(cell)));
+    rc |= json_object_set_new(meta, "schema_version", json_integer(3));
     if (r != NB_PLAIN) {
         char sum[33];
-        nb_checksum(cell, sum);
-        json_object_set_new(meta, "checksum", json_string(sum));
+        rc |= nb_checksum(cell, sum) < 0 ? -1 : json_object_set_new(meta, "checksum",
+                                                                       json_string(sum));
     }
     free(src);
     free(out);
+    return rc;
 }
 
 json_t *nb_release(const json_t *source)
@@ -350,9 +369,14 @@ json_t *nb_release(const json_t *source)
     json_t *nb = json_deep_copy(source);
     size_t i;
     json_t *cell;
+    int rc = nb ? 0 : -1;
     json_array_foreach(json_object_get(nb, "cells"), i, cell)
         if (json_is_object(cell))
-            release_cell(cell);
+            rc |= release_cell(cell);
+    if (rc < 0) {   /* never a release that may hold a solution */
+        json_decref(nb);
+        return NULL;
+    }
     return nb;
 }
 
@@ -366,6 +390,7 @@ struct merge {
     bool *emitted;          /* source cell is in the plan */
     json_t *plan, *problems;
     size_t tagged, recognised;
+    bool failed;            /* out of memory: the plan is not the notebook's */
 };
 
 static void problem(struct merge *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -377,7 +402,8 @@ static void problem(struct merge *m, const char *fmt, ...)
     va_start(ap, fmt);
     buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    json_array_append_new(m->problems, jsonutil_text(buf_str(&b), b.len));
+    if (json_array_append_new(m->problems, jsonutil_text(buf_str(&b), b.len)) < 0)
+        m->failed = true;
     buf_free(&b);
 }
 
@@ -399,6 +425,8 @@ static long find_id(const struct merge *m, const char *id)
 
 static char *trimmed(const char *s)
 {
+    if (!s)
+        return NULL;   /* out of memory before: still */
     s += strspn(s, " \t\r\n");
     size_t n = strlen(s);
     while (n > 0 && strchr(" \t\r\n", s[n - 1]))
@@ -409,17 +437,19 @@ static char *trimmed(const char *s)
 /* A test or locked source cell, not yet matched, whose student version
  * (hidden tests removed) reads like SUB's text: how a cell whose
  * metadata another editor dropped is recognised. */
-static long find_by_content(const struct merge *m, const json_t *sub)
+static long find_by_content(struct merge *m, const json_t *sub)
 {
     char *raw = nb_source(sub), *text = trimmed(raw);
     long found = -1;
-    for (size_t k = 0; k < m->n_src && found < 0 && *text; k++) {
+    m->failed |= !text;
+    for (size_t k = 0; k < m->n_src && found < 0 && text && *text; k++) {
         const json_t *c = json_array_get(m->src_cells, k);
         if (m->matched[k] || !restored(nb_role(c)))
             continue;
         bool hidden;
         char *src = nb_source(c), *vis = nb_visible_source(src, &hidden), *t = trimmed(vis);
-        if (!strcmp(t, text))
+        m->failed |= !t;
+        if (t && !strcmp(t, text))
             found = (long)k;
         free(src);
         free(vis);
@@ -456,17 +486,27 @@ static void match_cell(struct merge *m, size_t i)
 static void emit(struct merge *m, const char *role, const char *type, const char *code,
                  const char *show, const json_t *src_cell, long sub_index)
 {
+    if (!code || !show) {
+        m->failed = true;
+        return;
+    }
     json_t *e = json_object();
-    json_object_set_new(e, "role", json_string(role));
-    json_object_set_new(e, "type", json_string(*type ? type : "raw"));
-    json_object_set_new(e, "code", jsonutil_text(code, strlen(code)));
-    json_object_set_new(e, "show", jsonutil_text(show, strlen(show)));
     const char *id = src_cell ? nb_grade_id(src_cell) : NULL;
-    json_object_set_new(e, "grade_id", id ? json_string(id) : json_null());
-    json_object_set_new(e, "points", json_real(src_cell ? nb_points(src_cell) : 0));
-    json_object_set_new(e, "hidden", json_boolean(src_cell && strcmp(code, show)));
-    json_object_set_new(e, "cell", json_integer(sub_index + 1));
-    json_array_append_new(m->plan, e);
+    int rc = 0;   /* one statement each: the keys keep their order */
+    rc |= json_object_set_new(e, "role", json_string(role));
+    rc |= json_object_set_new(e, "type", json_string(*type ? type : "raw"));
+    rc |= json_object_set_new(e, "code", jsonutil_text(code, strlen(code)));
+    rc |= json_object_set_new(e, "show", jsonutil_text(show, strlen(show)));
+    rc |= json_object_set_new(e, "grade_id", id ? json_string(id) : json_null());
+    rc |= json_object_set_new(e, "points", json_real(src_cell ? nb_points(src_cell) : 0));
+    rc |= json_object_set_new(e, "hidden", json_boolean(src_cell && strcmp(code, show)));
+    rc |= json_object_set_new(e, "cell", json_integer(sub_index + 1));
+    if (rc < 0) {
+        json_decref(e);
+        m->failed = true;
+    } else if (json_array_append_new(m->plan, e) < 0) {
+        m->failed = true;
+    }
 }
 
 /* Puts source cell K (a test or locked cell) in the plan as the source has it. */
@@ -511,7 +551,8 @@ static void emit_matched(struct merge *m, size_t i, size_t k)
         char *mine = nb_source(sub), *theirs = nb_source(src), *a = trimmed(mine);
         bool hidden;
         char *vis = nb_visible_source(theirs, &hidden), *b = trimmed(vis);
-        if (strcmp(a, b))
+        m->failed |= !a || !b;
+        if (a && b && strcmp(a, b))
             problem(m, "The %s cell \"%.*s\" (cell %zu) was edited; the assignment's version "
                     "was used.", r == NB_TEST ? "test" : "read-only", ID_SHOWN, id, i + 1);
         free(mine), free(theirs), free(a), free(vis), free(b);
@@ -555,6 +596,10 @@ json_t *nb_merge(const json_t *source, const json_t *submission, json_t *problem
     m.match = calloc(m.n_sub + 1, sizeof *m.match);
     m.matched = calloc(m.n_src + 1, sizeof *m.matched);
     m.emitted = calloc(m.n_src + 1, sizeof *m.emitted);
+    if (!m.plan || !m.match || !m.matched || !m.emitted) {
+        m.failed = true;   /* nothing to walk: NULL below */
+        m.n_sub = m.n_src = 0;
+    }
     for (size_t i = 0; i < m.n_sub; i++)
         match_cell(&m, i);
     /* plain cells have no metadata in any release: only say so when the
@@ -576,5 +621,9 @@ json_t *nb_merge(const json_t *source, const json_t *submission, json_t *problem
     free(m.match);
     free(m.matched);
     free(m.emitted);
+    if (m.failed) {   /* a plan short of a cell would misgrade: none */
+        json_decref(m.plan);
+        return NULL;
+    }
     return m.plan;
 }

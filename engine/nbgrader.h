@@ -27,7 +27,7 @@ json_t *nb_parse(const char *text, size_t len, const char *what, struct err *e);
 json_t *nb_load_file(const char *path, struct err *e);
 
 /* A cell's source as one string ("source" may be a string or a list of
- * strings; anything else reads as empty).  malloc'd. */
+ * strings; anything else reads as empty).  malloc'd; NULL if out of memory. */
 char *nb_source(const json_t *cell);
 /* "code", "markdown", "raw", or "" for anything else. */
 const char *nb_cell_type(const json_t *cell);
@@ -38,10 +38,11 @@ const char *nb_role_name(enum nb_role r);
 double nb_points(const json_t *cell);            /* 0 unless a number >= 0 */
 
 /* SRC with the hidden tests (### BEGIN/END HIDDEN TESTS and the lines
- * between) removed; *had_hidden tells whether there were any. malloc'd. */
+ * between) removed; *had_hidden tells whether there were any. malloc'd;
+ * NULL if out of memory (or SRC is NULL). */
 char *nb_visible_source(const char *src, bool *had_hidden);
-/* nbgrader's checksum of a cell (md5 hex, 32 digits + NUL). */
-void nb_checksum(const json_t *cell, char out[33]);
+/* nbgrader's checksum of a cell (md5 hex, 32 digits + NUL); -1 if out of memory. */
+int nb_checksum(const json_t *cell, char out[33]);
 
 /* Checks an instructor's source notebook; every problem goes into P as
  * "WHERE: cell N (grade_id): what". */
@@ -52,7 +53,7 @@ double nb_test_points(const json_t *nb);
 /* The student version of a source notebook: solutions replaced by
  * "# YOUR CODE HERE" / "raise NotImplementedError()", hidden tests
  * removed, outputs cleared, test and locked cells marked read-only,
- * checksums set.  A new notebook. */
+ * checksums set.  A new notebook; NULL if out of memory. */
 json_t *nb_release(const json_t *source);
 
 /* The cells to grade: the submission's cells in its order, with every
@@ -61,7 +62,7 @@ json_t *nb_release(const json_t *source);
  * answers taken from the submission.  Returns a list of plan entries
  * {"role", "type", "code", "show", "grade_id", "points", "hidden",
  * "cell"} and appends to PROBLEMS (a JSON list) one sentence per problem
- * found in the submission. */
+ * found in the submission.  NULL if out of memory. */
 json_t *nb_merge(const json_t *source, const json_t *submission, json_t *problems);
 
 #endif

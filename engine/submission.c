@@ -103,7 +103,7 @@ static char *only_subdir(const char *dir)
             continue;
         count++;
         free(only);
-        only = fs_join(dir, de->d_name);
+        only = fs_join(dir, de->d_name);   /* NULL (out of memory): not unwrapped */
     }
     closedir(d);
     if (count != 1 || !fs_is_dir(only)) {
@@ -132,11 +132,11 @@ void submission_unwrap(const char *dest)
         }
         if (d)
             closedir(d);
-        struct err ignored;
+        struct err ignored;   /* what stays clashed with a name outside: still the student's */
         fs_remove_tree(moved, &ignored);
     }
     char *mac = fs_join(dest, "__MACOSX");
-    struct err ignored;
+    struct err ignored;   /* macOS's metadata left in place is harmless */
     fs_remove_tree(mac, &ignored);
     free(mac);
     free(moved);

@@ -40,7 +40,7 @@ static void command_grade(struct test_run *run, struct test_outcome *out)
             kind_describe_crash(&res, &out->feedback);
             if (res.err.len == 0 && res.out.len > 0) {
                 char *tail = text_last_lines(res.out.data, res.out.len, 12, 2000);
-                buf_printf(&out->feedback, "%s\n", tail);
+                buf_printf(&out->feedback, "%s\n", tail ? tail : "(its output is not shown: out of memory)");
                 free(tail);
             }
         }

@@ -57,9 +57,9 @@ static char *build_command(const json_t *t)
     const char *module = jsonutil_str(t, "module", NULL);
     char *target = kind_shell_quote(module ? module : jsonutil_str(t, "file", ""));
     char *cmd = NULL;
-    if (asprintf(&cmd, "python3 -I .assay/doctest_runner.py " REPORT " %s %s",
-                 module ? "module" : "file", target) < 0)
-        cmd = NULL;
+    if (!target || asprintf(&cmd, "python3 -I .assay/doctest_runner.py " REPORT " %s %s",
+                            module ? "module" : "file", target) < 0)
+        cmd = NULL;   /* out of memory: kind_run_reporter says so */
     free(target);
     return cmd;
 }
@@ -127,12 +127,15 @@ static void doctest_grade(struct test_run *run, struct test_outcome *out)
     const json_t *import_error = read_events(events, &cases);
     size_t n = json_array_size(cases.names);
     bool all = !strcmp(jsonutil_str(run->test->spec, "scoring", "per_example"), "all_or_nothing");
-    if (import_error)
+    if (case_list_lost(&cases, out)) {
+        /* said */
+    } else if (import_error) {
         report_import_error(run, import_error, &res, out);
-    else if (n == 0)
+    } else if (n == 0) {
         report_no_examples(run, &res, out);
-    else
+    } else {
         case_list_score(&cases, run, &res, run->test->points / (double)n, all, out);
+    }
     case_list_free(&cases);
     json_decref(events);
     run_result_free(&res);

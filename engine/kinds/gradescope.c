@@ -93,10 +93,12 @@ static int copy_submission_file(const char *rel, off_t size, void *arg)
     if (!strncmp(rel, ".assay/", 7))
         return 0;
     char *src = fs_join(c->workdir, rel), *dst = fs_join(c->dest, rel);
-    char *slash = strrchr(dst, '/');
-    *slash = '\0';
-    int rc = fs_mkdir_p(dst, 0755, c->e);
-    *slash = '/';
+    char *slash = dst ? strrchr(dst, '/') : NULL;
+    if (slash)
+        *slash = '\0';
+    int rc = slash ? fs_mkdir_p(dst, 0755, c->e) : err_set(c->e, "out of memory");
+    if (slash)
+        *slash = '/';
     if (rc == 0)
         rc = fs_copy_file(src, dst, 0644, c->e);
     free(src);
@@ -140,19 +142,26 @@ static const char *effective_visibility(const json_t *test, const char *dflt)
     return !strcmp(v, "after_published") ? "hidden" : v;
 }
 
-static void add_gs_case(struct test_outcome *out, const json_t *t, size_t i, const char *vis)
+/* Adds autograder test T, called NAME, as a case; true if it passed. */
+static bool add_gs_case(struct test_outcome *out, const json_t *t, const char *name,
+                        const char *vis)
 {
-    char fallback[32];
-    snprintf(fallback, sizeof fallback, "test %zu", i + 1);
-    const char *name = jsonutil_str(t, "name", fallback), *status = jsonutil_str(t, "status", NULL);
+    const char *status = jsonutil_str(t, "status", NULL);
     double score = jsonutil_num(t, "score", 0), max = jsonutil_num(t, "max_score", 0);
     bool passed = status ? !strcmp(status, "passed") : score >= max;
     const char *output = jsonutil_str(t, "output", "");
     char *msg = text_first_bytes(output, strlen(output), OUTPUT_MAX);
+    size_t before = json_array_size(out->cases);
     kind_add_case(out, name, passed, score, max, msg);
-    json_t *c = json_array_get(out->cases, json_array_size(out->cases) - 1);
-    json_object_set_new(c, "visibility", json_string(vis));
+    json_t *c = json_array_size(out->cases) > before ? json_array_get(out->cases, before) : NULL;
+    /* never another case's: a hidden one would be shown */
+    if (c && json_object_set_new(c, "visibility", json_string(vis)) < 0) {
+        json_array_remove(out->cases, before);   /* shown by default: better not at all */
+        if (!out->infra_error)
+            out->infra_error = strdup("out of memory listing the test's cases");
+    }
     free(msg);
+    return passed;
 }
 
 /* Gradescope's rule: a top-level "score" wins over the tests' sum. */
@@ -164,22 +173,23 @@ static void read_results(const json_t *r, struct test_run *run, struct test_outc
     const json_t *t;
     json_array_foreach(json_object_get(r, "tests"), i, t) {
         const char *vis = effective_visibility(t, dflt);
-        add_gs_case(out, t, i, vis);
+        char fallback[32];
+        snprintf(fallback, sizeof fallback, "test %zu", i + 1);
+        const char *name = jsonutil_str(t, "name", fallback);
+        bool ok = add_gs_case(out, t, name, vis);
         sum += jsonutil_num(t, "score", 0);
-        bool ok = !strcmp(jsonutil_str(json_array_get(out->cases, i), "status", ""), "passed");
         failed += !ok;
         bool due_passed = run->asg->sum.has_due && clock_wall() >= run->asg->sum.due;
         if (strcmp(vis, "visible") && !(due_passed && !strcmp(vis, "after_due_date"))) {
             hidden++;
             continue;
         }
-        buf_printf(&out->feedback, "%s %s: %g / %g\n", ok ? "✓" : "✗",
-                   jsonutil_str(json_array_get(out->cases, i), "name", ""),
+        buf_printf(&out->feedback, "%s %s: %g / %g\n", ok ? "✓" : "✗", name,
                    jsonutil_num(t, "score", 0), jsonutil_num(t, "max_score", 0));
         const char *o = jsonutil_str(t, "output", "");
         if (*o) {
             char *cut = text_first_bytes(o, strlen(o), OUTPUT_MAX);
-            buf_printf(&out->feedback, "  %s\n", cut);
+            buf_printf(&out->feedback, "  %s\n", cut ? cut : "(output not shown: out of memory)");
             free(cut);
         }
     }
@@ -188,7 +198,7 @@ static void read_results(const json_t *r, struct test_run *run, struct test_outc
     const char *output = jsonutil_str(r, "output", "");
     if (*output) {
         char *cut = text_first_bytes(output, strlen(output), OUTPUT_MAX);
-        buf_printf(&out->feedback, "%s\n", cut);
+        buf_printf(&out->feedback, "%s\n", cut ? cut : "(output not shown: out of memory)");
         free(cut);
     }
     double score = json_is_number(json_object_get(r, "score")) ? jsonutil_num(r, "score", 0) : sum;

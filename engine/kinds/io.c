@@ -50,12 +50,10 @@ static void io_validate(const char *dir, const json_t *t, const char *path, stru
     if (json_object_get(t, "tolerance") && mode != CMP_NUMERIC)
         problems_add(p, path, "\"tolerance\" applies only to compare \"numeric\"");
     const char *expected = json_string_value(json_object_get(t, "expected_stdout"));
-    if (mode == CMP_REGEX && expected) {
-        char *why = compare_regex_check(expected);
+    char why[256];
+    if (mode == CMP_REGEX && expected && compare_regex_check(expected, why, sizeof why) < 0) {
         snprintf(where, sizeof where, "%s.expected_stdout", path);
-        if (why)
-            problems_add(p, where, "not a valid regular expression: %s", why);
-        free(why);
+        problems_add(p, where, "not a valid regular expression: %s", why);
     }
     long long code;
     if (check_integer(t, path, "exit_code", &code, p) && (code < 0 || code > 255)) {
@@ -118,9 +116,16 @@ static void judge_output(const struct test_run *run, const struct run_result *re
     compare_mode_parse(jsonutil_str(t, "compare", "trimmed"), &mode);
     double tolerance = jsonutil_num(t, "tolerance", 1e-6);
     char *why = NULL;
-    if (compare_output(mode, buf_str(expected), expected->len, buf_str(&res->out),
-                       res->out.len, tolerance, &why)) {
+    int passed = compare_output(mode, buf_str(expected), expected->len, buf_str(&res->out),
+                                res->out.len, tolerance, &why);
+    if (passed > 0) {
         out->verdict = VERDICT_PASSED;
+        return;
+    }
+    if (passed < 0) {   /* no verdict: Assay's failure, not the student's */
+        out->verdict = VERDICT_SETUP_ERROR;
+        out->infra_error = strdup("out of memory comparing the output");
+        buf_puts(&out->feedback, "Assay could not compare the output: out of memory.\n");
         return;
     }
     out->verdict = VERDICT_FAILED;
@@ -129,12 +134,14 @@ static void judge_output(const struct test_run *run, const struct run_result *re
     } else if (mode == CMP_CONTAINS || mode == CMP_REGEX) {
         char *text = text_first_bytes(buf_str(expected), expected->len, 500);
         buf_printf(&out->feedback, "The output should %s:\n%s\n",
-                   mode == CMP_CONTAINS ? "contain" : "match the pattern", text);
+                   mode == CMP_CONTAINS ? "contain" : "match the pattern",
+                   text ? text : "(not shown: out of memory)");
         free(text);
     } else {
         char *d = diff_lines(buf_str(expected), expected->len, buf_str(&res->out),
                              res->out.len, DIFF_MAX_LINES);
-        buf_printf(&out->feedback, "The output is wrong.\n%s", d);
+        buf_printf(&out->feedback, "The output is wrong.\n%s",
+                   d ? d : "(The differences cannot be shown: out of memory.)\n");
         free(d);
     }
     free(why);

@@ -24,6 +24,7 @@
 
 #include "common/fs.h"
 #include "common/jsonutil.h"
+#include "common/log.h"
 #include "engine/assets.h"
 #include "common/check.h"
 #include "engine/kind.h"
@@ -86,7 +87,7 @@ static json_t *load_source(const char *dir, const json_t *spec, struct err *e)
 
 static double notebook_planned_points(const char *dir, const struct test_def *t)
 {
-    struct err e;
+    struct err e;   /* unreadable plans no points; grading reports the notebook itself */
     json_t *src = load_source(dir, t->spec, &e);
     double points = src ? nb_test_points(src) : 0;
     json_decref(src);
@@ -107,19 +108,25 @@ static void cell_label(const json_t *entry, char *out, size_t n)
         snprintf(out, n, "cell %lld", cell);
 }
 
-/* The runner's input: the code cells to run, in order. */
+/* The runner's input: the code cells to run, in order; NULL if out of
+ * memory (a plan short of a cell would misgrade). */
 static char *runner_plan(const json_t *plan, const struct test_run *run)
 {
     json_t *cells = json_array();
     size_t i;
     const json_t *entry;
+    int rc = cells ? 0 : -1;
     json_array_foreach(plan, i, entry) {
-        if (strcmp(jsonutil_str(entry, "type", ""), "code"))
+        if (rc < 0 || strcmp(jsonutil_str(entry, "type", ""), "code"))
             continue;
         char label[128];
         cell_label(entry, label, sizeof label);
-        json_array_append_new(cells, json_pack("{s:i, s:s, s:O}", "id", (int)i, "label", label,
-                                               "code", json_object_get(entry, "code")));
+        rc = json_array_append_new(cells, json_pack("{s:i, s:s, s:O}", "id", (int)i, "label",
+                                                    label, "code", json_object_get(entry, "code")));
+    }
+    if (rc < 0) {
+        json_decref(cells);
+        return NULL;
     }
     double cell_timeout = jsonutil_num(run->test->spec, "cell_timeout_s", DEFAULT_CELL_TIMEOUT_S);
     json_t *j = json_pack("{s:f, s:f, s:o}", "cell_timeout_s", cell_timeout, "wall_s",
@@ -139,10 +146,12 @@ struct graded {
     size_t tests, passed;
 };
 
-static void index_events(struct graded *g, const json_t *events)
+/* -1 if out of memory: a cell's event lost would read as a cell not run. */
+static int index_events(struct graded *g, const json_t *events)
 {
     size_t i;
     const json_t *ev;
+    int rc = 0;
     json_array_foreach(events, i, ev) {
         const char *kind = jsonutil_str(ev, "event", "");
         if (!strcmp(kind, "finished"))
@@ -152,9 +161,10 @@ static void index_events(struct graded *g, const json_t *events)
         else if (!strcmp(kind, "cell") && json_is_integer(json_object_get(ev, "id"))) {
             char key[32];
             snprintf(key, sizeof key, "%lld", json_integer_value(json_object_get(ev, "id")));
-            json_object_set(g->events, key, (json_t *)ev);
+            rc |= json_object_set(g->events, key, (json_t *)ev);
         }
     }
+    return rc;
 }
 
 static const json_t *event_of(const struct graded *g, size_t i)
@@ -324,9 +334,14 @@ static void save_html(struct test_run *run, struct graded *g, const char *name,
     char *path = fs_join(run->files_dir, rel);
     char *html = notebook_html(name, g->plan, g->problems, g->score, g->max);
     struct err e;
-    if (fs_mkdir_p(dir, 0755, &e) == 0 && fs_write_file(path, html, strlen(html), false, &e) == 0)
+    if (!html)
+        err_set(&e, "out of memory");
+    if (html && fs_mkdir_p(dir, 0755, &e) == 0 &&
+        fs_write_file(path, html, strlen(html), false, &e) == 0)
         json_object_set_new(json_object_get(out->extra, "notebook"), "feedback_file",
                             json_string(rel));
+    else   /* the feedback in results.json stands; only the page is missing */
+        log_msg(LOG_WARN, NULL, "the notebook's feedback page %s is not saved: %s", rel, e.msg);
     free(html);
     free(path);
     free(dir);
@@ -373,7 +388,14 @@ static void grade_merged(struct test_run *run, struct graded *g, const char *nam
     free(input);
     if (!events)
         return;
-    index_events(g, events);
+    if (index_events(g, events) < 0) {
+        out->verdict = VERDICT_SETUP_ERROR;
+        out->infra_error = strdup("out of memory reading the notebook's results");
+        buf_puts(&out->feedback, "Assay could not read the notebook's results: out of memory.\n");
+        json_decref(events);
+        run_result_free(&res);
+        return;
+    }
     size_t i;
     json_t *entry;
     json_array_foreach(g->plan, i, entry) {
@@ -404,9 +426,15 @@ static void notebook_grade(struct test_run *run, struct test_outcome *out)
     json_t *sub = read_submission(run, name, out);
     if (sub) {
         struct graded g = {.problems = json_array(), .events = json_object()};
-        g.plan = nb_merge(source, sub, g.problems);
-        out->extra = json_pack("{s:{s:O}}", "notebook", "problems", g.problems);
-        grade_merged(run, &g, name, out);
+        g.plan = g.problems && g.events ? nb_merge(source, sub, g.problems) : NULL;
+        out->extra = g.plan ? json_pack("{s:{s:O}}", "notebook", "problems", g.problems) : NULL;
+        if (!out->extra) {
+            out->verdict = VERDICT_SETUP_ERROR;
+            out->infra_error = strdup("out of memory merging the notebook");
+            buf_puts(&out->feedback, "Assay could not read the notebook: out of memory.\n");
+        } else {
+            grade_merged(run, &g, name, out);
+        }
         json_decref(g.plan);
         json_decref(g.problems);
         json_decref(g.events);

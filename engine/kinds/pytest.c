@@ -60,7 +60,7 @@ static double pytest_planned_points(const char *dir, const struct test_def *t)
     json_array_foreach(json_object_get(t->spec, "files"), i, f) {
         char *path = fs_join(dir, json_string_value(f));
         struct buf b = BUF_INIT;
-        struct err e;
+        struct err e;   /* unreadable plans no tests; the run reports the file itself */
         if (fs_read_file(path, 16u << 20, &b, &e) == 0)
             for (char *line = strtok(b.data, "\n"); line; line = strtok(NULL, "\n")) {
                 line += strspn(line, " \t");
@@ -74,16 +74,21 @@ static double pytest_planned_points(const char *dir, const struct test_def *t)
     return json_number_value(ppt) * (double)count;
 }
 
+/* NULL if out of memory: a command missing a file would run fewer tests. */
 static char *build_command(const json_t *t)
 {
     struct buf cmd = BUF_INIT;
-    buf_puts(&cmd, "python3 -I .assay/pytest_runner.py " REPORT);
+    int rc = buf_puts(&cmd, "python3 -I .assay/pytest_runner.py " REPORT);
     size_t i;
     const json_t *f;
     json_array_foreach(json_object_get(t, "files"), i, f) {
-        char *q = kind_shell_quote(json_string_value(f));
-        buf_printf(&cmd, " %s", q);
+        char *q = rc == 0 ? kind_shell_quote(json_string_value(f)) : NULL;
+        rc = q ? buf_printf(&cmd, " %s", q) : -1;
         free(q);
+    }
+    if (rc < 0) {
+        buf_free(&cmd);
+        return NULL;
     }
     return buf_steal(&cmd);
 }
@@ -132,11 +137,14 @@ static void read_events(json_t *events, struct case_list *cases)
     json_t *planned = json_object();
     size_t i;
     json_t *ev;
+    cases->lost |= !planned;
     json_array_foreach(events, i, ev) {
         const char *kind = jsonutil_str(ev, "event", "");
-        if (!strcmp(kind, "planned"))
-            json_object_set(planned, jsonutil_str(ev, "file", "?"), json_object_get(ev, "tests"));
-        else if (!strcmp(kind, "collected"))
+        json_t *tests = json_object_get(ev, "tests");
+        if (!strcmp(kind, "planned")) {
+            if (tests && json_object_set(planned, jsonutil_str(ev, "file", "?"), tests) < 0)
+                cases->lost = true;
+        } else if (!strcmp(kind, "collected"))
             case_list_add(cases, jsonutil_str(ev, "nodeid", "?"));
         else if (!strcmp(kind, "result"))
             case_list_set(cases, jsonutil_str(ev, "nodeid", "?"), jsonutil_str(ev, "outcome", "failed"),
@@ -162,7 +170,9 @@ static void pytest_grade(struct test_run *run, struct test_outcome *out)
     read_events(events, &cases);
     size_t n = json_array_size(cases.names);
     const json_t *ppt = json_object_get(run->test->spec, "points_per_test");
-    if (n == 0 && !kind_judge_limits(run, &res, out)) {
+    if (case_list_lost(&cases, out)) {
+        /* said */
+    } else if (n == 0 && !kind_judge_limits(run, &res, out)) {
         out->verdict = VERDICT_RUNTIME_ERROR;
         buf_puts(&out->feedback, "pytest collected no tests from the instructor's files.\n");
         kind_describe_crash(&res, &out->feedback);

@@ -20,6 +20,7 @@ void case_list_init(struct case_list *c)
     c->names = json_array();
     c->status = json_object();
     c->memory = false;
+    c->lost = !c->names || !c->status;
 }
 
 void case_list_free(struct case_list *c)
@@ -30,10 +31,10 @@ void case_list_free(struct case_list *c)
 
 void case_list_add(struct case_list *c, const char *name)
 {
-    if (!json_object_get(c->status, name)) {
-        json_array_append_new(c->names, json_string(name));
-        json_object_set_new(c->status, name, json_object());
-    }
+    if (!json_object_get(c->status, name) &&
+        (json_array_append_new(c->names, json_string(name)) < 0 ||
+         json_object_set_new(c->status, name, json_object()) < 0))
+        c->lost = true;
 }
 
 void case_list_set(struct case_list *c, const char *name, const char *outcome,
@@ -41,9 +42,20 @@ void case_list_set(struct case_list *c, const char *name, const char *outcome,
 {
     case_list_add(c, name);
     json_t *s = json_object_get(c->status, name);
-    json_object_set_new(s, "outcome", json_string(outcome));
-    json_object_set_new(s, "message", jsonutil_text(message, message ? strlen(message) : 0));
+    if (json_object_set_new(s, "outcome", json_string(outcome)) < 0 ||
+        json_object_set_new(s, "message", jsonutil_text(message, message ? strlen(message) : 0)) < 0)
+        c->lost = true;
     c->memory |= memory;
+}
+
+bool case_list_lost(const struct case_list *c, struct test_outcome *out)
+{
+    if (!c->lost)
+        return false;
+    out->verdict = VERDICT_SETUP_ERROR;
+    out->infra_error = strdup("out of memory reading the test's report");
+    buf_puts(&out->feedback, "Assay could not read this test's report: out of memory.\n");
+    return true;
 }
 
 static const char *unfinished_message(const struct test_outcome *out)

@@ -12,6 +12,7 @@ struct case_list {
     json_t *names;      /* in order */
     json_t *status;     /* name -> {"outcome", "message", "memory"} */
     bool memory;        /* some case ran out of memory */
+    bool lost;          /* Assay ran out of memory: a case may be missing */
 };
 
 void case_list_init(struct case_list *c);
@@ -19,6 +20,9 @@ void case_list_free(struct case_list *c);
 void case_list_add(struct case_list *c, const char *name);
 void case_list_set(struct case_list *c, const char *name, const char *outcome,
                    const char *message, bool memory);
+/* True (OUT marked as Assay's failure) when a case may be missing: the
+ * list would misstate the run, so it is not scored. */
+bool case_list_lost(const struct case_list *c, struct test_outcome *out);
 
 /* Scores the cases into OUT: each case is worth PER points (or, when
  * ALL_OR_NOTHING, the test's points go to all-passed only).  Cases
