@@ -124,7 +124,7 @@ static void v1_kill_all(struct cgroup *cg, pid_t except)
     struct cgroup_v1 *c = (struct cgroup_v1 *)cg;
     for (int i = 0; i < N_DIRS; i++)
         if (wants(c, i))
-            cg_procs(c->dir[i], except, true);
+            cg_procs(c->dir[i], except, true);   /* is_empty tells whether it worked */
 }
 
 static int v1_enter(struct cgroup *cg, pid_t pid, struct err *e)
@@ -147,7 +147,7 @@ static int v1_clone_fd(struct cgroup *cg)
 static void v1_reset(struct cgroup *cg)
 {
     struct cgroup_v1 *c = (struct cgroup_v1 *)cg;
-    struct err e;
+    struct err e;   /* only how an idle slot reads: prepare zeroes them before a run, and says so */
     if (wants(c, CPUACCT))
         cg_write(c->dir[CPUACCT], "cpuacct.usage", "0", &e);
     if (wants(c, MEM)) {

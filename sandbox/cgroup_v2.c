@@ -136,9 +136,9 @@ static bool v2_is_empty(struct cgroup *cg, pid_t except)
 static void v2_kill_all(struct cgroup *cg, pid_t except)
 {
     struct cgroup_v2 *c = (struct cgroup_v2 *)cg;
-    struct err e;
-    if (except > 0 || cg_write(c->dir, "cgroup.kill", "1", &e) < 0)   /* cgroup.kill: 5.14+ */
-        cg_procs(c->dir, except, true);
+    struct err e;   /* no cgroup.kill (before Linux 5.14): killed one by one instead */
+    if (except > 0 || cg_write(c->dir, "cgroup.kill", "1", &e) < 0)
+        cg_procs(c->dir, except, true);   /* is_empty tells whether it worked */
 }
 
 static int v2_enter(struct cgroup *cg, pid_t pid, struct err *e)

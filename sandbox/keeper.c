@@ -207,6 +207,7 @@ static void trim_namespace(const char *root_mnt)
     char *slash = strrchr(own, '/');
     if (slash)
         slash[1] = '\0';   /* SANDBOX_DIR/slot-N/ */
+    /* a mount that stays costs each run a little; PID 1 pivots away from it all */
     umount2("/sys", MNT_DETACH);
     FILE *f = fopen("/proc/self/mountinfo", "re");
     while (f && fgets(line, sizeof line, f))
@@ -322,6 +323,7 @@ static _Noreturn void keeper_main(int sock, const struct sock_fprog *filter, pid
         close(adj);
     }
     /* the prepared tree lives here, out of the host's sight */
+    /* NULL: the keeper exits below, and its launcher reports it gone */
     char *msg = unshare(CLONE_NEWNS) == 0 ? malloc(MSG_MAX) : NULL;
     netns_spare_init(&spare);
     for (;;) {

@@ -31,7 +31,7 @@ void run_result_free(struct run_result *r)
 
 int launcher_lease_uid(uid_t *uid, int *lock_fd, struct err *e)
 {
-    mkdir("/run/lock", 0755);
+    mkdir("/run/lock", 0755);   /* usually there; if it cannot be, the open below says so */
     mkdir(LAUNCHER_LOCK_DIR, 0755);
     for (int i = 0; i < RUN_UID_COUNT; i++) {
         char path[64];
@@ -57,7 +57,7 @@ static bool command_is_simple(const char *cmd)
 void exec_plan_make(struct exec_plan *x, const char *cmd)
 {
     memset(x, 0, sizeof *x);
-    x->words = strdup(cmd);
+    x->words = strdup(cmd);   /* NULL: run through sh -c below, to the same effect */
     if (x->words && command_is_simple(cmd)) {
         int argc = 0;
         char *save = NULL;

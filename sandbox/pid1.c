@@ -172,7 +172,7 @@ static void drop_bounding_set(void)
     for (int cap = 0; cap < 64; cap++)
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
             break;
-    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);   /* capset empties it anyway */
 }
 
 static int clear_capabilities(void)
@@ -208,6 +208,8 @@ static int drop_privileges(void)
 static void set_limit(int resource, rlim_t soft, rlim_t hard)
 {
     struct rlimit r = {soft, hard};
+    /* fails only raising a hard limit above the inherited one: the run is
+     * then held tighter than asked, never looser */
     setrlimit(resource, &r);
 }
 

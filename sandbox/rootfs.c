@@ -80,6 +80,13 @@ static int fail(struct build *b, const char *what, const char *path)
     return -1;
 }
 
+/* Fails with the sentence a helper recorded in E. */
+static int fail_err(struct build *b, const struct err *e)
+{
+    snprintf(b->why, b->n, "%s", e->msg);
+    return -1;
+}
+
 /* ROOT + PATH (PATH absolute) into OUT. */
 static void inside(const struct build *b, const char *path, char *out, size_t n)
 {
@@ -323,7 +330,7 @@ static int build_workdir(struct build *b, const struct sandbox_job *job)
     struct err e;
     inside(b, job->workdir, dst, sizeof dst);
     if (fs_mkdir_p(dst, 0755, &e) < 0)
-        return fail(b, "cannot create", job->workdir);
+        return fail_err(b, &e);
     return bind(b, job->workdir, dst, true, false);
 }
 
@@ -339,7 +346,7 @@ static int build_binds(struct build *b, const struct sandbox_job *job)
         int rc = fs_mkdir_p(dst, 0755, &e);
         *slash = '/';
         if (rc < 0)
-            return fail(b, "cannot create the parent of", rb->target);
+            return fail_err(b, &e);
         if (bind(b, rb->source, dst, rb->writable, false) < 0)
             return -1;
     }

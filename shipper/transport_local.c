@@ -70,7 +70,7 @@ static int local_push(struct transport *base, int fd, const char *name, struct e
     if (rc == 0 && rename(tmp, final) < 0)
         rc = err_sys(e, "cannot deliver %s to worker %s", name, base->worker->name);
     if (rc < 0)
-        unlink(tmp);
+        unlink(tmp);   /* *e holds the failure; no half-delivered job left */
     free(tmp);
     free(final);
     return rc;

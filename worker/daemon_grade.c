@@ -55,7 +55,7 @@ static int publish(const char *dir, const char *name, const char *resdir, struct
         rc = rename(partial, final) == 0 ? 0 : err_sys(e, "cannot move the result to %s", final);
     }
     if (rc < 0 && partial)
-        unlink(partial);
+        unlink(partial);   /* *e holds the failure; the daemon clears .part files at start too */
     free(partial);
     free(final);
     return rc;
