@@ -5,6 +5,7 @@
  * options.  Exit codes are the same everywhere (commands.h): 0 done,
  * 2 usage error, 3 invalid assignment.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,8 +87,15 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            int rc = commands[i].run(argc - 1, argv + 1);
+            /* output lost to a full disk would otherwise pass for done */
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "assay %s: cannot write the output: %s\n", argv[1], strerror(errno));
+                return EXIT_FAILED;
+            }
+            return rc;
+        }
     fprintf(stderr, "assay: unknown command \"%s\"\n\n%s", argv[1], usage);
     return EXIT_USAGE;
 }

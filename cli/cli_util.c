@@ -30,7 +30,7 @@ int cli_open_spool(const char *opt, struct spool *s, const char *cmd)
 json_t *cli_result_if_job(const char *dir, const char *job_id)
 {
     char *path = fs_join(dir, "results.json");
-    struct err e;
+    struct err e;   /* not there yet, or unreadable: the caller waits and looks again */
     json_t *r = fs_exists(path) ? jsonutil_load_file(path, 16u << 20, &e) : NULL;
     free(path);
     if (r && strcmp(jsonutil_str(json_object_get(r, "assay"), "job_id", ""), job_id)) {
@@ -69,7 +69,8 @@ json_t *cli_wait_result(const struct spool *s, const char *result_rel, const cha
     }
     if (fd >= 0)
         close(fd);
-    unlink(fifo);
+    if (fifo)
+        unlink(fifo);   /* if it stays, the next wait for this job reuses it */
     free(fifo);
     free(dir);
     return r;

@@ -56,11 +56,18 @@ static char *failed_reason(const struct spool *s, const char *id)
         char *path = spool_path(s, SPOOL_FAILED "/%s.reason", id);
         struct buf b = BUF_INIT;
         struct err e;
-        reason = fs_read_file(path, 4096, &b, &e) == 0 ? buf_steal(&b)
-                                                       : strdup("the job failed (no reason recorded)");
+        if (fs_read_file(path, 4096, &b, &e) == 0)
+            reason = buf_steal(&b);
+        else if (!fs_exists(path))
+            reason = strdup("the job failed (no reason recorded)");
+        else if (asprintf(&reason, "the job failed (its reason cannot be read: %s)", e.msg) < 0)
+            reason = NULL;
         buf_free(&b);
         free(path);
-        reason[strcspn(reason, "\n")] = '\0';
+        if (!reason)   /* out of memory: counted as failed all the same */
+            reason = strdup("the job failed");
+        if (reason)
+            reason[strcspn(reason, "\n")] = '\0';
     }
     free(state);
     return reason;
@@ -190,6 +197,10 @@ static size_t print_failures(const json_t *done)
 int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double timeout_s)
 {
     struct follow f = {.s = s, .queued = queued, .done = json_object(), .tty = isatty(1)};
+    if (!f.done) {
+        fprintf(stderr, "assay: out of memory following the jobs (they are queued)\n");
+        return EXIT_FAILED;
+    }
     f.started = f.last_progress = clock_mono();
     f.last_line = f.started - PLAIN_EVERY_S;
     size_t total = json_array_size(queued);
@@ -321,15 +332,19 @@ static void csv_field(FILE *out, const char *s)
     fputc('"', out);
 }
 
-/* Adds the students listed in spool directory REL to SET. */
-static void add_names(const struct spool *s, json_t *set, const char *rel)
+/* Adds the students listed in spool directory REL to SET; -1 (said) if
+ * memory ran out and one may be missing. */
+static int add_names(const struct spool *s, json_t *set, const char *rel)
 {
     struct fs_list sc;
-    if (scan_spool(s, rel, SCAN_NAMES, &sc) < 0)
-        fprintf(stderr, "assay export: out of memory listing %s; exporting those listed\n", rel);
+    int rc = scan_spool(s, rel, SCAN_NAMES, &sc);
     for (size_t i = 0; i < sc.n; i++)
-        json_object_set_new(set, sc.names[i], json_true());
+        if (json_object_set_new(set, sc.names[i], json_true()) < 0)
+            rc = -1;
+    if (rc < 0)
+        fprintf(stderr, "assay export: out of memory listing %s; exporting those listed\n", rel);
     fs_list_free(&sc);
+    return rc;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -337,16 +352,23 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void write_csv(FILE *out, const struct spool *s, const struct bulk_opts *o)
+/* -1 (said) if a student may be missing: out of memory. */
+static int write_csv(FILE *out, const struct spool *s, const struct bulk_opts *o)
 {
     json_t *students = json_object();
     char sub[200], res[200];
     snprintf(sub, sizeof sub, "submissions/%s/%s", o->course, o->asg);
     snprintf(res, sizeof res, "results/%s/%s", o->course, o->asg);
-    add_names(s, students, sub);
-    add_names(s, students, res);
+    int rc = add_names(s, students, sub);
+    rc |= add_names(s, students, res);
     size_t n = json_object_size(students), i = 0;
     const char **names = calloc(n + 1, sizeof *names);
+    if (!students || !names) {
+        fprintf(stderr, "assay export: out of memory\n");
+        free(names);
+        json_decref(students);
+        return -1;
+    }
     const char *name;
     json_t *v;
     json_object_foreach(students, name, v)
@@ -369,6 +391,7 @@ static void write_csv(FILE *out, const struct spool *s, const struct bulk_opts *
     }
     free(names);
     json_decref(students);
+    return rc;
 }
 
 int cmd_export(int argc, char **argv)
@@ -383,15 +406,21 @@ int cmd_export(int argc, char **argv)
         return EXIT_FAILED;
     int rc = EXIT_OK;
     if (!o.out) {
-        write_csv(stdout, &s, &o);
+        rc = write_csv(stdout, &s, &o) < 0 ? EXIT_FAILED : EXIT_OK;
     } else {
         char *text = NULL;
         size_t len = 0;
         FILE *mem = open_memstream(&text, &len);
         struct err e;
-        write_csv(mem, &s, &o);
-        fclose(mem);
-        if (fs_write_atomic(o.out, text, len, &e) < 0) {
+        int failed = mem ? 0 : err_sys(&e, "cannot keep the export in memory");
+        if (mem) {
+            int written = write_csv(mem, &s, &o);
+            if (fclose(mem) != 0 || written < 0)   /* a gradebook short of a student: none */
+                failed = err_set(&e, "out of memory; %s is not written", o.out);
+            else
+                failed = fs_write_atomic(o.out, text, len, &e);
+        }
+        if (failed < 0) {
             fprintf(stderr, "assay export: %s\n", e.msg);
             rc = EXIT_FAILED;
         }

@@ -140,6 +140,14 @@ int cmd_grade(int argc, char **argv)
     struct engine_options eo = {.launcher = l, .keep_workdirs = o.keep, .files_dir = o.out};
     json_t *full = engine_grade(&a, submission, &eo);
     json_t *student = results_student_view(full, clock_wall());
+    if (!full || !student) {
+        fprintf(stderr, "assay grade: out of memory\n");
+        json_decref(full);
+        json_decref(student);
+        l->destroy(l);
+        assignment_free(&a);
+        return EXIT_FAILED;
+    }
     int rc = o.out && write_outputs(o.out, full, student) < 0 ? EXIT_FAILED : EXIT_OK;
     const json_t *shown = o.student ? student : full;
     if (o.json)

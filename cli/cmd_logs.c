@@ -11,6 +11,7 @@
  * until interrupted.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -94,14 +95,20 @@ static void emit(struct buf *b, const struct filter *f, bool traces)
     fflush(stdout);
 }
 
-static void read_new(int fd, struct buf *b, const struct filter *f, bool traces)
+/* -1 (said) if lines were lost for want of memory. */
+static int read_new(int fd, struct buf *b, const struct filter *f, bool traces)
 {
     char chunk[65536];
     ssize_t n;
+    int rc = 0;
     while ((n = read(fd, chunk, sizeof chunk)) > 0) {
-        buf_append(b, chunk, (size_t)n);
+        if (buf_append(b, chunk, (size_t)n) < 0 && rc == 0) {
+            fprintf(stderr, "assay logs: out of memory: some lines are not shown\n");
+            rc = -1;
+        }
         emit(b, f, traces);
     }
+    return rc;
 }
 
 static double parse_since(const char *s)
@@ -113,10 +120,15 @@ static double parse_since(const char *s)
     return v <= 0 || unit < 0 ? -1 : v * unit;
 }
 
-static void follow(int fd, const char *path, struct buf *b, const struct filter *f)
+static int follow(int fd, const char *path, struct buf *b, const struct filter *f)
 {
     int in = inotify_init1(IN_CLOEXEC);
-    inotify_add_watch(in, path, IN_MODIFY);
+    if (in < 0 || inotify_add_watch(in, path, IN_MODIFY) < 0) {   /* else: waiting for ever */
+        fprintf(stderr, "assay logs: cannot follow %s: %s\n", path, strerror(errno));
+        if (in >= 0)
+            close(in);
+        return -1;
+    }
     for (;;) {
         struct pollfd p = {in, POLLIN, 0};
         if (poll(&p, 1, -1) > 0) {
@@ -127,6 +139,7 @@ static void follow(int fd, const char *path, struct buf *b, const struct filter 
         read_new(fd, b, f, false);
     }
     close(in);
+    return 0;
 }
 
 int cmd_logs(int argc, char **argv)
@@ -168,20 +181,34 @@ int cmd_logs(int argc, char **argv)
         return EXIT_FAILED;
     char *logpath = spool_path(&s, "logs/assay.log"), *tpath = spool_path(&s, "logs/traces.log");
     struct buf b = BUF_INIT, t = BUF_INIT;
-    int fd = open(logpath, O_RDONLY | O_CLOEXEC | O_CREAT, 0644);
-    if (fd >= 0)
-        read_new(fd, &b, &f, false);
-    int tfd = open(tpath, O_RDONLY | O_CLOEXEC);
+    int rc = EXIT_OK;
+    int fd = logpath ? open(logpath, O_RDONLY | O_CLOEXEC | O_CREAT, 0644) : -1;
+    if (fd < 0) {
+        fprintf(stderr, "assay logs: cannot open %s/logs/assay.log: %s\n", s.root,
+                logpath ? strerror(errno) : "out of memory");
+        rc = EXIT_FAILED;
+    } else if (read_new(fd, &b, &f, false) < 0) {
+        rc = EXIT_FAILED;
+    }
+    int tfd = tpath ? open(tpath, O_RDONLY | O_CLOEXEC) : -1;
+    if (tfd < 0 && (!tpath || errno != ENOENT)) {   /* none until something crashed */
+        fprintf(stderr, "assay logs: cannot open %s/logs/traces.log: %s\n", s.root,
+                tpath ? strerror(errno) : "out of memory");
+        rc = EXIT_FAILED;
+    }
     if (tfd >= 0) {
         char chunk[65536];
         ssize_t n;
         while ((n = read(tfd, chunk, sizeof chunk)) > 0)
-            buf_append(&t, chunk, (size_t)n);
+            if (buf_append(&t, chunk, (size_t)n) < 0 && rc == EXIT_OK) {
+                fprintf(stderr, "assay logs: out of memory: some stack traces are not shown\n");
+                rc = EXIT_FAILED;
+            }
         emit(&t, &f, true);
         close(tfd);
     }
-    if (keep && fd >= 0)
-        follow(fd, logpath, &b, &f);
+    if (keep && fd >= 0 && follow(fd, logpath, &b, &f) < 0)
+        rc = EXIT_FAILED;
     if (fd >= 0)
         close(fd);
     buf_free(&b);
@@ -189,5 +216,5 @@ int cmd_logs(int argc, char **argv)
     free(logpath);
     free(tpath);
     spool_close(&s);
-    return EXIT_OK;
+    return rc;
 }

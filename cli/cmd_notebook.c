@@ -46,11 +46,19 @@ static int release(const char *in, const char *out)
         rc = EXIT_INVALID_ASSIGNMENT;
     } else {
         json_t *rel = nb_release(src);
-        char *text = json_dumps(rel, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-        size_t len = strlen(text);
-        text = realloc(text, len + 2);
-        text[len++] = '\n';
-        if (fs_write_atomic(out, text, len, &e) < 0) {
+        char *text = rel ? json_dumps(rel, JSON_INDENT(1) | JSON_PRESERVE_ORDER |
+                                               JSON_REAL_PRECISION(17))
+                         : NULL;
+        size_t len = text ? strlen(text) : 0;
+        char *line = text ? realloc(text, len + 2) : NULL;
+        if (line)
+            line[len++] = '\n';
+        else
+            free(text);
+        text = line;
+        if (!text)   /* nb_release too: never a release that may hold a solution */
+            err_set(&e, "out of memory; %s is not written", out);
+        if (!text || fs_write_atomic(out, text, len, &e) < 0) {
             fprintf(stderr, "assay notebook release: %s\n", e.msg);
             rc = EXIT_FAILED;
         } else {

@@ -93,8 +93,9 @@ static const char regrade_usage[] =
     "--wait, shows progress until all are graded, then a summary (as grade-all).\n";
 
 /* A regrade is late exactly when the submission was: it keeps the time of
- * the submission, read from the version's recorded result. */
-static void keep_submission_time(const struct spool *s, json_t *job)
+ * the submission, read from the version's recorded result.  -1 if memory
+ * ran out (a regrade late by the time it is queued would be wrong). */
+static int keep_submission_time(const struct spool *s, json_t *job)
 {
     char rel[400];
     snprintf(rel, sizeof rel, "results/%s/%s/%s/%lld", jsonutil_str(job, "course", ""),
@@ -104,12 +105,14 @@ static void keep_submission_time(const struct spool *s, json_t *job)
     const json_t *assay = json_object_get(r, "assay");
     const char *when = jsonutil_str(assay, "submitted_at", jsonutil_str(assay, "queued_at", NULL));
     double t;
+    int rc = 0;
     if (when && clock_parse_iso8601(when, &t))
-        json_object_set_new(job, "submitted_at", json_string(when));
+        rc = json_object_set_new(job, "submitted_at", json_string(when));
     else
         fprintf(stderr, "assay regrade: warning: %s/results.json has no recorded submission "
                 "time; a late policy measures this regrade from now\n", rel);
     json_decref(r);
+    return rc;
 }
 
 /* Queues STUDENT's latest version; QUEUED gets {"id", "student", "rel"}. */
@@ -121,13 +124,18 @@ static int regrade_student(const struct spool *s, const char *course, const char
     if (v < 1)
         return 0;
     json_t *job = job_new(course, asg, student, v, true, capability);
-    keep_submission_time(s, job);
+    if (!job || keep_submission_time(s, job) < 0) {
+        json_decref(job);
+        return err_set(e, "out of memory");
+    }
     int rc = queue_enqueue(s, job, e);
     char rel[512];
     snprintf(rel, sizeof rel, "results/%s/%s/%s/%lld", course, asg, student, v);
-    if (rc == 0)
-        json_array_append_new(queued, json_pack("{s:O, s:s, s:s}", "id", json_object_get(job, "id"),
-                                                "student", student, "rel", rel));
+    if (rc == 0 && json_array_append_new(queued, json_pack("{s:O, s:s, s:s}", "id",
+                                                           json_object_get(job, "id"), "student",
+                                                           student, "rel", rel)) < 0)
+        rc = err_set(e, "queued as job %s, but out of memory following it",
+                     jsonutil_str(job, "id", "?"));
     json_decref(job);
     return rc < 0 ? -1 : 1;
 }
@@ -135,6 +143,10 @@ static int regrade_student(const struct spool *s, const char *course, const char
 int regrade_queue_all(const struct spool *s, const char *course, const char *asg,
                       json_t *queued, const char *cmd)
 {
+    if (!queued) {
+        fprintf(stderr, "assay %s: out of memory\n", cmd);
+        return -1;
+    }
     char *adir = spool_path(s, "courses/%s/%s", course, asg);
     struct assignment_summary sum;
     struct problems ignored = {0};   /* the worker reports them, to the instructor */

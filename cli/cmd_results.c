@@ -42,10 +42,12 @@ struct results_opts {
 
 static int show_job(const struct spool *s, const struct results_opts *o)
 {
-    char *index = job_index_rel(o->job), *ipath = spool_path(s, "%s", index);
+    char *index = job_index_rel(o->job), *ipath = index ? spool_path(s, "%s", index) : NULL;
     char *rel = job_result_rel_from_index(ipath);
     int rc = EXIT_FAILED;
-    if (!rel) {
+    if (!ipath) {
+        fprintf(stderr, "assay results: out of memory\n");
+    } else if (!rel) {
         fprintf(stderr, "assay results: no job %s in this spool\n", o->job);
     } else {
         json_t *r = record_read(s, rel);
@@ -60,13 +62,15 @@ static int show_job(const struct spool *s, const struct results_opts *o)
                 json_decref(r);
                 r = v;
             }
-            if (o->json) {
+            if (!r) {
+                fprintf(stderr, "assay results: out of memory\n");
+            } else if (o->json) {
                 json_dumpf(r, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
                 putchar('\n');
             } else {
                 results_print_table(stdout, r);
             }
-            rc = EXIT_OK;
+            rc = r ? EXIT_OK : EXIT_FAILED;
         }
         json_decref(r);
     }
@@ -76,10 +80,11 @@ static int show_job(const struct spool *s, const struct results_opts *o)
     return rc;
 }
 
-static void add_row(json_t *rows, const char *student, const char *version, const json_t *r)
+/* -1 if memory ran out: the row is missing. */
+static int add_row(json_t *rows, const char *student, const char *version, const json_t *r)
 {
     const json_t *a = json_object_get(r, "assay");
-    json_array_append_new(rows, json_pack("{s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "student", student,
+    return json_array_append_new(rows, json_pack("{s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "student", student,
                                           "version", version, "score", jsonutil_num(r, "score", 0),
                                           "max_score", jsonutil_num(r, "max_score", 0),
                                           "status", jsonutil_str(a, "status", "?"),
@@ -87,18 +92,20 @@ static void add_row(json_t *rows, const char *student, const char *version, cons
                                           "job", jsonutil_str(a, "job_id", "")));
 }
 
-static void student_rows(const struct spool *s, const struct results_opts *o, const char *student,
-                         bool all, json_t *rows)
+/* -1 if a row is missing for want of memory. */
+static int student_rows(const struct spool *s, const struct results_opts *o, const char *student,
+                        bool all, json_t *rows)
 {
+    int rc = 0;
     if (!all) {
         long long v = 0;
         json_t *r = record_latest(s, o->course, o->assignment, student, &v);
         char version[24];
         snprintf(version, sizeof version, "%lld", v);
         if (r)
-            add_row(rows, student, version, r);
+            rc = add_row(rows, student, version, r);
         json_decref(r);
-        return;
+        return rc;
     }
     size_t n;
     long long *v = spool_versions(s, "results", o->course, o->assignment, student, &n);
@@ -108,17 +115,23 @@ static void student_rows(const struct spool *s, const struct results_opts *o, co
         snprintf(version, sizeof version, "%lld", v[i]);
         json_t *r = record_read(s, rel);
         if (r)
-            add_row(rows, student, version, r);
+            rc |= add_row(rows, student, version, r);
         json_decref(r);
     }
     free(v);
+    return rc;
 }
 
 static int show_assignment(const struct spool *s, const struct results_opts *o)
 {
     json_t *rows = json_array();
+    if (!rows) {
+        fprintf(stderr, "assay results: out of memory\n");
+        return EXIT_FAILED;
+    }
+    int lost = 0;
     if (o->student) {
-        student_rows(s, o, o->student, true, rows);
+        lost = student_rows(s, o, o->student, true, rows);
     } else {
         char rel[200];
         snprintf(rel, sizeof rel, "results/%s/%s", o->course, o->assignment);
@@ -126,9 +139,11 @@ static int show_assignment(const struct spool *s, const struct results_opts *o)
         if (scan_spool(s, rel, SCAN_NAMES, &students) < 0)
             fprintf(stderr, "assay results: out of memory listing %s; showing those listed\n", rel);
         for (size_t i = 0; i < students.n; i++)
-            student_rows(s, o, students.names[i], false, rows);
+            lost |= student_rows(s, o, students.names[i], false, rows);
         fs_list_free(&students);
     }
+    if (lost < 0)
+        fprintf(stderr, "assay results: out of memory: some results are not shown\n");
     if (o->json) {
         json_dumpf(rows, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
         putchar('\n');
@@ -148,7 +163,7 @@ static int show_assignment(const struct spool *s, const struct results_opts *o)
         printf("%zu result%s\n", json_array_size(rows), json_array_size(rows) == 1 ? "" : "s");
     }
     json_decref(rows);
-    return EXIT_OK;
+    return lost < 0 ? EXIT_FAILED : EXIT_OK;
 }
 
 int cmd_results(int argc, char **argv)

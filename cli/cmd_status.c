@@ -152,6 +152,8 @@ static void tally_dir(struct tally *sc, const char *rel, int state, json_t *slot
         struct job job;
         struct err e;
         if (job_load(path, &job, &e) < 0) {
+            if (fs_exists(path))   /* else moved on meanwhile (dispatched, held, done) */
+                fprintf(stderr, "assay status: %s\n", e.msg);
             count(sc->courses, "(unreadable job files)", state);
             json_object_set_new(sc->out, states[state],
                                 json_integer(json_integer_value(json_object_get(sc->out, states[state])) + 1));
@@ -216,7 +218,7 @@ static json_t *scheduler_view(const struct spool *s)
     if (!scheduler_running(s))
         return NULL;
     char *path = spool_path(s, "%s", SPOOL_SCHEDULER_VIEW);
-    struct err e;
+    struct err e;   /* no view, or an unreadable one: the job files are read instead */
     json_t *v = fs_exists(path) ? jsonutil_load_file(path, 64u << 20, &e) : NULL;
     free(path);
     return v;
@@ -300,9 +302,16 @@ static json_t *collect(const struct spool *s, const struct workers *w)
     struct tally sc = {s, w, json_pack("{s:s}", "spool", s->root), json_object(), json_object(),
                       json_array(), json_object(), json_object(), clock_wall(), INFINITY, NULL,
                       {0}};
+    json_t *slots = json_array();
+    if (!sc.out || !sc.courses || !sc.caps || !sc.stuck || !sc.why_cache || !sc.incoming_ids ||
+        !slots) {   /* out of memory: no status rather than a wrong count */
+        json_t *all[] = {sc.out, sc.courses, sc.caps, sc.stuck, sc.why_cache, sc.incoming_ids, slots};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+            json_decref(all[i]);
+        return NULL;
+    }
     for (int i = 0; i < N_STATES; i++)
         json_object_set_new(sc.out, states[i], json_integer(0));
-    json_t *slots = json_array();
     const char *dirs[] = {NULL, NULL, SPOOL_DEFERRED, SPOOL_HOLD, SPOOL_FAILED};
     tally_incoming(&sc);
     for (int i = 0; i < N_STATES; i++)
@@ -463,6 +472,12 @@ int cmd_status(int argc, char **argv)
         json_decref(h);
     }
     json_t *st = collect(&s, &w);
+    if (!st) {
+        fprintf(stderr, "assay status: out of memory\n");
+        workers_free(&w);
+        spool_close(&s);
+        return EXIT_FAILED;
+    }
     if (as_json) {
         json_dumpf(st, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
         putchar('\n');

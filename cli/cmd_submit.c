@@ -128,17 +128,20 @@ static long long place_submission(const struct spool *s, const struct submit_opt
                                   const char *dir, struct err *e)
 {
     char *parent = spool_path(s, "submissions/%s/%s/%s", o->course, o->assignment, o->student);
-    if (fs_mkdir_p(parent, 0755, e) < 0) {
+    if (fs_mkdir_p(parent, 0755, e) < 0) {   /* NULL too: out of memory */
         free(parent);
         return -1;
     }
     /* the next version after the newest; another submit may take it
      * first, so rename without replacing and try the next */
     long long first = spool_latest_version(s, "submissions", o->course, o->assignment, o->student) + 1;
+    err_set(e, "no free version number from %lld to %lld in %s", first, first + 999, parent);
     for (long long v = first; v < first + 1000; v++) {
         char *target = NULL;
-        if (asprintf(&target, "%s/%lld", parent, v) < 0)
+        if (asprintf(&target, "%s/%lld", parent, v) < 0) {
+            err_set(e, "out of memory");
             break;
+        }
         int rc = renameat2(AT_FDCWD, dir, AT_FDCWD, target, RENAME_NOREPLACE);
         int saved = errno;
         free(target);
@@ -172,18 +175,25 @@ static int wait_and_print(const struct spool *s, const json_t *job, const struct
 {
     struct job j;
     struct err e;
-    if (job_from_json(json_incref((json_t *)job), &j, &e) < 0)
+    if (job_from_json(json_incref((json_t *)job), &j, &e) < 0) {
+        fprintf(stderr, "assay submit: %s\n", e.msg);
         return EXIT_FAILED;
+    }
     char *rel = job_result_rel(&j);
-    json_t *r = cli_wait_result(s, rel, j.id, o->timeout);
+    json_t *r = rel ? cli_wait_result(s, rel, j.id, o->timeout) : NULL;
+    bool lost = !rel;   /* out of memory, which is no timeout */
     free(rel);
     int rc = EXIT_OK;
     if (r && !o->instructor) {
         json_t *view = results_student_view(r, clock_wall());
         json_decref(r);
+        lost = !view;
         r = view;
     }
-    if (!r) {
+    if (lost) {
+        fprintf(stderr, "assay submit: out of memory showing the result of job %s\n", j.id);
+        rc = EXIT_FAILED;
+    } else if (!r) {
         fprintf(stderr, "assay submit: no result for job %s after %g s; it is still queued "
                 "(see `assay status`)\n", j.id, o->timeout);
         rc = EXIT_FAILED;
@@ -215,8 +225,10 @@ int cmd_submit(int argc, char **argv)
     int rc = EXIT_FAILED;
     if (stage_all(&s, argv + optind, argc - optind, &dir, &e) == 0 &&
         (version = place_submission(&s, &o, dir, &e)) > 0) {
-        job = job_new(o.course, o.assignment, o.student, version, o.batch, cap);
-        if (queue_enqueue(&s, job, &e) == 0)
+        job = cap ? job_new(o.course, o.assignment, o.student, version, o.batch, cap) : NULL;
+        if (!job)
+            err_set(&e, "out of memory");
+        else if (queue_enqueue(&s, job, &e) == 0)
             rc = EXIT_OK;
     }
     if (rc != EXIT_OK) {
@@ -224,7 +236,8 @@ int cmd_submit(int argc, char **argv)
         if (version > 0) {   /* keep nothing half-made */
             char *sub = spool_path(&s, "submissions/%s/%s/%s/%lld", o.course, o.assignment,
                                    o.student, version);
-            fs_remove_tree(sub, &e);
+            if (fs_remove_tree(sub, &e) < 0)
+                fprintf(stderr, "assay submit: %s; remove it by hand\n", e.msg);
             free(sub);
         }
     } else {
@@ -233,8 +246,9 @@ int cmd_submit(int argc, char **argv)
         if (o.wait)
             rc = wait_and_print(&s, job, &o);
     }
+    struct err ignored;   /* a leftover in tmp/ is only untidy */
     if (dir && fs_exists(dir))
-        fs_remove_tree(dir, &e);
+        fs_remove_tree(dir, &ignored);
     free(dir);
     free(cap);
     json_decref(job);

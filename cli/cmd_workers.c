@@ -119,10 +119,12 @@ static json_t *probe_worker(const struct spool *s, const struct worker_cfg *w, s
     char *dir = fs_program_dir(), *exe = fs_join(dir, "assay-shipper");
     char *argv[] = {exe, "--spool", s->root, "--worker", (char *)w->name, "--probe", NULL};
     struct buf out = BUF_INIT;
-    struct err ignored;   /* no answer is said below, the same for every cause */
-    run_capture(argv, 1u << 20, &out, &ignored);
-    json_t *j = out.len ? jsonutil_load_text(buf_str(&out), out.len, exe, e) : NULL;
-    if (!j) {
+    struct err ran;
+    int rc = exe ? run_capture(argv, 1u << 20, &out, &ran) : err_set(&ran, "out of memory");
+    json_t *j = rc >= 0 && out.len ? jsonutil_load_text(buf_str(&out), out.len, exe, e) : NULL;
+    if (!j && rc < 0) {
+        err_set(e, "cannot probe the worker: %s", ran.msg);
+    } else if (!j) {   /* it ran, and answered no JSON: the same for every cause */
         err_set(e, "cannot run %s to probe the worker", exe);
     } else if (json_object_get(j, "error")) {
         err_set(e, "%s", jsonutil_str(j, "error", "?"));
@@ -219,9 +221,13 @@ int cmd_workers(int argc, char **argv)
         rc = problems ? EXIT_FAILED : EXIT_OK;
     } else {
         json_t *rows = json_array();
+        int lost = rows ? 0 : -1;   /* a worker missing from the list would pass unseen */
         for (size_t i = 0; i < w.n; i++)
-            json_array_append_new(rows, worker_row(&s, &w.v[i]));
-        if (as_json) {
+            lost |= json_array_append_new(rows, worker_row(&s, &w.v[i]));
+        if (lost < 0) {
+            fprintf(stderr, "assay workers: out of memory\n");
+            rc = EXIT_FAILED;
+        } else if (as_json) {
             json_dumpf(rows, stdout, JSON_INDENT(2));
             putchar('\n');
         } else {
