@@ -180,11 +180,12 @@ static bool is_dir_name(const char *name)
     return len > 0 && name[len - 1] == '/';
 }
 
-static bool name_is_safe(const char *name)
+/* 1 safe, 0 not, -1 out of memory (not the archive's fault). */
+static int name_is_safe(const char *name)
 {
     char *copy = strdup(name);
     if (!copy)
-        return false;
+        return -1;
     size_t len = strlen(copy);
     while (len > 0 && copy[len - 1] == '/')
         copy[--len] = '\0';
@@ -210,7 +211,10 @@ static int check_entry(zip_t *z, zip_uint64_t i, const char *zipname, struct err
     zip_stat_t st;
     if (zip_stat_index(z, i, ZIP_FL_ENC_RAW, &st) < 0)
         return unreadable(zipname, e, zip_strerror(z));
-    if (!name_is_safe(st.name))
+    int safe = name_is_safe(st.name);
+    if (safe < 0)
+        return err_set(e, "out of memory checking %s", zipname);
+    if (!safe)
         return err_set(e, "%s: entry \"%s\" has an unsafe path (absolute or "
                        "containing \"..\"); the archive was not unpacked", zipname, st.name);
     if (is_link_or_special(z, i))

@@ -206,9 +206,7 @@ static json_t *read_report(struct test_run *run, const char *rel, struct run_res
         return events;
     }
     struct buf b = BUF_INIT;
-    /* no report (the run died before writing it), or an unreadable one: no
-     * events, and the kind explains from the run's verdict and output */
-    struct err e;
+    struct err e;   /* no report (the run died first) or an unreadable one: the kind explains */
     json_t *events = fs_read_beneath(run->workdir_fd, rel, REPORT_MAX_BYTES, &b, &e) == 0
                          ? parse_events(b.data) : json_array();
     buf_free(&b);

@@ -95,7 +95,7 @@ void bypass_supersede(struct sched *s, struct sched_job *older, const struct sch
 {
     char *path = spool_path(&s->spool, SPOOL_INCOMING "/%s.json", older->id);
     struct job job;
-    struct err e;
+    struct err e;   /* unloadable: gone meanwhile, or broken, which the next scan reports */
     if (job_load(path, &job, &e) < 0) {
         free(path);
         return;   /* gone meanwhile, or broken: the next scan deals with it */

@@ -62,7 +62,8 @@ int health_record(const struct spool *s, const char *worker, const char *status,
     json_object_set(rec, "free_mb", json_object_get(src, "free_mb") ? json_object_get(src, "free_mb")
                                                                      : json_null());
     char *rel = NULL;
-    int rc = asprintf(&rel, "health/%s.json", worker) < 0 ? -1 : spool_write_json(s, rel, rec, e);
+    int rc = asprintf(&rel, "health/%s.json", worker) < 0 ? err_set(e, "out of memory")
+                                                          : spool_write_json(s, rel, rec, e);
     if (rc == 0)
         rc = !same;
     free(rel);
