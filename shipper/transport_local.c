@@ -219,17 +219,19 @@ static char *worker_sandboxes(struct err *e)
     char *dir = fs_program_dir(), *exe = fs_join(dir, "assay-worker");
     char *argv[] = {exe, "--sandboxes", NULL};
     struct buf out = BUF_INIT;
-    int rc = run_capture(argv, 4096, &out, e);
+    int rc = exe ? run_capture(argv, 4096, &out, e) : err_set(e, "out of memory");
     if (rc > 0)
         err_set(e, "%s --sandboxes exited with status %d", exe, rc);
+    else if (rc == 0 && !out.len)
+        rc = err_set(e, "%s --sandboxes printed nothing", exe);
     free(dir);
     free(exe);
-    if (rc != 0 || !out.len) {
+    if (rc != 0) {
         buf_free(&out);
         return NULL;
     }
     out.data[strcspn(out.data, "\n")] = '\0';
-    return buf_steal(&out);
+    return buf_steal(&out);   /* never NULL: OUT holds text */
 }
 
 static bool listed(const char *list, const char *name)
