@@ -207,6 +207,19 @@ static int start(struct sched *s, const char *root, const char *policy, double a
     return 0;
 }
 
+/* Frees what start() made before the loop existed (it failed, or the
+ * spool is locked by another scheduler). */
+static void abandon_start(struct sched *s)
+{
+    if (s->policy)
+        s->policy->destroy(s->policy);
+    free(s->table);
+    workers_free(&s->workers);
+    free(s->bindir);
+    spool_close(&s->spool);
+    log_close();
+}
+
 static void watch_dir(struct sched *s, uv_fs_event_t *h, const char *sub, uv_fs_event_cb cb)
 {
     char *dir = spool_path(&s->spool, "%s", sub);
@@ -312,11 +325,11 @@ int main(int argc, char **argv)
         return 2;
     }
     struct sched s = {0};
-    if (start(&s, spool_root_from(root), policy, age_guard) < 0)
+    int lock = -1;
+    if (start(&s, spool_root_from(root), policy, age_guard) < 0 || (lock = lock_spool(&s)) < 0) {
+        abandon_start(&s);
         return 1;
-    int lock = lock_spool(&s);
-    if (lock < 0)
-        return 1;
+    }
     init_loop(&s);
     struct err e;
     if (slots_configure(&s, &e) < 0) {
