@@ -141,6 +141,42 @@ char *text_utf8_clean(const char *s, size_t len)
     return buf_steal(&out);
 }
 
+/* Appends the visible form of one character of text_visible's input. */
+static int visible_char(struct buf *out, const unsigned char *c, size_t n,
+                        int keep_newlines)
+{
+    if (n == 1 && (c[0] == '\t' || (c[0] == '\n' && keep_newlines)))
+        return buf_append(out, c, 1);
+    if (n == 1 && (c[0] < 0x20 || c[0] == 0x7F))
+        return buf_printf(out, "\\x%02x", c[0]);
+    if (n == 2 && c[0] == 0xC2 && c[1] < 0xA0)   /* U+0080..U+009F: C1 controls */
+        return buf_printf(out, "\\u%04x", c[1]);
+    return buf_append(out, c, n);
+}
+
+char *text_visible(const char *s, size_t len, int keep_newlines)
+{
+    struct buf out = BUF_INIT;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    int rc = buf_append(&out, "", 0);
+    while (rc == 0 && i < len) {
+        size_t n = p[i] == 0 ? 1 : utf8_seq_len(p + i, len - i);
+        if (n == 0) {
+            rc = buf_append(&out, "\xEF\xBF\xBD", 3);
+            i++;
+            continue;
+        }
+        rc = visible_char(&out, p + i, n, keep_newlines);
+        i += n;
+    }
+    if (rc < 0) {
+        buf_free(&out);
+        return NULL;   /* out of memory */
+    }
+    return buf_steal(&out);
+}
+
 /* Back up to a UTF-8 boundary so a cut never splits a character. */
 static size_t utf8_floor(const char *s, size_t pos)
 {

@@ -30,4 +30,12 @@ char *text_last_lines(const char *s, size_t len, int nlines, size_t max_bytes);
 char *text_first_bytes(const char *s, size_t len, size_t max_bytes);
 int text_count_lines(const char *s, size_t len);
 
+/* Text for a terminal: s as text_utf8_clean makes it, with every control
+ * character a terminal would act on (C0 but tab and, when keep_newlines,
+ * newline; DEL; C1 such as CSI) shown as a visible escape ("\x1b",
+ * "\u009b") so a student's or a worker's bytes can never clear a screen,
+ * set a title or write the clipboard.  JSON keeps the raw bytes; only
+ * what is printed goes through this.  malloc'd; NULL: out of memory. */
+char *text_visible(const char *s, size_t len, int keep_newlines);
+
 #endif

@@ -137,6 +137,34 @@ static void test_utf8_invalid_replaced(void **state)
     free(out);
 }
 
+/* ---- text_visible ------------------------------------------------- */
+
+static void check_visible(const char *in, size_t len, int keep, const char *want)
+{
+    char *out = text_visible(in, len, keep);
+    assert_non_null(out);
+    assert_string_equal(out, want);
+    free(out);
+}
+
+static void test_visible_controls(void **state)
+{
+    (void)state;
+    /* A screen clear, a window title, a clipboard write (OSC 52). */
+    check_visible("a\x1b[2Jb", 6, 1, "a\\x1b[2Jb");
+    check_visible("\x1b]0;pwned\x07", 10, 1, "\\x1b]0;pwned\\x07");
+    check_visible("\x1b]52;c;aGk=\x07", 12, 1, "\\x1b]52;c;aGk=\\x07");
+    /* Newlines kept or shown; tab kept; CR, DEL and NUL shown. */
+    check_visible("x\ny\tz", 5, 1, "x\ny\tz");
+    check_visible("x\ny", 3, 0, "x\\x0ay");
+    check_visible("a\rb\x7f" "c", 5, 1, "a\\x0db\\x7fc");
+    check_visible("a\0b", 3, 1, "a\\x00b");
+    /* C1 CSI (U+009B) shown; other non-ASCII kept; invalid bytes replaced. */
+    check_visible("\xC2\x9B" "2J", 4, 1, "\\u009b2J");
+    check_visible("h\xC3\xA9 \xC2\xA0", 6, 1, "h\xC3\xA9 \xC2\xA0");
+    check_visible("a\xFF" "b", 3, 1, "a" FFFD "b");
+}
+
 static void assert_rejected(const char *seq, size_t len)
 {
     char *out = text_utf8_clean(seq, len);
@@ -353,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_buf_steal),
         cmocka_unit_test(test_utf8_valid_kept),
         cmocka_unit_test(test_utf8_invalid_replaced),
+        cmocka_unit_test(test_visible_controls),
         cmocka_unit_test(test_utf8_overlong_and_surrogates),
         cmocka_unit_test(test_last_lines_basic),
         cmocka_unit_test(test_last_lines_byte_cap_utf8),
