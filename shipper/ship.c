@@ -6,11 +6,15 @@
  *   pack job.json + submission/ + assignment/ into one zip
  *   push it through the transport, wait for the result, pull it
  *   check the result names this job and this attempt's token
- *   append the worker's log lines and stack traces to the central logs
+ *   append the worker's log lines and stack traces to the central logs,
+ *     as data: bounded, escaped, each marked as the worker's
+ *   check the result (contract/results_check.c: shape, scores, sizes)
  *   record the result (spool/record.c), then remove the job file
  *
- * Anything that goes wrong on the way (the worker unreachable or silent
- * past the job's limits plus a margin, a broken archive) defers the job
+ * A worker is trusted to grade, not to keep to any shape or size
+ * (docs/SECURITY.md, "Primary and worker").  Anything that goes wrong on
+ * the way (the worker unreachable or silent past the job's limits plus a
+ * margin, a broken archive, a result refused) defers the job
  * with exponential backoff; after SHIPPER_MAX_ATTEMPTS it goes to
  * failed/ with a .reason and the student gets an error result saying
  * what happened.  Every step is safe to repeat after a crash.
@@ -40,8 +44,7 @@
 #include "spool/record.h"
 #include "contract/worker_dir.h"
 #include "contract/assignment.h"
-
-#define RESULT_ARCHIVE_LIMIT (256ull << 20)
+#include "contract/results_check.h"
 
 double shipper_now(const struct shipper *sh)
 {
@@ -148,47 +151,112 @@ static bool read_sent(const struct job *job, const char *resdir, const char *nam
 {
     char *path = fs_join(resdir, name);
     struct err e;
-    bool ok = fs_read_file(path, 4u << 20, b, &e) == 0;
+    bool ok = fs_read_file(path, RESULT_FILE_MAX_BYTES, b, &e) == 0;
     if (!ok && (!path || fs_exists(path)))
         log_msg(LOG_WARN, job->id, "cannot forward the worker's %s: %s", name, e.msg);
     free(path);
     return ok;
 }
 
-/* Appends LEN bytes of DATA (the worker's WHAT) to the central log PATH. */
-static void append_to(const struct job *job, const char *path, const char *data, size_t len,
-                      const char *what)
-{
-    int fd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
-    if (fd < 0 || write(fd, data, len) < 0)
-        log_msg(LOG_WARN, job->id, "cannot append the worker's %s to %s: %s", what,
-                path ? path : "the central logs", path ? strerror(errno) : "out of memory");
-    if (fd >= 0)
-        close(fd);
-}
-
-/* Appends the worker's log lines and stack traces to the central logs. */
-static void forward_logs(struct shipper *sh, const struct job *job, const char *resdir)
+/* The worker's file NAME in RESDIR as the primary keeps it
+ * (sent_lines_split: bounded, no control characters), into *L; false
+ * when there is none or nothing of it is kept. */
+static bool sent_lines(const struct job *job, const char *resdir, const char *name,
+                       struct sent_lines *l)
 {
     struct buf b = BUF_INIT;
-    char *central = spool_path(&sh->spool, "logs/assay.log");
-    char *tlog = spool_path(&sh->spool, "logs/traces.log");
-    if (read_sent(job, resdir, "worker.log", &b) && b.len > 0)
-        append_to(job, central, b.data, b.len, "log lines");
-    buf_reset(&b);
-    if (read_sent(job, resdir, "traces.log", &b) && b.len > 0) {
-        struct buf out = BUF_INIT;
-        char *save = NULL;
-        for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            buf_printf(&out, "[worker %s job %s] %s\n", sh->worker->name, job->id, line);
-        append_to(job, tlog, out.data, out.len, "stack traces");
-        log_msg(LOG_ERROR, job->id, "worker %s sent back a stack trace (see logs/traces.log)",
-                sh->worker->name);
-        buf_free(&out);
+    struct err e;
+    bool ok = read_sent(job, resdir, name, &b);
+    if (ok && sent_lines_split(buf_str(&b), b.len, l, &e) < 0) {
+        log_msg(LOG_WARN, job->id, "cannot forward the worker's %s: %s", name, e.msg);
+        ok = false;
     }
     buf_free(&b);
-    free(central);
+    return ok && (l->n || l->dropped);
+}
+
+/* Replaces the worker's file NAME in RESDIR (kept in results/ with the
+ * result) by the lines kept of it, so the spool holds no more of it
+ * than the central logs. */
+static void keep_only(const struct job *job, const char *resdir, const char *name,
+                      const struct buf *kept)
+{
+    char *path = fs_join(resdir, name);
+    struct err e;
+    if (fs_write_file(path, buf_str(kept), kept->len, false, &e) < 0)
+        log_msg(LOG_WARN, job->id, "the worker's %s is not kept with the result: %s", name, e.msg);
+    free(path);
+}
+
+/* The level the worker gave its line (its fifth field), for `assay logs
+ * --errors`; the line itself stays the worker's text. */
+static enum log_level sent_level(const char *line)
+{
+    char level[16];
+    if (sscanf(line, "%*s %*s %*s %*s %15s", level) != 1)
+        return LOG_INFO;
+    return !strcmp(level, "error") ? LOG_ERROR : !strcmp(level, "warning") ? LOG_WARN : LOG_INFO;
+}
+
+static void note_dropped(struct buf *kept, size_t dropped)
+{
+    if (dropped)
+        buf_printf(kept, "[... %zu more lines from the worker not kept]\n", dropped);
+}
+
+/* The worker's log lines for this job go into the central log as lines
+ * of this shipper's, "worker: " and the worker's text, escaped: a worker
+ * cannot write a line that passes for the primary's, nor another job's,
+ * nor a byte a terminal would act on. */
+static void forward_log(struct shipper *sh, const struct job *job, const char *resdir)
+{
+    struct sent_lines l;
+    if (!sent_lines(job, resdir, "worker.log", &l))
+        return;
+    struct buf kept = BUF_INIT;
+    for (size_t i = 0; i < l.n; i++) {
+        log_msg(sent_level(l.lines[i]), job->id, "worker: %s", l.lines[i]);
+        buf_printf(&kept, "%s\n", l.lines[i]);
+    }
+    if (l.dropped)
+        log_msg(LOG_WARN, job->id, "worker: [... %zu more lines from worker %s not kept]",
+                l.dropped, sh->worker->name);
+    note_dropped(&kept, l.dropped);
+    keep_only(job, resdir, "worker.log", &kept);
+    buf_free(&kept);
+    sent_lines_free(&l);
+}
+
+/* The worker's stack traces, bounded and escaped likewise, each line
+ * marked with the worker and job it came from. */
+static void forward_traces(struct shipper *sh, const struct job *job, const char *resdir)
+{
+    struct sent_lines l;
+    if (!sent_lines(job, resdir, "traces.log", &l))
+        return;
+    struct buf out = BUF_INIT, kept = BUF_INIT;
+    for (size_t i = 0; i < l.n; i++) {
+        buf_printf(&out, "[worker %s job %s] %s\n", sh->worker->name, job->id, l.lines[i]);
+        buf_printf(&kept, "%s\n", l.lines[i]);
+    }
+    if (l.dropped)
+        buf_printf(&out, "[worker %s job %s] [... %zu more lines from the worker not kept]\n",
+                   sh->worker->name, job->id, l.dropped);
+    note_dropped(&kept, l.dropped);
+    char *tlog = spool_path(&sh->spool, "logs/traces.log");
+    int fd = tlog ? open(tlog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
+    if (fd < 0 || write(fd, buf_str(&out), out.len) < 0)
+        log_msg(LOG_WARN, job->id, "cannot append the worker's stack traces to %s: %s",
+                tlog ? tlog : "the central logs", tlog ? strerror(errno) : "out of memory");
+    if (fd >= 0)
+        close(fd);
+    log_msg(LOG_ERROR, job->id, "worker %s sent back a stack trace (see logs/traces.log)",
+            sh->worker->name);
+    keep_only(job, resdir, "traces.log", &kept);
     free(tlog);
+    buf_free(&out);
+    buf_free(&kept);
+    sent_lines_free(&l);
 }
 
 /* The archive pulled is the one named "<job id>.<token>.zip", so it is
@@ -196,16 +264,14 @@ static void forward_logs(struct shipper *sh, const struct job *job, const char *
  * checked here when present. */
 static int check_result(const struct job *job, const char *resdir, struct err *e)
 {
-    char *path = fs_join(resdir, "job.json"), *rpath = fs_join(resdir, "results.json");
+    char *path = fs_join(resdir, "job.json");
     bool echoed = fs_exists(path);
     json_t *j = echoed ? jsonutil_load_file(path, 1u << 20, e) : NULL;   /* none: nothing to check */
     int rc = -1;
-    if (!path || !rpath)
+    if (!path)
         err_set(e, "out of memory");
     else if (echoed && !j)
         rc = -1;   /* *e says why it cannot be read */
-    else if (!fs_exists(rpath))
-        err_set(e, "the result archive has no results.json");
     else if (strcmp(jsonutil_str(j, "id", job->id), job->id))
         err_set(e, "the result archive is for job %s", jsonutil_str(j, "id", "?"));
     else if (strcmp(jsonutil_str(j, "token", job->token), job->token))
@@ -217,7 +283,6 @@ static int check_result(const struct job *job, const char *resdir, struct err *e
     if (path)
         unlink(path);   /* served its purpose (or was never there) */
     free(path);
-    free(rpath);
     return rc;
 }
 
@@ -307,7 +372,9 @@ static int round_trip(struct shipper *sh, struct job *job, const char *name, con
         else if (ready < 0)
             rc = -1;
     }
-    struct archive_limits lim = {RESULT_ARCHIVE_LIMIT, RESULT_ARCHIVE_LIMIT, 1000};
+    /* the limits of results_check.h, counted as the bytes come: a
+     * feedback file of gigabytes is refused before it is on disk */
+    struct archive_limits lim = {RESULT_ARCHIVE_MAX_BYTES, RESULT_FILE_MAX_BYTES, RESULT_MAX_FILES};
     if (rc == 0)
         rc = t->ops->pull(t, name, &back, e);
     if (rc == 0 && (rc = archive_extract_fd(back, name, resdir, &lim, e)) < 0)
@@ -317,6 +384,20 @@ static int round_trip(struct shipper *sh, struct job *job, const char *name, con
     if (back >= 0)
         close(back);
     return rc;
+}
+
+/* What the worker sent back in RESDIR: its log lines forwarded (kept
+ * as data, whatever the result), then the result checked
+ * (contract/results_check.c).  A result refused is this attempt's
+ * failure, never the student's grade. */
+static int take_result(struct shipper *sh, const struct job *job, const char *resdir,
+                       struct err *e)
+{
+    forward_log(sh, job, resdir);
+    forward_traces(sh, job, resdir);
+    if (results_check_dir(resdir, e) < 0)
+        return err_prefix(e, "the result from worker %s is refused", sh->worker->name);
+    return 0;
 }
 
 /* Records the result in RESDIR; the job is done. */
@@ -356,13 +437,13 @@ static int ship_loaded(struct shipper *sh, struct job *job)
     clock_parse_iso8601(jsonutil_str(job->json, "started_at", ""), &started);
     if (!name && resdir)
         err_set(&e, "out of memory");
-    if (!name || !resdir || round_trip(sh, job, name, resdir, &e) < 0) {
+    if (!name || !resdir || round_trip(sh, job, name, resdir, &e) < 0 ||
+        take_result(sh, job, resdir, &e) < 0) {
         if (name)
             sh->transport->ops->forget(sh->transport, name);
         defer_or_fail(sh, job, e.msg);
         rc = -1;
     } else {
-        forward_logs(sh, job, resdir);
         finish_graded(sh, job, resdir, started, name);
     }
     struct err ignored;   /* a leftover in tmp/ is only untidy */
