@@ -32,20 +32,23 @@
 
 /* ---- results.json ---- */
 
-static bool deeper_than(const json_t *j, int depth)
+/* True when J has more than LEVELS levels of objects and lists. */
+static bool deeper_than(const json_t *j, int levels)
 {
-    if (depth < 0)
+    if (!json_is_object(j) && !json_is_array(j))
+        return false;
+    if (levels == 0)
         return true;
     const char *key;
     size_t i;
     json_t *v;
     if (json_is_object(j)) {
         json_object_foreach((json_t *)j, key, v)
-            if (deeper_than(v, depth - 1))
+            if (deeper_than(v, levels - 1))
                 return true;
-    } else if (json_is_array(j)) {
+    } else {
         json_array_foreach(j, i, v)
-            if (deeper_than(v, depth - 1))
+            if (deeper_than(v, levels - 1))
                 return true;
     }
     return false;
