@@ -117,13 +117,15 @@ class Spool:
             pytest.fail(f"assay {' '.join(map(str, args))} --json printed invalid JSON "
                         f"({exc}):\n{out[:3000]}")
 
-    def start(self, *args):
+    def start(self, *args, program=None):
         """Starts assay-scheduler (with extra ARGS, e.g. "--policy", "fcfs")
-        in a process group of its own."""
+        in a process group of its own; PROGRAM: another copy of it (its
+        directory's assay-shipper and assay-worker are the ones it runs)."""
         assert self.sched is None or self.sched.poll() is not None, "a scheduler is running"
         self.n_starts += 1
         out = open(os.path.join(self.base, f"scheduler-{self.n_starts}.out"), "wb")
-        self.sched = subprocess.Popen([exe("assay-scheduler"), "--spool", self.root, *args],
+        self.sched = subprocess.Popen([program or exe("assay-scheduler"), "--spool", self.root,
+                                       *args],
                                       stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                       start_new_session=True)
         out.close()
