@@ -216,7 +216,8 @@ def test_300_jobs_each_graded_exactly_once_across_the_cluster(cluster, pipeline)
         assert not spool.queue("incoming") and not spool.queue("deferred") and not spool.queue("failed")
         assert not any(spool.slot_jobs().values()), spool.slot_jobs()
 
-        # h2's own lines, brought back over SSH with its results
+        # h2's own lines, brought back over SSH with its results, each
+        # written by the job's shipper: "worker: " and h2's line
         out = spool.assay_ok("logs", "--worker", "h2")
         started, graded = set(), set()
         for line in out.splitlines():
@@ -225,10 +226,12 @@ def test_300_jobs_each_graded_exactly_once_across_the_cluster(cluster, pipeline)
                 continue
             proc, worker, job, msg = parts[1], parts[2], parts[3], parts[5]
             assert worker == "h2", f"`assay logs --worker h2` printed another worker's line: {line}"
-            if proc.startswith("assay-worker["):
-                if msg.startswith("grading started"):
+            sent = msg[len("worker: "):].split(" ", 5) if msg.startswith("worker: ") else []
+            if (proc.startswith("assay-shipper[") and len(sent) == 6 and
+                    sent[1].startswith("assay-worker[") and sent[3] == job):
+                if sent[5].startswith("grading started"):
                     started.add(job)
-                elif msg.startswith("graded"):
+                elif sent[5].startswith("graded"):
                     graded.add(job)
         h2_jobs = set(used["h2"])
         assert h2_jobs <= started, (f"{len(h2_jobs - started)} of h2's {len(h2_jobs)} jobs have no "
@@ -238,7 +241,9 @@ def test_300_jobs_each_graded_exactly_once_across_the_cluster(cluster, pipeline)
         assert not (started - h2_jobs), "h2's log lines name jobs h2 did not grade"
         one = sorted(h2_jobs)[0]
         out = spool.assay_ok("logs", "--job", one)
-        assert re.search(r"assay-worker\[\d+\] h2 " + re.escape(one) + r" info grading started", out), out
+        assert re.search(r"assay-shipper\[\d+\] h2 " + re.escape(one) + r" info worker: \S+ "
+                         r"assay-worker\[\d+\] h2 " + re.escape(one) + r" info grading started",
+                         out), out
         assert "result recorded" in out, out
 
         # No attempt failed, so no result was stale: a "dropping stale result"
