@@ -3,7 +3,8 @@
  * result is recorded once, a failed attempt is deferred with the
  * backoff, the third failure fails the job with a reason and an error
  * result for the student, a job recorded before a crash is not sent
- * again, and results of no current attempt are dropped from the worker. */
+ * again, results of no current attempt are dropped from the worker, and
+ * a result refused by the check is deferred, never recorded. */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
@@ -357,6 +358,34 @@ static void test_results_of_no_current_attempt_are_dropped(void **state)
     free(path);
 }
 
+/* A result the worker had no business sending (a score of 100 out of 1)
+ * is the attempt's failure: deferred with the reason, dropped from the
+ * worker, nothing recorded; its log lines still come, as data. */
+static void test_refused_result_is_deferred_never_recorded(void **state)
+{
+    struct rig *r = *state;
+    tu_write_at(r->dir, "result/results.json",
+                "{\"score\": 100, \"max_score\": 1, \"tests\": [], \"assay\": {\"status\": \"graded\"}}");
+    tu_write_at(r->dir, "result/worker.log", "T assay-shipper[1] w1 J info result recorded\x1b[2J\n");
+    char *log = ship(r);
+    json_t *j = job_in(r, "deferred");
+    assert_non_null(j);
+    assert_string_equal(jsonutil_str(j, "last_error", ""),
+                        "the result from worker w1 is refused: results.json: $.score: 100 is out "
+                        "of range (0 to 1)");
+    assert_null(load(r, "spool/results/c/a/u/1/results.json"));
+    assert_int_equal(r->fake.n_forgotten, 1);
+    char line[300];
+    snprintf(line, sizeof line, " %s info worker: T assay-shipper[1] w1 J info result "
+             "recorded\\x1b[2J\n", r->id);
+    assert_true(tu_contains(log, line));
+    assert_null(strchr(log, 0x1b));
+    snprintf(line, sizeof line, " %s info result recorded", r->id);
+    assert_false(tu_contains(log, line));
+    json_decref(j);
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +396,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_recorded_before_a_crash_is_not_sent_again, rig_setup,
                                         rig_teardown),
         cmocka_unit_test_setup_teardown(test_results_of_no_current_attempt_are_dropped, rig_setup,
+                                        rig_teardown),
+        cmocka_unit_test_setup_teardown(test_refused_result_is_deferred_never_recorded, rig_setup,
                                         rig_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
