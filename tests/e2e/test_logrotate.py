@@ -27,12 +27,21 @@ INSTALLED_PATHS = "/var/spool/assay/logs/*.log /var/lib/assay-worker/logs/*.log"
 
 # The lines each job leaves, by its first words: the scheduler's, the
 # shipper's, the worker daemon's (all three keep the log open), and the
-# grader's two, which the shipper appends when it takes the result.
+# grader's two, which the shipper writes as lines of its own ("worker: "
+# and the grader's line) when it takes the result.
 JOB_LINES = ("assigned to slot", "attempt 1 started in slot", "started grading in slot",
              "grading started", "graded: score", "result recorded (attempt 1,")
 # A process checks at most once a second whether the log was renamed;
 # the rest is the granularity of the stamps.
 FOLLOW_S = 1.0 + 0.1
+
+
+def own_message(line):
+    """LINE's message; for a worker's line forwarded by a shipper, the
+    worker's own message."""
+    if line.message.startswith("worker: "):
+        return LogLine(line.message[len("worker: "):]).message
+    return line.message
 
 
 def logrotate_config(spool, tmp_path):
@@ -147,7 +156,7 @@ def test_logrotate_while_grading_loses_no_line(pipeline, tmp_path):
     found = job_lines(logs, first + second + [last])
     for job, lines in found.items():
         for start in JOB_LINES:
-            n = sum(1 for _, l in lines if l.message.startswith(start))
+            n = sum(1 for _, l in lines if own_message(l).startswith(start))
             assert n == 1, (f"job {job}: {n} lines starting \"{start}\" in the logs:\n"
                             + "\n".join(f"{name}: {l.raw}" for name, l in lines))
     every = [raw for lines in logs.values() for raw in lines]

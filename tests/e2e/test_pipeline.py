@@ -688,7 +688,11 @@ def test_logs_filters(pipeline):
     msgs = [l.message for l in by_job]
     assert any(m.startswith("assigned to slot local.") for m in msgs), msgs
     assert any(m.startswith("result recorded") for m in msgs), msgs
-    assert any(m.startswith("graded: score 3 of 3") for m in msgs), msgs
+    # the grader's lines, written by the shipper as its own: "worker: " and the line
+    graded = [l for l in by_job if l.message.startswith("worker: ")
+              and re.search(r" assay-worker\[\d+\] local " + re.escape(job) +
+                            r" info graded: score 3 of 3$", l.message)]
+    assert [l.process for l in graded] == ["assay-shipper"], msgs
     assert len(by_job) == len(spool.job_lines(job))
 
     by_worker = parsed(spool.assay_ok("logs", "--worker", "local"))
