@@ -225,6 +225,9 @@ def main():
     events = {}
     for line in log_lines:
         f = line.split(" ", 5)
+        if len(f) == 6 and f[5].startswith("worker: "):
+            # a grader's line, written by the shipper as "worker: " and the line
+            f = f[5][len("worker: "):].split(" ", 5)
         if len(f) < 6:
             continue
         events.setdefault(f[3].split(".zip")[0][:27], []).append((iso(f[0]), f[5]))
