@@ -70,31 +70,31 @@ static const char *const write_dirs[] = {
     "notify", NULL,
 };
 
-/* Who may do what PATH's owner and mode allow: "root", or "root or a
- * member of group staff" when the group has the same access. */
-static void who_may(const char *path, int need, char *out, size_t n)
+/* Whose PATH is and who may do what NEED asks there: "it is root's,
+ * group root, mode 0700: run assay as root", with "or as a member of
+ * group G" when the group has that access too.  NULL: out of memory. */
+static char *who_may(const char *path, int need)
 {
     struct stat st;
-    if (stat(path, &st) < 0) {
-        snprintf(out, n, "its owner");
-        return;
-    }
+    struct buf b = BUF_INIT;
+    if (stat(path, &st) < 0)
+        return strdup("run assay as the spool's owner");
     struct passwd *pw = getpwuid(st.st_uid);
     struct group *gr = getgrgid(st.st_gid);
     mode_t g = (need & R_OK ? S_IRGRP : 0) | (need & W_OK ? S_IWGRP : 0) | S_IXGRP;
-    char owner[64], group[64];
-    if (pw)
-        snprintf(owner, sizeof owner, "%s", pw->pw_name);
-    else
-        snprintf(owner, sizeof owner, "uid %u", (unsigned)st.st_uid);
-    if (gr)
-        snprintf(group, sizeof group, "%s", gr->gr_name);
-    else
-        snprintf(group, sizeof group, "%u", (unsigned)st.st_gid);
-    if ((st.st_mode & g) == g)
-        snprintf(out, n, "%s or a member of group %s", owner, group);
-    else
-        snprintf(out, n, "%s (the folder is mode %04o)", owner, (unsigned)(st.st_mode & 07777));
+    char owner[32], group[32];
+    snprintf(owner, sizeof owner, "uid %u", (unsigned)st.st_uid);
+    snprintf(group, sizeof group, "%u", (unsigned)st.st_gid);
+    const char *o = pw ? pw->pw_name : owner, *gname = gr ? gr->gr_name : group;
+    int rc = buf_printf(&b, "it is %s's, group %s, mode %04o: run assay as %s", o, gname,
+                        (unsigned)(st.st_mode & 07777), o);
+    if (rc == 0 && (st.st_mode & g) == g)
+        rc = buf_printf(&b, " or as a member of group %s", gname);
+    if (rc < 0) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_steal(&b);
 }
 
 /* -1 (said) if this user may not use a folder of the spool as CMD needs. */
@@ -110,12 +110,12 @@ static int check_access(const struct spool *s, bool writes, const char *cmd)
                 return -1;
             }
             if (faccessat(AT_FDCWD, p, need, AT_EACCESS) < 0 && errno != ENOENT) {
-                char who[300];
                 int err = errno;
-                who_may(p, need, who, sizeof who);
-                cli_printf(stderr, "assay %s: cannot %s %s: %s (run assay as %s; "
-                           "docs/SPOOL.md says who may use a spool)\n", cmd,
-                           w ? "write in" : "read", p, strerror(err), who);
+                char *who = who_may(p, need);
+                cli_printf(stderr, "assay %s: cannot %s %s: %s (%s)\n", cmd,
+                           w ? "write in" : "read", p, strerror(err),
+                           who ? who : "and out of memory finding whose it is");
+                free(who);
                 free(p);
                 return -1;
             }
