@@ -6,7 +6,9 @@
  * never a connection per operation.  The host key is checked against the
  * known_hosts file named in workers.json: an unknown or changed key is
  * refused with a sentence naming the host, the key's fingerprint and what
- * to do.  Only key authentication is tried.
+ * to do.  The host is asked for the key types known_hosts lists for it;
+ * when it has none of them, the message names the line and the key it
+ * does offer.  Only key authentication is tried.
  *
  *   push    SFTP upload to REMOTE/inbox/.NAME.part, then rename to NAME
  *   wait    an exec channel running `assay-worker wait`, which returns
