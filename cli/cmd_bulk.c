@@ -135,7 +135,7 @@ static void maybe_hint(struct follow *f)
         return;
     f->hinted = true;
     cli_printf(stderr, "%sno job finished in %.0f s: is assay-scheduler running? (see `assay "
-            "status`)\n", f->tty ? "\n" : "", STALL_HINT_S);
+               "status`)\n", f->tty ? "\n" : "", STALL_HINT_S);
 }
 
 /* ---- the summary ---- */
@@ -189,7 +189,7 @@ static size_t print_failures(const json_t *done)
             cli_printf(stdout, "  %s: not graded: %s\n", jsonutil_str(d, "student", "?"), failed);
         else
             cli_printf(stdout, "  %s: %s error: %s\n", jsonutil_str(d, "student", "?"),
-                   jsonutil_str(err, "category", "?"), jsonutil_str(err, "message", ""));
+                       jsonutil_str(err, "category", "?"), jsonutil_str(err, "message", ""));
     }
     return n;
 }
@@ -294,12 +294,12 @@ int cmd_grade_all(int argc, char **argv)
     int rc = EXIT_FAILED;
     if (!known)
         cli_printf(stderr, "assay grade-all: there is no assignment %s/%s in this spool "
-                "(courses/%s/%s/assignment.json)\n", o.course, o.asg, o.course, o.asg);
+                   "(courses/%s/%s/assignment.json)\n", o.course, o.asg, o.course, o.asg);
     else if (regrade_queue_all(&s, o.course, o.asg, queued, "grade-all") == 0 ||
              json_array_size(queued) > 0) {
         size_t n = json_array_size(queued);
         cli_printf(stdout, "queued %zu submission%s of %s/%s (batch priority)\n", n, n == 1 ? "" : "s",
-               o.course, o.asg);
+                   o.course, o.asg);
         fflush(stdout);
         rc = o.no_wait || n == 0 ? EXIT_OK : bulk_wait_and_summarize(&s, queued, o.timeout);
     }

@@ -105,7 +105,7 @@ static int load_assignment(const char *dir, struct assignment *a)
     if (assignment_load(dir, a, &p) == 0)
         return 0;
     cli_printf(stderr, "assay grade: %s/assignment.json is invalid (%zu problem%s):\n", dir,
-            p.count, p.count == 1 ? "" : "s");
+               p.count, p.count == 1 ? "" : "s");
     for (size_t i = 0; i < p.count; i++)
         cli_printf(stderr, "  %s\n", p.items[i]);
     problems_free(&p);

@@ -44,7 +44,7 @@ static int setup_all(const struct assignment *a, bool force)
             rc = EXIT_FAILED;
         } else {
             cli_printf(stdout, "%s: %s\n", t->name, ran ? "setup.sh ran" : "nothing to do (no setup.sh, "
-                   "or it already ran on this machine)");
+                       "or it already ran on this machine)");
         }
         free(dir);
     }

@@ -35,7 +35,7 @@ int cmd_init(int argc, char **argv)
         return EXIT_FAILED;
     }
     cli_printf(stdout, "Spool ready at %s (workers in %s/workers.json).\n"
-           "Add assignments under %s/courses/COURSE/ASSIGNMENT/, then run:\n"
-           "  assay-scheduler --spool %s\n", argv[1], argv[1], argv[1], argv[1]);
+               "Add assignments under %s/courses/COURSE/ASSIGNMENT/, then run:\n"
+               "  assay-scheduler --spool %s\n", argv[1], argv[1], argv[1], argv[1]);
     return EXIT_OK;
 }

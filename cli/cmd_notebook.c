@@ -40,7 +40,7 @@ static int release(const char *in, const char *out)
     int rc = EXIT_OK;
     if (p.count) {
         cli_printf(stderr, "assay notebook release: %s has %zu problem%s:\n", in, p.count,
-                p.count == 1 ? "" : "s");
+                   p.count == 1 ? "" : "s");
         for (size_t i = 0; i < p.count; i++)
             cli_printf(stderr, "  %s\n", p.items[i]);
         rc = EXIT_INVALID_ASSIGNMENT;

@@ -110,7 +110,7 @@ static int keep_submission_time(const struct spool *s, json_t *job)
         rc = json_object_set_new(job, "submitted_at", json_string(when));
     else
         cli_printf(stderr, "assay regrade: warning: %s/results.json has no recorded submission "
-                "time; a late policy measures this regrade from now\n", rel);
+                   "time; a late policy measures this regrade from now\n", rel);
     json_decref(r);
     return rc;
 }
@@ -207,7 +207,7 @@ int cmd_regrade(int argc, char **argv)
     int rc = regrade_queue_all(&s, course, asg, queued, "regrade") < 0 ? EXIT_FAILED : EXIT_OK;
     size_t n = json_array_size(queued);
     cli_printf(stdout, "queued %zu submission%s of %s/%s for regrading (batch priority)\n", n,
-           n == 1 ? "" : "s", course, asg);
+               n == 1 ? "" : "s", course, asg);
     if (wait && bulk_wait_and_summarize(&s, queued, timeout) != EXIT_OK)
         rc = EXIT_FAILED;
     json_decref(queued);

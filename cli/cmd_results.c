@@ -54,7 +54,7 @@ static int show_job(const struct spool *s, const struct results_opts *o)
         if (!r || strcmp(jsonutil_str(json_object_get(r, "assay"), "job_id", ""), o->job)) {
             char *state = queue_locate(s, o->job);
             cli_printf(stderr, "assay results: job %s has no result yet (it is in %s/)\n", o->job,
-                    state ? state : "no queue state; it may have been superseded by a regrade");
+                       state ? state : "no queue state; it may have been superseded by a regrade");
             free(state);
         } else {
             if (o->student_view) {
@@ -147,7 +147,7 @@ static int show_assignment(const struct spool *s, const struct results_opts *o)
         cli_print_json(stdout, rows, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     } else {
         cli_printf(stdout, "%-20s %7s %13s  %-7s %-24s %s\n", "STUDENT", "VERSION", "SCORE", "STATUS",
-               "GRADED AT", "JOB");
+                   "GRADED AT", "JOB");
         size_t i;
         json_t *r;
         json_array_foreach(rows, i, r) {
@@ -155,8 +155,8 @@ static int show_assignment(const struct spool *s, const struct results_opts *o)
             snprintf(score, sizeof score, "%g / %g", jsonutil_num(r, "score", 0),
                      jsonutil_num(r, "max_score", 0));
             cli_printf(stdout, "%-20s %7s %13s  %-7s %-24s %s\n", jsonutil_str(r, "student", ""),
-                   jsonutil_str(r, "version", ""), score, jsonutil_str(r, "status", ""),
-                   jsonutil_str(r, "finished_at", ""), jsonutil_str(r, "job", ""));
+                       jsonutil_str(r, "version", ""), score, jsonutil_str(r, "status", ""),
+                       jsonutil_str(r, "finished_at", ""), jsonutil_str(r, "job", ""));
         }
         cli_printf(stdout, "%zu result%s\n", json_array_size(rows), json_array_size(rows) == 1 ? "" : "s");
     }

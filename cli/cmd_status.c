@@ -371,7 +371,7 @@ static const char *seconds(const json_t *v, char *buf, size_t n)
 static void print_courses(const json_t *rows)
 {
     cli_printf(stdout, "\n%-22s %9s %9s %9s %9s %9s %12s %14s\n", "By course:", "queued", "running",
-           "deferred", "hold", "failed", "oldest wait", "median wait 1h");
+               "deferred", "hold", "failed", "oldest wait", "median wait 1h");
     const char *key;
     const json_t *row;
     json_object_foreach((json_t *)rows, key, row) {
@@ -380,7 +380,7 @@ static void print_courses(const json_t *rows)
         for (int i = 0; i < N_STATES; i++)
             printf(" %9lld", (long long)json_integer_value(json_object_get(row, states[i])));
         cli_printf(stdout, " %12s %14s\n", seconds(json_object_get(row, "oldest_wait_s"), a, sizeof a),
-               seconds(json_object_get(row, "median_wait_1h_s"), b, sizeof b));
+                   seconds(json_object_get(row, "median_wait_1h_s"), b, sizeof b));
     }
 }
 
@@ -389,12 +389,12 @@ static void print_status(const json_t *st)
     cli_printf(stdout, "Spool %s\nQueue:", jsonutil_str(st, "spool", "?"));
     for (int i = 0; i < N_STATES; i++)
         cli_printf(stdout, "%s %lld %s", i ? "," : "", (long long)json_integer_value(json_object_get(st, states[i])),
-               states[i]);
+                   states[i]);
     putchar('\n');
     const json_t *old = json_object_get(st, "oldest_waiting");
     if (old)
         cli_printf(stdout, "Oldest waiting job: %s, waiting %.1f s\n", jsonutil_str(old, "job", "?"),
-               jsonutil_num(old, "age_s", 0));
+                   jsonutil_num(old, "age_s", 0));
     print_courses(json_object_get(st, "courses"));
     print_table("By capability:", json_object_get(st, "capabilities"));
     printf("\nSlots:\n");
@@ -411,7 +411,7 @@ static void print_status(const json_t *st)
                      jsonutil_str(slot, "worker_reason", ""));
         if (job)
             cli_printf(stdout, "  %-20s busy  %s (%s) for %.1f s%s\n", jsonutil_str(slot, "slot", "?"), job,
-                   jsonutil_str(slot, "what", ""), jsonutil_num(slot, "for_s", 0), note);
+                       jsonutil_str(slot, "what", ""), jsonutil_num(slot, "for_s", 0), note);
         else
             cli_printf(stdout, "  %-20s idle%s\n", jsonutil_str(slot, "slot", "?"), note);
     }
@@ -420,8 +420,8 @@ static void print_status(const json_t *st)
         printf("\nQueued jobs no enabled worker can take:\n");
         json_array_foreach(stuck, i, slot)
             cli_printf(stdout, "  %s  %s/%s/%s: %s\n", jsonutil_str(slot, "job", "?"), jsonutil_str(slot, "course", "?"),
-                   jsonutil_str(slot, "assignment", "?"), jsonutil_str(slot, "student", "?"),
-                   jsonutil_str(slot, "reason", "?"));
+                       jsonutil_str(slot, "assignment", "?"), jsonutil_str(slot, "student", "?"),
+                       jsonutil_str(slot, "reason", "?"));
         json_int_t more = json_integer_value(json_object_get(st, "cannot_run_more"));
         if (more > 0)
             printf("  ... and %lld more\n", (long long)more);
@@ -429,8 +429,8 @@ static void print_status(const json_t *st)
     const json_t *view = json_object_get(st, "queue_view");
     if (view)
         cli_printf(stdout, "\n(Queued jobs per course and capability as the running scheduler counted them "
-               "%.1f s ago, in %s.)\n", jsonutil_num(view, "age_s", 0),
-               jsonutil_str(view, "from", "?"));
+                   "%.1f s ago, in %s.)\n", jsonutil_num(view, "age_s", 0),
+                   jsonutil_str(view, "from", "?"));
 }
 
 int cmd_status(int argc, char **argv)

@@ -93,7 +93,7 @@ static int parse_opts(int argc, char **argv, struct submit_opts *o)
         }
         if (!spool_name_is_valid(names[i])) {
             cli_printf(stderr, "assay submit: %s \"%s\" may hold only letters, digits, - _ . @\n",
-                    what[i], names[i]);
+                       what[i], names[i]);
             return -1;
         }
     }
@@ -114,7 +114,7 @@ static char *assignment_capability(const struct spool *s, const struct submit_op
     char *path = fs_join(dir, "assignment.json");
     if (!fs_exists(path))
         cli_printf(stderr, "assay submit: warning: the spool has no courses/%s/%s/assignment.json; "
-                "the job will get an error result for the instructor\n", o->course, o->assignment);
+                   "the job will get an error result for the instructor\n", o->course, o->assignment);
     char *cap = strdup(sum.capability);
     assignment_summary_free(&sum);
     problems_free(&ignored);
@@ -195,7 +195,7 @@ static int wait_and_print(const struct spool *s, const json_t *job, const struct
         rc = EXIT_FAILED;
     } else if (!r) {
         cli_printf(stderr, "assay submit: no result for job %s after %g s; it is still queued "
-                "(see `assay status`)\n", j.id, o->timeout);
+                   "(see `assay status`)\n", j.id, o->timeout);
         rc = EXIT_FAILED;
     } else if (o->json) {
         cli_print_json(stdout, r, JSON_INDENT(2) | JSON_REAL_PRECISION(10));

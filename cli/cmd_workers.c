@@ -89,7 +89,7 @@ static const char *ago(const char *stamp, char *buf, size_t n)
 static void print_rows(const json_t *rows)
 {
     cli_printf(stdout, "%-12s %-9s %-16s %-10s %-13s %-11s %-7s %s\n", "WORKER", "TRANSPORT", "HOST",
-           "STATUS", "LAST CONTACT", "SLOTS BUSY", "VERSION", "CAPABILITIES");
+               "STATUS", "LAST CONTACT", "SLOTS BUSY", "VERSION", "CAPABILITIES");
     size_t i;
     const json_t *r;
     json_array_foreach(rows, i, r) {
@@ -102,13 +102,13 @@ static void print_rows(const json_t *rows)
             snprintf(caps + strlen(caps), sizeof caps - strlen(caps), "%s%s", j ? "," : "",
                      json_string_value(c));
         cli_printf(stdout, "%-12s %-9s %-16s %-10s %-13s %-11s %-7s %s\n", jsonutil_str(r, "name", "?"),
-               jsonutil_str(r, "transport", "?"), jsonutil_str(r, "host", "-"),
-               jsonutil_str(r, "status", "?"), ago(jsonutil_str(r, "last_contact", ""), when, sizeof when),
-               slots, jsonutil_str(r, "version", "?"), caps);
+                   jsonutil_str(r, "transport", "?"), jsonutil_str(r, "host", "-"),
+                   jsonutil_str(r, "status", "?"), ago(jsonutil_str(r, "last_contact", ""), when, sizeof when),
+                   slots, jsonutil_str(r, "version", "?"), caps);
         const char *reason = jsonutil_str(r, "reason", "");
         if (*reason)
             cli_printf(stdout, "    %s since %s: %s\n", jsonutil_str(r, "status", "?"), jsonutil_str(r, "since", "?"),
-                   reason);
+                       reason);
     }
 }
 
@@ -151,19 +151,19 @@ static int check_worker(const struct spool *s, const struct worker_cfg *w)
         double free_mb = jsonutil_num(info, "free_mb", 0);
         if (strcmp(version, ASSAY_VERSION)) {
             cli_printf(stdout, "%s: PROBLEM: its assay-worker is version %s, this primary is %s: install "
-                   "the same version on both\n", w->name, version, ASSAY_VERSION);
+                       "the same version on both\n", w->name, version, ASSAY_VERSION);
             problems++;
         }
         if (free_mb < w->min_free_mb) {
             cli_printf(stdout, "%s: PROBLEM: only %.0f MB of disk free (min_free_mb is %.0f): it takes no "
-                   "jobs until space is freed\n", w->name, free_mb, w->min_free_mb);
+                       "jobs until space is freed\n", w->name, free_mb, w->min_free_mb);
             problems++;
         }
         if (!w->enabled)
             cli_printf(stdout, "%s: note: disabled in workers.json, so it takes no jobs\n", w->name);
         if (!problems)
             cli_printf(stdout, "%s: ok (%s, assay-worker %s, %.0f MB free)\n", w->name,
-                   w->local ? w->dir : jsonutil_str(w->entry, "host", "?"), version, free_mb);
+                       w->local ? w->dir : jsonutil_str(w->entry, "host", "?"), version, free_mb);
     }
     json_decref(info);
     return problems;

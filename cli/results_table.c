@@ -35,9 +35,9 @@ void results_print_table(FILE *out, const json_t *r)
                  jsonutil_num(t, "max_score", 0));
         const char *vis = jsonutil_str(t, "visibility", "visible");
         cli_printf(out, "  %-3zu %-28.28s %13s  %-14s %6.2f s%s%s\n", i + 1,
-                jsonutil_str(t, "name", "?"), points, jsonutil_str(t, "verdict", "?"),
-                jsonutil_num(t, "wall_s", 0), strcmp(vis, "visible") ? "  " : "",
-                strcmp(vis, "visible") ? vis : "");
+                   jsonutil_str(t, "name", "?"), points, jsonutil_str(t, "verdict", "?"),
+                   jsonutil_num(t, "wall_s", 0), strcmp(vis, "visible") ? "  " : "",
+                   strcmp(vis, "visible") ? vis : "");
     }
     fprintf(out, "Total: %g / %g\n", jsonutil_num(r, "score", 0), jsonutil_num(r, "max_score", 0));
     const json_t *hidden = json_object_get(assay, "hidden");
@@ -47,7 +47,7 @@ void results_print_table(FILE *out, const json_t *r)
     const json_t *error = json_object_get(assay, "error");
     if (json_is_object(error))
         cli_printf(out, "Error (%s): %s\n", jsonutil_str(error, "category", "?"),
-                jsonutil_str(error, "message", ""));
+                   jsonutil_str(error, "message", ""));
     json_array_foreach(json_object_get(assay, "warnings"), i, t)
         cli_printf(out, "Warning: %s\n", json_string_value(t));
     json_array_foreach(tests, i, t) {
