@@ -83,7 +83,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("assay %s\n", ASSAY_VERSION);
+        cli_printf(stdout, "assay %s\n", ASSAY_VERSION);
         return EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
@@ -91,11 +91,11 @@ int main(int argc, char **argv)
             int rc = commands[i].run(argc - 1, argv + 1);
             /* output lost to a full disk would otherwise pass for done */
             if (fflush(stdout) != 0 || ferror(stdout)) {
-                fprintf(stderr, "assay %s: cannot write the output: %s\n", argv[1], strerror(errno));
+                cli_printf(stderr, "assay %s: cannot write the output: %s\n", argv[1], strerror(errno));
                 return EXIT_FAILED;
             }
             return rc;
         }
-    fprintf(stderr, "assay: unknown command \"%s\"\n\n%s", argv[1], usage);
+    cli_printf(stderr, "assay: unknown command \"%s\"\n\n%s", argv[1], usage);
     return EXIT_USAGE;
 }

@@ -123,7 +123,7 @@ static void show_progress(struct follow *f, bool final)
         if (final)
             putchar('\n');
     } else if (final || clock_mono() - f->last_line >= PLAIN_EVERY_S) {
-        printf("graded %zu/%zu (%.1f/s, ETA %s)\n", done, total, rate, eta);
+        cli_printf(stdout, "graded %zu/%zu (%.1f/s, ETA %s)\n", done, total, rate, eta);
         f->last_line = clock_mono();
     }
     fflush(stdout);
@@ -134,8 +134,8 @@ static void maybe_hint(struct follow *f)
     if (f->hinted || clock_mono() - f->last_progress < STALL_HINT_S)
         return;
     f->hinted = true;
-    fprintf(stderr, "%sno job finished in %.0f s: is assay-scheduler running? (see `assay "
-            "status`)\n", f->tty ? "\n" : "", STALL_HINT_S);
+    cli_printf(stderr, "%sno job finished in %.0f s: is assay-scheduler running? (see `assay "
+               "status`)\n", f->tty ? "\n" : "", STALL_HINT_S);
 }
 
 /* ---- the summary ---- */
@@ -162,11 +162,11 @@ static void print_histogram(const json_t *done)
             most = counts[bin];
         graded++;
     }
-    printf("Scores of %zu graded submission%s (out of %g):\n", graded, graded == 1 ? "" : "s", max);
+    cli_printf(stdout, "Scores of %zu graded submission%s (out of %g):\n", graded, graded == 1 ? "" : "s", max);
     for (int b = 0; b < HIST_BINS; b++) {
         double lo = max * b / HIST_BINS, hi = max * (b + 1) / HIST_BINS;
         int width = most ? (int)((40 * counts[b] + most - 1) / most) : 0;
-        printf("  %6.4g - %-6.4g %c %5zu %.*s\n", lo, hi, b == HIST_BINS - 1 ? ']' : ')',
+        cli_printf(stdout, "  %6.4g - %-6.4g %c %5zu %.*s\n", lo, hi, b == HIST_BINS - 1 ? ']' : ')',
                counts[b], width, "########################################");
     }
 }
@@ -186,10 +186,10 @@ static size_t print_failures(const json_t *done)
         if (n++ == 0)
             printf("Failures:\n");
         if (failed)
-            printf("  %s: not graded: %s\n", jsonutil_str(d, "student", "?"), failed);
+            cli_printf(stdout, "  %s: not graded: %s\n", jsonutil_str(d, "student", "?"), failed);
         else
-            printf("  %s: %s error: %s\n", jsonutil_str(d, "student", "?"),
-                   jsonutil_str(err, "category", "?"), jsonutil_str(err, "message", ""));
+            cli_printf(stdout, "  %s: %s error: %s\n", jsonutil_str(d, "student", "?"),
+                       jsonutil_str(err, "category", "?"), jsonutil_str(err, "message", ""));
     }
     return n;
 }
@@ -285,7 +285,7 @@ int cmd_grade_all(int argc, char **argv)
         return EXIT_USAGE;
     }
     struct spool s;
-    if (cli_open_spool(o.spool, &s, "grade-all") < 0)
+    if (cli_open_spool(o.spool, &s, "grade-all", true) < 0)
         return EXIT_FAILED;
     char *apath = spool_path(&s, "courses/%s/%s/assignment.json", o.course, o.asg);
     bool known = fs_exists(apath);
@@ -293,13 +293,13 @@ int cmd_grade_all(int argc, char **argv)
     json_t *queued = json_array();
     int rc = EXIT_FAILED;
     if (!known)
-        fprintf(stderr, "assay grade-all: there is no assignment %s/%s in this spool "
-                "(courses/%s/%s/assignment.json)\n", o.course, o.asg, o.course, o.asg);
+        cli_printf(stderr, "assay grade-all: there is no assignment %s/%s in this spool "
+                   "(courses/%s/%s/assignment.json)\n", o.course, o.asg, o.course, o.asg);
     else if (regrade_queue_all(&s, o.course, o.asg, queued, "grade-all") == 0 ||
              json_array_size(queued) > 0) {
         size_t n = json_array_size(queued);
-        printf("queued %zu submission%s of %s/%s (batch priority)\n", n, n == 1 ? "" : "s",
-               o.course, o.asg);
+        cli_printf(stdout, "queued %zu submission%s of %s/%s (batch priority)\n", n, n == 1 ? "" : "s",
+                   o.course, o.asg);
         fflush(stdout);
         rc = o.no_wait || n == 0 ? EXIT_OK : bulk_wait_and_summarize(&s, queued, o.timeout);
     }
@@ -402,7 +402,7 @@ int cmd_export(int argc, char **argv)
         return EXIT_USAGE;
     }
     struct spool s;
-    if (cli_open_spool(o.spool, &s, "export") < 0)
+    if (cli_open_spool(o.spool, &s, "export", false) < 0)
         return EXIT_FAILED;
     int rc = EXIT_OK;
     if (!o.out) {
@@ -421,7 +421,7 @@ int cmd_export(int argc, char **argv)
                 failed = fs_write_atomic(o.out, text, len, &e);
         }
         if (failed < 0) {
-            fprintf(stderr, "assay export: %s\n", e.msg);
+            cli_printf(stderr, "assay export: %s\n", e.msg);
             rc = EXIT_FAILED;
         }
         free(text);

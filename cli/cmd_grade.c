@@ -93,7 +93,7 @@ static int write_outputs(const char *dir, const json_t *full, const json_t *stud
     if (rc == 0)
         rc = jsonutil_save_file(b, student, &e);
     if (rc < 0)
-        fprintf(stderr, "assay grade: %s\n", e.msg);
+        cli_printf(stderr, "assay grade: %s\n", e.msg);
     free(a);
     free(b);
     return rc;
@@ -104,10 +104,10 @@ static int load_assignment(const char *dir, struct assignment *a)
     struct problems p = {0};
     if (assignment_load(dir, a, &p) == 0)
         return 0;
-    fprintf(stderr, "assay grade: %s/assignment.json is invalid (%zu problem%s):\n", dir,
-            p.count, p.count == 1 ? "" : "s");
+    cli_printf(stderr, "assay grade: %s/assignment.json is invalid (%zu problem%s):\n", dir,
+               p.count, p.count == 1 ? "" : "s");
     for (size_t i = 0; i < p.count; i++)
-        fprintf(stderr, "  %s\n", p.items[i]);
+        cli_printf(stderr, "  %s\n", p.items[i]);
     problems_free(&p);
     return -1;
 }
@@ -121,7 +121,7 @@ int cmd_grade(int argc, char **argv)
     }
     const char *dir = argv[optind], *submission = argv[optind + 1];
     if (!fs_exists(submission)) {
-        fprintf(stderr, "assay grade: %s: no such file or directory\n", submission);
+        cli_printf(stderr, "assay grade: %s: no such file or directory\n", submission);
         return EXIT_USAGE;
     }
     struct assignment a;
@@ -133,7 +133,7 @@ int cmd_grade(int argc, char **argv)
     const struct launcher_type *type = launcher_lookup(o.sandbox, &e);
     struct launcher *l = type ? type->create(&e) : NULL;
     if (!l) {
-        fprintf(stderr, "assay grade: %s%s\n", type ? "" : "--sandbox: ", e.msg);
+        cli_printf(stderr, "assay grade: %s%s\n", type ? "" : "--sandbox: ", e.msg);
         assignment_free(&a);
         return EXIT_FAILED;
     }
@@ -151,11 +151,9 @@ int cmd_grade(int argc, char **argv)
     int rc = o.out && write_outputs(o.out, full, student) < 0 ? EXIT_FAILED : EXIT_OK;
     const json_t *shown = o.student ? student : full;
     if (o.json)
-        json_dumpf(shown, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        cli_print_json(stdout, shown, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     else
         results_print_table(stdout, shown);
-    if (o.json)
-        putchar('\n');
     json_decref(full);
     json_decref(student);
     l->destroy(l);

@@ -40,16 +40,16 @@ static int setup_all(const struct assignment *a, bool force)
         struct err e;
         bool ran;
         if (gradescope_setup_run(dir, force, &ran, &e) < 0) {
-            fprintf(stderr, "assay gradescope setup: %s: %s\n", t->name, e.msg);
+            cli_printf(stderr, "assay gradescope setup: %s: %s\n", t->name, e.msg);
             rc = EXIT_FAILED;
         } else {
-            printf("%s: %s\n", t->name, ran ? "setup.sh ran" : "nothing to do (no setup.sh, "
-                   "or it already ran on this machine)");
+            cli_printf(stdout, "%s: %s\n", t->name, ran ? "setup.sh ran" : "nothing to do (no setup.sh, "
+                       "or it already ran on this machine)");
         }
         free(dir);
     }
     if (!found)
-        fprintf(stderr, "assay gradescope setup: %s has no gradescope tests\n", a->sum.dir);
+        cli_printf(stderr, "assay gradescope setup: %s has no gradescope tests\n", a->sum.dir);
     return found ? rc : EXIT_FAILED;
 }
 
@@ -68,9 +68,9 @@ int cmd_gradescope(int argc, char **argv)
     struct problems p = {0};
     int rc;
     if (assignment_load(argv[2], &a, &p) < 0) {
-        fprintf(stderr, "assay gradescope setup: %s/assignment.json is invalid:\n", argv[2]);
+        cli_printf(stderr, "assay gradescope setup: %s/assignment.json is invalid:\n", argv[2]);
         for (size_t i = 0; i < p.count; i++)
-            fprintf(stderr, "  %s\n", p.items[i]);
+            cli_printf(stderr, "  %s\n", p.items[i]);
         rc = EXIT_INVALID_ASSIGNMENT;
     } else {
         rc = setup_all(&a, force);

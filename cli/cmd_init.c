@@ -31,11 +31,11 @@ int cmd_init(int argc, char **argv)
     }
     struct err e;
     if (spool_init(argv[1], &e) < 0) {
-        fprintf(stderr, "assay init: %s\n", e.msg);
+        cli_printf(stderr, "assay init: %s\n", e.msg);
         return EXIT_FAILED;
     }
-    printf("Spool ready at %s (workers in %s/workers.json).\n"
-           "Add assignments under %s/courses/COURSE/ASSIGNMENT/, then run:\n"
-           "  assay-scheduler --spool %s\n", argv[1], argv[1], argv[1], argv[1]);
+    cli_printf(stdout, "Spool ready at %s (workers in %s/workers.json).\n"
+               "Add assignments under %s/courses/COURSE/ASSIGNMENT/, then run:\n"
+               "  assay-scheduler --spool %s\n", argv[1], argv[1], argv[1], argv[1]);
     return EXIT_OK;
 }

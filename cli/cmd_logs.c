@@ -87,7 +87,7 @@ static void emit(struct buf *b, const struct filter *f, bool traces)
         b->data[i] = '\0';
         const char *line = b->data + start;
         if (traces ? trace_matches(line, f) : line_matches(line, f))
-            printf("%s\n", line);
+            cli_printf(stdout, "%s\n", line);
         start = i + 1;
     }
     memmove(b->data, b->data + start, b->len - start);
@@ -124,7 +124,7 @@ static int follow(int fd, const char *path, struct buf *b, const struct filter *
 {
     int in = inotify_init1(IN_CLOEXEC);
     if (in < 0 || inotify_add_watch(in, path, IN_MODIFY) < 0) {   /* else: waiting for ever */
-        fprintf(stderr, "assay logs: cannot follow %s: %s\n", path, strerror(errno));
+        cli_printf(stderr, "assay logs: cannot follow %s: %s\n", path, strerror(errno));
         if (in >= 0)
             close(in);
         return -1;
@@ -177,7 +177,7 @@ int cmd_logs(int argc, char **argv)
         fputs(usage, stderr);
         return EXIT_USAGE;
     }
-    if (cli_open_spool(spool, &s, "logs") < 0)
+    if (cli_open_spool(spool, &s, "logs", false) < 0)
         return EXIT_FAILED;
     char *logpath = spool_path(&s, "logs/assay.log"), *tpath = spool_path(&s, "logs/traces.log");
     struct buf b = BUF_INIT, t = BUF_INIT;

@@ -32,17 +32,17 @@ static int release(const char *in, const char *out)
     struct err e;
     json_t *src = nb_load_file(in, &e);
     if (!src) {
-        fprintf(stderr, "assay notebook release: %s\n", e.msg);
+        cli_printf(stderr, "assay notebook release: %s\n", e.msg);
         return EXIT_INVALID_ASSIGNMENT;
     }
     struct problems p = {0};
     nb_check_source(src, in, &p);
     int rc = EXIT_OK;
     if (p.count) {
-        fprintf(stderr, "assay notebook release: %s has %zu problem%s:\n", in, p.count,
-                p.count == 1 ? "" : "s");
+        cli_printf(stderr, "assay notebook release: %s has %zu problem%s:\n", in, p.count,
+                   p.count == 1 ? "" : "s");
         for (size_t i = 0; i < p.count; i++)
-            fprintf(stderr, "  %s\n", p.items[i]);
+            cli_printf(stderr, "  %s\n", p.items[i]);
         rc = EXIT_INVALID_ASSIGNMENT;
     } else {
         json_t *rel = nb_release(src);
@@ -59,10 +59,10 @@ static int release(const char *in, const char *out)
         if (!text)   /* nb_release too: never a release that may hold a solution */
             err_set(&e, "out of memory; %s is not written", out);
         if (!text || fs_write_atomic(out, text, len, &e) < 0) {
-            fprintf(stderr, "assay notebook release: %s\n", e.msg);
+            cli_printf(stderr, "assay notebook release: %s\n", e.msg);
             rc = EXIT_FAILED;
         } else {
-            printf("%s: %g points in autograder tests\n", out, nb_test_points(rel));
+            cli_printf(stdout, "%s: %g points in autograder tests\n", out, nb_test_points(rel));
         }
         free(text);
         json_decref(rel);

@@ -69,15 +69,15 @@ int cmd_queue(int argc, char **argv)
     }
     const char *id = argv[optind];
     struct spool s;
-    if (cli_open_spool(spool, &s, cmd) < 0)
+    if (cli_open_spool(spool, &s, cmd, true) < 0)
         return EXIT_FAILED;
     char *from = NULL;
     int rc = EXIT_FAILED;
     struct err e;
     if (transition_for(cmd)(&s, id, &from, &e) < 0) {
-        fprintf(stderr, "assay %s: %s\n", cmd, e.msg);
+        cli_printf(stderr, "assay %s: %s\n", cmd, e.msg);
     } else {
-        printf("%s: %s/ -> %s/\n", id, from, strcmp(cmd, "hold") ? SPOOL_INCOMING : SPOOL_HOLD);
+        cli_printf(stdout, "%s: %s/ -> %s/\n", id, from, strcmp(cmd, "hold") ? SPOOL_INCOMING : SPOOL_HOLD);
         rc = EXIT_OK;
     }
     free(from);
@@ -109,8 +109,8 @@ static int keep_submission_time(const struct spool *s, json_t *job)
     if (when && clock_parse_iso8601(when, &t))
         rc = json_object_set_new(job, "submitted_at", json_string(when));
     else
-        fprintf(stderr, "assay regrade: warning: %s/results.json has no recorded submission "
-                "time; a late policy measures this regrade from now\n", rel);
+        cli_printf(stderr, "assay regrade: warning: %s/results.json has no recorded submission "
+                   "time; a late policy measures this regrade from now\n", rel);
     json_decref(r);
     return rc;
 }
@@ -164,7 +164,7 @@ int regrade_queue_all(const struct spool *s, const char *course, const char *asg
         fprintf(stderr, "assay %s: out of memory listing the students of %s\n", cmd, rel);
     for (size_t i = 0; i < students.n; i++) {
         if (regrade_student(s, course, asg, students.names[i], cap, queued, &e) < 0) {
-            fprintf(stderr, "assay %s: %s: %s\n", cmd, students.names[i], e.msg);
+            cli_printf(stderr, "assay %s: %s: %s\n", cmd, students.names[i], e.msg);
             rc = -1;
         }
     }
@@ -201,13 +201,13 @@ int cmd_regrade(int argc, char **argv)
         return EXIT_USAGE;
     }
     struct spool s;
-    if (cli_open_spool(spool, &s, "regrade") < 0)
+    if (cli_open_spool(spool, &s, "regrade", true) < 0)
         return EXIT_FAILED;
     json_t *queued = json_array();
     int rc = regrade_queue_all(&s, course, asg, queued, "regrade") < 0 ? EXIT_FAILED : EXIT_OK;
     size_t n = json_array_size(queued);
-    printf("queued %zu submission%s of %s/%s for regrading (batch priority)\n", n,
-           n == 1 ? "" : "s", course, asg);
+    cli_printf(stdout, "queued %zu submission%s of %s/%s for regrading (batch priority)\n", n,
+               n == 1 ? "" : "s", course, asg);
     if (wait && bulk_wait_and_summarize(&s, queued, timeout) != EXIT_OK)
         rc = EXIT_FAILED;
     json_decref(queued);

@@ -48,13 +48,13 @@ static int show_job(const struct spool *s, const struct results_opts *o)
     if (!ipath) {
         fprintf(stderr, "assay results: out of memory\n");
     } else if (!rel) {
-        fprintf(stderr, "assay results: no job %s in this spool\n", o->job);
+        cli_printf(stderr, "assay results: no job %s in this spool\n", o->job);
     } else {
         json_t *r = record_read(s, rel);
         if (!r || strcmp(jsonutil_str(json_object_get(r, "assay"), "job_id", ""), o->job)) {
             char *state = queue_locate(s, o->job);
-            fprintf(stderr, "assay results: job %s has no result yet (it is in %s/)\n", o->job,
-                    state ? state : "no queue state; it may have been superseded by a regrade");
+            cli_printf(stderr, "assay results: job %s has no result yet (it is in %s/)\n", o->job,
+                       state ? state : "no queue state; it may have been superseded by a regrade");
             free(state);
         } else {
             if (o->student_view) {
@@ -65,8 +65,7 @@ static int show_job(const struct spool *s, const struct results_opts *o)
             if (!r) {
                 fprintf(stderr, "assay results: out of memory\n");
             } else if (o->json) {
-                json_dumpf(r, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-                putchar('\n');
+                cli_print_json(stdout, r, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
             } else {
                 results_print_table(stdout, r);
             }
@@ -145,22 +144,21 @@ static int show_assignment(const struct spool *s, const struct results_opts *o)
     if (lost < 0)
         fprintf(stderr, "assay results: out of memory: some results are not shown\n");
     if (o->json) {
-        json_dumpf(rows, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-        putchar('\n');
+        cli_print_json(stdout, rows, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     } else {
-        printf("%-20s %7s %13s  %-7s %-24s %s\n", "STUDENT", "VERSION", "SCORE", "STATUS",
-               "GRADED AT", "JOB");
+        cli_printf(stdout, "%-20s %7s %13s  %-7s %-24s %s\n", "STUDENT", "VERSION", "SCORE", "STATUS",
+                   "GRADED AT", "JOB");
         size_t i;
         json_t *r;
         json_array_foreach(rows, i, r) {
             char score[40];
             snprintf(score, sizeof score, "%g / %g", jsonutil_num(r, "score", 0),
                      jsonutil_num(r, "max_score", 0));
-            printf("%-20s %7s %13s  %-7s %-24s %s\n", jsonutil_str(r, "student", ""),
-                   jsonutil_str(r, "version", ""), score, jsonutil_str(r, "status", ""),
-                   jsonutil_str(r, "finished_at", ""), jsonutil_str(r, "job", ""));
+            cli_printf(stdout, "%-20s %7s %13s  %-7s %-24s %s\n", jsonutil_str(r, "student", ""),
+                       jsonutil_str(r, "version", ""), score, jsonutil_str(r, "status", ""),
+                       jsonutil_str(r, "finished_at", ""), jsonutil_str(r, "job", ""));
         }
-        printf("%zu result%s\n", json_array_size(rows), json_array_size(rows) == 1 ? "" : "s");
+        cli_printf(stdout, "%zu result%s\n", json_array_size(rows), json_array_size(rows) == 1 ? "" : "s");
     }
     json_decref(rows);
     return lost < 0 ? EXIT_FAILED : EXIT_OK;
@@ -198,7 +196,7 @@ int cmd_results(int argc, char **argv)
         return EXIT_USAGE;
     }
     struct spool s;
-    if (cli_open_spool(o.spool, &s, "results") < 0)
+    if (cli_open_spool(o.spool, &s, "results", false) < 0)
         return EXIT_FAILED;
     int rc = by_job ? show_job(&s, &o) : show_assignment(&s, &o);
     spool_close(&s);

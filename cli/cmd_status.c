@@ -153,7 +153,7 @@ static void tally_dir(struct tally *sc, const char *rel, int state, json_t *slot
         struct err e;
         if (job_load(path, &job, &e) < 0) {
             if (fs_exists(path))   /* else moved on meanwhile (dispatched, held, done) */
-                fprintf(stderr, "assay status: %s\n", e.msg);
+                cli_printf(stderr, "assay status: %s\n", e.msg);
             count(sc->courses, "(unreadable job files)", state);
             json_object_set_new(sc->out, states[state],
                                 json_integer(json_integer_value(json_object_get(sc->out, states[state])) + 1));
@@ -345,14 +345,14 @@ static json_t *collect(const struct spool *s, const struct workers *w)
 
 static void print_table(const char *title, const json_t *rows)
 {
-    printf("\n%-22s", title);
+    cli_printf(stdout, "\n%-22s", title);
     for (int i = 0; i < N_STATES; i++)
-        printf(" %9s", states[i]);
+        cli_printf(stdout, " %9s", states[i]);
     putchar('\n');
     const char *key;
     const json_t *row;
     json_object_foreach((json_t *)rows, key, row) {
-        printf("  %-20s", key);
+        cli_printf(stdout, "  %-20s", key);
         for (int i = 0; i < N_STATES; i++)
             printf(" %9lld", (long long)json_integer_value(json_object_get(row, states[i])));
         putchar('\n');
@@ -370,31 +370,31 @@ static const char *seconds(const json_t *v, char *buf, size_t n)
 
 static void print_courses(const json_t *rows)
 {
-    printf("\n%-22s %9s %9s %9s %9s %9s %12s %14s\n", "By course:", "queued", "running",
-           "deferred", "hold", "failed", "oldest wait", "median wait 1h");
+    cli_printf(stdout, "\n%-22s %9s %9s %9s %9s %9s %12s %14s\n", "By course:", "queued", "running",
+               "deferred", "hold", "failed", "oldest wait", "median wait 1h");
     const char *key;
     const json_t *row;
     json_object_foreach((json_t *)rows, key, row) {
         char a[32], b[32];
-        printf("  %-20s", key);
+        cli_printf(stdout, "  %-20s", key);
         for (int i = 0; i < N_STATES; i++)
             printf(" %9lld", (long long)json_integer_value(json_object_get(row, states[i])));
-        printf(" %12s %14s\n", seconds(json_object_get(row, "oldest_wait_s"), a, sizeof a),
-               seconds(json_object_get(row, "median_wait_1h_s"), b, sizeof b));
+        cli_printf(stdout, " %12s %14s\n", seconds(json_object_get(row, "oldest_wait_s"), a, sizeof a),
+                   seconds(json_object_get(row, "median_wait_1h_s"), b, sizeof b));
     }
 }
 
 static void print_status(const json_t *st)
 {
-    printf("Spool %s\nQueue:", jsonutil_str(st, "spool", "?"));
+    cli_printf(stdout, "Spool %s\nQueue:", jsonutil_str(st, "spool", "?"));
     for (int i = 0; i < N_STATES; i++)
-        printf("%s %lld %s", i ? "," : "", (long long)json_integer_value(json_object_get(st, states[i])),
-               states[i]);
+        cli_printf(stdout, "%s %lld %s", i ? "," : "", (long long)json_integer_value(json_object_get(st, states[i])),
+                   states[i]);
     putchar('\n');
     const json_t *old = json_object_get(st, "oldest_waiting");
     if (old)
-        printf("Oldest waiting job: %s, waiting %.1f s\n", jsonutil_str(old, "job", "?"),
-               jsonutil_num(old, "age_s", 0));
+        cli_printf(stdout, "Oldest waiting job: %s, waiting %.1f s\n", jsonutil_str(old, "job", "?"),
+                   jsonutil_num(old, "age_s", 0));
     print_courses(json_object_get(st, "courses"));
     print_table("By capability:", json_object_get(st, "capabilities"));
     printf("\nSlots:\n");
@@ -410,27 +410,27 @@ static void print_status(const json_t *st)
             snprintf(note, sizeof note, "  [worker %s: %.1200s]", health,
                      jsonutil_str(slot, "worker_reason", ""));
         if (job)
-            printf("  %-20s busy  %s (%s) for %.1f s%s\n", jsonutil_str(slot, "slot", "?"), job,
-                   jsonutil_str(slot, "what", ""), jsonutil_num(slot, "for_s", 0), note);
+            cli_printf(stdout, "  %-20s busy  %s (%s) for %.1f s%s\n", jsonutil_str(slot, "slot", "?"), job,
+                       jsonutil_str(slot, "what", ""), jsonutil_num(slot, "for_s", 0), note);
         else
-            printf("  %-20s idle%s\n", jsonutil_str(slot, "slot", "?"), note);
+            cli_printf(stdout, "  %-20s idle%s\n", jsonutil_str(slot, "slot", "?"), note);
     }
     const json_t *stuck = json_object_get(st, "cannot_run");
     if (json_array_size(stuck)) {
         printf("\nQueued jobs no enabled worker can take:\n");
         json_array_foreach(stuck, i, slot)
-            printf("  %s  %s/%s/%s: %s\n", jsonutil_str(slot, "job", "?"), jsonutil_str(slot, "course", "?"),
-                   jsonutil_str(slot, "assignment", "?"), jsonutil_str(slot, "student", "?"),
-                   jsonutil_str(slot, "reason", "?"));
+            cli_printf(stdout, "  %s  %s/%s/%s: %s\n", jsonutil_str(slot, "job", "?"), jsonutil_str(slot, "course", "?"),
+                       jsonutil_str(slot, "assignment", "?"), jsonutil_str(slot, "student", "?"),
+                       jsonutil_str(slot, "reason", "?"));
         json_int_t more = json_integer_value(json_object_get(st, "cannot_run_more"));
         if (more > 0)
             printf("  ... and %lld more\n", (long long)more);
     }
     const json_t *view = json_object_get(st, "queue_view");
     if (view)
-        printf("\n(Queued jobs per course and capability as the running scheduler counted them "
-               "%.1f s ago, in %s.)\n", jsonutil_num(view, "age_s", 0),
-               jsonutil_str(view, "from", "?"));
+        cli_printf(stdout, "\n(Queued jobs per course and capability as the running scheduler counted them "
+                   "%.1f s ago, in %s.)\n", jsonutil_num(view, "age_s", 0),
+                   jsonutil_str(view, "from", "?"));
 }
 
 int cmd_status(int argc, char **argv)
@@ -455,12 +455,12 @@ int cmd_status(int argc, char **argv)
         fputs(usage, stderr);
         return EXIT_USAGE;
     }
-    if (cli_open_spool(spool, &s, "status") < 0)
+    if (cli_open_spool(spool, &s, "status", false) < 0)
         return EXIT_FAILED;
     struct workers w;
     struct problems p = {0};
     if (workers_load(&s, &w, &p) < 0) {
-        fprintf(stderr, "assay status: workers.json is invalid: %s\n", p.count ? p.items[0] : "?");
+        cli_printf(stderr, "assay status: workers.json is invalid: %s\n", p.count ? p.items[0] : "?");
         problems_free(&p);
         workers_free(&w);
         spool_close(&s);
@@ -479,8 +479,7 @@ int cmd_status(int argc, char **argv)
         return EXIT_FAILED;
     }
     if (as_json) {
-        json_dumpf(st, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-        putchar('\n');
+        cli_print_json(stdout, st, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     } else {
         print_status(st);
     }

@@ -88,12 +88,12 @@ static int parse_opts(int argc, char **argv, struct submit_opts *o)
     const char *what[] = {"--course", "--assignment", "--student"};
     for (int i = 0; i < 3; i++) {
         if (!names[i]) {
-            fprintf(stderr, "assay submit: %s is required\n", what[i]);
+            cli_printf(stderr, "assay submit: %s is required\n", what[i]);
             return -1;
         }
         if (!spool_name_is_valid(names[i])) {
-            fprintf(stderr, "assay submit: %s \"%s\" may hold only letters, digits, - _ . @\n",
-                    what[i], names[i]);
+            cli_printf(stderr, "assay submit: %s \"%s\" may hold only letters, digits, - _ . @\n",
+                       what[i], names[i]);
             return -1;
         }
     }
@@ -113,8 +113,8 @@ static char *assignment_capability(const struct spool *s, const struct submit_op
     assignment_summary_load(dir, &sum, &ignored);
     char *path = fs_join(dir, "assignment.json");
     if (!fs_exists(path))
-        fprintf(stderr, "assay submit: warning: the spool has no courses/%s/%s/assignment.json; "
-                "the job will get an error result for the instructor\n", o->course, o->assignment);
+        cli_printf(stderr, "assay submit: warning: the spool has no courses/%s/%s/assignment.json; "
+                   "the job will get an error result for the instructor\n", o->course, o->assignment);
     char *cap = strdup(sum.capability);
     assignment_summary_free(&sum);
     problems_free(&ignored);
@@ -176,7 +176,7 @@ static int wait_and_print(const struct spool *s, const json_t *job, const struct
     struct job j;
     struct err e;
     if (job_from_json(json_incref((json_t *)job), &j, &e) < 0) {
-        fprintf(stderr, "assay submit: %s\n", e.msg);
+        cli_printf(stderr, "assay submit: %s\n", e.msg);
         return EXIT_FAILED;
     }
     char *rel = job_result_rel(&j);
@@ -194,12 +194,11 @@ static int wait_and_print(const struct spool *s, const json_t *job, const struct
         fprintf(stderr, "assay submit: out of memory showing the result of job %s\n", j.id);
         rc = EXIT_FAILED;
     } else if (!r) {
-        fprintf(stderr, "assay submit: no result for job %s after %g s; it is still queued "
-                "(see `assay status`)\n", j.id, o->timeout);
+        cli_printf(stderr, "assay submit: no result for job %s after %g s; it is still queued "
+                   "(see `assay status`)\n", j.id, o->timeout);
         rc = EXIT_FAILED;
     } else if (o->json) {
-        json_dumpf(r, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-        putchar('\n');
+        cli_print_json(stdout, r, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     } else {
         results_print_table(stdout, r);
     }
@@ -216,7 +215,7 @@ int cmd_submit(int argc, char **argv)
         return EXIT_USAGE;
     }
     struct spool s;
-    if (cli_open_spool(o.spool, &s, "submit") < 0)
+    if (cli_open_spool(o.spool, &s, "submit", true) < 0)
         return EXIT_FAILED;
     struct err e;
     char *dir = NULL, *cap = assignment_capability(&s, &o);
@@ -232,16 +231,16 @@ int cmd_submit(int argc, char **argv)
             rc = EXIT_OK;
     }
     if (rc != EXIT_OK) {
-        fprintf(stderr, "assay submit: %s; nothing was queued\n", e.msg);
+        cli_printf(stderr, "assay submit: %s; nothing was queued\n", e.msg);
         if (version > 0) {   /* keep nothing half-made */
             char *sub = spool_path(&s, "submissions/%s/%s/%s/%lld", o.course, o.assignment,
                                    o.student, version);
             if (fs_remove_tree(sub, &e) < 0)
-                fprintf(stderr, "assay submit: %s; remove it by hand\n", e.msg);
+                cli_printf(stderr, "assay submit: %s; remove it by hand\n", e.msg);
             free(sub);
         }
     } else {
-        printf("%s\n", jsonutil_str(job, "id", ""));
+        cli_printf(stdout, "%s\n", jsonutil_str(job, "id", ""));
         fflush(stdout);
         if (o.wait)
             rc = wait_and_print(&s, job, &o);

@@ -88,8 +88,8 @@ static const char *ago(const char *stamp, char *buf, size_t n)
 
 static void print_rows(const json_t *rows)
 {
-    printf("%-12s %-9s %-16s %-10s %-13s %-11s %-7s %s\n", "WORKER", "TRANSPORT", "HOST",
-           "STATUS", "LAST CONTACT", "SLOTS BUSY", "VERSION", "CAPABILITIES");
+    cli_printf(stdout, "%-12s %-9s %-16s %-10s %-13s %-11s %-7s %s\n", "WORKER", "TRANSPORT", "HOST",
+               "STATUS", "LAST CONTACT", "SLOTS BUSY", "VERSION", "CAPABILITIES");
     size_t i;
     const json_t *r;
     json_array_foreach(rows, i, r) {
@@ -101,14 +101,14 @@ static void print_rows(const json_t *rows)
         json_array_foreach(json_object_get(r, "capabilities"), j, c)
             snprintf(caps + strlen(caps), sizeof caps - strlen(caps), "%s%s", j ? "," : "",
                      json_string_value(c));
-        printf("%-12s %-9s %-16s %-10s %-13s %-11s %-7s %s\n", jsonutil_str(r, "name", "?"),
-               jsonutil_str(r, "transport", "?"), jsonutil_str(r, "host", "-"),
-               jsonutil_str(r, "status", "?"), ago(jsonutil_str(r, "last_contact", ""), when, sizeof when),
-               slots, jsonutil_str(r, "version", "?"), caps);
+        cli_printf(stdout, "%-12s %-9s %-16s %-10s %-13s %-11s %-7s %s\n", jsonutil_str(r, "name", "?"),
+                   jsonutil_str(r, "transport", "?"), jsonutil_str(r, "host", "-"),
+                   jsonutil_str(r, "status", "?"), ago(jsonutil_str(r, "last_contact", ""), when, sizeof when),
+                   slots, jsonutil_str(r, "version", "?"), caps);
         const char *reason = jsonutil_str(r, "reason", "");
         if (*reason)
-            printf("    %s since %s: %s\n", jsonutil_str(r, "status", "?"), jsonutil_str(r, "since", "?"),
-                   reason);
+            cli_printf(stdout, "    %s since %s: %s\n", jsonutil_str(r, "status", "?"), jsonutil_str(r, "since", "?"),
+                       reason);
     }
 }
 
@@ -144,26 +144,26 @@ static int check_worker(const struct spool *s, const struct worker_cfg *w)
     json_t *info = probe_worker(s, w, &e);
     int problems = 0;
     if (!info) {
-        printf("%s: PROBLEM: %s\n", w->name, e.msg);
+        cli_printf(stdout, "%s: PROBLEM: %s\n", w->name, e.msg);
         problems++;
     } else {
         const char *version = jsonutil_str(info, "version", "?");
         double free_mb = jsonutil_num(info, "free_mb", 0);
         if (strcmp(version, ASSAY_VERSION)) {
-            printf("%s: PROBLEM: its assay-worker is version %s, this primary is %s: install "
-                   "the same version on both\n", w->name, version, ASSAY_VERSION);
+            cli_printf(stdout, "%s: PROBLEM: its assay-worker is version %s, this primary is %s: install "
+                       "the same version on both\n", w->name, version, ASSAY_VERSION);
             problems++;
         }
         if (free_mb < w->min_free_mb) {
-            printf("%s: PROBLEM: only %.0f MB of disk free (min_free_mb is %.0f): it takes no "
-                   "jobs until space is freed\n", w->name, free_mb, w->min_free_mb);
+            cli_printf(stdout, "%s: PROBLEM: only %.0f MB of disk free (min_free_mb is %.0f): it takes no "
+                       "jobs until space is freed\n", w->name, free_mb, w->min_free_mb);
             problems++;
         }
         if (!w->enabled)
-            printf("%s: note: disabled in workers.json, so it takes no jobs\n", w->name);
+            cli_printf(stdout, "%s: note: disabled in workers.json, so it takes no jobs\n", w->name);
         if (!problems)
-            printf("%s: ok (%s, assay-worker %s, %.0f MB free)\n", w->name,
-                   w->local ? w->dir : jsonutil_str(w->entry, "host", "?"), version, free_mb);
+            cli_printf(stdout, "%s: ok (%s, assay-worker %s, %.0f MB free)\n", w->name,
+                       w->local ? w->dir : jsonutil_str(w->entry, "host", "?"), version, free_mb);
     }
     json_decref(info);
     return problems;
@@ -201,7 +201,7 @@ int cmd_workers(int argc, char **argv)
         return EXIT_USAGE;
     }
     struct spool s;
-    if (cli_open_spool(spool, &s, "workers") < 0)
+    if (cli_open_spool(spool, &s, "workers", false) < 0)
         return EXIT_FAILED;
     struct workers w;
     struct problems p = {0};
@@ -211,7 +211,7 @@ int cmd_workers(int argc, char **argv)
     if (workers_load(&s, &w, &p) < 0 || workers_check_transports(&s, bindir, &p) < 0 || p.count) {
         fprintf(stderr, "assay workers: workers.json is invalid:\n");
         for (size_t i = 0; i < p.count; i++)
-            fprintf(stderr, "  %s\n", p.items[i]);
+            cli_printf(stderr, "  %s\n", p.items[i]);
         rc = EXIT_FAILED;
     } else if (check) {
         int problems = 0;
@@ -228,8 +228,7 @@ int cmd_workers(int argc, char **argv)
             fprintf(stderr, "assay workers: out of memory\n");
             rc = EXIT_FAILED;
         } else if (as_json) {
-            json_dumpf(rows, stdout, JSON_INDENT(2));
-            putchar('\n');
+            cli_print_json(stdout, rows, JSON_INDENT(2));
         } else {
             print_rows(rows);
         }

@@ -3,6 +3,7 @@
 #define ASSAY_COMMANDS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "spool/spool.h"
@@ -34,9 +35,20 @@ int regrade_queue_all(const struct spool *s, const char *course, const char *asg
  * all were graded. */
 int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double timeout_s);
 
-/* Opens the spool given by --spool (or $ASSAY_SPOOL, or the default);
- * prints why not for command CMD. */
-int cli_open_spool(const char *opt, struct spool *s, const char *cmd);
+/* Opens the spool given by --spool (or $ASSAY_SPOOL, or the default) and
+ * checks this user may read its folders (and, when WRITES, write in those
+ * jobs move through); prints why not for command CMD, naming the folder
+ * and who may. */
+int cli_open_spool(const char *opt, struct spool *s, const char *cmd, bool writes);
+/* fprintf for text that holds anything a student, a worker or a file
+ * wrote: the whole text goes through text_visible (common/buf.h), so
+ * control characters are shown ("\x1b") instead of acted on; newlines
+ * are kept.  -1 if it could not be written (or memory ran out, said in
+ * place of the text). */
+int cli_printf(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* json_dumpf and a newline, with every non-ASCII character escaped when
+ * OUT is a terminal (jansson leaves C1 controls raw). */
+void cli_print_json(FILE *out, const json_t *j, size_t flags);
 /* The results.json in DIR if it belongs to JOB_ID (not an older or newer
  * grading of the same version), else NULL. */
 json_t *cli_result_if_job(const char *dir, const char *job_id);

@@ -16,7 +16,7 @@ static void print_indented(FILE *out, const char *text)
     while (*p) {
         const char *nl = strchr(p, '\n');
         int len = nl ? (int)(nl - p) : (int)strlen(p);
-        fprintf(out, "    %.*s\n", len, p);
+        cli_printf(out, "    %.*s\n", len, p);
         p += len + (nl ? 1 : 0);
     }
 }
@@ -25,8 +25,8 @@ void results_print_table(FILE *out, const json_t *r)
 {
     const json_t *assay = json_object_get(r, "assay");
     const json_t *tests = json_object_get(r, "tests");
-    fprintf(out, "%s\n", jsonutil_str(assay, "title", "Results"));
-    fprintf(out, "  %-3s %-28s %13s  %-14s %8s\n", "#", "Test", "Points", "Verdict", "Time");
+    cli_printf(out, "%s\n", jsonutil_str(assay, "title", "Results"));
+    cli_printf(out, "  %-3s %-28s %13s  %-14s %8s\n", "#", "Test", "Points", "Verdict", "Time");
     size_t i;
     const json_t *t;
     json_array_foreach(tests, i, t) {
@@ -34,10 +34,10 @@ void results_print_table(FILE *out, const json_t *r)
         snprintf(points, sizeof points, "%g / %g", jsonutil_num(t, "score", 0),
                  jsonutil_num(t, "max_score", 0));
         const char *vis = jsonutil_str(t, "visibility", "visible");
-        fprintf(out, "  %-3zu %-28.28s %13s  %-14s %6.2f s%s%s\n", i + 1,
-                jsonutil_str(t, "name", "?"), points, jsonutil_str(t, "verdict", "?"),
-                jsonutil_num(t, "wall_s", 0), strcmp(vis, "visible") ? "  " : "",
-                strcmp(vis, "visible") ? vis : "");
+        cli_printf(out, "  %-3zu %-28.28s %13s  %-14s %6.2f s%s%s\n", i + 1,
+                   jsonutil_str(t, "name", "?"), points, jsonutil_str(t, "verdict", "?"),
+                   jsonutil_num(t, "wall_s", 0), strcmp(vis, "visible") ? "  " : "",
+                   strcmp(vis, "visible") ? vis : "");
     }
     fprintf(out, "Total: %g / %g\n", jsonutil_num(r, "score", 0), jsonutil_num(r, "max_score", 0));
     const json_t *hidden = json_object_get(assay, "hidden");
@@ -46,15 +46,15 @@ void results_print_table(FILE *out, const json_t *r)
                 jsonutil_num(hidden, "max_score", 0));
     const json_t *error = json_object_get(assay, "error");
     if (json_is_object(error))
-        fprintf(out, "Error (%s): %s\n", jsonutil_str(error, "category", "?"),
-                jsonutil_str(error, "message", ""));
+        cli_printf(out, "Error (%s): %s\n", jsonutil_str(error, "category", "?"),
+                   jsonutil_str(error, "message", ""));
     json_array_foreach(json_object_get(assay, "warnings"), i, t)
-        fprintf(out, "Warning: %s\n", json_string_value(t));
+        cli_printf(out, "Warning: %s\n", json_string_value(t));
     json_array_foreach(tests, i, t) {
         const char *fb = jsonutil_str(t, "output", "");
         if (!strcmp(jsonutil_str(t, "verdict", ""), "passed") || !*fb)
             continue;
-        fprintf(out, "\n%zu. %s:\n", i + 1, jsonutil_str(t, "name", "?"));
+        cli_printf(out, "\n%zu. %s:\n", i + 1, jsonutil_str(t, "name", "?"));
         print_indented(out, fb);
     }
 }

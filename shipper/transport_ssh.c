@@ -6,7 +6,9 @@
  * never a connection per operation.  The host key is checked against the
  * known_hosts file named in workers.json: an unknown or changed key is
  * refused with a sentence naming the host, the key's fingerprint and what
- * to do.  Only key authentication is tried.
+ * to do.  The host is asked for the key types known_hosts lists for it;
+ * when it has none of them, the message names the line and the key it
+ * does offer.  Only key authentication is tried.
  *
  *   push    SFTP upload to REMOTE/inbox/.NAME.part, then rename to NAME
  *   wait    an exec channel running `assay-worker wait`, which returns
@@ -211,10 +213,11 @@ static int verify_host_key(struct ssh_transport *t, struct err *e)
 }
 
 /* The host key algorithms known_hosts holds for this host, in the order
- * of its lines ("ssh-ed25519,ecdsa-sha2-nistp256"), or NULL.  libssh2
- * would otherwise ask for its own favourite (ECDSA), and a known_hosts
- * with only the ed25519 key would be refused. */
-static char *known_key_types(const struct ssh_transport *t)
+ * of its lines ("ssh-ed25519,ecdsa-sha2-nistp256"), or NULL; WHERE gets
+ * its lines ("line 3, ecdsa-sha2-nistp256").  libssh2 would otherwise ask
+ * for its own favourite (ECDSA), and a known_hosts with only the ed25519
+ * key would be refused. */
+static char *known_key_types(const struct ssh_transport *t, struct buf *where)
 {
     struct buf b = BUF_INIT, pats = BUF_INIT;
     struct err e;   /* verify_host_key says so when known_hosts cannot be read */
@@ -222,24 +225,76 @@ static char *known_key_types(const struct ssh_transport *t)
     snprintf(bracket, sizeof bracket, "[%s]:%d", host_of(t), t->cfg.port);
     const char *want = t->cfg.port == 22 ? host_of(t) : bracket;
     if (fs_read_file(t->known_hosts, 1u << 20, &b, &e) == 0) {
-        char *save = NULL;
-        for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *line = b.data;
+        for (int n = 1; line && *line; n++) {
+            char *next = strchr(line, '\n');
+            if (next)
+                *next++ = '\0';
             char hosts[1024], type[128];
-            if (line[0] == '#' || sscanf(line, "%1023s %127s", hosts, type) != 2)
-                continue;
             bool match = false;
-            for (char *h = strtok(hosts, ","); h && !match; h = strtok(NULL, ","))
-                match = !strcmp(h, want);
-            if (!match || strstr(buf_str(&pats), type))
-                continue;
-            if (!strcmp(type, "ssh-rsa"))
-                buf_printf(&pats, "%srsa-sha2-512,rsa-sha2-256,ssh-rsa", pats.len ? "," : "");
-            else
-                buf_printf(&pats, "%s%s", pats.len ? "," : "", type);
+            if (line[0] != '#' && sscanf(line, "%1023s %127s", hosts, type) == 2)
+                for (char *h = strtok(hosts, ","); h && !match; h = strtok(NULL, ","))
+                    match = !strcmp(h, want);
+            if (match)
+                buf_printf(where, "%sline %d, %s", where->len ? "; " : "", n, type);
+            if (match && !strstr(buf_str(&pats), type)) {
+                if (!strcmp(type, "ssh-rsa"))
+                    buf_printf(&pats, "%srsa-sha2-512,rsa-sha2-256,ssh-rsa", pats.len ? "," : "");
+                else
+                    buf_printf(&pats, "%s%s", pats.len ? "," : "", type);
+            }
+            line = next;
         }
     }
     buf_free(&b);
     return pats.len ? buf_steal(&pats) : (buf_free(&pats), NULL);
+}
+
+/* ssh-keyscan's name for a host key type ("ed25519" for "ssh-ed25519"). */
+static const char *keyscan_type(const char *tname)
+{
+    if (!strncmp(tname, "ecdsa", 5))
+        return "ecdsa";
+    return !strncmp(tname, "ssh-", 4) ? tname + 4 : tname;
+}
+
+/* The handshake failed while asking only for the key types known_hosts
+ * lists for this host (WHERE).  A second handshake with libssh2's own
+ * choice learns which key the host does offer, only to name it and its
+ * fingerprint in the message: that key is trusted for nothing. */
+static int hostkey_type_error(struct ssh_transport *t, const char *where, struct err *e)
+{
+    char *msg = NULL, why[256];
+    libssh2_session_last_error(t->session, &msg, NULL, 0);
+    snprintf(why, sizeof why, "%s", msg ? msg : "unknown error");
+    disconnect(t);
+    struct err ignored;   /* not reached again: the message below says what is known */
+    const char *key = NULL, *hash = NULL, *tname = NULL;
+    size_t len;
+    int type;
+    if (tcp_connect(t, &ignored) == 0 && (t->session = libssh2_session_init())) {
+        libssh2_session_set_blocking(t->session, 1);
+        libssh2_session_set_timeout(t->session, CALL_TIMEOUT_MS);
+        if (libssh2_session_handshake(t->session, t->sock) == 0) {
+            key = libssh2_session_hostkey(t->session, &len, &type);
+            hash = libssh2_hostkey_hash(t->session, LIBSSH2_HOSTKEY_HASH_SHA256);
+        }
+    }
+    if (!key || !hash)
+        return err_set(e, "SSH handshake failed (worker %s, %s): %s. %s lists for this host "
+                       "only %s: if the host has no key of that type, check its fingerprint on "
+                       "the host (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and replace the "
+                       "line with the output of `ssh-keyscan -p %d %s`", t->base.worker->name,
+                       host_of(t), why, t->known_hosts, where, t->cfg.port, host_of(t));
+    char fp[64];
+    base64((const unsigned char *)hash, 32, fp);
+    knownhost_type(type, &tname);
+    return err_set(e, "REFUSED: worker %s (%s port %d) has no host key of the type %s lists "
+                   "for it (%s); it offers %s SHA256:%s. Check that fingerprint on the host "
+                   "(ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then replace the line with the "
+                   "output of `ssh-keyscan -t %s -p %d %s`", t->base.worker->name, host_of(t),
+                   t->cfg.port, t->known_hosts, where, tname, fp, keyscan_type(tname),
+                   t->cfg.port, host_of(t));
 }
 
 static int session_error(struct ssh_transport *t, struct err *e, const char *what)
@@ -259,12 +314,19 @@ static int open_session(struct ssh_transport *t, struct err *e)
                        t->base.worker->name);
     libssh2_session_set_blocking(t->session, 1);
     libssh2_session_set_timeout(t->session, CALL_TIMEOUT_MS);
-    char *types = known_key_types(t);
+    struct buf where = BUF_INIT;
+    char *types = known_key_types(t, &where);
     if (types)
         libssh2_session_method_pref(t->session, LIBSSH2_METHOD_HOSTKEY, types);
+    int rc = libssh2_session_handshake(t->session, t->sock);
+    if (rc == LIBSSH2_ERROR_KEX_FAILURE && types)   /* no method in common: maybe the host key */
+        rc = hostkey_type_error(t, buf_str(&where), e);
+    else if (rc != 0)
+        rc = session_error(t, e, "SSH handshake failed");
     free(types);
-    if (libssh2_session_handshake(t->session, t->sock) != 0)
-        return session_error(t, e, "SSH handshake failed");
+    buf_free(&where);
+    if (rc != 0)
+        return -1;
     if (verify_host_key(t, e) < 0)
         return -1;
     const char *user = t->cfg.user;

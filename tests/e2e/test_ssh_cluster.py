@@ -390,6 +390,34 @@ def test_unknown_host_is_refused_and_named(cluster, pipeline):
         assert "is not in" in h["reason"] and fp in h["reason"], h
 
 
+def test_known_hosts_key_of_a_type_the_host_lacks_is_named_with_the_fix(cluster, pipeline):
+    # h1 has only an ed25519 host key; known_hosts lists an ECDSA key for it,
+    # as if copied from an older installation
+    spool = pipeline()
+    fake = os.path.join(spool.base, "old_ecdsa_host_key")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", fake], check=True,
+                   capture_output=True, timeout=30)
+    with open(fake + ".pub") as f:
+        kind, blob = f.read().split()[:2]
+    assert kind == "ecdsa-sha2-nistp256"
+    kh = _known_hosts_file(spool, cluster, [cluster.host_key_line(2),
+                                            f"{cluster.address(1)} {kind} {blob}\n",
+                                            cluster.host_key_line(3)])
+    spool.set_workers(cluster.all_entries(common={"known_hosts": kh}))
+    expected = (f"REFUSED: worker h1 ({cluster.address(1)} port 22) has no host key of the "
+                f"type {kh} lists for it (line 2, ecdsa-sha2-nistp256); it offers ssh-ed25519 "
+                f"{cluster.fingerprint(1)}. Check that fingerprint on the host (ssh-keygen -lf "
+                f"/etc/ssh/ssh_host_*_key.pub), then replace the line with the output of "
+                f"`ssh-keyscan -t ed25519 -p 22 {cluster.address(1)}`")
+    p = spool.assay("workers", "check", "h1", timeout=60)
+    assert p.returncode == 1, f"workers check exited {p.returncode}:\n{p.stdout}{p.stderr}"
+    assert p.stdout == f"h1: PROBLEM: {expected}\n"
+    with scheduler_running(spool):
+        h = wait_health(spool, "h1", "down", timeout=30)
+        assert h["reason"] == expected
+        wait_up(spool, ["h2", "h3"])
+
+
 # ---------------------------------------------------------------------------
 # 5. a full disk
 
