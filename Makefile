@@ -3,6 +3,8 @@
 #   make test       build and run every test (unit + end-to-end)
 #   make demo       grade the examples and show the results
 #   make sanitize   the same tests on an ASan + UBSan build (build-sanitize/)
+#   make fuzz       build the libFuzzer targets of tests/fuzz/ with clang
+#                   (build-fuzz/) and run each FUZZ_SECONDS (60) on its corpus
 #   make install    install under $(DESTDIR)$(PREFIX) (and the logrotate file in
 #                   /etc/logrotate.d)
 # Missing Debian packages are installed by scripts/install-deps.sh (as root)
@@ -26,6 +28,15 @@ ifdef SANITIZE
 CFLAGS_OPT  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS_SAN := -fsanitize=address,undefined
 endif
+# The fuzz build (make fuzz): every object with clang's coverage for
+# libFuzzer and ASan + UBSan; only the targets link libFuzzer's main.
+ifdef FUZZ
+CC          := clang
+CFLAGS_OPT  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=undefined
+LDFLAGS_SAN := -fsanitize=address,undefined
+endif
+FUZZ_SECONDS ?= 60
 # assay links its libraries dynamically, as the daemons do, so that
 # Debian's security updates reach it (static-pie saved it 0.3 ms of CPU a
 # start), but loads libzip only when it reads a zip (cli/zip_lazy.c):
@@ -73,7 +84,7 @@ SHIPPER_LIBS   := $(call lib_a,spool contract common)
 SCHEDULER_LIBS := $(call lib_a,engine spool contract common)
 ALL_LIBS       := $(call lib_a,$(LIBS_ORDER))
 
-.PHONY: all test demo sanitize install clean deps bench
+.PHONY: all test demo sanitize install clean deps bench fuzz fuzz-build
 PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper $(BUILD)/assay-scheduler
 all: deps $(PROGRAMS)
 
@@ -132,11 +143,24 @@ $(CONTRACT_BIN): tests/contract/transport_contract.c $(call obj,$(wildcard shipp
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SSH)
 
+# The fuzz targets (tests/fuzz/README.md): one per parser of untrusted
+# input, each a libFuzzer program linked with the library archives.
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*.c))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE)
+
+fuzz-build: deps $(FUZZ_BIN)
+
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz FUZZ=1 fuzz-build
+	@BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
 bench: all $(BUILD)/bench/engine_overhead $(BUILD)/bench/sandbox_overhead $(BUILD)/bench/fair_night $(BUILD)/bench/policy_scale
 	@scripts/install-deps.sh --ensure --bench
 
 test: all $(UNIT_BIN) $(CONTRACT_BIN)
-	@BUILD=$(BUILD) PYTHON=$(PYTHON) tests/run.sh
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) FUZZ_SECONDS=$(if $(SANITIZE),0,$(FUZZ_SECONDS)) tests/run.sh
 
 sanitize:
 	$(MAKE) BUILD=build-sanitize SANITIZE=1 test
@@ -175,6 +199,6 @@ install: all
 	fi
 
 clean:
-	rm -rf build build-sanitize
+	rm -rf build build-sanitize build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -10,7 +10,9 @@
 set -eu
 
 # logrotate: an end-to-end test rotates a spool's logs with the real one.
-PACKAGES="build-essential pkg-config
+# clang and libclang-rt-14-dev (libFuzzer's runtime, with the sanitizers'):
+# `make test` ends with `make fuzz`, the fuzz targets of tests/fuzz/.
+PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libuv1-dev libjansson-dev zlib1g-dev libzip-dev libssh2-1-dev libcurl4-openssl-dev
 libseccomp-dev libcmocka-dev libmd-dev
 python3 python3-pytest python3-ipython

@@ -1,7 +1,9 @@
 #!/bin/sh
 # run.sh - runs every test: the cmocka unit tests built in $BUILD/tests and
 # the end-to-end tests in tests/e2e and the adversarial sandbox suite in
-# tests/security (pytest, driving the real binaries).
+# tests/security (pytest, driving the real binaries), then the fuzz targets
+# (`make fuzz`, FUZZ_SECONDS each; FUZZ_SECONDS=0 leaves them out, as
+# `make sanitize` does: they run under the sanitizers anyway).
 # Prints one closing line "tests: N passed, N failed" and fails if any did.
 set -u
 BUILD=${BUILD:-build}
@@ -40,7 +42,6 @@ f=$(echo "$summary" | grep -Eo '[0-9]+ (failed|errors?)' | awk '{s += $1} END {i
 passed=$((passed + ${p:-0}))
 failed=$((failed + ${f:-0}))
 [ -z "$p" ] && [ -z "$f" ] && failed=$((failed + 1)) && echo "the end-to-end tests did not run"
-rm -f "$log"
 
 # A report counts when it holds a finding; a file with only LeakSanitizer's
 # "Unable to get registers from thread N" (its exit-time check could not
@@ -56,6 +57,18 @@ for r in "$reports"/*; do
     fi
 done
 rm -rf "$reports"
+
+# Each fuzz target counts as one test.  Its own sanitizer settings are
+# tests/fuzz/run.sh's: its reports are in its output, not in $reports.
+if [ "${FUZZ_SECONDS:-60}" != 0 ]; then
+    ${MAKE:-make} --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" 2>&1 | tee "$log"
+    p=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log" | tail -n 1)
+    f=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log" | tail -n 1)
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    [ -z "$p" ] && failed=$((failed + 1)) && echo "the fuzz targets did not run"
+fi
+rm -f "$log"
 
 echo
 echo "tests: $passed passed, $failed failed"
