@@ -3,23 +3,14 @@
  * "archive" target): loaded with the recorder's bound (spool/record.c),
  * then, as recording does, the late policy applied (contract/late.c) and
  * the student's view made (contract/results.c) before, at and long after
- * the due date.  check_result below is the one place to add a validator
- * of results from contract/ when there is one: it runs first, and a
- * result it refuses goes no further, as in the recorder.
+ * the due date.  The validator of contract/results_check.c runs first,
+ * and a result it refuses goes no further, as in the recorder.
  *   build-fuzz/fuzz/result tests/fuzz/corpus/result   (make fuzz runs it) */
 #include "common/jsonutil.h"
 #include "contract/late.h"
 #include "contract/results.h"
+#include "contract/results_check.h"
 #include "tests/fuzz/fuzz.h"
-
-/* spool/record.c's bound on a results.json. */
-#define RESULT_MAX_BYTES (16u << 20)
-
-/* 0 when R may be recorded: the recorder takes any JSON object today. */
-static int check_result(const json_t *r)
-{
-    return json_is_object(r) ? 0 : -1;
-}
 
 /* What recording does to R, at a submission SUBMITTED seconds after a
  * due date at 0 (a penalty of 10 % a day, nothing after 3 days). */
@@ -41,11 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-    if (len > RESULT_MAX_BYTES)
+    if (len > RESULT_JSON_MAX_BYTES)
         return 0;   /* the recorder reads no more */
     struct err e;
     json_t *r = jsonutil_load_text((const char *)data, len, "results.json", &e);
-    if (r && check_result(r) == 0) {
+    if (r && results_check(r, &e) == 0) {
         record_at(r, -60);
         record_at(r, 1.5 * 86400);
         record_at(r, 5 * 86400);
