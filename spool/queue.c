@@ -186,6 +186,15 @@ static void failed_name(const char *name, char *out, size_t n)
     snprintf(out, n, "%.200s~%s", name, tag);
 }
 
+static void log_not_a_job(const char *from, const char *name, const char *moved, const char *why)
+{
+    if (strcmp(moved, name) != 0)
+        log_msg(LOG_ERROR, NULL, "%s/%s is not a valid job and went to failed/%s (its name is too "
+                "long to keep): %s", from, name, moved, why);
+    else
+        log_msg(LOG_ERROR, NULL, "%s/%s is not a valid job and went to failed/: %s", from, name, why);
+}
+
 int queue_fail(const struct spool *s, const char *from, const char *name, const struct job *job,
                const char *why, const char *message, double now, struct err *e)
 {
@@ -207,13 +216,8 @@ int queue_fail(const struct spool *s, const char *from, const char *name, const 
         rc = spool_move(s, src, dst, e) < 0 ? -1 : 0;
     if (job)
         log_msg(LOG_ERROR, job->id, "failed after %d attempts: %s", job->attempt, why);
-    else if (rc < 0)
-        ;   /* nothing went to failed/: the caller logs why, with *e */
-    else if (strcmp(moved, name) != 0)
-        log_msg(LOG_ERROR, NULL, "%s/%s is not a valid job and went to failed/%s (its name is too "
-                "long to keep): %s", from, name, moved, why);
-    else
-        log_msg(LOG_ERROR, NULL, "%s/%s is not a valid job and went to failed/: %s", from, name, why);
+    else if (rc == 0)   /* else nothing went to failed/: the caller logs why, from *e */
+        log_not_a_job(from, name, moved, why);
     if (job)
         spool_notify(s, job->id);   /* after the line: the woken may read the log */
     free(src);
