@@ -6,7 +6,9 @@
  * engine's limits and checks), then renamed to
  * submissions/COURSE/ASSIGNMENT/STUDENT/VERSION with RENAME_NOREPLACE, so
  * two submissions at once get two versions.  The job file is written
- * last: once it is in incoming/, everything it points to exists.
+ * last: once it is in incoming/, everything it points to exists.  Each
+ * step syncs the directories it changed, so the job id is printed only
+ * once the job and its files would survive a power cut.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -128,7 +130,7 @@ static long long place_submission(const struct spool *s, const struct submit_opt
                                   const char *dir, struct err *e)
 {
     char *parent = spool_path(s, "submissions/%s/%s/%s", o->course, o->assignment, o->student);
-    if (fs_mkdir_p(parent, 0755, e) < 0) {   /* NULL too: out of memory */
+    if (fs_mkdir_p_durable(parent, 0755, e) < 0) {   /* NULL too: out of memory */
         free(parent);
         return -1;
     }
@@ -144,6 +146,13 @@ static long long place_submission(const struct spool *s, const struct submit_opt
         }
         int rc = renameat2(AT_FDCWD, dir, AT_FDCWD, target, RENAME_NOREPLACE);
         int saved = errno;
+        /* the version is on disk before the job that names it can be */
+        if (rc == 0 && fs_sync_dir(parent, e) < 0) {
+            struct err ignored;   /* *e says why nothing was queued; a leftover is only untidy */
+            fs_remove_tree(target, &ignored);
+            free(target);
+            break;
+        }
         free(target);
         if (rc == 0) {
             free(parent);

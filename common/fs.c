@@ -70,29 +70,43 @@ bool fs_is_dir(const char *path)
     return path && lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int fs_mkdir_p(const char *path, mode_t mode, struct err *e)
+/* Makes PATH and its missing parents; with DURABLE each directory made is
+ * synced into its parent as it is made, so none is lost in a power cut
+ * while a name below it survives. */
+static int mkdir_parents(const char *path, mode_t mode, bool durable, struct err *e)
 {
     char *p = path ? strdup(path) : NULL;
     if (!p)
         return err_set(e, "out of memory");
-    for (char *s = p + 1; ; s++) {
+    int rc = 0;
+    for (char *s = p + 1; rc == 0; s++) {
         if (*s == '/' || *s == '\0') {
             char c = *s;
             *s = '\0';
-            if (mkdir(p, mode) < 0 && errno != EEXIST) {
-                err_sys(e, "cannot create directory %s", p);
-                free(p);
-                return -1;
-            }
+            bool made = mkdir(p, mode) == 0;
+            if (!made && errno != EEXIST)
+                rc = err_sys(e, "cannot create directory %s", p);
+            else if (made && durable)
+                rc = fs_sync_parent(p, e);
             *s = c;
             if (!c)
                 break;
         }
     }
     free(p);
-    if (!fs_is_dir(path))
+    if (rc == 0 && !fs_is_dir(path))
         return err_set(e, "%s exists and is not a directory", path);
-    return 0;
+    return rc;
+}
+
+int fs_mkdir_p(const char *path, mode_t mode, struct err *e)
+{
+    return mkdir_parents(path, mode, false, e);
+}
+
+int fs_mkdir_p_durable(const char *path, mode_t mode, struct err *e)
+{
+    return mkdir_parents(path, mode, true, e);
 }
 
 int fs_mkdtemp(const char *base, const char *prefix, char **out, struct err *e)
@@ -227,23 +241,6 @@ int fs_read_beneath(int dirfd, const char *rel, size_t max, struct buf *out,
     return rc;
 }
 
-/* fsyncs the directory holding PATH so a rename into it is durable. */
-static void fsync_parent(const char *path)
-{
-    char *dir = strdup(path);
-    if (!dir)
-        return;   /* out of memory: the rename stands, only not yet on disk */
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    int fd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
 int fs_write_atomic(const char *path, const void *data, size_t len, struct err *e)
 {
     if (!path)
@@ -279,9 +276,8 @@ int fs_write_atomic(const char *path, const void *data, size_t len, struct err *
     fd = -1;
     if (rename(tmp, path) < 0)
         goto fail;
-    fsync_parent(path);
     free(tmp);
-    return 0;
+    return fs_sync_parent(path, e);
 fail:
     err_sys(e, "cannot write %s", path);
     if (fd >= 0)
@@ -322,13 +318,46 @@ int fs_write_file(const char *path, const void *data, size_t len, bool durable,
     return rc < 0 ? err_sys(e, "cannot write %s", path) : 0;
 }
 
-void fs_sync_dir(const char *dir)
+int fs_sync_dir(const char *dir, struct err *e)
 {
-    int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    if (!dir)
+        return err_set(e, "out of memory");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return err_sys(e, "cannot open %s to sync it", dir);
+    int rc = fsync(fd) < 0 ? err_sys(e, "cannot sync %s", dir) : 0;
+    close(fd);   /* read-only: nothing a close could lose */
+    return rc;
+}
+
+/* malloc'd: the directory holding PATH ("." for a bare name). */
+static char *parent_of(const char *path)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (!path)
+        return NULL;
+    if (!slash)
+        return strdup(".");
+    return slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+}
+
+int fs_sync_parent(const char *path, struct err *e)
+{
+    char *dir = parent_of(path);
+    int rc = fs_sync_dir(dir, e);
+    free(dir);
+    return rc;
+}
+
+int fs_sync_rename(const char *from, const char *to, struct err *e)
+{
+    char *a = parent_of(from), *b = parent_of(to);
+    int rc = fs_sync_dir(b, e);
+    if (rc == 0 && (!a || strcmp(a, b) != 0))
+        rc = fs_sync_dir(a, e);   /* a NULL (out of memory) fails there */
+    free(a);
+    free(b);
+    return rc;
 }
 
 struct sync_ctx {
@@ -354,8 +383,7 @@ int fs_sync_tree(const char *root, struct err *e)
     struct sync_ctx c = {root, e};
     if (fs_walk_files(root, sync_one, &c, e) < 0)
         return -1;
-    fs_sync_dir(root);
-    return 0;
+    return fs_sync_dir(root, e);
 }
 
 int fs_copy_fd(int in, const char *src, const char *dst, mode_t mode, struct err *e)

@@ -19,6 +19,9 @@
 bool fs_relpath_is_safe(const char *rel);
 
 int fs_mkdir_p(const char *path, mode_t mode, struct err *e);
+/* fs_mkdir_p for a spool: every directory it makes is synced into its
+ * parent, so a name made below it later can survive a power cut. */
+int fs_mkdir_p_durable(const char *path, mode_t mode, struct err *e);
 /* Creates a fresh private directory BASE/PREFIX-XXXXXX; *out is malloc'd. */
 int fs_mkdtemp(const char *base, const char *prefix, char **out, struct err *e);
 /* Removes a tree without following symlinks; missing is not an error. */
@@ -39,8 +42,21 @@ int fs_write_atomic(const char *path, const void *data, size_t len,
  * place later). */
 int fs_write_file(const char *path, const void *data, size_t len, bool durable,
                   struct err *e);
-/* fsyncs directory DIR, so that renames into it survive a power loss. */
-void fs_sync_dir(const char *dir);
+/* Durability of names.  A rename, link or mkdir changes a directory, and
+ * until that directory is fsynced a power cut may undo it even though the
+ * file itself was synced.  Whatever makes a state visible (a job queued,
+ * a result recorded) syncs the directories it changed with these before
+ * anyone is told. */
+/* fsyncs directory DIR: the names made or removed in it so far survive a
+ * power cut once it returns 0. */
+int fs_sync_dir(const char *dir, struct err *e);
+/* fsyncs the directory holding PATH: after PATH was made by rename, link
+ * or mkdir. */
+int fs_sync_parent(const char *path, struct err *e);
+/* After a rename FROM -> TO that succeeded: syncs TO's directory, then
+ * FROM's when it is another, so that after a power cut the file is found
+ * under its new name and not also under its old one. */
+int fs_sync_rename(const char *from, const char *to, struct err *e);
 /* fsyncs every regular file below ROOT and ROOT itself: a tree written in
  * scratch space, before it is renamed into place. */
 int fs_sync_tree(const char *root, struct err *e);

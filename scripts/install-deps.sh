@@ -12,12 +12,13 @@ set -eu
 # logrotate: an end-to-end test rotates a spool's logs with the real one.
 # clang and libclang-rt-14-dev (libFuzzer's runtime, with the sanitizers'):
 # `make test` ends with `make fuzz`, the fuzz targets of tests/fuzz/.
+# strace: an end-to-end test checks which directories are synced, and when.
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libuv1-dev libjansson-dev zlib1g-dev libzip-dev libssh2-1-dev libcurl4-openssl-dev
 libseccomp-dev libcmocka-dev libmd-dev
 python3 python3-pytest python3-ipython
 zip unzip procps
-openssh-server openssh-client iproute2 logrotate"
+openssh-server openssh-client iproute2 logrotate strace"
 BENCH_PACKAGES="jupyter-nbconvert python3-ipykernel bubblewrap"
 
 mode=""

@@ -16,6 +16,7 @@
 #include "spool/queue.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,11 +168,39 @@ static int write_reason(const struct spool *s, const char *base, const char *tex
     return rc;
 }
 
+/* The name FROM/NAME takes in failed/: its own, unless "BASE.reason" would
+ * be longer than a file name may be (a file dropped in incoming/ with a
+ * name of 249 characters or more); then its first 200 characters and a
+ * random tag, so it still leaves incoming/ once instead of being found
+ * again at every scan.  The reason names the original file. */
+static void failed_name(const char *name, char *out, size_t n)
+{
+    char base[256];
+    base_name(name, base, sizeof base);
+    if (strlen(base) + strlen(".reason") <= NAME_MAX) {
+        snprintf(out, n, "%s", name);
+        return;
+    }
+    char tag[9];
+    ids_random_hex(tag, 4);
+    snprintf(out, n, "%.200s~%s", name, tag);
+}
+
+static void log_not_a_job(const char *from, const char *name, const char *moved, const char *why)
+{
+    if (strcmp(moved, name) != 0)
+        log_msg(LOG_ERROR, NULL, "%s/%s is not a valid job and went to failed/%s (its name is too "
+                "long to keep): %s", from, name, moved, why);
+    else
+        log_msg(LOG_ERROR, NULL, "%s/%s is not a valid job and went to failed/: %s", from, name, why);
+}
+
 int queue_fail(const struct spool *s, const char *from, const char *name, const struct job *job,
                const char *why, const char *message, double now, struct err *e)
 {
-    char base[256], *src = NULL, *dst = NULL, *text = NULL;
-    base_name(name, base, sizeof base);
+    char base[256], moved[256], *src = NULL, *dst = NULL, *text = NULL;
+    failed_name(name, moved, sizeof moved);
+    base_name(moved, base, sizeof base);
     int rc = 0;
     if (job) {
         struct record_info info = {NULL, 0, now, now};
@@ -181,14 +210,14 @@ int queue_fail(const struct spool *s, const char *from, const char *name, const 
     /* the reason names the file when there is no job to name it */
     int n = job ? asprintf(&text, "%s", why) : asprintf(&text, "%s/%s: %s", from, name, why);
     if (n < 0 || asprintf(&src, "%s/%s", from, name) < 0 ||
-        asprintf(&dst, SPOOL_FAILED "/%s", name) < 0)
+        asprintf(&dst, SPOOL_FAILED "/%s", moved) < 0)
         rc = err_set(e, "out of memory");
     if (rc == 0 && (rc = write_reason(s, base, text, e)) == 0)
         rc = spool_move(s, src, dst, e) < 0 ? -1 : 0;
     if (job)
         log_msg(LOG_ERROR, job->id, "failed after %d attempts: %s", job->attempt, why);
-    else
-        log_msg(LOG_ERROR, NULL, "%s/%s is not a valid job and went to failed/: %s", from, name, why);
+    else if (rc == 0)   /* else nothing went to failed/: the caller logs why, from *e */
+        log_not_a_job(from, name, moved, why);
     if (job)
         spool_notify(s, job->id);   /* after the line: the woken may read the log */
     free(src);

@@ -174,10 +174,12 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
                 err_set(e, "out of memory");
             else
                 *strrchr(parent, '/') = '\0';
-            if (parent && fs_mkdir_p(parent, 0755, e) == 0)
+            if (parent && fs_mkdir_p_durable(parent, 0755, e) == 0)
                 rc = put_in_place(dir, final, job, e);
-            if (rc == 0)
-                fs_sync_dir(parent);
+            /* on disk before anyone is told; a repeat syncs too, in case
+             * the first time was killed between rename and sync */
+            if (rc >= 0 && fs_sync_dir(parent, e) < 0)
+                rc = -1;
             free(parent);
             free(final);
             free(rel);

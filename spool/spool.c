@@ -4,7 +4,9 @@
  * A job's state is the directory its file is in; every state change is
  * one rename(2) within the spool's file system (spool_move), and every
  * file is written in tmp/, fsynced, then renamed into place
- * (spool_write), so no reader ever sees half a file.  Modelled on
+ * (spool_write), so no reader ever sees half a file.  Both sync the
+ * directories they change before returning, so what they made visible is
+ * still there after a power cut (docs/SPOOL.md, Durability).  Modelled on
  * Postfix's queue.  The layout, the job file and workers.json are
  * documented in docs/SPOOL.md.
  */
@@ -159,7 +161,9 @@ static int write_fully(int fd, const void *data, size_t len)
 }
 
 /* Writes DATA in tmp/ and renames it to REL; ALSO (may be NULL) is made a
- * second name of the same file first. */
+ * second name of the same file first.  DURABLE syncs the file before the
+ * rename and the directories of both names after it, so the file is there
+ * after a power cut once this returns. */
 static int write_in_place(const struct spool *s, const char *rel, const void *data, size_t len,
                           bool durable, const char *also, struct err *e)
 {
@@ -185,6 +189,8 @@ static int write_in_place(const struct spool *s, const char *rel, const void *da
     } else if (close(fd) < 0 || rename(tmp, dst) < 0) {
         err_sys(e, "cannot put %s in place", dst);
         unlink(tmp);
+    } else if (durable && (fs_sync_parent(dst, e) < 0 || (second && fs_sync_parent(second, e) < 0))) {
+        rc = -1;   /* in place, but maybe not after a power cut: the caller tells nobody */
     } else {
         rc = 0;
     }
@@ -235,6 +241,8 @@ int spool_move(const struct spool *s, const char *from, const char *to, struct e
         rc = err_set(e, "out of memory");
     else if (rename(a, b) < 0)
         rc = errno == ENOENT && !fs_exists(a) ? 1 : err_sys(e, "cannot move %s to %s", from, to);
+    else
+        rc = fs_sync_rename(a, b, e);
     free(a);
     free(b);
     return rc;

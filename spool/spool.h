@@ -39,8 +39,9 @@ const char *spool_root_from(const char *opt);
 char *spool_path(const struct spool *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Writes DATA to tmp/, fsyncs it, and renames it to REL: readers of REL's
- * directory never see a partial file. */
+/* Writes DATA to tmp/, fsyncs it, renames it to REL and fsyncs REL's
+ * directory: readers of REL's directory never see a partial file, and
+ * once it returns 0 the file survives a power cut. */
 int spool_write(const struct spool *s, const char *rel, const void *data, size_t len,
                 struct err *e);
 int spool_write_json(const struct spool *s, const char *rel, const json_t *j, struct err *e);
@@ -48,11 +49,13 @@ int spool_write_json(const struct spool *s, const char *rel, const json_t *j, st
  * file written and synced, where a copy would be two). */
 int spool_write_json_linked(const struct spool *s, const char *rel, const json_t *j,
                             const char *also, struct err *e);
-/* The same without fsync, for a file whose loss in a power cut is harmless
+/* The same without any fsync, for a file whose loss in a power cut is harmless
  * (the shipper's note of an attempt: a reverted job just gets a new token). */
 int spool_update_json(const struct spool *s, const char *rel, const json_t *j, struct err *e);
-/* One atomic state change: rename FROM to TO (both relative).  Returns 1
- * when FROM is not there (another process moved it first). */
+/* One atomic state change: rename FROM to TO (both relative), then fsync
+ * TO's directory and FROM's, so the change survives a power cut and is not
+ * undone by half.  Returns 1 when FROM is not there (another process moved
+ * it first). */
 int spool_move(const struct spool *s, const char *from, const char *to, struct err *e);
 /* A fresh directory under tmp/ for building something before renaming it
  * into place; malloc'd absolute path. */

@@ -523,12 +523,41 @@ static void test_walk_files(void **state)
     free(fifo);
 }
 
+static void test_sync_helpers(void **state)
+{
+    const char *dir = *state;
+    struct err e = {{0}};
+    char *deep = fs_join(dir, "a/b/c"), *from = fs_join(dir, "a/b/c/f"), *to = fs_join(dir, "a/f");
+    assert_int_equal(fs_mkdir_p_durable(deep, 0755, &e), 0);
+    assert_true(fs_is_dir(deep));
+    assert_int_equal(fs_mkdir_p_durable(deep, 0755, &e), 0);   /* already there: fine */
+    assert_int_equal(fs_write_file(from, "x", 1, true, &e), 0);
+    assert_int_equal(rename(from, to), 0);
+    assert_int_equal(fs_sync_rename(from, to, &e), 0);
+    assert_int_equal(fs_sync_parent(to, &e), 0);
+    assert_int_equal(fs_sync_dir(dir, &e), 0);
+    assert_int_equal(fs_sync_rename(to, from, &e), 0);   /* and back: another pair of directories */
+    /* a directory that is not there is an error naming it */
+    char *gone = fs_join(dir, "nope");
+    assert_int_equal(fs_sync_dir(gone, &e), -1);
+    assert_non_null(strstr(e.msg, gone));
+    assert_int_equal(fs_sync_parent("nope/x", &e), -1);
+    assert_non_null(strstr(e.msg, "nope"));
+    assert_int_equal(fs_sync_dir(NULL, &e), -1);
+    assert_string_equal(e.msg, "out of memory");
+    free(gone);
+    free(deep);
+    free(from);
+    free(to);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relpath_is_safe),
         cmocka_unit_test_setup_teardown(test_mkdir_p, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_mkdtemp_and_helpers, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_sync_helpers, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_write_atomic_read_round_trip, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_write_file_rewrites_in_place, tu_setup_dir,
