@@ -119,10 +119,14 @@ def executor_main(cmd_fd, reply_fd):
         for lines in (hist.input_hist_parsed, hist.input_hist_raw):
             if len(lines) > number:
                 lines[number] = ""
-        texts = {cell["code"], shell.user_ns.get("_i", "")}
-        for name, value in list(shell.user_ns.items()):
-            if re.fullmatch(r"_i+\d*", name) and isinstance(value, str) and value in texts:
-                shell.user_ns[name] = ""
+        texts = {cell["code"], shell.user_ns.get("_i", ""), hist._i00}
+        for name in ("_i00", "_i", "_ii", "_iii"):   # what the next cell shifts into _i
+            if getattr(hist, name, None) in texts:
+                setattr(hist, name, "")
+        for ns in (shell.user_ns, shell.user_ns_hidden):
+            for name, value in list(ns.items()):
+                if re.fullmatch(r"_i+\d*", name) and isinstance(value, str) and value in texts:
+                    ns[name] = ""
         prefix = "<ipython-input-%d-" % number
         for cache in (linecache.cache, getattr(linecache, "_ipython_cache", {})):
             for name in [n for n in cache if isinstance(n, str) and n.startswith(prefix)]:
