@@ -233,6 +233,31 @@ def test_notebook_cells_cannot_read_hidden_tests(tmp_path):
     assert not re.search(r"(?:^|>)FOUND ", html, re.M)
 
 
+def test_verbatim_copies_of_hidden_lines_are_removed(tmp_path):
+    # what a student could only have by copying it from a test that already
+    # ran: printed by one cell, raised by another
+    marker = "hidden-marker-" + secrets.token_hex(8)
+    line = f"assert square(3) == 9, '{marker} square(3)'"
+    cells = {"before": "print('nothing yet')\n",
+             "printed": f"print('before', {line!r}, 'after')\nprint('kept')\n",
+             "raised": f"raise ValueError({line!r})\n"}
+    a = notebook_assignment(tmp_path / "a", marker, cells)
+    s = submission_notebook(tmp_path / "s", cells)
+    out = tmp_path / "out"
+    r = grade_clean(a, s, "--out", str(out))
+    assert (r["score"], r["max_score"]) == (1, 1), r["tests"][0]["output"]
+    results, student, html = graded_files(str(out))
+    for text in (results, student):
+        assert marker not in text
+    removed = "[a line quoting a hidden test was removed]"
+    assert f'<pre class="out">{removed}\nkept\n</pre>' in html
+    assert "- cell 5 (raised): " in r["tests"][0]["output"]
+    assert removed in r["tests"][0]["output"]
+    # the page shows the cells' code as the student wrote it (theirs to
+    # see), but no output or error quoting the hidden test
+    assert [x for x in html.split("<pre") if marker in x and 'class="src"' not in x] == []
+
+
 # ---- an unprivileged local user during a grading ----
 
 # Run as the local user: lists and reads what it can, reports as JSON.
