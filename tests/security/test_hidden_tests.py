@@ -8,7 +8,8 @@
    before and after the test cell with hidden tests runs, and print what
    they find: the hidden test's marker is in no result, student view or
    feedback page, while the probes did look (they report what they
-   scanned).
+   scanned).  A cell printing or raising a verbatim copy of a hidden
+   line (as if it had one) gets it replaced in results and feedback.
 2. An unprivileged local user, made for the test, looks while a notebook
    and a pytest test are being graded: /run/assay, the work directories
    (whose paths root found and hands it), every process's command line.
