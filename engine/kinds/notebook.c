@@ -128,10 +128,11 @@ static char *runner_plan(const json_t *plan, const struct test_run *run)
             continue;
         char label[128];
         cell_label(entry, label, sizeof label);
+        bool hidden = json_is_true(json_object_get(entry, "hidden"));
         rc = json_array_append_new(cells, json_pack("{s:i, s:s, s:O, s:b}", "id", (int)i,
                                                     "label", label, "code",
                                                     json_object_get(entry, "code"), "hidden",
-                                                    json_is_true(json_object_get(entry, "hidden"))));
+                                                    hidden));
     }
     if (rc < 0) {
         json_decref(cells);

@@ -226,8 +226,8 @@ def test_notebook_cells_cannot_read_hidden_tests(tmp_path):
     for text in (results, student, html):
         assert marker not in text
     # both probes ran to the end, looked at a real amount of things, found nothing
-    scans = re.findall(r"(?:^|>)probe (\w+) scanned (\d+) files, (\d+) /proc entries, (\d+) objects$",
-                       html, re.M)
+    scans = re.findall(r"(?:^|>)probe (\w+) scanned (\d+) files, (\d+) /proc entries, "
+                       r"(\d+) objects$", html, re.M)
     assert [s[0] for s in scans] == ["before", "after"], html
     for _label, files, procs, objects in scans:
         assert int(files) >= 100 and int(procs) >= 20 and int(objects) >= 10000, scans
@@ -392,8 +392,8 @@ def test_local_user_sees_nothing_of_a_running_grading(tmp_path, local_user):
 
 def test_io_stdin_file_origin_is_not_visible(tmp_path):
     a = security_assignment(tmp_path / "a", [
-        {"name": "in", "kind": "io", "command": "python3 probe.py", "stdin_file": "inputs/hidden.in",
-         "expected_stdout": "ok", "points": 1}],
+        {"name": "in", "kind": "io", "command": "python3 probe.py",
+         "stdin_file": "inputs/hidden.in", "expected_stdout": "ok", "points": 1}],
         files={"inputs/hidden.in": "42\n"})
     s = write_submission(tmp_path / "s", {"probe.py": (
         "import os, sys\n"
