@@ -24,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/fs.h"
+#include "common/ids.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "engine/kind.h"
@@ -126,7 +127,9 @@ static int copy_submission_file(const char *rel, off_t size, void *arg)
 static int build_workdir(struct grading *g, const struct test_def *t, const char *workdir,
                          struct err *e)
 {
-    if (mkdir(workdir, 0755) < 0)
+    /* 0700, handed to the run's uid: the submission and the test's files
+     * are no one else's to read (the parents only let it pass) */
+    if (mkdir(workdir, 0700) < 0)
         return err_sys(e, "cannot create %s", workdir);
     if (g->o->launcher->adopt_dir(g->o->launcher, workdir, e) < 0)
         return -1;
@@ -469,7 +472,11 @@ json_t *engine_grade(const struct assignment *a, const char *path,
         fail_all_tests(&g, "the assignment's root file system is missing on the worker.");
         goto done;
     }
-    if (fs_mkdtemp(work_root(o), "assay", &g.base, &e) < 0) {
+    /* 128 random bits in the name: even a name shown somewhere is no
+     * guide to another grading's */
+    char prefix[48] = "assay-";
+    ids_random_hex(prefix + 6, 16);
+    if (fs_mkdtemp(work_root(o), prefix, &g.base, &e) < 0) {
         set_error(&g, "infrastructure", e.msg);
         fail_all_tests(&g, "Assay could not create a work directory.");
         goto done;

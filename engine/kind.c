@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,6 +179,44 @@ int kind_install_helper(struct test_run *run, const char *name, const char *cont
     return rc;
 }
 
+int kind_stdin_text(const char *text, size_t len, struct err *e)
+{
+    int fd = memfd_create("assay-stdin", MFD_CLOEXEC);
+    size_t done = 0;
+    while (fd >= 0 && done < len) {
+        ssize_t n = write(fd, text + done, len - done);
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    if (fd < 0 || done < len || lseek(fd, 0, SEEK_SET) < 0) {
+        err_sys(e, "cannot prepare standard input");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int kind_stdin_file(const char *path, struct err *e)
+{
+    int in = open(path, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return err_sys(e, "cannot open %s", path);
+    int fd = memfd_create("assay-stdin", MFD_CLOEXEC);
+    ssize_t n = 1;
+    while (fd >= 0 && n > 0)
+        n = sendfile(fd, in, NULL, 1 << 20);
+    if (fd < 0 || n < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+        err_sys(e, "cannot copy %s to standard input", path);
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    close(in);
+    return fd;
+}
+
 /* The JSON objects of TEXT, one a line (TEXT is cut into lines); NULL
  * if memory ran out. */
 static json_t *parse_events(char *text)
@@ -214,8 +254,8 @@ static json_t *read_report(struct test_run *run, const char *rel, struct run_res
 }
 
 json_t *kind_run_reporter(struct test_run *run, const char *name, const char *script,
-                          const char *command, const char *report, struct run_result *res,
-                          struct test_outcome *out)
+                          const char *command, int stdin_fd, const char *report,
+                          struct run_result *res, struct test_outcome *out)
 {
     struct err e;
     if (kind_install_helper(run, name, script, &e) < 0) {
@@ -224,7 +264,7 @@ json_t *kind_run_reporter(struct test_run *run, const char *name, const char *sc
         buf_printf(&out->feedback, "Assay could not prepare this test: %s\n", e.msg);
         return NULL;
     }
-    if (kind_run_command(run, command, -1, res, out) < 0)
+    if (kind_run_command(run, command, stdin_fd, res, out) < 0)
         return NULL;
     json_t *events = read_report(run, report, res);
     if (!events) {

@@ -73,8 +73,15 @@ bool kind_judge_limits(const struct test_run *run, const struct run_result *res,
 void kind_describe_crash(const struct run_result *res, struct buf *feedback);
 void kind_add_case(struct test_outcome *out, const char *name, bool passed,
                    double score, double max_score, const char *message);
+/* A standard input for a run that shows nothing but its bytes: a memfd
+ * (no path, nothing in the work directory, gone when the last copy is
+ * closed) holding TEXT, or a copy of the file at PATH (whose name and
+ * place a run could otherwise read back through /proc/self/fd/0).  The
+ * descriptor, read from the start; -1 with E set. */
+int kind_stdin_text(const char *text, size_t len, struct err *e);
+int kind_stdin_file(const char *path, struct err *e);
 /* For kinds with a runner script: installs SCRIPT as .assay/NAME, runs
- * COMMAND, and returns the events of the JSON-lines report REPORT the run
+ * COMMAND with STDIN_FD (-1: none) as its standard input, and returns the events of the JSON-lines report REPORT the run
  * wrote (bounded, no symlinks; lines that are not JSON objects, as from a
  * run cut mid-write, are skipped).  REPORT NULL: the events are the
  * run's standard output (out of reach of a child that the runner keeps
@@ -82,8 +89,8 @@ void kind_add_case(struct test_outcome *out, const char *name, bool passed,
  * freed), if Assay itself failed.  COMMAND NULL (out of memory making it)
  * is such a failure, for kind_run_command too. */
 json_t *kind_run_reporter(struct test_run *run, const char *name, const char *script,
-                          const char *command, const char *report, struct run_result *res,
-                          struct test_outcome *out);
+                          const char *command, int stdin_fd, const char *report,
+                          struct run_result *res, struct test_outcome *out);
 /* Writes CONTENT as .assay/NAME in the work directory (for runner
  * scripts and the input Assay prepares for them). */
 int kind_install_helper(struct test_run *run, const char *name, const char *content,

@@ -2,8 +2,8 @@
  * io.c - the "io" test kind: run a command, feed it standard input,
  * compare its standard output with the expected.
  *
- * Input comes from an inline string (through a memfd) or an instructor
- * file opened by the engine, so the run never sees where it came from.
+ * Input comes from an inline string or an instructor file, copied into
+ * a memfd by the engine, so the run never sees where it came from.
  * The expected output stays outside the run; comparison and the diff
  * shown to the student happen here, after the run has ended.
  */
@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/fs.h"
@@ -68,28 +67,18 @@ static void io_instructor_files(const json_t *t, json_t *files)
     (void)files;   /* stdin and expected output never enter the work dir */
 }
 
-/* Opens the test's standard input: a memfd holding the inline text, the
- * instructor's file, or -1 for none. */
+/* Opens the test's standard input: a memfd holding the inline text or a
+ * copy of the instructor's file, or -1 for none. */
 static int open_stdin(const struct test_run *run, struct err *e)
 {
     const json_t *t = run->test->spec;
     const char *text = json_string_value(json_object_get(t, "stdin"));
     const char *file = json_string_value(json_object_get(t, "stdin_file"));
-    if (text) {
-        int fd = memfd_create("assay-stdin", MFD_CLOEXEC);
-        size_t len = strlen(text);
-        if (fd < 0 || write(fd, text, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) < 0) {
-            if (fd >= 0)
-                close(fd);
-            return err_sys(e, "cannot prepare standard input");
-        }
-        return fd;
-    }
+    if (text)
+        return kind_stdin_text(text, strlen(text), e);
     if (file) {
         char *path = fs_join(run->asg->sum.dir, file);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            err_sys(e, "cannot open %s", path);
+        int fd = path ? kind_stdin_file(path, e) : err_set(e, "out of memory");
         free(path);
         return fd;
     }

@@ -7,9 +7,14 @@
  *
  * The instructor's source notebook is read here, outside the sandbox,
  * and never copied into the work directory (it holds the solutions).
- * nb_merge (worker/nbgrader.c) builds the cells to run from it and the
+ * nb_merge (engine/nbgrader.c) builds the cells to run from it and the
  * submission; engine/python/notebook_runner.py runs them in the sandbox
- * and reports how each cell ended on its standard output.  A test cell
+ * and reports how each cell ended on its standard output.  The cells
+ * reach the runner on its standard input, never as a file of the work
+ * directory: its supervisor, which no cell can read, hands the notebook's
+ * Python process one cell at a time, so a hidden test exists where
+ * student code runs only from the moment that test runs.  What cells
+ * print is cleared of hidden test lines before anything is kept.  A test cell
  * earns its points when it runs without error, 0 when it raises, times
  * out or never runs, and partial credit when its last expression is a
  * number (nbgrader's rule).  Students see the problems found in their
@@ -21,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/fs.h"
 #include "common/jsonutil.h"
@@ -31,8 +37,9 @@
 #include "engine/kinds/notebook_html.h"
 #include "engine/nbgrader.h"
 
-#define PLAN ".assay/notebook-plan.json"
-#define COMMAND "python3 -I .assay/notebook_runner.py " PLAN
+/* The plan goes on standard input (a memfd): nothing a cell could read
+ * by name, and the runner drops it once read. */
+#define COMMAND "python3 -I .assay/notebook_runner.py"
 #define DEFAULT_CELL_TIMEOUT_S 30
 #define MESSAGE_MAX 1500
 #define SHOWN_CELL_ERRORS 5
@@ -121,8 +128,11 @@ static char *runner_plan(const json_t *plan, const struct test_run *run)
             continue;
         char label[128];
         cell_label(entry, label, sizeof label);
-        rc = json_array_append_new(cells, json_pack("{s:i, s:s, s:O}", "id", (int)i, "label",
-                                                    label, "code", json_object_get(entry, "code")));
+        bool hidden = json_is_true(json_object_get(entry, "hidden"));
+        rc = json_array_append_new(cells, json_pack("{s:i, s:s, s:O, s:b}", "id", (int)i,
+                                                    "label", label, "code",
+                                                    json_object_get(entry, "code"), "hidden",
+                                                    hidden));
     }
     if (rc < 0) {
         json_decref(cells);
@@ -164,6 +174,105 @@ static int index_events(struct graded *g, const json_t *events)
             rc |= json_object_set(g->events, key, (json_t *)ev);
         }
     }
+    return rc;
+}
+
+/* ---- keeping hidden tests out of what cells printed ---- */
+
+#define HIDDEN_LINE_MIN 8       /* shorter lines ("pass", "else:") say nothing */
+#define REDACTED "[a line quoting a hidden test was removed]"
+
+/* The lines of the plan's hidden test regions ("code" lines missing from
+ * "show"), trimmed, at least HIDDEN_LINE_MIN long; NULL if out of memory. */
+static json_t *hidden_lines(const json_t *plan)
+{
+    json_t *lines = json_array();
+    size_t i;
+    const json_t *entry;
+    json_array_foreach(plan, i, entry) {
+        if (!lines || !json_is_true(json_object_get(entry, "hidden")))
+            continue;
+        const char *show = jsonutil_str(entry, "show", "");
+        char *code = strdup(jsonutil_str(entry, "code", "")), *save = NULL;
+        if (!code) {
+            json_decref(lines);
+            return NULL;
+        }
+        for (char *l = strtok_r(code, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+            l += strspn(l, " \t");
+            size_t n = strlen(l);
+            while (n > 0 && (l[n - 1] == ' ' || l[n - 1] == '\t' || l[n - 1] == '\r'))
+                l[--n] = '\0';
+            if (n >= HIDDEN_LINE_MIN && !strstr(show, l) &&
+                json_array_append_new(lines, json_string(l)) < 0) {
+                json_decref(lines);
+                lines = NULL;
+                break;
+            }
+        }
+        free(code);
+    }
+    return lines;
+}
+
+static bool quotes_hidden(const char *line, size_t len, const json_t *hidden)
+{
+    size_t i;
+    const json_t *h;
+    json_array_foreach(hidden, i, h)
+        if (memmem(line, len, json_string_value(h), json_string_length(h)))
+            return true;
+    return false;
+}
+
+/* EV's KEY with every line quoting a hidden test line replaced; -1 if
+ * out of memory (the text cannot be kept as it is). */
+static int redact_field(json_t *ev, const char *key, const json_t *hidden)
+{
+    const char *text = json_string_value(json_object_get(ev, key));
+    if (!text)
+        return 0;
+    struct buf b = BUF_INIT;
+    bool changed = false;
+    int rc = buf_append(&b, "", 0);
+    for (const char *p = text; rc == 0 && *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        bool hit = quotes_hidden(p, len, hidden);
+        changed |= hit;
+        rc = hit ? buf_puts(&b, REDACTED) : buf_append(&b, p, len);
+        if (rc == 0 && end)
+            rc = buf_puts(&b, "\n");
+        p += len + (end != NULL);
+    }
+    if (rc == 0 && changed)
+        rc = json_object_set_new(ev, key, json_string(buf_str(&b)));
+    buf_free(&b);
+    return rc;
+}
+
+/* Clears what every cell printed or raised of lines of hidden tests, so
+ * that neither results.json nor the feedback page quote one, whatever a
+ * cell printed.  (Cells cannot read a hidden test before it runs; this
+ * covers verbatim copies of one that already ran.)  -1 if out of memory. */
+static int redact_events(json_t *events, const json_t *plan)
+{
+    json_t *hidden = hidden_lines(plan);
+    if (!hidden)
+        return -1;
+    int rc = 0;
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev) {
+        if (json_array_size(hidden) == 0)
+            break;
+        rc |= redact_field(ev, "stdout", hidden);
+        rc |= redact_field(ev, "traceback", hidden);
+        rc |= redact_field(ev, "evalue", hidden);
+        rc |= redact_field(ev, "ename", hidden);
+        rc |= redact_field(ev, "reason", hidden);
+    }
+    json_decref(hidden);
     return rc;
 }
 
@@ -377,18 +486,20 @@ static void grade_merged(struct test_run *run, struct graded *g, const char *nam
     struct err e;
     struct run_result res;
     json_t *events = NULL;
-    if (kind_install_helper(run, "notebook-plan.json", input, &e) < 0) {
+    int plan_fd = input ? kind_stdin_text(input, strlen(input), &e) : err_set(&e, "out of memory");
+    if (plan_fd < 0) {
         out->verdict = VERDICT_SETUP_ERROR;
         out->infra_error = strdup(e.msg);
         buf_printf(&out->feedback, "Assay could not prepare this test: %s\n", e.msg);
     } else {
         events = kind_run_reporter(run, "notebook_runner.py", asset_notebook_runner, COMMAND,
-                                   NULL, &res, out);
+                                   plan_fd, NULL, &res, out);
+        close(plan_fd);
     }
     free(input);
     if (!events)
         return;
-    if (index_events(g, events) < 0) {
+    if (redact_events(events, g->plan) < 0 || index_events(g, events) < 0) {
         out->verdict = VERDICT_SETUP_ERROR;
         out->infra_error = strdup("out of memory reading the notebook's results");
         buf_puts(&out->feedback, "Assay could not read the notebook's results: out of memory.\n");

@@ -160,8 +160,8 @@ static void pytest_grade(struct test_run *run, struct test_outcome *out)
 {
     char *command = build_command(run->test->spec);
     struct run_result res;
-    json_t *events = kind_run_reporter(run, "pytest_runner.py", asset_pytest_runner, command,
-                                       REPORT, &res, out);
+    json_t *events = kind_run_reporter(run, "pytest_runner.py", asset_pytest_runner,
+                                       command, -1, REPORT, &res, out);
     free(command);
     if (!events)
         return;

@@ -2,17 +2,23 @@
 one Python process with IPython's semantics, and reports how each ended.
 
 Usage (inside the test's work directory, run by the notebook kind):
-    python3 -I .assay/notebook_runner.py PLAN
+    python3 -I .assay/notebook_runner.py < PLAN
 
-PLAN is JSON written by Assay: {"cell_timeout_s", "wall_s", "cells":
-[{"id", "label", "code"}]}.  One JSON line per cell goes to standard
+PLAN, on standard input, is JSON written by Assay: {"cell_timeout_s",
+"wall_s", "cells": [{"id", "label", "code", "hidden"}]}.  One JSON line per cell goes to standard
 output: {"event": "cell", "id", "status": "ok" | "error" | "timeout" |
 "died" | "not_run", "ename", "evalue", "traceback", "stdout", "number"}.
 
 Two processes.  The supervisor (this script's main) never runs student
-code: it starts an executor (this script with --execute), sends it one
-cell at a time over a pipe and waits for the reply at most the cell's
-timeout.  A cell that overruns is interrupted (SIGINT, as Jupyter's
+code: it makes itself non-dumpable (no other process of the run can read
+its memory or descriptors), reads the plan, replaces its standard input
+with /dev/null, and starts an executor (this script with --execute, a
+fresh interpreter: none of the plan is in its memory), sends it one cell
+at a time over a pipe and waits for the reply at most the cell's
+timeout.  A test cell's code is thus within reach of student code only
+from the moment it runs; after a cell with hidden tests the executor
+drops what IPython keeps of its source (In, _ih, _i*, the line cache,
+the last exception).  A cell that overruns is interrupted (SIGINT, as Jupyter's
 "interrupt kernel"); an executor that ignores that, or dies, is killed
 with its process group, and a fresh one replays the cells that had run
 so that later tests can still be graded.  The launcher's wall limit
@@ -69,6 +75,8 @@ class BoundedText:
 
 
 def executor_main(cmd_fd, reply_fd):
+    import gc
+    import linecache
     import math
     import numbers
     import re
@@ -103,8 +111,35 @@ def executor_main(cmd_fd, reply_fd):
         text = text.replace(os.getcwd() + os.sep, "")
         return text[-TRACEBACK_LIMIT:]
 
+    def forget(cell, number):
+        """Drops IPython's copies of a hidden cell's source (what a later
+        cell could print).  Objects the cell made itself (functions and
+        their constants, values) stay: they are the notebook's state."""
+        hist = shell.history_manager
+        for lines in (hist.input_hist_parsed, hist.input_hist_raw):
+            if len(lines) > number:
+                lines[number] = ""
+        texts = {cell["code"], shell.user_ns.get("_i", ""), hist._i00}
+        for name in ("_i00", "_i", "_ii", "_iii"):   # what the next cell shifts into _i
+            if getattr(hist, name, None) in texts:
+                setattr(hist, name, "")
+        for ns in (shell.user_ns, shell.user_ns_hidden):
+            for name, value in list(ns.items()):
+                if re.fullmatch(r"_i+\d*", name) and isinstance(value, str) and value in texts:
+                    ns[name] = ""
+        prefix = "<ipython-input-%d-" % number
+        for cache in (linecache.cache, getattr(linecache, "_ipython_cache", {})):
+            for name in [n for n in cache if isinstance(n, str) and n.startswith(prefix)]:
+                del cache[name]
+        for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+            if hasattr(sys, name):
+                delattr(sys, name)
+        shell.last_execution_result = None
+        gc.collect()
+
     def run(cell):
-        labels[shell.execution_count] = cell.get("label", "a cell")
+        number = shell.execution_count
+        labels[number] = cell.get("label", "a cell")
         out = BoundedText()
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = out
@@ -123,6 +158,9 @@ def executor_main(cmd_fd, reply_fd):
         if (isinstance(value, numbers.Real) and not isinstance(value, bool)
                 and math.isfinite(float(value))):
             reply["number"] = float(value)
+        if cell.get("hidden"):
+            del result, err, value
+            forget(cell, number)
         return reply
 
     while True:
@@ -144,21 +182,32 @@ def emit(**event):
 
 
 def make_undumpable():
-    """Keeps the executor (same uid) out of /proc/<supervisor>/fd and
-    from ptrace-ing the supervisor, so it cannot write the report."""
-    try:
-        import ctypes
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE, 0
-    except (OSError, AttributeError):
-        pass
+    """Keeps the executor (same uid) out of /proc/<supervisor>/fd, mem
+    and environ, and from ptrace-ing the supervisor: it can neither write
+    the report nor read the cells still to come.  Without it the plan is
+    not read at all."""
+    import ctypes
+    if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:   # PR_SET_DUMPABLE, 0
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
+
+
+def read_plan():
+    """The plan from standard input, which is then /dev/null: no copy of
+    it stays open for a child to inherit."""
+    data = sys.stdin.buffer.read()
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return json.loads(data)
 
 
 class Executor:
     def __init__(self):
         cmd_r, self.cmd_w = os.pipe()
         self.reply_r, reply_w = os.pipe()
+        # relative: the work directory's path is nobody's business in `ps`
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", os.path.abspath(__file__), "--execute",
+            [sys.executable, "-I", os.path.relpath(os.path.abspath(__file__)), "--execute",
              str(cmd_r), str(reply_w)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(cmd_r, reply_w), start_new_session=True)
@@ -235,11 +284,10 @@ def status_event(cell, status, **extra):
     emit(event="cell", id=cell["id"], status=status, **extra)
 
 
-def main(plan_path):
+def main():
     make_undumpable()
     started = time.monotonic()
-    with open(plan_path, encoding="utf-8") as f:
-        plan = json.load(f)
+    plan = read_plan()
     cell_timeout = float(plan.get("cell_timeout_s", 30))
     wall = float(plan.get("wall_s", 60))
     deadline = started + max(wall - MARGIN_S, min(wall, 1.0))
@@ -299,4 +347,4 @@ if __name__ == "__main__":
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         executor_main(int(sys.argv[2]), int(sys.argv[3]))
     else:
-        main(sys.argv[1])
+        main()
