@@ -377,24 +377,6 @@ static int extract_all(zip_t *z, const char *zipname, const char *dest,
     return 0;
 }
 
-/* Empties DEST after a refused archive, keeping DEST itself (its mode and
- * owner are the caller's). */
-static void empty_dir(const char *dest)
-{
-    DIR *d = opendir(dest);
-    struct dirent *de;
-    struct err ignored;   /* the refusal is what is reported; DEST goes with its caller's scratch */
-    while (d && (de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        char *p = fs_join(dest, de->d_name);
-        fs_remove_tree(p, &ignored);
-        free(p);
-    }
-    if (d)
-        closedir(d);
-}
-
 /* The archive's file name without its folders, for messages. */
 static const char *base_name(const char *path)
 {
@@ -423,8 +405,9 @@ int archive_extract_fd(int fd, const char *label, const char *dest,
     zip_error_init(&in.zerr);
     zip_t *z = open_archive(&in, zipname, e);
     int rc = z ? check_entries(z, zipname, lim, e) : -1;
+    struct err ignored;   /* the refusal is what is reported; DEST goes with its caller's scratch */
     if (rc == 0 && (rc = extract_all(z, zipname, dest, lim, e)) < 0)
-        empty_dir(dest);
+        fs_empty_dir(dest, &ignored);
     if (z)
         zip_discard(z);
     zip_error_fini(&in.zerr);
