@@ -632,7 +632,7 @@ int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e)
 
 static int copy_tree_rec(const char *src, const char *dst, int depth, struct err *e)
 {
-    if (depth > 64)
+    if (depth > FS_MAX_DEPTH)
         return err_set(e, "%s is nested too deeply", src);
     if (mkdir(dst, 0755) < 0 && errno != EEXIST)
         return err_sys(e, "cannot create directory %s", dst);
@@ -682,7 +682,7 @@ static int cmp_names(const void *a, const void *b)
 static int walk_rec(const char *root, const char *rel, fs_walk_fn fn, void *arg,
                     int depth, struct err *e)
 {
-    if (depth > 64)
+    if (depth > FS_MAX_DEPTH)
         return err_set(e, "%s is nested too deeply", root);
     char *dir = rel[0] ? fs_join(root, rel) : strdup(root);
     DIR *d = dir ? opendir(dir) : NULL;

@@ -14,6 +14,10 @@
 #include "common/buf.h"
 #include "common/err.h"
 
+/* How deep below a root the walks and copies go (directories), and so
+ * how deep a submission may be: deeper trees are refused, never cut. */
+#define FS_MAX_DEPTH 64
+
 /* True for a relative path of plain names: not empty, not absolute, no
  * "." or ".." component, no empty component, no control characters. */
 bool fs_relpath_is_safe(const char *rel);

@@ -45,14 +45,21 @@ struct grading {
     char *error_message;
 };
 
-static void add_warning(struct grading *g, const char *text)
+/* Warnings and errors name the student's files, whose names may not be
+ * UTF-8: such bytes are shown as U+FFFD, since JSON can hold only text. */
+static void add_warning(struct grading *g, const char *raw)
 {
+    char *text = text_utf8_clean(raw, strlen(raw));
+    if (!text)
+        return;   /* out of memory: the warning is lost, the grading is not */
+    bool seen = false;
     size_t i;
     json_t *w;
     json_array_foreach(g->warnings, i, w)
-        if (!strcmp(json_string_value(w), text))
-            return;
-    json_array_append_new(g->warnings, json_string(text));
+        seen = seen || !strcmp(json_string_value(w), text);
+    if (!seen)
+        json_array_append_new(g->warnings, json_string(text));   /* as above if it fails */
+    free(text);
 }
 
 static void set_error(struct grading *g, const char *category, const char *message)
@@ -60,7 +67,7 @@ static void set_error(struct grading *g, const char *category, const char *messa
     if (g->error_category)
         return;   /* the first error is the one to act on */
     g->error_category = category;
-    g->error_message = strdup(message);
+    g->error_message = text_utf8_clean(message, strlen(message));
 }
 
 static double planned_points(const struct grading *g, const struct test_def *t)
