@@ -254,9 +254,11 @@ int cmd_submit(int argc, char **argv)
         if (o.wait)
             rc = wait_and_print(&s, job, &o);
     }
-    struct err ignored;   /* a leftover in tmp/ is only untidy */
-    if (dir && fs_exists(dir))
-        fs_remove_tree(dir, &ignored);
+    /* the staging directory goes on every path, a refused upload's too:
+     * what an upload left in tmp/ would fill the spool's disk */
+    struct err rm;
+    if (dir && fs_remove_tree(dir, &rm) < 0)
+        fprintf(stderr, "assay submit: warning: %s; remove it by hand\n", rm.msg);
     free(dir);
     free(cap);
     json_decref(job);

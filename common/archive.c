@@ -33,6 +33,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,9 @@
 #include "common/fs.h"
 
 #define CHUNK 65536
+/* The longest entry name unpacked, in bytes: far below PATH_MAX once the
+ * worker's own directories are put in front. */
+#define ARCHIVE_MAX_NAME 1024
 /* What libzip may read while it opens an archive: the tail where it looks
  * for the end record (a comment of up to 64 KiB, the record, the Zip64
  * locator), and per allowed entry of the central directory; never more
@@ -206,6 +210,57 @@ static bool is_link_or_special(zip_t *z, zip_uint64_t i)
     return type != 0 && type != S_IFREG && type != S_IFDIR;
 }
 
+/* An entry's name for a message: a long or deep one as its first two
+ * parts, "...", and its last part (cut at 60 bytes). */
+static void shown_name(const char *name, char *out, size_t n)
+{
+    const char *last = strrchr(name, '/'), *second = strchr(name, '/');
+    if (last && !last[1]) {   /* a directory entry "a/b/": its last part is b */
+        const char *p = last;
+        while (p > name && p[-1] != '/')
+            p--;
+        last = p > name ? p - 1 : NULL;
+    }
+    second = second ? strchr(second + 1, '/') : NULL;
+    if (strlen(name) <= 120 || !last || !second || second >= last)
+        snprintf(out, n, "%.120s%s", name, strlen(name) > 120 ? "..." : "");
+    else
+        snprintf(out, n, "%.*s/.../%.60s%s", (int)(second - name), name, last + 1,
+                 strlen(last + 1) > 60 ? "..." : "");
+}
+
+/* Refuses a name the file system or the walks cannot take: a part
+ * longer than NAME_MAX, a path longer than ARCHIVE_MAX_NAME, more
+ * directories than FS_MAX_DEPTH. */
+static int check_shape(const char *name, const char *zipname, struct err *e)
+{
+    char shown[200];
+    shown_name(name, shown, sizeof shown);
+    size_t len = strlen(name), part = 0, longest = 0;
+    int dirs = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] == '/') {
+            dirs += i + 1 < len;   /* "a/b/" is a directory b in a: one level */
+            part = 0;
+        } else if (++part > longest) {
+            longest = part;
+        }
+    }
+    if (longest > NAME_MAX)
+        return err_set(e, "%s: entry \"%s\" has a name of %zu bytes; at most %d are allowed "
+                       "(rename it); the archive was not unpacked", zipname, shown, longest,
+                       NAME_MAX);
+    if (dirs > FS_MAX_DEPTH)
+        return err_set(e, "%s: entry \"%s\" is %d directories deep; at most %d are allowed "
+                       "(flatten the folders); the archive was not unpacked", zipname, shown,
+                       dirs, FS_MAX_DEPTH);
+    if (len > ARCHIVE_MAX_NAME)
+        return err_set(e, "%s: entry \"%s\" has a path of %zu bytes; at most %d are allowed "
+                       "(shorten its folders' names); the archive was not unpacked", zipname,
+                       shown, len, ARCHIVE_MAX_NAME);
+    return 0;
+}
+
 static int check_entry(zip_t *z, zip_uint64_t i, const char *zipname, struct err *e)
 {
     zip_stat_t st;
@@ -217,6 +272,8 @@ static int check_entry(zip_t *z, zip_uint64_t i, const char *zipname, struct err
     if (!safe)
         return err_set(e, "%s: entry \"%s\" has an unsafe path (absolute or "
                        "containing \"..\"); the archive was not unpacked", zipname, st.name);
+    if (check_shape(st.name, zipname, e) < 0)
+        return -1;
     if (is_link_or_special(z, i))
         return err_set(e, "%s: entry \"%s\" is a symbolic link or special file; "
                        "submit regular files only", zipname, st.name);
@@ -377,24 +434,6 @@ static int extract_all(zip_t *z, const char *zipname, const char *dest,
     return 0;
 }
 
-/* Empties DEST after a refused archive, keeping DEST itself (its mode and
- * owner are the caller's). */
-static void empty_dir(const char *dest)
-{
-    DIR *d = opendir(dest);
-    struct dirent *de;
-    struct err ignored;   /* the refusal is what is reported; DEST goes with its caller's scratch */
-    while (d && (de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        char *p = fs_join(dest, de->d_name);
-        fs_remove_tree(p, &ignored);
-        free(p);
-    }
-    if (d)
-        closedir(d);
-}
-
 /* The archive's file name without its folders, for messages. */
 static const char *base_name(const char *path)
 {
@@ -423,8 +462,9 @@ int archive_extract_fd(int fd, const char *label, const char *dest,
     zip_error_init(&in.zerr);
     zip_t *z = open_archive(&in, zipname, e);
     int rc = z ? check_entries(z, zipname, lim, e) : -1;
+    struct err ignored;   /* the refusal is what is reported; DEST goes with its caller's scratch */
     if (rc == 0 && (rc = extract_all(z, zipname, dest, lim, e)) < 0)
-        empty_dir(dest);
+        fs_empty_dir(dest, &ignored);
     if (z)
         zip_discard(z);
     zip_error_fini(&in.zerr);

@@ -127,59 +127,280 @@ int fs_mkdtemp(const char *base, const char *prefix, char **out, struct err *e)
     return 0;
 }
 
-static int remove_at(int dirfd, const char *name, int depth);
+/* ---- removing trees ----
+ *
+ * A tree to remove may have been made by student code: any depth, any
+ * names, symlinks, unreadable directories.  The walk holds one
+ * directory open at a time and keeps its way back in memory (each
+ * directory's name, identity and subdirectories still to go), so no
+ * depth is too deep and no path too long; it opens every directory with
+ * O_NOFOLLOW and climbs back through ".." only after checking that it
+ * leads to the directory it came from, so a link is removed, never
+ * followed, and it never leaves the file system it started on. */
 
-static int remove_dir_contents(int fd, int depth)
+struct rm_frame {
+    char *name;                 /* in the parent directory; NULL for the top */
+    dev_t dev;
+    ino_t ino;
+    char **subdirs;             /* still to remove, each freed once done */
+    size_t n, next;
+};
+
+struct rm_walk {
+    const char *top;            /* for messages */
+    struct rm_frame *frames;
+    size_t depth, cap;          /* frames[depth - 1] is the open directory */
+    int fd;
+    bool failed;
+    struct err *e;              /* the first failure */
+};
+
+/* TOP/REL for a message, with a long REL's middle left out. */
+static void rm_fail(struct rm_walk *w, const char *name, int errnum)
 {
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return -1;
-    }
-    int rc = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        if (remove_at(dirfd(d), de->d_name, depth + 1) < 0)
-            rc = -1;
-    }
-    closedir(d);
-    return rc;
+    if (w->failed)
+        return;
+    w->failed = true;
+    struct buf rel = BUF_INIT;
+    for (size_t i = 1; i < w->depth; i++)
+        buf_printf(&rel, "%s/", w->frames[i].name);
+    if (name)
+        buf_puts(&rel, name);
+    const char *r = buf_str(&rel);
+    size_t len = strlen(r);
+    errno = errnum;
+    if (len > 300)
+        err_sys(w->e, "cannot remove %s/%.100s/.../%s", w->top, r, r + len - 100);
+    else
+        err_sys(w->e, "cannot remove %s%s%s", w->top, len ? "/" : "", r);
+    buf_free(&rel);
 }
 
-/* Removes NAME in DIRFD; a directory is opened with O_NOFOLLOW so a
- * symlink swapped in for it is unlinked, not followed. */
-static int remove_at(int dirfd, const char *name, int depth)
+static int rm_add_subdir(struct rm_frame *f, const char *name)
 {
-    if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-        return 0;
-    if (errno != EISDIR && errno != EPERM)
+    char **grown = realloc(f->subdirs, (f->n + 1) * sizeof *f->subdirs);
+    if (!grown)
         return -1;
-    if (depth > 256)
+    f->subdirs = grown;
+    return (f->subdirs[f->n] = strdup(name)) ? (int)f->n++ : -1;
+}
+
+/* Unlinks every entry of the open directory that is not a directory and
+ * notes the directories for later. */
+static int rm_list(struct rm_walk *w)
+{
+    struct rm_frame *f = &w->frames[w->depth - 1];
+    int fd = dup(w->fd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        rm_fail(w, NULL, errno);
         return -1;
-    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        /* Code under test may have made its directory unreadable. */
-        fchmodat(dirfd, name, 0700, 0);
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *n = de->d_name;
+        if (!strcmp(n, ".") || !strcmp(n, ".."))
+            continue;
+        struct stat st;
+        bool dir = de->d_type == DT_DIR ||
+                   (de->d_type == DT_UNKNOWN && fstatat(w->fd, n, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISDIR(st.st_mode));
+        if (dir && rm_add_subdir(f, n) < 0) {
+            closedir(d);
+            rm_fail(w, n, ENOMEM);
+            return -1;
+        }
+        if (!dir && unlinkat(w->fd, n, 0) < 0 && errno != ENOENT)
+            rm_fail(w, n, errno);
+    }
+    closedir(d);
+    return 0;
+}
+
+/* Opens subdirectory NAME of the open directory, making it usable first
+ * if code under test took its permissions away. */
+static int rm_open_sub(struct rm_walk *w, const char *name, struct stat *st)
+{
+    int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int fd = openat(w->fd, name, flags);
+    if (fd < 0 && errno == EACCES && fchmodat(w->fd, name, 0700, AT_SYMLINK_NOFOLLOW) == 0)
+        fd = openat(w->fd, name, flags);
+    if (fd < 0)
+        return -1;
+    int bad = fstat(fd, st) < 0 ? errno : st->st_dev != w->frames[0].dev ? EXDEV : 0;
+    if (bad) {   /* EXDEV: another file system mounted inside, left alone */
+        close(fd);
+        errno = bad;
+        return -1;
+    }
+    if ((st->st_mode & 0700) != 0700)
+        fchmod(fd, 0700);   /* if it fails, the unlinks below say so */
+    return fd;
+}
+
+static int rm_push(struct rm_walk *w, char *name, int fd, const struct stat *st)
+{
+    if (w->depth == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 16;
+        struct rm_frame *grown = realloc(w->frames, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        w->frames = grown;
+        w->cap = cap;
+    }
+    w->frames[w->depth++] = (struct rm_frame){.name = name, .dev = st->st_dev, .ino = st->st_ino};
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = fd;
+    return 0;
+}
+
+static void rm_frame_free(struct rm_frame *f)
+{
+    for (size_t i = f->next; i < f->n; i++)
+        free(f->subdirs[i]);
+    free(f->subdirs);
+    free(f->name);
+}
+
+/* Back to the parent through "..", which must be the directory the walk
+ * came from; then the finished directory is removed from it. */
+static int rm_pop(struct rm_walk *w)
+{
+    struct rm_frame *f = &w->frames[w->depth - 1], *parent = f - 1;
+    int fd = openat(w->fd, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || st.st_dev != parent->dev || st.st_ino != parent->ino) {
+        int saved = fd < 0 ? errno : EXDEV;
+        if (fd >= 0)
+            close(fd);
+        w->depth--;   /* the message names the directory that moved */
+        rm_fail(w, f->name, saved);
+        w->depth++;
+        return -1;
+    }
+    close(w->fd);
+    w->fd = fd;
+    w->depth--;
+    if (unlinkat(fd, f->name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        rm_fail(w, f->name, errno);
+    rm_frame_free(f);
+    return 0;
+}
+
+/* Removes everything below the open directory FD (taken over), top
+ * included in the walk's frames as frame 0. */
+static int rm_walk_run(struct rm_walk *w)
+{
+    if (rm_list(w) < 0)
+        return -1;
+    while (w->depth > 0) {
+        struct rm_frame *f = &w->frames[w->depth - 1];
+        if (f->next == f->n) {
+            if (w->depth == 1)
+                return 0;
+            if (rm_pop(w) < 0)
+                return -1;
+            continue;
+        }
+        char *name = f->subdirs[f->next++];
+        struct stat st;
+        int fd = rm_open_sub(w, name, &st);
+        if (fd < 0) {
+            if (errno == ENOTDIR && unlinkat(w->fd, name, 0) == 0)
+                errno = 0;   /* replaced by a file meanwhile: gone now */
+            else if (errno != ENOENT)
+                rm_fail(w, name, errno);
+            free(name);
+            continue;
+        }
+        if (rm_push(w, name, fd, &st) < 0) {
+            close(fd);
+            rm_fail(w, name, ENOMEM);
+            free(name);
+            return -1;
+        }
+        if (rm_list(w) < 0)
             return -1;
     }
-    fchmod(fd, 0700);
-    int rc = remove_dir_contents(fd, depth);
-    if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-        rc = -1;
-    return rc;
+    return 0;
+}
+
+/* Empties the directory open as FD (taken over and closed); TOP names it. */
+static int remove_below(int fd, const char *top, struct err *e)
+{
+    struct rm_walk w = {.top = top, .fd = -1, .e = e};
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        close(fd);
+        return err_sys(e, "cannot remove %s", top);
+    }
+    int rc = rm_push(&w, NULL, fd, &st);
+    if (rc < 0) {
+        close(fd);
+        err_set(e, "out of memory removing %s", top);
+    } else {
+        rc = rm_walk_run(&w);
+    }
+    for (size_t i = 0; i < w.depth; i++)
+        rm_frame_free(&w.frames[i]);
+    free(w.frames);
+    if (w.fd >= 0)
+        close(w.fd);
+    return rc < 0 || w.failed ? -1 : 0;
+}
+
+/* Opens the directory PATH to empty it, making it usable first if code
+ * under test took its permissions away (a mode that lets its owner in
+ * is kept as it is: the directory may stay). */
+static int open_top(const char *path)
+{
+    int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int fd = open(path, flags);
+    if (fd < 0 && errno == EACCES && fchmodat(AT_FDCWD, path, 0700, AT_SYMLINK_NOFOLLOW) == 0)
+        fd = open(path, flags);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 0700) != 0700)
+        fchmod(fd, st.st_mode | 0700);   /* if it fails, the unlinks inside say so */
+    return fd;
 }
 
 int fs_remove_tree(const char *path, struct err *e)
 {
     if (!path)
         return err_set(e, "out of memory");
-    if (remove_at(AT_FDCWD, path, 0) < 0)
+    if (unlink(path) == 0 || errno == ENOENT)
+        return 0;
+    /* EISDIR: a directory; EPERM: a directory (POSIX allows it) or a file
+     * that cannot go (immutable, append-only) */
+    if (errno != EISDIR && errno != EPERM)
+        return err_sys(e, "cannot remove %s", path);
+    int unlink_errno = errno;
+    int fd = open_top(path);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        if (errno == ENOTDIR)
+            errno = unlink_errno;   /* a file: why it could not be unlinked */
+        return err_sys(e, "cannot remove %s", path);
+    }
+    if (remove_below(fd, path, e) < 0)
+        return -1;
+    if (rmdir(path) < 0 && errno != ENOENT)
         return err_sys(e, "cannot remove %s", path);
     return 0;
+}
+
+int fs_empty_dir(const char *path, struct err *e)
+{
+    if (!path)
+        return err_set(e, "out of memory");
+    int fd = open_top(path);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : err_sys(e, "cannot open %s", path);
+    return remove_below(fd, path, e);
 }
 
 /* Reads an open regular file into out, failing above max bytes. */
@@ -439,7 +660,7 @@ int fs_copy_file(const char *src, const char *dst, mode_t mode, struct err *e)
 
 static int copy_tree_rec(const char *src, const char *dst, int depth, struct err *e)
 {
-    if (depth > 64)
+    if (depth > FS_MAX_DEPTH)
         return err_set(e, "%s is nested too deeply", src);
     if (mkdir(dst, 0755) < 0 && errno != EEXIST)
         return err_sys(e, "cannot create directory %s", dst);
@@ -489,7 +710,7 @@ static int cmp_names(const void *a, const void *b)
 static int walk_rec(const char *root, const char *rel, fs_walk_fn fn, void *arg,
                     int depth, struct err *e)
 {
-    if (depth > 64)
+    if (depth > FS_MAX_DEPTH)
         return err_set(e, "%s is nested too deeply", root);
     char *dir = rel[0] ? fs_join(root, rel) : strdup(root);
     DIR *d = dir ? opendir(dir) : NULL;

@@ -14,6 +14,10 @@
 #include "common/buf.h"
 #include "common/err.h"
 
+/* How deep below a root the walks and copies go (directories), and so
+ * how deep a submission may be: deeper trees are refused, never cut. */
+#define FS_MAX_DEPTH 64
+
 /* True for a relative path of plain names: not empty, not absolute, no
  * "." or ".." component, no empty component, no control characters. */
 bool fs_relpath_is_safe(const char *rel);
@@ -24,8 +28,13 @@ int fs_mkdir_p(const char *path, mode_t mode, struct err *e);
 int fs_mkdir_p_durable(const char *path, mode_t mode, struct err *e);
 /* Creates a fresh private directory BASE/PREFIX-XXXXXX; *out is malloc'd. */
 int fs_mkdtemp(const char *base, const char *prefix, char **out, struct err *e);
-/* Removes a tree without following symlinks; missing is not an error. */
+/* Removes a tree (or a file) without following symlinks, at any depth
+ * and path length, staying on PATH's file system; missing is not an
+ * error.  What can be removed is, even when something cannot; the error
+ * then names the first entry that stayed. */
 int fs_remove_tree(const char *path, struct err *e);
+/* The same for everything inside directory PATH, which stays. */
+int fs_empty_dir(const char *path, struct err *e);
 
 /* Reads a regular file (never through a symlink) of at most max bytes. */
 int fs_read_file(const char *path, size_t max, struct buf *out, struct err *e);

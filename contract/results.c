@@ -20,7 +20,8 @@
 const char *verdict_name(enum verdict v)
 {
     static const char *const names[] = {"passed", "failed", "runtime_error", "timeout",
-                                        "memory_limit", "output_limit", "setup_error"};
+                                        "memory_limit", "output_limit", "setup_error",
+                                        "disk_limit"};
     return names[v];
 }
 

@@ -14,6 +14,7 @@ enum verdict {
     VERDICT_MEMORY_LIMIT,
     VERDICT_OUTPUT_LIMIT,
     VERDICT_SETUP_ERROR,
+    VERDICT_DISK_LIMIT,         /* the run filled its work area */
 };
 const char *verdict_name(enum verdict v);
 

@@ -42,18 +42,26 @@ struct grading {
     char *staged;               /* base/submission */
     json_t *warnings;           /* strings, each once */
     json_t *tests;              /* results.json entries */
+    bool unclean;               /* a test's work directory could not be removed */
     const char *error_category;
     char *error_message;
 };
 
-static void add_warning(struct grading *g, const char *text)
+/* Warnings and errors name the student's files, whose names may not be
+ * UTF-8: such bytes are shown as U+FFFD, since JSON can hold only text. */
+static void add_warning(struct grading *g, const char *raw)
 {
+    char *text = text_utf8_clean(raw, strlen(raw));
+    if (!text)
+        return;   /* out of memory: the warning is lost, the grading is not */
+    bool seen = false;
     size_t i;
     json_t *w;
     json_array_foreach(g->warnings, i, w)
-        if (!strcmp(json_string_value(w), text))
-            return;
-    json_array_append_new(g->warnings, json_string(text));
+        seen = seen || !strcmp(json_string_value(w), text);
+    if (!seen)
+        json_array_append_new(g->warnings, json_string(text));   /* as above if it fails */
+    free(text);
 }
 
 static void set_error(struct grading *g, const char *category, const char *message)
@@ -61,7 +69,7 @@ static void set_error(struct grading *g, const char *category, const char *messa
     if (g->error_category)
         return;   /* the first error is the one to act on */
     g->error_category = category;
-    g->error_message = strdup(message);
+    g->error_message = text_utf8_clean(message, strlen(message));
 }
 
 static double planned_points(const struct grading *g, const struct test_def *t)
@@ -293,9 +301,15 @@ static void grade_test(struct grading *g, size_t i)
     if (out.submission_error)
         set_error(g, "submission", out.submission_error);
     add_entry(g, entry_from_outcome(t, &out, workdir));
-    struct err ignored;   /* engine_grade removes the whole directory, and says if it cannot */
-    if (!g->o->keep_workdirs && workdir)
-        fs_remove_tree(workdir, &ignored);
+    /* what a run wrote must not reach the next test: if it cannot all
+     * go, the slot is unfit and the grading is Assay's failure */
+    if (!g->o->keep_workdirs && workdir && fs_remove_tree(workdir, &e) < 0) {
+        log_msg(LOG_ERROR, NULL, "%s", e.msg);
+        set_error(g, "infrastructure", "Assay could not remove what a test left behind; the "
+                  "worker's sandbox slot is taken out of service. This is not a problem with "
+                  "your work.");
+        g->unclean = true;
+    }
     free(workdir);
     free(out.infra_error);
     free(out.submission_error);
@@ -304,17 +318,21 @@ static void grade_test(struct grading *g, size_t i)
     buf_free(&out.feedback);
 }
 
+/* Test I scored 0 for REASON: it could not run. */
+static void fail_one_test(struct grading *g, size_t i, const char *reason)
+{
+    const struct test_def *t = &g->a->tests[i];
+    struct test_outcome out = {.max_score = planned_points(g, t), .verdict = VERDICT_SETUP_ERROR};
+    buf_printf(&out.feedback, "Not run: %s\n", reason);
+    add_entry(g, entry_from_outcome(t, &out, g->base));
+    buf_free(&out.feedback);
+}
+
 /* Every test scored 0 with the same reason (nothing could run). */
 static void fail_all_tests(struct grading *g, const char *reason)
 {
-    for (size_t i = 0; i < g->a->sum.n_tests; i++) {
-        const struct test_def *t = &g->a->tests[i];
-        struct test_outcome out = {.max_score = planned_points(g, t),
-                                   .verdict = VERDICT_SETUP_ERROR};
-        buf_printf(&out.feedback, "Not run: %s\n", reason);
-        add_entry(g, entry_from_outcome(t, &out, g->base));
-        buf_free(&out.feedback);
-    }
+    for (size_t i = 0; i < g->a->sum.n_tests; i++)
+        fail_one_test(g, i, reason);
 }
 
 /* Grades every test.  Only a program that can run none passes no
@@ -328,8 +346,12 @@ static void grade_tests(struct grading *g)
         fail_all_tests(g, "Assay had no launcher to run it (see the error above).");
         return;
     }
-    for (size_t i = 0; i < g->a->sum.n_tests; i++)
+    size_t i = 0;
+    for (; i < g->a->sum.n_tests && !g->unclean; i++)
         grade_test(g, i);
+    for (; i < g->a->sum.n_tests; i++)
+        fail_one_test(g, i, "Assay could not clean up after the previous test (see the "
+                      "error above).");
 }
 
 /* ---- the submission as a whole ---- */
@@ -470,6 +492,14 @@ json_t *engine_grade(const struct assignment *a, const char *path,
                  a->sum.rootfs);
         set_error(&g, "assignment", msg);
         fail_all_tests(&g, "the assignment's root file system is missing on the worker.");
+        goto done;
+    }
+    if (o->launcher && o->launcher->clean && o->launcher->clean(o->launcher, &e) < 0) {
+        log_msg(LOG_ERROR, NULL, "%s", e.msg);
+        set_error(&g, "infrastructure", "The worker's sandbox slot is out of service (what "
+                  "an earlier grading left could not be removed). This is not a problem with "
+                  "your work; submit again.");
+        fail_all_tests(&g, "the sandbox slot is out of service.");
         goto done;
     }
     /* 128 random bits in the name: even a name shown somewhere is no

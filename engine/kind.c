@@ -115,6 +115,11 @@ bool kind_judge_limits(const struct test_run *run, const struct run_result *res,
         out->verdict = VERDICT_OUTPUT_LIMIT;
         buf_printf(&out->feedback, "Tried to write a file larger than %ld MB, the "
                    "limit, and was stopped.\n", l->file_mb);
+    } else if (res->disk_exceeded) {
+        out->verdict = VERDICT_DISK_LIMIT;
+        buf_printf(&out->feedback, "Wrote more than %ld MB of files, the size of the work "
+                   "area, and failed: look for a file written in an endless loop, or write "
+                   "less.\n", res->disk_mb);
     } else {
         return false;
     }

@@ -47,6 +47,11 @@ struct cgroup_ops {
     /* A directory fd for clone3(CLONE_INTO_CGROUP), or -1 where runs
      * are born from a keeper instead (v1). */
     int (*clone_fd)(struct cgroup *cg);
+    /* Gives back what the slot's memory cgroup can give back (page
+     * cache, freed tmpfs pages) and sets *LEFT to the bytes still
+     * charged to it: called between runs, when only what no run needs
+     * any more is charged.  -1 if the charge cannot be read. */
+    int (*reclaim)(struct cgroup *cg, long long *left, struct err *e);
     /* Zeroes what can be zeroed, so an idle slot reads as unused. */
     void (*reset)(struct cgroup *cg);
     void (*close)(struct cgroup *cg);

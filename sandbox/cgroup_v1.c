@@ -144,6 +144,21 @@ static int v1_clone_fd(struct cgroup *cg)
     return -1;
 }
 
+/* memory.force_empty reclaims until nothing reclaimable is left (the
+ * cgroup keeps its processes: the keeper's own pages stay charged). */
+static int v1_reclaim(struct cgroup *cg, long long *left, struct err *e)
+{
+    struct cgroup_v1 *c = (struct cgroup_v1 *)cg;
+    *left = 0;
+    if (!wants(c, MEM))
+        return 0;
+    if (cg_write(c->dir[MEM], "memory.force_empty", "0", e) < 0)
+        return -1;
+    if (cg_read_long(c->dir[MEM], "memory.usage_in_bytes", left) < 0)
+        return err_set(e, "cannot read %s/memory.usage_in_bytes", c->dir[MEM]);
+    return 0;
+}
+
 static void v1_reset(struct cgroup *cg)
 {
     struct cgroup_v1 *c = (struct cgroup_v1 *)cg;
@@ -163,7 +178,7 @@ static void v1_close(struct cgroup *cg)
 
 static const struct cgroup_ops v1_ops = {
     "v1", v1_prepare, v1_cpu_used, v1_usage, v1_is_empty, v1_kill_all,
-    v1_enter, v1_clone_fd, v1_reset, v1_close,
+    v1_enter, v1_clone_fd, v1_reclaim, v1_reset, v1_close,
 };
 
 struct cgroup *cgroup_v1_open(const char *root, int slot, int need, struct err *e)

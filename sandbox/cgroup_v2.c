@@ -174,9 +174,24 @@ static void v2_close(struct cgroup *cg)
     free(c);
 }
 
+/* memory.reclaim answers EAGAIN when less than asked for could be
+ * reclaimed, which is the usual case: what stays is read afterwards. */
+static int v2_reclaim(struct cgroup *cg, long long *left, struct err *e)
+{
+    struct cgroup_v2 *c = (struct cgroup_v2 *)cg;
+    *left = 0;
+    if (!wants(c, CG_MEMORY))
+        return 0;
+    struct err ignored;   /* EAGAIN: the charge left is what tells */
+    cg_write(c->dir, "memory.reclaim", "1G", &ignored);
+    if (cg_read_long(c->dir, "memory.current", left) < 0)
+        return err_set(e, "cannot read %s/memory.current", c->dir);
+    return 0;
+}
+
 static const struct cgroup_ops v2_ops = {
     "v2", v2_prepare, v2_cpu_used, v2_usage, v2_is_empty, v2_kill_all,
-    v2_enter, v2_clone_fd, v2_reset, v2_close,
+    v2_enter, v2_clone_fd, v2_reclaim, v2_reset, v2_close,
 };
 
 /* "+memory +pids +cpu" for the controllers in NEED. */

@@ -36,6 +36,8 @@ struct run_result {
     long max_rss_kb;
     bool wall_exceeded, cpu_exceeded, memory_exceeded;
     bool output_exceeded, file_exceeded;
+    bool disk_exceeded;         /* the work area (disk_mb) was full when the run failed */
+    long disk_mb;               /* the work area's size; 0: no bound of the launcher's */
     struct buf out, err;        /* captured, at most output_kb each */
 };
 
@@ -52,6 +54,12 @@ struct launcher {
     const char *work_base;
     /* Makes DIR (a fresh work directory) usable by the run's identity. */
     int (*adopt_dir)(struct launcher *self, const char *dir, struct err *e);
+    /* Makes the slot as new before a grading: removes whatever is left
+     * in work_base (a killed grader's work directories), ends what is
+     * left of earlier runs and checks that nothing stays charged to
+     * them.  -1: the slot cannot be made clean and must not grade; the
+     * error names it.  NULL: the launcher keeps nothing between runs. */
+    int (*clean)(struct launcher *self, struct err *e);
     int (*run)(struct launcher *self, const struct run_spec *spec,
                struct run_result *res, struct err *e);
     void (*destroy)(struct launcher *self);

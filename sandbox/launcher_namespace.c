@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +51,14 @@
 
 #define CPU_TICK_S 0.05         /* how often the cgroup's CPU time is checked */
 #define DRAIN_WAIT_S 1.0        /* for the cgroup to empty after PID 1 ended */
+/* What the slot's memory cgroup may still hold between runs once
+ * reclaimed: the keeper's own pages and kernel objects that outlive a run
+ * for a moment.  A run's leftovers (files in the work tmpfs, shared
+ * memory) that were not removed hold far more. */
+#define SLOT_RESIDUE_MB 32
+/* A work tmpfs with less than this free after a failed run was filled
+ * by it (writes fail a block or a buffer short of the end). */
+#define WORK_FULL_KB 1024
 
 struct sandbox_launcher {
     struct launcher base;
@@ -254,6 +263,49 @@ static int drain_cgroup(struct sandbox_launcher *s, struct err *e)
     return 0;
 }
 
+/* Between runs: what no run needs any more is given back, and what
+ * stays charged to the slot must be small, or a later run would pay for
+ * an earlier one (pages of files a run left, of shared memory). */
+static int check_memory(struct sandbox_launcher *s, struct err *e)
+{
+    long long left;
+    if (s->cg->ops->reclaim(s->cg, &left, e) < 0)
+        return -1;
+    if (left > (long long)SLOT_RESIDUE_MB << 20)
+        return err_set(e, "%lld MB stay charged to %s after reclaiming (at most %d MB may): "
+                       "pages an earlier run left behind", left >> 20, s->cg->path,
+                       SLOT_RESIDUE_MB);
+    return 0;
+}
+
+static int out_of_service(struct sandbox_launcher *s, struct err *e)
+{
+    return err_prefix(e, "sandbox slot %d (%s, uid %d) is out of service", s->base.slot,
+                      s->work, (int)s->uid);
+}
+
+/* Before a grading: no process, file or memory charge of an earlier one
+ * (a grader killed mid-run leaves its work directory and its pages). */
+static int sb_clean(struct launcher *self, struct err *e)
+{
+    struct sandbox_launcher *s = (struct sandbox_launcher *)self;
+    if (drain_cgroup(s, e) < 0 || fs_empty_dir(s->work, e) < 0 || check_memory(s, e) < 0)
+        return out_of_service(s, e);
+    return 0;
+}
+
+/* After a failed run: was the work area full?  Its tmpfs is the run's
+ * disk, and a full disk is why the run failed, whatever it printed. */
+static void check_disk(const struct sandbox_launcher *s, struct run_result *res)
+{
+    struct statvfs v;
+    res->disk_mb = SANDBOX_WORK_MB;
+    bool failed = !res->exited || res->exit_code != 0;
+    if (failed && statvfs(s->work, &v) == 0 &&
+        (unsigned long long)v.f_bavail * v.f_frsize < (unsigned long long)WORK_FULL_KB << 10)
+        res->disk_exceeded = true;
+}
+
 /* Turns what PID 1 said and what the cgroup counted into RES. */
 static int judge(const struct watch *w, const struct cgroup_usage *u, const struct run_limits *l,
                  struct run_result *res, struct err *e)
@@ -310,7 +362,17 @@ static int sb_run(struct launcher *self, const struct run_spec *spec, struct run
 {
     struct sandbox_launcher *s = (struct sandbox_launcher *)self;
     int out[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
-    if (check_binds(spec, e) < 0 || s->cg->ops->prepare(s->cg, &spec->limits, e) < 0)
+    /* tmpfs pages are charged to the memory cgroup of whoever writes
+     * them: the work area's files must not count against the memory
+     * limit, so the cgroup's limit is the memory limit plus the work
+     * area (which its own size bounds) */
+    struct run_limits cg_limits = spec->limits;
+    cg_limits.memory_mb += SANDBOX_WORK_MB;
+    if (check_binds(spec, e) < 0)
+        return -1;
+    if (check_memory(s, e) < 0)
+        return out_of_service(s, e);
+    if (s->cg->ops->prepare(s->cg, &cg_limits, e) < 0)
         return -1;
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) {
         err_sys(e, "cannot create a pipe");
@@ -347,6 +409,8 @@ static int sb_run(struct launcher *self, const struct run_spec *spec, struct run
         rc = s->cg->ops->usage(s->cg, &u, e);
     if (rc == 0)
         rc = judge(&w, &u, &spec->limits, res, e);
+    if (rc == 0)
+        check_disk(s, res);
     close_fd(&out[0]);
     close_fd(&errp[0]);
     close_fd(&rep[0]);
@@ -394,6 +458,7 @@ static struct launcher *sandbox_create(struct err *e)
     }
     s->base.name = launcher_namespace.name;
     s->base.adopt_dir = sb_adopt_dir;
+    s->base.clean = sb_clean;
     s->base.run = sb_run;
     s->base.destroy = sb_destroy;
     s->lock_fd = -1;

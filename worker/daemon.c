@@ -57,6 +57,7 @@ struct slot {
     pid_t pid;
     struct exit_watch *exit_watch;
     bool busy;
+    bool out_of_service;        /* could not be made clean: grades nothing more */
     char job[256];
 };
 
@@ -153,6 +154,31 @@ static void slot_launcher_ready(struct daemon *d, struct slot *s)
                 (int)(s - d->slots) + 1, e.msg);
 }
 
+/* Before each grading the slot's launcher makes the slot as new (what a
+ * killed grader left, its memory charge).  A slot that cannot be made
+ * clean grades nothing more until the daemon restarts: its launcher is
+ * kept, and with it the lease on its uid, so no other grader on this
+ * host is handed that slot either.  Its jobs wait for another slot; the
+ * shipper defers those no slot takes in time (an infrastructure
+ * failure, never the student's score). */
+static bool slot_is_clean(struct daemon *d, struct slot *s)
+{
+    struct err e;
+    if (s->out_of_service)
+        return false;
+    if (!s->launcher || !s->launcher->clean || s->launcher->clean(s->launcher, &e) == 0)
+        return true;
+    s->out_of_service = true;
+    log_msg(LOG_ERROR, NULL, "slot %d: %s; it grades nothing more until assay-worker restarts",
+            (int)(s - d->slots) + 1, e.msg);
+    for (int i = 0; i < d->nslots; i++)
+        if (!d->slots[i].out_of_service)
+            return false;
+    log_msg(LOG_ERROR, NULL, "every slot of this worker is out of service: no job is graded "
+            "here until assay-worker restarts");
+    return false;
+}
+
 static void slot_launcher_drop(struct slot *s)
 {
     if (s->launcher)
@@ -238,7 +264,6 @@ static void grader_main(const struct daemon *d, const char *job, struct launcher
  * dynamic linking saves a few milliseconds of CPU per job. */
 static int start_grading(struct daemon *d, struct slot *s, const char *job)
 {
-    slot_launcher_ready(d, s);
     snprintf(s->job, sizeof s->job, "%s", job);
     pid_t parent = getpid(), pid = fork();
     if (pid == 0)
@@ -300,10 +325,28 @@ static char *next_job(struct daemon *d)
     return job;
 }
 
+/* Whether a job waits in active/ (not being graded) or in the inbox. */
+static bool has_job(const struct daemon *d)
+{
+    const char *folders[] = {WORKER_ACTIVE, WORKER_INBOX};
+    for (int i = 0; i < 2; i++) {
+        char *job = oldest_job(d, folders[i]);
+        free(job);
+        if (job)
+            return true;
+    }
+    return false;
+}
+
 static void dispatch(struct daemon *d)
 {
     for (int i = 0; i < d->nslots && !d->stopping; i++) {
-        if (d->slots[i].busy)
+        if (d->slots[i].busy || d->slots[i].out_of_service)
+            continue;
+        if (!has_job(d))
+            return;
+        slot_launcher_ready(d, &d->slots[i]);
+        if (!slot_is_clean(d, &d->slots[i]))
             continue;
         char *job = next_job(d);
         if (!job)

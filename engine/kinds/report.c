@@ -64,6 +64,7 @@ static const char *unfinished_message(const struct test_outcome *out)
     case VERDICT_TIMEOUT: return "not finished: the run was stopped at the time limit";
     case VERDICT_MEMORY_LIMIT: return "not finished: the run ran out of memory";
     case VERDICT_OUTPUT_LIMIT: return "not finished: the run printed too much";
+    case VERDICT_DISK_LIMIT: return "not finished: the run filled its work area";
     default: return "not finished: the test run ended before this test";
     }
 }

@@ -22,7 +22,7 @@ with open(os.path.join(EXAMPLES, "expected.json")) as _f:
 CASES = [(a, s) for a in EXPECTED for s in EXPECTED[a]["submissions"]]
 
 VERDICTS = {"passed", "failed", "runtime_error", "timeout", "memory_limit",
-            "output_limit", "setup_error"}
+            "output_limit", "setup_error", "disk_limit"}
 
 _cache = {}
 

@@ -210,6 +210,37 @@ static void test_refuse_dotdot(void **state)
     assert_refused(f, &roomy, NULL);
 }
 
+
+/* Deeper than FS_MAX_DEPTH, or a name part longer than NAME_MAX: refused
+ * before anything is written, the message naming the entry (shortened)
+ * and the limit; exactly FS_MAX_DEPTH directories is fine. */
+static void test_refuse_deep_and_long_names(void **state)
+{
+    struct fixture *f = *state;
+    char deep[700] = "sub/", ok[300] = "";
+    for (int i = 0; i < 300; i++)
+        strcat(deep, "a/");
+    strcat(deep, "x.py");
+    struct zentry d[] = {{"good.py", "ok\n", 3, 0, false}, {deep, "x", 1, 0, false}};
+    make_zip(f->zip, d, 2);
+    assert_refused(f, &roomy, "\"sub/a/.../x.py\" is 301 directories deep; at most 64 are allowed");
+
+    char longname[320] = "sub/";
+    memset(longname + 4, 'n', 300);
+    strcpy(longname + 304, ".py");
+    struct zentry l[] = {{longname, "x", 1, 0, false}};
+    make_zip(f->zip, l, 1);
+    assert_refused(f, &roomy, "has a name of 303 bytes; at most 255 are allowed");
+
+    for (int i = 0; i < FS_MAX_DEPTH; i++)
+        strcat(ok, "b/");
+    strcat(ok, "y.py");
+    struct zentry fine[] = {{ok, "y", 1, 0, false}};
+    make_zip(f->zip, fine, 1);
+    struct err e = {{0}};
+    assert_int_equal(archive_extract(f->zip, f->dest, &roomy, &e), 0);
+}
+
 static void test_refuse_absolute(void **state)
 {
     struct fixture *f = *state;
@@ -822,6 +853,7 @@ int main(void)
         T(test_limits_exactly_met),
         T(test_extract_permission_only_modes),
         T(test_refuse_dotdot),
+        T(test_refuse_deep_and_long_names),
         T(test_refuse_absolute),
         T(test_refuse_symlink),
         T(test_refuse_zip_bomb),

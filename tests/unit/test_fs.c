@@ -5,7 +5,9 @@
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
+#include <linux/fs.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 
 #include "common/fs.h"
 
@@ -551,6 +553,99 @@ static void test_sync_helpers(void **state)
     free(to);
 }
 
+/* A tree deeper and longer than any path: 1000 directories of 200-byte
+ * names (a path of 200 KB), a file at every level. */
+static void test_remove_tree_any_depth(void **state)
+{
+    const char *dir = *state;
+    struct err e = {{0}};
+    char name[201];
+    memset(name, 'd', 200);
+    name[200] = '\0';
+    char *tree = tu_path(dir, "deep");
+    assert_int_equal(mkdir(tree, 0755), 0);
+    int fd = open(tree, O_RDONLY | O_DIRECTORY);
+    assert_true(fd >= 0);
+    for (int i = 0; i < 1000; i++) {
+        int f = openat(fd, "file.txt", O_WRONLY | O_CREAT, 0644);
+        assert_true(f >= 0);
+        assert_int_equal(write(f, "x", 1), 1);
+        close(f);
+        assert_int_equal(mkdirat(fd, name, 0755), 0);
+        int next = openat(fd, name, O_RDONLY | O_DIRECTORY);
+        assert_true(next >= 0);
+        close(fd);
+        fd = next;
+    }
+    assert_int_equal(symlinkat(dir, fd, "up"), 0);   /* never followed */
+    close(fd);
+    assert_int_equal(fs_remove_tree(tree, &e), 0);
+    assert_false(fs_exists(tree));
+    assert_true(fs_is_dir(dir));
+    free(tree);
+}
+
+/* fs_empty_dir keeps the directory and its mode, and removes the rest. */
+static void test_empty_dir(void **state)
+{
+    const char *dir = *state;
+    struct err e = {{0}};
+    char *top = tu_path(dir, "top");
+    assert_int_equal(mkdir(top, 0711), 0);
+    assert_int_equal(chmod(top, 0711), 0);
+    tu_mkdir_at(dir, "top/a");
+    tu_mkdir_at(dir, "top/a/b");
+    tu_write_at(dir, "top/a/b/f", "x");
+    tu_write_at(dir, "top/g", "y");
+    assert_int_equal(fs_empty_dir(top, &e), 0);
+    assert_int_equal(tu_count_entries(top), 0);
+    struct stat st;
+    assert_int_equal(lstat(top, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0711);
+    char *missing = tu_path(dir, "missing");
+    assert_int_equal(fs_empty_dir(missing, &e), 0);
+    free(missing);
+    free(top);
+}
+
+/* What cannot be removed (an immutable file, as root on a file system
+ * that has the flag) fails the removal, naming it; the rest goes. */
+static void test_remove_tree_reports_what_stays(void **state)
+{
+    const char *dir = *state;
+    struct err e = {{0}};
+    tu_mkdir_at(dir, "t");
+    tu_mkdir_at(dir, "t/sub");
+    tu_write_at(dir, "t/sub/stuck", "x");
+    tu_write_at(dir, "t/other", "y");
+    char *stuck = tu_path(dir, "t/sub/stuck"), *tree = tu_path(dir, "t");
+    int fd = open(stuck, O_RDONLY);
+    int flags = FS_IMMUTABLE_FL;
+    bool immutable = fd >= 0 && ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (!immutable) {
+        free(stuck);
+        free(tree);
+        skip();   /* not root, or no immutable flag on this file system */
+    }
+    assert_int_equal(fs_remove_tree(tree, &e), -1);
+    assert_non_null(strstr(e.msg, "t/sub/stuck"));
+    assert_non_null(strstr(e.msg, "Operation not permitted"));
+    char *other = tu_path(dir, "t/other");
+    assert_false(fs_exists(other));
+    assert_true(fs_exists(stuck));
+    fd = open(stuck, O_RDONLY);
+    flags = 0;
+    assert_int_equal(ioctl(fd, FS_IOC_SETFLAGS, &flags), 0);
+    close(fd);
+    assert_int_equal(fs_remove_tree(tree, &e), 0);
+    assert_false(fs_exists(tree));
+    free(other);
+    free(stuck);
+    free(tree);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +661,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_beneath, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_copy_tree, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_remove_tree, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_remove_tree_any_depth, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_empty_dir, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_remove_tree_reports_what_stays, tu_setup_dir,
+                                        tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_walk_files, tu_setup_dir, tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
