@@ -80,6 +80,12 @@ int installation_set(struct installation *in, const char *name, const char *uids
     return uids ? installation_parse_uids(uids, &in->uid_base, &in->uid_count, e) : 0;
 }
 
+bool installation_equal(const struct installation *a, const struct installation *b)
+{
+    return !strcmp(a->name, b->name) && a->uid_base == b->uid_base &&
+           a->uid_count == b->uid_count;
+}
+
 bool installation_uids_overlap(const struct installation *a, const struct installation *b)
 {
     return a->uid_base < b->uid_base + b->uid_count && b->uid_base < a->uid_base + a->uid_count;

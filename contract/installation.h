@@ -50,6 +50,7 @@ void installation_format_uids(const struct installation *in, char *out, size_t n
 int installation_set(struct installation *in, const char *name, const char *uids,
                      struct err *e);
 
+bool installation_equal(const struct installation *a, const struct installation *b);
 bool installation_uids_overlap(const struct installation *a, const struct installation *b);
 
 /* Its run directory (slots, local workers), lock directory and cgroup

@@ -97,7 +97,8 @@ static const char usage[] =
     "--installation, --uids: the installation this worker grades for: runs are leased\n"
     "uids FIRST-LAST (default 61000-61999) with locks in /run/lock/assay/NAME, slots\n"
     "in /run/assay/NAME and cgroups in assay/NAME (without a NAME: /run/lock/assay,\n"
-    "/run/assay, assay). Two installations on one machine need different ones.\n"
+    "/run/assay, assay; so does an empty NAME). Two installations on one machine\n"
+    "need different ones.\n"
     "--sandboxes prints the names --sandbox takes, separated by \", \".\n";
 
 static void dispatch(struct daemon *d);
