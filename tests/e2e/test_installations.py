@@ -78,12 +78,8 @@ def test_two_installations_grade_at_once_each_in_its_own_names(pipeline):
         assert [w[w.index("--uids") + 1] for w in worker_args(inst)] == [inst["uids"]]
     jobs_a = [a.submit(COURSE, "slow", f"a{i}", src_a) for i in range(3)]
     jobs_b = [b.submit(COURSE, "slow", f"b{i}", src_b) for i in range(3)]
-    seen = {}
-
-    def both_running():
-        seen["a"], seen["b"] = processes_of(ra), processes_of(rb)
-        return seen["a"] and seen["b"]
-    wait_for("runs of both installations at the same time", both_running, timeout=30)
+    wait_for("runs of both installations at the same time",
+             lambda: processes_of(ra) and processes_of(rb), timeout=30)
     assert_graded_in_own_names(a.wait_results(jobs_a), ia)
     assert_graded_in_own_names(b.wait_results(jobs_b), ib)
 
