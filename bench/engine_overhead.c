@@ -123,7 +123,7 @@ int main(int argc, char **argv)
     fs_mkdir_p(subtests, 0755, &e);
     write_file(subtests, "test_one.py", "from solution import f\n\ndef test_f():\n    assert f() == 1\n");
 
-    struct launcher *l = launcher_new(getenv("ASSAY_SANDBOX"), &e);
+    struct launcher *l = launcher_new(getenv("ASSAY_SANDBOX"), NULL, &e);
     if (!l) {
         fprintf(stderr, "%s\n", e.msg);
         return 1;

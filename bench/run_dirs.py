@@ -21,6 +21,6 @@ def remove_run_dirs(spool):
         return
     for w in workers:
         d = w.get("dir", "")
-        if w.get("transport") == "local" and d.startswith(("/run/assay/local-",
-                                                            "/dev/shm/assay-local-")):
+        in_run = d.startswith("/run/assay/") and os.path.basename(d).startswith("local-")
+        if w.get("transport") == "local" and (in_run or d.startswith("/dev/shm/assay-local-")):
             shutil.rmtree(d, ignore_errors=True)

@@ -84,7 +84,7 @@ struct remote {
 static _Noreturn void remote_main(const char *mode, int in, int out, const char *dir_base)
 {
     struct err e;
-    struct launcher *l = launcher_new(mode, &e);
+    struct launcher *l = launcher_new(mode, NULL, &e);
     char *dir = NULL;
     if (!l || fs_mkdtemp(dir_base ? dir_base : l->work_base, "assay-bench", &dir, &e) < 0) {
         fprintf(stderr, "sandbox_overhead: %s\n", e.msg);

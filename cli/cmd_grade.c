@@ -6,9 +6,9 @@
  * solutions, and what the test suite uses for end-to-end checks.  It
  * loads and validates the assignment (every problem is listed, exit 3),
  * grades with the engine and the launcher --sandbox names (looked up in
- * the launchers' registry; the namespace sandbox by default), and prints
- * a table,
- * or results.json with --json.
+ * the launchers' registry; the namespace sandbox by default) for the
+ * installation --installation and --uids name (the unnamed one by
+ * default), and prints a table, or results.json with --json.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -24,6 +24,7 @@
 #include "engine/assignment.h"
 #include "engine/engine.h"
 #include "contract/results.h"
+#include "sandbox/launcher.h"
 
 static const char usage[] =
     "Usage: assay grade ASSIGNMENT_DIR SUBMISSION [OPTIONS]\n"
@@ -43,6 +44,9 @@ static const char usage[] =
     "                         how student code runs: in the namespace sandbox (the\n"
     "                         default; needs root, user namespaces and cgroups), or\n"
     "                         under rlimits only (development only; results say so)\n"
+    "  --installation NAME    run as installation NAME: its lock, run and cgroup\n"
+    "                         directories (default: the unnamed installation's)\n"
+    "  --uids FIRST-LAST      the uids runs are leased from (default 61000-61999)\n"
     "  -h, --help             show this help\n"
     "\n"
     "Exit status: 0 when grading ran, whatever the score; 2 for a usage error;\n"
@@ -52,6 +56,7 @@ struct grade_opts {
     bool json, student, keep;
     const char *out;
     const char *sandbox;        /* a launcher's name; NULL: the registry's default */
+    const char *installation, *uids;   /* NULL: the unnamed installation's */
 };
 
 static int parse_opts(int argc, char **argv, struct grade_opts *o)
@@ -60,6 +65,7 @@ static int parse_opts(int argc, char **argv, struct grade_opts *o)
         {"json", no_argument, NULL, 'j'},   {"view", required_argument, NULL, 'v'},
         {"out", required_argument, NULL, 'o'}, {"keep-workdir", no_argument, NULL, 'k'},
         {"sandbox", required_argument, NULL, 's'},
+        {"installation", required_argument, NULL, 'I'}, {"uids", required_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},   {NULL, 0, NULL, 0},
     };
     int c;
@@ -69,6 +75,8 @@ static int parse_opts(int argc, char **argv, struct grade_opts *o)
         case 'k': o->keep = true; break;
         case 'o': o->out = optarg; break;
         case 's': o->sandbox = optarg; break;
+        case 'I': o->installation = optarg; break;
+        case 'U': o->uids = optarg; break;
         case 'v':
             if (strcmp(optarg, "student") && strcmp(optarg, "instructor")) {
                 fprintf(stderr, "assay grade: --view must be \"student\" or \"instructor\"\n");
@@ -130,8 +138,16 @@ int cmd_grade(int argc, char **argv)
         return EXIT_INVALID_ASSIGNMENT;
     }
     struct err e;
+    struct installation in;
+    if (installation_set(&in, o.installation, o.uids, &e) < 0) {
+        fprintf(stderr, "assay grade: --installation/--uids: %s\n", e.msg);
+        assignment_free(&a);
+        return EXIT_USAGE;
+    }
+    struct sandbox_site site;
+    sandbox_site_of(&site, &in);
     const struct launcher_type *type = launcher_lookup(o.sandbox, &e);
-    struct launcher *l = type ? type->create(&e) : NULL;
+    struct launcher *l = type ? type->create(&site, &e) : NULL;
     if (!l) {
         cli_printf(stderr, "assay grade: %s%s\n", type ? "" : "--sandbox: ", e.msg);
         assignment_free(&a);

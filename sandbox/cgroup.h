@@ -69,11 +69,14 @@ struct cgroup {
  * it. */
 int cgroup_detect(int *version, char *root, size_t n, struct err *e);
 
-/* Opens (creating once) the cgroup of SLOT under ROOT, which is the
- * cgroup2 mount (v2) or the directory holding the v1 controller mounts.
- * NEED is the CG_* controllers to enforce. */
-struct cgroup *cgroup_v1_open(const char *root, int slot, int need, struct err *e);
-struct cgroup *cgroup_v2_open(const char *root, int slot, int need, struct err *e);
+/* Opens (creating once) the cgroup GROUP/slot-SLOT under ROOT, which is
+ * the cgroup2 mount (v2) or the directory holding the v1 controller
+ * mounts; GROUP is the installation's (struct sandbox_site), "assay" or
+ * "assay/NAME".  NEED is the CG_* controllers to enforce. */
+struct cgroup *cgroup_v1_open(const char *root, const char *group, int slot, int need,
+                              struct err *e);
+struct cgroup *cgroup_v2_open(const char *root, const char *group, int slot, int need,
+                              struct err *e);
 
 /* File helpers shared by the two versions. */
 int cg_write(const char *dir, const char *file, const char *value, struct err *e);

@@ -1,8 +1,9 @@
 /*
  * cgroup_v1.c - a slot's cgroups on a v1 (or hybrid) host.
  *
- * The slot is one directory per controller: memory/assay/slot-N,
- * pids/assay/slot-N and cpuacct/assay/slot-N, created the first time the
+ * The slot is one directory per controller: memory/GROUP/slot-N,
+ * pids/GROUP/slot-N and cpuacct/GROUP/slot-N (GROUP the installation's:
+ * assay or assay/NAME), created the first time the
  * slot is used and kept.  v1 cannot place a process in a cgroup at birth,
  * and moving one in costs milliseconds, so the launcher moves a keeper
  * process in once (enter) and every run is forked from it (keeper.c).
@@ -181,7 +182,8 @@ static const struct cgroup_ops v1_ops = {
     v1_enter, v1_clone_fd, v1_reclaim, v1_reset, v1_close,
 };
 
-struct cgroup *cgroup_v1_open(const char *root, int slot, int need, struct err *e)
+struct cgroup *cgroup_v1_open(const char *root, const char *group, int slot, int need,
+                              struct err *e)
 {
     struct cgroup_v1 *c = calloc(1, sizeof *c);
     if (!c) {
@@ -193,7 +195,8 @@ struct cgroup *cgroup_v1_open(const char *root, int slot, int need, struct err *
     for (int i = 0; i < N_DIRS; i++) {
         if (!wants(c, i))
             continue;
-        snprintf(c->dir[i], sizeof c->dir[i], "%s/%s/assay/slot-%d", root, controller_dir[i], slot);
+        snprintf(c->dir[i], sizeof c->dir[i], "%s/%s/%s/slot-%d", root, controller_dir[i], group,
+                 slot);
         if (fs_mkdir_p(c->dir[i], 0755, e) < 0) {
             err_prefix(e, "cannot create the slot's %s cgroup", controller_dir[i]);
             free(c);

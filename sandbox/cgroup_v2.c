@@ -1,8 +1,9 @@
 /*
  * cgroup_v2.c - a slot's cgroup on a unified (v2) hierarchy.
  *
- * The slot is one leaf, <mount>/assay/slot-N, created the first time the
- * slot is used (enabling memory, pids and cpu for the subtree on the way)
+ * The slot is one leaf, <mount>/GROUP/slot-N (GROUP the installation's:
+ * assay or assay/NAME), created the first time the slot is used
+ * (enabling memory, pids and cpu for the subtree at each level on the way)
  * and kept.  Runs are born inside it by clone3(CLONE_INTO_CGROUP) with
  * the fd clone_fd returns, so no process is ever migrated.  Per run:
  * memory.max, memory.swap.max=0 (no swap), pids.max; v2's counters cannot
@@ -211,7 +212,30 @@ static int enable_subtree(const char *dir, int need, struct err *e)
     return cg_write(dir, "cgroup.subtree_control", list, e);
 }
 
-struct cgroup *cgroup_v2_open(const char *root, int slot, int need, struct err *e)
+/* Creates ROOT/GROUP one level at a time, each level delegating NEED's
+ * controllers to the next; the slot's leaf goes below the last. */
+static int make_group(const char *root, const char *group, int need, struct err *e)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s", root);
+    if (enable_subtree(path, need, e) < 0)
+        return -1;
+    for (const char *p = group; *p;) {
+        size_t len = strcspn(p, "/");
+        size_t at = strlen(path);
+        if (at + 1 + len >= sizeof path)
+            return err_set(e, "the cgroup path %s/%s is too long", root, group);
+        snprintf(path + at, sizeof path - at, "/%.*s", (int)len, p);
+        if ((mkdir(path, 0755) < 0 && errno != EEXIST && err_sys(e, "cannot create %s", path)) ||
+            enable_subtree(path, need, e) < 0)
+            return -1;
+        p += len + (p[len] == '/');
+    }
+    return 0;
+}
+
+struct cgroup *cgroup_v2_open(const char *root, const char *group, int slot, int need,
+                              struct err *e)
 {
     struct cgroup_v2 *c = calloc(1, sizeof *c);
     if (!c) {
@@ -222,13 +246,9 @@ struct cgroup *cgroup_v2_open(const char *root, int slot, int need, struct err *
     c->base.controllers = need;
     c->dir_fd = c->peak_fd = -1;
     c->oom_base = c->pids_base = -1;
-    char assay[256];
-    snprintf(assay, sizeof assay, "%.200s/assay", root);
-    snprintf(c->dir, sizeof c->dir, "%.220s/slot-%d", assay, slot);
+    snprintf(c->dir, sizeof c->dir, "%.150s/%.80s/slot-%d", root, group, slot);
     snprintf(c->base.path, sizeof c->base.path, "%s", c->dir);
-    if (enable_subtree(root, need, e) < 0 ||
-        (mkdir(assay, 0755) < 0 && errno != EEXIST && err_sys(e, "cannot create %s", assay)) ||
-        enable_subtree(assay, need, e) < 0 ||
+    if (make_group(root, group, need, e) < 0 ||
         (mkdir(c->dir, 0755) < 0 && errno != EEXIST && err_sys(e, "cannot create %s", c->dir))) {
         err_prefix(e, "cannot set up the slot's cgroup");
         free(c);

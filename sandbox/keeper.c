@@ -196,23 +196,34 @@ static void send_reply(int sock, int ok, const char *msg, int fd)
     send_with_fds(sock, &r, sizeof r, &fd, fd >= 0 ? 1 : 0);
 }
 
+/* Whether mount point POINT is in a sandbox slot's directory, of any
+ * installation: INSTALLATION_RUN_ROOT/slot-N/... or .../NAME/slot-N/... */
+static bool in_some_slot(const char *point)
+{
+    size_t rl = strlen(INSTALLATION_RUN_ROOT);
+    if (strncmp(point, INSTALLATION_RUN_ROOT "/", rl + 1))
+        return false;
+    const char *rest = point + rl + 1, *slash = strchr(rest, '/');
+    return !strncmp(rest, "slot-", 5) || (slash && !strncmp(slash + 1, "slot-", 5));
+}
+
 /* Detaches from the keeper's mount namespace what no run needs: /sys
- * (with its cgroup mounts) and the other slots' directories.  Every run's
- * clone copies this namespace and tears its copy down again, so each
- * mount left here costs each run; and PID 1, before it pivots, sees less. */
+ * (with its cgroup mounts) and the other slots' directories, of this
+ * installation and any other.  Every run's clone copies this namespace
+ * and tears its copy down again, so each mount left here costs each run;
+ * and PID 1, before it pivots, sees less. */
 static void trim_namespace(const char *root_mnt)
 {
     char own[256], line[4096], point[4096];
     snprintf(own, sizeof own, "%.200s", root_mnt);
     char *slash = strrchr(own, '/');
     if (slash)
-        slash[1] = '\0';   /* SANDBOX_DIR/slot-N/ */
+        slash[1] = '\0';   /* RUN_DIR/slot-N/ */
     /* a mount that stays costs each run a little; PID 1 pivots away from it all */
     umount2("/sys", MNT_DETACH);
     FILE *f = fopen("/proc/self/mountinfo", "re");
     while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1 &&
-            !strncmp(point, SANDBOX_DIR "/slot-", strlen(SANDBOX_DIR "/slot-")) &&
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1 && in_some_slot(point) &&
             strncmp(point, own, strlen(own)))
             umount2(point, MNT_DETACH);
     if (f)

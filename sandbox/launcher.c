@@ -8,7 +8,10 @@
  * table below.  The programs that pick one by name - `assay grade
  * --sandbox`, `assay-worker --sandbox`, the benchmarks - look it up here
  * and use its hooks (host check, constructors), so none of them knows
- * which launchers exist.
+ * which launchers exist.  Each constructor takes the installation's
+ * names (struct sandbox_site, made here from contract/installation.h),
+ * so launchers of two installations lease different uids and make
+ * different directories and cgroups.
  */
 #include "sandbox/launcher.h"
 
@@ -54,8 +57,22 @@ const struct launcher_type *launcher_lookup(const char *name, struct err *e)
     return t;
 }
 
-struct launcher *launcher_new(const char *name, struct err *e)
+struct launcher *launcher_new(const char *name, const struct sandbox_site *site, struct err *e)
 {
     const struct launcher_type *t = launcher_lookup(name, e);
-    return t ? t->create(e) : NULL;
+    return t ? t->create(site, e) : NULL;
+}
+
+void sandbox_site_of(struct sandbox_site *site, const struct installation *in)
+{
+    struct installation unnamed;
+    if (!in) {
+        installation_default(&unnamed);
+        in = &unnamed;
+    }
+    site->uid_base = (uid_t)in->uid_base;
+    site->uid_count = in->uid_count;
+    installation_lock_dir(in, site->lock_dir, sizeof site->lock_dir);
+    installation_run_dir(in, site->run_dir, sizeof site->run_dir);
+    installation_cgroup(in, site->cgroup_name, sizeof site->cgroup_name);
 }

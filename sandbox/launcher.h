@@ -3,9 +3,11 @@
 #define ASSAY_LAUNCHER_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "contract/installation.h"
 #include "contract/limits.h"
 
 /* A host directory shown to the run at another path (a sandbox feature:
@@ -65,6 +67,24 @@ struct launcher {
     void (*destroy)(struct launcher *self);
 };
 
+/* ---- the installation's names (launcher.c) ---- */
+
+/* What the launchers of one installation lease and create on the machine
+ * (contract/installation.h): the run uids, the directory of their lease
+ * locks, the directory of the sandbox's slots and the slots' cgroup
+ * below the cgroup mount.  Launchers of different installations share
+ * none of them. */
+struct sandbox_site {
+    uid_t uid_base;
+    unsigned uid_count;
+    char lock_dir[128];         /* uid-N lock files, one per uid */
+    char run_dir[128];          /* slot-N/ directories */
+    char cgroup_name[96];       /* slot-N cgroups below it */
+};
+
+/* The names of installation IN (NULL: the unnamed one). */
+void sandbox_site_of(struct sandbox_site *site, const struct installation *in);
+
 /* ---- the registry (launcher.c) ---- */
 
 /* One way to run student code, as the programs pick it: by name
@@ -76,13 +96,14 @@ struct launcher_type {
     /* Whether this host can run it; if not, the error names what is
      * missing and how to enable it.  NULL: every host can. */
     int (*host_check)(struct err *e);
-    /* A launcher of this type (checking the host first where it must). */
-    struct launcher *(*create)(struct err *e);
+    /* A launcher of this type for installation SITE (NULL: the unnamed
+     * one), checking the host first where it must.  It copies SITE. */
+    struct launcher *(*create)(const struct sandbox_site *site, struct err *e);
     /* For a launcher costly to set up: a worker daemon calls this once
      * per slot and every grader the slot forks uses the result (made
      * again after a grader died abnormally).  NULL: each grader makes
      * its own with create. */
-    struct launcher *(*create_for_slot)(struct err *e);
+    struct launcher *(*create_for_slot)(const struct sandbox_site *site, struct err *e);
 };
 
 /* The type named NAME, or the default (the namespace sandbox) for NULL;
@@ -91,8 +112,9 @@ const struct launcher_type *launcher_find(const char *name);
 /* The same, with an error naming the known ones when NAME is unknown. */
 const struct launcher_type *launcher_lookup(const char *name, struct err *e);
 const char *launcher_names(void);     /* "namespace, rlimit" */
-/* A launcher of the type named NAME (NULL: the default). */
-struct launcher *launcher_new(const char *name, struct err *e);
+/* A launcher of the type named NAME (NULL: the default) for SITE (NULL:
+ * the unnamed installation). */
+struct launcher *launcher_new(const char *name, const struct sandbox_site *site, struct err *e);
 
 void run_result_free(struct run_result *r);
 

@@ -23,30 +23,44 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/fs.h"
+
 void run_result_free(struct run_result *r)
 {
     buf_free(&r->out);
     buf_free(&r->err);
 }
 
-int launcher_lease_uid(uid_t *uid, int *lock_fd, struct err *e)
+void launcher_site_copy(struct sandbox_site *dst, const struct sandbox_site *src)
 {
-    mkdir("/run/lock", 0755);   /* usually there; if it cannot be, the open below says so */
-    mkdir(LAUNCHER_LOCK_DIR, 0755);
-    for (int i = 0; i < RUN_UID_COUNT; i++) {
-        char path[64];
-        snprintf(path, sizeof path, LAUNCHER_LOCK_DIR "/uid-%d", RUN_UID_BASE + i);
+    if (src)
+        *dst = *src;
+    else
+        sandbox_site_of(dst, NULL);
+}
+
+int launcher_lease_uid(const struct sandbox_site *site, uid_t *uid, int *lock_fd,
+                       struct err *e)
+{
+    if (fs_mkdir_p(site->lock_dir, 0755, e) < 0)
+        return err_prefix(e, "cannot make the directory of the sandbox's uid leases");
+    for (unsigned i = 0; i < site->uid_count; i++) {
+        char path[192];
+        unsigned u = (unsigned)site->uid_base + i;
+        snprintf(path, sizeof path, "%s/uid-%u", site->lock_dir, u);
         int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
             return err_sys(e, "cannot open %s", path);
         if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
             *lock_fd = fd;
-            *uid = (uid_t)(RUN_UID_BASE + i);
+            *uid = (uid_t)u;
             return 0;
         }
         close(fd);
     }
-    return err_set(e, "all %d sandbox uids are in use", RUN_UID_COUNT);
+    return err_set(e, "all %u sandbox uids of this installation (%u-%u, leases in %s) are in use",
+                   site->uid_count, (unsigned)site->uid_base,
+                   (unsigned)site->uid_base + site->uid_count - 1, site->lock_dir);
 }
 
 static bool command_is_simple(const char *cmd)

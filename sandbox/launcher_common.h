@@ -10,14 +10,15 @@
 
 #include "sandbox/launcher.h"
 
-#define RUN_UID_BASE 61000
-#define RUN_UID_COUNT 1000
-#define LAUNCHER_LOCK_DIR "/run/lock/assay"
+/* *DST = *SRC, or the unnamed installation's names when SRC is NULL. */
+void launcher_site_copy(struct sandbox_site *dst, const struct sandbox_site *src);
 
-/* Leases the first run uid (RUN_UID_BASE + i) whose lock file nobody
- * holds; the lease lasts while *LOCK_FD stays open.  Both launchers lease
- * from the same pool, so two graders never share a uid. */
-int launcher_lease_uid(uid_t *uid, int *lock_fd, struct err *e);
+/* Leases the first run uid of SITE (uid_base + i) whose lock file
+ * (SITE's lock_dir/uid-N) nobody holds; the lease lasts while *LOCK_FD
+ * stays open.  Both launchers lease from the same pool, so two graders of
+ * an installation never share a uid. */
+int launcher_lease_uid(const struct sandbox_site *site, uid_t *uid, int *lock_fd,
+                       struct err *e);
 
 /* How a child will exec a command, prepared before it runs so the child
  * allocates nothing.  Simple commands run directly (saves a shell, ~1 ms);

@@ -4,10 +4,11 @@
  *
  * It is the registry's "namespace" type (launcher_namespace, at the end;
  * the default), made once per worker slot since its set-up is costly.
- * sandbox_create leases a slot - a run uid from the pool the rlimit
- * launcher also uses (61000 + slot), so concurrent graders never share
- * one - and with it the slot's cgroup (cgroup.h; created once, reused),
- * its directories under /run/assay/slot-N (root/, below which the shared
+ * sandbox_create leases a slot - a run uid from its installation's pool
+ * (struct sandbox_site, launcher.h), which the rlimit launcher also uses
+ * (uid_base + slot), so concurrent graders never share one - and with it
+ * the slot's cgroup (cgroup.h; CGROUP/slot-N, created once, reused), its
+ * directories under RUN_DIR/slot-N (root/, below which the shared
  * prepared tree and each run's new root are mounted in private mount
  * namespaces - rootfs.c; work/, a size-limited tmpfs mounted once, where the
  * engine makes the work directories), and compiles the seccomp filter.
@@ -67,7 +68,8 @@ struct sandbox_launcher {
     struct cgroup *cg;
     struct keeper keeper;       /* v1 only: pid 0 otherwise */
     struct sock_fprog filter;
-    char root_mnt[128], work[128];
+    struct sandbox_site site;   /* the installation's uids, directories and cgroup */
+    char root_mnt[160], work[160];
 };
 
 extern const struct launcher_type launcher_namespace;   /* at the end */
@@ -132,13 +134,15 @@ static bool is_mount_point(const char *path)
 
 static int make_slot_dirs(struct sandbox_launcher *s, int slot, struct err *e)
 {
-    char dir[96];
-    snprintf(dir, sizeof dir, SANDBOX_DIR "/slot-%d", slot);
+    char dir[150];
+    const char *run = s->site.run_dir;
+    snprintf(dir, sizeof dir, "%.130s/slot-%d", run, slot);
     snprintf(s->root_mnt, sizeof s->root_mnt, "%s/root", dir);
     snprintf(s->work, sizeof s->work, "%s/work", dir);
-    /* 0711: the run's uid passes through to its own work directory only */
+    /* 0711: the run's uid passes through to its own work directory only;
+     * a named installation's directory sits in INSTALLATION_RUN_ROOT */
     if (fs_mkdir_p(s->root_mnt, 0755, e) < 0 || fs_mkdir_p(s->work, 0711, e) < 0 ||
-        chmod(SANDBOX_DIR, 0711) < 0 || chmod(dir, 0711) < 0)
+        chmod(INSTALLATION_RUN_ROOT, 0711) < 0 || chmod(run, 0711) < 0 || chmod(dir, 0711) < 0)
         return err_prefix(e, "cannot create the slot's directories");
     char opts[64];
     snprintf(opts, sizeof opts, "size=%dm,mode=0711", SANDBOX_WORK_MB);
@@ -154,8 +158,9 @@ static int open_cgroup(struct sandbox_launcher *s, int slot, struct err *e)
     char root[256];
     if (cgroup_detect(&version, root, sizeof root, e) < 0)
         return -1;
-    s->cg = version == 2 ? cgroup_v2_open(root, slot, CG_ALL, e)
-                         : cgroup_v1_open(root, slot, CG_ALL, e);
+    const char *group = s->site.cgroup_name;
+    s->cg = version == 2 ? cgroup_v2_open(root, group, slot, CG_ALL, e)
+                         : cgroup_v1_open(root, group, slot, CG_ALL, e);
     if (!s->cg)
         return -1;
     /* a previous grader killed mid-run may have left processes */
@@ -447,7 +452,7 @@ static void sb_destroy(struct launcher *self)
     free(s);
 }
 
-static struct launcher *sandbox_create(struct err *e)
+static struct launcher *sandbox_create(const struct sandbox_site *site, struct err *e)
 {
     if (sandbox_host_check(e) < 0)
         return NULL;
@@ -463,11 +468,12 @@ static struct launcher *sandbox_create(struct err *e)
     s->base.destroy = sb_destroy;
     s->lock_fd = -1;
     s->keeper.sock = -1;
-    if (launcher_lease_uid(&s->uid, &s->lock_fd, e) < 0) {
+    launcher_site_copy(&s->site, site);
+    if (launcher_lease_uid(&s->site, &s->uid, &s->lock_fd, e) < 0) {
         free(s);
         return NULL;
     }
-    s->base.slot = (int)(s->uid - RUN_UID_BASE);
+    s->base.slot = (int)(s->uid - s->site.uid_base);
     s->base.work_base = s->work;
     if (make_slot_dirs(s, s->base.slot, e) < 0 || open_cgroup(s, s->base.slot, e) < 0 ||
         sandbox_filter_build(&s->filter, e) < 0 ||

@@ -6,7 +6,8 @@
  * space, file size, processes and core dumps, its output read through
  * pipes with a cap, and a wall-clock limit enforced with a pidfd and
  * poll(2).  When Assay runs as root, the command runs as an unprivileged
- * uid of its own (61000 + slot) so RLIMIT_NPROC is enforced and every
+ * uid of its own, leased from its installation's range (launcher.h,
+ * struct sandbox_site), so RLIMIT_NPROC is enforced and every
  * process of that uid can be killed at the end.  The process that calls
  * run() is made a child subreaper, so a daemonised grandchild that left
  * the process group is still found and killed: no process outlives its
@@ -300,10 +301,12 @@ static void rl_destroy(struct launcher *self)
 
 /* rlimits, a process group and a wall clock.  When started as root, the
  * command runs as an unprivileged uid of its own, leased (by a lock held
- * until destroy) from 61000-61999 so that concurrent graders never share
+ * until destroy) from SITE's range so that concurrent graders never share
  * one. */
-static struct launcher *rlimit_create(struct err *e)
+static struct launcher *rlimit_create(const struct sandbox_site *site, struct err *e)
 {
+    struct sandbox_site own;
+    launcher_site_copy(&own, site);
     struct rlimit_launcher *rl = calloc(1, sizeof *rl);
     if (!rl) {
         err_set(e, "out of memory");
@@ -316,7 +319,7 @@ static struct launcher *rlimit_create(struct err *e)
     rl->base.destroy = rl_destroy;
     rl->drop_privileges = geteuid() == 0;
     rl->lock_fd = -1;
-    if (rl->drop_privileges && launcher_lease_uid(&rl->uid, &rl->lock_fd, e) < 0) {
+    if (rl->drop_privileges && launcher_lease_uid(&own, &rl->uid, &rl->lock_fd, e) < 0) {
         free(rl);
         return NULL;
     }

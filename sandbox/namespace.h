@@ -16,7 +16,6 @@ struct cgroup;
  * outside; nothing else is mapped (no root inside). */
 #define SANDBOX_UID 1000
 
-#define SANDBOX_DIR "/run/assay"          /* per slot: root/ (mount point), work/ (tmpfs) */
 #define SANDBOX_WORK_MB 256               /* the work tmpfs: the disk a run can fill */
 #define SANDBOX_TMP_MB 64                 /* /tmp and /dev/shm inside, each */
 

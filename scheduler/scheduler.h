@@ -47,6 +47,7 @@ struct slot {
 struct daemon_proc {               /* a local worker's assay-worker */
     char name[64];
     json_t *config;                /* the worker's workers.json entry */
+    struct installation installation;   /* the names it was started with */
     struct child child;
 };
 

@@ -213,11 +213,14 @@ static struct daemon_proc *daemon_new(struct sched *s, const struct worker_cfg *
     struct daemon_proc *d = calloc(1, sizeof *d);
     char *exe = fs_join(s->bindir, "assay-worker"), *log = spool_path(&s->spool, "logs/assay.log");
     char *traces = spool_path(&s->spool, "logs/traces.log");
-    char slots[16];
+    const struct installation *in = &s->workers.installation;
+    char slots[16], uids[32];
     snprintf(slots, sizeof slots, "%d", w->slots);
-    /* no --sandbox: assay-worker's default */
+    installation_format_uids(in, uids, sizeof uids);
+    /* no --sandbox: assay-worker's default; an empty --installation: the unnamed one */
     char **argv = child_argv(exe, "--dir", w->dir, "--slots", slots, "--name", w->name,
                              "--log", log, "--traces", traces, "--die-with-parent",
+                             "--installation", in->name, "--uids", uids,
                              w->sandbox ? "--sandbox" : NULL, w->sandbox, NULL);
     free(exe);
     free(log);
@@ -232,6 +235,7 @@ static struct daemon_proc *daemon_new(struct sched *s, const struct worker_cfg *
         return NULL;
     }
     d->config = copy;
+    d->installation = *in;
     snprintf(d->name, sizeof d->name, "%s", w->name);
     d->child.s = s;
     d->child.argv = argv;
@@ -255,7 +259,8 @@ static int configure_daemons(struct sched *s, struct err *e)
         struct daemon_proc *d = NULL;
         for (size_t j = 0; j < s->n_daemons && !d; j++)
             if (s->daemons[j] && !strcmp(s->daemons[j]->name, w->name) &&
-                json_equal(s->daemons[j]->config, cfg)) {
+                json_equal(s->daemons[j]->config, cfg) &&
+                installation_equal(&s->daemons[j]->installation, &s->workers.installation)) {
                 d = s->daemons[j];
                 s->daemons[j] = NULL;
             }

@@ -12,7 +12,7 @@ spool=${DEMO_SPOOL:-demo-spool}
 # `assay init` puts the local worker's directory on a tmpfs (/run/assay or
 # /dev/shm): remove the previous demo's along with its spool.
 if [ -f "$spool/workers.json" ]; then
-    old=$(sed -n 's|.*"dir": "\(/run/assay/local-[^"]*\)".*|\1|p; s|.*"dir": "\(/dev/shm/assay-local-[^"]*\)".*|\1|p' "$spool/workers.json")
+    old=$(sed -n 's|.*"dir": "\(/run/assay/[a-z0-9_-]*/*local-[^"]*\)".*|\1|p; s|.*"dir": "\(/dev/shm/assay-local-[^"]*\)".*|\1|p' "$spool/workers.json")
     [ -z "$old" ] || rm -rf "$old"
 fi
 rm -rf "$spool"

@@ -37,6 +37,7 @@ static const char *const layout[] = {
 
 static const char default_workers[] =
     "{\n"
+    "%s"
     "  \"workers\": [\n"
     "    {\"name\": \"local\", \"transport\": \"local\", \"dir\": \"%s\",\n"
     "     \"slots\": 2, \"prefetch\": 1, \"capabilities\": [\"python\"], \"enabled\": true}\n"
@@ -50,16 +51,17 @@ static bool is_writable_tmpfs(const char *dir)
 }
 
 /* A local worker's directory holds only archives in flight, which the
- * spool can always make again: on a tmpfs they never touch a disk.  /run
- * where it is one (systemd), else /dev/shm; a directory in the spool if
- * neither is.  The worker refuses the directory if someone else made it
- * first (contract/worker_dir.c). */
-static void default_local_dir(char *out, size_t n)
+ * spool can always make again: on a tmpfs they never touch a disk.  The
+ * installation's run directory where /run is one (systemd), else
+ * /dev/shm; a directory in the spool if neither is.  The worker refuses
+ * the directory if someone else made it first (contract/worker_dir.c). */
+static void default_local_dir(const struct installation *in, char *out, size_t n)
 {
-    char id[17];
+    char id[17], run[128];
     ids_random_hex(id, 8);
+    installation_run_dir(in, run, sizeof run);
     if (geteuid() == 0 && is_writable_tmpfs("/run"))
-        snprintf(out, n, "/run/assay/local-%s", id);
+        snprintf(out, n, "%s/local-%s", run, id);
     else if (is_writable_tmpfs("/dev/shm"))
         snprintf(out, n, "/dev/shm/assay-local-%s", id);
     else
@@ -88,7 +90,20 @@ char *spool_path(const struct spool *s, const char *fmt, ...)
     return buf_steal(&b);
 }
 
-int spool_init(const char *root, struct err *e)
+/* workers.json's "installation" line for IN ("" for none). */
+static void installation_line(const struct installation *in, char *out, size_t n)
+{
+    char uids[32];
+    if (!in) {
+        out[0] = '\0';
+        return;
+    }
+    installation_format_uids(in, uids, sizeof uids);
+    snprintf(out, n, "  \"installation\": {\"name\": \"%s\", \"uids\": \"%s\"},\n", in->name,
+             uids);
+}
+
+int spool_init(const char *root, const struct installation *in, struct err *e)
 {
     /* Private by default: the root and workers/ only let a run's uid pass
      * through to a local worker's work directories; everything else
@@ -110,9 +125,12 @@ int spool_init(const char *root, struct err *e)
     char *workers = spool_path(&s, "workers.json");
     int rc = 0;
     if (!fs_exists(workers)) {
-        char dir[64], text[sizeof default_workers + 64];
-        default_local_dir(dir, sizeof dir);
-        snprintf(text, sizeof text, default_workers, dir);
+        struct installation unnamed;
+        installation_default(&unnamed);
+        char dir[192], inst[192], text[sizeof default_workers + 384];
+        default_local_dir(in ? in : &unnamed, dir, sizeof dir);
+        installation_line(in, inst, sizeof inst);
+        snprintf(text, sizeof text, default_workers, inst, dir);
         rc = spool_write(&s, "workers.json", text, strlen(text), e);
     }
     free(workers);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "common/err.h"
+#include "contract/installation.h"
 
 #define SPOOL_DEFAULT_ROOT "/var/spool/assay"
 
@@ -27,8 +28,9 @@ struct spool {
 };
 
 /* Creates the layout under ROOT (existing parts are kept) and, if there is
- * none, a workers.json with one local worker of two slots. */
-int spool_init(const char *root, struct err *e);
+ * none, a workers.json with one local worker of two slots, and IN as its
+ * "installation" (NULL: none, the unnamed installation). */
+int spool_init(const char *root, const struct installation *in, struct err *e);
 /* Opens an existing spool (checks the layout is there). */
 int spool_open(struct spool *s, const char *root, struct err *e);
 void spool_close(struct spool *s);

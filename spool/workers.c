@@ -8,7 +8,9 @@
  * (shipper/transport_*.c), except a local worker's directory and sandbox,
  * which the scheduler needs to start its assay-worker.  The scheduler
  * reloads the file on SIGHUP; `assay status` reads it to say which jobs
- * no enabled worker can take.
+ * no enabled worker can take.  Its top-level "installation" names the
+ * uids, directories and cgroups the spool's local workers use
+ * (contract/installation.h); `assay init` writes it.
  */
 #define _GNU_SOURCE
 #include "spool/workers.h"
@@ -75,6 +77,30 @@ static void parse_worker(const struct spool *s, struct worker_cfg *w, const json
         read_local(s, w, o, path, p);
 }
 
+void workers_installation(const json_t *doc, struct installation *in, struct problems *p)
+{
+    static const char *const keys[] = {"name", "uids", NULL};
+    installation_default(in);
+    const json_t *o = json_object_get(doc, "installation");
+    if (!o)
+        return;
+    if (!json_is_object(o)) {
+        problems_add(p, "$.installation", "must be an object: {\"name\": ..., \"uids\": "
+                     "\"FIRST-LAST\"}");
+        return;
+    }
+    check_known_keys(o, "$.installation", keys, NULL, p);
+    const char *name = check_string(o, "$.installation", "name", true, p);
+    const char *uids = check_string(o, "$.installation", "uids", true, p);
+    struct err e;
+    if (name && installation_check_name(name, &e) < 0)
+        problems_add(p, "$.installation.name", "%s", e.msg);
+    else if (name)
+        snprintf(in->name, sizeof in->name, "%s", name);
+    if (uids && installation_parse_uids(uids, &in->uid_base, &in->uid_count, &e) < 0)
+        problems_add(p, "$.installation.uids", "%s", e.msg);
+}
+
 int workers_load(const struct spool *s, struct workers *w, struct problems *p)
 {
     memset(w, 0, sizeof *w);
@@ -86,6 +112,7 @@ int workers_load(const struct spool *s, struct workers *w, struct problems *p)
         problems_add(p, "workers.json", "%s", e.msg);
         return -1;
     }
+    workers_installation(w->json, &w->installation, p);
     const json_t *list = json_object_get(w->json, "workers");
     if (!json_is_array(list)) {
         problems_add(p, "$.workers", "must be a list of workers");

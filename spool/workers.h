@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "contract/installation.h"
 #include "spool/spool.h"
 
 /* The transport of a worker this spool's scheduler runs itself, on this
@@ -40,6 +41,7 @@ struct worker_cfg {
 
 struct workers {
     json_t *json;               /* owns the strings */
+    struct installation installation;   /* "installation": whose names local workers use */
     struct worker_cfg *v;
     size_t n;
 };
@@ -48,6 +50,9 @@ struct workers {
  * worker's; every problem is listed in *p.  Each transport checks its own
  * keys (and unknown ones): see workers_check_transports. */
 int workers_load(const struct spool *s, struct workers *w, struct problems *p);
+/* The "installation" of workers.json's DOC ({"name", "uids"}; without
+ * it, the unnamed installation) into *IN; every problem is added to *P. */
+void workers_installation(const json_t *doc, struct installation *in, struct problems *p);
 /* Has assay-shipper (in BINDIR) check every worker's transport keys
  * (`assay-shipper --check-config`); each problem it names is added to *P.
  * Returns 0, or -1 with a problem saying why it could not be asked. */

@@ -2,7 +2,7 @@
  * daemon.c - assay-worker: grades the jobs that arrive in its inbox.
  *
  *   assay-worker --dir D --slots N [--name W] [--log FILE] [--die-with-parent]
- *                [--sandbox namespace|rlimit]
+ *                [--sandbox namespace|rlimit] [--installation NAME] [--uids FIRST-LAST]
  *
  * A libuv loop watches D/inbox/ (inotify: a job is picked up as soon as
  * a transport renames it in).  Each job is moved to D/active/ and graded
@@ -12,7 +12,9 @@
  * backtrace it left.  At start-up, jobs left in active/ by a crash are
  * graded again first.  One daemon per directory (a lock file).
  * SIGTERM stops the children and the daemon; jobs in active/ stay for
- * the next start.
+ * the next start.  --installation and --uids name the installation whose
+ * uids, lock and run directories and cgroups the launchers use
+ * (contract/installation.h); the scheduler passes its spool's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,6 +67,7 @@ struct daemon {
     uv_loop_t *loop;
     const char *dir, *worker;
     const struct launcher_type *sandbox;   /* the graders' launcher */
+    const struct sandbox_site *site;       /* the installation's names */
     int nslots;
     struct slot *slots;
     uv_fs_event_t watch;
@@ -76,7 +79,9 @@ struct daemon {
 static const char usage[] =
     "Usage: assay-worker --dir D --slots N [--name W] [--log FILE] [--traces FILE]\n"
     "                    [--die-with-parent] [--sandbox namespace|rlimit]\n"
-    "       assay-worker grade-one --dir D [--name W] JOB_ARCHIVE_NAME\n"
+    "                    [--installation NAME] [--uids FIRST-LAST]\n"
+    "       assay-worker grade-one --dir D [--name W] [--installation NAME]\n"
+    "                    [--uids FIRST-LAST] JOB_ARCHIVE_NAME\n"
     "       assay-worker wait --dir D [--timeout SECONDS] JOB_ARCHIVE_NAME\n"
     "       assay-worker status --dir D\n"
     "       assay-worker --sandboxes\n"
@@ -90,6 +95,11 @@ static const char usage[] =
     "--sandbox: how student code runs: the namespace sandbox (the default; the worker\n"
     "refuses to start, saying what is missing, where the host cannot run it) or\n"
     "rlimit (development only: rlimits and a uid, no namespaces; results say so).\n"
+    "--installation, --uids: the installation this worker grades for: runs are leased\n"
+    "uids FIRST-LAST (default 61000-61999) with locks in /run/lock/assay/NAME, slots\n"
+    "in /run/assay/NAME and cgroups in assay/NAME (without a NAME: /run/lock/assay,\n"
+    "/run/assay, assay; so does an empty NAME). Two installations on one machine\n"
+    "need different ones.\n"
     "--sandboxes prints the names --sandbox takes, separated by \", \".\n";
 
 static void dispatch(struct daemon *d);
@@ -149,7 +159,7 @@ static void slot_launcher_ready(struct daemon *d, struct slot *s)
     if (s->launcher || !d->sandbox->create_for_slot)
         return;
     struct err e;
-    if (!(s->launcher = d->sandbox->create_for_slot(&e)))
+    if (!(s->launcher = d->sandbox->create_for_slot(d->site, &e)))
         log_msg(LOG_ERROR, NULL, "slot %d: cannot set up the sandbox: %s",
                 (int)(s - d->slots) + 1, e.msg);
 }
@@ -255,7 +265,7 @@ static void grader_main(const struct daemon *d, const char *job, struct launcher
     /* the daemon's log: the daemon has said already if it cannot be opened */
     log_open("assay-worker", deflog);
     free(deflog);
-    worker_set_sandbox(d->sandbox);
+    worker_set_sandbox(d->sandbox, d->site);
     _exit(worker_grade_one(dir, job, worker, launcher) < 0 ? 1 : 0);
 }
 
@@ -485,7 +495,8 @@ static void open_log(const char *path)
 }
 
 static int run_daemon(const char *dir, int nslots, const char *worker, const char *logpath,
-                      const char *traces, const struct launcher_type *sandbox)
+                      const char *traces, const struct launcher_type *sandbox,
+                      const struct sandbox_site *site)
 {
     int lock_fd;
     char *deflog = fs_join(dir, "logs/worker.log"), *deftraces = fs_join(dir, "logs/traces.log");
@@ -505,7 +516,7 @@ static int run_daemon(const char *dir, int nslots, const char *worker, const cha
     free(deflog);
     free(deftraces);
     struct daemon d = {.loop = uv_default_loop(), .dir = dir, .worker = worker,
-                       .sandbox = sandbox, .nslots = nslots};
+                       .sandbox = sandbox, .site = site, .nslots = nslots};
     if (!(d.slots = calloc((size_t)nslots, sizeof *d.slots)) || !d.loop) {
         fprintf(stderr, "assay-worker: out of memory\n");
         log_msg(LOG_ERROR, NULL, "cannot start: out of memory");
@@ -550,6 +561,7 @@ int main(int argc, char **argv)
         {"die-with-parent", no_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},    {"timeout", required_argument, NULL, 'T'},
         {"sandbox", required_argument, NULL, 'S'}, {"sandboxes", no_argument, NULL, 'L'},
+        {"installation", required_argument, NULL, 'I'}, {"uids", required_argument, NULL, 'U'},
         {NULL, 0, NULL, 0},
     };
     proctitle_init(argc, argv);
@@ -557,6 +569,7 @@ int main(int argc, char **argv)
     bool grade_one = sub && !strcmp(sub, "grade-one");
     const char *dir = NULL, *name = "local", *logpath = NULL, *traces = NULL;
     const char *sandbox = NULL;   /* the registry's default */
+    const char *installation = NULL, *uids = NULL;   /* the unnamed installation's */
     int slots = 1, c;
     double timeout = 600;
     if (sub)
@@ -570,6 +583,8 @@ int main(int argc, char **argv)
         case 't': traces = optarg; break;
         case 'T': timeout = atof(optarg); break;
         case 'S': sandbox = optarg; break;
+        case 'I': installation = optarg; break;
+        case 'U': uids = optarg; break;
         case 'p': prctl(PR_SET_PDEATHSIG, SIGTERM); break;
         case 'v': printf("assay-worker %s\n", ASSAY_VERSION); return 0;
         case 'L': printf("%s\n", launcher_names()); return 0;
@@ -591,6 +606,15 @@ int main(int argc, char **argv)
             log_msg(LOG_ERROR, NULL, "cannot start: --sandbox: %s", e.msg);
         return 2;
     }
+    struct installation in;
+    static struct sandbox_site site;   /* the graders this process forks use it */
+    if (installation_set(&in, installation, uids, &e) < 0) {
+        fprintf(stderr, "assay-worker: --installation/--uids: %s\n", e.msg);
+        if (logpath && log_open("assay-worker", logpath) == 0)   /* the central log, too */
+            log_msg(LOG_ERROR, NULL, "cannot start: --installation/--uids: %s", e.msg);
+        return 2;
+    }
+    sandbox_site_of(&site, &in);
     if (wait)
         return worker_wait(dir, argv[optind], timeout);
     if (status)
@@ -599,8 +623,8 @@ int main(int argc, char **argv)
         char *deflog = fs_join(dir, "logs/worker.log");
         open_log(logpath ? logpath : deflog);
         free(deflog);
-        worker_set_sandbox(type);
+        worker_set_sandbox(type, &site);
         return worker_grade_one(dir, argv[optind], name, NULL) < 0 ? 1 : 0;
     }
-    return run_daemon(dir, slots, name, logpath, traces, type);
+    return run_daemon(dir, slots, name, logpath, traces, type, &site);
 }

@@ -12,6 +12,7 @@
 
 struct launcher;
 struct launcher_type;
+struct sandbox_site;
 
 /* Grades D/active/NAME (in a process of its own) and leaves the result
  * archive in D/outbox/NAME, running the tests with LAUNCHER, or with one
@@ -20,8 +21,10 @@ struct launcher_type;
 int worker_grade_one(const char *dir, const char *name, const char *worker,
                      struct launcher *launcher);
 /* The type of launcher grade-one makes when it is given none (the
- * registry's, sandbox/launcher.h); until set, the registry's default. */
-void worker_set_sandbox(const struct launcher_type *type);
+ * registry's, sandbox/launcher.h), and the installation's names it makes
+ * it for (kept by pointer); until set, the registry's default and the
+ * unnamed installation. */
+void worker_set_sandbox(const struct launcher_type *type, const struct sandbox_site *site);
 
 /* Writes an error result for NAME into D/outbox: CATEGORY and MESSAGE as
  * in results.json, TRACE (may be NULL) a file whose text goes along as

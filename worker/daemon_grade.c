@@ -81,17 +81,19 @@ static int copy_text_into(const char *resdir, const char *file, const char *src,
 }
 
 static const struct launcher_type *sandbox_type;   /* NULL: the registry's default */
+static const struct sandbox_site *sandbox_site;    /* NULL: the unnamed installation */
 
-void worker_set_sandbox(const struct launcher_type *type)
+void worker_set_sandbox(const struct launcher_type *type, const struct sandbox_site *site)
 {
     sandbox_type = type;
+    sandbox_site = site;
 }
 
 /* A launcher of the grader's own, when its daemon slot has none to lend. */
 static struct launcher *own_launcher(struct err *e)
 {
     const struct launcher_type *t = sandbox_type ? sandbox_type : launcher_find(NULL);
-    return t->create(e);
+    return t->create(sandbox_site, e);
 }
 
 static json_t *error_results(const char *category, const char *message)

@@ -66,6 +66,14 @@ def assignment_doc(tests, title="T", capability="python", limits=None, **top):
     return _assignment_doc(tests, title=title, **top)
 
 
+
+def _is_run_dir(path):
+    """Whether PATH is a local worker's directory `assay init` put on a
+    tmpfs: INSTALLATION_RUN_DIR/local-ID (/run/assay/NAME/local-ID) or
+    /dev/shm/assay-local-ID."""
+    return (path.startswith("/run/assay/") and os.path.basename(path).startswith("local-")) or \
+        path.startswith("/dev/shm/assay-local-")
+
 class LogLine:
     __slots__ = ("raw", "time", "process", "pid", "worker", "job", "level", "message")
 
@@ -294,12 +302,21 @@ class Spool:
         """Local worker directories `assay init` put outside the spool (on a tmpfs)."""
         return [w["dir"] for w in self.workers()
                 if w.get("transport") == "local" and
-                w.get("dir", "").startswith(("/run/assay/local-", "/dev/shm/assay-local-"))]
+                _is_run_dir(w.get("dir", ""))]
+
+    def installation(self):
+        """workers.json's "installation" ({"name", "uids"}), or None."""
+        with open(self.path("workers.json")) as f:
+            return json.load(f).get("installation")
 
     def set_workers(self, workers):
+        """Replaces workers.json's workers, keeping the spool's installation."""
+        doc = {"workers": workers}
+        if self.installation():
+            doc["installation"] = self.installation()
         tmp = self.path("workers.json.new")
         with open(tmp, "w") as f:
-            json.dump({"workers": workers}, f, indent=2)
+            json.dump(doc, f, indent=2)
         os.rename(tmp, self.path("workers.json"))
 
     def two_workers(self, slots=2, **extra):

@@ -12,6 +12,7 @@ tests/e2e/conftest.py and tests/security/sbx.py put this directory on
 sys.path.  The file is not named test_*.py or *_test.py so that pytest
 never collects it; for the same reason no helper here is named test*.
 """
+import atexit
 import collections
 import contextlib
 import datetime
@@ -33,8 +34,41 @@ BUILD = os.environ.get("ASSAY_BUILD") or os.path.join(REPO_ROOT, "build")
 ASSAY_BIN = os.environ.get("ASSAY_BIN") or os.path.join(BUILD, "assay")
 
 IS_ROOT = os.geteuid() == 0
-RUN_UID_BASE = 61000                                  # the sandbox's slot k runs as 61000 + k
-RUN_UID_RANGE = range(RUN_UID_BASE, RUN_UID_BASE + 1000)   # the uids tests run as (root only)
+
+
+def _make_test_installation():
+    """The test run's own installation (root only): `assay init` of a spool
+    that lives as long as this process, so the machine's registry gives
+    the run a name and uid range no live installation has, and hands them
+    on once the spool is gone.  Every `assay grade` run through
+    start_assay uses it, so the suites never share a uid, lock, run
+    directory or cgroup with an installation grading beside them.
+    {"name", "uids", "base", "count"}, or None when not root or assay is
+    not built (exe() says so later)."""
+    if not IS_ROOT or not os.access(ASSAY_BIN, os.X_OK):
+        return None
+    spool = tempfile.mkdtemp(prefix="assay-tests-installation-")
+    atexit.register(shutil.rmtree, spool, True)
+    subprocess.run([ASSAY_BIN, "init", spool], check=True, capture_output=True, timeout=60)
+    with open(os.path.join(spool, "workers.json")) as f:
+        inst = json.load(f)["installation"]
+    first, last = (int(u) for u in inst["uids"].split("-"))
+    return {"name": inst["name"], "uids": inst["uids"], "base": first,
+            "count": last - first + 1}
+
+
+TEST_INSTALLATION = _make_test_installation()
+# the sandbox's slot k runs as RUN_UID_BASE + k: the test installation's uids
+RUN_UID_BASE = TEST_INSTALLATION["base"] if TEST_INSTALLATION else 61000
+RUN_UID_RANGE = range(RUN_UID_BASE, RUN_UID_BASE + (TEST_INSTALLATION or {"count": 1000})["count"])
+
+
+def installation_args():
+    """The options that make `assay grade` or assay-worker use the test
+    installation ([] when there is none)."""
+    if not TEST_INSTALLATION:
+        return []
+    return ["--installation", TEST_INSTALLATION["name"], "--uids", TEST_INSTALLATION["uids"]]
 
 # No single `assay grade` in these suites should take anywhere near this
 # long; it only keeps a hung grader from hanging the whole run.
@@ -216,10 +250,14 @@ def _decode(b):
 
 def start_assay(*args, env=None):
     """Starts the assay binary with ARGS (stdin closed, stdout and stderr
-    piped); returns the Popen."""
+    piped); returns the Popen.  `assay grade` runs as the test
+    installation unless ARGS name an installation."""
     if not os.access(ASSAY_BIN, os.X_OK):
         pytest.fail(f"assay binary not found at {ASSAY_BIN} (run make, or set ASSAY_BIN)")
-    return subprocess.Popen([ASSAY_BIN, *map(str, args)], stdin=subprocess.DEVNULL,
+    args = [str(a) for a in args]
+    if args[:1] == ["grade"] and "--installation" not in args and "--uids" not in args:
+        args += installation_args()
+    return subprocess.Popen([ASSAY_BIN, *args], stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 

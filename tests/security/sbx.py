@@ -22,11 +22,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "lib"))
 
 from assay_helpers import (  # noqa: E402
-    GRADE_TIMEOUT_S, RUN_UID_BASE, assignment_doc, grade_json, poll, processes_of,
-    write_assignment)
+    GRADE_TIMEOUT_S, RUN_UID_BASE, TEST_INSTALLATION, assignment_doc, grade_json, poll,
+    processes_of, write_assignment)
 
-LOCK_DIR = "/run/lock/assay"
+# The test installation's names (assay_helpers.TEST_INSTALLATION), which
+# every grading of this suite uses: never a live installation's.
+_NAME = TEST_INSTALLATION["name"] if TEST_INSTALLATION else ""
+LOCK_DIR = os.path.join("/run/lock/assay", _NAME).rstrip("/")
 CGROUP_ROOT = "/sys/fs/cgroup"
+CGROUP_GROUP = os.path.join("assay", _NAME).rstrip("/")
 
 LIMITS = {"wall_s": 5, "cpu_s": 3, "memory_mb": 256, "processes": 32,
           "file_mb": 8, "output_kb": 64}
@@ -62,10 +66,10 @@ def uid_processes(uid):
 
 
 def _cgroup_dirs(slot):
-    v2 = os.path.join(CGROUP_ROOT, "assay", f"slot-{slot}")
+    v2 = os.path.join(CGROUP_ROOT, CGROUP_GROUP, f"slot-{slot}")
     if os.path.exists(os.path.join(v2, "cgroup.events")):
         return {"v2": v2}
-    return {c: os.path.join(CGROUP_ROOT, c, "assay", f"slot-{slot}")
+    return {c: os.path.join(CGROUP_ROOT, c, CGROUP_GROUP, f"slot-{slot}")
             for c in ("memory", "pids", "cpuacct")}
 
 

@@ -7,6 +7,7 @@
 #include "tests/unit/testutil.h"
 
 #include "contract/assignment.h"
+#include "contract/installation.h"
 #include "contract/worker_dir.h"
 
 static void summary_of(const char *dir, const char *json, struct assignment_summary *s,
@@ -78,6 +79,45 @@ static void test_archive_names_carry_id_and_token(void **state)
     assert_int_equal(worker_archive_name(name, 8, "long-id", "token"), -1);
 }
 
+/* ---- an installation's names ---- */
+
+static void test_installation_names_and_ranges(void **state)
+{
+    (void)state;
+    struct installation in;
+    struct err e = {{0}};
+    assert_int_equal(installation_set(&in, NULL, NULL, &e), 0);
+    assert_string_equal(in.name, "");
+    assert_int_equal(in.uid_base, 61000);
+    assert_int_equal(in.uid_count, 1000);
+    assert_int_equal(installation_set(&in, "a-1_b", "62000-62999", &e), 0);
+    char text[64];
+    installation_format_uids(&in, text, sizeof text);
+    assert_string_equal(text, "62000-62999");
+    installation_run_dir(&in, text, sizeof text);
+    assert_string_equal(text, "/run/assay/a-1_b");
+    const char *bad_names[] = {"", "A", "-x", "a/b", "a.b", "slot-1", "local-x",
+                               "x23456789012345678901234567890123"};
+    for (size_t i = 0; i < sizeof bad_names / sizeof *bad_names; i++)
+        assert_int_equal(installation_check_name(bad_names[i], &e), -1);
+    assert_int_equal(installation_set(&in, "Bad", NULL, &e), -1);
+    assert_true(tu_contains(e.msg, "\"Bad\" must be 1 to 32 lower-case letters"));
+    const char *bad_uids[] = {"62000", "62000-", "-62000", "62000-61999", "500-600", "x-y",
+                              "62000-62999x", "1000-200000", "62000 - 62999"};
+    unsigned base, count;
+    for (size_t i = 0; i < sizeof bad_uids / sizeof *bad_uids; i++)
+        assert_int_equal(installation_parse_uids(bad_uids[i], &base, &count, &e), -1);
+    assert_true(tu_contains(e.msg, "must be FIRST-LAST"));
+    assert_int_equal(installation_parse_uids("1000-1000", &base, &count, &e), 0);
+    assert_int_equal(count, 1);
+    struct installation a, b;
+    assert_int_equal(installation_set(&a, "a", "62000-62999", &e), 0);
+    assert_int_equal(installation_set(&b, "b", "62999-63100", &e), 0);
+    assert_true(installation_uids_overlap(&a, &b));
+    assert_int_equal(installation_set(&b, "b", "63000-63100", &e), 0);
+    assert_false(installation_uids_overlap(&a, &b));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -86,6 +126,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_problems_are_listed_and_the_rest_read, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test(test_archive_names_carry_id_and_token),
+        cmocka_unit_test(test_installation_names_and_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /* test_launcher.c - unit tests for the launchers' registry
  * (sandbox/launcher.c: names, the default, the error for an unknown
- * name, each type's hooks) and for the engine graded without a launcher
+ * name, each type's hooks), for an installation's names (the site a
+ * launcher is made for, and leasing uids from it), and for the engine
+ * graded without a launcher
  * (engine/engine.c): an assignment without tests gives exactly what a
  * launcher that runs nothing gives, one with tests an infrastructure
  * error instead of a crash. */
@@ -10,6 +12,7 @@
 #include "engine/assignment.h"
 #include "engine/engine.h"
 #include "sandbox/launcher.h"
+#include "sandbox/launcher_common.h"
 
 /* ---- the registry ---- */
 
@@ -32,7 +35,7 @@ static void test_unknown_name_lists_the_known_ones(void **state)
     assert_null(launcher_lookup("chroot", &e));
     assert_string_equal(e.msg, "\"chroot\" is not a sandbox Assay knows (namespace, rlimit)");
     struct err e2 = {{0}};
-    assert_null(launcher_new("chroot", &e2));
+    assert_null(launcher_new("chroot", NULL, &e2));
     assert_string_equal(e2.msg, e.msg);
     struct err unused;   /* a known name sets no error */
     assert_non_null(launcher_lookup("rlimit", &unused));
@@ -51,6 +54,60 @@ static void test_hooks(void **state)
     assert_null(rl->host_check);
     assert_non_null(rl->create);
     assert_null(rl->create_for_slot);
+}
+
+/* ---- an installation's names ---- */
+
+/* The unnamed installation keeps the names every spool had before
+ * installations had names; a named one nests below them. */
+static void test_site_of_an_installation(void **state)
+{
+    (void)state;
+    struct sandbox_site site;
+    sandbox_site_of(&site, NULL);
+    assert_int_equal(site.uid_base, 61000);
+    assert_int_equal(site.uid_count, 1000);
+    assert_string_equal(site.lock_dir, "/run/lock/assay");
+    assert_string_equal(site.run_dir, "/run/assay");
+    assert_string_equal(site.cgroup_name, "assay");
+    struct installation in;
+    struct err e;
+    assert_int_equal(installation_set(&in, "b7e1", "70000-70049", &e), 0);
+    sandbox_site_of(&site, &in);
+    assert_int_equal(site.uid_base, 70000);
+    assert_int_equal(site.uid_count, 50);
+    assert_string_equal(site.lock_dir, "/run/lock/assay/b7e1");
+    assert_string_equal(site.run_dir, "/run/assay/b7e1");
+    assert_string_equal(site.cgroup_name, "assay/b7e1");
+}
+
+/* Leases come from the site's own range and lock directory, in order,
+ * and run out with an error naming the range. */
+static void test_leases_come_from_the_sites_range(void **state)
+{
+    const char *dir = *state;
+    struct sandbox_site site;
+    sandbox_site_of(&site, NULL);
+    site.uid_base = 70000;
+    site.uid_count = 2;
+    snprintf(site.lock_dir, sizeof site.lock_dir, "%s/locks/x", dir);
+    struct err e;
+    uid_t a, b, c;
+    int fa = -1, fb = -1, fc = -1;
+    assert_int_equal(launcher_lease_uid(&site, &a, &fa, &e), 0);
+    assert_int_equal(launcher_lease_uid(&site, &b, &fb, &e), 0);
+    assert_int_equal(a, 70000);
+    assert_int_equal(b, 70001);
+    char *lock = tu_path(dir, "locks/x/uid-70001");
+    assert_true(access(lock, F_OK) == 0);
+    free(lock);
+    assert_int_equal(launcher_lease_uid(&site, &c, &fc, &e), -1);
+    assert_true(tu_contains(e.msg, "all 2 sandbox uids of this installation (70000-70001"));
+    close(fa);   /* a lease ends with its descriptor: the uid is free again */
+    assert_int_equal(launcher_lease_uid(&site, &c, &fc, &e), 0);
+    assert_int_equal(c, 70000);
+    close(fb);
+    close(fc);
 }
 
 /* ---- the engine without a launcher ---- */
@@ -178,6 +235,9 @@ int main(void)
         cmocka_unit_test(test_names_and_default),
         cmocka_unit_test(test_unknown_name_lists_the_known_ones),
         cmocka_unit_test(test_hooks),
+        cmocka_unit_test(test_site_of_an_installation),
+        cmocka_unit_test_setup_teardown(test_leases_come_from_the_sites_range, tu_setup_dir,
+                                        tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_no_tests_graded_as_with_the_none_launcher,
                                         tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_no_tests_and_a_missing_file, tu_setup_dir,

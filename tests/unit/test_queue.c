@@ -25,7 +25,7 @@ static void test_enqueue_links_the_index(void **state)
     struct spool s;
     struct err e = {{0}};
     char *root = tu_path(dir, "spool");
-    assert_int_equal(spool_init(root, &e), 0);
+    assert_int_equal(spool_init(root, NULL, &e), 0);
     assert_int_equal(spool_open(&s, root, &e), 0);
     json_t *job = job_new("cs101", "hw1", "ada", 3, false, "python");
     const char *id = json_string_value(json_object_get(job, "id"));
@@ -74,7 +74,7 @@ static void queued_spool(const char *dir, struct spool *s, char *id, size_t n)
 {
     struct err e;
     char *root = tu_path(dir, "spool");
-    assert_int_equal(spool_init(root, &e), 0);
+    assert_int_equal(spool_init(root, NULL, &e), 0);
     assert_int_equal(spool_open(s, root, &e), 0);
     free(root);
     json_t *job = job_new("cs101", "hw1", "ada", 1, false, "python");

@@ -73,7 +73,7 @@ static void test_v1_prepare_writes_limits_and_zeroes_counters(void **state)
     const char *root = *state;
     make_v1_files(root);
     struct err e;
-    struct cgroup *cg = cgroup_v1_open(root, 3, CG_ALL, &e);
+    struct cgroup *cg = cgroup_v1_open(root, "assay", 3, CG_ALL, &e);
     assert_non_null(cg);
     assert_string_equal(cg->ops->name, "v1");
     assert_int_equal(cg->ops->clone_fd(cg), -1);   /* v1 runs are born from the keeper */
@@ -92,7 +92,7 @@ static void test_v1_usage_is_counted_from_prepare(void **state)
     const char *root = *state;
     make_v1_files(root);
     struct err e;
-    struct cgroup *cg = cgroup_v1_open(root, 3, CG_ALL, &e);
+    struct cgroup *cg = cgroup_v1_open(root, "assay", 3, CG_ALL, &e);
     assert_non_null(cg);
     assert_int_equal(cg->ops->prepare(cg, &limits, &e), 0);
     /* the run: 2.5 s of CPU, 32 MiB peak, one OOM kill, four refused forks */
@@ -119,7 +119,7 @@ static void test_v1_emptiness_ignores_the_keeper(void **state)
     const char *root = *state;
     make_v1_files(root);
     struct err e;
-    struct cgroup *cg = cgroup_v1_open(root, 3, CG_ALL, &e);
+    struct cgroup *cg = cgroup_v1_open(root, "assay", 3, CG_ALL, &e);
     assert_non_null(cg);
     assert_true(cg->ops->is_empty(cg, 0));
     tu_write_at(root, "pids/assay/slot-3/cgroup.procs", "123\n");
@@ -134,7 +134,7 @@ static void test_v1_open_creates_the_slot(void **state)
 {
     const char *root = *state;
     struct err e;
-    struct cgroup *cg = cgroup_v1_open(root, 7, CG_ALL, &e);
+    struct cgroup *cg = cgroup_v1_open(root, "assay", 7, CG_ALL, &e);
     assert_non_null(cg);
     char *p = tu_path(root, "pids/assay/slot-7");
     assert_true(fs_is_dir(p));
@@ -144,11 +144,16 @@ static void test_v1_open_creates_the_slot(void **state)
 
 /* ---- v2 ---- */
 
-static void make_v2_files(const char *root)
+/* A fake slot 2 of GROUP ("assay" or "assay/NAME") with its files. */
+static void make_v2_slot(const char *root, const char *group)
 {
+    char dir[128], ctl[160];
+    snprintf(dir, sizeof dir, "%s/slot-2", group);
+    snprintf(ctl, sizeof ctl, "%s/cgroup.subtree_control", group);
     tu_write_at(root, "cgroup.subtree_control", "");
-    mkdir_p_at(root, "assay/slot-2");
+    mkdir_p_at(root, dir);
     tu_write_at(root, "assay/cgroup.subtree_control", "");
+    tu_write_at(root, ctl, "");
     const char *files[][2] = {
         {"memory.max", "max\n"}, {"memory.swap.max", "max\n"}, {"pids.max", "max\n"},
         {"memory.peak", "5000000\n"},
@@ -158,10 +163,15 @@ static void make_v2_files(const char *root)
         {"cgroup.events", "populated 0\nfrozen 0\n"}, {"cgroup.procs", ""}, {"cgroup.kill", ""},
     };
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        char rel[128];
-        snprintf(rel, sizeof rel, "assay/slot-2/%s", files[i][0]);
+        char rel[192];
+        snprintf(rel, sizeof rel, "%s/%s", dir, files[i][0]);
         tu_write_at(root, rel, files[i][1]);
     }
+}
+
+static void make_v2_files(const char *root)
+{
+    make_v2_slot(root, "assay");
 }
 
 static void test_v2_open_enables_controllers_and_prepare_sets_limits(void **state)
@@ -169,7 +179,7 @@ static void test_v2_open_enables_controllers_and_prepare_sets_limits(void **stat
     const char *root = *state;
     make_v2_files(root);
     struct err e;
-    struct cgroup *cg = cgroup_v2_open(root, 2, CG_ALL, &e);
+    struct cgroup *cg = cgroup_v2_open(root, "assay", 2, CG_ALL, &e);
     assert_non_null(cg);
     assert_string_equal(cg->ops->name, "v2");
     assert_true(cg->ops->clone_fd(cg) >= 0);   /* runs are born inside by clone3 */
@@ -187,7 +197,7 @@ static void test_v2_usage_is_counted_from_prepare(void **state)
     const char *root = *state;
     make_v2_files(root);
     struct err e;
-    struct cgroup *cg = cgroup_v2_open(root, 2, CG_ALL, &e);
+    struct cgroup *cg = cgroup_v2_open(root, "assay", 2, CG_ALL, &e);
     assert_non_null(cg);
     assert_int_equal(cg->ops->prepare(cg, &limits, &e), 0);
     tu_write_at(root, "assay/slot-2/cpu.stat", "usage_usec 2005000\nuser_usec 2000000\n");
@@ -208,13 +218,45 @@ static void test_v2_emptiness_reads_cgroup_events(void **state)
     const char *root = *state;
     make_v2_files(root);
     struct err e;
-    struct cgroup *cg = cgroup_v2_open(root, 2, CG_ALL, &e);
+    struct cgroup *cg = cgroup_v2_open(root, "assay", 2, CG_ALL, &e);
     assert_non_null(cg);
     assert_true(cg->ops->is_empty(cg, 0));
     tu_write_at(root, "assay/slot-2/cgroup.events", "populated 1\nfrozen 0\n");
     assert_false(cg->ops->is_empty(cg, 0));
     cg->ops->kill_all(cg, 0);
     assert_file(root, "assay/slot-2/cgroup.kill", "1");
+    cg->ops->close(cg);
+}
+
+/* A named installation's slots sit one level deeper, in assay/NAME, and
+ * every level on the way delegates the controllers to the next. */
+static void test_v2_named_installation_has_its_own_group(void **state)
+{
+    const char *root = *state;
+    make_v2_files(root);
+    make_v2_slot(root, "assay/inst-a");
+    struct err e;
+    struct cgroup *cg = cgroup_v2_open(root, "assay/inst-a", 2, CG_ALL, &e);
+    assert_non_null(cg);
+    assert_file(root, "assay/cgroup.subtree_control", "+memory +pids +cpu");
+    assert_file(root, "assay/inst-a/cgroup.subtree_control", "+memory +pids +cpu");
+    assert_true(tu_contains(cg->path, "/assay/inst-a/slot-2"));
+    assert_int_equal(cg->ops->prepare(cg, &limits, &e), 0);
+    assert_file(root, "assay/inst-a/slot-2/memory.max", "67108864");
+    assert_file(root, "assay/slot-2/memory.max", "max\n");   /* the unnamed one's, untouched */
+    cg->ops->close(cg);
+}
+
+static void test_v1_named_installation_has_its_own_group(void **state)
+{
+    const char *root = *state;
+    struct err e;
+    struct cgroup *cg = cgroup_v1_open(root, "assay/inst-b", 4, CG_ALL, &e);
+    assert_non_null(cg);
+    char *d = tu_path(root, "pids/assay/inst-b/slot-4");
+    assert_true(fs_exists(d));
+    assert_true(tu_contains(cg->path, "memory/assay/inst-b/slot-4"));
+    free(d);
     cg->ops->close(cg);
 }
 
@@ -250,8 +292,10 @@ static void test_v2_run_is_born_in_the_slot(void **state)
     struct err e;
     uid_t uid;
     int lock = -1;
-    assert_int_equal(launcher_lease_uid(&uid, &lock, &e), 0);
-    struct cgroup *cg = cgroup_v2_open(mnt, 900 + (int)(uid - RUN_UID_BASE), 0, &e);
+    struct sandbox_site site;
+    sandbox_site_of(&site, NULL);
+    assert_int_equal(launcher_lease_uid(&site, &uid, &lock, &e), 0);
+    struct cgroup *cg = cgroup_v2_open(mnt, "assay", 900 + (int)(uid - site.uid_base), 0, &e);
     if (!cg) {
         close(lock);
         skip();   /* a cgroup2 mount we may not write to */
@@ -299,7 +343,7 @@ static void test_v2_run_is_born_in_the_slot(void **state)
     cg->ops->close(cg);
     char slot[512], assay[300];
     snprintf(assay, sizeof assay, "%s/assay", mnt);
-    snprintf(slot, sizeof slot, "%s/slot-%d", assay, 900 + (int)(uid - RUN_UID_BASE));
+    snprintf(slot, sizeof slot, "%s/slot-%d", assay, 900 + (int)(uid - site.uid_base));
     rmdir(slot);
     rmdir(assay);   /* only if no other slot is there */
     sandbox_filter_free(&filter);
@@ -324,6 +368,10 @@ int main(void)
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_v2_emptiness_reads_cgroup_events, tu_setup_dir,
                                         tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_v2_named_installation_has_its_own_group,
+                                        tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_v1_named_installation_has_its_own_group,
+                                        tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_v2_run_is_born_in_the_slot, tu_setup_dir, tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

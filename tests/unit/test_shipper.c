@@ -126,7 +126,7 @@ static int rig_setup(void **state)
     r->dir = tu_mkdtemp();
     char *root = tu_path(r->dir, "spool");
     struct err e;
-    assert_int_equal(spool_init(root, &e), 0);
+    assert_int_equal(spool_init(root, NULL, &e), 0);
     assert_int_equal(spool_open(&r->sh.spool, root, &e), 0);
     free(root);
     tu_write_at(r->dir, "spool/workers.json",
