@@ -29,6 +29,7 @@ from assay_helpers import (  # noqa: E402
 # every grading of this suite uses: never a live installation's.
 _NAME = TEST_INSTALLATION["name"] if TEST_INSTALLATION else ""
 LOCK_DIR = os.path.join("/run/lock/assay", _NAME).rstrip("/")
+RUN_DIR = os.path.join("/run/assay", _NAME).rstrip("/")
 CGROUP_ROOT = "/sys/fs/cgroup"
 CGROUP_GROUP = os.path.join("assay", _NAME).rstrip("/")
 

@@ -31,7 +31,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sbx import (assert_slot_clean, grade_clean, sandboxed,  # noqa: E402
+from sbx import (RUN_DIR, assert_slot_clean, grade_clean, sandboxed,  # noqa: E402
                  security_assignment)
 from assay_helpers import (descendants, finish_grade, needs_root, poll,  # noqa: E402
                            processes_of, start_grade, write_json, write_submission)
@@ -277,7 +277,8 @@ def try_read(p):
             report["read"][p] = f.read(1 << 20).decode("latin-1")
     except OSError:
         pass
-for p in ["/run/assay"] + ["/run/assay/" + s for s in paths["slots"]] + paths["dirs"]:
+for p in ["/run/assay", paths["run"]] + [paths["run"] + "/" + s for s in paths["slots"]] + \
+        paths["dirs"]:
     try_list(p)
     for top, dirs, files in os.walk(p):
         try_list(top)
@@ -341,7 +342,7 @@ def work_dirs_of(gradings):
                 cwd = os.readlink(f"/proc/{pid}/cwd")
             except OSError:
                 continue
-            if cwd.startswith("/run/assay/"):
+            if cwd.startswith(RUN_DIR + "/"):
                 dirs.add(cwd)
     return dirs
 
@@ -366,8 +367,8 @@ def test_local_user_sees_nothing_of_a_running_grading(tmp_path, local_user):
     files = [os.path.join(w, n) for w in workdirs
              for n in ("hw.ipynb", "code.py", "test_hidden.py", ".assay/notebook_runner.py")]
     bases = [os.path.dirname(w) for w in workdirs]
-    paths = {"slots": sorted(os.listdir("/run/assay")), "dirs": sorted(workdirs) + bases,
-             "files": files}
+    paths = {"run": RUN_DIR, "slots": sorted(os.listdir(RUN_DIR)),
+             "dirs": sorted(workdirs) + bases, "files": files}
     seen = run_as(local_user, LOOKER, json.dumps(paths))
     results = [finish_grade(p)[0] for p in grading]
     for r in results:

@@ -28,7 +28,7 @@ WORK_MB = 256          # the slot's work tmpfs (sandbox/namespace.h SANDBOX_WORK
 
 
 def work_dir(slot):
-    return f"/run/assay/slot-{slot}/work"
+    return f"{sbx.RUN_DIR}/slot-{slot}/work"
 
 
 def one_test(tmp_path, program, limits=None, name="a"):

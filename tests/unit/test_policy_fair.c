@@ -43,7 +43,7 @@ static struct sim *sim_new(const char *policy, double age_guard)
         s->w[i] = (struct worker_cfg){.name = names[i], .capabilities = i < 2 ? s->python : s->gpu,
                                       .n_capabilities = 1, .enabled = true, .available = true,
                                       .slots = 1};
-    s->all = (struct workers){NULL, s->w, 3};
+    s->all = (struct workers){.v = s->w, .n = 3};
     return s;
 }
 

@@ -30,7 +30,7 @@ static struct bed *bed_new(const char *policy)
         b->w[i] = (struct worker_cfg){.name = names[i], .capabilities = b->python,
                                       .n_capabilities = 1, .enabled = true,
                                       .available = true, .slots = 1};
-    b->all = (struct workers){NULL, b->w, 2};
+    b->all = (struct workers){.v = b->w, .n = 2};
     return b;
 }
 
