@@ -148,7 +148,7 @@ $(CONTRACT_BIN): tests/contract/transport_contract.c $(call obj,$(wildcard shipp
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*.c))
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX)
 
 fuzz-build: deps $(FUZZ_BIN)
 
