@@ -38,10 +38,12 @@ static void key_where(char *out, size_t n, const char *key)
         snprintf(out, n, "$[\"%.80s\"]", key);
 }
 
-/* Checks every entry of EXT; each problem, prefixed with FILE, goes to *p. */
-static void check_entries(const json_t *ext, const char *file, const struct late_policy *lp,
-                          struct problems *p)
+void extensions_check(const json_t *ext, const char *file, const struct late_policy *lp,
+                      struct problems *p)
 {
+    static const struct late_policy none;
+    if (!lp)
+        lp = &none;
     const char *key;
     json_t *entry;
     json_object_foreach((json_t *)ext, key, entry) {
@@ -62,7 +64,6 @@ static void check_entries(const json_t *ext, const char *file, const struct late
 json_t *extensions_load(const struct spool *s, const char *course, const char *asg,
                         const struct late_policy *lp, struct problems *p)
 {
-    static const struct late_policy none;
     char *path = spool_path(s, "courses/%s/%s/extensions.json", course, asg);
     json_t *ext = NULL;
     struct err e;
@@ -78,7 +79,7 @@ json_t *extensions_load(const struct spool *s, const char *course, const char *a
         json_decref(ext);
         ext = NULL;
     } else {
-        check_entries(ext, path, lp ? lp : &none, p);
+        extensions_check(ext, path, lp, p);
     }
     free(path);
     return ext;

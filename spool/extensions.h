@@ -26,6 +26,11 @@
 json_t *extensions_load(const struct spool *s, const char *course, const char *asg,
                         const struct late_policy *lp, struct problems *p);
 
+/* Checks EXT, the object of extensions.json (or one about to be
+ * written): each problem, as "FILE: $.alice.days: what", goes to *p. */
+void extensions_check(const json_t *ext, const char *file, const struct late_policy *lp,
+                      struct problems *p);
+
 /* STUDENT's due date for a result being recorded: their entry's if it
  * is valid, else the assignment's (*EXTENDED says which).  Returns 0
  * when that date is certain, or -1 when the file's problems could
