@@ -73,7 +73,9 @@ json_t *extensions_load(const struct spool *s, const char *course, const char *a
         if (!(ext = json_object()))
             problems_add(p, path, "out of memory reading it");
     } else if (!(ext = jsonutil_load_file(path, EXTENSIONS_MAX_BYTES, &e))) {
-        problems_add(p, path, "%s", e.msg);
+        size_t n = strlen(path);   /* "PATH:1:7: invalid JSON: ...": the path once */
+        bool named = !strncmp(e.msg, path, n) && e.msg[n] == ':';
+        problems_add(p, path, "%s%s", named ? "line:column " : "", e.msg + (named ? n + 1 : 0));
     } else if (!json_is_object(ext)) {
         problems_add(p, path, "$: must be a JSON object {\"STUDENT\": {...}, ...}");
         json_decref(ext);
