@@ -36,6 +36,10 @@ struct cgroup_ops {
     int (*prepare)(struct cgroup *cg, const struct run_limits *l, struct err *e);
     /* CPU seconds used since prepare (polled to enforce the CPU limit). */
     int (*cpu_used)(struct cgroup *cg, double *cpu_s);
+    /* The run's own memory now (anonymous pages: not the files it wrote,
+     * which the work area's size bounds), in KB; polled to enforce the
+     * memory limit, which the cgroup's own limit cannot tell from files. */
+    int (*anon_kb)(struct cgroup *cg, long long *kb);
     /* What the run used since prepare. */
     int (*usage)(struct cgroup *cg, struct cgroup_usage *u, struct err *e);
     /* True when no process but EXCEPT (0: none) is in the cgroup. */

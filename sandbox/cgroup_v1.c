@@ -80,6 +80,18 @@ static int v1_prepare(struct cgroup *cg, const struct run_limits *l, struct err 
     return 0;
 }
 
+static int v1_anon_kb(struct cgroup *cg, long long *kb)
+{
+    struct cgroup_v1 *c = (struct cgroup_v1 *)cg;
+    /* total_rss: anonymous pages and swap cache of the group and below;
+     * tmpfs pages are "shmem", counted apart */
+    long long rss = wants(c, MEM) ? cg_read_key(c->dir[MEM], "memory.stat", "total_rss") : -1;
+    if (rss < 0)
+        return -1;
+    *kb = rss / 1024;
+    return 0;
+}
+
 static int v1_cpu_used(struct cgroup *cg, double *cpu_s)
 {
     struct cgroup_v1 *c = (struct cgroup_v1 *)cg;
@@ -178,7 +190,7 @@ static void v1_close(struct cgroup *cg)
 }
 
 static const struct cgroup_ops v1_ops = {
-    "v1", v1_prepare, v1_cpu_used, v1_usage, v1_is_empty, v1_kill_all,
+    "v1", v1_prepare, v1_cpu_used, v1_anon_kb, v1_usage, v1_is_empty, v1_kill_all,
     v1_enter, v1_clone_fd, v1_reclaim, v1_reset, v1_close,
 };
 

@@ -80,6 +80,17 @@ static int v2_prepare(struct cgroup *cg, const struct run_limits *l, struct err 
     return 0;
 }
 
+static int v2_anon_kb(struct cgroup *cg, long long *kb)
+{
+    struct cgroup_v2 *c = (struct cgroup_v2 *)cg;
+    /* "anon": the processes' own pages; tmpfs pages are "shmem" */
+    long long anon = wants(c, CG_MEMORY) ? cg_read_key(c->dir, "memory.stat", "anon") : -1;
+    if (anon < 0)
+        return -1;
+    *kb = anon / 1024;
+    return 0;
+}
+
 static int v2_cpu_used(struct cgroup *cg, double *cpu_s)
 {
     struct cgroup_v2 *c = (struct cgroup_v2 *)cg;
@@ -191,7 +202,7 @@ static int v2_reclaim(struct cgroup *cg, long long *left, struct err *e)
 }
 
 static const struct cgroup_ops v2_ops = {
-    "v2", v2_prepare, v2_cpu_used, v2_usage, v2_is_empty, v2_kill_all,
+    "v2", v2_prepare, v2_cpu_used, v2_anon_kb, v2_usage, v2_is_empty, v2_kill_all,
     v2_enter, v2_clone_fd, v2_reclaim, v2_reset, v2_close,
 };
 

@@ -57,6 +57,7 @@
  * for a moment.  A run's leftovers (files in the work tmpfs, shared
  * memory) that were not removed hold far more. */
 #define SLOT_RESIDUE_MB 32
+#define RESIDUE_WAIT_S 2.0      /* for pages freed after a run ended to go */
 /* A work tmpfs with less than this free after a failed run was filled
  * by it (writes fail a block or a buffer short of the end). */
 #define WORK_FULL_KB 1024
@@ -173,6 +174,8 @@ static int open_cgroup(struct sandbox_launcher *s, int slot, struct err *e)
 struct watch {
     int pidfd, out, err, report;
     bool out_open, err_open, report_open, exited, killed;
+    bool over_memory;           /* its own memory went past the limit */
+    double next_memory_check;   /* memory.stat costs more than the CPU counter */
     struct pid1_report rep;
     bool have_report;
 };
@@ -200,6 +203,24 @@ static void check_cpu(struct sandbox_launcher *s, struct watch *w, const struct 
     double used;
     if (!w->exited && s->cg->ops->cpu_used(s->cg, &used) == 0 && used >= l->cpu_s) {
         res->cpu_exceeded = true;
+        kill_run(w);
+    }
+}
+
+/* Checks the memory limit against the run's own pages (all processes).
+ * The cgroup's limit is the memory limit plus the work area, because the
+ * files a run writes are charged to it too; this check holds the run's
+ * own memory to the limit, at each tick of the CPU check. */
+static void check_memory_use(struct sandbox_launcher *s, struct watch *w,
+                             const struct run_limits *l)
+{
+    long long kb;
+    double now = clock_mono();
+    if (w->exited || now < w->next_memory_check)
+        return;
+    w->next_memory_check = now + CPU_TICK_S;
+    if (s->cg->ops->anon_kb(s->cg, &kb) == 0 && kb > (long long)l->memory_mb * 1024) {
+        w->over_memory = true;
         kill_run(w);
     }
 }
@@ -243,6 +264,7 @@ static void watch_run(struct sandbox_launcher *s, struct watch *w, const struct 
         if (p[0].revents)
             w->exited = true;
         check_cpu(s, w, l, res);
+        check_memory_use(s, w, l);
     }
 }
 
@@ -274,8 +296,17 @@ static int drain_cgroup(struct sandbox_launcher *s, struct err *e)
 static int check_memory(struct sandbox_launcher *s, struct err *e)
 {
     long long left;
-    if (s->cg->ops->reclaim(s->cg, &left, e) < 0)
-        return -1;
+    /* some pages are freed a moment after the run's last process: a
+     * finished run's IPC namespace, and its shared memory with it, is torn
+     * down by a kernel worker, so the charge is read again for a while */
+    double until = clock_mono() + RESIDUE_WAIT_S;
+    for (;;) {
+        if (s->cg->ops->reclaim(s->cg, &left, e) < 0)
+            return -1;
+        if (left <= (long long)SLOT_RESIDUE_MB << 20 || clock_mono() > until)
+            break;
+        usleep(20000);
+    }
     if (left > (long long)SLOT_RESIDUE_MB << 20)
         return err_set(e, "%lld MB stay charged to %s after reclaiming (at most %d MB may): "
                        "pages an earlier run left behind", left >> 20, s->cg->path,
@@ -328,7 +359,7 @@ static int judge(const struct watch *w, const struct cgroup_usage *u, const stru
     bool failed = !res->exited || res->exit_code != 0;
     if (res->term_signal == SIGXCPU || (failed && res->cpu_s >= l->cpu_s))
         res->cpu_exceeded = true;
-    if (u->oom_kills > 0 || (failed && launcher_says_out_of_memory(res)))
+    if (w->over_memory || u->oom_kills > 0 || (failed && launcher_says_out_of_memory(res)))
         res->memory_exceeded = !res->wall_exceeded && !res->cpu_exceeded;
     launcher_note_file_limit(res);
     return 0;
@@ -401,7 +432,8 @@ static int sb_run(struct launcher *self, const struct run_spec *spec, struct run
     fcntl(out[0], F_SETFL, O_NONBLOCK);
     fcntl(errp[0], F_SETFL, O_NONBLOCK);
     fcntl(rep[0], F_SETFL, O_NONBLOCK);
-    struct watch w = {pidfd, out[0], errp[0], rep[0], true, true, true, false, false, {0}, false};
+    struct watch w = {.pidfd = pidfd, .out = out[0], .err = errp[0], .report = rep[0],
+                      .out_open = true, .err_open = true, .report_open = true};
     watch_run(s, &w, &spec->limits, res, start);
     kill_run(&w);   /* a no-op unless the pipes were held past PID 1 */
     int rc = reap_run(s, pid, e);

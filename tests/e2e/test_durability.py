@@ -125,9 +125,9 @@ def test_a_result_is_synced_before_the_scheduler_logs_it_recorded(pipeline):
         t = join_resumed(f.read().splitlines())
     placed = first(t, r"renameat2\(.*\"" + re.escape(final) + r"\".* = 0")
     pid = t[placed].split()[0]
-    logged = first(t, r"^" + pid + r" write\(\d+<" + re.escape(os.path.realpath(
+    logged = first(t, r"^" + pid + r" +write\(\d+<" + re.escape(os.path.realpath(
         spool.path("logs", "assay.log"))) + r">, \"[^\"]* " + re.escape(job) + " ", placed)
-    synced = first(t, r"^" + pid + r" " + fsync_of(os.path.dirname(final))[2:], placed)
+    synced = first(t, r"^" + pid + r" +" + fsync_of(os.path.dirname(final))[2:], placed)
     assert synced < logged
 
 
