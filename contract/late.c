@@ -63,8 +63,8 @@ int late_extension_read(const json_t *entry, const char *where, const struct lat
                         double *due, struct problems *p)
 {
     if (!json_is_object(entry)) {
-        problems_add(p, where, "must be an object: {\"due\": \"2026-12-02T23:59:00Z\"} or "
-                     "{\"days\": 2}");
+        problems_add(p, where, "must be an object, not %s: {\"due\": \"2026-12-02T23:59:00Z\"} "
+                     "or {\"days\": 2}", check_type_name(entry));
         return -1;
     }
     const json_t *d = json_object_get(entry, "due"), *days = json_object_get(entry, "days");
@@ -74,7 +74,8 @@ int late_extension_read(const json_t *entry, const char *where, const struct lat
     char at[300];
     snprintf(at, sizeof at, "%s.due", where);
     if (d && !json_is_string(d))
-        problems_add(p, at, "must be a string: an ISO 8601 time such as 2026-12-02T23:59:00Z");
+        problems_add(p, at, "must be a string, not %s: an ISO 8601 time such as "
+                     "2026-12-02T23:59:00Z", check_type_name(d));
     else if (d && !clock_parse_iso8601(json_string_value(d), due))
         problems_add(p, at, "\"%.100s\" is not an ISO 8601 time such as 2026-12-02T23:59:00Z "
                      "(or with +01:00 for a time zone)", json_string_value(d));

@@ -23,6 +23,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "common/check.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "spool/scan.h"
@@ -77,7 +78,8 @@ json_t *extensions_load(const struct spool *s, const char *course, const char *a
         bool named = !strncmp(e.msg, path, n) && e.msg[n] == ':';
         problems_add(p, path, "%s%s", named ? "line:column " : "", e.msg + (named ? n + 1 : 0));
     } else if (!json_is_object(ext)) {
-        problems_add(p, path, "$: must be a JSON object {\"STUDENT\": {...}, ...}");
+        problems_add(p, path, "$: must be an object {\"STUDENT\": {...}, ...}, not %s",
+                     check_type_name(ext));
         json_decref(ext);
         ext = NULL;
     } else {
