@@ -329,7 +329,7 @@ def test_broken_extensions_are_named_and_stop_regrade(pipeline):
     # each broken file, and the problems `list` names
     for doc, problems in (
             ('{"alice": {"days": 2}', [f"{path}: line:column 1:", "invalid JSON"]),
-            (["alice"], [f"{path}: $: must be an object {\"STUDENT\": {...}, ...}, not a list"]),
+            (["alice"], [f"{path}: $: must be an object " '{"STUDENT": {...}, ...}, not a list']),
             ({"alice": {"dyas": 2}}, [f"{path}: $.alice.dyas: unknown key (is it misspelt?)",
                                       f"{path}: $.alice: one of \"due\" or \"days\" is required"]),
             ({"alice": {"due": "tomorrow"}},
