@@ -196,7 +196,8 @@ static void print_list(const struct ext_opts *o, const struct late_policy *lp, c
     const json_t *r;
     json_array_foreach(rows, i, r)
         cli_printf(stdout, "  %-20s %-32s due %s%s\n", jsonutil_str(r, "student", "?"),
-                   jsonutil_str(r, "given", "?"), jsonutil_str(r, "due", "? (broken entry)"),
+                   jsonutil_str(r, "given", "?"),
+                   jsonutil_str(r, "due", lp->has_due ? "? (broken entry)" : "-"),
                    json_is_true(json_object_get(r, "submitted")) ? ""
                        : "  (no submission to the course yet)");
 }
