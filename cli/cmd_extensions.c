@@ -254,8 +254,10 @@ static int change(const char *cmd, const struct spool *s, const struct ext_opts 
                    o->student, o->course);
         return -1;
     }
-    json_t *entry = o->until ? json_pack("{s:s}", "due", o->until)
-                             : json_pack("{s:f}", "days", o->days);
+    /* whole days as an integer: the file is also read and written by people */
+    json_t *days = o->until ? NULL : o->days == floor(o->days) ? json_integer((json_int_t)o->days)
+                                                               : json_real(o->days);
+    json_t *entry = o->until ? json_pack("{s:s}", "due", o->until) : json_pack("{s:o}", "days", days);
     if (json_object_set_new(ext, o->student, entry) < 0) {
         fprintf(stderr, "assay extensions grant: out of memory\n");
         return -1;
@@ -279,8 +281,6 @@ static void tell(const struct ext_opts *o, const struct late_policy *lp,
         problems_free(&ignored);
         given(after, now, sizeof now);
         clock_iso8601(due, due_s);
-    }
-    if (after) {
         log_msg(LOG_INFO, NULL, "extension of %s for %s/%s granted by %s: %s, due %s (was: %s)",
                 o->student, o->course, o->asg, who, now, due_s, was);
         cli_printf(stdout, "%s: %s/%s due %s (%s)\n", o->student, o->course, o->asg, due_s, now);
