@@ -218,4 +218,3 @@ char *cli_no_scheduler(const struct spool *s, const struct scheduler_state *st)
                    "starts", s->root, s->root);
     return rc < 0 ? strdup("no scheduler is running on this spool") : msg;
 }
-

@@ -3,8 +3,9 @@
  *
  * Read straight from the spool (no connection to the scheduler needed):
  * whether a scheduler holds the spool's lock (and, when none does, when
- * one was last seen: spool/scheduler_lock.c); counts per state, per course and per capability; every slot, idle or
- * busy with which job for how long; the age of the oldest waiting job;
+ * one was last seen: spool/scheduler_lock.c); counts per state, per
+ * course and per capability; every slot, idle or busy with which job for
+ * how long; the age of the oldest waiting job;
  * and every queued job that no enabled worker can take, with the reason.
  * Per course also how long its oldest queued job has waited and the
  * median wait of its jobs graded in the last hour (from the rolling log
