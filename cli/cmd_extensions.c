@@ -257,7 +257,8 @@ static int change(const char *cmd, const struct spool *s, const struct ext_opts 
     /* whole days as an integer: the file is also read and written by people */
     json_t *days = o->until ? NULL : o->days == floor(o->days) ? json_integer((json_int_t)o->days)
                                                                : json_real(o->days);
-    json_t *entry = o->until ? json_pack("{s:s}", "due", o->until) : json_pack("{s:o}", "days", days);
+    json_t *entry = o->until ? json_pack("{s:s}", "due", o->until)
+                             : json_pack("{s:o}", "days", days);
     if (json_object_set_new(ext, o->student, entry) < 0) {
         fprintf(stderr, "assay extensions grant: out of memory\n");
         return -1;
@@ -381,7 +382,8 @@ int cmd_extensions(int argc, char **argv)
         cli_printf(stderr, "assay extensions grant: %s/%s has no due date (\"due\" in its "
                    "assignment.json), so an extension would change nothing\n", o.course, o.asg);
     else
-        rc = !strcmp(cmd, "list") ? run_list(&s, &o, &sum.late) : run_change(cmd, &s, &o, &sum.late);
+        rc = !strcmp(cmd, "list") ? run_list(&s, &o, &sum.late)
+                                  : run_change(cmd, &s, &o, &sum.late);
     problems_free(&ignored);
     assignment_summary_free(&sum);
     free(dir);
