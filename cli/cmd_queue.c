@@ -150,6 +150,14 @@ static int check_extensions(const struct spool *s, const char *course, const cha
 {
     struct problems p = {0};
     json_t *ext = extensions_load(s, course, asg, lp, &p);
+    const char *student;
+    json_t *entry;
+    /* not an error: a student may be granted time before submitting anything */
+    json_object_foreach(ext, student, entry)
+        if (spool_name_is_valid(student) && !extensions_student_known(s, course, student))
+            cli_printf(stderr, "assay %s: warning: courses/%s/%s/extensions.json: $.%s: %s has "
+                       "submitted nothing to course %s (is the name misspelt?)\n", cmd, course,
+                       asg, student, student, course);
     json_decref(ext);
     if (!p.count)
         return 0;

@@ -295,6 +295,11 @@ def test_extensions_grant_list_revoke_round_trip(pipeline):
                    "zoe", "--days", "1.5", "--new-student")
     text = spool.assay_ok("extensions", "list", "--course", "C", "--assignment", "hw")
     assert "(no submission to the course yet)" in text
+    # a regrade goes ahead, and asks about the name
+    p = regrade_wait(spool, "--wait")
+    assert p.returncode == 0 and "1 graded, 0 failed" in p.stdout, p.stdout + p.stderr
+    assert ("assay regrade: warning: courses/C/hw/extensions.json: $.zoe: zoe has submitted "
+            "nothing to course C (is the name misspelt?)") in p.stderr, p.stderr
     for args, said in (
             (["--days", "-1"], "--days \"-1\" must be a number of days from 0 to 365"),
             (["--days", "two"], "--days \"two\" must be a number of days"),
