@@ -54,8 +54,6 @@ static bool deeper_than(const json_t *j, int levels)
     return false;
 }
 
-}
-
 /* A required "score" within 0 and a required "max_score" within
  * 0..RESULT_MAX_POINTS, for the object at PATH; SCORE and MAX get them. */
 static void check_scores(const json_t *o, const char *path, double *score, double *max,
