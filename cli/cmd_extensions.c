@@ -148,11 +148,14 @@ static void invoking_user(char *out, size_t n)
 static void given(const json_t *entry, char *out, size_t n)
 {
     const json_t *days = json_object_get(entry, "days");
+    const char *due = jsonutil_str(entry, "due", NULL);
     if (json_is_number(days))
         snprintf(out, n, "%g day%s", json_number_value(days),
                  json_number_value(days) == 1 ? "" : "s");
+    else if (due)
+        snprintf(out, n, "until %.64s", due);
     else
-        snprintf(out, n, "until %.64s", jsonutil_str(entry, "due", "?"));
+        snprintf(out, n, "-");   /* a broken entry: the problems say what is wrong */
 }
 
 /* Prints every problem of the file and the fix, as assay extensions CMD. */
