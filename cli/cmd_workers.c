@@ -4,16 +4,23 @@
  *
  *   assay workers [--json]          up/down/refusing since when, last contact,
  *                                   slots busy, capabilities, version
- *   assay workers check [WORKER...] connect, host key, key login, writable
+ *   assay workers check [--json] [WORKER...]
+ *                                   connect, host key, key login, writable
  *                                   inbox, assay-worker present and of this
- *                                   version, free disk: one line per problem
+ *                                   version, free disk: one line per problem;
+ *                                   then a canary grading per test kind (and
+ *                                   per Gradescope setup.sh): ok, or what
+ *                                   the worker lacks
  *
  * The list reads health/ and the slot directories; check runs
  * `assay-shipper --probe` for each worker (the same code the shippers
- * use; assay itself links no transport, so that it starts fast).
+ * use; assay itself links no transport, so that it starts fast), then
+ * `assay-shipper --canary`, which grades the canaries
+ * (contract/canary.h) on it through its transport.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +32,7 @@
 #include "common/jsonutil.h"
 #include "common/run.h"
 #include "cli/commands.h"
+#include "contract/canary.h"
 #include "spool/health.h"
 #include "spool/job.h"
 #include "spool/scan.h"
@@ -36,12 +44,15 @@
 
 static const char usage[] =
     "Usage: assay workers [--spool S] [--json]\n"
-    "       assay workers check [--spool S] [WORKER...]\n"
+    "       assay workers check [--spool S] [--json] [WORKER...]\n"
     "\n"
     "Lists each worker in workers.json: up, down or refusing jobs (since when, why),\n"
     "last contact, slots busy, capabilities, assay-worker version. `check` tests\n"
     "each worker now (connect, host key, login, writable inbox, same version, free\n"
-    "disk) and prints one line per problem; it exits 1 if there is any.\n";
+    "disk), then grades a canary assignment of each test kind on it (io, pytest,\n"
+    "doctest, notebook, gradescope, and the setup.sh of each Gradescope autograder\n"
+    "it may grade), and prints one line per problem and per canary: ok, or what\n"
+    "is missing; it exits 1 if anything failed. Canary results are not recorded.\n";
 
 static int busy_slots(const struct spool *s, const struct worker_cfg *w)
 {
@@ -137,44 +148,157 @@ static json_t *probe_worker(const struct spool *s, const struct worker_cfg *w, s
     return j;
 }
 
-/* One line per problem of worker W; returns how many. */
-static int check_worker(const struct spool *s, const struct worker_cfg *w)
-{
-    struct err e;
-    json_t *info = probe_worker(s, w, &e);
-    int problems = 0;
-    if (!info) {
-        cli_printf(stdout, "%s: PROBLEM: %s\n", w->name, e.msg);
-        problems++;
-    } else {
-        const char *version = jsonutil_str(info, "version", "?");
-        double free_mb = jsonutil_num(info, "free_mb", 0);
-        if (strcmp(version, ASSAY_VERSION)) {
-            cli_printf(stdout, "%s: PROBLEM: its assay-worker is version %s, this primary is %s: install "
-                       "the same version on both\n", w->name, version, ASSAY_VERSION);
-            problems++;
-        }
-        if (free_mb < w->min_free_mb) {
-            cli_printf(stdout, "%s: PROBLEM: only %.0f MB of disk free (min_free_mb is %.0f): it takes no "
-                       "jobs until space is freed\n", w->name, free_mb, w->min_free_mb);
-            problems++;
-        }
-        if (!w->enabled)
-            cli_printf(stdout, "%s: note: disabled in workers.json, so it takes no jobs\n", w->name);
-        if (!problems)
-            cli_printf(stdout, "%s: ok (%s, assay-worker %s, %.0f MB free)\n", w->name,
-                       w->local ? w->dir : jsonutil_str(w->entry, "host", "?"), version, free_mb);
-    }
-    json_decref(info);
-    return problems;
-}
-
 static bool named(char **names, int n, const char *name)
 {
     for (int i = 0; i < n; i++)
         if (!strcmp(names[i], name))
             return true;
     return n == 0;
+}
+
+/* What `assay-shipper --canary` said of worker W's canary gradings: the
+ * list of their outcomes (contract/canary.h), or NULL with why in E. */
+static json_t *canary_worker(const struct spool *s, const struct worker_cfg *w, struct err *e)
+{
+    char *dir = fs_program_dir(), *exe = fs_join(dir, "assay-shipper");
+    char *argv[] = {exe, "--spool", s->root, "--worker", (char *)w->name, "--canary", NULL};
+    struct buf out = BUF_INIT;
+    struct err ran;
+    int rc = exe ? run_capture(argv, 16u << 20, &out, &ran) : err_set(&ran, "out of memory");
+    json_t *j = rc >= 0 && out.len ? jsonutil_load_text(buf_str(&out), out.len, exe, e) : NULL;
+    if (!j && rc < 0) {
+        err_set(e, "cannot run the canary gradings: %s", ran.msg);
+    } else if (!j) {   /* it ran, and answered no JSON: the same for every cause */
+        err_set(e, "cannot run %s for the canary gradings", exe);
+    } else if (!json_is_array(j)) {
+        err_set(e, "cannot run the canary gradings: %s", jsonutil_str(j, "error", "?"));
+        json_decref(j);
+        j = NULL;
+    }
+    buf_free(&out);
+    free(dir);
+    free(exe);
+    return j;
+}
+
+static void add_text(json_t *list, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_text(json_t *list, const char *fmt, ...)
+{
+    va_list ap;
+    struct buf b = BUF_INIT;
+    va_start(ap, fmt);
+    int rc = buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    /* a line lost to memory is a problem lost: the row is marked failed anyway */
+    if (rc == 0)
+        json_array_append_new(list, jsonutil_text(buf_str(&b), b.len));
+    buf_free(&b);
+}
+
+/* What the probe answered INFO says is wrong with W, into PROBLEMS. */
+static void probe_problems(const struct worker_cfg *w, const json_t *info, json_t *problems)
+{
+    const char *version = jsonutil_str(info, "version", "?");
+    double free_mb = jsonutil_num(info, "free_mb", 0);
+    if (strcmp(version, ASSAY_VERSION))
+        add_text(problems, "its assay-worker is version %s, this primary is %s: install the same "
+                 "version on both", version, ASSAY_VERSION);
+    if (free_mb < w->min_free_mb)
+        add_text(problems, "only %.0f MB of disk free (min_free_mb is %.0f): it takes no jobs "
+                 "until space is freed", free_mb, w->min_free_mb);
+}
+
+/* The canary gradings that failed on W, named, as one problem. */
+static void canary_problems(const json_t *canaries, json_t *problems)
+{
+    struct buf failed = BUF_INIT;
+    size_t i;
+    const json_t *o;
+    json_array_foreach(canaries, i, o)
+        if (!json_is_true(json_object_get(o, "ok")))
+            buf_printf(&failed, "%s%s", failed.len ? ", " : "", jsonutil_str(o, "canary", "?"));
+    if (failed.len)
+        add_text(problems, "it cannot grade: %s (the canary gradings below say why)",
+                 buf_str(&failed));
+    buf_free(&failed);
+}
+
+/* Worker W checked now: {"name", "ok", "host", "version", "free_mb",
+ * "problems", "notes", "canaries"}.  The canaries run when the probe
+ * answered: a worker that cannot be reached has nothing else to say. */
+static json_t *check_worker(const struct spool *s, const struct worker_cfg *w)
+{
+    struct err e;
+    json_t *info = probe_worker(s, w, &e), *canaries = NULL;
+    json_t *problems = json_array(), *notes = json_array();
+    if (!info) {
+        add_text(problems, "%s", e.msg);
+    } else {
+        probe_problems(w, info, problems);
+        if (!(canaries = canary_worker(s, w, &e)))
+            add_text(problems, "%s", e.msg);
+        canary_problems(canaries, problems);
+    }
+    if (!w->enabled)
+        add_text(notes, "disabled in workers.json, so it takes no jobs");
+    const char *host = w->local ? w->dir : jsonutil_str(w->entry, "host", "?");
+    json_t *row = json_pack("{s:s, s:b, s:s, s:O, s:O, s:o, s:o, s:o}", "name", w->name,
+                            "ok", problems && json_array_size(problems) == 0, "host", host,
+                            "version", info ? json_object_get(info, "version") : json_null(),
+                            "free_mb", info ? json_object_get(info, "free_mb") : json_null(),
+                            "problems", problems, "notes", notes,
+                            "canaries", canaries ? canaries : json_array());
+    json_decref(info);
+    return row;
+}
+
+/* ROW of check_worker as lines: the worker's verdict, its problems and
+ * notes, then one line per canary grading. */
+static void print_check(const json_t *row)
+{
+    const char *name = jsonutil_str(row, "name", "?");
+    size_t i;
+    const json_t *x;
+    if (json_is_true(json_object_get(row, "ok")))
+        cli_printf(stdout, "%s: ok (%s, assay-worker %s, %.0f MB free)\n", name,
+                   jsonutil_str(row, "host", "?"), jsonutil_str(row, "version", "?"),
+                   jsonutil_num(row, "free_mb", 0));
+    json_array_foreach(json_object_get(row, "problems"), i, x)
+        cli_printf(stdout, "%s: PROBLEM: %s\n", name, json_string_value(x));
+    json_array_foreach(json_object_get(row, "notes"), i, x)
+        cli_printf(stdout, "%s: note: %s\n", name, json_string_value(x));
+    json_array_foreach(json_object_get(row, "canaries"), i, x) {
+        struct buf said = BUF_INIT;
+        int rc = canary_describe(x, &said);
+        cli_printf(stdout, "%s %s: %s\n", name, jsonutil_str(x, "canary", "?"),
+                   rc == 0 ? buf_str(&said) : "(not shown: out of memory)");
+        buf_free(&said);
+    }
+}
+
+/* `assay workers check`: every worker NAMES lists (all, when none). */
+static int check_workers(const struct spool *s, const struct workers *w, char **names, int n,
+                         bool as_json)
+{
+    json_t *rows = json_array();
+    int failed = rows ? 0 : 1;
+    for (size_t i = 0; rows && i < w->n; i++) {
+        if (!named(names, n, w->v[i].name))
+            continue;
+        json_t *row = check_worker(s, &w->v[i]);
+        failed += !json_is_true(json_object_get(row, "ok"));
+        if (!as_json && row)
+            print_check(row);
+        if (json_array_append_new(rows, row) < 0)
+            failed++;   /* a worker missing from the answer must not pass for checked */
+    }
+    if (as_json && rows)
+        cli_print_json(stdout, rows, JSON_INDENT(2));
+    if (!rows)
+        fprintf(stderr, "assay workers: out of memory\n");
+    json_decref(rows);
+    return failed ? EXIT_FAILED : EXIT_OK;
 }
 
 int cmd_workers(int argc, char **argv)
@@ -214,11 +338,7 @@ int cmd_workers(int argc, char **argv)
             cli_printf(stderr, "  %s\n", p.items[i]);
         rc = EXIT_FAILED;
     } else if (check) {
-        int problems = 0;
-        for (size_t i = 0; i < w.n; i++)
-            if (named(argv + optind, argc - optind, w.v[i].name))
-                problems += check_worker(&s, &w.v[i]);
-        rc = problems ? EXIT_FAILED : EXIT_OK;
+        rc = check_workers(&s, &w, argv + optind, argc - optind, as_json);
     } else {
         json_t *rows = json_array();
         int lost = rows ? 0 : -1;   /* a worker missing from the list would pass unseen */
