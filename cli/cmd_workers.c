@@ -224,6 +224,12 @@ static void canary_problems(const json_t *canaries, json_t *problems)
     buf_free(&failed);
 }
 
+/* J, or JSON null when it is missing (json_pack takes no NULL). */
+static json_t *or_null(json_t *j)
+{
+    return j ? j : json_null();
+}
+
 /* Worker W checked now: {"name", "ok", "host", "version", "free_mb",
  * "problems", "notes", "canaries"}.  The canaries run when the probe
  * answered: a worker that cannot be reached has nothing else to say. */
@@ -245,8 +251,8 @@ static json_t *check_worker(const struct spool *s, const struct worker_cfg *w)
     const char *host = w->local ? w->dir : jsonutil_str(w->entry, "host", "?");
     json_t *row = json_pack("{s:s, s:b, s:s, s:O, s:O, s:o, s:o, s:o}", "name", w->name,
                             "ok", problems && json_array_size(problems) == 0, "host", host,
-                            "version", info ? json_object_get(info, "version") : json_null(),
-                            "free_mb", info ? json_object_get(info, "free_mb") : json_null(),
+                            "version", or_null(json_object_get(info, "version")),
+                            "free_mb", or_null(json_object_get(info, "free_mb")),
                             "problems", problems, "notes", notes,
                             "canaries", canaries ? canaries : json_array());
     json_decref(info);
