@@ -123,31 +123,6 @@ static void print_rows(const json_t *rows)
     }
 }
 
-/* What `assay-shipper --probe` said of worker W: its answer, or NULL
- * with why not in E. */
-static json_t *probe_worker(const struct spool *s, const struct worker_cfg *w, struct err *e)
-{
-    char *dir = fs_program_dir(), *exe = fs_join(dir, "assay-shipper");
-    char *argv[] = {exe, "--spool", s->root, "--worker", (char *)w->name, "--probe", NULL};
-    struct buf out = BUF_INIT;
-    struct err ran;
-    int rc = exe ? run_capture(argv, 1u << 20, &out, &ran) : err_set(&ran, "out of memory");
-    json_t *j = rc >= 0 && out.len ? jsonutil_load_text(buf_str(&out), out.len, exe, e) : NULL;
-    if (!j && rc < 0) {
-        err_set(e, "cannot probe the worker: %s", ran.msg);
-    } else if (!j) {   /* it ran, and answered no JSON: the same for every cause */
-        err_set(e, "cannot run %s to probe the worker", exe);
-    } else if (json_object_get(j, "error")) {
-        err_set(e, "%s", jsonutil_str(j, "error", "?"));
-        json_decref(j);
-        j = NULL;
-    }
-    buf_free(&out);
-    free(dir);
-    free(exe);
-    return j;
-}
-
 static bool named(char **names, int n, const char *name)
 {
     for (int i = 0; i < n; i++)
@@ -156,29 +131,52 @@ static bool named(char **names, int n, const char *name)
     return n == 0;
 }
 
-/* What `assay-shipper --canary` said of worker W's canary gradings: the
- * list of their outcomes (contract/canary.h), or NULL with why in E. */
-static json_t *canary_worker(const struct spool *s, const struct worker_cfg *w, struct err *e)
+/* What one `assay-shipper` asked to WHAT answered in J: its JSON, or
+ * NULL with why in E (its {"error": why}, or that it could not run). */
+static json_t *answer_of(struct run_job *j, const char *exe, const char *what, struct err *e)
+{
+    json_t *a = j->rc >= 0 && j->out.len ? jsonutil_load_text(buf_str(&j->out), j->out.len, exe, e)
+                                         : NULL;
+    if (!a && j->rc < 0) {
+        err_set(e, "cannot %s: %s", what, j->e.msg);
+    } else if (!a) {   /* it ran, and answered no JSON: the same for every cause */
+        err_set(e, "cannot run %s to %s", exe, what);
+    } else if (json_is_object(a) && json_object_get(a, "error")) {
+        err_set(e, "%s", jsonutil_str(a, "error", "?"));
+        json_decref(a);
+        a = NULL;
+    }
+    return a;
+}
+
+/* `assay-shipper --spool S --worker W FLAG` for the N workers of WS, all
+ * at once (the same code the shippers use; assay links no transport):
+ * ANSWERS[i] is what it printed for WS[i], or NULL with why in ERRS[i]. */
+static void ask_shippers(const struct spool *s, const struct worker_cfg **ws, size_t n,
+                         const char *flag, const char *what, json_t **answers, struct err *errs)
 {
     char *dir = fs_program_dir(), *exe = fs_join(dir, "assay-shipper");
-    char *argv[] = {exe, "--spool", s->root, "--worker", (char *)w->name, "--canary", NULL};
-    struct buf out = BUF_INIT;
-    struct err ran;
-    int rc = exe ? run_capture(argv, 16u << 20, &out, &ran) : err_set(&ran, "out of memory");
-    json_t *j = rc >= 0 && out.len ? jsonutil_load_text(buf_str(&out), out.len, exe, e) : NULL;
-    if (!j && rc < 0) {
-        err_set(e, "cannot run the canary gradings: %s", ran.msg);
-    } else if (!j) {   /* it ran, and answered no JSON: the same for every cause */
-        err_set(e, "cannot run %s for the canary gradings", exe);
-    } else if (!json_is_array(j)) {
-        err_set(e, "cannot run the canary gradings: %s", jsonutil_str(j, "error", "?"));
-        json_decref(j);
-        j = NULL;
+    struct run_job *jobs = calloc(n, sizeof *jobs);
+    char *(*argvs)[7] = calloc(n, sizeof *argvs);
+    for (size_t i = 0; exe && jobs && argvs && i < n; i++) {
+        char *argv[7] = {exe, "--spool", s->root, "--worker", (char *)ws[i]->name, (char *)flag,
+                         NULL};
+        memcpy(argvs[i], argv, sizeof argv);
+        jobs[i] = (struct run_job){.argv = argvs[i], .out = BUF_INIT};
     }
-    buf_free(&out);
+    if (exe && jobs && argvs)
+        run_capture_all(jobs, n, 16u << 20);
+    for (size_t i = 0; i < n; i++) {
+        answers[i] = exe && jobs && argvs ? answer_of(&jobs[i], exe, what, &errs[i]) : NULL;
+        if (!exe || !jobs || !argvs)
+            err_set(&errs[i], "cannot %s: out of memory", what);
+        if (jobs)
+            buf_free(&jobs[i].out);
+    }
+    free(jobs);
+    free(argvs);
     free(dir);
     free(exe);
-    return j;
 }
 
 static void add_text(json_t *list, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -230,33 +228,31 @@ static json_t *or_null(json_t *j)
     return j ? j : json_null();
 }
 
-/* Worker W checked now: {"name", "ok", "host", "version", "free_mb",
- * "problems", "notes", "canaries"}.  The canaries run when the probe
- * answered: a worker that cannot be reached has nothing else to say. */
-static json_t *check_worker(const struct spool *s, const struct worker_cfg *w)
+/* Worker W as checked: {"name", "ok", "host", "version", "free_mb",
+ * "problems", "notes", "canaries"}, from the probe's answer INFO (or
+ * why there is none, PERR) and the canaries' CANARIES (or CERR).  A
+ * worker that could not be reached has nothing else to say. */
+static json_t *check_row(const struct worker_cfg *w, json_t *info, const struct err *perr,
+                         json_t *canaries, const struct err *cerr)
 {
-    struct err e;
-    json_t *info = probe_worker(s, w, &e), *canaries = NULL;
     json_t *problems = json_array(), *notes = json_array();
     if (!info) {
-        add_text(problems, "%s", e.msg);
+        add_text(problems, "%s", perr->msg);
     } else {
         probe_problems(w, info, problems);
-        if (!(canaries = canary_worker(s, w, &e)))
-            add_text(problems, "%s", e.msg);
+        if (!canaries)
+            add_text(problems, "%s", cerr->msg);
         canary_problems(canaries, problems);
     }
     if (!w->enabled)
         add_text(notes, "disabled in workers.json, so it takes no jobs");
     const char *host = w->local ? w->dir : jsonutil_str(w->entry, "host", "?");
-    json_t *row = json_pack("{s:s, s:b, s:s, s:O, s:O, s:o, s:o, s:o}", "name", w->name,
-                            "ok", problems && json_array_size(problems) == 0, "host", host,
-                            "version", or_null(json_object_get(info, "version")),
-                            "free_mb", or_null(json_object_get(info, "free_mb")),
-                            "problems", problems, "notes", notes,
-                            "canaries", canaries ? canaries : json_array());
-    json_decref(info);
-    return row;
+    return json_pack("{s:s, s:b, s:s, s:O, s:O, s:o, s:o, s:o}", "name", w->name,
+                     "ok", problems && json_array_size(problems) == 0, "host", host,
+                     "version", or_null(json_object_get(info, "version")),
+                     "free_mb", or_null(json_object_get(info, "free_mb")),
+                     "problems", problems, "notes", notes,
+                     "canaries", canaries ? json_incref(canaries) : json_array());
 }
 
 /* ROW of check_worker as lines: the worker's verdict, its problems and
@@ -283,28 +279,76 @@ static void print_check(const json_t *row)
     }
 }
 
+/* The rows of check_row for the N workers of WS: every worker probed at
+ * once, then the canaries graded at once on those that answered. */
+static json_t *check_rows(const struct spool *s, const struct worker_cfg **ws, size_t n)
+{
+    json_t **infos = calloc(n, sizeof *infos), **canaries = calloc(n, sizeof *canaries);
+    struct err *perrs = calloc(n, sizeof *perrs), *cerrs = calloc(n, sizeof *cerrs);
+    const struct worker_cfg **up = calloc(n, sizeof *up);
+    json_t *rows = json_array();
+    size_t k = 0;
+    if (infos && canaries && perrs && cerrs && up && rows) {
+        ask_shippers(s, ws, n, "--probe", "probe the worker", infos, perrs);
+        for (size_t i = 0; i < n; i++)
+            if (infos[i])
+                up[k++] = ws[i];
+        /* the answers of UP's workers, in the first K places */
+        ask_shippers(s, up, k, "--canary", "grade the canaries", canaries, cerrs);
+        for (size_t i = n; k > 0 && i-- > 0;)   /* spread out, last first: K-1 <= i */
+            if (infos[i]) {
+                k--;
+                canaries[i] = canaries[k], cerrs[i] = cerrs[k];
+                if (k != i)
+                    canaries[k] = NULL;
+            }
+        for (size_t i = 0; i < n; i++) {
+            json_t *row = check_row(ws[i], infos[i], &perrs[i], canaries[i], &cerrs[i]);
+            if (!row || json_array_append_new(rows, row) < 0) {
+                json_decref(rows);   /* a worker missing from the answer must not pass */
+                rows = NULL;
+                break;
+            }
+        }
+    } else {
+        json_decref(rows);
+        rows = NULL;
+    }
+    for (size_t i = 0; infos && canaries && i < n; i++) {
+        json_decref(infos[i]);
+        json_decref(canaries[i]);
+    }
+    free(infos), free(canaries), free(perrs), free(cerrs), free(up);
+    return rows;
+}
+
 /* `assay workers check`: every worker NAMES lists (all, when none). */
 static int check_workers(const struct spool *s, const struct workers *w, char **names, int n,
                          bool as_json)
 {
-    json_t *rows = json_array();
-    int failed = rows ? 0 : 1;
-    for (size_t i = 0; rows && i < w->n; i++) {
-        if (!named(names, n, w->v[i].name))
-            continue;
-        json_t *row = check_worker(s, &w->v[i]);
-        failed += !json_is_true(json_object_get(row, "ok"));
-        if (!as_json && row)
-            print_check(row);
-        if (json_array_append_new(rows, row) < 0)
-            failed++;   /* a worker missing from the answer must not pass for checked */
-    }
-    if (as_json && rows)
-        cli_print_json(stdout, rows, JSON_INDENT(2));
-    if (!rows)
+    const struct worker_cfg **ws = calloc(w->n ? w->n : 1, sizeof *ws);
+    size_t count = 0;
+    for (size_t i = 0; ws && i < w->n; i++)
+        if (named(names, n, w->v[i].name))
+            ws[count++] = &w->v[i];
+    json_t *rows = ws ? check_rows(s, ws, count) : NULL;
+    free(ws);
+    if (!rows) {
         fprintf(stderr, "assay workers: out of memory\n");
+        return EXIT_FAILED;
+    }
+    bool ok = true;
+    size_t i;
+    const json_t *row;
+    json_array_foreach(rows, i, row) {
+        ok &= json_is_true(json_object_get(row, "ok"));
+        if (!as_json)
+            print_check(row);
+    }
+    if (as_json)
+        cli_print_json(stdout, rows, JSON_INDENT(2));
     json_decref(rows);
-    return failed ? EXIT_FAILED : EXIT_OK;
+    return ok ? EXIT_OK : EXIT_FAILED;
 }
 
 int cmd_workers(int argc, char **argv)
