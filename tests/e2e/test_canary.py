@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import json
 import os
+import resource
 import shlex
 import signal
 import subprocess
@@ -295,6 +296,49 @@ def test_local_worker_canaries_and_a_sandbox_that_cannot_run_gradescope(pipeline
         assert "namespace sandbox" in canaries["gradescope"], p.stdout
         for kind in ("io", "pytest", "doctest", "notebook"):
             assert canaries[kind].startswith("ok (3 of 3 points, "), (kind, p.stdout)
+    assert_nothing_recorded(spool)
+
+
+@contextlib.contextmanager
+def every_uid_leased(installation):
+    """Holds the lease of every sandbox uid of INSTALLATION ({"name",
+    "uids"}) as a launcher would (a lock on /run/lock/assay/NAME/uid-N),
+    so that no sandbox of it can start: its launcher says so itself."""
+    first, last = (int(u) for u in installation["uids"].split("-"))
+    lock_dir = os.path.join("/run/lock/assay", installation["name"])
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = last - first + 1 + 512
+    if hard != resource.RLIM_INFINITY and hard < need:
+        pytest.skip(f"holding {last - first + 1} leases needs {need} descriptors (hard limit {hard})")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, need), hard))
+    os.makedirs(lock_dir, exist_ok=True)
+    fds = []
+    try:
+        for u in range(first, last + 1):
+            fd = os.open(os.path.join(lock_dir, f"uid-{u}"), os.O_RDWR | os.O_CREAT, 0o600)
+            fds.append(fd)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield f"all {last - first + 1} sandbox uids of this installation ({first}-{last}, " \
+              f"leases in {lock_dir}) are in use"
+    finally:
+        for fd in fds:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@needs_root
+def test_a_sandbox_that_cannot_start_is_named_in_its_own_words(pipeline):
+    spool = pipeline()
+    with every_uid_leased(spool.installation()) as why:
+        with scheduler_running(spool):
+            wait_health(spool, "local", "up", timeout=30)
+            p = check(spool)
+    assert p.returncode == 1, p.stdout
+    canaries, own = lines_of(p.stdout, "local")
+    assert own == [f"PROBLEM: it cannot grade: {', '.join(KINDS)} (the canary gradings below "
+                   "say why)"], p.stdout
+    for kind in KINDS:
+        assert canaries[kind] == f"FAILED: the worker could not grade it: {why}", (kind, p.stdout)
     assert_nothing_recorded(spool)
 
 
