@@ -47,7 +47,7 @@ struct trip {
     struct buf setup;              /* a Gradescope autograder's setup.sh, or empty */
     char name[200];                /* its archive name */
     bool pushed;
-    char why[1100];                /* why it could not be pushed */
+    char why[sizeof(struct err)];   /* why it could not be pushed */
 };
 
 struct trips {
@@ -112,7 +112,7 @@ static int add_setup_trips(struct shipper *sh, const char *course, const char *a
             if (!(x = add_trip(t, canary_find("gradescope"), label)))
                 rc = -1;
             else if (fs_read_file(setup, SETUP_MAX_BYTES, &x->setup, &e) < 0)
-                snprintf(x->why, sizeof x->why, "cannot read its setup.sh on the primary: %s",
+                snprintf(x->why, sizeof x->why, "cannot read its setup.sh on the primary: %.900s",
                          e.msg);
         }
         free(setup);
