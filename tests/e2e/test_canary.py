@@ -288,10 +288,12 @@ def test_local_worker_canaries_and_a_sandbox_that_cannot_run_gradescope(pipeline
     local = spool.workers()[0]
     spool.set_workers([dict(local, sandbox="rlimit")])
     with scheduler_running(spool):
-        wait_health(spool, "local", "up", timeout=30)
+        # health/ still says "up" from the first run: wait for the daemon itself
+        wait_for("the local worker's daemon", lambda: daemon_running(spool.worker_dir("local")), 30)
         p = check(spool)
         assert p.returncode == 1, p.stdout
         canaries, _ = lines_of(p.stdout, "local")
+        assert "gradescope" in canaries, p.stdout + p.stderr
         assert canaries["gradescope"].startswith("FAILED: "), p.stdout
         assert "namespace sandbox" in canaries["gradescope"], p.stdout
         for kind in ("io", "pytest", "doctest", "notebook"):
