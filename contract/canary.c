@@ -238,6 +238,8 @@ json_t *canary_judge(const struct canary *c, const char *label, const json_t *r,
     else
         add_problem(problems, "%s", why ? why : "no result came back");
     bool ok = r && json_array_size(problems) == 0;
+    /* the worker's own grading time, when it says: the wait includes its queue */
+    seconds = jsonutil_num(json_object_get(r, "assay"), "grading_s", seconds);
     return json_pack("{s:s, s:s, s:b, s:f, s:f, s:f, s:o}", "canary", label, "kind", c->kind,
                      "ok", ok, "score", jsonutil_num(r, "score", 0), "expected", c->score,
                      "seconds", seconds, "problems", problems);

@@ -57,7 +57,8 @@ int canary_pack(const struct canary *c, int fd, const char *name, const char *id
                 const char *setup, size_t len, struct err *e);
 
 /* What canary C's grading says: from its results.json R, or, when R is
- * NULL, from WHY (no result came back).  LABEL names it ("notebook",
+ * NULL, from WHY (no result came back); "seconds" is the worker's
+ * grading time (SECONDS, the wait, when it does not say).  LABEL names it ("notebook",
  * "gradescope cs101/hw3").  {"canary", "kind", "ok", "score", "expected",
  * "seconds", "problems": [...]}, each problem one sentence ("missing:
  * Python module IPython (Debian package python3-ipython)"); NULL when
