@@ -13,7 +13,8 @@
  * unanswered the others are looked for once more, not waited for again.
  * Without a daemon on D nothing is sent: the sandbox's own host check
  * says what this machine lacks, if it lacks anything (a daemon refuses
- * to start without it), else the message says to start the daemon.  Prints one line per canary ("notebook:
+ * to start without it), else the message says to start the daemon.
+ * Prints one line per canary ("notebook:
  * MISSING: Python module IPython (Debian package python3-ipython)") or
  * with --json the list of outcomes; exits 0 when every one passed.
  */
@@ -112,7 +113,8 @@ static json_t *read_result(const char *path, struct err *e)
 static json_t *collect(const char *dir, int ino, const struct canary *c, const char *name,
                        const char *why, double timeout, bool *answered)
 {
-    char *result = worker_path(dir, WORKER_OUTBOX, name), *queued = worker_path(dir, WORKER_INBOX, name);
+    char *result = worker_path(dir, WORKER_OUTBOX, name);
+    char *queued = worker_path(dir, WORKER_INBOX, name);
     struct err e = {{0}};
     json_t *r = NULL;
     double t0 = clock_mono();
@@ -197,7 +199,8 @@ static int print_outcomes(const json_t *out, bool as_json)
         struct buf said = BUF_INIT;
         int rc = canary_describe(o, &said);
         char *line = rc == 0 ? text_visible(buf_str(&said), said.len, 0) : NULL;
-        printf("%s: %s\n", jsonutil_str(o, "canary", "?"), line ? line : "(not shown: out of memory)");
+        printf("%s: %s\n", jsonutil_str(o, "canary", "?"),
+               line ? line : "(not shown: out of memory)");
         free(line);
         buf_free(&said);
     }
