@@ -1,3 +1,4 @@
+#!/bin/sh
 # needs.sh MODULE:PACKAGE... - the first test of every canary grading
 # (contract/canary.c): names what the test kind needs and this worker's
 # runs lack, one "missing: ..." line each, which `assay workers check`
