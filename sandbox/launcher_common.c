@@ -202,3 +202,40 @@ bool launcher_says_out_of_memory(const struct run_result *res)
     return strstr(buf_str(&res->err), "MemoryError") ||
            strstr(buf_str(&res->err), "Cannot allocate memory");
 }
+
+long long launcher_task_cpu_wait_ns(pid_t tid)
+{
+    char path[64], text[128];
+    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    unsigned long long on_cpu, waiting;
+    if (n <= 0)
+        return -1;
+    text[n] = '\0';
+    /* "time on a CPU, time waiting on a run queue, timeslices", in ns */
+    if (sscanf(text, "%llu %llu", &on_cpu, &waiting) != 2)
+        return -1;
+    return (long long)waiting;
+}
+
+/* Below this share of its wall time on a CPU, a run stopped at the wall
+ * limit may have been starved... */
+#define STARVED_CPU_SHARE 0.5
+/* ...and it was, if it waited for a CPU at least this share of the time
+ * it was not on one (the rest it slept or waited for input itself). */
+#define STARVED_WAIT_SHARE 0.5
+
+void launcher_note_starved(struct run_result *res)
+{
+    res->starved = false;
+    if (!res->wall_exceeded || res->cpu_exceeded || res->memory_exceeded ||
+        res->output_exceeded || res->file_exceeded)
+        return;
+    double off_cpu = res->wall_s - res->cpu_s;
+    res->starved = res->cpu_s < res->wall_s * STARVED_CPU_SHARE &&
+                   res->cpu_wait_s >= off_cpu * STARVED_WAIT_SHARE;
+}
