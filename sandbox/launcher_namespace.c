@@ -191,6 +191,7 @@ struct watch {
     double spawned;             /* when PID 1 was asked for */
     double start, end;          /* the command's exec; PID 1 seen gone (0: not yet) */
     double wait_base, wait_now; /* the cgroup's CPU wait at the start, at the last tick */
+    double waited_at;           /* when wait_now was read */
     bool wait_known;            /* both were read */
     struct pid1_report rep;
     bool have_report;
@@ -208,6 +209,7 @@ static void kill_run(struct watch *w)
 static void sample_wait(struct sandbox_launcher *s, struct watch *w)
 {
     double v;
+    w->waited_at = clock_mono();
     if (s->cg->ops->cpu_wait(s->cg, s->keeper.pid, &v) == 0)
         w->wait_now = v;
 }
@@ -247,7 +249,8 @@ static void check_cpu(struct sandbox_launcher *s, struct watch *w, const struct 
     double used;
     if (w->exited || w->killed)
         return;
-    if (w->started)
+    /* once a tick, not at every burst of output: it reads a file per task */
+    if (w->started && clock_mono() - w->waited_at >= CPU_TICK_S)
         sample_wait(s, w);
     if (s->cg->ops->cpu_used(s->cg, &used) == 0 && used >= l->cpu_s) {
         res->cpu_exceeded = true;
