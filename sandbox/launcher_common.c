@@ -3,8 +3,10 @@
  *
  * launcher_rlimit.c and the namespace sandbox (launcher_namespace.c) both
  * lease a run uid from the same pool, exec a test's command line the same
- * way, read its output with the same cap and describe how it ended with
- * the same flags; this file holds those parts.  Picking a launcher by
+ * way, read its output with the same cap, describe how it ended with the
+ * same flags, and tell a run starved of CPU from one that used its time
+ * (the scheduler's per-task run-queue wait, and the rule that weighs it);
+ * this file holds those parts.  Picking a launcher by
  * name is the registry's (launcher.c).
  */
 #define _GNU_SOURCE
