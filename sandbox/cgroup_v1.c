@@ -4,14 +4,15 @@
  * The slot is one directory per controller: memory/GROUP/slot-N,
  * pids/GROUP/slot-N, cpuacct/GROUP/slot-N and cpu/GROUP/slot-N (GROUP
  * the installation's: assay or assay/NAME), created the first time the
- * slot is used and kept.  The cpu cgroups give every slot the same
- * cpu.shares below one parent, so the scheduler shares the CPUs between
- * slots, not between processes: a run of 8 busy processes gets no more
- * than a run of one beside it.  v1 keeps no per-cgroup count of the time
- * waited for a CPU without CONFIG_SCHEDSTATS, so cpu_wait sums the
- * tasks' own counts (cg_waits).  v1 cannot place a process in a cgroup at birth,
- * and moving one in costs milliseconds, so the launcher moves a keeper
- * process in once (enter) and every run is forked from it (keeper.c).
+ * slot is used and kept.  v1 cannot place a process in a cgroup at
+ * birth, and moving one in costs milliseconds, so the launcher moves a
+ * keeper process in once (enter) and every run is forked from it
+ * (keeper.c).  The cpu cgroups give every slot the same cpu.shares below
+ * one parent, so the scheduler shares the CPUs between slots, not between
+ * processes: a run of 8 busy processes gets no more than a run of one
+ * beside it.  v1 keeps no per-cgroup count of the time waited for a CPU
+ * without CONFIG_SCHEDSTATS, so cpu_wait sums the tasks' own counts
+ * (cg_waits).
  * Per run: limits are written (only when they differ from the last run's:
  * nothing inside a run can change them, and each write costs a few tens
  * of microseconds), then the counters that can be zeroed are
