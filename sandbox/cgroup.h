@@ -23,6 +23,8 @@
 struct cgroup_usage {
     double cpu_s;               /* every process of the run, not only waited-for ones */
     long peak_kb;               /* memory high-water mark, page cache and tmpfs included */
+    long end_kb;                /* still charged once the run's processes are gone: its
+                                 * files, page cache, the slot's residue; 0 if unknown */
     long oom_kills;             /* processes the memory limit killed */
     long limit_hits;            /* times a charge met the memory limit (reclaim may have
                                  * made room: no verdict on its own) */

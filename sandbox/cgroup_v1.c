@@ -141,6 +141,9 @@ static int v1_usage(struct cgroup *cg, struct cgroup_usage *u, struct err *e)
         if (cg_read_long(c->dir[MEM], "memory.max_usage_in_bytes", &peak) < 0)
             return err_set(e, "cannot read %s/memory.max_usage_in_bytes", c->dir[MEM]);
         u->peak_kb = (long)(peak / 1024);
+        long long now;
+        if (cg_read_long(c->dir[MEM], "memory.usage_in_bytes", &now) == 0)
+            u->end_kb = (long)(now / 1024);
         long long ooms = cg_read_key(c->dir[MEM], "memory.oom_control", "oom_kill");
         u->oom_kills = ooms >= 0 && c->oom_base >= 0 ? (long)(ooms - c->oom_base) : 0;
         long long hits;   /* zeroed by prepare */

@@ -174,6 +174,9 @@ static int v2_usage(struct cgroup *cg, struct cgroup_usage *u, struct err *e)
     if (wants(c, CG_MEMORY)) {
         long long peak = read_peak(c);
         u->peak_kb = peak > 0 ? (long)(peak / 1024) : 0;
+        long long now;
+        if (peak > 0 && cg_read_long(c->dir, "memory.current", &now) == 0)
+            u->end_kb = (long)(now / 1024);
         long long ooms = cg_read_key(c->dir, "memory.events", "oom_kill");
         u->oom_kills = ooms >= 0 && c->oom_base >= 0 ? (long)(ooms - c->oom_base) : 0;
         long long hits = cg_read_key(c->dir, "memory.events", "max");

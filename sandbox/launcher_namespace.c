@@ -421,11 +421,17 @@ static void check_disk(const struct sandbox_launcher *s, struct run_result *res)
  * The program's own words (MemoryError) count only when no other limit
  * explains the failure. */
 static bool ran_out_of_memory(const struct watch *w, const struct cgroup_usage *u,
-                              const struct run_result *res)
+                              const struct run_limits *l, const struct run_result *res)
 {
     bool failed = !res->exited || res->exit_code != 0;
     if (w->over_memory || u->oom_kills > 0)
         return true;   /* the launcher's own check, or the kernel's */
+    /* A peak too short for the check's ticks: what the run's processes
+     * held at the high-water mark is at least the peak less what stays
+     * charged once they are gone (its files, page cache); over the limit,
+     * the run used more memory than it may, however briefly. */
+    if (u->end_kb > 0 && u->peak_kb - u->end_kb > l->memory_mb * 1024L)
+        return true;
     if (!w->killed && res->term_signal == SIGKILL && u->limit_hits > 0 && !res->cpu_exceeded)
         return true;   /* not RLIMIT_CPU's SIGKILL either */
     return failed && launcher_says_out_of_memory(res) && !res->wall_exceeded &&
@@ -452,7 +458,7 @@ static int judge(const struct watch *w, const struct cgroup_usage *u, const stru
     bool failed = !res->exited || res->exit_code != 0;
     if (res->term_signal == SIGXCPU || (failed && res->cpu_s >= l->cpu_s))
         res->cpu_exceeded = true;
-    res->memory_exceeded = ran_out_of_memory(w, u, res);
+    res->memory_exceeded = ran_out_of_memory(w, u, l, res);
     launcher_note_file_limit(res);
     if (w->wait_known && w->wait_now > w->wait_base)
         res->cpu_wait_s = w->wait_now - w->wait_base;
