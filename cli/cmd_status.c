@@ -186,7 +186,8 @@ static void tally_dir(struct tally *sc, const char *rel, int state, json_t *slot
             double started = sc->now;
             clock_parse_iso8601(jsonutil_str(job.json, "started_at", ""), &started);
             json_object_set_new(slot, "job", json_string(job.id));
-            json_object_set_new(slot, "for_s", json_real(sc->now - started));
+            /* The job may have started after this scan read the clock. */
+            json_object_set_new(slot, "for_s", json_real(started < sc->now ? sc->now - started : 0));
             char what[300];
             snprintf(what, sizeof what, "%s/%s/%s v%lld", job.course, job.assignment, job.student,
                      job.version);
