@@ -38,6 +38,7 @@
 #include "common/log.h"
 #include "common/proctitle.h"
 #include "worker/daemon.h"
+#include "contract/heartbeat.h"
 #include "contract/worker_dir.h"
 #include "sandbox/launcher.h"
 
@@ -73,6 +74,9 @@ struct daemon {
     uv_fs_event_t watch;
     uv_signal_t sigterm, sigint;
     uv_timer_t rescan;
+    uv_timer_t beat;            /* touches the heartbeat file (contract/heartbeat.h) */
+    int beat_fd;
+    bool beat_failing;          /* said so once; said again when it works */
     bool stopping;
 };
 
@@ -379,6 +383,24 @@ static void on_rescan(uv_timer_t *t)
     dispatch(t->loop->data);
 }
 
+/* The heartbeat: touched from this loop, so a daemon that is stopped,
+ * stuck or dead stops touching it, and the shippers call the worker down
+ * (heartbeat.h).  Its graders are other processes: one that hangs does
+ * not stop the heartbeat. */
+static void on_beat(uv_timer_t *t)
+{
+    struct daemon *d = t->loop->data;
+    struct err e;
+    if (heartbeat_touch(d->beat_fd, &e) < 0) {
+        if (!d->beat_failing)
+            log_msg(LOG_ERROR, NULL, "%s: the shippers will call this worker down", e.msg);
+        d->beat_failing = true;
+    } else if (d->beat_failing) {
+        log_msg(LOG_INFO, NULL, "the heartbeat file can be touched again");
+        d->beat_failing = false;
+    }
+}
+
 static void on_stop(uv_signal_t *sig, int signum)
 {
     struct daemon *d = sig->loop->data;
@@ -389,10 +411,12 @@ static void on_stop(uv_signal_t *sig, int signum)
             kill(d->slots[i].pid, SIGKILL);
     uv_fs_event_stop(&d->watch);
     uv_timer_stop(&d->rescan);
+    uv_timer_stop(&d->beat);
     uv_signal_stop(&d->sigterm);
     uv_signal_stop(&d->sigint);
     uv_close((uv_handle_t *)&d->watch, NULL);
     uv_close((uv_handle_t *)&d->rescan, NULL);
+    uv_close((uv_handle_t *)&d->beat, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
 }
@@ -516,7 +540,7 @@ static int run_daemon(const char *dir, int nslots, const char *worker, const cha
     free(deflog);
     free(deftraces);
     struct daemon d = {.loop = uv_default_loop(), .dir = dir, .worker = worker,
-                       .sandbox = sandbox, .site = site, .nslots = nslots};
+                       .sandbox = sandbox, .site = site, .nslots = nslots, .beat_fd = -1};
     if (!(d.slots = calloc((size_t)nslots, sizeof *d.slots)) || !d.loop) {
         fprintf(stderr, "assay-worker: out of memory\n");
         log_msg(LOG_ERROR, NULL, "cannot start: out of memory");
@@ -533,6 +557,14 @@ static int run_daemon(const char *dir, int nslots, const char *worker, const cha
                 "%d s", dir, WORKER_INBOX, uv_strerror(rc), RESCAN_MS / 1000);
     uv_timer_init(d.loop, &d.rescan);
     uv_timer_start(&d.rescan, on_rescan, RESCAN_MS, RESCAN_MS);
+    struct err e = {{0}};
+    if ((d.beat_fd = heartbeat_start(dir, &e)) < 0)
+        log_msg(LOG_ERROR, NULL, "%s: the shippers will call this worker down", e.msg);
+    else if (e.msg[0])   /* made, but its text (the pid) could not be written */
+        log_msg(LOG_WARN, NULL, "%s", e.msg);
+    uv_timer_init(d.loop, &d.beat);
+    if (d.beat_fd >= 0)
+        uv_timer_start(&d.beat, on_beat, 0, (uint64_t)(HEARTBEAT_EVERY_S * 1000));
     uv_signal_init(d.loop, &d.sigterm);
     uv_signal_start(&d.sigterm, on_stop, SIGTERM);
     uv_signal_init(d.loop, &d.sigint);
@@ -547,6 +579,8 @@ static int run_daemon(const char *dir, int nslots, const char *worker, const cha
         slot_launcher_drop(&d.slots[i]);
     free(d.slots);
     free(inbox);
+    if (d.beat_fd >= 0)
+        close(d.beat_fd);
     close(lock_fd);
     log_close();
     return 0;
