@@ -840,7 +840,7 @@ static int check_inbox(struct ssh_transport *t, struct err *e)
                      "\"remote_dir\" in workers.json, or rerun scripts/deploy-worker.sh",
                      t->base.worker->name, t->remote_dir, sftp_status_words(fx));
     } else if (!h) {
-        rc = call_error(t, e, "cannot write a file in the worker's inbox");
+        rc = call_error(t, e, "the inbox check failed");
     } else {
         libssh2_sftp_close(h);
         libssh2_sftp_unlink(t->sftp, probe);   /* a hidden name, written afresh each probe */

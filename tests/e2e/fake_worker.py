@@ -4,8 +4,9 @@
 It takes assay-worker's place next to copies of assay-scheduler and
 assay-shipper (the scheduler starts the assay-worker of its own
 directory), answers for a local worker directory as the real daemon does
-(holds its lock, touches its heartbeat, takes archives from inbox/, renames results into
-outbox/), and sends back whatever the job's student name asks for:
+(holds its lock, touches its heartbeat, takes archives from inbox/,
+renames results into outbox/), and sends back whatever the job's student
+name asks for:
 
   good       an honest result: the job graded by the real `assay grade`
   noisy      the same, with 4 MB of log lines (forged primary lines,
