@@ -12,7 +12,9 @@
  * backtrace it left.  At start-up, jobs left in active/ by a crash are
  * graded again first.  One daemon per directory (a lock file).
  * SIGTERM stops the children and the daemon; jobs in active/ stay for
- * the next start.  --installation and --uids name the installation whose
+ * the next start.  Every second the loop touches D/heartbeat
+ * (contract/heartbeat.h), by which the shippers tell a daemon that
+ * grades from one that is gone or hung.  --installation and --uids name the installation whose
  * uids, lock and run directories and cgroups the launchers use
  * (contract/installation.h); the scheduler passes its spool's.
  */
@@ -93,8 +95,9 @@ static const char usage[] =
     "Grades job archives that arrive in D/inbox/, N at a time, and leaves result\n"
     "archives in D/outbox/. Its log goes to --log (default D/logs/worker.log), stack\n"
     "traces of its own crashes to --traces (default D/logs/traces.log).\n"
-    "`wait` returns when the result of a job is in D/outbox/ (printing a heartbeat\n"
-    "line every 2 s meanwhile): what a shipper runs over SSH instead of polling.\n"
+    "`wait` returns when the result of a job is in D/outbox/ (printing a line every\n"
+    "second meanwhile: the free disk and the daemon's heartbeat): what a shipper\n"
+    "runs over SSH instead of polling.\n"
     "`status` prints the version, the free disk and the jobs of D as JSON.\n"
     "--sandbox: how student code runs: the namespace sandbox (the default; the worker\n"
     "refuses to start, saying what is missing, where the host cannot run it) or\n"
