@@ -212,8 +212,10 @@ def test_stopped_worker_job_deferred_and_graded_by_other_worker(pipeline):
                    timeout=20)
     late = outbox_has(worker, job)
     # running again, its heartbeat is fresh: its shippers call it up
-    spool.wait_for(f"worker {worker} up again", lambda: json.load(
-        open(spool.path("health", f"{worker}.json"))).get("status") == "up", timeout=30)
+    def up_again():
+        with open(spool.path("health", f"{worker}.json")) as f:
+            return json.load(f).get("status") == "up"
+    spool.wait_for(f"worker {worker} up again", up_again, timeout=30)
     # a shipper of that worker looks at its outbox after each job it ships: give
     # every slot a job (each takes a second, so four at once fill all four slots)
     followers = [spool.submit(COURSE, "slow", f"after{i}", slow) for i in range(4)]
