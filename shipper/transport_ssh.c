@@ -21,10 +21,11 @@
  *   pull    SFTP download of REMOTE/outbox/NAME into memory (a memfd)
  *   forget  SFTP unlink of what is left
  *   probe   a file written in the inbox, then `assay-worker status`
- *           (version, free disk, the daemon's heartbeat); a session that
- *           died while idle is opened afresh once before the worker is
- *           called down
+ *           (version, free disk, the daemon's heartbeat)
  *
+ * A push or probe that finds the session it kept open dead (a firewall
+ * dropped it while idle, sshd's child was killed) opens a new one and
+ * tries once more before it reports a failure.
  * Every network step has a time limit (connect 4 s, any other call 10 s).
  * A failed call is reported by its real cause: what the SFTP server
  * answered (permission denied, no such file, no space), or the session
@@ -562,10 +563,17 @@ static int run_remote(struct ssh_transport *t, const char *cmd, int silence_ms,
 
 /* ---- the transport operations ---- */
 
-static bool remote_exists(struct ssh_transport *t, const char *path)
+/* 1 when PATH is on the worker, 0 when the server says it is not, -1
+ * (with *e set) when the session failed. */
+static int remote_exists(struct ssh_transport *t, const char *path, struct err *e)
 {
     LIBSSH2_SFTP_ATTRIBUTES a;
-    return libssh2_sftp_lstat(t->sftp, path, &a) == 0;
+    unsigned long fx;
+    if (libssh2_sftp_lstat(t->sftp, path, &a) == 0)
+        return 1;
+    if (sftp_refused(t, &fx))
+        return 0;
+    return call_error(t, e, "cannot look for the job on the worker");
 }
 
 static int upload(struct ssh_transport *t, int in, const char *path, struct err *e)
@@ -590,9 +598,8 @@ static int upload(struct ssh_transport *t, int in, const char *path, struct err 
     return rc;
 }
 
-static int ssh_push(struct transport *base, int fd, const char *name, struct err *e)
+static int push_once(struct ssh_transport *t, int fd, const char *name, struct err *e)
 {
-    struct ssh_transport *t = (struct ssh_transport *)base;
     if (ensure(t, e) < 0)
         return -1;
     const char *subs[] = {WORKER_INBOX, WORKER_ACTIVE, WORKER_OUTBOX};
@@ -600,10 +607,12 @@ static int ssh_push(struct transport *base, int fd, const char *name, struct err
         char *p = worker_path(t->remote_dir, subs[i], name);
         if (!p)
             return err_set(e, "out of memory");
-        bool there = remote_exists(t, p);
+        int there = remote_exists(t, p, e);
         free(p);
-        if (there)
-            return 0;
+        if (there < 0)
+            after_failure(t);
+        if (there != 0)
+            return there > 0 ? 0 : -1;
     }
     char *tmp = worker_part_path(t->remote_dir, WORKER_INBOX, name);
     char *final = worker_path(t->remote_dir, WORKER_INBOX, name);
@@ -622,6 +631,39 @@ static int ssh_push(struct transport *base, int fd, const char *name, struct err
     free(tmp);
     free(final);
     return rc;
+}
+
+/* Runs OP(T, ARG, E); when it failed because the session it found open
+ * had died (an idle session a firewall dropped, sshd's child killed),
+ * once more, on a new session: a lost session is no outage. */
+static int on_live_session(struct ssh_transport *t,
+                           int (*op)(struct ssh_transport *t, void *arg, struct err *e),
+                           void *arg, struct err *e)
+{
+    bool reused = t->session != NULL;
+    int rc = op(t, arg, e);
+    if (rc < 0 && reused && !t->session) {
+        log_msg(LOG_WARN, NULL, "%s; connecting again", e->msg);
+        rc = op(t, arg, e);
+    }
+    return rc;
+}
+
+struct push_args {
+    int fd;
+    const char *name;
+};
+
+static int push_op(struct ssh_transport *t, void *arg, struct err *e)
+{
+    const struct push_args *a = arg;
+    return push_once(t, a->fd, a->name, e);
+}
+
+static int ssh_push(struct transport *base, int fd, const char *name, struct err *e)
+{
+    struct push_args a = {fd, name};
+    return on_live_session((struct ssh_transport *)base, push_op, &a, e);
 }
 
 /* What `assay-worker wait` says, line by line. */
@@ -884,7 +926,7 @@ static int status_of(struct ssh_transport *t, json_t **info, struct err *e)
     return rc;
 }
 
-static int probe_once(struct ssh_transport *t, json_t **info, struct err *e)
+static int probe_op(struct ssh_transport *t, void *info, struct err *e)
 {
     if (ensure(t, e) < 0 || check_inbox(t, e) < 0)
         return -1;
@@ -893,14 +935,7 @@ static int probe_once(struct ssh_transport *t, json_t **info, struct err *e)
 
 static int ssh_probe(struct transport *base, json_t **info, struct err *e)
 {
-    struct ssh_transport *t = (struct ssh_transport *)base;
-    bool reused = t->session != NULL;
-    int rc = probe_once(t, info, e);
-    if (rc < 0 && reused && !t->session) {   /* the session it found open had died */
-        log_msg(LOG_WARN, NULL, "%s; connecting again", e->msg);
-        rc = probe_once(t, info, e);
-    }
-    return rc;
+    return on_live_session((struct ssh_transport *)base, probe_op, info, e);
 }
 
 static void ssh_destroy(struct transport *base)
