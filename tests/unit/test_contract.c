@@ -7,9 +7,11 @@
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "contract/assignment.h"
 #include "contract/heartbeat.h"
