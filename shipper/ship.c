@@ -114,13 +114,19 @@ static const char *judge_answer(const struct shipper *sh, const json_t *info, ch
     return "refusing";
 }
 
-/* The transport heard the worker while a job waits (transport_listener). */
+/* The transport heard the worker while a job waits (transport_listener).
+ * Only its free disk, as a number, goes into the record: the worker's
+ * words are data (docs/SECURITY.md, "Primary and worker"). */
 static void heard_worker(void *ctx, const json_t *info)
 {
     struct shipper *sh = ctx;
     char reason[300] = "";
     const char *status = judge_answer(sh, info, reason, sizeof reason);
-    record_health(sh, status, reason, info);
+    json_t *kept = json_is_number(json_object_get(info, "free_mb"))
+                       ? json_pack("{s:f}", "free_mb", jsonutil_num(info, "free_mb", 0))
+                       : NULL;   /* none, or out of memory: the record keeps its last */
+    record_health(sh, status, reason, kept);
+    json_decref(kept);
 }
 
 /* A job handed to this slot as its worker was being called down or
