@@ -26,7 +26,8 @@
  * A push or probe that finds the session it kept open dead (a firewall
  * dropped it while idle, sshd's child was killed) opens a new one and
  * tries once more before it reports a failure.
- * Every network step has a time limit (connect 4 s, any other call 10 s).
+ * Every network step has a time limit (connect 4 s, a probe's calls 3 s,
+ * any other call 10 s).
  * A failed call is reported by its real cause: what the SFTP server
  * answered (permission denied, no such file, no space), or the session
  * lost (the connection broke, or no answer in time), never one as the
@@ -471,9 +472,9 @@ enum { REMOTE_DONE = 0, REMOTE_LOST = -1, REMOTE_STOPPED = -2 };
 static int take_lines(struct buf *pending, struct remote_lines *l, struct buf *out,
                       bool *done, struct err *e)
 {
-    char *start = pending->data, *nl;
+    char *start = pending->data, *end = pending->data + pending->len, *nl;
     int rc = 0;
-    while (rc == 0 && pending->len && (nl = memchr(start, '\n', pending->len - (size_t)(start - pending->data)))) {
+    while (rc == 0 && start < end && (nl = memchr(start, '\n', (size_t)(end - start)))) {
         *nl = '\0';
         l->heard = true;
         rc = l->line(l->ctx, start, e);
@@ -481,7 +482,7 @@ static int take_lines(struct buf *pending, struct remote_lines *l, struct buf *o
             buf_printf(out, "%s\n", start);
         start = nl + 1;
     }
-    size_t rest = pending->len - (size_t)(start - pending->data);
+    size_t rest = (size_t)(end - start);
     memmove(pending->data, start, rest);
     pending->len = rest;
     if (rest < (1u << 16))
@@ -902,7 +903,7 @@ static int status_of(struct ssh_transport *t, json_t **info, struct err *e)
     if (!qdir || asprintf(&cmd, "%s status --dir %s", t->command, qdir) < 0) {
         cmd = NULL;
         err_set(e, "out of memory");
-    } else if (run_remote(t, cmd, CALL_TIMEOUT_MS, NULL, &out, &code, e) == REMOTE_DONE) {
+    } else if (run_remote(t, cmd, SILENT_MS, NULL, &out, &code, e) == REMOTE_DONE) {
         *info = code == 0 ? json_loads(buf_str(&out), 0, NULL) : NULL;
         struct heartbeat hb;
         heartbeat_from_json(json_object_get(*info, "daemon"), &hb);
@@ -928,9 +929,15 @@ static int status_of(struct ssh_transport *t, json_t **info, struct err *e)
 
 static int probe_op(struct ssh_transport *t, void *info, struct err *e)
 {
-    if (ensure(t, e) < 0 || check_inbox(t, e) < 0)
+    if (ensure(t, e) < 0)
         return -1;
-    return status_of(t, info, e);
+    /* A worker answers a probe in milliseconds: silence as long as a
+     * wait's is a dead link, and an idle worker's is noticed as soon. */
+    libssh2_session_set_timeout(t->session, SILENT_MS);
+    int rc = check_inbox(t, e) < 0 ? -1 : status_of(t, info, e);
+    if (t->session)
+        libssh2_session_set_timeout(t->session, CALL_TIMEOUT_MS);
+    return rc;
 }
 
 static int ssh_probe(struct transport *base, json_t **info, struct err *e)
