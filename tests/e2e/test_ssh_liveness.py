@@ -18,6 +18,11 @@ and checks what an admin and a student would see:
 - jobs submitted while h1 is down all go to h2: no attempt starts on h1;
 - once the fault is repaired h1 is up again and grades again.
 
+Two more: h1's SSH sessions dying (sshd's children killed, its listener
+alive) is reported as a lost session and is no outage, never as a
+permission problem; and h1's disk filling while it grades is seen from
+what it says while the jobs run, before they end.
+
 The deadlines of the slow jobs are far beyond the time the faults take
 to be noticed, so a job given back only at its deadline would show in the
 reasons; no test asserts a duration.  bench/detect.py measures them.
@@ -270,3 +275,51 @@ def test_lost_sessions_are_reported_as_lost_never_as_permissions(cluster, pipeli
         assert not any(l.message.startswith("worker h1 is down") for l in spool.log_lines())
         counts = wait_recorded(spool, jobs + new)
         assert all(counts.get(j) == 1 for j in jobs + new), counts
+
+
+def test_disk_filling_under_running_jobs_is_seen_before_they_end(cluster, pipeline):
+    """h1's disk fills while both its slots grade long jobs (so no idle
+    probe looks at it): what it says every second while they run makes
+    it refusing before they end; new jobs go to h2, its own finish there,
+    once.  Space freed, it is up again."""
+    v = os.statvfs(cluster.worker_dir(1))
+    free_mb = v.f_bavail * v.f_frsize / 2 ** 20
+    spool = pipeline()
+    spool.set_workers(cluster.all_entries(h1={"min_free_mb": int(free_mb - 300)}))
+    long_s = 30
+    spool.add_assignment(COURSE, "long", assignment_doc(
+        [HI_TEST], limits=dict(LIMITS, wall_s=long_s + 20)))
+    spool.add_assignment(COURSE, "quick", assignment_doc([HI_TEST]))
+    long_src = spool.make_submission("long-src", {"hello.py": slow_hello(long_s)})
+    quick = spool.make_submission("quick-src", {"hello.py": VARIANTS["right"][0]})
+    filler = os.path.join(cluster.host_dir(1), "filler")
+    with scheduler_running(spool):
+        wait_health(spool, "h1", "up")
+        wait_health(spool, "h2", "up")
+        jobs, on_h1 = fill_and_break(cluster, spool, long_src, lambda c: None)
+        try:
+            with open(filler, "wb") as f:
+                for _ in range(600):
+                    f.write(b"\0" * 2 ** 20)
+                f.flush()
+                os.fsync(f.fileno())
+            h = wait_health(spool, "h1", "refusing", timeout=60, reason_has=["disk"])
+            still = [j for j in on_h1 if spool.result(j) is None]
+            assert still, f"h1 was called refusing only after its jobs ended: {h}"
+            refusing = [l for l in spool.log_lines()
+                        if l.message.startswith("worker h1 is refusing")]
+            assert refusing and "MB of disk free" in refusing[0].message, refusing
+            new = [spool.submit(COURSE, "quick", f"q{i}", quick) for i in range(4)]
+            results = spool.wait_results(jobs + new, timeout=180)
+        finally:
+            if os.path.exists(filler):
+                os.unlink(filler)
+        for j in on_h1:
+            assert graded_by(results[j]) == "h1" and results[j]["assay"]["attempts"] == 1, \
+                results[j]["assay"]
+        for j in new:
+            assert graded_by(results[j]) == "h2", (j, graded_by(results[j]))
+        assert all(results[j]["score"] == 2 for j in jobs + new)
+        counts = wait_recorded(spool, jobs + new)
+        assert all(counts.get(j) == 1 for j in jobs + new), counts
+        wait_health(spool, "h1", "up", timeout=60)
