@@ -90,10 +90,11 @@ def attempts_started_on(spool, worker, jobs):
             f" started in slot {worker}." in l.message]
 
 
-def fill_and_break(cluster, spool, slow, breaks):
-    """Four slow jobs fill the four slots; once h1 grades two of them,
-    BREAKS(cluster) breaks it.  Returns (all four jobs, the two on h1)."""
-    jobs = [spool.submit(COURSE, "slow", f"s{i}", slow) for i in range(4)]
+def fill_and_break(cluster, spool, slow, breaks, assignment="slow"):
+    """Four slow jobs (of ASSIGNMENT) fill the four slots; once h1 grades
+    two of them, BREAKS(cluster) breaks it.  Returns (all four jobs, the
+    two on h1)."""
+    jobs = [spool.submit(COURSE, assignment, f"s{i}", slow) for i in range(4)]
     spool.wait_for("two jobs being graded on h1",
                    lambda: len(cluster.archives(1, "active")) == 2, timeout=60, interval=0.05)
     on_h1 = sorted({n.rsplit(".", 2)[0] for n in cluster.archives(1, "active")})
@@ -296,7 +297,7 @@ def test_disk_filling_under_running_jobs_is_seen_before_they_end(cluster, pipeli
     with scheduler_running(spool):
         wait_health(spool, "h1", "up")
         wait_health(spool, "h2", "up")
-        jobs, on_h1 = fill_and_break(cluster, spool, long_src, lambda c: None)
+        jobs, on_h1 = fill_and_break(cluster, spool, long_src, lambda c: None, "long")
         try:
             with open(filler, "wb") as f:
                 for _ in range(600):
