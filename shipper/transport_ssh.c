@@ -26,8 +26,8 @@
  * A push or probe that finds the session it kept open dead (a firewall
  * dropped it while idle, sshd's child was killed) opens a new one and
  * tries once more before it reports a failure.
- * Every network step has a time limit (connect 4 s, a probe's calls 3 s,
- * any other call 10 s).
+ * Every network step has a time limit: connect 4 s, small calls (a
+ * probe's, listing and removing files) 3 s, transfers 10 s.
  * A failed call is reported by its real cause: what the SFTP server
  * answered (permission denied, no such file, no space), or the session
  * lost (the connection broke, or no answer in time), never one as the
@@ -810,19 +810,33 @@ static int ssh_pull(struct transport *base, const char *name, int *fd, struct er
     return 0;
 }
 
+/* Small calls (a probe, listing and removing files) get the time limit
+ * of a wait's silence: a worker answers them in milliseconds, and an idle
+ * shipper must not sit out a long timeout on a dead link before its next
+ * probe sees it.  Transfers keep CALL_TIMEOUT_MS. */
+static void small_calls(struct ssh_transport *t, bool on)
+{
+    if (t->session)
+        libssh2_session_set_timeout(t->session, on ? SILENT_MS : CALL_TIMEOUT_MS);
+}
+
 static void ssh_forget(struct transport *base, const char *name)
 {
     struct ssh_transport *t = (struct ssh_transport *)base;
     struct err e;   /* no link: what is left is tidied once it is back (shipper_drop_stale) */
     if (ensure(t, &e) < 0)
         return;
+    small_calls(t, true);
     const char *subs[] = {WORKER_INBOX, WORKER_OUTBOX};
-    for (int i = 0; i < 2; i++) {
+    unsigned long fx;
+    for (int i = 0; i < 2 && t->session; i++) {
         char *p = worker_path(t->remote_dir, subs[i], name);
-        if (p)   /* fails where NAME is not: it is in one of the two at most */
-            libssh2_sftp_unlink(t->sftp, p);
+        /* fails where NAME is not: it is in one of the two at most */
+        if (p && libssh2_sftp_unlink(t->sftp, p) != 0 && !sftp_refused(t, &fx))
+            after_failure(t);   /* the session is lost: the next call opens another */
         free(p);
     }
+    small_calls(t, false);
 }
 
 static char **ssh_results(struct transport *base)
@@ -835,6 +849,7 @@ static char **ssh_results(struct transport *base)
     char *dir = worker_path(t->remote_dir, WORKER_OUTBOX, NULL);
     if (!dir)
         return names;
+    small_calls(t, true);
     LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_opendir(t->sftp, dir);
     free(dir);
     size_t n = 0;
@@ -857,6 +872,7 @@ static char **ssh_results(struct transport *base)
         libssh2_sftp_closedir(h);
     else
         after_failure(t);
+    small_calls(t, false);
     return names;
 }
 
@@ -931,12 +947,9 @@ static int probe_op(struct ssh_transport *t, void *info, struct err *e)
 {
     if (ensure(t, e) < 0)
         return -1;
-    /* A worker answers a probe in milliseconds: silence as long as a
-     * wait's is a dead link, and an idle worker's is noticed as soon. */
-    libssh2_session_set_timeout(t->session, SILENT_MS);
+    small_calls(t, true);
     int rc = check_inbox(t, e) < 0 ? -1 : status_of(t, info, e);
-    if (t->session)
-        libssh2_session_set_timeout(t->session, CALL_TIMEOUT_MS);
+    small_calls(t, false);
     return rc;
 }
 
