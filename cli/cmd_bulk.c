@@ -9,8 +9,10 @@
  * every worker slot, then follows them: a progress bar (done/total,
  * rate, ETA) on a terminal, a plain line every few seconds otherwise,
  * and at the end a summary: a histogram of the scores and every failure
- * with its reason.  `assay regrade --wait` shows the same.  export writes
- * each student's latest graded result as CSV for any gradebook.
+ * with its reason (a result whose late penalty a broken extensions file
+ * may have made wrong is one).  `assay regrade --wait` shows the same.
+ * export writes each student's latest graded result as CSV for any
+ * gradebook, with the late penalty's columns.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -181,12 +183,16 @@ static size_t print_failures(const json_t *done)
         const json_t *r = json_object_get(d, "result"), *a = json_object_get(r, "assay");
         const char *failed = jsonutil_str(d, "failed", NULL);
         const json_t *err = json_object_get(a, "error");
-        if (!failed && !json_is_object(err))
+        /* a penalty counted from a date a broken extensions file may have moved */
+        const char *late = jsonutil_str(json_object_get(a, "late"), "error", NULL);
+        if (!failed && !json_is_object(err) && !late)
             continue;
         if (n++ == 0)
             printf("Failures:\n");
         if (failed)
             cli_printf(stdout, "  %s: not graded: %s\n", jsonutil_str(d, "student", "?"), failed);
+        else if (late)
+            cli_printf(stdout, "  %s: graded, but %s\n", jsonutil_str(d, "student", "?"), late);
         else
             cli_printf(stdout, "  %s: %s error: %s\n", jsonutil_str(d, "student", "?"),
                        jsonutil_str(err, "category", "?"), jsonutil_str(err, "message", ""));
@@ -310,12 +316,19 @@ int cmd_grade_all(int argc, char **argv)
 
 /* ---- assay export ---- */
 
+#define CSV_HEADER "student,score,max,status,graded_at,late_days,late_penalty_percent," \
+    "score_before_penalty"
+
 static const char export_usage[] =
     "Usage: assay export --course C --assignment A --csv [--out FILE] [--spool S]\n"
     "\n"
     "Writes each student's latest graded result of assignment A of course C as CSV\n"
-    "(header: student,score,max,status,graded_at), for any gradebook or LMS.\n"
-    "Students who submitted but have no result yet appear with status \"pending\".\n";
+    "for any gradebook or LMS, with the header\n"
+    "  " CSV_HEADER "\n"
+    "score is after any late penalty: late_days is how many (started) days late the\n"
+    "submission was (0 on time), late_penalty_percent the percentage of max taken\n"
+    "off, score_before_penalty the score the tests gave.  Students who submitted but\n"
+    "have no result yet appear with status \"pending\" and the rest empty.\n";
 
 static void csv_field(FILE *out, const char *s)
 {
@@ -330,6 +343,21 @@ static void csv_field(FILE *out, const char *s)
         fputc(*s, out);
     }
     fputc('"', out);
+}
+
+/* The late columns of result R: days late, the penalty's percentage and
+ * the score before it (0, 0 and the score when on time; empty with no
+ * result). */
+static void csv_late(FILE *out, const json_t *r)
+{
+    const json_t *late = json_object_get(json_object_get(r, "assay"), "late");
+    if (!r)
+        fputs(",,,", out);
+    else if (json_is_number(json_object_get(late, "penalty_percent")))
+        fprintf(out, ",%g,%g,%g", jsonutil_num(late, "days", 0),
+                jsonutil_num(late, "penalty_percent", 0), jsonutil_num(late, "score_before", 0));
+    else
+        fprintf(out, ",0,0,%g", jsonutil_num(r, "score", 0));
 }
 
 /* Adds the students listed in spool directory REL to SET; -1 (said) if
@@ -374,7 +402,7 @@ static int write_csv(FILE *out, const struct spool *s, const struct bulk_opts *o
     json_object_foreach(students, name, v)
         names[i++] = name;
     qsort(names, n, sizeof *names, cmp_str);
-    fputs("student,score,max,status,graded_at\n", out);
+    fputs(CSV_HEADER "\n", out);
     for (i = 0; i < n; i++) {
         json_t *r = record_latest(s, o->course, o->asg, names[i], NULL);
         const json_t *a = json_object_get(r, "assay");
@@ -386,6 +414,7 @@ static int write_csv(FILE *out, const struct spool *s, const struct bulk_opts *o
         csv_field(out, r ? jsonutil_str(a, "status", "graded") : "pending");
         fputc(',', out);
         csv_field(out, r ? jsonutil_str(a, "finished_at", "") : "");
+        csv_late(out, r);
         fputc('\n', out);
         json_decref(r);
     }

@@ -25,7 +25,7 @@ static void key_path(char *out, size_t n, const char *path, const char *key)
     snprintf(out, n, "%s.%s", path, key);
 }
 
-static const char *type_name(const json_t *v)
+const char *check_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: return "an object";
@@ -51,7 +51,7 @@ const char *check_string(const json_t *obj, const char *path, const char *key,
         return NULL;
     }
     if (!json_is_string(v)) {
-        problems_add(p, where, "must be a string, not %s", type_name(v));
+        problems_add(p, where, "must be a string, not %s", check_type_name(v));
         return NULL;
     }
     return json_string_value(v);
@@ -66,7 +66,7 @@ double check_number(const json_t *obj, const char *path, const char *key, double
     if (!v)
         return dflt;
     if (!json_is_number(v)) {
-        problems_add(p, where, "must be a number, not %s", type_name(v));
+        problems_add(p, where, "must be a number, not %s", check_type_name(v));
         return dflt;
     }
     double d = json_number_value(v);
@@ -86,7 +86,7 @@ bool check_integer(const json_t *obj, const char *path, const char *key, long lo
     if (!v)
         return false;
     if (!json_is_integer(v)) {
-        problems_add(p, where, "must be a whole number, not %s", type_name(v));
+        problems_add(p, where, "must be a whole number, not %s", check_type_name(v));
         return false;
     }
     *out = json_integer_value(v);
@@ -124,7 +124,7 @@ size_t check_string_list(const json_t *obj, const char *path, const char *key,
         return 0;
     }
     if (!json_is_array(v)) {
-        problems_add(p, where, "must be a list of strings, not %s", type_name(v));
+        problems_add(p, where, "must be a list of strings, not %s", check_type_name(v));
         return 0;
     }
     if (required && json_array_size(v) == 0)

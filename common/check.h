@@ -7,6 +7,10 @@
 
 #include "common/err.h"
 
+/* "an object", "a list", "a string", "a number", "a boolean" or "null":
+ * what V is, for a message saying what it must be instead. */
+const char *check_type_name(const json_t *v);
+
 /* Each helper looks at KEY in OBJ (whose JSON path is PATH), adds a
  * problem "PATH.KEY: reason" when it is wrong, and returns the value or
  * the default.  Missing optional keys are not problems. */

@@ -54,20 +54,6 @@ static bool deeper_than(const json_t *j, int levels)
     return false;
 }
 
-static const char *kind_of(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "a list";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
-    }
-}
-
 /* A required "score" within 0 and a required "max_score" within
  * 0..RESULT_MAX_POINTS, for the object at PATH; SCORE and MAX get them. */
 static void check_scores(const json_t *o, const char *path, double *score, double *max,
@@ -94,7 +80,7 @@ static void check_cases(const json_t *test, const char *path, struct problems *p
     if (!cases || json_is_null(cases))
         return;
     if (!json_is_array(cases)) {
-        problems_add(p, where, "must be a list, not %s", kind_of(cases));
+        problems_add(p, where, "must be a list, not %s", check_type_name(cases));
         return;
     }
     if (json_array_size(cases) > RESULT_MAX_CASES)
@@ -104,7 +90,7 @@ static void check_cases(const json_t *test, const char *path, struct problems *p
         const json_t *c = json_array_get(cases, i);
         snprintf(where, sizeof where, "%s.cases[%zu]", path, i);
         if (!json_is_object(c)) {
-            problems_add(p, where, "must be an object, not %s", kind_of(c));
+            problems_add(p, where, "must be an object, not %s", check_type_name(c));
             continue;
         }
         check_number(c, where, "max_score", 0, 0, RESULT_MAX_POINTS, p);
@@ -117,7 +103,7 @@ static void check_test(const json_t *t, const char *path, double *score, double 
 {
     *score = *max = 0;
     if (!json_is_object(t)) {
-        problems_add(p, path, "must be an object, not %s", kind_of(t));
+        problems_add(p, path, "must be an object, not %s", check_type_name(t));
         return;
     }
     check_scores(t, path, score, max, p);
@@ -135,7 +121,7 @@ static void check_tests(const json_t *r, double score, double max, struct proble
         return;
     }
     if (!json_is_array(tests)) {
-        problems_add(p, "$.tests", "must be a list, not %s", kind_of(tests));
+        problems_add(p, "$.tests", "must be a list, not %s", check_type_name(tests));
         return;
     }
     size_t n = json_array_size(tests);
@@ -169,7 +155,7 @@ static void check_assay(const json_t *r, struct problems *p)
     if (!a)
         return;
     if (!json_is_object(a)) {
-        problems_add(p, "$.assay", "must be an object, not %s", kind_of(a));
+        problems_add(p, "$.assay", "must be an object, not %s", check_type_name(a));
         return;
     }
     static const char *const statuses[] = {"graded", "error", NULL};
@@ -181,16 +167,16 @@ static void check_assay(const json_t *r, struct problems *p)
             check_enum(error, "$.assay.error", "category", categories, p);
         check_string(error, "$.assay.error", "message", true, p);
     } else if (error && !json_is_null(error)) {
-        problems_add(p, "$.assay.error", "must be an object or null, not %s", kind_of(error));
+        problems_add(p, "$.assay.error", "must be an object or null, not %s", check_type_name(error));
     }
     const json_t *warnings = json_object_get(a, "warnings");
     size_t i;
     json_t *w;
     if (warnings && !json_is_array(warnings))
-        problems_add(p, "$.assay.warnings", "must be a list, not %s", kind_of(warnings));
+        problems_add(p, "$.assay.warnings", "must be a list, not %s", check_type_name(warnings));
     json_array_foreach(warnings, i, w)
         if (!json_is_string(w)) {
-            problems_add(p, "$.assay.warnings", "must hold strings, not %s", kind_of(w));
+            problems_add(p, "$.assay.warnings", "must hold strings, not %s", check_type_name(w));
             break;
         }
     static const char *const primary_keys[] = {"late", "view", "hidden", "superseded_by"};
@@ -218,7 +204,7 @@ static int report(struct problems *p, struct err *e)
 int results_check(const json_t *r, struct err *e)
 {
     if (!json_is_object(r))
-        return err_set(e, "results.json holds %s, not an object", kind_of(r));
+        return err_set(e, "results.json holds %s, not an object", check_type_name(r));
     if (deeper_than(r, RESULT_JSON_MAX_DEPTH))
         return err_set(e, "results.json is nested more than %d levels deep",
                        RESULT_JSON_MAX_DEPTH);

@@ -213,16 +213,22 @@ def graded_files(out):
     return texts
 
 
-def test_notebook_cells_cannot_read_hidden_tests(tmp_path):
-    marker = "hidden-marker-" + secrets.token_hex(8)
-    prefix = marker[:14]
-    cells = {"probe_before": probe(prefix, "before"), "probe_after": probe(prefix, "after")}
+def grade_notebook(tmp_path, marker, cells):
+    """Grades CELLS against the notebook assignment hiding MARKER, which
+    must score 1 of 1; returns the result and the graded files' texts."""
     a = notebook_assignment(tmp_path / "a", marker, cells)
     s = submission_notebook(tmp_path / "s", cells)
     out = tmp_path / "out"
     r = grade_clean(a, s, "--out", str(out))
     assert (r["score"], r["max_score"]) == (1, 1), r["tests"][0]["output"]
-    results, student, html = graded_files(str(out))
+    return (r, *graded_files(str(out)))
+
+
+def test_notebook_cells_cannot_read_hidden_tests(tmp_path):
+    marker = "hidden-marker-" + secrets.token_hex(8)
+    prefix = marker[:14]
+    cells = {"probe_before": probe(prefix, "before"), "probe_after": probe(prefix, "after")}
+    r, results, student, html = grade_notebook(tmp_path, marker, cells)
     for text in (results, student, html):
         assert marker not in text
     # both probes ran to the end, looked at a real amount of things, found nothing
@@ -242,12 +248,7 @@ def test_verbatim_copies_of_hidden_lines_are_removed(tmp_path):
     cells = {"before": "print('nothing yet')\n",
              "printed": f"print('before', {line!r}, 'after')\nprint('kept')\n",
              "raised": f"raise ValueError({line!r})\n"}
-    a = notebook_assignment(tmp_path / "a", marker, cells)
-    s = submission_notebook(tmp_path / "s", cells)
-    out = tmp_path / "out"
-    r = grade_clean(a, s, "--out", str(out))
-    assert (r["score"], r["max_score"]) == (1, 1), r["tests"][0]["output"]
-    results, student, html = graded_files(str(out))
+    r, results, student, html = grade_notebook(tmp_path, marker, cells)
     for text in (results, student):
         assert marker not in text
     removed = "[a line quoting a hidden test was removed]"

@@ -63,6 +63,18 @@ def test_memory_bomb(tmp_path):
     expect(t, "memory_limit")
 
 
+def test_memory_held_over_the_limit_while_files_are_not_charged(tmp_path):
+    # the cgroup allows the memory limit plus the work area (the files a run
+    # writes are charged to it); the run's own pages are held to the limit
+    t = attack(tmp_path, "import time\nb = bytearray(150 << 20)\ntime.sleep(2)\n",
+               limits={"memory_mb": 64})
+    expect(t, "memory_limit")
+    files = attack(tmp_path / "files", "with open('f', 'wb') as f:\n"
+                   "    for _ in range(150):\n        f.write(b'x' * (1 << 20))\nprint('ok')\n",
+                   limits={"memory_mb": 64, "file_mb": 200})
+    expect(files, "passed")   # 150 MB of files under a 64 MB memory limit
+
+
 SYSV_HOARD = """
 import ctypes
 libc = ctypes.CDLL(None, use_errno=True)
