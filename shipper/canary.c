@@ -212,7 +212,7 @@ static json_t *finish(struct shipper *sh, struct trip *x, double timeout, bool *
     struct err e = {{0}};
     json_t *r = NULL;
     double t0 = clock_mono();
-    int ready = x->pushed ? t->ops->wait(t, x->name, timeout, &e) : -1;
+    int ready = x->pushed ? t->ops->wait(t, x->name, timeout, NULL, &e) : -1;
     *answered = ready != 0;
     if (ready > 0)
         r = take(sh, x->name, &e);

@@ -35,7 +35,10 @@
 #include "spool/job.h"
 #include "spool/scan.h"
 
-#define PROBE_UP_MS 30000          /* how often an idle shipper checks its worker */
+/* How often an idle shipper checks its worker: with the daemon's
+ * heartbeat going stale in HEARTBEAT_STALE_S, a worker that dies while
+ * idle is called down within 10 s (a busy one is heard every second). */
+#define PROBE_UP_MS 3000
 #define PROBE_DOWN_MS 3000         /* ... and a worker that is down, at most */
 #define START_GRACE_S 2.0          /* a worker starting with us may take this long */
 #define STUCK_BACKOFF_MAX_S 60

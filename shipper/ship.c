@@ -13,11 +13,18 @@
  *
  * A worker is trusted to grade, not to keep to any shape or size
  * (docs/SECURITY.md, "Primary and worker").  Anything that goes wrong on
- * the way (the worker unreachable or silent past the job's limits plus a
- * margin, a broken archive, a result refused) defers the job
+ * the way (the worker unreachable, its link, host or grading daemon no
+ * longer answering while the job waits, or silent past the job's limits
+ * plus a margin, a broken archive, a result refused) defers the job
  * with exponential backoff; after SHIPPER_MAX_ATTEMPTS it goes to
  * failed/ with a .reason and the student gets an error result saying
  * what happened.  Every step is safe to repeat after a crash.
+ *
+ * While a job waits, each word from the worker (the transport's
+ * heartbeat, about every second) refreshes its health record: last
+ * contact and free disk, so a disk that fills under running jobs is
+ * seen within seconds.  A job handed to the slot just as its worker was
+ * called down goes back to the queue unattempted.
  */
 #define _GNU_SOURCE
 #include "shipper/shipper.h"
@@ -76,6 +83,71 @@ static bool already_recorded(const struct shipper *sh, const struct job *job)
     json_decref(r);
     free(rel);
     return same;
+}
+
+/* Records that the worker is STATUS ("up", "down", "refusing") because
+ * of REASON ("" when up), with INFO what it said (may be NULL); logs a
+ * change. */
+static void record_health(struct shipper *sh, const char *status, const char *reason,
+                          const json_t *info)
+{
+    struct err e;
+    int changed = health_record(&sh->spool, sh->worker->name, status, reason[0] ? reason : NULL,
+                                info, &e);
+    if (changed < 0)
+        log_msg(LOG_ERROR, NULL, "cannot record that worker %s is %s: %s", sh->worker->name, status,
+                e.msg);
+    if (changed == 1)
+        log_msg(strcmp(status, "up") ? LOG_ERROR : LOG_INFO, NULL, "worker %s is %s%s%s",
+                sh->worker->name, status, reason[0] ? ": " : "", reason);
+}
+
+/* What a worker that answered (INFO: a probe's answer or a heartbeat)
+ * is: "up", or "refusing" with why in REASON when its disk is low. */
+static const char *judge_answer(const struct shipper *sh, const json_t *info, char *reason,
+                                size_t n)
+{
+    double free_mb = jsonutil_num(info, "free_mb", 1e18);
+    if (free_mb >= sh->worker->min_free_mb)
+        return "up";
+    snprintf(reason, n, "only %.0f MB of disk free (at least %.0f MB needed); free some space "
+             "on the worker", free_mb, sh->worker->min_free_mb);
+    return "refusing";
+}
+
+/* The transport heard the worker while a job waits (transport_listener).
+ * Only its free disk, as a number, goes into the record: the worker's
+ * words are data (docs/SECURITY.md, "Primary and worker"). */
+static void heard_worker(void *ctx, const json_t *info)
+{
+    struct shipper *sh = ctx;
+    char reason[300] = "";
+    const char *status = judge_answer(sh, info, reason, sizeof reason);
+    json_t *kept = json_is_number(json_object_get(info, "free_mb"))
+                       ? json_pack("{s:f}", "free_mb", jsonutil_num(info, "free_mb", 0))
+                       : NULL;   /* none, or out of memory: the record keeps its last */
+    record_health(sh, status, reason, kept);
+    json_decref(kept);
+}
+
+/* A job handed to this slot as its worker was being called down or
+ * refusing (the scheduler had not yet read that): back to the queue for
+ * another worker, with no attempt spent.  True when it went back. */
+static bool hand_back_if_unavailable(struct shipper *sh, const struct job *job)
+{
+    json_t *h = health_read(&sh->spool, sh->worker->name);
+    bool available = !h || health_available(h);
+    struct err e;
+    if (!available && queue_unassign(&sh->spool, job->id, sh->slot_dir, &e) < 0) {
+        log_msg(LOG_ERROR, job->id, "cannot hand the job back to the queue: %s", e.msg);
+        available = true;   /* then it is shipped, and deferred if the worker fails it */
+    } else if (!available) {
+        log_msg(LOG_WARN, job->id, "handed back to the queue without an attempt: worker %s is "
+                "%s (%s)", sh->worker->name, jsonutil_str(h, "status", "?"),
+                jsonutil_str(h, "reason", ""));
+    }
+    json_decref(h);
+    return !available;
 }
 
 /* A new attempt with a new token, unless this slot's attempt is being
@@ -366,7 +438,8 @@ static int round_trip(struct shipper *sh, struct job *job, const char *name, con
     if (zip >= 0)
         close(zip);
     if (rc == 0) {
-        int ready = t->ops->wait(t, name, timeout, e);
+        struct transport_listener hear = {heard_worker, sh};
+        int ready = t->ops->wait(t, name, timeout, &hear, e);
         if (ready == 0)
             rc = err_set(e, "worker %s did not return a result within %.1f s", sh->worker->name,
                          timeout);
@@ -426,6 +499,8 @@ static int ship_loaded(struct shipper *sh, struct job *job)
             log_msg(LOG_ERROR, job->id, "%s", e.msg);
         return 0;
     }
+    if (hand_back_if_unavailable(sh, job))
+        return 0;
     if (begin_attempt(sh, job, &e) < 0) {
         log_msg(LOG_ERROR, job->id, "cannot start an attempt: %s", e.msg);
         return 0;
@@ -474,25 +549,15 @@ bool shipper_check_worker(struct shipper *sh)
 {
     json_t *info = NULL;
     struct err e;
-    const char *status = "up";
+    const char *status;
     char reason[1200] = "";
     if (sh->transport->ops->probe(sh->transport, &info, &e) < 0) {
         status = "down";
         snprintf(reason, sizeof reason, "%s", e.msg);
-    } else if (jsonutil_num(info, "free_mb", 1e18) < sh->worker->min_free_mb) {
-        status = "refusing";
-        snprintf(reason, sizeof reason, "only %.0f MB of disk free (at least %.0f MB needed); "
-                 "free some space on the worker", jsonutil_num(info, "free_mb", 0),
-                 sh->worker->min_free_mb);
+    } else {
+        status = judge_answer(sh, info, reason, sizeof reason);
     }
-    int changed = health_record(&sh->spool, sh->worker->name, status, reason[0] ? reason : NULL,
-                                info, &e);
-    if (changed < 0)
-        log_msg(LOG_ERROR, NULL, "cannot record that worker %s is %s: %s", sh->worker->name, status,
-                e.msg);
-    if (changed == 1)
-        log_msg(strcmp(status, "up") ? LOG_ERROR : LOG_INFO, NULL, "worker %s is %s%s%s",
-                sh->worker->name, status, reason[0] ? ": " : "", reason);
+    record_health(sh, status, reason, info);
     json_decref(info);
     return !strcmp(status, "up");
 }

@@ -9,7 +9,27 @@
 #include "spool/workers.h"
 
 /* Jobs and results travel as archives named "<job id>.<token>.zip".
- * Every call has a time limit and returns -1 (with *e set) on failure. */
+ * Every call has a time limit and returns -1 (with *e set) on failure.
+ *
+ * Liveness: a worker is alive when its host answers and its grading
+ * daemon's heartbeat is fresh (contract/heartbeat.h).  probe() checks
+ * both; wait() hears the worker at least every TRANSPORT_HEAR_S while it
+ * waits, and gives up at once, saying which, when the link, the host or
+ * the daemon stops answering: the job in flight is not left to its
+ * deadline. */
+
+/* wait() hears from the worker this often; silence for TRANSPORT_SILENT_S
+ * is a link that died (the transport tries one new connection first). */
+#define TRANSPORT_HEAR_S 1.0
+#define TRANSPORT_SILENT_S 3.0
+
+/* Who hears the worker while wait() waits. */
+struct transport_listener {
+    /* INFO: what the worker said ({"free_mb", "daemon"}), each time it
+     * speaks; the caller keeps its health up to date with it. */
+    void (*heard)(void *ctx, const json_t *info);
+    void *ctx;
+};
 struct transport {
     const struct transport_ops *ops;
     const struct worker_cfg *worker;
@@ -23,8 +43,12 @@ struct transport_ops {
      * error. */
     int (*push)(struct transport *t, int fd, const char *name, struct err *e);
     /* Waits until the result NAME is ready, without fixed-interval
-     * polling.  1 ready, 0 timed out, -1 error. */
-    int (*wait)(struct transport *t, const char *name, double timeout_s, struct err *e);
+     * polling of the result.  1 ready, 0 timed out, -1 error: the worker
+     * stopped answering (its link, host or grading daemon; *e says which)
+     * or the wait itself failed.  LISTENER (may be NULL) hears the
+     * worker meanwhile. */
+    int (*wait)(struct transport *t, const char *name, double timeout_s,
+                const struct transport_listener *listener, struct err *e);
     /* Opens the result NAME for reading: *FD is a file the caller closes
      * (the worker's own file, or a copy in memory). */
     int (*pull)(struct transport *t, const char *name, int *fd, struct err *e);
@@ -32,8 +56,10 @@ struct transport_ops {
     void (*forget)(struct transport *t, const char *name);
     /* Lists the result names waiting on the worker; malloc'd, NULL-terminated. */
     char **(*results)(struct transport *t);
-    /* Checks the worker answers: on 0, *info is {"version", "free_mb",
-     * "inbox", "active", "outbox"}; on -1, *e says why it does not. */
+    /* Checks the worker answers and its grading daemon's heartbeat is
+     * fresh: on 0, *info is {"version", "free_mb", "daemon", and perhaps
+     * "inbox", "active", "outbox"}; on -1, *e says why it does not: the
+     * host, the link, the login, the inbox or the daemon. */
     int (*probe)(struct transport *t, json_t **info, struct err *e);
     void (*destroy)(struct transport *t);
 };

@@ -4,7 +4,9 @@
  *
  * push writes the job archive into DIR/inbox under a dot-name and renames
  * it; wait watches DIR/outbox with inotify, so a result is seen the moment
- * the worker renames it in; pull opens it where it is.  Used by the demo
+ * the worker renames it in, and reads the daemon's heartbeat file every
+ * second meanwhile (a daemon that stopped answering ends the wait); pull
+ * opens it where it is.  Used by the demo
  * and single-machine installations, and by the tests.  `assay init` puts
  * DIR on a tmpfs (/run/assay or /dev/shm): the archives never touch a disk.
  */
@@ -26,6 +28,7 @@
 #include "common/log.h"
 #include "common/run.h"
 #include "shipper/transport.h"
+#include "contract/heartbeat.h"
 #include "contract/worker_dir.h"
 
 #ifndef ASSAY_VERSION
@@ -75,7 +78,26 @@ static int local_push(struct transport *base, int fd, const char *name, struct e
     return rc;
 }
 
-static int local_wait(struct transport *base, const char *name, double timeout_s, struct err *e)
+/* What the worker directory says now: free disk and the daemon's
+ * heartbeat, as {"free_mb", "daemon"} in *INFO; -1 with why in *e when
+ * the daemon is not answering. */
+static int local_heard(struct local_transport *t, json_t **info, struct err *e)
+{
+    struct heartbeat hb;
+    heartbeat_read(t->dir, &hb);
+    if (heartbeat_check(&hb, t->base.worker->name, t->dir, NULL, e) < 0)
+        return -1;
+    struct statvfs v;
+    if (statvfs(t->dir, &v) < 0)
+        return err_sys(e, "cannot read %s", t->dir);
+    *info = json_pack("{s:f, s:o}", "free_mb",
+                      (double)v.f_bavail * (double)v.f_frsize / (1024.0 * 1024.0),
+                      "daemon", heartbeat_json(&hb));
+    return *info ? 0 : err_set(e, "out of memory");
+}
+
+static int local_wait(struct transport *base, const char *name, double timeout_s,
+                      const struct transport_listener *listener, struct err *e)
 {
     struct local_transport *t = (struct local_transport *)base;
     if (t->watch_fd < 0) {
@@ -97,14 +119,26 @@ static int local_wait(struct transport *base, const char *name, double timeout_s
     char *result = worker_path(t->dir, WORKER_OUTBOX, name);
     if (!result)
         return err_set(e, "out of memory");
-    double deadline = clock_mono() + timeout_s;
+    double deadline = clock_mono() + timeout_s, heard = clock_mono() - TRANSPORT_HEAR_S;
     int ready = 0;
     while (!(ready = fs_exists(result))) {
-        double left = deadline - clock_mono();
+        double now = clock_mono(), left = deadline - now;
         if (left <= 0)
             break;
+        if (now - heard >= TRANSPORT_HEAR_S) {
+            json_t *info = NULL;
+            if (local_heard(t, &info, e) < 0) {
+                ready = -1;
+                break;
+            }
+            if (listener)
+                listener->heard(listener->ctx, info);
+            json_decref(info);
+            heard = now;
+        }
+        double nap = heard + TRANSPORT_HEAR_S - now;
         struct pollfd p = {t->watch_fd, POLLIN, 0};
-        if (poll(&p, 1, (int)(left * 1000) + 1) > 0) {
+        if (poll(&p, 1, (int)((nap < left ? nap : left) * 1000) + 1) > 0) {
             char buf[4096] __attribute__((aligned(8)));
             while (read(t->watch_fd, buf, sizeof buf) > 0) {
             }
@@ -164,7 +198,8 @@ static char **local_results(struct transport *base)
     return names;
 }
 
-/* The worker is up when its daemon holds the directory's lock. */
+/* The worker is up when its daemon holds the directory's lock and its
+ * heartbeat is fresh (a daemon stopped with SIGSTOP still holds the lock). */
 static int local_probe(struct transport *base, json_t **info, struct err *e)
 {
     struct local_transport *t = (struct local_transport *)base;
@@ -175,12 +210,14 @@ static int local_probe(struct transport *base, json_t **info, struct err *e)
     free(inbox);
     if (!writable)
         return err_sys(e, "cannot write to %s/inbox", t->dir);
-    struct statvfs v;
-    if (statvfs(t->dir, &v) < 0)
-        return err_sys(e, "cannot read %s", t->dir);
-    *info = json_pack("{s:s, s:f}", "version", ASSAY_VERSION,
-                      "free_mb", (double)v.f_bavail * (double)v.f_frsize / (1024.0 * 1024.0));
-    return *info ? 0 : err_set(e, "out of memory");
+    if (local_heard(t, info, e) < 0)
+        return -1;
+    if (json_object_set_new(*info, "version", json_string(ASSAY_VERSION)) < 0) {
+        json_decref(*info);
+        *info = NULL;
+        return err_set(e, "out of memory");
+    }
+    return 0;
 }
 
 static void local_destroy(struct transport *base)

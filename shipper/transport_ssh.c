@@ -12,14 +12,26 @@
  *
  *   push    SFTP upload to REMOTE/inbox/.NAME.part, then rename to NAME
  *   wait    an exec channel running `assay-worker wait`, which returns
- *           when the result is in the outbox and prints a heartbeat every
- *           2 s meanwhile; a silent channel means a dead link: reconnect
- *           and wait again, until the job's deadline
+ *           when the result is in the outbox and meanwhile prints, every
+ *           second, the worker's free disk and its grading daemon's
+ *           heartbeat (contract/heartbeat.h): each line goes to the
+ *           listener; a daemon that stopped answering ends the wait at
+ *           once; a channel silent for TRANSPORT_SILENT_S is a dead link:
+ *           one new connection, and the wait ends if that fails too
  *   pull    SFTP download of REMOTE/outbox/NAME into memory (a memfd)
  *   forget  SFTP unlink of what is left
- *   probe   `assay-worker status` (version, free disk)
+ *   probe   a file written in the inbox, then `assay-worker status`
+ *           (version, free disk, the daemon's heartbeat)
  *
- * Every network step has a time limit (connect 5 s, any other call 10 s).
+ * A push or probe that finds the session it kept open dead (a firewall
+ * dropped it while idle, sshd's child was killed) opens a new one and
+ * tries once more before it reports a failure.
+ * Every network step has a time limit: connect 4 s, small calls (a
+ * probe's, listing and removing files) 3 s, transfers 10 s.
+ * A failed call is reported by its real cause: what the SFTP server
+ * answered (permission denied, no such file, no space), or the session
+ * lost (the connection broke, or no answer in time), never one as the
+ * other.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,11 +55,13 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "shipper/transport.h"
+#include "contract/heartbeat.h"
 #include "contract/worker_dir.h"
 
-#define CONNECT_TIMEOUT_MS 5000
+#define CONNECT_TIMEOUT_MS 4000
 #define CALL_TIMEOUT_MS 10000
-#define HEARTBEAT_SILENCE_MS 7000     /* assay-worker wait speaks every 2 s */
+#define SILENT_MS ((int)(TRANSPORT_SILENT_S * 1000))   /* assay-worker wait speaks every second */
+#define SSHD_ANSWERS "sshd answers"
 #define BACKOFF_MAX_S 30.0
 #define PULL_LIMIT (256ull << 20)
 
@@ -305,6 +319,67 @@ static int session_error(struct ssh_transport *t, struct err *e, const char *wha
                    msg ? msg : "unknown error");
 }
 
+/* The SFTP server's status codes, in words (draft-ietf-secsh-filexfer-13). */
+static const char *sftp_status_words(unsigned long fx)
+{
+    switch (fx) {
+    case LIBSSH2_FX_NO_SUCH_FILE: return "no such file";
+    case LIBSSH2_FX_NO_SUCH_PATH: return "no such path";
+    case LIBSSH2_FX_PERMISSION_DENIED: return "permission denied";
+    case LIBSSH2_FX_WRITE_PROTECT: return "the file system is read-only";
+    case LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM: return "no space left on the file system";
+    case LIBSSH2_FX_QUOTA_EXCEEDED: return "the quota is exceeded";
+    case LIBSSH2_FX_FILE_ALREADY_EXISTS: return "the file exists already";
+    case LIBSSH2_FX_NOT_A_DIRECTORY: return "not a directory";
+    case LIBSSH2_FX_OP_UNSUPPORTED: return "operation not supported";
+    case LIBSSH2_FX_FAILURE: return "failure (a full disk, for one, is reported so)";
+    default: return "an error";
+    }
+}
+
+/* The session failed under a call (not the server saying no): why, in
+ * words, from libssh2's code CODE and message MSG. */
+static const char *lost_words(int code, const char *msg, char *out, size_t n)
+{
+    const char *why;
+    switch (code) {
+    case LIBSSH2_ERROR_TIMEOUT: why = "no answer in time"; break;
+    case LIBSSH2_ERROR_SOCKET_SEND: why = "the connection broke while sending"; break;
+    case LIBSSH2_ERROR_SOCKET_RECV: why = "the connection broke while receiving"; break;
+    case LIBSSH2_ERROR_SOCKET_DISCONNECT: why = "the connection was closed"; break;
+    case LIBSSH2_ERROR_CHANNEL_CLOSED: case LIBSSH2_ERROR_CHANNEL_EOF_SENT:
+        why = "the channel was closed"; break;
+    default: why = "the session failed"; break;
+    }
+    snprintf(out, n, "%s (libssh2: %s)", why, msg && *msg ? msg : "no message");
+    return out;
+}
+
+/* True when the last call failed because the SFTP server said no (its
+ * status in *FX), false when the session itself failed. */
+static bool sftp_refused(struct ssh_transport *t, unsigned long *fx)
+{
+    *fx = 0;
+    if (!t->session || !t->sftp ||
+        libssh2_session_last_errno(t->session) != LIBSSH2_ERROR_SFTP_PROTOCOL)
+        return false;
+    *fx = libssh2_sftp_last_error(t->sftp);
+    return true;
+}
+
+/* Why WHAT failed on the open session, by its real cause. */
+static int call_error(struct ssh_transport *t, struct err *e, const char *what)
+{
+    unsigned long fx;
+    if (sftp_refused(t, &fx))
+        return err_set(e, "%s on worker %s: the SFTP server says: %s", what,
+                       t->base.worker->name, sftp_status_words(fx));
+    char *msg = NULL, why[600];
+    int code = t->session ? libssh2_session_last_error(t->session, &msg, NULL, 0) : 0;
+    return err_set(e, "%s: lost the SSH session with worker %s (%s): %s", what,
+                   t->base.worker->name, host_of(t), lost_words(code, msg, why, sizeof why));
+}
+
 static int open_session(struct ssh_transport *t, struct err *e)
 {
     if (tcp_connect(t, e) < 0)
@@ -381,86 +456,151 @@ static char *quote(const char *s)
     return buf_steal(&b);
 }
 
-/* Runs CMD on the worker; its standard output (at most 1 MB) in OUT. */
-static int run_remote(struct ssh_transport *t, const char *cmd, int silence_ms, struct buf *out,
-                      int *exit_code, struct err *e)
+/* How a command's standard output is read: all of it into OUT (at most
+ * 1 MB), or line by line by LINE, which returns 0 to read on, 1 when the
+ * answer is complete, -1 to stop (with why in *e). */
+struct remote_lines {
+    int (*line)(void *ctx, const char *line, struct err *e);
+    void *ctx;
+    bool heard;                 /* a line came */
+};
+
+enum { REMOTE_DONE = 0, REMOTE_LOST = -1, REMOTE_STOPPED = -2 };
+
+/* Hands each whole line of PENDING to L (the rest stays for the next
+ * chunk); lines L does not know go to OUT, for the error message. */
+static int take_lines(struct buf *pending, struct remote_lines *l, struct buf *out,
+                      bool *done, struct err *e)
 {
+    char *start = pending->data, *end = pending->data + pending->len, *nl;
+    int rc = 0;
+    while (rc == 0 && start < end && (nl = memchr(start, '\n', (size_t)(end - start)))) {
+        *nl = '\0';
+        l->heard = true;
+        rc = l->line(l->ctx, start, e);
+        if (rc == 0 && strncmp(start, "waiting", 7) && out->len < 4096)
+            buf_printf(out, "%s\n", start);
+        start = nl + 1;
+    }
+    size_t rest = (size_t)(end - start);
+    memmove(pending->data, start, rest);
+    pending->len = rest;
+    if (rest < (1u << 16))
+        pending->data[rest] = '\0';
+    else
+        pending->len = 0;   /* a line this long is no line of ours */
+    *done = rc == 1;
+    return rc < 0 ? REMOTE_STOPPED : 0;
+}
+
+/* The channel said nothing for SILENCE_MS, or the session failed under
+ * it: why, in *e. */
+static int remote_lost(struct ssh_transport *t, int code, int silence_ms, struct err *e)
+{
+    if (code == LIBSSH2_ERROR_TIMEOUT || code == 0)
+        return err_set(e, "lost the link to worker %s (%s): it said nothing for %.0f s",
+                       t->base.worker->name, host_of(t), silence_ms / 1000.0);
+    return call_error(t, e, "the command on the worker was cut off");
+}
+
+/* Runs CMD on the worker, its output read as LINES says (NULL: all into
+ * OUT).  REMOTE_DONE with its exit status in *EXIT_CODE (0 when the
+ * answer was complete before it exited), REMOTE_STOPPED when LINES said
+ * stop, REMOTE_LOST when the session failed or the channel was silent
+ * for SILENCE_MS: the session is dropped then. */
+static int run_remote(struct ssh_transport *t, const char *cmd, int silence_ms,
+                      struct remote_lines *lines, struct buf *out, int *exit_code, struct err *e)
+{
+    *exit_code = -1;
     LIBSSH2_CHANNEL *ch = libssh2_channel_open_session(t->session);
     if (!ch) {
-        session_error(t, e, "cannot open a channel");
+        call_error(t, e, "cannot start a command on the worker");
         after_failure(t);
-        return -1;
+        return REMOTE_LOST;
     }
     /* stderr is not read: left in the window it would hold back stdout's EOF */
     libssh2_channel_handle_extended_data2(ch, LIBSSH2_CHANNEL_EXTENDED_DATA_IGNORE);
     libssh2_session_set_timeout(t->session, silence_ms);
-    int rc = libssh2_channel_exec(ch, cmd) == 0 ? 0 : -1;
-    bool ready = false;
+    int rc = libssh2_channel_exec(ch, cmd) == 0 ? REMOTE_DONE : REMOTE_LOST;
+    int code = rc == REMOTE_DONE ? 0 : libssh2_session_last_errno(t->session);
+    bool done = false;
+    struct buf pending = BUF_INIT;
     char chunk[4096];
-    while (rc == 0 && !ready) {
+    while (rc == REMOTE_DONE && !done) {
         ssize_t n = libssh2_channel_read(ch, chunk, sizeof chunk);
-        if (n > 0) {
+        if (n > 0 && !lines) {
             if (out->len < (1u << 20))
                 buf_append(out, chunk, (size_t)n);
-            ready = strstr(buf_str(out), "ready\n") != NULL;
+        } else if (n > 0) {
+            buf_append(&pending, chunk, (size_t)n);
+            rc = take_lines(&pending, lines, out, &done, e);
         } else if (n == 0 && libssh2_channel_eof(ch)) {
             break;
         } else if (n == 0) {
             /* nothing yet but not the end: wait for the socket, not a spin */
             struct pollfd p = {t->sock, POLLIN, 0};
             if (poll(&p, 1, silence_ms) <= 0)
-                rc = -1;
+                rc = REMOTE_LOST;   /* code 0: silence */
         } else {
-            rc = -1;
+            rc = REMOTE_LOST;
+            code = (int)n;
         }
     }
+    buf_free(&pending);
     libssh2_session_set_timeout(t->session, CALL_TIMEOUT_MS);
-    if (rc < 0) {
-        session_error(t, e, "the worker stopped answering");
+    if (rc == REMOTE_LOST) {
+        remote_lost(t, code, silence_ms, e);
         disconnect_link(t, true);   /* a silent link: start afresh (frees the channel) */
-        return -1;
+        return REMOTE_LOST;
     }
     libssh2_channel_close(ch);
-    if (!ready)   /* "ready" says all; the exit status is wanted otherwise */
+    if (rc == REMOTE_DONE && !done)   /* a complete answer says all; else the exit status */
         libssh2_channel_wait_closed(ch);
-    *exit_code = ready ? 0 : libssh2_channel_get_exit_status(ch);
+    if (rc == REMOTE_DONE)
+        *exit_code = done ? 0 : libssh2_channel_get_exit_status(ch);
     libssh2_channel_free(ch);
-    return 0;
+    return rc;
 }
 
 /* ---- the transport operations ---- */
 
-static bool remote_exists(struct ssh_transport *t, const char *path)
+/* 1 when PATH is on the worker, 0 when the server says it is not, -1
+ * (with *e set) when the session failed. */
+static int remote_exists(struct ssh_transport *t, const char *path, struct err *e)
 {
     LIBSSH2_SFTP_ATTRIBUTES a;
-    return libssh2_sftp_lstat(t->sftp, path, &a) == 0;
+    unsigned long fx;
+    if (libssh2_sftp_lstat(t->sftp, path, &a) == 0)
+        return 1;
+    if (sftp_refused(t, &fx))
+        return 0;
+    return call_error(t, e, "cannot look for the job on the worker");
 }
 
 static int upload(struct ssh_transport *t, int in, const char *path, struct err *e)
 {
     LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(t->sftp, path, LIBSSH2_FXF_WRITE |
                                                LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, 0644);
-    int rc = h ? 0 : session_error(t, e, "cannot create the job on the worker");
+    int rc = h ? 0 : call_error(t, e, "cannot create the job on the worker");
     char chunk[32768];
     ssize_t n = 0;
     for (off_t at = 0; rc == 0 && (n = pread(in, chunk, sizeof chunk, at)) > 0; at += n)
         for (ssize_t off = 0; rc == 0 && off < n;) {
             ssize_t w = libssh2_sftp_write(h, chunk + off, (size_t)(n - off));
             if (w < 0)
-                rc = session_error(t, e, "cannot upload the job");
+                rc = call_error(t, e, "cannot upload the job");
             else
                 off += w;
         }
     if (rc == 0 && n < 0)   /* else half a job would be delivered as the whole */
         rc = err_sys(e, "cannot read the job archive");
     if (h && libssh2_sftp_close(h) != 0 && rc == 0)
-        rc = session_error(t, e, "cannot upload the job");
+        rc = call_error(t, e, "cannot upload the job");
     return rc;
 }
 
-static int ssh_push(struct transport *base, int fd, const char *name, struct err *e)
+static int push_once(struct ssh_transport *t, int fd, const char *name, struct err *e)
 {
-    struct ssh_transport *t = (struct ssh_transport *)base;
     if (ensure(t, e) < 0)
         return -1;
     const char *subs[] = {WORKER_INBOX, WORKER_ACTIVE, WORKER_OUTBOX};
@@ -468,10 +608,12 @@ static int ssh_push(struct transport *base, int fd, const char *name, struct err
         char *p = worker_path(t->remote_dir, subs[i], name);
         if (!p)
             return err_set(e, "out of memory");
-        bool there = remote_exists(t, p);
+        int there = remote_exists(t, p, e);
         free(p);
-        if (there)
-            return 0;
+        if (there < 0)
+            after_failure(t);
+        if (there != 0)
+            return there > 0 ? 0 : -1;
     }
     char *tmp = worker_part_path(t->remote_dir, WORKER_INBOX, name);
     char *final = worker_path(t->remote_dir, WORKER_INBOX, name);
@@ -484,7 +626,7 @@ static int ssh_push(struct transport *base, int fd, const char *name, struct err
     if (rc == 0 && libssh2_sftp_rename_ex(t->sftp, tmp, (unsigned)strlen(tmp), final,
                                           (unsigned)strlen(final),
                                           LIBSSH2_SFTP_RENAME_ATOMIC | LIBSSH2_SFTP_RENAME_NATIVE) != 0)
-        rc = session_error(t, e, "cannot put the job in the worker's inbox");
+        rc = call_error(t, e, "cannot put the job in the worker's inbox");
     if (rc < 0)
         after_failure(t);
     free(tmp);
@@ -492,52 +634,135 @@ static int ssh_push(struct transport *base, int fd, const char *name, struct err
     return rc;
 }
 
-static int ssh_wait(struct transport *base, const char *name, double timeout_s, struct err *e)
+/* Runs OP(T, ARG, E); when it failed because the session it found open
+ * had died (an idle session a firewall dropped, sshd's child killed),
+ * once more, on a new session: a lost session is no outage. */
+static int on_live_session(struct ssh_transport *t,
+                           int (*op)(struct ssh_transport *t, void *arg, struct err *e),
+                           void *arg, struct err *e)
+{
+    bool reused = t->session != NULL;
+    int rc = op(t, arg, e);
+    if (rc < 0 && reused && !t->session) {
+        log_msg(LOG_WARN, NULL, "%s; connecting again", e->msg);
+        rc = op(t, arg, e);
+    }
+    return rc;
+}
+
+struct push_args {
+    int fd;
+    const char *name;
+};
+
+static int push_op(struct ssh_transport *t, void *arg, struct err *e)
+{
+    const struct push_args *a = arg;
+    return push_once(t, a->fd, a->name, e);
+}
+
+static int ssh_push(struct transport *base, int fd, const char *name, struct err *e)
+{
+    struct push_args a = {fd, name};
+    return on_live_session((struct ssh_transport *)base, push_op, &a, e);
+}
+
+/* What `assay-worker wait` says, line by line. */
+struct wait_lines {
+    struct ssh_transport *t;
+    const struct transport_listener *listener;
+    bool ready, timeout;
+};
+
+static int wait_line(void *ctx, const char *line, struct err *e)
+{
+    struct wait_lines *w = ctx;
+    if (!strcmp(line, "ready"))
+        return w->ready = true, 1;
+    if (!strcmp(line, "timeout"))
+        return w->timeout = true, 1;
+    if (strncmp(line, "waiting", 7))
+        return 0;
+    json_t *info = json_loads(line + 7, 0, NULL);   /* none: an older worker's bare beat */
+    struct heartbeat hb;
+    heartbeat_from_json(json_object_get(info, "daemon"), &hb);
+    int rc = 0;
+    if (info && heartbeat_check(&hb, w->t->base.worker->name, w->t->remote_dir, SSHD_ANSWERS,
+                                e) < 0)
+        rc = -1;
+    else if (info && w->listener)
+        w->listener->heard(w->listener->ctx, info);
+    json_decref(info);
+    return rc;
+}
+
+/* One `assay-worker wait` of at most LEFT seconds: 1 ready, 0 not yet
+ * (its own timeout), -1 with *e set; *LOST says the link failed under it
+ * after the worker had spoken (worth one new connection). */
+static int wait_once(struct ssh_transport *t, const char *qdir, const char *qname, double left,
+                     const struct transport_listener *listener, bool *lost, struct err *e)
+{
+    char *cmd = NULL;
+    *lost = false;
+    if (asprintf(&cmd, "%s wait --dir %s --timeout %.3f %s", t->command, qdir, left, qname) < 0)
+        return err_set(e, "out of memory");
+    struct wait_lines w = {.t = t, .listener = listener};
+    struct remote_lines lines = {.line = wait_line, .ctx = &w};
+    struct buf out = BUF_INIT;
+    int code, rc = run_remote(t, cmd, SILENT_MS, &lines, &out, &code, e);
+    int ready = -1;
+    if (rc == REMOTE_LOST)
+        *lost = lines.heard;
+    else if (rc == REMOTE_STOPPED)
+        ready = -1;   /* the daemon stopped answering: *e says so */
+    else if (w.ready)
+        ready = 1;
+    else if (w.timeout)
+        ready = 0;
+    else if (code == 127)
+        err_set(e, "worker %s has no %s (exit status 127): install it or set "
+                "\"worker_command\" in workers.json", t->base.worker->name, t->command);
+    else
+        err_set(e, "`%s wait` on worker %s failed (exit status %d): %.200s", t->command,
+                t->base.worker->name, code, buf_str(&out));
+    buf_free(&out);
+    free(cmd);
+    return ready;
+}
+
+/* Waits, hearing the worker every second.  A link that fails after the
+ * worker spoke gets one new connection at once; one that cannot be made,
+ * or a link that fails before the worker said a word, or a daemon that
+ * stopped answering, ends the wait: the job goes elsewhere now, not at
+ * its deadline. */
+static int ssh_wait(struct transport *base, const char *name, double timeout_s,
+                    const struct transport_listener *listener, struct err *e)
 {
     struct ssh_transport *t = (struct ssh_transport *)base;
     double deadline = clock_mono() + timeout_s;
     char *qdir = quote(t->remote_dir), *qname = quote(name);
     int ready = -1;
-    bool waiting = qdir && qname;   /* until ready, timed out, or an error to report */
-    if (!waiting)
+    struct err lost_why = {{0}};
+    if (!qdir || !qname)
         err_set(e, "out of memory");
-    while (waiting) {
-        double left = deadline - clock_mono();
-        if (left <= 0) {
+    while (qdir && qname) {
+        if (deadline - clock_mono() <= 0) {
             ready = 0;
             break;
         }
         if (ensure(t, e) < 0) {
-            double nap = t->next_try - clock_mono();
-            usleep((useconds_t)(1e6 * (nap < left ? (nap > 0 ? nap : 0.1) : left)));
-            continue;
-        }
-        char *cmd = NULL;
-        struct buf out = BUF_INIT;
-        int code = -1;
-        /* silence longer than the heartbeat gap, or than the time left, is a dead link */
-        int silence = left * 1000 < HEARTBEAT_SILENCE_MS ? (int)(left * 1000) + 1 : HEARTBEAT_SILENCE_MS;
-        if (asprintf(&cmd, "%s wait --dir %s --timeout %.0f %s", t->command, qdir, left + 1, qname) < 0) {
-            err_set(e, "out of memory");
+            if (lost_why.msg[0])
+                err_set(e, "%s; connecting again failed: %s", lost_why.msg, t->last_error);
             break;
         }
-        if (run_remote(t, cmd, silence, &out, &code, e) == 0) {
-            waiting = false;
-            if (strstr(buf_str(&out), "ready\n"))
-                ready = 1;
-            else if (code == 127)
-                err_set(e, "worker %s has no %s (exit status 127): install it or set "
-                        "\"worker_command\" in workers.json", base->worker->name, t->command);
-            else if (!strstr(buf_str(&out), "timeout\n"))
-                err_set(e, "`%s wait` on worker %s failed (exit status %d): %.200s",
-                        t->command, base->worker->name, code, buf_str(&out));
-            else
-                waiting = true;   /* its own timeout came first: wait again */
-        } else {
-            log_msg(LOG_WARN, NULL, "%s; reconnecting", e->msg);
+        bool lost;
+        ready = wait_once(t, qdir, qname, deadline - clock_mono(), listener, &lost, e);
+        if (ready == 1 || (ready == -1 && !lost))
+            break;
+        if (ready == -1) {   /* lost after the worker spoke: connect again */
+            log_msg(LOG_WARN, NULL, "%s; connecting again", e->msg);
+            lost_why = *e;
         }
-        buf_free(&out);
-        free(cmd);
     }
     free(qdir);
     free(qname);
@@ -555,7 +780,7 @@ static int ssh_pull(struct transport *base, const char *name, int *fd, struct er
     LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(t->sftp, src, LIBSSH2_FXF_READ, 0);
     free(src);
     if (!h) {
-        session_error(t, e, "cannot read the result on the worker");
+        call_error(t, e, "cannot read the result on the worker");
         after_failure(t);
         return -1;
     }
@@ -567,7 +792,7 @@ static int ssh_pull(struct transport *base, const char *name, int *fd, struct er
     ssize_t n;
     while (rc == 0 && (n = libssh2_sftp_read(h, chunk, sizeof chunk)) != 0) {
         if (n < 0)
-            rc = session_error(t, e, "cannot download the result");
+            rc = call_error(t, e, "cannot download the result");
         else if ((total += (unsigned long long)n) > PULL_LIMIT)
             rc = err_set(e, "the result of %s on worker %s is larger than %llu MB", name,
                          base->worker->name, PULL_LIMIT >> 20);
@@ -585,19 +810,33 @@ static int ssh_pull(struct transport *base, const char *name, int *fd, struct er
     return 0;
 }
 
+/* Small calls (a probe, listing and removing files) get the time limit
+ * of a wait's silence: a worker answers them in milliseconds, and an idle
+ * shipper must not sit out a long timeout on a dead link before its next
+ * probe sees it.  Transfers keep CALL_TIMEOUT_MS. */
+static void small_calls(struct ssh_transport *t, bool on)
+{
+    if (t->session)
+        libssh2_session_set_timeout(t->session, on ? SILENT_MS : CALL_TIMEOUT_MS);
+}
+
 static void ssh_forget(struct transport *base, const char *name)
 {
     struct ssh_transport *t = (struct ssh_transport *)base;
     struct err e;   /* no link: what is left is tidied once it is back (shipper_drop_stale) */
     if (ensure(t, &e) < 0)
         return;
+    small_calls(t, true);
     const char *subs[] = {WORKER_INBOX, WORKER_OUTBOX};
-    for (int i = 0; i < 2; i++) {
+    unsigned long fx;
+    for (int i = 0; i < 2 && t->session; i++) {
         char *p = worker_path(t->remote_dir, subs[i], name);
-        if (p)   /* fails where NAME is not: it is in one of the two at most */
-            libssh2_sftp_unlink(t->sftp, p);
+        /* fails where NAME is not: it is in one of the two at most */
+        if (p && libssh2_sftp_unlink(t->sftp, p) != 0 && !sftp_refused(t, &fx))
+            after_failure(t);   /* the session is lost: the next call opens another */
         free(p);
     }
+    small_calls(t, false);
 }
 
 static char **ssh_results(struct transport *base)
@@ -610,6 +849,7 @@ static char **ssh_results(struct transport *base)
     char *dir = worker_path(t->remote_dir, WORKER_OUTBOX, NULL);
     if (!dir)
         return names;
+    small_calls(t, true);
     LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_opendir(t->sftp, dir);
     free(dir);
     size_t n = 0;
@@ -632,10 +872,13 @@ static char **ssh_results(struct transport *base)
         libssh2_sftp_closedir(h);
     else
         after_failure(t);
+    small_calls(t, false);
     return names;
 }
 
-/* Can the shipper's account write to the inbox? */
+/* Can the shipper's account write to the inbox?  Only the SFTP server's
+ * "permission denied" makes it a question of owners; a session that died
+ * is reported as lost. */
 static int check_inbox(struct ssh_transport *t, struct err *e)
 {
     char *probe = worker_path(t->remote_dir, WORKER_INBOX, ".assay-probe");
@@ -644,46 +887,75 @@ static int check_inbox(struct ssh_transport *t, struct err *e)
     LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(t->sftp, probe, LIBSSH2_FXF_WRITE |
                                                LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, 0644);
     int rc = 0;
-    if (!h) {
-        rc = err_set(e, "user %s cannot write to %s/inbox on worker %s: fix its owner "
-                     "(scripts/deploy-worker.sh does this)",
-                     t->cfg.user, t->remote_dir,
-                     t->base.worker->name);
-        after_failure(t);
+    unsigned long fx;
+    if (!h && sftp_refused(t, &fx) && (fx == LIBSSH2_FX_PERMISSION_DENIED ||
+                                       fx == LIBSSH2_FX_WRITE_PROTECT)) {
+        rc = err_set(e, "user %s cannot write to %s/inbox on worker %s (the SFTP server says: "
+                     "%s): fix its owner (scripts/deploy-worker.sh does this)", t->cfg.user,
+                     t->remote_dir, t->base.worker->name, sftp_status_words(fx));
+    } else if (!h && sftp_refused(t, &fx) && (fx == LIBSSH2_FX_NO_SUCH_FILE ||
+                                              fx == LIBSSH2_FX_NO_SUCH_PATH)) {
+        rc = err_set(e, "worker %s has no %s/inbox (the SFTP server says: %s): check "
+                     "\"remote_dir\" in workers.json, or rerun scripts/deploy-worker.sh",
+                     t->base.worker->name, t->remote_dir, sftp_status_words(fx));
+    } else if (!h) {
+        rc = call_error(t, e, "the inbox check failed");
     } else {
         libssh2_sftp_close(h);
         libssh2_sftp_unlink(t->sftp, probe);   /* a hidden name, written afresh each probe */
     }
+    if (rc < 0)
+        after_failure(t);
     free(probe);
     return rc;
 }
 
-static int ssh_probe(struct transport *base, json_t **info, struct err *e)
+/* `assay-worker status`, and what it says of the daemon. */
+static int status_of(struct ssh_transport *t, json_t **info, struct err *e)
 {
-    struct ssh_transport *t = (struct ssh_transport *)base;
-    if (ensure(t, e) < 0 || check_inbox(t, e) < 0)
-        return -1;
     char *qdir = quote(t->remote_dir), *cmd = NULL;
     struct buf out = BUF_INIT;
     int code = -1, rc = -1;
     if (!qdir || asprintf(&cmd, "%s status --dir %s", t->command, qdir) < 0) {
         cmd = NULL;
         err_set(e, "out of memory");
-    } else if (run_remote(t, cmd, CALL_TIMEOUT_MS, &out, &code, e) == 0) {
+    } else if (run_remote(t, cmd, SILENT_MS, NULL, &out, &code, e) == REMOTE_DONE) {
         *info = code == 0 ? json_loads(buf_str(&out), 0, NULL) : NULL;
-        if (*info)
-            rc = 0;
-        else if (code == 127)
+        struct heartbeat hb;
+        heartbeat_from_json(json_object_get(*info, "daemon"), &hb);
+        if (*info && json_object_get(*info, "daemon") &&
+            heartbeat_check(&hb, t->base.worker->name, t->remote_dir, SSHD_ANSWERS, e) < 0) {
+            json_decref(*info);
+            *info = NULL;
+        } else if (*info) {
+            rc = 0;   /* no "daemon": an older worker, which check reports by its version */
+        } else if (code == 127) {
             err_set(e, "worker %s has no %s (exit status 127): install it or set "
-                    "\"worker_command\" in workers.json", base->worker->name, t->command);
-        else
+                    "\"worker_command\" in workers.json", t->base.worker->name, t->command);
+        } else {
             err_set(e, "`%s status` on worker %s failed (exit status %d): %.200s", t->command,
-                    base->worker->name, code, buf_str(&out));
+                    t->base.worker->name, code, buf_str(&out));
+        }
     }
     buf_free(&out);
     free(cmd);
     free(qdir);
     return rc;
+}
+
+static int probe_op(struct ssh_transport *t, void *info, struct err *e)
+{
+    if (ensure(t, e) < 0)
+        return -1;
+    small_calls(t, true);
+    int rc = check_inbox(t, e) < 0 ? -1 : status_of(t, info, e);
+    small_calls(t, false);
+    return rc;
+}
+
+static int ssh_probe(struct transport *base, json_t **info, struct err *e)
+{
+    return on_live_session((struct ssh_transport *)base, probe_op, info, e);
 }
 
 static void ssh_destroy(struct transport *base)

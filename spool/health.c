@@ -2,7 +2,8 @@
  * health.c - health/WORKER.json: up, down (since when, why) or refusing
  * jobs (low disk), with the worker's version, free disk and last contact.
  *
- * Written by the shippers, which are the ones talking to workers; read by
+ * Written by the shippers, which are the ones talking to workers (their
+ * probes, and each heartbeat heard while a job waits); read by
  * the scheduler (which gives no job to a worker that is down or refusing)
  * and by `assay workers` and `assay status`.  Several shippers of one
  * worker share the file; each write is atomic and the last one wins.
@@ -56,11 +57,14 @@ int health_record(const struct spool *s, const char *worker, const char *status,
                             "reason", reason ? reason : "");
     json_object_set_new(rec, "last_contact", up ? json_string(stamp)
                                                 : json_string(jsonutil_str(old, "last_contact", "")));
-    const json_t *src = info ? info : old;
-    json_object_set(rec, "version", json_object_get(src, "version") ? json_object_get(src, "version")
-                                                                     : json_null());
-    json_object_set(rec, "free_mb", json_object_get(src, "free_mb") ? json_object_get(src, "free_mb")
-                                                                     : json_null());
+    /* a heartbeat heard during a job says free disk but not the version */
+    const char *keys[] = {"version", "free_mb"};
+    for (int i = 0; i < 2; i++) {
+        json_t *v = json_object_get(info, keys[i]);
+        if (!v)
+            v = json_object_get(old, keys[i]);
+        json_object_set(rec, keys[i], v ? v : json_null());
+    }
     char *rel = NULL;
     int rc = asprintf(&rel, "health/%s.json", worker) < 0 ? err_set(e, "out of memory")
                                                           : spool_write_json(s, rel, rec, e);

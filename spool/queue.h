@@ -3,7 +3,8 @@
  *
  *   enqueue       (new)                       -> incoming/      assay submit, regrade
  *   hand_to_slot  incoming/                   -> shippers/W.K/  the scheduler
- *   unassign      shippers/W.K/               -> incoming/      a slot left workers.json
+ *   unassign      shippers/W.K/               -> incoming/      a slot left workers.json,
+ *                                                               or its worker went down
  *   claim         shippers/W.K/: a new attempt and its token     the slot's shipper
  *   defer         shippers/W.K/               -> deferred/      an attempt failed
  *   retry         deferred/                   -> incoming/      its backoff is over

@@ -12,7 +12,9 @@
  * backtrace it left.  At start-up, jobs left in active/ by a crash are
  * graded again first.  One daemon per directory (a lock file).
  * SIGTERM stops the children and the daemon; jobs in active/ stay for
- * the next start.  --installation and --uids name the installation whose
+ * the next start.  Every second the loop touches D/heartbeat
+ * (contract/heartbeat.h), by which the shippers tell a daemon that
+ * grades from one that is gone or hung.  --installation and --uids name the installation whose
  * uids, lock and run directories and cgroups the launchers use
  * (contract/installation.h); the scheduler passes its spool's.
  */
@@ -38,6 +40,7 @@
 #include "common/log.h"
 #include "common/proctitle.h"
 #include "worker/daemon.h"
+#include "contract/heartbeat.h"
 #include "contract/worker_dir.h"
 #include "sandbox/launcher.h"
 
@@ -73,6 +76,9 @@ struct daemon {
     uv_fs_event_t watch;
     uv_signal_t sigterm, sigint;
     uv_timer_t rescan;
+    uv_timer_t beat;            /* touches the heartbeat file (contract/heartbeat.h) */
+    int beat_fd;
+    bool beat_failing;          /* said so once; said again when it works */
     bool stopping;
 };
 
@@ -90,8 +96,9 @@ static const char usage[] =
     "Grades job archives that arrive in D/inbox/, N at a time, and leaves result\n"
     "archives in D/outbox/. Its log goes to --log (default D/logs/worker.log), stack\n"
     "traces of its own crashes to --traces (default D/logs/traces.log).\n"
-    "`wait` returns when the result of a job is in D/outbox/ (printing a heartbeat\n"
-    "line every 2 s meanwhile): what a shipper runs over SSH instead of polling.\n"
+    "`wait` returns when the result of a job is in D/outbox/ (printing a line every\n"
+    "second meanwhile: the free disk and the daemon's heartbeat): what a shipper\n"
+    "runs over SSH instead of polling.\n"
     "`status` prints the version, the free disk and the jobs of D as JSON.\n"
     "`canary` has the daemon running on D grade a small built-in assignment of each\n"
     "test kind and prints, per kind, ok or what this machine lacks (a Python\n"
@@ -384,6 +391,24 @@ static void on_rescan(uv_timer_t *t)
     dispatch(t->loop->data);
 }
 
+/* The heartbeat: touched from this loop, so a daemon that is stopped,
+ * stuck or dead stops touching it, and the shippers call the worker down
+ * (heartbeat.h).  Its graders are other processes: one that hangs does
+ * not stop the heartbeat. */
+static void on_beat(uv_timer_t *t)
+{
+    struct daemon *d = t->loop->data;
+    struct err e;
+    if (heartbeat_touch(d->beat_fd, &e) < 0) {
+        if (!d->beat_failing)
+            log_msg(LOG_ERROR, NULL, "%s: the shippers will call this worker down", e.msg);
+        d->beat_failing = true;
+    } else if (d->beat_failing) {
+        log_msg(LOG_INFO, NULL, "the heartbeat file can be touched again");
+        d->beat_failing = false;
+    }
+}
+
 static void on_stop(uv_signal_t *sig, int signum)
 {
     struct daemon *d = sig->loop->data;
@@ -394,10 +419,12 @@ static void on_stop(uv_signal_t *sig, int signum)
             kill(d->slots[i].pid, SIGKILL);
     uv_fs_event_stop(&d->watch);
     uv_timer_stop(&d->rescan);
+    uv_timer_stop(&d->beat);
     uv_signal_stop(&d->sigterm);
     uv_signal_stop(&d->sigint);
     uv_close((uv_handle_t *)&d->watch, NULL);
     uv_close((uv_handle_t *)&d->rescan, NULL);
+    uv_close((uv_handle_t *)&d->beat, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
 }
@@ -521,7 +548,7 @@ static int run_daemon(const char *dir, int nslots, const char *worker, const cha
     free(deflog);
     free(deftraces);
     struct daemon d = {.loop = uv_default_loop(), .dir = dir, .worker = worker,
-                       .sandbox = sandbox, .site = site, .nslots = nslots};
+                       .sandbox = sandbox, .site = site, .nslots = nslots, .beat_fd = -1};
     if (!(d.slots = calloc((size_t)nslots, sizeof *d.slots)) || !d.loop) {
         fprintf(stderr, "assay-worker: out of memory\n");
         log_msg(LOG_ERROR, NULL, "cannot start: out of memory");
@@ -538,6 +565,14 @@ static int run_daemon(const char *dir, int nslots, const char *worker, const cha
                 "%d s", dir, WORKER_INBOX, uv_strerror(rc), RESCAN_MS / 1000);
     uv_timer_init(d.loop, &d.rescan);
     uv_timer_start(&d.rescan, on_rescan, RESCAN_MS, RESCAN_MS);
+    struct err e = {{0}};
+    if ((d.beat_fd = heartbeat_start(dir, &e)) < 0)
+        log_msg(LOG_ERROR, NULL, "%s: the shippers will call this worker down", e.msg);
+    else if (e.msg[0])   /* made, but its text (the pid) could not be written */
+        log_msg(LOG_WARN, NULL, "%s", e.msg);
+    uv_timer_init(d.loop, &d.beat);
+    if (d.beat_fd >= 0)
+        uv_timer_start(&d.beat, on_beat, 0, (uint64_t)(HEARTBEAT_EVERY_S * 1000));
     uv_signal_init(d.loop, &d.sigterm);
     uv_signal_start(&d.sigterm, on_stop, SIGTERM);
     uv_signal_init(d.loop, &d.sigint);
@@ -552,6 +587,8 @@ static int run_daemon(const char *dir, int nslots, const char *worker, const cha
         slot_launcher_drop(&d.slots[i]);
     free(d.slots);
     free(inbox);
+    if (d.beat_fd >= 0)
+        close(d.beat_fd);
     close(lock_fd);
     log_close();
     return 0;

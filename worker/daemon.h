@@ -34,11 +34,13 @@ int worker_write_error(const char *dir, const char *name, const char *category,
                        const char *message, const char *trace);
 
 /* `assay-worker wait`: returns 0 (printing "ready") once D/outbox/NAME
- * exists, 1 after TIMEOUT_S; prints "waiting" every 2 s meanwhile so the
+ * exists, 1 after TIMEOUT_S; prints "waiting {"free_mb", "daemon"}" every
+ * second meanwhile (the daemon's heartbeat as read here) so the
  * other end of an SSH channel can tell a silent link from a long job. */
 int worker_wait(const char *dir, const char *name, double timeout_s);
 /* `assay-worker status`: {"version", "free_mb", "inbox", "active",
- * "outbox"} of worker directory D on standard output. */
+ * "outbox", "daemon"} of worker directory D on standard output ("daemon":
+ * its heartbeat, contract/heartbeat.h, or null). */
 int worker_status(const char *dir);
 
 /* `assay-worker canary`: grades the canaries (contract/canary.h)

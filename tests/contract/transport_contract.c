@@ -10,8 +10,12 @@
  * does.  D is W's worker directory as seen from this machine (a local
  * worker's "dir"; a test host's "remote_dir"): the driver plays the worker
  * there, taking the job from inbox/ and writing a result into outbox/ the
- * way assay-worker does, so the worker's own daemon must be kept from
- * grading meanwhile (tests/e2e/test_transport_contract.py pauses it).
+ * way assay-worker does, and touching its heartbeat file from a process
+ * of its own (contract/heartbeat.h), so the worker's own daemon must be
+ * kept from grading meanwhile (tests/e2e/test_transport_contract.py
+ * pauses it).  Stopping and killing that process shows the transport a
+ * daemon that hangs and one that dies; the heartbeat file's text is put
+ * back at the end.
  * One line per check, "ok: ..." or "FAIL: ..."; exit status 0 when every
  * check passed, 1 when one failed, 2 when the driver could not start.
  * Built by `make test` into build/tests/transport_contract.
@@ -24,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +38,7 @@
 #include "common/fs.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "contract/heartbeat.h"
 #include "contract/worker_dir.h"
 #include "shipper/transport.h"
 #include "spool/spool.h"
@@ -48,6 +54,7 @@
 /* Bounds for "about its timeout" and "within its time limits": loose,
  * for the machine may be loaded; they catch a hang, not a slow call. */
 #define SLACK_S 20.0
+#define HEARD_WAIT_S 2.5      /* a wait long enough to hear the worker twice */
 #define UNKNOWN_KEY "assay_contract_no_such_key"
 
 static int failures;
@@ -83,6 +90,7 @@ static const char *outcome(int rc, int good, const struct err *e)
 struct ctx {
     struct transport *t;
     const char *dir;            /* the worker directory, seen from here */
+    pid_t beater;               /* the process playing the daemon's heartbeat */
     char id[40];                /* the job of NAME */
     char name[128];             /* the archive pushed, taken and answered */
     char queued[128];           /* an archive pushed and forgotten while queued */
@@ -218,6 +226,32 @@ static int move_job(const struct ctx *c, const char *from, const char *to)
     free(a);
     free(b);
     return rc;
+}
+
+/* A process that does what the grading daemon's loop does for the
+ * heartbeat: creates the file naming itself, and touches it. */
+static pid_t start_beater(const char *dir)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    struct err e = {{0}};
+    int fd = heartbeat_start(dir, &e);
+    if (fd < 0)
+        _exit(1);
+    for (;;) {
+        heartbeat_touch(fd, &e);   /* a failure shows as a stale heartbeat, which is checked */
+        usleep(250 * 1000);
+    }
+}
+
+static void stop_beater(struct ctx *c)
+{
+    if (c->beater > 0) {
+        kill(c->beater, SIGKILL);
+        waitpid(c->beater, NULL, 0);
+    }
+    c->beater = 0;
 }
 
 /* Removes whatever the checks left in the worker directory (a failed
@@ -372,7 +406,7 @@ static void check_wait_times_out(const struct ctx *c)
         return;
     struct err e = {{0}};
     double t0 = clock_mono();
-    int rc = c->t->ops->wait(c->t, c->name, SHORT_WAIT_S, &e);
+    int rc = c->t->ops->wait(c->t, c->name, SHORT_WAIT_S, NULL, &e);
     double took = clock_mono() - t0;
     check(rc == 0, "wait() for a result that does not come returns 0", "%s",
           outcome(rc, 0, &e));
@@ -399,7 +433,7 @@ static void check_wait_sees_result(const struct ctx *c)
     }
     struct err e = {{0}};
     double t0 = clock_mono();
-    int rc = child < 0 ? -1 : c->t->ops->wait(c->t, c->name, LONG_WAIT_S, &e);
+    int rc = child < 0 ? -1 : c->t->ops->wait(c->t, c->name, LONG_WAIT_S, NULL, &e);
     double took = clock_mono() - t0;
     int status = -1;
     if (child > 0)
@@ -410,7 +444,7 @@ static void check_wait_sees_result(const struct ctx *c)
     char *graded = in_dir(c, WORKER_ACTIVE, c->name);
     unlink(graded);   /* the job is done: the worker drops it, as assay-worker does */
     free(graded);
-    rc = c->t->ops->wait(c->t, c->name, SHORT_WAIT_S, &e);
+    rc = c->t->ops->wait(c->t, c->name, SHORT_WAIT_S, NULL, &e);
     check(rc == 1, "wait() for a result already there returns 1", "%s", outcome(rc, 1, &e));
 }
 
@@ -460,6 +494,77 @@ static void check_forget(const struct ctx *c)
     json_decref(info);
 }
 
+/* What wait() hands its listener. */
+struct hearing {
+    int times;
+    double free_mb;
+};
+
+static void heard(void *ctx, const json_t *info)
+{
+    struct hearing *h = ctx;
+    h->times++;
+    json_t *f = json_object_get(info, "free_mb");
+    h->free_mb = json_is_number(f) ? json_number_value(f) : -1;
+}
+
+/* While wait() waits it hears the worker (its free disk), about every
+ * TRANSPORT_HEAR_S. */
+static void check_wait_hears_the_worker(const struct ctx *c)
+{
+    struct hearing h = {0, -1};
+    struct transport_listener l = {heard, &h};
+    struct err e = {{0}};
+    int rc = c->t->ops->wait(c->t, c->unknown, HEARD_WAIT_S, &l, &e);
+    check(rc == 0, "wait() with a listener, for a result that does not come, returns 0", "%s",
+          outcome(rc, 0, &e));
+    check(h.times >= 1 && h.free_mb >= 0, "... and its listener hears the worker's free disk "
+          "meanwhile", "heard %d times in %.1f s, free_mb %g", h.times, HEARD_WAIT_S, h.free_mb);
+}
+
+/* The daemon's heartbeat stops (its process stopped, as by SIGSTOP):
+ * wait() gives up long before its timeout and probe() fails, each saying
+ * it is the grading daemon, not a permission or a link. */
+static void check_daemon_hung(struct ctx *c)
+{
+    kill(c->beater, SIGSTOP);
+    struct err e = {{0}};
+    double t0 = clock_mono();
+    int rc = c->t->ops->wait(c->t, c->unknown, LONG_WAIT_S, NULL, &e);
+    double took = clock_mono() - t0;
+    check(rc == -1 && strstr(e.msg, "grading daemon") && strstr(e.msg, "not answering"),
+          "wait() gives up on a daemon whose heartbeat stopped, saying so", "%s",
+          outcome(rc, -1, &e));
+    check(took < LONG_WAIT_S - 1, "... before its timeout", "%.2f s for a timeout of %.0f s", took,
+          LONG_WAIT_S);
+    json_t *info = NULL;
+    e.msg[0] = '\0';
+    rc = c->t->ops->probe(c->t, &info, &e);
+    check(rc == -1 && strstr(e.msg, "grading daemon") && strstr(e.msg, "not answering") &&
+          !strstr(e.msg, "cannot write") && !strstr(e.msg, "owner"),
+          "probe() of a worker whose daemon hangs fails, naming the daemon", "\"%s\"", e.msg);
+    json_decref(info);
+}
+
+/* The daemon is gone (its process killed): probe() says it is not
+ * running; a new daemon's heartbeat makes the worker answer again. */
+static void check_daemon_gone_and_back(struct ctx *c)
+{
+    stop_beater(c);
+    json_t *info = NULL;
+    struct err e = {{0}};
+    int rc = c->t->ops->probe(c->t, &info, &e);
+    check(rc == -1 && strstr(e.msg, "grading daemon") && strstr(e.msg, "not running"),
+          "probe() of a worker whose daemon exited fails, saying it is not running", "\"%s\"",
+          e.msg);
+    json_decref(info);
+    info = NULL;
+    c->beater = start_beater(c->dir);
+    usleep(500 * 1000);   /* its first touch */
+    probe_answers(c, "probe() answers again once a daemon beats again", &info);
+    json_decref(info);
+}
+
 static void check_down(struct transport *t)
 {
     json_t *info = NULL;
@@ -477,9 +582,26 @@ static void check_down(struct transport *t)
 
 /* ---- running them ---- */
 
+/* The heartbeat file's text (which daemon writes it), put back when
+ * the checks are done. */
+static void keep_heartbeat(const char *dir, struct buf *text, bool restore)
+{
+    char *path = fs_join(dir, WORKER_HEARTBEAT);
+    struct err e;   /* none there at the start: nothing to put back */
+    if (!restore)
+        fs_read_file(path, 4096, text, &e);
+    else if (text->len && fs_write_file(path, text->data, text->len, false, &e) < 0)
+        fprintf(stderr, "transport_contract: cannot put back %s: %s\n", path, e.msg);
+    free(path);
+}
+
 static void run_up(struct transport *t, const char *dir)
 {
     struct ctx c = {.t = t, .dir = dir};
+    struct buf kept = BUF_INIT;
+    keep_heartbeat(dir, &kept, false);
+    c.beater = start_beater(dir);
+    usleep(500 * 1000);   /* its first touch */
     char other_id[40];
     new_name(c.name, sizeof c.name, c.id);
     new_name(c.queued, sizeof c.queued, other_id);
@@ -495,6 +617,12 @@ static void run_up(struct transport *t, const char *dir)
     check_wait_sees_result(&c);
     check_results_and_pull(&c);
     check_forget(&c);
+    check_wait_hears_the_worker(&c);
+    check_daemon_hung(&c);
+    check_daemon_gone_and_back(&c);
+    stop_beater(&c);
+    keep_heartbeat(dir, &kept, true);
+    buf_free(&kept);
     tidy(&c);
     buf_free(&c.job);
     buf_free(&c.result);

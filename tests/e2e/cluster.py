@@ -183,6 +183,78 @@ class Cluster:
         except FileNotFoundError:
             return []
 
+    # ---- a host's processes: its grading daemon and its sshd ----
+
+    def daemon_pid(self, k):
+        """The pid of host k's assay-worker daemon."""
+        with open(os.path.join(self.host_dir(k), "worker.pid")) as f:
+            return int(f.read())
+
+    def start_daemon(self, k):
+        """Starts host k's assay-worker again, as test-cluster.sh does (in its
+        network namespace only: see the script), and waits until its
+        heartbeat is fresh."""
+        h = self.host_dir(k)
+        # through a shell that exits at once, as the script's daemon is: it
+        # is not this process's child, so when killed it leaves no zombie
+        # (a zombie's pid still "exists", and the daemon would look hung)
+        cmd = (f"nsenter --net=/run/netns/{self.ns(k)} {os.path.join(BUILD, 'assay-worker')} "
+               f"--dir {self.worker_dir(k)} --slots 2 --name h{k} </dev/null >/dev/null 2>&1 & "
+               f"echo $!")
+        pid = int(_run(["sh", "-c", cmd], check=True).stdout.strip())
+        with open(os.path.join(h, "worker.pid"), "w") as f:
+            f.write(f"{pid}\n")
+        beat = os.path.join(self.worker_dir(k), "heartbeat")
+
+        def beating():
+            try:
+                with open(beat) as f:
+                    return json.load(f).get("pid") == pid
+            except (OSError, ValueError):
+                return False
+        wait_for(f"h{k}'s new assay-worker to start", beating, 30, 0.05)
+        return pid
+
+    def sshd_pids(self, k):
+        """{pid: True for the listener, False for a session} of host k's sshd."""
+        with open(os.path.join(self.host_dir(k), "sshd.pid")) as f:
+            listener = int(f.read())
+        out = _run(["ip", "netns", "pids", self.ns(k)], timeout=10).stdout.split()
+        found = {}
+        for pid in map(int, out):
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().strip() == "sshd":
+                        found[pid] = pid == listener
+            except OSError:
+                pass
+        return found
+
+    def kill_sshd(self, k, sessions_only=False):
+        """Kills host k's sshd (SIGKILL): its sessions, and unless
+        SESSIONS_ONLY its listener too.  Returns the pids killed."""
+        killed = []
+        for pid, is_listener in self.sshd_pids(k).items():
+            if is_listener and sessions_only:
+                continue
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            except ProcessLookupError:
+                pass
+        return killed
+
+    def start_sshd(self, k):
+        """Starts host k's sshd again, as test-cluster.sh does, and waits
+        until it listens."""
+        h = self.host_dir(k)
+        _run(["ip", "netns", "exec", self.ns(k), "/usr/sbin/sshd", "-f",
+              os.path.join(h, "sshd_config"), "-E", os.path.join(h, "sshd.log")], check=True)
+        wait_for(f"h{k}'s sshd to listen",
+                 lambda: _run(["ip", "netns", "exec", self.ns(k), "bash", "-c",
+                               f"exec 3<>/dev/tcp/{self.address(k)}/22"],
+                              timeout=10).returncode == 0, 30, 0.1)
+
     def grader_pids(self, k):
         """{job id: pid} of host k's graders: the children of its assay-worker
         that call themselves `assay-worker grade-one JOB_ID ...`."""

@@ -4,8 +4,9 @@
 It takes assay-worker's place next to copies of assay-scheduler and
 assay-shipper (the scheduler starts the assay-worker of its own
 directory), answers for a local worker directory as the real daemon does
-(holds its lock, takes archives from inbox/, renames results into
-outbox/), and sends back whatever the job's student name asks for:
+(holds its lock, touches its heartbeat, takes archives from inbox/,
+renames results into outbox/), and sends back whatever the job's student
+name asks for:
 
   good       an honest result: the job graded by the real `assay grade`
   noisy      the same, with 4 MB of log lines (forged primary lines,
@@ -25,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 
@@ -141,6 +143,17 @@ def handle(d, name):
     os.unlink(active)
 
 
+def heartbeat(d):
+    """The real daemon's heartbeat (contract/heartbeat.h): a file naming
+    the process, touched every second, or the shippers call it down."""
+    path = os.path.join(d, "heartbeat")
+    with open(path, "w") as f:
+        f.write(json.dumps({"pid": os.getpid()}) + "\n")
+    while True:
+        os.utime(path)
+        time.sleep(1)
+
+
 def main():
     args = sys.argv[1:]
     if "--sandboxes" in args:
@@ -151,6 +164,7 @@ def main():
         os.makedirs(os.path.join(d, sub), exist_ok=True)
     lock = open(os.path.join(d, ".lock"), "a")
     fcntl.flock(lock, fcntl.LOCK_EX)
+    threading.Thread(target=heartbeat, args=(d,), daemon=True).start()
     parent = os.getppid()
     while os.getppid() == parent:   # --die-with-parent
         names = sorted(n for n in os.listdir(os.path.join(d, "inbox"))

@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 
 import pytest
 
@@ -26,6 +27,15 @@ from pipeline import (HI_CONTAINS_TEST, HI_TEST, IS_ROOT, LIMITS, VARIANTS, LogL
                       wait_recorded)
 
 COURSE, ASG = "cs101", "hw1"
+
+
+def keep_touching(path, done):
+    """Touches PATH (a worker's heartbeat file) every 0.5 s until DONE is set."""
+    while not done.wait(0.5):
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            pass
 
 
 def check_history(r, job, workers=("local",)):
@@ -135,11 +145,13 @@ def test_200_submissions_two_workers_graded_exactly_once(pipeline):
     assert_queues_empty(spool)
 
 
-# ---- 3. a stopped worker: its job times out, is deferred, graded elsewhere ----
+# ---- 3. a stopped worker: its heartbeat stops, its job is deferred, graded elsewhere ----
 
 def test_stopped_worker_job_deferred_and_graded_by_other_worker(pipeline):
     spool = pipeline()
-    spool.two_workers(slots=2, timeout_margin_s=1)   # given up on after 1.5 * 4 + 1 = 7 s
+    # the job's deadline, 1.5 * 4 + 10 = 16 s, is far beyond the 5 s after
+    # which a daemon's heartbeat is stale: the reason must be the daemon
+    spool.two_workers(slots=2, timeout_margin_s=10)
     # wall 4 s: the 1 s job, regraded by the other worker, must still pass
     spool.add_assignment(COURSE, "slow", assignment_doc([HI_TEST], limits=dict(LIMITS, wall_s=4)))
     slow = spool.make_submission("slow", {"hello.py": slow_hello(1)})
@@ -185,7 +197,9 @@ def test_stopped_worker_job_deferred_and_graded_by_other_worker(pipeline):
     assert len(deferred) == 1, spool.job_lines(job)
     assert deferred[0].process == "assay-shipper" and deferred[0].worker == worker
     assert deferred[0].level == "warning"
-    assert "did not return a result" in deferred[0].message
+    assert f"the grading daemon of worker {worker} is not answering" in deferred[0].message, \
+        deferred[0]
+    assert "stopped or hung" in deferred[0].message, deferred[0]
     assert spool.queue("deferred") == [] and spool.queue("failed") == []
 
     # the stopped worker carries on and finishes the old attempt: its late
@@ -197,6 +211,11 @@ def test_stopped_worker_job_deferred_and_graded_by_other_worker(pipeline):
                        if "grade-one" in p[1] and job in p[1]],
                    timeout=20)
     late = outbox_has(worker, job)
+    # running again, its heartbeat is fresh: its shippers call it up
+    def up_again():
+        with open(spool.path("health", f"{worker}.json")) as f:
+            return json.load(f).get("status") == "up"
+    spool.wait_for(f"worker {worker} up again", up_again, timeout=30)
     # a shipper of that worker looks at its outbox after each job it ships: give
     # every slot a job (each takes a second, so four at once fill all four slots)
     followers = [spool.submit(COURSE, "slow", f"after{i}", slow) for i in range(4)]
@@ -267,7 +286,13 @@ def test_attempts_exhausted_the_job_fails_with_a_reason_and_can_be_requeued(pipe
     spool.start()
     spool.wait_running(slots=2, daemons=1)
     (pid, _), = spool.worker_daemons()
-    spool.stop_tree(pid)                   # the only worker never answers
+    spool.stop_tree(pid)                   # the only worker never answers ...
+    # ... though its heartbeat goes on: a daemon whose loop runs but whose
+    # grading never ends, which only the job's deadline catches
+    beating = threading.Event()
+    beat = threading.Thread(target=keep_touching, daemon=True,
+                            args=(os.path.join(spool.worker_dir("local"), "heartbeat"), beating))
+    beat.start()
     job = spool.submit(COURSE, ASG, "alice", src)
     spool.wait_for("the job in failed/", lambda: f"{job}.json" in spool.queue("failed"),
                    timeout=40)
@@ -287,6 +312,8 @@ def test_attempts_exhausted_the_job_fails_with_a_reason_and_can_be_requeued(pipe
     assert spool.queue("deferred") == [] and spool.queue("incoming") == []
 
     # the worker is back; the admin requeues the job: it is graded for real
+    beating.set()
+    beat.join()
     spool.cont_all()
     assert spool.assay_ok("requeue", job).strip() == f"{job}: failed/ -> incoming/"
     assert not os.path.exists(spool.path("failed", f"{job}.reason"))

@@ -2,12 +2,20 @@
  * reads (contract/): an assignment's summary (its time budget is the sum
  * of its tests' wall limits, each the assignment's overridden; a broken
  * late policy is never applied; defaults for what is missing), the late
- * penalty and how it is said, one extension entry's checks, and the
- * names of a worker directory's archives. */
+ * penalty and how it is said, one extension entry's checks, the names
+ * of a worker directory's archives, and the grading daemon's heartbeat
+ * (fresh, stale, gone, missing, and what each is called). */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
 #include "contract/assignment.h"
+#include "contract/heartbeat.h"
 #include "contract/installation.h"
 #include "contract/late.h"
 #include "contract/worker_dir.h"
@@ -211,6 +219,89 @@ static void test_installation_names_and_ranges(void **state)
     assert_false(installation_uids_overlap(&a, &b));
 }
 
+/* Sets DIR/heartbeat's time AGE seconds back. */
+static void age_heartbeat(const char *dir, double age)
+{
+    char *path = tu_path(dir, WORKER_HEARTBEAT);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct timespec t[2] = {{now.tv_sec - (time_t)age, now.tv_nsec},
+                            {now.tv_sec - (time_t)age, now.tv_nsec}};
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+    free(path);
+}
+
+/* What a shipper reads of the heartbeat, through the JSON it travels as. */
+static int judged(const char *dir, const char *who, struct err *e)
+{
+    struct heartbeat hb, back;
+    heartbeat_read(dir, &hb);
+    json_t *j = heartbeat_json(&hb);
+    heartbeat_from_json(j, &back);
+    json_decref(j);
+    assert_int_equal(back.found, hb.found);
+    assert_int_equal(back.pid, hb.pid);
+    assert_int_equal(back.running, hb.running);
+    return heartbeat_check(&back, "w1", dir, who, e);
+}
+
+static void test_heartbeat_fresh_stale_gone_missing(void **state)
+{
+    const char *dir = *state;
+    struct err e = {{0}};
+    /* missing: no daemon ever ran there */
+    assert_int_equal(judged(dir, "sshd answers", &e), -1);
+    assert_true(tu_contains(e.msg, "the grading daemon of worker w1 is not running"));
+    assert_true(tu_contains(e.msg, "heartbeat is missing"));
+    assert_true(tu_contains(e.msg, "sshd answers"));
+
+    /* fresh: this process beats */
+    e.msg[0] = '\0';
+    int fd = heartbeat_start(dir, &e);
+    assert_true(fd >= 0);
+    assert_string_equal(e.msg, "");
+    assert_int_equal(heartbeat_touch(fd, &e), 0);
+    struct heartbeat hb;
+    heartbeat_read(dir, &hb);
+    assert_true(hb.found && hb.running && hb.pid == (long)getpid());
+    assert_true(hb.age_s >= 0 && hb.age_s < 2);
+    assert_int_equal(judged(dir, NULL, &e), 0);
+    char *path = tu_path(dir, WORKER_HEARTBEAT);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);   /* the shippers' account reads it */
+    free(path);
+
+    /* stale, its process alive: stopped or hung */
+    age_heartbeat(dir, HEARTBEAT_STALE_S + 2);
+    assert_int_equal(judged(dir, "sshd answers", &e), -1);
+    char want[200];
+    snprintf(want, sizeof want, "the grading daemon of worker w1 is not answering (assay-worker "
+             "pid %ld has not touched its heartbeat for over 5 s; sshd answers): it is stopped "
+             "or hung", (long)getpid());
+    assert_true(tu_contains(e.msg, want));
+    assert_false(tu_contains(e.msg, "owner") || tu_contains(e.msg, "cannot write"));
+    /* touched again: fresh */
+    assert_int_equal(heartbeat_touch(fd, &e), 0);
+    assert_int_equal(judged(dir, NULL, &e), 0);
+    close(fd);
+
+    /* gone: a daemon that exited (its pid reaped), stale */
+    pid_t child = fork();
+    if (child == 0) {
+        struct err ce;
+        _exit(heartbeat_start(dir, &ce) < 0);
+    }
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    /* within HEARTBEAT_STALE_S of its last beat a daemon may be restarting */
+    assert_int_equal(judged(dir, NULL, &e), 0);
+    age_heartbeat(dir, HEARTBEAT_STALE_S + 2);
+    assert_int_equal(judged(dir, NULL, &e), -1);
+    snprintf(want, sizeof want, "the grading daemon of worker w1 is not running (assay-worker "
+             "pid %ld has exited): start it again", (long)child);
+    assert_true(tu_contains(e.msg, want));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +313,8 @@ int main(void)
         cmocka_unit_test(test_installation_names_and_ranges),
         cmocka_unit_test(test_late_penalty_is_said_on_the_score_line),
         cmocka_unit_test(test_extension_entries_are_checked),
+        cmocka_unit_test_setup_teardown(test_heartbeat_fresh_stale_gone_missing, tu_setup_dir,
+                                        tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

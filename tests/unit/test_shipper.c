@@ -3,8 +3,11 @@
  * result is recorded once, a failed attempt is deferred with the
  * backoff, the third failure fails the job with a reason and an error
  * result for the student, a job recorded before a crash is not sent
- * again, results of no current attempt are dropped from the worker, and
- * a result refused by the check is deferred, never recorded. */
+ * again, results of no current attempt are dropped from the worker, a
+ * result refused by the check is deferred, never recorded, a worker that
+ * stops answering while a job waits has the job deferred at once, what
+ * the worker says while a job waits keeps its health up to date, and a
+ * job handed to a worker just called down goes back unattempted. */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
@@ -16,6 +19,7 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "shipper/shipper.h"
+#include "spool/health.h"
 #include "spool/job.h"
 #include "spool/queue.h"
 
@@ -26,6 +30,8 @@ struct fake {
     struct transport base;
     bool push_fails;            /* push: "connection refused" */
     bool never_ready;           /* wait: the result does not come */
+    const char *wait_error;     /* wait: the worker stops answering, for this reason */
+    double heard_free_mb;       /* wait: the worker says it has this much disk (0: silent) */
     char *result_dir;           /* pull: this directory, packed as the result */
     int pushes;
     char forgotten[8][256];
@@ -42,12 +48,21 @@ static int fake_push(struct transport *t, int fd, const char *name, struct err *
     return f->push_fails ? err_set(e, "connection refused") : 0;
 }
 
-static int fake_wait(struct transport *t, const char *name, double timeout_s, struct err *e)
+static int fake_wait(struct transport *t, const char *name, double timeout_s,
+                     const struct transport_listener *listener, struct err *e)
 {
+    struct fake *f = (struct fake *)t;
     (void)name;
     (void)timeout_s;
-    (void)e;
-    return ((struct fake *)t)->never_ready ? 0 : 1;
+    if (f->heard_free_mb > 0 && listener) {
+        json_t *info = json_pack("{s:f, s:{s:i, s:b, s:f}}", "free_mb", f->heard_free_mb,
+                                 "daemon", "pid", 42, "running", 1, "age_s", 0.5);
+        listener->heard(listener->ctx, info);
+        json_decref(info);
+    }
+    if (f->wait_error)
+        return err_set(e, "%s", f->wait_error);
+    return f->never_ready ? 0 : 1;
 }
 
 static int fake_pull(struct transport *t, const char *name, int *fd, struct err *e)
@@ -386,6 +401,75 @@ static void test_refused_result_is_deferred_never_recorded(void **state)
     free(log);
 }
 
+/* The transport gives up while the job waits (the worker's grading
+ * daemon stopped answering): the job is deferred at once, with that
+ * reason, and what the worker holds of it is dropped. */
+static void test_worker_that_stops_answering_defers_the_job_at_once(void **state)
+{
+    struct rig *r = *state;
+    r->fake.wait_error = "the grading daemon of worker w1 is not answering (assay-worker pid 42 "
+                         "has not touched its heartbeat for over 5 s; sshd answers)";
+    char *log = ship(r);
+    json_t *j = job_in(r, "deferred");
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "attempt")), 1);
+    assert_string_equal(jsonutil_str(j, "last_error", ""), r->fake.wait_error);
+    assert_true(jsonutil_num(j, "not_before", 0) == r->now + 1);
+    char line[400];
+    snprintf(line, sizeof line, " %s warning attempt 1 deferred for 1 s: the grading daemon of "
+             "worker w1 is not answering", r->id);
+    assert_true(tu_contains(log, line));
+    assert_int_equal(r->fake.n_forgotten, 1);
+    assert_null(load(r, "spool/results/c/a/u/1/results.json"));
+    json_decref(j);
+    free(log);
+}
+
+/* What the worker says while a job waits keeps its health record up to
+ * date: a disk that filled makes it refusing at once, and the job in
+ * flight still gets its result. */
+static void test_worker_heard_while_a_job_waits_updates_its_health(void **state)
+{
+    struct rig *r = *state;
+    r->fake.heard_free_mb = 5;
+    char *log = ship(r);
+    json_t *h = load(r, "spool/health/w1.json");
+    assert_non_null(h);
+    assert_string_equal(jsonutil_str(h, "status", ""), "refusing");
+    assert_string_equal(jsonutil_str(h, "reason", ""), "only 5 MB of disk free (at least 100 MB "
+                        "needed); free some space on the worker");
+    assert_true(jsonutil_num(h, "free_mb", 0) == 5);
+    assert_true(jsonutil_str(h, "last_contact", "")[0]);
+    assert_true(tu_contains(log, " error worker w1 is refusing: only 5 MB of disk free"));
+    assert_non_null(load(r, "spool/results/c/a/u/1/results.json"));
+    json_decref(h);
+    free(log);
+}
+
+/* The scheduler handed the job over just as a sibling shipper called the
+ * worker down: the job goes back to incoming/ with no attempt spent and
+ * nothing sent. */
+static void test_job_for_a_worker_called_down_goes_back_unattempted(void **state)
+{
+    struct rig *r = *state;
+    struct err e;
+    assert_int_equal(health_record(&r->sh.spool, "w1", "down", "lost the link to worker w1",
+                                   NULL, &e), 1);
+    char *log = ship(r);
+    json_t *j = job_in(r, "incoming");
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "attempt")), 0);
+    assert_null(json_object_get(j, "started_at"));
+    assert_null(job_in(r, "shippers/w1.1"));
+    assert_int_equal(r->fake.pushes, 0);
+    char line[300];
+    snprintf(line, sizeof line, " %s warning handed back to the queue without an attempt: worker "
+             "w1 is down (lost the link to worker w1)", r->id);
+    assert_true(tu_contains(log, line));
+    json_decref(j);
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +483,12 @@ int main(void)
                                         rig_teardown),
         cmocka_unit_test_setup_teardown(test_refused_result_is_deferred_never_recorded, rig_setup,
                                         rig_teardown),
+        cmocka_unit_test_setup_teardown(test_worker_that_stops_answering_defers_the_job_at_once,
+                                        rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_worker_heard_while_a_job_waits_updates_its_health,
+                                        rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_job_for_a_worker_called_down_goes_back_unattempted,
+                                        rig_setup, rig_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
