@@ -58,6 +58,77 @@ int kind_run_command(struct test_run *run, const char *command, int stdin_fd,
     return kind_run_bound(run, command, stdin_fd, NULL, 0, res, out);
 }
 
+/* Whether a program named NAME is in a directory of the run's PATH (in
+ * ENV), below its root file system (ROOTFS, or the host's, which the
+ * sandbox shows the run read-only). */
+static bool on_run_path(char *const *env, const char *rootfs, const char *name)
+{
+    const char *path = "/usr/local/bin:/usr/bin:/bin";
+    for (int i = 0; env && env[i]; i++)
+        if (!strncmp(env[i], "PATH=", 5))
+            path = env[i] + 5;
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        char *file = NULL;
+        bool found = asprintf(&file, "%s%.*s/%s", rootfs ? rootfs : "", (int)len, path, name) >= 0 &&
+                     access(file, X_OK) == 0;
+        free(file);
+        if (found)
+            return true;
+        path += len + (path[len] == ':');
+    }
+    return false;
+}
+
+/* The program the shell could not find, in a line of its error output
+ * such as "sh: 1: python3: not found" or "bash: gcc: command not found",
+ * into NAME; false if LINE is no such line or names a path ("./a.out":
+ * a file the submission should have made). */
+static bool not_found_name(const char *line, size_t len, char *name, size_t n)
+{
+    static const char *const tails[] = {": command not found", ": not found"};
+    for (int t = 0; t < 2; t++) {
+        size_t tl = strlen(tails[t]);
+        if (len <= tl || memcmp(line + len - tl, tails[t], tl))
+            continue;
+        size_t end = len - tl, start = end;
+        while (start > 0 && line[start - 1] != ' ')
+            start--;
+        size_t w = end - start;
+        if (w == 0 || w >= n || memchr(line + start, '/', w))
+            return false;
+        memcpy(name, line + start, w);
+        name[w] = '\0';
+        return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == w;
+    }
+    return false;
+}
+
+/* A run that ended with status 127 because the shell found no program
+ * of that name (the test's interpreter, python3 say) on a worker whose
+ * PATH indeed has none: the worker lacks what the test needs, which is
+ * never the student's fault.  True with *E naming the program. */
+static bool program_missing(const struct test_run *run, const struct run_result *res, struct err *e)
+{
+    if (!res->exited || res->exit_code != 127 || !res->err.data)
+        return false;
+    const char *p = res->err.data, *end = p + res->err.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = (size_t)((nl ? nl : end) - p);
+        char name[128];
+        if (not_found_name(p, len, name, sizeof name) &&
+            !on_run_path(run->env, run->asg->sum.rootfs, name)) {
+            err_set(e, "the program %s that this test runs is not installed on this worker%s%s "
+                    "(install it there)", name, run->asg->sum.rootfs ? " in the root file system " : "",
+                    run->asg->sum.rootfs ? run->asg->sum.rootfs : "");
+            return true;
+        }
+        p += len + 1;
+    }
+    return false;
+}
+
 int kind_run_bound(struct test_run *run, const char *command, int stdin_fd,
                    const struct run_bind *binds, int n_binds, struct run_result *res,
                    struct test_outcome *out)
@@ -76,10 +147,12 @@ int kind_run_bound(struct test_run *run, const char *command, int stdin_fd,
     memset(res, 0, sizeof *res);
     if (!command)
         err_set(&e, "out of memory");
-    if (!command || run->launcher->run(run->launcher, &spec, res, &e) < 0) {
+    if (!command || run->launcher->run(run->launcher, &spec, res, &e) < 0 ||
+        program_missing(run, res, &e)) {
         out->infra_error = strdup(e.msg);
         out->verdict = VERDICT_SETUP_ERROR;
         buf_printf(&out->feedback, "Assay could not run this test: %s\n", e.msg);
+        run_result_free(res);   /* what a run said that showed a program missing */
         return -1;
     }
     out->cpu_s += res->cpu_s;
@@ -258,6 +331,49 @@ static json_t *read_report(struct test_run *run, const char *rel, struct run_res
     return events;
 }
 
+/* A runner reports {"event": "ready"} once its interpreter and its own
+ * modules (pytest, IPython) are loaded, before any of the submission's
+ * code runs, or {"event": "unavailable", "reason"} when they cannot be.
+ * A run that never got that far, unless a limit stopped it, could not
+ * start on this worker (an interpreter or a Python package missing,
+ * say): the worker's failure, never the student's.  True with OUT
+ * marked as such. */
+static bool runner_never_started(const char *name, const json_t *events,
+                                 const struct run_result *res, struct test_outcome *out)
+{
+    const char *reason = NULL;
+    size_t i;
+    const json_t *ev;
+    json_array_foreach(events, i, ev) {
+        const char *kind = jsonutil_str(ev, "event", "");
+        if (!strcmp(kind, "ready"))
+            return false;
+        if (!strcmp(kind, "unavailable"))
+            reason = jsonutil_str(ev, "reason", "");
+    }
+    if (!reason && (res->wall_exceeded || res->cpu_exceeded || res->memory_exceeded ||
+                    res->output_exceeded || res->file_exceeded || res->disk_exceeded))
+        return false;   /* stopped by the test's limits: the kind says which */
+    char *tail = reason ? NULL : text_last_lines(res->err.data ? res->err.data : "", res->err.len,
+                                                 3, 600);
+    struct buf msg = BUF_INIT;
+    buf_printf(&msg, "Assay's %s could not start on this worker (is an interpreter or a Python "
+               "package missing there?): %s", name,
+               reason ? reason : tail && *tail ? tail
+               : res->exited ? "it exited without a word" : "it was killed");
+    if (!res->exited && !reason)
+        buf_printf(&msg, " by signal %d", res->term_signal);
+    else if (!reason)
+        buf_printf(&msg, " (exit status %d)", res->exit_code);
+    out->verdict = VERDICT_SETUP_ERROR;
+    out->infra_error = buf_steal(&msg);
+    if (!out->infra_error)
+        out->infra_error = strdup("out of memory");
+    buf_printf(&out->feedback, "Assay could not run this test: %s\n", out->infra_error);
+    free(tail);
+    return true;
+}
+
 json_t *kind_run_reporter(struct test_run *run, const char *name, const char *script,
                           const char *command, int stdin_fd, const char *report,
                           struct run_result *res, struct test_outcome *out)
@@ -277,6 +393,10 @@ json_t *kind_run_reporter(struct test_run *run, const char *name, const char *sc
         out->infra_error = strdup("out of memory reading the test's report");
         buf_puts(&out->feedback, "Assay could not read this test's report: out of memory.\n");
         run_result_free(res);
+    } else if (runner_never_started(name, events, res, out)) {
+        json_decref(events);
+        run_result_free(res);
+        events = NULL;
     }
     return events;
 }

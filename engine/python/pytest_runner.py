@@ -5,7 +5,9 @@ Usage (inside the test's work directory):
     python3 -I .assay/pytest_runner.py REPORT FILE...
 
 -I keeps the work directory off sys.path until pytest itself is imported,
-so a student's pytest.py cannot stand in for it.  "-c /dev/null" keeps a
+so a student's pytest.py cannot stand in for it.  The first event is
+"ready" (pytest is loaded; no code of the submission has run yet) or
+"unavailable" with the reason it could not be loaded.  "-c /dev/null" keeps a
 student's pytest.ini/setup.cfg/pyproject.toml from adding options.
 """
 import ast
@@ -13,18 +15,26 @@ import json
 import os
 import sys
 
-import pytest
-
 REPORT, FILES = sys.argv[1], sys.argv[2:]
-WORKDIR = os.getcwd()
-sys.path.insert(0, WORKDIR)
-os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 _out = open(REPORT, "w", encoding="utf-8")
 
 
 def emit(**event):
     _out.write(json.dumps(event) + "\n")
     _out.flush()
+
+
+# "ready" before any of the submission's code can run; without pytest the
+# worker lacks what the test needs, which Assay reports as its own failure
+try:
+    import pytest
+except ImportError as exc:
+    emit(event="unavailable", reason="%s: %s" % (type(exc).__name__, exc))
+    sys.exit(3)
+emit(event="ready")
+WORKDIR = os.getcwd()
+sys.path.insert(0, WORKDIR)
+os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 
 
 def tidy(text, limit=1500):
