@@ -51,6 +51,16 @@ def python_root():
         remove_tempdir(top)
 
 
+@pytest.fixture(scope="module")
+def small_root():
+    """A root file system without python3 (a shell and cat)."""
+    top = make_tempdir("assay-infra-small-")
+    try:
+        yield make_small_root(top)
+    finally:
+        remove_tempdir(top)
+
+
 def graders(spool, job=None):
     """{job id: pid} of the spool's graders (`assay-worker grade-one JOB ...`)."""
     return {argv[2]: pid for pid, argv in spool.processes()
@@ -320,7 +330,8 @@ def test_gradescope_setup_not_run_fails_as_infrastructure_then_requeue_grades(
 
 @needs_root
 @pytest.mark.parametrize("kind", ["notebook", "pytest", "io"])
-def test_a_missing_runtime_is_an_infrastructure_error_not_a_zero(tmp_path, python_root, kind):
+def test_a_missing_runtime_is_an_infrastructure_error_not_a_zero(tmp_path, python_root,
+                                                                   small_root, kind):
     if kind == "notebook":
         a = copy_assignment(NB, str(tmp_path / "nb"), rootfs=python_root)
         sub, cause = example_submission("notebook-hw", "correct"), \
@@ -335,8 +346,7 @@ def test_a_missing_runtime_is_an_infrastructure_error_not_a_zero(tmp_path, pytho
         sub, cause = write_sub(tmp_path, "def greet():\n    return 'hi'\n"), \
             "ModuleNotFoundError: No module named 'pytest'"
     else:
-        small = make_small_root(make_tempdir("assay-infra-small-", str(tmp_path)))
-        a = write_assignment_dir(tmp_path / "io", [HI_TEST], {}, rootfs=small)
+        a = write_assignment_dir(tmp_path / "io", [HI_TEST], {}, rootfs=small_root)
         sub, cause = write_sub(tmp_path, "print('hi')\n"), \
             "the program python3 that this test runs is not installed on this worker"
     rc, r, stderr = grade(a, sub, "--json")
