@@ -27,7 +27,7 @@ import time
 import pytest
 
 from assay_helpers import (copy_assignment, example_dir, example_submission, grade, make_tempdir,
-                           make_python_root, make_small_root, needs_root, processes,
+                           make_python_root, make_small_root, needs_root, proc_uids, processes,
                            remove_tempdir, run_assay, write_assignment, write_json,
                            write_submission)
 from pipeline import (HI_TEST, LIMITS, VARIANTS, assignment_doc, pipeline,  # noqa: F401
@@ -80,6 +80,14 @@ def keepers(daemon):
         except OSError:
             pass
     return out
+
+
+def student_runs(spool):
+    """The pids of `python3 hello.py` runs of the spool's installation (its
+    uids: runs of other spools on this machine have others)."""
+    first, last = (int(u) for u in spool.installation()["uids"].split("-"))
+    return [p.pid for p in processes() if p.argv[:2] == ["python3", "hello.py"] and
+            first <= ((proc_uids(p.pid) or (0,))[0]) <= last]
 
 
 def one_slot(spool, **extra):
@@ -160,7 +168,7 @@ def test_a_killed_grader_is_retried_graded_and_recorded_once(pipeline):
     spool.wait_running(slots=1, daemons=1)
     job = spool.submit(COURSE, ASG, "alice", slow)
     pid = spool.wait_for("the job's grader", lambda: graders(spool, job).get(job), interval=0.01)
-    time.sleep(0.3)   # in the run, not before it
+    spool.wait_for("the student's code running", lambda: student_runs(spool), interval=0.01)
     os.kill(pid, signal.SIGKILL)
     r = spool.wait_results([job], timeout=60)[job]
     assert r["assay"]["status"] == "graded" and r["score"] == 2, r["assay"]
@@ -275,8 +283,7 @@ def test_a_killed_keeper_is_replaced_and_the_slot_grades_on(pipeline):
 
     # killed during a run: that attempt is the worker's failure, retried
     job = spool.submit(COURSE, ASG, "c", slow)
-    spool.wait_for("the job's grader", lambda: graders(spool, job), interval=0.01)
-    time.sleep(0.5)
+    spool.wait_for("the student's code running", lambda: student_runs(spool), interval=0.01)
     os.kill(second[0], signal.SIGKILL)
     r = spool.wait_results([job], timeout=60)[job]
     assert r["assay"]["status"] == "graded" and r["score"] == 2, r["assay"]
