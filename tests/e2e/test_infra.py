@@ -10,7 +10,9 @@ deferred and retried (on another worker when one can take it), and only
 after the attempts are spent recorded as "infrastructure", with a
 sentence for the instructor saying what failed where.  The student is
 never given a 0 for it, nor told to submit again.  `assay status` counts
-those jobs apart from the students' errors.
+those jobs apart from the students' errors.  With two SSH workers (the
+cluster of scripts/test-cluster.sh), an autograder set up on one only is
+graded there.
 
 A worker "missing" a package is a root file system (course.json
 "rootfs") holding Debian's python3 and its standard library but none of
@@ -30,8 +32,9 @@ from assay_helpers import (copy_assignment, example_dir, example_submission, gra
                            make_python_root, make_small_root, needs_root, proc_uids, processes,
                            remove_tempdir, run_assay, write_assignment, write_json,
                            write_submission)
-from pipeline import (HI_TEST, LIMITS, VARIANTS, assignment_doc, pipeline,  # noqa: F401
-                      recorded_counts, slow_hello, wait_recorded)
+from cluster import make_cluster, scheduler_running, wait_health
+from pipeline import (HI_TEST, LIMITS, VARIANTS, assignment_doc, pipeline,  # noqa: F401,F811
+                      slow_hello, wait_recorded)
 
 COURSE, ASG = "cs101", "hw1"
 NB = example_dir("notebook-hw")
@@ -175,7 +178,7 @@ def test_a_killed_grader_is_retried_graded_and_recorded_once(pipeline):
     assert r["assay"]["attempts"] == 2, r["assay"]
     assert wait_recorded(spool, [job]) == {job: 1}
     errors = [l.message for l in error_lines(spool, job)]
-    why = f"The grader on worker local was killed by signal 9 (Killed) while grading this job"
+    why = "The grader on worker local was killed by signal 9 (Killed) while grading this job"
     assert any(m.startswith("attempt 1: infrastructure failure on worker local: " + why)
                for m in errors), errors
     lines = [l for l in spool.log_lines() if l.job == job]
@@ -402,3 +405,45 @@ def test_notebook_runtime_missing_is_retried_then_infrastructure_never_a_zero(
     assert_status_counts(spool, 0, 0)
     st = spool.assay_json("status")
     assert st["results_1h"] == {"graded": 1, "submission_errors": 0, "assignment_errors": 0}
+
+
+# ---------------------------------------------------------------------------
+# setup.sh run on one worker of the pool only (SSH workers h1, h2)
+
+
+@pytest.fixture(scope="module")
+def two_hosts():
+    with make_cluster(2, ["python", "python"]) as c:
+        yield c
+
+
+def test_gradescope_setup_run_on_one_worker_only_is_graded_there(two_hosts, pipeline):
+    spool = pipeline()
+    spool.set_workers(two_hosts.all_entries())
+    asg = copy_assignment(GS, spool.path("courses", COURSE, "gs"))
+    # each host keeps its stamps in hk/gradescope (scripts/test-cluster.sh): h2's only
+    state = os.path.join(two_hosts.host_dir(2), "gradescope")
+    p = run_assay("gradescope", "setup", asg, env=dict(os.environ, ASSAY_GRADESCOPE_STATE=state))
+    assert p.returncode == 0, p.stderr
+    src = example_submission("gs-calc", "correct")
+    with scheduler_running(spool):
+        for name in ("h1", "h2"):
+            wait_health(spool, name, "up")
+        # four at once for four slots: two start on h1, which cannot grade them
+        jobs = [spool.submit(COURSE, "gs", f"s{i}", src) for i in range(4)]
+        results = spool.wait_results(jobs, timeout=150)
+        counts = wait_recorded(spool, jobs)
+    for job in jobs:
+        a = results[job]["assay"]
+        assert a["status"] == "graded" and results[job]["score"] == 10, a
+        assert a["graded_by"]["worker"] == "h2", a
+    assert counts == {j: 1 for j in jobs}, counts
+    retried = [j for j in jobs if results[j]["assay"]["attempts"] == 2]
+    assert retried, [results[j]["assay"]["attempts"] for j in jobs]
+    for job in retried:
+        errors = [l.message for l in error_lines(spool, job)]
+        assert any(m.startswith("attempt 1: infrastructure failure on worker h1: ") and
+                   "the autograder's setup.sh has not been run on this worker: run `assay "
+                   "gradescope setup" in m for m in errors), errors
+    assert all(results[j]["assay"]["attempts"] == 1 for j in jobs if j not in retried)
+    assert spool.queue("failed") == [] and spool.queue("deferred") == []
