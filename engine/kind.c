@@ -104,11 +104,24 @@ static bool not_found_name(const char *line, size_t len, char *name, size_t n)
     return false;
 }
 
-/* A run that ended with status 127 because the shell found no program
- * of that name (the test's interpreter, python3 say) on a worker whose
- * PATH indeed has none: the worker lacks what the test needs, which is
- * never the student's fault.  True with *E naming the program. */
-static bool program_missing(const struct test_run *run, const struct run_result *res, struct err *e)
+/* Whether NAME is the first word of COMMAND: the program the test's
+ * author (or Assay, for a runner) chose, not one the submission runs. */
+static bool first_word_is(const char *command, const char *name)
+{
+    command += strspn(command, " \t");
+    size_t n = strlen(name);
+    return !strncmp(command, name, n) && (command[n] == ' ' || command[n] == '\t' ||
+                                          command[n] == '\0');
+}
+
+/* A run of COMMAND that ended with status 127 because the shell found no
+ * program of the command's first word (the test's interpreter, python3
+ * say) on a worker whose PATH indeed has none: the worker lacks what the
+ * test needs, which is never the student's fault.  (A program the
+ * submission's own script names, misspelt or not, stays the student's.)
+ * True with *E naming the program. */
+static bool program_missing(const struct test_run *run, const char *command,
+                            const struct run_result *res, struct err *e)
 {
     if (!res->exited || res->exit_code != 127 || !res->err.data)
         return false;
@@ -117,7 +130,7 @@ static bool program_missing(const struct test_run *run, const struct run_result 
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = (size_t)((nl ? nl : end) - p);
         char name[128];
-        if (not_found_name(p, len, name, sizeof name) &&
+        if (not_found_name(p, len, name, sizeof name) && first_word_is(command, name) &&
             !on_run_path(run->env, run->asg->sum.rootfs, name)) {
             err_set(e, "the program %s that this test runs is not installed on this worker%s%s "
                     "(install it there)", name, run->asg->sum.rootfs ? " in the root file system " : "",
@@ -148,7 +161,7 @@ int kind_run_bound(struct test_run *run, const char *command, int stdin_fd,
     if (!command)
         err_set(&e, "out of memory");
     if (!command || run->launcher->run(run->launcher, &spec, res, &e) < 0 ||
-        program_missing(run, res, &e)) {
+        program_missing(run, command, res, &e)) {
         out->infra_error = strdup(e.msg);
         out->verdict = VERDICT_SETUP_ERROR;
         buf_printf(&out->feedback, "Assay could not run this test: %s\n", e.msg);
