@@ -344,39 +344,42 @@ static json_t *read_report(struct test_run *run, const char *rel, struct run_res
     return events;
 }
 
-/* A runner reports {"event": "ready"} once its interpreter and its own
- * modules (pytest, IPython) are loaded, before any of the submission's
- * code runs, or {"event": "unavailable", "reason"} when they cannot be.
- * A run that never got that far, unless a limit stopped it, could not
- * start on this worker (an interpreter or a Python package missing,
- * say): the worker's failure, never the student's.  True with OUT
- * marked as such. */
-static bool runner_never_started(const char *name, const json_t *events,
-                                 const struct run_result *res, struct test_outcome *out)
+/* The first line of a runner's standard output is {"event": "ready"}
+ * once its interpreter and its own modules (pytest, IPython) are loaded,
+ * before any of the submission's code runs, or {"event": "unavailable",
+ * "reason"} when they cannot be.  (Standard output, not the report file:
+ * code of the submission, which runs later, can replace a file in the
+ * work directory but not unsay what a pipe already carried.)  A run that
+ * never got that far, unless a limit stopped it, could not start on this
+ * worker (an interpreter or a Python package missing, say): the worker's
+ * failure, never the student's.  True with OUT marked as such. */
+static bool runner_never_started(const char *name, const struct run_result *res,
+                                 struct test_outcome *out)
 {
-    const char *reason = NULL;
-    size_t i;
-    const json_t *ev;
-    json_array_foreach(events, i, ev) {
-        const char *kind = jsonutil_str(ev, "event", "");
-        if (!strcmp(kind, "ready"))
-            return false;
-        if (!strcmp(kind, "unavailable"))
-            reason = jsonutil_str(ev, "reason", "");
+    const char *text = res->out.data ? res->out.data : "";
+    size_t first = strcspn(text, "\n");
+    json_t *ev = json_loadb(text, first, 0, NULL);
+    const char *kind = jsonutil_str(ev, "event", "");
+    if (!strcmp(kind, "ready")) {
+        json_decref(ev);
+        return false;
     }
-    if (!reason && (res->wall_exceeded || res->cpu_exceeded || res->memory_exceeded ||
-                    res->output_exceeded || res->file_exceeded || res->disk_exceeded))
+    bool unavailable = !strcmp(kind, "unavailable");
+    if (!unavailable && (res->wall_exceeded || res->cpu_exceeded || res->memory_exceeded ||
+                         res->output_exceeded || res->file_exceeded || res->disk_exceeded)) {
+        json_decref(ev);
         return false;   /* stopped by the test's limits: the kind says which */
-    char *tail = reason ? NULL : text_last_lines(res->err.data ? res->err.data : "", res->err.len,
-                                                 3, 600);
+    }
+    char *tail = unavailable ? NULL : text_last_lines(res->err.data ? res->err.data : "",
+                                                      res->err.len, 3, 600);
     struct buf msg = BUF_INIT;
     buf_printf(&msg, "Assay's %s could not start on this worker (is an interpreter or a Python "
                "package missing there?): %s", name,
-               reason ? reason : tail && *tail ? tail
+               unavailable ? jsonutil_str(ev, "reason", "") : tail && *tail ? tail
                : res->exited ? "it exited without a word" : "it was killed");
-    if (!res->exited && !reason)
+    if (!res->exited && !unavailable)
         buf_printf(&msg, " by signal %d", res->term_signal);
-    else if (!reason)
+    else if (!unavailable)
         buf_printf(&msg, " (exit status %d)", res->exit_code);
     out->verdict = VERDICT_SETUP_ERROR;
     out->infra_error = buf_steal(&msg);
@@ -384,6 +387,7 @@ static bool runner_never_started(const char *name, const json_t *events,
         out->infra_error = strdup("out of memory");
     buf_printf(&out->feedback, "Assay could not run this test: %s\n", out->infra_error);
     free(tail);
+    json_decref(ev);
     return true;
 }
 
@@ -406,7 +410,7 @@ json_t *kind_run_reporter(struct test_run *run, const char *name, const char *sc
         out->infra_error = strdup("out of memory reading the test's report");
         buf_puts(&out->feedback, "Assay could not read this test's report: out of memory.\n");
         run_result_free(res);
-    } else if (runner_never_started(name, events, res, out)) {
+    } else if (runner_never_started(name, res, out)) {
         json_decref(events);
         run_result_free(res);
         events = NULL;

@@ -6,8 +6,8 @@ Usage (inside the test's work directory):
     python3 -I .assay/doctest_runner.py REPORT module fizz.py
     python3 -I .assay/doctest_runner.py REPORT file tests/examples.txt
 
-The first event is "ready": the runner is loaded, and no code of the
-submission has run yet.
+The first line of its standard output is {"event": "ready"}: the runner
+is loaded, and no code of the submission has run yet.
 """
 import ast
 import doctest
@@ -27,7 +27,7 @@ def emit(**event):
     _out.flush()
 
 
-emit(event="ready")   # before any of the submission's code can run
+print(json.dumps({"event": "ready"}), flush=True)   # before any of the submission's code runs
 sys.path.insert(0, WORKDIR)
 
 

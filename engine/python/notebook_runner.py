@@ -8,9 +8,9 @@ PLAN, on standard input, is JSON written by Assay: {"cell_timeout_s",
 "wall_s", "cells": [{"id", "label", "code", "hidden"}]}.  One JSON line per cell goes to standard
 output: {"event": "cell", "id", "status": "ok" | "error" | "timeout" |
 "died" | "not_run", "ename", "evalue", "traceback", "stdout", "number"}.
-Before the first cell: {"event": "ready"} once IPython is loaded, or
-{"event": "unavailable", "reason"} when it cannot be (IPython missing on
-the worker, say): then no cell runs.
+The first line, before any cell: {"event": "ready"} once IPython is
+loaded, or {"event": "unavailable", "reason"} when it cannot be (IPython
+missing on the worker, say): then no cell runs.
 
 Two processes.  The supervisor (this script's main) never runs student
 code: it makes itself non-dumpable (no other process of the run can read

@@ -5,10 +5,11 @@ Usage (inside the test's work directory):
     python3 -I .assay/pytest_runner.py REPORT FILE...
 
 -I keeps the work directory off sys.path until pytest itself is imported,
-so a student's pytest.py cannot stand in for it.  The first event is
-"ready" (pytest is loaded; no code of the submission has run yet) or
-"unavailable" with the reason it could not be loaded.  "-c /dev/null" keeps a
-student's pytest.ini/setup.cfg/pyproject.toml from adding options.
+so a student's pytest.py cannot stand in for it.  "-c /dev/null" keeps a
+student's pytest.ini/setup.cfg/pyproject.toml from adding options.  The
+first line of its standard output is {"event": "ready"} (pytest is
+loaded; no code of the submission has run yet) or {"event":
+"unavailable", "reason"}.
 """
 import ast
 import json
@@ -24,14 +25,16 @@ def emit(**event):
     _out.flush()
 
 
-# "ready" before any of the submission's code can run; without pytest the
-# worker lacks what the test needs, which Assay reports as its own failure
+# "ready", on standard output, before any of the submission's code can
+# run; without pytest the worker lacks what the test needs, which Assay
+# reports as its own failure
 try:
     import pytest
 except ImportError as exc:
-    emit(event="unavailable", reason="%s: %s" % (type(exc).__name__, exc))
+    print(json.dumps({"event": "unavailable", "reason": "%s: %s" % (type(exc).__name__, exc)}),
+          flush=True)
     sys.exit(3)
-emit(event="ready")
+print(json.dumps({"event": "ready"}), flush=True)
 WORKDIR = os.getcwd()
 sys.path.insert(0, WORKDIR)
 os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
