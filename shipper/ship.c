@@ -407,13 +407,12 @@ static int round_trip(struct shipper *sh, struct job *job, const char *name, con
     return rc;
 }
 
+#define WORKER_REASON_MAX 600   /* bytes of the worker's message kept, before escaping */
+
 /* The worker's own failure that RESDIR's results.json reports (an error
  * of category "infrastructure": a grader killed, a sandbox that could not
  * be set up, an interpreter or package missing there), as one line of
- * visible text at most WORKER_REASON_MAX bytes long, malloc'd; NULL when
- * the result is the student's to have. */
-#define WORKER_REASON_MAX 600
-
+ * visible text, malloc'd; NULL when the result is the student's to have. */
 static char *worker_failure(const char *resdir)
 {
     char *path = fs_join(resdir, "results.json");
