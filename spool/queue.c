@@ -229,10 +229,12 @@ int queue_fail(const struct spool *s, const char *from, const char *name, const 
 
 char *queue_failed_reason(const struct spool *s, const char *id, struct err *e)
 {
-    char *path = spool_path(s, SPOOL_FAILED "/%s.reason", id);
+    char *path = spool_path(s, SPOOL_FAILED "/%s.reason", id), *reason = NULL;
     struct buf b = BUF_INIT;
-    char *reason = !path ? (err_set(e, "out of memory"), NULL)
-                   : fs_read_file(path, 4096, &b, e) == 0 ? buf_steal(&b) : NULL;
+    if (!path)
+        err_set(e, "out of memory");
+    else if (fs_read_file(path, 4096, &b, e) == 0 && !(reason = buf_steal(&b)))
+        err_set(e, "out of memory");
     if (reason)
         reason[strcspn(reason, "\n")] = '\0';
     buf_free(&b);
