@@ -80,28 +80,40 @@ static bool on_run_path(char *const *env, const char *rootfs, const char *name)
     return false;
 }
 
-/* The program the shell could not find, in a line of its error output
- * such as "sh: 1: python3: not found" or "bash: gcc: command not found",
- * into NAME; false if LINE is no such line or names a path ("./a.out":
- * a file the submission should have made). */
+/* Whether LINE (LEN bytes) ends with TAIL; *END gets where TAIL starts. */
+static bool ends_with(const char *line, size_t len, const char *tail, size_t *end)
+{
+    size_t tl = strlen(tail);
+    *end = len - tl;
+    return len > tl && !memcmp(line + len - tl, tail, tl);
+}
+
+/* The program that could not be found, in a line of a run's error output:
+ * the launcher's own "assay: cannot run "python3": No such file or
+ * directory" (a simple command is run without a shell, sandbox/
+ * launcher_common.c) or the shell's "sh: 1: python3: not found", into
+ * NAME; false if LINE is no such line or names a path ("./a.out": a file
+ * the submission should have made). */
 static bool not_found_name(const char *line, size_t len, char *name, size_t n)
 {
-    static const char *const tails[] = {": command not found", ": not found"};
-    for (int t = 0; t < 2; t++) {
-        size_t tl = strlen(tails[t]);
-        if (len <= tl || memcmp(line + len - tl, tails[t], tl))
-            continue;
-        size_t end = len - tl, start = end;
-        while (start > 0 && line[start - 1] != ' ')
-            start--;
-        size_t w = end - start;
-        if (w == 0 || w >= n || memchr(line + start, '/', w))
-            return false;
-        memcpy(name, line + start, w);
-        name[w] = '\0';
-        return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == w;
+    static const char launcher[] = "assay: cannot run \"";
+    size_t start, end;
+    if (len > sizeof launcher - 1 && !memcmp(line, launcher, sizeof launcher - 1) &&
+        ends_with(line, len, "\": No such file or directory", &end)) {
+        start = sizeof launcher - 1;
+    } else if (ends_with(line, len, ": command not found", &end) ||
+               ends_with(line, len, ": not found", &end)) {
+        for (start = end; start > 0 && line[start - 1] != ' '; start--) {
+        }
+    } else {
+        return false;
     }
-    return false;
+    size_t w = end > start ? end - start : 0;
+    if (w == 0 || w >= n || memchr(line + start, '/', w))
+        return false;
+    memcpy(name, line + start, w);
+    name[w] = '\0';
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == w;
 }
 
 /* Whether NAME is the first word of COMMAND: the program the test's
@@ -114,8 +126,8 @@ static bool first_word_is(const char *command, const char *name)
                                           command[n] == '\0');
 }
 
-/* A run of COMMAND that ended with status 127 because the shell found no
- * program of the command's first word (the test's interpreter, python3
+/* A run of COMMAND that ended with status 127 because no program of the
+ * command's first word was found (the test's interpreter, python3
  * say) on a worker whose PATH indeed has none: the worker lacks what the
  * test needs, which is never the student's fault.  (A program the
  * submission's own script names, misspelt or not, stays the student's.)

@@ -57,8 +57,8 @@ const char *kind_names(void);     /* "io, command, pytest, doctest" */
 /* Runs COMMAND in the work directory under the test's limits and copies
  * the measurements into OUT.  -1 (OUT marked as an infrastructure error,
  * RES freed) only if the launcher failed, or if the program COMMAND
- * starts with is not on this worker (the shell said "not found", status
- * 127, and no directory of the run's PATH holds it). */
+ * starts with is not on this worker (the run ended with status 127
+ * saying it was not found, and no directory of the run's PATH holds it). */
 int kind_run_command(struct test_run *run, const char *command, int stdin_fd,
                      struct run_result *res, struct test_outcome *out);
 /* The same, with host directories shown inside the run (BINDS; only a
