@@ -76,7 +76,9 @@ CFG
     ip netns exec "$n" ip link set "b$tag$k" up
     ip netns exec "$n" ip link set lo up
     mkdir -p /run/sshd
-    ip netns exec "$n" /usr/sbin/sshd -f "$h/sshd_config" -E "$h/sshd.log"
+    # 9>&-: the cluster lock (below) is for this script only; a daemon
+    # that inherited it would hold every other cluster's `up` until it died
+    ip netns exec "$n" /usr/sbin/sshd -f "$h/sshd_config" -E "$h/sshd.log" 9>&-
     chown -R "$user" "$h/worker"
     # nsenter, not ip netns exec: that one mounts a fresh /sys, which hides
     # the cgroup controllers the worker's sandbox needs.  Each host keeps
@@ -84,7 +86,7 @@ CFG
     # a machine of its own keeps them in /var/lib/assay/gradescope.
     ASSAY_GRADESCOPE_STATE="$h/gradescope" \
     nsenter --net="/run/netns/$n" "$build/assay-worker" --dir "$h/worker" --slots 2 --name "h$k" \
-        >/dev/null 2>&1 &
+        >/dev/null 2>&1 9>&- &
     echo $! >"$h/worker.pid"
     printf '10.%s.%s.2 %s\n' "$(net)" "$k" "$(cut -d' ' -f1,2 "$h/ssh_host_ed25519_key.pub")" >>"$dir/known_hosts"
     capjson=$(printf '%s' "$caps" | sed 's/\([^,]*\)/"\1"/g')
