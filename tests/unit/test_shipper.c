@@ -419,7 +419,9 @@ static void test_infrastructure_result_is_retried_then_failed(void **state)
         assert_int_equal(queue_hand_to_slot(&r->sh.spool, r->id, r->sh.slot_dir, &e), 0);
     }
     char *log = ship(r);
-    assert_non_null(job_in(r, "failed"));
+    json_t *failed = job_in(r, "failed");
+    assert_non_null(failed);
+    json_decref(failed);
     json_t *res = load(r, "spool/results/c/a/u/1/results.json");
     const json_t *a = json_object_get(res, "assay"), *err = json_object_get(a, "error");
     assert_string_equal(jsonutil_str(a, "status", ""), "error");
