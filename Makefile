@@ -65,6 +65,23 @@ lib_src = $(wildcard $(1)/*.c $(1)/*/*.c)
 lib_a = $(foreach l,$(1),$(BUILD)/lib/libassay-$(l).a)
 PY_ASSETS  := engine/python/pytest_runner.py engine/python/doctest_runner.py \
               engine/python/notebook_runner.py
+# The canary gradings' assignments (contract/canary.c), NAME=FILE for embed.sh.
+CANARY_DIR    := contract/canaries
+CANARY_ASSETS := asset_canary_needs_sh=$(CANARY_DIR)/common/needs.sh \
+    asset_canary_needs_py=$(CANARY_DIR)/common/needs.py \
+    asset_canary_io_assignment=$(CANARY_DIR)/io/assignment.json \
+    asset_canary_io_hello=$(CANARY_DIR)/io/hello.py \
+    asset_canary_pytest_assignment=$(CANARY_DIR)/pytest/assignment.json \
+    asset_canary_pytest_test=$(CANARY_DIR)/pytest/tests/test_canary.py \
+    asset_canary_pytest_canary=$(CANARY_DIR)/pytest/canary.py \
+    asset_canary_doctest_assignment=$(CANARY_DIR)/doctest/assignment.json \
+    asset_canary_doctest_canary=$(CANARY_DIR)/doctest/canary.py \
+    asset_canary_notebook_assignment=$(CANARY_DIR)/notebook/assignment.json \
+    asset_canary_notebook_source=$(CANARY_DIR)/notebook/source/canary.ipynb \
+    asset_canary_notebook_canary=$(CANARY_DIR)/notebook/canary.ipynb \
+    asset_canary_gradescope_assignment=$(CANARY_DIR)/gradescope/assignment.json \
+    asset_canary_gradescope_run=$(CANARY_DIR)/gradescope/autograder/run_autograder \
+    asset_canary_gradescope_answer=$(CANARY_DIR)/gradescope/answer.txt
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -101,12 +118,17 @@ $(BUILD)/gen/assets.c: $(PY_ASSETS) scripts/embed.sh
 	    asset_doctest_runner=engine/python/doctest_runner.py \
 	    asset_notebook_runner=engine/python/notebook_runner.py
 
-$(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
+$(BUILD)/gen/canary_assets.c: $(foreach a,$(CANARY_ASSETS),$(lastword $(subst =, ,$(a)))) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	scripts/embed.sh $@ $(CANARY_ASSETS)
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/lib/libassay-engine.a: $(call obj,$(call lib_src,engine)) $(BUILD)/obj/gen/assets.o
-$(foreach l,sandbox spool contract common,$(eval $(BUILD)/lib/libassay-$(l).a: $(call obj,$(call lib_src,$(l)))))
+$(BUILD)/lib/libassay-contract.a: $(call obj,$(call lib_src,contract)) $(BUILD)/obj/gen/canary_assets.o
+$(foreach l,sandbox spool common,$(eval $(BUILD)/lib/libassay-$(l).a: $(call obj,$(call lib_src,$(l)))))
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@

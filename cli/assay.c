@@ -38,7 +38,9 @@ static const char usage[] =
     "  grade-all --course C --assignment A [--no-wait]\n"
     "                                    grade every student's latest version, with progress\n"
     "  export --course C --assignment A --csv\n"
-    "                                    the gradebook as CSV (student, score, max, status, graded_at)\n"
+    "                                    the gradebook as CSV (score, status, late penalty)\n"
+    "  extensions list|grant|revoke --course C --assignment A [--student U]\n"
+    "                                    students' own due dates (--days N | --until TIME)\n"
     "  notebook release SOURCE.ipynb OUT.ipynb\n"
     "                                    the student version of an nbgrader notebook\n"
     "  gradescope setup ASSIGNMENT_DIR   run a Gradescope autograder's setup.sh on this machine\n"
@@ -70,6 +72,7 @@ static const struct command commands[] = {
     {"gradescope", cmd_gradescope},
     {"grade-all", cmd_grade_all},
     {"export", cmd_export},
+    {"extensions", cmd_extensions},
 };
 
 int main(int argc, char **argv)

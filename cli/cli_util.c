@@ -1,7 +1,8 @@
 /*
  * cli_util.c - small pieces the assay subcommands share: opening the
  * spool named by --spool (and saying plainly when this user may not read
- * it), waiting for a result to appear, and printing.
+ * it), waiting for a result to appear, saying that no scheduler is
+ * running (and since when), and printing.
  *
  * Printing: every line that carries text a student, a worker or a file
  * wrote (outputs, diffs, feedback, names, log lines, reasons) goes out
@@ -186,4 +187,34 @@ json_t *cli_wait_result(const struct spool *s, const char *result_rel, const cha
     free(fifo);
     free(dir);
     return r;
+}
+
+/* "40 s", "5 min", "3 h", "2 days": how long ago, roughly. */
+static void say_ago(double s, char *out, size_t n)
+{
+    if (s < 120)
+        snprintf(out, n, "%.0f s", s < 0 ? 0 : s);
+    else if (s < 7200)
+        snprintf(out, n, "%.0f min", s / 60);
+    else if (s < 172800)
+        snprintf(out, n, "%.0f h", s / 3600);
+    else
+        snprintf(out, n, "%.0f days", s / 86400);
+}
+
+char *cli_no_scheduler(const struct spool *s, const struct scheduler_state *st)
+{
+    if (st->presence != SCHEDULER_STOPPED)
+        return NULL;
+    char seen[32], ago[32], *msg = NULL;
+    clock_iso8601(st->last_seen, seen);
+    say_ago(clock_wall() - st->last_seen, ago, sizeof ago);
+    int rc = st->last_seen > 0
+        ? asprintf(&msg, "no scheduler is running on %s: nothing holds its " SCHEDULER_LOCK
+                   " (one was last seen running at %s, %s ago); queued jobs wait until "
+                   "`assay-scheduler --spool %s` starts", s->root, seen, ago, s->root)
+        : asprintf(&msg, "no scheduler is running on %s: none has run there yet (it has no "
+                   SCHEDULER_LOCK "); queued jobs wait until `assay-scheduler --spool %s` "
+                   "starts", s->root, s->root);
+    return rc < 0 ? strdup("no scheduler is running on this spool") : msg;
 }

@@ -10,8 +10,11 @@
  * rate, ETA) on a terminal, a plain line every few seconds otherwise,
  * and at the end a summary: a histogram of the scores and every failure
  * with its reason, those that are not the students' (infrastructure)
- * apart from errors in the submission or the assignment.  `assay regrade --wait` shows the same.  export writes
- * each student's latest graded result as CSV for any gradebook.
+ * apart from errors in the submission or the assignment, and results
+ * whose late penalty a broken extensions file may have made wrong.
+ * `assay regrade --wait` shows the same.  export writes each student's
+ * latest graded result as CSV for any gradebook, with the late penalty's
+ * columns.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -165,14 +168,29 @@ static void print_histogram(const json_t *done)
 
 /* Which kind of failure DONE (a job's entry) is: "infrastructure" (not
  * the student's: attempts spent on the workers' failures), "submission"
- * or "assignment" (the result's error), or NULL when it was graded. */
+ * or "assignment" (the result's error), "late" (graded, but with a
+ * penalty counted from a date a broken extensions file may have moved),
+ * or NULL when it was graded cleanly. */
 static const char *failure_kind(const json_t *d)
 {
     if (json_object_get(d, "failed"))
         return "infrastructure";
-    const json_t *err = json_object_get(json_object_get(json_object_get(d, "result"), "assay"),
-                                        "error");
-    return json_is_object(err) ? jsonutil_str(err, "category", "infrastructure") : NULL;
+    const json_t *a = json_object_get(json_object_get(d, "result"), "assay");
+    const json_t *err = json_object_get(a, "error");
+    if (json_is_object(err))
+        return jsonutil_str(err, "category", "infrastructure");
+    return jsonutil_str(json_object_get(a, "late"), "error", NULL) ? "late" : NULL;
+}
+
+/* What to say of DONE, a failure of KIND. */
+static const char *failure_text(const json_t *d, const char *kind)
+{
+    const json_t *a = json_object_get(json_object_get(d, "result"), "assay");
+    if (json_object_get(d, "failed"))
+        return jsonutil_str(d, "failed", "");
+    if (!strcmp(kind, "late"))
+        return jsonutil_str(json_object_get(a, "late"), "error", "");
+    return jsonutil_str(json_object_get(a, "error"), "message", "");
 }
 
 /* The submissions of one KIND of failure, each with its reason, under
@@ -188,17 +206,14 @@ static size_t print_kind(const json_t *done, const char *kind, const char *title
             continue;
         if (n++ == 0)
             cli_printf(stdout, "%s\n", title);
-        const char *failed = jsonutil_str(d, "failed", NULL);
-        const json_t *err = json_object_get(json_object_get(json_object_get(d, "result"),
-                                                            "assay"), "error");
         cli_printf(stdout, "  %s (job %s): %s\n", jsonutil_str(d, "student", "?"), id,
-                   failed ? failed : jsonutil_str(err, "message", ""));
+                   failure_text(d, kind));
     }
     return n;
 }
 
 struct failures {
-    size_t infrastructure, submission, assignment;
+    size_t infrastructure, submission, assignment, late;
 };
 
 /* Each submission that did not grade cleanly, with its reason: the
@@ -212,6 +227,8 @@ static struct failures print_failures(const json_t *done)
                               "to fix):");
     f.assignment = print_kind(done, "assignment", "Errors in the assignment (the "
                               "instructor's to fix):");
+    f.late = print_kind(done, "late", "Graded, but the late penalty may be wrong (fix the "
+                        "extensions file and regrade):");
     return f;
 }
 
@@ -262,12 +279,14 @@ int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double 
         printf("%zu of %zu submissions were not graded within %g s (%zu of them waiting to be "
                "retried after an infrastructure failure); `assay status` shows where they "
                "are.\n", total - done, total, timeout_s, retrying);
+    if (fl.late)
+        printf("%zu graded with a late penalty that may be wrong (above).\n", fl.late);
     printf("%zu graded, %zu with an error in the submission, %zu with an error in the "
            "assignment, %zu not graded because of infrastructure failures, %zu not finished, "
            "in %.1f s.\n", done - failures, fl.submission,
            fl.assignment, fl.infrastructure, total - done, clock_mono() - f.started);
     json_decref(f.done);
-    return done == total && failures == 0 ? EXIT_OK : EXIT_FAILED;
+    return done == total && failures == 0 && fl.late == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
 /* ---- assay grade-all ---- */
@@ -355,12 +374,19 @@ int cmd_grade_all(int argc, char **argv)
 
 /* ---- assay export ---- */
 
+#define CSV_HEADER "student,score,max,status,graded_at,late_days,late_penalty_percent," \
+    "score_before_penalty"
+
 static const char export_usage[] =
     "Usage: assay export --course C --assignment A --csv [--out FILE] [--spool S]\n"
     "\n"
     "Writes each student's latest graded result of assignment A of course C as CSV\n"
-    "(header: student,score,max,status,graded_at), for any gradebook or LMS.\n"
-    "Students who submitted but have no result yet appear with status \"pending\".\n";
+    "for any gradebook or LMS, with the header\n"
+    "  " CSV_HEADER "\n"
+    "score is after any late penalty: late_days is how many (started) days late the\n"
+    "submission was (0 on time), late_penalty_percent the percentage of max taken\n"
+    "off, score_before_penalty the score the tests gave.  Students who submitted but\n"
+    "have no result yet appear with status \"pending\" and the rest empty.\n";
 
 static void csv_field(FILE *out, const char *s)
 {
@@ -375,6 +401,21 @@ static void csv_field(FILE *out, const char *s)
         fputc(*s, out);
     }
     fputc('"', out);
+}
+
+/* The late columns of result R: days late, the penalty's percentage and
+ * the score before it (0, 0 and the score when on time; empty with no
+ * result). */
+static void csv_late(FILE *out, const json_t *r)
+{
+    const json_t *late = json_object_get(json_object_get(r, "assay"), "late");
+    if (!r)
+        fputs(",,,", out);
+    else if (json_is_number(json_object_get(late, "penalty_percent")))
+        fprintf(out, ",%g,%g,%g", jsonutil_num(late, "days", 0),
+                jsonutil_num(late, "penalty_percent", 0), jsonutil_num(late, "score_before", 0));
+    else
+        fprintf(out, ",0,0,%g", jsonutil_num(r, "score", 0));
 }
 
 /* Adds the students listed in spool directory REL to SET; -1 (said) if
@@ -419,7 +460,7 @@ static int write_csv(FILE *out, const struct spool *s, const struct bulk_opts *o
     json_object_foreach(students, name, v)
         names[i++] = name;
     qsort(names, n, sizeof *names, cmp_str);
-    fputs("student,score,max,status,graded_at\n", out);
+    fputs(CSV_HEADER "\n", out);
     for (i = 0; i < n; i++) {
         json_t *r = record_latest(s, o->course, o->asg, names[i], NULL);
         const json_t *a = json_object_get(r, "assay");
@@ -431,6 +472,7 @@ static int write_csv(FILE *out, const struct spool *s, const struct bulk_opts *o
         csv_field(out, r ? jsonutil_str(a, "status", "graded") : "pending");
         fputc(',', out);
         csv_field(out, r ? jsonutil_str(a, "finished_at", "") : "");
+        csv_late(out, r);
         fputc('\n', out);
         json_decref(r);
     }

@@ -5,7 +5,8 @@
  *   hold     incoming/ or deferred/ -> hold/  (the scheduler leaves it alone)
  *   release  hold/ -> incoming/
  *   requeue  failed/, deferred/ or hold/ -> incoming/, with fresh attempts
- *   regrade  a new batch job for the latest version of every student
+ *   regrade  a new batch job for the latest version of every student; nothing
+ *            while the assignment's extensions.json is broken
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include "common/jsonutil.h"
 #include "cli/commands.h"
 #include "contract/assignment.h"
+#include "spool/extensions.h"
 #include "spool/job.h"
 #include "spool/queue.h"
 #include "spool/record.h"
@@ -140,6 +142,34 @@ static int regrade_student(const struct spool *s, const char *course, const char
     return rc < 0 ? -1 : 1;
 }
 
+/* -1 (said, every problem) if the assignment's extensions.json is
+ * broken: its results would carry late penalties counted from dates it
+ * may have moved. */
+static int check_extensions(const struct spool *s, const char *course, const char *asg,
+                            const struct late_policy *lp, const char *cmd)
+{
+    struct problems p = {0};
+    json_t *ext = extensions_load(s, course, asg, lp, &p);
+    const char *student;
+    json_t *entry;
+    /* not an error: a student may be granted time before submitting anything */
+    json_object_foreach(ext, student, entry)
+        if (spool_name_is_valid(student) && !extensions_student_known(s, course, student))
+            cli_printf(stderr, "assay %s: warning: courses/%s/%s/extensions.json: $.%s: %s has "
+                       "submitted nothing to course %s (is the name misspelt?)\n", cmd, course,
+                       asg, student, student, course);
+    json_decref(ext);
+    if (!p.count)
+        return 0;
+    cli_printf(stderr, "assay %s: courses/%s/%s/extensions.json is broken (%zu problem%s), so "
+               "nothing was queued:\n", cmd, course, asg, p.count, p.count == 1 ? "" : "s");
+    for (size_t i = 0; i < p.count; i++)
+        cli_printf(stderr, "  %s\n", p.items[i]);
+    cli_printf(stderr, "To fix: %s; then run assay %s again.\n", EXTENSIONS_FIX, cmd);
+    problems_free(&p);
+    return -1;
+}
+
 int regrade_queue_all(const struct spool *s, const char *course, const char *asg,
                       json_t *queued, const char *cmd)
 {
@@ -153,9 +183,14 @@ int regrade_queue_all(const struct spool *s, const char *course, const char *asg
     struct err e;
     assignment_summary_load(adir, &sum, &ignored);
     char *cap = strdup(sum.capability);
+    int broken = check_extensions(s, course, asg, &sum.late, cmd);
     assignment_summary_free(&sum);
     problems_free(&ignored);
     free(adir);
+    if (broken < 0) {
+        free(cap);
+        return -1;
+    }
     char rel[200];
     snprintf(rel, sizeof rel, "submissions/%s/%s", course, asg);
     struct fs_list students;
@@ -206,9 +241,12 @@ int cmd_regrade(int argc, char **argv)
     json_t *queued = json_array();
     int rc = regrade_queue_all(&s, course, asg, queued, "regrade") < 0 ? EXIT_FAILED : EXIT_OK;
     size_t n = json_array_size(queued);
-    cli_printf(stdout, "queued %zu submission%s of %s/%s for regrading (batch priority)\n", n,
-               n == 1 ? "" : "s", course, asg);
-    if (wait && bulk_wait_and_summarize(&s, queued, timeout) != EXIT_OK)
+    /* stopped before queuing anything (said): no summary of nothing, "0 failed" */
+    bool stopped = rc != EXIT_OK && n == 0;
+    if (!stopped)
+        cli_printf(stdout, "queued %zu submission%s of %s/%s for regrading (batch priority)\n", n,
+                   n == 1 ? "" : "s", course, asg);
+    if (!stopped && wait && bulk_wait_and_summarize(&s, queued, timeout) != EXIT_OK)
         rc = EXIT_FAILED;
     json_decref(queued);
     spool_close(&s);

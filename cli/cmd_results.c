@@ -7,7 +7,7 @@
  *
  * A job's result is found through jobs/ID (written at submit time).  The
  * assignment view lists each student's latest graded version, or every
- * version of one student.
+ * version of one student, with what a late penalty took off.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -24,6 +24,7 @@
 #include "spool/queue.h"
 #include "spool/record.h"
 #include "spool/scan.h"
+#include "contract/late.h"
 #include "contract/results.h"
 
 static const char usage[] =
@@ -79,16 +80,36 @@ static int show_job(const struct spool *s, const struct results_opts *o)
     return rc;
 }
 
+/* The row's "late": what the penalty took off (late_describe's words
+ * and numbers), a broken extensions file's warning, or null. */
+static json_t *late_cell(const json_t *late)
+{
+    struct buf text = BUF_INIT;
+    int said = late_describe(late, &text);
+    json_t *cell = NULL;
+    if (said > 0)
+        cell = json_pack("{s:f, s:s, s:f, s:f, s:s}", "days", jsonutil_num(late, "days", 0),
+                         "unit", jsonutil_str(late, "unit", "day"), "penalty_percent",
+                         jsonutil_num(late, "penalty_percent", 0), "score_before",
+                         jsonutil_num(late, "score_before", 0), "text", buf_str(&text));
+    if (cell && json_object_get(late, "error"))
+        json_object_set(cell, "error", json_object_get(late, "error"));
+    buf_free(&text);
+    return cell ? cell : json_null();
+}
+
 /* -1 if memory ran out: the row is missing. */
 static int add_row(json_t *rows, const char *student, const char *version, const json_t *r)
 {
     const json_t *a = json_object_get(r, "assay");
-    return json_array_append_new(rows, json_pack("{s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "student", student,
+    return json_array_append_new(rows, json_pack("{s:s, s:s, s:f, s:f, s:s, s:s, s:s, s:o}",
+                                          "student", student,
                                           "version", version, "score", jsonutil_num(r, "score", 0),
                                           "max_score", jsonutil_num(r, "max_score", 0),
                                           "status", jsonutil_str(a, "status", "?"),
                                           "finished_at", jsonutil_str(a, "finished_at", ""),
-                                          "job", jsonutil_str(a, "job_id", "")));
+                                          "job", jsonutil_str(a, "job_id", ""),
+                                          "late", late_cell(json_object_get(a, "late"))));
 }
 
 /* -1 if a row is missing for want of memory. */
@@ -146,17 +167,21 @@ static int show_assignment(const struct spool *s, const struct results_opts *o)
     if (o->json) {
         cli_print_json(stdout, rows, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     } else {
-        cli_printf(stdout, "%-20s %7s %13s  %-7s %-24s %s\n", "STUDENT", "VERSION", "SCORE", "STATUS",
-                   "GRADED AT", "JOB");
+        cli_printf(stdout, "%-20s %7s %13s  %-7s %-24s %-28s %s\n", "STUDENT", "VERSION", "SCORE",
+                   "STATUS", "GRADED AT", "JOB", "LATE PENALTY");
         size_t i;
         json_t *r;
         json_array_foreach(rows, i, r) {
             char score[40];
             snprintf(score, sizeof score, "%g / %g", jsonutil_num(r, "score", 0),
                      jsonutil_num(r, "max_score", 0));
-            cli_printf(stdout, "%-20s %7s %13s  %-7s %-24s %s\n", jsonutil_str(r, "student", ""),
+            const json_t *late = json_object_get(r, "late");
+            cli_printf(stdout, "%-20s %7s %13s  %-7s %-24s %-28s %s%s\n", jsonutil_str(r, "student", ""),
                        jsonutil_str(r, "version", ""), score, jsonutil_str(r, "status", ""),
-                       jsonutil_str(r, "finished_at", ""), jsonutil_str(r, "job", ""));
+                       jsonutil_str(r, "finished_at", ""), jsonutil_str(r, "job", ""),
+                       jsonutil_str(late, "text", "-"),
+                       json_object_get(late, "error") ? " [may be wrong: extensions.json is broken]"
+                                                      : "");
         }
         cli_printf(stdout, "%zu result%s\n", json_array_size(rows), json_array_size(rows) == 1 ? "" : "s");
     }

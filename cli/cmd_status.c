@@ -2,8 +2,10 @@
  * cmd_status.c - `assay status`: what the queue and the workers are doing.
  *
  * Read straight from the spool (no connection to the scheduler needed):
- * counts per state, per course and per capability; every slot, idle or
- * busy with which job for how long; the age of the oldest waiting job;
+ * whether a scheduler holds the spool's lock (and, when none does, when
+ * one was last seen: spool/scheduler_lock.c); counts per state, per
+ * course and per capability; every slot, idle or busy with which job for
+ * how long; the age of the oldest waiting job;
  * and every queued job that no enabled worker can take, with the reason.
  * Per course also how long its oldest queued job has waited and the
  * median wait of its jobs graded in the last hour (from the rolling log
@@ -19,11 +21,7 @@
  * --json prints the same as one JSON object.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <sys/file.h>
-#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +42,8 @@
 static const char usage[] =
     "Usage: assay status [--spool S] [--json]\n"
     "\n"
-    "Shows the queue (jobs per state, per course, per capability), each worker\n"
+    "Shows whether a scheduler is running (and if not, when one last was), the\n"
+    "queue (jobs per state, per course, per capability), each worker\n"
     "slot (idle, or busy with which job for how long), the oldest waiting job, and\n"
     "queued jobs that no enabled worker can take, with the reason.  Per course:\n"
     "the wait of its oldest queued job and the median wait over the last hour.\n"
@@ -227,23 +226,12 @@ static void tally_dir(struct tally *sc, const char *rel, int state, json_t *slot
     fs_list_free(&files);
 }
 
-/* True while an assay-scheduler holds the spool's lock. */
-static bool scheduler_running(const struct spool *s)
-{
-    char *path = spool_path(s, "scheduler.lock");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    free(path);
-    if (fd < 0)
-        return false;
-    bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-    close(fd);
-    return held;
-}
-
 /* The scheduler's summary of incoming/ when it is running, else NULL. */
 static json_t *scheduler_view(const struct spool *s)
 {
-    if (!scheduler_running(s))
+    struct scheduler_state st;
+    scheduler_lock_probe(s, &st);
+    if (st.presence != SCHEDULER_RUNNING)
         return NULL;
     char *path = spool_path(s, "%s", SPOOL_SCHEDULER_VIEW);
     struct err e;   /* no view, or an unreadable one: the job files are read instead */
@@ -350,6 +338,19 @@ static void add_failures(struct tally *sc)
                                   submission, "assignment_errors", assignment));
 }
 
+/* "scheduler": whether one holds the spool's lock, and when one was last
+ * seen; "no_scheduler": the sentence saying none is running, if none is. */
+static void add_scheduler(const struct spool *s, json_t *out)
+{
+    struct scheduler_state st;
+    scheduler_lock_probe(s, &st);
+    json_object_set_new(out, "scheduler", scheduler_state_json(s, &st));
+    char *none = cli_no_scheduler(s, &st);
+    if (none)
+        json_object_set_new(out, "no_scheduler", json_string(none));
+    free(none);
+}
+
 static json_t *collect(const struct spool *s, const struct workers *w)
 {
     struct tally sc = {s, w, json_pack("{s:s}", "spool", s->root), json_object(), json_object(),
@@ -366,6 +367,7 @@ static json_t *collect(const struct spool *s, const struct workers *w)
     }
     for (int i = 0; i < N_STATES; i++)
         json_object_set_new(sc.out, states[i], json_integer(0));
+    add_scheduler(s, sc.out);
     const char *dirs[] = {NULL, NULL, SPOOL_DEFERRED, SPOOL_HOLD, SPOOL_FAILED};
     tally_incoming(&sc);
     for (int i = 0; i < N_STATES; i++)
@@ -472,9 +474,25 @@ static void print_failures(const json_t *st)
                (long long)sub, (long long)asg);
 }
 
+static void print_scheduler(const json_t *st)
+{
+    const json_t *sched = json_object_get(st, "scheduler");
+    const char *none = jsonutil_str(st, "no_scheduler", NULL);
+    if (none)
+        cli_printf(stdout, "Warning: %s.\n", none);
+    else if (json_is_true(json_object_get(sched, "running")))
+        cli_printf(stdout, "Scheduler: running (pid %lld)\n",
+                   (long long)json_integer_value(json_object_get(sched, "pid")));
+    else
+        cli_printf(stdout, "Scheduler: cannot tell whether one is running (%s)\n",
+                   jsonutil_str(sched, "reason", "?"));
+}
+
 static void print_status(const json_t *st)
 {
-    cli_printf(stdout, "Spool %s\nQueue:", jsonutil_str(st, "spool", "?"));
+    cli_printf(stdout, "Spool %s\n", jsonutil_str(st, "spool", "?"));
+    print_scheduler(st);
+    cli_printf(stdout, "Queue:");
     for (int i = 0; i < N_STATES; i++)
         cli_printf(stdout, "%s %lld %s", i ? "," : "", (long long)json_integer_value(json_object_get(st, states[i])),
                    states[i]);

@@ -8,7 +8,8 @@
  * two submissions at once get two versions.  The job file is written
  * last: once it is in incoming/, everything it points to exists.  Each
  * step syncs the directories it changed, so the job id is printed only
- * once the job and its files would survive a power cut.
+ * once the job and its files would survive a power cut.  --wait says
+ * when no scheduler is running, which is why a result would never come.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,9 +41,11 @@ static const char usage[] =
     "  --spool S          the spool (default $ASSAY_SPOOL or " SPOOL_DEFAULT_ROOT ")\n"
     "  --course C, --assignment A, --student U   who and what (required)\n"
     "  --batch            low priority (bulk regrading); default is interactive\n"
-    "  --wait             wait for the result and print it; exit 1 on timeout\n"
+    "  --wait             wait for the result and print it; exit 1 on timeout (says\n"
+    "                     at once, and again at the timeout, if no scheduler is running)\n"
     "  --timeout SECONDS  how long --wait waits (default 600)\n"
-    "  --json             with --wait, print results.json instead of a table\n"
+    "  --json             with --wait, print results.json instead of a table (on a\n"
+    "                     timeout: {\"job_id\", \"result\": null, \"scheduler\", ...})\n"
     "  --view student|instructor\n"
     "                     with --wait, what to show (default: what the student sees)\n"
     "  -h, --help         show this help\n";
@@ -180,6 +183,39 @@ static int stage_all(const struct spool *s, char **paths, int n, char **dir, str
     return fs_sync_tree(*dir, e);
 }
 
+/* Says on stderr when no scheduler is running: the job would only wait. */
+static void warn_if_no_scheduler(const struct spool *s, double timeout)
+{
+    struct scheduler_state st;
+    scheduler_lock_probe(s, &st);
+    char *none = cli_no_scheduler(s, &st);
+    if (none)
+        cli_printf(stderr, "assay submit: warning: %s; waiting up to %g s in case one does\n",
+                   none, timeout);
+    free(none);
+}
+
+/* No result within the timeout: says so (and whether a scheduler is
+ * running, the likeliest reason) on stderr and, with --json, on stdout. */
+static void say_timeout(const struct spool *s, const struct job *j, const struct submit_opts *o)
+{
+    struct scheduler_state st;
+    scheduler_lock_probe(s, &st);
+    char *none = cli_no_scheduler(s, &st);
+    cli_printf(stderr, "assay submit: no result for job %s after %g s; it is still queued "
+               "(see `assay status`)%s%s\n", j->id, o->timeout, none ? ", and " : "",
+               none ? none : "");
+    if (o->json) {
+        json_t *out = json_pack("{s:s, s:n, s:f, s:o, s:s?}", "job_id", j->id, "result",
+                                "waited_s", o->timeout, "scheduler",
+                                scheduler_state_json(s, &st), "no_scheduler", none);
+        if (out)
+            cli_print_json(stdout, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        json_decref(out);
+    }
+    free(none);
+}
+
 static int wait_and_print(const struct spool *s, const json_t *job, const struct submit_opts *o)
 {
     struct job j;
@@ -188,6 +224,7 @@ static int wait_and_print(const struct spool *s, const json_t *job, const struct
         cli_printf(stderr, "assay submit: %s\n", e.msg);
         return EXIT_FAILED;
     }
+    warn_if_no_scheduler(s, o->timeout);
     char *rel = job_result_rel(&j);
     json_t *r = rel ? cli_wait_result(s, rel, j.id, o->timeout) : NULL;
     bool lost = !rel;   /* out of memory, which is no timeout */
@@ -203,8 +240,7 @@ static int wait_and_print(const struct spool *s, const json_t *job, const struct
         fprintf(stderr, "assay submit: out of memory showing the result of job %s\n", j.id);
         rc = EXIT_FAILED;
     } else if (!r) {
-        cli_printf(stderr, "assay submit: no result for job %s after %g s; it is still queued "
-                   "(see `assay status`)\n", j.id, o->timeout);
+        say_timeout(s, &j, o);
         rc = EXIT_FAILED;
     } else if (o->json) {
         cli_print_json(stdout, r, JSON_INDENT(2) | JSON_REAL_PRECISION(10));

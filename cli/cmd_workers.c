@@ -4,16 +4,23 @@
  *
  *   assay workers [--json]          up/down/refusing since when, last contact,
  *                                   slots busy, capabilities, version
- *   assay workers check [WORKER...] connect, host key, key login, writable
+ *   assay workers check [--json] [WORKER...]
+ *                                   connect, host key, key login, writable
  *                                   inbox, assay-worker present and of this
- *                                   version, free disk: one line per problem
+ *                                   version, free disk: one line per problem;
+ *                                   then a canary grading per test kind (and
+ *                                   per Gradescope setup.sh): ok, or what
+ *                                   the worker lacks
  *
  * The list reads health/ and the slot directories; check runs
  * `assay-shipper --probe` for each worker (the same code the shippers
- * use; assay itself links no transport, so that it starts fast).
+ * use; assay itself links no transport, so that it starts fast), then
+ * `assay-shipper --canary`, which grades the canaries
+ * (contract/canary.h) on it through its transport.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +32,7 @@
 #include "common/jsonutil.h"
 #include "common/run.h"
 #include "cli/commands.h"
+#include "contract/canary.h"
 #include "spool/health.h"
 #include "spool/job.h"
 #include "spool/scan.h"
@@ -36,12 +44,15 @@
 
 static const char usage[] =
     "Usage: assay workers [--spool S] [--json]\n"
-    "       assay workers check [--spool S] [WORKER...]\n"
+    "       assay workers check [--spool S] [--json] [WORKER...]\n"
     "\n"
     "Lists each worker in workers.json: up, down or refusing jobs (since when, why),\n"
     "last contact, slots busy, capabilities, assay-worker version. `check` tests\n"
     "each worker now (connect, host key, login, writable inbox, same version, free\n"
-    "disk) and prints one line per problem; it exits 1 if there is any.\n";
+    "disk), then grades a canary assignment of each test kind on it (io, pytest,\n"
+    "doctest, notebook, gradescope, and the setup.sh of each Gradescope autograder\n"
+    "it may grade), and prints one line per problem and per canary: ok, or what\n"
+    "is missing; it exits 1 if anything failed. Canary results are not recorded.\n";
 
 static int busy_slots(const struct spool *s, const struct worker_cfg *w)
 {
@@ -112,69 +123,232 @@ static void print_rows(const json_t *rows)
     }
 }
 
-/* What `assay-shipper --probe` said of worker W: its answer, or NULL
- * with why not in E. */
-static json_t *probe_worker(const struct spool *s, const struct worker_cfg *w, struct err *e)
-{
-    char *dir = fs_program_dir(), *exe = fs_join(dir, "assay-shipper");
-    char *argv[] = {exe, "--spool", s->root, "--worker", (char *)w->name, "--probe", NULL};
-    struct buf out = BUF_INIT;
-    struct err ran;
-    int rc = exe ? run_capture(argv, 1u << 20, &out, &ran) : err_set(&ran, "out of memory");
-    json_t *j = rc >= 0 && out.len ? jsonutil_load_text(buf_str(&out), out.len, exe, e) : NULL;
-    if (!j && rc < 0) {
-        err_set(e, "cannot probe the worker: %s", ran.msg);
-    } else if (!j) {   /* it ran, and answered no JSON: the same for every cause */
-        err_set(e, "cannot run %s to probe the worker", exe);
-    } else if (json_object_get(j, "error")) {
-        err_set(e, "%s", jsonutil_str(j, "error", "?"));
-        json_decref(j);
-        j = NULL;
-    }
-    buf_free(&out);
-    free(dir);
-    free(exe);
-    return j;
-}
-
-/* One line per problem of worker W; returns how many. */
-static int check_worker(const struct spool *s, const struct worker_cfg *w)
-{
-    struct err e;
-    json_t *info = probe_worker(s, w, &e);
-    int problems = 0;
-    if (!info) {
-        cli_printf(stdout, "%s: PROBLEM: %s\n", w->name, e.msg);
-        problems++;
-    } else {
-        const char *version = jsonutil_str(info, "version", "?");
-        double free_mb = jsonutil_num(info, "free_mb", 0);
-        if (strcmp(version, ASSAY_VERSION)) {
-            cli_printf(stdout, "%s: PROBLEM: its assay-worker is version %s, this primary is %s: install "
-                       "the same version on both\n", w->name, version, ASSAY_VERSION);
-            problems++;
-        }
-        if (free_mb < w->min_free_mb) {
-            cli_printf(stdout, "%s: PROBLEM: only %.0f MB of disk free (min_free_mb is %.0f): it takes no "
-                       "jobs until space is freed\n", w->name, free_mb, w->min_free_mb);
-            problems++;
-        }
-        if (!w->enabled)
-            cli_printf(stdout, "%s: note: disabled in workers.json, so it takes no jobs\n", w->name);
-        if (!problems)
-            cli_printf(stdout, "%s: ok (%s, assay-worker %s, %.0f MB free)\n", w->name,
-                       w->local ? w->dir : jsonutil_str(w->entry, "host", "?"), version, free_mb);
-    }
-    json_decref(info);
-    return problems;
-}
-
 static bool named(char **names, int n, const char *name)
 {
     for (int i = 0; i < n; i++)
         if (!strcmp(names[i], name))
             return true;
     return n == 0;
+}
+
+/* What one `assay-shipper` asked to WHAT answered in J: its JSON, or
+ * NULL with why in E (its {"error": why}, or that it could not run). */
+static json_t *answer_of(struct run_job *j, const char *exe, const char *what, struct err *e)
+{
+    json_t *a = j->rc >= 0 && j->out.len ? jsonutil_load_text(buf_str(&j->out), j->out.len, exe, e)
+                                         : NULL;
+    if (!a && j->rc < 0) {
+        err_set(e, "cannot %s: %s", what, j->e.msg);
+    } else if (!a) {   /* it ran, and answered no JSON: the same for every cause */
+        err_set(e, "cannot run %s to %s", exe, what);
+    } else if (json_is_object(a) && json_object_get(a, "error")) {
+        err_set(e, "%s", jsonutil_str(a, "error", "?"));
+        json_decref(a);
+        a = NULL;
+    }
+    return a;
+}
+
+/* `assay-shipper --spool S --worker W FLAG` for the N workers of WS, all
+ * at once (the same code the shippers use; assay links no transport):
+ * ANSWERS[i] is what it printed for WS[i], or NULL with why in ERRS[i]. */
+static void ask_shippers(const struct spool *s, const struct worker_cfg **ws, size_t n,
+                         const char *flag, const char *what, json_t **answers, struct err *errs)
+{
+    char *dir = fs_program_dir(), *exe = fs_join(dir, "assay-shipper");
+    struct run_job *jobs = calloc(n, sizeof *jobs);
+    char *(*argvs)[7] = calloc(n, sizeof *argvs);
+    for (size_t i = 0; exe && jobs && argvs && i < n; i++) {
+        char *argv[7] = {exe, "--spool", s->root, "--worker", (char *)ws[i]->name, (char *)flag,
+                         NULL};
+        memcpy(argvs[i], argv, sizeof argv);
+        jobs[i] = (struct run_job){.argv = argvs[i], .out = BUF_INIT};
+    }
+    if (exe && jobs && argvs)
+        run_capture_all(jobs, n, 16u << 20);
+    for (size_t i = 0; i < n; i++) {
+        answers[i] = exe && jobs && argvs ? answer_of(&jobs[i], exe, what, &errs[i]) : NULL;
+        if (!exe || !jobs || !argvs)
+            err_set(&errs[i], "cannot %s: out of memory", what);
+        if (jobs)
+            buf_free(&jobs[i].out);
+    }
+    free(jobs);
+    free(argvs);
+    free(dir);
+    free(exe);
+}
+
+static void add_text(json_t *list, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_text(json_t *list, const char *fmt, ...)
+{
+    va_list ap;
+    struct buf b = BUF_INIT;
+    va_start(ap, fmt);
+    int rc = buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    /* a line lost to memory is a problem lost: the row is marked failed anyway */
+    if (rc == 0)
+        json_array_append_new(list, jsonutil_text(buf_str(&b), b.len));
+    buf_free(&b);
+}
+
+/* What the probe answered INFO says is wrong with W, into PROBLEMS. */
+static void probe_problems(const struct worker_cfg *w, const json_t *info, json_t *problems)
+{
+    const char *version = jsonutil_str(info, "version", "?");
+    double free_mb = jsonutil_num(info, "free_mb", 0);
+    if (strcmp(version, ASSAY_VERSION))
+        add_text(problems, "its assay-worker is version %s, this primary is %s: install the same "
+                 "version on both", version, ASSAY_VERSION);
+    if (free_mb < w->min_free_mb)
+        add_text(problems, "only %.0f MB of disk free (min_free_mb is %.0f): it takes no jobs "
+                 "until space is freed", free_mb, w->min_free_mb);
+}
+
+/* The canary gradings that failed on W, named, as one problem. */
+static void canary_problems(const json_t *canaries, json_t *problems)
+{
+    struct buf failed = BUF_INIT;
+    size_t i;
+    const json_t *o;
+    json_array_foreach(canaries, i, o)
+        if (!json_is_true(json_object_get(o, "ok")))
+            buf_printf(&failed, "%s%s", failed.len ? ", " : "", jsonutil_str(o, "canary", "?"));
+    if (failed.len)
+        add_text(problems, "it cannot grade: %s (the canary gradings below say why)",
+                 buf_str(&failed));
+    buf_free(&failed);
+}
+
+/* J, or JSON null when it is missing (json_pack takes no NULL). */
+static json_t *or_null(json_t *j)
+{
+    return j ? j : json_null();
+}
+
+/* Worker W as checked: {"name", "ok", "host", "version", "free_mb",
+ * "problems", "notes", "canaries"}, from the probe's answer INFO (or
+ * why there is none, PERR) and the canaries' CANARIES (or CERR).  A
+ * worker that could not be reached has nothing else to say. */
+static json_t *check_row(const struct worker_cfg *w, json_t *info, const struct err *perr,
+                         json_t *canaries, const struct err *cerr)
+{
+    json_t *problems = json_array(), *notes = json_array();
+    if (!info) {
+        add_text(problems, "%s", perr->msg);
+    } else {
+        probe_problems(w, info, problems);
+        if (!canaries)
+            add_text(problems, "%s", cerr->msg);
+        canary_problems(canaries, problems);
+    }
+    if (!w->enabled)
+        add_text(notes, "disabled in workers.json, so it takes no jobs");
+    const char *host = w->local ? w->dir : jsonutil_str(w->entry, "host", "?");
+    return json_pack("{s:s, s:b, s:s, s:O, s:O, s:o, s:o, s:o}", "name", w->name,
+                     "ok", problems && json_array_size(problems) == 0, "host", host,
+                     "version", or_null(json_object_get(info, "version")),
+                     "free_mb", or_null(json_object_get(info, "free_mb")),
+                     "problems", problems, "notes", notes,
+                     "canaries", canaries ? json_incref(canaries) : json_array());
+}
+
+/* ROW of check_worker as lines: the worker's verdict, its problems and
+ * notes, then one line per canary grading. */
+static void print_check(const json_t *row)
+{
+    const char *name = jsonutil_str(row, "name", "?");
+    size_t i;
+    const json_t *x;
+    if (json_is_true(json_object_get(row, "ok")))
+        cli_printf(stdout, "%s: ok (%s, assay-worker %s, %.0f MB free)\n", name,
+                   jsonutil_str(row, "host", "?"), jsonutil_str(row, "version", "?"),
+                   jsonutil_num(row, "free_mb", 0));
+    json_array_foreach(json_object_get(row, "problems"), i, x)
+        cli_printf(stdout, "%s: PROBLEM: %s\n", name, json_string_value(x));
+    json_array_foreach(json_object_get(row, "notes"), i, x)
+        cli_printf(stdout, "%s: note: %s\n", name, json_string_value(x));
+    json_array_foreach(json_object_get(row, "canaries"), i, x) {
+        struct buf said = BUF_INIT;
+        int rc = canary_describe(x, &said);
+        cli_printf(stdout, "%s %s: %s\n", name, jsonutil_str(x, "canary", "?"),
+                   rc == 0 ? buf_str(&said) : "(not shown: out of memory)");
+        buf_free(&said);
+    }
+}
+
+/* The rows of check_row for the N workers of WS: every worker probed at
+ * once, then the canaries graded at once on those that answered. */
+static json_t *check_rows(const struct spool *s, const struct worker_cfg **ws, size_t n)
+{
+    json_t **infos = calloc(n, sizeof *infos), **canaries = calloc(n, sizeof *canaries);
+    struct err *perrs = calloc(n, sizeof *perrs), *cerrs = calloc(n, sizeof *cerrs);
+    const struct worker_cfg **up = calloc(n, sizeof *up);
+    json_t *rows = json_array();
+    size_t k = 0;
+    if (infos && canaries && perrs && cerrs && up && rows) {
+        ask_shippers(s, ws, n, "--probe", "probe the worker", infos, perrs);
+        for (size_t i = 0; i < n; i++)
+            if (infos[i])
+                up[k++] = ws[i];
+        /* the answers of UP's workers, in the first K places */
+        ask_shippers(s, up, k, "--canary", "grade the canaries", canaries, cerrs);
+        for (size_t i = n; k > 0 && i-- > 0;)   /* spread out, last first: K-1 <= i */
+            if (infos[i]) {
+                k--;
+                canaries[i] = canaries[k], cerrs[i] = cerrs[k];
+                if (k != i)
+                    canaries[k] = NULL;
+            }
+        for (size_t i = 0; i < n; i++) {
+            json_t *row = check_row(ws[i], infos[i], &perrs[i], canaries[i], &cerrs[i]);
+            if (!row || json_array_append_new(rows, row) < 0) {
+                json_decref(rows);   /* a worker missing from the answer must not pass */
+                rows = NULL;
+                break;
+            }
+        }
+    } else {
+        json_decref(rows);
+        rows = NULL;
+    }
+    for (size_t i = 0; infos && canaries && i < n; i++) {
+        json_decref(infos[i]);
+        json_decref(canaries[i]);
+    }
+    free(infos), free(canaries), free(perrs), free(cerrs), free(up);
+    return rows;
+}
+
+/* `assay workers check`: every worker NAMES lists (all, when none). */
+static int check_workers(const struct spool *s, const struct workers *w, char **names, int n,
+                         bool as_json)
+{
+    const struct worker_cfg **ws = calloc(w->n ? w->n : 1, sizeof *ws);
+    size_t count = 0;
+    for (size_t i = 0; ws && i < w->n; i++)
+        if (named(names, n, w->v[i].name))
+            ws[count++] = &w->v[i];
+    json_t *rows = ws ? check_rows(s, ws, count) : NULL;
+    free(ws);
+    if (!rows) {
+        fprintf(stderr, "assay workers: out of memory\n");
+        return EXIT_FAILED;
+    }
+    bool ok = true;
+    size_t i;
+    const json_t *row;
+    json_array_foreach(rows, i, row) {
+        ok &= json_is_true(json_object_get(row, "ok"));
+        if (!as_json)
+            print_check(row);
+    }
+    if (as_json)
+        cli_print_json(stdout, rows, JSON_INDENT(2));
+    json_decref(rows);
+    return ok ? EXIT_OK : EXIT_FAILED;
 }
 
 int cmd_workers(int argc, char **argv)
@@ -214,11 +388,7 @@ int cmd_workers(int argc, char **argv)
             cli_printf(stderr, "  %s\n", p.items[i]);
         rc = EXIT_FAILED;
     } else if (check) {
-        int problems = 0;
-        for (size_t i = 0; i < w.n; i++)
-            if (named(argv + optind, argc - optind, w.v[i].name))
-                problems += check_worker(&s, &w.v[i]);
-        rc = problems ? EXIT_FAILED : EXIT_OK;
+        rc = check_workers(&s, &w, argv + optind, argc - optind, as_json);
     } else {
         json_t *rows = json_array();
         int lost = rows ? 0 : -1;   /* a worker missing from the list would pass unseen */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "spool/scheduler_lock.h"
 #include "spool/spool.h"
 
 /* Exit codes shared by every subcommand. */
@@ -24,6 +25,7 @@ int cmd_notebook(int argc, char **argv);     /* notebook release */
 int cmd_gradescope(int argc, char **argv);   /* gradescope setup */
 int cmd_grade_all(int argc, char **argv);    /* grade-all (and regrade's progress) */
 int cmd_export(int argc, char **argv);
+int cmd_extensions(int argc, char **argv);   /* extensions list|grant|revoke */
 
 /* Queues the latest version of every student of COURSE/ASG as a batch job
  * (cmd_queue.c); QUEUED gets {"id", "student", "rel"} per job.  -1 if
@@ -56,6 +58,11 @@ json_t *cli_result_if_job(const char *dir, const char *job_id);
  * polling loop); NULL after TIMEOUT_S. */
 json_t *cli_wait_result(const struct spool *s, const char *result_rel, const char *job_id,
                         double timeout_s);
+
+/* The sentence saying that no scheduler is running on S and since when
+ * (ST from scheduler_lock_probe), malloc'd; NULL while one runs or when
+ * it cannot be told (never "none" unless it is known). */
+char *cli_no_scheduler(const struct spool *s, const struct scheduler_state *st);
 
 /* Prints results.json as a table with feedback under it (results_table.c). */
 void results_print_table(FILE *out, const json_t *results);

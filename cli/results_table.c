@@ -1,14 +1,17 @@
 /*
  * results_table.c - results.json as a table a person reads in a terminal.
  *
- * One row per test (points, verdict, time), the total, then the feedback
- * of every test that did not pass, indented under its name.
+ * One row per test (points, verdict, time), the total (with what a late
+ * penalty took off, since the rows add up to the score before it), then
+ * the feedback of every test that did not pass, indented under its name.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/jsonutil.h"
 #include "cli/commands.h"
+#include "contract/late.h"
 
 static void print_indented(FILE *out, const char *text)
 {
@@ -19,6 +22,27 @@ static void print_indented(FILE *out, const char *text)
         cli_printf(out, "    %.*s\n", len, p);
         p += len + (nl ? 1 : 0);
     }
+}
+
+/* "Total: 7.2 / 10", and what a late penalty took off: the per-test
+ * points above add up to the score before it. */
+static void print_total(FILE *out, const json_t *r)
+{
+    const json_t *late = json_object_get(json_object_get(r, "assay"), "late");
+    struct buf why = BUF_INIT;
+    int said = late_describe(late, &why);
+    fprintf(out, "Total: %g / %g", jsonutil_num(r, "score", 0), jsonutil_num(r, "max_score", 0));
+    if (said < 0)
+        fputs(" (out of memory saying the late penalty)", out);
+    else if (said)
+        cli_printf(out, " (%s)", buf_str(&why));
+    fputc('\n', out);
+    buf_free(&why);
+    const char *msg = jsonutil_str(late, "message", NULL), *error = jsonutil_str(late, "error", NULL);
+    if (msg)
+        cli_printf(out, "%s\n", msg);
+    if (error)
+        cli_printf(out, "Warning: %s\n", error);
 }
 
 void results_print_table(FILE *out, const json_t *r)
@@ -39,7 +63,7 @@ void results_print_table(FILE *out, const json_t *r)
                    jsonutil_num(t, "wall_s", 0), strcmp(vis, "visible") ? "  " : "",
                    strcmp(vis, "visible") ? vis : "");
     }
-    fprintf(out, "Total: %g / %g\n", jsonutil_num(r, "score", 0), jsonutil_num(r, "max_score", 0));
+    print_total(out, r);
     const json_t *hidden = json_object_get(assay, "hidden");
     if (hidden)
         fprintf(out, "Hidden tests: %g of %g points.\n", jsonutil_num(hidden, "score", 0),

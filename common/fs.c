@@ -75,6 +75,8 @@ bool fs_is_dir(const char *path)
  * while a name below it survives. */
 static int mkdir_parents(const char *path, mode_t mode, bool durable, struct err *e)
 {
+    if (path && !*path)
+        return err_set(e, "cannot create a directory with an empty name");
     char *p = path ? strdup(path) : NULL;
     if (!p)
         return err_set(e, "out of memory");

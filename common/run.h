@@ -11,4 +11,16 @@
  * run or was killed by a signal. */
 int run_capture(char *const argv[], size_t max, struct buf *out, struct err *e);
 
+/* One program of run_capture_all: ARGV in; what it printed, its exit
+ * status (or -1 with E set) out. */
+struct run_job {
+    char *const *argv;
+    struct buf out;
+    int rc;
+    struct err e;
+};
+/* Runs the N programs of JOBS at once, as run_capture runs one, and
+ * waits for them all. */
+void run_capture_all(struct run_job *jobs, size_t n, size_t max);
+
 #endif

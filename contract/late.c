@@ -26,11 +26,8 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
-#include "common/fs.h"
 #include "common/jsonutil.h"
 #include "common/check.h"
-
-#define EXTENSIONS_MAX_BYTES (1u << 20)
 
 static const char *const late_keys[] = {"penalty_per_day", "penalty_per_hour", "max_late_days",
                                         NULL};
@@ -62,60 +59,32 @@ void late_policy_read(const json_t *assignment, struct late_policy *lp, struct p
     lp->penalised = true;
 }
 
-/* The due date ENTRY (one student's object in extensions.json) gives. */
-static int extension_due(const json_t *entry, const char *where, const struct late_policy *lp,
-                         double *due, struct problems *p)
+int late_extension_read(const json_t *entry, const char *where, const struct late_policy *lp,
+                        double *due, struct problems *p)
 {
     if (!json_is_object(entry)) {
-        problems_add(p, where, "must be an object: {\"due\": \"2026-12-02T23:59:00Z\"} or "
-                     "{\"days\": 2}");
+        problems_add(p, where, "must be an object, not %s: {\"due\": \"2026-12-02T23:59:00Z\"} "
+                     "or {\"days\": 2}", check_type_name(entry));
         return -1;
     }
     const json_t *d = json_object_get(entry, "due"), *days = json_object_get(entry, "days");
     size_t before = p->count;
     check_one_of(entry, where, "due", "days", true, p);
     check_known_keys(entry, where, (const char *const[]){"due", "days", NULL}, NULL, p);
-    if (d && !(json_is_string(d) && clock_parse_iso8601(json_string_value(d), due)))
-        problems_add(p, where, "\"due\" is not an ISO 8601 time such as 2026-12-02T23:59:00Z");
+    char at[300];
+    snprintf(at, sizeof at, "%s.due", where);
+    if (d && !json_is_string(d))
+        problems_add(p, at, "must be a string, not %s: an ISO 8601 time such as "
+                     "2026-12-02T23:59:00Z", check_type_name(d));
+    else if (d && !clock_parse_iso8601(json_string_value(d), due))
+        problems_add(p, at, "\"%.100s\" is not an ISO 8601 time such as 2026-12-02T23:59:00Z "
+                     "(or with +01:00 for a time zone)", json_string_value(d));
     if (days) {
         double n = check_number(entry, where, "days", NAN, 0, 365, p);
         if (isfinite(n))
             *due = lp->due + n * 86400;
     }
     return p->count > before ? -1 : 0;
-}
-
-int late_due_for(const char *dir, const char *student, const struct late_policy *lp,
-                 double *due, bool *extended, struct problems *p)
-{
-    *due = lp->due;
-    *extended = false;
-    char *path = fs_join(dir, "extensions.json");
-    if (!fs_exists(path)) {
-        free(path);
-        return 0;
-    }
-    struct err e;
-    json_t *j = jsonutil_load_file(path, EXTENSIONS_MAX_BYTES, &e);
-    int rc = 0;
-    if (!j || !json_is_object(j)) {
-        problems_add(p, path, "%s", j ? "must hold a JSON object {\"student\": {\"due\": ...}}"
-                                      : e.msg);
-        rc = -1;
-    } else if (json_object_get(j, student)) {
-        char where[400];
-        snprintf(where, sizeof where, "%s: $.%s", path, student);
-        double d = lp->due;
-        if (extension_due(json_object_get(j, student), where, lp, &d, p) < 0) {
-            rc = -1;
-        } else {
-            *due = d;
-            *extended = true;
-        }
-    }
-    json_decref(j);
-    free(path);
-    return rc;
 }
 
 /* "1 day 2 h 5 min" */
@@ -136,16 +105,30 @@ static void say_duration(struct buf *b, double s)
         buf_printf(b, "%s%lld min", any ? " " : "", m);
 }
 
-/* Puts LINE under the "Score: ..." line of the output (updated to SCORE). */
-static void rewrite_output(json_t *results, double score, double max, const char *line)
+int late_score_line(const json_t *results, struct buf *b)
+{
+    const json_t *late = json_object_get(json_object_get(results, "assay"), "late");
+    int rc = buf_printf(b, "Score: %g / %g", jsonutil_num(results, "score", 0),
+                        jsonutil_num(results, "max_score", 0));
+    struct buf why = BUF_INIT;
+    int said = rc == 0 ? late_describe(late, &why) : 0;
+    if (said > 0)
+        rc = buf_printf(b, " (%s)", buf_str(&why));
+    buf_free(&why);
+    return rc < 0 || said < 0 || buf_puts(b, "\n") < 0 ? -1 : 0;
+}
+
+/* Puts the score line and LINE (the penalty in a sentence) at the top of
+ * RESULTS' output, in place of its "Score: ..." line. */
+static void rewrite_output(json_t *results, const char *line)
 {
     const char *old = jsonutil_str(results, "output", "");
     if (!strncmp(old, "Score: ", 7))
         old = strchr(old, '\n') ? strchr(old, '\n') + 1 : "";
     struct buf b = BUF_INIT;
-    buf_printf(&b, "Score: %g / %g\n%s\n%s", score, max, line, old);
-    json_object_set_new(results, "output", json_string(buf_str(&b)));
-    buf_free(&b);
+    if (late_score_line(results, &b) == 0 && buf_printf(&b, "%s\n%s", line, old) == 0)
+        json_object_set_new(results, "output", json_string(buf_str(&b)));
+    buf_free(&b);   /* out of memory: the old output stays, assay.late says it all */
 }
 
 void late_apply(json_t *results, const struct late_policy *lp, double due, bool extended,
@@ -176,12 +159,34 @@ void late_apply(json_t *results, const struct late_policy *lp, double due, bool 
                    units == 1 ? "" : "s", lp->percent, percent, max);
     buf_printf(&line, " (score %g before the penalty).", score);
     json_object_set_new(results, "score", json_real(score - points));
-    rewrite_output(results, score - points, max, buf_str(&line));
-    json_object_set_new(assay, "late", json_pack(
+    json_t *rec = json_pack(
         "{s:s, s:s, s:b, s:f, s:f, s:f, s:s, s:f, s:f, s:f, s:b, s:s}",
         "submitted_at", sub_s, "due", due_s, "extension", extended, "late_s", late_s,
         "days", ceil(late_s / 86400), "hours", ceil(late_s / 3600), "unit", lp->unit,
         "penalty_percent", percent, "penalty_points", points, "score_before", score,
-        "beyond_max", beyond, "message", buf_str(&line)));
+        "beyond_max", beyond, "message", buf_str(&line));
+    if (rec && lp->has_max)
+        json_object_set_new(rec, "max_late_days", json_real(lp->max_late_days));
+    json_object_set_new(assay, "late", rec);
+    rewrite_output(results, buf_str(&line));
     buf_free(&line);
+}
+
+int late_describe(const json_t *late, struct buf *b)
+{
+    const json_t *pct = json_object_get(late, "penalty_percent");
+    if (!json_is_number(pct))
+        return 0;   /* on time, or only the error of a broken extensions file */
+    bool hourly = !strcmp(jsonutil_str(late, "unit", "day"), "hour");
+    double n = jsonutil_num(late, hourly ? "hours" : "days", 0);
+    int rc = buf_printf(b, "%g before a late penalty of %g %%: %g %s%s late",
+                        jsonutil_num(late, "score_before", 0), json_number_value(pct), n,
+                        hourly ? "hour" : "day", n == 1 ? "" : "s");
+    if (rc == 0 && json_is_true(json_object_get(late, "beyond_max")))
+        rc = buf_printf(b, ", more than the %g day%s allowed",
+                        jsonutil_num(late, "max_late_days", 0),
+                        jsonutil_num(late, "max_late_days", 0) == 1 ? "" : "s");
+    if (rc == 0 && json_is_true(json_object_get(late, "extension")))
+        rc = buf_printf(b, " (after an extension)");
+    return rc < 0 ? -1 : 1;
 }

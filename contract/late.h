@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 
 struct late_policy {
@@ -23,12 +24,23 @@ struct late_policy {
  * added to *p with its JSON path ($.late.penalty_per_day: ...). */
 void late_policy_read(const json_t *assignment, struct late_policy *lp, struct problems *p);
 
-/* STUDENT's due date: the assignment's, or the one DIR/extensions.json
- * gives them ({"alice": {"due": ISO 8601}, "bob": {"days": 2}}).  Returns
- * 0, or -1 with the problems of a broken file (each naming the file and
- * the student); *due is then the assignment's. */
-int late_due_for(const char *dir, const char *student, const struct late_policy *lp,
-                 double *due, bool *extended, struct problems *p);
+/* One student's entry of extensions.json, ENTRY ({"due": ISO 8601} or
+ * {"days": N}, JSON path WHERE such as $.alice): sets *DUE (the
+ * assignment's moved by "days" of LP) and returns 0, or -1 with its
+ * problems added to *p. */
+int late_extension_read(const json_t *entry, const char *where, const struct late_policy *lp,
+                        double *due, struct problems *p);
+
+/* What a recorded penalty (LATE, a results.json's assay.late) did, as
+ * "9 before a late penalty of 20 %: 2 days late": the score before the
+ * penalty, the penalty and how late, appended to B.  Returns 1 if it
+ * wrote something, 0 if LATE records no penalty (NULL, or only an
+ * error), -1 if memory ran out. */
+int late_describe(const json_t *late, struct buf *b);
+/* RESULTS' score line, "Score: 7.2 / 10\n", with late_describe in
+ * parentheses when a penalty was taken off; appended to B.  -1 if memory
+ * ran out. */
+int late_score_line(const json_t *results, struct buf *b);
 
 /* Applies the policy to RESULTS (a graded results.json) of a submission
  * made at SUBMITTED_AT against DUE: lowers "score", says so in one line

@@ -6,7 +6,9 @@
  * output.  Students see a copy without the tests whose visibility hides
  * them ("hidden", or "after_due_date" before the due date) - not their
  * input, expected output, output or name - and one line such as
- * "Hidden tests: 3 of 5 points." so the total still adds up.
+ * "Hidden tests: 3 of 5 points." so the total still adds up.  A late
+ * penalty is said on the score line ("Score: 7.2 / 10 (9 before a late
+ * penalty of 20 %: 2 days late)") and in the penalty's own sentence.
  */
 #include "contract/results.h"
 
@@ -16,6 +18,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/jsonutil.h"
+#include "contract/late.h"
 
 const char *verdict_name(enum verdict v)
 {
@@ -56,6 +59,13 @@ static const char *student_error_message(const char *category, const char *messa
                "again once the problem is fixed; you do not need to submit again.";
     return message;
 }
+
+/* What a student is told when a broken extensions file may have made
+ * their late penalty wrong (spool/record.c). */
+static const char late_error_for_student[] =
+    "This late penalty may change: your instructor's list of extensions for this "
+    "assignment has a mistake. If you were granted an extension, it will be counted "
+    "once the list is corrected and your work regraded.";
 
 /* Sub-tests carry their own visibility (a Gradescope autograder's
  * tests): the hidden ones go, their points stay in the test's score. */
@@ -99,11 +109,15 @@ json_t *results_student_view(const json_t *full, double now)
         rc |= json_object_set_new(error, "message", json_string(msg));
     }
     struct buf out = BUF_INIT;
-    rc |= buf_printf(&out, "Score: %g / %g\n", jsonutil_num(view, "score", 0),
-                     jsonutil_num(view, "max_score", 0));
-    const char *late = jsonutil_str(json_object_get(assay, "late"), "message", NULL);
-    if (late)
-        rc |= buf_printf(&out, "%s\n", late);   /* spool/record.c applied a late penalty */
+    rc |= late_score_line(view, &out);
+    json_t *late = json_object_get(assay, "late");
+    const char *late_msg = jsonutil_str(late, "message", NULL);
+    if (late_msg)
+        rc |= buf_printf(&out, "%s\n", late_msg);   /* spool/record.c applied a late penalty */
+    if (json_object_get(late, "error")) {   /* the instructor's details: the file, its fields */
+        rc |= json_object_set_new(late, "error", json_string(late_error_for_student));
+        rc |= buf_printf(&out, "%s\n", late_error_for_student);
+    }
     if (json_is_object(error))
         rc |= buf_printf(&out, "%s\n", jsonutil_str(error, "message", ""));
     size_t i;

@@ -15,10 +15,12 @@
 #define _GNU_SOURCE
 #include "contract/worker_dir.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,6 +65,18 @@ bool worker_archive_parse(const char *name, char *id, char *token, size_t n)
     snprintf(id, n, "%.*s", (int)(dot - name), name);
     snprintf(token, n, "%.*s", (int)(name + len - 4 - dot - 1), dot + 1);
     return token[0] != '\0';
+}
+
+bool worker_daemon_running(const char *dir)
+{
+    char *lock = fs_join(dir, WORKER_LOCK);
+    int fd = lock ? open(lock, O_RDWR | O_CLOEXEC) : -1;
+    free(lock);
+    /* out of memory: taken as not running, which the caller reports */
+    bool running = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0;
+    if (fd >= 0)
+        close(fd);
+    return running;
 }
 
 bool worker_is_archive(const char *name)

@@ -45,6 +45,10 @@ char *worker_trace_path(const char *dir, const char *name);
  * at most N bytes); false if NAME is not "<id>.<token>.zip". */
 bool worker_archive_parse(const char *name, char *id, char *token, size_t n);
 
+/* True when an assay-worker daemon is running on DIR (it holds the
+ * lock DIR/.lock). */
+bool worker_daemon_running(const char *dir);
+
 /* Creates (or repairs) worker directory DIR: DIR and tmp/ 0711, so a
  * run's uid can pass through to its own work directory but list nothing;
  * inbox/, active/, outbox/ and logs/ 0700.  Existing folders keep their

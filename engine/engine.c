@@ -10,7 +10,10 @@
  * grade` calls it directly; the scheduler calls it for assignments
  * without tests, where it needs no launcher.  A submission's file that
  * has the name of an instructor file, or a name the harness reserves
- * (conftest.py, ...), is not copied, and the result says so.
+ * (conftest.py, ...), is not copied, and the result says so.  A test
+ * whose run was stopped at its wall limit for want of a processor (the
+ * launcher's starved) is run again from a fresh work directory; starved
+ * STARVED_RUNS times, it is an infrastructure error, never a score.
  */
 #define _GNU_SOURCE
 #include "engine/engine.h"
@@ -30,6 +33,11 @@
 #include "common/log.h"
 #include "engine/kind.h"
 #include "engine/submission.h"
+
+/* Runs of a test that may be starved of CPU (stopped at the wall limit
+ * while waiting for a processor, run_result's starved) before the test
+ * is called Assay's failure: a load that lasts three runs is no spike. */
+#define STARVED_RUNS 3
 
 /* Names that would let a submission reconfigure the test harness. */
 static const char *const reserved_names[] = {
@@ -250,6 +258,7 @@ static json_t *entry_from_outcome(const struct test_def *t, struct test_outcome 
     rc |= json_object_set_new(e, "verdict", json_string(verdict_name(o->verdict)));
     rc |= json_object_set_new(e, "cpu_s", json_real(o->cpu_s));
     rc |= json_object_set_new(e, "wall_s", json_real(o->wall_s));
+    rc |= json_object_set_new(e, "cpu_wait_s", json_real(o->cpu_wait_s));
     rc |= json_object_set_new(e, "max_rss_kb", json_integer(o->max_rss_kb));
     if (o->cases)
         rc |= json_object_set(e, "cases", o->cases);
@@ -271,13 +280,11 @@ static void add_entry(struct grading *g, json_t *entry)
         set_error(g, "infrastructure", "Assay ran out of memory recording a test's result.");
 }
 
-static void grade_test(struct grading *g, size_t i)
+/* One run of test T in WORKDIR (made here, from nothing); its outcome
+ * in *OUT. */
+static void run_test(struct grading *g, const struct test_def *t, const char *workdir,
+                     struct test_outcome *out)
 {
-    const struct test_def *t = &g->a->tests[i];
-    char name[32];
-    snprintf(name, sizeof name, "test-%zu", i + 1);
-    char *workdir = fs_join(g->base, name);
-    struct test_outcome out = {.max_score = planned_points(g, t)};
     struct err e = {{0}};
     char **env = NULL;
     int fd = -1;
@@ -288,35 +295,113 @@ static void grade_test(struct grading *g, size_t i)
     else if (env && (fd = open(workdir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
         err_sys(&e, "cannot open %s", workdir);
     if (fd < 0) {
-        out.verdict = VERDICT_SETUP_ERROR;
-        out.infra_error = strdup(e.msg);
-        buf_printf(&out.feedback, "Assay could not prepare this test: %s\n", e.msg);
+        out->verdict = VERDICT_SETUP_ERROR;
+        out->infra_error = strdup(e.msg);
+        buf_printf(&out->feedback, "Assay could not prepare this test: %s\n", e.msg);
     } else {
         struct test_run run = {g->a, t, workdir, fd, g->o->launcher, env, g->o->files_dir};
-        t->kind->grade(&run, &out);
+        t->kind->grade(&run, out);
         close(fd);
     }
     free_env(env);
+}
+
+static void outcome_free(struct test_outcome *out)
+{
+    free(out->infra_error);
+    free(out->submission_error);
+    json_decref(out->extra);
+    json_decref(out->cases);
+    buf_free(&out->feedback);
+}
+
+/* Removes what a test's runs wrote.  What a run wrote must not reach the
+ * next run: if it cannot all go, the slot is unfit and the grading is
+ * Assay's failure (false). */
+static bool remove_workdir(struct grading *g, const char *workdir)
+{
+    struct err e;
+    if (!workdir || fs_remove_tree(workdir, &e) == 0)
+        return true;
+    log_msg(LOG_ERROR, NULL, "%s", e.msg);
+    set_error(g, "infrastructure", "Assay could not remove what a test left behind; the "
+              "worker's sandbox slot is taken out of service. This is not a problem with "
+              "your work.");
+    g->unclean = true;
+    return false;
+}
+
+/* Whether to run test T again after a run starved of CPU (the STARVED-th). */
+static bool run_again(const struct test_def *t, const struct test_outcome *out, int starved)
+{
+    if (!out->starved || out->infra_error || out->submission_error)
+        return false;
+    bool again = starved < STARVED_RUNS;
+    log_msg(LOG_WARN, NULL, "test \"%s\" got %.2f s of CPU time in %.2f s and waited %.2f s "
+            "for a processor: the worker is too busy; %s (starved run %d of at most %d)",
+            t->name, out->cpu_s, out->wall_s, out->cpu_wait_s,
+            again ? "running it again" : "not judged", starved, STARVED_RUNS);
+    return again;
+}
+
+/* Test T's last run, the RUNS-th, could not get a processor: that says
+ * nothing of the submission, so no score of it is kept, and the grading
+ * is Assay's failure (infrastructure), never the student's. */
+static void starved_outcome(const struct test_def *t, struct test_outcome *out, int runs)
+{
+    char why[400];
+    snprintf(why, sizeof why, "test \"%.100s\" could not get a processor in %d run%s (the "
+             "last got %.2f s of CPU time in %.2f s and waited %.2f s for one): the worker "
+             "is overloaded", t->name, runs, runs == 1 ? "" : "s", out->cpu_s, out->wall_s,
+             out->cpu_wait_s);
+    out->verdict = VERDICT_SETUP_ERROR;
+    out->score = 0;
+    json_decref(out->cases);
+    out->cases = NULL;
+    buf_reset(&out->feedback);
+    buf_printf(&out->feedback, "Not judged: the worker's processors were too busy to run "
+               "this test (%d tr%s). This is not a problem with your work.\n", runs,
+               runs == 1 ? "y" : "ies");
+    free(out->infra_error);
+    out->infra_error = strdup(why);   /* NULL: the result still says infrastructure, below */
+}
+
+/* Grades test I: runs it, and again in a fresh work directory while its
+ * runs are starved of CPU (STARVED_RUNS in all), then records it. */
+static void grade_test(struct grading *g, size_t i)
+{
+    const struct test_def *t = &g->a->tests[i];
+    char name[32];
+    snprintf(name, sizeof name, "test-%zu", i + 1);
+    char *workdir = fs_join(g->base, name);
+    struct test_outcome out;
+    int starved = 0;
+    for (;;) {
+        out = (struct test_outcome){.max_score = planned_points(g, t)};
+        run_test(g, t, workdir, &out);
+        starved += out.starved;
+        if (!run_again(t, &out, starved) || !remove_workdir(g, workdir))
+            break;
+        outcome_free(&out);
+    }
+    if (out.starved && !out.infra_error && !out.submission_error) {
+        starved_outcome(t, &out, starved);
+        if (!out.infra_error)   /* out of memory for the details */
+            set_error(g, "infrastructure", "a test could not get a processor: the worker "
+                      "is overloaded");
+    }
     if (out.infra_error)
         set_error(g, "infrastructure", out.infra_error);
     if (out.submission_error)
         set_error(g, "submission", out.submission_error);
-    add_entry(g, entry_from_outcome(t, &out, workdir));
-    /* what a run wrote must not reach the next test: if it cannot all
-     * go, the slot is unfit and the grading is Assay's failure */
-    if (!g->o->keep_workdirs && workdir && fs_remove_tree(workdir, &e) < 0) {
-        log_msg(LOG_ERROR, NULL, "%s", e.msg);
-        set_error(g, "infrastructure", "Assay could not remove what a test left behind; the "
-                  "worker's sandbox slot is taken out of service. This is not a problem with "
-                  "your work.");
-        g->unclean = true;
-    }
+    json_t *entry = entry_from_outcome(t, &out, workdir);
+    if (entry && starved > 0)   /* how often the worker was too busy (lost if out of memory) */
+        json_object_set_new(entry, "starved_runs", json_integer(starved));
+    add_entry(g, entry);
+    if (!g->o->keep_workdirs && !g->unclean)
+        remove_workdir(g, workdir);
     free(workdir);
-    free(out.infra_error);
-    free(out.submission_error);
-    json_decref(out.extra);
-    json_decref(out.cases);
-    buf_free(&out.feedback);
+    outcome_free(&out);
 }
 
 /* Test I scored 0 for REASON: it could not run. */

@@ -182,16 +182,37 @@ int kind_run_bound(struct test_run *run, const char *command, int stdin_fd,
     }
     out->cpu_s += res->cpu_s;
     out->wall_s += res->wall_s;
+    out->cpu_wait_s += res->cpu_wait_s;
+    out->starved |= res->starved;
     if (res->max_rss_kb > out->max_rss_kb)
         out->max_rss_kb = res->max_rss_kb;
     return 0;
+}
+
+/* What a run starved of CPU got and waited, for the student. */
+static void describe_starved(const struct run_result *res, const struct run_limits *l,
+                             struct buf *feedback)
+{
+    buf_printf(feedback, "Not judged: the worker's processors were too busy. In its %g s "
+               "time limit the program got %.2f s of CPU time and waited %.2f s for a "
+               "processor. This is not a problem with your work.\n", l->wall_s, res->cpu_s,
+               res->cpu_wait_s);
 }
 
 bool kind_judge_limits(const struct test_run *run, const struct run_result *res,
                        struct test_outcome *out)
 {
     const struct run_limits *l = &run->test->limits;
-    if (res->wall_exceeded) {
+    /* memory first: an OOM kill is what ended the run even when the
+     * clock ran out as well (the launcher sets it only then, or alone) */
+    if (res->memory_exceeded) {
+        out->verdict = VERDICT_MEMORY_LIMIT;
+        buf_printf(&out->feedback, "Ran out of memory (the limit is %ld MB): look for a "
+                   "list or string that keeps growing.\n", l->memory_mb);
+    } else if (res->starved) {
+        out->verdict = VERDICT_SETUP_ERROR;
+        describe_starved(res, l, &out->feedback);
+    } else if (res->wall_exceeded) {
         out->verdict = VERDICT_TIMEOUT;
         buf_printf(&out->feedback, "Stopped after %g s, the time limit: look for an "
                    "infinite loop, or for input() reading more lines than are given.\n",
@@ -201,10 +222,6 @@ bool kind_judge_limits(const struct test_run *run, const struct run_result *res,
         buf_printf(&out->feedback, "Stopped after using %g s of CPU time, the limit: "
                    "look for an infinite loop or a much slower algorithm than needed.\n",
                    l->cpu_s);
-    } else if (res->memory_exceeded) {
-        out->verdict = VERDICT_MEMORY_LIMIT;
-        buf_printf(&out->feedback, "Ran out of memory (the limit is %ld MB): look for a "
-                   "list or string that keeps growing.\n", l->memory_mb);
     } else if (res->output_exceeded) {
         out->verdict = VERDICT_OUTPUT_LIMIT;
         buf_printf(&out->feedback, "Printed more than %ld KB, the output limit, and was "

@@ -27,7 +27,12 @@ struct test_outcome {
     struct buf feedback;          /* for the student: short and actionable */
     json_t *cases;                /* optional: one object per sub-test */
     double cpu_s, wall_s;
+    double cpu_wait_s;            /* its runs' time waiting for a CPU (run_result) */
     long max_rss_kb;
+    /* A run was stopped at its wall limit for want of a CPU (run_result's
+     * starved): the outcome says nothing of the submission, and the
+     * engine runs the test again or calls it Assay's failure. */
+    bool starved;
     char *infra_error;            /* set when Assay itself failed */
     char *submission_error;       /* set when the submission cannot be graded (the
                                    * student must act): the result's error */
@@ -67,7 +72,9 @@ int kind_run_bound(struct test_run *run, const char *command, int stdin_fd,
                    const struct run_bind *binds, int n_binds, struct run_result *res,
                    struct test_outcome *out);
 /* If the run hit a limit, sets the verdict and a sentence saying which
- * and returns true. */
+ * and returns true.  A run starved of CPU hit none of its own: its
+ * verdict is setup_error, with a sentence saying the worker was too
+ * busy (the engine decides what becomes of it). */
 bool kind_judge_limits(const struct test_run *run, const struct run_result *res,
                        struct test_outcome *out);
 /* "exited with code 1" / "was killed by signal 11 (Segmentation fault)"

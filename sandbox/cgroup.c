@@ -1,6 +1,7 @@
 /*
- * cgroup.c - finding the cgroup hierarchy to use, and the file access
- * both versions share.
+ * cgroup.c - finding the cgroup hierarchy to use, the file access both
+ * versions share, and how long a cgroup's tasks waited for a CPU where
+ * the kernel does not count it for the cgroup (cg_waits).
  *
  * The sandbox launcher calls cgroup_detect once, then opens its slot with
  * cgroup_v1_open or cgroup_v2_open; after that it only sees struct
@@ -22,6 +23,7 @@
 
 #include "common/buf.h"
 #include "common/fs.h"
+#include "sandbox/launcher_common.h"
 
 int cg_write(const char *dir, const char *file, const char *value, struct err *e)
 {
@@ -102,6 +104,81 @@ int cg_procs(const char *dir, pid_t except, bool kill_them)
     return count;
 }
 
+/* ---- waiting for a CPU ---- */
+
+void cg_waits_reset(struct cg_waits *w)
+{
+    w->total_ns = 0;
+    w->n = 0;
+}
+
+void cg_waits_free(struct cg_waits *w)
+{
+    free(w->seen);
+    free(w->next);
+    memset(w, 0, sizeof *w);
+}
+
+/* Room for one more task in the sample being taken. */
+static int waits_grow(struct cg_waits *w, size_t want)
+{
+    if (want <= w->cap)
+        return 0;
+    size_t cap = w->cap ? w->cap * 2 : 64;
+    struct cg_task_wait *a = realloc(w->seen, cap * sizeof *a);
+    if (a)
+        w->seen = a;
+    struct cg_task_wait *b = a ? realloc(w->next, cap * sizeof *b) : NULL;
+    if (!b)
+        return -1;
+    w->next = b;
+    w->cap = cap;
+    return 0;
+}
+
+/* What TID's count was at the last sample; 0 for a task born since. */
+static long long waits_last(const struct cg_waits *w, pid_t tid)
+{
+    for (size_t i = 0; i < w->n; i++)
+        if (w->seen[i].tid == tid)
+            return w->seen[i].ns;
+    return 0;
+}
+
+int cg_waits_sample(struct cg_waits *w, const char *dir, const char *file, pid_t except)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t k = 0;
+    long long added = 0;
+    long tid;
+    while (fscanf(f, "%ld", &tid) == 1) {
+        if ((pid_t)tid == except)
+            continue;
+        long long ns = launcher_task_cpu_wait_ns((pid_t)tid);
+        if (ns < 0)
+            continue;   /* ended since the list was read: its last wait is lost */
+        if (waits_grow(w, k + 1) < 0) {
+            fclose(f);   /* this sample is dropped whole: nothing is counted twice */
+            return -1;
+        }
+        long long last = waits_last(w, (pid_t)tid);
+        if (ns > last)
+            added += ns - last;
+        w->next[k++] = (struct cg_task_wait){(pid_t)tid, ns};
+    }
+    fclose(f);
+    w->total_ns += added;
+    struct cg_task_wait *t = w->seen;
+    w->seen = w->next;
+    w->next = t;
+    w->n = k;
+    return 0;
+}
+
 /* The mount point of a cgroup2 filesystem, or of the v1 hierarchy
  * carrying CONTROLLER, from /proc/self/mounts. */
 static bool find_mount(const char *type, const char *controller, char *out, size_t n)
@@ -147,10 +224,11 @@ int cgroup_detect(int *version, char *root, size_t n, struct err *e)
         snprintf(root, n, "%s", mnt);
         return 0;
     }
-    static const char *const needed[] = {"memory", "pids", "cpuacct"};
+    /* cpu: the slots' equal shares of the CPUs; cpuacct: their CPU time */
+    static const char *const needed[] = {"memory", "pids", "cpuacct", "cpu"};
     struct buf missing = BUF_INIT;
     char first[256] = "";
-    for (int i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof needed / sizeof *needed; i++) {
         if (!find_mount("cgroup", needed[i], mnt, sizeof mnt))
             buf_printf(&missing, "%s%s", missing.len ? ", " : "", needed[i]);
         else if (!first[0])
@@ -171,7 +249,7 @@ int cgroup_detect(int *version, char *root, size_t n, struct err *e)
             "mounted. Either boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1) so that "
             "/sys/fs/cgroup/cgroup.controllers lists memory, pids and cpu, or mount the v1 "
             "controllers, e.g. `mkdir -p /sys/fs/cgroup/pids && mount -t cgroup -o pids cgroup "
-            "/sys/fs/cgroup/pids` (likewise memory and cpuacct); or, for development only, "
+            "/sys/fs/cgroup/pids` (likewise memory, cpuacct and cpu); or, for development only, "
             "pass --sandbox rlimit",
             strchr(buf_str(&missing), ',') ? "s" : "", buf_str(&missing),
             strchr(buf_str(&missing), ',') ? "are" : "is");

@@ -23,7 +23,11 @@
 struct cgroup_usage {
     double cpu_s;               /* every process of the run, not only waited-for ones */
     long peak_kb;               /* memory high-water mark, page cache and tmpfs included */
+    long end_kb;                /* still charged once the run's processes are gone: its
+                                 * files, page cache, the slot's residue; 0 if unknown */
     long oom_kills;             /* processes the memory limit killed */
+    long limit_hits;            /* times a charge met the memory limit (reclaim may have
+                                 * made room: no verdict on its own) */
     long pids_refused;          /* forks refused by the process limit */
 };
 
@@ -40,6 +44,13 @@ struct cgroup_ops {
      * which the work area's size bounds), in KB; polled to enforce the
      * memory limit, which the cgroup's own limit cannot tell from files. */
     int (*anon_kb)(struct cgroup *cg, long long *kb);
+    /* Seconds the processes in the cgroup but EXCEPT (the keeper) have
+     * waited for a CPU since prepare.  Where the kernel keeps no such
+     * count for the cgroup it is summed from its tasks' own counts
+     * (launcher_task_cpu_wait_ns), which end with them: the launcher
+     * calls this every tick while the run lives, and a task that ends
+     * between two calls loses what it waited since the first. */
+    int (*cpu_wait)(struct cgroup *cg, pid_t except, double *wait_s);
     /* What the run used since prepare. */
     int (*usage)(struct cgroup *cg, struct cgroup_usage *u, struct err *e);
     /* True when no process but EXCEPT (0: none) is in the cgroup. */
@@ -81,6 +92,26 @@ struct cgroup *cgroup_v1_open(const char *root, const char *group, int slot, int
                               struct err *e);
 struct cgroup *cgroup_v2_open(const char *root, const char *group, int slot, int need,
                               struct err *e);
+
+/* What the tasks listed in a cgroup waited for a CPU, summed from their
+ * own counts at each sample (shared by the two versions). */
+struct cg_task_wait {
+    pid_t tid;
+    long long ns;               /* its count at the last sample */
+};
+struct cg_waits {
+    long long total_ns;         /* since the last reset */
+    struct cg_task_wait *seen;  /* the tasks of the last sample, n of them */
+    struct cg_task_wait *next;  /* the sample being taken (both hold cap) */
+    size_t n, cap;
+};
+
+void cg_waits_reset(struct cg_waits *w);
+/* Reads the task ids in DIR/FILE (tasks, cgroup.threads) but EXCEPT and
+ * adds what each waited since the last sample (a task not seen before:
+ * all it waited, from its birth).  -1 if the list cannot be read. */
+int cg_waits_sample(struct cg_waits *w, const char *dir, const char *file, pid_t except);
+void cg_waits_free(struct cg_waits *w);
 
 /* File helpers shared by the two versions. */
 int cg_write(const char *dir, const char *file, const char *value, struct err *e);

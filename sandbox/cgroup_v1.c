@@ -2,11 +2,17 @@
  * cgroup_v1.c - a slot's cgroups on a v1 (or hybrid) host.
  *
  * The slot is one directory per controller: memory/GROUP/slot-N,
- * pids/GROUP/slot-N and cpuacct/GROUP/slot-N (GROUP the installation's:
- * assay or assay/NAME), created the first time the
- * slot is used and kept.  v1 cannot place a process in a cgroup at birth,
- * and moving one in costs milliseconds, so the launcher moves a keeper
- * process in once (enter) and every run is forked from it (keeper.c).
+ * pids/GROUP/slot-N, cpuacct/GROUP/slot-N and cpu/GROUP/slot-N (GROUP
+ * the installation's: assay or assay/NAME), created the first time the
+ * slot is used and kept.  v1 cannot place a process in a cgroup at
+ * birth, and moving one in costs milliseconds, so the launcher moves a
+ * keeper process in once (enter) and every run is forked from it
+ * (keeper.c).  The cpu cgroups give every slot the same cpu.shares below
+ * one parent, so the scheduler shares the CPUs between slots, not between
+ * processes: a run of 8 busy processes gets no more than a run of one
+ * beside it.  v1 keeps no per-cgroup count of the time waited for a CPU
+ * without CONFIG_SCHEDSTATS, so cpu_wait sums the tasks' own counts
+ * (cg_waits).
  * Per run: limits are written (only when they differ from the last run's:
  * nothing inside a run can change them, and each write costs a few tens
  * of microseconds), then the counters that can be zeroed are
@@ -25,16 +31,23 @@
 
 #include "common/fs.h"
 
-enum { MEM, PIDS, CPUACCT, N_DIRS };
-static const char *const controller_dir[N_DIRS] = {"memory", "pids", "cpuacct"};
-static const int controller_bit[N_DIRS] = {CG_MEMORY, CG_PIDS, CG_CPU};
+enum { MEM, PIDS, CPUACCT, CPU, N_DIRS };
+static const char *const controller_dir[N_DIRS] = {"memory", "pids", "cpuacct", "cpu"};
+static const int controller_bit[N_DIRS] = {CG_MEMORY, CG_PIDS, CG_CPU, CG_CPU};
+
+/* Every slot's weight: the same for all, so each gets an equal share of
+ * the CPUs whatever its number of processes (1024 is the kernel's
+ * default, a nice-0 process's weight). */
+#define SLOT_CPU_SHARES "1024"
 
 struct cgroup_v1 {
     struct cgroup base;
     char dir[N_DIRS][256];
     bool has_memsw;
+    bool shares_set;               /* cpu.shares written since open */
     long long oom_base, pids_base;
     long long mem_set, pids_set;   /* the limits last written; 0: not known */
+    struct cg_waits waits;         /* the run's tasks' waits for a CPU */
 };
 
 static bool wants(const struct cgroup_v1 *c, int i)
@@ -77,6 +90,12 @@ static int v1_prepare(struct cgroup *cg, const struct run_limits *l, struct err 
     }
     if (wants(c, CPUACCT) && cg_write(c->dir[CPUACCT], "cpuacct.usage", "0", e) < 0)
         return -1;
+    if (wants(c, CPU) && !c->shares_set) {
+        if (cg_write(c->dir[CPU], "cpu.shares", SLOT_CPU_SHARES, e) < 0)
+            return -1;
+        c->shares_set = true;
+    }
+    cg_waits_reset(&c->waits);
     return 0;
 }
 
@@ -102,6 +121,15 @@ static int v1_cpu_used(struct cgroup *cg, double *cpu_s)
     return 0;
 }
 
+static int v1_cpu_wait(struct cgroup *cg, pid_t except, double *wait_s)
+{
+    struct cgroup_v1 *c = (struct cgroup_v1 *)cg;
+    if (!wants(c, CPU) || cg_waits_sample(&c->waits, c->dir[CPU], "tasks", except) < 0)
+        return -1;
+    *wait_s = (double)c->waits.total_ns / 1e9;
+    return 0;
+}
+
 static int v1_usage(struct cgroup *cg, struct cgroup_usage *u, struct err *e)
 {
     struct cgroup_v1 *c = (struct cgroup_v1 *)cg;
@@ -113,8 +141,13 @@ static int v1_usage(struct cgroup *cg, struct cgroup_usage *u, struct err *e)
         if (cg_read_long(c->dir[MEM], "memory.max_usage_in_bytes", &peak) < 0)
             return err_set(e, "cannot read %s/memory.max_usage_in_bytes", c->dir[MEM]);
         u->peak_kb = (long)(peak / 1024);
+        long long now;
+        if (cg_read_long(c->dir[MEM], "memory.usage_in_bytes", &now) == 0)
+            u->end_kb = (long)(now / 1024);
         long long ooms = cg_read_key(c->dir[MEM], "memory.oom_control", "oom_kill");
         u->oom_kills = ooms >= 0 && c->oom_base >= 0 ? (long)(ooms - c->oom_base) : 0;
+        long long hits;   /* zeroed by prepare */
+        u->limit_hits = cg_read_long(c->dir[MEM], "memory.failcnt", &hits) == 0 ? (long)hits : 0;
     }
     if (wants(c, PIDS)) {
         long long refused = cg_read_key(c->dir[PIDS], "pids.events", "max");
@@ -186,11 +219,12 @@ static void v1_reset(struct cgroup *cg)
 
 static void v1_close(struct cgroup *cg)
 {
+    cg_waits_free(&((struct cgroup_v1 *)cg)->waits);
     free(cg);
 }
 
 static const struct cgroup_ops v1_ops = {
-    "v1", v1_prepare, v1_cpu_used, v1_anon_kb, v1_usage, v1_is_empty, v1_kill_all,
+    "v1", v1_prepare, v1_cpu_used, v1_anon_kb, v1_cpu_wait, v1_usage, v1_is_empty, v1_kill_all,
     v1_enter, v1_clone_fd, v1_reclaim, v1_reset, v1_close,
 };
 

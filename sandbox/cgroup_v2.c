@@ -11,7 +11,12 @@
  * pids.events max are read as deltas from prepare, and the peak comes
  * from an fd of memory.peak reset by a write (Linux 6.12 and later; the
  * cgroup's lifetime peak before that).  cgroup.kill empties the slot in
- * one write.
+ * one write.  Every slot has the same cpu.weight below one parent, so the
+ * CPUs are shared between slots, not between processes.  The time the
+ * run waited for a CPU is the cgroup's CPU pressure (cpu.pressure "some"
+ * total: time during which one of its tasks was ready to run and not
+ * running), or, on kernels without PSI, the sum of its tasks' own counts
+ * (cg_waits).
  */
 #define _GNU_SOURCE
 #include "sandbox/cgroup.h"
@@ -31,8 +36,14 @@ struct cgroup_v2 {
     char dir[256];
     int dir_fd;                 /* for CLONE_INTO_CGROUP */
     int peak_fd;                /* memory.peak, reset for this run; -1 if unsupported */
-    long long cpu_base_us, oom_base, pids_base;
+    long long cpu_base_us, oom_base, pids_base, max_base;
+    long long pressure_base_us;   /* cpu.pressure's total at prepare; -1: no PSI */
+    bool weight_set;              /* cpu.weight written since open */
+    struct cg_waits waits;        /* without PSI: the run's tasks' waits */
 };
+
+/* Every slot's weight: the same for all (100 is the kernel's default). */
+#define SLOT_CPU_WEIGHT "100"
 
 static bool wants(const struct cgroup_v2 *c, int bit)
 {
@@ -58,6 +69,23 @@ static long long cpu_usec(const struct cgroup_v2 *c)
     return cg_read_key(c->dir, "cpu.stat", "usage_usec");
 }
 
+/* The "some" line's total of cpu.pressure, in microseconds; -1 without
+ * PSI (the file is missing, or reading it fails: PSI disabled at boot). */
+static long long pressure_usec(const struct cgroup_v2 *c)
+{
+    char path[512], text[512];
+    snprintf(path, sizeof path, "%s/cpu.pressure", c->dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return -1;
+    text[n] = '\0';
+    const char *total = strncmp(text, "some ", 5) ? NULL : strstr(text, "total=");
+    return total ? strtoll(total + 6, NULL, 10) : -1;
+}
+
 static int v2_prepare(struct cgroup *cg, const struct run_limits *l, struct err *e)
 {
     struct cgroup_v2 *c = (struct cgroup_v2 *)cg;
@@ -69,6 +97,7 @@ static int v2_prepare(struct cgroup *cg, const struct run_limits *l, struct err 
             return -1;
         reset_peak(c);
         c->oom_base = cg_read_key(c->dir, "memory.events", "oom_kill");
+        c->max_base = cg_read_key(c->dir, "memory.events", "max");
     }
     if (wants(c, CG_PIDS)) {
         snprintf(v, sizeof v, "%ld", l->processes + CG_EXTRA_TASKS);
@@ -76,7 +105,28 @@ static int v2_prepare(struct cgroup *cg, const struct run_limits *l, struct err 
             return -1;
         c->pids_base = cg_read_key(c->dir, "pids.events", "max");
     }
+    if (wants(c, CG_CPU) && !c->weight_set) {
+        if (cg_write(c->dir, "cpu.weight", SLOT_CPU_WEIGHT, e) < 0)
+            return -1;
+        c->weight_set = true;
+    }
     c->cpu_base_us = cpu_usec(c);
+    c->pressure_base_us = pressure_usec(c);
+    cg_waits_reset(&c->waits);
+    return 0;
+}
+
+static int v2_cpu_wait(struct cgroup *cg, pid_t except, double *wait_s)
+{
+    struct cgroup_v2 *c = (struct cgroup_v2 *)cg;
+    long long now = c->pressure_base_us >= 0 ? pressure_usec(c) : -1;
+    if (now >= 0) {
+        *wait_s = (double)(now - c->pressure_base_us) / 1e6;
+        return 0;
+    }
+    if (cg_waits_sample(&c->waits, c->dir, "cgroup.threads", except) < 0)
+        return -1;
+    *wait_s = (double)c->waits.total_ns / 1e9;
     return 0;
 }
 
@@ -124,8 +174,13 @@ static int v2_usage(struct cgroup *cg, struct cgroup_usage *u, struct err *e)
     if (wants(c, CG_MEMORY)) {
         long long peak = read_peak(c);
         u->peak_kb = peak > 0 ? (long)(peak / 1024) : 0;
+        long long now;
+        if (peak > 0 && cg_read_long(c->dir, "memory.current", &now) == 0)
+            u->end_kb = (long)(now / 1024);
         long long ooms = cg_read_key(c->dir, "memory.events", "oom_kill");
         u->oom_kills = ooms >= 0 && c->oom_base >= 0 ? (long)(ooms - c->oom_base) : 0;
+        long long hits = cg_read_key(c->dir, "memory.events", "max");
+        u->limit_hits = hits >= 0 && c->max_base >= 0 ? (long)(hits - c->max_base) : 0;
     }
     if (wants(c, CG_PIDS)) {
         long long refused = cg_read_key(c->dir, "pids.events", "max");
@@ -183,6 +238,7 @@ static void v2_close(struct cgroup *cg)
         close(c->dir_fd);
     if (c->peak_fd >= 0)
         close(c->peak_fd);
+    cg_waits_free(&c->waits);
     free(c);
 }
 
@@ -202,7 +258,7 @@ static int v2_reclaim(struct cgroup *cg, long long *left, struct err *e)
 }
 
 static const struct cgroup_ops v2_ops = {
-    "v2", v2_prepare, v2_cpu_used, v2_anon_kb, v2_usage, v2_is_empty, v2_kill_all,
+    "v2", v2_prepare, v2_cpu_used, v2_anon_kb, v2_cpu_wait, v2_usage, v2_is_empty, v2_kill_all,
     v2_enter, v2_clone_fd, v2_reclaim, v2_reset, v2_close,
 };
 
@@ -256,7 +312,7 @@ struct cgroup *cgroup_v2_open(const char *root, const char *group, int slot, int
     c->base.ops = &v2_ops;
     c->base.controllers = need;
     c->dir_fd = c->peak_fd = -1;
-    c->oom_base = c->pids_base = -1;
+    c->oom_base = c->pids_base = c->max_base = c->pressure_base_us = -1;
     snprintf(c->dir, sizeof c->dir, "%.150s/%.80s/slot-%d", root, group, slot);
     snprintf(c->base.path, sizeof c->base.path, "%s", c->dir);
     if (make_group(root, group, need, e) < 0 ||

@@ -34,7 +34,16 @@ struct run_result {
     bool exited;                /* exit_code valid */
     int exit_code;
     int term_signal;            /* 0 unless killed by a signal */
-    double cpu_s, wall_s;
+    double cpu_s;
+    double wall_s;              /* from the exec of the command (not the launcher's
+                                 * set-up) to its end */
+    /* How long the run's processes were ready to run but waited for a
+     * CPU the machine did not give them (the scheduler's run-queue wait
+     * or the cgroup's CPU pressure, from the exec on); 0 where not measured. */
+    double cpu_wait_s;
+    /* Stopped at its wall limit for want of a CPU, not by its own doing
+     * (launcher_note_starved): the test was not judged. */
+    bool starved;
     long max_rss_kb;
     bool wall_exceeded, cpu_exceeded, memory_exceeded;
     bool output_exceeded, file_exceeded;
@@ -44,10 +53,11 @@ struct run_result {
 };
 
 /* A launcher starts a command with the limits applied, waits for it (at
- * most wall_s), captures its output, and makes sure that no process it
- * started survives the call.  run() returns -1 only when the launcher
- * itself failed (an infrastructure error); whatever the command did is
- * described in *res. */
+ * most wall_s from the moment the command is exec'd: the launcher's own
+ * set-up is not the student's time), captures its output, and makes sure
+ * that no process it started survives the call.  run() returns -1 only
+ * when the launcher itself failed (an infrastructure error); whatever the
+ * command did is described in *res. */
 struct launcher {
     const char *name;           /* its type's name (launcher_type) */
     int slot;                   /* the sandbox slot in use, -1 if none */

@@ -3,8 +3,10 @@
  *
  * launcher_rlimit.c and the namespace sandbox (launcher_namespace.c) both
  * lease a run uid from the same pool, exec a test's command line the same
- * way, read its output with the same cap and describe how it ended with
- * the same flags; this file holds those parts.  Picking a launcher by
+ * way, read its output with the same cap, describe how it ended with the
+ * same flags, and tell a run starved of CPU from one that used its time
+ * (the scheduler's per-task run-queue wait, and the rule that weighs it);
+ * this file holds those parts.  Picking a launcher by
  * name is the registry's (launcher.c).
  */
 #define _GNU_SOURCE
@@ -201,4 +203,41 @@ bool launcher_says_out_of_memory(const struct run_result *res)
 {
     return strstr(buf_str(&res->err), "MemoryError") ||
            strstr(buf_str(&res->err), "Cannot allocate memory");
+}
+
+long long launcher_task_cpu_wait_ns(pid_t tid)
+{
+    char path[64], text[128];
+    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    unsigned long long on_cpu, waiting;
+    if (n <= 0)
+        return -1;
+    text[n] = '\0';
+    /* "time on a CPU, time waiting on a run queue, timeslices", in ns */
+    if (sscanf(text, "%llu %llu", &on_cpu, &waiting) != 2)
+        return -1;
+    return (long long)waiting;
+}
+
+/* Below this share of its wall time on a CPU, a run stopped at the wall
+ * limit may have been starved... */
+#define STARVED_CPU_SHARE 0.5
+/* ...and it was, if it waited for a CPU at least this share of the time
+ * it was not on one (the rest it slept or waited for input itself). */
+#define STARVED_WAIT_SHARE 0.5
+
+void launcher_note_starved(struct run_result *res)
+{
+    res->starved = false;
+    if (!res->wall_exceeded || res->cpu_exceeded || res->memory_exceeded ||
+        res->output_exceeded || res->file_exceeded)
+        return;
+    double off_cpu = res->wall_s - res->cpu_s;
+    res->starved = res->cpu_s < res->wall_s * STARVED_CPU_SHARE &&
+                   res->cpu_wait_s >= off_cpu * STARVED_WAIT_SHARE;
 }

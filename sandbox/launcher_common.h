@@ -61,4 +61,18 @@ void launcher_note_file_limit(struct run_result *res);
 /* True if standard error says the program ran out of memory. */
 bool launcher_says_out_of_memory(const struct run_result *res);
 
+/* The time task TID (a thread id in our PID namespace) has spent ready
+ * to run but waiting for a CPU, in nanoseconds: the scheduler's count,
+ * /proc/TID/schedstat's second field.  -1 if the task is gone or the
+ * kernel does not keep it (CONFIG_SCHED_INFO). */
+long long launcher_task_cpu_wait_ns(pid_t tid);
+
+/* Sets res->starved when the run was stopped at its wall limit for want
+ * of a CPU rather than by its own doing: it got less than half of its
+ * wall time on a CPU, and spent at least half of the rest waiting for
+ * one (cpu_wait_s).  A program that sleeps or blocks on input waits for
+ * no CPU, and one that computes gets one: both keep their timeout.  Any
+ * other limit it hit (CPU, memory, output) is its own. */
+void launcher_note_starved(struct run_result *res);
+
 #endif

@@ -17,13 +17,19 @@
  *
  * Each run: set the cgroup's limits and zero its counters; spawn PID 1
  * (pid1.c) in fresh namespaces (on v1 through the keeper, which prepares
- * the shared root and the network namespace ahead); read stdout and stderr with a cap while
- * watching the wall clock and, every tick, the cgroup's CPU time; on any
+ * the shared root and the network namespace ahead); read stdout and
+ * stderr with a cap while watching the wall clock - which starts when
+ * PID 1 reports the command exec'd, not at the spawn, so set-up on a busy
+ * machine is not the student's time - and, every tick, the cgroup's CPU
+ * time and how long the run's processes have waited for a CPU; on any
  * limit, SIGKILL PID 1 through its pidfd, which ends the whole PID
  * namespace.  Then PID 1's report gives the command's wait status, the
  * cgroup gives CPU time (all processes), peak memory and OOM kills, and
- * the cgroup is checked empty.  run() fails (an infrastructure error) only
- * when the sandbox itself could not be set up.
+ * the cgroup is checked empty.  An OOM kill is the run's verdict whatever
+ * else happened; a run stopped at its wall limit while it waited for a
+ * CPU is marked starved (launcher_note_starved), not timed out.  run()
+ * fails (an infrastructure error) only when the sandbox itself could not
+ * be set up, or not start the command within START_LIMIT_S.
  */
 #define _GNU_SOURCE
 #include "sandbox/launcher.h"
@@ -51,6 +57,10 @@
 #include "sandbox/namespace.h"
 
 #define CPU_TICK_S 0.05         /* how often the cgroup's CPU time is checked */
+/* From the spawn to the command's exec: set-up takes milliseconds, so a
+ * run that has not started after this is the machine's trouble, and is
+ * reported as the sandbox's failure. */
+#define START_LIMIT_S 30.0
 #define DRAIN_WAIT_S 1.0        /* for the cgroup to empty after PID 1 ended */
 /* What the slot's memory cgroup may still hold between runs once
  * reclaimed: the keeper's own pages and kernel objects that outlive a run
@@ -176,6 +186,13 @@ struct watch {
     bool out_open, err_open, report_open, exited, killed;
     bool over_memory;           /* its own memory went past the limit */
     double next_memory_check;   /* memory.stat costs more than the CPU counter */
+    bool started;               /* PID 1 said the command runs */
+    bool start_overdue;         /* it had not within START_LIMIT_S */
+    double spawned;             /* when PID 1 was asked for */
+    double start, end;          /* the command's exec; PID 1 seen gone (0: not yet) */
+    double wait_base, wait_now; /* the cgroup's CPU wait at the start, at the last tick */
+    double waited_at;           /* when wait_now was read */
+    bool wait_known;            /* both were read */
     struct pid1_report rep;
     bool have_report;
 };
@@ -187,21 +204,55 @@ static void kill_run(struct watch *w)
     w->killed = true;
 }
 
-static void read_report(struct watch *w)
+/* Reads the cgroup's CPU wait so far (all processes of the run but the
+ * keeper); a failed read keeps the last one. */
+static void sample_wait(struct sandbox_launcher *s, struct watch *w)
 {
-    ssize_t n = read(w->report, &w->rep, sizeof w->rep);
-    if (n == (ssize_t)sizeof w->rep)
-        w->have_report = true;
-    else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-        w->report_open = false;
+    double v;
+    w->waited_at = clock_mono();
+    if (s->cg->ops->cpu_wait(s->cg, s->keeper.pid, &v) == 0)
+        w->wait_now = v;
 }
 
-/* Checks the CPU limit against the cgroup (all processes of the run). */
+/* The command runs: the wall clock starts at the moment PID 1 gives (the
+ * exec), never before the spawn or after now. */
+static void note_started(struct sandbox_launcher *s, struct watch *w, double at)
+{
+    double now = clock_mono();
+    w->started = true;
+    w->start = at >= w->spawned && at <= now ? at : now;
+    sample_wait(s, w);
+    w->wait_base = w->wait_now;
+    w->wait_known = true;
+}
+
+static void read_report(struct sandbox_launcher *s, struct watch *w)
+{
+    struct pid1_report r;
+    ssize_t n = read(w->report, &r, sizeof r);
+    if (n == (ssize_t)sizeof r && r.kind == PID1_STARTED) {
+        note_started(s, w, r.started);
+    } else if (n == (ssize_t)sizeof r) {
+        w->rep = r;
+        w->have_report = true;
+    } else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        w->report_open = false;
+    }
+}
+
+/* Every tick: the CPU limit against the cgroup (all processes of the
+ * run), and how long they have waited for a CPU (sampled while they
+ * live: per-task counts end with the task). */
 static void check_cpu(struct sandbox_launcher *s, struct watch *w, const struct run_limits *l,
                       struct run_result *res)
 {
     double used;
-    if (!w->exited && s->cg->ops->cpu_used(s->cg, &used) == 0 && used >= l->cpu_s) {
+    if (w->exited || w->killed)
+        return;
+    /* once a tick, not at every burst of output: it reads a file per task */
+    if (w->started && clock_mono() - w->waited_at >= CPU_TICK_S)
+        sample_wait(s, w);
+    if (s->cg->ops->cpu_used(s->cg, &used) == 0 && used >= l->cpu_s) {
         res->cpu_exceeded = true;
         kill_run(w);
     }
@@ -225,18 +276,34 @@ static void check_memory_use(struct sandbox_launcher *s, struct watch *w,
     }
 }
 
+/* The run is out of time: the wall limit once the command runs, the
+ * start limit before. */
+static void out_of_time(struct sandbox_launcher *s, struct watch *w, struct run_result *res)
+{
+    if (w->killed)
+        return;   /* already stopped for another limit, which is the verdict */
+    if (w->started) {
+        sample_wait(s, w);   /* the last look at its tasks before they go */
+        res->wall_exceeded = true;
+    } else {
+        w->start_overdue = true;
+    }
+    kill_run(w);
+}
+
 /* Reads output and the report until PID 1 has exited and the pipes are
  * closed, enforcing wall time, CPU time and output size. */
 static void watch_run(struct sandbox_launcher *s, struct watch *w, const struct run_limits *l,
-                      struct run_result *res, double start)
+                      struct run_result *res)
 {
     size_t cap = (size_t)l->output_kb * 1024;
-    double deadline = start + l->wall_s, grace_end = 0;
+    double grace_end = 0;
     while (!w->exited || w->out_open || w->err_open || w->report_open) {
         struct pollfd p[4] = {{w->exited ? -1 : w->pidfd, POLLIN, 0},
                               {w->out_open ? w->out : -1, POLLIN, 0},
                               {w->err_open ? w->err : -1, POLLIN, 0},
                               {w->report_open ? w->report : -1, POLLIN, 0}};
+        double deadline = w->started ? w->start + l->wall_s : w->spawned + START_LIMIT_S;
         double now = clock_mono(), left = deadline - now;
         if (w->exited) {   /* every writer is dead: the pipes end at once */
             if (!grace_end)
@@ -245,8 +312,7 @@ static void watch_run(struct sandbox_launcher *s, struct watch *w, const struct 
             if (left <= 0)
                 break;
         } else if (left <= 0) {
-            res->wall_exceeded = true;
-            kill_run(w);
+            out_of_time(s, w, res);
             left = 0.05;
         }
         double wait_s = left < CPU_TICK_S ? left : CPU_TICK_S;
@@ -258,11 +324,13 @@ static void watch_run(struct sandbox_launcher *s, struct watch *w, const struct 
         if (p[2].revents && !launcher_drain_stream(w->err, &res->err, cap, &res->output_exceeded))
             w->err_open = false;
         if (p[3].revents)
-            read_report(w);
+            read_report(s, w);
         if (res->output_exceeded)
             kill_run(w);
-        if (p[0].revents)
+        if (p[0].revents && !w->exited) {
             w->exited = true;
+            w->end = clock_mono();
+        }
         check_cpu(s, w, l, res);
         check_memory_use(s, w, l);
     }
@@ -344,6 +412,34 @@ static void check_disk(const struct sandbox_launcher *s, struct run_result *res)
         res->disk_exceeded = true;
 }
 
+/* Whether the run ran out of memory: its own pages went past the limit
+ * (check_memory_use), or the kernel's OOM killer acted in its cgroup.
+ * The counters are read once every process of the run is gone, so an
+ * OOM kill is counted whatever order the kill, the wall limit and PID 1's
+ * report came in; and it decides the verdict even when the clock ran out
+ * too (a machine short of CPU slows the kill down, it does not make the
+ * run fit).  A command killed by a SIGKILL that the launcher did not
+ * send, in a run that hit its memory limit, was the OOM killer's too.
+ * The program's own words (MemoryError) count only when no other limit
+ * explains the failure. */
+static bool ran_out_of_memory(const struct watch *w, const struct cgroup_usage *u,
+                              const struct run_limits *l, const struct run_result *res)
+{
+    bool failed = !res->exited || res->exit_code != 0;
+    if (w->over_memory || u->oom_kills > 0)
+        return true;   /* the launcher's own check, or the kernel's */
+    /* A peak too short for the check's ticks: what the run's processes
+     * held at the high-water mark is at least the peak less what stays
+     * charged once they are gone (its files, page cache); over the limit,
+     * the run used more memory than it may, however briefly. */
+    if (u->end_kb > 0 && u->peak_kb - u->end_kb > l->memory_mb * 1024L)
+        return true;
+    if (!w->killed && res->term_signal == SIGKILL && u->limit_hits > 0 && !res->cpu_exceeded)
+        return true;   /* not RLIMIT_CPU's SIGKILL either */
+    return failed && launcher_says_out_of_memory(res) && !res->wall_exceeded &&
+           !res->cpu_exceeded;
+}
+
 /* Turns what PID 1 said and what the cgroup counted into RES. */
 static int judge(const struct watch *w, const struct cgroup_usage *u, const struct run_limits *l,
                  struct run_result *res, struct err *e)
@@ -352,6 +448,9 @@ static int judge(const struct watch *w, const struct cgroup_usage *u, const stru
     res->max_rss_kb = u->peak_kb;
     if (w->have_report && w->rep.kind == PID1_SETUP_FAILED)
         return err_set(e, "the sandbox could not set up the run: %.240s", w->rep.msg);
+    if (!w->started && w->start_overdue)
+        return err_set(e, "the sandbox did not start the command within %g s (the worker "
+                       "is overloaded or its sandbox is stuck)", START_LIMIT_S);
     if (w->have_report)
         launcher_note_status(res, w->rep.status);
     else if (w->killed || u->oom_kills > 0)
@@ -361,9 +460,11 @@ static int judge(const struct watch *w, const struct cgroup_usage *u, const stru
     bool failed = !res->exited || res->exit_code != 0;
     if (res->term_signal == SIGXCPU || (failed && res->cpu_s >= l->cpu_s))
         res->cpu_exceeded = true;
-    if (w->over_memory || u->oom_kills > 0 || (failed && launcher_says_out_of_memory(res)))
-        res->memory_exceeded = !res->wall_exceeded && !res->cpu_exceeded;
+    res->memory_exceeded = ran_out_of_memory(w, u, l, res);
     launcher_note_file_limit(res);
+    if (w->wait_known && w->wait_now > w->wait_base)
+        res->cpu_wait_s = w->wait_now - w->wait_base;
+    launcher_note_starved(res);
     return 0;
 }
 
@@ -423,7 +524,7 @@ static int sb_run(struct launcher *self, const struct run_spec *spec, struct run
         .stdin_fd = spec->stdin_fd, .out_fd = out[1], .err_fd = errp[1], .report_fd = rep[1],
         .filter = &s->filter,
     };
-    double start = clock_mono();
+    double spawned = clock_mono();
     pid_t pid;
     int pidfd = -1;
     if (spawn_run(s, &job, &pid, &pidfd, e) < 0)
@@ -435,11 +536,13 @@ static int sb_run(struct launcher *self, const struct run_spec *spec, struct run
     fcntl(errp[0], F_SETFL, O_NONBLOCK);
     fcntl(rep[0], F_SETFL, O_NONBLOCK);
     struct watch w = {.pidfd = pidfd, .out = out[0], .err = errp[0], .report = rep[0],
-                      .out_open = true, .err_open = true, .report_open = true};
-    watch_run(s, &w, &spec->limits, res, start);
+                      .out_open = true, .err_open = true, .report_open = true,
+                      .spawned = spawned};
+    watch_run(s, &w, &spec->limits, res);
     kill_run(&w);   /* a no-op unless the pipes were held past PID 1 */
     int rc = reap_run(s, pid, e);
-    res->wall_s = clock_mono() - start;
+    if (w.started)
+        res->wall_s = (w.end ? w.end : clock_mono()) - w.start;
     close(pidfd);
     struct cgroup_usage u;
     if (rc == 0)

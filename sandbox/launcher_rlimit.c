@@ -5,7 +5,11 @@
  * command runs in its own process group with rlimits on CPU, address
  * space, file size, processes and core dumps, its output read through
  * pipes with a cap, and a wall-clock limit enforced with a pidfd and
- * poll(2).  When Assay runs as root, the command runs as an unprivileged
+ * poll(2), counted from the exec (launcher_spawn returns once the child
+ * has exec'd).  At the wall limit the command's run-queue wait is read
+ * before it is killed, so a run starved of CPU is told from a slow one
+ * (launcher_note_starved; its main process only: the others are not
+ * tracked in this mode).  When Assay runs as root, the command runs as an unprivileged
  * uid of its own, leased from its installation's range (launcher.h,
  * struct sandbox_site), so RLIMIT_NPROC is enforced and every
  * process of that uid can be killed at the end.  The process that calls
@@ -199,8 +203,11 @@ static void watch_run(struct watch *w, pid_t pid, const struct run_limits *l,
         if (w->exited)   /* orphans may hold the pipes: grace, then kill */
             left = left < 0.05 ? left : 0.05;
         if (left <= 0 || poll(p, 3, (int)ceil(left * 1000)) == 0) {
-            if (!w->exited)
+            if (!w->exited) {
+                long long ns = launcher_task_cpu_wait_ns(pid);
+                res->cpu_wait_s = ns > 0 ? (double)ns / 1e9 : 0;
                 res->wall_exceeded = true;
+            }
             stop_group(pid);
             break;
         }
@@ -231,6 +238,7 @@ static void record_status(struct run_result *res, int status, const struct rusag
     if (failed && !res->wall_exceeded && !res->cpu_exceeded &&
         (launcher_says_out_of_memory(res) || (res->term_signal && near_limit)))
         res->memory_exceeded = true;
+    launcher_note_starved(res);
 }
 
 static int rl_run(struct launcher *self, const struct run_spec *spec,
@@ -253,9 +261,9 @@ static int rl_run(struct launcher *self, const struct run_spec *spec,
     }
     struct exec_plan plan;
     exec_plan_make(&plan, spec->command);
-    double start = clock_mono();
     struct child_args args = {rl, spec, &plan, out[1], errp[1]};
     pid_t pid = launcher_spawn(child_main, &args);
+    double start = clock_mono();   /* the child has exec'd: the student's time starts */
     exec_plan_free(&plan);
     close(out[1]);
     close(errp[1]);

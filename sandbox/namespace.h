@@ -38,11 +38,13 @@ struct sandbox_job {
     const struct sock_fprog *filter;
 };
 
-/* What PID 1 tells the launcher at the end (one write, < PIPE_BUF). */
-enum { PID1_EXITED = 1, PID1_SETUP_FAILED = 2 };
+/* What PID 1 tells the launcher: when the command started, then how it
+ * ended (each one write, < PIPE_BUF, so each read gets one whole). */
+enum { PID1_EXITED = 1, PID1_SETUP_FAILED = 2, PID1_STARTED = 3 };
 struct pid1_report {
     int kind;
     int status;                 /* the command's wait status (PID1_EXITED) */
+    double started;             /* clock_mono() once the command was exec'd (PID1_STARTED) */
     char msg[240];              /* which set-up step failed and why */
 };
 

@@ -10,9 +10,11 @@
  * a straight sequence of named steps (the isolate way): the new root
  * (rootfs.c), loopback (unless already up), the host name, the run's uid with no
  * capabilities; then it forks the command - which applies its rlimits
- * and the seccomp filter and execs - reaps every process that ends, and
- * when the command ends kills everything left and reports the command's
- * wait status on the report pipe.  Killing PID 1 from outside (time,
+ * and the seccomp filter and execs - and tells the launcher the moment
+ * the command runs (the run's wall clock starts there: set-up is not the
+ * student's time), reaps every process that ends, and when the command
+ * ends kills everything left and reports the command's wait status on
+ * the report pipe.  Killing PID 1 from outside (time,
  * output) takes the whole PID namespace with it.
  */
 #define _GNU_SOURCE
@@ -37,6 +39,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "sandbox/launcher_common.h"
 
 #define NAMESPACES (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | \
@@ -246,6 +249,18 @@ static pid_t start_command(const struct sandbox_job *job, const struct exec_plan
     return launcher_spawn(run_command, &a);
 }
 
+/* Tells the launcher the command runs.  start_command returns once the
+ * child has exec'd (launcher_spawn waits for that), so this is the moment
+ * the student's code started; the monotonic clock is the launcher's too
+ * (no time namespace), so a late read of this report changes nothing. */
+static void report_started(const struct sandbox_job *job)
+{
+    struct pid1_report r = {.kind = PID1_STARTED, .started = clock_mono()};
+    if (write(job->report_fd, &r, sizeof r) < 0) {
+        /* the launcher is gone */
+    }
+}
+
 /* Reaps until no process is left; when the command ends, kills the rest.
  * Returns the command's wait status. */
 static int reap_all(pid_t command)
@@ -298,6 +313,7 @@ _Noreturn void sandbox_pid1(const struct sandbox_job *job, int sync_fd)
     pid_t command = start_command(job, &plan);
     if (command < 0)
         fail_errno(job, "starting the command");
+    report_started(job);
     struct pid1_report r = {.kind = PID1_EXITED, .status = reap_all(command)};
     if (write(job->report_fd, &r, sizeof r) < 0) {
         /* the launcher is gone */

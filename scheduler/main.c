@@ -22,13 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "common/crash.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "scheduler/scheduler.h"
+#include "spool/scheduler_lock.h"
 
 #ifndef ASSAY_VERSION
 #define ASSAY_VERSION "dev"
@@ -79,6 +79,7 @@ static void on_health(uv_fs_event_t *h, const char *name, int events, int status
 static void on_rescan(uv_timer_t *t)
 {
     struct sched *s = t->data;
+    scheduler_lock_seen(s->lock_fd);   /* for `assay status`, once this one is gone */
     pending_scan(s);
     for (size_t i = 0; i < s->n_slots; i++)
         slots_refresh(s->slots[i]);
@@ -151,19 +152,14 @@ static void on_signal(uv_signal_t *h, int signum)
         uv_timer_start(&s->stop_timer, on_kill_timer, STOP_GRACE_MS, 0);
 }
 
+/* The spool's lock, for as long as this scheduler runs; -1 (said) if
+ * another holds it. */
 static int lock_spool(const struct sched *s)
 {
-    char *path = spool_path(&s->spool, "scheduler.lock");
-    int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
+    struct err e;
+    int fd = scheduler_lock_take(&s->spool, &e);
     if (fd < 0)
-        fprintf(stderr, "assay-scheduler: cannot open %s/scheduler.lock: %s\n", s->spool.root,
-                strerror(errno));
-    free(path);
-    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        fprintf(stderr, "assay-scheduler: another assay-scheduler is running on %s\n", s->spool.root);
-        close(fd);
-        fd = -1;
-    }
+        fprintf(stderr, "assay-scheduler: %s\n", e.msg);
     return fd;
 }
 
@@ -330,6 +326,7 @@ int main(int argc, char **argv)
         abandon_start(&s);
         return 1;
     }
+    s.lock_fd = lock;
     init_loop(&s);
     struct err e;
     if (slots_configure(&s, &e) < 0) {
@@ -348,6 +345,7 @@ int main(int argc, char **argv)
     uv_run(s.loop, UV_RUN_DEFAULT);
     log_msg(LOG_INFO, NULL, "stopped");
     shutdown_all(&s);
+    scheduler_lock_seen(lock);   /* the last moment it ran, for `assay status` */
     close(lock);
     log_close();
     return 0;

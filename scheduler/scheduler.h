@@ -74,6 +74,7 @@ struct sched {
     uv_signal_t sigterm, sigint, sighup;
     bool stopping;
     int children_running;
+    int lock_fd;                   /* scheduler.lock, held while it runs (spool/scheduler_lock.c) */
 };
 
 /* snapshot.c: scheduler.json, what assay status reads of the queue */

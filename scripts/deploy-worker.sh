@@ -4,8 +4,10 @@
 # worker host; see docs/DEPLOY.md for the whole walk-through.
 #
 # What it does, each step only when needed (running it twice is fine):
-#   1. installs the Debian packages the worker needs at run time
-#      (python3, python3-pytest, openssh-server and assay-worker's libraries)
+#   1. installs the Debian packages the worker needs at run time: what
+#      every test kind's runs need (python3, python3-pytest for pytest,
+#      python3-ipython and python3-traitlets for notebooks), openssh-server
+#      and assay-worker's libraries
 #   2. installs the assay-worker binary as /usr/local/bin/assay-worker
 #   3. creates the system account the primary logs in as (default "assay"):
 #      no password, but not locked, so sshd accepts key logins
@@ -15,16 +17,23 @@
 #   5. puts the primary's public key in the account's authorized_keys, with
 #      forwarding, ptys and ~/.ssh/rc disabled
 #   6. writes /etc/systemd/system/assay-worker.service and starts it
-#   7. prints what to do on the primary: the known_hosts step (with this
+#   7. has the running service grade a canary assignment of every test kind
+#      (assay-worker canary) and fails, naming what is missing, unless each
+#      scores full marks
+#   8. prints what to do on the primary: the known_hosts step (with this
 #      host's key fingerprints to compare) and the workers.json entry
 #
 # With --root PREFIX everything is written under PREFIX instead (for tests
-# and packaging): no packages, no account, no systemctl, no sshd checks.
+# and packaging): no packages, no account, no systemctl, no sshd checks;
+# the canary gradings run only if an assay-worker already runs on the
+# directory under PREFIX.
 # shellcheck disable=SC2015  # "A && B || fail" is meant: fail unless both hold
 set -eu
 
 PROG=deploy-worker.sh
-PACKAGES="python3 python3-pytest openssh-server libuv1 libjansson4 zlib1g libzip4 libmd0 libseccomp2"
+# What the test kinds' runs import (engine/python/*.py: pytest; IPython and
+# traitlets for notebooks), sshd, and the libraries assay-worker links.
+PACKAGES="python3 python3-pytest python3-ipython python3-traitlets openssh-server libuv1 libjansson4 zlib1g libzip4 libmd0 libseccomp2"
 
 usage() {
     cat <<'EOF'
@@ -34,8 +43,10 @@ Installs an Assay worker on this host (run as root on the worker machine):
 packages, /usr/local/bin/assay-worker, the account the primary logs in as,
 the worker directory, the primary's key in authorized_keys and the systemd
 unit assay-worker.service. Safe to run again (to upgrade the binary or
-change the slots). At the end it prints the known_hosts step and the
-workers.json entry to use on the primary.
+change the slots). Then the service grades a small built-in assignment of
+every test kind (assay-worker canary): if one does not score full marks,
+the script says what is missing and fails. At the end it prints the
+known_hosts step and the workers.json entry to use on the primary.
 
 Options:
   --pubkey FILE        the primary's SSH public key (on the primary:
@@ -453,7 +464,28 @@ if [ "$real" = 1 ]; then
     fi
 fi
 
-# ---- 7. what to do on the primary ----
+# ---- 7. the canary gradings: can this worker grade every kind? ----
+# The service grades a built-in assignment of each test kind in its real
+# sandbox, as it will grade students' jobs; a missing package or a sandbox
+# that cannot start is named now rather than in a student's result.
+
+daemon_running() {   # someone holds the worker directory's lock
+    [ -e "$root$dir/.lock" ] && ! flock -n "$root$dir/.lock" true 2>/dev/null
+}
+canary_cmd="$dest_bin canary --dir $dir"
+if [ -n "$started" ] || daemon_running; then
+    note "Canary gradings (assay-worker canary --dir $root$dir):"
+    if out=$("$root$dest_bin" canary --dir "$root$dir" 2>&1); then
+        printf '%s\n' "$out" | sed 's/^/  /'
+    else
+        printf '%s\n' "$out" | sed 's/^/  /'
+        die "the canary gradings failed: this worker cannot grade every kind of test (see above). Install what is missing (or fix the sandbox), then run $canary_cmd again"
+    fi
+else
+    note "Canary gradings: not run, the service is not running here; once it is: $canary_cmd"
+fi
+
+# ---- 8. what to do on the primary ----
 
 if [ -z "$host" ]; then
     host=$(hostname -I 2>/dev/null | awk '{print $1}')

@@ -9,6 +9,8 @@
  * slot directory, so two shippers never serve one slot; a job already in
  * the directory when it starts (it or the scheduler crashed) is resumed.
  * All its state is on disk: SIGTERM or kill -9 loses nothing.
+ * --probe, --canary and --check-config serve `assay workers` and the
+ * scheduler, which link no transport.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,12 +43,17 @@
 static const char usage[] =
     "Usage: assay-shipper --spool S --worker W --slot K [--die-with-parent]\n"
     "       assay-shipper --spool S --worker W --probe\n"
+    "       assay-shipper --spool S --worker W --canary\n"
     "       assay-shipper --spool S --check-config\n"
     "\n"
     "Serves slot K of worker W (from S/workers.json): ships each job the scheduler\n"
     "puts in S/shippers/W.K/ to the worker and records its result. Normally started\n"
     "by assay-scheduler. --probe contacts W once (for `assay workers check`) and\n"
     "prints what it answered as JSON, or {\"error\": why} and exits 1.\n"
+    "--canary grades the canary assignments on W (one per test kind, and each\n"
+    "Gradescope setup.sh of the spool's assignments W may grade) through its\n"
+    "transport and prints their outcomes as a JSON list; it exits 1 if any failed.\n"
+    "Nothing of it is recorded in the spool.\n"
     "--check-config checks every worker's transport keys in S/workers.json and\n"
     "prints one problem per line (exit 1), or nothing (exit 0).\n";
 
@@ -229,6 +236,31 @@ static int probe_once(const char *root, const char *worker)
     return rc;
 }
 
+/* `--canary`: canary gradings on the worker through its transport
+ * (canary.c), for `assay workers check`; exit 0 when every one passed. */
+static int canary_once(const char *root, const char *worker)
+{
+    struct shipper sh = {0};
+    struct err e = {{0}};
+    json_t *out = NULL;
+    if (spool_open(&sh.spool, root, &e) == 0 && find_worker(&sh, worker, &e) == 0 &&
+        (sh.transport = transport_open(sh.worker, sh.spool.root, &e)))
+        out = shipper_canaries(&sh, &e);
+    bool ok = out != NULL;
+    size_t i;
+    const json_t *o;
+    json_array_foreach(out, i, o)
+        ok &= json_is_true(json_object_get(o, "ok"));
+    json_t *shown = out ? json_incref(out) : json_pack("{s:s}", "error", e.msg);
+    char *text = shown ? json_dumps(shown, JSON_COMPACT) : NULL;
+    printf("%s\n", text ? text : "{\"error\": \"out of memory\"}");
+    free(text);
+    json_decref(shown);
+    json_decref(out);
+    teardown(&sh);
+    return ok ? 0 : 1;
+}
+
 /* `--check-config`: the transports' own keys, which only this program
  * knows; the scheduler and `assay workers` ask it (spool/workers.c). */
 static int check_config(const char *root)
@@ -258,11 +290,11 @@ int main(int argc, char **argv)
         {"spool", required_argument, NULL, 's'}, {"worker", required_argument, NULL, 'w'},
         {"slot", required_argument, NULL, 'k'},  {"die-with-parent", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},        {"probe", no_argument, NULL, 'P'},
-        {"check-config", no_argument, NULL, 'C'},
+        {"check-config", no_argument, NULL, 'C'}, {"canary", no_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
     const char *root = NULL, *worker = NULL;
-    bool probe = false, check = false;
+    bool probe = false, check = false, canary = false;
     struct shipper sh = {0};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -273,6 +305,7 @@ int main(int argc, char **argv)
         case 'p': prctl(PR_SET_PDEATHSIG, SIGTERM); break;
         case 'P': probe = true; break;
         case 'C': check = true; break;
+        case 'Y': canary = true; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return 2;
         }
@@ -281,6 +314,8 @@ int main(int argc, char **argv)
         return check_config(spool_root_from(root));
     if (probe && worker && optind == argc)
         return probe_once(spool_root_from(root), worker);
+    if (canary && worker && optind == argc)
+        return canary_once(spool_root_from(root), worker);
     if (!worker || sh.slot < 1 || optind != argc) {
         fputs(usage, stderr);
         return 2;

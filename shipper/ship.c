@@ -47,6 +47,7 @@
 #include "spool/record.h"
 #include "contract/worker_dir.h"
 #include "contract/assignment.h"
+#include "contract/canary.h"
 #include "contract/results_check.h"
 
 double shipper_now(const struct shipper *sh)
@@ -561,6 +562,9 @@ static enum result_state result_state(struct shipper *sh, const char *name, char
         snprintf(id, n, "%s", name);
         return RESULT_STALE;
     }
+    /* `assay workers check` may be waiting for it (canary.c): its own */
+    if (canary_archive_fresh(name, shipper_now(sh)))
+        return RESULT_CURRENT;
     struct job j = {0};
     for (int k = 1; k <= worker_shippers(sh->worker); k++) {
         char *p = spool_path(&sh->spool, SPOOL_SHIPPERS "/%s.%d/%s.json", sh->worker->name, k, id);

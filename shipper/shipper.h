@@ -36,7 +36,12 @@ int shipper_ship_job(struct shipper *sh, const char *name);
 /* Probes the worker and records its health (health/WORKER.json); logs a
  * change.  Returns true when the worker can take jobs. */
 bool shipper_check_worker(struct shipper *sh);
-/* Drops results on the worker that belong to no current attempt. */
+/* Drops results on the worker that belong to no current attempt (a
+ * canary's, canary.c, while it may still be awaited, is left alone). */
 void shipper_drop_stale(struct shipper *sh);
+/* Grades the canaries (contract/canary.h) on the worker through the
+ * transport: a JSON list of their outcomes (canary_judge), or NULL
+ * with why in *E.  Records nothing in the spool (canary.c). */
+json_t *shipper_canaries(struct shipper *sh, struct err *e);
 
 #endif

@@ -11,7 +11,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/statvfs.h>
 #include <poll.h>
 #include <stdio.h>
@@ -169,15 +168,7 @@ static char **local_results(struct transport *base)
 static int local_probe(struct transport *base, json_t **info, struct err *e)
 {
     struct local_transport *t = (struct local_transport *)base;
-    char *lock = fs_join(t->dir, WORKER_LOCK);
-    if (!lock)
-        return err_set(e, "out of memory");
-    int fd = open(lock, O_RDWR | O_CLOEXEC);
-    free(lock);
-    bool running = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0;
-    if (fd >= 0)
-        close(fd);
-    if (!running)
+    if (!worker_daemon_running(t->dir))
         return err_set(e, "no assay-worker is running on %s", t->dir);
     char *inbox = worker_path(t->dir, WORKER_INBOX, NULL);
     bool writable = access(inbox, W_OK) == 0;

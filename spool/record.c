@@ -29,10 +29,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "spool/extensions.h"
 #include "spool/scan.h"
 #include "spool/stats.h"
 #include "contract/assignment.h"
@@ -73,9 +75,36 @@ static void add_history(json_t *results, const struct job *job, const struct rec
     json_object_set_new(assay, "attempt_token", job->token ? json_string(job->token) : json_null());
 }
 
+/* Says in RESULTS' assay.late (and the central log) that its penalty
+ * may be wrong: the extensions file is broken (P) where it could change
+ * this student's due date. */
+static void flag_uncertain_due(const struct job *job, json_t *late, bool extended,
+                               const struct problems *p)
+{
+    struct buf msg = BUF_INIT;
+    int rc = buf_printf(&msg, "The late penalty counts from %s, because the extensions file "
+                        "is broken: %s", extended ? "the student's extension"
+                                                  : "the assignment's due date",
+                        p->count ? p->items[0] : "?");
+    if (rc == 0 && p->count > 1)
+        rc = buf_printf(&msg, " (and %zu more problem%s)", p->count - 1, p->count > 2 ? "s" : "");
+    if (rc == 0)
+        rc = buf_printf(&msg, ". To fix: %s, then regrade.", EXTENSIONS_FIX);
+    /* out of memory: the short form still keeps the penalty from passing for certain */
+    const char *text = rc == 0 ? buf_str(&msg) : "The late penalty may be wrong: the "
+                                                 "extensions file is broken.";
+    json_object_set_new(late, "error", json_string(text));
+    log_msg(LOG_ERROR, job->id, "%s", text);
+    buf_free(&msg);
+}
+
 /* Applies the assignment's late policy (if any) to RESULTS.  A broken
- * extensions.json applies no penalty and says so, for the instructor to
- * fix and regrade: nobody is penalised because of a typo. */
+ * extensions.json neither waives a penalty nor loses the work: where it
+ * leaves the student's due date uncertain, the penalty counts from what
+ * can be read (the student's own entry if it is valid, else the
+ * assignment's due date), and the result says so (assay.late.error; the
+ * student view in words for the student) for the instructor to fix the
+ * file and regrade, which `assay regrade` insists on. */
 static void apply_late_policy(const struct spool *s, const struct job *job, json_t *results)
 {
     char *dir = spool_path(s, "courses/%s/%s", job->course, job->assignment);
@@ -86,15 +115,12 @@ static void apply_late_policy(const struct spool *s, const struct job *job, json
     if (sum.late.penalised && sum.late_ok) {
         double due;
         bool extended;
-        if (late_due_for(dir, job->student, &sum.late, &due, &extended, &p) == 0) {
-            late_apply(results, &sum.late, due, extended, job->submitted_at);
-        } else {
-            json_t *assay = json_object_get(results, "assay");
-            char msg[1200];
-            snprintf(msg, sizeof msg, "The late policy was not applied: %s", p.items[0]);
-            json_object_set_new(assay, "late", json_pack("{s:s}", "error", msg));
-            log_msg(LOG_ERROR, job->id, "%s", msg);
-        }
+        int certain = extensions_due_for(s, job->course, job->assignment, job->student,
+                                         &sum.late, &due, &extended, &p);
+        late_apply(results, &sum.late, due, extended, job->submitted_at);
+        json_t *late = json_object_get(json_object_get(results, "assay"), "late");
+        if (certain < 0 && late)   /* on time whatever the file says: nothing to doubt */
+            flag_uncertain_due(job, late, extended, &p);
     }
     problems_free(&p);
     assignment_summary_free(&sum);

@@ -84,6 +84,7 @@ static const char usage[] =
     "                    [--uids FIRST-LAST] JOB_ARCHIVE_NAME\n"
     "       assay-worker wait --dir D [--timeout SECONDS] JOB_ARCHIVE_NAME\n"
     "       assay-worker status --dir D\n"
+    "       assay-worker canary --dir D [--json]\n"
     "       assay-worker --sandboxes\n"
     "\n"
     "Grades job archives that arrive in D/inbox/, N at a time, and leaves result\n"
@@ -92,6 +93,10 @@ static const char usage[] =
     "`wait` returns when the result of a job is in D/outbox/ (printing a heartbeat\n"
     "line every 2 s meanwhile): what a shipper runs over SSH instead of polling.\n"
     "`status` prints the version, the free disk and the jobs of D as JSON.\n"
+    "`canary` has the daemon running on D grade a small built-in assignment of each\n"
+    "test kind and prints, per kind, ok or what this machine lacks (a Python\n"
+    "package, the interpreter, a sandbox that cannot start); it exits 1 if any\n"
+    "failed. deploy-worker.sh runs it last.\n"
     "--sandbox: how student code runs: the namespace sandbox (the default; the worker\n"
     "refuses to start, saying what is missing, where the host cannot run it) or\n"
     "rlimit (development only: rlimits and a uid, no namespaces; results say so).\n"
@@ -569,6 +574,7 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'v'},    {"timeout", required_argument, NULL, 'T'},
         {"sandbox", required_argument, NULL, 'S'}, {"sandboxes", no_argument, NULL, 'L'},
         {"installation", required_argument, NULL, 'I'}, {"uids", required_argument, NULL, 'U'},
+        {"json", no_argument, NULL, 'J'},
         {NULL, 0, NULL, 0},
     };
     proctitle_init(argc, argv);
@@ -579,6 +585,7 @@ int main(int argc, char **argv)
     const char *installation = NULL, *uids = NULL;   /* the unnamed installation's */
     int slots = 1, c;
     double timeout = 600;
+    bool as_json = false;
     if (sub)
         argv++, argc--;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -592,6 +599,7 @@ int main(int argc, char **argv)
         case 'S': sandbox = optarg; break;
         case 'I': installation = optarg; break;
         case 'U': uids = optarg; break;
+        case 'J': as_json = true; break;
         case 'p': prctl(PR_SET_PDEATHSIG, SIGTERM); break;
         case 'v': printf("assay-worker %s\n", ASSAY_VERSION); return 0;
         case 'L': printf("%s\n", launcher_names()); return 0;
@@ -600,8 +608,9 @@ int main(int argc, char **argv)
         }
     }
     bool wait = sub && !strcmp(sub, "wait"), status = sub && !strcmp(sub, "status");
-    if (!dir || slots < 1 || slots > 256 || (sub && !grade_one && !wait && !status) ||
-        ((grade_one || wait) && optind != argc - 1) || (status && optind != argc)) {
+    bool canary = sub && !strcmp(sub, "canary");
+    if (!dir || slots < 1 || slots > 256 || (sub && !grade_one && !wait && !status && !canary) ||
+        ((grade_one || wait) && optind != argc - 1) || ((status || canary) && optind != argc)) {
         fputs(usage, stderr);
         return 2;
     }
@@ -626,6 +635,8 @@ int main(int argc, char **argv)
         return worker_wait(dir, argv[optind], timeout);
     if (status)
         return worker_status(dir);
+    if (canary)
+        return worker_canary(dir, type, as_json);
     if (grade_one) {   /* by hand: the daemon forks its graders (grader_main) */
         char *deflog = fs_join(dir, "logs/worker.log");
         open_log(logpath ? logpath : deflog);

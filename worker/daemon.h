@@ -2,6 +2,7 @@
 #ifndef ASSAY_WORKER_DAEMON_H
 #define ASSAY_WORKER_DAEMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A worker directory D holds:
@@ -39,6 +40,12 @@ int worker_wait(const char *dir, const char *name, double timeout_s);
 /* `assay-worker status`: {"version", "free_mb", "inbox", "active",
  * "outbox"} of worker directory D on standard output. */
 int worker_status(const char *dir);
+
+/* `assay-worker canary`: grades the canaries (contract/canary.h)
+ * through the daemon running on D and prints their outcomes, one line
+ * each or (AS_JSON) a JSON list; SANDBOX's host check explains a daemon
+ * that is not running.  0 when every one passed, else 1. */
+int worker_canary(const char *dir, const struct launcher_type *sandbox, bool as_json);
 
 /* The job id in an archive name "<id>.<token>.zip" (for log lines). */
 void worker_job_id(const char *name, char *out, size_t n);

@@ -59,13 +59,15 @@ def test_grade_all_progress_summary_and_export(pipeline):  # noqa: F811
     p = spool.assay("export", "--course", "cs1", "--assignment", "nb", "--csv")
     assert p.returncode == 0, p.stderr
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
-    assert p.stdout.splitlines()[0] == "student,score,max,status,graded_at"
+    assert p.stdout.splitlines()[0] == ("student,score,max,status,graded_at,late_days,"
+                                        "late_penalty_percent,score_before_penalty")
     assert [r["student"] for r in rows] == sorted(STUDENTS)
     for r in rows:
         example, score = STUDENTS[r["student"]]
         assert (float(r["score"]), float(r["max"])) == (score, 8), r
         assert r["status"] == ("error" if example == "broken_json" else "graded")
         assert r["graded_at"].endswith("Z")
+        assert (r["late_days"], r["late_penalty_percent"]) == ("0", "0"), r   # no due date
 
 
 def test_regrade_wait_and_export_to_file(pipeline, tmp_path):  # noqa: F811

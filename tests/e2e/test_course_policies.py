@@ -4,7 +4,8 @@
   measured from the submission time, a maximum number of late days,
   per-student extensions (extensions.json), the one line of feedback, and a
   regrade that keeps the original submission time.  A broken extensions
-  file applies no penalty and says why; invalid keys are rejected.
+  entry keeps the penalty (from the assignment's due date) and says why;
+  invalid keys are rejected.
 - An assignment without tests is recorded by the scheduler without a
   worker slot (here: with every worker disabled).
 - A course with "supersede" (course.json) replaces queued older versions
@@ -59,7 +60,8 @@ def test_late_penalty_per_day_extension_and_regrade(pipeline):
             info["score_before"], info["beyond_max"], info["extension"]) == (
         2, "day", 20, 0.4, 2, False, False), info
     assert info["submitted_at"] == late["assay"]["submitted_at"]
-    assert late["output"].startswith("Score: 1.6 / 2\nLate: submitted 1 day 12 h")
+    assert late["output"].startswith("Score: 1.6 / 2 (2 before a late penalty of 20 %: 2 days "
+                                     "late)\nLate: submitted 1 day 12 h")
     assert second_line(late).endswith("after the due date %s; 2 days at 10%% each: -20%% of 2 "
                                       "points (score 2 before the penalty)." % info["due"])
     # the student sees the same line
@@ -111,21 +113,23 @@ def test_late_penalty_per_hour_and_beyond_the_maximum(pipeline):
     assert [t["status"] for t in strict["tests"]] == ["passed"]
 
 
-def test_broken_extensions_file_applies_no_penalty_and_says_why(pipeline):
+def test_broken_extensions_entry_keeps_the_penalty_and_says_why(pipeline):
     spool = started_spool(pipeline)
     d = spool.add_assignment("C", "hw", assignment_doc(
         [HI_TEST], due=iso_from_now(hours=-30), late={"penalty_per_day": 10}))
     write_json(os.path.join(d, "extensions.json"), {"bob": {"due": "tomorrow"}})
     src = spool.make_submission("right", RIGHT)
     job, r = spool.submit_wait("C", "hw", "bob", src)
-    assert r["score"] == 2, r
+    # counted from the assignment's due date, never waived by a typo
+    assert r["score"] == 1.6 and r["assay"]["late"]["days"] == 2, r
     err = r["assay"]["late"]["error"]
-    assert "extensions.json: $.bob" in err and "\"due\" is not an ISO 8601 time" in err, err
+    assert "extensions.json: $.bob.due: \"tomorrow\" is not an ISO 8601 time" in err, err
     assert any(l.level == "error" and "extensions.json" in l.message
                for l in spool.job_lines(job))
-    # grading goes on, and a student whose own entry is fine is penalised as usual
+    # grading goes on, and a student whose own date is certain is penalised as usual
     carol = spool.submit_wait("C", "hw", "carol", src)[1]
     assert carol["score"] == 1.6 and carol["assay"]["late"]["days"] == 2, carol
+    assert "error" not in carol["assay"]["late"], carol
 
 
 def test_late_policy_keys_are_validated(pipeline):

@@ -5,17 +5,27 @@ machine changes: it writes the binary, the worker directory, the
 primary's key in authorized_keys and the systemd unit under PREFIX, and
 prints the workers.json entry, which must be accepted by the real
 workers.json parser (`assay workers`).  Running it twice must be fine.
+
+Its last step, the canary gradings, runs when an assay-worker runs on the
+directory: the tests start one under PREFIX (as root, with the test
+installation's uids), once with everything and once in a mount namespace
+where IPython's directory is covered by an empty tmpfs.
 """
+import contextlib
+import fcntl
 import json
 import os
 import pwd
 import re
+import shlex
+import signal
 import stat
 import subprocess
 
 import pytest
 
-from assay_helpers import IS_ROOT, REPO_ROOT, exe
+from assay_helpers import (IS_ROOT, REPO_ROOT, exe, installation_args, make_tempdir,
+                           remove_tempdir, wait_for)
 
 SCRIPT = os.path.join(REPO_ROOT, "scripts", "deploy-worker.sh")
 RESTRICTIONS = ("no-port-forwarding", "no-agent-forwarding", "no-X11-forwarding", "no-pty")
@@ -160,6 +170,9 @@ def test_installs_everything_under_root(tmp_path, pubkey, worker_binary):
     # nothing outside the prefix
     assert os.path.exists("/etc/systemd/system/assay-worker.service") == before
     assert "not created: --root" in p.stdout
+    # no worker runs there: the canary gradings are left for later, saying how
+    assert ("Canary gradings: not run, the service is not running here; once it is: "
+            "/usr/local/bin/assay-worker canary --dir /var/lib/assay-worker\n") in p.stdout
 
     # what to do on the primary
     assert "ssh-keyscan -p 22 192.0.2.7 >> /var/spool/assay/keys/known_hosts" in p.stdout
@@ -244,3 +257,111 @@ def test_directories_go_to_an_existing_account(tmp_path, pubkey, worker_binary):
         assert os.stat(wdir / sub).st_uid == uid, sub
     for path in (wdir, wdir / "tmp", wdir / "logs", wdir / ".ssh/authorized_keys"):
         assert os.stat(path).st_uid == 0, path   # the account cannot change them
+
+
+# ---------------------------------------------------------------------------
+# the canary gradings at the end
+
+CANARY_KINDS = ["io", "pytest", "doctest", "notebook", "gradescope"]
+
+
+def lock_held(wdir):
+    try:
+        fd = os.open(os.path.join(wdir, ".lock"), os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def worker_running(wdir, hide=()):
+    """An assay-worker daemon on WDIR (the test installation's uids), in a
+    mount namespace of its own where each directory of HIDE is covered by
+    an empty tmpfs; stopped afterwards."""
+    argv = [exe("assay-worker"), "--dir", wdir, "--slots", "2", "--name", "deployed",
+            *installation_args()]
+    if hide:
+        mounts = "".join(f"mount -t tmpfs -o size=1m,mode=0755 assay-hidden {shlex.quote(d)} && "
+                         for d in hide)
+        argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                mounts + "exec " + shlex.join(argv)]
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for("the deployed worker's daemon", lambda: lock_held(wdir), 30,
+                 context=lambda: f"exit status {p.poll()}")
+        yield p
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+@pytest.fixture
+def prefix():
+    """A --root PREFIX the run uids can pass through (tmp_path is 0700)."""
+    d = make_tempdir("assay-deploy-")
+    yield d
+    remove_tempdir(d)
+
+
+def canary_lines(stdout):
+    """{kind: what the canary line after "Canary gradings" says}."""
+    out = {}
+    tail = stdout.split("Canary gradings (", 1)[-1]
+    for line in tail.splitlines()[1:]:
+        if not line.startswith("  "):
+            break
+        kind, _, said = line.strip().partition(": ")
+        out[kind] = said
+    return out
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="the worker's namespace sandbox runs as root only")
+def test_deploy_ends_with_every_canary_passing(prefix, pubkey, worker_binary):
+    args = ["--pubkey", pubkey, "--root", prefix, "--binary", worker_binary, "--name", "w1"]
+    ok(deploy(*args))
+    wdir = os.path.join(prefix, "var/lib/assay-worker")
+    with worker_running(wdir):
+        p = ok(deploy(*args, timeout=300))
+    assert f"Canary gradings (assay-worker canary --dir {wdir}):" in p.stdout, p.stdout
+    said = canary_lines(p.stdout)
+    assert sorted(said) == sorted(CANARY_KINDS), p.stdout
+    for kind in CANARY_KINDS:
+        assert said[kind].startswith("ok (3 of 3 points, "), (kind, p.stdout)
+    assert printed_entry(p.stdout)["name"] == "w1"        # then what to do on the primary
+    for sub in ("inbox", "active", "outbox"):                # a canary leaves nothing behind
+        assert not os.listdir(os.path.join(wdir, sub)), sub
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="the worker's namespace sandbox runs as root only")
+def test_deploy_fails_naming_a_missing_package(prefix, pubkey, worker_binary):
+    found = subprocess.run(["/usr/bin/python3", "-c", "import IPython, os; "
+                            "print(os.path.dirname(IPython.__file__))"],
+                           capture_output=True, text=True, timeout=60)
+    if found.returncode != 0:
+        pytest.skip("IPython is not installed here (python3-ipython), so it cannot be hidden")
+    args = ["--pubkey", pubkey, "--root", prefix, "--binary", worker_binary, "--name", "w1"]
+    ok(deploy(*args))
+    wdir = os.path.join(prefix, "var/lib/assay-worker")
+    with worker_running(wdir, hide=[found.stdout.strip()]):
+        p = deploy(*args, timeout=300)
+    assert p.returncode == 1, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    said = canary_lines(p.stdout)
+    assert said["notebook"] == \
+        "MISSING: Python module IPython (Debian package python3-ipython)", p.stdout
+    for kind in ("io", "pytest", "doctest", "gradescope"):
+        assert said[kind].startswith("ok (3 of 3 points, "), (kind, p.stdout)
+    assert ("error: the canary gradings failed: this worker cannot grade every kind of test "
+            "(see above)") in p.stderr, p.stderr
+    assert "/usr/local/bin/assay-worker canary --dir /var/lib/assay-worker" in p.stderr
+    assert '{"name"' not in p.stdout      # no workers.json entry for a worker that cannot grade

@@ -124,12 +124,15 @@ def test_workers_lists_three_hosts_up_and_check_says_ok(cluster, pipeline):
             cols = table[name].split()
             assert "up" in cols and version in cols and CAPS[k - 1] in cols, table[name]
 
-        p = spool.assay("workers", "check", timeout=120)
+        p = spool.assay("workers", "check", timeout=300)
         assert p.returncode == 0, f"assay workers check exited {p.returncode}:\n{p.stdout}{p.stderr}"
-        lines = [l for l in p.stdout.splitlines() if l.strip()]
+        # one line per worker, then one per canary grading (tests/e2e/test_canary.py)
+        lines = [l for l in p.stdout.splitlines() if re.match(r"h\d: ", l)]
         assert len(lines) == 3, p.stdout
         for name, line in zip(HOSTS, lines):
             assert line.startswith(f"{name}: ok"), p.stdout
+            canaries = [l for l in p.stdout.splitlines() if l.startswith(f"{name} ")]
+            assert len(canaries) == 5 and all(": ok (" in l for l in canaries), p.stdout
 
 
 # ---------------------------------------------------------------------------

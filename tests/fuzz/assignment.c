@@ -1,24 +1,30 @@
 /* assignment.c - libFuzzer target for an assignment.json as an
  * instructor writes it: engine/assignment.c (the tests, each checked by
  * its kind) over contract/assignment.c (the summary every process reads,
- * with its late policy), and the late policy's extensions.json
- * (contract/late.c).  The input is ASSIGNMENT.JSON, and after a NUL byte
- * (JSON holds no raw NUL) an optional EXTENSIONS.JSON; both are written
- * into an empty scratch directory and loaded from there, as `assay
- * check` and the engine load them.  The student looked up in the
- * extensions is "alice".
+ * with its late policy), and the late policy's extensions.json as the
+ * recorder reads it (spool/extensions.c over contract/late.c).  The
+ * input is ASSIGNMENT.JSON, and after a NUL byte (JSON holds no raw NUL)
+ * an optional EXTENSIONS.JSON; both are written into the assignment
+ * directory courses/C/A of a scratch directory taken for a spool, and
+ * loaded from there, as the engine and the recorder load them.  The
+ * student looked up in the extensions is "alice".
  *   build-fuzz/fuzz/assignment tests/fuzz/corpus/assignment   (make fuzz runs it) */
+#include <stdlib.h>
 #include <string.h>
 
-#include "contract/late.h"
 #include "engine/assignment.h"
+#include "spool/extensions.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-    const char *dir = fuzz_scratch();
+    struct spool s = {(char *)fuzz_scratch()};
+    char *dir = spool_path(&s, "courses/C/A");
+    struct err e;
+    if (fs_mkdir_p(dir, 0700, &e) < 0)
+        fuzz_die("cannot make the assignment directory", &e);
     const uint8_t *nul = memchr(data, 0, len);
     size_t asg_len = nul ? (size_t)(nul - data) : len;
     fuzz_put(dir, "assignment.json", data, asg_len);
@@ -31,9 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     if (a.sum.late.penalised && a.sum.late_ok) {
         double due;
         bool extended;
-        late_due_for(dir, "alice", &a.sum.late, &due, &extended, &p);
+        extensions_due_for(&s, "C", "A", "alice", &a.sum.late, &due, &extended, &p);
     }
     problems_free(&p);
     assignment_free(&a);
+    free(dir);
     return 0;
 }

@@ -14,8 +14,10 @@ this module puts tests/lib on sys.path.  This module is not called
 conftest.py on purpose: tests/e2e has one, and both directories run in
 one pytest session.
 """
+import contextlib
 import fcntl
 import os
+import secrets
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -71,7 +73,7 @@ def _cgroup_dirs(slot):
     if os.path.exists(os.path.join(v2, "cgroup.events")):
         return {"v2": v2}
     return {c: os.path.join(CGROUP_ROOT, c, CGROUP_GROUP, f"slot-{slot}")
-            for c in ("memory", "pids", "cpuacct")}
+            for c in ("memory", "pids", "cpuacct", "cpu")}
 
 
 def _read(path):
@@ -106,3 +108,64 @@ def assert_slot_clean(slot):
             assert int(_read(os.path.join(dirs["pids"], "pids.current"))) == 0
     finally:
         os.close(fd)
+
+
+# ---- the CPU controller ----
+
+def cpu_v1():
+    """Whether this host's cpu controller is a v1 hierarchy (else cgroup2's)."""
+    return os.path.exists(os.path.join(CGROUP_ROOT, "cpu", "cpu.shares"))
+
+
+def _cpu_dir(group):
+    """The cpu controller's directory of GROUP (a path below the root)."""
+    return os.path.join(CGROUP_ROOT, "cpu", group) if cpu_v1() else os.path.join(CGROUP_ROOT, group)
+
+
+def _write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+@contextlib.contextmanager
+def cpu_cgroup_of(pids):
+    """A cpu cgroup of its own (a fresh random name below the root, as a
+    worker's other services have their slices) holding the processes
+    PIDS for the duration of a with block; removed after them."""
+    d = _cpu_dir(f"assay-test-load-{secrets.token_hex(6)}")
+    os.mkdir(d)
+    try:
+        for pid in pids:
+            _write(os.path.join(d, "cgroup.procs"), str(pid))
+        yield d
+    finally:
+        for pid in _read(os.path.join(d, "cgroup.procs")).split():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), 9)
+        assert poll(lambda: not _read(os.path.join(d, "cgroup.procs")).split(), 10)
+        os.rmdir(d)
+
+
+@contextlib.contextmanager
+def installation_cpu_quota(percent):
+    """Lets the test installation's slots together run PERCENT % of one
+    CPU (a CFS quota on their parent cgroup, which only this test run's
+    installation uses) for the duration of a with block: its runs are
+    runnable but throttled, and the scheduler counts that time as waiting
+    for a CPU, as it does for a run queue full of other programs.  The
+    group must exist: grade something first."""
+    d = _cpu_dir(CGROUP_GROUP)
+    assert os.path.isdir(d), f"{d}: no grading has made the installation's cpu cgroup"
+    quota_us = int(percent * 1000)   # of a 100 ms period
+    if cpu_v1():
+        _write(os.path.join(d, "cpu.cfs_period_us"), "100000")
+        _write(os.path.join(d, "cpu.cfs_quota_us"), str(quota_us))
+    else:
+        _write(os.path.join(d, "cpu.max"), f"{quota_us} 100000")
+    try:
+        yield
+    finally:
+        if cpu_v1():
+            _write(os.path.join(d, "cpu.cfs_quota_us"), "-1")
+        else:
+            _write(os.path.join(d, "cpu.max"), "max 100000")

@@ -1,13 +1,15 @@
 /* test_contract.c - unit tests for the on-disk contracts every process
  * reads (contract/): an assignment's summary (its time budget is the sum
  * of its tests' wall limits, each the assignment's overridden; a broken
- * late policy is never applied; defaults for what is missing), and the
+ * late policy is never applied; defaults for what is missing), the late
+ * penalty and how it is said, one extension entry's checks, and the
  * names of a worker directory's archives. */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
 #include "contract/assignment.h"
 #include "contract/installation.h"
+#include "contract/late.h"
 #include "contract/worker_dir.h"
 
 static void summary_of(const char *dir, const char *json, struct assignment_summary *s,
@@ -79,6 +81,97 @@ static void test_archive_names_carry_id_and_token(void **state)
     assert_int_equal(worker_archive_name(name, 8, "long-id", "token"), -1);
 }
 
+/* ---- late penalties: applied, said, and one extension entry ---- */
+
+static json_t *graded(double score, double max)
+{
+    return json_pack("{s:f, s:f, s:s, s:{s:s}}", "score", score, "max_score", max, "output",
+                     "Score: 9 / 10\nfeedback\n", "assay", "status", "graded");
+}
+
+static void test_late_penalty_is_said_on_the_score_line(void **state)
+{
+    (void)state;
+    struct late_policy lp = {.has_due = true, .due = 1000000, .penalised = true, .percent = 10,
+                             .unit_s = 86400, .unit = "day", .has_max = true,
+                             .max_late_days = 3};
+    json_t *r = graded(9, 10);
+    late_apply(r, &lp, lp.due, false, lp.due + 86400 + 60);   /* 2 started days */
+    assert_true(json_number_value(json_object_get(r, "score")) == 7);
+    struct buf b = BUF_INIT;
+    assert_int_equal(late_score_line(r, &b), 0);
+    assert_string_equal(buf_str(&b), "Score: 7 / 10 (9 before a late penalty of 20 %: 2 days "
+                                     "late)\n");
+    const char *out = json_string_value(json_object_get(r, "output"));
+    assert_true(!strncmp(out, buf_str(&b), b.len) && tu_contains(out, "\nfeedback\n"));
+    assert_true(tu_contains(out, "\nLate: submitted 1 day 1 min after the due date"));
+    buf_free(&b);
+    json_decref(r);
+
+    r = graded(9, 10);   /* beyond the maximum, with an extension */
+    late_apply(r, &lp, lp.due, true, lp.due + 5 * 86400);
+    b = (struct buf)BUF_INIT;
+    assert_int_equal(late_describe(json_object_get(json_object_get(r, "assay"), "late"), &b), 1);
+    assert_string_equal(buf_str(&b), "9 before a late penalty of 100 %: 5 days late, more than "
+                                     "the 3 days allowed (after an extension)");
+    buf_free(&b);
+    json_decref(r);
+
+    lp = (struct late_policy){.has_due = true, .due = 1000000, .penalised = true, .percent = 5,
+                              .unit_s = 3600, .unit = "hour"};
+    r = graded(2, 2);
+    late_apply(r, &lp, lp.due, false, lp.due + 3.5 * 3600);
+    b = (struct buf)BUF_INIT;
+    assert_int_equal(late_score_line(r, &b), 0);
+    assert_string_equal(buf_str(&b), "Score: 1.6 / 2 (2 before a late penalty of 20 %: 4 hours "
+                                     "late)\n");
+    buf_free(&b);
+    json_decref(r);
+
+    r = graded(9, 10);   /* on time: nothing */
+    late_apply(r, &lp, lp.due, false, lp.due - 1);
+    b = (struct buf)BUF_INIT;
+    assert_int_equal(late_describe(json_object_get(json_object_get(r, "assay"), "late"), &b), 0);
+    assert_int_equal(late_score_line(r, &b), 0);
+    assert_string_equal(buf_str(&b), "Score: 9 / 10\n");
+    buf_free(&b);
+    json_decref(r);
+}
+
+static void test_extension_entries_are_checked(void **state)
+{
+    (void)state;
+    struct late_policy lp = {.has_due = true, .due = 1000};
+    struct problems p = {0};
+    double due = 0;
+    json_t *e = json_pack("{s:f}", "days", 2.0);
+    assert_int_equal(late_extension_read(e, "$.a", &lp, &due, &p), 0);
+    assert_true(due == 1000 + 2 * 86400 && p.count == 0);
+    json_decref(e);
+    const char *bad[][2] = {
+        {"{\"dyas\": 2}", "$.a.dyas: unknown key (is it misspelt?)"},
+        {"{\"due\": \"soon\"}", "$.a.due: \"soon\" is not an ISO 8601 time"},
+        {"{\"due\": 5}", "$.a.due: must be a string"},
+        {"{\"days\": \"2\"}", "$.a.days: must be a number, not a string"},
+        {"{\"days\": 400}", "$.a.days: 400 is out of range (0 to 365)"},
+        {"{\"days\": 1, \"due\": \"2026-12-02T23:59:00Z\"}", "give either \"due\" or \"days\""},
+        {"[2]", "$.a: must be an object"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        e = json_loads(bad[i][0], 0, NULL);
+        assert_non_null(e);
+        assert_int_equal(late_extension_read(e, "$.a", &lp, &due, &p), -1);
+        bool found = false;
+        for (size_t k = 0; k < p.count; k++)
+            found |= tu_contains(p.items[k], bad[i][1]);
+        if (!found)
+            fail_msg("%s: no problem \"%s\" (first: %s)", bad[i][0], bad[i][1],
+                     p.count ? p.items[0] : "none");
+        problems_free(&p);
+        json_decref(e);
+    }
+}
+
 /* ---- an installation's names ---- */
 
 static void test_installation_names_and_ranges(void **state)
@@ -127,6 +220,8 @@ int main(void)
                                         tu_teardown_dir),
         cmocka_unit_test(test_archive_names_carry_id_and_token),
         cmocka_unit_test(test_installation_names_and_ranges),
+        cmocka_unit_test(test_late_penalty_is_said_on_the_score_line),
+        cmocka_unit_test(test_extension_entries_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

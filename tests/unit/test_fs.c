@@ -70,6 +70,9 @@ static void test_mkdir_p(void **state)
     e.msg[0] = '\0';
     assert_int_equal(fs_mkdir_p(through, 0755, &e), -1);
     assert_true(strlen(e.msg) > 0);
+    /* An empty name is an error, not a read past its end. */
+    assert_int_equal(fs_mkdir_p("", 0755, &e), -1);
+    assert_string_equal(e.msg, "cannot create a directory with an empty name");
     free(deep);
     free(slash);
     free(d);

@@ -1,11 +1,13 @@
 /* test_launcher.c - unit tests for the launchers' registry
  * (sandbox/launcher.c: names, the default, the error for an unknown
  * name, each type's hooks), for an installation's names (the site a
- * launcher is made for, and leasing uids from it), and for the engine
- * graded without a launcher
- * (engine/engine.c): an assignment without tests gives exactly what a
- * launcher that runs nothing gives, one with tests an infrastructure
- * error instead of a crash. */
+ * launcher is made for, and leasing uids from it), for the rule that
+ * tells a run starved of CPU from a timeout (launcher_note_starved), and
+ * for the engine (engine/engine.c) graded without a launcher - an
+ * assignment without tests gives exactly what a launcher that runs
+ * nothing gives, one with tests an infrastructure error instead of a
+ * crash - and with a scripted one whose runs are starved: run again,
+ * then an infrastructure error, never a score. */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
@@ -108,6 +110,44 @@ static void test_leases_come_from_the_sites_range(void **state)
     assert_int_equal(c, 70000);
     close(fb);
     close(fc);
+}
+
+/* ---- runs starved of CPU ---- */
+
+/* A run stopped at its wall limit is starved only when it got little of
+ * that time on a CPU and spent most of the rest waiting for one. */
+static void test_starved_rule(void **state)
+{
+    (void)state;
+    struct run_result r = {.wall_exceeded = true, .wall_s = 2.0};
+    r.cpu_s = 0.05;   /* a correct run on a machine with no CPU to give: 1.9 s waiting */
+    r.cpu_wait_s = 1.9;
+    launcher_note_starved(&r);
+    assert_true(r.starved);
+    r.cpu_wait_s = 0.02;   /* time.sleep(), or blocked reading its input: its own doing */
+    launcher_note_starved(&r);
+    assert_false(r.starved);
+    r.cpu_s = 1.9;   /* an endless loop that got its CPU */
+    r.cpu_wait_s = 0.1;
+    launcher_note_starved(&r);
+    assert_false(r.starved);
+    r.cpu_s = 1.2;   /* more than half of the time on a CPU: its own */
+    r.cpu_wait_s = 0.8;
+    launcher_note_starved(&r);
+    assert_false(r.starved);
+    r.cpu_s = 0.5;   /* slept 1 s, waited 0.5 s: less than half of the rest waiting */
+    r.cpu_wait_s = 0.5;
+    launcher_note_starved(&r);
+    assert_false(r.starved);
+    r.cpu_wait_s = 0.75;   /* half of the time off the CPU waiting for it */
+    launcher_note_starved(&r);
+    assert_true(r.starved);
+    r.memory_exceeded = true;   /* another limit is the run's own */
+    launcher_note_starved(&r);
+    assert_false(r.starved);
+    struct run_result done = {.exited = true, .wall_s = 2.0, .cpu_s = 0.01, .cpu_wait_s = 1.9};
+    launcher_note_starved(&done);   /* it ended in time: nothing to excuse */
+    assert_false(done.starved);
 }
 
 /* ---- the engine without a launcher ---- */
@@ -229,6 +269,120 @@ static void test_tests_without_a_launcher_are_an_infrastructure_error(void **sta
     assignment_free(&a);
 }
 
+/* ---- the engine and a starved run ---- */
+
+/* A launcher whose first `starved` runs are stopped at the wall limit
+ * waiting for a CPU, and whose later runs print "hi" and pass. */
+struct scripted_launcher {
+    struct launcher base;
+    int starved, runs;
+    bool plain_timeout;   /* its starved runs are ordinary timeouts instead */
+};
+
+static int scripted_run(struct launcher *self, const struct run_spec *spec,
+                        struct run_result *res, struct err *e)
+{
+    (void)spec;
+    (void)e;
+    struct scripted_launcher *l = (struct scripted_launcher *)self;
+    if (l->runs++ < l->starved) {
+        res->wall_exceeded = true;
+        res->term_signal = 9;
+        res->wall_s = 2.0;
+        res->cpu_s = 0.05;
+        res->cpu_wait_s = l->plain_timeout ? 0.01 : 1.9;
+        launcher_note_starved(res);
+        return 0;
+    }
+    res->exited = true;
+    res->wall_s = res->cpu_s = 0.02;
+    buf_puts(&res->out, "hi\n");
+    return 0;
+}
+
+static struct scripted_launcher scripted(int starved, bool plain_timeout)
+{
+    struct scripted_launcher l = {
+        .base = {.name = "scripted", .slot = -1, .adopt_dir = none_adopt_dir,
+                 .run = scripted_run},
+        .starved = starved, .plain_timeout = plain_timeout,
+    };
+    return l;
+}
+
+static const char *const io_hi =
+    "{\"assay\": 1, \"title\": \"io\", \"limits\": {\"wall_s\": 2}, \"tests\": [{\"name\": "
+    "\"greets\", \"kind\": \"io\", \"points\": 2, \"command\": \"python3 hello.py\", "
+    "\"expected_stdout\": \"hi\\n\"}]}";
+
+static json_t *first_test(json_t *r)
+{
+    return json_array_get(json_object_get(r, "tests"), 0);
+}
+
+/* Starved once, then given the CPU: judged on the second run, which the
+ * result counts. */
+static void test_a_starved_run_is_run_again(void **state)
+{
+    const char *dir = *state;
+    struct assignment a;
+    load(dir, io_hi, &a);
+    struct scripted_launcher l = scripted(1, false);
+    json_t *r = grade(dir, &a, &l.base);
+    assert_int_equal(l.runs, 2);
+    json_t *t = first_test(r);
+    assert_string_equal(json_string_value(json_object_get(t, "verdict")), "passed");
+    assert_true(json_number_value(json_object_get(t, "score")) == 2);
+    assert_int_equal(json_integer_value(json_object_get(t, "starved_runs")), 1);
+    assert_true(json_is_null(json_object_get(json_object_get(r, "assay"), "error")));
+    json_decref(r);
+    assignment_free(&a);
+}
+
+/* Starved every time: no score of the student's, an infrastructure error
+ * naming the test and what the runs got. */
+static void test_always_starved_is_an_infrastructure_error(void **state)
+{
+    const char *dir = *state;
+    struct assignment a;
+    load(dir, io_hi, &a);
+    struct scripted_launcher l = scripted(100, false);
+    json_t *r = grade(dir, &a, &l.base);
+    assert_int_equal(l.runs, 3);
+    json_t *t = first_test(r);
+    assert_string_equal(json_string_value(json_object_get(t, "verdict")), "setup_error");
+    assert_true(json_number_value(json_object_get(t, "score")) == 0);
+    assert_int_equal(json_integer_value(json_object_get(t, "starved_runs")), 3);
+    assert_true(tu_contains(json_string_value(json_object_get(t, "output")),
+                            "Not judged: the worker's processors were too busy to run this "
+                            "test (3 tries). This is not a problem with your work."));
+    json_t *error = json_object_get(json_object_get(r, "assay"), "error");
+    assert_string_equal(json_string_value(json_object_get(error, "category")), "infrastructure");
+    assert_string_equal(json_string_value(json_object_get(error, "message")),
+                        "test \"greets\" could not get a processor in 3 runs (the last got "
+                        "0.05 s of CPU time in 2.00 s and waited 1.90 s for one): the worker "
+                        "is overloaded");
+    json_decref(r);
+    assignment_free(&a);
+}
+
+/* A run that idled its time away itself keeps its timeout, run once. */
+static void test_a_plain_timeout_is_the_students(void **state)
+{
+    const char *dir = *state;
+    struct assignment a;
+    load(dir, io_hi, &a);
+    struct scripted_launcher l = scripted(100, true);
+    json_t *r = grade(dir, &a, &l.base);
+    assert_int_equal(l.runs, 1);
+    json_t *t = first_test(r);
+    assert_string_equal(json_string_value(json_object_get(t, "verdict")), "timeout");
+    assert_null(json_object_get(t, "starved_runs"));
+    assert_true(json_is_null(json_object_get(json_object_get(r, "assay"), "error")));
+    json_decref(r);
+    assignment_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +398,13 @@ int main(void)
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_tests_without_a_launcher_are_an_infrastructure_error,
                                         tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test(test_starved_rule),
+        cmocka_unit_test_setup_teardown(test_a_starved_run_is_run_again, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_always_starved_is_an_infrastructure_error,
+                                        tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_a_plain_timeout_is_the_students, tu_setup_dir,
+                                        tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* test_sandbox_cgroup.c - unit tests for the sandbox's cgroup code
  * (sandbox/cgroup*.c): both versions against fake cgroup trees of
- * plain files (what each writes for the limits, how it turns counters
- * into one run's usage, emptiness), and, as root on a host with a cgroup2
+ * plain files (what each writes for the limits and the CPU shares, how
+ * it turns counters into one run's usage, emptiness, the time a run
+ * waited for a CPU), and, as root on a host with a cgroup2
  * mount, a real run of the sandbox born by clone3(CLONE_INTO_CGROUP) in
  * a v2 slot - the v2 birth path, which the launcher only takes on hosts
  * whose cgroup2 mount has the memory, pids and cpu controllers. */
@@ -12,6 +13,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "common/clock.h"
 #include "common/fs.h"
 #include "sandbox/launcher_common.h"
 #include "sandbox/cgroup.h"
@@ -51,6 +53,7 @@ static void make_v1_files(const char *root)
     mkdir_p_at(root, "memory/assay/slot-3");
     mkdir_p_at(root, "pids/assay/slot-3");
     mkdir_p_at(root, "cpuacct/assay/slot-3");
+    mkdir_p_at(root, "cpu/assay/slot-3");
     const char *files[][2] = {
         {"memory/assay/slot-3/memory.limit_in_bytes", "9223372036854771712\n"},
         {"memory/assay/slot-3/memory.memsw.limit_in_bytes", "9223372036854771712\n"},
@@ -63,6 +66,9 @@ static void make_v1_files(const char *root)
         {"pids/assay/slot-3/cgroup.procs", ""},
         {"cpuacct/assay/slot-3/cpuacct.usage", "1500000000\n"},
         {"cpuacct/assay/slot-3/cgroup.procs", ""},
+        {"cpu/assay/slot-3/cpu.shares", "2\n"},
+        {"cpu/assay/slot-3/cgroup.procs", ""},
+        {"cpu/assay/slot-3/tasks", ""},
     };
     for (size_t i = 0; i < sizeof files / sizeof *files; i++)
         tu_write_at(root, files[i][0], files[i][1]);
@@ -84,6 +90,8 @@ static void test_v1_prepare_writes_limits_and_zeroes_counters(void **state)
     assert_file(root, "memory/assay/slot-3/memory.failcnt", "0");
     assert_file(root, "pids/assay/slot-3/pids.max", "12");   /* + PID 1 and the keeper */
     assert_file(root, "cpuacct/assay/slot-3/cpuacct.usage", "0");
+    /* every slot the same weight, whatever it had: equal CPU shares */
+    assert_file(root, "cpu/assay/slot-3/cpu.shares", "1024");
     cg->ops->close(cg);
 }
 
@@ -101,6 +109,7 @@ static void test_v1_usage_is_counted_from_prepare(void **state)
     tu_write_at(root, "memory/assay/slot-3/memory.oom_control",
                 "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
     tu_write_at(root, "pids/assay/slot-3/pids.events", "max 9\n");
+    tu_write_at(root, "memory/assay/slot-3/memory.failcnt", "5\n");
     double cpu;
     assert_int_equal(cg->ops->cpu_used(cg, &cpu), 0);
     assert_true(cpu > 2.49 && cpu < 2.51);
@@ -108,6 +117,7 @@ static void test_v1_usage_is_counted_from_prepare(void **state)
     assert_int_equal(cg->ops->usage(cg, &u, &e), 0);
     assert_int_equal(u.peak_kb, 32768);
     assert_int_equal(u.oom_kills, 1);
+    assert_int_equal(u.limit_hits, 5);
     assert_int_equal(u.pids_refused, 4);
     cg->ops->reset(cg);
     assert_file(root, "cpuacct/assay/slot-3/cpuacct.usage", "0");
@@ -161,6 +171,9 @@ static void make_v2_slot(const char *root, const char *group)
         {"pids.events", "max 0\n"},
         {"cpu.stat", "usage_usec 5000\nuser_usec 3000\nsystem_usec 2000\n"},
         {"cgroup.events", "populated 0\nfrozen 0\n"}, {"cgroup.procs", ""}, {"cgroup.kill", ""},
+        {"cpu.weight", "1\n"}, {"cgroup.threads", ""},
+        {"cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=1000000\n"
+                         "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"},
     };
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         char rel[192];
@@ -189,6 +202,7 @@ static void test_v2_open_enables_controllers_and_prepare_sets_limits(void **stat
     assert_file(root, "assay/slot-2/memory.max", "67108864");
     assert_file(root, "assay/slot-2/memory.swap.max", "0");
     assert_file(root, "assay/slot-2/pids.max", "12");
+    assert_file(root, "assay/slot-2/cpu.weight", "100");   /* every slot the same */
     cg->ops->close(cg);
 }
 
@@ -209,6 +223,7 @@ static void test_v2_usage_is_counted_from_prepare(void **state)
     assert_true(u.cpu_s > 1.99 && u.cpu_s < 2.01);
     assert_int_equal(u.peak_kb, 2048);
     assert_int_equal(u.oom_kills, 2);
+    assert_int_equal(u.limit_hits, 5);
     assert_int_equal(u.pids_refused, 4);
     cg->ops->close(cg);
 }
@@ -257,6 +272,76 @@ static void test_v1_named_installation_has_its_own_group(void **state)
     assert_true(fs_exists(d));
     assert_true(tu_contains(cg->path, "memory/assay/inst-b/slot-4"));
     free(d);
+    cg->ops->close(cg);
+}
+
+/* ---- waiting for a CPU ---- */
+
+/* v1 sums its tasks' own run-queue waits: a listed task counts from its
+ * birth at its first sample and by what it added at the next; the keeper
+ * (EXCEPT) and tasks that are gone count nothing. */
+static void test_v1_cpu_wait_sums_the_tasks_counts(void **state)
+{
+    const char *root = *state;
+    make_v1_files(root);
+    struct err e;
+    struct cgroup *cg = cgroup_v1_open(root, "assay", 3, CG_ALL, &e);
+    assert_non_null(cg);
+    assert_int_equal(cg->ops->prepare(cg, &limits, &e), 0);
+    pid_t me = getpid();
+    char list[64];
+    /* 2147483646: a task id that is not in use */
+    snprintf(list, sizeof list, "%d\n2147483646\n", (int)me);
+    tu_write_at(root, "cpu/assay/slot-3/tasks", list);
+    long long before = launcher_task_cpu_wait_ns(me);
+    assert_true(before >= 0);
+    double w1, w2, w3;
+    assert_int_equal(cg->ops->cpu_wait(cg, 0, &w1), 0);
+    long long after = launcher_task_cpu_wait_ns(me);
+    assert_true(w1 * 1e9 >= (double)before - 1 && w1 * 1e9 <= (double)after + 1);
+    assert_int_equal(cg->ops->cpu_wait(cg, 0, &w2), 0);
+    assert_true(w2 >= w1 && w2 * 1e9 <= (double)launcher_task_cpu_wait_ns(me) + 1);
+    assert_int_equal(cg->ops->cpu_wait(cg, me, &w3), 0);   /* the keeper's own: not the run's */
+    assert_true(w3 == w2);
+    /* prepare starts the next run from zero */
+    tu_write_at(root, "cpu/assay/slot-3/tasks", "");
+    assert_int_equal(cg->ops->prepare(cg, &limits, &e), 0);
+    assert_int_equal(cg->ops->cpu_wait(cg, 0, &w1), 0);
+    assert_true(w1 == 0);
+    cg->ops->close(cg);
+}
+
+/* v2 reads the cgroup's CPU pressure ("some" total, microseconds) from
+ * prepare on; without PSI it sums its tasks' counts as v1 does. */
+static void test_v2_cpu_wait_reads_the_pressure(void **state)
+{
+    const char *root = *state;
+    make_v2_files(root);
+    struct err e;
+    struct cgroup *cg = cgroup_v2_open(root, "assay", 2, CG_ALL, &e);
+    assert_non_null(cg);
+    assert_int_equal(cg->ops->prepare(cg, &limits, &e), 0);
+    tu_write_at(root, "assay/slot-2/cpu.pressure",
+                "some avg10=9.00 avg60=1.00 avg300=0.50 total=3500000\n"
+                "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+    double w;
+    assert_int_equal(cg->ops->cpu_wait(cg, 0, &w), 0);
+    assert_true(w > 2.49 && w < 2.51);
+    cg->ops->close(cg);
+    char *pressure = tu_path(root, "assay/slot-2/cpu.pressure");
+    assert_int_equal(unlink(pressure), 0);
+    free(pressure);
+    cg = cgroup_v2_open(root, "assay", 2, CG_ALL, &e);
+    assert_non_null(cg);
+    assert_int_equal(cg->ops->prepare(cg, &limits, &e), 0);
+    assert_int_equal(cg->ops->cpu_wait(cg, 0, &w), 0);
+    assert_true(w == 0);   /* no thread listed */
+    char list[32];
+    snprintf(list, sizeof list, "%d\n", (int)getpid());
+    tu_write_at(root, "assay/slot-2/cgroup.threads", list);
+    long long before = launcher_task_cpu_wait_ns(getpid());
+    assert_int_equal(cg->ops->cpu_wait(cg, 0, &w), 0);
+    assert_true(w * 1e9 >= (double)before - 1);
     cg->ops->close(cg);
 }
 
@@ -331,6 +416,11 @@ static void test_v2_run_is_born_in_the_slot(void **state)
     double cpu;
     assert_int_equal(cg->ops->cpu_used(cg, &cpu), 0);
     struct pid1_report r;
+    /* first the moment the command was exec'd (the wall clock's start)... */
+    assert_int_equal(read(rep[0], &r, sizeof r), (ssize_t)sizeof r);
+    assert_int_equal(r.kind, PID1_STARTED);
+    assert_true(r.started > 0 && r.started <= clock_mono());
+    /* ...then how it ended */
     assert_int_equal(read(rep[0], &r, sizeof r), (ssize_t)sizeof r);
     assert_int_equal(r.kind, PID1_EXITED);
     assert_true(WIFEXITED(r.status));
@@ -372,6 +462,10 @@ int main(void)
                                         tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_v1_named_installation_has_its_own_group,
                                         tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_v1_cpu_wait_sums_the_tasks_counts, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_v2_cpu_wait_reads_the_pressure, tu_setup_dir,
+                                        tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_v2_run_is_born_in_the_slot, tu_setup_dir, tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
