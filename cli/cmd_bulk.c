@@ -9,10 +9,12 @@
  * every worker slot, then follows them: a progress bar (done/total,
  * rate, ETA) on a terminal, a plain line every few seconds otherwise,
  * and at the end a summary: a histogram of the scores and every failure
- * with its reason (a result whose late penalty a broken extensions file
- * may have made wrong is one).  `assay regrade --wait` shows the same.
- * export writes each student's latest graded result as CSV for any
- * gradebook, with the late penalty's columns.
+ * with its reason, those that are not the students' (infrastructure)
+ * apart from errors in the submission or the assignment, and results
+ * whose late penalty a broken extensions file may have made wrong.
+ * `assay regrade --wait` shows the same.  export writes each student's
+ * latest graded result as CSV for any gradebook, with the late penalty's
+ * columns.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -55,21 +57,12 @@ static char *failed_reason(const struct spool *s, const char *id)
 {
     char *state = queue_locate(s, id), *reason = NULL;
     if (state && !strcmp(state, SPOOL_FAILED)) {
-        char *path = spool_path(s, SPOOL_FAILED "/%s.reason", id);
-        struct buf b = BUF_INIT;
         struct err e;
-        if (fs_read_file(path, 4096, &b, &e) == 0)
-            reason = buf_steal(&b);
-        else if (!fs_exists(path))
-            reason = strdup("the job failed (no reason recorded)");
-        else if (asprintf(&reason, "the job failed (its reason cannot be read: %s)", e.msg) < 0)
+        if (!(reason = queue_failed_reason(s, id, &e)) &&
+            asprintf(&reason, "the job failed (%s)", e.msg) < 0)
             reason = NULL;
-        buf_free(&b);
-        free(path);
         if (!reason)   /* out of memory: counted as failed all the same */
             reason = strdup("the job failed");
-        if (reason)
-            reason[strcspn(reason, "\n")] = '\0';
     }
     free(state);
     return reason;
@@ -173,29 +166,85 @@ static void print_histogram(const json_t *done)
     }
 }
 
-/* Each submission that did not grade cleanly, with its reason. */
-static size_t print_failures(const json_t *done)
+/* Which kind of failure DONE (a job's entry) is: "infrastructure" (not
+ * the student's: attempts spent on the workers' failures), "submission"
+ * or "assignment" (the result's error), "late" (graded, but with a
+ * penalty counted from a date a broken extensions file may have moved),
+ * or NULL when it was graded cleanly. */
+static const char *failure_kind(const json_t *d)
+{
+    if (json_object_get(d, "failed"))
+        return "infrastructure";
+    const json_t *a = json_object_get(json_object_get(d, "result"), "assay");
+    const json_t *err = json_object_get(a, "error");
+    if (json_is_object(err))
+        return jsonutil_str(err, "category", "infrastructure");
+    return jsonutil_str(json_object_get(a, "late"), "error", NULL) ? "late" : NULL;
+}
+
+/* What to say of DONE, a failure of KIND. */
+static const char *failure_text(const json_t *d, const char *kind)
+{
+    const json_t *a = json_object_get(json_object_get(d, "result"), "assay");
+    if (json_object_get(d, "failed"))
+        return jsonutil_str(d, "failed", "");
+    if (!strcmp(kind, "late"))
+        return jsonutil_str(json_object_get(a, "late"), "error", "");
+    return jsonutil_str(json_object_get(a, "error"), "message", "");
+}
+
+/* The submissions of one KIND of failure, each with its reason, under
+ * TITLE; returns how many. */
+static size_t print_kind(const json_t *done, const char *kind, const char *title)
 {
     size_t n = 0;
     const char *id;
     const json_t *d;
     json_object_foreach((json_t *)done, id, d) {
-        const json_t *r = json_object_get(d, "result"), *a = json_object_get(r, "assay");
-        const char *failed = jsonutil_str(d, "failed", NULL);
-        const json_t *err = json_object_get(a, "error");
-        /* a penalty counted from a date a broken extensions file may have moved */
-        const char *late = jsonutil_str(json_object_get(a, "late"), "error", NULL);
-        if (!failed && !json_is_object(err) && !late)
+        const char *k = failure_kind(d);
+        if (!k || strcmp(k, kind))
             continue;
         if (n++ == 0)
-            printf("Failures:\n");
-        if (failed)
-            cli_printf(stdout, "  %s: not graded: %s\n", jsonutil_str(d, "student", "?"), failed);
-        else if (late)
-            cli_printf(stdout, "  %s: graded, but %s\n", jsonutil_str(d, "student", "?"), late);
-        else
-            cli_printf(stdout, "  %s: %s error: %s\n", jsonutil_str(d, "student", "?"),
-                       jsonutil_str(err, "category", "?"), jsonutil_str(err, "message", ""));
+            cli_printf(stdout, "%s\n", title);
+        cli_printf(stdout, "  %s (job %s): %s\n", jsonutil_str(d, "student", "?"), id,
+                   failure_text(d, kind));
+    }
+    return n;
+}
+
+struct failures {
+    size_t infrastructure, submission, assignment, late;
+};
+
+/* Each submission that did not grade cleanly, with its reason: the
+ * failures that are not the students' apart from those that are. */
+static struct failures print_failures(const json_t *done)
+{
+    struct failures f;
+    f.infrastructure = print_kind(done, "infrastructure", "Not graded because of infrastructure "
+                                  "failures (not the students'; `assay requeue` once fixed):");
+    f.submission = print_kind(done, "submission", "Errors in the submission (the student's "
+                              "to fix):");
+    f.assignment = print_kind(done, "assignment", "Errors in the assignment (the "
+                              "instructor's to fix):");
+    f.late = print_kind(done, "late", "Graded, but the late penalty may be wrong (fix the "
+                        "extensions file and regrade):");
+    return f;
+}
+
+/* Of the jobs not finished, those waiting to be retried after an
+ * infrastructure failure (in deferred/). */
+static size_t count_retrying(const struct spool *s, const json_t *queued, const json_t *done)
+{
+    size_t n = 0, i;
+    const json_t *q;
+    json_array_foreach(queued, i, q) {
+        const char *id = jsonutil_str(q, "id", "");
+        if (json_object_get(done, id))
+            continue;
+        char *state = queue_locate(s, id);
+        n += state && !strcmp(state, SPOOL_DEFERRED);
+        free(state);
     }
     return n;
 }
@@ -223,14 +272,21 @@ int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double 
     size_t done = json_object_size(f.done);
     printf("\n");
     print_histogram(f.done);
-    size_t failures = print_failures(f.done);
+    struct failures fl = print_failures(f.done);
+    size_t failures = fl.infrastructure + fl.submission + fl.assignment;
+    size_t retrying = done < total ? count_retrying(s, queued, f.done) : 0;
     if (done < total)
-        printf("%zu of %zu submissions were not graded within %g s; `assay status` shows "
-               "where they are.\n", total - done, total, timeout_s);
-    printf("%zu graded, %zu failed, %zu not finished, in %.1f s.\n", done - failures, failures,
-           total - done, clock_mono() - f.started);
+        printf("%zu of %zu submissions were not graded within %g s (%zu of them waiting to be "
+               "retried after an infrastructure failure); `assay status` shows where they "
+               "are.\n", total - done, total, timeout_s, retrying);
+    if (fl.late)
+        printf("%zu graded with a late penalty that may be wrong (above).\n", fl.late);
+    printf("%zu graded, %zu with an error in the submission, %zu with an error in the "
+           "assignment, %zu not graded because of infrastructure failures, %zu not finished, "
+           "in %.1f s.\n", done - failures, fl.submission,
+           fl.assignment, fl.infrastructure, total - done, clock_mono() - f.started);
     json_decref(f.done);
-    return done == total && failures == 0 ? EXIT_OK : EXIT_FAILED;
+    return done == total && failures == 0 && fl.late == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
 /* ---- assay grade-all ---- */
@@ -241,7 +297,9 @@ static const char grade_all_usage[] =
     "Grades the latest version of every student's submission to assignment A of\n"
     "course C: queues them as batch jobs (the scheduler spreads them over every\n"
     "worker slot), shows progress (done/total, rate, ETA), then a summary: a\n"
-    "histogram of the scores and every failure with its reason.\n"
+    "histogram of the scores and every failure with its reason, those that are not\n"
+    "the students' (infrastructure) apart from errors in the submission or the\n"
+    "assignment.\n"
     "\n"
     "  --no-wait     only queue the jobs\n"
     "  --timeout S   stop following after S seconds (the jobs go on)\n"

@@ -10,6 +10,10 @@
  * Per course also how long its oldest queued job has waited and the
  * median wait of its jobs graded in the last hour (from the rolling log
  * spool/stats.c keeps, so the cost does not grow with results/).
+ * Failures that are not the students' are counted apart: the jobs in
+ * failed/ (their attempts spent on infrastructure failures, each with
+ * its reason) and in deferred/ (waiting to be retried), beside the last
+ * hour's results with an error in the submission or the assignment.
  * With a large queue (SPOOL_VIEW_MIN_JOBS or more) and the scheduler
  * running, the queued jobs per course and capability come from the
  * summary the scheduler keeps (scheduler.json, scheduler/snapshot.c)
@@ -30,6 +34,7 @@
 #include "cli/commands.h"
 #include "spool/health.h"
 #include "spool/job.h"
+#include "spool/queue.h"
 #include "spool/scan.h"
 #include "spool/stats.h"
 #include "spool/workers.h"
@@ -41,7 +46,10 @@ static const char usage[] =
     "queue (jobs per state, per course, per capability), each worker\n"
     "slot (idle, or busy with which job for how long), the oldest waiting job, and\n"
     "queued jobs that no enabled worker can take, with the reason.  Per course:\n"
-    "the wait of its oldest queued job and the median wait over the last hour.\n";
+    "the wait of its oldest queued job and the median wait over the last hour.\n"
+    "Failures that are not the students' (infrastructure: jobs failed after their\n"
+    "attempts, with the reason, and jobs waiting to be retried) are counted apart from\n"
+    "the last hour's results with an error in the submission or the assignment.\n";
 
 static const char *const states[] = {"incoming", "running", "deferred", "hold", "failed"};
 #define N_STATES 5
@@ -107,10 +115,14 @@ static char *why_stuck(const struct workers *w, const char *capability)
     return msg;
 }
 
+#define FAILED_SHOWN 10   /* failed jobs listed with their reason */
+
 struct tally {
     const struct spool *s;
     const struct workers *w;
     json_t *out, *courses, *caps, *stuck;
+    json_t *failed;             /* the first FAILED_SHOWN jobs of failed/, with why */
+    json_int_t n_failed;        /* jobs in failed/ (not counting files that are no job) */
     json_t *why_cache;          /* capability -> reason (or null): one answer each */
     json_t *incoming_ids;       /* jobs counted in incoming/, read file by file */
     double now, oldest;
@@ -139,6 +151,20 @@ static void uncount_moved(struct tally *sc, const struct job *job)
     add_count(sc->caps, job->capability, 0, -1);
     json_object_set_new(sc->out, states[0],
                         json_integer(json_integer_value(json_object_get(sc->out, states[0])) - 1));
+}
+
+/* Lists JOB, which is in failed/, with its reason (the first few). */
+static void note_failed(struct tally *sc, const struct job *job)
+{
+    if (sc->n_failed++ >= FAILED_SHOWN)
+        return;
+    struct err e;   /* no reason to show is shown as such */
+    char *reason = queue_failed_reason(sc->s, job->id, &e);
+    json_array_append_new(sc->failed, json_pack("{s:s, s:s, s:s, s:s, s:s}", "job", job->id,
+                                                "course", job->course, "assignment",
+                                                job->assignment, "student", job->student,
+                                                "reason", reason ? reason : "(no reason recorded)"));
+    free(reason);
 }
 
 static void tally_dir(struct tally *sc, const char *rel, int state, json_t *slot)
@@ -177,6 +203,8 @@ static void tally_dir(struct tally *sc, const char *rel, int state, json_t *slot
             sc->oldest = job.queued_at;
             snprintf(sc->oldest_buf, sizeof sc->oldest_buf, "%s", job.id);
         }
+        if (state == 4)
+            note_failed(sc, &job);
         const char *why = state == 0 ? stuck_reason(sc, job.capability) : NULL;
         if (why)
             json_array_append_new(sc->stuck, json_pack("{s:s, s:s, s:s, s:s, s:s}", "job", job.id,
@@ -280,10 +308,35 @@ static void add_recent_waits(const struct spool *s, json_t *courses, double now)
         json_object_set_new(v, "median_wait_1h_s", r ? json_real(jsonutil_num(r, "median_wait_s", 0))
                                                      : json_null());
         json_object_set_new(v, "graded_1h", json_integer((json_int_t)jsonutil_num(r, "jobs", 0)));
+        json_t *outcomes = json_object_get(r, "outcomes");
+        json_object_set_new(v, "outcomes_1h", outcomes ? json_incref(outcomes) : json_object());
         if (!json_object_get(v, "oldest_wait_s"))
             json_object_set_new(v, "oldest_wait_s", json_null());
     }
     json_decref(recent);
+}
+
+/* The failures that are not the students' (the jobs in failed/ and
+ * deferred/) apart from the last hour's results whose error is in the
+ * submission or the assignment (the course rows' "outcomes"). */
+static void add_failures(struct tally *sc)
+{
+    json_int_t graded = 0, submission = 0, assignment = 0;
+    const char *course;
+    json_t *row;
+    json_object_foreach(sc->courses, course, row) {
+        graded += json_integer_value(json_object_get(row, "graded_1h"));
+        const json_t *o = json_object_get(row, "outcomes_1h");
+        submission += json_integer_value(json_object_get(o, "submission"));
+        assignment += json_integer_value(json_object_get(o, "assignment"));
+    }
+    json_object_set_new(sc->out, "infrastructure",
+                        json_pack("{s:I, s:O, s:O}", "failed", sc->n_failed,
+                                  "retrying", json_object_get(sc->out, "deferred"),
+                                  "failed_jobs", sc->failed));
+    json_object_set_new(sc->out, "results_1h",
+                        json_pack("{s:I, s:I, s:I}", "graded", graded, "submission_errors",
+                                  submission, "assignment_errors", assignment));
 }
 
 /* "scheduler": whether one holds the spool's lock, and when one was last
@@ -302,12 +355,13 @@ static void add_scheduler(const struct spool *s, json_t *out)
 static json_t *collect(const struct spool *s, const struct workers *w)
 {
     struct tally sc = {s, w, json_pack("{s:s}", "spool", s->root), json_object(), json_object(),
-                      json_array(), json_object(), json_object(), clock_wall(), INFINITY, NULL,
-                      {0}};
+                      json_array(), json_array(), 0, json_object(), json_object(), clock_wall(),
+                      INFINITY, NULL, {0}};
     json_t *slots = json_array();
-    if (!sc.out || !sc.courses || !sc.caps || !sc.stuck || !sc.why_cache || !sc.incoming_ids ||
-        !slots) {   /* out of memory: no status rather than a wrong count */
-        json_t *all[] = {sc.out, sc.courses, sc.caps, sc.stuck, sc.why_cache, sc.incoming_ids, slots};
+    if (!sc.out || !sc.courses || !sc.caps || !sc.stuck || !sc.failed || !sc.why_cache ||
+        !sc.incoming_ids || !slots) {   /* out of memory: no status rather than a wrong count */
+        json_t *all[] = {sc.out, sc.courses, sc.caps, sc.stuck, sc.failed, sc.why_cache,
+                         sc.incoming_ids, slots};
         for (size_t i = 0; i < sizeof all / sizeof *all; i++)
             json_decref(all[i]);
         return NULL;
@@ -334,6 +388,8 @@ static json_t *collect(const struct spool *s, const struct workers *w)
             json_array_append_new(slots, slot);
         }
     add_recent_waits(s, sc.courses, sc.now);
+    add_failures(&sc);
+    json_decref(sc.failed);
     json_object_set_new(sc.out, "slots", slots);
     json_object_set_new(sc.out, "courses", sc.courses);
     json_object_set_new(sc.out, "capabilities", sc.caps);
@@ -387,6 +443,38 @@ static void print_courses(const json_t *rows)
     }
 }
 
+static const char *plural(json_int_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* Infrastructure failures, then the last hour's results with errors the
+ * students or the instructors must fix: never counted together. */
+static void print_failures(const json_t *st)
+{
+    const json_t *infra = json_object_get(st, "infrastructure"), *r = json_object_get(st, "results_1h");
+    json_int_t failed = json_integer_value(json_object_get(infra, "failed"));
+    json_int_t retrying = json_integer_value(json_object_get(infra, "retrying"));
+    json_int_t sub = json_integer_value(json_object_get(r, "submission_errors"));
+    json_int_t asg = json_integer_value(json_object_get(r, "assignment_errors"));
+    cli_printf(stdout, "Infrastructure failures (not the students'): %lld job%s failed after "
+               "every attempt, %lld waiting to be retried\n", (long long)failed, plural(failed),
+               (long long)retrying);
+    size_t i;
+    const json_t *f;
+    json_array_foreach(json_object_get(infra, "failed_jobs"), i, f)
+        cli_printf(stdout, "  %s  %s/%s/%s: %s\n", jsonutil_str(f, "job", "?"),
+                   jsonutil_str(f, "course", "?"), jsonutil_str(f, "assignment", "?"),
+                   jsonutil_str(f, "student", "?"), jsonutil_str(f, "reason", "?"));
+    if (failed > (json_int_t)i)
+        printf("  ... and %lld more (`assay logs --errors` has every one)\n",
+               (long long)(failed - (json_int_t)i));
+    json_int_t graded = json_integer_value(json_object_get(r, "graded"));
+    cli_printf(stdout, "Graded in the last hour: %lld, of which %lld with an error in the "
+               "submission and %lld with an error in the assignment\n", (long long)graded,
+               (long long)sub, (long long)asg);
+}
+
 static void print_scheduler(const json_t *st)
 {
     const json_t *sched = json_object_get(st, "scheduler");
@@ -414,6 +502,7 @@ static void print_status(const json_t *st)
     if (old)
         cli_printf(stdout, "Oldest waiting job: %s, waiting %.1f s\n", jsonutil_str(old, "job", "?"),
                    jsonutil_num(old, "age_s", 0));
+    print_failures(st);
     print_courses(json_object_get(st, "courses"));
     print_table("By capability:", json_object_get(st, "capabilities"));
     printf("\nSlots:\n");

@@ -54,9 +54,9 @@ static const char *student_error_message(const char *category, const char *messa
         return "This assignment's tests could not run because of a problem in the "
                "assignment itself, not in your work; your instructor can see the details.";
     if (!strcmp(category, "infrastructure"))
-        return "The grading system failed while running your submission; this is not "
-               "a problem with your work. Submit again, and tell your instructor if it "
-               "happens twice.";
+        return "Your submission could not be graded because of a problem in the grading "
+               "system, not in your work. The course staff have been told and can grade it "
+               "again once the problem is fixed; you do not need to submit again.";
     return message;
 }
 

@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include "engine/engine.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -503,6 +504,34 @@ static bool check_submission(struct grading *g)
     return false;
 }
 
+/* Whether the last failed call failed for want of the machine's
+ * resources (disk, memory, descriptors) or because its disk failed: the
+ * worker's trouble, whatever the submission holds. */
+static bool machine_failed(int err)
+{
+    return err == ENOSPC || err == EDQUOT || err == EIO || err == ENOMEM || err == EMFILE ||
+           err == ENFILE || err == EROFS;
+}
+
+/* Stages the submission at PATH.  A submission that cannot be read is
+ * the student's to fix; one that could not be written out because the
+ * worker's disk is full (or failing) is the worker's, and is graded again
+ * elsewhere. */
+static int stage(struct grading *g, const char *path, struct err *e)
+{
+    errno = 0;
+    if (submission_stage(path, g->staged, e) == 0)
+        return 0;
+    int why = errno;
+    if (machine_failed(why)) {
+        log_msg(LOG_ERROR, NULL, "cannot stage the submission: %s", e->msg);
+        set_error(g, "infrastructure", e->msg);
+    } else {
+        set_error(g, "submission", e->msg);
+    }
+    return -1;
+}
+
 /* What results.json calls the launcher: its name, or "none" without one
  * (what the scheduler's stand-in launcher for assignments without tests
  * always recorded, so consumers see no difference). */
@@ -581,9 +610,11 @@ json_t *engine_grade(const struct assignment *a, const char *path,
     }
     if (o->launcher && o->launcher->clean && o->launcher->clean(o->launcher, &e) < 0) {
         log_msg(LOG_ERROR, NULL, "%s", e.msg);
-        set_error(&g, "infrastructure", "The worker's sandbox slot is out of service (what "
-                  "an earlier grading left could not be removed). This is not a problem with "
-                  "your work; submit again.");
+        char msg[1200];
+        snprintf(msg, sizeof msg, "The worker's sandbox slot is out of service (what an earlier "
+                 "grading left could not be removed: %s). This is not a problem with your work.",
+                 e.msg);
+        set_error(&g, "infrastructure", msg);
         fail_all_tests(&g, "the sandbox slot is out of service.");
         goto done;
     }
@@ -602,8 +633,7 @@ json_t *engine_grade(const struct assignment *a, const char *path,
         err_sys(&e, "cannot create a directory in %s", g.base);
         set_error(&g, "infrastructure", e.msg);
         fail_all_tests(&g, "Assay could not create a work directory.");
-    } else if (submission_stage(path, g.staged, &e) < 0) {
-        set_error(&g, "submission", e.msg);
+    } else if (stage(&g, path, &e) < 0) {
         fail_all_tests(&g, "the submission could not be read (see the error above).");
     } else if (!check_submission(&g)) {
         fail_all_tests(&g, "the submission is not complete (see the error above).");

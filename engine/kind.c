@@ -58,6 +58,102 @@ int kind_run_command(struct test_run *run, const char *command, int stdin_fd,
     return kind_run_bound(run, command, stdin_fd, NULL, 0, res, out);
 }
 
+/* Whether a program named NAME is in a directory of the run's PATH (in
+ * ENV), below its root file system (ROOTFS, or the host's, which the
+ * sandbox shows the run read-only). */
+static bool on_run_path(char *const *env, const char *rootfs, const char *name)
+{
+    const char *path = "/usr/local/bin:/usr/bin:/bin";
+    for (int i = 0; env && env[i]; i++)
+        if (!strncmp(env[i], "PATH=", 5))
+            path = env[i] + 5;
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        char *file = NULL;
+        bool found = asprintf(&file, "%s%.*s/%s", rootfs ? rootfs : "", (int)len, path, name) >= 0 &&
+                     access(file, X_OK) == 0;
+        free(file);
+        if (found)
+            return true;
+        path += len + (path[len] == ':');
+    }
+    return false;
+}
+
+/* Whether LINE (LEN bytes) ends with TAIL; *END gets where TAIL starts. */
+static bool ends_with(const char *line, size_t len, const char *tail, size_t *end)
+{
+    size_t tl = strlen(tail);
+    *end = len - tl;
+    return len > tl && !memcmp(line + len - tl, tail, tl);
+}
+
+/* The program that could not be found, in a line of a run's error output:
+ * the launcher's own "assay: cannot run "python3": No such file or
+ * directory" (a simple command is run without a shell, sandbox/
+ * launcher_common.c) or the shell's "sh: 1: python3: not found", into
+ * NAME; false if LINE is no such line or names a path ("./a.out": a file
+ * the submission should have made). */
+static bool not_found_name(const char *line, size_t len, char *name, size_t n)
+{
+    static const char launcher[] = "assay: cannot run \"";
+    size_t start, end;
+    if (len > sizeof launcher - 1 && !memcmp(line, launcher, sizeof launcher - 1) &&
+        ends_with(line, len, "\": No such file or directory", &end)) {
+        start = sizeof launcher - 1;
+    } else if (ends_with(line, len, ": command not found", &end) ||
+               ends_with(line, len, ": not found", &end)) {
+        for (start = end; start > 0 && line[start - 1] != ' '; start--) {
+        }
+    } else {
+        return false;
+    }
+    size_t w = end > start ? end - start : 0;
+    if (w == 0 || w >= n || memchr(line + start, '/', w))
+        return false;
+    memcpy(name, line + start, w);
+    name[w] = '\0';
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == w;
+}
+
+/* Whether NAME is the first word of COMMAND: the program the test's
+ * author (or Assay, for a runner) chose, not one the submission runs. */
+static bool first_word_is(const char *command, const char *name)
+{
+    command += strspn(command, " \t");
+    size_t n = strlen(name);
+    return !strncmp(command, name, n) && (command[n] == ' ' || command[n] == '\t' ||
+                                          command[n] == '\0');
+}
+
+/* A run of COMMAND that ended with status 127 because no program of the
+ * command's first word was found (the test's interpreter, python3
+ * say) on a worker whose PATH indeed has none: the worker lacks what the
+ * test needs, which is never the student's fault.  (A program the
+ * submission's own script names, misspelt or not, stays the student's.)
+ * True with *E naming the program. */
+static bool program_missing(const struct test_run *run, const char *command,
+                            const struct run_result *res, struct err *e)
+{
+    if (!res->exited || res->exit_code != 127 || !res->err.data)
+        return false;
+    const char *p = res->err.data, *end = p + res->err.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = (size_t)((nl ? nl : end) - p);
+        char name[128];
+        if (not_found_name(p, len, name, sizeof name) && first_word_is(command, name) &&
+            !on_run_path(run->env, run->asg->sum.rootfs, name)) {
+            err_set(e, "the program %s that this test runs is not installed on this worker%s%s "
+                    "(install it there)", name, run->asg->sum.rootfs ? " in the root file system " : "",
+                    run->asg->sum.rootfs ? run->asg->sum.rootfs : "");
+            return true;
+        }
+        p += len + 1;
+    }
+    return false;
+}
+
 int kind_run_bound(struct test_run *run, const char *command, int stdin_fd,
                    const struct run_bind *binds, int n_binds, struct run_result *res,
                    struct test_outcome *out)
@@ -76,10 +172,12 @@ int kind_run_bound(struct test_run *run, const char *command, int stdin_fd,
     memset(res, 0, sizeof *res);
     if (!command)
         err_set(&e, "out of memory");
-    if (!command || run->launcher->run(run->launcher, &spec, res, &e) < 0) {
+    if (!command || run->launcher->run(run->launcher, &spec, res, &e) < 0 ||
+        program_missing(run, command, res, &e)) {
         out->infra_error = strdup(e.msg);
         out->verdict = VERDICT_SETUP_ERROR;
         buf_printf(&out->feedback, "Assay could not run this test: %s\n", e.msg);
+        run_result_free(res);   /* what a run said that showed a program missing */
         return -1;
     }
     out->cpu_s += res->cpu_s;
@@ -275,6 +373,53 @@ static json_t *read_report(struct test_run *run, const char *rel, struct run_res
     return events;
 }
 
+/* The first line of a runner's standard output is {"event": "ready"}
+ * once its interpreter and its own modules (pytest, IPython) are loaded,
+ * before any of the submission's code runs, or {"event": "unavailable",
+ * "reason"} when they cannot be.  (Standard output, not the report file:
+ * code of the submission, which runs later, can replace a file in the
+ * work directory but not unsay what a pipe already carried.)  A run that
+ * never got that far, unless a limit stopped it, could not start on this
+ * worker (an interpreter or a Python package missing, say): the worker's
+ * failure, never the student's.  True with OUT marked as such. */
+static bool runner_never_started(const char *name, const struct run_result *res,
+                                 struct test_outcome *out)
+{
+    const char *text = res->out.data ? res->out.data : "";
+    size_t first = strcspn(text, "\n");
+    json_t *ev = json_loadb(text, first, 0, NULL);
+    const char *kind = jsonutil_str(ev, "event", "");
+    if (!strcmp(kind, "ready")) {
+        json_decref(ev);
+        return false;
+    }
+    bool unavailable = !strcmp(kind, "unavailable");
+    if (!unavailable && (res->wall_exceeded || res->cpu_exceeded || res->memory_exceeded ||
+                         res->output_exceeded || res->file_exceeded || res->disk_exceeded)) {
+        json_decref(ev);
+        return false;   /* stopped by the test's limits: the kind says which */
+    }
+    char *tail = unavailable ? NULL : text_last_lines(res->err.data ? res->err.data : "",
+                                                      res->err.len, 3, 600);
+    struct buf msg = BUF_INIT;
+    buf_printf(&msg, "Assay's %s could not start on this worker (is an interpreter or a Python "
+               "package missing there?): %s", name,
+               unavailable ? jsonutil_str(ev, "reason", "") : tail && *tail ? tail
+               : res->exited ? "it exited without a word" : "it was killed");
+    if (!res->exited && !unavailable)
+        buf_printf(&msg, " by signal %d", res->term_signal);
+    else if (!unavailable)
+        buf_printf(&msg, " (exit status %d)", res->exit_code);
+    out->verdict = VERDICT_SETUP_ERROR;
+    out->infra_error = buf_steal(&msg);
+    if (!out->infra_error)
+        out->infra_error = strdup("out of memory");
+    buf_printf(&out->feedback, "Assay could not run this test: %s\n", out->infra_error);
+    free(tail);
+    json_decref(ev);
+    return true;
+}
+
 json_t *kind_run_reporter(struct test_run *run, const char *name, const char *script,
                           const char *command, int stdin_fd, const char *report,
                           struct run_result *res, struct test_outcome *out)
@@ -294,6 +439,10 @@ json_t *kind_run_reporter(struct test_run *run, const char *name, const char *sc
         out->infra_error = strdup("out of memory reading the test's report");
         buf_puts(&out->feedback, "Assay could not read this test's report: out of memory.\n");
         run_result_free(res);
+    } else if (runner_never_started(name, res, out)) {
+        json_decref(events);
+        run_result_free(res);
+        events = NULL;
     }
     return events;
 }

@@ -60,8 +60,10 @@ const char *kind_names(void);     /* "io, command, pytest, doctest" */
 /* ---- helpers for kinds (kind.c) ---- */
 
 /* Runs COMMAND in the work directory under the test's limits and copies
- * the measurements into OUT.  -1 (OUT marked as an infrastructure error)
- * only if the launcher failed. */
+ * the measurements into OUT.  -1 (OUT marked as an infrastructure error,
+ * RES freed) only if the launcher failed, or if the program COMMAND
+ * starts with is not on this worker (the run ended with status 127
+ * saying it was not found, and no directory of the run's PATH holds it). */
 int kind_run_command(struct test_run *run, const char *command, int stdin_fd,
                      struct run_result *res, struct test_outcome *out);
 /* The same, with host directories shown inside the run (BINDS; only a
@@ -93,8 +95,11 @@ int kind_stdin_file(const char *path, struct err *e);
  * run cut mid-write, are skipped).  REPORT NULL: the events are the
  * run's standard output (out of reach of a child that the runner keeps
  * away from its own descriptors).  NULL, with OUT marked (and RES
- * freed), if Assay itself failed.  COMMAND NULL (out of memory making it)
- * is such a failure, for kind_run_command too. */
+ * freed), if Assay itself failed, or if the runner could not start on
+ * this worker: every runner's first line of standard output is
+ * {"event": "ready"}, printed before any of the submission's code runs.
+ * COMMAND NULL (out of memory making it) is such a failure, for
+ * kind_run_command too. */
 json_t *kind_run_reporter(struct test_run *run, const char *name, const char *script,
                           const char *command, int stdin_fd, const char *report,
                           struct run_result *res, struct test_outcome *out);

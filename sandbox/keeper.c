@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/log.h"
 #include "sandbox/cgroup.h"
 
 #define MSG_MAX (256u << 10)
@@ -371,6 +372,7 @@ int keeper_start(struct keeper *k, struct cgroup *cg, const struct sock_fprog *f
     close(sv[1]);
     k->pid = pid;
     k->sock = sv[0];
+    k->parent = parent;
     if (cg->ops->enter(cg, pid, e) < 0) {
         keeper_stop(k);
         return err_prefix(e, "cannot move the keeper into the slot's cgroup");
@@ -434,4 +436,38 @@ void keeper_stop(struct keeper *k)
         }
     }
     k->pid = 0;
+}
+
+/* Whether PID is alive: neither gone nor a zombie (a dead child its
+ * parent has not reaped yet still answers kill(pid, 0)). */
+static bool process_alive(pid_t pid)
+{
+    char path[64], stat[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, stat, sizeof stat - 1);
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return false;
+    stat[n] = '\0';
+    const char *paren = strrchr(stat, ')');
+    return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
+int keeper_revive(struct keeper *k, struct cgroup *cg, const struct sock_fprog *filter,
+                  struct err *e)
+{
+    if (k->pid <= 0 || process_alive(k->pid))
+        return 0;
+    pid_t was = k->pid;
+    if (k->parent != getpid())
+        return err_set(e, "the sandbox keeper (pid %d) is gone", (int)was);
+    keeper_stop(k);   /* reaps it and closes its socket */
+    if (keeper_start(k, cg, filter, e) < 0)
+        return err_prefix(e, "the sandbox keeper (pid %d) died, and a new one cannot start",
+                          (int)was);
+    log_msg(LOG_WARN, NULL, "the sandbox keeper of %s (pid %d) had died; pid %d took its place",
+            cg->path, (int)was, (int)k->pid);
+    return 1;
 }

@@ -389,11 +389,13 @@ static int out_of_service(struct sandbox_launcher *s, struct err *e)
 }
 
 /* Before a grading: no process, file or memory charge of an earlier one
- * (a grader killed mid-run leaves its work directory and its pages). */
+ * (a grader killed mid-run leaves its work directory and its pages), and
+ * on v1 a keeper to be born from (a dead one is replaced). */
 static int sb_clean(struct launcher *self, struct err *e)
 {
     struct sandbox_launcher *s = (struct sandbox_launcher *)self;
-    if (drain_cgroup(s, e) < 0 || fs_empty_dir(s->work, e) < 0 || check_memory(s, e) < 0)
+    if (keeper_revive(&s->keeper, s->cg, &s->filter, e) < 0 || drain_cgroup(s, e) < 0 ||
+        fs_empty_dir(s->work, e) < 0 || check_memory(s, e) < 0)
         return out_of_service(s, e);
     return 0;
 }

@@ -88,6 +88,7 @@ void netns_spare_leave(struct netns_spare *n);
 struct keeper {
     pid_t pid;
     int sock;
+    pid_t parent;               /* the process that started it (and reaps it) */
 };
 int keeper_start(struct keeper *k, struct cgroup *cg, const struct sock_fprog *filter,
                  struct err *e);
@@ -96,5 +97,12 @@ int keeper_spawn(struct keeper *k, const struct sandbox_job *job, int *pidfd, st
 /* Waits until the keeper has reaped the run's PID 1. */
 int keeper_wait_reaped(struct keeper *k, struct err *e);
 void keeper_stop(struct keeper *k);
+/* Before a grading: a keeper that died (killed by someone, or the OOM
+ * killer despite its exemption) would fail every later run of the slot
+ * with "cannot reach the sandbox keeper".  Its parent starts a new one
+ * in its place (1, and logs it); anyone else gets -1 saying it is gone.
+ * 0 while it lives, and where there is none (cgroup v2). */
+int keeper_revive(struct keeper *k, struct cgroup *cg, const struct sock_fprog *filter,
+                  struct err *e);
 
 #endif

@@ -12,9 +12,11 @@
 # assay-ci) and an assay-worker of 2 slots in DIR/hk/worker.  CAPS gives
 # host k its capabilities, comma-separated ("python,gpu"); default python.
 #
-# It writes DIR/id_ed25519 (the primary's key), DIR/known_hosts (the hosts'
-# keys) and DIR/workers.json (entries for a spool's workers.json, with
-# "worker_command" pointing at this build's assay-worker).  Needs root.
+# Host k's Gradescope setup stamps are in DIR/hk/gradescope
+# (ASSAY_GRADESCOPE_STATE).  It writes DIR/id_ed25519 (the primary's key),
+# DIR/known_hosts (the hosts' keys) and DIR/workers.json (entries for a
+# spool's workers.json, with "worker_command" pointing at this build's
+# assay-worker).  Needs root.
 set -eu
 
 cmd=${1:?usage: test-cluster.sh up DIR N [CAPS...] | down DIR}
@@ -74,12 +76,17 @@ CFG
     ip netns exec "$n" ip link set "b$tag$k" up
     ip netns exec "$n" ip link set lo up
     mkdir -p /run/sshd
-    ip netns exec "$n" /usr/sbin/sshd -f "$h/sshd_config" -E "$h/sshd.log"
+    # 9>&-: the cluster lock (below) is for this script only; a daemon
+    # that inherited it would hold every other cluster's `up` until it died
+    ip netns exec "$n" /usr/sbin/sshd -f "$h/sshd_config" -E "$h/sshd.log" 9>&-
     chown -R "$user" "$h/worker"
     # nsenter, not ip netns exec: that one mounts a fresh /sys, which hides
-    # the cgroup controllers the worker's sandbox needs.
+    # the cgroup controllers the worker's sandbox needs.  Each host keeps
+    # the stamps of the Gradescope setup.sh run on it in hk/gradescope, as
+    # a machine of its own keeps them in /var/lib/assay/gradescope.
+    ASSAY_GRADESCOPE_STATE="$h/gradescope" \
     nsenter --net="/run/netns/$n" "$build/assay-worker" --dir "$h/worker" --slots 2 --name "h$k" \
-        >/dev/null 2>&1 &
+        >/dev/null 2>&1 9>&- &
     echo $! >"$h/worker.pid"
     printf '10.%s.%s.2 %s\n' "$(net)" "$k" "$(cut -d' ' -f1,2 "$h/ssh_host_ed25519_key.pub")" >>"$dir/known_hosts"
     capjson=$(printf '%s' "$caps" | sed 's/\([^,]*\)/"\1"/g')

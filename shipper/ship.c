@@ -15,10 +15,13 @@
  * (docs/SECURITY.md, "Primary and worker").  Anything that goes wrong on
  * the way (the worker unreachable, its link, host or grading daemon no
  * longer answering while the job waits, or silent past the job's limits
- * plus a margin, a broken archive, a result refused) defers the job
- * with exponential backoff; after SHIPPER_MAX_ATTEMPTS it goes to
- * failed/ with a .reason and the student gets an error result saying
- * what happened.  Every step is safe to repeat after a crash.
+ * plus a margin, a broken archive, a result refused, a result whose error
+ * is the worker's own - category "infrastructure") defers the job with
+ * exponential backoff, to be tried on another worker if one can take it;
+ * after SHIPPER_MAX_ATTEMPTS it goes to failed/ with a .reason and an
+ * error result of category "infrastructure" saying what failed where
+ * (the student's view says only that grading could not run).  Every step
+ * is safe to repeat after a crash.
  *
  * While a job waits, each word from the worker (the transport's
  * heartbeat, about every second) refreshes its health record: last
@@ -359,16 +362,33 @@ static int check_result(const struct job *job, const char *resdir, struct err *e
     return rc;
 }
 
+/* "worker w1, then w2, then w1": where JOB's attempts ran, from the
+ * workers it failed on before (failed_on) and this slot's, into OUT. */
+static void tried_on(const struct shipper *sh, const struct job *job, char *out, size_t n)
+{
+    const json_t *before = json_object_get(job->json, "failed_on");
+    size_t count = json_array_size(before) + 1, len = 0;
+    for (size_t i = 0; i < count && len < n; i++) {
+        const char *w = i + 1 < count ? json_string_value(json_array_get(before, i))
+                                      : sh->worker->name;
+        int k = snprintf(out + len, n - len, "%s%s", i == 0 ? "worker " : ", then ",
+                         w ? w : "?");
+        len += k > 0 ? (size_t)k : 0;
+    }
+}
+
 /* The attempt failed for REASON: the job waits and is tried again, on
  * another worker if one can take it, until its attempts are used up. */
 static void defer_or_fail(struct shipper *sh, struct job *job, const char *reason)
 {
     struct err e;
     if (job->attempt >= SHIPPER_MAX_ATTEMPTS) {
-        char msg[1400], name[128];
-        snprintf(msg, sizeof msg, "Assay could not grade this submission after %d attempts "
-                 "(last: %s). This is not a problem with your work; the admins can see the "
-                 "details, and you can submit again.", job->attempt, reason);
+        char msg[2000], name[128], where[600];
+        tried_on(sh, job, where, sizeof where);
+        snprintf(msg, sizeof msg, "Assay could not grade this submission after %d attempts, "
+                 "for reasons that are not the student's (on %s; the last: %s). Fix the "
+                 "cause, then `assay requeue %s` grades it again; `assay logs --job %s` "
+                 "shows every attempt.", job->attempt, where, reason, job->id, job->id);
         snprintf(name, sizeof name, "%s.json", job->id);
         if (queue_fail(&sh->spool, sh->slot_dir, name, job, reason, msg, shipper_now(sh), &e) < 0)
             log_msg(LOG_ERROR, job->id, "cannot move the job to failed/: %s", e.msg);
@@ -414,7 +434,8 @@ static int check_inputs(struct shipper *sh, struct job *job)
         rc = -1;
     } else if (!fs_is_dir(sub)) {
         snprintf(msg, sizeof msg, "The submission's files are missing from the spool (%s); "
-                 "submit again.", job->submission);
+                 "they cannot be graded until the student hands them in again.",
+                 job->submission);
         finish_with_error(sh, job, "infrastructure", msg);
         rc = -1;
     }
@@ -460,10 +481,37 @@ static int round_trip(struct shipper *sh, struct job *job, const char *name, con
     return rc;
 }
 
+#define WORKER_REASON_MAX 600   /* bytes of the worker's message kept, before escaping */
+
+/* The worker's own failure that RESDIR's results.json reports (an error
+ * of category "infrastructure": a grader killed, a sandbox that could not
+ * be set up, an interpreter or package missing there), as one line of
+ * visible text, malloc'd; NULL when the result is the student's to have. */
+static char *worker_failure(const char *resdir)
+{
+    char *path = fs_join(resdir, "results.json");
+    struct err ignored;   /* results_check_dir has just read it whole: it reads */
+    json_t *r = path ? jsonutil_load_file(path, RESULT_JSON_MAX_BYTES, &ignored) : NULL;
+    const json_t *error = json_object_get(json_object_get(r, "assay"), "error");
+    char *reason = NULL;
+    if (!strcmp(jsonutil_str(error, "category", ""), "infrastructure")) {
+        const char *msg = jsonutil_str(error, "message", "");
+        char *cut = text_first_bytes(msg, strlen(msg), WORKER_REASON_MAX);
+        reason = cut ? text_visible(cut, strlen(cut), 0) : NULL;
+        free(cut);
+        if (!reason)   /* out of memory: still the worker's failure, never a grade */
+            reason = strdup("(its message is not kept: out of memory)");
+    }
+    json_decref(r);
+    free(path);
+    return reason;
+}
+
 /* What the worker sent back in RESDIR: its log lines forwarded (kept
  * as data, whatever the result), then the result checked
- * (contract/results_check.c).  A result refused is this attempt's
- * failure, never the student's grade. */
+ * (contract/results_check.c).  A result refused, and one saying the
+ * worker itself failed, are this attempt's failure, never the student's
+ * grade: the job is tried again, on another worker if one can take it. */
 static int take_result(struct shipper *sh, const struct job *job, const char *resdir,
                        struct err *e)
 {
@@ -471,7 +519,14 @@ static int take_result(struct shipper *sh, const struct job *job, const char *re
     forward_traces(sh, job, resdir);
     if (results_check_dir(resdir, e) < 0)
         return err_prefix(e, "the result from worker %s is refused", sh->worker->name);
-    return 0;
+    char *failure = worker_failure(resdir);
+    if (!failure)
+        return 0;
+    err_set(e, "worker %s could not grade it: %s", sh->worker->name, failure);
+    log_msg(LOG_ERROR, job->id, "attempt %d: infrastructure failure on worker %s: %s",
+            job->attempt, sh->worker->name, failure);
+    free(failure);
+    return -1;
 }
 
 /* Records the result in RESDIR; the job is done. */

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/ids.h"
@@ -224,6 +225,21 @@ int queue_fail(const struct spool *s, const char *from, const char *name, const 
     free(dst);
     free(text);
     return rc;
+}
+
+char *queue_failed_reason(const struct spool *s, const char *id, struct err *e)
+{
+    char *path = spool_path(s, SPOOL_FAILED "/%s.reason", id), *reason = NULL;
+    struct buf b = BUF_INIT;
+    if (!path)
+        err_set(e, "out of memory");
+    else if (fs_read_file(path, 4096, &b, e) == 0 && !(reason = buf_steal(&b)))
+        err_set(e, "out of memory");
+    if (reason)
+        reason[strcspn(reason, "\n")] = '\0';
+    buf_free(&b);
+    free(path);
+    return reason;
 }
 
 static int record_end(const struct spool *s, const struct job *job, const struct job_end *end,

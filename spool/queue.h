@@ -63,6 +63,11 @@ int queue_retry(const struct spool *s, const char *id, struct err *e);
 int queue_fail(const struct spool *s, const char *from, const char *name, const struct job *job,
                const char *why, const char *message, double now, struct err *e);
 
+/* Why job ID went to failed/: the first line of failed/ID.reason,
+ * malloc'd; NULL with *E saying why when there is none or it cannot be
+ * read. */
+char *queue_failed_reason(const struct spool *s, const char *id, struct err *e);
+
 /* What finishing a job records in results/ (spool/record.c). */
 enum job_end_kind {
     END_RESULT,                     /* a result the worker (or the engine) made */

@@ -185,6 +185,9 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
     char *path = fs_join(dir, "results.json");
     json_t *r = jsonutil_load_file(path, RESULT_MAX_BYTES, e);
     int rc = -1;
+    char outcome[24];   /* for the statistics: r is gone by then */
+    snprintf(outcome, sizeof outcome, "%s", jsonutil_str(json_object_get(json_object_get(r,
+             "assay"), "error"), "category", "graded"));
     if (r && json_is_object(r)) {
         add_history(r, job, info);
         apply_late_policy(s, job, r);
@@ -223,7 +226,7 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
     struct err why;
     if (rc == 0 && info->worker &&
         stats_note_job(s, job->course, job->assignment, fmax(0, info->started_at - job->queued_at),
-                       info->finished_at - info->started_at, info->finished_at, &why) < 0)
+                       info->finished_at - info->started_at, info->finished_at, outcome, &why) < 0)
         log_msg(LOG_WARN, job->id, "the result is recorded, but not in the statistics: %s",
                 why.msg);
     return rc;

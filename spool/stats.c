@@ -6,9 +6,11 @@
  *       holds a slot (the shipper's round trip), updated in place by
  *       record.c; the fair scheduling policy charges a course this much
  *       per job.
- *   stats/waits.log               "FINISHED_AT COURSE WAIT_S" per line
+ *   stats/waits.log               "FINISHED_AT COURSE WAIT_S OUTCOME" per line
  *       appended by record.c for every job a worker graded (one short
- *       O_APPEND write, atomic between shippers); when it passes
+ *       O_APPEND write, atomic between shippers); OUTCOME is "graded", or
+ *       the category of the result's error ("submission", "assignment";
+ *       lines of older versions have none: "graded"); when it passes
  *       STATS_WAITS_MAX_BYTES it becomes waits.log.1, so `assay status`
  *       reads at most two bounded files for its median wait of the last
  *       hour, however many results the spool holds.
@@ -63,7 +65,7 @@ static int note_grading(const struct spool *s, const char *course, const char *a
 }
 
 static int note_wait(const struct spool *s, const char *course, double wait_s, double finished_at,
-                     struct err *e)
+                     const char *outcome, struct err *e)
 {
     char *path = spool_path(s, "stats/waits.log");
     if (!path)
@@ -72,7 +74,8 @@ static int note_wait(const struct spool *s, const char *course, double wait_s, d
     int rc = fd < 0 ? err_sys(e, "cannot open %s", path) : 0;
     if (fd >= 0) {
         char line[160];
-        int n = snprintf(line, sizeof line, "%.3f %s %.3f\n", finished_at, course, wait_s);
+        int n = snprintf(line, sizeof line, "%.3f %s %.3f %.20s\n", finished_at, course, wait_s,
+                         outcome);
         struct stat st;
         if (n > 0 && (size_t)n < sizeof line && write(fd, line, (size_t)n) != n)
             rc = err_sys(e, "cannot append to %s", path);
@@ -90,11 +93,12 @@ static int note_wait(const struct spool *s, const char *course, double wait_s, d
 }
 
 int stats_note_job(const struct spool *s, const char *course, const char *assignment,
-                   double wait_s, double grading_s, double finished_at, struct err *e)
+                   double wait_s, double grading_s, double finished_at, const char *outcome,
+                   struct err *e)
 {
     struct err later;   /* the first failure is the one reported */
     int rc = note_grading(s, course, assignment, grading_s, e);
-    if (note_wait(s, course, wait_s, finished_at, rc < 0 ? &later : e) < 0)
+    if (note_wait(s, course, wait_s, finished_at, outcome, rc < 0 ? &later : e) < 0)
         rc = -1;
     return rc;
 }
@@ -114,9 +118,21 @@ bool stats_grading_avg(const struct spool *s, const char *course, const char *as
     return true;
 }
 
+/* Counts OUTCOME for COURSE in OUTCOMES ({course: {outcome: n}}). */
+static void count_outcome(json_t *outcomes, const char *course, const char *outcome)
+{
+    json_t *per = json_object_get(outcomes, course);
+    if (!per) {
+        per = json_object();
+        json_object_set_new(outcomes, course, per);
+    }
+    json_object_set_new(per, outcome,
+                        json_integer(json_integer_value(json_object_get(per, outcome)) + 1));
+}
+
 /* Adds the waits of FILE that finished at or after SINCE to WAITS
- * ({course: [wait, ...]}). */
-static void read_waits(const char *file, double since, json_t *waits)
+ * ({course: [wait, ...]}) and their outcomes to OUTCOMES. */
+static void read_waits(const char *file, double since, json_t *waits, json_t *outcomes)
 {
     struct buf b = BUF_INIT;
     struct err e;   /* rolled over meanwhile, or unreadable: only history goes uncounted */
@@ -126,10 +142,11 @@ static void read_waits(const char *file, double since, json_t *waits)
     }
     char *save = NULL;
     for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char course[80];
+        char course[80], outcome[24] = "graded";
         double at, wait;
-        if (sscanf(line, "%lf %79s %lf", &at, course, &wait) != 3 || at < since)
+        if (sscanf(line, "%lf %79s %lf %23s", &at, course, &wait, outcome) < 3 || at < since)
             continue;
+        count_outcome(outcomes, course, outcome);
         json_t *list = json_object_get(waits, course);
         if (!list) {
             list = json_array();
@@ -148,12 +165,12 @@ static int cmp_double(const void *a, const void *b)
 
 json_t *stats_recent_waits(const struct spool *s, double since)
 {
-    json_t *waits = json_object(), *out = json_object();
+    json_t *waits = json_object(), *out = json_object(), *outcomes = json_object();
     const char *files[] = {"stats/waits.log.1", "stats/waits.log"};
     for (int i = 0; i < 2; i++) {
         char *path = spool_path(s, "%s", files[i]);
         if (fs_exists(path))
-            read_waits(path, since, waits);
+            read_waits(path, since, waits, outcomes);
         free(path);
     }
     const char *course;
@@ -167,10 +184,12 @@ json_t *stats_recent_waits(const struct spool *s, double since)
             v[i] = json_real_value(json_array_get(list, i));
         qsort(v, n, sizeof *v, cmp_double);
         double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-        json_object_set_new(out, course, json_pack("{s:f, s:I}", "median_wait_s", median,
-                                                    "jobs", (json_int_t)n));
+        json_object_set_new(out, course, json_pack("{s:f, s:I, s:O}", "median_wait_s", median,
+                                                    "jobs", (json_int_t)n, "outcomes",
+                                                    json_object_get(outcomes, course)));
         free(v);
     }
     json_decref(waits);
+    json_decref(outcomes);
     return out;
 }

@@ -208,17 +208,24 @@ static void slot_launcher_drop(struct slot *s)
     s->launcher = NULL;
 }
 
+/* The grader of slot S ended without a result (killed from outside -
+ * by an admin, the OOM killer - or crashed: the sandbox's limits stop
+ * only the student's processes, never the grader): an error result of
+ * category "infrastructure" goes back in its place, so the primary tries
+ * the job again instead of waiting out its time limit. */
 static void report_grader_failure(struct daemon *d, struct slot *s, int status, int sig)
 {
-    char *trace = NULL, msg[512];
-    snprintf(msg, sizeof msg, "The worker's grader failed (%s %d) while grading this "
-             "job; this is a fault in Assay, not in the submission. Submit again, and "
-             "tell your instructor if it happens twice.", sig ? "signal" : "exit status",
-             sig ? sig : status);
+    char *trace = NULL, msg[512], how[96];
+    if (sig)
+        snprintf(how, sizeof how, "was killed by signal %d (%s)", sig, strsignal(sig));
+    else
+        snprintf(how, sizeof how, "exited with status %d", status);
+    snprintf(msg, sizeof msg, "The grader on worker %s %s while grading this job, in slot "
+             "%d: a fault of the worker or of Assay, not of the submission.", d->worker, how,
+             (int)(s - d->slots) + 1);
     char id[128];
     worker_job_id(s->job, id, sizeof id);
-    log_msg(LOG_ERROR, id, "grader failed with %s %d", sig ? "signal" : "status",
-            sig ? sig : status);
+    log_msg(LOG_ERROR, id, "the grader in slot %d %s", (int)(s - d->slots) + 1, how);
     trace = worker_trace_path(d->dir, s->job);   /* NULL: the error goes without it */
     worker_write_error(d->dir, s->job, "infrastructure", msg, trace);   /* logs its failure */
     free(trace);

@@ -164,10 +164,14 @@ static void use_course_rootfs(const char *jobdir, struct assignment *a, const ch
 }
 
 /* Feedback files the kinds write (feedback/...) go into RESDIR, so they
- * travel with results.json to results/ on the primary. */
+ * travel with results.json to results/ on the primary.  NULL with *E
+ * and *CATEGORY saying why when not even the engine could run: an
+ * invalid assignment is the instructor's to fix, anything else (no
+ * memory, no sandbox) this worker's. */
 static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct launcher *given,
-                              const char *id, struct err *e)
+                              const char *id, const char **category, struct err *e)
 {
+    *category = "infrastructure";
     char *adir = fs_join(jobdir, "assignment"), *sdir = fs_join(jobdir, "submission");
     char *work = fs_join(jobdir, "..");
     struct assignment a;
@@ -185,9 +189,12 @@ static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct lau
         buf_puts(&msg, ". Fix assignment.json and regrade.");
         err_set(e, "%s", buf_str(&msg));
         buf_free(&msg);
+        *category = "assignment";
     } else {
         use_course_rootfs(jobdir, &a, id);
         struct launcher *l = given ? given : own_launcher(e);
+        if (!l)
+            err_prefix(e, "the worker cannot set up its sandbox");
         if (l) {
             struct engine_options o = {.launcher = l, .work_base = work, .files_dir = resdir};
             if (!(r = engine_grade(&a, fs_exists(sdir) ? sdir : jobdir, &o)))
@@ -202,6 +209,25 @@ static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct lau
     free(adir);
     free(sdir);
     return r;
+}
+
+/* The line that says how grading ended: an error of this worker's own
+ * (category "infrastructure") is logged as an error, for `assay logs
+ * --errors` on the primary, which also tries the job again elsewhere;
+ * the student's and the instructor's errors are graded outcomes. */
+static void log_graded(const char *id, const json_t *r)
+{
+    const json_t *error = json_object_get(json_object_get(r, "assay"), "error");
+    const char *category = jsonutil_str(error, "category", NULL);
+    double score = jsonutil_num(r, "score", 0), max = jsonutil_num(r, "max_score", 0);
+    if (category && !strcmp(category, "infrastructure"))
+        log_msg(LOG_ERROR, id, "not graded (infrastructure): %s",
+                jsonutil_str(error, "message", ""));
+    else if (category)
+        log_msg(LOG_INFO, id, "graded: score %g of %g, with an error (%s): %s", score, max,
+                category, jsonutil_str(error, "message", ""));
+    else
+        log_msg(LOG_INFO, id, "graded: score %g of %g", score, max);
 }
 
 int worker_grade_one(const char *dir, const char *name, const char *worker,
@@ -231,17 +257,14 @@ int worker_grade_one(const char *dir, const char *name, const char *worker,
     log_msg(LOG_INFO, id, "grading started");
     struct archive_limits lim = {512ull << 20, 128ull << 20, 20000};
     json_t *r = NULL;
-    const char *category = "assignment";
-    if (archive_extract(archive, jobdir, &lim, &e) < 0)
-        category = "infrastructure";
-    else
-        r = grade_unpacked(jobdir, resdir, launcher, id, &e);
+    const char *category = "infrastructure";   /* the archive came broken, or the disk is full */
+    if (archive_extract(archive, jobdir, &lim, &e) == 0)
+        r = grade_unpacked(jobdir, resdir, launcher, id, &category, &e);
     if (r) {
-        log_msg(LOG_INFO, id, "graded: score %g of %g",
-                json_number_value(json_object_get(r, "score")),
-                json_number_value(json_object_get(r, "max_score")));
+        log_graded(id, r);
     } else {
-        log_msg(LOG_ERROR, id, "not graded: %s", e.msg);
+        log_msg(!strcmp(category, "infrastructure") ? LOG_ERROR : LOG_WARN, id,
+                "not graded (%s): %s", category, e.msg);
         r = error_results(category, e.msg);
     }
     int rc = finish(dir, name, resdir, r, &e);

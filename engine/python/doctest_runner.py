@@ -5,6 +5,9 @@ JSON line per event to REPORT.
 Usage (inside the test's work directory):
     python3 -I .assay/doctest_runner.py REPORT module fizz.py
     python3 -I .assay/doctest_runner.py REPORT file tests/examples.txt
+
+The first line of its standard output is {"event": "ready"}: the runner
+is loaded, and no code of the submission has run yet.
 """
 import ast
 import doctest
@@ -16,13 +19,16 @@ import traceback
 
 REPORT, MODE, TARGET = sys.argv[1:4]
 WORKDIR = os.getcwd()
-sys.path.insert(0, WORKDIR)
 _out = open(REPORT, "w", encoding="utf-8")
 
 
 def emit(**event):
     _out.write(json.dumps(event) + "\n")
     _out.flush()
+
+
+print(json.dumps({"event": "ready"}), flush=True)   # before any of the submission's code runs
+sys.path.insert(0, WORKDIR)
 
 
 def tidy(text, limit=1500):

@@ -8,6 +8,9 @@ PLAN, on standard input, is JSON written by Assay: {"cell_timeout_s",
 "wall_s", "cells": [{"id", "label", "code", "hidden"}]}.  One JSON line per cell goes to standard
 output: {"event": "cell", "id", "status": "ok" | "error" | "timeout" |
 "died" | "not_run", "ename", "evalue", "traceback", "stdout", "number"}.
+The first line, before any cell: {"event": "ready"} once IPython is
+loaded, or {"event": "unavailable", "reason"} when it cannot be (IPython
+missing on the worker, say): then no cell runs.
 
 Two processes.  The supervisor (this script's main) never runs student
 code: it makes itself non-dumpable (no other process of the run can read
@@ -82,8 +85,13 @@ def executor_main(cmd_fd, reply_fd):
     import re
     import traceback
 
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
+    try:
+        from IPython.core.interactiveshell import InteractiveShell
+        from traitlets.config import Config
+    except ImportError as exc:   # the worker lacks IPython: its failure, not the notebook's
+        os.write(reply_fd, (json.dumps({"event": "unavailable", "reason": "%s: %s" % (
+            type(exc).__name__, exc)}) + "\n").encode("utf-8"))
+        return
 
     cfg = Config()
     cfg.HistoryManager.enabled = False
@@ -214,13 +222,21 @@ class Executor:
         os.close(cmd_r)
         os.close(reply_w)
         self.pending = b""
+        self.failure = None
 
     def start(self, timeout):
         """Waits until IPython is loaded, so that its start-up time is not
-        counted against the first cell's timeout."""
+        counted against the first cell's timeout.  If it is not, FAILURE
+        says why."""
         ready = self.reply(timeout)
         if isinstance(ready, dict) and ready.get("event") == "ready":
             return True
+        if isinstance(ready, dict) and ready.get("event") == "unavailable":
+            self.failure = str(ready.get("reason", ""))
+        elif ready == "timeout":
+            self.failure = "IPython did not load within %.1f s" % max(timeout, 0)
+        else:
+            self.failure = "the executor ended before IPython was loaded"
         self.kill()
         return False
 
@@ -292,7 +308,11 @@ def main():
     wall = float(plan.get("wall_s", 60))
     deadline = started + max(wall - MARGIN_S, min(wall, 1.0))
     executor, ran, restarts = Executor(), [], 0
-    if not executor.start(deadline - time.monotonic()):
+    if executor.start(deadline - time.monotonic()):
+        emit(event="ready")     # no cell has run yet
+    else:                       # nor can any: the worker's failure, not the notebook's
+        emit(event="unavailable", reason="the notebook's Python process could not be "
+             "started: %s" % executor.failure)
         executor = None
     for cell in plan["cells"]:
         left = deadline - time.monotonic()

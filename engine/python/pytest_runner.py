@@ -6,25 +6,38 @@ Usage (inside the test's work directory):
 
 -I keeps the work directory off sys.path until pytest itself is imported,
 so a student's pytest.py cannot stand in for it.  "-c /dev/null" keeps a
-student's pytest.ini/setup.cfg/pyproject.toml from adding options.
+student's pytest.ini/setup.cfg/pyproject.toml from adding options.  The
+first line of its standard output is {"event": "ready"} (pytest is
+loaded; no code of the submission has run yet) or {"event":
+"unavailable", "reason"}.
 """
 import ast
 import json
 import os
 import sys
 
-import pytest
-
 REPORT, FILES = sys.argv[1], sys.argv[2:]
-WORKDIR = os.getcwd()
-sys.path.insert(0, WORKDIR)
-os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 _out = open(REPORT, "w", encoding="utf-8")
 
 
 def emit(**event):
     _out.write(json.dumps(event) + "\n")
     _out.flush()
+
+
+# "ready", on standard output, before any of the submission's code can
+# run; without pytest the worker lacks what the test needs, which Assay
+# reports as its own failure
+try:
+    import pytest
+except ImportError as exc:
+    print(json.dumps({"event": "unavailable", "reason": "%s: %s" % (type(exc).__name__, exc)}),
+          flush=True)
+    sys.exit(3)
+print(json.dumps({"event": "ready"}), flush=True)
+WORKDIR = os.getcwd()
+sys.path.insert(0, WORKDIR)
+os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 
 
 def tidy(text, limit=1500):

@@ -48,10 +48,13 @@ def test_grade_all_progress_summary_and_export(pipeline):  # noqa: F811
             for line in lines if " - " in line and line.startswith("  ")}
     assert hist["4 - 4.8"] == 1 and hist["5.6 - 6.4"] == 1 and hist["7.2 - 8"] == 1
     assert sum(hist.values()) == 3
-    assert "Failures:" in lines
-    assert any(line.startswith("  dee: submission error: Your notebook could not be read")
-               for line in lines)
-    assert lines[-1].startswith("3 graded, 1 failed, 0 not finished, in ")
+    assert "Errors in the submission (the student's to fix):" in lines
+    assert not any(line.startswith("Not graded because of infrastructure") for line in lines)
+    assert any(line.startswith("  dee (job ") and ": Your notebook could not be read" in line
+               for line in lines), out
+    assert lines[-1].startswith("3 graded, 1 with an error in the submission, 0 with an error in "
+                                "the assignment, 0 not graded because of infrastructure "
+                                "failures, 0 not finished, in "), lines[-1]
 
     p = spool.assay("export", "--course", "cs1", "--assignment", "nb", "--csv")
     assert p.returncode == 0, p.stderr
@@ -72,7 +75,8 @@ def test_regrade_wait_and_export_to_file(pipeline, tmp_path):  # noqa: F811
     setup_course(spool)
     p = spool.assay("regrade", "--course", "cs1", "--assignment", "nb", "--wait", timeout=180)
     assert "queued 4 submissions of cs1/nb for regrading (batch priority)" in p.stdout
-    assert "3 graded, 1 failed, 0 not finished" in p.stdout
+    assert "3 graded, 1 with an error in the submission, 0 with an error in the assignment, " \
+        "0 not graded because of infrastructure failures, 0 not finished" in p.stdout
     out = tmp_path / "grades.csv"
     p = spool.assay("export", "--course", "cs1", "--assignment", "nb", "--csv", "--out", out)
     assert p.returncode == 0 and p.stdout == ""

@@ -4,10 +4,12 @@
  * backoff, the third failure fails the job with a reason and an error
  * result for the student, a job recorded before a crash is not sent
  * again, results of no current attempt are dropped from the worker, a
- * result refused by the check is deferred, never recorded, a worker that
- * stops answering while a job waits has the job deferred at once, what
- * the worker says while a job waits keeps its health up to date, and a
- * job handed to a worker just called down goes back unattempted. */
+ * result refused by the check is deferred, never recorded, and so is a
+ * result whose error is the worker's own, until its attempts are spent;
+ * a worker that stops answering while a job waits has the job deferred
+ * at once, what the worker says while a job waits keeps its health up to
+ * date, and a job handed to a worker just called down goes back
+ * unattempted. */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
@@ -470,6 +472,63 @@ static void test_job_for_a_worker_called_down_goes_back_unattempted(void **state
     free(log);
 }
 
+/* A result whose error is the worker's own (category infrastructure: a
+ * grader killed, a runtime missing there) is that attempt's failure:
+ * logged as an error naming the worker, deferred, never recorded; after
+ * the last attempt the job fails with a result saying what failed where,
+ * which the student sees only as "grading could not run". */
+static void test_infrastructure_result_is_retried_then_failed(void **state)
+{
+    struct rig *r = *state;
+    tu_write_at(r->dir, "result/results.json",
+                "{\"score\": 0, \"max_score\": 0, \"tests\": [], \"assay\": {\"status\": \"error\","
+                " \"error\": {\"category\": \"infrastructure\", \"message\": \"The grader on "
+                "worker w1 was killed by signal 9 (Killed)\\u001b[2J\"}}}");
+    struct err e;
+    for (int attempt = 1; attempt <= 2; attempt++) {
+        char *log = ship(r);
+        json_t *j = job_in(r, "deferred");
+        assert_non_null(j);
+        assert_string_equal(jsonutil_str(j, "last_error", ""), "worker w1 could not grade it: The "
+                            "grader on worker w1 was killed by signal 9 (Killed)\\x1b[2J");
+        char line[300];
+        snprintf(line, sizeof line, " %s error attempt %d: infrastructure failure on worker w1: "
+                 "The grader on worker w1 was killed by signal 9 (Killed)\\x1b[2J\n", r->id, attempt);
+        assert_true(tu_contains(log, line));
+        assert_null(strchr(log, 0x1b));
+        assert_null(load(r, "spool/results/c/a/u/1/results.json"));
+        json_decref(j);
+        free(log);
+        r->now += 100;
+        assert_int_equal(queue_retry(&r->sh.spool, r->id, &e), 0);
+        assert_int_equal(queue_hand_to_slot(&r->sh.spool, r->id, r->sh.slot_dir, &e), 0);
+    }
+    char *log = ship(r);
+    json_t *failed = job_in(r, "failed");
+    assert_non_null(failed);
+    json_decref(failed);
+    json_t *res = load(r, "spool/results/c/a/u/1/results.json");
+    const json_t *a = json_object_get(res, "assay"), *err = json_object_get(a, "error");
+    assert_string_equal(jsonutil_str(a, "status", ""), "error");
+    assert_string_equal(jsonutil_str(err, "category", ""), "infrastructure");
+    const char *msg = jsonutil_str(err, "message", "");
+    assert_true(tu_contains(msg, "after 3 attempts, for reasons that are not the student's (on "
+                            "worker w1, then w1, then w1; the last: worker w1 could not grade "
+                            "it: The grader on worker w1 was killed by signal 9"));
+    assert_true(tu_contains(msg, "`assay requeue "));
+    json_t *student = load(r, "spool/results/c/a/u/1/results.student.json");
+    const char *told = jsonutil_str(json_object_get(json_object_get(student, "assay"), "error"),
+                                    "message", "");
+    assert_true(tu_contains(told, "could not be graded because of a problem in the grading "
+                            "system, not in your work"));
+    assert_true(tu_contains(told, "you do not need to submit again"));
+    assert_false(tu_contains(told, "signal"));
+    assert_true(tu_contains(log, " error failed after 3 attempts: worker w1 could not grade it"));
+    json_decref(student);
+    json_decref(res);
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +547,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_worker_heard_while_a_job_waits_updates_its_health,
                                         rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_job_for_a_worker_called_down_goes_back_unattempted,
+                                        rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_infrastructure_result_is_retried_then_failed,
                                         rig_setup, rig_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
