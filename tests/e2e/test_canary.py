@@ -340,7 +340,8 @@ def test_a_sandbox_that_cannot_start_is_named_in_its_own_words(pipeline):
     assert own == [f"PROBLEM: it cannot grade: {', '.join(KINDS)} (the canary gradings below "
                    "say why)"], p.stdout
     for kind in KINDS:
-        assert canaries[kind] == f"FAILED: the worker could not grade it: {why}", (kind, p.stdout)
+        assert canaries[kind] == ("FAILED: the worker could not grade it: the worker cannot set up its "
+                                   f"sandbox: {why}"), (kind, p.stdout)
     assert_nothing_recorded(spool)
 
 
