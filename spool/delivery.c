@@ -268,7 +268,7 @@ int delivery_defer(const struct spool *s, struct delivery *d, const char *why,
     json_object_set_new(d->json, "tries", json_integer(d->tries + 1));
     json_object_set_new(d->json, "not_before", json_real(not_before));
     json_object_set_new(d->json, "unsure", json_boolean(unsure || d->unsure));
-    json_object_set_new(d->json, "last_error", json_string(why));
+    json_object_set_new(d->json, "last_error", jsonutil_text(why, strlen(why)));
     d->tries++;
     d->not_before = not_before;
     d->unsure = unsure || d->unsure;
@@ -278,7 +278,7 @@ int delivery_defer(const struct spool *s, struct delivery *d, const char *why,
 int delivery_done(const struct spool *s, struct delivery *d, const char *note, struct err *e)
 {
     json_object_set_new(d->json, "tries", json_integer(d->tries + 1));
-    json_object_set_new(d->json, "note", json_string(note));
+    json_object_set_new(d->json, "note", jsonutil_text(note, strlen(note)));
     set_now(d->json, "done_at");
     return settle(s, d, DELIVERY_DONE, e);
 }
@@ -288,7 +288,7 @@ int delivery_dead(const struct spool *s, struct delivery *d, const char *categor
 {
     json_object_set_new(d->json, "tries", json_integer(d->tries + 1));
     json_object_set_new(d->json, "category", json_string(category));
-    json_object_set_new(d->json, "reason", json_string(reason));
+    json_object_set_new(d->json, "reason", jsonutil_text(reason, strlen(reason)));
     set_now(d->json, "dead_at");
     return settle(s, d, DELIVERY_DEAD, e);
 }
@@ -316,6 +316,18 @@ int delivery_recover(const struct spool *s, struct err *e)
     }
     fs_list_free(&l);
     return rc < 0 ? -1 : moved;
+}
+
+int delivery_bury(const struct spool *s, const char *key, const char *why, struct err *e)
+{
+    char *rel = NULL;
+    if (asprintf(&rel, "%s/%s.reason", DELIVERY_DEAD, key) < 0)
+        return err_set(e, "out of memory");
+    char line[1100];
+    int n = snprintf(line, sizeof line, "%s\n", why);
+    int rc = spool_write(s, rel, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, e);
+    free(rel);
+    return rc < 0 ? -1 : move_delivery(s, key, DELIVERY_PENDING, DELIVERY_DEAD, e);
 }
 
 int delivery_retry(const struct spool *s, const char *key, struct err *e)

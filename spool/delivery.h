@@ -11,6 +11,7 @@
  *   dead       sending/               -> dead/                 assay-deliver: refused for good,
  *                                                                or attempts used up
  *   recover    sending/               -> pending/ (unsure)     assay-deliver at start-up
+ *   bury       pending/ (unreadable)  -> dead/ + KEY.reason    assay-deliver
  *   retry      dead/                  -> pending/              assay sync retry
  *
  * A delivery's name is its idempotency key, KEY = JOB_ID.ATTEMPT.DEST
@@ -93,6 +94,10 @@ int delivery_dead(const struct spool *s, struct delivery *d, const char *categor
 /* Every delivery in sending/ back to pending/, marked unsure: the
  * process that was sending them is gone.  Returns how many moved. */
 int delivery_recover(const struct spool *s, struct err *e);
+/* pending/KEY.json, which cannot be read as a delivery, -> dead/ with
+ * dead/KEY.reason holding WHY: assay-deliver, so it is not tried again
+ * and again. */
+int delivery_bury(const struct spool *s, const char *key, const char *why, struct err *e);
 /* dead/ -> pending/ with fresh attempts; 1 when it was not there. */
 int delivery_retry(const struct spool *s, const char *key, struct err *e);
 
