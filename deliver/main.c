@@ -32,11 +32,15 @@
 #include "common/backoff.h"
 #include "common/clock.h"
 #include "common/crash.h"
+#include "common/jsonutil.h"
 #include "common/log.h"
 #include "deliver/deliver.h"
 #include "deliver/http.h"
 
 #define TICK_MS 1000
+/* A regrade's deliveries wait this long after being queued, so that those
+ * of one assignment recorded close together go in one bulk request. */
+#define BATCH_LINGER_S 2.0
 
 struct deliverer {
     uv_loop_t *loop;
@@ -355,7 +359,10 @@ static int load_due(struct deliverer *dv, const char *key, double now, struct de
         delivery_free(d);
         return 0;
     }
-    if (d->not_before > now) {
+    double queued = now;
+    clock_parse_iso8601(jsonutil_str(d->json, "queued_at", ""), &queued);
+    bool lingering = d->batch && !d->unsure && d->tries == 0 && queued + BATCH_LINGER_S > now;
+    if (d->not_before > now || lingering) {
         delivery_free(d);
         return 0;
     }
