@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/commands.h"
 #include "common/clock.h"
@@ -40,6 +41,7 @@ static const char usage[] =
 
 struct filter {
     const char *course, *assignment, *student;
+    const json_t *jobs;             /* when set: only these job ids (an object's keys) */
 };
 
 /* The newest delivery of each student, assignment and destination. */
@@ -51,6 +53,8 @@ struct latest {
 
 static bool matches(const struct filter *f, const struct delivery *d)
 {
+    if (f->jobs)
+        return json_object_get(f->jobs, d->job_id) != NULL;
     return !strcmp(d->course, f->course) &&
            (!f->assignment || !strcmp(d->assignment, f->assignment)) &&
            (!f->student || !strcmp(d->student, f->student));
@@ -159,6 +163,37 @@ static void print_waiting(const struct delivery *d, const char *state, double no
                    d->version);
 }
 
+/* Prints L: the counts after HEAD, then each student waiting or not
+ * synced and why.  Returns how many are not synced. */
+static size_t print_latest(const struct latest *l, const char *head)
+{
+    size_t done = 0, waiting = 0, dead = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        done += !strcmp(l->state[i], DELIVERY_DONE);
+        dead += !strcmp(l->state[i], DELIVERY_DEAD);
+    }
+    waiting = l->n - done - dead;
+    cli_printf(stdout, "%s: %zu delivered, %zu waiting, %zu not synced\n", head, done,
+               waiting, dead);
+    double now = clock_wall();
+    if (waiting)
+        printf("Waiting:\n");
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->state[i], DELIVERY_PENDING) || !strcmp(l->state[i], DELIVERY_SENDING))
+            print_waiting(&l->v[i], l->state[i], now);
+    if (dead)
+        printf("Not synced:\n");
+    for (size_t i = 0; i < l->n; i++) {
+        const struct delivery *d = &l->v[i];
+        if (strcmp(l->state[i], DELIVERY_DEAD))
+            continue;
+        const char *cat = jsonutil_str(d->json, "category", NULL);
+        cli_printf(stdout, "  %s (%s, version %lld): %s: %s\n", d->student, d->assignment,
+                   d->version, category_words(cat), jsonutil_str(d->json, "reason", "?"));
+    }
+    return dead;
+}
+
 static int sync_status(const struct spool *s, const struct filter *f)
 {
     struct latest l = {0};
@@ -166,34 +201,44 @@ static int sync_status(const struct spool *s, const struct filter *f)
         latest_free(&l);
         return EXIT_FAILED;
     }
-    size_t done = 0, waiting = 0, dead = 0;
-    for (size_t i = 0; i < l.n; i++) {
-        done += !strcmp(l.state[i], DELIVERY_DONE);
-        dead += !strcmp(l.state[i], DELIVERY_DEAD);
-    }
-    waiting = l.n - done - dead;
-    cli_printf(stdout, "%s: %zu delivered, %zu waiting, %zu not synced\n", f->course, done,
-               waiting, dead);
-    double now = clock_wall();
-    if (waiting)
-        printf("Waiting:\n");
-    for (size_t i = 0; i < l.n; i++)
-        if (!strcmp(l.state[i], DELIVERY_PENDING) || !strcmp(l.state[i], DELIVERY_SENDING))
-            print_waiting(&l.v[i], l.state[i], now);
-    if (dead)
-        printf("Not synced:\n");
-    for (size_t i = 0; i < l.n; i++) {
-        const struct delivery *d = &l.v[i];
-        if (strcmp(l.state[i], DELIVERY_DEAD))
-            continue;
-        const char *cat = jsonutil_str(d->json, "category", NULL);
-        cli_printf(stdout, "  %s (%s, version %lld): %s: %s\n", d->student, d->assignment,
-                   d->version, category_words(cat), jsonutil_str(d->json, "reason", "?"));
-    }
+    size_t dead = print_latest(&l, f->course);
     if (dead)
         printf("To send them once the cause is fixed: assay sync retry --course %s\n", f->course);
     latest_free(&l);
     return dead ? EXIT_FAILED : EXIT_OK;
+}
+
+/* True while some of L is still pending or being sent. */
+static bool unsettled(const struct latest *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->state[i], DELIVERY_PENDING) || !strcmp(l->state[i], DELIVERY_SENDING))
+            return true;
+    return false;
+}
+
+void sync_report_jobs(const struct spool *s, const json_t *queued, double wait_s)
+{
+    struct filter f = {.jobs = json_object()};
+    size_t i;
+    const json_t *q;
+    json_array_foreach(queued, i, q)
+        json_object_set_new((json_t *)f.jobs, jsonutil_str(q, "id", ""), json_true());
+    struct latest l = {0};
+    double start = clock_mono();
+    for (;;) {
+        if (!f.jobs || load_latest(s, &f, &l) < 0 || !l.n || !unsettled(&l) ||
+            clock_mono() - start > wait_s)
+            break;
+        latest_free(&l);
+        memset(&l, 0, sizeof l);
+        nanosleep(&(struct timespec){0, 200000000L}, NULL);   /* deliveries take a while */
+    }
+    if (l.n && print_latest(&l, "Sent to the course's destinations"))
+        printf("To send them once the cause is fixed: assay sync retry --course COURSE "
+               "(`assay sync status` has the details)\n");
+    latest_free(&l);
+    json_decref((json_t *)f.jobs);
 }
 
 /* retry (dead ones back) or resend (each newest one again). */

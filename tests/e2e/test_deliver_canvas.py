@@ -190,6 +190,13 @@ def test_student_missing_from_roster_named(pipeline, canvas):  # noqa: F811
     assert "cs101: 1 delivered, 0 waiting, 1 not synced" in p.stdout
     assert "  mallory (hw1, version 1): unknown student: mallory is not in the Canvas roster" \
         in p.stdout
+    # grade-all's summary ends with the same, for the grades it made
+    p = spool.assay("grade-all", "--course", "cs101", "--assignment", "hw1", timeout=180)
+    lines = p.stdout.splitlines()
+    i = lines.index("Sent to the course's destinations: 1 delivered, 0 waiting, 1 not synced")
+    assert lines[i + 1] == "Not synced:"
+    assert lines[i + 2].startswith("  mallory (hw1, version 1): unknown student: mallory is not "
+                                   "in the Canvas roster of course 1234"), lines[i + 2]
 
 
 def test_roster_import_follows_pagination(pipeline, canvas):  # noqa: F811
@@ -278,6 +285,8 @@ def test_regrade_sent_in_one_bulk_update(pipeline, canvas):  # noqa: F811
     p = spool.assay("regrade", "--course", "cs101", "--assignment", "hw1", "--wait",
                     timeout=180)
     assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.splitlines()[-1] == \
+        "Sent to the course's destinations: 4 delivered, 0 waiting, 0 not synced"
     wait_done(spool, 8)
     assert canvas.bulk_posts >= 1
     assert {canvas.grades[(ASSIGNMENT_ID, s.id)] for s in canvas.students.values()} == {"2"}
