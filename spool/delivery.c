@@ -252,14 +252,31 @@ int delivery_take(const struct spool *s, const char *key, struct err *e)
     return move_delivery(s, key, DELIVERY_PENDING, DELIVERY_SENDING, e);
 }
 
-/* Rewrites D in sending/ with its new content, then moves it to TO. */
+/* Rewrites D in sending/ with its new content, then moves it to TO,
+ * without an fsync: losing this in a power cut leaves the delivery in
+ * sending/, which the next assay-deliver puts back as unsure, and the
+ * destination then finds what was sent (SPOOL.md, "Durability").  The
+ * take into sending/ before anything is sent is the move that is
+ * synced. */
 static int settle(const struct spool *s, struct delivery *d, const char *to, struct err *e)
 {
-    if (write_delivery(s, DELIVERY_SENDING, d->key, d->json, e) < 0)
+    char *rel = delivery_rel(DELIVERY_SENDING, d->key);
+    int rc = rel ? spool_update_json(s, rel, d->json, e) : err_set(e, "out of memory");
+    free(rel);
+    if (rc < 0)
         return -1;
-    int rc = move_delivery(s, d->key, DELIVERY_SENDING, to, e);
-    return rc == 1 ? err_set(e, "delivery %s left %s/ while it was being sent", d->key,
-                             DELIVERY_SENDING) : rc;
+    char *a = spool_path(s, "%s/%s.json", DELIVERY_SENDING, d->key);
+    char *b = spool_path(s, "%s/%s.json", to, d->key);
+    if (!a || !b)
+        rc = err_set(e, "out of memory");
+    else if (rename(a, b) < 0)
+        rc = errno == ENOENT ? err_set(e, "delivery %s left %s/ while it was being sent", d->key,
+                                       DELIVERY_SENDING)
+                             : err_sys(e, "cannot move %s/%s.json to %s/", DELIVERY_SENDING,
+                                       d->key, to);
+    free(a);
+    free(b);
+    return rc;
 }
 
 int delivery_defer(const struct spool *s, struct delivery *d, const char *why,

@@ -120,6 +120,9 @@ class FakeCanvas:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body are two writes: without this, a kept-alive
+            # connection waits 40 ms for the client's delayed ACK each time
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
