@@ -169,12 +169,18 @@ json_t *dest_load_block(const struct spool *s, const char *course, const struct 
     return block;
 }
 
-void dest_request_clear(struct dest_request *r)
+void dest_request_drop_token(struct dest_request *r)
 {
     if (r->token) {
         explicit_bzero(r->token, strlen(r->token));
         free(r->token);
+        r->token = NULL;
     }
+}
+
+void dest_request_clear(struct dest_request *r)
+{
+    dest_request_drop_token(r);
     free(r->url);
     free(r->body);
     memset(r, 0, sizeof *r);

@@ -223,7 +223,7 @@ static void send_now(struct run *r)
         settle_run(r);
         return;
     }
-    dest_request_clear(&r->x.req);   /* http.c has its own copy; the token wiped here */
+    dest_request_drop_token(&r->x.req);   /* http.c has its own copy */
 }
 
 static void on_delay(uv_timer_t *t)

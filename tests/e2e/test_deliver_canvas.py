@@ -168,6 +168,27 @@ def test_deliver_killed_mid_flood_nothing_lost_or_doubled(pipeline, canvas):  # 
                for m, p in canvas.requests)
 
 
+def test_slow_answers_timed_out_then_found_in_canvas(pipeline, canvas):  # noqa: F811
+    spool = pipeline()
+    setup_course(spool, canvas, ["alice", "bob"], retry=dict(FAST_RETRY, timeout_s=0.5))
+    canvas.delay = 1.5   # Canvas applies each grade, but answers after assay-deliver gave up
+    jobs = submit_all(spool, ["alice", "bob"])
+    spool.wait_results(jobs)
+    spool.wait_for("both grades applied, their answers lost",
+                   lambda: len(canvas.puts) == 2 and all(
+                       d["tries"] >= 1 and d["unsure"] for d in deliveries(spool, "pending")),
+                   timeout=60)
+    canvas.delay = 0
+    done = wait_done(spool, 2)
+    # each was looked for before being sent again, found, and not sent twice
+    assert canvas.applied(ASSIGNMENT_ID) == {"alice": 1, "bob": 1}
+    assert all(len(c) == 1 for c in canvas.comments.values())
+    assert all("was already in Canvas" in d["note"] for d in done), done
+    warns = [l.message for l in spool.log_lines() if l.process == "assay-deliver"
+             and l.level == "warning"]
+    assert any("no answer from Canvas: Operation timed out" in m for m in warns), warns
+
+
 def test_student_missing_from_roster_named(pipeline, canvas):  # noqa: F811
     spool = pipeline()
     setup_course(spool, canvas, ["alice", "bob", "carol"], roster=True)
