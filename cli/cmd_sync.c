@@ -6,7 +6,8 @@
  *       per course: how many students' grades are delivered, waiting,
  *       not synced; each student waiting or not synced, and why
  *   sync retry  ...   dead deliveries back to pending/, fresh attempts
- *   sync resend ...   each student's latest delivery sent again
+ *   sync resend ...   each student's grade queued again (their newest result;
+ *                     also for students whose grade was never queued)
  *   canvas roster --course C
  *       the course's students from Canvas into courses/C/roster.json
  *       (assay-deliver --roster does it: assay links no HTTP client)
@@ -28,7 +29,10 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "common/run.h"
+#include "common/ids.h"
 #include "spool/delivery.h"
+#include "spool/record.h"
+#include "spool/scan.h"
 
 static const char usage[] =
     "Usage: assay sync status|retry|resend --course C [--assignment A] [--student U] [--spool S]\n"
@@ -241,8 +245,8 @@ void sync_report_jobs(const struct spool *s, const json_t *queued, double wait_s
     json_decref((json_t *)f.jobs);
 }
 
-/* retry (dead ones back) or resend (each newest one again). */
-static int sync_act(const struct spool *s, const struct filter *f, bool resend)
+/* retry: each student's dead delivery back to pending/. */
+static int sync_retry(const struct spool *s, const struct filter *f)
 {
     struct latest l = {0};
     if (load_latest(s, f, &l) < 0) {
@@ -251,20 +255,69 @@ static int sync_act(const struct spool *s, const struct filter *f, bool resend)
     }
     size_t n = 0, failed = 0;
     for (size_t i = 0; i < l.n; i++) {
-        bool dead = !strcmp(l.state[i], DELIVERY_DEAD), done = !strcmp(l.state[i], DELIVERY_DONE);
-        if (!(dead || (resend && done)))
+        if (strcmp(l.state[i], DELIVERY_DEAD))
             continue;
         struct err e;
-        int rc = resend ? delivery_resend(s, &l.v[i], &e) : delivery_retry(s, l.v[i].key, &e);
+        int rc = delivery_retry(s, l.v[i].key, &e);
         if (rc < 0) {
             cli_printf(stderr, "assay sync: %s (%s): %s\n", l.v[i].student, l.v[i].key, e.msg);
             failed++;
         }
         n += rc == 0;
     }
-    cli_printf(stdout, "%zu deliver%s of %s queued %s\n", n, n == 1 ? "y" : "ies", f->course,
-               resend ? "to be sent again" : "again");
+    cli_printf(stdout, "%zu deliver%s of %s queued again\n", n, n == 1 ? "y" : "ies", f->course);
     latest_free(&l);
+    return failed ? EXIT_FAILED : EXIT_OK;
+}
+
+/* Queues STUDENT's grade for ASG (their newest recorded version) again;
+ * 1 when queued, 0 when there is nothing to send, -1 (said) on error. */
+static int resend_one(const struct spool *s, const char *course, const char *asg,
+                      const char *student)
+{
+    long long version = 0;
+    json_t *r = record_latest(s, course, asg, student, &version);
+    if (!r)
+        return 0;
+    char id[40], change[80];
+    ids_job_id(id);
+    snprintf(change, sizeof change, "%s.resend", id);
+    struct delivery_target t = {course, asg, student, version,
+                                jsonutil_str(json_object_get(r, "assay"), "job_id", id), 0, false};
+    struct err e;
+    int rc = delivery_queue_change(s, &t, change, &e);
+    json_decref(r);
+    if (rc < 0)
+        cli_printf(stderr, "assay sync resend: %s (%s): %s\n", student, asg, e.msg);
+    return rc < 0 ? -1 : rc > 0;
+}
+
+/* resend: every student's grade (with a recorded result) queued again. */
+static int sync_resend(const struct spool *s, const struct filter *f)
+{
+    struct fs_list asgs, students;
+    char *dir = spool_path(s, "results/%s", f->course);
+    scan_dir(dir, SCAN_NAMES, &asgs);
+    free(dir);
+    size_t n = 0, failed = 0;
+    for (size_t i = 0; i < asgs.n; i++) {
+        if (f->assignment && strcmp(f->assignment, asgs.names[i]))
+            continue;
+        dir = spool_path(s, "results/%s/%s", f->course, asgs.names[i]);
+        scan_dir(dir, SCAN_NAMES, &students);
+        free(dir);
+        for (size_t k = 0; k < students.n; k++) {
+            if (f->student && strcmp(f->student, students.names[k]))
+                continue;
+            int rc = resend_one(s, f->course, asgs.names[i], students.names[k]);
+            failed += rc < 0;
+            n += rc > 0;
+        }
+        fs_list_free(&students);
+    }
+    fs_list_free(&asgs);
+    cli_printf(stdout, "%zu grade%s of %s queued to be sent again\n", n, n == 1 ? "" : "s",
+               f->course);
     return failed ? EXIT_FAILED : EXIT_OK;
 }
 
@@ -303,7 +356,8 @@ int cmd_sync(int argc, char **argv)
     struct spool s;
     if (cli_open_spool(spool, &s, "sync", strcmp(sub, "status") != 0) < 0)
         return EXIT_FAILED;
-    int rc = !strcmp(sub, "status") ? sync_status(&s, &f) : sync_act(&s, &f, !strcmp(sub, "resend"));
+    int rc = !strcmp(sub, "status") ? sync_status(&s, &f)
+             : !strcmp(sub, "retry") ? sync_retry(&s, &f) : sync_resend(&s, &f);
     spool_close(&s);
     return rc;
 }

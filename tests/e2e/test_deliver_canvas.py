@@ -102,6 +102,12 @@ def test_grades_delivered_exactly_once_with_comment(pipeline, canvas):  # noqa: 
     p = spool.assay("sync", "status", "--course", "cs101")
     assert p.returncode == 0, p.stderr
     assert "cs101: 3 delivered, 0 waiting, 0 not synced" in p.stdout
+    # resend: sent again whatever was sent before, here for alice alone
+    p = spool.assay("sync", "resend", "--course", "cs101", "--student", "alice")
+    assert p.returncode == 0 and p.stdout == "1 grade of cs101 queued to be sent again\n", \
+        p.stdout + p.stderr
+    wait_done(spool, 4)
+    assert canvas.applied(ASSIGNMENT_ID) == {"alice": 2, "bob": 1, "carol": 1}
 
 
 def test_canvas_down_for_the_whole_flood_then_back(pipeline, canvas):  # noqa: F811
