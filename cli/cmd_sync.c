@@ -341,13 +341,28 @@ static int parse(int argc, char **argv, struct filter *f, const char **spool)
         default: return -1;
         }
     }
-    return optind == argc && f->course ? 0 : -1;
+    if (optind != argc || !f->course)
+        return -1;
+    const char *names[][2] = {{"--course", f->course}, {"--assignment", f->assignment},
+                              {"--student", f->student}};
+    for (int i = 0; i < 3; i++)
+        if (names[i][1] && !spool_name_is_valid(names[i][1])) {
+            cli_printf(stderr, "assay: %s \"%s\" is not a name Assay uses (letters, digits, "
+                       "'-', '_', '.', '@', at most 64, not starting with '.')\n", names[i][0],
+                       names[i][1]);
+            return -1;
+        }
+    return 0;
 }
 
 int cmd_sync(int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : "", *spool = NULL;
     struct filter f = {0};
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
     bool known = !strcmp(sub, "status") || !strcmp(sub, "retry") || !strcmp(sub, "resend");
     if (!known || parse(argc - 1, argv + 1, &f, &spool) < 0) {
         fputs(usage, stderr);
@@ -366,6 +381,10 @@ int cmd_canvas(int argc, char **argv)
 {
     const char *spool = NULL;
     struct filter f = {0};
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
     if (argc < 2 || strcmp(argv[1], "roster") || parse(argc - 1, argv + 1, &f, &spool) < 0 ||
         f.assignment || f.student) {
         fputs(usage, stderr);
