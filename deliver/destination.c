@@ -160,8 +160,11 @@ json_t *dest_load_block(const struct spool *s, const char *course, const struct 
     else
         kind->check(s, block, file, where, &p);
     if (p.count) {
-        err_set(e, "%s%s", p.items[0], p.count > 1 ? " (and more: `assay sync status` lists "
-                "them)" : "");
+        if (p.count > 1)
+            err_set(e, "%s (and %zu more problem%s in the block)", p.items[0], p.count - 1,
+                    p.count > 2 ? "s" : "");
+        else
+            err_set(e, "%s", p.items[0]);
         json_decref(block);
         block = NULL;
     }
