@@ -321,3 +321,15 @@ def test_regrade_sent_in_one_bulk_update(pipeline, canvas):  # noqa: F811
     assert len(bulk) == 4
     assert any(d["note"].startswith("sent in a bulk update of") for d in bulk)
     assert any(path.startswith("/api/v1/progress/") for m, path in canvas.requests)
+
+
+def test_no_delivery_process_without_a_destination(pipeline):  # noqa: F811
+    spool = pipeline()
+    spool.add_assignment("cs101", "hw1", assignment_doc([HI_TEST]))
+    spool.start()
+    spool.wait_running(slots=3, daemons=1)
+    [job] = submit_all(spool, ["alice"])
+    spool.wait_results([job])
+    assert deliver_pids(spool) == []
+    assert deliveries(spool, "pending") == [] and deliveries(spool, "done") == []
+    assert not any("assay-deliver" in l.message for l in spool.log_lines())
