@@ -144,7 +144,7 @@ static const char *category_words(const char *c)
     static const char *const names[][2] = {
         {"unknown_student", "unknown student"}, {"token", "token refused"},
         {"unpublished", "course not published"}, {"refused", "refused"},
-        {"config", "configuration"}, {"attempts", "gave up"},
+        {"config", "configuration"}, {"attempts", "attempts used up"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (c && !strcmp(c, names[i][0]))

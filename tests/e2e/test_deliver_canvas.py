@@ -333,3 +333,28 @@ def test_no_delivery_process_without_a_destination(pipeline):  # noqa: F811
     assert deliver_pids(spool) == []
     assert deliveries(spool, "pending") == [] and deliveries(spool, "done") == []
     assert not any("assay-deliver" in l.message for l in spool.log_lines())
+
+
+def test_attempts_used_up_dead_letter_with_the_last_error(pipeline, canvas):  # noqa: F811
+    spool = pipeline()
+    setup_course(spool, canvas, ["alice"], retry=dict(FAST_RETRY, max_attempts=3))
+    canvas.down = True
+    [job] = submit_all(spool, ["alice"])
+    spool.wait_results([job])
+    spool.wait_for("a dead delivery", lambda: deliveries(spool, "dead"), timeout=60)
+    [dead] = deliveries(spool, "dead")
+    assert dead["category"] == "attempts" and dead["tries"] == 3
+    assert dead["reason"].startswith("gave up after 3 attempts; the last: Canvas answered 503: "), \
+        dead["reason"]
+    assert dead["reason"].endswith("`assay sync retry --course cs101 --student alice` sends it "
+                                   "again")
+    errors = [l for l in spool.log_lines() if l.process == "assay-deliver" and l.level == "error"]
+    assert len(errors) == 1 and errors[0].job == job
+    p = spool.assay("sync", "status", "--course", "cs101")
+    assert p.returncode == 1 and "  alice (hw1, version 1): attempts used up: gave up after 3 attempts" \
+        in p.stdout, p.stdout
+    canvas.down = False
+    assert spool.assay_ok("sync", "retry", "--course", "cs101") == \
+        "1 delivery of cs101 queued again\n"
+    wait_done(spool, 1)
+    assert canvas.applied(ASSIGNMENT_ID) == {"alice": 1}
