@@ -46,8 +46,7 @@
 #define CANVAS_MAX_BATCH 100
 
 static const char *const top_keys[] = {"base_url", "course_id", "token_file", "student_id",
-                                       "result_url", "comment", "assignments", "retry",
-                                       "bulk_min", NULL};
+                                       "result_url", "comment", "assignments", "retry", NULL};
 static const char *const asg_keys[] = {"assignment_id", "grade", "comment", NULL};
 static const char *const retry_keys[] = {"max_attempts", "first_s", "max_s", "timeout_s",
                                          NULL};
@@ -142,7 +141,6 @@ static void canvas_check(const struct spool *s, const json_t *block, const char 
     const json_t *c = json_object_get(block, "comment");
     if (c && !json_is_boolean(c))
         problems_add(p, file, "%s.comment: must be true or false", where);
-    check_number(block, path, "bulk_min", 2, 2, 10000, p);
     const json_t *asgs = json_object_get(block, "assignments");
     if (!json_is_object(asgs)) {
         problems_add(p, file, "%s.assignments: %s; to fix: {\"hw1\": {\"assignment_id\": 42}} "
