@@ -283,7 +283,8 @@ static int resend_one(const struct spool *s, const char *course, const char *asg
     ids_job_id(id);
     snprintf(change, sizeof change, "%s.resend", id);
     struct delivery_target t = {course, asg, student, version,
-                                jsonutil_str(json_object_get(r, "assay"), "job_id", id), 0, false};
+                                jsonutil_str(json_object_get(r, "assay"), "job_id", id), 0, false,
+                                NULL};
     struct err e;
     int rc = delivery_queue_change(s, &t, change, &e);
     json_decref(r);

@@ -183,6 +183,8 @@ static int queue_one(const struct spool *s, const struct delivery_target *t, con
                           "version", (json_int_t)t->version, "job_id", t->job_id,
                           "attempt", t->attempt, "tries", 0, "not_before", 0.0,
                           "unsure", 0, "batch", t->batch, "last_error");
+    if (j && t->extra)
+        json_object_update_missing(j, (json_t *)t->extra);   /* never over the common fields */
     if (j)
         set_now(j, "queued_at");
     int rc = j ? write_delivery(s, DELIVERY_PENDING, key, j, e) : err_set(e, "out of memory");
@@ -193,7 +195,8 @@ static int queue_one(const struct spool *s, const struct delivery_target *t, con
 static struct delivery_target target_of(const struct job *job)
 {
     return (struct delivery_target){job->course, job->assignment, job->student, job->version,
-                                    job->id, job->attempt, !strcmp(job->priority, "batch")};
+                                    job->id, job->attempt, !strcmp(job->priority, "batch"),
+                                    NULL};
 }
 
 int delivery_queue(const struct spool *s, const struct job *job, const char *dest,

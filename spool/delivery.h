@@ -83,6 +83,8 @@ struct delivery_target {
     const char *job_id;
     int attempt;
     bool batch;
+    const json_t *extra;            /* NULL, or fields a destination needs beside these
+                                     * (a commit's sha), copied into the file */
 };
 /* A grade that changed without a job finishing (a manual grade), or one
  * to send again whatever was sent before (`assay sync resend`): a

@@ -169,8 +169,15 @@ static void test_transitions_keep_what_they_learnt(void **state)
     assert_int_equal(d.tries, 2);
     /* a changed grade (or a resend): a new key per destination; retry:
      * the same key back */
-    struct delivery_target t = {"cs101", "hw1", "bo", 1, job.id, 0, false};
+    json_t *extra = json_pack("{s:s, s:s}", "sha", "abc123", "student", "not-bo");
+    struct delivery_target t = {"cs101", "hw1", "bo", 1, job.id, 0, false, extra};
     assert_int_equal(delivery_queue_change(&s, &t, "X1.manual", &e), 1);
+    json_decref(extra);
+    struct delivery x;
+    assert_int_equal(delivery_load(&s, DELIVERY_PENDING, "X1.manual.canvas", &x, &e), 0);
+    assert_string_equal(jsonutil_str(x.json, "sha", ""), "abc123");
+    assert_string_equal(x.student, "bo");   /* extra never replaces a common field */
+    delivery_free(&x);
     assert_int_equal(delivery_queue_change(&s, &t, "X1.manual", &e), 0);   /* a repeat */
     delivery_free(&d);
     assert_string_equal(delivery_locate(&s, "X1.manual.canvas"), DELIVERY_PENDING);
