@@ -39,7 +39,6 @@ static const struct {
 } blocks[] = {
     {"lms", "canvas"},
 };
-const char *const delivery_blocks[] = {"lms", NULL};
 
 const char *delivery_dest_of_block(const char *block)
 {

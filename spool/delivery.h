@@ -38,11 +38,10 @@
 #define DELIVERY_DONE "deliveries/done"
 #define DELIVERY_DEAD "deliveries/dead"
 
-/* The course.json blocks that configure a destination, NULL-terminated
- * (spool/course.c accepts them; the destination of each reads its own
- * block, deliver/destination.c). */
-extern const char *const delivery_blocks[];
-/* The destination name a block configures ("lms" -> "canvas"), or NULL. */
+/* The destination a course.json block configures ("lms" -> "canvas"),
+ * or NULL for a key that is no delivery block: spool/course.c accepts
+ * these blocks and lists their destinations; each destination reads and
+ * checks its own block (deliver/destination.c). */
 const char *delivery_dest_of_block(const char *block);
 
 /* A delivery file, read (the strings live in JSON). */
