@@ -3,12 +3,14 @@
  * student version of an instructor's nbgrader source notebook.
  *
  * The source is checked first (grade_ids present and unique, points on
- * every grade cell, at least one autograder test); a source with
+ * every grade and task cell, no nbgrader AUTOTEST line); a source with
  * problems lists them all and exits 3, like an invalid assignment.  The
  * release itself is nb_release (worker/nbgrader.c): solutions replaced
- * by "# YOUR CODE HERE" / "raise NotImplementedError()", hidden tests
- * removed, outputs cleared, checksums set.  See docs/NOTEBOOKS.md.
+ * by "# YOUR CODE HERE" / "raise NotImplementedError()" (or the stubs
+ * given with --code-stub and --text-stub), hidden tests removed, outputs
+ * cleared, checksums set.  See docs/NOTEBOOKS.md.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +20,19 @@
 #include "engine/nbgrader.h"
 
 static const char usage[] =
-    "Usage: assay notebook release SOURCE.ipynb OUT.ipynb\n"
+    "Usage: assay notebook release SOURCE.ipynb OUT.ipynb [--code-stub TEXT] [--text-stub TEXT]\n"
     "\n"
     "Writes OUT.ipynb, the version of the nbgrader source notebook SOURCE.ipynb\n"
     "to hand out: solutions (### BEGIN/END SOLUTION) replaced by \"# YOUR CODE HERE\"\n"
     "and \"raise NotImplementedError()\", hidden tests (### BEGIN/END HIDDEN TESTS)\n"
     "removed, outputs cleared, test cells read-only, checksums set.\n"
+    "--code-stub and --text-stub replace the stub of code and text answers; give\n"
+    "the assignment's notebook test the same as \"stub\": {\"code\", \"text\"} so\n"
+    "that an answer left as released scores \"No response.\".\n"
     "\n"
     "Exit status: 0 written; 2 usage error; 3 the source has problems (all listed).\n";
 
-static int release(const char *in, const char *out)
+static int release(const char *in, const char *out, const struct nb_stubs *stubs)
 {
     struct err e;
     json_t *src = nb_load_file(in, &e);
@@ -45,7 +50,7 @@ static int release(const char *in, const char *out)
             cli_printf(stderr, "  %s\n", p.items[i]);
         rc = EXIT_INVALID_ASSIGNMENT;
     } else {
-        json_t *rel = nb_release(src);
+        json_t *rel = nb_release(src, stubs);
         char *text = rel ? json_dumps(rel, JSON_INDENT(1) | JSON_PRESERVE_ORDER |
                                                JSON_REAL_PRECISION(17))
                          : NULL;
@@ -78,9 +83,18 @@ int cmd_notebook(int argc, char **argv)
         fputs(usage, stdout);
         return EXIT_OK;
     }
-    if (argc != 4 || strcmp(argv[1], "release")) {
+    struct nb_stubs stubs = {NULL, NULL};
+    bool ok = argc >= 4 && !strcmp(argv[1], "release") && argc % 2 == 0;
+    for (int i = 4; ok && i + 1 < argc; i += 2) {
+        const char **slot = !strcmp(argv[i], "--code-stub")   ? &stubs.code
+                            : !strcmp(argv[i], "--text-stub") ? &stubs.text : NULL;
+        ok = slot && *argv[i + 1];   /* an empty stub would read as no response */
+        if (ok)
+            *slot = argv[i + 1];
+    }
+    if (!ok) {
         fputs(usage, stderr);
         return EXIT_USAGE;
     }
-    return release(argv[2], argv[3]);
+    return release(argv[2], argv[3], &stubs);
 }

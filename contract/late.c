@@ -28,6 +28,7 @@
 #include "common/clock.h"
 #include "common/jsonutil.h"
 #include "common/check.h"
+#include "contract/results.h"
 
 static const char *const late_keys[] = {"penalty_per_day", "penalty_per_hour", "max_late_days",
                                         NULL};
@@ -108,8 +109,9 @@ static void say_duration(struct buf *b, double s)
 int late_score_line(const json_t *results, struct buf *b)
 {
     const json_t *late = json_object_get(json_object_get(results, "assay"), "late");
-    int rc = buf_printf(b, "Score: %g / %g", jsonutil_num(results, "score", 0),
-                        jsonutil_num(results, "max_score", 0));
+    int rc = buf_puts(b, "Score: ");
+    if (rc == 0)
+        rc = results_total_phrase(results, b);
     struct buf why = BUF_INIT;
     int said = rc == 0 ? late_describe(late, &why) : 0;
     if (said > 0)

@@ -580,6 +580,10 @@ static json_t *compose_result(struct grading *g, double started, double t0)
                           "execution_time", clock_mono() - t0, "output", buf_str(&summary),
                           "tests", g->tests, "assay", assay);
     buf_free(&summary);
+    /* "Score: 5 of 7 points, 2 awaiting manual grading" when answers wait
+     * for a person; out of memory leaves the plain line, which is true too */
+    if (r)
+        results_refresh_score_line(r);
     return r;
 }
 

@@ -36,7 +36,7 @@ static void source_side(const json_t *src)
     nb_check_source(src, "source.ipynb", &p);
     problems_free(&p);
     (void)nb_test_points(src);
-    json_t *rel = nb_release(src);
+    json_t *rel = nb_release(src, NULL);
     each_cell(rel);
     json_decref(rel);
 }

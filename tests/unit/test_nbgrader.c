@@ -91,7 +91,7 @@ static void test_release(void **state)
     nb_check_source(src, "s", &p);
     assert_int_equal(p.count, 0);
     assert_true(nb_test_points(src) == 1.5);
-    json_t *rel = nb_release(src);
+    json_t *rel = nb_release(src, NULL);
     json_t *cells = json_object_get(rel, "cells");
     char *a = nb_source(json_array_get(cells, 0)), *t = nb_source(json_array_get(cells, 1));
     assert_string_equal(a, "def f():\n    # YOUR CODE HERE\n    raise NotImplementedError()");
