@@ -174,6 +174,26 @@ void late_apply(json_t *results, const struct late_policy *lp, double due, bool 
     buf_free(&line);
 }
 
+void late_undo(json_t *results)
+{
+    json_t *assay = json_object_get(results, "assay");
+    const json_t *late = json_object_get(assay, "late");
+    if (!json_is_number(json_object_get(late, "score_before")))
+        return;   /* no penalty was taken (or only an extensions file's error): nothing to undo */
+    json_object_set_new(results, "score", json_real(jsonutil_num(late, "score_before", 0)));
+    const char *msg = jsonutil_str(late, "message", ""), *out = jsonutil_str(results, "output", "");
+    const char *second = strchr(out, '\n');
+    size_t n = strlen(msg);
+    if (second && n && !strncmp(second + 1, msg, n) && second[1 + n] == '\n') {
+        struct buf b = BUF_INIT;   /* out of memory: the line stays, said twice at worst */
+        if (buf_append(&b, out, (size_t)(second + 1 - out)) == 0 &&
+            buf_puts(&b, second + 2 + n) == 0)
+            json_object_set_new(results, "output", json_string(buf_str(&b)));
+        buf_free(&b);
+    }
+    json_object_del(assay, "late");
+}
+
 int late_describe(const json_t *late, struct buf *b)
 {
     const json_t *pct = json_object_get(late, "penalty_percent");
