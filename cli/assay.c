@@ -41,6 +41,8 @@ static const char usage[] =
     "                                    the gradebook as CSV (score, status, late penalty)\n"
     "  extensions list|grant|revoke --course C --assignment A [--student U]\n"
     "                                    students' own due dates (--days N | --until TIME)\n"
+    "  manual list|grade --course C --assignment A [--student U --cell ID --points P]\n"
+    "                                    grade by hand the answers a notebook leaves to a person\n"
     "  notebook release SOURCE.ipynb OUT.ipynb\n"
     "                                    the student version of an nbgrader notebook\n"
     "  gradescope setup ASSIGNMENT_DIR   run a Gradescope autograder's setup.sh on this machine\n"
@@ -73,6 +75,7 @@ static const struct command commands[] = {
     {"grade-all", cmd_grade_all},
     {"export", cmd_export},
     {"extensions", cmd_extensions},
+    {"manual", cmd_manual},
 };
 
 int main(int argc, char **argv)

@@ -31,6 +31,7 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "cli/commands.h"
+#include "spool/manual.h"
 #include "spool/queue.h"
 #include "spool/record.h"
 #include "spool/scan.h"
@@ -375,7 +376,7 @@ int cmd_grade_all(int argc, char **argv)
 /* ---- assay export ---- */
 
 #define CSV_HEADER "student,score,max,status,graded_at,late_days,late_penalty_percent," \
-    "score_before_penalty"
+    "score_before_penalty,manual_pending_points,manual_pending_answers"
 
 static const char export_usage[] =
     "Usage: assay export --course C --assignment A --csv [--out FILE] [--spool S]\n"
@@ -385,8 +386,11 @@ static const char export_usage[] =
     "  " CSV_HEADER "\n"
     "score is after any late penalty: late_days is how many (started) days late the\n"
     "submission was (0 on time), late_penalty_percent the percentage of max taken\n"
-    "off, score_before_penalty the score the tests gave.  Students who submitted but\n"
-    "have no result yet appear with status \"pending\" and the rest empty.\n";
+    "off, score_before_penalty the score the tests gave.  score includes the grades\n"
+    "given by hand (assay manual grade); manual_pending_points and\n"
+    "manual_pending_answers say what still awaits one (its points are in max, not in\n"
+    "score).  Students who submitted but have no result yet appear with status\n"
+    "\"pending\" and the rest empty.\n";
 
 static void csv_field(FILE *out, const char *s)
 {
@@ -406,6 +410,21 @@ static void csv_field(FILE *out, const char *s)
 /* The late columns of result R: days late, the penalty's percentage and
  * the score before it (0, 0 and the score when on time; empty with no
  * result). */
+static void csv_late(FILE *out, const json_t *r);
+
+/* The manual grading columns of result R: the points and answers still
+ * awaiting a person (0 and 0 when none; empty with no result). */
+static void csv_manual(FILE *out, const json_t *r)
+{
+    struct manual_score m;
+    if (!r) {
+        fputs(",,", out);
+        return;
+    }
+    manual_score_of(r, &m);
+    fprintf(out, ",%g,%zu", m.pending_points, m.pending_answers);
+}
+
 static void csv_late(FILE *out, const json_t *r)
 {
     const json_t *late = json_object_get(json_object_get(r, "assay"), "late");
@@ -473,6 +492,7 @@ static int write_csv(FILE *out, const struct spool *s, const struct bulk_opts *o
         fputc(',', out);
         csv_field(out, r ? jsonutil_str(a, "finished_at", "") : "");
         csv_late(out, r);
+        csv_manual(out, r);
         fputc('\n', out);
         json_decref(r);
     }

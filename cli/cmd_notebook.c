@@ -67,7 +67,9 @@ static int release(const char *in, const char *out, const struct nb_stubs *stubs
             cli_printf(stderr, "assay notebook release: %s\n", e.msg);
             rc = EXIT_FAILED;
         } else {
-            cli_printf(stdout, "%s: %g points in autograder tests\n", out, nb_test_points(rel));
+            double by_hand = nb_manual_points(rel);
+            cli_printf(stdout, "%s: %g points in autograder tests", out, nb_test_points(rel));
+            cli_printf(stdout, by_hand > 0 ? ", %g graded by hand\n" : "\n", by_hand);
         }
         free(text);
         json_decref(rel);
