@@ -195,16 +195,31 @@ static bool env_add(char **env, int *n, const char *name, const char *value)
     return true;
 }
 
-/* The run's environment; NULL if out of memory (never one missing a variable). */
-static char **build_env(const char *workdir)
+/* Adds the variables of VARS (an "env" of assignment.json, checked when
+ * it was loaded) that SKIP (the test's own) does not set; false if out
+ * of memory. */
+static bool env_add_all(char **env, int *n, const json_t *vars, const json_t *skip)
 {
-    char **env = calloc(10, sizeof *env);
+    const char *name;
+    const json_t *v;
+    json_object_foreach((json_t *)vars, name, v)
+        if (!json_object_get(skip, name) && !env_add(env, n, name, json_string_value(v)))
+            return false;
+    return true;
+}
+
+/* The run's environment: Assay's own, then the test's "env" and the
+ * assignment's; NULL if out of memory (never one missing a variable). */
+static char **build_env(const char *workdir, const json_t *asg_env, const json_t *test_env)
+{
+    char **env = calloc(10 + json_object_size(asg_env) + json_object_size(test_env), sizeof *env);
     int n = 0;
     bool ok = env && env_add(env, &n, "PATH", "/usr/local/bin:/usr/bin:/bin") &&
               env_add(env, &n, "HOME", workdir) && env_add(env, &n, "TMPDIR", workdir) &&
               env_add(env, &n, "LANG", "C.UTF-8") && env_add(env, &n, "LC_ALL", "C.UTF-8") &&
               env_add(env, &n, "PYTHONDONTWRITEBYTECODE", "1") &&
-              env_add(env, &n, "MPLBACKEND", "Agg") && env_add(env, &n, "TERM", "dumb");
+              env_add(env, &n, "MPLBACKEND", "Agg") && env_add(env, &n, "TERM", "dumb") &&
+              env_add_all(env, &n, test_env, NULL) && env_add_all(env, &n, asg_env, test_env);
     if (!ok) {
         free_env(env);
         return NULL;
@@ -290,7 +305,9 @@ static void run_test(struct grading *g, const struct test_def *t, const char *wo
     int fd = -1;
     if (!workdir)
         err_set(&e, "out of memory");
-    else if (build_workdir(g, t, workdir, &e) == 0 && !(env = build_env(workdir)))
+    else if (build_workdir(g, t, workdir, &e) == 0 &&
+             !(env = build_env(workdir, json_object_get(g->a->sum.json, "env"),
+                               json_object_get(t->spec, "env"))))
         err_set(&e, "out of memory");
     else if (env && (fd = open(workdir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
         err_sys(&e, "cannot open %s", workdir);
