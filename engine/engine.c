@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,6 +439,18 @@ static void fail_all_tests(struct grading *g, const char *reason)
         fail_one_test(g, i, reason);
 }
 
+/* Whether test I, just graded, has "stop_if_failed" (a check step such
+ * as py_compile) and did not pass: the tests after it would only repeat
+ * its error.  A test Assay itself could not run stops nothing (that is
+ * an infrastructure error, graded again elsewhere). */
+static bool stops_the_rest(const struct grading *g, size_t i)
+{
+    const json_t *entry = json_array_get(g->tests, json_array_size(g->tests) - 1);
+    return json_is_true(json_object_get(g->a->tests[i].spec, "stop_if_failed")) &&
+           strcmp(jsonutil_str(entry, "verdict", ""), "passed") &&
+           !(g->error_category && !strcmp(g->error_category, "infrastructure"));
+}
+
 /* Grades every test.  Only a program that can run none passes no
  * launcher (the scheduler, for assignments without tests); tests meeting
  * one there are Assay's fault, reported as such rather than a crash. */
@@ -450,11 +463,20 @@ static void grade_tests(struct grading *g)
         return;
     }
     size_t i = 0;
-    for (; i < g->a->sum.n_tests && !g->unclean; i++)
+    const struct test_def *stopped_by = NULL;
+    for (; i < g->a->sum.n_tests && !g->unclean && !stopped_by; i++) {
         grade_test(g, i);
-    for (; i < g->a->sum.n_tests; i++)
-        fail_one_test(g, i, "Assay could not clean up after the previous test (see the "
-                      "error above).");
+        if (stops_the_rest(g, i))
+            stopped_by = &g->a->tests[i];
+    }
+    for (; i < g->a->sum.n_tests; i++) {
+        char why[300];
+        if (stopped_by)
+            snprintf(why, sizeof why, "the test \"%.200s\" did not pass, and the tests after "
+                     "it run only when it does (see its feedback above).", stopped_by->name);
+        fail_one_test(g, i, stopped_by ? why : "Assay could not clean up after the previous "
+                      "test (see the error above).");
+    }
 }
 
 /* ---- the submission as a whole ---- */
@@ -476,16 +498,41 @@ static int collect_name(const char *rel, off_t size, void *arg)
     return 0;
 }
 
+struct pattern_match {
+    const char *pattern;
+    bool found;
+};
+
+static int match_file(const char *rel, off_t size, void *arg)
+{
+    (void)size;
+    struct pattern_match *m = arg;
+    m->found |= fnmatch(m->pattern, rel, FNM_PATHNAME | FNM_PERIOD) == 0;
+    return 0;
+}
+
+/* Whether the staged submission holds REQ: a file of that name, or one
+ * matching it when it is a glob pattern such as "*.py". */
+static bool has_required(const struct grading *g, const char *req)
+{
+    if (strpbrk(req, "*?[")) {
+        struct pattern_match m = {req, false};
+        struct err e;   /* a walk cut short finds less: the file is then reported missing */
+        fs_walk_files(g->staged, match_file, &m, &e);
+        return m.found;
+    }
+    char *p = fs_join(g->staged, req);
+    struct stat st;
+    bool ok = p && lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+    free(p);
+    return ok;
+}
+
 static const char *first_missing(const struct grading *g)
 {
-    for (size_t i = 0; i < g->a->sum.n_required; i++) {
-        char *p = fs_join(g->staged, g->a->sum.required_files[i]);
-        struct stat st;
-        bool ok = lstat(p, &st) == 0 && S_ISREG(st.st_mode);
-        free(p);
-        if (!ok)
+    for (size_t i = 0; i < g->a->sum.n_required; i++)
+        if (!has_required(g, g->a->sum.required_files[i]))
             return g->a->sum.required_files[i];
-    }
     return NULL;
 }
 
@@ -512,9 +559,10 @@ static bool check_submission(struct grading *g)
     struct buf found = BUF_INIT, msg = BUF_INIT;
     struct err partial;   /* the list only illustrates the message; cut short, it still does */
     fs_walk_files(g->staged, collect_name, &found, &partial);
-    buf_printf(&msg, "The submission has no file named %s, which the assignment requires "
+    buf_printf(&msg, "The submission has no file %s %s, which the assignment requires "
                "(it holds: %s). File names are case-sensitive; rename or add the file "
-               "and submit again.", missing, buf_str(&found));
+               "and submit again.", strpbrk(missing, "*?[") ? "matching" : "named", missing,
+               buf_str(&found));
     set_error(g, "submission", buf_str(&msg));
     buf_free(&found);
     buf_free(&msg);
