@@ -185,7 +185,7 @@ struct graded {
     struct nb_stubs stubs;
     json_t *plan, *problems;
     json_t *manual;         /* the answers a person grades (contract/results.h) */
-    double manual_points;
+    double manual_points, manual_pending;
     json_t *events;         /* plan index (as a string) -> cell event */
     bool finished, restarted, timed_out;
     double score, max;
@@ -470,6 +470,8 @@ static int list_manual(struct graded *g)
         if (!it || json_array_append_new(g->manual, it) < 0)
             return -1;
         g->manual_points += nb_points(cell);
+        if (!strcmp(jsonutil_str(it, "status", ""), "pending"))
+            g->manual_pending += nb_points(cell);
     }
     return 0;
 }
@@ -560,7 +562,8 @@ static void save_html(struct test_run *run, struct graded *g, const char *name,
     char rel[300], *dir = fs_join(run->files_dir, "feedback");
     snprintf(rel, sizeof rel, "feedback/%.*s.html", (int)(len < 200 ? len : 200), base);
     char *path = fs_join(run->files_dir, rel);
-    char *html = notebook_html(name, g->plan, g->problems, g->score, g->max);
+    char *html = notebook_html(name, g->plan, g->problems, g->score, g->max + g->manual_points,
+                               g->manual_pending);
     struct err e;
     if (!html)
         err_set(&e, "out of memory");

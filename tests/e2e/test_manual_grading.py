@@ -109,6 +109,8 @@ def test_manual_cells_pending_and_no_response(tmp_path):
         student = json.load(f)
     assert student["output"].splitlines()[0] == "Score: " + PENDING_TOTAL
     assert items(student)["explain"]["status"] == "pending"
+    html = (out / "feedback" / "m.html").read_text()
+    assert f'<p class="score">Score: {PENDING_TOTAL}</p>' in html
     code, table, _ = grade(d, sub)
     assert code == 0
     assert "Total: " + PENDING_TOTAL in table.splitlines()

@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
             fuzz_die("out of memory", NULL);
         json_t *plan = nb_merge(src, sub, problems);
         if (plan)
-            free(notebook_html("submission.ipynb", plan, problems, 1, 2));
+            free(notebook_html("submission.ipynb", plan, problems, 1, 2, 0));
         json_decref(plan);
         json_decref(problems);
     }
