@@ -205,8 +205,11 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
     snprintf(outcome, sizeof outcome, "%s", jsonutil_str(json_object_get(json_object_get(r,
              "assay"), "error"), "category", "graded"));
     struct err why;
-    int lock = r ? manual_lock(s, job->course, job->assignment, job->student, &why) : -1;
-    if (r && lock < 0)   /* the grades are still read; a grade given this instant may wait for the next regrade */
+    struct manual_tally tally;
+    results_manual_tally(r, &tally);
+    /* only a result with answers graded by hand has grades to fold in */
+    int lock = tally.items ? manual_lock(s, job->course, job->assignment, job->student, &why) : -1;
+    if (tally.items && lock < 0)   /* the grades are still read; one given this instant waits for the next regrade */
         log_msg(LOG_WARN, job->id, "recording without the manual grades' lock: %s", why.msg);
     if (r && json_is_object(r)) {
         add_history(r, job, info);
