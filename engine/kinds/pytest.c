@@ -19,6 +19,7 @@
 #include "engine/assets.h"
 #include "common/check.h"
 #include "engine/kind.h"
+#include "engine/kinds/pytest_count.h"
 #include "engine/kinds/report.h"
 
 #define REPORT ".assay/pytest-report.jsonl"
@@ -53,7 +54,9 @@ static void pytest_instructor_files(const json_t *t, json_t *files)
     json_array_extend(files, json_object_get(t, "files"));
 }
 
-/* Counts "def test..." lines: the maximum before a run has collected. */
+/* The tests pytest would collect from the files, counted from their
+ * text as the runner counts a file it cannot import: the maximum before
+ * a run, the same whatever the submission's mistake. */
 static double pytest_planned_points(const char *dir, const struct test_def *t)
 {
     const json_t *ppt = json_object_get(t->spec, "points_per_test");
@@ -66,12 +69,7 @@ static double pytest_planned_points(const char *dir, const struct test_def *t)
         struct buf b = BUF_INIT;
         struct err e;   /* unreadable plans no tests; the run reports the file itself */
         if (fs_read_file(path, 16u << 20, &b, &e) == 0)
-            for (char *line = strtok(b.data, "\n"); line; line = strtok(NULL, "\n")) {
-                line += strspn(line, " \t");
-                if (!strncmp(line, "async ", 6))
-                    line += 6;
-                count += !strncmp(line, "def test", 8);
-            }
+            count += pytest_count_tests(buf_str(&b));
         buf_free(&b);
         free(path);
     }

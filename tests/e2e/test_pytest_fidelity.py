@@ -3,8 +3,9 @@
 A unittest.TestCase suite (classes of any name, an inherited base, a
 Test* class with parametrized methods, one with __init__ that pytest
 does not collect, a plain class) scores N of N for a correct submission,
-0 of the same N when the submission cannot be imported, and N-k of N for
-k wrong answers.  A helper module listed among the test files adds no
+0 of the same N when the submission cannot be imported or a required
+file is missing (counted from the files' text, without running them),
+and N-k of N for k wrong answers.  A helper module listed among the test files adds no
 test.  "count_skipped": false leaves skipped tests out of the maximum.
 """
 from assay_helpers import by_name, grade, grade_json
@@ -86,6 +87,10 @@ def test_the_maximum_is_the_same_for_every_mistake(make_assignment, make_submiss
     assert "tests/test_suite.py::edge_cases::test_zero" in names
     assert "tests/test_suite.py::MoreChecks::test_one" in names
     assert not any("helpers.py" in n for n in names), names
+    # no sol.py at all: nothing runs, the maximum is counted from the files' text
+    missing, _ = grade_json(d, make_submission({"other.py": "x = 1\n"}))
+    assert (missing["score"], missing["max_score"]) == (0, N)
+    assert missing["assay"]["error"]["category"] == "submission"
     wrong, _ = grade_json(d, make_submission({"sol.py": "def f(x):\n    return 2 * x if x % 2"
                                                         " == 0 else 0\n"}))
     # f(1) (in Checks and, inherited, MoreChecks), f(3), f(5) and f(7) are wrong
