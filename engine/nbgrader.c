@@ -246,33 +246,51 @@ int nb_checksum(const json_t *cell, char out[33])
 
 /* ---- the instructor's source notebook ---- */
 
-/* nbgrader's "### AUTOTEST expr" and "### HASHED AUTOTEST expr" lines
- * stand for tests generated from the solution's values and the
- * course's autotests.yml.  Assay does not generate them: such a cell
- * would run as a comment and pass whatever the student wrote, so the
- * source is refused instead, saying what to write. */
-static void check_autotest(const json_t *cell, const char *at, const char *id, struct problems *p)
+/* The AUTOTEST marker of CELL's first line that has one ("### AUTOTEST"
+ * or "### HASHED AUTOTEST", as nbgrader finds them: a comment line
+ * holding AUTOTEST), or NULL; *OOM set if memory ran out. */
+static const char *autotest_marker(const json_t *cell, bool *oom)
 {
     char *src = nb_source(cell);
-    if (!src) {
-        problems_add(p, at, "out of memory reading the cell");
-        return;
-    }
-    for (const char *line = src; line && *line;) {
+    const char *found = NULL;
+    *oom = !src;
+    for (const char *line = src; line && *line && !found;) {
+        size_t len = strcspn(line, "\n");
         const char *t = line + strspn(line, " \t");
-        bool hashed = !strncmp(t, HASHED_AUTOTEST, strlen(HASHED_AUTOTEST));
-        if (hashed || !strncmp(t, AUTOTEST, strlen(AUTOTEST))) {
-            problems_add(p, at, "(grade_id \"%.*s\") uses nbgrader's \"%s\", whose tests "
-                         "Assay does not generate (the cell would pass without testing "
-                         "anything); write the assertions out in the cell, e.g. with the "
-                         "cells nbgrader's generate_assignment made from it", ID_SHOWN, id,
-                         hashed ? HASHED_AUTOTEST : AUTOTEST);
-            break;
-        }
-        line = strchr(line, '\n');
-        line = line ? line + 1 : NULL;
+        const char *hit = memmem(line, len, "AUTOTEST", 8);
+        if (hit && *t == '#')
+            found = memmem(line, (size_t)(hit - line), "HASHED", 6) ? HASHED_AUTOTEST : AUTOTEST;
+        line += len + (line[len] == '\n');
     }
     free(src);
+    return found;
+}
+
+bool nb_has_autotest(const json_t *nb)
+{
+    size_t i;
+    const json_t *cell;
+    bool oom;
+    json_array_foreach(json_object_get(nb, "cells"), i, cell)
+        if (!strcmp(nb_cell_type(cell), "code") && (autotest_marker(cell, &oom) || oom))
+            return true;   /* out of memory: say yes, and the expansion or the check says more */
+    return false;
+}
+
+/* A source still holding "### AUTOTEST" lines would run them as comments
+ * and pass whatever the student wrote: it is refused, saying how to
+ * expand it (nbgrader expands them when it makes the release). */
+static void check_autotest(const json_t *cell, const char *at, const char *id, struct problems *p)
+{
+    bool oom;
+    const char *marker = autotest_marker(cell, &oom);
+    if (oom)
+        problems_add(p, at, "out of memory reading the cell");
+    else if (marker)
+        problems_add(p, at, "(grade_id \"%.*s\") holds nbgrader's \"%s\", which is expanded "
+                     "into assertions when the notebook is released: run `assay notebook "
+                     "release SOURCE OUT --expanded-source EXPANDED` (with the course's "
+                     "autotests.yml) and grade with the expanded source", ID_SHOWN, id, marker);
 }
 
 static void check_source_cell(const json_t *cell, size_t i, const char *where, json_t *ids,

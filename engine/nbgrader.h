@@ -58,6 +58,10 @@ char *nb_stub_answer(const json_t *cell, const char *src, const struct nb_stubs 
  * an answer 0 points and "No response.".  -1 if out of memory. */
 int nb_answer_unchanged(const json_t *cell, const char *answer, const struct nb_stubs *stubs);
 
+/* Whether a test cell of NB holds an nbgrader "### AUTOTEST" line
+ * (expanded by `assay notebook release`, engine/python/autotest_expand.py). */
+bool nb_has_autotest(const json_t *nb);
+
 /* Checks an instructor's source notebook; every problem goes into P as
  * "WHERE: cell N (grade_id): what". */
 void nb_check_source(const json_t *nb, const char *where, struct problems *p);

@@ -277,9 +277,10 @@ def test_partial_credit_is_clamped_and_errors_beat_numbers(make_assignment, make
     ({"source": "s.ipynb", "notebook": "n.ipynb", "points": 3},
      "a notebook's points come from its cells' nbgrader \"points\""),
     ({"source": "autotest.ipynb", "notebook": "n.ipynb"},
-     'uses nbgrader\'s "### AUTOTEST", whose tests Assay does not generate'),
+     'holds nbgrader\'s "### AUTOTEST", which is expanded into assertions when the notebook '
+     'is released: run `assay notebook release SOURCE OUT --expanded-source EXPANDED`'),
     ({"source": "hashed.ipynb", "notebook": "n.ipynb"},
-     'uses nbgrader\'s "### HASHED AUTOTEST"'),
+     'holds nbgrader\'s "### HASHED AUTOTEST"'),
     ({"source": "broken.ipynb", "notebook": "n.ipynb"}, "invalid JSON"),
 ])
 def test_bad_notebook_assignments_are_refused(make_assignment, make_submission, test, problem):

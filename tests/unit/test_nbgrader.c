@@ -148,7 +148,7 @@ static void test_manual_cells_stubs_and_autotest(void **state)
     assert_non_null(src);
     nb_check_source(src, "s", &p);
     assert_int_equal(p.count, 2);
-    assert_non_null(strstr(p.items[0], "s: cell 1: (grade_id \"t\") uses nbgrader's \"### AUTOTEST\""));
+    assert_non_null(strstr(p.items[0], "s: cell 1: (grade_id \"t\") holds nbgrader's \"### AUTOTEST\""));
     assert_non_null(strstr(p.items[1], "s: cell 2: (grade_id \"k\") is a grade cell whose \"points\""));
     problems_free(&p);
     json_decref(src);
