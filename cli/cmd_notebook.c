@@ -8,7 +8,11 @@
  * release itself is nb_release (worker/nbgrader.c): solutions replaced
  * by "# YOUR CODE HERE" / "raise NotImplementedError()" (or the stubs
  * given with --code-stub and --text-stub), hidden tests removed, outputs
- * cleared, checksums set.  See docs/NOTEBOOKS.md.
+ * cleared, checksums set.  A source with nbgrader's "### AUTOTEST" lines
+ * has them expanded first by engine/python/autotest_expand.py, run as
+ * /usr/bin/python3 on this machine (the instructor's code, as nbgrader
+ * runs it), and the expanded source is written for grading
+ * (--expanded-source).  See docs/NOTEBOOKS.md.
  */
 #include <stdbool.h>
 #include <stdio.h>
