@@ -185,6 +185,12 @@ def test_grade_by_hand_then_regrade_keeps_it(pipeline, tmp_path):  # noqa: F811
     assert lines[2].split()[:6] == ["style", "code", "0", "/", "1", "no_response"]
     p = manual(spool, "list", "--student", "alice")
     assert "      | It squares." in p.stdout.splitlines()
+    (row,) = json.loads(manual(spool, "list", "--json").stdout)
+    assert (row["student"], row["version"], row["score"], row["max_score"],
+            row["pending_points"]) == ("alice", 1, 5, 9, 3)
+    assert [a["grade_id"] for a in row["answers"]] == ["explain", "style", "task1"]
+    p = spool.assay("manual", "list", "--course", "C", "--assignment", "other")
+    assert p.stdout.strip() == "No result of C/other has answers graded by hand."
 
     # mistakes are refused with what to do, and change nothing
     p = manual(spool, "grade", "--student", "alice", "--cell", "nope", "--points", "1")
