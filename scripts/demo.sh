@@ -66,6 +66,12 @@ echo "== A teacher grades a whole notebook assignment again, then exports the gr
 "$assay" export --spool "$spool" --course demo --assignment notebook-hw --csv
 
 echo
+echo "== A teacher grades by hand the answers a notebook leaves to a person"
+"$assay" manual list --spool "$spool" --course demo --assignment notebook-manual
+"$assay" manual grade --spool "$spool" --course demo --assignment notebook-manual \
+    --student answered --cell explain --points 2 --comment "Clear and right." || true
+
+echo
 echo "== assay status"
 "$assay" status --spool "$spool"
 
