@@ -3,7 +3,8 @@
 #   1. a spool in ./demo-spool with one local worker of two slots
 #   2. assay-scheduler started (it starts the shippers and the worker)
 #   3. every sample submission in examples/ submitted, then waited for
-#   4. the results per assignment, one result in full, `assay status`
+#   4. the results per assignment, one result in full, a regrade and the
+#      export, answers graded by hand (`assay manual`), `assay status`
 #   5. everything stopped cleanly
 set -eu
 BUILD=${BUILD:-build}
