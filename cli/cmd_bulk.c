@@ -31,6 +31,7 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "cli/commands.h"
+#include "contract/results.h"
 #include "spool/manual.h"
 #include "spool/queue.h"
 #include "spool/record.h"
@@ -136,6 +137,25 @@ static void maybe_hint(struct follow *f)
 
 /* ---- the summary ---- */
 
+/* How many of the GRADED results in DONE still have answers awaiting
+ * manual grading: their scores above are not final. */
+static void print_manual_pending(const json_t *done, size_t graded)
+{
+    size_t waiting = 0;
+    double points = 0;
+    const char *id;
+    const json_t *d;
+    json_object_foreach((json_t *)done, id, d) {
+        struct manual_tally t;
+        results_manual_tally(json_object_get(d, "result"), &t);
+        waiting += t.pending > 0;
+        points += t.pending_points;
+    }
+    if (waiting)
+        cli_printf(stdout, "%zu of the %zu graded have answers awaiting manual grading (%g points "
+                   "in all; `assay manual list` shows them).\n", waiting, graded, points);
+}
+
 static void print_histogram(const json_t *done)
 {
     size_t counts[HIST_BINS] = {0}, graded = 0, most = 0;
@@ -165,6 +185,7 @@ static void print_histogram(const json_t *done)
         cli_printf(stdout, "  %6.4g - %-6.4g %c %5zu %.*s\n", lo, hi, b == HIST_BINS - 1 ? ']' : ')',
                counts[b], width, "########################################");
     }
+    print_manual_pending(done, graded);
 }
 
 /* Which kind of failure DONE (a job's entry) is: "infrastructure" (not

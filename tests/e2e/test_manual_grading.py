@@ -250,3 +250,11 @@ def test_grade_by_hand_then_regrade_keeps_it(pipeline, tmp_path):  # noqa: F811
     (row,) = list(csv.DictReader(io.StringIO(p.stdout)))
     assert (row["score"], row["max"], row["manual_pending_points"],
             row["manual_pending_answers"]) == ("7.5", "9", "0", "0")
+
+    # bob hands in the release: both answers "No response.", the task awaits
+    bob = spool.make_submission("bob", {"m.ipynb": (tmp_path / "release.ipynb").read_text()})
+    _, r = spool.submit_wait("C", "nb", "bob", bob)
+    assert r["output"].splitlines()[0] == "Score: 0 of 9 points, 1 awaiting manual grading"
+    out = spool.assay_ok("grade-all", "--course", "C", "--assignment", "nb", "--timeout", "120")
+    assert ("1 of the 2 graded have answers awaiting manual grading (1 points in all; `assay "
+            "manual list` shows them).") in out.splitlines(), out
