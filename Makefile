@@ -65,7 +65,7 @@ LIBS_ORDER := engine sandbox spool contract common
 lib_src = $(wildcard $(1)/*.c $(1)/*/*.c)
 lib_a = $(foreach l,$(1),$(BUILD)/lib/libassay-$(l).a)
 PY_ASSETS  := engine/python/pytest_runner.py engine/python/doctest_runner.py \
-              engine/python/notebook_runner.py
+              engine/python/notebook_runner.py engine/python/autotest_expand.py
 # The canary gradings' assignments (contract/canary.c), NAME=FILE for embed.sh.
 CANARY_DIR    := contract/canaries
 CANARY_ASSETS := asset_canary_needs_sh=$(CANARY_DIR)/common/needs.sh \
@@ -121,7 +121,8 @@ $(BUILD)/gen/assets.c: $(PY_ASSETS) scripts/embed.sh
 	@mkdir -p $(dir $@)
 	scripts/embed.sh $@ asset_pytest_runner=engine/python/pytest_runner.py \
 	    asset_doctest_runner=engine/python/doctest_runner.py \
-	    asset_notebook_runner=engine/python/notebook_runner.py
+	    asset_notebook_runner=engine/python/notebook_runner.py \
+	    asset_autotest_expand=engine/python/autotest_expand.py
 
 $(BUILD)/gen/canary_assets.c: $(foreach a,$(CANARY_ASSETS),$(lastword $(subst =, ,$(a)))) scripts/embed.sh
 	@mkdir -p $(dir $@)

@@ -44,6 +44,8 @@ static const char usage[] =
     "  sync status|retry|resend --course C [--assignment A] [--student U]\n"
     "                                    grades sent to Canvas: delivered, waiting, not synced\n"
     "  canvas roster --course C          import the course's students from Canvas\n"
+    "  manual list|grade --course C --assignment A [--student U --cell ID --points P]\n"
+    "                                    grade by hand the answers a notebook leaves to a person\n"
     "  notebook release SOURCE.ipynb OUT.ipynb\n"
     "                                    the student version of an nbgrader notebook\n"
     "  gradescope setup ASSIGNMENT_DIR   run a Gradescope autograder's setup.sh on this machine\n"
@@ -78,6 +80,7 @@ static const struct command commands[] = {
     {"extensions", cmd_extensions},
     {"sync", cmd_sync},
     {"canvas", cmd_canvas},
+    {"manual", cmd_manual},
 };
 
 int main(int argc, char **argv)

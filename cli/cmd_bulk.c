@@ -31,6 +31,8 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "cli/commands.h"
+#include "contract/results.h"
+#include "spool/manual.h"
 #include "spool/queue.h"
 #include "spool/record.h"
 #include "spool/scan.h"
@@ -135,6 +137,25 @@ static void maybe_hint(struct follow *f)
 
 /* ---- the summary ---- */
 
+/* How many of the GRADED results in DONE still have answers awaiting
+ * manual grading: their scores above are not final. */
+static void print_manual_pending(const json_t *done, size_t graded)
+{
+    size_t waiting = 0;
+    double points = 0;
+    const char *id;
+    const json_t *d;
+    json_object_foreach((json_t *)done, id, d) {
+        struct manual_tally t;
+        results_manual_tally(json_object_get(d, "result"), &t);
+        waiting += t.pending > 0;
+        points += t.pending_points;
+    }
+    if (waiting)
+        cli_printf(stdout, "%zu of the %zu graded have answers awaiting manual grading (%g points "
+                   "in all; `assay manual list` shows them).\n", waiting, graded, points);
+}
+
 static void print_histogram(const json_t *done)
 {
     size_t counts[HIST_BINS] = {0}, graded = 0, most = 0;
@@ -164,6 +185,7 @@ static void print_histogram(const json_t *done)
         cli_printf(stdout, "  %6.4g - %-6.4g %c %5zu %.*s\n", lo, hi, b == HIST_BINS - 1 ? ']' : ')',
                counts[b], width, "########################################");
     }
+    print_manual_pending(done, graded);
 }
 
 /* Which kind of failure DONE (a job's entry) is: "infrastructure" (not
@@ -379,7 +401,7 @@ int cmd_grade_all(int argc, char **argv)
 /* ---- assay export ---- */
 
 #define CSV_HEADER "student,score,max,status,graded_at,late_days,late_penalty_percent," \
-    "score_before_penalty"
+    "score_before_penalty,manual_pending_points,manual_pending_answers"
 
 static const char export_usage[] =
     "Usage: assay export --course C --assignment A --csv [--out FILE] [--spool S]\n"
@@ -389,8 +411,11 @@ static const char export_usage[] =
     "  " CSV_HEADER "\n"
     "score is after any late penalty: late_days is how many (started) days late the\n"
     "submission was (0 on time), late_penalty_percent the percentage of max taken\n"
-    "off, score_before_penalty the score the tests gave.  Students who submitted but\n"
-    "have no result yet appear with status \"pending\" and the rest empty.\n";
+    "off, score_before_penalty the score the tests gave.  score includes the grades\n"
+    "given by hand (assay manual grade); manual_pending_points and\n"
+    "manual_pending_answers say what still awaits one (its points are in max, not in\n"
+    "score).  Students who submitted but have no result yet appear with status\n"
+    "\"pending\" and the rest empty.\n";
 
 static void csv_field(FILE *out, const char *s)
 {
@@ -410,6 +435,21 @@ static void csv_field(FILE *out, const char *s)
 /* The late columns of result R: days late, the penalty's percentage and
  * the score before it (0, 0 and the score when on time; empty with no
  * result). */
+static void csv_late(FILE *out, const json_t *r);
+
+/* The manual grading columns of result R: the points and answers still
+ * awaiting a person (0 and 0 when none; empty with no result). */
+static void csv_manual(FILE *out, const json_t *r)
+{
+    struct manual_score m;
+    if (!r) {
+        fputs(",,", out);
+        return;
+    }
+    manual_score_of(r, &m);
+    fprintf(out, ",%g,%zu", m.pending_points, m.pending_answers);
+}
+
 static void csv_late(FILE *out, const json_t *r)
 {
     const json_t *late = json_object_get(json_object_get(r, "assay"), "late");
@@ -477,6 +517,7 @@ static int write_csv(FILE *out, const struct spool *s, const struct bulk_opts *o
         fputc(',', out);
         csv_field(out, r ? jsonutil_str(a, "finished_at", "") : "");
         csv_late(out, r);
+        csv_manual(out, r);
         fputc('\n', out);
         json_decref(r);
     }

@@ -28,6 +28,7 @@ int cmd_export(int argc, char **argv);
 int cmd_extensions(int argc, char **argv);   /* extensions list|grant|revoke */
 int cmd_sync(int argc, char **argv);         /* sync status|retry|resend */
 int cmd_canvas(int argc, char **argv);       /* canvas roster */
+int cmd_manual(int argc, char **argv);       /* manual list|grade */
 
 /* Queues the latest version of every student of COURSE/ASG as a batch job
  * (cmd_queue.c); QUEUED gets {"id", "student", "rel"} per job.  -1 if
@@ -49,6 +50,9 @@ void sync_report_jobs(const struct spool *s, const json_t *queued, double wait_s
  * jobs move through); prints why not for command CMD, naming the folder
  * and who may. */
 int cli_open_spool(const char *opt, struct spool *s, const char *cmd, bool writes);
+/* Who runs this command, for logs and records: "alice", or "root (sudo
+ * by alice)". */
+void cli_invoking_user(char *out, size_t n);
 /* fprintf for text that holds anything a student, a worker or a file
  * wrote: the whole text goes through text_visible (common/buf.h), so
  * control characters are shown ("\x1b") instead of acted on; newlines

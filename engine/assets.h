@@ -5,5 +5,6 @@
 extern const char asset_pytest_runner[];
 extern const char asset_doctest_runner[];
 extern const char asset_notebook_runner[];
+extern const char asset_autotest_expand[];   /* run by `assay notebook release`, not in a sandbox */
 
 #endif

@@ -12,7 +12,9 @@
  * Whoever holds the job file calls this before removing the job, so a
  * crash between the two is harmless.
  *
- * Recording is also where the assignment's late policy is applied (on
+ * Recording is also where the grades people gave the answers a test
+ * leaves to them are folded in (spool/manual.c: they live beside the
+ * results, so a regrade keeps them), before the late policy is applied (on
  * the primary, against the job's submitted_at, so a regrade keeps the
  * original submission time; contract/late.c), and where the grading time
  * and the queue wait are noted for the scheduler and `assay status`
@@ -35,6 +37,7 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "spool/extensions.h"
+#include "spool/manual.h"
 #include "spool/scan.h"
 #include "spool/stats.h"
 #include "contract/assignment.h"
@@ -127,6 +130,19 @@ static void apply_late_policy(const struct spool *s, const struct job *job, json
     free(dir);
 }
 
+/* Folds the grades people gave into RESULTS (before the late policy,
+ * which counts from the combined score).  Grades that cannot be read
+ * leave the answers pending, which every view then shows; the log says why. */
+static void apply_manual_grades(const struct spool *s, const char *id, json_t *results)
+{
+    struct err e;
+    int applied = manual_apply(s, results, &e);
+    if (applied < 0)
+        log_msg(LOG_ERROR, id, "the grades given by hand are not in this result: %s", e.msg);
+    else if (applied > 0 && results_refresh_score_line(results) < 0)
+        log_msg(LOG_WARN, id, "out of memory rewriting the score line of the result");
+}
+
 json_t *record_read(const struct spool *s, const char *rel)
 {
     char *path = spool_path(s, "%s/results.json", rel);
@@ -188,8 +204,16 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
     char outcome[24];   /* for the statistics: r is gone by then */
     snprintf(outcome, sizeof outcome, "%s", jsonutil_str(json_object_get(json_object_get(r,
              "assay"), "error"), "category", "graded"));
+    struct err why;
+    struct manual_tally tally;
+    results_manual_tally(r, &tally);
+    /* only a result with answers graded by hand has grades to fold in */
+    int lock = tally.items ? manual_lock(s, job->course, job->assignment, job->student, &why) : -1;
+    if (tally.items && lock < 0)   /* the grades are still read; one given this instant waits for the next regrade */
+        log_msg(LOG_WARN, job->id, "recording without the manual grades' lock: %s", why.msg);
     if (r && json_is_object(r)) {
         add_history(r, job, info);
+        apply_manual_grades(s, job->id, r);
         apply_late_policy(s, job, r);
         json_t *student = results_student_view(r, clock_wall());
         char *spath = fs_join(dir, "results.student.json");
@@ -218,17 +242,52 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
     } else if (r) {
         err_set(e, "%s does not hold a JSON object", path);
     }
+    if (lock >= 0)
+        close(lock);
     json_decref(r);
     free(path);
     struct err ignored;   /* a leftover in tmp/ is only untidy */
     if (rc != -1 && fs_exists(dir))
         fs_remove_tree(dir, &ignored);
-    struct err why;
     if (rc == 0 && info->worker &&
         stats_note_job(s, job->course, job->assignment, fmax(0, info->started_at - job->queued_at),
                        info->finished_at - info->started_at, info->finished_at, outcome, &why) < 0)
         log_msg(LOG_WARN, job->id, "the result is recorded, but not in the statistics: %s",
                 why.msg);
+    return rc;
+}
+
+int record_refresh_manual(const struct spool *s, const char *course, const char *asg,
+                          const char *student, long long version, struct err *e)
+{
+    char *dir = spool_path(s, "results/%s/%s/%s/%lld", course, asg, student, version);
+    char *path = dir ? fs_join(dir, "results.json") : NULL;
+    char *spath = dir ? fs_join(dir, "results.student.json") : NULL;
+    json_t *r = spath ? jsonutil_load_file(path, RESULT_MAX_BYTES, e) : NULL, *view = NULL;
+    const json_t *a = json_object_get(r, "assay");
+    struct job job = {.id = jsonutil_str(a, "job_id", "?"), .course = course, .assignment = asg,
+                      .student = student, .version = version};
+    int rc = -1;
+    if (!spath)
+        err_set(e, "out of memory");
+    else if (r && !clock_parse_iso8601(jsonutil_str(a, "submitted_at", ""), &job.submitted_at))
+        err_set(e, "%s has no submitted_at to count a late penalty from", path);
+    else if (r) {
+        late_undo(r);
+        if (manual_apply(s, r, e) >= 0) {
+            apply_late_policy(s, &job, r);
+            view = results_refresh_score_line(r) == 0 ? results_student_view(r, clock_wall()) : NULL;
+            if (!view)
+                err_set(e, "out of memory");
+            else if (jsonutil_save_file(path, r, e) == 0 && jsonutil_save_file(spath, view, e) == 0)
+                rc = 0;
+        }
+    }
+    json_decref(view);
+    json_decref(r);
+    free(spath);
+    free(path);
+    free(dir);
     return rc;
 }
 
