@@ -64,7 +64,8 @@ LIBS_ORDER := engine sandbox spool contract common
 lib_src = $(wildcard $(1)/*.c $(1)/*/*.c)
 lib_a = $(foreach l,$(1),$(BUILD)/lib/libassay-$(l).a)
 PY_ASSETS  := engine/python/pytest_runner.py engine/python/doctest_runner.py \
-              engine/python/notebook_runner.py
+              engine/python/notebook_runner.py engine/python/property_runner.py \
+              engine/python/mutate.py engine/python/kit_check.py
 # The canary gradings' assignments (contract/canary.c), NAME=FILE for embed.sh.
 CANARY_DIR    := contract/canaries
 CANARY_ASSETS := asset_canary_needs_sh=$(CANARY_DIR)/common/needs.sh \
@@ -116,7 +117,9 @@ $(BUILD)/gen/assets.c: $(PY_ASSETS) scripts/embed.sh
 	@mkdir -p $(dir $@)
 	scripts/embed.sh $@ asset_pytest_runner=engine/python/pytest_runner.py \
 	    asset_doctest_runner=engine/python/doctest_runner.py \
-	    asset_notebook_runner=engine/python/notebook_runner.py
+	    asset_notebook_runner=engine/python/notebook_runner.py \
+	    asset_property_runner=engine/python/property_runner.py \
+	    asset_mutate=engine/python/mutate.py asset_kit_check=engine/python/kit_check.py
 
 $(BUILD)/gen/canary_assets.c: $(foreach a,$(CANARY_ASSETS),$(lastword $(subst =, ,$(a)))) scripts/embed.sh
 	@mkdir -p $(dir $@)
