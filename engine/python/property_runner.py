@@ -145,7 +145,12 @@ def executor_main(module, function, cmd_fd, reply_fd):
     sys.path.insert(0, workdir)
     try:
         import importlib
-        target = getattr(importlib.import_module(module[:-3].replace("/", ".")), function)
+        loaded = importlib.import_module(module[:-3].replace("/", "."))
+        target = getattr(loaded, function, None)
+        if target is None:
+            reply(event="import_error", message="%s defines no function named %s: check its "
+                  "name and spelling (names are case-sensitive)." % (module, function))
+            return
         if not callable(target):
             raise TypeError("%s in %s is not a function" % (function, module))
     except BaseException as e:  # the student's module: anything can happen
@@ -195,7 +200,9 @@ def read_plan():
 def load_source(name, source, filename):
     """A module made from SOURCE, with FILENAME in its tracebacks; it
     lives only in the supervisor's memory."""
+    import linecache
     import types
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     module = types.ModuleType(name)
     module.__file__ = filename
     exec(compile(source, filename, "exec"), module.__dict__)
@@ -265,6 +272,17 @@ class ReferenceFailed(Exception):
     pass
 
 
+def reference_traceback(exc, filename):
+    """EXC's traceback from the instructor's file on (the runner's own
+    frames say nothing to the instructor)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    mine = [i for i, f in enumerate(frames) if f.filename == filename]
+    frames = frames[mine[0]:] if mine else frames
+    text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) + \
+        "".join(traceback.format_exception_only(type(exc), exc))
+    return text.rstrip()[-1500:]
+
+
 def reference_phase(plan, reference, strategies):
     """Every generated input with the reference's result; None after an
     event saying why the reference could not be judged against."""
@@ -278,7 +296,7 @@ def reference_phase(plan, reference, strategies):
         except Exception as e:
             raise ReferenceFailed("%s raised %s for %s:\n%s" % (
                 plan["reference_name"], type(e).__name__, shown_call(plan["function"], args),
-                "".join(traceback.format_exception(type(e), e, e.__traceback__))[-1500:]))
+                reference_traceback(e, plan["reference_name"])))
         inputs.append((encode(list(args)), encode(value)))
 
     try:
@@ -522,8 +540,8 @@ def supervise():
                                         plan["reference_name"]), plan["function"])
         judge = make_judge(plan)
     except Exception as e:
-        emit(event="reference_error", message="".join(
-            traceback.format_exception(type(e), e, e.__traceback__))[-1500:])
+        emit(event="reference_error", message="the instructor's files could not be loaded:\n" +
+             reference_traceback(e, "<none>"))
         return
     inputs = reference_phase(plan, reference, strategies)
     if inputs is None:
@@ -531,7 +549,8 @@ def supervise():
     try:
         passed, verdict = student_phase(plan, judge, inputs)
         if isinstance(verdict, dict):
-            emit(event="import_error", **verdict)
+            emit(event="import_error", message=verdict.get("message", ""),
+                 limit=bool(verdict.get("limit")))
         elif verdict is None:
             emit(event="result", passed=passed, total=len(inputs))
         else:
