@@ -283,12 +283,23 @@ def reference_traceback(exc, filename):
     return text.rstrip()[-1500:]
 
 
+class ReferenceTooCostly(Exception):
+    pass
+
+
 def reference_phase(plan, reference, strategies):
     """Every generated input with the reference's result; None after an
-    event saying why the reference could not be judged against."""
+    event saying why the reference could not be judged against.  The
+    reference's part has the test's limits, checked after every call so
+    that it is stopped before the run's own limits."""
     import copy
     from hypothesis import Phase
     inputs, started, cpu0 = [], time.monotonic(), time.process_time()
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    def used():
+        rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
+        return time.monotonic() - started, time.process_time() - cpu0, rss
 
     def record(*args):
         try:
@@ -298,21 +309,25 @@ def reference_phase(plan, reference, strategies):
                 plan["reference_name"], type(e).__name__, shown_call(plan["function"], args),
                 reference_traceback(e, plan["reference_name"])))
         inputs.append((encode(list(args)), encode(value)))
+        wall, cpu, rss = used()
+        if wall > plan["wall_s"] or cpu > plan["cpu_s"] or rss > plan["memory_mb"]:
+            raise ReferenceTooCostly()
 
     try:
         run_given(plan, strategies, record, plan["examples"], [Phase.generate])
     except ReferenceFailed as e:
         emit(event="reference_error", message=str(e))
         return None
-    wall, cpu = time.monotonic() - started, time.process_time() - cpu0
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if wall > plan["wall_s"] or cpu > plan["cpu_s"] or rss_mb > plan["memory_mb"]:
-        emit(event="reference_limit", message="the reference solution took %.2f s (%.2f s of "
-             "CPU time, %.0f MB) for the %d generated inputs, more than the test's limits "
-             "(%g s, %g s of CPU time, %g MB)" % (wall, cpu, rss_mb, len(inputs), plan["wall_s"],
-                                                  plan["cpu_s"], plan["memory_mb"]))
+    except ReferenceTooCostly:
+        wall, cpu, rss = used()
+        emit(event="reference_limit", message="the reference solution went past the test's "
+             "limits (%g s, %g s of CPU time, %g MB) after %d of the %d generated inputs "
+             "(%.2f s, %.2f s of CPU time, %.0f MB more memory): raise the test's limits or "
+             "generate fewer or smaller inputs" % (
+                 plan["wall_s"], plan["cpu_s"], plan["memory_mb"], len(inputs),
+                 plan["examples"], wall, cpu, rss))
         return None
-    emit(event="reference_done", inputs=len(inputs), cpu_s=cpu)
+    emit(event="reference_done", inputs=len(inputs), cpu_s=used()[1])
     return inputs
 
 
@@ -330,7 +345,7 @@ class Executor:
             resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", os.path.relpath(os.path.abspath(__file__)), "--execute",
+            [sys.executable, "-I", "-B", os.path.relpath(os.path.abspath(__file__)), "--execute",
              plan["module"], plan["function"], str(cmd_r), str(reply_w)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(cmd_r, reply_w), start_new_session=True, preexec_fn=limit)
