@@ -338,7 +338,8 @@ class Executor:
     def __init__(self, plan):
         cmd_r, self.cmd_w = os.pipe()
         self.reply_r, reply_w = os.pipe()
-        cpu, mem = int(math.ceil(plan["cpu_s"])), int(plan["memory_mb"]) << 20
+        # the interpreter's own start-up is not the student's memory
+        cpu, mem = int(math.ceil(plan["cpu_s"])), (int(plan["memory_mb"]) + 64) << 20
 
         def limit():
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
