@@ -445,6 +445,7 @@ def main():
             else:
                 workdir = workdir_for(t, top, files, base, warnings)
                 GRADERS[t["kind"]](t, workdir, o)
+                o.feedback = o.feedback.replace(workdir + os.sep, "")   # "hello.py", as Assay says
                 shutil.rmtree(workdir, ignore_errors=True)
             rows.append((t, o))
     finally:
