@@ -239,8 +239,16 @@ static int write_tree(const struct kit *k, const char *top, struct err *e)
         rc = fs_write_file(check, asset_kit_check, strlen(asset_kit_check), false, e);
     if (rc == 0)
         rc = jsonutil_save_file(kj, doc, e);
+    struct buf text = BUF_INIT;
+    buf_puts(&text, readme);
+    buf_puts(&text, "\nFiles your submission must contain:");
+    for (size_t i = 0; i < k->a->sum.n_required; i++)
+        buf_printf(&text, "%s%s", i ? ", " : " ", k->a->sum.required_files[i]);
+    if (buf_puts(&text, k->a->sum.n_required ? ".\n" : " (none listed).\n") < 0 && rc == 0)
+        rc = err_set(e, "out of memory");
     if (rc == 0)
-        rc = fs_write_file(rd, readme, strlen(readme), false, e);
+        rc = fs_write_file(rd, text.data, text.len, false, e);
+    buf_free(&text);
     json_decref(doc);
     free(check);
     free(kj);
