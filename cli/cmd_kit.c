@@ -242,8 +242,8 @@ static int write_tree(const struct kit *k, const char *top, struct err *e)
     struct buf text = BUF_INIT;
     buf_puts(&text, readme);
     buf_puts(&text, "\nFiles your submission must contain:");
-    for (size_t i = 0; i < k->a->sum.n_required; i++)
-        buf_printf(&text, "%s%s", i ? ", " : " ", k->a->sum.required_files[i]);
+    for (size_t r = 0; r < k->a->sum.n_required; r++)
+        buf_printf(&text, "%s%s", r ? ", " : " ", k->a->sum.required_files[r]);
     if (buf_puts(&text, k->a->sum.n_required ? ".\n" : " (none listed).\n") < 0 && rc == 0)
         rc = err_set(e, "out of memory");
     if (rc == 0)
