@@ -16,7 +16,8 @@ import os
 
 import pytest
 
-from assay_helpers import by_name, grade, grade_json, run_assay
+from assay_helpers import (by_name, grade, grade_json, make_python_root, make_tempdir,
+                           needs_root, remove_tempdir)
 from pipeline import assignment_doc as pipeline_doc
 from pipeline import pipeline  # noqa: F401
 
@@ -255,6 +256,26 @@ def test_bad_property_tests_are_refused(make_assignment, make_submission, spec, 
     rc, _, err = grade(a, make_submission({"stats.py": CORRECT}))
     assert rc == 3
     assert message in err, err
+
+
+@needs_root
+def test_worker_without_hypothesis_is_not_the_students_failure(make_assignment,
+                                                               make_submission):
+    """A worker whose system lacks Hypothesis (a root file system with
+    python3 and its standard library only): the grading is Assay's
+    failure, naming what is missing, never a score of the student's."""
+    top = make_tempdir("assay-prop-root-")
+    try:
+        root = make_python_root(top)
+        a = make_assignment([TOTAL_TEST], files={"ref/stats.py": REFERENCE}, rootfs=root)
+        r, _ = grade_json(a, make_submission({"stats.py": CORRECT}))
+    finally:
+        remove_tempdir(top)
+    err = r["assay"]["error"]
+    assert err["category"] == "infrastructure", err
+    assert "Assay's property_runner.py could not start on this worker" in err["message"]
+    assert "Hypothesis is missing" in err["message"]
+    assert only_test(r)["verdict"] == "setup_error"
 
 
 def test_same_scores_after_regrade_through_the_spool(pipeline):  # noqa: F811
