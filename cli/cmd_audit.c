@@ -362,7 +362,8 @@ static void print_report(struct audit *au, double seconds)
     cli_printf(stdout, "Mutation score: %ld of %ld mutants killed (%.0f%%)", killed, judged,
                judged ? 100.0 * (double)killed / (double)judged : 0.0);
     if (unjudged)
-        printf(", %ld not judged (their grading failed: see above)", unjudged);
+        printf(", %ld not judged (their grading failed for a reason that is not their code: "
+               "an overloaded machine, say)", unjudged);
     printf("\nGraded %zu mutants of %s in %.1f s over %ld slot%s (%.2f mutants per second).\n",
            n, au->reference, seconds, au->o.jobs, au->o.jobs == 1 ? "" : "s",
            seconds > 0 ? (double)n / seconds : 0.0);

@@ -65,16 +65,19 @@ static void check_sizes(const json_t *d, const char *path, struct problems *p)
 
 static void check_range(const json_t *d, const char *path, bool integer, struct problems *p)
 {
-    long long lo = -1000, hi = 1000;
+    double lo, hi;
     if (integer) {
-        check_integer(d, path, "min", &lo, p);
-        check_integer(d, path, "max", &hi, p);
+        long long a = -1000, b = 1000;
+        check_integer(d, path, "min", &a, p);
+        check_integer(d, path, "max", &b, p);
+        lo = (double)a;
+        hi = (double)b;
     } else {
-        lo = (long long)check_number(d, path, "min", -1e6, -1e300, 1e300, p);
-        hi = (long long)check_number(d, path, "max", 1e6, -1e300, 1e300, p);
+        lo = check_number(d, path, "min", -1e6, -1e300, 1e300, p);
+        hi = check_number(d, path, "max", 1e6, -1e300, 1e300, p);
     }
     if (lo > hi)
-        problems_add(p, path, "min %lld is larger than max %lld: swap them", lo, hi);
+        problems_add(p, path, "min %g is larger than max %g: swap them", lo, hi);
 }
 
 /* The element description at D.KEY (required). */
@@ -133,10 +136,12 @@ static void check_argument(const json_t *d, const char *path, int depth, struct 
         problems_add(p, path, "nested more than %d levels deep", MAX_DEPTH);
         return;
     }
-    int t = check_enum(d, path, "type", type_names, p);
-    if (!json_object_get(d, "type"))
+    if (!json_object_get(d, "type")) {
         problems_add(p, path, "\"type\" is required: one of int, float, bool, str, list, "
                      "tuple, dict, choice");
+        return;
+    }
+    int t = check_enum(d, path, "type", type_names, p);
     if (t < 0)
         return;
     static const char *const type_key[] = {"type", NULL};
