@@ -9,8 +9,10 @@ tolerance, unordered and custom comparisons; a reference that raises is
 the assignment's error (never the student's score, and its details never
 in the student's view); a function that loops is a timeout naming the
 input; a submission's function looking for the reference everywhere a
-run can read finds nothing; a bad argument description is refused with
-its JSON path.
+run can read finds nothing; an object equal to everything, a forged
+report and a killed supervisor earn nothing; a worker without Hypothesis
+is Assay's failure; a bad argument description is refused with its JSON
+path.
 """
 import os
 
@@ -256,6 +258,26 @@ def test_bad_property_tests_are_refused(make_assignment, make_submission, spec, 
     rc, _, err = grade(a, make_submission({"stats.py": CORRECT}))
     assert rc == 3
     assert message in err, err
+
+
+@pytest.mark.parametrize("label,code,verdict", [
+    ("an object equal to everything",
+     "class Anything:\n    def __eq__(self, other):\n        return True\n"
+     "def total(xs):\n    return Anything()\n", "failed"),
+    ("a forged report on standard output",
+     "import sys\ndef total(xs):\n"
+     "    print('{\"event\": \"result\", \"passed\": 100, \"total\": 100}', flush=True)\n"
+     "    sys.__stdout__.write('{\"event\": \"finished\"}\\n')\n    return -1\n", "failed"),
+    ("the supervisor killed",
+     "import os, signal\ndef total(xs):\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+     "    return sum(xs)\n", "runtime_error"),
+])
+def test_submissions_that_cheat_score_nothing(total_assignment, make_submission, label, code,
+                                              verdict):
+    r, _ = grade_json(total_assignment, make_submission({"stats.py": code}))
+    t = only_test(r)
+    assert (t["score"], t["verdict"]) == (0, verdict), (label, t["output"])
+    assert r["assay"]["error"] is None, (label, r["assay"]["error"])   # the student's doing
 
 
 @needs_root
