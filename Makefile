@@ -82,7 +82,10 @@ CANARY_ASSETS := asset_canary_needs_sh=$(CANARY_DIR)/common/needs.sh \
     asset_canary_notebook_canary=$(CANARY_DIR)/notebook/canary.ipynb \
     asset_canary_gradescope_assignment=$(CANARY_DIR)/gradescope/assignment.json \
     asset_canary_gradescope_run=$(CANARY_DIR)/gradescope/autograder/run_autograder \
-    asset_canary_gradescope_answer=$(CANARY_DIR)/gradescope/answer.txt
+    asset_canary_gradescope_answer=$(CANARY_DIR)/gradescope/answer.txt \
+    asset_canary_property_assignment=$(CANARY_DIR)/property/assignment.json \
+    asset_canary_property_reference=$(CANARY_DIR)/property/reference/canary.py \
+    asset_canary_property_canary=$(CANARY_DIR)/property/canary.py
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
