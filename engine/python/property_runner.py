@@ -327,6 +327,10 @@ def reference_phase(plan, reference, strategies):
                  plan["wall_s"], plan["cpu_s"], plan["memory_mb"], len(inputs),
                  plan["examples"], wall, cpu, rss))
         return None
+    except Exception as e:   # Hypothesis refusing the strategies, say: the instructor's to fix
+        emit(event="reference_error", message="the inputs could not be generated: %s: %s" % (
+            type(e).__name__, str(e)[:1000]))
+        return None
     emit(event="reference_done", inputs=len(inputs), cpu_s=used()[1])
     return inputs
 
