@@ -125,6 +125,20 @@ def test_reference_that_raises_is_the_assignments_error(make_assignment, make_su
                             "the details.\n")
 
 
+def test_strategies_hypothesis_refuses_are_the_assignments_error(make_assignment,
+                                                                  make_submission):
+    test = dict(TOTAL_TEST, strategies="t/strategies.py")
+    del test["arguments"]
+    a = make_assignment([test], files={
+        "ref/stats.py": REFERENCE,
+        "t/strategies.py": "from hypothesis import strategies as st\n"
+                           "arguments = [st.lists(st.integers(min_value=5, max_value=1))]\n"})
+    r, _ = grade_json(a, make_submission({"stats.py": CORRECT}))
+    assert r["assay"]["error"]["category"] == "assignment"
+    assert "the inputs could not be generated: InvalidArgument: " in r["assay"]["error"]["message"]
+    assert only_test(r)["verdict"] == "setup_error"
+
+
 def test_slow_reference_is_the_assignments_error(make_assignment, make_submission):
     slow = "import time\ndef total(xs):\n    time.sleep(0.05)\n    return sum(xs)\n"
     a = make_assignment([dict(TOTAL_TEST, limits={"wall_s": 1, "cpu_s": 1})],
