@@ -121,7 +121,8 @@ static json_t *files_of(const struct test_def *t)
         return NULL;
     json_array_extend(files, json_object_get(t->spec, "support_files"));
     t->kind->instructor_files(t->spec, files);
-    static const char *const io_files[] = {"stdin_file", "expected_stdout_file", NULL};
+    static const char *const io_files[] = {"stdin_file", "expected_stdout_file", "input_file",
+                                           "expected_output_file", NULL};
     for (int i = 0; io_files[i]; i++)
         if (json_is_string(json_object_get(t->spec, io_files[i])))
             json_array_append(files, json_object_get(t->spec, io_files[i]));
@@ -202,9 +203,11 @@ static json_t *kit_json(const struct kit *k)
         json_array_append_new(required, json_string(k->a->sum.required_files[i]));
     json_t *runners = json_pack("{s:s, s:s}", "pytest_runner.py", asset_pytest_runner,
                                 "doctest_runner.py", asset_doctest_runner);
-    return json_pack("{s:i, s:s, s:o, s:O, s:O, s:o}", "kit", 1, "title", k->a->sum.title,
+    json_t *env = json_object_get(k->a->sum.json, "env");   /* the assignment's variables */
+    env = env ? json_incref(env) : json_object();
+    return json_pack("{s:i, s:s, s:o, s:O, s:O, s:o, s:o}", "kit", 1, "title", k->a->sum.title,
                      "required_files", required, "tests", k->tests, "left_out", k->left_out,
-                     "runners", runners);
+                     "runners", runners, "env", env);
 }
 
 /* Writes the kit's folder TOP (files, check.py, kit.json, README.txt). */

@@ -51,10 +51,15 @@ def argv_of(command):
     return words
 
 
-def run(command, workdir, limits, stdin=b""):
-    """(exit status or None if the time ran out, stdout, stderr, seconds)."""
+def run(command, workdir, t, stdin=b""):
+    """(exit status or None if the time ran out, stdout, stderr, seconds).
+    The environment: this machine's, Assay's variables, then the test's
+    "env" and the assignment's, as Assay sets them."""
+    limits = t["limits"]
     env = dict(os.environ, HOME=workdir, TMPDIR=workdir, LANG="C.UTF-8", LC_ALL="C.UTF-8",
                PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg", TERM="dumb")
+    env.update({k: v for k, v in KIT.get("env", {}).items() if k not in t.get("env", {})})
+    env.update(t.get("env", {}))
     started = time.monotonic()
     try:
         p = subprocess.run(argv_of(command), cwd=workdir, input=stdin, capture_output=True,
@@ -162,22 +167,36 @@ def read_kit_file(rel, binary=False):
 def grade_io(t, workdir, o):
     stdin = t["stdin"].encode() if "stdin" in t else \
         read_kit_file(t["stdin_file"], True) if "stdin_file" in t else b""
-    expected = t["expected_stdout"] if "expected_stdout" in t else \
-        read_kit_file(t["expected_stdout_file"])
-    code, out, err, o.wall_s = run(t["command"], workdir, t["limits"], stdin)
+    key = "expected_output" if "output_file" in t else "expected_stdout"
+    expected = t[key] if key in t else read_kit_file(t[key + "_file"])
+    if "input_file" in t:   # a file I/O task: the input file in the work directory
+        name = t.get("input_name", os.path.basename(t["input_file"]))
+        shutil.copyfile(os.path.join(HERE, "files", t["input_file"]), os.path.join(workdir, name))
+    code, out, err, o.wall_s = run(t["command"], workdir, t, stdin)
     if code is None:
         o.verdict, o.feedback = "timeout", timed_out(t["limits"])
     elif code != 0 and "exit_code" not in t or code < 0:
         o.verdict, o.feedback = "runtime_error", describe_crash(code, err)
     elif "exit_code" in t and code != t["exit_code"]:
         o.feedback = "The program exited with code %d; expected %d.\n" % (code, t["exit_code"])
+    elif "output_file" in t:
+        try:
+            with open(os.path.join(workdir, t["output_file"]), "rb") as f:
+                written = text(f.read())
+        except OSError as e:
+            o.feedback = ("The program did not write the file %s, where its answer should go "
+                          "(%s).\n" % (t["output_file"], e.strerror))
+        else:
+            judge_output(t, expected, written, o)
+            if o.verdict != "passed":
+                o.feedback = "In the file %s:\n" % t["output_file"] + o.feedback
     else:
         judge_output(t, expected, text(out), o)
     o.score = o.max_score if o.verdict == "passed" else 0
 
 
 def grade_command(t, workdir, o):
-    code, out, err, o.wall_s = run(t["command"], workdir, t["limits"])
+    code, out, err, o.wall_s = run(t["command"], workdir, t)
     if code is None:
         o.verdict, o.feedback = "timeout", timed_out(t["limits"])
     elif code == 0:
@@ -198,7 +217,7 @@ def run_runner(name, args, workdir, t):
         f.write(KIT["runners"][name])
     report = ".assay/%s-report.jsonl" % name.split("_")[0]
     command = "python3 -I .assay/%s %s %s" % (name, report, " ".join(shlex.quote(a) for a in args))
-    code, out, err, wall = run(command, workdir, t["limits"])
+    code, out, err, wall = run(command, workdir, t)
     first = text(out).split("\n", 1)[0]
     if '"unavailable"' in first:
         sys.exit("check.py: this test needs %s, which this Python lacks: %s" % (
@@ -222,6 +241,7 @@ def run_runner(name, args, workdir, t):
 class Cases:
     def __init__(self):
         self.names, self.status, self.memory = [], {}, False
+        self.leave_out_skipped = False
 
     def add(self, name):
         if name not in self.status:
@@ -245,10 +265,13 @@ def score_cases(cases, code, per, all_or_nothing, t, o):
                       "keeps growing.\n" % t["limits"].get("memory_mb", 256))
     unfinished = ("not finished: the run was stopped at the time limit" if code is None
                   else "not finished: the test run ended before this test")
-    passed, shown, previous, failures = 0, 0, None, ""
+    passed, shown, previous, failures, left_out = 0, 0, None, "", 0
     for name in cases.names:
         s = cases.status[name]
         outcome, message = s if s else (None, unfinished)
+        if cases.leave_out_skipped and outcome == "skipped":
+            left_out += 1   # counts for nothing: "count_skipped": false
+            continue
         ok = outcome == "passed"
         passed += ok
         if not ok:
@@ -260,15 +283,18 @@ def score_cases(cases, code, per, all_or_nothing, t, o):
                 previous = message
     if shown > 10:
         failures += "\n[... %d more failures not shown]\n" % (shown - 10)
-    n = len(cases.names)
+    n = len(cases.names) - left_out
     if all_or_nothing:
         o.max_score = t["points"]
-        o.score = t["points"] if passed == n and n > 0 else 0
+        o.score = t["points"] if passed == n and (n > 0 or left_out > 0) else 0
     else:
         o.max_score, o.score = per * n, per * passed
     if not limited:
-        o.verdict = "passed" if passed == n and n > 0 else "failed"
-    o.feedback += "%d of %d passed.\n%s" % (passed, n, failures)
+        o.verdict = "passed" if passed == n and (n > 0 or left_out > 0) else "failed"
+    o.feedback += "%d of %d passed.\n" % (passed, n)
+    if left_out:
+        o.feedback += "%d skipped, left out of the points.\n" % left_out
+    o.feedback += failures
 
 
 def grade_pytest(t, workdir, o):
@@ -302,7 +328,11 @@ def grade_pytest(t, workdir, o):
             o.feedback = ("pytest collected no tests from the instructor's files.\n" +
                           describe_crash(code, err))
         return
-    per = t["points_per_test"] if "points_per_test" in t else t["points"] / n
+    cases.leave_out_skipped = t.get("count_skipped") is False
+    counted = n - (sum(1 for s in cases.status.values() if s and s[0] == "skipped")
+                   if cases.leave_out_skipped else 0)
+    per = t["points_per_test"] if "points_per_test" in t else \
+        t["points"] / counted if counted else 0
     score_cases(cases, code, per, False, t, o)
 
 
@@ -361,6 +391,23 @@ def submission_files(top):
     return found
 
 
+def matches(pattern, rel):
+    """fnmatch with FNM_PATHNAME | FNM_PERIOD, as Assay matches a
+    required_files pattern: "*" stays within a folder, and a leading dot
+    is matched only by a dot."""
+    import fnmatch
+    parts, names = pattern.split("/"), rel.split("/")
+    return len(parts) == len(names) and all(
+        fnmatch.fnmatchcase(n, p) and (not n.startswith(".") or p.startswith("."))
+        for p, n in zip(parts, names))
+
+
+def has_required(files, req):
+    if any(c in req for c in "*?["):
+        return any(matches(req, f) for f in files)
+    return req in files
+
+
 def stage(path):
     """The folder holding the student's files (a single top folder is
     unwrapped, as Assay does) and their relative names."""
@@ -369,7 +416,7 @@ def stage(path):
     files = submission_files(path)
     required = KIT["required_files"]
     entries = [e for e in os.listdir(path) if os.path.abspath(os.path.join(path, e)) != HERE]
-    if any(r not in files for r in required) and len(entries) == 1 and \
+    if any(not has_required(files, r) for r in required) and len(entries) == 1 and \
             os.path.isdir(os.path.join(path, entries[0])):
         path = os.path.join(path, entries[0])
         files = submission_files(path)
@@ -426,27 +473,34 @@ def main():
     if not os.path.exists(top):
         sys.exit("check.py: %s: no such file or folder" % top)
     top, files = stage(top)
-    missing = [r for r in KIT["required_files"] if r not in files]
+    missing = [r for r in KIT["required_files"] if not has_required(files, r)]
     rows, warnings, error = [], [], None
     if not files:
         error = ("The submission is empty: it holds no files. Hand in the files the "
                  "assignment asks for.")
     elif missing:
-        error = ("The submission has no file named %s, which the assignment requires (it "
+        error = ("The submission has no file %s %s, which the assignment requires (it "
                  "holds: %s). File names are case-sensitive; rename or add the file and "
-                 "submit again." % (missing[0], ", ".join(files)[:300]))
-    base = tempfile.mkdtemp(prefix="assay-kit-")
+                 "submit again." % ("matching" if any(c in missing[0] for c in "*?[")
+                                    else "named", missing[0], ", ".join(files)[:300]))
+    base, stopped_by = tempfile.mkdtemp(prefix="assay-kit-"), None
     try:
         for t in KIT["tests"]:
             o = Outcome(t["planned_points"])
             if error:
                 o.verdict = "setup_error"
                 o.feedback = "Not run: the submission is not complete (see the error above).\n"
+            elif stopped_by:
+                o.verdict = "setup_error"
+                o.feedback = ('Not run: the test "%s" did not pass, and the tests after it run '
+                              'only when it does (see its feedback above).\n' % stopped_by)
             else:
                 workdir = workdir_for(t, top, files, base, warnings)
                 GRADERS[t["kind"]](t, workdir, o)
                 o.feedback = o.feedback.replace(workdir + os.sep, "")   # "hello.py", as Assay says
                 shutil.rmtree(workdir, ignore_errors=True)
+                if t.get("stop_if_failed") and o.verdict != "passed":
+                    stopped_by = t["name"]   # a check step: the later tests would repeat it
             rows.append((t, o))
     finally:
         shutil.rmtree(base, ignore_errors=True)
