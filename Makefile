@@ -65,7 +65,8 @@ LIBS_ORDER := engine sandbox spool contract common
 lib_src = $(wildcard $(1)/*.c $(1)/*/*.c)
 lib_a = $(foreach l,$(1),$(BUILD)/lib/libassay-$(l).a)
 PY_ASSETS  := engine/python/pytest_runner.py engine/python/doctest_runner.py \
-              engine/python/notebook_runner.py engine/python/autotest_expand.py
+              engine/python/notebook_runner.py engine/python/autotest_expand.py \
+              engine/python/property_runner.py engine/python/mutate.py engine/python/kit_check.py
 # The canary gradings' assignments (contract/canary.c), NAME=FILE for embed.sh.
 CANARY_DIR    := contract/canaries
 CANARY_ASSETS := asset_canary_needs_sh=$(CANARY_DIR)/common/needs.sh \
@@ -82,7 +83,10 @@ CANARY_ASSETS := asset_canary_needs_sh=$(CANARY_DIR)/common/needs.sh \
     asset_canary_notebook_canary=$(CANARY_DIR)/notebook/canary.ipynb \
     asset_canary_gradescope_assignment=$(CANARY_DIR)/gradescope/assignment.json \
     asset_canary_gradescope_run=$(CANARY_DIR)/gradescope/autograder/run_autograder \
-    asset_canary_gradescope_answer=$(CANARY_DIR)/gradescope/answer.txt
+    asset_canary_gradescope_answer=$(CANARY_DIR)/gradescope/answer.txt \
+    asset_canary_property_assignment=$(CANARY_DIR)/property/assignment.json \
+    asset_canary_property_reference=$(CANARY_DIR)/property/reference/canary.py \
+    asset_canary_property_canary=$(CANARY_DIR)/property/canary.py
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -122,7 +126,9 @@ $(BUILD)/gen/assets.c: $(PY_ASSETS) scripts/embed.sh
 	scripts/embed.sh $@ asset_pytest_runner=engine/python/pytest_runner.py \
 	    asset_doctest_runner=engine/python/doctest_runner.py \
 	    asset_notebook_runner=engine/python/notebook_runner.py \
-	    asset_autotest_expand=engine/python/autotest_expand.py
+	    asset_autotest_expand=engine/python/autotest_expand.py \
+	    asset_property_runner=engine/python/property_runner.py \
+	    asset_mutate=engine/python/mutate.py asset_kit_check=engine/python/kit_check.py
 
 $(BUILD)/gen/canary_assets.c: $(foreach a,$(CANARY_ASSETS),$(lastword $(subst =, ,$(a)))) scripts/embed.sh
 	@mkdir -p $(dir $@)

@@ -49,6 +49,9 @@ static const char usage[] =
     "  notebook release SOURCE.ipynb OUT.ipynb\n"
     "                                    the student version of an nbgrader notebook\n"
     "  gradescope setup ASSIGNMENT_DIR   run a Gradescope autograder's setup.sh on this machine\n"
+    "  kit ASSIGNMENT_DIR OUT.zip        the public tests as a self-check kit for students\n"
+    "  audit ASSIGNMENT_DIR REFERENCE [--suggest]\n"
+    "                                    how many mutants of the reference the tests catch\n"
     "\n"
     "Spool commands take --spool S (default $ASSAY_SPOOL or /var/spool/assay).\n"
     "\n"
@@ -81,6 +84,8 @@ static const struct command commands[] = {
     {"sync", cmd_sync},
     {"canvas", cmd_canvas},
     {"manual", cmd_manual},
+    {"kit", cmd_kit},
+    {"audit", cmd_audit},
 };
 
 int main(int argc, char **argv)

@@ -29,6 +29,8 @@ int cmd_extensions(int argc, char **argv);   /* extensions list|grant|revoke */
 int cmd_sync(int argc, char **argv);         /* sync status|retry|resend */
 int cmd_canvas(int argc, char **argv);       /* canvas roster */
 int cmd_manual(int argc, char **argv);       /* manual list|grade */
+int cmd_kit(int argc, char **argv);          /* kit: the public tests for students */
+int cmd_audit(int argc, char **argv);        /* audit: mutants of the reference solution */
 
 /* Queues the latest version of every student of COURSE/ASG as a batch job
  * (cmd_queue.c); QUEUED gets {"id", "student", "rel"} per job.  -1 if

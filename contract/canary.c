@@ -40,7 +40,8 @@ extern const char asset_canary_needs_sh[], asset_canary_needs_py[],
     asset_canary_notebook_assignment[], asset_canary_notebook_source[],
     asset_canary_notebook_canary[],
     asset_canary_gradescope_assignment[], asset_canary_gradescope_run[],
-    asset_canary_gradescope_answer[];
+    asset_canary_gradescope_answer[], asset_canary_property_assignment[],
+    asset_canary_property_reference[], asset_canary_property_canary[];
 
 #define NEEDS {"submission/needs.sh", asset_canary_needs_sh}, \
               {"submission/needs.py", asset_canary_needs_py}
@@ -63,6 +64,10 @@ static const struct canary_file gradescope_files[] = {
     {"assignment/assignment.json", asset_canary_gradescope_assignment},
     {"assignment/autograder/run_autograder", asset_canary_gradescope_run},
     {"submission/answer.txt", asset_canary_gradescope_answer}, NEEDS, {NULL, NULL}};
+static const struct canary_file property_files[] = {
+    {"assignment/assignment.json", asset_canary_property_assignment},
+    {"assignment/reference/canary.py", asset_canary_property_reference},
+    {"submission/canary.py", asset_canary_property_canary}, NEEDS, {NULL, NULL}};
 
 /* The scores are the assignments' totals (contract/canaries/KIND/assignment.json). */
 static const struct canary canaries[] = {
@@ -71,6 +76,7 @@ static const struct canary canaries[] = {
     {"doctest", doctest_files, 3},
     {"notebook", notebook_files, 3},
     {"gradescope", gradescope_files, 3},
+    {"property", property_files, 3},
 };
 
 #define N_CANARIES (sizeof canaries / sizeof *canaries)

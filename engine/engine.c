@@ -328,6 +328,7 @@ static void outcome_free(struct test_outcome *out)
 {
     free(out->infra_error);
     free(out->submission_error);
+    free(out->assignment_error);
     json_decref(out->extra);
     json_decref(out->cases);
     buf_free(&out->feedback);
@@ -352,7 +353,7 @@ static bool remove_workdir(struct grading *g, const char *workdir)
 /* Whether to run test T again after a run starved of CPU (the STARVED-th). */
 static bool run_again(const struct test_def *t, const struct test_outcome *out, int starved)
 {
-    if (!out->starved || out->infra_error || out->submission_error)
+    if (!out->starved || out->infra_error || out->submission_error || out->assignment_error)
         return false;
     bool again = starved < STARVED_RUNS;
     log_msg(LOG_WARN, NULL, "test \"%s\" got %.2f s of CPU time in %.2f s and waited %.2f s "
@@ -412,6 +413,8 @@ static void grade_test(struct grading *g, size_t i)
         set_error(g, "infrastructure", out.infra_error);
     if (out.submission_error)
         set_error(g, "submission", out.submission_error);
+    if (out.assignment_error)
+        set_error(g, "assignment", out.assignment_error);
     json_t *entry = entry_from_outcome(t, &out, workdir);
     if (entry && starved > 0)   /* how often the worker was too busy (lost if out of memory) */
         json_object_set_new(entry, "starved_runs", json_integer(starved));

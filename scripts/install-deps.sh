@@ -14,10 +14,11 @@ set -eu
 # `make test` ends with `make fuzz`, the fuzz targets of tests/fuzz/.
 # strace: an end-to-end test checks which directories are synced, and when.
 # python3-yaml: `assay notebook release` reads nbgrader's autotests.yml.
+# python3-hypothesis: the property test kind generates and shrinks inputs with it.
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libuv1-dev libjansson-dev zlib1g-dev libzip-dev libssh2-1-dev libcurl4-openssl-dev
 libseccomp-dev libcmocka-dev libmd-dev
-python3 python3-pytest python3-ipython python3-yaml
+python3 python3-pytest python3-ipython python3-yaml python3-hypothesis
 zip unzip procps
 openssh-server openssh-client iproute2 logrotate strace"
 BENCH_PACKAGES="jupyter-nbconvert python3-ipykernel bubblewrap"

@@ -34,7 +34,7 @@ from assay_helpers import (BUILD, IS_ROOT, exe, make_tempdir, poll, remove_tempd
 from cluster import make_cluster, scheduler_running, wait_health
 from pipeline import HI_TEST, VARIANTS, assignment_doc, pipeline  # noqa: F401
 
-KINDS = ["io", "pytest", "doctest", "notebook", "gradescope"]
+KINDS = ["io", "pytest", "doctest", "notebook", "gradescope", "property"]
 IPYTHON_MISSING = "missing: Python module IPython (Debian package python3-ipython)"
 NOT_RUN = "the autograder's setup.sh has not been run on this worker"
 RUN_AUTOGRADER = ("#!/bin/sh\nprintf '{\"score\": 1}' >/autograder/results/results.json\n")
@@ -217,7 +217,7 @@ def test_missing_ipython_is_named_and_fails_the_check(cluster, pipeline):
         assert own == ["PROBLEM: it cannot grade: notebook (the canary gradings below say why)"], \
             p.stdout
         assert canaries["notebook"] == "MISSING: " + IPYTHON_MISSING[len("missing: "):], p.stdout
-        for kind in ("io", "pytest", "doctest", "gradescope"):
+        for kind in ("io", "pytest", "doctest", "gradescope", "property"):
             assert canaries[kind].startswith("ok (3 of 3 points, "), (kind, p.stdout)
 
         rc, rows = check_json(spool, "h2")
@@ -283,7 +283,7 @@ def test_local_worker_canaries_and_a_sandbox_that_cannot_run_gradescope(pipeline
         assert "gradescope" in canaries, p.stdout + p.stderr
         assert canaries["gradescope"].startswith("FAILED: "), p.stdout
         assert "namespace sandbox" in canaries["gradescope"], p.stdout
-        for kind in ("io", "pytest", "doctest", "notebook"):
+        for kind in ("io", "pytest", "doctest", "notebook", "property"):
             assert canaries[kind].startswith("ok (3 of 3 points, "), (kind, p.stdout)
     assert_nothing_recorded(spool)
 

@@ -261,7 +261,7 @@ def test_directories_go_to_an_existing_account(tmp_path, pubkey, worker_binary):
 # ---------------------------------------------------------------------------
 # the canary gradings at the end
 
-CANARY_KINDS = ["io", "pytest", "doctest", "notebook", "gradescope"]
+CANARY_KINDS = ["io", "pytest", "doctest", "notebook", "gradescope", "property"]
 
 
 @contextlib.contextmanager
@@ -344,7 +344,7 @@ def test_deploy_fails_naming_a_missing_package(prefix, pubkey, worker_binary):
     said = canary_lines(p.stdout)
     assert said["notebook"] == \
         "MISSING: Python module IPython (Debian package python3-ipython)", p.stdout
-    for kind in ("io", "pytest", "doctest", "gradescope"):
+    for kind in ("io", "pytest", "doctest", "gradescope", "property"):
         assert said[kind].startswith("ok (3 of 3 points, "), (kind, p.stdout)
     assert ("error: the canary gradings failed: this worker cannot grade every kind of test "
             "(see above)") in p.stderr, p.stderr
