@@ -37,6 +37,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
+#include "contract/results.h"
 #include "deliver/destination.h"
 #include "spool/grade.h"
 #include "spool/record.h"
@@ -233,9 +234,11 @@ static char *comment_text(const struct canvas *c, const struct dest_item *it,
                           const json_t *student_view, long long version)
 {
     struct buf b = BUF_INIT;
-    buf_printf(&b, "Assay: %g / %g points (version %lld).\n",
-               jsonutil_num(student_view, "score", 0), jsonutil_num(student_view, "max_score", 0),
-               version);
+    struct manual_tally pending;   /* "5 of 7 points, 2 awaiting manual grading" says its unit */
+    results_manual_tally(student_view, &pending);
+    buf_puts(&b, "Assay: ");
+    results_total_phrase(student_view, &b);
+    buf_printf(&b, "%s (version %lld).\n", pending.pending ? "" : " points", version);
     const json_t *tests = json_object_get(student_view, "tests");
     size_t i;
     const json_t *t;

@@ -11,7 +11,9 @@
  * at once (record_refresh_manual).  Both hold the student's lock
  * (manual_lock), so a grade given while a regrade is recorded is in one
  * of them, never lost between them.  manual_latest_score is the one
- * reading of "the score to report" for gradebooks and LMS passback.
+ * reading of "the score to report" for gradebooks and LMS passback; a
+ * grade given queues the new score to the course's destinations
+ * (spool/delivery.c), as a recorded result does.
  */
 #define _GNU_SOURCE
 #include "spool/manual.h"
@@ -27,8 +29,11 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/fs.h"
+#include "common/ids.h"
 #include "common/jsonutil.h"
+#include "common/log.h"
 #include "contract/results.h"
+#include "spool/delivery.h"
 #include "spool/record.h"
 
 #define MANUAL_MAX_BYTES (4u << 20)
@@ -230,6 +235,29 @@ static int grade_locked(const struct spool *s, const char *course, const char *a
     return rc;
 }
 
+/* The score STUDENT's VERSION now has, queued to each destination the
+ * course sends grades to.  The grade stands whatever happens here: a
+ * delivery that cannot be queued is logged with the command that sends
+ * it later. */
+static void deliver_new_score(const struct spool *s, const char *course, const char *asg,
+                              const char *student, long long version)
+{
+    char id[40], change[80], rel[600];
+    ids_job_id(id);
+    snprintf(change, sizeof change, "%s.manual", id);
+    snprintf(rel, sizeof rel, "results/%s/%s/%s/%lld", course, asg, student, version);
+    json_t *r = record_read(s, rel);
+    struct delivery_target t = {course, asg, student, version,
+                                jsonutil_str(json_object_get(r, "assay"), "job_id", id), 0, false,
+                                NULL};
+    struct err e;
+    if (delivery_queue_change(s, &t, change, &e) < 0)
+        log_msg(LOG_ERROR, id, "the manual grade of %s's %s/%s is not delivered: %s; `assay sync "
+                "resend --course %s --assignment %s --student %s` sends it", student, course, asg,
+                e.msg, course, asg, student);
+    json_decref(r);
+}
+
 int manual_grade(const struct spool *s, const char *course, const char *asg,
                  const char *student, long long version, const char *cell, double points,
                  const char *comment, const char *who, long long *version_out,
@@ -250,5 +278,7 @@ int manual_grade(const struct spool *s, const char *course, const char *asg,
     if (lock >= 0)
         close(lock);
     json_decref(grade);
+    if (rc == 0)
+        deliver_new_score(s, course, asg, student, version);
     return rc;
 }
