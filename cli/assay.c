@@ -44,6 +44,8 @@ static const char usage[] =
     "  notebook release SOURCE.ipynb OUT.ipynb\n"
     "                                    the student version of an nbgrader notebook\n"
     "  gradescope setup ASSIGNMENT_DIR   run a Gradescope autograder's setup.sh on this machine\n"
+    "  import classroom REPO_DIR [--course C] [--assignment A]\n"
+    "                                    a GitHub Classroom assignment (autograding.json)\n"
     "\n"
     "Spool commands take --spool S (default $ASSAY_SPOOL or /var/spool/assay).\n"
     "\n"
@@ -73,6 +75,7 @@ static const struct command commands[] = {
     {"grade-all", cmd_grade_all},
     {"export", cmd_export},
     {"extensions", cmd_extensions},
+    {"import", cmd_import},
 };
 
 int main(int argc, char **argv)

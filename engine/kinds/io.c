@@ -27,7 +27,7 @@ static const char *const io_keys[] = {"command", "stdin", "stdin_file", "expecte
                                       "expected_stdout_file", "compare", "tolerance",
                                       "exit_code", NULL};
 static const char *const compare_names[] = {"exact", "trimmed", "contains", "regex",
-                                            "numeric", NULL};
+                                            "numeric", "stripped", NULL};
 
 static void io_validate(const char *dir, const json_t *t, const char *path, struct problems *p)
 {
