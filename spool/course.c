@@ -19,6 +19,7 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "contract/assignment.h"
+#include "spool/forges.h"
 
 #define COURSE_MAX_BYTES (64u << 10)
 
@@ -77,10 +78,13 @@ int course_config_load(const struct spool *s, const char *course, struct course_
             else if (v)
                 cfg->supersede = json_is_true(v);
             read_rootfs(j, where, cfg, p);
+            if (json_object_get(j, "git"))   /* read by assay-web and assay-intake */
+                forge_check_git_block(json_object_get(j, "git"), where, p);
             const char *key;
             json_t *val;
             json_object_foreach(j, key, val)
-                if (strcmp(key, "weight") && strcmp(key, "supersede") && strcmp(key, "rootfs"))
+                if (strcmp(key, "weight") && strcmp(key, "supersede") && strcmp(key, "rootfs") &&
+                    strcmp(key, "git"))
                     problems_add(p, where, "unknown key \"%s\" (is it misspelt?)", key);
         }
         json_decref(j);
