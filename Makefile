@@ -55,6 +55,8 @@ LIBS_SANDBOX = $(shell pkg-config --libs libseccomp 2>/dev/null)
 LIBS_TEST   = $(shell pkg-config --libs cmocka 2>/dev/null)
 LIBS_UV     = $(shell pkg-config --libs libuv 2>/dev/null)
 LIBS_SSH    = $(shell pkg-config --libs libssh2 2>/dev/null)
+LIBS_SODIUM = $(shell pkg-config --libs libsodium 2>/dev/null)
+LIBS_CURL   = $(shell pkg-config --libs libcurl 2>/dev/null)
 
 # The layers (docs/ARCHITECTURE.md, "Layers"): each library folder is one
 # static archive, and each program links the archives below it, highest
@@ -152,6 +154,12 @@ $(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SCHEDULER_LIBS
 $(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_TEST)
+
+# The webhook endpoints (web/hooks*.c), unit-tested without an HTTP server.
+HOOKS_OBJ := $(call obj,$(wildcard web/hooks*.c))
+$(BUILD)/tests/test_hooks: tests/unit/test_hooks.c $(HOOKS_OBJ) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SODIUM) $(LIBS_TEST)
 
 $(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)

@@ -879,9 +879,8 @@ char *fs_read_secret(const char *path, const char *what, struct err *e)
     if (n >= 0) {
         buf[n] = '\0';
         buf[strcspn(buf, "\r\n")] = '\0';
-        if (!buf[0] || strpbrk(buf, " \t"))
-            err_set(e, "the %s file %s must hold it on its first line, without spaces", what,
-                    path);
+        if (!buf[0])
+            err_set(e, "the %s file %s must hold it on its first line", what, path);
         else if (!(secret = strdup(buf)))
             err_set(e, "out of memory");
     }

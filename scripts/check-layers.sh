@@ -17,6 +17,8 @@ allowed() {
     scheduler) echo "engine spool contract common" ;;
     shipper)   echo "spool contract common" ;;
     worker)    echo "engine sandbox contract common" ;;
+    web)       echo "spool contract common" ;;
+    intake)    echo "engine spool contract common" ;;
     engine)    echo "sandbox contract common" ;;
     sandbox)   echo "contract common" ;;
     spool)     echo "contract common" ;;
@@ -27,7 +29,7 @@ allowed() {
 }
 
 bad=0
-for f in $(find cli scheduler shipper worker engine sandbox spool contract common \
+for f in $(find cli scheduler shipper worker web intake engine sandbox spool contract common \
                -name '*.[ch]' | sort); do
     top=${f%%/*}
     ok=$(allowed "$top")
