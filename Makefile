@@ -101,10 +101,12 @@ CLI_LIBS       := $(call lib_a,engine sandbox spool contract common)
 WORKER_LIBS    := $(call lib_a,engine sandbox contract common)
 SHIPPER_LIBS   := $(call lib_a,spool contract common)
 SCHEDULER_LIBS := $(call lib_a,engine spool contract common)
+INTAKE_LIBS    := $(call lib_a,engine spool contract common)
 ALL_LIBS       := $(call lib_a,$(LIBS_ORDER))
 
 .PHONY: all test demo sanitize install clean deps bench fuzz fuzz-build
-PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper $(BUILD)/assay-scheduler
+PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper $(BUILD)/assay-scheduler \
+            $(BUILD)/assay-intake
 all: deps $(PROGRAMS)
 
 deps:
@@ -154,6 +156,11 @@ $(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SCHEDULER_LIBS
 $(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_TEST)
+
+# assay-intake fetches pushed commits (libcurl) and stages them with the
+# engine's submission rules (no launcher: it runs nothing).
+$(BUILD)/assay-intake: $(call obj,$(wildcard intake/*.c)) $(INTAKE_LIBS)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_CURL) $(LIBS_UV)
 
 # The webhook endpoints (web/hooks*.c), unit-tested without an HTTP server.
 HOOKS_OBJ := $(call obj,$(wildcard web/hooks*.c))
