@@ -102,11 +102,14 @@ WORKER_LIBS    := $(call lib_a,engine sandbox contract common)
 SHIPPER_LIBS   := $(call lib_a,spool contract common)
 SCHEDULER_LIBS := $(call lib_a,engine spool contract common)
 INTAKE_LIBS    := $(call lib_a,engine spool contract common)
+DELIVER_LIBS   := $(call lib_a,spool contract common)
+# The destinations (no libuv, no network): unit-tested by feeding them answers.
+DEST_OBJ   := $(call obj,deliver/destination.c $(wildcard deliver/dest_*.c))
 ALL_LIBS       := $(call lib_a,$(LIBS_ORDER))
 
 .PHONY: all test demo sanitize install clean deps bench fuzz fuzz-build
 PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper $(BUILD)/assay-scheduler \
-            $(BUILD)/assay-intake
+            $(BUILD)/assay-deliver $(BUILD)/assay-intake
 all: deps $(PROGRAMS)
 
 deps:
@@ -153,9 +156,13 @@ $(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SHIPPER_LIBS)
 $(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SCHEDULER_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
 
-$(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(ALL_LIBS)
+# libcurl: the deliveries (assay-deliver only; `assay canvas roster` asks it).
+$(BUILD)/assay-deliver: $(call obj,$(wildcard deliver/*.c)) $(DELIVER_LIBS)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV) $(LIBS_CURL)
+
+$(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(DEST_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_TEST)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_TEST) $(LIBS_CURL)
 
 # assay-intake fetches pushed commits (libcurl) and stages them with the
 # engine's submission rules (no launcher: it runs nothing).

@@ -41,6 +41,9 @@ static const char usage[] =
     "                                    the gradebook as CSV (score, status, late penalty)\n"
     "  extensions list|grant|revoke --course C --assignment A [--student U]\n"
     "                                    students' own due dates (--days N | --until TIME)\n"
+    "  sync status|retry|resend --course C [--assignment A] [--student U]\n"
+    "                                    grades sent to Canvas: delivered, waiting, not synced\n"
+    "  canvas roster --course C          import the course's students from Canvas\n"
     "  notebook release SOURCE.ipynb OUT.ipynb\n"
     "                                    the student version of an nbgrader notebook\n"
     "  gradescope setup ASSIGNMENT_DIR   run a Gradescope autograder's setup.sh on this machine\n"
@@ -76,6 +79,8 @@ static const struct command commands[] = {
     {"export", cmd_export},
     {"extensions", cmd_extensions},
     {"import", cmd_import},
+    {"sync", cmd_sync},
+    {"canvas", cmd_canvas},
 };
 
 int main(int argc, char **argv)

@@ -27,6 +27,8 @@ int cmd_grade_all(int argc, char **argv);    /* grade-all (and regrade's progres
 int cmd_export(int argc, char **argv);
 int cmd_extensions(int argc, char **argv);   /* extensions list|grant|revoke */
 int cmd_import(int argc, char **argv);       /* import classroom */
+int cmd_sync(int argc, char **argv);         /* sync status|retry|resend */
+int cmd_canvas(int argc, char **argv);       /* canvas roster */
 
 /* Queues the latest version of every student of COURSE/ASG as a batch job
  * (cmd_queue.c); QUEUED gets {"id", "student", "rel"} per job.  -1 if

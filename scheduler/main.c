@@ -86,6 +86,7 @@ static void on_rescan(uv_timer_t *t)
     deferred_scan(s);
     workers_health_refresh(s);
     dispatch(s);
+    deliverer_refresh(s);
 }
 
 static void reload(struct sched *s)
@@ -125,6 +126,8 @@ static void on_kill_timer(uv_timer_t *t)
     for (size_t i = 0; i < s->n_daemons; i++)
         if (s->daemons[i]->child.proc)
             uv_process_kill(s->daemons[i]->child.proc, SIGKILL);
+    if (s->deliverer.proc)
+        uv_process_kill(s->deliverer.proc, SIGKILL);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -146,6 +149,7 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_timer_stop(&s->snapshot_timer);
     snapshot_remove(s);
     slots_stop_all(s);
+    child_stop(&s->deliverer);
     if (s->children_running == 0)
         uv_stop(s->loop);
     else
@@ -269,6 +273,7 @@ static void shutdown_all(struct sched *s)
         child_free(&s->daemons[i]->child);
         json_decref(s->daemons[i]->config);
     }
+    child_free(&s->deliverer);
     uv_walk(s->loop, close_walk, NULL);
     uv_run(s->loop, UV_RUN_DEFAULT);
     for (size_t i = 0; i < s->n_slots; i++)
@@ -342,6 +347,7 @@ int main(int argc, char **argv)
     log_msg(LOG_INFO, NULL, "assay-scheduler %s started: %zu workers, %zu slots, %zu jobs "
             "queued, policy %s", ASSAY_VERSION, s.workers.n, s.n_slots, s.n_pending, policy);
     dispatch(&s);
+    deliverer_refresh(&s);
     uv_run(s.loop, UV_RUN_DEFAULT);
     log_msg(LOG_INFO, NULL, "stopped");
     shutdown_all(&s);

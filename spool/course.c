@@ -6,7 +6,10 @@
  * Read by assay-scheduler (the fair policy's weights, superseding queued
  * versions; re-read every few seconds, so edits apply without a restart),
  * by assay-shipper (the root file system a job's runs use, sent with the
- * job) and documented in docs/SPOOL.md.  A broken file never stops grading:
+ * job), by whoever records a result (which destinations get a delivery,
+ * spool/delivery.c) and documented in docs/SPOOL.md.  A delivery block
+ * ("lms") is only noted here; its destination reads and checks it
+ * (deliver/destination.c).  A broken file never stops grading:
  * the problems are reported and the defaults used for what is wrong.
  */
 #include "spool/course.h"
@@ -19,6 +22,7 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "contract/assignment.h"
+#include "spool/delivery.h"
 #include "spool/forges.h"
 
 #define COURSE_MAX_BYTES (64u << 10)
@@ -59,6 +63,7 @@ int course_config_load(const struct spool *s, const char *course, struct course_
     cfg->weight = 1;
     cfg->supersede = false;
     cfg->rootfs[0] = '\0';
+    cfg->n_destinations = 0;
     char *path = spool_path(s, "courses/%s/course.json", course);
     size_t before = p->count;
     if (fs_exists(path)) {
@@ -82,10 +87,14 @@ int course_config_load(const struct spool *s, const char *course, struct course_
                 forge_check_git_block(json_object_get(j, "git"), where, p);
             const char *key;
             json_t *val;
-            json_object_foreach(j, key, val)
-                if (strcmp(key, "weight") && strcmp(key, "supersede") && strcmp(key, "rootfs") &&
-                    strcmp(key, "git"))
+            json_object_foreach(j, key, val) {
+                const char *dest = delivery_dest_of_block(key);
+                if (dest && cfg->n_destinations < 4)
+                    cfg->destinations[cfg->n_destinations++] = dest;
+                else if (strcmp(key, "weight") && strcmp(key, "supersede") &&
+                         strcmp(key, "rootfs") && strcmp(key, "git"))
                     problems_add(p, where, "unknown key \"%s\" (is it misspelt?)", key);
+            }
         }
         json_decref(j);
     }

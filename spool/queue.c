@@ -9,7 +9,8 @@
  * renamed.  Ending a job always goes record -> remove -> log -> notify:
  * recording first makes a crash before the removal harmless (recording
  * again is a repeat, spool/record.c), and whoever the notice wakes finds
- * the result and the log line already there.  The scheduler, the
+ * the result and the log line already there.  Between recording and
+ * removing, the result's deliveries are queued (spool/delivery.c).  The scheduler, the
  * shippers and the `assay` tool call only these functions to move jobs.
  */
 #define _GNU_SOURCE
@@ -28,6 +29,7 @@
 #include "common/ids.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "spool/delivery.h"
 #include "spool/scan.h"
 
 #define JOB_MAX_BYTES (1u << 20)
@@ -261,6 +263,15 @@ int queue_finish(const struct spool *s, const struct job *job, const char *from,
     int recorded = record_end(s, job, end, e);
     if (recorded < 0)
         return -1;
+    /* Before the job file goes: a crash up to its removal records again
+     * (a repeat) and queues again (a repeat too, by the delivery's key),
+     * so no recorded grade misses its delivery.  A superseded job and an
+     * error that is not the student's are no grade to send. */
+    bool grade = end->kind != END_SUPERSEDED &&
+                 (end->kind != END_ERROR || !strcmp(end->category, "submission"));
+    if (grade)
+        delivery_queue_for_result(s, job);   /* what failed is logged with the command that
+                                              * sends it later */
     char *rel = job_rel(from, job->id), *path = rel ? spool_path(s, "%s", rel) : NULL;
     if (!path || unlink(path) < 0)   /* it is then found again, and seen to be recorded */
         log_msg(LOG_WARN, job->id, "cannot remove the job file %s/%s.json after recording it: %s",
