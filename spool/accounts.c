@@ -26,9 +26,10 @@
 
 #include "common/fs.h"
 #include "common/jsonutil.h"
+#include "spool/course.h"
 
 #define ACCOUNTS_MAX_BYTES (64u << 20)
-#define ROSTER_MAX_BYTES (16u << 20)
+#define ROSTER_MAX_BYTES (16u << 20)   /* the CSV */
 #define TOKEN_PREFIX "assay_"
 
 /* ---- reading ---- */
@@ -278,31 +279,7 @@ int accounts_token_new(const struct spool *s, const char *name, char token[ACCOU
     return change(s, token_fn, &a, e);
 }
 
-/* ---- rosters ---- */
-
-static json_t *roster_load(const struct spool *s, const char *course)
-{
-    char *path = spool_path(s, "courses/%s/roster.json", course);
-    struct err e;
-    json_t *j = path && fs_exists(path) ? jsonutil_load_file(path, ROSTER_MAX_BYTES, &e) : NULL;
-    free(path);
-    json_t *students = json_object_get(j, "students");
-    students = json_is_array(students) ? json_incref(students) : json_array();
-    json_decref(j);
-    return students;
-}
-
-bool accounts_on_roster(const struct spool *s, const char *course, const char *name)
-{
-    json_t *students = roster_load(s, course);
-    size_t i;
-    const json_t *v;
-    bool found = false;
-    json_array_foreach(students, i, v)
-        found |= json_is_string(v) && !strcmp(json_string_value(v), name);
-    json_decref(students);
-    return found;
-}
+/* ---- roster import ---- */
 
 /* The index of column NAME in the header line HDR (split in place), -1. */
 static int csv_column(char *hdr, const char *name)
@@ -391,32 +368,6 @@ static int import_fn(json_t *users, void *arg, struct err *e)
     return 0;
 }
 
-static int roster_enrol(const struct spool *s, const char *course, const json_t *rows,
-                        struct roster_report *r, struct err *e)
-{
-    json_t *students = roster_load(s, course);
-    size_t i;
-    const json_t *row;
-    json_array_foreach(rows, i, row) {
-        const char *name = json_string_value(json_array_get(row, 0));
-        size_t k;
-        const json_t *v;
-        bool there = false;
-        json_array_foreach(students, k, v)
-            there |= !strcmp(json_string_value(v) ? json_string_value(v) : "", name);
-        if (!there && json_array_append_new(students, json_string(name)) == 0)
-            r->enrolled++;
-    }
-    char *rel = NULL;
-    json_t *doc = json_pack("{s:O}", "students", students);
-    int rc = doc && asprintf(&rel, "courses/%s/roster.json", course) >= 0
-                 ? spool_write_json(s, rel, doc, e) : err_set(e, "out of memory");
-    free(rel);
-    json_decref(doc);
-    json_decref(students);
-    return rc;
-}
-
 int accounts_import_roster(const struct spool *s, const char *course, const char *csv_path,
                            struct roster_report *r, struct err *e)
 {
@@ -436,7 +387,7 @@ int accounts_import_roster(const struct spool *s, const char *course, const char
     if (rc == 0)
         rc = change(s, import_fn, &a, e);
     if (rc == 0)
-        rc = roster_enrol(s, course, rows, r, e);
+        rc = course_roster_enrol(s, course, rows, &r->enrolled, e);
     json_decref(rows);
     return rc;
 }

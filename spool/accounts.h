@@ -50,10 +50,9 @@ struct roster_report {
  * optionally "password"; other columns ignored), creates the accounts
  * that do not exist and enrols every user as a student of COURSE
  * (courses/COURSE/roster.json).  Nothing changes when any line is
- * wrong: -1 with *E naming the file, the line and the fix. */
+ * wrong: -1 with *E naming the file, the line and the fix.  Needs
+ * sodium_init() first. */
 int accounts_import_roster(const struct spool *s, const char *course, const char *csv_path,
                            struct roster_report *r, struct err *e);
-/* Whether NAME is on COURSE's roster. */
-bool accounts_on_roster(const struct spool *s, const char *course, const char *name);
 
 #endif
