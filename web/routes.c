@@ -8,6 +8,7 @@
 const struct web_route web_routes[] = {
     {"GET",  "/",                    page_home,       WEB_OPEN},
     {"GET",  "/static/assay.css",    page_stylesheet, WEB_OPEN},
+    {"GET",  "/static/assay.js",     page_script,     WEB_OPEN},
     {"GET",  "/login",               page_login,      WEB_OPEN},
     {"POST", "/login",               page_login_post, WEB_OPEN},
     {"POST", "/logout",              page_logout,     WEB_USER},
@@ -15,6 +16,9 @@ const struct web_route web_routes[] = {
     {"GET",  "/course/{course}/{asg}", page_assignment, WEB_STAFF},
     {"GET",  "/course/{course}/{asg}/progress", page_progress, WEB_STAFF},
     {"GET",  "/course/{course}/{asg}/export.csv", page_export, WEB_STAFF},
+    {"GET",  "/course/{course}/{asg}/student/{student}", page_submission, WEB_SELF},
+    {"GET",  "/course/{course}/{asg}/student/{student}/{version}/feedback/{file}", page_feedback,
+     WEB_SELF},
     {"POST", "/course/{course}/{asg}/grade-all", action_grade_all, WEB_STAFF},
     {"POST", "/course/{course}/{asg}/regrade", action_regrade, WEB_STAFF},
     {"POST", "/course/{course}/{asg}/rerun-failed", action_rerun_failed, WEB_STAFF},
