@@ -25,5 +25,8 @@ const struct web_route web_routes[] = {
     {"POST", "/course/{course}/{asg}/hold", action_hold, WEB_STAFF},
     {"POST", "/course/{course}/{asg}/release", action_release, WEB_STAFF},
     {"POST", "/course/{course}/{asg}/extension", action_extension, WEB_INSTRUCTOR},
+    {"GET",  "/admin",               page_admin,      WEB_ADMIN},
+    {"GET",  "/admin/logs",          page_admin_logs, WEB_ADMIN},
+    {"GET",  "/admin/traces",        page_admin_traces, WEB_ADMIN},
     {NULL, NULL, NULL, WEB_OPEN},
 };

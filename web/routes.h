@@ -32,4 +32,9 @@ int action_extension(struct web_request *req, struct web_response *res);
 int page_submission(struct web_request *req, struct web_response *res);
 int page_feedback(struct web_request *req, struct web_response *res);
 
+/* pages_admin.c: queue, workers, logs (admins) */
+int page_admin(struct web_request *req, struct web_response *res);
+int page_admin_logs(struct web_request *req, struct web_response *res);
+int page_admin_traces(struct web_request *req, struct web_response *res);
+
 #endif
