@@ -44,6 +44,8 @@ static const char usage[] =
     "  sync status|retry|resend --course C [--assignment A] [--student U]\n"
     "                                    grades sent to Canvas: delivered, waiting, not synced\n"
     "  canvas roster --course C          import the course's students from Canvas\n"
+    "  users add|remove|passwd|list|token|import\n"
+    "                                    the web console's accounts and course rosters\n"
     "  notebook release SOURCE.ipynb OUT.ipynb\n"
     "                                    the student version of an nbgrader notebook\n"
     "  gradescope setup ASSIGNMENT_DIR   run a Gradescope autograder's setup.sh on this machine\n"
@@ -81,6 +83,7 @@ static const struct command commands[] = {
     {"import", cmd_import},
     {"sync", cmd_sync},
     {"canvas", cmd_canvas},
+    {"users", cmd_users},
 };
 
 int main(int argc, char **argv)

@@ -29,6 +29,7 @@ int cmd_extensions(int argc, char **argv);   /* extensions list|grant|revoke */
 int cmd_import(int argc, char **argv);       /* import classroom */
 int cmd_sync(int argc, char **argv);         /* sync status|retry|resend */
 int cmd_canvas(int argc, char **argv);       /* canvas roster */
+int cmd_users(int argc, char **argv);        /* users add|remove|passwd|list|token|import */
 
 /* Queues the latest version of every student of COURSE/ASG as a batch job
  * (cmd_queue.c); QUEUED gets {"id", "student", "rel"} per job.  -1 if
