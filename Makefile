@@ -181,11 +181,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(DEST_OBJ) $(ALL_LIB
 $(BUILD)/assay-intake: $(call obj,$(wildcard intake/*.c)) $(INTAKE_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_CURL) $(LIBS_UV)
 
-# The webhook endpoints (web/hooks*.c), unit-tested without an HTTP server.
-HOOKS_OBJ := $(call obj,$(wildcard web/hooks*.c))
-$(BUILD)/tests/test_hooks: tests/unit/test_hooks.c $(HOOKS_OBJ) $(ALL_LIBS)
+# The webhook endpoints (web/hooks*.c), unit-tested without the HTTP server.
+$(BUILD)/tests/test_hooks: tests/unit/test_hooks.c $(WEB_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SODIUM) $(LIBS_TEST)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM) $(LIBS_TEST)
 
 $(BUILD)/assay-web: $(BUILD)/obj/web/main.o $(WEB_OBJ) $(WEB_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM)

@@ -23,6 +23,7 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "spool/pushes.h"
+#include "web/routes.h"
 
 #define BODY_MAX_BYTES (25u << 20)   /* GitHub caps payloads at 25 MB */
 
@@ -165,4 +166,33 @@ void hook_handle(const struct spool *s, const struct hook_kind *k, const struct 
         return;
     }
     handle_verified(s, k, rq, out);
+}
+
+/* ---- the routes (web.h): WEB_OPEN, the raw body and headers ---------- */
+
+static const char *route_header(void *ctx, const char *name)
+{
+    return web_header(ctx, name);
+}
+
+static int page_hook(const struct hook_kind *k, struct web_request *req,
+                     struct web_response *res)
+{
+    struct hook_request rq = {.header = route_header, .ctx = req, .body = req->body,
+                              .len = req->body_len};
+    struct hook_reply out;
+    hook_handle(req->spool, k, &rq, &out);
+    res->status = out.status;
+    res->content_type = "text/plain; charset=utf-8";
+    return buf_printf(&res->body, "%s\n", out.text);
+}
+
+int page_hook_github(struct web_request *req, struct web_response *res)
+{
+    return page_hook(&hook_github, req, res);
+}
+
+int page_hook_gitlab(struct web_request *req, struct web_response *res)
+{
+    return page_hook(&hook_gitlab, req, res);
 }
