@@ -143,7 +143,8 @@ int http_easy_setup(CURL *easy, const struct dest_request *req, double timeout_s
         l = m ? m : (curl_slist_free_all(l), NULL);
     }
     if (l) {
-        struct curl_slist *m = curl_slist_append(l, "Accept: application/json");
+        snprintf(type, sizeof type, "Accept: %s", req->accept ? req->accept : "application/json");
+        struct curl_slist *m = curl_slist_append(l, type);
         l = m ? m : (curl_slist_free_all(l), NULL);
     }
     *hdrs = l;

@@ -28,6 +28,8 @@
 #include "engine/submission.h"
 #include "intake/fetch.h"
 #include "intake/forge.h"
+#include "spool/delivery.h"
+#include "spool/job.h"
 #include "spool/pushes.h"
 #include "spool/submit.h"
 
@@ -103,6 +105,19 @@ static enum outcome fetch_archive(struct push_work *w, char **zip)
     return o;
 }
 
+/* Notes the job and queues its commit status "pending" (deliveries: sent
+ * by assay-deliver, retried while the forge is down). */
+static void queue_pending_status(struct push_work *w, json_t *job)
+{
+    struct job j;
+    struct err e;
+    snprintf(w->job_id, sizeof w->job_id, "%s", jsonutil_str(job, "id", ""));
+    if (job_from_json(json_incref(job), &j, &e) < 0 ||
+        delivery_queue_commit_status(w->s, &j, "pending", &e) < 0)
+        log_msg(LOG_WARN, w->job_id, "its commit status \"pending\" is not sent: %s", e.msg);
+    job_free(&j);
+}
+
 /* Stages the archive as an upload is staged, then submits it. */
 static enum outcome stage_and_submit(struct push_work *w, const char *zip)
 {
@@ -132,7 +147,7 @@ static enum outcome stage_and_submit(struct push_work *w, const char *zip)
             o = say(w, PUSH_RETRY, "cannot queue the submission: %s",
                     origin ? e.msg : "out of memory");
         else
-            snprintf(w->job_id, sizeof w->job_id, "%s", jsonutil_str(job, "id", ""));
+            queue_pending_status(w, job);
         json_decref(job);
         json_decref(origin);
     }

@@ -197,6 +197,34 @@ int delivery_queue(const struct spool *s, const struct job *job, const char *des
     return rc;
 }
 
+/* The commit-status destination of a job from a push ("origin"), or NULL. */
+static const char *status_dest(const struct job *job)
+{
+    const char *forge = jsonutil_str(json_object_get(job->json, "origin"), "forge", "");
+    return !strcmp(forge, "github") ? "github" : !strcmp(forge, "gitlab") ? "gitlab" : NULL;
+}
+
+int delivery_queue_commit_status(const struct spool *s, const struct job *job, const char *phase,
+                                 struct err *e)
+{
+    const char *dest = status_dest(job);
+    if (!dest || (phase && !strcmp(phase, "running") && strcmp(dest, "gitlab")))
+        return 0;   /* not from a push; GitHub has no "running" state */
+    char key[200];
+    if (phase)
+        snprintf(key, sizeof key, "%s.%s.%s", job->id, phase, dest);
+    else
+        snprintf(key, sizeof key, "%s.%d.%s", job->id, job->attempt, dest);
+    if (delivery_locate(s, key))
+        return 1;
+    json_t *j = delivery_new(job, dest, key);
+    int rc = j && !json_object_set(j, "origin", json_object_get(job->json, "origin")) &&
+             (!phase || !json_object_set_new(j, "phase", json_string(phase)))
+             ? write_delivery(s, DELIVERY_PENDING, key, j, e) : err_set(e, "out of memory");
+    json_decref(j);
+    return rc;
+}
+
 int delivery_queue_for_result(const struct spool *s, const struct job *job)
 {
     struct course_config cfg;
