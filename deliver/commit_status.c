@@ -8,8 +8,9 @@
  * GitLab only) and when its result is recorded.  The result's status is
  * success when the submission got every point, failure when it got
  * fewer or the error was the student's, error when Assay could not grade
- * it; the description is Classroom's "Points X/Y" or the error's
- * sentence, the context assay/ASSIGNMENT, the link the result page
+ * it (and failure, with the reason, for a commit assay-intake refused:
+ * too big, a link, a tree too deep); the description is Classroom's
+ * "Points X/Y" or the error's sentence, the context assay/ASSIGNMENT, the link the result page
  * (forges.json "result_url").  A phase's status is not sent once the
  * result is recorded, so a retried "pending" never overwrites a final
  * status.  The API address and the token come from forges.json, never
@@ -83,6 +84,9 @@ int status_of_delivery(const struct spool *s, const struct delivery *d, enum sta
     if (phase && r) {
         snprintf(note, n, "not sent: the result's status was ready first");
         rc = 1;
+    } else if (phase && !strcmp(phase, "refused")) {
+        *st = ST_FAILURE;
+        snprintf(desc, STATUS_DESC_BYTES, "%s", jsonutil_str(d->json, "reason", "Not graded"));
     } else if (phase) {
         *st = !strcmp(phase, "running") ? ST_RUNNING : ST_PENDING;
         snprintf(desc, STATUS_DESC_BYTES, "%s", *st == ST_RUNNING ? "Grading" : "Queued for grading");

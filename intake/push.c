@@ -105,6 +105,37 @@ static enum outcome fetch_archive(struct push_work *w, char **zip)
     return o;
 }
 
+/* Where the submission came from, kept in its job: the commit statuses'
+ * address. */
+static json_t *push_origin(const struct push_work *w)
+{
+    return json_pack("{s:s, s:s, s:s, s:I, s:s}", "forge", w->forge->name,
+                     "repository", jsonutil_str(w->push, "repository", ""),
+                     "sha", jsonutil_str(w->push, "sha", ""), "project_id",
+                     json_integer_value(json_object_get(w->push, "project_id")),
+                     "push", w->name);
+}
+
+/* A commit that was not submitted gets a status saying why, queued for
+ * the push's student as a job of version 0 that never runs. */
+static void queue_refused_status(struct push_work *w, const char *reason)
+{
+    struct job j = {0};
+    struct err e = {"out of memory"};
+    json_t *origin = w->forge ? push_origin(w) : NULL;
+    json_t *pj = origin ? job_new(jsonutil_str(w->push, "course", ""),
+                                  jsonutil_str(w->push, "assignment", ""),
+                                  jsonutil_str(w->push, "student", ""), 0, false, "python") : NULL;
+    if (!w->forge)
+        return;   /* no forge to tell */
+    if (!pj || json_object_set(pj, "origin", origin) < 0 || job_from_json(json_incref(pj), &j, &e) < 0 ||
+        delivery_queue_commit_status(w->s, &j, "refused", reason, &e) < 0)
+        log_msg(LOG_WARN, NULL, "push %s: its commit status is not sent: %s", w->name, e.msg);
+    job_free(&j);
+    json_decref(pj);
+    json_decref(origin);
+}
+
 /* Notes the job and queues its commit status "pending" (deliveries: sent
  * by assay-deliver, retried while the forge is down). */
 static void queue_pending_status(struct push_work *w, json_t *job)
@@ -113,7 +144,7 @@ static void queue_pending_status(struct push_work *w, json_t *job)
     struct err e;
     snprintf(w->job_id, sizeof w->job_id, "%s", jsonutil_str(job, "id", ""));
     if (job_from_json(json_incref(job), &j, &e) < 0 ||
-        delivery_queue_commit_status(w->s, &j, "pending", &e) < 0)
+        delivery_queue_commit_status(w->s, &j, "pending", NULL, &e) < 0)
         log_msg(LOG_WARN, w->job_id, "its commit status \"pending\" is not sent: %s", e.msg);
     job_free(&j);
 }
@@ -133,11 +164,7 @@ static enum outcome stage_and_submit(struct push_work *w, const char *zip)
                 jsonutil_str(w->push, "sha", ""), e.msg);
     } else {
         submission_unwrap(dir);   /* the forge's one top folder, REPO-SHA/ */
-        json_t *origin = json_pack("{s:s, s:s, s:s, s:I, s:s}", "forge", w->forge->name,
-                                   "repository", jsonutil_str(w->push, "repository", ""),
-                                   "sha", jsonutil_str(w->push, "sha", ""), "project_id",
-                                   json_integer_value(json_object_get(w->push, "project_id")),
-                                   "push", w->name);
+        json_t *origin = push_origin(w);
         struct submit_request req = {
             .course = jsonutil_str(w->push, "course", ""),
             .assignment = jsonutil_str(w->push, "assignment", ""),
@@ -209,6 +236,7 @@ static double settle(struct push_work *w, enum outcome o, double now)
     } else {
         snprintf(note, sizeof note, "%s%s", w->why, o == PUSH_RETRY ? " (attempts used up)" : "");
         log_msg(LOG_ERROR, NULL, "push %s (%s %.12s) not graded: %s", w->name, repo, sha, note);
+        queue_refused_status(w, note);
     }
     int rc = o == PUSH_SUBMITTED ? pushes_done(w->s, w->name, w->push, note, &e)
                                  : pushes_fail(w->s, w->name, w->push, note, &e);

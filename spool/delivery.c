@@ -205,7 +205,7 @@ static const char *status_dest(const struct job *job)
 }
 
 int delivery_queue_commit_status(const struct spool *s, const struct job *job, const char *phase,
-                                 struct err *e)
+                                 const char *reason, struct err *e)
 {
     const char *dest = status_dest(job);
     if (!dest || (phase && !strcmp(phase, "running") && strcmp(dest, "gitlab")))
@@ -219,7 +219,8 @@ int delivery_queue_commit_status(const struct spool *s, const struct job *job, c
         return 1;
     json_t *j = delivery_new(job, dest, key);
     int rc = j && !json_object_set(j, "origin", json_object_get(job->json, "origin")) &&
-             (!phase || !json_object_set_new(j, "phase", json_string(phase)))
+             (!phase || !json_object_set_new(j, "phase", json_string(phase))) &&
+             (!reason || !json_object_set_new(j, "reason", json_string(reason)))
              ? write_delivery(s, DELIVERY_PENDING, key, j, e) : err_set(e, "out of memory");
     json_decref(j);
     return rc;

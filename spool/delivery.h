@@ -78,10 +78,12 @@ int delivery_queue_for_result(const struct spool *s, const struct job *job);
 /* Queues the commit status of JOB when it came from a GitHub or GitLab
  * push (the job's "origin"; otherwise nothing, 0): of its recorded
  * result (PHASE NULL, key JOB_ID.ATTEMPT.FORGE), or of PHASE "pending"
- * (queued for grading) or "running" (a shipper took it; GitLab only),
- * key JOB_ID.PHASE.FORGE.  1 when the key exists (a repeat). */
+ * (queued for grading), "running" (a shipper took it; GitLab only) or
+ * "refused" (the pushed commit was not submitted: REASON says why; JOB
+ * is then the push's, version 0), key JOB_ID.PHASE.FORGE.  1 when the
+ * key exists (a repeat). */
 int delivery_queue_commit_status(const struct spool *s, const struct job *job, const char *phase,
-                                 struct err *e);
+                                 const char *reason, struct err *e);
 /* A new delivery like D (done or dead) under a new key, KEY.rN, sent
  * again whatever was sent before: `assay sync resend`. */
 int delivery_resend(const struct spool *s, const struct delivery *d, struct err *e);

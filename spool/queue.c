@@ -129,7 +129,7 @@ int queue_claim(const struct spool *s, struct job *job, const char *slot, const 
     if (rewrite_job(s, slot, job->id, job->json, false, e) < 0 || job_refresh(job, e) < 0)
         return -1;
     struct err qe;
-    if (delivery_queue_commit_status(s, job, "running", &qe) < 0)   /* a push's "running" */
+    if (delivery_queue_commit_status(s, job, "running", NULL, &qe) < 0)   /* a push's "running" */
         log_msg(LOG_WARN, job->id, "its commit status \"running\" is not sent: %s", qe.msg);
     return 0;
 }
@@ -276,7 +276,7 @@ int queue_finish(const struct spool *s, const struct job *job, const char *from,
         delivery_queue_for_result(s, job);   /* what failed is logged with the command that
                                               * sends it later */
     struct err qe;   /* a push's commit status, whatever the ending: it says why too */
-    if (delivery_queue_commit_status(s, job, NULL, &qe) < 0)
+    if (delivery_queue_commit_status(s, job, NULL, NULL, &qe) < 0)
         log_msg(LOG_ERROR, job->id, "its commit status is not sent: %s", qe.msg);
     char *rel = job_rel(from, job->id), *path = rel ? spool_path(s, "%s", rel) : NULL;
     if (!path || unlink(path) < 0)   /* it is then found again, and seen to be recorded */
