@@ -12,8 +12,7 @@
  * too big, a link, a tree too deep); the description is Classroom's
  * "Points X/Y" or the error's sentence, the context assay/ASSIGNMENT, the link the result page
  * (forges.json "result_url").  A phase's status is not sent once the
- * result is recorded, so a retried "pending" never overwrites a final
- * status.  The API address and the token come from forges.json, never
+ * result's was, so a retried "pending" never overwrites a final status.  The API address and the token come from forges.json, never
  * from a file a student could write.
  */
 #define _GNU_SOURCE
@@ -75,14 +74,33 @@ static void describe_result(const json_t *r, enum status_state *st, char *desc)
     }
 }
 
+/* True when the status of D's job's result was sent already: a phase's
+ * status sent after it would overwrite it. */
+static bool final_sent(const struct spool *s, const struct delivery *d)
+{
+    struct fs_list l = {0};
+    size_t idlen = strlen(d->job_id), dlen = strlen(d->dest);
+    bool sent = false;
+    delivery_list(s, DELIVERY_DONE, &l);
+    for (size_t i = 0; i < l.n && !sent; i++) {
+        const char *k = l.names[i];
+        size_t n = strlen(k);
+        sent = n > idlen + dlen + 2 && !strncmp(k, d->job_id, idlen) && k[idlen] == '.' &&
+               strspn(k + idlen + 1, "0123456789") == n - idlen - dlen - 2 &&
+               k[n - dlen - 1] == '.' && !strcmp(k + n - dlen, d->dest);
+    }
+    fs_list_free(&l);
+    return sent;
+}
+
 int status_of_delivery(const struct spool *s, const struct delivery *d, enum status_state *st,
                        char desc[STATUS_DESC_BYTES], size_t max, char *note, size_t n)
 {
     const char *phase = jsonutil_str(d->json, "phase", NULL);
-    json_t *r = result_of(s, d);
+    json_t *r = phase ? NULL : result_of(s, d);
     int rc = 0;
-    if (phase && r) {
-        snprintf(note, n, "not sent: the result's status was ready first");
+    if (phase && final_sent(s, d)) {
+        snprintf(note, n, "not sent: the result's status was sent first");
         rc = 1;
     } else if (phase && !strcmp(phase, "refused")) {
         *st = ST_FAILURE;
