@@ -11,8 +11,9 @@
  * it (and failure, with the reason, for a commit assay-intake refused:
  * too big, a link, a tree too deep); the description is Classroom's
  * "Points X/Y" or the error's sentence, the context assay/ASSIGNMENT, the link the result page
- * (forges.json "result_url").  A phase's status is not sent once the
- * result's was, so a retried "pending" never overwrites a final status.  The API address and the token come from forges.json, never
+ * (forges.json "result_url").  A job's statuses go in order: one waits
+ * while an earlier one is unsent, and one is dropped once a later one
+ * was sent, so a retried "pending" never overwrites a final status.  The API address and the token come from forges.json, never
  * from a file a student could write.
  */
 #define _GNU_SOURCE
@@ -74,34 +75,63 @@ static void describe_result(const json_t *r, enum status_state *st, char *desc)
     }
 }
 
-/* True when the status of D's job's result was sent already: a phase's
- * status sent after it would overwrite it. */
-static bool final_sent(const struct spool *s, const struct delivery *d)
+/* The order of a job's statuses: pending, running, then the result's. */
+static int phase_rank(const char *phase)
 {
-    struct fs_list l = {0};
-    size_t idlen = strlen(d->job_id), dlen = strlen(d->dest);
-    bool sent = false;
-    delivery_list(s, DELIVERY_DONE, &l);
-    for (size_t i = 0; i < l.n && !sent; i++) {
-        const char *k = l.names[i];
-        size_t n = strlen(k);
-        sent = n > idlen + dlen + 2 && !strncmp(k, d->job_id, idlen) && k[idlen] == '.' &&
-               strspn(k + idlen + 1, "0123456789") == n - idlen - dlen - 2 &&
-               k[n - dlen - 1] == '.' && !strcmp(k + n - dlen, d->dest);
+    return !phase ? 2 : !strcmp(phase, "running") ? 1 : 0;
+}
+
+/* The phase a key JOB_ID.X.DEST of D's job and destination names ("" for
+ * the result's: X is an attempt), or NULL when it is another's. */
+static const char *key_phase(const struct delivery *d, const char *k, char out[16])
+{
+    size_t idlen = strlen(d->job_id), dlen = strlen(d->dest), n = strlen(k);
+    if (n <= idlen + dlen + 2 || strncmp(k, d->job_id, idlen) || k[idlen] != '.' ||
+        k[n - dlen - 1] != '.' || strcmp(k + n - dlen, d->dest) || n - idlen - dlen - 2 >= 16)
+        return NULL;
+    snprintf(out, 16, "%.*s", (int)(n - idlen - dlen - 2), k + idlen + 1);
+    return strspn(out, "0123456789") == strlen(out) ? "" : out;
+}
+
+/* Whether a status of D's job that comes before it is still unsent
+ * (-1: wait for it) or one that comes after it was sent already (1: D
+ * is not sent, it would overwrite a newer state); else 0. */
+static int status_order(const struct spool *s, const struct delivery *d)
+{
+    const char *states[] = {DELIVERY_PENDING, DELIVERY_SENDING, DELIVERY_DONE};
+    int mine = phase_rank(jsonutil_str(d->json, "phase", NULL)), rc = 0;
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        struct fs_list l = {0};
+        delivery_list(s, states[i], &l);
+        for (size_t k = 0; k < l.n && rc == 0; k++) {
+            char buf[16];
+            const char *ph = key_phase(d, l.names[k], buf);
+            if (!ph || !strcmp(l.names[k], d->key) || !strcmp(ph, "refused"))
+                continue;
+            int rank = phase_rank(*ph ? ph : NULL);
+            if (i < 2 && rank < mine)
+                rc = -1;
+            else if (i == 2 && rank > mine)
+                rc = 1;
+        }
+        fs_list_free(&l);
     }
-    fs_list_free(&l);
-    return sent;
+    return rc;
 }
 
 int status_of_delivery(const struct spool *s, const struct delivery *d, enum status_state *st,
                        char desc[STATUS_DESC_BYTES], size_t max, char *note, size_t n)
 {
     const char *phase = jsonutil_str(d->json, "phase", NULL);
-    json_t *r = phase ? NULL : result_of(s, d);
+    int order = phase && !strcmp(phase, "refused") ? 0 : status_order(s, d);
+    json_t *r = phase || order ? NULL : result_of(s, d);
     int rc = 0;
-    if (phase && final_sent(s, d)) {
-        snprintf(note, n, "not sent: the result's status was sent first");
+    if (order > 0) {
+        snprintf(note, n, "not sent: a later status of the commit was sent first");
         rc = 1;
+    } else if (order < 0) {
+        snprintf(note, n, "waits for the status before it");
+        rc = 2;
     } else if (phase && !strcmp(phase, "refused")) {
         *st = ST_FAILURE;
         snprintf(desc, STATUS_DESC_BYTES, "%s", jsonutil_str(d->json, "reason", "Not graded"));
@@ -150,8 +180,11 @@ enum dest_step status_begin(struct dest_exchange *x, const struct status_forge *
         return DEST_SETTLED;
     }
     rc = status_of_delivery(x->spool, d, &st, desc, f->max_description, note, sizeof note);
+    if (rc == 2)
+        it->retry_after = 1;   /* soon: the earlier status is on its way */
     if (rc != 0) {
-        dest_settle(it, rc > 0 ? DEST_ITEM_DONE : DEST_ITEM_DEAD, "refused", "%s", note);
+        dest_settle(it, rc == 1 ? DEST_ITEM_DONE : rc == 2 ? DEST_ITEM_RETRY : DEST_ITEM_DEAD,
+                    rc < 0 ? "refused" : NULL, "%s", note);
         return DEST_SETTLED;
     }
     snprintf(what, sizeof what, "%s token", f->label);

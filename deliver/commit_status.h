@@ -26,9 +26,9 @@ struct status_forge {
 #define STATUS_DESC_BYTES 512
 
 /* The state and description for delivery D (phase, or its recorded
- * result): 0; 1 when nothing is to be sent (NOTE says why: the result
- * is already there for a phase); -1 with NOTE (a sentence) when it
- * cannot be made.  DESC (STATUS_DESC_BYTES) gets at most MAX bytes of
+ * result): 0; 1 when nothing is to be sent (NOTE says why: a later
+ * status of the job was sent); 2 when it must wait for an earlier one;
+ * -1 with NOTE (a sentence) when it cannot be made.  DESC (STATUS_DESC_BYTES) gets at most MAX bytes of
  * text, cut at a character with "...". */
 int status_of_delivery(const struct spool *s, const struct delivery *d, enum status_state *st,
                        char desc[STATUS_DESC_BYTES], size_t max, char *note, size_t n);

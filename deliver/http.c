@@ -321,6 +321,7 @@ static int copy_request(struct dest_request *to, const struct dest_request *from
     memset(to, 0, sizeof *to);
     to->method = from->method;
     to->content_type = from->content_type;
+    to->accept = from->accept;
     to->changes = from->changes;
     to->url = strdup(from->url);
     to->body = from->body ? strdup(from->body) : NULL;

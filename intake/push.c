@@ -62,8 +62,8 @@ static enum outcome judge_fetch(struct push_work *w, const struct fetch_result *
 {
     const char *sha = jsonutil_str(w->push, "sha", "");
     if (r->too_big)
-        return say(w, PUSH_REFUSED, "the commit %.12s is larger than %llu MB as an archive; "
-                   "remove large files (data, builds) from the repository", sha,
+        return say(w, PUSH_REFUSED, "Assay refused the commit %.12s: its archive is larger "
+                   "than %llu MB; remove large files (data, builds) from the repository", sha,
                    (unsigned long long)(w->cfg.max_archive_bytes >> 20));
     if (r->status == 0)
         return say(w, PUSH_RETRY, "%s did not answer: %s", w->forge->label, r->error);
@@ -117,7 +117,8 @@ static json_t *push_origin(const struct push_work *w)
 }
 
 /* A commit that was not submitted gets a status saying why, queued for
- * the push's student as a job of version 0 that never runs. */
+ * the push's student as a job that never runs (no submission of it
+ * exists; the status is all that is sent). */
 static void queue_refused_status(struct push_work *w, const char *reason)
 {
     struct job j = {0};
@@ -125,7 +126,7 @@ static void queue_refused_status(struct push_work *w, const char *reason)
     json_t *origin = w->forge ? push_origin(w) : NULL;
     json_t *pj = origin ? job_new(jsonutil_str(w->push, "course", ""),
                                   jsonutil_str(w->push, "assignment", ""),
-                                  jsonutil_str(w->push, "student", ""), 0, false, "python") : NULL;
+                                  jsonutil_str(w->push, "student", ""), 1, false, "python") : NULL;
     if (!w->forge)
         return;   /* no forge to tell */
     if (!pj || json_object_set(pj, "origin", origin) < 0 || job_from_json(json_incref(pj), &j, &e) < 0 ||
@@ -134,19 +135,6 @@ static void queue_refused_status(struct push_work *w, const char *reason)
     job_free(&j);
     json_decref(pj);
     json_decref(origin);
-}
-
-/* Notes the job and queues its commit status "pending" (deliveries: sent
- * by assay-deliver, retried while the forge is down). */
-static void queue_pending_status(struct push_work *w, json_t *job)
-{
-    struct job j;
-    struct err e;
-    snprintf(w->job_id, sizeof w->job_id, "%s", jsonutil_str(job, "id", ""));
-    if (job_from_json(json_incref(job), &j, &e) < 0 ||
-        delivery_queue_commit_status(w->s, &j, "pending", NULL, &e) < 0)
-        log_msg(LOG_WARN, w->job_id, "its commit status \"pending\" is not sent: %s", e.msg);
-    job_free(&j);
 }
 
 /* Stages the archive as an upload is staged, then submits it. */
@@ -160,8 +148,10 @@ static enum outcome stage_and_submit(struct push_work *w, const char *zip)
     }
     enum outcome o = PUSH_SUBMITTED;
     if (submission_stage(zip, dir, &e) < 0) {
+        const char *why = !strncmp(e.msg, zip, strlen(zip)) ? e.msg + strlen(zip) : e.msg;
+        why += strspn(why, ": ");   /* the archive's path is ours, not the student's */
         o = say(w, PUSH_REFUSED, "Assay refused the commit %.12s: %s",
-                jsonutil_str(w->push, "sha", ""), e.msg);
+                jsonutil_str(w->push, "sha", ""), why);
     } else {
         submission_unwrap(dir);   /* the forge's one top folder, REPO-SHA/ */
         json_t *origin = push_origin(w);
@@ -174,7 +164,7 @@ static enum outcome stage_and_submit(struct push_work *w, const char *zip)
             o = say(w, PUSH_RETRY, "cannot queue the submission: %s",
                     origin ? e.msg : "out of memory");
         else
-            queue_pending_status(w, job);
+            snprintf(w->job_id, sizeof w->job_id, "%s", jsonutil_str(job, "id", ""));
         json_decref(job);
         json_decref(origin);
     }

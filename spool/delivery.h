@@ -80,7 +80,7 @@ int delivery_queue_for_result(const struct spool *s, const struct job *job);
  * result (PHASE NULL, key JOB_ID.ATTEMPT.FORGE), or of PHASE "pending"
  * (queued for grading), "running" (a shipper took it; GitLab only) or
  * "refused" (the pushed commit was not submitted: REASON says why; JOB
- * is then the push's, version 0), key JOB_ID.PHASE.FORGE.  1 when the
+ * is then one made for the push, never queued), key JOB_ID.PHASE.FORGE.  1 when the
  * key exists (a repeat). */
 int delivery_queue_commit_status(const struct spool *s, const struct job *job, const char *phase,
                                  const char *reason, struct err *e);

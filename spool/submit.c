@@ -6,7 +6,9 @@
  * VERSION with RENAME_NOREPLACE, so two submissions at once get two
  * versions.  The job file is written last: once it is in incoming/,
  * everything it points to exists.  Each step syncs the directories it
- * changed, so the caller may say "queued" once this returns.
+ * changed, so the caller may say "queued" once this returns.  A
+ * submission from a push (an "origin") gets its commit status "pending"
+ * queued first (spool/delivery.c).
  */
 #define _GNU_SOURCE
 #include "spool/submit.h"
@@ -19,6 +21,7 @@
 
 #include "common/fs.h"
 #include "contract/assignment.h"
+#include "spool/delivery.h"
 #include "spool/job.h"
 #include "spool/queue.h"
 #include "spool/scan.h"
@@ -84,6 +87,18 @@ static long long place_submission(const struct spool *s, const struct submit_req
     return -1;
 }
 
+/* A push's commit status "pending", queued before the job is: a shipper
+ * may take the job at once, and its "running" must come after. */
+static int queue_pending_status(const struct spool *s, json_t *job, struct err *e)
+{
+    struct job j;
+    int rc = job_from_json(json_incref(job), &j, e);
+    if (rc == 0)
+        rc = delivery_queue_commit_status(s, &j, "pending", NULL, e) < 0 ? -1 : 0;
+    job_free(&j);
+    return rc;
+}
+
 json_t *submit_staged(const struct spool *s, const struct submit_request *r, const char *dir,
                       struct err *e)
 {
@@ -95,8 +110,8 @@ json_t *submit_staged(const struct spool *s, const struct submit_request *r, con
     free(cap);
     if (version > 0 && !job)
         err_set(e, "out of memory");
-    if (job && r->origin && json_object_set(job, "origin", (json_t *)r->origin) < 0) {
-        err_set(e, "out of memory");
+    if (job && r->origin && (json_object_set(job, "origin", (json_t *)r->origin) < 0 ||
+                             queue_pending_status(s, job, e) < 0)) {
         json_decref(job);
         job = NULL;
     }

@@ -12,7 +12,8 @@
 struct submit_request {
     const char *course, *assignment, *student;
     bool batch;              /* low priority (bulk regrading) */
-    const json_t *origin;    /* NULL, or where it came from (a git push): kept in the job as "origin" */
+    const json_t *origin;    /* NULL, or where it came from (a git push): kept in the job as
+                              * "origin", and its commit status "pending" is queued */
 };
 
 /* The capability COURSE/ASSIGNMENT asks for ("python" if it says none or
