@@ -1,0 +1,151 @@
+"""GitHub Classroom assignments graded unchanged: `assay import classroom`
+turns a starter repository's .github/classroom/autograding.json into an
+assignment, and a student's repository is graded through the spool
+(scheduler, shipper, worker, sandbox) to the scores Classroom's
+autograder gives.
+
+The scores are checked twice: against the numbers written here, and
+against `classroom_points`, a model of the autograder's runner (setup,
+run, input, comparison after CR LF and trim, timeout in minutes, a
+non-zero exit fails) run on the same repository outside Assay.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+
+from assay_helpers import tempdir, write_files
+from pipeline import pipeline  # noqa: F401  (the fixture)
+
+HELLO = """import sys
+name = sys.stdin.readline().strip()
+print(f"Hello, {name}!")
+"""
+CRLF = "import sys\nsys.stdout.write('a\\r\\nb\\r\\n')\n"
+TEST_HELLO = """import subprocess
+
+def run(name):
+    return subprocess.run(["python3", "hello.py"], input=name, capture_output=True,
+                          text=True).stdout
+
+def test_ada():
+    assert run("Ada\\n") == "Hello, Ada!\\n"
+
+def test_grace():
+    assert run("Grace\\n") == "Hello, Grace!\\n"
+"""
+
+
+def classroom_test(name, run, points, input="", output="", comparison="included",
+                   timeout=1, setup=""):
+    return {"name": name, "setup": setup, "run": run, "input": input, "output": output,
+            "comparison": comparison, "timeout": timeout, "points": points}
+
+
+TESTS = [
+    classroom_test("greets Ada", "python3 hello.py", 3, "Ada", "Hello, Ada!", "exact"),
+    classroom_test("double space", "python3 hello.py", 2, "Ada", "Hello,  Ada!", "exact"),
+    classroom_test("mentions the name", "python3 hello.py", 2, "Grace", "Grace"),
+    classroom_test("pattern", "python3 hello.py", 2, "Bob", r"^Hello, [A-Z]\w+!$", "regex"),
+    classroom_test("digits", "python3 -c 'print(40 + 2)'", 1, "", r"^\d+$", "regex"),
+    classroom_test("windows line ends", "python3 crlf.py", 1, "", "a\nb", "exact"),
+    classroom_test("unit tests", "python3 -m pytest -q tests", 4,
+                   setup="sudo -H pip3 install pytest"),
+    classroom_test("with a setup", "test -f built.txt", 1, setup="echo done > built.txt"),
+    classroom_test("setup fails", "true", 1, setup="exit 3"),
+    classroom_test("right output, exit 1", "python3 hello.py; exit 1", 2, "Ada",
+                   "Hello, Ada!", "exact"),
+    classroom_test("too slow", "sleep 5; python3 hello.py", 2, "Ada", "Hello", timeout=0.02),
+    classroom_test("no points", "true", 0),
+]
+# What Classroom's autograder gives each test (by the runner's rules).
+EXPECTED = {"greets Ada": 3, "double space": 0, "mentions the name": 2, "pattern": 2,
+            "digits": 1, "windows line ends": 1, "unit tests": 4, "with a setup": 1,
+            "setup fails": 0, "right output, exit 1": 0, "too slow": 0, "no points": 0}
+
+
+def starter_repo(base):
+    repo = os.path.join(base, "hello-world")
+    write_files(repo, {"hello.py": HELLO, "crlf.py": CRLF, "tests/test_hello.py": TEST_HELLO,
+                       ".github/classroom/autograding.json": json.dumps({"tests": TESTS})})
+    return repo
+
+
+def _normalize(text):
+    return text.replace("\r\n", "\n").strip()
+
+
+def classroom_points(repo, test):
+    """The points Classroom's autograder gives TEST on REPO (a copy is used)."""
+    with tempdir("classroom-model-") as work:
+        w = os.path.join(work, "repo")
+        shutil.copytree(repo, w)
+        timeout = (test["timeout"] or 1) * 60
+        # Debian's python3 (with python3-pytest), as on a GitHub runner after its setup
+        env = {"PATH": "/usr/bin:/bin", "HOME": work, "LANG": "C.UTF-8"}
+        try:
+            if test["setup"] and not test["setup"].startswith("sudo"):   # pip: installed already
+                subprocess.run(test["setup"], shell=True, cwd=w, check=True, timeout=timeout,
+                               capture_output=True, env=env)
+            p = subprocess.run(test["run"], shell=True, cwd=w, input=test["input"].encode(),
+                               capture_output=True, timeout=timeout, env=env)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            return 0
+        if p.returncode != 0:
+            return 0
+        if test["output"] or test["input"]:
+            actual, expected = _normalize(p.stdout.decode()), _normalize(test["output"])
+            ok = {"exact": actual == expected,
+                  "regex": re.search(test["output"], actual) is not None}.get(
+                      test["comparison"], expected in actual)
+            if not ok:
+                return 0
+        return test["points"]
+
+
+def test_classroom_assignment_graded_as_classroom_would(pipeline):  # noqa: F811
+    spool = pipeline()
+    repo = starter_repo(spool.base)
+    p = spool.assay("import", "classroom", repo, "--course", "cs101")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == f"imported {len(TESTS)} tests into {spool.path('courses', 'cs101', 'hello-world')}\n"
+    assert "$.tests[6] (\"unit tests\"): its setup \"sudo -H pip3 install pytest\" installs " \
+           "packages and is left out" in p.stderr
+    asg = spool.path("courses", "cs101", "hello-world")
+    assert os.path.isfile(os.path.join(asg, "tests", "test_hello.py"))   # the repo's tests, kept
+    model = {t["name"]: classroom_points(repo, t) for t in TESTS}
+    assert model == EXPECTED
+    spool.start()
+    spool.wait_running(slots=3, daemons=1)
+    job, r = spool.submit_wait("cs101", "hello-world", "ada", repo, timeout=120)
+    got = {t["name"]: t["score"] for t in r["tests"]}
+    assert got == EXPECTED, json.dumps(r["tests"], indent=1)[:4000]
+    assert (r["score"], r["max_score"]) == (14, 21)   # Classroom says "Points 14/21"
+    verdicts = {t["name"]: t["verdict"] for t in r["tests"]}
+    assert verdicts["too slow"] == "timeout"
+    assert verdicts["right output, exit 1"] == "runtime_error"
+    assert verdicts["double space"] == "failed"
+
+
+def test_import_refuses_what_classroom_would_not_write(tmp_path):
+    from assay_helpers import run_assay
+    repo = tmp_path / "broken"
+    write_files(str(repo), {".github/classroom/autograding.json": json.dumps({"tests": [
+        {"name": "a", "run": "true", "comparison": "fuzzy", "timeout": 1, "points": 1},
+        {"run": "true"},
+        {"name": "c", "run": "true", "output": "(", "comparison": "regex"}]})})
+    p = run_assay("import", "classroom", str(repo), "--out", str(tmp_path / "out"))
+    assert p.returncode == 3
+    assert p.stderr.decode().splitlines() == [
+        f"assay import: {repo}/.github/classroom/autograding.json is not what GitHub Classroom "
+        "writes (3 problems):",
+        '  $.tests[0].comparison: "fuzzy" is not one of included, exact, regex',
+        "  $.tests[1].name: required key is missing",
+        "  $.tests[2].output: the pattern cannot be read as a POSIX extended regular expression "
+        "(Unmatched ( or \\(); rewrite it without JavaScript-only syntax"]
+    assert not (tmp_path / "out").exists()
+    p = run_assay("import", "classroom", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert p.returncode == 1
+    assert "a GitHub Classroom repository has its tests in .github/classroom/autograding.json" \
+        in p.stderr.decode()
