@@ -110,7 +110,7 @@ SCHEDULER_LIBS := $(call lib_a,engine spool contract common)
 INTAKE_LIBS    := $(call lib_a,engine spool contract common)
 DELIVER_LIBS   := $(call lib_a,spool contract common)
 # The destinations (no libuv, no network): unit-tested by feeding them answers.
-DEST_OBJ   := $(call obj,deliver/destination.c $(wildcard deliver/dest_*.c))
+DEST_OBJ   := $(call obj,deliver/destination.c deliver/commit_status.c $(wildcard deliver/dest_*.c))
 WEB_LIBS       := $(call lib_a,spool contract common)
 ALL_LIBS       := $(call lib_a,$(LIBS_ORDER))
 
