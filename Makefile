@@ -212,6 +212,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX)
 
+# What Canvas answers goes through assay-deliver's header reading and the
+# Canvas destination: that target links them, libcurl and libuv too.
+$(BUILD)/fuzz/canvas: tests/fuzz/canvas.c $(DEST_OBJ) $(call obj,deliver/http.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_CURL) $(LIBS_UV)
+
 fuzz-build: deps $(FUZZ_BIN)
 
 fuzz:

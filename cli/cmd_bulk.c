@@ -250,6 +250,9 @@ static size_t count_retrying(const struct spool *s, const json_t *queued, const 
     return n;
 }
 
+/* How long the summary waits for the grades' deliveries (Canvas) to settle. */
+#define SYNC_WAIT_S 30.0
+
 int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double timeout_s)
 {
     struct follow f = {.s = s, .queued = queued, .done = json_object(), .tty = isatty(1)};
@@ -286,6 +289,7 @@ int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double 
            "assignment, %zu not graded because of infrastructure failures, %zu not finished, "
            "in %.1f s.\n", done - failures, fl.submission,
            fl.assignment, fl.infrastructure, total - done, clock_mono() - f.started);
+    sync_report_jobs(s, queued, SYNC_WAIT_S);
     json_decref(f.done);
     return done == total && failures == 0 && fl.late == 0 ? EXIT_OK : EXIT_FAILED;
 }

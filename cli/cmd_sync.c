@@ -6,7 +6,8 @@
  *       per course: how many students' grades are delivered, waiting,
  *       not synced; each student waiting or not synced, and why
  *   sync retry  ...   dead deliveries back to pending/, fresh attempts
- *   sync resend ...   each student's latest delivery sent again
+ *   sync resend ...   each student's grade queued again (their newest result;
+ *                     also for students whose grade was never queued)
  *   canvas roster --course C
  *       the course's students from Canvas into courses/C/roster.json
  *       (assay-deliver --roster does it: assay links no HTTP client)
@@ -21,13 +22,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/commands.h"
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "common/run.h"
+#include "common/ids.h"
 #include "spool/delivery.h"
+#include "spool/record.h"
+#include "spool/scan.h"
 
 static const char usage[] =
     "Usage: assay sync status|retry|resend --course C [--assignment A] [--student U] [--spool S]\n"
@@ -40,6 +45,7 @@ static const char usage[] =
 
 struct filter {
     const char *course, *assignment, *student;
+    const json_t *jobs;             /* when set: only these job ids (an object's keys) */
 };
 
 /* The newest delivery of each student, assignment and destination. */
@@ -51,6 +57,8 @@ struct latest {
 
 static bool matches(const struct filter *f, const struct delivery *d)
 {
+    if (f->jobs)
+        return json_object_get(f->jobs, d->job_id) != NULL;
     return !strcmp(d->course, f->course) &&
            (!f->assignment || !strcmp(d->assignment, f->assignment)) &&
            (!f->student || !strcmp(d->student, f->student));
@@ -159,6 +167,37 @@ static void print_waiting(const struct delivery *d, const char *state, double no
                    d->version);
 }
 
+/* Prints L: the counts after HEAD, then each student waiting or not
+ * synced and why.  Returns how many are not synced. */
+static size_t print_latest(const struct latest *l, const char *head)
+{
+    size_t done = 0, waiting = 0, dead = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        done += !strcmp(l->state[i], DELIVERY_DONE);
+        dead += !strcmp(l->state[i], DELIVERY_DEAD);
+    }
+    waiting = l->n - done - dead;
+    cli_printf(stdout, "%s: %zu delivered, %zu waiting, %zu not synced\n", head, done,
+               waiting, dead);
+    double now = clock_wall();
+    if (waiting)
+        printf("Waiting:\n");
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->state[i], DELIVERY_PENDING) || !strcmp(l->state[i], DELIVERY_SENDING))
+            print_waiting(&l->v[i], l->state[i], now);
+    if (dead)
+        printf("Not synced:\n");
+    for (size_t i = 0; i < l->n; i++) {
+        const struct delivery *d = &l->v[i];
+        if (strcmp(l->state[i], DELIVERY_DEAD))
+            continue;
+        const char *cat = jsonutil_str(d->json, "category", NULL);
+        cli_printf(stdout, "  %s (%s, version %lld): %s: %s\n", d->student, d->assignment,
+                   d->version, category_words(cat), jsonutil_str(d->json, "reason", "?"));
+    }
+    return dead;
+}
+
 static int sync_status(const struct spool *s, const struct filter *f)
 {
     struct latest l = {0};
@@ -166,38 +205,48 @@ static int sync_status(const struct spool *s, const struct filter *f)
         latest_free(&l);
         return EXIT_FAILED;
     }
-    size_t done = 0, waiting = 0, dead = 0;
-    for (size_t i = 0; i < l.n; i++) {
-        done += !strcmp(l.state[i], DELIVERY_DONE);
-        dead += !strcmp(l.state[i], DELIVERY_DEAD);
-    }
-    waiting = l.n - done - dead;
-    cli_printf(stdout, "%s: %zu delivered, %zu waiting, %zu not synced\n", f->course, done,
-               waiting, dead);
-    double now = clock_wall();
-    if (waiting)
-        printf("Waiting:\n");
-    for (size_t i = 0; i < l.n; i++)
-        if (!strcmp(l.state[i], DELIVERY_PENDING) || !strcmp(l.state[i], DELIVERY_SENDING))
-            print_waiting(&l.v[i], l.state[i], now);
-    if (dead)
-        printf("Not synced:\n");
-    for (size_t i = 0; i < l.n; i++) {
-        const struct delivery *d = &l.v[i];
-        if (strcmp(l.state[i], DELIVERY_DEAD))
-            continue;
-        const char *cat = jsonutil_str(d->json, "category", NULL);
-        cli_printf(stdout, "  %s (%s, version %lld): %s: %s\n", d->student, d->assignment,
-                   d->version, category_words(cat), jsonutil_str(d->json, "reason", "?"));
-    }
+    size_t dead = print_latest(&l, f->course);
     if (dead)
         printf("To send them once the cause is fixed: assay sync retry --course %s\n", f->course);
     latest_free(&l);
     return dead ? EXIT_FAILED : EXIT_OK;
 }
 
-/* retry (dead ones back) or resend (each newest one again). */
-static int sync_act(const struct spool *s, const struct filter *f, bool resend)
+/* True while some of L is still pending or being sent. */
+static bool unsettled(const struct latest *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->state[i], DELIVERY_PENDING) || !strcmp(l->state[i], DELIVERY_SENDING))
+            return true;
+    return false;
+}
+
+void sync_report_jobs(const struct spool *s, const json_t *queued, double wait_s)
+{
+    struct filter f = {.jobs = json_object()};
+    size_t i;
+    const json_t *q;
+    json_array_foreach(queued, i, q)
+        json_object_set_new((json_t *)f.jobs, jsonutil_str(q, "id", ""), json_true());
+    struct latest l = {0};
+    double start = clock_mono();
+    for (;;) {
+        if (!f.jobs || load_latest(s, &f, &l) < 0 || !l.n || !unsettled(&l) ||
+            clock_mono() - start > wait_s)
+            break;
+        latest_free(&l);
+        memset(&l, 0, sizeof l);
+        nanosleep(&(struct timespec){0, 200000000L}, NULL);   /* deliveries take a while */
+    }
+    if (l.n && print_latest(&l, "Sent to the course's destinations"))
+        printf("To send them once the cause is fixed: assay sync retry --course COURSE "
+               "(`assay sync status` has the details)\n");
+    latest_free(&l);
+    json_decref((json_t *)f.jobs);
+}
+
+/* retry: each student's dead delivery back to pending/. */
+static int sync_retry(const struct spool *s, const struct filter *f)
 {
     struct latest l = {0};
     if (load_latest(s, f, &l) < 0) {
@@ -206,20 +255,69 @@ static int sync_act(const struct spool *s, const struct filter *f, bool resend)
     }
     size_t n = 0, failed = 0;
     for (size_t i = 0; i < l.n; i++) {
-        bool dead = !strcmp(l.state[i], DELIVERY_DEAD), done = !strcmp(l.state[i], DELIVERY_DONE);
-        if (!(dead || (resend && done)))
+        if (strcmp(l.state[i], DELIVERY_DEAD))
             continue;
         struct err e;
-        int rc = resend ? delivery_resend(s, &l.v[i], &e) : delivery_retry(s, l.v[i].key, &e);
+        int rc = delivery_retry(s, l.v[i].key, &e);
         if (rc < 0) {
             cli_printf(stderr, "assay sync: %s (%s): %s\n", l.v[i].student, l.v[i].key, e.msg);
             failed++;
         }
         n += rc == 0;
     }
-    cli_printf(stdout, "%zu deliver%s of %s queued %s\n", n, n == 1 ? "y" : "ies", f->course,
-               resend ? "to be sent again" : "again");
+    cli_printf(stdout, "%zu deliver%s of %s queued again\n", n, n == 1 ? "y" : "ies", f->course);
     latest_free(&l);
+    return failed ? EXIT_FAILED : EXIT_OK;
+}
+
+/* Queues STUDENT's grade for ASG (their newest recorded version) again;
+ * 1 when queued, 0 when there is nothing to send, -1 (said) on error. */
+static int resend_one(const struct spool *s, const char *course, const char *asg,
+                      const char *student)
+{
+    long long version = 0;
+    json_t *r = record_latest(s, course, asg, student, &version);
+    if (!r)
+        return 0;
+    char id[40], change[80];
+    ids_job_id(id);
+    snprintf(change, sizeof change, "%s.resend", id);
+    struct delivery_target t = {course, asg, student, version,
+                                jsonutil_str(json_object_get(r, "assay"), "job_id", id), 0, false};
+    struct err e;
+    int rc = delivery_queue_change(s, &t, change, &e);
+    json_decref(r);
+    if (rc < 0)
+        cli_printf(stderr, "assay sync resend: %s (%s): %s\n", student, asg, e.msg);
+    return rc < 0 ? -1 : rc > 0;
+}
+
+/* resend: every student's grade (with a recorded result) queued again. */
+static int sync_resend(const struct spool *s, const struct filter *f)
+{
+    struct fs_list asgs, students;
+    char *dir = spool_path(s, "results/%s", f->course);
+    scan_dir(dir, SCAN_NAMES, &asgs);
+    free(dir);
+    size_t n = 0, failed = 0;
+    for (size_t i = 0; i < asgs.n; i++) {
+        if (f->assignment && strcmp(f->assignment, asgs.names[i]))
+            continue;
+        dir = spool_path(s, "results/%s/%s", f->course, asgs.names[i]);
+        scan_dir(dir, SCAN_NAMES, &students);
+        free(dir);
+        for (size_t k = 0; k < students.n; k++) {
+            if (f->student && strcmp(f->student, students.names[k]))
+                continue;
+            int rc = resend_one(s, f->course, asgs.names[i], students.names[k]);
+            failed += rc < 0;
+            n += rc > 0;
+        }
+        fs_list_free(&students);
+    }
+    fs_list_free(&asgs);
+    cli_printf(stdout, "%zu grade%s of %s queued to be sent again\n", n, n == 1 ? "" : "s",
+               f->course);
     return failed ? EXIT_FAILED : EXIT_OK;
 }
 
@@ -243,13 +341,28 @@ static int parse(int argc, char **argv, struct filter *f, const char **spool)
         default: return -1;
         }
     }
-    return optind == argc && f->course ? 0 : -1;
+    if (optind != argc || !f->course)
+        return -1;
+    const char *names[][2] = {{"--course", f->course}, {"--assignment", f->assignment},
+                              {"--student", f->student}};
+    for (int i = 0; i < 3; i++)
+        if (names[i][1] && !spool_name_is_valid(names[i][1])) {
+            cli_printf(stderr, "assay: %s \"%s\" is not a name Assay uses (letters, digits, "
+                       "'-', '_', '.', '@', at most 64, not starting with '.')\n", names[i][0],
+                       names[i][1]);
+            return -1;
+        }
+    return 0;
 }
 
 int cmd_sync(int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : "", *spool = NULL;
     struct filter f = {0};
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
     bool known = !strcmp(sub, "status") || !strcmp(sub, "retry") || !strcmp(sub, "resend");
     if (!known || parse(argc - 1, argv + 1, &f, &spool) < 0) {
         fputs(usage, stderr);
@@ -258,7 +371,8 @@ int cmd_sync(int argc, char **argv)
     struct spool s;
     if (cli_open_spool(spool, &s, "sync", strcmp(sub, "status") != 0) < 0)
         return EXIT_FAILED;
-    int rc = !strcmp(sub, "status") ? sync_status(&s, &f) : sync_act(&s, &f, !strcmp(sub, "resend"));
+    int rc = !strcmp(sub, "status") ? sync_status(&s, &f)
+             : !strcmp(sub, "retry") ? sync_retry(&s, &f) : sync_resend(&s, &f);
     spool_close(&s);
     return rc;
 }
@@ -267,6 +381,10 @@ int cmd_canvas(int argc, char **argv)
 {
     const char *spool = NULL;
     struct filter f = {0};
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
     if (argc < 2 || strcmp(argv[1], "roster") || parse(argc - 1, argv + 1, &f, &spool) < 0 ||
         f.assignment || f.student) {
         fputs(usage, stderr);

@@ -40,6 +40,11 @@ int regrade_queue_all(const struct spool *s, const char *course, const char *asg
  * TIMEOUT_S, 0: no limit), then the summary (cmd_bulk.c).  EXIT_OK when
  * all were graded. */
 int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double timeout_s);
+/* After a bulk grading: waits (at most WAIT_S) for the deliveries of the
+ * QUEUED jobs to be sent, then prints how many were delivered and each
+ * student not synced and why (cmd_sync.c); nothing when their course
+ * sends grades nowhere. */
+void sync_report_jobs(const struct spool *s, const json_t *queued, double wait_s);
 
 /* Opens the spool given by --spool (or $ASSAY_SPOOL, or the default) and
  * checks this user may read its folders (and, when WRITES, write in those

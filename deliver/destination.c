@@ -162,8 +162,11 @@ json_t *dest_load_block(const struct spool *s, const char *course, const struct 
     else
         kind->check(s, block, file, where, &p);
     if (p.count) {
-        err_set(e, "%s%s", p.items[0], p.count > 1 ? " (and more: `assay sync status` lists "
-                "them)" : "");
+        if (p.count > 1)
+            err_set(e, "%s (and %zu more problem%s in the block)", p.items[0], p.count - 1,
+                    p.count > 2 ? "s" : "");
+        else
+            err_set(e, "%s", p.items[0]);
         json_decref(block);
         block = NULL;
     }
@@ -171,12 +174,18 @@ json_t *dest_load_block(const struct spool *s, const char *course, const struct 
     return block;
 }
 
-void dest_request_clear(struct dest_request *r)
+void dest_request_drop_token(struct dest_request *r)
 {
     if (r->token) {
         explicit_bzero(r->token, strlen(r->token));
         free(r->token);
+        r->token = NULL;
     }
+}
+
+void dest_request_clear(struct dest_request *r)
+{
+    dest_request_drop_token(r);
     free(r->url);
     free(r->body);
     memset(r, 0, sizeof *r);

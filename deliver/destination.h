@@ -138,6 +138,9 @@ json_t *dest_load_block(const struct spool *s, const char *course, const struct 
                         struct err *e);
 /* Frees X->req's parts (the token wiped first) and zeroes it. */
 void dest_request_clear(struct dest_request *r);
+/* Wipes and frees only the token: once the request is handed over, the
+ * rest stays for judging its answer (was it one that changes things?). */
+void dest_request_drop_token(struct dest_request *r);
 /* Up to MAX bytes of an answer's body as one line of plain text (for a
  * reason: control characters and newlines made spaces). */
 void dest_body_excerpt(const struct dest_answer *a, char *out, size_t max);

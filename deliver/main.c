@@ -32,15 +32,12 @@
 #include "common/backoff.h"
 #include "common/clock.h"
 #include "common/crash.h"
-#include "common/jsonutil.h"
 #include "common/log.h"
 #include "deliver/deliver.h"
 #include "deliver/http.h"
+#include "deliver/pending.h"
 
 #define TICK_MS 1000
-/* A regrade's deliveries wait this long after being queued, so that those
- * of one assignment recorded close together go in one bulk request. */
-#define BATCH_LINGER_S 2.0
 
 struct deliverer {
     uv_loop_t *loop;
@@ -52,6 +49,7 @@ struct deliverer {
     char **busy;                    /* the lanes with an exchange in flight */
     size_t n_busy;
     struct run *runs;               /* the exchanges in flight, a list */
+    struct pending pending;         /* what pending/ holds */
     bool stopping;
 };
 
@@ -225,7 +223,7 @@ static void send_now(struct run *r)
         settle_run(r);
         return;
     }
-    dest_request_clear(&r->x.req);   /* http.c has its own copy; the token wiped here */
+    dest_request_drop_token(&r->x.req);   /* http.c has its own copy */
 }
 
 static void on_delay(uv_timer_t *t)
@@ -287,6 +285,7 @@ static void launch(struct deliverer *dv, const struct dest_kind *kind, struct de
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         struct err e;
+        pending_forget(&dv->pending, group[i].key);
         int rc = delivery_take(&dv->spool, group[i].key, &e);
         if (rc == 0) {
             group[kept++] = group[i];
@@ -303,89 +302,59 @@ static void launch(struct deliverer *dv, const struct dest_kind *kind, struct de
         free(group);
 }
 
-static bool same_batch(const struct delivery *a, const struct delivery *b)
+/* True when entry B may go in the same bulk request as A. */
+static bool same_batch(const struct pending_entry *a, const struct pending_entry *b, double now)
 {
-    return b->json && b->batch && !b->unsure && !strcmp(a->course, b->course) &&
-           !strcmp(a->dest, b->dest) && !strcmp(a->assignment, b->assignment);
+    return !b->skip && !b->stale && b->batch && b->due <= now && !strcmp(a->lane, b->lane) &&
+           !strcmp(a->assignment, b->assignment);
 }
 
-/* Starts what is due in DS[0..N) (loaded pending deliveries; those used
- * are taken over, json NULL). */
-static void start_due(struct deliverer *dv, struct delivery *ds, size_t n)
+/* Loads the deliveries of entries IDX[0..N) and launches them; those that
+ * cannot be read now are left for the next scan. */
+static void start_group(struct deliverer *dv, size_t *idx, size_t n, const char *lane)
 {
+    struct delivery *group = calloc(n, sizeof *group);
+    if (!group)
+        return;   /* out of memory: they wait for the next scan */
+    size_t k = 0;
+    const struct dest_kind *kind = NULL;
     for (size_t i = 0; i < n; i++) {
-        struct delivery *d = &ds[i];
-        char lane[200];
-        snprintf(lane, sizeof lane, "%s/%s", d->course, d->dest);
-        const struct dest_kind *kind = dest_find(d->dest);
-        if (!d->json || lane_busy(dv, lane) || !kind)
-            continue;
-        size_t max = d->batch && !d->unsure ? kind->max_batch : 1, k = 0;
-        struct delivery *group = calloc(max ? max : 1, sizeof *group);
-        if (!group)
-            return;
-        group[k++] = *d;
-        d->json = NULL;
-        for (size_t j = i + 1; j < n && k < max; j++)
-            if (same_batch(&group[0], &ds[j])) {
-                group[k++] = ds[j];
-                ds[j].json = NULL;
-            }
+        struct err e;
+        const char *key = dv->pending.v[idx[i]].key;
+        if (delivery_load(&dv->spool, DELIVERY_PENDING, key, &group[k], &e) == 0 &&
+            (kind = dest_find(group[k].dest)))
+            k++;
+        else
+            pending_forget(&dv->pending, key);   /* read again (and buried) at the next scan */
+    }
+    if (k)
         launch(dv, kind, group, k, lane);
-    }
-}
-
-/* Loads pending KEY if it is due: 1 loaded, 0 not yet (or unknown
- * destination, said), -1 unreadable (buried). */
-static int load_due(struct deliverer *dv, const char *key, double now, struct delivery *d)
-{
-    struct err e;
-    if (delivery_load(&dv->spool, DELIVERY_PENDING, key, d, &e) < 0) {
-        struct err why;
-        if (delivery_locate(&dv->spool, key) != NULL &&
-            !strcmp(delivery_locate(&dv->spool, key), DELIVERY_PENDING)) {
-            if (delivery_bury(&dv->spool, key, e.msg, &why) < 0)
-                log_msg(LOG_ERROR, NULL, "cannot move unreadable delivery %s to dead/: %s", key,
-                        why.msg);
-            else
-                log_msg(LOG_ERROR, NULL, "delivery %s is unreadable, moved to dead/: %s", key,
-                        e.msg);
-        }
-        return -1;
-    }
-    if (!dest_find(d->dest)) {
-        log_msg(LOG_ERROR, d->job_id, "delivery %s names no known destination \"%s\"; it "
-                "waits in pending/", key, d->dest);
-        delivery_free(d);
-        return 0;
-    }
-    double queued = now;
-    clock_parse_iso8601(jsonutil_str(d->json, "queued_at", ""), &queued);
-    bool lingering = d->batch && !d->unsure && d->tries == 0 && queued + BATCH_LINGER_S > now;
-    if (d->not_before > now || lingering) {
-        delivery_free(d);
-        return 0;
-    }
-    return 1;
+    else
+        free(group);
 }
 
 static void scan(struct deliverer *dv)
 {
-    struct fs_list l;
-    if (delivery_list(&dv->spool, DELIVERY_PENDING, &l) < 0)
-        log_msg(LOG_WARN, NULL, "out of memory listing pending deliveries; sending those listed");
-    struct delivery *ds = calloc(l.n ? l.n : 1, sizeof *ds);
-    size_t n = 0;
+    if (pending_refresh(&dv->pending, &dv->spool) < 0)
+        log_msg(LOG_WARN, NULL, "out of memory reading pending deliveries; sending those read");
     double now = clock_wall();
-    for (size_t i = 0; ds && i < l.n; i++)
-        if (load_due(dv, l.names[i], now, &ds[n]) == 1)
-            n++;
-    fs_list_free(&l);
-    if (ds)
-        start_due(dv, ds, n);
-    for (size_t i = 0; ds && i < n; i++)
-        delivery_free(&ds[i]);
-    free(ds);
+    struct pending *p = &dv->pending;
+    size_t *idx = calloc(p->n ? p->n : 1, sizeof *idx);
+    for (size_t i = 0; idx && i < p->n; i++) {
+        struct pending_entry *e = &p->v[i];
+        if (e->skip || e->stale || e->due > now || lane_busy(dv, e->lane))
+            continue;
+        const struct dest_kind *kind = dest_find(strchr(e->lane, '/') + 1);
+        size_t n = 0, max = e->batch && kind ? kind->max_batch : 1;
+        idx[n++] = i;
+        for (size_t j = i + 1; j < p->n && n < max; j++)
+            if (same_batch(e, &p->v[j], now))
+                idx[n++] = j;
+        char lane[sizeof e->lane];
+        snprintf(lane, sizeof lane, "%s", e->lane);
+        start_group(dv, idx, n, lane);
+    }
+    free(idx);
 }
 
 static void on_soon(uv_timer_t *t)
@@ -505,6 +474,7 @@ static int daemon_run(const char *root)
     uv_walk(dv.loop, close_walk, NULL);
     uv_run(dv.loop, UV_RUN_DEFAULT);
     uv_loop_close(dv.loop);
+    pending_free(&dv.pending);
     for (size_t i = 0; i < dv.n_busy; i++)
         free(dv.busy[i]);
     free(dv.busy);

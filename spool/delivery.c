@@ -170,18 +170,37 @@ static void set_now(json_t *j, const char *field)
     json_object_set_new(j, field, json_string(now));
 }
 
-static json_t *delivery_new(const struct job *job, const char *dest, const char *key)
+/* Writes a new delivery KEY of T's grade to DEST in pending/, unless
+ * KEY is in some state already (1). */
+/* A new delivery file of T to DEST under KEY (NULL: out of memory). */
+static json_t *new_delivery(const struct delivery_target *t, const char *dest, const char *key)
 {
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:i, s:i, s:f, s:b, s:b, s:n}",
-                          "key", key, "destination", dest, "course", job->course,
-                          "assignment", job->assignment, "student", job->student,
-                          "version", (json_int_t)job->version, "job_id", job->id,
-                          "attempt", job->attempt, "tries", 0, "not_before", 0.0,
-                          "unsure", 0, "batch", !strcmp(job->priority, "batch"),
-                          "last_error");
+                          "key", key, "destination", dest, "course", t->course,
+                          "assignment", t->assignment, "student", t->student,
+                          "version", (json_int_t)t->version, "job_id", t->job_id,
+                          "attempt", t->attempt, "tries", 0, "not_before", 0.0,
+                          "unsure", 0, "batch", t->batch, "last_error");
     if (j)
         set_now(j, "queued_at");
     return j;
+}
+
+static int queue_one(const struct spool *s, const struct delivery_target *t, const char *dest,
+                     const char *key, struct err *e)
+{
+    if (delivery_locate(s, key))
+        return 1;
+    json_t *j = new_delivery(t, dest, key);
+    int rc = j ? write_delivery(s, DELIVERY_PENDING, key, j, e) : err_set(e, "out of memory");
+    json_decref(j);
+    return rc;
+}
+
+static struct delivery_target target_of(const struct job *job)
+{
+    return (struct delivery_target){job->course, job->assignment, job->student, job->version,
+                                    job->id, job->attempt, !strcmp(job->priority, "batch")};
 }
 
 int delivery_queue(const struct spool *s, const struct job *job, const char *dest,
@@ -189,12 +208,31 @@ int delivery_queue(const struct spool *s, const struct job *job, const char *des
 {
     char key[200];
     snprintf(key, sizeof key, "%s.%d.%s", job->id, job->attempt, dest);
-    if (delivery_locate(s, key))
-        return 1;
-    json_t *j = delivery_new(job, dest, key);
-    int rc = j ? write_delivery(s, DELIVERY_PENDING, key, j, e) : err_set(e, "out of memory");
-    json_decref(j);
-    return rc;
+    struct delivery_target t = target_of(job);
+    return queue_one(s, &t, dest, key, e);
+}
+
+int delivery_queue_change(const struct spool *s, const struct delivery_target *t,
+                          const char *change, struct err *e)
+{
+    struct course_config cfg;
+    struct problems p = {0};
+    if (course_config_load(s, t->course, &cfg, &p) < 0 && cfg.n_destinations == 0) {
+        err_set(e, "%s", p.count ? p.items[0] : "course.json is broken");
+        problems_free(&p);
+        return -1;
+    }
+    problems_free(&p);
+    int queued = 0;
+    for (int i = 0; i < cfg.n_destinations; i++) {
+        char key[240];
+        snprintf(key, sizeof key, "%.180s.%s", change, cfg.destinations[i]);
+        int rc = queue_one(s, t, cfg.destinations[i], key, e);
+        if (rc < 0)
+            return -1;
+        queued += rc == 0;
+    }
+    return queued;
 }
 
 /* The commit-status destination of a job from a push ("origin"), or NULL. */
@@ -217,7 +255,8 @@ int delivery_queue_commit_status(const struct spool *s, const struct job *job, c
         snprintf(key, sizeof key, "%s.%d.%s", job->id, job->attempt, dest);
     if (delivery_locate(s, key))
         return 1;
-    json_t *j = delivery_new(job, dest, key);
+    struct delivery_target t = target_of(job);
+    json_t *j = new_delivery(&t, dest, key);
     int rc = j && !json_object_set(j, "origin", json_object_get(job->json, "origin")) &&
              (!phase || !json_object_set_new(j, "phase", json_string(phase))) &&
              (!reason || !json_object_set_new(j, "reason", json_string(reason)))
@@ -241,7 +280,7 @@ int delivery_queue_for_result(const struct spool *s, const struct job *job)
         if (delivery_queue(s, job, cfg.destinations[i], &e) < 0) {
             log_msg(LOG_ERROR, job->id, "cannot queue its delivery to %s: %s; once that is "
                     "fixed, `assay sync resend --course %s --assignment %s --student %s` "
-                    "sends it", cfg.destinations[i], e.msg, job->course, job->assignment,
+                    "sends the grade", cfg.destinations[i], e.msg, job->course, job->assignment,
                     job->student);
             failed++;
         }
@@ -249,46 +288,36 @@ int delivery_queue_for_result(const struct spool *s, const struct job *job)
     return failed;
 }
 
-int delivery_resend(const struct spool *s, const struct delivery *d, struct err *e)
-{
-    char key[240];
-    for (int n = 1; n < 1000; n++) {
-        snprintf(key, sizeof key, "%.200s.r%d", d->key, n);
-        if (!delivery_locate(s, key))
-            break;
-    }
-    json_t *j = json_deep_copy(d->json);
-    if (!j)
-        return err_set(e, "out of memory");
-    json_object_set_new(j, "key", json_string(key));
-    json_object_set_new(j, "tries", json_integer(0));
-    json_object_set_new(j, "not_before", json_real(0));
-    json_object_set_new(j, "unsure", json_false());
-    json_object_set_new(j, "last_error", json_null());
-    json_object_del(j, "done_at");
-    json_object_del(j, "note");
-    json_object_del(j, "dead_at");
-    json_object_del(j, "reason");
-    json_object_del(j, "category");
-    set_now(j, "queued_at");
-    int rc = write_delivery(s, DELIVERY_PENDING, key, j, e);
-    json_decref(j);
-    return rc;
-}
-
 int delivery_take(const struct spool *s, const char *key, struct err *e)
 {
     return move_delivery(s, key, DELIVERY_PENDING, DELIVERY_SENDING, e);
 }
 
-/* Rewrites D in sending/ with its new content, then moves it to TO. */
+/* Rewrites D in sending/ with its new content, then moves it to TO,
+ * without an fsync: losing this in a power cut leaves the delivery in
+ * sending/, which the next assay-deliver puts back as unsure, and the
+ * destination then finds what was sent (SPOOL.md, "Durability").  The
+ * take into sending/ before anything is sent is the move that is
+ * synced. */
 static int settle(const struct spool *s, struct delivery *d, const char *to, struct err *e)
 {
-    if (write_delivery(s, DELIVERY_SENDING, d->key, d->json, e) < 0)
+    char *rel = delivery_rel(DELIVERY_SENDING, d->key);
+    int rc = rel ? spool_update_json(s, rel, d->json, e) : err_set(e, "out of memory");
+    free(rel);
+    if (rc < 0)
         return -1;
-    int rc = move_delivery(s, d->key, DELIVERY_SENDING, to, e);
-    return rc == 1 ? err_set(e, "delivery %s left %s/ while it was being sent", d->key,
-                             DELIVERY_SENDING) : rc;
+    char *a = spool_path(s, "%s/%s.json", DELIVERY_SENDING, d->key);
+    char *b = spool_path(s, "%s/%s.json", to, d->key);
+    if (!a || !b)
+        rc = err_set(e, "out of memory");
+    else if (rename(a, b) < 0)
+        rc = errno == ENOENT ? err_set(e, "delivery %s left %s/ while it was being sent", d->key,
+                                       DELIVERY_SENDING)
+                             : err_sys(e, "cannot move %s/%s.json to %s/", DELIVERY_SENDING,
+                                       d->key, to);
+    free(a);
+    free(b);
+    return rc;
 }
 
 int delivery_defer(const struct spool *s, struct delivery *d, const char *why,

@@ -4,7 +4,8 @@
  * "Deliveries").
  *
  *   queue      (new)                  -> deliveries/pending/   whoever finishes a job
- *                                                                (queue_finish), assay sync resend
+ *                                                                (queue_finish); a grade changed
+ *                                                                otherwise; assay sync resend
  *   take       pending/               -> sending/              assay-deliver, when it is due
  *   defer      sending/               -> pending/              assay-deliver: try again later
  *   done       sending/               -> done/                 assay-deliver: the service took it
@@ -84,9 +85,22 @@ int delivery_queue_for_result(const struct spool *s, const struct job *job);
  * key exists (a repeat). */
 int delivery_queue_commit_status(const struct spool *s, const struct job *job, const char *phase,
                                  const char *reason, struct err *e);
-/* A new delivery like D (done or dead) under a new key, KEY.rN, sent
- * again whatever was sent before: `assay sync resend`. */
-int delivery_resend(const struct spool *s, const struct delivery *d, struct err *e);
+/* Whose grade a delivery sends, and the recorded result that made it. */
+struct delivery_target {
+    const char *course, *assignment, *student;
+    long long version;
+    const char *job_id;
+    int attempt;
+    bool batch;
+};
+/* A grade that changed without a job finishing (a manual grade), or one
+ * to send again whatever was sent before (`assay sync resend`): a
+ * delivery of T to each destination COURSE's course.json configures,
+ * under the keys CHANGE.DEST (CHANGE unique to this change, such as an
+ * ids_job_id and a word).  Returns how many were queued (0: the course
+ * sends grades nowhere, or they were queued before), -1 with *e. */
+int delivery_queue_change(const struct spool *s, const struct delivery_target *t,
+                          const char *change, struct err *e);
 
 /* pending/ -> sending/; 1 when it was gone. */
 int delivery_take(const struct spool *s, const char *key, struct err *e);

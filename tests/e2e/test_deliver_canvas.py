@@ -102,6 +102,12 @@ def test_grades_delivered_exactly_once_with_comment(pipeline, canvas):  # noqa: 
     p = spool.assay("sync", "status", "--course", "cs101")
     assert p.returncode == 0, p.stderr
     assert "cs101: 3 delivered, 0 waiting, 0 not synced" in p.stdout
+    # resend: sent again whatever was sent before, here for alice alone
+    p = spool.assay("sync", "resend", "--course", "cs101", "--student", "alice")
+    assert p.returncode == 0 and p.stdout == "1 grade of cs101 queued to be sent again\n", \
+        p.stdout + p.stderr
+    wait_done(spool, 4)
+    assert canvas.applied(ASSIGNMENT_ID) == {"alice": 2, "bob": 1, "carol": 1}
 
 
 def test_canvas_down_for_the_whole_flood_then_back(pipeline, canvas):  # noqa: F811
@@ -168,6 +174,27 @@ def test_deliver_killed_mid_flood_nothing_lost_or_doubled(pipeline, canvas):  # 
                for m, p in canvas.requests)
 
 
+def test_slow_answers_timed_out_then_found_in_canvas(pipeline, canvas):  # noqa: F811
+    spool = pipeline()
+    setup_course(spool, canvas, ["alice", "bob"], retry=dict(FAST_RETRY, timeout_s=0.5))
+    canvas.delay = 1.5   # Canvas applies each grade, but answers after assay-deliver gave up
+    jobs = submit_all(spool, ["alice", "bob"])
+    spool.wait_results(jobs)
+    spool.wait_for("both grades applied, their answers lost",
+                   lambda: len(canvas.puts) == 2 and all(
+                       d["tries"] >= 1 and d["unsure"] for d in deliveries(spool, "pending")),
+                   timeout=60)
+    canvas.delay = 0
+    done = wait_done(spool, 2)
+    # each was looked for before being sent again, found, and not sent twice
+    assert canvas.applied(ASSIGNMENT_ID) == {"alice": 1, "bob": 1}
+    assert all(len(c) == 1 for c in canvas.comments.values())
+    assert all("was already in Canvas" in d["note"] for d in done), done
+    warns = [l.message for l in spool.log_lines() if l.process == "assay-deliver"
+             and l.level == "warning"]
+    assert any("no answer from Canvas: Operation timed out" in m for m in warns), warns
+
+
 def test_student_missing_from_roster_named(pipeline, canvas):  # noqa: F811
     spool = pipeline()
     setup_course(spool, canvas, ["alice", "bob", "carol"], roster=True)
@@ -190,6 +217,13 @@ def test_student_missing_from_roster_named(pipeline, canvas):  # noqa: F811
     assert "cs101: 1 delivered, 0 waiting, 1 not synced" in p.stdout
     assert "  mallory (hw1, version 1): unknown student: mallory is not in the Canvas roster" \
         in p.stdout
+    # grade-all's summary ends with the same, for the grades it made
+    p = spool.assay("grade-all", "--course", "cs101", "--assignment", "hw1", timeout=180)
+    lines = p.stdout.splitlines()
+    i = lines.index("Sent to the course's destinations: 1 delivered, 0 waiting, 1 not synced")
+    assert lines[i + 1] == "Not synced:"
+    assert lines[i + 2].startswith("  mallory (hw1, version 1): unknown student: mallory is not "
+                                   "in the Canvas roster of course 1234"), lines[i + 2]
 
 
 def test_roster_import_follows_pagination(pipeline, canvas):  # noqa: F811
@@ -278,6 +312,8 @@ def test_regrade_sent_in_one_bulk_update(pipeline, canvas):  # noqa: F811
     p = spool.assay("regrade", "--course", "cs101", "--assignment", "hw1", "--wait",
                     timeout=180)
     assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.splitlines()[-1] == \
+        "Sent to the course's destinations: 4 delivered, 0 waiting, 0 not synced"
     wait_done(spool, 8)
     assert canvas.bulk_posts >= 1
     assert {canvas.grades[(ASSIGNMENT_ID, s.id)] for s in canvas.students.values()} == {"2"}

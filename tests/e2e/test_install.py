@@ -45,6 +45,13 @@ def unit_text(dest, name):
     return (dest / f"opt/x/lib/systemd/system/{name}.service").read_text()
 
 
+def test_assay_deliver_installed(installed):
+    """The scheduler's other child, started once a course sends grades to
+    Canvas, and its documentation."""
+    assert os.access(installed / "opt/x/bin/assay-deliver", os.X_OK)
+    assert (installed / "opt/x/share/doc/assay/INTEGRATIONS.md").is_file()
+
+
 def test_units_name_the_prefix(installed):
     for name in UNITS:
         assert os.access(installed / f"opt/x/bin/{name}", os.X_OK), name

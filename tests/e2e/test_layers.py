@@ -1,7 +1,8 @@
 """The layers of docs/ARCHITECTURE.md hold in the source and in the
 binaries: every include points down, and the daemons that never run
 student code carry none of the sandbox, the seccomp filter or the
-notebook code (the shipper none of the engine)."""
+notebook code (the shipper none of the engine), and only assay-deliver
+links libcurl."""
 import os
 import subprocess
 
@@ -39,3 +40,20 @@ def test_scheduler_and_shipper_carry_no_sandbox():
         assert "libseccomp" not in libs, f"{prog} links libseccomp:\n{libs}"
     shipper = defined_symbols(os.path.join(BUILD, "assay-shipper"))
     assert not shipper & engine, f"assay-shipper links the engine: {sorted(shipper & engine)[:5]}"
+
+
+def test_only_assay_deliver_links_libcurl():
+    """The deliveries' HTTP client stays in assay-deliver: `assay` (run
+    once per submission) starts without it, and assay-deliver carries no
+    engine or sandbox."""
+    for prog in ("assay", "assay-scheduler", "assay-shipper", "assay-worker"):
+        libs = subprocess.run(["ldd", os.path.join(BUILD, prog)], capture_output=True,
+                              text=True).stdout
+        assert "libcurl" not in libs, f"{prog} links libcurl:\n{libs}"
+    deliver = os.path.join(BUILD, "assay-deliver")
+    libs = subprocess.run(["ldd", deliver], capture_output=True, text=True).stdout
+    assert "libcurl" in libs and "libseccomp" not in libs, libs
+    have = defined_symbols(deliver)
+    engine = defined_symbols(os.path.join(BUILD, "lib", "libassay-engine.a"))
+    sandbox = defined_symbols(os.path.join(BUILD, "lib", "libassay-sandbox.a"))
+    assert not have & (engine | sandbox), sorted(have & (engine | sandbox))[:5]

@@ -167,12 +167,13 @@ static void test_transitions_keep_what_they_learnt(void **state)
     assert_int_equal(delivery_load(&s, DELIVERY_DEAD, key, &d, &e), 0);
     assert_string_equal(jsonutil_str(d.json, "category", ""), "unknown_student");
     assert_int_equal(d.tries, 2);
-    /* resend: a new key, fresh attempts; retry: the same key back */
-    assert_int_equal(delivery_resend(&s, &d, &e), 0);
+    /* a changed grade (or a resend): a new key per destination; retry:
+     * the same key back */
+    struct delivery_target t = {"cs101", "hw1", "bo", 1, job.id, 0, false};
+    assert_int_equal(delivery_queue_change(&s, &t, "X1.manual", &e), 1);
+    assert_int_equal(delivery_queue_change(&s, &t, "X1.manual", &e), 0);   /* a repeat */
     delivery_free(&d);
-    char again[240];
-    snprintf(again, sizeof again, "%s.r1", key);
-    assert_string_equal(delivery_locate(&s, again), DELIVERY_PENDING);
+    assert_string_equal(delivery_locate(&s, "X1.manual.canvas"), DELIVERY_PENDING);
     assert_int_equal(delivery_retry(&s, key, &e), 0);
     assert_int_equal(delivery_retry(&s, key, &e), 1);
     assert_int_equal(delivery_load(&s, DELIVERY_PENDING, key, &d, &e), 0);
