@@ -98,7 +98,7 @@ static const json_t *users_now(struct auth_state *a)
 
 static bool from_proxy(const struct auth_state *a, const struct web_request *req)
 {
-    return a->config->trusted_proxy[0] && !strcmp(req->peer, a->config->trusted_proxy);
+    return a->config->trusted_proxy[0] && !strcmp(req->via, a->config->trusted_proxy);
 }
 
 static void sign_in(struct web_request *req, struct web_user *user, const char *name,
@@ -142,14 +142,17 @@ void auth_identify(struct auth_state *a, struct web_request *req, struct web_use
     }
 }
 
+bool auth_token_equal(const char *given, const char *expected)
+{
+    return given && expected && strlen(expected) == SESSION_ID_LEN &&
+           strlen(given) == SESSION_ID_LEN &&
+           sodium_memcmp(given, expected, SESSION_ID_LEN) == 0;
+}
+
 bool auth_csrf_ok(const struct web_request *req)
 {
-    if (!req->csrf || strlen(req->csrf) != SESSION_ID_LEN)
-        return false;
     char *field = web_form(req, "csrf");
-    const char *given = field ? field : web_header(req, "X-CSRF-Token");
-    bool ok = given && strlen(given) == SESSION_ID_LEN &&
-              sodium_memcmp(given, req->csrf, SESSION_ID_LEN) == 0;
+    bool ok = auth_token_equal(field ? field : web_header(req, "X-CSRF-Token"), req->csrf);
     free(field);
     return ok;
 }

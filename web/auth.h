@@ -25,6 +25,9 @@ void auth_free(struct auth_state *a);
  * is signed in. */
 void auth_identify(struct auth_state *a, struct web_request *req, struct web_user *user);
 
+/* True when GIVEN is the token EXPECTED (SESSION_ID_LEN hex digits),
+ * compared in constant time. */
+bool auth_token_equal(const char *given, const char *expected);
 /* True when REQ's form (field "csrf") or header X-CSRF-Token carries its
  * session's CSRF token. */
 bool auth_csrf_ok(const struct web_request *req);

@@ -72,11 +72,8 @@ int page_login(struct web_request *req, struct web_response *res)
 
 static bool login_token_ok(const struct web_request *req)
 {
-    const char *cookie = web_cookie(req, AUTH_LOGIN_COOKIE);
     char *field = web_form(req, "csrf");
-    bool ok = cookie && field && strlen(cookie) == SESSION_ID_LEN &&
-              strlen(field) == SESSION_ID_LEN &&
-              sodium_memcmp(cookie, field, SESSION_ID_LEN) == 0;
+    bool ok = auth_token_equal(field, web_cookie(req, AUTH_LOGIN_COOKIE));
     free(field);
     return ok;
 }

@@ -35,7 +35,8 @@
 struct conn_state {
     struct buf body;
     bool too_big;
-    char peer[INET6_ADDRSTRLEN];
+    char peer[INET6_ADDRSTRLEN];    /* the client (behind the trusted proxy: as it says) */
+    char proxy[INET6_ADDRSTRLEN];   /* the address that connected */
 };
 
 static void server_run(struct web_server *srv);
@@ -140,6 +141,28 @@ static void peer_of(struct MHD_Connection *c, char *out, size_t n)
                   (socklen_t)n);
 }
 
+/* Behind the trusted proxy, the client is the last address the proxy
+ * added to X-Forwarded-For (earlier ones are the client's own say). */
+static void client_behind_proxy(const struct web_server *srv, struct MHD_Connection *c,
+                                char *peer, size_t n)
+{
+    const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (!srv->config->trusted_proxy[0] || strcmp(peer, srv->config->trusted_proxy) || !xff)
+        return;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    last += strspn(last, " ");
+    char addr[INET6_ADDRSTRLEN];
+    unsigned char bin[sizeof(struct in6_addr)];
+    size_t len = strcspn(last, " ");
+    if (len >= sizeof addr)
+        return;
+    memcpy(addr, last, len);
+    addr[len] = '\0';
+    if (inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1)
+        snprintf(peer, n, "%s", addr);
+}
+
 /* The first call for a request: its state, and a body too big refused
  * before it is read. */
 static enum MHD_Result request_begin(struct web_server *srv, struct MHD_Connection *c,
@@ -150,6 +173,8 @@ static enum MHD_Result request_begin(struct web_server *srv, struct MHD_Connecti
         return MHD_NO;
     *con_cls = st;
     peer_of(c, st->peer, sizeof st->peer);
+    snprintf(st->proxy, sizeof st->proxy, "%s", st->peer);
+    client_behind_proxy(srv, c, st->peer, sizeof st->peer);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > srv->config->body_max)
         return send_plain(c, 413, "The request body is larger than this server accepts.");
@@ -174,7 +199,7 @@ static enum MHD_Result request_complete(struct web_server *srv, struct MHD_Conne
     if (st->too_big)
         return send_plain(c, 413, "The request body is larger than this server accepts.");
     struct web_request req = {
-        .method = method, .path = url, .peer = st->peer,
+        .method = method, .path = url, .peer = st->peer, .via = st->proxy,
         .body = st->body.data ? st->body.data : "", .body_len = st->body.len,
         .csrf = "", .spool = srv->spool, .config = srv->config, .auth = srv->auth, .conn = c,
     };
@@ -292,13 +317,13 @@ static struct MHD_Daemon *daemon_start(struct web_server *srv, const struct sock
         flags |= MHD_USE_IPv6;
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,   /* first, so it gets every message */
         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)sa,
         MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->memory_limit,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u,
         MHD_OPTION_END);
 }

@@ -56,7 +56,9 @@ struct web_user {
 struct web_request {
     const char *method;        /* "GET", "POST", ... */
     const char *path;          /* without the query */
-    const char *peer;          /* the client's address, "127.0.0.1" */
+    const char *peer;          /* the client's address, "127.0.0.1" (behind the trusted
+                                * proxy: the one it names in X-Forwarded-For) */
+    const char *via;           /* the address that connected (the proxy, if any) */
     const char *body;          /* the request body, NUL-terminated (may hold NULs) */
     size_t body_len;
     struct web_user *user;     /* NULL: anonymous */
