@@ -118,10 +118,11 @@ static void section_progress(struct web_request *req, struct buf *b, const char 
     int pct = p.total ? (int)(100 * p.done / p.total) : 100;
     char eta[32];
     render_duration(eta, sizeof eta, p.eta_s);
-    html_printf(b, "<h2>Bulk grading</h2><div id=\"progress\" data-src=\"/course/%s/%s/progress\">"
+    html_printf(b, "<h2>Bulk grading</h2><div id=\"progress\" data-src=\"/course/%s/%s/progress\"%s>"
                 "<p>Started by %s. <span id=\"progress-text\">%zu/%zu (%d %%), %.2f/s, ETA %s"
-                "</span></p><div class=\"bar\"><span id=\"progress-bar\" style=\"width:%d%%\">"
-                "</span></div></div>", course, asg, p.by, p.done, p.total, pct, p.rate, eta, pct);
+                "</span></p><progress id=\"progress-bar\" max=\"100\" value=\"%d\"></progress>"
+                "</div>", course, asg, p.done == p.total ? " data-finished=\"1\"" : "", p.by, p.done,
+                p.total, pct, p.rate, eta, pct);
 }
 
 static void section_queue(struct web_request *req, struct web_response *res, const char *course,
@@ -180,10 +181,9 @@ static void section_histogram(struct buf *b, const struct student_row *rows, siz
     html_printf(b, "<h2>Scores</h2><p>%zu graded (out of %g).</p><table class=\"hist\" "
                 "id=\"histogram\">", graded, max);
     for (int k = 0; k < HIST_BINS; k++)
-        html_printf(b, "<tr><td>%g – %g</td><td class=\"n\">%zu</td><td><span class=\"fill\" "
-                    "style=\"width:%dem\"></span></td></tr>", max * k / HIST_BINS,
-                    max * (k + 1) / HIST_BINS, counts[k],
-                    most ? (int)(12 * counts[k] / most) : 0);
+        html_printf(b, "<tr><td>%g – %g</td><td class=\"n\">%zu</td><td><progress max=\"%zu\" "
+                    "value=\"%zu\"></progress></td></tr>", max * k / HIST_BINS,
+                    max * (k + 1) / HIST_BINS, counts[k], most ? most : 1, counts[k]);
     buf_puts(b, "</table>");
 }
 
@@ -301,6 +301,13 @@ static void section_actions(struct web_request *req, struct web_response *res, c
     buf_puts(b, "<button id=\"rerun-failed\">Rerun infrastructure failures</button></form>");
     html_printf(b, "<a id=\"export\" href=\"/course/%s/%s/export.csv\" download>Download CSV</a>"
                 "</div>", course, asg);
+}
+
+static void section_extension(struct web_request *req, struct web_response *res,
+                              const char *course, const char *asg)
+{
+    struct buf *b = &res->body;
+    char to[300];
     snprintf(to, sizeof to, "/course/%s/%s/extension", course, asg);
     buf_puts(b, "<h2>Extensions</h2>");
     html_form_begin(req, res, to, "stack");
@@ -350,6 +357,7 @@ int page_assignment(struct web_request *req, struct web_response *res)
     section_histogram(&res->body, rows, n);
     section_failures(&res->body, course, asg, rows, n, jobs);
     section_students(req, res, course, asg, rows, n, jobs);
+    section_extension(req, res, course, asg);
     buf_puts(&res->body, "<script src=\"/static/assay.js\"></script>");
     html_end(res);
     for (size_t i = 0; i < n; i++)
