@@ -52,6 +52,7 @@ struct auth_state *auth_new(const struct spool *s, const struct web_config *c)
     a->sessions = session_store_new(c->session_idle_s, c->session_max_s, SESSIONS_MAX);
     a->limits = limiter_new(c->login_attempts, c->login_window_s);
     a->users = json_object();
+    accounts_dummy_hash();   /* made here: the login checks on other threads only read it */
     if (!a->sessions || !a->limits || !a->users) {
         auth_free(a);
         return NULL;
@@ -168,24 +169,43 @@ bool auth_may(const struct web_request *req, enum web_access access)
     return web_access_decide(access, req->user->admin, role, self);
 }
 
-enum auth_login auth_login(struct auth_state *a, struct web_request *req, const char *name,
-                           const char *password, const struct session **out)
+static void limit_keys(const char *name, const char *peer, char ukey[100], char akey[100])
+{
+    snprintf(ukey, 100, "user:%.64s", name);
+    snprintf(akey, 100, "addr:%.64s", peer);
+}
+
+bool auth_login_allowed(struct auth_state *a, const char *name, const char *peer)
 {
     char ukey[100], akey[100];
     double now = clock_wall();
-    snprintf(ukey, sizeof ukey, "user:%.64s", name);
-    snprintf(akey, sizeof akey, "addr:%.64s", req->peer);
-    if (!limiter_allowed(a->limits, ukey, now) || !limiter_allowed(a->limits, akey, now))
-        return AUTH_LOGIN_LIMITED;
-    if (!accounts_verify(users_now(a), name, password)) {
-        limiter_failed(a->limits, ukey, now);
-        limiter_failed(a->limits, akey, now);
-        return AUTH_LOGIN_WRONG;
-    }
+    limit_keys(name, peer, ukey, akey);
+    return limiter_allowed(a->limits, ukey, now) && limiter_allowed(a->limits, akey, now);
+}
+
+char *auth_password_hash(struct auth_state *a, const char *name)
+{
+    return accounts_password_hash(users_now(a), name);
+}
+
+void auth_login_failed(struct auth_state *a, const char *name, const char *peer)
+{
+    char ukey[100], akey[100];
+    double now = clock_wall();
+    limit_keys(name, peer, ukey, akey);
+    limiter_failed(a->limits, ukey, now);
+    limiter_failed(a->limits, akey, now);
+}
+
+const struct session *auth_login_succeeded(struct auth_state *a, const char *name,
+                                           const char *peer, const char *old_id)
+{
+    char ukey[100], akey[100];
+    limit_keys(name, peer, ukey, akey);
     limiter_clear(a->limits, ukey);
-    auth_logout(a, req);
-    *out = session_create(a->sessions, name, now);
-    return *out ? AUTH_LOGIN_OK : AUTH_LOGIN_WRONG;
+    if (old_id && *old_id)
+        session_destroy(a->sessions, old_id);
+    return session_create(a->sessions, name, clock_wall());
 }
 
 void auth_logout(struct auth_state *a, struct web_request *req)
@@ -197,9 +217,9 @@ void auth_logout(struct auth_state *a, struct web_request *req)
     req->csrf = "";
 }
 
-void auth_session_cookie(const struct web_request *req, const struct session *s, char *out,
-                         size_t n)
+void auth_session_cookie(const struct web_config *c, bool secure, const struct session *s,
+                         char *out, size_t n)
 {
     snprintf(out, n, AUTH_SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%.0f%s",
-             s ? s->id : "", s ? req->config->session_max_s : 0.0, req->secure ? "; Secure" : "");
+             s ? s->id : "", s ? c->session_max_s : 0.0, secure ? "; Secure" : "");
 }
