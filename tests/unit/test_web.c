@@ -241,6 +241,42 @@ static void test_accounts_password_and_tokens(void **state)
     free(dir);
 }
 
+static void test_course_staff_fields_are_checked(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    struct spool s = {dir};
+    char path[512];
+    snprintf(path, sizeof path, "%s/courses", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/courses/cs1", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/courses/cs1/course.json", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"instructors\": [\"ada\"], \"tas\": \"tom\"}\n", f);
+    fclose(f);
+    struct course_config cfg;
+    struct problems p = {0};
+    assert_int_equal(course_config_load(&s, "cs1", &cfg, &p), -1);
+    assert_int_equal(p.count, 1);
+    assert_non_null(strstr(p.items[0], "courses/cs1/course.json"));
+    assert_non_null(strstr(p.items[0], "\"tas\" must be a list of user names"));
+    problems_free(&p);
+    assert_int_equal(course_role_of(&s, "cs1", "ada"), COURSE_ROLE_INSTRUCTOR);
+    assert_int_equal(course_role_of(&s, "cs1", "tom"), COURSE_ROLE_NONE);
+    assert_int_equal(course_role_of(&s, "cs1", "../x"), COURSE_ROLE_NONE);
+    f = fopen(path, "w");
+    fputs("{\"instructors\": [\"ada\"], \"tas\": [\"tom\", 3]}\n", f);
+    fclose(f);
+    assert_int_equal(course_config_load(&s, "cs1", &cfg, &p), -1);
+    assert_non_null(strstr(p.items[0], "\"tas\"[1] must be a user name"));
+    problems_free(&p);
+    assert_int_equal(course_role_of(&s, "cs1", "tom"), COURSE_ROLE_TA);
+    tu_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -257,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_access_decisions),
         cmocka_unit_test(test_route_patterns),
         cmocka_unit_test(test_accounts_password_and_tokens),
+        cmocka_unit_test(test_course_staff_fields_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
