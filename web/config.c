@@ -69,7 +69,7 @@ static void read_numbers(const json_t *j, struct web_config *c, struct problems 
 static const char *const web_keys[] = {
     "listen", "tls", "trusted_proxy", "sso_header", "session_idle_seconds",
     "session_max_seconds", "max_connections", "per_ip_connections", "timeout_seconds",
-    "body_max_bytes", "login_attempts", "login_window_seconds", "start", "metrics", NULL,
+    "body_max_bytes", "login_attempts", "login_window_seconds", NULL,
 };
 
 static void read_all(const json_t *j, struct web_config *c, struct problems *p)

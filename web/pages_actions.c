@@ -33,12 +33,13 @@
 #include "web/html.h"
 #include "web/routes.h"
 
-/* Logs what USER did and sends the browser back with MESSAGE shown. */
-static int done(struct web_request *req, struct web_response *res, int status,
-                const char *message)
+/* Logs what USER did (about JOB, or NULL) and sends the browser back
+ * with MESSAGE shown. */
+static int done_job(struct web_request *req, struct web_response *res, int status,
+                    const char *message, const char *job)
 {
     const char *course = web_param(req, "course"), *asg = web_param(req, "asg");
-    log_msg(status < 400 ? LOG_INFO : LOG_WARN, NULL, "web: %s/%s: %s (by %s from %s)", course,
+    log_msg(status < 400 ? LOG_INFO : LOG_WARN, job, "web: %s/%s: %s (by %s from %s)", course,
             asg, message, req->user->name, req->peer);
     if (status >= 400)
         return web_respond_error(res, status, message);
@@ -48,6 +49,12 @@ static int done(struct web_request *req, struct web_response *res, int status,
     int rc = web_redirect(res, buf_str(&to));
     buf_free(&to);
     return rc;
+}
+
+static int done(struct web_request *req, struct web_response *res, int status,
+                const char *message)
+{
+    return done_job(req, res, status, message, NULL);
 }
 
 static bool assignment_exists(const struct web_request *req)
@@ -160,10 +167,10 @@ static int move_job(struct web_request *req, struct web_response *res, bool hold
         char *from = NULL;
         struct err e;
         if ((hold ? queue_hold : queue_release)(req->spool, id, &from, &e) < 0) {
-            rc = done(req, res, 409, e.msg);
+            rc = done_job(req, res, 409, e.msg, id);
         } else {
             snprintf(msg, sizeof msg, "%s job %s", hold ? "held" : "released", id);
-            rc = done(req, res, 303, msg);
+            rc = done_job(req, res, 303, msg, id);
         }
         free(from);
     }
