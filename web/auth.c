@@ -112,6 +112,26 @@ static void sign_in(struct web_request *req, struct web_user *user, const char *
     req->user = user;
 }
 
+/* A user named by the proxy's header gets a session of ours all the same
+ * (made at their first request, made anew when the header names someone
+ * else): its CSRF token protects their forms, since their browser sends
+ * the proxy's own cookies with any request another site makes it send. */
+static void sso_session(struct auth_state *a, struct web_request *req, struct web_user *user,
+                        const char *name, const json_t *users)
+{
+    const char *id = web_cookie(req, AUTH_SESSION_COOKIE);
+    const struct session *s = session_find(a->sessions, id, clock_wall());
+    if (!s || strcmp(s->user, name)) {
+        s = auth_login_succeeded(a, name, req->peer, id);
+        if (!s)
+            return;   /* out of memory: anonymous for this request */
+        auth_session_cookie(a->config, req->secure, s, req->new_cookie, sizeof req->new_cookie);
+    }
+    sign_in(req, user, name, users, false);
+    req->session = s;
+    req->csrf = s->csrf;
+}
+
 void auth_identify(struct auth_state *a, struct web_request *req, struct web_user *user)
 {
     req->user = NULL;
@@ -122,10 +142,9 @@ void auth_identify(struct auth_state *a, struct web_request *req, struct web_use
     const json_t *users = users_now(a);
     if (a->config->sso_header[0] && from_proxy(a, req)) {
         const char *name = web_header(req, a->config->sso_header);
-        if (name && spool_name_is_valid(name)) {
-            sign_in(req, user, name, users, true);
-            return;
-        }
+        if (name && spool_name_is_valid(name))
+            sso_session(a, req, user, name, users);
+        return;   /* behind the proxy, only its header says who is signed in */
     }
     const char *authz = web_header(req, "Authorization");
     if (authz && !strncmp(authz, "Bearer ", 7)) {

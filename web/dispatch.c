@@ -145,6 +145,8 @@ void web_dispatch(struct web_server *srv, struct web_request *req, struct web_re
         return;
     }
     auth_identify(srv->auth, req, &user);
+    if (req->new_cookie[0])
+        web_add_header(res, "Set-Cookie", req->new_cookie);
     if (!access_checked(req, r, res))
         return;
     if (r->handler(req, res) < 0 && res->status < 400)

@@ -65,6 +65,7 @@ struct web_request {
     const struct session *session; /* the browser session, NULL for tokens and anonymous */
     const char *csrf;          /* the session's CSRF token for forms ("" none) */
     bool secure;               /* reached over TLS (config or trusted proxy) */
+    char new_cookie[256];      /* a session made for this request (SSO): sent with the answer */
     const struct spool *spool;
     const struct web_config *config;
     struct auth_state *auth;   /* sessions and accounts (auth.h), for login and logout */

@@ -260,5 +260,23 @@ def test_sso_header_only_from_the_trusted_proxy(pipeline):  # noqa: F811
         r = c.login("tom")
         cookie = [v for k, v in r.headers if k.lower() == "set-cookie"][0]
         assert "Secure" in cookie
+        # from the proxy's address the header names the user, with that user's rights
+        proxy = web.client(source="127.0.0.2")
+        assert proxy.get("/course/cs1", headers={"X-Remote-User": "tom"}).status == 200
+        assert proxy.get("/course/cs2", headers={"X-Remote-User": "tom"}).status == 403
+        assert proxy.get("/admin", headers={"X-Remote-User": "root"}).status == 200
+        assert proxy.get("/course/cs1", headers={"X-Remote-User": "../x"}).status == 303
+        # forms still need the CSRF token of the session made for the proxy's user
+        assert re.fullmatch(r"[0-9a-f]{64}", proxy.cookies.get("assay_session", ""))
+        h = {"X-Remote-User": "tom"}
+        assert proxy.post("/course/cs1/hw/grade-all", {}, headers=h).status == 403
+        page = proxy.get("/course/cs1/hw", headers=h).text
+        token = re.search(r'name="csrf" value="([0-9a-f]{64})"', page).group(1)
+        assert proxy.post("/course/cs1/hw/grade-all", {"csrf": token}, headers=h).status == 303
+        # the header names someone else: a new session, the old token is no good
+        assert proxy.get("/admin", headers={"X-Remote-User": "root"}).status == 200
+        assert proxy.post("/course/cs1/hw/grade-all", {"csrf": token}, headers=h).status == 403
+        proxy.cookies.clear()
+        assert proxy.get("/course/cs1").status == 303   # no header: nobody
     finally:
         assert web.stop() == 0

@@ -52,8 +52,8 @@ class Web:
         self.err.close()
         return self.proc.returncode
 
-    def client(self):
-        return Client(self.port)
+    def client(self, source=None):
+        return Client(self.port, source)
 
 
 class Response:
@@ -82,8 +82,9 @@ class Response:
 class Client:
     """A browser-like client: cookies kept, redirects not followed."""
 
-    def __init__(self, port):
+    def __init__(self, port, source=None):
         self.port = port
+        self.source = source      # the local address to connect from (a proxy's)
         self.cookies = {}
 
     def request(self, method, path, form=None, headers=None, body=None):
@@ -93,7 +94,8 @@ class Client:
         if form is not None:
             body = urllib.parse.urlencode(form).encode()
             h["Content-Type"] = "application/x-www-form-urlencoded"
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
+                                       source_address=(self.source, 0) if self.source else None)
         try:
             c.request(method, path, body=body, headers=h)
             r = c.getresponse()
