@@ -108,3 +108,47 @@ def test_notebook_feedback_is_sandboxed(pipeline):  # noqa: F811
         assert sam.get(frames[0].replace("feedback/", "feedback/..%2F")).status == 404
     finally:
         assert web.stop() == 0
+
+
+def test_odd_requests_get_answers_not_crashes(pipeline):  # noqa: F811
+    """Whatever a signed-in user puts in paths, queries and forms, the
+    server answers (4xx where it is wrong) and keeps running."""
+    spool = pipeline()
+    spool.add_assignment("cs1", "hw", assignment_doc([HI_TEST]))
+    with open(spool.path("courses", "cs1", "course.json"), "w") as f:
+        f.write('{"instructors": ["ada"]}\n')
+    add_user(spool, "ada")
+    add_user(spool, "root", admin=True)
+    src = spool.make_submission("hello", {"hello.py": "print('hi')\n"})
+    spool.submit("cs1", "hw", "sam", src)
+    web = Web(spool)
+    try:
+        ada, root = signed_in(web, "ada"), signed_in(web, "root")
+        gets = ["/course/cs1/hw/student/sam?v=abc", "/course/cs1/hw/student/sam?v=-1",
+                "/course/cs1/hw/student/sam?v=99999999999999999999999",
+                "/course/cs1/hw/student/nobody", "/course/cs1/nohw", "/course/nocourse",
+                "/course/cs1/hw/student/sam/1/feedback/x.html", "/course/cs1/hw/export.csv?x=%00",
+                "/course/cs1/%2e%2e/hw", "/course/cs1/hw/progress?" + "a" * 3000,
+                "/course/" + "c" * 70, "/static/../etc/passwd"]
+        for path in gets:
+            assert ada.get(path).status in (200, 303, 400, 403, 404), path
+        for path in ["/admin/logs?since=1e309s", "/admin/logs?since=-5m", "/admin/logs?job=" +
+                     "j" * 200, "/admin/logs?worker=%ff%fe", "/admin/traces?errors=0"]:
+            assert root.get(path).status in (200, 400), path
+        token = ada.csrf()
+        forms = [("regrade", {"student": "../../etc"}), ("regrade", {"student": "x" * 5000}),
+                 ("hold", {"job": "../incoming/x"}), ("hold", {"job": ""}), ("release", {}),
+                 ("extension", {"student": "sam", "days": "nan"}),
+                 ("extension", {"student": "sam", "days": "1e400"}),
+                 ("extension", {"student": "", "days": "1"}),
+                 ("extension", {"student": "sam", "days": "2"})]   # no due date: 409
+        for action, form in forms:
+            r = ada.post(f"/course/cs1/hw/{action}", {"csrf": token, **form})
+            assert r.status in (303, 400, 404, 409), (action, form, r.status)
+        r = ada.request("POST", "/course/cs1/hw/grade-all", body=b"\x00\xff" * 100,
+                        headers={"Content-Type": "application/octet-stream"})
+        assert r.status == 403   # no form, so no CSRF token
+        assert ada.get("/course/cs1/hw").status == 200
+        assert web.alive()
+    finally:
+        assert web.stop() == 0
