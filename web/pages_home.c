@@ -20,6 +20,7 @@
 #include "contract/results.h"
 #include "spool/course.h"
 #include "spool/record.h"
+#include "spool/scan.h"
 #include "web/data.h"
 #include "web/html.h"
 #include "web/render.h"
@@ -58,8 +59,8 @@ static void student_course(struct web_request *req, struct buf *b, const char *c
     const json_t *a;
     json_array_foreach(asgs, i, a) {
         const char *asg = json_string_value(a);
-        long long v = 0;
-        json_t *full = record_latest(req->spool, course, asg, me, &v);
+        long long v = spool_latest_version(req->spool, "submissions", course, asg, me);
+        json_t *full = record_latest(req->spool, course, asg, me, NULL);
         json_t *view = full ? results_student_view(full, clock_wall()) : NULL;
         char score[64] = "-", status[64] = "not submitted";
         if (view) {

@@ -105,15 +105,20 @@ static void section_waiting(struct web_request *req, struct buf *b, const char *
     json_decref(jobs);
 }
 
+/* The feedback files a page shows: HTML files with plain names. */
+static bool is_feedback_html(const char *name)
+{
+    size_t n = strlen(name);
+    return spool_name_is_valid(name) && n > 5 && !strcmp(name + n - 5, ".html");
+}
+
 static void section_feedback(struct buf *b, const struct spool *s, const char *course,
                              const char *asg, const char *student, long long v)
 {
     char *dir = spool_path(s, "results/%s/%s/%s/%lld/feedback", course, asg, student, v);
     struct fs_list l = {0};
-    fs_list(dir, NULL, fs_cmp_names, &l);   /* out of memory: the files listed are shown */
+    fs_list(dir, is_feedback_html, fs_cmp_names, &l);   /* out of memory: those listed are shown */
     for (size_t i = 0; i < l.n; i++) {
-        if (!spool_name_is_valid(l.names[i]) || !strstr(l.names[i], ".html"))
-            continue;
         html_printf(b, "<h2>Feedback: %s</h2><iframe class=\"feedback\" sandbox=\"\" "
                     "referrerpolicy=\"no-referrer\" src=\"/course/%s/%s/student/%s/%lld/feedback/%s\">"
                     "</iframe>", l.names[i], course, asg, student, v, l.names[i]);
@@ -196,7 +201,7 @@ int page_feedback(struct web_request *req, struct web_response *res)
                             web_param(req, "course"), web_param(req, "asg"),
                             web_param(req, "student"), web_param(req, "version"), file);
     struct err e;
-    if (!path || !strstr(file, ".html") ||
+    if (!path || !is_feedback_html(file) ||
         fs_read_file(path, FEEDBACK_MAX_BYTES, &res->body, &e) < 0) {
         free(path);
         return web_respond_error(res, 404, "No such feedback file.");
