@@ -144,6 +144,20 @@ static int serve(struct intake *in)
     return 0;
 }
 
+/* The pushes' folders (assay-web makes them too, with the first push). */
+static int make_dirs(const struct spool *s, struct err *e)
+{
+    const char *dirs[] = {PUSHES_INCOMING, PUSHES_DONE, PUSHES_FAILED};
+    for (int i = 0; i < 3; i++) {
+        char *d = spool_path(s, "%s", dirs[i]);
+        int rc = fs_mkdir_p_durable(d, 0700, e);
+        free(d);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -169,9 +183,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "assay-intake: %s\n", e.msg);
         return 1;
     }
-    char *dir = spool_path(&in.s, "%s", PUSHES_INCOMING), *logf = spool_path(&in.s, "logs/assay.log");
+    char *logf = spool_path(&in.s, "logs/assay.log");
     int lock = -1, rc = 1;
-    if (fs_mkdir_p_durable(dir, 0700, &e) < 0)
+    if (make_dirs(&in.s, &e) < 0)
         fprintf(stderr, "assay-intake: %s\n", e.msg);
     else if ((lock = take_lock(&in.s)) >= 0 && curl_global_init(CURL_GLOBAL_DEFAULT) == 0) {
         log_open("assay-intake", logf);
@@ -186,7 +200,6 @@ int main(int argc, char **argv)
     }
     if (lock >= 0)
         close(lock);
-    free(dir);
     free(logf);
     spool_close(&in.s);
     return rc;
