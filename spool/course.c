@@ -114,8 +114,10 @@ int course_config_load(const struct spool *s, const char *course, struct course_
             read_rootfs(j, where, cfg, p);
             read_staff(j, where, "instructors", p);
             read_staff(j, where, "tas", p);
-            if (json_object_get(j, "git"))   /* read by assay-web and assay-intake */
-                forge_check_git_block(json_object_get(j, "git"), where, p);
+            char at[340];   /* read by assay-web and assay-intake */
+            snprintf(at, sizeof at, "%s: $.git", where);
+            if (json_object_get(j, "git"))
+                forge_check_git_block(json_object_get(j, "git"), at, p);
             const char *key;
             json_t *val;
             json_object_foreach(j, key, val) {

@@ -9,6 +9,7 @@
 
 #include "common/fs.h"
 #include "common/log.h"
+#include "spool/course.h"
 #include "spool/pushes.h"
 #include "web/hooks.h"
 
@@ -298,6 +299,31 @@ static void test_settled_push_is_a_repeat(void **state)
     assert_int_equal(queued(f), 0);
 }
 
+static void test_course_git_block_checked(void **state)
+{
+    struct fixture *f = *state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/courses/cs101/course.json", f->dir);
+    write_text(path, "{\"git\": {\"github\": 3, \"students\": {\"octo\": \"a b\"}, "
+               "\"repository\": {}}}", 0644);
+    struct course_config cfg;
+    struct problems p = {0};
+    assert_int_equal(course_config_load(&f->s, "cs101", &cfg, &p), -1);
+    assert_int_equal(p.count, 3);
+    assert_string_equal(p.items[0], "courses/cs101/course.json: $.git.repository: unknown key "
+                        "(is it misspelt?)");
+    assert_string_equal(p.items[1], "courses/cs101/course.json: $.git.github: must be a string, "
+                        "not a number");
+    assert_string_equal(p.items[2], "courses/cs101/course.json: $.git.students: \"octo\" must "
+                        "map to a name of letters, digits, - _ . @");
+    problems_free(&p);
+    /* and a push to it is not graded, naming the broken file */
+    struct hook_reply out = github_push(f, "cs101-org/hw1-octo-ada", "refs/heads/main", SECRET,
+                                        "d7");
+    assert_int_equal(out.status, 202);
+    assert_non_null(strstr(out.text, "courses/cs101/course.json was skipped"));
+}
+
 int main(void)
 {
     assert_true(sodium_init() >= 0);
@@ -309,6 +335,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gitlab, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_file_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settled_push_is_a_repeat, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_course_git_block_checked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
