@@ -389,8 +389,9 @@ static int write_out(const struct import_opts *o, const char *name, const json_t
     } else {
         target = strdup(o->out);
         char *copy = target ? strdup(target) : NULL;
-        if (copy && fs_mkdir_p(dirname(copy), 0755, e) == 0)
-            fs_mkdtemp(dirname(copy), ".import", &build, e);
+        const char *parent = copy ? dirname(copy) : NULL;   /* beside it: one rename */
+        if (parent && fs_mkdir_p(parent, 0755, e) == 0)
+            fs_mkdtemp(parent, ".import", &build, e);
         free(copy);
     }
     rc = build ? build_assignment(o->repo, build, asg, support, e) : -1;
