@@ -218,6 +218,11 @@ $(BUILD)/fuzz/canvas: tests/fuzz/canvas.c $(DEST_OBJ) $(call obj,deliver/http.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_CURL) $(LIBS_UV)
 
+# Webhook requests go through assay-web's hook handlers (libsodium).
+$(BUILD)/fuzz/hooks: tests/fuzz/hooks.c $(WEB_OBJ) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM)
+
 fuzz-build: deps $(FUZZ_BIN)
 
 fuzz:
