@@ -60,6 +60,8 @@ LIBS_SSH    = $(shell pkg-config --libs libssh2 2>/dev/null)
 LIBS_MHD    = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 LIBS_SODIUM = $(shell pkg-config --libs libsodium 2>/dev/null)
 LIBS_CURL   = $(shell pkg-config --libs libcurl 2>/dev/null)
+# libyaml: `assay import classroom` reads Classroom's workflow file.
+LIBS_YAML   = $(shell pkg-config --libs yaml-0.1 2>/dev/null)
 
 # The layers (docs/ARCHITECTURE.md, "Layers"): each library folder is one
 # static archive, and each program links the archives below it, highest
@@ -156,7 +158,7 @@ $(BUILD)/lib/%.a:
 # assay links no transport (libssh2, OpenSSL): it runs once per submission
 # and starts faster without them; `assay workers check` asks assay-shipper.
 $(BUILD)/assay: $(call obj,$(wildcard cli/*.c)) $(CLI_LIBS)
-	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) $(LDFLAGS_CLI) -o $@ $^ $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_SODIUM)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) $(LDFLAGS_CLI) -o $@ $^ $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_YAML) $(LIBS_SODIUM)
 
 # -z now: symbols are bound once in the daemon, not again in each grader it forks.
 $(BUILD)/assay-worker: $(call obj,$(wildcard worker/*.c)) $(WORKER_LIBS)

@@ -16,6 +16,14 @@
  * packages (pip, apt, npm, sudo) is left out and said, since the sandbox
  * has no network: the workers need those packages instead.
  *
+ * Classroom's current format, a workflow .github/workflows/classroom.yml
+ * with one step per test (classroom_workflow.c), is read when there is no
+ * autograding.json, with the graders' own rules: io-grader (input and
+ * output trimmed, "exact", "contains", "regex"), command-grader (exit
+ * 0), python-grader (pytest on the repository's *_test.py files, the
+ * points split evenly over the tests collected: a `pytest` test), each
+ * with its timeout (minutes, default 10) and max-score.
+ *
  * The starter repository's test files (test_*.py, *_test.py, conftest.py
  * and everything under a test/ or tests/ folder) are copied into the
  * assignment as instructor files given to every test, so a student's
@@ -33,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/classroom.h"
 #include "cli/commands.h"
 #include "common/check.h"
 #include "common/fs.h"
@@ -41,6 +50,7 @@
 #include "engine/compare.h"
 
 #define AUTOGRADING_JSON ".github/classroom/autograding.json"
+#define WORKFLOW_YML ".github/workflows/classroom.yml"
 #define AUTOGRADING_MAX_BYTES (4u << 20)
 #define WALL_MAX_S 3600.0   /* the largest wall_s an assignment may ask for */
 
@@ -48,7 +58,7 @@ static const char usage[] =
     "Usage: assay import classroom REPO_DIR [--course C] [--assignment A] [OPTIONS]\n"
     "\n"
     "Turns a GitHub Classroom starter repository's .github/classroom/autograding.json\n"
-    "into an Assay assignment that scores each submission as Classroom's autograder\n"
+    "(or its .github/workflows/classroom.yml) into an Assay assignment that scores each submission as Classroom's autograder\n"
     "would, and copies the repository's test files into it as instructor files.\n"
     "\n"
     "Options:\n"
@@ -275,6 +285,127 @@ static json_t *convert_test(const json_t *ct, const char *path, const json_t *su
     return t;
 }
 
+/* ---- one step of a Classroom workflow ----------------------------------- */
+
+static const char *const methods[] = {"exact", "contains", "regex", NULL};
+
+/* TEXT without whitespace at its ends (the io-grader trims its input). */
+static char *trimmed(const char *text)
+{
+    size_t start = strspn(text, " \t\r\n\f\v"), n = strlen(text);
+    while (n > start && strchr(" \t\r\n\f\v", text[n - 1]))
+        n--;
+    return strndup(text + start, n - start);
+}
+
+/* The repository's files the python grader runs: every *_test.py. */
+static json_t *python_grader_files(const json_t *support)
+{
+    json_t *files = json_array();
+    size_t i;
+    const json_t *f;
+    json_array_foreach(support, i, f) {
+        const char *name = json_string_value(f);
+        size_t n = strlen(name);
+        if (files && n > 8 && !strcmp(name + n - 8, "_test.py"))
+            json_array_append(files, (json_t *)f);
+    }
+    return files;
+}
+
+/* Sets "kind" and what it needs on T for STEP's grader. */
+static void step_kind(json_t *t, const json_t *step, const json_t *with, const char *setup,
+                      const json_t *support, const char *where, struct problems *p)
+{
+    const char *grader = jsonutil_str(step, "grader", "");
+    char at[300];
+    if (!strcmp(grader, "python")) {
+        json_t *files = python_grader_files(support);
+        if (json_array_size(files) == 0)
+            problems_add(p, where, "the python grader runs the repository's *_test.py files, "
+                         "and it has none");
+        if (setup && *setup)
+            cli_printf(stderr, "assay import: %s: its setup \"%s\" is left out: a pytest test "
+                       "runs none\n", where, setup);
+        json_object_set_new(t, "kind", json_string("pytest"));
+        json_object_set_new(t, "files", files ? files : json_array());
+        return;
+    }
+    const char *command = check_string(with, where, "command", true, p);
+    char *cmd = command ? test_command(setup, command) : NULL;
+    json_object_set_new(t, "kind", json_string(!strcmp(grader, "io") ? "io" : "command"));
+    json_object_set_new(t, "command", json_string(cmd ? cmd : ""));
+    json_object_set_new(t, "support_files", json_deep_copy(support));
+    free(cmd);
+    if (strcmp(grader, "io"))
+        return;
+    const char *input = check_string(with, where, "input", false, p);
+    const char *expected = check_string(with, where, "expected-output", true, p);
+    int method = check_enum(with, where, "comparison-method", methods, p);
+    char *in = input ? trimmed(input) : NULL;
+    if (in && *in)
+        json_object_set_new(t, "stdin", json_string(in));
+    free(in);
+    snprintf(at, sizeof at, "%s.expected-output", where);
+    if (expected && method >= 0 &&
+        io_expectation(t, method == 0 ? CLASSROOM_EXACT : method == 1 ? CLASSROOM_INCLUDED
+                                                                     : CLASSROOM_REGEX,
+                       expected, at, p) < 0)
+        problems_add(p, where, "out of memory");
+}
+
+/* Converts one grader step of the workflow. */
+static json_t *convert_step(const json_t *step, const json_t *support, struct problems *p)
+{
+    const char *where = jsonutil_str(step, "where", "");
+    const json_t *with = json_object_get(step, "with");
+    const char *name = json_string_value(json_object_get(with, "test-name"));
+    name = name ? name : jsonutil_str(step, "step", "Python tests");
+    const char *setup = json_string_value(json_object_get(with, "setup-command"));
+    if (setup && *setup && setup_installs(setup)) {
+        cli_printf(stderr, "assay import: %s (\"%s\"): its setup \"%s\" installs packages and "
+                   "is left out (the sandbox has no network); install what it needs on the "
+                   "workers as Debian packages (python3-pytest for pytest)\n", where, name, setup);
+        setup = NULL;
+    }
+    double minutes = atof(jsonutil_str(with, "timeout", "10"));
+    double points = atof(jsonutil_str(with, "max-score", "0"));
+    if (!(minutes > 0) || !(points >= 0)) {
+        problems_add(p, where, "\"timeout\" must be a positive number of minutes and "
+                     "\"max-score\" a number of points");
+        return NULL;
+    }
+    double wall = minutes * 60 > WALL_MAX_S ? WALL_MAX_S : minutes * 60;
+    json_t *t = json_pack("{s:s, s:f, s:{s:f, s:f}}", "name", name, "points", points, "limits",
+                          "wall_s", wall, "cpu_s", wall);
+    if (!t) {
+        problems_add(p, where, "out of memory");
+        return NULL;
+    }
+    step_kind(t, step, with, setup, support, where, p);
+    return t;
+}
+
+static json_t *convert_workflow(const json_t *steps, const char *title, const json_t *support,
+                                struct problems *p)
+{
+    json_t *out = json_pack("{s:i, s:s, s:[]}", "assay", 1, "title", title, "tests");
+    size_t i;
+    const json_t *step;
+    if (!out) {
+        problems_add(p, "$", "out of memory");
+        return NULL;
+    }
+    if (json_array_size(steps) == 0)
+        problems_add(p, "jobs", "no step uses an autograding grader (io, command or python)");
+    json_array_foreach(steps, i, step) {
+        json_t *t = convert_step(step, support, p);
+        if (t && json_array_append_new(json_object_get(out, "tests"), t) < 0)
+            problems_add(p, jsonutil_str(step, "where", ""), "out of memory");
+    }
+    return out;
+}
+
 /* assignment.json made from the Classroom file CLASSROOM. */
 static json_t *convert(const json_t *classroom, const char *title, const json_t *support,
                        struct problems *p)
@@ -411,12 +542,54 @@ static int write_out(const struct import_opts *o, const char *name, const json_t
     return rc;
 }
 
+/* The Classroom file of the repository: autograding.json, else the
+ * workflow; *WORKFLOW says which. */
+static char *classroom_file(const char *repo, bool *workflow)
+{
+    char *json = fs_join(repo, AUTOGRADING_JSON), *yml = fs_join(repo, WORKFLOW_YML);
+    *workflow = !fs_exists(json) && fs_exists(yml);
+    free(*workflow ? json : yml);
+    return *workflow ? yml : json;
+}
+
+/* The assignment converted from FILE, or NULL with what is wrong said. */
+static json_t *load_and_convert(const struct import_opts *o, const char *name, const char *file,
+                                bool workflow, const json_t *support, struct problems *p,
+                                int *rc)
+{
+    struct err e;
+    char *title = NULL;
+    if (!o->title && asprintf(&title, "%s (GitHub Classroom)", name) < 0)
+        title = NULL;
+    const char *t = o->title ? o->title : title ? title : name;
+    json_t *from = workflow ? classroom_workflow_load(file, p, &e)
+                            : jsonutil_load_file(file, AUTOGRADING_MAX_BYTES, &e);
+    json_t *asg = !from ? NULL : workflow ? convert_workflow(from, t, support, p)
+                                          : convert(from, t, support, p);
+    free(title);
+    json_decref(from);
+    if (!from) {
+        cli_printf(stderr, "assay import: %s; a GitHub Classroom repository has its tests in "
+                   "%s or %s\n", e.msg, AUTOGRADING_JSON, WORKFLOW_YML);
+        *rc = EXIT_FAILED;
+    } else if (p->count) {
+        cli_printf(stderr, "assay import: %s is not what GitHub Classroom writes (%zu "
+                   "problem%s):\n", file, p->count, p->count == 1 ? "" : "s");
+        for (size_t i = 0; i < p->count; i++)
+            cli_printf(stderr, "  %s\n", p->items[i]);
+        *rc = EXIT_INVALID_ASSIGNMENT;
+        json_decref(asg);
+        asg = NULL;
+    }
+    return asg;
+}
+
 static int import_classroom(const struct import_opts *o)
 {
     struct err e;
+    bool workflow = false;
     char *name = assignment_name(o);
-    char *file = fs_join(o->repo, AUTOGRADING_JSON);
-    json_t *classroom = file ? jsonutil_load_file(file, AUTOGRADING_MAX_BYTES, &e) : NULL;
+    char *file = classroom_file(o->repo, &workflow);
     json_t *support = json_array(), *asg = NULL;
     struct problems p = {0};
     int rc = EXIT_FAILED;
@@ -430,36 +603,21 @@ static int import_classroom(const struct import_opts *o)
         cli_printf(stderr, "assay import: the assignment name \"%s\" may hold only letters, "
                    "digits, - _ . @; give --assignment\n", name);
         rc = EXIT_USAGE;
-    } else if (!classroom) {
-        cli_printf(stderr, "assay import: %s; a GitHub Classroom repository has its tests in "
-                   "%s\n", e.msg, AUTOGRADING_JSON);
     } else if (fs_walk_files(o->repo, collect_test_file, support, &e) < 0) {
         cli_printf(stderr, "assay import: %s\n", e.msg);
+    } else if ((asg = load_and_convert(o, name, file, workflow, support, &p, &rc)) == NULL) {
+        /* said */
+    } else if (!o->course && !o->out) {
+        cli_print_json(stdout, asg, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        rc = EXIT_OK;
+    } else if (write_out(o, name, asg, support, &e) < 0) {
+        cli_printf(stderr, "assay import: %s; nothing was imported\n", e.msg);
     } else {
-        char *title = NULL;
-        if (!o->title && asprintf(&title, "%s (GitHub Classroom)", name) < 0)
-            title = NULL;
-        asg = convert(classroom, o->title ? o->title : title ? title : name, support, &p);
-        free(title);
-        if (p.count) {
-            cli_printf(stderr, "assay import: %s is not what GitHub Classroom writes (%zu "
-                       "problem%s):\n", file, p.count, p.count == 1 ? "" : "s");
-            for (size_t i = 0; i < p.count; i++)
-                cli_printf(stderr, "  %s\n", p.items[i]);
-            rc = EXIT_INVALID_ASSIGNMENT;
-        } else if (!o->course && !o->out) {
-            cli_print_json(stdout, asg, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-            rc = EXIT_OK;
-        } else if (write_out(o, name, asg, support, &e) < 0) {
-            cli_printf(stderr, "assay import: %s; nothing was imported\n", e.msg);
-        } else {
-            rc = EXIT_OK;
-        }
+        rc = EXIT_OK;
     }
     problems_free(&p);
     json_decref(asg);
     json_decref(support);
-    json_decref(classroom);
     free(file);
     free(name);
     return rc;

@@ -149,3 +149,111 @@ def test_import_refuses_what_classroom_would_not_write(tmp_path):
     assert p.returncode == 1
     assert "a GitHub Classroom repository has its tests in .github/classroom/autograding.json" \
         in p.stderr.decode()
+
+
+# ---- Classroom's workflow format (.github/workflows/classroom.yml) -----------
+
+GREET = """import sys
+
+def greet(name):
+    return f"Hello, {name}!"
+
+if __name__ == "__main__":
+    print(greet(sys.stdin.readline().strip()))
+"""
+GREET_TEST = """from hello import greet
+
+def test_ada():
+    assert greet("Ada") == "Hello, Ada!"
+
+def test_bob():
+    assert greet("Bob") == "Hello, Bob!"
+
+def test_wrong():
+    assert greet("X") == "Hi X"
+"""
+# (grader, inputs) per step, as Classroom writes them in the workflow
+STEPS = [
+    ("io", {"test-name": "greets", "setup-command": "", "command": "python3 hello.py",
+            "input": "Ada\n", "expected-output": "Hello, Ada!", "comparison-method": "exact",
+            "timeout": "10", "max-score": "3"}),
+    ("io", {"test-name": "mentions", "command": "python3 hello.py", "input": "Grace",
+            "expected-output": "Grace", "comparison-method": "contains", "timeout": "10",
+            "max-score": "2"}),
+    ("io", {"test-name": "pattern", "command": "python3 hello.py", "input": "Bob",
+            "expected-output": r"^Hello, \w+!$", "comparison-method": "regex", "timeout": "10",
+            "max-score": "2"}),
+    ("io", {"test-name": "wrong", "command": "python3 hello.py", "input": "Ada",
+            "expected-output": "Hi, Ada", "comparison-method": "exact", "timeout": "10",
+            "max-score": "2"}),
+    ("command", {"test-name": "compiles", "setup-command": "sudo -H pip3 install pytest",
+                 "command": "python3 -m py_compile hello.py", "timeout": "10", "max-score": "1"}),
+    ("python", {"timeout": "10", "max-score": "6", "setup-command": "pip install pytest"}),
+]
+WORKFLOW_EXPECTED = {"greets": 3, "mentions": 2, "pattern": 2, "wrong": 0, "compiles": 1,
+                     "unit tests": 4}
+
+
+def yaml_quote(v):
+    return json.dumps(v)   # a JSON string is a YAML double-quoted scalar
+
+
+def workflow_repo(base):
+    lines = ["name: Autograding Tests", "'on':", "- push", "permissions:", "  checks: write",
+             "jobs:", "  run-autograding-tests:", "    runs-on: ubuntu-latest", "    steps:",
+             "    - name: Checkout code", "      uses: actions/checkout@v4"]
+    for grader, inputs in STEPS:
+        name = inputs.get("test-name", "unit tests")
+        lines += [f"    - name: {name}", f"      id: {name.replace(' ', '-')}",
+                  f"      uses: classroom-resources/autograding-{grader}-grader@v1", "      with:"]
+        lines += [f"        {k}: {yaml_quote(v)}" for k, v in inputs.items()]
+    lines += ["    - name: Autograding Reporter",
+              "      uses: classroom-resources/autograding-grading-reporter@v1"]
+    repo = os.path.join(base, "greet-wf")
+    write_files(repo, {"hello.py": GREET, "hello_test.py": GREET_TEST,
+                       ".github/workflows/classroom.yml": "\n".join(lines) + "\n"})
+    return repo
+
+
+def grader_points(repo, grader, inputs):
+    """The points Classroom's grader GRADER gives with INPUTS on REPO."""
+    with tempdir("classroom-model-") as work:
+        w = os.path.join(work, "repo")
+        shutil.copytree(repo, w)
+        env = {"PATH": "/usr/bin:/bin", "HOME": work, "LANG": "C.UTF-8"}
+        top = float(inputs.get("max-score", "0"))
+        if grader == "python":   # pytest on the *_test.py files, points split per test
+            p = subprocess.run(["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                "hello_test.py"], cwd=w, env=env, capture_output=True, text=True)
+            passed = int((re.search(r"(\d+) passed", p.stdout) or [0, 0])[1])
+            failed = int((re.search(r"(\d+) failed", p.stdout) or [0, 0])[1])
+            return top * passed / (passed + failed)
+        p = subprocess.run(inputs["command"], shell=True, cwd=w, env=env, capture_output=True,
+                           input=inputs.get("input", "").strip().encode(), timeout=600)
+        if p.returncode != 0:
+            return 0
+        if grader == "command":
+            return top
+        out, want = p.stdout.decode().strip(), inputs["expected-output"]
+        ok = {"exact": out == want, "contains": want in out,
+              "regex": re.search(want, out) is not None}[inputs["comparison-method"]]
+        return top if ok else 0
+
+
+def test_classroom_workflow_graded_as_its_graders_would(pipeline):  # noqa: F811
+    spool = pipeline()
+    repo = workflow_repo(spool.base)
+    p = spool.assay("import", "classroom", repo, "--course", "cs101", "--assignment", "greet")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == f"imported {len(STEPS)} tests into {spool.path('courses', 'cs101', 'greet')}\n"
+    model = {inputs.get("test-name", "unit tests"): grader_points(repo, g, inputs)
+             for g, inputs in STEPS}
+    assert model == WORKFLOW_EXPECTED
+    spool.start()
+    spool.wait_running(slots=3, daemons=1)
+    job, r = spool.submit_wait("cs101", "greet", "ada", repo, timeout=120)
+    assert {t["name"]: t["score"] for t in r["tests"]} == WORKFLOW_EXPECTED, \
+        json.dumps(r["tests"], indent=1)[:4000]
+    assert (r["score"], r["max_score"]) == (12, 16)
+    unit = [t for t in r["tests"] if t["name"] == "unit tests"][0]
+    assert unit["verdict"] == "failed" and "2 of 3 passed" in unit["output"]
