@@ -46,7 +46,7 @@ FUZZ_SECONDS ?= 60
 LDFLAGS_CLI := -Wl,--as-needed
 # cli/zip_lazy.c opens libzip by the name the linker would record.
 LIBZIP_SONAME = $(shell objdump -p $$(pkg-config --variable=libdir libzip)/libzip.so 2>/dev/null | sed -n 's/^ *SONAME *//p')
-PKG_CFLAGS  = $(shell pkg-config --cflags jansson zlib libzip libmd libuv libssh2 2>/dev/null) \
+PKG_CFLAGS  = $(shell pkg-config --cflags jansson zlib libzip libmd libuv libssh2 libmicrohttpd libsodium 2>/dev/null) \
               -DLIBZIP_SONAME='"$(LIBZIP_SONAME)"'
 CFLAGS_ALL  = $(CFLAGS_WARN) $(CFLAGS_OPT) -D_DEFAULT_SOURCE -DASSAY_VERSION='"$(VERSION)"' \
               -I. -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
@@ -55,7 +55,13 @@ LIBS_SANDBOX = $(shell pkg-config --libs libseccomp 2>/dev/null)
 LIBS_TEST   = $(shell pkg-config --libs cmocka 2>/dev/null)
 LIBS_UV     = $(shell pkg-config --libs libuv 2>/dev/null)
 LIBS_SSH    = $(shell pkg-config --libs libssh2 2>/dev/null)
+# assay-web's HTTP server; libsodium hashes passwords (assay-web, assay users)
+# and checks webhook signatures.
+LIBS_MHD    = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+LIBS_SODIUM = $(shell pkg-config --libs libsodium 2>/dev/null)
 LIBS_CURL   = $(shell pkg-config --libs libcurl 2>/dev/null)
+# libyaml: `assay import classroom` reads Classroom's workflow file.
+LIBS_YAML   = $(shell pkg-config --libs yaml-0.1 2>/dev/null)
 
 # The layers (docs/ARCHITECTURE.md, "Layers"): each library folder is one
 # static archive, and each program links the archives below it, highest
@@ -96,6 +102,9 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 POLICY_OBJ := $(call obj,scheduler/policy.c $(wildcard scheduler/policy_*.c) scheduler/heap.c scheduler/strmap.c)
 # A job's trip through a shipper (no transport): unit-tested on a fake one.
 SHIP_OBJ   := $(call obj,shipper/ship.c)
+# assay-web without its main: its unit test drives sessions, CSRF, escaping
+# and the access decisions directly.
+WEB_OBJ    := $(call obj,$(filter-out web/main.c,$(wildcard web/*.c))) $(BUILD)/obj/gen/web_assets.o
 
 # What each program links, beside its own folder's objects.
 # The scheduler grades assignments without tests itself with the engine
@@ -104,14 +113,16 @@ CLI_LIBS       := $(call lib_a,engine sandbox spool contract common)
 WORKER_LIBS    := $(call lib_a,engine sandbox contract common)
 SHIPPER_LIBS   := $(call lib_a,spool contract common)
 SCHEDULER_LIBS := $(call lib_a,engine spool contract common)
+INTAKE_LIBS    := $(call lib_a,engine spool contract common)
 DELIVER_LIBS   := $(call lib_a,spool contract common)
 # The destinations (no libuv, no network): unit-tested by feeding them answers.
-DEST_OBJ   := $(call obj,deliver/destination.c $(wildcard deliver/dest_*.c))
+DEST_OBJ   := $(call obj,deliver/destination.c deliver/commit_status.c $(wildcard deliver/dest_*.c))
+WEB_LIBS       := $(call lib_a,spool contract common)
 ALL_LIBS       := $(call lib_a,$(LIBS_ORDER))
 
 .PHONY: all test demo sanitize install clean deps bench fuzz fuzz-build
 PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper $(BUILD)/assay-scheduler \
-            $(BUILD)/assay-deliver
+            $(BUILD)/assay-deliver $(BUILD)/assay-intake $(BUILD)/assay-web
 all: deps $(PROGRAMS)
 
 deps:
@@ -134,6 +145,11 @@ $(BUILD)/gen/canary_assets.c: $(foreach a,$(CANARY_ASSETS),$(lastword $(subst =,
 	@mkdir -p $(dir $@)
 	scripts/embed.sh $@ $(CANARY_ASSETS)
 
+# assay-web's stylesheet and script, built into the binary.
+$(BUILD)/gen/web_assets.c: web/assay.css web/assay.js scripts/embed.sh
+	@mkdir -p $(dir $@)
+	scripts/embed.sh $@ asset_web_css=web/assay.css asset_web_js=web/assay.js
+
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
@@ -149,7 +165,7 @@ $(BUILD)/lib/%.a:
 # assay links no transport (libssh2, OpenSSL): it runs once per submission
 # and starts faster without them; `assay workers check` asks assay-shipper.
 $(BUILD)/assay: $(call obj,$(wildcard cli/*.c)) $(CLI_LIBS)
-	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) $(LDFLAGS_CLI) -o $@ $^ $(LIBS_CORE) $(LIBS_SANDBOX)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) $(LDFLAGS_CLI) -o $@ $^ $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_YAML) $(LIBS_SODIUM)
 
 # -z now: symbols are bound once in the daemon, not again in each grader it forks.
 $(BUILD)/assay-worker: $(call obj,$(wildcard worker/*.c)) $(WORKER_LIBS)
@@ -167,7 +183,24 @@ $(BUILD)/assay-deliver: $(call obj,$(wildcard deliver/*.c)) $(DELIVER_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(DEST_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_TEST) $(LIBS_CURL)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_SODIUM) $(LIBS_TEST) $(LIBS_CURL)
+
+# assay-intake fetches pushed commits (libcurl) and stages them with the
+# engine's submission rules (no launcher: it runs nothing).
+$(BUILD)/assay-intake: $(call obj,$(wildcard intake/*.c)) $(INTAKE_LIBS)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_CURL) $(LIBS_UV)
+
+# The webhook endpoints (web/hooks*.c), unit-tested without the HTTP server.
+$(BUILD)/tests/test_hooks: tests/unit/test_hooks.c $(WEB_OBJ) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM) $(LIBS_TEST)
+
+$(BUILD)/assay-web: $(BUILD)/obj/web/main.o $(WEB_OBJ) $(WEB_LIBS)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM)
+
+$(BUILD)/tests/test_web: tests/unit/test_web.c $(WEB_OBJ) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM) $(LIBS_TEST)
 
 $(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
@@ -193,6 +226,11 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(ALL_LIBS)
 $(BUILD)/fuzz/canvas: tests/fuzz/canvas.c $(DEST_OBJ) $(call obj,deliver/http.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_CURL) $(LIBS_UV)
+
+# Webhook requests go through assay-web's hook handlers (libsodium).
+$(BUILD)/fuzz/hooks: tests/fuzz/hooks.c $(WEB_OBJ) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM)
 
 fuzz-build: deps $(FUZZ_BIN)
 

@@ -52,6 +52,10 @@ static const char usage[] =
     "  kit ASSIGNMENT_DIR OUT.zip        the public tests as a self-check kit for students\n"
     "  audit ASSIGNMENT_DIR REFERENCE [--suggest]\n"
     "                                    how many mutants of the reference the tests catch\n"
+    "  users add|remove|passwd|list|token|import\n"
+    "                                    the web console's accounts and course rosters\n"
+    "  import classroom REPO_DIR [--course C] [--assignment A]\n"
+    "                                    a GitHub Classroom assignment (autograding.json)\n"
     "\n"
     "Spool commands take --spool S (default $ASSAY_SPOOL or /var/spool/assay).\n"
     "\n"
@@ -81,11 +85,13 @@ static const struct command commands[] = {
     {"grade-all", cmd_grade_all},
     {"export", cmd_export},
     {"extensions", cmd_extensions},
+    {"import", cmd_import},
     {"sync", cmd_sync},
     {"canvas", cmd_canvas},
     {"manual", cmd_manual},
     {"kit", cmd_kit},
     {"audit", cmd_audit},
+    {"users", cmd_users},
 };
 
 int main(int argc, char **argv)

@@ -26,11 +26,13 @@ int cmd_gradescope(int argc, char **argv);   /* gradescope setup */
 int cmd_grade_all(int argc, char **argv);    /* grade-all (and regrade's progress) */
 int cmd_export(int argc, char **argv);
 int cmd_extensions(int argc, char **argv);   /* extensions list|grant|revoke */
+int cmd_import(int argc, char **argv);       /* import classroom */
 int cmd_sync(int argc, char **argv);         /* sync status|retry|resend */
 int cmd_canvas(int argc, char **argv);       /* canvas roster */
 int cmd_manual(int argc, char **argv);       /* manual list|grade */
 int cmd_kit(int argc, char **argv);          /* kit: the public tests for students */
 int cmd_audit(int argc, char **argv);        /* audit: mutants of the reference solution */
+int cmd_users(int argc, char **argv);        /* users add|remove|passwd|list|token|import */
 
 /* Queues the latest version of every student of COURSE/ASG as a batch job
  * (cmd_queue.c); QUEUED gets {"id", "student", "rel"} per job.  -1 if

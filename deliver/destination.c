@@ -22,10 +22,12 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 
-extern const struct dest_kind dest_canvas;
+extern const struct dest_kind dest_canvas, dest_github, dest_gitlab;
 
 const struct dest_kind *const dest_kinds[] = {
     &dest_canvas,
+    &dest_github,
+    &dest_gitlab,
     NULL,
 };
 

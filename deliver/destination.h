@@ -49,6 +49,7 @@ struct dest_request {
     char *url;                      /* malloc'd */
     char *body;                     /* malloc'd, or NULL */
     const char *content_type;       /* BODY's */
+    const char *accept;             /* the Accept header; NULL: application/json */
     char *token;                    /* malloc'd secret, sent as a Bearer token */
     bool changes;                   /* it changes something at the service: an
                                      * answer lost on the way leaves the item unsure */

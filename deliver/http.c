@@ -143,7 +143,8 @@ int http_easy_setup(CURL *easy, const struct dest_request *req, double timeout_s
         l = m ? m : (curl_slist_free_all(l), NULL);
     }
     if (l) {
-        struct curl_slist *m = curl_slist_append(l, "Accept: application/json");
+        snprintf(type, sizeof type, "Accept: %s", req->accept ? req->accept : "application/json");
+        struct curl_slist *m = curl_slist_append(l, type);
         l = m ? m : (curl_slist_free_all(l), NULL);
     }
     *hdrs = l;
@@ -320,6 +321,7 @@ static int copy_request(struct dest_request *to, const struct dest_request *from
     memset(to, 0, sizeof *to);
     to->method = from->method;
     to->content_type = from->content_type;
+    to->accept = from->accept;
     to->changes = from->changes;
     to->url = strdup(from->url);
     to->body = from->body ? strdup(from->body) : NULL;

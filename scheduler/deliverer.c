@@ -36,7 +36,8 @@ static bool some_course_delivers(struct sched *s)
 void deliverer_refresh(struct sched *s)
 {
     struct child *c = &s->deliverer;
-    if (c->argv || s->stopping || !some_course_delivers(s))
+    /* forges.json: pushes get commit statuses, which are deliveries too */
+    if (c->argv || s->stopping || (!some_course_delivers(s) && !sched_has_forges(s)))
         return;
     char *exe = fs_join(s->bindir, "assay-deliver");
     c->argv = child_argv(exe, "--spool", s->spool.root, "--die-with-parent", NULL);

@@ -87,6 +87,7 @@ static void on_rescan(uv_timer_t *t)
     workers_health_refresh(s);
     dispatch(s);
     deliverer_refresh(s);
+    intake_refresh(s);
 }
 
 static void reload(struct sched *s)
@@ -128,6 +129,8 @@ static void on_kill_timer(uv_timer_t *t)
             uv_process_kill(s->daemons[i]->child.proc, SIGKILL);
     if (s->deliverer.proc)
         uv_process_kill(s->deliverer.proc, SIGKILL);
+    if (s->intake.proc)
+        uv_process_kill(s->intake.proc, SIGKILL);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -150,6 +153,7 @@ static void on_signal(uv_signal_t *h, int signum)
     snapshot_remove(s);
     slots_stop_all(s);
     child_stop(&s->deliverer);
+    child_stop(&s->intake);
     if (s->children_running == 0)
         uv_stop(s->loop);
     else
@@ -274,6 +278,7 @@ static void shutdown_all(struct sched *s)
         json_decref(s->daemons[i]->config);
     }
     child_free(&s->deliverer);
+    child_free(&s->intake);
     uv_walk(s->loop, close_walk, NULL);
     uv_run(s->loop, UV_RUN_DEFAULT);
     for (size_t i = 0; i < s->n_slots; i++)
@@ -348,6 +353,7 @@ int main(int argc, char **argv)
             "queued, policy %s", ASSAY_VERSION, s.workers.n, s.n_slots, s.n_pending, policy);
     dispatch(&s);
     deliverer_refresh(&s);
+    intake_refresh(&s);
     uv_run(s.loop, UV_RUN_DEFAULT);
     log_msg(LOG_INFO, NULL, "stopped");
     shutdown_all(&s);

@@ -171,11 +171,9 @@ static void set_now(json_t *j, const char *field)
 
 /* Writes a new delivery KEY of T's grade to DEST in pending/, unless
  * KEY is in some state already (1). */
-static int queue_one(const struct spool *s, const struct delivery_target *t, const char *dest,
-                     const char *key, struct err *e)
+/* A new delivery file of T to DEST under KEY (NULL: out of memory). */
+static json_t *new_delivery(const struct delivery_target *t, const char *dest, const char *key)
 {
-    if (delivery_locate(s, key))
-        return 1;
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:i, s:i, s:f, s:b, s:b, s:n}",
                           "key", key, "destination", dest, "course", t->course,
                           "assignment", t->assignment, "student", t->student,
@@ -186,6 +184,15 @@ static int queue_one(const struct spool *s, const struct delivery_target *t, con
         json_object_update_missing(j, (json_t *)t->extra);   /* never over the common fields */
     if (j)
         set_now(j, "queued_at");
+    return j;
+}
+
+static int queue_one(const struct spool *s, const struct delivery_target *t, const char *dest,
+                     const char *key, struct err *e)
+{
+    if (delivery_locate(s, key))
+        return 1;
+    json_t *j = new_delivery(t, dest, key);
     int rc = j ? write_delivery(s, DELIVERY_PENDING, key, j, e) : err_set(e, "out of memory");
     json_decref(j);
     return rc;
@@ -228,6 +235,36 @@ int delivery_queue_change(const struct spool *s, const struct delivery_target *t
         queued += rc == 0;
     }
     return queued;
+}
+
+/* The commit-status destination of a job from a push ("origin"), or NULL. */
+static const char *status_dest(const struct job *job)
+{
+    const char *forge = jsonutil_str(json_object_get(job->json, "origin"), "forge", "");
+    return !strcmp(forge, "github") ? "github" : !strcmp(forge, "gitlab") ? "gitlab" : NULL;
+}
+
+int delivery_queue_commit_status(const struct spool *s, const struct job *job, const char *phase,
+                                 const char *reason, struct err *e)
+{
+    const char *dest = status_dest(job);
+    if (!dest || (phase && !strcmp(phase, "running") && strcmp(dest, "gitlab")))
+        return 0;   /* not from a push; GitHub has no "running" state */
+    char key[200];
+    if (phase)
+        snprintf(key, sizeof key, "%s.%s.%s", job->id, phase, dest);
+    else
+        snprintf(key, sizeof key, "%s.%d.%s", job->id, job->attempt, dest);
+    if (delivery_locate(s, key))
+        return 1;
+    struct delivery_target t = target_of(job);
+    json_t *j = new_delivery(&t, dest, key);
+    int rc = j && !json_object_set(j, "origin", json_object_get(job->json, "origin")) &&
+             (!phase || !json_object_set_new(j, "phase", json_string(phase))) &&
+             (!reason || !json_object_set_new(j, "reason", json_string(reason)))
+             ? write_delivery(s, DELIVERY_PENDING, key, j, e) : err_set(e, "out of memory");
+    json_decref(j);
+    return rc;
 }
 
 int delivery_queue_for_result(const struct spool *s, const struct job *job)

@@ -75,6 +75,15 @@ int delivery_queue(const struct spool *s, const struct job *job, const char *des
  * for JOB's result (none: nothing).  Failures are logged, each with the
  * command that sends it later; returns how many could not be queued. */
 int delivery_queue_for_result(const struct spool *s, const struct job *job);
+/* Queues the commit status of JOB when it came from a GitHub or GitLab
+ * push (the job's "origin"; otherwise nothing, 0): of its recorded
+ * result (PHASE NULL, key JOB_ID.ATTEMPT.FORGE), or of PHASE "pending"
+ * (queued for grading), "running" (a shipper took it; GitLab only) or
+ * "refused" (the pushed commit was not submitted: REASON says why; JOB
+ * is then one made for the push, never queued), key JOB_ID.PHASE.FORGE.  1 when the
+ * key exists (a repeat). */
+int delivery_queue_commit_status(const struct spool *s, const struct job *job, const char *phase,
+                                 const char *reason, struct err *e);
 /* Whose grade a delivery sends, and the recorded result that made it. */
 struct delivery_target {
     const char *course, *assignment, *student;

@@ -126,9 +126,12 @@ int queue_claim(const struct spool *s, struct job *job, const char *slot, const 
     json_object_set_new(job->json, "slot", json_string(slot_name));
     json_object_set_new(job->json, "started_at", json_string(started));
     /* not synced: after a power cut the job merely gets another token */
-    if (rewrite_job(s, slot, job->id, job->json, false, e) < 0)
+    if (rewrite_job(s, slot, job->id, job->json, false, e) < 0 || job_refresh(job, e) < 0)
         return -1;
-    return job_refresh(job, e);
+    struct err qe;
+    if (delivery_queue_commit_status(s, job, "running", NULL, &qe) < 0)   /* a push's "running" */
+        log_msg(LOG_WARN, job->id, "its commit status \"running\" is not sent: %s", qe.msg);
+    return 0;
 }
 
 int queue_defer(const struct spool *s, struct job *job, const char *from, const char *worker,
@@ -272,6 +275,9 @@ int queue_finish(const struct spool *s, const struct job *job, const char *from,
     if (grade)
         delivery_queue_for_result(s, job);   /* what failed is logged with the command that
                                               * sends it later */
+    struct err qe;   /* a push's commit status, whatever the ending: it says why too */
+    if (delivery_queue_commit_status(s, job, NULL, NULL, &qe) < 0)
+        log_msg(LOG_ERROR, job->id, "its commit status is not sent: %s", qe.msg);
     char *rel = job_rel(from, job->id), *path = rel ? spool_path(s, "%s", rel) : NULL;
     if (!path || unlink(path) < 0)   /* it is then found again, and seen to be recorded */
         log_msg(LOG_WARN, job->id, "cannot remove the job file %s/%s.json after recording it: %s",

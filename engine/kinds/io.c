@@ -81,7 +81,7 @@ static void validate_files(const char *dir, const json_t *t, const char *path,
     }
 }
 static const char *const compare_names[] = {"exact", "trimmed", "contains", "regex",
-                                            "numeric", NULL};
+                                            "numeric", "stripped", NULL};
 
 static void io_validate(const char *dir, const json_t *t, const char *path, struct problems *p)
 {
