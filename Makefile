@@ -55,6 +55,7 @@ LIBS_SANDBOX = $(shell pkg-config --libs libseccomp 2>/dev/null)
 LIBS_TEST   = $(shell pkg-config --libs cmocka 2>/dev/null)
 LIBS_UV     = $(shell pkg-config --libs libuv 2>/dev/null)
 LIBS_SSH    = $(shell pkg-config --libs libssh2 2>/dev/null)
+LIBS_SODIUM = $(shell pkg-config --libs libsodium 2>/dev/null)
 
 # The layers (docs/ARCHITECTURE.md, "Layers"): each library folder is one
 # static archive, and each program links the archives below it, highest
@@ -91,6 +92,8 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 POLICY_OBJ := $(call obj,scheduler/policy.c $(wildcard scheduler/policy_*.c) scheduler/heap.c scheduler/strmap.c)
 # A job's trip through a shipper (no transport): unit-tested on a fake one.
 SHIP_OBJ   := $(call obj,shipper/ship.c)
+# The /metrics renderer (no HTTP): unit-tested and benchmarked alone.
+METRICS_OBJ := $(call obj,web/metrics.c)
 
 # What each program links, beside its own folder's objects.
 # The scheduler grades assignments without tests itself with the engine
@@ -149,13 +152,13 @@ $(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SHIPPER_LIBS)
 $(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SCHEDULER_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
 
-$(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(ALL_LIBS)
+$(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(METRICS_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_TEST)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_SODIUM) $(LIBS_TEST)
 
-$(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(ALL_LIBS)
+$(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(METRICS_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_SODIUM)
 
 # The transport contract (tests/contract/): one driver that checks
 # shipper/transport.h against a real worker of any transport; run by
