@@ -46,7 +46,7 @@ FUZZ_SECONDS ?= 60
 LDFLAGS_CLI := -Wl,--as-needed
 # cli/zip_lazy.c opens libzip by the name the linker would record.
 LIBZIP_SONAME = $(shell objdump -p $$(pkg-config --variable=libdir libzip)/libzip.so 2>/dev/null | sed -n 's/^ *SONAME *//p')
-PKG_CFLAGS  = $(shell pkg-config --cflags jansson zlib libzip libmd libuv libssh2 2>/dev/null) \
+PKG_CFLAGS  = $(shell pkg-config --cflags jansson zlib libzip libmd libuv libssh2 libmicrohttpd libsodium 2>/dev/null) \
               -DLIBZIP_SONAME='"$(LIBZIP_SONAME)"'
 CFLAGS_ALL  = $(CFLAGS_WARN) $(CFLAGS_OPT) -D_DEFAULT_SOURCE -DASSAY_VERSION='"$(VERSION)"' \
               -I. -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
@@ -55,6 +55,8 @@ LIBS_SANDBOX = $(shell pkg-config --libs libseccomp 2>/dev/null)
 LIBS_TEST   = $(shell pkg-config --libs cmocka 2>/dev/null)
 LIBS_UV     = $(shell pkg-config --libs libuv 2>/dev/null)
 LIBS_SSH    = $(shell pkg-config --libs libssh2 2>/dev/null)
+# assay-web's HTTP server; libsodium hashes passwords (assay-web, assay users).
+LIBS_MHD    = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 LIBS_SODIUM = $(shell pkg-config --libs libsodium 2>/dev/null)
 
 # The layers (docs/ARCHITECTURE.md, "Layers"): each library folder is one
@@ -94,6 +96,9 @@ POLICY_OBJ := $(call obj,scheduler/policy.c $(wildcard scheduler/policy_*.c) sch
 SHIP_OBJ   := $(call obj,shipper/ship.c)
 # The /metrics renderer (no HTTP): unit-tested and benchmarked alone.
 METRICS_OBJ := $(call obj,web/metrics.c)
+# assay-web without its main: its unit test drives sessions, CSRF, escaping
+# and the access decisions directly.
+WEB_OBJ    := $(call obj,$(filter-out web/main.c,$(wildcard web/*.c))) $(BUILD)/obj/gen/web_assets.o
 
 # What each program links, beside its own folder's objects.
 # The scheduler grades assignments without tests itself with the engine
@@ -102,10 +107,12 @@ CLI_LIBS       := $(call lib_a,engine sandbox spool contract common)
 WORKER_LIBS    := $(call lib_a,engine sandbox contract common)
 SHIPPER_LIBS   := $(call lib_a,spool contract common)
 SCHEDULER_LIBS := $(call lib_a,engine spool contract common)
+WEB_LIBS       := $(call lib_a,spool contract common)
 ALL_LIBS       := $(call lib_a,$(LIBS_ORDER))
 
 .PHONY: all test demo sanitize install clean deps bench fuzz fuzz-build
-PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper $(BUILD)/assay-scheduler
+PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper $(BUILD)/assay-scheduler \
+            $(BUILD)/assay-web
 all: deps $(PROGRAMS)
 
 deps:
@@ -125,6 +132,11 @@ $(BUILD)/gen/canary_assets.c: $(foreach a,$(CANARY_ASSETS),$(lastword $(subst =,
 	@mkdir -p $(dir $@)
 	scripts/embed.sh $@ $(CANARY_ASSETS)
 
+# assay-web's stylesheet, built into the binary.
+$(BUILD)/gen/web_assets.c: web/assay.css scripts/embed.sh
+	@mkdir -p $(dir $@)
+	scripts/embed.sh $@ asset_web_css=web/assay.css
+
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
@@ -140,7 +152,7 @@ $(BUILD)/lib/%.a:
 # assay links no transport (libssh2, OpenSSL): it runs once per submission
 # and starts faster without them; `assay workers check` asks assay-shipper.
 $(BUILD)/assay: $(call obj,$(wildcard cli/*.c)) $(CLI_LIBS)
-	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) $(LDFLAGS_CLI) -o $@ $^ $(LIBS_CORE) $(LIBS_SANDBOX)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) $(LDFLAGS_CLI) -o $@ $^ $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_SODIUM)
 
 # -z now: symbols are bound once in the daemon, not again in each grader it forks.
 $(BUILD)/assay-worker: $(call obj,$(wildcard worker/*.c)) $(WORKER_LIBS)
@@ -151,6 +163,13 @@ $(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SHIPPER_LIBS)
 
 $(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SCHEDULER_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
+
+$(BUILD)/assay-web: $(BUILD)/obj/web/main.o $(WEB_OBJ) $(WEB_LIBS)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM)
+
+$(BUILD)/tests/test_web: tests/unit/test_web.c $(WEB_OBJ) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM) $(LIBS_TEST)
 
 $(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(METRICS_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)

@@ -16,6 +16,7 @@ allowed() {
     cli)       echo "engine sandbox spool contract common" ;;
     scheduler) echo "engine spool contract common" ;;
     shipper)   echo "spool contract common" ;;
+    web)       echo "spool contract common" ;;
     worker)    echo "engine sandbox contract common" ;;
     engine)    echo "sandbox contract common" ;;
     sandbox)   echo "contract common" ;;
@@ -27,7 +28,7 @@ allowed() {
 }
 
 bad=0
-for f in $(find cli scheduler shipper worker engine sandbox spool contract common \
+for f in $(find cli scheduler shipper web worker engine sandbox spool contract common \
                -name '*.[ch]' | sort); do
     top=${f%%/*}
     ok=$(allowed "$top")

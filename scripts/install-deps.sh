@@ -13,12 +13,17 @@ set -eu
 # clang and libclang-rt-14-dev (libFuzzer's runtime, with the sanitizers'):
 # `make test` ends with `make fuzz`, the fuzz targets of tests/fuzz/.
 # strace: an end-to-end test checks which directories are synced, and when.
+# libmicrohttpd-dev: assay-web's HTTP server; libsodium-dev: its password
+# hashes (Argon2id), session ids and tokens.
+# chromium, chromium-driver, python3-selenium: the web console's browser
+# tests drive a real headless Chromium.
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libuv1-dev libjansson-dev zlib1g-dev libzip-dev libssh2-1-dev libcurl4-openssl-dev
-libseccomp-dev libcmocka-dev libmd-dev
+libseccomp-dev libcmocka-dev libmd-dev libmicrohttpd-dev libsodium-dev
 python3 python3-pytest python3-ipython
 zip unzip procps
-openssh-server openssh-client iproute2 logrotate strace"
+openssh-server openssh-client iproute2 logrotate strace
+chromium chromium-driver python3-selenium"
 BENCH_PACKAGES="jupyter-nbconvert python3-ipykernel bubblewrap"
 
 mode=""
