@@ -8,5 +8,6 @@
 const struct web_route web_routes[] = {
     {"GET",  "/",                    page_home,       WEB_OPEN},
     {"GET",  "/static/assay.css",    page_stylesheet, WEB_OPEN},
+    {"GET",  "/metrics",             page_metrics,    WEB_OPEN},
     {NULL, NULL, NULL, WEB_OPEN},
 };

@@ -8,4 +8,7 @@
 int page_home(struct web_request *req, struct web_response *res);
 int page_stylesheet(struct web_request *req, struct web_response *res);
 
+/* pages_metrics.c: Prometheus's scrape (metrics.c renders it) */
+int page_metrics(struct web_request *req, struct web_response *res);
+
 #endif
