@@ -61,6 +61,7 @@ struct sched {
     size_t n_slots;
     struct daemon_proc **daemons;
     size_t n_daemons;
+    struct child web;              /* assay-web, when web.json says "start": true */
     struct sched_job **table;      /* pending jobs by id */
     size_t n_pending;
     unsigned scan_mark;            /* pending_scan: jobs seen by this scan */
@@ -125,6 +126,9 @@ int slots_configure(struct sched *s, struct err *e);   /* from s->workers */
 void slots_refresh(struct slot *slot);
 void dispatch(struct sched *s);
 void slots_stop_all(struct sched *s);
+
+/* web.c: assay-web, started (or restarted, or stopped) as web.json says */
+void web_configure(struct sched *s);
 
 /* supervise.c: child processes */
 void child_start(struct child *c);
