@@ -226,7 +226,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/assay/systemd $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	install -m 0755 scripts/deploy-worker.sh $(DESTDIR)$(PREFIX)/share/assay/
 	install -m 0644 scripts/systemd/assay-worker.service.in $(DESTDIR)$(PREFIX)/share/assay/systemd/
-	for u in assay-scheduler assay-worker; do \
+	for u in assay-scheduler assay-worker assay-web; do \
 	    sed $(UNIT_SUBST) scripts/systemd/$$u.service.in >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.service && \
 	    chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.service || exit 1; \
 	done
