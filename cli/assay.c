@@ -41,6 +41,8 @@ static const char usage[] =
     "                                    the gradebook as CSV (score, status, late penalty)\n"
     "  extensions list|grant|revoke --course C --assignment A [--student U]\n"
     "                                    students' own due dates (--days N | --until TIME)\n"
+    "  users add|remove|passwd|list|token|import\n"
+    "                                    the web console's accounts and course rosters\n"
     "  notebook release SOURCE.ipynb OUT.ipynb\n"
     "                                    the student version of an nbgrader notebook\n"
     "  gradescope setup ASSIGNMENT_DIR   run a Gradescope autograder's setup.sh on this machine\n"
@@ -73,6 +75,7 @@ static const struct command commands[] = {
     {"grade-all", cmd_grade_all},
     {"export", cmd_export},
     {"extensions", cmd_extensions},
+    {"users", cmd_users},
 };
 
 int main(int argc, char **argv)

@@ -31,6 +31,7 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "cli/commands.h"
+#include "spool/export.h"
 #include "spool/queue.h"
 #include "spool/record.h"
 #include "spool/scan.h"
@@ -374,8 +375,7 @@ int cmd_grade_all(int argc, char **argv)
 
 /* ---- assay export ---- */
 
-#define CSV_HEADER "student,score,max,status,graded_at,late_days,late_penalty_percent," \
-    "score_before_penalty"
+#define CSV_HEADER EXPORT_CSV_HEADER
 
 static const char export_usage[] =
     "Usage: assay export --course C --assignment A --csv [--out FILE] [--spool S]\n"
@@ -388,96 +388,17 @@ static const char export_usage[] =
     "off, score_before_penalty the score the tests gave.  Students who submitted but\n"
     "have no result yet appear with status \"pending\" and the rest empty.\n";
 
-static void csv_field(FILE *out, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
-/* The late columns of result R: days late, the penalty's percentage and
- * the score before it (0, 0 and the score when on time; empty with no
- * result). */
-static void csv_late(FILE *out, const json_t *r)
-{
-    const json_t *late = json_object_get(json_object_get(r, "assay"), "late");
-    if (!r)
-        fputs(",,,", out);
-    else if (json_is_number(json_object_get(late, "penalty_percent")))
-        fprintf(out, ",%g,%g,%g", jsonutil_num(late, "days", 0),
-                jsonutil_num(late, "penalty_percent", 0), jsonutil_num(late, "score_before", 0));
-    else
-        fprintf(out, ",0,0,%g", jsonutil_num(r, "score", 0));
-}
-
-/* Adds the students listed in spool directory REL to SET; -1 (said) if
- * memory ran out and one may be missing. */
-static int add_names(const struct spool *s, json_t *set, const char *rel)
-{
-    struct fs_list sc;
-    int rc = scan_spool(s, rel, SCAN_NAMES, &sc);
-    for (size_t i = 0; i < sc.n; i++)
-        if (json_object_set_new(set, sc.names[i], json_true()) < 0)
-            rc = -1;
-    if (rc < 0)
-        fprintf(stderr, "assay export: out of memory listing %s; exporting those listed\n", rel);
-    fs_list_free(&sc);
-    return rc;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* -1 (said) if a student may be missing: out of memory. */
 static int write_csv(FILE *out, const struct spool *s, const struct bulk_opts *o)
 {
-    json_t *students = json_object();
-    char sub[200], res[200];
-    snprintf(sub, sizeof sub, "submissions/%s/%s", o->course, o->asg);
-    snprintf(res, sizeof res, "results/%s/%s", o->course, o->asg);
-    int rc = add_names(s, students, sub);
-    rc |= add_names(s, students, res);
-    size_t n = json_object_size(students), i = 0;
-    const char **names = calloc(n + 1, sizeof *names);
-    if (!students || !names) {
-        fprintf(stderr, "assay export: out of memory\n");
-        free(names);
-        json_decref(students);
-        return -1;
-    }
-    const char *name;
-    json_t *v;
-    json_object_foreach(students, name, v)
-        names[i++] = name;
-    qsort(names, n, sizeof *names, cmp_str);
-    fputs(CSV_HEADER "\n", out);
-    for (i = 0; i < n; i++) {
-        json_t *r = record_latest(s, o->course, o->asg, names[i], NULL);
-        const json_t *a = json_object_get(r, "assay");
-        csv_field(out, names[i]);
-        if (r)
-            fprintf(out, ",%g,%g,", jsonutil_num(r, "score", 0), jsonutil_num(r, "max_score", 0));
-        else
-            fputs(",,,", out);
-        csv_field(out, r ? jsonutil_str(a, "status", "graded") : "pending");
-        fputc(',', out);
-        csv_field(out, r ? jsonutil_str(a, "finished_at", "") : "");
-        csv_late(out, r);
-        fputc('\n', out);
-        json_decref(r);
-    }
-    free(names);
-    json_decref(students);
+    struct buf csv = BUF_INIT;
+    struct err e;
+    int rc = export_csv(s, o->course, o->asg, &csv, &e);
+    if (rc < 0)
+        cli_printf(stderr, "assay export: %s\n", e.msg);
+    else
+        fwrite(csv.data, 1, csv.len, out);
+    buf_free(&csv);
     return rc;
 }
 

@@ -54,39 +54,7 @@ static const char usage[] =
     "it may grade), and prints one line per problem and per canary: ok, or what\n"
     "is missing; it exits 1 if anything failed. Canary results are not recorded.\n";
 
-static int busy_slots(const struct spool *s, const struct worker_cfg *w)
-{
-    int busy = 0;
-    for (int k = 1; k <= worker_shippers(w); k++) {
-        char rel[200];
-        snprintf(rel, sizeof rel, SPOOL_SHIPPERS "/%s.%d", w->name, k);
-        busy += scan_count_jobs(s, rel) > 0;
-    }
-    return busy;
-}
-
-static json_t *worker_row(const struct spool *s, const struct worker_cfg *w)
-{
-    json_t *h = health_read(s, w->name);
-    json_t *caps = json_array();
-    for (size_t i = 0; i < w->n_capabilities; i++)
-        json_array_append_new(caps, json_string(w->capabilities[i]));
-    const char *status = !w->enabled ? "disabled" : h ? jsonutil_str(h, "status", "?") : "unknown";
-    /* shown as written: the host is its transport's key to read */
-    const char *host = jsonutil_str(w->entry, "host", "-");
-    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o}", "name", w->name,
-                            "transport", w->transport, "host", host,
-                            "status", status, "since", jsonutil_str(h, "since", ""),
-                            "reason", jsonutil_str(h, "reason", ""),
-                            "last_contact", jsonutil_str(h, "last_contact", ""),
-                            "slots", w->slots, "busy", busy_slots(s, w), "capabilities", caps);
-    json_object_set(row, "version", json_object_get(h, "version") ? json_object_get(h, "version")
-                                                                  : json_null());
-    json_object_set(row, "free_mb", json_object_get(h, "free_mb") ? json_object_get(h, "free_mb")
-                                                                  : json_null());
-    json_decref(h);
-    return row;
-}
+#define worker_row health_worker_row
 
 static const char *ago(const char *stamp, char *buf, size_t n)
 {

@@ -26,6 +26,7 @@ int cmd_gradescope(int argc, char **argv);   /* gradescope setup */
 int cmd_grade_all(int argc, char **argv);    /* grade-all (and regrade's progress) */
 int cmd_export(int argc, char **argv);
 int cmd_extensions(int argc, char **argv);   /* extensions list|grant|revoke */
+int cmd_users(int argc, char **argv);        /* users add|remove|passwd|list|token|import */
 
 /* Queues the latest version of every student of COURSE/ASG as a batch job
  * (cmd_queue.c); QUEUED gets {"id", "student", "rel"} per job.  -1 if

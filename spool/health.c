@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
+#include "spool/scan.h"
 
 #define CONTACT_REFRESH_S 10.0
 
@@ -74,4 +75,39 @@ int health_record(const struct spool *s, const char *worker, const char *status,
     json_decref(rec);
     json_decref(old);
     return rc;
+}
+
+/* How many of W's slots hold a job now. */
+static int busy_slots(const struct spool *s, const struct worker_cfg *w)
+{
+    int busy = 0;
+    for (int k = 1; k <= worker_shippers(w); k++) {
+        char rel[200];
+        snprintf(rel, sizeof rel, SPOOL_SHIPPERS "/%s.%d", w->name, k);
+        busy += scan_count_jobs(s, rel) > 0;
+    }
+    return busy;
+}
+
+json_t *health_worker_row(const struct spool *s, const struct worker_cfg *w)
+{
+    json_t *h = health_read(s, w->name);
+    json_t *caps = json_array();
+    for (size_t i = 0; i < w->n_capabilities; i++)
+        json_array_append_new(caps, json_string(w->capabilities[i]));
+    const char *status = !w->enabled ? "disabled" : h ? jsonutil_str(h, "status", "?") : "unknown";
+    /* shown as written: the host is its transport's key to read */
+    const char *host = jsonutil_str(w->entry, "host", "-");
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o}", "name", w->name,
+                            "transport", w->transport, "host", host,
+                            "status", status, "since", jsonutil_str(h, "since", ""),
+                            "reason", jsonutil_str(h, "reason", ""),
+                            "last_contact", jsonutil_str(h, "last_contact", ""),
+                            "slots", w->slots, "busy", busy_slots(s, w), "capabilities", caps);
+    json_object_set(row, "version", json_object_get(h, "version") ? json_object_get(h, "version")
+                                                                  : json_null());
+    json_object_set(row, "free_mb", json_object_get(h, "free_mb") ? json_object_get(h, "free_mb")
+                                                                  : json_null());
+    json_decref(h);
+    return row;
 }

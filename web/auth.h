@@ -1,5 +1,5 @@
 /* auth.h - who is asking: sessions, API tokens, the SSO header, login
- * limits, CSRF tokens and the access decisions (auth.c, access.c). */
+ * limits, CSRF tokens and the access decisions (auth.c). */
 #ifndef ASSAY_WEB_AUTH_H
 #define ASSAY_WEB_AUTH_H
 
@@ -7,7 +7,11 @@
 
 #include "spool/spool.h"
 #include "web/config.h"
+#include "web/session.h"
 #include "web/web.h"
+
+#define AUTH_SESSION_COOKIE "assay_session"
+#define AUTH_LOGIN_COOKIE "assay_login"
 
 struct auth_state;
 
@@ -21,11 +25,23 @@ void auth_free(struct auth_state *a);
  * is signed in. */
 void auth_identify(struct auth_state *a, struct web_request *req, struct web_user *user);
 
-/* True when REQ's form carries its session's CSRF token. */
+/* True when REQ's form (field "csrf") or header X-CSRF-Token carries its
+ * session's CSRF token. */
 bool auth_csrf_ok(const struct web_request *req);
 
 /* May REQ's user reach a route of ACCESS (with its {course} and
  * {student} parameters)? */
 bool auth_may(const struct web_request *req, enum web_access access);
+
+enum auth_login { AUTH_LOGIN_OK, AUTH_LOGIN_WRONG, AUTH_LOGIN_LIMITED };
+/* Checks NAME's PASSWORD for a login from REQ's address; on success a
+ * new session (*OUT) replaces REQ's old one, if any. */
+enum auth_login auth_login(struct auth_state *a, struct web_request *req, const char *name,
+                           const char *password, const struct session **out);
+/* Ends REQ's session. */
+void auth_logout(struct auth_state *a, struct web_request *req);
+/* The Set-Cookie value for session S (NULL: one that clears it). */
+void auth_session_cookie(const struct web_request *req, const struct session *s, char *out,
+                         size_t n);
 
 #endif

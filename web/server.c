@@ -176,7 +176,7 @@ static enum MHD_Result request_complete(struct web_server *srv, struct MHD_Conne
     struct web_request req = {
         .method = method, .path = url, .peer = st->peer,
         .body = st->body.data ? st->body.data : "", .body_len = st->body.len,
-        .csrf = "", .spool = srv->spool, .config = srv->config, .conn = c,
+        .csrf = "", .spool = srv->spool, .config = srv->config, .auth = srv->auth, .conn = c,
     };
     struct web_response res = {.status = 200, .body = BUF_INIT, .headers = BUF_INIT};
     web_dispatch(srv, &req, &res);

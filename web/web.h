@@ -31,7 +31,8 @@
 
 struct web_server;
 struct web_config;
-struct web_session;
+struct session;
+struct auth_state;
 
 /* Who may reach a route (checked before the handler runs). */
 enum web_access {
@@ -59,11 +60,12 @@ struct web_request {
     const char *body;          /* the request body, NUL-terminated (may hold NULs) */
     size_t body_len;
     struct web_user *user;     /* NULL: anonymous */
-    struct web_session *session;   /* the browser session, NULL for tokens and anonymous */
+    const struct session *session; /* the browser session, NULL for tokens and anonymous */
     const char *csrf;          /* the session's CSRF token for forms ("" none) */
     bool secure;               /* reached over TLS (config or trusted proxy) */
     const struct spool *spool;
     const struct web_config *config;
+    struct auth_state *auth;   /* sessions and accounts (auth.h), for login and logout */
     const char *param_names[WEB_MAX_PARAMS];
     char *param_values[WEB_MAX_PARAMS];
     int nparams;
