@@ -50,25 +50,55 @@
 /* A family's header: the two comment lines before its samples. */
 static void family(struct buf *out, const char *name, const char *type, const char *help)
 {
-    buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    const char *parts[] = {"# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n"};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+        buf_puts(out, parts[i]);
 }
 
-/* A sample value: integers as integers, the rest in full precision. */
+#define HISTOGRAM_MAX_BUCKETS 31
+
+/* A sample value and its line's end: integers as integers, the rest in
+ * full precision.  Written without printf where it can be: a page has
+ * thousands of samples, and printf was most of a scrape's time. */
 static void value(struct buf *out, double v)
 {
-    if (isnan(v))
-        buf_printf(out, "NaN\n");
-    else if (isinf(v))
-        buf_printf(out, "%s\n", v > 0 ? "+Inf" : "-Inf");
-    else if (v == floor(v) && fabs(v) < 1e15)
-        buf_printf(out, "%lld\n", (long long)v);
-    else
-        buf_printf(out, "%.17g\n", v);
+    char text[40], *p = text + sizeof text;
+    if (isnan(v)) {
+        buf_puts(out, "NaN\n");
+    } else if (isinf(v)) {
+        buf_puts(out, v > 0 ? "+Inf\n" : "-Inf\n");
+    } else if (v == floor(v) && fabs(v) < 1e15) {
+        long long n = (long long)v;
+        unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+        *--p = '\n';
+        do
+            *--p = (char)('0' + u % 10);
+        while ((u /= 10));
+        if (n < 0)
+            *--p = '-';
+        buf_append(out, p, (size_t)(text + sizeof text - p));
+    } else {
+        int len = snprintf(text, sizeof text, "%.17g\n", v);
+        buf_append(out, text, len > 0 ? (size_t)len : 0);
+    }
+}
+
+/* NAME SUFFIX{LABELS} (no braces without labels), then a space. */
+static void series(struct buf *out, const char *name, const char *suffix, const char *labels)
+{
+    buf_puts(out, name);
+    buf_puts(out, suffix);
+    if (*labels) {
+        buf_append(out, "{", 1);
+        buf_puts(out, labels);
+        buf_append(out, "}", 1);
+    }
+    buf_append(out, " ", 1);
 }
 
 static void sample(struct buf *out, const char *name, const char *labels, double v)
 {
-    buf_printf(out, "%s%s%s%s ", name, *labels ? "{" : "", labels, *labels ? "}" : "");
+    series(out, name, "", labels);
     value(out, v);
 }
 
@@ -103,27 +133,35 @@ static void histogram_family(struct buf *out, const json_t *all, const char *nam
     family(out, name, "histogram", help);
     size_t n;
     const double *bounds = counters_buckets(name, &n);
-    const json_t *series = json_object_get(json_object_get(all, "histograms"), name);
+    const json_t *series_of = json_object_get(json_object_get(all, "histograms"), name);
+    char le[HISTOGRAM_MAX_BUCKETS + 1][48];   /* each bucket's le="BOUND"} made once */
+    for (size_t i = 0; bounds && i <= n && i <= HISTOGRAM_MAX_BUCKETS; i++) {
+        if (i < n)
+            snprintf(le[i], sizeof le[i], "le=\"%g\"} ", bounds[i]);
+        else
+            snprintf(le[i], sizeof le[i], "le=\"+Inf\"} ");
+    }
     const char *labels;
     const json_t *h;
-    json_object_foreach((json_t *)series, labels, h) {
+    json_object_foreach((json_t *)series_of, labels, h) {
         const json_t *buckets = json_object_get(h, "buckets");
-        if (json_array_size(buckets) != n + 1)
+        if (!bounds || n > HISTOGRAM_MAX_BUCKETS || json_array_size(buckets) != n + 1)
             continue;   /* written by a version with other bounds: skipped until counted again */
         double cumulative = 0;
         for (size_t i = 0; i <= n; i++) {
             cumulative += (double)json_integer_value(json_array_get(buckets, i));
-            char le[40];
-            if (i < n)
-                snprintf(le, sizeof le, "%g", bounds[i]);
-            else
-                snprintf(le, sizeof le, "+Inf");
-            buf_printf(out, "%s_bucket{%s%sle=\"%s\"} ", name, labels, *labels ? "," : "", le);
+            buf_puts(out, name);
+            buf_puts(out, "_bucket{");
+            if (*labels) {
+                buf_puts(out, labels);
+                buf_append(out, ",", 1);
+            }
+            buf_puts(out, le[i]);
             value(out, cumulative);
         }
-        buf_printf(out, "%s_sum%s%s%s ", name, *labels ? "{" : "", labels, *labels ? "}" : "");
+        series(out, name, "_sum", labels);
         value(out, jsonutil_num(h, "sum", 0));
-        buf_printf(out, "%s_count%s%s%s ", name, *labels ? "{" : "", labels, *labels ? "}" : "");
+        series(out, name, "_count", labels);
         value(out, cumulative);
     }
 }
