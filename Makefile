@@ -132,10 +132,10 @@ $(BUILD)/gen/canary_assets.c: $(foreach a,$(CANARY_ASSETS),$(lastword $(subst =,
 	@mkdir -p $(dir $@)
 	scripts/embed.sh $@ $(CANARY_ASSETS)
 
-# assay-web's stylesheet, built into the binary.
-$(BUILD)/gen/web_assets.c: web/assay.css scripts/embed.sh
+# assay-web's stylesheet and script, built into the binary.
+$(BUILD)/gen/web_assets.c: web/assay.css web/assay.js scripts/embed.sh
 	@mkdir -p $(dir $@)
-	scripts/embed.sh $@ asset_web_css=web/assay.css
+	scripts/embed.sh $@ asset_web_css=web/assay.css asset_web_js=web/assay.js
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)

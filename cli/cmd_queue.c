@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "cli/commands.h"
 #include "contract/assignment.h"
 #include "spool/extensions.h"
+#include "spool/batch.h"
 #include "spool/job.h"
 #include "spool/queue.h"
 #include "spool/record.h"
@@ -108,7 +110,14 @@ int regrade_queue_all(const struct spool *s, const char *course, const char *asg
                       json_t *queued, const char *cmd)
 {
     struct regrade_out out = {say_stderr, (void *)cmd};
-    return regrade_queue(s, course, asg, NULL, queued, cmd, &out);
+    int rc = regrade_queue(s, course, asg, NULL, queued, cmd, &out);
+    struct passwd *pw = getpwuid(getuid());
+    struct err e;
+    /* the web console's progress of this bulk grading; the jobs are queued all the same */
+    if (json_array_size(queued) &&
+        batch_save(s, course, asg, queued, pw ? pw->pw_name : "?", &e) < 0)
+        cli_printf(stderr, "assay %s: warning: %s\n", cmd, e.msg);
+    return rc;
 }
 
 int cmd_regrade(int argc, char **argv)

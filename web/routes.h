@@ -13,6 +13,20 @@ int page_login(struct web_request *req, struct web_response *res);
 int page_login_post(struct web_request *req, struct web_response *res);
 int page_logout(struct web_request *req, struct web_response *res);
 
+/* pages_course.c: the staff pages of a course */
+int page_course(struct web_request *req, struct web_response *res);
+int page_assignment(struct web_request *req, struct web_response *res);
+int page_progress(struct web_request *req, struct web_response *res);
+int page_export(struct web_request *req, struct web_response *res);
+
+/* pages_actions.c: the staff's actions (POST, CSRF-checked, logged) */
+int action_grade_all(struct web_request *req, struct web_response *res);
+int action_regrade(struct web_request *req, struct web_response *res);
+int action_rerun_failed(struct web_request *req, struct web_response *res);
+int action_hold(struct web_request *req, struct web_response *res);
+int action_release(struct web_request *req, struct web_response *res);
+int action_extension(struct web_request *req, struct web_response *res);
+
 /* pages_metrics.c: Prometheus's scrape (metrics.c renders it) */
 int page_metrics(struct web_request *req, struct web_response *res);
 
