@@ -19,8 +19,8 @@ one keep-alive connection each, R times (default 2,000) interleaved:
   /metrics            what Prometheus scrapes (goal: p99 under 5 ms)
   /static/assay.css   a static file of the same server: the peer, so the
                       figure is what rendering costs beyond serving
-  course page         PATH (default /courses/big/hw), as an admin's API token
-  student page        PATH (default /courses/big/hw/students/s0500)
+  course page         PATH (default /course/big/hw), as an admin's API token
+  student page        PATH (default /course/big/hw/s0500)
 
 (pages this build does not serve are reported as such), and, 5 times,
 `assay status --json` on the same spool: the other way to ask the same
@@ -185,8 +185,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=100000)
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--build", default=os.path.join(os.path.dirname(HERE), "build"))
-    ap.add_argument("--course-page", default="/courses/big/hw")
-    ap.add_argument("--student-page", default="/courses/big/hw/students/s0500")
+    ap.add_argument("--course-page", default="/course/big/hw")
+    ap.add_argument("--student-page", default="/course/big/hw/s0500")
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
     base = tempfile.mkdtemp(prefix="assay-webbench-")
