@@ -285,3 +285,33 @@ def test_metrics_are_for_loopback_or_the_token(pipeline):
     finally:
         web.terminate()
         web.wait(30)
+
+
+def test_the_scheduler_runs_assay_web_as_web_json_says(pipeline):
+    """No "start": no assay-web.  "start": true and SIGHUP: the scheduler
+    starts it.  "start": false and SIGHUP: it stops it.  A "start" that is
+    not a boolean is logged, and taken as false."""
+    spool = pipeline()
+    spool.start()
+    wait_for("the scheduler to start", lambda: "assay-scheduler" in spool.log_text() and
+             "started:" in spool.log_text())
+
+    def web_pids():
+        p = subprocess.run(["pgrep", "-f", f"assay-web --spool {spool.root} "],
+                           capture_output=True, text=True)
+        return [int(x) for x in p.stdout.split()]
+    assert web_pids() == []
+    write_web_json(spool, {"start": True, "listen": "127.0.0.1:0"})
+    spool.sched.send_signal(signal.SIGHUP)
+    addr = web_addr(spool)
+    assert get(addr + "/metrics")[0] == 200
+    pid = web_pids()[0]
+    assert any(l.message == f"started assay-web (pid {pid})" for l in spool.log_lines())
+
+    write_web_json(spool, {"start": "yes"})
+    spool.sched.send_signal(signal.SIGHUP)
+    wait_for("assay-web to stop", lambda: not web_pids(), timeout=30)
+    assert any(l.level == "error" and l.message.endswith('web.json: "start" must be true or false')
+               for l in spool.log_lines())
+    rc, in_time = spool.stop()
+    assert in_time and rc == 0
