@@ -3,8 +3,8 @@
 1,000 students with 5 versions each, one student's page, and the server's
 memory.
 
-    make && /usr/bin/python3 bench/web.py [--jobs N] [--requests R] [--build DIR]
-        [--course-page PATH] [--student-page PATH] [--keep]
+    make && /usr/bin/python3 bench/web.py [--jobs N] [--requests R] [--page-requests P]
+        [--build DIR] [--course-page PATH] [--list-page PATH] [--student-page PATH] [--keep]
 
 Makes a spool the way bench/sched_scale.py does (`assay init`, 20 courses
 whose one test sleeps five minutes, so both slots stay busy and N job
@@ -19,7 +19,12 @@ one keep-alive connection each, R times (default 2,000) interleaved:
   /metrics            what Prometheus scrapes (goal: p99 under 5 ms)
   /static/assay.css   a static file of the same server: the peer, so the
                       figure is what rendering costs beyond serving
-  course page         PATH (default /course/big/hw), as an admin's API token
+
+then P times (default 50) each, interleaved, as an admin (an API token
+from `assay users token`):
+
+  course page         PATH (default /course/big): the course's assignments
+  student list        PATH (default /course/big/hw): the 1,000 students
   student page        PATH (default /course/big/hw/s0500)
 
 (pages this build does not serve are reported as such), and, 5 times,
@@ -184,8 +189,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=100000)
     ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--page-requests", type=int, default=50)
     ap.add_argument("--build", default=os.path.join(os.path.dirname(HERE), "build"))
-    ap.add_argument("--course-page", default="/course/big/hw")
+    ap.add_argument("--course-page", default="/course/big")
+    ap.add_argument("--list-page", default="/course/big/hw")
     ap.add_argument("--student-page", default="/course/big/hw/s0500")
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
@@ -210,9 +217,9 @@ def main():
         web, port = start_web(a.build, root)
         procs.append(web)
         pages = {"/metrics": "/metrics", "static file": "/static/assay.css"}
-        if token:
-            pages["course page"] = a.course_page
-            pages["student page"] = a.student_page
+        html = {"course page": a.course_page, "student list": a.list_page,
+                "student page": a.student_page} if token else {}
+        pages.update(html)
         clients = {name: Client(port, {"Authorization": f"Bearer {token}"} if token else {})
                    for name in pages}
         times = {name: [] for name in pages}
@@ -220,18 +227,21 @@ def main():
         for name, path in pages.items():   # warm up; and what each answers
             statuses[name] = clients[name].get(path)[0]
         live = [n for n in pages if statuses[n] == 200]
-        for _ in range(a.requests):
-            for name in live:
-                status, dt = clients[name].get(pages[name])
-                times[name].append(dt)
+        for rounds, names in ((a.requests, [n for n in live if n not in html]),
+                              (a.page_requests, [n for n in live if n in html])):
+            for _ in range(rounds):
+                for name in names:
+                    status, dt = clients[name].get(pages[name])
+                    times[name].append(dt)
         status_runs = []
         for _ in range(5):
             t = time.perf_counter()
             subprocess.run([os.path.join(a.build, "assay"), "status", "--json", "--spool", root],
                            check=True, stdout=subprocess.DEVNULL)
             status_runs.append(time.perf_counter() - t)
-        print(f"\n{a.requests} requests each over keep-alive connections, interleaved; "
-              f"{a.jobs} jobs queued; load average {os.getloadavg()[0]:.2f}")
+        print(f"\n{a.requests} requests each (HTML pages {a.page_requests}) over keep-alive "
+              f"connections, interleaved; {a.jobs} jobs queued; load average "
+              f"{os.getloadavg()[0]:.2f}")
         for name in pages:
             if name not in live:
                 print(f"  {name:14s} {pages[name]}: not served by this build "
