@@ -1,5 +1,6 @@
 /* counters.h - the spool's running totals for /metrics: counters and
- * histograms that survive restarts, kept in stats/counters.json. */
+ * histograms that survive restarts, kept in stats/counters.json and the
+ * log of counts since, stats/counters.log. */
 #ifndef ASSAY_COUNTERS_H
 #define ASSAY_COUNTERS_H
 
@@ -24,7 +25,7 @@ struct counter_inc {
     bool histogram;
 };
 
-/* Applies N changes at once, under the counters' lock, in one rename.
+/* Applies N changes at once: appended to the counters' log in one write.
  * Callers do this after the fact they count is on disk, and only log a
  * failure (-1, *e says why): a lost count never undoes the fact. */
 int counters_add(const struct spool *s, const struct counter_inc *incs, size_t n, struct err *e);
@@ -33,11 +34,12 @@ int counters_add(const struct spool *s, const struct counter_inc *incs, size_t n
  * the last), or NULL for a name that is no histogram. */
 const double *counters_buckets(const char *name, size_t *n);
 
-/* The file as it is: {"counters": {NAME: {LABELS: n}}, "histograms":
- * {NAME: {LABELS: {"buckets": [n per bucket, then +Inf], "sum": s,
- * "count": n}}}}.  An empty object when there is none yet; NULL with *e
- * when it cannot be read. */
-json_t *counters_load_file(const char *path, struct err *e);
+/* Every total so far (the folded ones and the log since):
+ * {"counters": {NAME: {LABELS: n}}, "histograms": {NAME: {LABELS:
+ * {"buckets": [n per bucket, then +Inf], "sum": s, "count": n}}}}, empty
+ * objects when nothing was counted yet; NULL with *e when they cannot
+ * be read. */
+json_t *counters_load(const struct spool *s, struct err *e);
 
 /* Appends the label pair NAME="VALUE" (VALUE escaped as the Prometheus
  * text format wants: backslash, double quote, line feed) to OUT, after a

@@ -8,7 +8,7 @@
  * Every figure comes from one reader of one fact, and none costs a scan
  * of the queue, so a scrape takes the same time with 10 or 100,000 jobs
  * queued (bench/web.py):
- *   counters and histograms  stats/counters.json (spool/counters.c), kept by
+ *   counters and histograms  stats/counters.json and .log (spool/counters.c), kept by
  *                            whoever makes each fact durable, so they
  *                            survive restarts of every process
  *   the queue                scheduler.json, the running scheduler's summary
@@ -173,10 +173,8 @@ static const char *const limit_names[] = {"time", "memory", "output", "disk", NU
 
 static void render_counters(const struct spool *s, struct buf *out)
 {
-    char *path = spool_path(s, COUNTERS_FILE);
-    struct err e;   /* unreadable: every counter shows 0 until the next count rewrites it */
-    json_t *all = path ? counters_load_file(path, &e) : NULL;
-    free(path);
+    struct err e;   /* unreadable: every counter shows 0 until it can be read again */
+    json_t *all = counters_load(s, &e);
     counter_family(out, all, "assay_jobs_submitted_total", "Jobs queued (assay submit, regrade, "
                    "grade-all), by course and priority.", NULL, NULL, false);
     counter_family(out, all, "assay_jobs_completed_total", "Jobs whose result was recorded, by "

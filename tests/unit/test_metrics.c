@@ -1,6 +1,7 @@
 /* test_metrics.c - unit tests for the spool's counters (spool/counters.h)
  * and the /metrics renderer (web/metrics.h): counts add up across
- * writers and survive in the file; histogram buckets are cumulative with
+ * writers and survive in the files; the log of counts is folded into the
+ * totals and no count is taken twice, even when a fold was cut short; histogram buckets are cumulative with
  * a +Inf bucket, _sum and _count; label values are escaped as the text
  * format wants; the queue comes from the job files when no scheduler runs
  * and from the scheduler's view when one does; who may scrape. */
@@ -71,8 +72,7 @@ static void test_counters_add_up_and_render(void **state)
     assert_int_equal(counters_add(&s, &one, 1, &e), 0);
     assert_int_equal(counters_add(&s, two, 2, &e), 0);
 
-    char *path = spool_path(&s, COUNTERS_FILE);
-    json_t *all = counters_load_file(path, &e);
+    json_t *all = counters_load(&s, &e);
     assert_non_null(all);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
                          all, "counters"), "assay_jobs_submitted_total"),
@@ -88,7 +88,56 @@ static void test_counters_add_up_and_render(void **state)
     has_line(text, "assay_job_attempts_total{reason=\"timeout\"} 0");
     has_line(text, "assay_build_info{version=\"" ASSAY_VERSION "\"} 1");
     free(text);
-    free(path);
+    spool_close(&s);
+}
+
+/* The submitted count of cs101's interactive jobs in ALL. */
+static json_int_t submitted(const json_t *all)
+{
+    return json_integer_value(json_object_get(json_object_get(json_object_get(all, "counters"),
+                              "assay_jobs_submitted_total"), "course=\"cs101\",priority=\"interactive\""));
+}
+
+static void test_the_log_is_folded_and_never_counted_twice(void **state)
+{
+    struct spool s;
+    open_spool(*state, &s);
+    struct err e;
+    struct counter_inc one = {"assay_jobs_submitted_total",
+                              "course=\"cs101\",priority=\"interactive\"", 1, false};
+    /* enough counts to pass the log's limit several times */
+    for (int i = 0; i < 2000; i++)
+        assert_int_equal(counters_add(&s, &one, 1, &e), 0);
+    json_t *all = counters_load(&s, &e);
+    assert_int_equal(submitted(all), 2000);
+    assert_non_null(json_object_get(all, "folded"));   /* some were folded into the totals */
+    json_decref(all);
+    char *log = spool_path(&s, "stats/counters.log");
+    struct stat st;
+    assert_int_equal(stat(log, &st), 0);
+    assert_true(st.st_size < 20000);
+
+    /* A folder killed after writing the totals, before removing the log:
+     * the totals say they hold that log already. */
+    all = counters_load(&s, &e);
+    FILE *f = fopen(log, "r");
+    char header[100] = "";
+    assert_non_null(fgets(header, sizeof header, f));
+    fclose(f);
+    header[strcspn(header, "\n")] = '\0';
+    json_object_set_new(all, "folded", json_pack("{s:s, s:I}", "generation",
+                                                 strrchr(header, ' ') + 1, "bytes",
+                                                 (json_int_t)st.st_size));
+    assert_int_equal(spool_update_json(&s, COUNTERS_FILE, all, &e), 0);
+    json_decref(all);
+    all = counters_load(&s, &e);
+    assert_int_equal(submitted(all), 2000);
+    json_decref(all);
+    assert_int_equal(counters_add(&s, &one, 1, &e), 0);
+    all = counters_load(&s, &e);
+    assert_int_equal(submitted(all), 2001);
+    json_decref(all);
+    free(log);
     spool_close(&s);
 }
 
@@ -216,6 +265,8 @@ int main(void)
         cmocka_unit_test(test_label_values_are_escaped),
         cmocka_unit_test_setup_teardown(test_counters_add_up_and_render, tu_setup_dir,
                                         tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_the_log_is_folded_and_never_counted_twice,
+                                        tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_histogram_buckets_are_cumulative, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_queue_from_job_files_without_a_scheduler,
