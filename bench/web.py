@@ -10,8 +10,9 @@ Makes a spool the way bench/sched_scale.py does (`assay init`, 20 courses
 whose one test sleeps five minutes, so both slots stay busy and N job
 files, default 100,000, stay in incoming/), adds course "big" with
 assignment "hw" and 1,000 students x 5 versions of recorded results (as
-spool/record.c writes them), and a counters file with every series 20
-courses make (stats/counters.json, as spool/counters.c writes it).  Starts
+spool/record.c writes them), and counters with every series 20 courses
+make (stats/counters.json, and a log of counts just short of being
+folded, stats/counters.log: the most a scrape reads; spool/counters.c).  Starts
 assay-scheduler on it, waits until its summary (scheduler.json) counts
 every job, starts assay-web on a port the system gives, and then, over
 one keep-alive connection each, R times (default 2,000) interleaved:
@@ -118,6 +119,14 @@ def add_counters(root):
     os.makedirs(os.path.join(root, "stats"), exist_ok=True)
     with open(os.path.join(root, "stats", "counters.json"), "w") as f:
         json.dump({"counters": counters, "histograms": hist}, f)
+    # and the counts since, as long as the log gets before it is folded
+    # (16 KB): what a scrape reads at worst
+    with open(os.path.join(root, "stats", "counters.log"), "w") as f:
+        f.write("# assay counters log 0123456789abcdef0123456789abcdef\n")
+        for i in range(150):
+            c = f"c{i % COURSES:02d}"
+            f.write(f'c 1 assay_jobs_completed_total course="{c}",outcome="graded"\n'
+                    f'h 0.25 assay_job_wait_seconds course="{c}"\n')
 
 
 def start_web(build, root):
