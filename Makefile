@@ -200,7 +200,8 @@ fuzz:
 	@$(MAKE) --no-print-directory BUILD=build-fuzz FUZZ=1 fuzz-build
 	@BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
-bench: all $(BUILD)/bench/engine_overhead $(BUILD)/bench/sandbox_overhead $(BUILD)/bench/fair_night $(BUILD)/bench/policy_scale
+bench: all $(BUILD)/bench/engine_overhead $(BUILD)/bench/sandbox_overhead $(BUILD)/bench/fair_night $(BUILD)/bench/policy_scale \
+       $(BUILD)/bench/metrics_render $(BUILD)/bench/counters_add
 	@scripts/install-deps.sh --ensure --bench
 
 test: all $(UNIT_BIN) $(CONTRACT_BIN)

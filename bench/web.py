@@ -28,7 +28,9 @@ from `assay users token`):
   student list        PATH (default /course/big/hw): the 1,000 students
   student page        PATH (default /course/big/hw/s0500)
 
-(pages this build does not serve are reported as such), and, 5 times,
+(pages this build does not serve are reported as such); then the
+renderer alone, in-process, R times (build/bench/metrics_render, which
+`make bench` builds), and, 5 times,
 `assay status --json` on the same spool: the other way to ask the same
 question.  Last, assay-web's resident memory (VmRSS) and its peak (VmHWM).
 
@@ -242,6 +244,11 @@ def main():
                 for name in names:
                     status, dt = clients[name].get(pages[name])
                     times[name].append(dt)
+        # the renderer alone, in-process, on the same spool (make bench builds it)
+        alone = os.path.join(a.build, "bench", "metrics_render")
+        render_line = subprocess.run([alone, root, str(a.requests)], capture_output=True,
+                                     text=True).stdout.strip() if os.access(alone, os.X_OK) \
+            else "build/bench/metrics_render not built (make bench)"
         status_runs = []
         for _ in range(5):
             t = time.perf_counter()
@@ -262,6 +269,7 @@ def main():
         if "static file" in live and "/metrics" in live:
             print(f"  /metrics p99 against the static file's: "
                   f"{pct(times['/metrics'], 99) / pct(times['static file'], 99):.2f} x")
+        print(f"  {render_line}")
         print(f"  assay status --json, same spool (scheduler running): median "
               f"{statistics.median(status_runs) * 1000:.1f} ms")
         print(f"  assay-web memory: VmRSS {vm(web.pid, 'VmRSS')} kB, VmHWM {vm(web.pid, 'VmHWM')} kB")
