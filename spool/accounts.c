@@ -68,32 +68,43 @@ const char *accounts_password_problem(const char *password)
     return NULL;
 }
 
-/* A hash nobody's password matches, made once, for unknown users. */
-static const char *dummy_hash(void)
+const char *accounts_dummy_hash(void)
 {
     static char hash[crypto_pwhash_STRBYTES];
     if (!hash[0]) {
         char pw[33];
-        randombytes_buf(pw, 16);
-        sodium_bin2hex(pw, sizeof pw, (const unsigned char *)pw, 16);
+        unsigned char raw[16];
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2hex(pw, sizeof pw, raw, sizeof raw);
         if (crypto_pwhash_str(hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                               crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-            hash[0] = '\0';   /* out of memory: the check below then fails at once */
+            hash[0] = '\0';   /* out of memory: every check against it then fails at once */
     }
     return hash;
+}
+
+char *accounts_password_hash(const json_t *users, const char *name)
+{
+    const char *hash = json_string_value(json_object_get(json_object_get(users, name ? name : ""),
+                                                         "password"));
+    return hash ? strdup(hash) : NULL;
+}
+
+bool accounts_verify_hash(const char *hash, const char *password)
+{
+    bool known = hash != NULL;
+    if (!known)
+        hash = accounts_dummy_hash();
+    if (!password || !hash[0] || strlen(password) > ACCOUNT_PASSWORD_MAX)
+        return false;
+    bool ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+    return ok && known;
 }
 
 bool accounts_verify(const json_t *users, const char *name, const char *password)
 {
     const json_t *u = json_object_get(users, name ? name : "");
-    const char *hash = json_string_value(json_object_get(u, "password"));
-    bool known = hash != NULL;
-    if (!known)
-        hash = dummy_hash();
-    if (!password || !hash[0] || strlen(password) > ACCOUNT_PASSWORD_MAX)
-        return false;
-    bool ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
-    return ok && known;
+    return accounts_verify_hash(json_string_value(json_object_get(u, "password")), password);
 }
 
 static void token_hash(const char *token, char out[65])

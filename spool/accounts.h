@@ -36,6 +36,13 @@ int accounts_token_new(const struct spool *s, const char *name, char token[ACCOU
  * password, is checked against a dummy hash, so that it takes as long
  * as a wrong password and cannot be told apart by time. */
 bool accounts_verify(const json_t *users, const char *name, const char *password);
+/* The same in two steps, for checking on another thread: NAME's hash
+ * (malloc'd; NULL when unknown or without a local password), then the
+ * check, which reads nothing shared but the dummy hash; make that first
+ * on the main thread (accounts_dummy_hash). */
+char *accounts_password_hash(const json_t *users, const char *name);
+bool accounts_verify_hash(const char *hash, const char *password);
+const char *accounts_dummy_hash(void);
 /* The user TOKEN belongs to, or NULL. */
 const char *accounts_token_user(const json_t *users, const char *token);
 bool accounts_is_admin(const json_t *users, const char *name);

@@ -170,41 +170,41 @@ bool extensions_student_known(const struct spool *s, const char *course, const c
     return known;
 }
 
-/* The problems of P as one sentence, into *E. */
-static int problems_to_err(const struct problems *p, struct err *e)
-{
-    struct buf b = BUF_INIT;
-    for (size_t i = 0; i < p->count; i++)
-        buf_printf(&b, "%s%s", i ? "; " : "", p->items[i]);
-    err_set(e, "%s (%s)", buf_str(&b), EXTENSIONS_FIX);
-    buf_free(&b);
-    return -1;
-}
-
 int extensions_set(const struct spool *s, const char *course, const char *asg,
                    const char *student, json_t *entry, const struct late_policy *lp,
-                   struct err *e)
+                   json_t **before, struct problems *p, struct err *e)
 {
+    e->msg[0] = '\0';
+    if (before)
+        *before = NULL;
     int lock = extensions_lock(s, course, asg, e);
     if (lock < 0) {
         json_decref(entry);
         return -1;
     }
-    struct problems p = {0};
-    json_t *ext = extensions_load(s, course, asg, lp, &p);
+    struct problems load = {0};
+    json_t *ext = extensions_load(s, course, asg, lp, &load);
     int rc = -1;
-    if (!ext) {
-        problems_to_err(&p, e);   /* no object to change: only a person can say what was meant */
-    } else if (entry ? json_object_set_new(ext, student, json_incref(entry)) < 0
-                     : json_object_del(ext, student) < 0) {
-        err_set(e, entry ? "out of memory" : "%s has no extension for %s/%s", student, course,
-                asg);
+    if (!ext) {   /* no object to change: only a person can say what was meant */
+        problems_free(p);
+        *p = load;
+        load = (struct problems){0};
     } else {
-        problems_free(&p);
-        extensions_check(ext, "extensions.json", lp, &p);
-        rc = p.count ? problems_to_err(&p, e) : extensions_save(s, course, asg, ext, e);
+        if (before)
+            *before = json_deep_copy(json_object_get(ext, student));
+        if (entry ? json_object_set_new(ext, student, json_incref(entry)) < 0
+                  : json_object_del(ext, student) < 0) {
+            err_set(e, entry ? "out of memory" : "%s has no extension for %s/%s", student, course,
+                    asg);
+        } else {
+            char *file = spool_path(s, "courses/%s/%s/extensions.json", course, asg);
+            size_t had = p->count;
+            extensions_check(ext, file ? file : "extensions.json", lp, p);
+            rc = p->count > had ? -1 : extensions_save(s, course, asg, ext, e);
+            free(file);
+        }
     }
-    problems_free(&p);
+    problems_free(&load);
     json_decref(ext);
     json_decref(entry);
     close(lock);

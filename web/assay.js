@@ -3,7 +3,7 @@
 // event is {"done", "total", "rate", "eta_s", "percent"}.
 (function () {
   var box = document.getElementById("progress");
-  if (!box || !window.EventSource) return;
+  if (!box || !window.EventSource || box.getAttribute("data-finished")) return;
   var text = document.getElementById("progress-text");
   var bar = document.getElementById("progress-bar");
   var src = new EventSource(box.getAttribute("data-src"));
@@ -13,7 +13,12 @@
     var eta = p.eta_s < 0 ? "--" : Math.round(p.eta_s) + " s";
     text.textContent = p.done + "/" + p.total + " (" + p.percent + " %), " +
       p.rate.toFixed(2) + "/s, ETA " + eta;
-    bar.style.width = p.percent + "%";
-    if (p.done >= p.total) { box.setAttribute("data-finished", "1"); src.close(); }
+    bar.value = p.percent;
+    if (p.done >= p.total) {
+      // finished: the page's tables (queue, scores, failures) are now out of date
+      box.setAttribute("data-finished", "1");
+      src.close();
+      window.setTimeout(function () { window.location.reload(); }, 1500);
+    }
   };
 })();

@@ -52,6 +52,7 @@ struct auth_state *auth_new(const struct spool *s, const struct web_config *c)
     a->sessions = session_store_new(c->session_idle_s, c->session_max_s, SESSIONS_MAX);
     a->limits = limiter_new(c->login_attempts, c->login_window_s);
     a->users = json_object();
+    accounts_dummy_hash();   /* made here: the login checks on other threads only read it */
     if (!a->sessions || !a->limits || !a->users) {
         auth_free(a);
         return NULL;
@@ -98,7 +99,7 @@ static const json_t *users_now(struct auth_state *a)
 
 static bool from_proxy(const struct auth_state *a, const struct web_request *req)
 {
-    return a->config->trusted_proxy[0] && !strcmp(req->peer, a->config->trusted_proxy);
+    return a->config->trusted_proxy[0] && !strcmp(req->via, a->config->trusted_proxy);
 }
 
 static void sign_in(struct web_request *req, struct web_user *user, const char *name,
@@ -111,6 +112,26 @@ static void sign_in(struct web_request *req, struct web_user *user, const char *
     req->user = user;
 }
 
+/* A user named by the proxy's header gets a session of ours all the same
+ * (made at their first request, made anew when the header names someone
+ * else): its CSRF token protects their forms, since their browser sends
+ * the proxy's own cookies with any request another site makes it send. */
+static void sso_session(struct auth_state *a, struct web_request *req, struct web_user *user,
+                        const char *name, const json_t *users)
+{
+    const char *id = web_cookie(req, AUTH_SESSION_COOKIE);
+    const struct session *s = session_find(a->sessions, id, clock_wall());
+    if (!s || strcmp(s->user, name)) {
+        s = auth_login_succeeded(a, name, req->peer, id);
+        if (!s)
+            return;   /* out of memory: anonymous for this request */
+        auth_session_cookie(a->config, req->secure, s, req->new_cookie, sizeof req->new_cookie);
+    }
+    sign_in(req, user, name, users, false);
+    req->session = s;
+    req->csrf = s->csrf;
+}
+
 void auth_identify(struct auth_state *a, struct web_request *req, struct web_user *user)
 {
     req->user = NULL;
@@ -121,10 +142,9 @@ void auth_identify(struct auth_state *a, struct web_request *req, struct web_use
     const json_t *users = users_now(a);
     if (a->config->sso_header[0] && from_proxy(a, req)) {
         const char *name = web_header(req, a->config->sso_header);
-        if (name && spool_name_is_valid(name)) {
-            sign_in(req, user, name, users, true);
-            return;
-        }
+        if (name && spool_name_is_valid(name))
+            sso_session(a, req, user, name, users);
+        return;   /* behind the proxy, only its header says who is signed in */
     }
     const char *authz = web_header(req, "Authorization");
     if (authz && !strncmp(authz, "Bearer ", 7)) {
@@ -142,14 +162,17 @@ void auth_identify(struct auth_state *a, struct web_request *req, struct web_use
     }
 }
 
+bool auth_token_equal(const char *given, const char *expected)
+{
+    return given && expected && strlen(expected) == SESSION_ID_LEN &&
+           strlen(given) == SESSION_ID_LEN &&
+           sodium_memcmp(given, expected, SESSION_ID_LEN) == 0;
+}
+
 bool auth_csrf_ok(const struct web_request *req)
 {
-    if (!req->csrf || strlen(req->csrf) != SESSION_ID_LEN)
-        return false;
     char *field = web_form(req, "csrf");
-    const char *given = field ? field : web_header(req, "X-CSRF-Token");
-    bool ok = given && strlen(given) == SESSION_ID_LEN &&
-              sodium_memcmp(given, req->csrf, SESSION_ID_LEN) == 0;
+    bool ok = auth_token_equal(field ? field : web_header(req, "X-CSRF-Token"), req->csrf);
     free(field);
     return ok;
 }
@@ -165,24 +188,43 @@ bool auth_may(const struct web_request *req, enum web_access access)
     return web_access_decide(access, req->user->admin, role, self);
 }
 
-enum auth_login auth_login(struct auth_state *a, struct web_request *req, const char *name,
-                           const char *password, const struct session **out)
+static void limit_keys(const char *name, const char *peer, char ukey[100], char akey[100])
+{
+    snprintf(ukey, 100, "user:%.64s", name);
+    snprintf(akey, 100, "addr:%.64s", peer);
+}
+
+bool auth_login_allowed(struct auth_state *a, const char *name, const char *peer)
 {
     char ukey[100], akey[100];
     double now = clock_wall();
-    snprintf(ukey, sizeof ukey, "user:%.64s", name);
-    snprintf(akey, sizeof akey, "addr:%.64s", req->peer);
-    if (!limiter_allowed(a->limits, ukey, now) || !limiter_allowed(a->limits, akey, now))
-        return AUTH_LOGIN_LIMITED;
-    if (!accounts_verify(users_now(a), name, password)) {
-        limiter_failed(a->limits, ukey, now);
-        limiter_failed(a->limits, akey, now);
-        return AUTH_LOGIN_WRONG;
-    }
+    limit_keys(name, peer, ukey, akey);
+    return limiter_allowed(a->limits, ukey, now) && limiter_allowed(a->limits, akey, now);
+}
+
+char *auth_password_hash(struct auth_state *a, const char *name)
+{
+    return accounts_password_hash(users_now(a), name);
+}
+
+void auth_login_failed(struct auth_state *a, const char *name, const char *peer)
+{
+    char ukey[100], akey[100];
+    double now = clock_wall();
+    limit_keys(name, peer, ukey, akey);
+    limiter_failed(a->limits, ukey, now);
+    limiter_failed(a->limits, akey, now);
+}
+
+const struct session *auth_login_succeeded(struct auth_state *a, const char *name,
+                                           const char *peer, const char *old_id)
+{
+    char ukey[100], akey[100];
+    limit_keys(name, peer, ukey, akey);
     limiter_clear(a->limits, ukey);
-    auth_logout(a, req);
-    *out = session_create(a->sessions, name, now);
-    return *out ? AUTH_LOGIN_OK : AUTH_LOGIN_WRONG;
+    if (old_id && *old_id)
+        session_destroy(a->sessions, old_id);
+    return session_create(a->sessions, name, clock_wall());
 }
 
 void auth_logout(struct auth_state *a, struct web_request *req)
@@ -194,9 +236,9 @@ void auth_logout(struct auth_state *a, struct web_request *req)
     req->csrf = "";
 }
 
-void auth_session_cookie(const struct web_request *req, const struct session *s, char *out,
-                         size_t n)
+void auth_session_cookie(const struct web_config *c, bool secure, const struct session *s,
+                         char *out, size_t n)
 {
     snprintf(out, n, AUTH_SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%.0f%s",
-             s ? s->id : "", s ? req->config->session_max_s : 0.0, req->secure ? "; Secure" : "");
+             s ? s->id : "", s ? c->session_max_s : 0.0, secure ? "; Secure" : "");
 }

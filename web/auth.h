@@ -25,6 +25,9 @@ void auth_free(struct auth_state *a);
  * is signed in. */
 void auth_identify(struct auth_state *a, struct web_request *req, struct web_user *user);
 
+/* True when GIVEN is the token EXPECTED (SESSION_ID_LEN hex digits),
+ * compared in constant time. */
+bool auth_token_equal(const char *given, const char *expected);
 /* True when REQ's form (field "csrf") or header X-CSRF-Token carries its
  * session's CSRF token. */
 bool auth_csrf_ok(const struct web_request *req);
@@ -33,15 +36,22 @@ bool auth_csrf_ok(const struct web_request *req);
  * {student} parameters)? */
 bool auth_may(const struct web_request *req, enum web_access access);
 
-enum auth_login { AUTH_LOGIN_OK, AUTH_LOGIN_WRONG, AUTH_LOGIN_LIMITED };
-/* Checks NAME's PASSWORD for a login from REQ's address; on success a
- * new session (*OUT) replaces REQ's old one, if any. */
-enum auth_login auth_login(struct auth_state *a, struct web_request *req, const char *name,
-                           const char *password, const struct session **out);
+/* A login in three steps, so that the password is checked on another
+ * thread (accounts_verify_hash) and the loop never waits for Argon2:
+ * whether NAME may try from PEER now (the limits); NAME's hash to check
+ * against (malloc'd, NULL for an unknown user: checked against a dummy);
+ * then what came of it.  A success ends the session OLD_ID (no fixation:
+ * the new session's id is made here) and returns the new one (NULL: out
+ * of memory). */
+bool auth_login_allowed(struct auth_state *a, const char *name, const char *peer);
+char *auth_password_hash(struct auth_state *a, const char *name);
+void auth_login_failed(struct auth_state *a, const char *name, const char *peer);
+const struct session *auth_login_succeeded(struct auth_state *a, const char *name,
+                                           const char *peer, const char *old_id);
 /* Ends REQ's session. */
 void auth_logout(struct auth_state *a, struct web_request *req);
 /* The Set-Cookie value for session S (NULL: one that clears it). */
-void auth_session_cookie(const struct web_request *req, const struct session *s, char *out,
-                         size_t n);
+void auth_session_cookie(const struct web_config *c, bool secure, const struct session *s,
+                         char *out, size_t n);
 
 #endif

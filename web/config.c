@@ -52,9 +52,9 @@ static void read_text(const json_t *j, const char *key, char *out, size_t n, str
 static void read_numbers(const json_t *j, struct web_config *c, struct problems *p)
 {
     c->session_idle_s = check_number(j, "web.json", "session_idle_seconds", c->session_idle_s,
-                                     60, 30 * 86400, p);
+                                     1, 30 * 86400, p);
     c->session_max_s = check_number(j, "web.json", "session_max_seconds", c->session_max_s,
-                                    60, 90 * 86400, p);
+                                    1, 90 * 86400, p);
     c->max_connections = (unsigned)check_number(j, "web.json", "max_connections",
                                                 c->max_connections, 4, 100000, p);
     c->per_ip_connections = (unsigned)check_number(j, "web.json", "per_ip_connections",
@@ -72,7 +72,7 @@ static void read_numbers(const json_t *j, struct web_config *c, struct problems 
 static const char *const web_keys[] = {
     "listen", "tls", "trusted_proxy", "sso_header", "session_idle_seconds",
     "session_max_seconds", "max_connections", "per_ip_connections", "timeout_seconds",
-    "body_max_bytes", "login_attempts", "login_window_seconds", "start", "metrics", NULL,
+    "body_max_bytes", "login_attempts", "login_window_seconds", NULL,
 };
 
 /* "metrics": {"token_file": PATH} (relative to the spool, or absolute):

@@ -132,6 +132,17 @@ static bool access_checked(struct web_request *req, const struct web_route *r,
     return true;
 }
 
+/* The methods REQ's path has routes for, as the Allow header of a 405. */
+static void add_allow(const struct web_request *req, struct web_response *res)
+{
+    char allow[64] = "";
+    for (const struct web_route *r = web_routes; r->method; r++)
+        if (web_route_match(r->pattern, req->path, NULL) == 1 && !strstr(allow, r->method))
+            snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
+                     allow[0] ? ", " : "", r->method);
+    web_add_header(res, "Allow", allow);
+}
+
 void web_dispatch(struct web_server *srv, struct web_request *req, struct web_response *res)
 {
     struct web_user user;
@@ -139,12 +150,14 @@ void web_dispatch(struct web_server *srv, struct web_request *req, struct web_re
     const struct web_route *r = find_route(req, &wrong_method);
     if (!r) {
         if (wrong_method)
-            web_add_header(res, "Allow", "GET, POST");
+            add_allow(req, res);
         web_respond_error(res, wrong_method ? 405 : 404,
                           wrong_method ? "That method is not allowed here." : "No such page.");
         return;
     }
     auth_identify(srv->auth, req, &user);
+    if (req->new_cookie[0])
+        web_add_header(res, "Set-Cookie", req->new_cookie);
     if (!access_checked(req, r, res))
         return;
     if (r->handler(req, res) < 0 && res->status < 400)

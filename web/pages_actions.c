@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "contract/assignment.h"
 #include "spool/batch.h"
+#include "spool/course.h"
 #include "spool/extensions.h"
 #include "spool/job.h"
 #include "spool/queue.h"
@@ -33,12 +34,13 @@
 #include "web/html.h"
 #include "web/routes.h"
 
-/* Logs what USER did and sends the browser back with MESSAGE shown. */
-static int done(struct web_request *req, struct web_response *res, int status,
-                const char *message)
+/* Logs what USER did (about JOB, or NULL) and sends the browser back
+ * with MESSAGE shown. */
+static int done_job(struct web_request *req, struct web_response *res, int status,
+                    const char *message, const char *job)
 {
     const char *course = web_param(req, "course"), *asg = web_param(req, "asg");
-    log_msg(status < 400 ? LOG_INFO : LOG_WARN, NULL, "web: %s/%s: %s (by %s from %s)", course,
+    log_msg(status < 400 ? LOG_INFO : LOG_WARN, job, "web: %s/%s: %s (by %s from %s)", course,
             asg, message, req->user->name, req->peer);
     if (status >= 400)
         return web_respond_error(res, status, message);
@@ -48,6 +50,12 @@ static int done(struct web_request *req, struct web_response *res, int status,
     int rc = web_redirect(res, buf_str(&to));
     buf_free(&to);
     return rc;
+}
+
+static int done(struct web_request *req, struct web_response *res, int status,
+                const char *message)
+{
+    return done_job(req, res, status, message, NULL);
 }
 
 static bool assignment_exists(const struct web_request *req)
@@ -160,10 +168,10 @@ static int move_job(struct web_request *req, struct web_response *res, bool hold
         char *from = NULL;
         struct err e;
         if ((hold ? queue_hold : queue_release)(req->spool, id, &from, &e) < 0) {
-            rc = done(req, res, 409, e.msg);
+            rc = done_job(req, res, 409, e.msg, id);
         } else {
             snprintf(msg, sizeof msg, "%s job %s", hold ? "held" : "released", id);
-            rc = done(req, res, 303, msg);
+            rc = done_job(req, res, 303, msg, id);
         }
         free(from);
     }
@@ -179,6 +187,31 @@ int action_hold(struct web_request *req, struct web_response *res)
 int action_release(struct web_request *req, struct web_response *res)
 {
     return move_job(req, res, false);
+}
+
+static int grant(struct web_request *req, struct web_response *res, const char *student,
+                 double days, const struct late_policy *lp)
+{
+    struct err e;
+    struct problems p = {0};
+    json_t *entry = days == floor(days) ? json_pack("{s:I}", "days", (json_int_t)days)
+                                        : json_pack("{s:f}", "days", days);
+    struct buf msg = BUF_INIT;
+    int rc;
+    if (extensions_set(req->spool, web_param(req, "course"), web_param(req, "asg"), student,
+                       entry, lp, NULL, &p, &e) == 0) {
+        buf_printf(&msg, "extension of %s: %g day%s after the due date", student, days,
+                   days == 1 ? "" : "s");
+        rc = done(req, res, 303, buf_str(&msg));
+    } else {
+        buf_printf(&msg, "%s%s", p.count ? p.items[0] : e.msg,
+                   p.count ? " (the file is broken: fix it first; `assay extensions list` shows "
+                             "every problem)" : "");
+        rc = done(req, res, 409, buf_str(&msg));
+    }
+    buf_free(&msg);
+    problems_free(&p);
+    return rc;
 }
 
 int action_extension(struct web_request *req, struct web_response *res)
@@ -200,17 +233,11 @@ int action_extension(struct web_request *req, struct web_response *res)
     else if (!loaded || !sum.late.has_due)
         rc = done(req, res, 409, "this assignment has no due date (\"due\" in its "
                   "assignment.json), so an extension would change nothing");
-    else {
-        struct err e;
-        json_t *entry = days == floor(days) ? json_pack("{s:I}", "days", (json_int_t)days)
-                                            : json_pack("{s:f}", "days", days);
-        char msg[300];
-        snprintf(msg, sizeof msg, "extension of %s: %g day%s after the due date", student, days,
-                 days == 1 ? "" : "s");
-        rc = extensions_set(req->spool, web_param(req, "course"), web_param(req, "asg"), student,
-                            entry, &sum.late, &e) < 0 ? done(req, res, 409, e.msg)
-                                                      : done(req, res, 303, msg);
-    }
+    else if (!extensions_student_known(req->spool, web_param(req, "course"), student) &&
+             !course_on_roster(req->spool, web_param(req, "course"), student))
+        rc = done(req, res, 409, "no such student in this course (check the spelling)");
+    else
+        rc = grant(req, res, student, days, &sum.late);
     assignment_summary_free(&sum);
     problems_free(&ignored);
     free(dir);

@@ -118,10 +118,11 @@ static void section_progress(struct web_request *req, struct buf *b, const char 
     int pct = p.total ? (int)(100 * p.done / p.total) : 100;
     char eta[32];
     render_duration(eta, sizeof eta, p.eta_s);
-    html_printf(b, "<h2>Bulk grading</h2><div id=\"progress\" data-src=\"/course/%s/%s/progress\">"
+    html_printf(b, "<h2>Bulk grading</h2><div id=\"progress\" data-src=\"/course/%s/%s/progress\"%s>"
                 "<p>Started by %s. <span id=\"progress-text\">%zu/%zu (%d %%), %.2f/s, ETA %s"
-                "</span></p><div class=\"bar\"><span id=\"progress-bar\" style=\"width:%d%%\">"
-                "</span></div></div>", course, asg, p.by, p.done, p.total, pct, p.rate, eta, pct);
+                "</span></p><progress id=\"progress-bar\" max=\"100\" value=\"%d\"></progress>"
+                "</div>", course, asg, p.done == p.total ? " data-finished=\"1\"" : "", p.by, p.done,
+                p.total, pct, p.rate, eta, pct);
 }
 
 static void section_queue(struct web_request *req, struct web_response *res, const char *course,
@@ -180,47 +181,50 @@ static void section_histogram(struct buf *b, const struct student_row *rows, siz
     html_printf(b, "<h2>Scores</h2><p>%zu graded (out of %g).</p><table class=\"hist\" "
                 "id=\"histogram\">", graded, max);
     for (int k = 0; k < HIST_BINS; k++)
-        html_printf(b, "<tr><td>%g – %g</td><td class=\"n\">%zu</td><td><span class=\"fill\" "
-                    "style=\"width:%dem\"></span></td></tr>", max * k / HIST_BINS,
-                    max * (k + 1) / HIST_BINS, counts[k],
-                    most ? (int)(12 * counts[k] / most) : 0);
+        html_printf(b, "<tr><td>%g – %g</td><td class=\"n\">%zu</td><td><progress max=\"%zu\" "
+                    "value=\"%zu\"></progress></td></tr>", max * k / HIST_BINS,
+                    max * (k + 1) / HIST_BINS, counts[k], most ? most : 1, counts[k]);
     buf_puts(b, "</table>");
 }
 
-/* Failures grouped by category and reason: results with an error, and
- * jobs that failed for infrastructure reasons (never the student's). */
-static void section_failures(struct buf *b, const char *course, const char *asg,
-                             const struct student_row *rows, size_t n, const json_t *jobs)
+/* Adds STUDENT to GROUPS under "CATEGORY\tREASON". */
+static void group_add(json_t *groups, const char *category, const char *reason,
+                      const char *student)
 {
-    json_t *groups = json_object();   /* "category\treason" -> [students] */
+    char *key = NULL;
+    if (asprintf(&key, "%s\t%s", category, reason) < 0)
+        return;   /* out of memory: this one is not listed */
+    json_t *list = json_object_get(groups, key);
+    if (!list && json_object_set_new(groups, key, list = json_array()) < 0)
+        list = NULL;
+    json_array_append_new(list, json_string(student));
+    free(key);
+}
+
+/* Failures by category and reason: results with an error, and jobs that
+ * failed for infrastructure reasons (never the student's). */
+static json_t *failure_groups(const struct student_row *rows, size_t n, const json_t *jobs)
+{
+    json_t *groups = json_object();
     for (size_t i = 0; i < n; i++) {
         const json_t *err = json_object_get(json_object_get(rows[i].result, "assay"), "error");
-        if (!json_is_object(err))
-            continue;
-        char *key = NULL;
-        if (asprintf(&key, "%s\t%s", jsonutil_str(err, "category", "?"),
-                     jsonutil_str(err, "message", "")) < 0)
-            continue;
-        json_t *list = json_object_get(groups, key);
-        if (!list)
-            json_object_set_new(groups, key, list = json_array());
-        json_array_append_new(list, json_string(rows[i].name));
-        free(key);
+        if (json_is_object(err))
+            group_add(groups, jsonutil_str(err, "category", "?"), jsonutil_str(err, "message", ""),
+                      rows[i].name);
     }
     size_t i;
     const json_t *j;
-    json_array_foreach(jobs, i, j) {
-        if (strcmp(jsonutil_str(j, "state", ""), "failed"))
-            continue;
-        char *key = NULL;
-        if (asprintf(&key, "infrastructure (not graded)\t%s", jsonutil_str(j, "reason", "")) < 0)
-            continue;
-        json_t *list = json_object_get(groups, key);
-        if (!list)
-            json_object_set_new(groups, key, list = json_array());
-        json_array_append_new(list, json_string(jsonutil_str(j, "student", "")));
-        free(key);
-    }
+    json_array_foreach(jobs, i, j)
+        if (!strcmp(jsonutil_str(j, "state", ""), "failed"))
+            group_add(groups, "infrastructure (not graded)", jsonutil_str(j, "reason", ""),
+                      jsonutil_str(j, "student", ""));
+    return groups;
+}
+
+static void section_failures(struct buf *b, const char *course, const char *asg,
+                             const struct student_row *rows, size_t n, const json_t *jobs)
+{
+    json_t *groups = failure_groups(rows, n, jobs);
     buf_puts(b, "<h2>Failures</h2>");
     if (!json_object_size(groups))
         buf_puts(b, "<p class=\"muted\">None.</p>");
@@ -236,10 +240,10 @@ static void section_failures(struct buf *b, const char *course, const char *asg,
         html_printf(b, "<tr><td>%s</td><td>%s</td><td>%zu</td><td>", cat, tab + 1,
                     json_array_size(list));
         size_t k;
-        const json_t *s;
-        json_array_foreach(list, k, s)
+        const json_t *st;
+        json_array_foreach(list, k, st)
             html_printf(b, "%s<a href=\"/course/%s/%s/student/%s\">%s</a>", k ? ", " : "", course,
-                        asg, json_string_value(s), json_string_value(s));
+                        asg, json_string_value(st), json_string_value(st));
         buf_puts(b, "</td></tr>");
     }
     if (json_object_size(groups))
@@ -301,6 +305,13 @@ static void section_actions(struct web_request *req, struct web_response *res, c
     buf_puts(b, "<button id=\"rerun-failed\">Rerun infrastructure failures</button></form>");
     html_printf(b, "<a id=\"export\" href=\"/course/%s/%s/export.csv\" download>Download CSV</a>"
                 "</div>", course, asg);
+}
+
+static void section_extension(struct web_request *req, struct web_response *res,
+                              const char *course, const char *asg)
+{
+    struct buf *b = &res->body;
+    char to[300];
     snprintf(to, sizeof to, "/course/%s/%s/extension", course, asg);
     buf_puts(b, "<h2>Extensions</h2>");
     html_form_begin(req, res, to, "stack");
@@ -350,6 +361,7 @@ int page_assignment(struct web_request *req, struct web_response *res)
     section_histogram(&res->body, rows, n);
     section_failures(&res->body, course, asg, rows, n, jobs);
     section_students(req, res, course, asg, rows, n, jobs);
+    section_extension(req, res, course, asg);
     buf_puts(&res->body, "<script src=\"/static/assay.js\"></script>");
     html_end(res);
     for (size_t i = 0; i < n; i++)

@@ -4,9 +4,10 @@
 
 #include "web/web.h"
 
-/* pages_home.c: the start page, the stylesheet */
+/* pages_home.c: the start page, the stylesheet and script */
 int page_home(struct web_request *req, struct web_response *res);
 int page_stylesheet(struct web_request *req, struct web_response *res);
+int page_script(struct web_request *req, struct web_response *res);
 
 /* pages_login.c: signing in and out */
 int page_login(struct web_request *req, struct web_response *res);
@@ -26,6 +27,15 @@ int action_rerun_failed(struct web_request *req, struct web_response *res);
 int action_hold(struct web_request *req, struct web_response *res);
 int action_release(struct web_request *req, struct web_response *res);
 int action_extension(struct web_request *req, struct web_response *res);
+
+/* pages_submission.c: one student's work (staff, or the student) */
+int page_submission(struct web_request *req, struct web_response *res);
+int page_feedback(struct web_request *req, struct web_response *res);
+
+/* pages_admin.c: queue, workers, logs (admins) */
+int page_admin(struct web_request *req, struct web_response *res);
+int page_admin_logs(struct web_request *req, struct web_response *res);
+int page_admin_traces(struct web_request *req, struct web_response *res);
 
 /* pages_metrics.c: Prometheus's scrape (metrics.c renders it) */
 int page_metrics(struct web_request *req, struct web_response *res);

@@ -26,16 +26,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "web/dispatch.h"
 #include "web/web.h"
 
+/* A request answered after work on libuv's pool (web_defer). */
+struct deferred {
+    uv_work_t work_req;
+    web_work_fn work;
+    web_after_fn after;
+    void (*free_arg)(void *arg);
+    void *arg;
+    struct MHD_Connection *conn;
+    struct web_server *srv;
+};
+
 /* What a connection collects while its request arrives. */
 struct conn_state {
     struct buf body;
     bool too_big;
-    char peer[INET6_ADDRSTRLEN];
+    struct deferred *deferred;      /* set by web_defer, taken by request_complete */
+    struct web_server *srv;
+    char peer[INET6_ADDRSTRLEN];    /* the client (behind the trusted proxy: as it says) */
+    char proxy[INET6_ADDRSTRLEN];   /* the address that connected */
 };
 
 static void server_run(struct web_server *srv);
@@ -140,6 +155,28 @@ static void peer_of(struct MHD_Connection *c, char *out, size_t n)
                   (socklen_t)n);
 }
 
+/* Behind the trusted proxy, the client is the last address the proxy
+ * added to X-Forwarded-For (earlier ones are the client's own say). */
+static void client_behind_proxy(const struct web_server *srv, struct MHD_Connection *c,
+                                char *peer, size_t n)
+{
+    const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (!srv->config->trusted_proxy[0] || strcmp(peer, srv->config->trusted_proxy) || !xff)
+        return;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    last += strspn(last, " ");
+    char addr[INET6_ADDRSTRLEN];
+    unsigned char bin[sizeof(struct in6_addr)];
+    size_t len = strcspn(last, " ");
+    if (len >= sizeof addr)
+        return;
+    memcpy(addr, last, len);
+    addr[len] = '\0';
+    if (inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1)
+        snprintf(peer, n, "%s", addr);
+}
+
 /* The first call for a request: its state, and a body too big refused
  * before it is read. */
 static enum MHD_Result request_begin(struct web_server *srv, struct MHD_Connection *c,
@@ -149,7 +186,10 @@ static enum MHD_Result request_begin(struct web_server *srv, struct MHD_Connecti
     if (!st)
         return MHD_NO;
     *con_cls = st;
+    st->srv = srv;
     peer_of(c, st->peer, sizeof st->peer);
+    snprintf(st->proxy, sizeof st->proxy, "%s", st->peer);
+    client_behind_proxy(srv, c, st->peer, sizeof st->peer);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > srv->config->body_max)
         return send_plain(c, 413, "The request body is larger than this server accepts.");
@@ -167,6 +207,73 @@ static enum MHD_Result request_body(struct web_server *srv, struct conn_state *s
     return MHD_YES;
 }
 
+/* ---- deferred answers ---- */
+
+static void deferred_work(uv_work_t *w)
+{
+    struct deferred *d = w->data;
+    d->work(d->arg);
+}
+
+static void server_stop_now(struct web_server *srv);
+
+/* Back on the loop: the answer is queued on the suspended connection,
+ * which is then resumed (libmicrohttpd allows queuing a response on a
+ * suspended connection at any time). */
+static void deferred_done(uv_work_t *w, int status)
+{
+    struct deferred *d = w->data;
+    struct web_server *srv = d->srv;
+    struct web_response res = {.status = 200, .body = BUF_INIT, .headers = BUF_INIT};
+    if (status < 0 || d->after(d->arg, &res) < 0)
+        web_respond_error(&res, 500, "The server could not answer; the log says why.");
+    send_response(d->conn, &res);   /* it fails only when memory ran out: the connection closes */
+    buf_free(&res.body);
+    buf_free(&res.headers);
+    MHD_resume_connection(d->conn);
+    d->free_arg(d->arg);
+    free(d);
+    srv->deferred--;
+    if (srv->stopping && !srv->deferred)
+        server_stop_now(srv);
+    else
+        server_run(srv);
+}
+
+static enum MHD_Result start_deferred(struct web_server *srv, struct MHD_Connection *c,
+                                      struct conn_state *st)
+{
+    struct deferred *d = st->deferred;
+    st->deferred = NULL;
+    d->conn = c;
+    d->srv = srv;
+    d->work_req.data = d;
+    MHD_suspend_connection(c);
+    if (uv_queue_work(srv->loop, &d->work_req, deferred_work, deferred_done) < 0) {
+        MHD_resume_connection(c);
+        d->free_arg(d->arg);
+        free(d);
+        return send_plain(c, 503, "The server is too busy; try again.");
+    }
+    srv->deferred++;
+    return MHD_YES;
+}
+
+int web_defer(struct web_request *req, web_work_fn work, web_after_fn after,
+              void (*free_arg)(void *arg), void *arg)
+{
+    struct conn_state *st = req->state;
+    struct deferred *d = calloc(1, sizeof *d);
+    if (!d || !st)
+        return free(d), -1;
+    d->work = work;
+    d->after = after;
+    d->free_arg = free_arg;
+    d->arg = arg;
+    st->deferred = d;
+    return 0;
+}
+
 static enum MHD_Result request_complete(struct web_server *srv, struct MHD_Connection *c,
                                         struct conn_state *st, const char *url,
                                         const char *method)
@@ -174,14 +281,20 @@ static enum MHD_Result request_complete(struct web_server *srv, struct MHD_Conne
     if (st->too_big)
         return send_plain(c, 413, "The request body is larger than this server accepts.");
     struct web_request req = {
-        .method = method, .path = url, .peer = st->peer,
+        .method = method, .path = url, .peer = st->peer, .via = st->proxy,
         .body = st->body.data ? st->body.data : "", .body_len = st->body.len,
         .csrf = "", .spool = srv->spool, .config = srv->config, .auth = srv->auth, .conn = c,
+        .state = st,
     };
     struct web_response res = {.status = 200, .body = BUF_INIT, .headers = BUF_INIT};
     web_dispatch(srv, &req, &res);
     for (int i = 0; i < req.nparams; i++)
         free(req.param_values[i]);
+    if (st->deferred) {
+        buf_free(&res.body);
+        buf_free(&res.headers);
+        return start_deferred(srv, c, st);
+    }
     enum MHD_Result r = send_response(c, &res);
     buf_free(&res.body);
     buf_free(&res.headers);
@@ -287,18 +400,18 @@ static int parse_listen(const char *listen, struct sockaddr_storage *sa, struct 
 static struct MHD_Daemon *daemon_start(struct web_server *srv, const struct sockaddr_storage *sa)
 {
     const struct web_config *c = srv->config;
-    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (sa->ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,   /* first, so it gets every message */
         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)sa,
         MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->memory_limit,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u,
         MHD_OPTION_END);
 }
@@ -334,16 +447,31 @@ int web_server_start(struct web_server *srv, uv_loop_t *loop, const struct spool
     return 0;
 }
 
-void web_server_stop(struct web_server *srv)
+static void server_stop_now(struct web_server *srv)
 {
-    if (!srv->mhd)
-        return;
     uv_poll_stop(&srv->poll);
     uv_timer_stop(&srv->timer);
     uv_close((uv_handle_t *)&srv->poll, NULL);
     uv_close((uv_handle_t *)&srv->timer, NULL);
     MHD_stop_daemon(srv->mhd);
     srv->mhd = NULL;
+}
+
+/* libmicrohttpd must not stop with a connection suspended: while
+ * answers are being worked out, the stop waits for the last of them
+ * (new connections are no longer accepted meanwhile). */
+void web_server_stop(struct web_server *srv)
+{
+    if (!srv->mhd || srv->stopping)
+        return;
+    srv->stopping = true;
+    if (srv->deferred) {
+        MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+        return;
+    }
+    server_stop_now(srv);
 }
 
 /* ---- what handlers use of the connection ---- */

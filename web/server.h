@@ -2,6 +2,7 @@
 #ifndef ASSAY_WEB_SERVER_H
 #define ASSAY_WEB_SERVER_H
 
+#include <stdbool.h>
 #include <uv.h>
 
 #include "common/err.h"
@@ -19,6 +20,8 @@ struct web_server {
     const struct web_config *config;
     struct auth_state *auth;     /* sessions, login limits (auth.c) */
     unsigned port;               /* the port bound (when the config said 0) */
+    unsigned deferred;           /* requests waiting for work on libuv's pool */
+    bool stopping;               /* stop once the last of them is answered */
 };
 
 /* Binds the address of CONFIG and registers the server on LOOP. */

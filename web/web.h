@@ -56,13 +56,16 @@ struct web_user {
 struct web_request {
     const char *method;        /* "GET", "POST", ... */
     const char *path;          /* without the query */
-    const char *peer;          /* the client's address, "127.0.0.1" */
+    const char *peer;          /* the client's address, "127.0.0.1" (behind the trusted
+                                * proxy: the one it names in X-Forwarded-For) */
+    const char *via;           /* the address that connected (the proxy, if any) */
     const char *body;          /* the request body, NUL-terminated (may hold NULs) */
     size_t body_len;
     struct web_user *user;     /* NULL: anonymous */
     const struct session *session; /* the browser session, NULL for tokens and anonymous */
     const char *csrf;          /* the session's CSRF token for forms ("" none) */
     bool secure;               /* reached over TLS (config or trusted proxy) */
+    char new_cookie[256];      /* a session made for this request (SSO): sent with the answer */
     const struct spool *spool;
     const struct web_config *config;
     struct auth_state *auth;   /* sessions and accounts (auth.h), for login and logout */
@@ -70,6 +73,7 @@ struct web_request {
     char *param_values[WEB_MAX_PARAMS];
     int nparams;
     void *conn;                /* the server's connection (web_header, web_query) */
+    void *state;               /* the server's state of the request (web_defer) */
 };
 
 /* A response.  Handlers set status and body (or use web_respond_* below);
@@ -104,6 +108,19 @@ const char *web_query(const struct web_request *req, const char *name);
 char *web_form(const struct web_request *req, const char *name);
 /* A {name} segment of the route's pattern ("" when there is none). */
 const char *web_param(const struct web_request *req, const char *name);
+
+/* For a handler whose answer needs slow work (checking a password costs
+ * tens of milliseconds of CPU): WORK(ARG) runs on a thread of libuv's
+ * pool, where it must touch nothing but ARG; then AFTER(ARG, RES) runs on
+ * the loop and fills the response, and FREE_ARG(ARG) frees ARG (also
+ * when the server stops first).  The handler returns 0 after calling it
+ * and leaves RES alone; the connection waits meanwhile, and other
+ * requests go on being served.  -1 when it cannot be deferred (out of
+ * memory): the handler answers itself. */
+typedef void (*web_work_fn)(void *arg);
+typedef int (*web_after_fn)(void *arg, struct web_response *res);
+int web_defer(struct web_request *req, web_work_fn work, web_after_fn after,
+              void (*free_arg)(void *arg), void *arg);
 
 /* Adds a response header; -1 when the value holds a line break. */
 int web_add_header(struct web_response *res, const char *name, const char *value);

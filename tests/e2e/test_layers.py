@@ -39,3 +39,19 @@ def test_scheduler_and_shipper_carry_no_sandbox():
         assert "libseccomp" not in libs, f"{prog} links libseccomp:\n{libs}"
     shipper = defined_symbols(os.path.join(BUILD, "assay-shipper"))
     assert not shipper & engine, f"assay-shipper links the engine: {sorted(shipper & engine)[:5]}"
+
+
+def test_web_carries_no_engine_and_daemons_no_web_libraries():
+    """assay-web links the spool, never the engine or the sandbox; the
+    scheduler and shippers link neither libmicrohttpd nor libsodium."""
+    engine = defined_symbols(os.path.join(BUILD, "lib", "libassay-engine.a"))
+    sandbox = defined_symbols(os.path.join(BUILD, "lib", "libassay-sandbox.a"))
+    web = os.path.join(BUILD, "assay-web")
+    have = defined_symbols(web)
+    assert not have & (engine | sandbox), sorted(have & (engine | sandbox))[:5]
+    libs = subprocess.run(["ldd", web], capture_output=True, text=True).stdout
+    assert "libseccomp" not in libs and "libmicrohttpd" in libs, libs
+    for prog in ("assay-scheduler", "assay-shipper"):
+        libs = subprocess.run(["ldd", os.path.join(BUILD, prog)], capture_output=True,
+                              text=True).stdout
+        assert "libmicrohttpd" not in libs and "libsodium" not in libs, f"{prog}:\n{libs}"
