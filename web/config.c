@@ -72,7 +72,10 @@ static void read_numbers(const json_t *j, struct web_config *c, struct problems 
 static const char *const web_keys[] = {
     "listen", "tls", "trusted_proxy", "sso_header", "session_idle_seconds",
     "session_max_seconds", "max_connections", "per_ip_connections", "timeout_seconds",
-    "body_max_bytes", "login_attempts", "login_window_seconds", NULL,
+    "body_max_bytes", "login_attempts", "login_window_seconds",
+    "start",     /* read by assay-scheduler (scheduler/web.c), checked here */
+    "metrics",   /* read_metrics */
+    NULL,
 };
 
 /* "metrics": {"token_file": PATH} (relative to the spool, or absolute):
