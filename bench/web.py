@@ -26,7 +26,7 @@ from `assay users token`):
 
   course page         PATH (default /course/big): the course's assignments
   student list        PATH (default /course/big/hw): the 1,000 students
-  student page        PATH (default /course/big/hw/s0500)
+  student page        PATH (default /course/big/hw/student/s0500)
 
 (pages this build does not serve are reported as such); then the
 renderer alone, in-process, R times (build/bench/metrics_render, which
@@ -204,7 +204,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(os.path.dirname(HERE), "build"))
     ap.add_argument("--course-page", default="/course/big")
     ap.add_argument("--list-page", default="/course/big/hw")
-    ap.add_argument("--student-page", default="/course/big/hw/s0500")
+    ap.add_argument("--student-page", default="/course/big/hw/student/s0500")
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
     base = tempfile.mkdtemp(prefix="assay-webbench-")
