@@ -40,6 +40,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
+#include "common/log.h"
 #include "spool/counters.h"
 #include "spool/health.h"
 #include "spool/job.h"
@@ -173,8 +174,14 @@ static const char *const limit_names[] = {"time", "memory", "output", "disk", NU
 
 static void render_counters(const struct spool *s, struct buf *out)
 {
-    struct err e;   /* unreadable: every counter shows 0 until it can be read again */
+    struct err e;
     json_t *all = counters_load(s, &e);
+    if (!all) {
+        /* Left out rather than shown as 0, which Prometheus would take
+         * for a reset of every counter. */
+        log_msg(LOG_WARN, NULL, "web: /metrics without its counters: %s", e.msg);
+        return;
+    }
     counter_family(out, all, "assay_jobs_submitted_total", "Jobs queued (assay submit, regrade, "
                    "grade-all), by course and priority.", NULL, NULL, false);
     counter_family(out, all, "assay_jobs_completed_total", "Jobs whose result was recorded, by "
