@@ -1,12 +1,15 @@
 /* test_metrics.c - unit tests for the spool's counters (spool/counters.h)
  * and the /metrics renderer (web/metrics.h): counts add up across
  * writers and survive in the files; the log of counts is folded into the
- * totals and no count is taken twice, even when a fold was cut short; histogram buckets are cumulative with
+ * totals and no count is taken twice, even when a fold was cut short or
+ * several processes count and fold at once; histogram buckets are cumulative with
  * a +Inf bucket, _sum and _count; label values are escaped as the text
  * format wants; the queue comes from the job files when no scheduler runs
  * and from the scheduler's view when one does; who may scrape. */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
+
+#include <sys/wait.h>
 
 #include "common/buf.h"
 #include "common/clock.h"
@@ -141,6 +144,37 @@ static void test_the_log_is_folded_and_never_counted_twice(void **state)
     spool_close(&s);
 }
 
+/* Four processes counting at once, folding as they go: not a count lost
+ * or taken twice. */
+static void test_writers_at_once_lose_nothing(void **state)
+{
+    struct spool s;
+    open_spool(*state, &s);
+    struct err e;
+    pid_t kids[4];
+    for (int k = 0; k < 4; k++) {
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] == 0) {
+            struct counter_inc one = {"assay_jobs_submitted_total",
+                                      "course=\"cs101\",priority=\"interactive\"", 1, false};
+            for (int i = 0; i < 1500; i++)
+                if (counters_add(&s, &one, 1, &e) < 0)
+                    _exit(1);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 4; k++) {
+        int status;
+        assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    json_t *all = counters_load(&s, &e);
+    assert_int_equal(submitted(all), 6000);
+    json_decref(all);
+    spool_close(&s);
+}
+
 static void test_histogram_buckets_are_cumulative(void **state)
 {
     struct spool s;
@@ -267,6 +301,8 @@ int main(void)
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_the_log_is_folded_and_never_counted_twice,
                                         tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_writers_at_once_lose_nothing, tu_setup_dir,
+                                        tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_histogram_buckets_are_cumulative, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_queue_from_job_files_without_a_scheduler,
