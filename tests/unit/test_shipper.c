@@ -465,7 +465,9 @@ static void test_worker_heard_while_a_job_waits_updates_its_health(void **state)
     assert_true(jsonutil_num(h, "free_mb", 0) == 5);
     assert_true(jsonutil_str(h, "last_contact", "")[0]);
     assert_true(tu_contains(log, " error worker w1 is refusing: only 5 MB of disk free"));
-    assert_non_null(load(r, "spool/results/c/a/u/1/results.json"));
+    json_t *res = load(r, "spool/results/c/a/u/1/results.json");
+    assert_non_null(res);
+    json_decref(res);
     json_decref(h);
     free(log);
 }
