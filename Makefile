@@ -102,6 +102,8 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 POLICY_OBJ := $(call obj,scheduler/policy.c $(wildcard scheduler/policy_*.c) scheduler/heap.c scheduler/strmap.c)
 # A job's trip through a shipper (no transport): unit-tested on a fake one.
 SHIP_OBJ   := $(call obj,shipper/ship.c)
+# The /metrics renderer (no HTTP): unit-tested and benchmarked alone.
+METRICS_OBJ := $(call obj,web/metrics.c)
 # assay-web without its main: its unit test drives sessions, CSRF, escaping
 # and the access decisions directly.
 WEB_OBJ    := $(call obj,$(filter-out web/main.c,$(wildcard web/*.c))) $(BUILD)/obj/gen/web_assets.o
@@ -181,7 +183,7 @@ $(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SCHEDULER_LIBS
 $(BUILD)/assay-deliver: $(call obj,$(wildcard deliver/*.c)) $(DELIVER_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV) $(LIBS_CURL)
 
-$(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(DEST_OBJ) $(ALL_LIBS)
+$(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(DEST_OBJ) $(METRICS_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_SODIUM) $(LIBS_TEST) $(LIBS_CURL)
 
@@ -202,9 +204,9 @@ $(BUILD)/tests/test_web: tests/unit/test_web.c $(WEB_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM) $(LIBS_TEST)
 
-$(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(ALL_LIBS)
+$(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(METRICS_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_SODIUM)
 
 # The transport contract (tests/contract/): one driver that checks
 # shipper/transport.h against a real worker of any transport; run by
@@ -238,7 +240,8 @@ fuzz:
 	@$(MAKE) --no-print-directory BUILD=build-fuzz FUZZ=1 fuzz-build
 	@BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
-bench: all $(BUILD)/bench/engine_overhead $(BUILD)/bench/sandbox_overhead $(BUILD)/bench/fair_night $(BUILD)/bench/policy_scale
+bench: all $(BUILD)/bench/engine_overhead $(BUILD)/bench/sandbox_overhead $(BUILD)/bench/fair_night $(BUILD)/bench/policy_scale \
+       $(BUILD)/bench/metrics_render $(BUILD)/bench/counters_add
 	@scripts/install-deps.sh --ensure --bench
 
 test: all $(UNIT_BIN) $(CONTRACT_BIN)
@@ -264,7 +267,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/assay/systemd $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	install -m 0755 scripts/deploy-worker.sh $(DESTDIR)$(PREFIX)/share/assay/
 	install -m 0644 scripts/systemd/assay-worker.service.in $(DESTDIR)$(PREFIX)/share/assay/systemd/
-	for u in assay-scheduler assay-worker; do \
+	for u in assay-scheduler assay-worker assay-web; do \
 	    sed $(UNIT_SUBST) scripts/systemd/$$u.service.in >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.service && \
 	    chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.service || exit 1; \
 	done

@@ -63,6 +63,7 @@ struct sched {
     size_t n_daemons;
     struct child deliverer;        /* assay-deliver, once a course configures a destination */
     struct child intake;           /* assay-intake, once the spool has forges.json */
+    struct child web;              /* assay-web, when web.json says "start": true */
     struct sched_job **table;      /* pending jobs by id */
     size_t n_pending;
     unsigned scan_mark;            /* pending_scan: jobs seen by this scan */
@@ -134,6 +135,8 @@ void deliverer_refresh(struct sched *s);
 void intake_refresh(struct sched *s);
 /* True when the spool has forges.json (GitHub or GitLab set up). */
 bool sched_has_forges(struct sched *s);
+/* web.c: assay-web, started (or restarted, or stopped) as web.json says */
+void web_configure(struct sched *s);
 
 /* supervise.c: child processes */
 void child_start(struct child *c);

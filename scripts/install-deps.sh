@@ -22,13 +22,15 @@ set -eu
 # hashes (Argon2id), session ids and tokens.
 # chromium, chromium-driver, python3-selenium: the web console's browser
 # tests drive a real headless Chromium.
+# prometheus (with promtool): the /metrics tests check the page with
+# `promtool check metrics` and have a real Prometheus server scrape it.
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libuv1-dev libjansson-dev zlib1g-dev libzip-dev libssh2-1-dev libcurl4-openssl-dev
 libseccomp-dev libcmocka-dev libmd-dev libmicrohttpd-dev libsodium-dev libyaml-dev
 python3 python3-pytest python3-ipython python3-yaml python3-hypothesis
 zip unzip procps
 openssh-server openssh-client iproute2 logrotate strace git
-chromium chromium-driver python3-selenium"
+chromium chromium-driver python3-selenium prometheus"
 BENCH_PACKAGES="jupyter-nbconvert python3-ipykernel bubblewrap"
 
 mode=""

@@ -30,6 +30,7 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "spool/delivery.h"
+#include "spool/counters.h"
 #include "spool/scan.h"
 
 #define JOB_MAX_BYTES (1u << 20)
@@ -88,6 +89,19 @@ char *queue_locate(const struct spool *s, const char *id)
     return found;
 }
 
+/* assay_jobs_submitted_total, once the job is queued (spool/counters.c). */
+static void count_submitted(const struct spool *s, const struct job *j)
+{
+    struct buf labels = BUF_INIT;
+    counters_label(&labels, "course", j->course);
+    counters_label(&labels, "priority", j->priority);
+    struct counter_inc inc = {"assay_jobs_submitted_total", buf_str(&labels), 1, false};
+    struct err e;
+    if (counters_add(s, &inc, 1, &e) < 0)
+        log_msg(LOG_WARN, j->id, "queued, but not counted for the metrics: %s", e.msg);
+    buf_free(&labels);
+}
+
 int queue_enqueue(const struct spool *s, json_t *job, struct err *e)
 {
     struct job j;
@@ -96,6 +110,8 @@ int queue_enqueue(const struct spool *s, json_t *job, struct err *e)
     char *index = job_index_rel(j.id), *incoming = job_rel(SPOOL_INCOMING, j.id);
     int rc = index && incoming ? spool_write_json_linked(s, incoming, job, index, e)
                                : err_set(e, "out of memory");
+    if (rc == 0)
+        count_submitted(s, &j);
     free(index);
     free(incoming);
     job_free(&j);

@@ -32,4 +32,7 @@ json_t *data_courses(const struct spool *s);
 void data_queue_place(const struct spool *s, const char *course, const char *asg,
                       const char *capability, double queued_at, size_t *ahead, double *wait_s);
 
+/* Drops the job rows data.c keeps between pages (at exit). */
+void data_forget(void);
+
 #endif

@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "web/auth.h"
 #include "web/config.h"
+#include "web/data.h"
 #include "web/server.h"
 
 static const char usage[] =
@@ -146,6 +147,7 @@ int main(int argc, char **argv)
     if (rc == 0)
         run(&m);
     auth_free(m.auth);
+    data_forget();
     spool_close(&m.spool);
     log_close();
     return rc;

@@ -31,6 +31,7 @@
 #include "web/routes.h"
 
 #define HIST_BINS 10
+#define JOBS_SHOWN 200     /* queued jobs listed on an assignment's page, oldest first */
 
 struct queue_counts {
     size_t waiting, running, deferred, held, failed;
@@ -143,6 +144,11 @@ static void section_queue(struct web_request *req, struct web_response *res, con
     char action[300];
     snprintf(action, sizeof action, "/course/%s/%s/", course, asg);
     json_array_foreach(jobs, i, j) {
+        if (i == JOBS_SHOWN) {
+            html_printf(b, "<tr><td colspan=\"5\">and %zu more</td></tr>",
+                        json_array_size(jobs) - JOBS_SHOWN);
+            break;
+        }
         const char *st = jsonutil_str(j, "state", "");
         html_printf(b, "<tr><td>%s</td><td>%s v%lld</td><td>%s</td><td>%s</td><td>",
                     jsonutil_str(j, "id", ""), jsonutil_str(j, "student", ""),

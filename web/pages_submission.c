@@ -36,6 +36,7 @@
 
 #define FEEDBACK_MAX_BYTES (8u << 20)
 #define LOG_TAIL_BYTES (4u << 20)
+#define WAITING_PLACED 3      /* waiting jobs whose place in the queue is worked out */
 
 static bool is_staff(const struct web_request *req)
 {
@@ -81,12 +82,14 @@ static void section_waiting(struct web_request *req, struct buf *b, const char *
                             const char *asg, const char *student)
 {
     json_t *jobs = data_queue_jobs(req->spool, course, asg, student);
-    size_t i;
+    size_t i, placed = 0;
     const json_t *j;
     json_array_foreach(jobs, i, j) {
         const char *st = jsonutil_str(j, "state", "");
         long long v = (long long)json_integer_value(json_object_get(j, "version"));
-        if (!strcmp(st, "waiting")) {
+        if (!strcmp(st, "waiting") && ++placed > WAITING_PLACED) {
+            html_printf(b, "<p class=\"queued\">Version %lld is waiting to be graded.</p>", v);
+        } else if (!strcmp(st, "waiting")) {
             size_t ahead;
             double wait;
             data_queue_place(req->spool, course, asg, jsonutil_str(j, "capability", ""),

@@ -30,5 +30,6 @@ const struct web_route web_routes[] = {
     {"GET",  "/admin",               page_admin,      WEB_ADMIN},
     {"GET",  "/admin/logs",          page_admin_logs, WEB_ADMIN},
     {"GET",  "/admin/traces",        page_admin_traces, WEB_ADMIN},
+    {"GET",  "/metrics",             page_metrics,    WEB_OPEN},
     {NULL, NULL, NULL, WEB_OPEN},
 };
