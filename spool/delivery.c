@@ -29,6 +29,7 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "spool/counters.h"
 #include "spool/course.h"
 
 #define DELIVERY_MAX_BYTES (64u << 10)
@@ -322,6 +323,28 @@ static int settle(const struct spool *s, struct delivery *d, const char *to, str
     return rc;
 }
 
+/* Counts D's settling for /metrics after the move that makes it true:
+ * assay_deliveries_total by OUTCOME (delivered, retried, dead), and a
+ * dead one's CATEGORY in assay_deliveries_dead_total.  A count lost is
+ * only logged (spool/counters.h). */
+static void count_settled(const struct spool *s, const struct delivery *d, const char *outcome,
+                          const char *category)
+{
+    struct buf l = BUF_INIT, dead = BUF_INIT;
+    counters_label(&l, "destination", d->dest ? d->dest : "?");
+    buf_puts(&dead, buf_str(&l));
+    counters_label(&l, "outcome", outcome);
+    counters_label(&dead, "category", category ? category : "");
+    struct counter_inc incs[] = {{"assay_deliveries_total", buf_str(&l), 1, false},
+                                 {"assay_deliveries_dead_total", buf_str(&dead), 1, false}};
+    struct err e;
+    if (counters_add(s, incs, category ? 2 : 1, &e) < 0)
+        log_msg(LOG_WARN, d->job_id, "delivery %s is %s, but not counted for the metrics: %s",
+                d->key, outcome, e.msg);
+    buf_free(&l);
+    buf_free(&dead);
+}
+
 int delivery_defer(const struct spool *s, struct delivery *d, const char *why,
                    double not_before, bool unsure, struct err *e)
 {
@@ -332,7 +355,10 @@ int delivery_defer(const struct spool *s, struct delivery *d, const char *why,
     d->tries++;
     d->not_before = not_before;
     d->unsure = unsure || d->unsure;
-    return settle(s, d, DELIVERY_PENDING, e);
+    int rc = settle(s, d, DELIVERY_PENDING, e);
+    if (rc == 0)
+        count_settled(s, d, "retried", NULL);
+    return rc;
 }
 
 int delivery_done(const struct spool *s, struct delivery *d, const char *note, struct err *e)
@@ -340,7 +366,10 @@ int delivery_done(const struct spool *s, struct delivery *d, const char *note, s
     json_object_set_new(d->json, "tries", json_integer(d->tries + 1));
     json_object_set_new(d->json, "note", jsonutil_text(note, strlen(note)));
     set_now(d->json, "done_at");
-    return settle(s, d, DELIVERY_DONE, e);
+    int rc = settle(s, d, DELIVERY_DONE, e);
+    if (rc == 0)
+        count_settled(s, d, "delivered", NULL);
+    return rc;
 }
 
 int delivery_dead(const struct spool *s, struct delivery *d, const char *category,
@@ -350,7 +379,10 @@ int delivery_dead(const struct spool *s, struct delivery *d, const char *categor
     json_object_set_new(d->json, "category", json_string(category));
     json_object_set_new(d->json, "reason", jsonutil_text(reason, strlen(reason)));
     set_now(d->json, "dead_at");
-    return settle(s, d, DELIVERY_DEAD, e);
+    int rc = settle(s, d, DELIVERY_DEAD, e);
+    if (rc == 0)
+        count_settled(s, d, "dead", category);
+    return rc;
 }
 
 int delivery_recover(const struct spool *s, struct err *e)

@@ -42,6 +42,7 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "spool/counters.h"
+#include "spool/delivery.h"
 #include "spool/health.h"
 #include "spool/job.h"
 #include "spool/queue_view.h"
@@ -193,6 +194,12 @@ static void render_counters(const struct spool *s, struct buf *out)
                    "attempt token was no longer the job's.", NULL, NULL, true);
     counter_family(out, all, "assay_sandbox_limit_hits_total", "Tests whose run hit a limit, "
                    "by limit (time, memory, output, disk).", "limit", limit_names, false);
+    counter_family(out, all, "assay_deliveries_total", "Grades and statuses sent to Canvas, "
+                   "GitHub or GitLab, by destination and outcome (delivered, retried, dead).",
+                   NULL, NULL, false);
+    counter_family(out, all, "assay_deliveries_dead_total", "Deliveries given up, by destination "
+                   "and why (unknown_student, token, unpublished, refused, config, attempts).",
+                   NULL, NULL, false);
     histogram_family(out, all, "assay_job_wait_seconds", "Time graded jobs waited in the queue "
                      "before a worker slot took them, by course.");
     histogram_family(out, all, "assay_job_run_seconds", "Time graded jobs held a worker slot, "
@@ -302,6 +309,25 @@ static void render_states(const struct spool *s, const struct workers *w, struct
     }
 }
 
+/* Deliveries waiting to be sent (pending/, sending/): few at any time,
+ * since the ones settled leave those directories. */
+static void render_deliveries(const struct spool *s, struct buf *out)
+{
+    family(out, "assay_deliveries", "gauge", "Deliveries not yet settled: pending (waiting for "
+           "their turn or a retry), sending.");
+    struct fs_list l;
+    const char *states[] = {DELIVERY_PENDING, DELIVERY_SENDING}, *names[] = {"pending", "sending"};
+    for (size_t i = 0; i < 2; i++) {
+        if (delivery_list(s, states[i], &l) < 0)
+            continue;   /* out of memory: the series is left out, not shown as 0 */
+        struct buf lab = BUF_INIT;
+        counters_label(&lab, "state", names[i]);
+        sample(out, "assay_deliveries", buf_str(&lab), (double)l.n);
+        buf_free(&lab);
+        fs_list_free(&l);
+    }
+}
+
 /* --- workers (workers.json, health/) --------------------------------- */
 
 static void worker_label(struct buf *l, const char *worker, const char *state)
@@ -376,6 +402,7 @@ int metrics_render(const struct spool *s, double now, struct buf *out, struct er
     render_queue(s, now, out);
     render_states(s, have_workers ? &w : NULL, out);
     render_workers(s, have_workers ? &w : NULL, out);
+    render_deliveries(s, out);
     render_counters(s, out);
     workers_free(&w);
     /* buf_printf fails only when memory ran out: a half page is no page */

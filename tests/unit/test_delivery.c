@@ -14,6 +14,7 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "deliver/destination.h"
+#include "spool/counters.h"
 #include "spool/delivery.h"
 #include "spool/job.h"
 #include "spool/queue.h"
@@ -191,6 +192,18 @@ static void test_transitions_keep_what_they_learnt(void **state)
     assert_int_equal(delivery_count(&s, &c), 0);
     assert_int_equal(c.pending, 2);
     assert_int_equal(c.dead + c.done + c.sending, 0);
+    /* each settling counted for /metrics: one retry, one dead by category */
+    json_t *all = counters_load(&s, &e);
+    assert_non_null(all);
+    const json_t *n = json_object_get(all, "counters");
+    const json_t *total = json_object_get(n, "assay_deliveries_total");
+    assert_true(json_number_value(json_object_get(
+        total, "destination=\"canvas\",outcome=\"retried\"")) == 1);
+    assert_true(json_number_value(json_object_get(
+        total, "destination=\"canvas\",outcome=\"dead\"")) == 1);
+    assert_true(json_number_value(json_object_get(json_object_get(n, "assay_deliveries_dead_total"),
+        "destination=\"canvas\",category=\"unknown_student\"")) == 1);
+    json_decref(all);
     free(key);
     job_free(&job);
     spool_close(&s);
