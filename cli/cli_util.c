@@ -218,3 +218,15 @@ char *cli_no_scheduler(const struct spool *s, const struct scheduler_state *st)
                    "starts", s->root, s->root);
     return rc < 0 ? strdup("no scheduler is running on this spool") : msg;
 }
+
+void cli_invoking_user(char *out, size_t n)
+{
+    struct passwd *pw = getpwuid(getuid());
+    const char *sudo = getuid() == 0 ? getenv("SUDO_USER") : NULL;
+    if (pw)
+        snprintf(out, n, "%s", pw->pw_name);
+    else
+        snprintf(out, n, "uid %u", (unsigned)getuid());
+    if (sudo && *sudo)
+        snprintf(out + strlen(out), n - strlen(out), " (sudo by %.64s)", sudo);
+}

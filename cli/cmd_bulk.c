@@ -31,6 +31,8 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "cli/commands.h"
+#include "contract/results.h"
+#include "spool/manual.h"
 #include "spool/export.h"
 #include "spool/queue.h"
 #include "spool/record.h"
@@ -136,6 +138,25 @@ static void maybe_hint(struct follow *f)
 
 /* ---- the summary ---- */
 
+/* How many of the GRADED results in DONE still have answers awaiting
+ * manual grading: their scores above are not final. */
+static void print_manual_pending(const json_t *done, size_t graded)
+{
+    size_t waiting = 0;
+    double points = 0;
+    const char *id;
+    const json_t *d;
+    json_object_foreach((json_t *)done, id, d) {
+        struct manual_tally t;
+        results_manual_tally(json_object_get(d, "result"), &t);
+        waiting += t.pending > 0;
+        points += t.pending_points;
+    }
+    if (waiting)
+        cli_printf(stdout, "%zu of the %zu graded have answers awaiting manual grading (%g points "
+                   "in all; `assay manual list` shows them).\n", waiting, graded, points);
+}
+
 static void print_histogram(const json_t *done)
 {
     size_t counts[HIST_BINS] = {0}, graded = 0, most = 0;
@@ -165,6 +186,7 @@ static void print_histogram(const json_t *done)
         cli_printf(stdout, "  %6.4g - %-6.4g %c %5zu %.*s\n", lo, hi, b == HIST_BINS - 1 ? ']' : ')',
                counts[b], width, "########################################");
     }
+    print_manual_pending(done, graded);
 }
 
 /* Which kind of failure DONE (a job's entry) is: "infrastructure" (not
@@ -250,6 +272,9 @@ static size_t count_retrying(const struct spool *s, const json_t *queued, const 
     return n;
 }
 
+/* How long the summary waits for the grades' deliveries (Canvas) to settle. */
+#define SYNC_WAIT_S 30.0
+
 int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double timeout_s)
 {
     struct follow f = {.s = s, .queued = queued, .done = json_object(), .tty = isatty(1)};
@@ -286,6 +311,7 @@ int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double 
            "assignment, %zu not graded because of infrastructure failures, %zu not finished, "
            "in %.1f s.\n", done - failures, fl.submission,
            fl.assignment, fl.infrastructure, total - done, clock_mono() - f.started);
+    sync_report_jobs(s, queued, SYNC_WAIT_S);
     json_decref(f.done);
     return done == total && failures == 0 && fl.late == 0 ? EXIT_OK : EXIT_FAILED;
 }
@@ -385,8 +411,11 @@ static const char export_usage[] =
     "  " CSV_HEADER "\n"
     "score is after any late penalty: late_days is how many (started) days late the\n"
     "submission was (0 on time), late_penalty_percent the percentage of max taken\n"
-    "off, score_before_penalty the score the tests gave.  Students who submitted but\n"
-    "have no result yet appear with status \"pending\" and the rest empty.\n";
+    "off, score_before_penalty the score the tests gave.  score includes the grades\n"
+    "given by hand (assay manual grade); manual_pending_points and\n"
+    "manual_pending_answers say what still awaits one (its points are in max, not in\n"
+    "score).  Students who submitted but have no result yet appear with status\n"
+    "\"pending\" and the rest empty.\n";
 
 /* -1 (said) if a student may be missing: out of memory. */
 static int write_csv(FILE *out, const struct spool *s, const struct bulk_opts *o)

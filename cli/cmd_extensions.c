@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,19 +128,6 @@ static int check_opts(const char *cmd, const struct ext_opts *o, int rest)
         return -1;
     }
     return 0;
-}
-
-/* Who runs this command, for the log: "alice", or "root (sudo by alice)". */
-static void invoking_user(char *out, size_t n)
-{
-    struct passwd *pw = getpwuid(getuid());
-    const char *sudo = getuid() == 0 ? getenv("SUDO_USER") : NULL;
-    if (pw)
-        snprintf(out, n, "%s", pw->pw_name);
-    else
-        snprintf(out, n, "uid %u", (unsigned)getuid());
-    if (sudo && *sudo)
-        snprintf(out + strlen(out), n - strlen(out), " (sudo by %.64s)", sudo);
 }
 
 /* "2 days" or "until 2026-12-02T23:59:00Z", what ENTRY grants. */
@@ -271,7 +257,7 @@ static void tell(const struct ext_opts *o, const struct late_policy *lp,
                  const json_t *before, const json_t *after)
 {
     char who[200], was[128] = "none", now[128] = "", due_s[32] = "";
-    invoking_user(who, sizeof who);
+    cli_invoking_user(who, sizeof who);
     if (before)
         given(before, was, sizeof was);
     if (after) {

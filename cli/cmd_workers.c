@@ -20,7 +20,6 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,32 +146,17 @@ static void ask_shippers(const struct spool *s, const struct worker_cfg **ws, si
     free(exe);
 }
 
-static void add_text(json_t *list, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add_text(json_t *list, const char *fmt, ...)
-{
-    va_list ap;
-    struct buf b = BUF_INIT;
-    va_start(ap, fmt);
-    int rc = buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    /* a line lost to memory is a problem lost: the row is marked failed anyway */
-    if (rc == 0)
-        json_array_append_new(list, jsonutil_text(buf_str(&b), b.len));
-    buf_free(&b);
-}
-
 /* What the probe answered INFO says is wrong with W, into PROBLEMS. */
 static void probe_problems(const struct worker_cfg *w, const json_t *info, json_t *problems)
 {
     const char *version = jsonutil_str(info, "version", "?");
     double free_mb = jsonutil_num(info, "free_mb", 0);
     if (strcmp(version, ASSAY_VERSION))
-        add_text(problems, "its assay-worker is version %s, this primary is %s: install the same "
-                 "version on both", version, ASSAY_VERSION);
+        jsonutil_append_textf(problems, "its assay-worker is version %s, this primary is %s: "
+                              "install the same version on both", version, ASSAY_VERSION);
     if (free_mb < w->min_free_mb)
-        add_text(problems, "only %.0f MB of disk free (min_free_mb is %.0f): it takes no jobs "
-                 "until space is freed", free_mb, w->min_free_mb);
+        jsonutil_append_textf(problems, "only %.0f MB of disk free (min_free_mb is %.0f): it "
+                              "takes no jobs until space is freed", free_mb, w->min_free_mb);
 }
 
 /* The canary gradings that failed on W, named, as one problem. */
@@ -185,8 +169,8 @@ static void canary_problems(const json_t *canaries, json_t *problems)
         if (!json_is_true(json_object_get(o, "ok")))
             buf_printf(&failed, "%s%s", failed.len ? ", " : "", jsonutil_str(o, "canary", "?"));
     if (failed.len)
-        add_text(problems, "it cannot grade: %s (the canary gradings below say why)",
-                 buf_str(&failed));
+        jsonutil_append_textf(problems, "it cannot grade: %s (the canary gradings below say why)",
+                              buf_str(&failed));
     buf_free(&failed);
 }
 
@@ -205,15 +189,15 @@ static json_t *check_row(const struct worker_cfg *w, json_t *info, const struct 
 {
     json_t *problems = json_array(), *notes = json_array();
     if (!info) {
-        add_text(problems, "%s", perr->msg);
+        jsonutil_append_textf(problems, "%s", perr->msg);
     } else {
         probe_problems(w, info, problems);
         if (!canaries)
-            add_text(problems, "%s", cerr->msg);
+            jsonutil_append_textf(problems, "%s", cerr->msg);
         canary_problems(canaries, problems);
     }
     if (!w->enabled)
-        add_text(notes, "disabled in workers.json, so it takes no jobs");
+        jsonutil_append_textf(notes, "disabled in workers.json, so it takes no jobs");
     const char *host = w->local ? w->dir : jsonutil_str(w->entry, "host", "?");
     return json_pack("{s:s, s:b, s:s, s:O, s:O, s:o, s:o, s:o}", "name", w->name,
                      "ok", problems && json_array_size(problems) == 0, "host", host,

@@ -26,6 +26,12 @@ int cmd_gradescope(int argc, char **argv);   /* gradescope setup */
 int cmd_grade_all(int argc, char **argv);    /* grade-all (and regrade's progress) */
 int cmd_export(int argc, char **argv);
 int cmd_extensions(int argc, char **argv);   /* extensions list|grant|revoke */
+int cmd_import(int argc, char **argv);       /* import classroom */
+int cmd_sync(int argc, char **argv);         /* sync status|retry|resend */
+int cmd_canvas(int argc, char **argv);       /* canvas roster */
+int cmd_manual(int argc, char **argv);       /* manual list|grade */
+int cmd_kit(int argc, char **argv);          /* kit: the public tests for students */
+int cmd_audit(int argc, char **argv);        /* audit: mutants of the reference solution */
 int cmd_users(int argc, char **argv);        /* users add|remove|passwd|list|token|import */
 
 /* Queues the latest version of every student of COURSE/ASG as a batch job
@@ -37,12 +43,20 @@ int regrade_queue_all(const struct spool *s, const char *course, const char *asg
  * TIMEOUT_S, 0: no limit), then the summary (cmd_bulk.c).  EXIT_OK when
  * all were graded. */
 int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double timeout_s);
+/* After a bulk grading: waits (at most WAIT_S) for the deliveries of the
+ * QUEUED jobs to be sent, then prints how many were delivered and each
+ * student not synced and why (cmd_sync.c); nothing when their course
+ * sends grades nowhere. */
+void sync_report_jobs(const struct spool *s, const json_t *queued, double wait_s);
 
 /* Opens the spool given by --spool (or $ASSAY_SPOOL, or the default) and
  * checks this user may read its folders (and, when WRITES, write in those
  * jobs move through); prints why not for command CMD, naming the folder
  * and who may. */
 int cli_open_spool(const char *opt, struct spool *s, const char *cmd, bool writes);
+/* Who runs this command, for logs and records: "alice", or "root (sudo
+ * by alice)". */
+void cli_invoking_user(char *out, size_t n);
 /* fprintf for text that holds anything a student, a worker or a file
  * wrote: the whole text goes through text_visible (common/buf.h), so
  * control characters are shown ("\x1b") instead of acted on; newlines

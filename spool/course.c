@@ -7,8 +7,11 @@
  * Read by assay-scheduler (the fair policy's weights, superseding queued
  * versions; re-read every few seconds, so edits apply without a restart),
  * by assay-shipper (the root file system a job's runs use, sent with the
- * job), by assay-web (who is staff of the course: course_role_of) and
- * documented in docs/SPOOL.md.  A broken file never stops grading:
+ * job), by whoever records a result (which destinations get a delivery,
+ * spool/delivery.c), by assay-web (who is staff of the course:
+ * course_role_of) and documented in docs/SPOOL.md.  A delivery block
+ * ("lms") is only noted here; its destination reads and checks it
+ * (deliver/destination.c).  A broken file never stops grading:
  * the problems are reported and the defaults used for what is wrong.
  */
 #define _GNU_SOURCE
@@ -23,6 +26,8 @@
 #include "spool/scan.h"
 #include "common/jsonutil.h"
 #include "contract/assignment.h"
+#include "spool/delivery.h"
+#include "spool/forges.h"
 
 #define COURSE_MAX_BYTES (64u << 10)
 
@@ -73,7 +78,8 @@ static void read_staff(const json_t *j, const char *where, const char *key, stru
 
 static bool is_known_key(const char *key)
 {
-    static const char *const keys[] = {"weight", "supersede", "rootfs", "instructors", "tas", NULL};
+    static const char *const keys[] = {"weight", "supersede", "rootfs", "instructors", "tas",
+                                       "git", NULL};
     for (int i = 0; keys[i]; i++)
         if (!strcmp(key, keys[i]))
             return true;
@@ -86,6 +92,7 @@ int course_config_load(const struct spool *s, const char *course, struct course_
     cfg->weight = 1;
     cfg->supersede = false;
     cfg->rootfs[0] = '\0';
+    cfg->n_destinations = 0;
     char *path = spool_path(s, "courses/%s/course.json", course);
     size_t before = p->count;
     if (fs_exists(path)) {
@@ -107,11 +114,19 @@ int course_config_load(const struct spool *s, const char *course, struct course_
             read_rootfs(j, where, cfg, p);
             read_staff(j, where, "instructors", p);
             read_staff(j, where, "tas", p);
+            char at[340];   /* read by assay-web and assay-intake */
+            snprintf(at, sizeof at, "%s: $.git", where);
+            if (json_object_get(j, "git"))
+                forge_check_git_block(json_object_get(j, "git"), at, p);
             const char *key;
             json_t *val;
-            json_object_foreach(j, key, val)
-                if (!is_known_key(key))
+            json_object_foreach(j, key, val) {
+                const char *dest = delivery_dest_of_block(key);
+                if (dest && cfg->n_destinations < 4)
+                    cfg->destinations[cfg->n_destinations++] = dest;
+                else if (!is_known_key(key))
                     problems_add(p, where, "unknown key \"%s\" (is it misspelt?)", key);
+            }
         }
         json_decref(j);
     }

@@ -17,6 +17,10 @@ struct course_config {
     bool supersede;             /* a newer version replaces a queued older one */
     char rootfs[1024];          /* the runs' root file system for assignments that
                                  * name none ("" the worker's own) */
+    const char *destinations[4];    /* where its results are delivered ("canvas"):
+                                     * one per delivery block present (spool/delivery.h),
+                                     * each block read by its destination */
+    int n_destinations;
 };
 
 /* Reads S's courses/COURSE/course.json (a missing file means the

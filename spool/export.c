@@ -1,7 +1,8 @@
 /*
  * export.c - an assignment's gradebook as CSV, the one writer for `assay
  * export --csv` and the web console's CSV download: each student's latest
- * result (record_latest) with the late policy's columns, so any gradebook
+ * result (record_latest) with the late policy's columns and the points
+ * still awaiting manual grading, so any gradebook
  * or LMS can import it.  Fields that need it are quoted as RFC 4180 says.
  */
 #include "spool/export.h"
@@ -11,6 +12,7 @@
 
 #include "common/fs.h"
 #include "common/jsonutil.h"
+#include "spool/manual.h"
 #include "spool/record.h"
 #include "spool/scan.h"
 
@@ -37,6 +39,17 @@ static int csv_late(struct buf *out, const json_t *r)
                           jsonutil_num(late, "penalty_percent", 0),
                           jsonutil_num(late, "score_before", 0));
     return buf_printf(out, ",0,0,%g", jsonutil_num(r, "score", 0));
+}
+
+/* The manual grading columns of result R: the points and answers still
+ * awaiting a person (0 and 0 when none; empty with no result). */
+static int csv_manual(struct buf *out, const json_t *r)
+{
+    struct manual_score m;
+    if (!r)
+        return buf_puts(out, ",,");
+    manual_score_of(r, &m);
+    return buf_printf(out, ",%g,%zu", m.pending_points, m.pending_answers);
 }
 
 /* Adds the students listed in spool directory REL to SET; -1 if memory
@@ -71,6 +84,7 @@ static int csv_line(const struct spool *s, const char *course, const char *asg,
     rc |= buf_puts(out, ",");
     rc |= csv_field(out, r ? jsonutil_str(a, "finished_at", "") : "");
     rc |= csv_late(out, r);
+    rc |= csv_manual(out, r);
     rc |= buf_puts(out, "\n");
     json_decref(r);
     return rc;

@@ -29,10 +29,12 @@
 #include "common/fs.h"
 #include "common/ids.h"
 #include "common/jsonutil.h"
+#include "spool/delivery.h"
 
 static const char *const layout[] = {
     "tmp", SPOOL_INCOMING, SPOOL_SHIPPERS, SPOOL_DEFERRED, SPOOL_HOLD, SPOOL_FAILED,
-    "submissions", "results", "courses", "logs", "jobs", "workers", "health", "notify", NULL,
+    "submissions", "results", "courses", "logs", "jobs", "workers", "health", "notify",
+    "deliveries", DELIVERY_PENDING, DELIVERY_SENDING, DELIVERY_DONE, DELIVERY_DEAD, NULL,
 };
 
 static const char default_workers[] =

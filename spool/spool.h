@@ -20,7 +20,7 @@
 #define SPOOL_SCHEDULER_VIEW "scheduler.json"
 /* assay status reads the scheduler's view of a queue this long or longer
  * (below it, reading every job file is quick); the scheduler keeps the
- * view only for queues at least half as long. */
+ * view for any queue while it runs, for /metrics. */
 #define SPOOL_VIEW_MIN_JOBS 2000
 
 struct spool {

@@ -28,6 +28,7 @@
 #include "spool/health.h"
 #include "spool/job.h"
 #include "spool/queue.h"
+#include "spool/queue_view.h"
 #include "spool/scan.h"
 #include "spool/scheduler_lock.h"
 #include "spool/stats.h"
@@ -211,20 +212,6 @@ static void tally_dir(struct tally *sc, const char *rel, int state, json_t *slot
     fs_list_free(&files);
 }
 
-/* The scheduler's summary of incoming/ when it is running, else NULL. */
-static json_t *scheduler_view(const struct spool *s)
-{
-    struct scheduler_state st;
-    scheduler_lock_probe(s, &st);
-    if (st.presence != SCHEDULER_RUNNING)
-        return NULL;
-    char *path = spool_path(s, "%s", SPOOL_SCHEDULER_VIEW);
-    struct err e;   /* no view, or an unreadable one: the job files are read instead */
-    json_t *v = fs_exists(path) ? jsonutil_load_file(path, 64u << 20, &e) : NULL;
-    free(path);
-    return v;
-}
-
 /* The incoming/ part of the scan, from the scheduler's view V. */
 static void apply_view(struct tally *sc, const json_t *v, size_t incoming)
 {
@@ -270,7 +257,7 @@ static void apply_view(struct tally *sc, const json_t *v, size_t incoming)
 static void tally_incoming(struct tally *sc)
 {
     size_t n = scan_count_jobs(sc->s, SPOOL_INCOMING);
-    json_t *v = n >= SPOOL_VIEW_MIN_JOBS ? scheduler_view(sc->s) : NULL;
+    json_t *v = n >= SPOOL_VIEW_MIN_JOBS ? queue_view_read(sc->s, NULL) : NULL;
     if (v)
         apply_view(sc, v, n);
     else

@@ -16,9 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common/check.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
+#include "web/metrics.h"
 
 #define WEB_JSON_MAX (64u << 10)
 
@@ -69,11 +72,52 @@ static void read_numbers(const json_t *j, struct web_config *c, struct problems 
 static const char *const web_keys[] = {
     "listen", "tls", "trusted_proxy", "sso_header", "session_idle_seconds",
     "session_max_seconds", "max_connections", "per_ip_connections", "timeout_seconds",
-    "body_max_bytes", "login_attempts", "login_window_seconds", NULL,
+    "body_max_bytes", "login_attempts", "login_window_seconds",
+    "start",     /* read by assay-scheduler (scheduler/web.c), checked here */
+    "metrics",   /* read_metrics */
+    NULL,
 };
 
-static void read_all(const json_t *j, struct web_config *c, struct problems *p)
+/* "metrics": {"token_file": PATH} (relative to the spool, or absolute):
+ * scrapers must send that token; without it only loopback may scrape. */
+static void read_metrics(const struct spool *s, const json_t *j, struct web_config *c,
+                         struct problems *p)
 {
+    static const char *const keys[] = {"token_file", NULL};
+    const json_t *m = json_object_get(j, "metrics");
+    if (!m)
+        return;
+    if (!json_is_object(m)) {
+        problems_add(p, "web.json", "\"metrics\" must be an object, e.g. {\"token_file\": "
+                     "\"etc/metrics.token\"}");
+        return;
+    }
+    check_known_keys(m, "web.json: metrics", keys, NULL, p);
+    const char *file = check_string(m, "web.json: metrics", "token_file", false, p);
+    if (!file)
+        return;
+    char *path = file[0] == '/' ? strdup(file) : spool_path(s, "%s", file);
+    char *token = NULL;
+    struct err e;
+    if (!path)
+        problems_add(p, "web.json", "out of memory");
+    else if (metrics_token_load(path, &token, &e) < 0)
+        problems_add(p, "web.json", "%s", e.msg);
+    else if (strlen(token) >= sizeof c->metrics_token)
+        problems_add(p, "web.json", "the token in %s (metrics.token_file) is too long: at most "
+                     "%zu characters", path, sizeof c->metrics_token - 1);
+    else
+        snprintf(c->metrics_token, sizeof c->metrics_token, "%s", token);
+    if (token)
+        sodium_memzero(token, strlen(token));
+    free(token);
+    free(path);
+}
+
+static void read_all(const struct spool *s, const json_t *j, struct web_config *c,
+                     struct problems *p)
+{
+    read_metrics(s, j, c, p);
     read_text(j, "listen", c->listen, sizeof c->listen, p);
     read_text(j, "trusted_proxy", c->trusted_proxy, sizeof c->trusted_proxy, p);
     read_text(j, "sso_header", c->sso_header, sizeof c->sso_header, p);
@@ -82,6 +126,10 @@ static void read_all(const json_t *j, struct web_config *c, struct problems *p)
         problems_add(p, "web.json", "\"tls\" must be true or false");
     c->tls = json_is_true(tls);
     read_numbers(j, c, p);
+    const json_t *start = json_object_get(j, "start");
+    if (start && !json_is_boolean(start))
+        problems_add(p, "web.json", "\"start\" must be true (assay-scheduler starts assay-web) "
+                     "or false");
     check_known_keys(j, "web.json", web_keys, NULL, p);
     if (c->sso_header[0] && !c->trusted_proxy[0])
         problems_add(p, "web.json", "\"sso_header\" needs \"trusted_proxy\": the address of the "
@@ -107,7 +155,7 @@ int web_config_load(const struct spool *s, struct web_config *c, struct err *e)
         return -1;
     }
     struct problems p = {0};
-    read_all(j, c, &p);
+    read_all(s, j, c, &p);
     json_decref(j);
     int rc = 0;
     if (p.count) {

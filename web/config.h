@@ -25,6 +25,7 @@ struct web_config {
     size_t body_max;             /* request body limit; bigger: 413 */
     unsigned login_attempts;     /* failed logins allowed per user and per address ... */
     double login_window_s;       /* ... within this window, then 429 */
+    char metrics_token[256];     /* "metrics": {"token_file"}'s token; "" loopback only */
 };
 
 void web_config_defaults(struct web_config *c);

@@ -25,8 +25,11 @@ const struct web_route web_routes[] = {
     {"POST", "/course/{course}/{asg}/hold", action_hold, WEB_STAFF},
     {"POST", "/course/{course}/{asg}/release", action_release, WEB_STAFF},
     {"POST", "/course/{course}/{asg}/extension", action_extension, WEB_INSTRUCTOR},
+    {"POST", "/hooks/github",        page_hook_github, WEB_OPEN},
+    {"POST", "/hooks/gitlab",        page_hook_gitlab, WEB_OPEN},
     {"GET",  "/admin",               page_admin,      WEB_ADMIN},
     {"GET",  "/admin/logs",          page_admin_logs, WEB_ADMIN},
     {"GET",  "/admin/traces",        page_admin_traces, WEB_ADMIN},
+    {"GET",  "/metrics",             page_metrics,    WEB_OPEN},
     {NULL, NULL, NULL, WEB_OPEN},
 };

@@ -37,4 +37,10 @@ int page_admin(struct web_request *req, struct web_response *res);
 int page_admin_logs(struct web_request *req, struct web_response *res);
 int page_admin_traces(struct web_request *req, struct web_response *res);
 
+/* hooks.c: webhooks from GitHub and GitLab (their secret, no session) */
+int page_hook_github(struct web_request *req, struct web_response *res);
+int page_hook_gitlab(struct web_request *req, struct web_response *res);
+/* pages_metrics.c: Prometheus's scrape (metrics.c renders it) */
+int page_metrics(struct web_request *req, struct web_response *res);
+
 #endif
