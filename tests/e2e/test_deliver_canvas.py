@@ -12,7 +12,7 @@ import os
 import signal
 import time
 
-from assay_helpers import poll
+from assay_helpers import copy_assignment, example_dir, example_submission, poll
 from fake_canvas import FakeCanvas, canvas  # noqa: F401  (the fixture)
 from pipeline import HI_TEST, VARIANTS, assignment_doc, pipeline  # noqa: F401  (the fixture)
 
@@ -21,24 +21,32 @@ ASSIGNMENT_ID = 42
 FAST_RETRY = {"max_attempts": 60, "first_s": 0.2, "max_s": 1, "timeout_s": 5}
 
 
-def setup_course(spool, fake, students, roster=False, retry=None, **lms):
-    """Course cs101 with assignment hw1 (2 points for printing "hi"), its
-    lms block pointing at FAKE, the token in a 0600 file, STUDENTS
-    enrolled in FAKE; the scheduler started."""
+def write_lms_block(spool, fake, students, assignment, retry=None, **lms):
+    """Course cs101's lms block sending ASSIGNMENT to FAKE's assignment
+    ASSIGNMENT_ID, the token in a 0600 file (its path returned), STUDENTS
+    enrolled in FAKE."""
     fake.add_assignment(ASSIGNMENT_ID)
     for s in students:
         fake.add_student(s)
-    spool.add_assignment("cs101", "hw1", assignment_doc([HI_TEST]))
     token_file = os.path.join(spool.base, "canvas.token")
     with open(os.open(token_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
         f.write(fake.token + "\n")
     block = {"base_url": fake.base_url, "course_id": fake.course_id, "token_file": token_file,
              "result_url": "https://assay.example.edu/r/{course}/{assignment}/{student}/{version}",
-             "assignments": {"hw1": {"assignment_id": ASSIGNMENT_ID}},
+             "assignments": {assignment: {"assignment_id": ASSIGNMENT_ID}},
              "retry": retry or FAST_RETRY}
     block.update(lms)
     with open(spool.path("courses", "cs101", "course.json"), "w") as f:
         json.dump({"lms": block}, f)
+    return token_file
+
+
+def setup_course(spool, fake, students, roster=False, retry=None, **lms):
+    """Course cs101 with assignment hw1 (2 points for printing "hi"), its
+    lms block pointing at FAKE, the token in a 0600 file, STUDENTS
+    enrolled in FAKE; the scheduler started."""
+    spool.add_assignment("cs101", "hw1", assignment_doc([HI_TEST]))
+    token_file = write_lms_block(spool, fake, students, "hw1", retry, **lms)
     if roster:
         p = spool.assay("canvas", "roster", "--course", "cs101")
         assert p.returncode == 0, p.stdout + p.stderr
@@ -321,6 +329,84 @@ def test_regrade_sent_in_one_bulk_update(pipeline, canvas):  # noqa: F811
     assert len(bulk) == 4
     assert any(d["note"].startswith("sent in a bulk update of") for d in bulk)
     assert any(path.startswith("/api/v1/progress/") for m, path in canvas.requests)
+
+
+def test_manual_grades_reach_canvas_and_survive_a_regrade(pipeline, canvas):  # noqa: F811
+    """examples/notebook-manual: 5 points from its tests, 4 graded by hand
+    (explain 2, cube_style 1, plot_task 1).  The answered submission
+    leaves cube_style as released ("No response.", 0 points), so 3 points
+    await a person: explain and plot_task."""
+    spool = pipeline()
+    copy_assignment(example_dir("notebook-manual"), spool.path("courses", "cs101", "nb"))
+    write_lms_block(spool, canvas, ["alice"], "nb")
+    spool.start()
+    spool.wait_running(slots=3, daemons=1)
+    [alice] = canvas.students.values()
+    path = "/api/v1/courses/1234/assignments/42/submissions/sis_login_id:alice"
+
+    def puts():
+        return [(m, p) for m, p in canvas.requests if m == "PUT"]
+
+    # (1) graded: the automatic score, and what awaits a person
+    job = spool.submit("cs101", "nb", "alice", example_submission("notebook-manual", "answered"))
+    spool.wait_results([job], timeout=120)
+    wait_done(spool, 1)
+    assert puts() == [("PUT", path)]
+    [(_, cid, grade, comment)] = canvas.puts
+    assert (cid, grade) == (alice.id, "5")
+    assert comment.startswith("Assay: 5 of 9 points, 3 awaiting manual grading (version 1).\n"
+                              "notebook: 5 / 9\n"), comment
+
+    # (2) graded by hand: each grade sends the combined score once more
+    seen = {d["key"] for d in deliveries(spool, "done")}
+
+    def grade_by_hand(cell, points, total):
+        n = len(canvas.puts) + 1
+        p = spool.assay("manual", "grade", "--course", "cs101", "--assignment", "nb",
+                        "--student", "alice", "--cell", cell, "--points", points)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert p.stdout.strip().endswith(f"total now {total}"), p.stdout
+        done = wait_done(spool, n)
+        assert len(done) == n and len(puts()) == n and puts()[-1] == ("PUT", path)
+        assert canvas.applied(ASSIGNMENT_ID) == {"alice": n}
+        # its own delivery, not the first one's sent again
+        [key] = {d["key"] for d in done} - seen
+        seen.add(key)
+        assert key.endswith(".manual.canvas") and canvas.puts[-1][3].endswith(f"(ref {key})")
+        return canvas.puts[-1]
+
+    _, _, grade, comment = grade_by_hand("explain", "1.5",
+                                         "6.5 of 9 points, 1 awaiting manual grading")
+    assert grade == "6.5"
+    assert comment.startswith("Assay: 6.5 of 9 points, 1 awaiting manual grading (version 1).\n")
+    _, _, grade, comment = grade_by_hand("plot_task", "1", "7.5 / 9")
+    assert grade == "7.5"
+    assert comment.startswith("Assay: 7.5 / 9 points (version 1).\nnotebook: 7.5 / 9\n"), comment
+    assert canvas.grades[(ASSIGNMENT_ID, alice.id)] == "7.5"
+    assert [c.splitlines()[0] for c in canvas.comments[(ASSIGNMENT_ID, alice.id)]] == [
+        "Assay: 5 of 9 points, 3 awaiting manual grading (version 1).",
+        "Assay: 6.5 of 9 points, 1 awaiting manual grading (version 1).",
+        "Assay: 7.5 / 9 points (version 1)."]
+
+    # (3) a regrade grades the notebook again; what is sent keeps the grades given by hand
+    p = spool.assay("regrade", "--course", "cs101", "--assignment", "nb", "--wait", timeout=180)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.splitlines()[-1] == \
+        "Sent to the course's destinations: 1 delivered, 0 waiting, 0 not synced"
+    with open(spool.path("results", "cs101", "nb", "alice", "1", "results.json")) as f:
+        regraded = json.load(f)
+    assert regraded["assay"]["job_id"] != job and regraded["score"] == 7.5
+    done = wait_done(spool, 4)
+    assert len(done) == 4 and deliveries(spool, "pending") == [] and \
+        deliveries(spool, "sending") == []
+    assert puts() == [("PUT", path)] * 4 and canvas.bulk_posts == 0
+    _, cid, grade, comment = canvas.puts[-1]
+    assert (cid, grade) == (alice.id, "7.5")
+    assert comment.startswith("Assay: 7.5 / 9 points (version 1).\nnotebook: 7.5 / 9\n"), comment
+    assert comment.endswith(f"(ref {regraded['assay']['job_id']}.1.canvas)"), comment
+    p = spool.assay("sync", "status", "--course", "cs101")
+    assert p.returncode == 0 and p.stdout == "cs101: 1 delivered, 0 waiting, 0 not synced\n", \
+        p.stdout + p.stderr
 
 
 def test_no_delivery_process_without_a_destination(pipeline):  # noqa: F811
