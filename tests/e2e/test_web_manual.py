@@ -78,6 +78,10 @@ def test_grade_by_hand_in_the_web_console(pipeline, tmp_path):  # noqa: F811
         assert [r[2] for r in every] == ["explain", "style", "task1"]
         assert every[1][4:6] == ("0 / 1", "no_response")
         assert 'href="/course/C/nb/manual/alice?v=1"' in page.text
+        assert ('<p id="manual"><a href="/course/C/nb/manual/alice?v=1">Grade the answers graded '
+                'by hand</a>: 2 of 3 awaiting a grade.</p>') in tom.get(
+                    "/course/C/nb/student/alice").text
+        assert 'id="manual"' not in signed_in(web, "alice").get("/course/C/nb/student/alice").text
 
         # alice's answers: her text escaped, the total in words, a form per answer
         page = tom.get("/course/C/nb/manual/alice")
