@@ -853,7 +853,7 @@ static int open_secret(const char *path, const char *what, struct err *e)
         err_set(e, "the %s file %s belongs to uid %u; it must be this user's (uid %u) or root's",
                 what, path, (unsigned)st.st_uid, (unsigned)geteuid());
     } else if (st.st_mode & 077) {
-        err_set(e, "the %s file %s may be read by others (mode %04o); make it private: "
+        err_set(e, "the %s file %s may be read by others (mode %04o); to fix: "
                 "chmod 600 %s", what, path, (unsigned)(st.st_mode & 07777), path);
     } else {
         return fd;

@@ -87,57 +87,17 @@ void dest_settle_all(struct dest_exchange *x, enum dest_item_state state, const 
     }
 }
 
-/* Opens PATH for the secret and checks who may read it. */
-static int open_secret(const char *path, struct err *e)
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return err_sys(e, "cannot read the token file %s (it must be a regular file, not a "
-                       "link)", path);
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return err_set(e, "the token file %s is not a regular file", path);
-    }
-    if (st.st_mode & 077) {
-        close(fd);
-        return err_set(e, "the token file %s may be read by others (mode %04o); to fix: "
-                       "chmod 600 %s", path, (unsigned)(st.st_mode & 07777), path);
-    }
-    if (st.st_uid != geteuid() && st.st_uid != 0) {
-        close(fd);
-        return err_set(e, "the token file %s belongs to uid %u; to fix: chown it to the "
-                       "user assay-deliver runs as", path, (unsigned)st.st_uid);
-    }
-    return fd;
-}
-
 char *dest_read_secret(const struct spool *s, const char *path, struct err *e)
 {
     char *full = path[0] == '/' ? strdup(path) : spool_path(s, "%s", path);
-    if (!full) {
-        err_set(e, "out of memory");
+    char *secret = fs_read_secret(full, "token", e);   /* says "out of memory" for NULL */
+    free(full);
+    if (secret && strpbrk(secret, " \t")) {
+        err_set(e, "the token file %s must hold the token on its first line, without spaces",
+                path);
+        fs_free_secret(secret);
         return NULL;
     }
-    int fd = open_secret(full, e);
-    char buf[4096];
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-    if (fd >= 0)
-        close(fd);
-    char *secret = NULL;
-    if (fd >= 0 && n < 0)
-        err_sys(e, "cannot read the token file %s", full);
-    if (n >= 0) {
-        buf[n] = '\0';
-        buf[strcspn(buf, "\r\n")] = '\0';
-        if (!buf[0] || strpbrk(buf, " \t"))
-            err_set(e, "the token file %s must hold the token on its first line, without "
-                    "spaces", full);
-        else if (!(secret = strdup(buf)))
-            err_set(e, "out of memory");
-    }
-    explicit_bzero(buf, sizeof buf);
-    free(full);
     return secret;
 }
 

@@ -145,7 +145,10 @@ int spool_open(struct spool *s, const char *root, struct err *e)
         return err_set(e, "out of memory");
     for (int i = 0; layout[i]; i++) {
         char *p = spool_path(s, "%s", layout[i]);
-        bool ok = fs_is_dir(p);
+        struct stat st;
+        /* one this user may not look into (deliveries/ is private) is
+         * there: what the caller reads next says whose it is */
+        bool ok = p && (stat(p, &st) == 0 ? S_ISDIR(st.st_mode) : errno == EACCES);
         if (!ok && i > 0 && fs_is_dir(s->root) && mkdir(p, 0700) == 0)
             ok = true;   /* a spool made by an older version: add what is new */
         free(p);

@@ -132,7 +132,7 @@ def test_workers_lists_three_hosts_up_and_check_says_ok(cluster, pipeline):
         for name, line in zip(HOSTS, lines):
             assert line.startswith(f"{name}: ok"), p.stdout
             canaries = [l for l in p.stdout.splitlines() if l.startswith(f"{name} ")]
-            assert len(canaries) == 5 and all(": ok (" in l for l in canaries), p.stdout
+            assert len(canaries) == 6 and all(": ok (" in l for l in canaries), p.stdout
 
 
 # ---------------------------------------------------------------------------

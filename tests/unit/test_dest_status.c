@@ -238,7 +238,7 @@ static void test_token_file_others_may_read(void **state)
     assert_int_equal(f->x.kind->begin(&f->x), DEST_SETTLED);
     assert_int_equal(f->item.state, DEST_ITEM_DEAD);
     assert_string_equal(f->item.category, "token");
-    assert_non_null(strstr(f->item.note, "make it private: chmod 600"));
+    assert_non_null(strstr(f->item.note, "to fix: chmod 600"));
 }
 
 int main(void)

@@ -279,7 +279,7 @@ static void test_secret_file_rules(void **state)
     assert_int_equal(queued(f), 0);
     struct err e;
     assert_null(fs_read_secret(path, "GitHub webhook secret", &e));
-    assert_non_null(strstr(e.msg, "may be read by others (mode 0644); make it private: chmod 600"));
+    assert_non_null(strstr(e.msg, "may be read by others (mode 0644); to fix: chmod 600"));
     assert_null(strstr(e.msg, SECRET));
 }
 
