@@ -168,16 +168,22 @@ static int begin_attempt(struct shipper *sh, struct job *job, struct err *e)
 }
 
 /* The longest the worker may take: every test's wall limit, half as much
- * again, plus the worker's margin (workers.json timeout_margin_s).  With
+ * again, plus the worker's margin (workers.json timeout_margin_s); and
+ * into *MEMORY_MB the assignment's memory limit (0 when it cannot be
+ * read), which a transport may reserve for the job.  With
  * prefetch a job may first wait in the worker's inbox while a slot
  * finishes another: twice that. */
-static double job_timeout(const struct shipper *sh, const struct job *job)
+static double job_timeout(const struct shipper *sh, const struct job *job, long *memory_mb)
 {
     char *dir = spool_path(&sh->spool, "courses/%s/%s", job->course, job->assignment);
     struct assignment_summary sum;
     struct problems ignored = {0};   /* the worker reports them, to the instructor */
     assignment_summary_load(dir, &sum, &ignored);
     double grading = sh->worker->timeout_margin_s + 1.5 * sum.wall_budget_s;
+    *memory_mb = sum.limits.memory_mb;
+    for (size_t i = 0; sum.test_limits && i < sum.n_tests; i++)
+        if (sum.test_limits[i].memory_mb > *memory_mb)
+            *memory_mb = sum.test_limits[i].memory_mb;
     assignment_summary_free(&sum);
     problems_free(&ignored);
     free(dir);
@@ -449,7 +455,9 @@ static int round_trip(struct shipper *sh, struct job *job, const char *name, con
                       struct err *e)
 {
     struct transport *t = sh->transport;
-    double timeout = job_timeout(sh, job);
+    long memory_mb = 0;
+    double timeout = job_timeout(sh, job, &memory_mb);
+    t->needs = (struct transport_needs){timeout, memory_mb};
     int zip = memfd_create(name, MFD_CLOEXEC), back = -1;
     int rc = zip < 0 ? err_sys(e, "cannot make room for the job archive") : 0;
     if (rc == 0)
