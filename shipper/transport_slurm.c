@@ -102,7 +102,8 @@ struct slurm_transport {
     struct slurm_api *api;
     char prefix[160];           /* Slurm job names of this pool: "assay.WORKER." */
     int watch_fd;               /* inotify on outbox/ (-1: none; the hearings look) */
-    char ended[256];            /* the last job wait() saw end: no need to cancel it */
+    char settled[256];          /* the last archive whose job wait() saw end or deliver
+                                   its result (its last act): not to be cancelled */
 };
 
 static void read_config(const json_t *o, const char *path, struct slurm_config *c,
@@ -392,7 +393,7 @@ static int slurm_wait(struct transport *base, const char *name, double timeout_s
             if ((st == 1 || (st == 0 && slurm_state_ended(j.state))) && !ended)
                 ended = now;
             if (ended && now - ended >= RESULT_GRACE_S && !fs_exists(result)) {
-                snprintf(t->ended, sizeof t->ended, "%s", name);
+                snprintf(t->settled, sizeof t->settled, "%s", name);
                 ready = no_result(t, name, id, st == 0, &j, e);
                 break;
             }
@@ -402,8 +403,8 @@ static int slurm_wait(struct transport *base, const char *name, double timeout_s
         double left = deadline - now, next = heard + TRANSPORT_HEAR_S - now;
         nap(t, next < left ? next : left);
     }
-    if (ready == 1 && ended)
-        snprintf(t->ended, sizeof t->ended, "%s", name);
+    if (ready == 1)
+        snprintf(t->settled, sizeof t->settled, "%s", name);
     free(result);
     return ready;
 }
@@ -424,8 +425,13 @@ static void slurm_forget(struct transport *base, const char *name)
 {
     struct slurm_transport *t = (struct slurm_transport *)base;
     long id = read_id(t, name);
+    char *result = worker_path(t->cfg.shared_dir, WORKER_OUTBOX, name);
+    /* a job whose result is there has done its last act: cancelling it
+     * would only show it CANCELLED in Slurm's accounting */
+    bool running = id && strcmp(t->settled, name) && result && !fs_exists(result);
+    free(result);
     struct err e;
-    if (id && strcmp(t->ended, name) && t->api->ops->cancel(t->api, id, &e) < 0)
+    if (running && t->api->ops->cancel(t->api, id, &e) < 0)
         log_msg(LOG_WARN, NULL, "cannot cancel Slurm job %ld (%s): %s; it ends by its time "
                 "limit, and its result is dropped as stale", id, name, e.msg);
     char *paths[] = {worker_path(t->cfg.shared_dir, WORKER_INBOX, name),
