@@ -9,7 +9,9 @@
 #   scripts/test-slurm.sh rest-start DIR         start it again, on the same port
 #   scripts/test-slurm.sh cut DIR K              take node wK's link down: it keeps
 #                                                running its jobs, cut off from slurmctld
+#   scripts/test-slurm.sh heal DIR K             bring wK's link up again
 #   scripts/test-slurm.sh kill-node DIR K        kill -9 wK's slurmd and every job on it
+#   scripts/test-slurm.sh node-start DIR K       start wK's slurmd again (it comes back idle)
 #
 # Node wK is `slurmd -N wK` in a network namespace of its own, joined to
 # this machine by a veth pair (10.X.K.1 here, 10.X.K.2 there; X a
@@ -28,7 +30,7 @@
 # DIR/slurm.conf.  Needs root.  Starting takes about 2 s.
 set -eu
 
-cmd=${1:?usage: test-slurm.sh up DIR [N] [FEATURES] | down DIR | rest-stop DIR | rest-start DIR | cut DIR K | kill-node DIR K}
+cmd=${1:?usage: test-slurm.sh up DIR [N] [FEATURES] | down DIR | rest-stop DIR | rest-start DIR | cut DIR K | heal DIR K | kill-node DIR K | node-start DIR K}
 dir=${2:?DIR missing}
 [ -d "$dir" ] && dir=$(cd "$dir" && pwd)
 tag=$(printf '%s' "$dir" | md5sum | cut -c1-6)
@@ -257,8 +259,12 @@ down) down ;;
 rest-stop) stop_pidfile "$dir/slurmrestd.pid"; await sh -c "! kill -0 $(cat "$dir/slurmrestd.pid") 2>/dev/null" ;;
 rest-start) rest_start ;;
 cut) ip link set "s$tag${3:?K missing}" down ;;
+heal) ip link set "s$tag${3:?K missing}" up ;;
+node-start)
+    node_start "${3:?K missing}"
+    SLURM_CONF=$dir/slurm.conf scontrol update nodename="w$3" state=resume >/dev/null 2>&1 || true ;;
 kill-node)
     k=${3:?K missing}
     ip netns pids "$(ns "$k")" | xargs -r kill -9 2>/dev/null || true ;;
-*) echo "usage: test-slurm.sh up DIR [N] [FEATURES] | down DIR | rest-stop DIR | rest-start DIR | cut DIR K | kill-node DIR K" >&2; exit 2 ;;
+*) echo "usage: test-slurm.sh up DIR [N] [FEATURES] | down DIR | rest-stop DIR | rest-start DIR | cut DIR K | heal DIR K | kill-node DIR K | node-start DIR K" >&2; exit 2 ;;
 esac

@@ -29,6 +29,7 @@ struct slurm_job {
     char state[32];            /* PENDING, RUNNING, COMPLETED, FAILED, NODE_FAIL, ... */
     char node[64];             /* where it runs or ran; "" before it starts */
     char reason[128];          /* Slurm's reason for the state ("None" when none) */
+    int restarts;              /* times Slurm requeued it itself (0 when not known) */
 };
 
 /* A partition and this pool's jobs in it. */

@@ -236,6 +236,7 @@ static int rest_job(struct slurm_api *a, long id, struct slurm_job *j, struct er
     if (!j->node[0])
         snprintf(j->node, sizeof j->node, "%s", jsonutil_str(job, "nodes", ""));
     snprintf(j->reason, sizeof j->reason, "%s", jsonutil_str(job, "state_reason", "None"));
+    j->restarts = (int)jsonutil_num(job, "restart_cnt", 0);
     json_decref(ans);
     return rc;
 }

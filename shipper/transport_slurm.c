@@ -334,6 +334,29 @@ static int no_result(const struct slurm_transport *t, const char *name, long id,
     return -1;
 }
 
+/* Whether Slurm requeued job J itself (after a node failed under it, a
+ * job that RAN is PENDING again): then its copy may still run on the
+ * lost node, and the retry must be Assay's, under a new token. */
+static bool requeued(const struct slurm_job *j, bool *ran)
+{
+    if (!strcmp(j->state, "RUNNING") || !strcmp(j->state, "COMPLETING"))
+        *ran = true;
+    return j->restarts > 0 || (*ran && !strcmp(j->state, "PENDING")) ||
+           !strncmp(j->state, "REQUEUE", 7);
+}
+
+static int requeue_error(const struct slurm_transport *t, const char *name, long id,
+                         const struct slurm_job *j, struct err *e)
+{
+    char *tail = output_tail(t, name);
+    err_set(e, "Slurm job %ld lost its node %s and Slurm requeued it (now %s, reason: %s): the "
+            "cluster's failure, not the student's; Assay tries it again itself%s%s", id,
+            j->node[0] ? j->node : "?", j->state, j->reason, tail && *tail ? "; its output "
+            "ends: " : "", tail ? tail : "");
+    free(tail);
+    return -1;
+}
+
 /* inotify on outbox/ for the transport's life; -1 when it cannot be had
  * (the hearings every second still look for the result). */
 static void watch_outbox(struct slurm_transport *t)
@@ -374,6 +397,8 @@ static int slurm_wait(struct transport *base, const char *name, double timeout_s
     double now = clock_mono(), deadline = now + timeout_s, heard = now - TRANSPORT_HEAR_S;
     double failing = 0, ended = 0;
     int ready, hearing = 0;
+    bool ran = false;
+    char node[64] = "";
     struct slurm_job j;
     memset(&j, 0, sizeof j);
     while (!(ready = fs_exists(result)) && (now = clock_mono()) < deadline) {
@@ -388,6 +413,14 @@ static int slurm_wait(struct transport *base, const char *name, double timeout_s
             }
             if (st >= 0)
                 failing = 0;
+            if (st == 0 && j.node[0])   /* kept: a requeued job no longer names it */
+                snprintf(node, sizeof node, "%s", j.node);
+            else if (st == 0)
+                snprintf(j.node, sizeof j.node, "%s", node);
+            if (st == 0 && requeued(&j, &ran)) {
+                ready = requeue_error(t, name, id, &j, e);
+                break;
+            }
             if (st == 0 && !strcmp(j.state, "PENDING"))
                 deadline += now - heard < 2 * TRANSPORT_HEAR_S ? now - heard : 0;
             if ((st == 1 || (st == 0 && slurm_state_ended(j.state))) && !ended)
