@@ -66,5 +66,10 @@ char *cli_no_scheduler(const struct spool *s, const struct scheduler_state *st);
 
 /* Prints results.json as a table with feedback under it (results_table.c). */
 void results_print_table(FILE *out, const json_t *results);
+/* A batch system's pool as a worker's health record keeps it ("pool":
+ * the slurm transport's partition, its nodes, the jobs pending and
+ * running in it), as one line into OUT: "partition P UP: nodes 3 idle,
+ * ...; 2 pending and 4 running in Slurm"; "" when POOL is not an object. */
+void cli_pool_line(const json_t *pool, char *out, size_t n);
 
 #endif

@@ -120,7 +120,8 @@ static const char *judge_answer(const struct shipper *sh, const json_t *info, ch
 
 /* The transport heard the worker while a job waits (transport_listener).
  * Only its free disk, as a number, goes into the record: the worker's
- * words are data (docs/SECURITY.md, "Primary and worker"). */
+ * words are data (docs/SECURITY.md, "Primary and worker"); and a
+ * batch system's pool, as its controller reported it. */
 static void heard_worker(void *ctx, const json_t *info)
 {
     struct shipper *sh = ctx;
@@ -129,6 +130,11 @@ static void heard_worker(void *ctx, const json_t *info)
     json_t *kept = json_is_number(json_object_get(info, "free_mb"))
                        ? json_pack("{s:f}", "free_mb", jsonutil_num(info, "free_mb", 0))
                        : NULL;   /* none, or out of memory: the record keeps its last */
+    /* a batch system's pool as its controller reports it (the slurm
+     * transport's), not the worker's words: kept, and shown escaped */
+    const json_t *pool = json_object_get(info, "pool");
+    if (kept && json_is_object(pool))
+        json_object_set(kept, "pool", (json_t *)pool);
     record_health(sh, status, reason, kept);
     json_decref(kept);
 }

@@ -55,6 +55,7 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "common/run.h"
 #include "contract/worker_dir.h"
 #include "shipper/slurm.h"
 #include "shipper/transport.h"
@@ -102,6 +103,7 @@ struct slurm_transport {
     struct slurm_api *api;
     char prefix[160];           /* Slurm job names of this pool: "assay.WORKER." */
     int watch_fd;               /* inotify on outbox/ (-1: none; the hearings look) */
+    char version[32];           /* worker_command --version, as seen here ("": unknown) */
     char settled[256];          /* the last archive whose job wait() saw end or deliver
                                    its result (its last act): not to be cancelled */
 };
@@ -529,6 +531,8 @@ static int slurm_probe(struct transport *base, json_t **info, struct err *e)
         return -1;
     *info = json_pack("{s:s, s:f, s:n, s:o}", "slurm_version", p.version, "free_mb", free_mb(t),
                       "daemon", "pool", pool_json(t, &p));
+    if (*info && t->version[0])
+        json_object_set_new(*info, "version", json_string(t->version));
     return *info ? 0 : err_set(e, "out of memory");
 }
 
@@ -552,6 +556,23 @@ static const struct transport_ops slurm_ops = {
     .probe = slurm_probe,
     .destroy = slurm_destroy,
 };
+
+/* The version of the assay-worker the nodes run, when its path works
+ * here too (a shared software directory, as clusters have): what
+ * `assay workers check` compares with the primary's.  "" otherwise. */
+static void read_version(struct slurm_transport *t)
+{
+    char *argv[] = {(char *)t->cfg.worker_command, "--version", NULL};
+    struct buf out = BUF_INIT;
+    struct err ignored;   /* not runnable here: the canary gradings show the nodes' */
+    if (t->cfg.worker_command[0] == '/' && access(t->cfg.worker_command, X_OK) == 0 &&
+        run_capture(argv, 256, &out, &ignored) == 0) {
+        const char *text = buf_str(&out), *sp = strrchr(text, ' ');
+        snprintf(t->version, sizeof t->version, "%.*s", (int)strcspn(sp ? sp + 1 : text, "\n"),
+                 sp ? sp + 1 : text);
+    }
+    buf_free(&out);
+}
 
 /* inbox/, outbox/ and jobs/ of the shared directory, 0700: the archives
  * hold hidden tests. */
@@ -590,6 +611,7 @@ static struct transport *slurm_open(const struct worker_cfg *worker, const char 
     t->cfg = cfg;
     t->watch_fd = -1;
     snprintf(t->prefix, sizeof t->prefix, "assay.%s.", worker->name);
+    read_version(t);
     if (make_layout(cfg.shared_dir, e) < 0 ||
         !(t->api = slurm_api_find(cfg.api)->open(worker->entry, worker->name, e))) {
         slurm_destroy(&t->base);

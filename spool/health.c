@@ -45,8 +45,12 @@ int health_record(const struct spool *s, const char *worker, const char *status,
     const char *old_reason = jsonutil_str(old, "reason", "");
     clock_parse_iso8601(jsonutil_str(old, "last_contact", ""), &contact);
     bool same = !strcmp(old_status, status) && !strcmp(old_reason, reason ? reason : "");
+    /* a pool of machines behind one worker (a Slurm partition): its
+     * counts are news too */
+    const json_t *pool = json_object_get(info, "pool");
+    bool pool_news = pool && !json_equal(pool, json_object_get(old, "pool"));
     bool up = strcmp(status, "down") != 0;
-    if (same && (!up || now - contact < CONTACT_REFRESH_S)) {
+    if (same && !pool_news && (!up || now - contact < CONTACT_REFRESH_S)) {
         json_decref(old);
         return 0;
     }
@@ -58,8 +62,8 @@ int health_record(const struct spool *s, const char *worker, const char *status,
     json_object_set_new(rec, "last_contact", up ? json_string(stamp)
                                                 : json_string(jsonutil_str(old, "last_contact", "")));
     /* a heartbeat heard during a job says free disk but not the version */
-    const char *keys[] = {"version", "free_mb"};
-    for (int i = 0; i < 2; i++) {
+    const char *keys[] = {"version", "free_mb", "pool"};
+    for (int i = 0; i < 3; i++) {
         json_t *v = json_object_get(info, keys[i]);
         if (!v)
             v = json_object_get(old, keys[i]);
