@@ -184,7 +184,7 @@ static int cmd_pool(struct slurm_api *a, const char *partition, const char *pref
     snprintf(part, sizeof part, "--partition=%s", partition);
     const char *ping[] = {"scontrol", "ping", NULL};
     const char *avail[] = {"sinfo", "--noheader", part, "--format=%a", NULL};
-    const char *nodes[] = {"sinfo", "--noheader", "--node", part, "--format=%T %D", NULL};
+    const char *nodes[] = {"sinfo", "--noheader", part, "--format=%T %D", NULL};
     const char *jobs[] = {"squeue", "--noheader", part, "--format=%j|%T", NULL};
     const char *const *steps[] = {ping, avail, nodes, jobs};
     struct buf out[4] = {BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT};
@@ -234,9 +234,11 @@ static const struct slurm_api_ops cmd_ops = {cmd_submit, cmd_job, cmd_cancel, cm
 static void cmd_check(const json_t *entry, const char *path, struct problems *p)
 {
     const char *conf = check_string(entry, path, "slurm_conf", false, p);
+    char where[200];
+    snprintf(where, sizeof where, "%s.slurm_conf", path);
     if (conf && conf[0] != '/')
-        problems_add(p, path, "slurm_conf \"%s\" must be an absolute path (the slurm.conf the "
-                     "commands read)", conf);
+        problems_add(p, where, "\"%s\" must be an absolute path (the slurm.conf the commands "
+                     "read)", conf);
 }
 
 static struct slurm_api *cmd_open(const json_t *entry, const char *worker, struct err *e)

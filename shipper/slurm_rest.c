@@ -362,23 +362,26 @@ static const struct slurm_api_ops rest_ops = {rest_submit, rest_job, rest_cancel
 
 static void rest_check(const json_t *entry, const char *path, struct problems *p)
 {
+    char where[200];
     const char *url = check_string(entry, path, "url", true, p);
+    snprintf(where, sizeof where, "%s.url", path);
     if (url && strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-        problems_add(p, path, "url \"%s\" must start with http:// or https:// (slurmrestd's "
+        problems_add(p, where, "\"%s\" must start with http:// or https:// (slurmrestd's "
                      "address, e.g. http://slurm-head:6820)", url);
     check_string(entry, path, "user", true, p);
     const char *tf = check_string(entry, path, "token_file", true, p);
+    snprintf(where, sizeof where, "%s.token_file", path);
     struct stat st;
     if (!tf)
         return;
     if (tf[0] != '/')
-        problems_add(p, path, "token_file \"%s\" must be an absolute path", tf);
+        problems_add(p, where, "\"%s\" must be an absolute path", tf);
     else if (stat(tf, &st) < 0)
-        problems_add(p, path, "token_file: cannot read %s (%s): put a token from `scontrol token "
+        problems_add(p, where, "cannot read %s (%s): put a token from `scontrol token "
                      "username=USER lifespan=SECONDS` in it, mode 0600", tf, strerror(errno));
     else if (st.st_mode & 077)
-        problems_add(p, path, "token_file: %s may be read by other users (mode %03o): "
-                     "chmod 600 %s", tf, (unsigned)(st.st_mode & 0777), tf);
+        problems_add(p, where, "%s may be read by other users (mode %03o): chmod 600 %s", tf,
+                     (unsigned)(st.st_mode & 0777), tf);
 }
 
 static struct slurm_api *rest_open(const json_t *entry, const char *worker, struct err *e)

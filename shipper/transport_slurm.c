@@ -122,12 +122,14 @@ static void read_config(const json_t *o, const char *path, struct slurm_config *
     c->overhead_mb = check_number(o, path, "memory_overhead_mb", DEFAULT_OVERHEAD_MB, 0, 1 << 20, p);
     if (!c->worker_command)
         c->worker_command = "assay-worker";
+    char where[200];
+    snprintf(where, sizeof where, "%s.shared_dir", path);
     if (c->shared_dir && c->shared_dir[0] != '/')
-        problems_add(p, path, "shared_dir \"%s\" must be an absolute path (a directory the "
-                     "primary and every node of the partition see at the same path)",
-                     c->shared_dir);
+        problems_add(p, where, "\"%s\" must be an absolute path (a directory the primary and "
+                     "every node of the partition see at the same path)", c->shared_dir);
+    snprintf(where, sizeof where, "%s.api", path);
     if (c->api && !slurm_api_find(c->api))
-        problems_add(p, path, "api \"%s\" is not one Assay has: \"rest\" (slurmrestd) or "
+        problems_add(p, where, "\"%s\" is not one Assay has: \"rest\" (slurmrestd) or "
                      "\"commands\" (sbatch, squeue)", c->api);
 }
 

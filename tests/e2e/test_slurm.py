@@ -107,7 +107,7 @@ def test_hundred_jobs_graded_once_each_with_a_local_workers_scores(pipeline, clu
     counts = recorded_lines(spool)
     assert all(counts[j] == 1 for j in jobs), {j: counts[j] for j in jobs if counts[j] != 1}
     # Slurm ran each once, spread over its nodes.
-    ran = [j for j in cluster.jobs() if j[1].startswith(f"assay.{POOL}.")]
+    ran = [j for j in cluster.jobs() if j[1] in {f"assay.{POOL}.{job}" for job in jobs}]
     assert len(ran) == 100 and all(j[2] == "COMPLETED" for j in ran), ran[:5]
     assert len({j[3] for j in ran}) >= 2, "Slurm used a single node"
 
@@ -245,3 +245,104 @@ def test_a_bad_token_shows_the_pool_down_with_the_reason_and_loses_nothing(pipel
         r = spool.wait_results([job], timeout=120)[job]
         assert r["score"] == 3
     assert recorded_lines(spool)[job] == 1
+
+
+def test_assay_workers_and_status_show_the_pools_jobs_pending_and_running(pipeline, cluster):
+    # 3 nodes of 4 CPUs: 14 jobs at once leave 2 pending in Slurm.
+    spool = slurm_spool(pipeline, cluster, slots=14)
+    hello(spool, "slow", wall_s=40, tests=(HI_TEST,))
+    sub = spool.make_submission("slow", {"hello.py": slow_hello(15)})
+    with scheduler_running(spool):
+        wait_health(spool, POOL, "up", timeout=30)
+        row = workers_table(spool)[POOL]
+        assert cluster.url in row and "up" in row, row
+        assert "Slurm partition assay UP: nodes 3 idle, 0 allocated, 0 mixed, 0 down, " \
+               "0 drained; Assay jobs 0 pending and 0 running in Slurm" in row, row
+        jobs = [spool.submit(COURSE, "slow", f"p{i:02d}", sub) for i in range(14)]
+        busy = re.compile(r"nodes 0 idle, 3 allocated, 0 mixed, 0 down, 0 drained; "
+                          r"Assay jobs 2 pending and 12 running in Slurm")
+        row = spool.wait_for("assay workers to show 2 pending and 12 running", lambda: (
+            lambda r: r if busy.search(r) else None)(workers_table(spool)[POOL]), timeout=40)
+        status = spool.assay_ok("status")
+        pools = status.split("\nPools:\n", 1)[1].splitlines()[0]
+        assert pools.startswith(f"  {POOL}") and " up: Slurm partition assay UP" in pools, status
+        assert busy.search(pools), pools
+        results = spool.wait_results(jobs, timeout=240)
+    assert all(r["score"] == 2 for r in results.values())
+
+
+def test_a_slurm_pool_and_a_local_worker_share_the_queue_fairly(pipeline, cluster):
+    spool = slurm_spool(pipeline, cluster, with_local=True, slots=4)
+    for course in ("A", "B"):
+        spool.add_assignment(course, "hw", assignment_doc([HI_TEST]))
+    src = spool.make_submission("right", {"hello.py": VARIANTS["right"][0]})
+    with scheduler_running(spool):
+        wait_health(spool, POOL, "up", timeout=30)
+        for course in ("A", "B"):   # both courses learn a grading time
+            spool.submit_wait(course, "hw", "warmup", src)
+        a_jobs = [spool.submit("A", "hw", f"a{i:03d}", src) for i in range(90)]
+        b_jobs = []
+        for i in range(3):
+            spool.wait_for("A's flood to progress", lambda: len(
+                [j for j in a_jobs[:40] if spool.result(j)]) >= 8 * (i + 1), timeout=120)
+            assert len(spool.queue("incoming")) >= 20, "the flood drained too early to test"
+            b_jobs.append(spool.submit("B", "hw", f"b{i}", src))
+            spool.wait_results([b_jobs[-1]], timeout=60)
+        results = spool.wait_results(a_jobs + b_jobs, timeout=300)
+    workers = collections.Counter(results[j]["assay"]["graded_by"]["worker"] for j in a_jobs)
+    assert workers[POOL] >= 10 and workers["local"] >= 10, workers
+    assert all(r["score"] == 2 for r in results.values())
+
+    def started(r):
+        return r["assay"]["started_at"]
+
+    # Each of B's jobs took one of the next slots to free, on either worker:
+    # at most one of A's jobs per slot (4 in Slurm, 2 local) started between
+    # its arrival and its start.
+    for b in b_jobs:
+        rb = results[b]
+        overtaken = sum(1 for j in a_jobs if rb["assay"]["queued_at"] < started(results[j])
+                        < started(rb))
+        assert overtaken <= 6, (b, overtaken)
+
+
+def test_the_sbatch_fallback_grades_without_slurmrestd(pipeline, cluster):
+    spool = pipeline()
+    entry = cluster.entry(POOL, api="commands", slots=4,
+                          slurm_conf=os.path.join(cluster.dir, "slurm.conf"))
+    for key in ("url", "user", "token_file"):
+        del entry[key]
+    spool.set_workers([entry])
+    hello(spool)
+    subs = {v: spool.make_submission(v, {"hello.py": src}) for v, (src, _, _) in VARIANTS.items()}
+    with scheduler_running(spool):
+        h = wait_health(spool, POOL, "up", timeout=30)
+        assert h["pool"]["state"] == "UP" and h["pool"]["nodes"]["idle"] == 3, h
+        jobs = {spool.submit(COURSE, "hello", f"c{i}", subs[v]): v
+                for i, v in enumerate(list(VARIANTS) * 3)}
+        results = spool.wait_results(list(jobs), timeout=180)
+    for job, v in jobs.items():
+        assert results[job]["score"] == VARIANTS[v][2], (job, v)
+    ran = [j for j in cluster.jobs() if j[1] in {f"assay.{POOL}.{job}" for job in jobs}]
+    assert len(ran) == 9 and all(j[2] == "COMPLETED" for j in ran), ran
+
+
+def test_workers_json_mistakes_of_a_slurm_pool_name_the_key_and_the_fix(pipeline, cluster):
+    spool = pipeline()
+    loose = os.path.join(cluster.dir, "loose-token")
+    with open(loose, "w") as f:
+        f.write("x\n")
+    os.chmod(loose, 0o644)
+    entry = cluster.entry(POOL, shared_dir="relative/dir", api="grpc", partiton="assay")
+    del entry["partition"]
+    spool.set_workers([entry, cluster.entry("hpc2", token_file=loose)])
+    p = spool.assay("workers", "check")
+    text = p.stdout + p.stderr
+    assert p.returncode != 0, text
+    for want in ('$.workers[1].token_file: ' + loose + ' may be read by other users (mode 644): '
+                 'chmod 600 ' + loose,
+                 '$.workers[0].shared_dir: "relative/dir" must be an absolute path',
+                 '$.workers[0].api: "grpc" is not one Assay has',
+                 '$.workers[0].partiton: unknown key',
+                 '$.workers[0].partition: required key is missing'):
+        assert want in text, (want, text)
