@@ -390,13 +390,10 @@ static int slurm_wait(struct transport *base, const char *name, double timeout_s
                       const struct transport_listener *listener, struct err *e)
 {
     struct slurm_transport *t = (struct slurm_transport *)base;
-    long id = read_id(t, name);
+    long id = read_id(t, name);   /* 0: none submitted; then only the result is awaited */
     char *result = worker_path(t->cfg.shared_dir, WORKER_OUTBOX, name);
-    if (!result || !id) {
-        free(result);
-        return result ? err_set(e, "no Slurm job was submitted for %s", name)
-                      : err_set(e, "out of memory");
-    }
+    if (!result)
+        return err_set(e, "out of memory");
     watch_outbox(t);
     double now = clock_mono(), deadline = now + timeout_s, heard = now - TRANSPORT_HEAR_S;
     double failing = 0, ended = 0;
@@ -408,7 +405,7 @@ static int slurm_wait(struct transport *base, const char *name, double timeout_s
     while (!(ready = fs_exists(result)) && (now = clock_mono()) < deadline) {
         if (now - heard >= TRANSPORT_HEAR_S) {
             struct err je;
-            int st = t->api->ops->job(t->api, id, &j, &je);
+            int st = id ? t->api->ops->job(t->api, id, &j, &je) : 2;
             if (st < 0 && !failing)
                 failing = now;
             if (st < 0 && now - failing >= TRANSPORT_SILENT_S) {
