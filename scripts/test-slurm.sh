@@ -27,7 +27,9 @@
 # It writes DIR/env (SLURM_CONF=..., for sbatch, squeue and scontrol),
 # DIR/url (slurmrestd's base URL), DIR/token (a JWT for root, mode
 # 0600), DIR/shared/ (the directory the primary and the nodes share) and
-# DIR/slurm.conf.  Needs root.  Starting takes about 2 s.
+# DIR/slurm.conf.  Needs root.  Starting takes about 2 s.  With
+# ASSAY_SLURM_UNTUNED set, SchedulerParameters stays at Slurm's defaults
+# (for bench/slurm.py --untuned).
 set -eu
 
 cmd=${1:?usage: test-slurm.sh up DIR [N] [FEATURES] | down DIR | rest-stop DIR | rest-start DIR | cut DIR K | heal DIR K | kill-node DIR K | node-start DIR K}
@@ -72,6 +74,9 @@ await() {
 
 write_conf() {
     n=$1 features=$2 ctld_port=$3 slurmd_port=$4
+    # Dispatch at once rather than batching (bench/slurm.py --untuned shows the difference).
+    tuning="SchedulerParameters=batch_sched_delay=0,sched_min_interval=0"
+    [ -n "${ASSAY_SLURM_UNTUNED:-}" ] && tuning="# SchedulerParameters left at Slurm's defaults"
     cat >"$dir/slurm.conf" <<CONF
 # written by scripts/test-slurm.sh
 ClusterName=assay$tag
@@ -102,8 +107,7 @@ SwitchType=switch/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SchedulerType=sched/builtin
-# Dispatch at once rather than batching (Slurm's floor goes from about 3 s to 1 s).
-SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
+$tuning
 # Assay decides what is tried again, with a new attempt token.
 JobRequeue=0
 ReturnToService=2
