@@ -62,12 +62,12 @@ free_port() {
     done
 }
 
-# Waits up to 10 s for CMD to succeed.
+# Waits up to 30 s (a loaded machine) for CMD to succeed.
 await() {
     i=0
     until "$@" >/dev/null 2>&1; do
         i=$((i + 1))
-        [ $i -ge 100 ] && return 1
+        [ $i -ge 300 ] && return 1
         sleep 0.1
     done
 }
@@ -158,7 +158,11 @@ rest_start() {
         /usr/sbin/slurmrestd -f "$dir/slurm.conf" -a rest_auth/jwt -s openapi/v0.0.38 \
         -u nobody "127.0.0.1:$port" >"$dir/slurmrestd.log" 2>&1 9>&- &
     echo $! >"$dir/slurmrestd.pid"
-    await sh -c "ss -Hltn 'sport = :$port' | grep -q ."
+    await sh -c "ss -Hltn 'sport = :$port' | grep -q ." || {
+        echo "test-slurm.sh: slurmrestd does not listen on port $port:" >&2
+        tail -n 20 "$dir/slurmrestd.log" >&2
+        exit 1
+    }
 }
 
 up() {
