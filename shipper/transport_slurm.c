@@ -386,49 +386,61 @@ static void nap(struct slurm_transport *t, double seconds)
     }
 }
 
+/* What wait() has learnt of one job so far. */
+struct watch {
+    long id;                    /* Slurm's job id; 0: none submitted */
+    struct slurm_job j;         /* its state at the last hearing */
+    double failing, ended;      /* since when Slurm has not answered / the job has ended */
+    bool ran;                   /* it was seen running */
+    char node[64];              /* where it ran (a requeued job no longer says) */
+};
+
+/* One hearing of Slurm about job W->id at NOW: 0 to go on waiting (its
+ * deadline *DEADLINE moved on while the job was pending since THEN), -1
+ * with *e when the job is lost or Slurm has stopped answering. */
+static int hear_job(struct slurm_transport *t, const char *name, struct watch *w, double now,
+                    double then, double *deadline, struct err *e)
+{
+    struct err je;
+    int st = w->id ? t->api->ops->job(t->api, w->id, &w->j, &je) : 2;
+    if (st < 0) {
+        if (!w->failing)
+            w->failing = now;
+        return now - w->failing >= TRANSPORT_SILENT_S ? err_set(e, "%s", je.msg) : 0;
+    }
+    w->failing = 0;
+    if (st == 0 && w->j.node[0])
+        snprintf(w->node, sizeof w->node, "%s", w->j.node);
+    else if (st == 0)
+        snprintf(w->j.node, sizeof w->j.node, "%s", w->node);
+    if (st == 0 && requeued(&w->j, &w->ran))
+        return requeue_error(t, name, w->id, &w->j, e);
+    if (st == 0 && !strcmp(w->j.state, "PENDING"))   /* pending time is not the job's */
+        *deadline += now - then < 2 * TRANSPORT_HEAR_S ? now - then : 0;
+    if ((st == 1 || (st == 0 && slurm_state_ended(w->j.state))) && !w->ended)
+        w->ended = now;
+    if (w->ended && now - w->ended >= RESULT_GRACE_S)
+        return no_result(t, name, w->id, st == 0, &w->j, e);
+    return 0;
+}
+
 static int slurm_wait(struct transport *base, const char *name, double timeout_s,
                       const struct transport_listener *listener, struct err *e)
 {
     struct slurm_transport *t = (struct slurm_transport *)base;
-    long id = read_id(t, name);   /* 0: none submitted; then only the result is awaited */
     char *result = worker_path(t->cfg.shared_dir, WORKER_OUTBOX, name);
     if (!result)
         return err_set(e, "out of memory");
+    struct watch w;
+    memset(&w, 0, sizeof w);
+    w.id = read_id(t, name);   /* 0: none submitted; then only the result is awaited */
     watch_outbox(t);
     double now = clock_mono(), deadline = now + timeout_s, heard = now - TRANSPORT_HEAR_S;
-    double failing = 0, ended = 0;
     int ready, hearing = 0;
-    bool ran = false;
-    char node[64] = "";
-    struct slurm_job j;
-    memset(&j, 0, sizeof j);
     while (!(ready = fs_exists(result)) && (now = clock_mono()) < deadline) {
         if (now - heard >= TRANSPORT_HEAR_S) {
-            struct err je;
-            int st = id ? t->api->ops->job(t->api, id, &j, &je) : 2;
-            if (st < 0 && !failing)
-                failing = now;
-            if (st < 0 && now - failing >= TRANSPORT_SILENT_S) {
-                ready = err_set(e, "%s", je.msg);
-                break;
-            }
-            if (st >= 0)
-                failing = 0;
-            if (st == 0 && j.node[0])   /* kept: a requeued job no longer names it */
-                snprintf(node, sizeof node, "%s", j.node);
-            else if (st == 0)
-                snprintf(j.node, sizeof j.node, "%s", node);
-            if (st == 0 && requeued(&j, &ran)) {
-                ready = requeue_error(t, name, id, &j, e);
-                break;
-            }
-            if (st == 0 && !strcmp(j.state, "PENDING"))
-                deadline += now - heard < 2 * TRANSPORT_HEAR_S ? now - heard : 0;
-            if ((st == 1 || (st == 0 && slurm_state_ended(j.state))) && !ended)
-                ended = now;
-            if (ended && now - ended >= RESULT_GRACE_S && !fs_exists(result)) {
-                snprintf(t->settled, sizeof t->settled, "%s", name);
-                ready = no_result(t, name, id, st == 0, &j, e);
+            if (hear_job(t, name, &w, now, heard, &deadline, e) < 0 && !fs_exists(result)) {
+                ready = -1;
                 break;
             }
             tell(t, listener, hearing++);
@@ -437,7 +449,9 @@ static int slurm_wait(struct transport *base, const char *name, double timeout_s
         double left = deadline - now, next = heard + TRANSPORT_HEAR_S - now;
         nap(t, next < left ? next : left);
     }
-    if (ready == 1)
+    if (ready == -1 && fs_exists(result))
+        ready = 1;   /* the result arrived as Slurm was being asked */
+    if (ready == 1 || w.ended)   /* delivered, or over in Slurm: nothing to cancel */
         snprintf(t->settled, sizeof t->settled, "%s", name);
     free(result);
     return ready;
