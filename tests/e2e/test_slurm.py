@@ -106,6 +106,11 @@ def test_hundred_jobs_graded_once_each_with_a_local_workers_scores(pipeline, clu
         assert results[job]["assay"]["graded_by"]["worker"] == POOL
     counts = recorded_lines(spool)
     assert all(counts[j] == 1 for j in jobs), {j: counts[j] for j in jobs if counts[j] != 1}
+    # Each asked Slurm for the shipper's timeout (30 s margin + 1.5 x 4 s of
+    # tests, in whole minutes, plus one) and the memory limit + 512 MB.
+    job = next(iter(jobs))
+    assert any(re.fullmatch(r"submitted to Slurm as job \d+ \(partition assay, 2 min, 768 MB\)",
+                            line.message) for line in spool.job_lines(job)), spool.job_lines(job)
     # Slurm ran each once, spread over its nodes.
     ran = [j for j in cluster.jobs() if j[1] in {f"assay.{POOL}.{job}" for job in jobs}]
     assert len(ran) == 100 and all(j[2] == "COMPLETED" for j in ran), ran[:5]
