@@ -118,7 +118,7 @@ MessageTimeout=5
 KillWait=2
 InactiveLimit=0
 MinJobAge=600
-PlugStackConfig=/dev/null
+PlugStackConfig=$dir/plugstack.conf
 NodeName=DEFAULT CPUs=4 RealMemory=4096 Features=$features State=UNKNOWN
 CONF
     k=1
@@ -203,6 +203,7 @@ up() {
     done
     exec 9>&-
     echo "$n" >"$dir/nodes"
+    : >"$dir/plugstack.conf"   # no SPANK plugins
     write_conf "$n" "$features" "$ctld_port" "$slurmd_port"
     printf 'SLURM_CONF=%s/slurm.conf\n' "$dir" >"$dir/env"
     SLURM_CONF=$dir/slurm.conf /usr/sbin/slurmctld -D -c -i -f "$dir/slurm.conf" \

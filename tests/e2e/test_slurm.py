@@ -285,7 +285,10 @@ def test_a_slurm_pool_and_a_local_worker_share_the_queue_fairly(pipeline, cluste
         wait_health(spool, POOL, "up", timeout=30)
         for course in ("A", "B"):   # both courses learn a grading time
             spool.submit_wait(course, "hw", "warmup", src)
-        a_jobs = [spool.submit("A", "hw", f"a{i:03d}", src) for i in range(90)]
+    # A's flood is queued whole before grading resumes, however slowly
+    # `assay submit` runs here.
+    a_jobs = [spool.submit("A", "hw", f"a{i:03d}", src) for i in range(90)]
+    with scheduler_running(spool):
         b_jobs = []
         for i in range(3):
             spool.wait_for("A's flood to progress", lambda: len(
