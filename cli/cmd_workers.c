@@ -256,7 +256,8 @@ static json_t *check_row(const struct worker_cfg *w, json_t *info, const struct 
     }
     if (!w->enabled)
         add_text(notes, "disabled in workers.json, so it takes no jobs");
-    const char *host = w->local ? w->dir : jsonutil_str(w->entry, "host", "?");
+    const char *host = w->local ? w->dir
+                                : jsonutil_str(w->entry, "host", jsonutil_str(w->entry, "url", "?"));
     return json_pack("{s:s, s:b, s:s, s:O, s:O, s:o, s:o, s:o}", "name", w->name,
                      "ok", problems && json_array_size(problems) == 0, "host", host,
                      "version", or_null(json_object_get(info, "version")),

@@ -354,3 +354,17 @@ def test_workers_json_mistakes_of_a_slurm_pool_name_the_key_and_the_fix(pipeline
                  '$.workers[0].partiton: unknown key',
                  '$.workers[0].partition: required key is missing'):
         assert want in text, (want, text)
+
+
+def test_workers_check_grades_the_canaries_on_the_pool_through_slurm(pipeline, cluster):
+    spool = slurm_spool(pipeline, cluster)
+    p = spool.assay("workers", "check", timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith(f"{POOL}: ok ({cluster.url}, assay-worker "), lines
+    for kind in ("io", "pytest", "doctest", "notebook", "gradescope"):
+        assert any(re.match(rf"{POOL} {kind}: ok \(3 of 3 points, ", ln) for ln in lines), lines
+    assert p.stderr == "", p.stderr   # a canary is no job: nothing logged
+    ran = [j for j in cluster.jobs() if j[1].startswith(f"assay.{POOL}.canary-")]
+    assert len(ran) == 5 and all(j[2] == "COMPLETED" for j in ran), ran
+    assert not os.listdir(os.path.join(cluster.shared, "outbox")), "canary results left behind"
