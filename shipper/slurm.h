@@ -74,6 +74,10 @@ extern const struct slurm_api_kind slurm_api_rest, slurm_api_commands;
 /* By name (NULL: the default, "rest"); NULL if there is no such way. */
 const struct slurm_api_kind *slurm_api_find(const char *name);
 
+/* Slurm's text S (a state, a node's name, a reason) as it may be shown
+ * on a terminal (text_visible), into OUT (N bytes). */
+void slurm_copy_shown(char *out, size_t n, const char *s);
+
 /* True for the states in which a job will not run any more. */
 int slurm_state_ended(const char *state);
 

@@ -129,9 +129,9 @@ static int cmd_job(struct slurm_api *a, long id, struct slurm_job *j, struct err
         else {
             *f2++ = *f3++ = '\0';
             f3[strcspn(f3, "\n")] = '\0';
-            snprintf(j->state, sizeof j->state, "%s", line);
-            snprintf(j->node, sizeof j->node, "%s", strcmp(f2, "n/a") ? f2 : "");
-            snprintf(j->reason, sizeof j->reason, "%s", f3);
+            slurm_copy_shown(j->state, sizeof j->state, line);
+            slurm_copy_shown(j->node, sizeof j->node, strcmp(f2, "n/a") ? f2 : "");
+            slurm_copy_shown(j->reason, sizeof j->reason, f3);
         }
     }
     buf_free(&out);
@@ -204,7 +204,7 @@ static int cmd_pool(struct slurm_api *a, const char *partition, const char *pref
         avail_line[strcspn(avail_line, "\n")] = '\0';
         for (char *q = avail_line; *q; q++)
             *q = (char)(*q >= 'a' && *q <= 'z' ? *q - 32 : *q);
-        snprintf(p->state, sizeof p->state, "%s", avail_line);
+        slurm_copy_shown(p->state, sizeof p->state, avail_line);
         count_nodes(out[2].data ? out[2].data : (char[]){""}, p);
         for (char *line = strtok(out[3].data ? out[3].data : (char[]){""}, "\n"); line;
              line = strtok(NULL, "\n")) {

@@ -97,6 +97,13 @@ static char *format(const char *fmt, ...)
     return s;
 }
 
+/* Slurm's text S as it may be shown on a terminal (text_visible),
+ * malloc'd; NULL when out of memory. */
+static char *shown(const char *s)
+{
+    return text_visible(s, strlen(s), 0);
+}
+
 /* The first of ANSWER's errors[] as one sentence into *e, and its number
  * into *NUM; 0 when there is none. */
 static int answer_error(const json_t *answer, long *num, struct err *e)
@@ -110,9 +117,13 @@ static int answer_error(const json_t *answer, long *num, struct err *e)
     if (!n)
         n = json_object_get(first, "errno");
     *num = json_is_integer(n) ? (long)json_integer_value(n) : -1;
-    const char *what = jsonutil_str(first, "error", "an error");
-    const char *desc = jsonutil_str(first, "description", "");
-    return err_set(e, "%s%s%s%s", what, *desc ? " (" : "", desc, *desc ? ")" : "");
+    char *what = shown(jsonutil_str(first, "error", "an error"));
+    char *desc = shown(jsonutil_str(first, "description", ""));
+    err_set(e, "%s%s%s%s", what ? what : "?", desc && *desc ? " (" : "", desc ? desc : "",
+            desc && *desc ? ")" : "");
+    free(what);
+    free(desc);
+    return -1;
 }
 
 /* METHOD on PATH (below the URL) with BODY (may be NULL): *ANSWER is the
@@ -231,11 +242,11 @@ static int rest_job(struct slurm_api *a, long id, struct slurm_job *j, struct er
         return num == ERR_INVALID_JOB_ID ? 1 : -1;
     const json_t *job = json_array_get(json_object_get(ans, "jobs"), 0);
     int rc = job ? 0 : 1;
-    snprintf(j->state, sizeof j->state, "%s", jsonutil_str(job, "job_state", "UNKNOWN"));
-    snprintf(j->node, sizeof j->node, "%s", jsonutil_str(job, "batch_host", ""));
+    slurm_copy_shown(j->state, sizeof j->state, jsonutil_str(job, "job_state", "UNKNOWN"));
+    slurm_copy_shown(j->node, sizeof j->node, jsonutil_str(job, "batch_host", ""));
     if (!j->node[0])
-        snprintf(j->node, sizeof j->node, "%s", jsonutil_str(job, "nodes", ""));
-    snprintf(j->reason, sizeof j->reason, "%s", jsonutil_str(job, "state_reason", "None"));
+        slurm_copy_shown(j->node, sizeof j->node, jsonutil_str(job, "nodes", ""));
+    slurm_copy_shown(j->reason, sizeof j->reason, jsonutil_str(job, "state_reason", "None"));
     j->restarts = (int)jsonutil_num(job, "restart_cnt", 0);
     json_decref(ans);
     return rc;
@@ -331,10 +342,10 @@ static int rest_pool(struct slurm_api *a, const char *partition, const char *pre
         rc = call(r, "GET", "/slurm/v0.0.38/jobs", NULL, &jobs, &num, e);
     if (rc == 0) {
         const json_t *v = json_object_get(json_object_get(ping, "meta"), "Slurm");
-        snprintf(p->version, sizeof p->version, "%s",
-                 jsonutil_str(json_object_get(v, "version") ? v : NULL, "release", "?"));
-        snprintf(p->state, sizeof p->state, "%s",
-                 jsonutil_str(json_array_get(json_object_get(part, "partitions"), 0), "state", "?"));
+        slurm_copy_shown(p->version, sizeof p->version,
+                   jsonutil_str(json_object_get(v, "version") ? v : NULL, "release", "?"));
+        slurm_copy_shown(p->state, sizeof p->state,
+                   jsonutil_str(json_array_get(json_object_get(part, "partitions"), 0), "state", "?"));
         count_nodes(nodes, partition, p);
         count_jobs(jobs, prefix, p);
     }

@@ -81,6 +81,13 @@ const struct slurm_api_kind *slurm_api_find(const char *name)
     return NULL;
 }
 
+void slurm_copy_shown(char *out, size_t n, const char *s)
+{
+    char *v = text_visible(s, strlen(s), 0);
+    snprintf(out, n, "%s", v ? v : "?");
+    free(v);
+}
+
 int slurm_state_ended(const char *state)
 {
     static const char *const ended[] = {"COMPLETED", "FAILED", "NODE_FAIL", "TIMEOUT",
