@@ -46,7 +46,7 @@ FUZZ_SECONDS ?= 60
 LDFLAGS_CLI := -Wl,--as-needed
 # cli/zip_lazy.c opens libzip by the name the linker would record.
 LIBZIP_SONAME = $(shell objdump -p $$(pkg-config --variable=libdir libzip)/libzip.so 2>/dev/null | sed -n 's/^ *SONAME *//p')
-PKG_CFLAGS  = $(shell pkg-config --cflags jansson zlib libzip libmd libuv libssh2 libcurl 2>/dev/null) \
+PKG_CFLAGS  = $(shell pkg-config --cflags jansson zlib libzip libmd libuv libssh2 libmicrohttpd libsodium libcurl 2>/dev/null) \
               -DLIBZIP_SONAME='"$(LIBZIP_SONAME)"'
 CFLAGS_ALL  = $(CFLAGS_WARN) $(CFLAGS_OPT) -D_DEFAULT_SOURCE -DASSAY_VERSION='"$(VERSION)"' \
               -I. -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
@@ -55,8 +55,14 @@ LIBS_SANDBOX = $(shell pkg-config --libs libseccomp 2>/dev/null)
 LIBS_TEST   = $(shell pkg-config --libs cmocka 2>/dev/null)
 LIBS_UV     = $(shell pkg-config --libs libuv 2>/dev/null)
 LIBS_SSH    = $(shell pkg-config --libs libssh2 2>/dev/null)
-# libcurl: the slurm transport's calls to slurmrestd (assay-shipper only).
+# assay-web's HTTP server; libsodium hashes passwords (assay-web, assay users)
+# and checks webhook signatures.
+LIBS_MHD    = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+LIBS_SODIUM = $(shell pkg-config --libs libsodium 2>/dev/null)
+# libcurl: deliveries, and the slurm transport's calls to slurmrestd.
 LIBS_CURL   = $(shell pkg-config --libs libcurl 2>/dev/null)
+# libyaml: `assay import classroom` reads Classroom's workflow file.
+LIBS_YAML   = $(shell pkg-config --libs yaml-0.1 2>/dev/null)
 
 # The layers (docs/ARCHITECTURE.md, "Layers"): each library folder is one
 # static archive, and each program links the archives below it, highest
@@ -66,7 +72,8 @@ LIBS_ORDER := engine sandbox spool contract common
 lib_src = $(wildcard $(1)/*.c $(1)/*/*.c)
 lib_a = $(foreach l,$(1),$(BUILD)/lib/libassay-$(l).a)
 PY_ASSETS  := engine/python/pytest_runner.py engine/python/doctest_runner.py \
-              engine/python/notebook_runner.py
+              engine/python/notebook_runner.py engine/python/autotest_expand.py \
+              engine/python/property_runner.py engine/python/mutate.py engine/python/kit_check.py
 # The canary gradings' assignments (contract/canary.c), NAME=FILE for embed.sh.
 CANARY_DIR    := contract/canaries
 CANARY_ASSETS := asset_canary_needs_sh=$(CANARY_DIR)/common/needs.sh \
@@ -83,7 +90,10 @@ CANARY_ASSETS := asset_canary_needs_sh=$(CANARY_DIR)/common/needs.sh \
     asset_canary_notebook_canary=$(CANARY_DIR)/notebook/canary.ipynb \
     asset_canary_gradescope_assignment=$(CANARY_DIR)/gradescope/assignment.json \
     asset_canary_gradescope_run=$(CANARY_DIR)/gradescope/autograder/run_autograder \
-    asset_canary_gradescope_answer=$(CANARY_DIR)/gradescope/answer.txt
+    asset_canary_gradescope_answer=$(CANARY_DIR)/gradescope/answer.txt \
+    asset_canary_property_assignment=$(CANARY_DIR)/property/assignment.json \
+    asset_canary_property_reference=$(CANARY_DIR)/property/reference/canary.py \
+    asset_canary_property_canary=$(CANARY_DIR)/property/canary.py
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -93,6 +103,11 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 POLICY_OBJ := $(call obj,scheduler/policy.c $(wildcard scheduler/policy_*.c) scheduler/heap.c scheduler/strmap.c)
 # A job's trip through a shipper (no transport): unit-tested on a fake one.
 SHIP_OBJ   := $(call obj,shipper/ship.c)
+# The /metrics renderer (no HTTP): unit-tested and benchmarked alone.
+METRICS_OBJ := $(call obj,web/metrics.c)
+# assay-web without its main: its unit test drives sessions, CSRF, escaping
+# and the access decisions directly.
+WEB_OBJ    := $(call obj,$(filter-out web/main.c,$(wildcard web/*.c))) $(BUILD)/obj/gen/web_assets.o
 
 # What each program links, beside its own folder's objects.
 # The scheduler grades assignments without tests itself with the engine
@@ -101,10 +116,16 @@ CLI_LIBS       := $(call lib_a,engine sandbox spool contract common)
 WORKER_LIBS    := $(call lib_a,engine sandbox contract common)
 SHIPPER_LIBS   := $(call lib_a,spool contract common)
 SCHEDULER_LIBS := $(call lib_a,engine spool contract common)
+INTAKE_LIBS    := $(call lib_a,engine spool contract common)
+DELIVER_LIBS   := $(call lib_a,spool contract common)
+# The destinations (no libuv, no network): unit-tested by feeding them answers.
+DEST_OBJ   := $(call obj,deliver/destination.c deliver/commit_status.c $(wildcard deliver/dest_*.c))
+WEB_LIBS       := $(call lib_a,spool contract common)
 ALL_LIBS       := $(call lib_a,$(LIBS_ORDER))
 
 .PHONY: all test demo sanitize install clean deps bench fuzz fuzz-build
-PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper $(BUILD)/assay-scheduler
+PROGRAMS := $(BUILD)/assay $(BUILD)/assay-worker $(BUILD)/assay-shipper $(BUILD)/assay-scheduler \
+            $(BUILD)/assay-deliver $(BUILD)/assay-intake $(BUILD)/assay-web
 all: deps $(PROGRAMS)
 
 deps:
@@ -118,11 +139,19 @@ $(BUILD)/gen/assets.c: $(PY_ASSETS) scripts/embed.sh
 	@mkdir -p $(dir $@)
 	scripts/embed.sh $@ asset_pytest_runner=engine/python/pytest_runner.py \
 	    asset_doctest_runner=engine/python/doctest_runner.py \
-	    asset_notebook_runner=engine/python/notebook_runner.py
+	    asset_notebook_runner=engine/python/notebook_runner.py \
+	    asset_autotest_expand=engine/python/autotest_expand.py \
+	    asset_property_runner=engine/python/property_runner.py \
+	    asset_mutate=engine/python/mutate.py asset_kit_check=engine/python/kit_check.py
 
 $(BUILD)/gen/canary_assets.c: $(foreach a,$(CANARY_ASSETS),$(lastword $(subst =, ,$(a)))) scripts/embed.sh
 	@mkdir -p $(dir $@)
 	scripts/embed.sh $@ $(CANARY_ASSETS)
+
+# assay-web's stylesheet and script, built into the binary.
+$(BUILD)/gen/web_assets.c: web/assay.css web/assay.js scripts/embed.sh
+	@mkdir -p $(dir $@)
+	scripts/embed.sh $@ asset_web_css=web/assay.css asset_web_js=web/assay.js
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
@@ -139,7 +168,7 @@ $(BUILD)/lib/%.a:
 # assay links no transport (libssh2, OpenSSL): it runs once per submission
 # and starts faster without them; `assay workers check` asks assay-shipper.
 $(BUILD)/assay: $(call obj,$(wildcard cli/*.c)) $(CLI_LIBS)
-	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) $(LDFLAGS_CLI) -o $@ $^ $(LIBS_CORE) $(LIBS_SANDBOX)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) $(LDFLAGS_CLI) -o $@ $^ $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_YAML) $(LIBS_SODIUM)
 
 # -z now: symbols are bound once in the daemon, not again in each grader it forks.
 $(BUILD)/assay-worker: $(call obj,$(wildcard worker/*.c)) $(WORKER_LIBS)
@@ -151,13 +180,34 @@ $(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SHIPPER_LIBS)
 $(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SCHEDULER_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
 
-$(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(ALL_LIBS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_TEST)
+# libcurl: the deliveries (assay-deliver only; `assay canvas roster` asks it).
+$(BUILD)/assay-deliver: $(call obj,$(wildcard deliver/*.c)) $(DELIVER_LIBS)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV) $(LIBS_CURL)
 
-$(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(ALL_LIBS)
+$(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(DEST_OBJ) $(METRICS_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_SODIUM) $(LIBS_TEST) $(LIBS_CURL)
+
+# assay-intake fetches pushed commits (libcurl) and stages them with the
+# engine's submission rules (no launcher: it runs nothing).
+$(BUILD)/assay-intake: $(call obj,$(wildcard intake/*.c)) $(INTAKE_LIBS)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_CURL) $(LIBS_UV)
+
+# The webhook endpoints (web/hooks*.c), unit-tested without the HTTP server.
+$(BUILD)/tests/test_hooks: tests/unit/test_hooks.c $(WEB_OBJ) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM) $(LIBS_TEST)
+
+$(BUILD)/assay-web: $(BUILD)/obj/web/main.o $(WEB_OBJ) $(WEB_LIBS)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM)
+
+$(BUILD)/tests/test_web: tests/unit/test_web.c $(WEB_OBJ) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM) $(LIBS_TEST)
+
+$(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(METRICS_OBJ) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_SODIUM)
 
 # The transport contract (tests/contract/): one driver that checks
 # shipper/transport.h against a real worker of any transport; run by
@@ -174,16 +224,31 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX)
 
+# What Canvas answers goes through assay-deliver's header reading and the
+# Canvas destination: that target links them, libcurl and libuv too.
+$(BUILD)/fuzz/canvas: tests/fuzz/canvas.c $(DEST_OBJ) $(call obj,deliver/http.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_CURL) $(LIBS_UV)
+
+# Webhook requests go through assay-web's hook handlers (libsodium).
+$(BUILD)/fuzz/hooks: tests/fuzz/hooks.c $(WEB_OBJ) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_UV) $(LIBS_MHD) $(LIBS_SODIUM)
+
 fuzz-build: deps $(FUZZ_BIN)
 
 fuzz:
 	@$(MAKE) --no-print-directory BUILD=build-fuzz FUZZ=1 fuzz-build
 	@BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
-bench: all $(BUILD)/bench/engine_overhead $(BUILD)/bench/sandbox_overhead $(BUILD)/bench/fair_night $(BUILD)/bench/policy_scale
+# The C benchmarks are built by `make test` too, so one that no longer
+# compiles against the code it measures is seen at once.
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+bench: all $(BENCH_BIN)
 	@scripts/install-deps.sh --ensure --bench
 
-test: all $(UNIT_BIN) $(CONTRACT_BIN)
+test: all $(UNIT_BIN) $(CONTRACT_BIN) $(BENCH_BIN)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) FUZZ_SECONDS=$(if $(SANITIZE),0,$(FUZZ_SECONDS)) tests/run.sh
 
 sanitize:
@@ -206,7 +271,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/assay/systemd $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	install -m 0755 scripts/deploy-worker.sh $(DESTDIR)$(PREFIX)/share/assay/
 	install -m 0644 scripts/systemd/assay-worker.service.in $(DESTDIR)$(PREFIX)/share/assay/systemd/
-	for u in assay-scheduler assay-worker; do \
+	for u in assay-scheduler assay-worker assay-web; do \
 	    sed $(UNIT_SUBST) scripts/systemd/$$u.service.in >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.service && \
 	    chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u.service || exit 1; \
 	done

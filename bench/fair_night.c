@@ -132,7 +132,7 @@ static void run(struct night *nt, const char *policy, struct outcome *out)
     const char *caps[] = {"python"};
     struct worker_cfg w = {.name = "w", .capabilities = caps, .n_capabilities = 1,
                            .enabled = true, .available = true, .slots = nt->slots};
-    struct workers all = {NULL, &w, 1};
+    struct workers all = {.v = &w, .n = 1};
     double *slot_free = calloc((size_t)nt->slots, sizeof *slot_free);
     struct sim_job **in_slot = calloc((size_t)nt->slots, sizeof *in_slot);
     for (int c = 0; c < N_COURSES; c++) {

@@ -84,7 +84,7 @@ static void measure(const char *name, size_t n)
     const char *caps[] = {"python"};
     struct worker_cfg w = {.name = "w", .capabilities = caps, .n_capabilities = 1,
                            .enabled = true, .available = true, .slots = 1};
-    struct workers all = {NULL, &w, 1};
+    struct workers all = {.v = &w, .n = 1};
     size_t before = heap_in_use();
     struct policy *p = policy_new(name, &env);
     double t0 = clock_mono();

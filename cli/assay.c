@@ -41,9 +41,21 @@ static const char usage[] =
     "                                    the gradebook as CSV (score, status, late penalty)\n"
     "  extensions list|grant|revoke --course C --assignment A [--student U]\n"
     "                                    students' own due dates (--days N | --until TIME)\n"
+    "  sync status|retry|resend --course C [--assignment A] [--student U]\n"
+    "                                    grades sent to Canvas: delivered, waiting, not synced\n"
+    "  canvas roster --course C          import the course's students from Canvas\n"
+    "  manual list|grade --course C --assignment A [--student U --cell ID --points P]\n"
+    "                                    grade by hand the answers a notebook leaves to a person\n"
     "  notebook release SOURCE.ipynb OUT.ipynb\n"
     "                                    the student version of an nbgrader notebook\n"
     "  gradescope setup ASSIGNMENT_DIR   run a Gradescope autograder's setup.sh on this machine\n"
+    "  kit ASSIGNMENT_DIR OUT.zip        the public tests as a self-check kit for students\n"
+    "  audit ASSIGNMENT_DIR REFERENCE [--suggest]\n"
+    "                                    how many mutants of the reference the tests catch\n"
+    "  users add|remove|passwd|list|token|import\n"
+    "                                    the web console's accounts and course rosters\n"
+    "  import classroom REPO_DIR [--course C] [--assignment A]\n"
+    "                                    a GitHub Classroom assignment (autograding.json)\n"
     "\n"
     "Spool commands take --spool S (default $ASSAY_SPOOL or /var/spool/assay).\n"
     "\n"
@@ -73,6 +85,13 @@ static const struct command commands[] = {
     {"grade-all", cmd_grade_all},
     {"export", cmd_export},
     {"extensions", cmd_extensions},
+    {"import", cmd_import},
+    {"sync", cmd_sync},
+    {"canvas", cmd_canvas},
+    {"manual", cmd_manual},
+    {"kit", cmd_kit},
+    {"audit", cmd_audit},
+    {"users", cmd_users},
 };
 
 int main(int argc, char **argv)

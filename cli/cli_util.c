@@ -219,17 +219,14 @@ char *cli_no_scheduler(const struct spool *s, const struct scheduler_state *st)
     return rc < 0 ? strdup("no scheduler is running on this spool") : msg;
 }
 
-void cli_pool_line(const json_t *pool, char *out, size_t n)
+void cli_invoking_user(char *out, size_t n)
 {
-    out[0] = '\0';
-    if (!json_is_object(pool))
-        return;
-    const json_t *nodes = json_object_get(pool, "nodes");
-    snprintf(out, n, "Slurm partition %s %s: nodes %.0f idle, %.0f allocated, %.0f mixed, "
-             "%.0f down, %.0f drained; Assay jobs %.0f pending and %.0f running in Slurm",
-             jsonutil_str(pool, "partition", "?"), jsonutil_str(pool, "state", "?"),
-             jsonutil_num(nodes, "idle", 0), jsonutil_num(nodes, "allocated", 0),
-             jsonutil_num(nodes, "mixed", 0), jsonutil_num(nodes, "down", 0),
-             jsonutil_num(nodes, "drained", 0), jsonutil_num(pool, "pending", 0),
-             jsonutil_num(pool, "running", 0));
+    struct passwd *pw = getpwuid(getuid());
+    const char *sudo = getuid() == 0 ? getenv("SUDO_USER") : NULL;
+    if (pw)
+        snprintf(out, n, "%s", pw->pw_name);
+    else
+        snprintf(out, n, "uid %u", (unsigned)getuid());
+    if (sudo && *sudo)
+        snprintf(out + strlen(out), n - strlen(out), " (sudo by %.64s)", sudo);
 }

@@ -31,6 +31,9 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "cli/commands.h"
+#include "contract/results.h"
+#include "spool/manual.h"
+#include "spool/export.h"
 #include "spool/queue.h"
 #include "spool/record.h"
 #include "spool/scan.h"
@@ -135,6 +138,25 @@ static void maybe_hint(struct follow *f)
 
 /* ---- the summary ---- */
 
+/* How many of the GRADED results in DONE still have answers awaiting
+ * manual grading: their scores above are not final. */
+static void print_manual_pending(const json_t *done, size_t graded)
+{
+    size_t waiting = 0;
+    double points = 0;
+    const char *id;
+    const json_t *d;
+    json_object_foreach((json_t *)done, id, d) {
+        struct manual_tally t;
+        results_manual_tally(json_object_get(d, "result"), &t);
+        waiting += t.pending > 0;
+        points += t.pending_points;
+    }
+    if (waiting)
+        cli_printf(stdout, "%zu of the %zu graded have answers awaiting manual grading (%g points "
+                   "in all; `assay manual list` shows them).\n", waiting, graded, points);
+}
+
 static void print_histogram(const json_t *done)
 {
     size_t counts[HIST_BINS] = {0}, graded = 0, most = 0;
@@ -164,6 +186,7 @@ static void print_histogram(const json_t *done)
         cli_printf(stdout, "  %6.4g - %-6.4g %c %5zu %.*s\n", lo, hi, b == HIST_BINS - 1 ? ']' : ')',
                counts[b], width, "########################################");
     }
+    print_manual_pending(done, graded);
 }
 
 /* Which kind of failure DONE (a job's entry) is: "infrastructure" (not
@@ -249,6 +272,9 @@ static size_t count_retrying(const struct spool *s, const json_t *queued, const 
     return n;
 }
 
+/* How long the summary waits for the grades' deliveries (Canvas) to settle. */
+#define SYNC_WAIT_S 30.0
+
 int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double timeout_s)
 {
     struct follow f = {.s = s, .queued = queued, .done = json_object(), .tty = isatty(1)};
@@ -285,6 +311,7 @@ int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double 
            "assignment, %zu not graded because of infrastructure failures, %zu not finished, "
            "in %.1f s.\n", done - failures, fl.submission,
            fl.assignment, fl.infrastructure, total - done, clock_mono() - f.started);
+    sync_report_jobs(s, queued, SYNC_WAIT_S);
     json_decref(f.done);
     return done == total && failures == 0 && fl.late == 0 ? EXIT_OK : EXIT_FAILED;
 }
@@ -374,8 +401,7 @@ int cmd_grade_all(int argc, char **argv)
 
 /* ---- assay export ---- */
 
-#define CSV_HEADER "student,score,max,status,graded_at,late_days,late_penalty_percent," \
-    "score_before_penalty"
+#define CSV_HEADER EXPORT_CSV_HEADER
 
 static const char export_usage[] =
     "Usage: assay export --course C --assignment A --csv [--out FILE] [--spool S]\n"
@@ -385,99 +411,23 @@ static const char export_usage[] =
     "  " CSV_HEADER "\n"
     "score is after any late penalty: late_days is how many (started) days late the\n"
     "submission was (0 on time), late_penalty_percent the percentage of max taken\n"
-    "off, score_before_penalty the score the tests gave.  Students who submitted but\n"
-    "have no result yet appear with status \"pending\" and the rest empty.\n";
-
-static void csv_field(FILE *out, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
-/* The late columns of result R: days late, the penalty's percentage and
- * the score before it (0, 0 and the score when on time; empty with no
- * result). */
-static void csv_late(FILE *out, const json_t *r)
-{
-    const json_t *late = json_object_get(json_object_get(r, "assay"), "late");
-    if (!r)
-        fputs(",,,", out);
-    else if (json_is_number(json_object_get(late, "penalty_percent")))
-        fprintf(out, ",%g,%g,%g", jsonutil_num(late, "days", 0),
-                jsonutil_num(late, "penalty_percent", 0), jsonutil_num(late, "score_before", 0));
-    else
-        fprintf(out, ",0,0,%g", jsonutil_num(r, "score", 0));
-}
-
-/* Adds the students listed in spool directory REL to SET; -1 (said) if
- * memory ran out and one may be missing. */
-static int add_names(const struct spool *s, json_t *set, const char *rel)
-{
-    struct fs_list sc;
-    int rc = scan_spool(s, rel, SCAN_NAMES, &sc);
-    for (size_t i = 0; i < sc.n; i++)
-        if (json_object_set_new(set, sc.names[i], json_true()) < 0)
-            rc = -1;
-    if (rc < 0)
-        fprintf(stderr, "assay export: out of memory listing %s; exporting those listed\n", rel);
-    fs_list_free(&sc);
-    return rc;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+    "off, score_before_penalty the score the tests gave.  score includes the grades\n"
+    "given by hand (assay manual grade); manual_pending_points and\n"
+    "manual_pending_answers say what still awaits one (its points are in max, not in\n"
+    "score).  Students who submitted but have no result yet appear with status\n"
+    "\"pending\" and the rest empty.\n";
 
 /* -1 (said) if a student may be missing: out of memory. */
 static int write_csv(FILE *out, const struct spool *s, const struct bulk_opts *o)
 {
-    json_t *students = json_object();
-    char sub[200], res[200];
-    snprintf(sub, sizeof sub, "submissions/%s/%s", o->course, o->asg);
-    snprintf(res, sizeof res, "results/%s/%s", o->course, o->asg);
-    int rc = add_names(s, students, sub);
-    rc |= add_names(s, students, res);
-    size_t n = json_object_size(students), i = 0;
-    const char **names = calloc(n + 1, sizeof *names);
-    if (!students || !names) {
-        fprintf(stderr, "assay export: out of memory\n");
-        free(names);
-        json_decref(students);
-        return -1;
-    }
-    const char *name;
-    json_t *v;
-    json_object_foreach(students, name, v)
-        names[i++] = name;
-    qsort(names, n, sizeof *names, cmp_str);
-    fputs(CSV_HEADER "\n", out);
-    for (i = 0; i < n; i++) {
-        json_t *r = record_latest(s, o->course, o->asg, names[i], NULL);
-        const json_t *a = json_object_get(r, "assay");
-        csv_field(out, names[i]);
-        if (r)
-            fprintf(out, ",%g,%g,", jsonutil_num(r, "score", 0), jsonutil_num(r, "max_score", 0));
-        else
-            fputs(",,,", out);
-        csv_field(out, r ? jsonutil_str(a, "status", "graded") : "pending");
-        fputc(',', out);
-        csv_field(out, r ? jsonutil_str(a, "finished_at", "") : "");
-        csv_late(out, r);
-        fputc('\n', out);
-        json_decref(r);
-    }
-    free(names);
-    json_decref(students);
+    struct buf csv = BUF_INIT;
+    struct err e;
+    int rc = export_csv(s, o->course, o->asg, &csv, &e);
+    if (rc < 0)
+        cli_printf(stderr, "assay export: %s\n", e.msg);
+    else
+        fwrite(csv.data, 1, csv.len, out);
+    buf_free(&csv);
     return rc;
 }
 

@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,19 +130,6 @@ static int check_opts(const char *cmd, const struct ext_opts *o, int rest)
     return 0;
 }
 
-/* Who runs this command, for the log: "alice", or "root (sudo by alice)". */
-static void invoking_user(char *out, size_t n)
-{
-    struct passwd *pw = getpwuid(getuid());
-    const char *sudo = getuid() == 0 ? getenv("SUDO_USER") : NULL;
-    if (pw)
-        snprintf(out, n, "%s", pw->pw_name);
-    else
-        snprintf(out, n, "uid %u", (unsigned)getuid());
-    if (sudo && *sudo)
-        snprintf(out + strlen(out), n - strlen(out), " (sudo by %.64s)", sudo);
-}
-
 /* "2 days" or "until 2026-12-02T23:59:00Z", what ENTRY grants. */
 static void given(const json_t *entry, char *out, size_t n)
 {
@@ -240,17 +226,14 @@ static int run_list(const struct spool *s, const struct ext_opts *o, const struc
 
 /* ---- grant, revoke ---- */
 
-/* EXT with the change CMD asks for made; -1 (said) if it cannot be. */
-static int change(const char *cmd, const struct spool *s, const struct ext_opts *o, json_t *ext)
+/* The entry CMD writes for the student (NULL: revoke); -1 (said) when
+ * it may not be made. */
+static int new_entry(const char *cmd, const struct spool *s, const struct ext_opts *o,
+                     json_t **entry)
 {
-    if (!strcmp(cmd, "revoke")) {
-        if (json_object_del(ext, o->student) < 0) {
-            cli_printf(stderr, "assay extensions revoke: %s has no extension for %s/%s\n",
-                       o->student, o->course, o->asg);
-            return -1;
-        }
+    *entry = NULL;
+    if (!strcmp(cmd, "revoke"))
         return 0;
-    }
     if (!o->new_student && !extensions_student_known(s, o->course, o->student)) {
         cli_printf(stderr, "assay extensions grant: %s has submitted nothing to course %s: "
                    "check the spelling, or pass --new-student to grant it all the same\n",
@@ -260,9 +243,8 @@ static int change(const char *cmd, const struct spool *s, const struct ext_opts 
     /* whole days as an integer: the file is also read and written by people */
     json_t *days = o->until ? NULL : o->days == floor(o->days) ? json_integer((json_int_t)o->days)
                                                                : json_real(o->days);
-    json_t *entry = o->until ? json_pack("{s:s}", "due", o->until)
-                             : json_pack("{s:o}", "days", days);
-    if (json_object_set_new(ext, o->student, entry) < 0) {
+    *entry = o->until ? json_pack("{s:s}", "due", o->until) : json_pack("{s:o}", "days", days);
+    if (!*entry) {
         fprintf(stderr, "assay extensions grant: out of memory\n");
         return -1;
     }
@@ -275,7 +257,7 @@ static void tell(const struct ext_opts *o, const struct late_policy *lp,
                  const json_t *before, const json_t *after)
 {
     char who[200], was[128] = "none", now[128] = "", due_s[32] = "";
-    invoking_user(who, sizeof who);
+    cli_invoking_user(who, sizeof who);
     if (before)
         given(before, was, sizeof was);
     if (after) {
@@ -298,37 +280,29 @@ static void tell(const struct ext_opts *o, const struct late_policy *lp,
                "%s --assignment %s).\n", o->student, o->course, o->asg);
 }
 
-/* Changes, checks and writes the file, holding its lock. */
-static int change_locked(const char *cmd, const struct spool *s, const struct ext_opts *o,
-                         const struct late_policy *lp)
+/* Changes, checks and writes the file, under its lock (extensions_set,
+ * which the web console's form uses too). */
+static int change_file(const char *cmd, const struct spool *s, const struct ext_opts *o,
+                       const struct late_policy *lp)
 {
-    struct problems p = {0};
-    json_t *ext = extensions_load(s, o->course, o->asg, lp, &p), *before = NULL;
-    int rc = EXIT_FAILED;
-    if (!ext) {   /* no object to change: only a person can say what was meant */
-        say_problems(cmd, o->course, o->asg, &p, ", so nothing was changed");
-        problems_free(&p);
+    json_t *entry, *before = NULL;
+    if (new_entry(cmd, s, o, &entry) < 0)
         return EXIT_FAILED;
-    }
-    problems_free(&p);
-    before = json_deep_copy(json_object_get(ext, o->student));
-    char *file = spool_path(s, "courses/%s/%s/extensions.json", o->course, o->asg);
+    json_t *after = json_incref(entry);
+    struct problems p = {0};
     struct err e;
-    if (change(cmd, s, o, ext) == 0) {
-        extensions_check(ext, file ? file : "extensions.json", lp, &p);
-        if (p.count)
-            say_problems(cmd, o->course, o->asg, &p, ", so nothing was changed");
-        else if (extensions_save(s, o->course, o->asg, ext, &e) < 0)
-            cli_printf(stderr, "assay extensions %s: %s; nothing was changed\n", cmd, e.msg);
-        else
-            rc = EXIT_OK;
-    }
+    int rc = EXIT_FAILED;
+    if (extensions_set(s, o->course, o->asg, o->student, entry, lp, &before, &p, &e) == 0)
+        rc = EXIT_OK;
+    else if (p.count)
+        say_problems(cmd, o->course, o->asg, &p, ", so nothing was changed");
+    else
+        cli_printf(stderr, "assay extensions %s: %s; nothing was changed\n", cmd, e.msg);
     if (rc == EXIT_OK)
-        tell(o, lp, before, json_object_get(ext, o->student));
+        tell(o, lp, before, after);
     problems_free(&p);
-    free(file);
     json_decref(before);
-    json_decref(ext);
+    json_decref(after);
     return rc;
 }
 
@@ -345,15 +319,7 @@ static int run_change(const char *cmd, const struct spool *s, const struct ext_o
         return EXIT_FAILED;
     }
     free(logpath);
-    struct err e;
-    int lock = extensions_lock(s, o->course, o->asg, &e);
-    int rc = EXIT_FAILED;
-    if (lock < 0)
-        cli_printf(stderr, "assay extensions %s: %s\n", cmd, e.msg);
-    else
-        rc = change_locked(cmd, s, o, lp);
-    if (lock >= 0)
-        close(lock);
+    int rc = change_file(cmd, s, o, lp);
     log_close();
     return rc;
 }

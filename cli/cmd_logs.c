@@ -24,6 +24,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "cli/commands.h"
+#include "spool/logread.h"
 
 static const char usage[] =
     "Usage: assay logs [--job ID] [--worker W] [--errors] [--since DURATION] [--follow]\n"
@@ -37,43 +38,9 @@ static const char usage[] =
     "  --since DURATION  only the last 30s, 10m, 2h or 1d\n"
     "  --follow          keep printing new lines until interrupted\n";
 
-struct filter {
-    const char *job, *worker;
-    bool errors;
-    double since;
-};
-
-/* Fields of a log line: 0 time, 1 process, 2 worker, 3 job, 4 level. */
-static bool line_matches(const char *line, const struct filter *f)
-{
-    char time[40], proc[80], worker[80], job[128], level[16];
-    if (sscanf(line, "%39s %79s %79s %127s %15s", time, proc, worker, job, level) != 5)
-        return !f->job && !f->worker && !f->errors && f->since == 0;
-    double t;
-    if (f->since > 0 && (!clock_parse_iso8601(time, &t) || t < f->since))
-        return false;
-    if (f->job && strcmp(job, f->job))
-        return false;
-    if (f->worker && strcmp(worker, f->worker))
-        return false;
-    if (f->errors && strcmp(level, "error"))
-        return false;
-    return true;
-}
-
-static bool trace_matches(const char *line, const struct filter *f)
-{
-    char want[300];
-    if (f->job) {
-        snprintf(want, sizeof want, " job %s]", f->job);
-        return strstr(line, want) != NULL;
-    }
-    if (f->worker) {
-        snprintf(want, sizeof want, "[worker %s ", f->worker);
-        return strstr(line, want) != NULL;
-    }
-    return f->errors || (!f->job && !f->worker && f->since == 0);
-}
+#define filter log_filter
+#define line_matches log_line_matches
+#define trace_matches log_trace_matches
 
 /* Prints the complete lines of BUF that match; keeps a partial last line. */
 static void emit(struct buf *b, const struct filter *f, bool traces)
@@ -111,14 +78,7 @@ static int read_new(int fd, struct buf *b, const struct filter *f, bool traces)
     return rc;
 }
 
-static double parse_since(const char *s)
-{
-    char *end;
-    double v = strtod(s, &end);
-    double unit = !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600
-                : !strcmp(end, "d") ? 86400 : -1;
-    return v <= 0 || unit < 0 ? -1 : v * unit;
-}
+#define parse_since log_parse_since
 
 static int follow(int fd, const char *path, struct buf *b, const struct filter *f)
 {

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,11 @@
 #include "cli/commands.h"
 #include "contract/assignment.h"
 #include "spool/extensions.h"
+#include "spool/batch.h"
 #include "spool/job.h"
 #include "spool/queue.h"
 #include "spool/record.h"
+#include "spool/regrade.h"
 #include "spool/scan.h"
 
 static const char queue_usage[] =
@@ -94,117 +97,26 @@ static const char regrade_usage[] =
     "course C again, at batch priority (interactive submissions go first).  With\n"
     "--wait, shows progress until all are graded, then a summary (as grade-all).\n";
 
-/* A regrade is late exactly when the submission was: it keeps the time of
- * the submission, read from the version's recorded result.  -1 if memory
- * ran out (a regrade late by the time it is queued would be wrong). */
-static int keep_submission_time(const struct spool *s, json_t *job)
+/* Regrading's sentences on stderr, as `assay CMD`. */
+static void say_stderr(void *arg, bool headline, const char *line)
 {
-    char rel[400];
-    snprintf(rel, sizeof rel, "results/%s/%s/%s/%lld", jsonutil_str(job, "course", ""),
-             jsonutil_str(job, "assignment", ""), jsonutil_str(job, "student", ""),
-             (long long)json_integer_value(json_object_get(job, "version")));
-    json_t *r = record_read(s, rel);
-    const json_t *assay = json_object_get(r, "assay");
-    const char *when = jsonutil_str(assay, "submitted_at", jsonutil_str(assay, "queued_at", NULL));
-    double t;
-    int rc = 0;
-    if (when && clock_parse_iso8601(when, &t))
-        rc = json_object_set_new(job, "submitted_at", json_string(when));
+    if (headline)
+        cli_printf(stderr, "assay %s: %s\n", (const char *)arg, line);
     else
-        cli_printf(stderr, "assay regrade: warning: %s/results.json has no recorded submission "
-                   "time; a late policy measures this regrade from now\n", rel);
-    json_decref(r);
-    return rc;
-}
-
-/* Queues STUDENT's latest version; QUEUED gets {"id", "student", "rel"}. */
-static int regrade_student(const struct spool *s, const char *course, const char *asg,
-                           const char *student, const char *capability, json_t *queued,
-                           struct err *e)
-{
-    long long v = spool_latest_version(s, "submissions", course, asg, student);
-    if (v < 1)
-        return 0;
-    json_t *job = job_new(course, asg, student, v, true, capability);
-    if (!job || keep_submission_time(s, job) < 0) {
-        json_decref(job);
-        return err_set(e, "out of memory");
-    }
-    int rc = queue_enqueue(s, job, e);
-    char rel[512];
-    snprintf(rel, sizeof rel, "results/%s/%s/%s/%lld", course, asg, student, v);
-    if (rc == 0 && json_array_append_new(queued, json_pack("{s:O, s:s, s:s}", "id",
-                                                           json_object_get(job, "id"), "student",
-                                                           student, "rel", rel)) < 0)
-        rc = err_set(e, "queued as job %s, but out of memory following it",
-                     jsonutil_str(job, "id", "?"));
-    json_decref(job);
-    return rc < 0 ? -1 : 1;
-}
-
-/* -1 (said, every problem) if the assignment's extensions.json is
- * broken: its results would carry late penalties counted from dates it
- * may have moved. */
-static int check_extensions(const struct spool *s, const char *course, const char *asg,
-                            const struct late_policy *lp, const char *cmd)
-{
-    struct problems p = {0};
-    json_t *ext = extensions_load(s, course, asg, lp, &p);
-    const char *student;
-    json_t *entry;
-    /* not an error: a student may be granted time before submitting anything */
-    json_object_foreach(ext, student, entry)
-        if (spool_name_is_valid(student) && !extensions_student_known(s, course, student))
-            cli_printf(stderr, "assay %s: warning: courses/%s/%s/extensions.json: $.%s: %s has "
-                       "submitted nothing to course %s (is the name misspelt?)\n", cmd, course,
-                       asg, student, student, course);
-    json_decref(ext);
-    if (!p.count)
-        return 0;
-    cli_printf(stderr, "assay %s: courses/%s/%s/extensions.json is broken (%zu problem%s), so "
-               "nothing was queued:\n", cmd, course, asg, p.count, p.count == 1 ? "" : "s");
-    for (size_t i = 0; i < p.count; i++)
-        cli_printf(stderr, "  %s\n", p.items[i]);
-    cli_printf(stderr, "To fix: %s; then run assay %s again.\n", EXTENSIONS_FIX, cmd);
-    problems_free(&p);
-    return -1;
+        cli_printf(stderr, "%s\n", line);
 }
 
 int regrade_queue_all(const struct spool *s, const char *course, const char *asg,
                       json_t *queued, const char *cmd)
 {
-    if (!queued) {
-        fprintf(stderr, "assay %s: out of memory\n", cmd);
-        return -1;
-    }
-    char *adir = spool_path(s, "courses/%s/%s", course, asg);
-    struct assignment_summary sum;
-    struct problems ignored = {0};   /* the worker reports them, to the instructor */
+    struct regrade_out out = {say_stderr, (void *)cmd};
+    int rc = regrade_queue(s, course, asg, NULL, queued, cmd, &out);
+    struct passwd *pw = getpwuid(getuid());
     struct err e;
-    assignment_summary_load(adir, &sum, &ignored);
-    char *cap = strdup(sum.capability);
-    int broken = check_extensions(s, course, asg, &sum.late, cmd);
-    assignment_summary_free(&sum);
-    problems_free(&ignored);
-    free(adir);
-    if (broken < 0) {
-        free(cap);
-        return -1;
-    }
-    char rel[200];
-    snprintf(rel, sizeof rel, "submissions/%s/%s", course, asg);
-    struct fs_list students;
-    int rc = scan_spool(s, rel, SCAN_NAMES, &students);
-    if (rc < 0)
-        fprintf(stderr, "assay %s: out of memory listing the students of %s\n", cmd, rel);
-    for (size_t i = 0; i < students.n; i++) {
-        if (regrade_student(s, course, asg, students.names[i], cap, queued, &e) < 0) {
-            cli_printf(stderr, "assay %s: %s: %s\n", cmd, students.names[i], e.msg);
-            rc = -1;
-        }
-    }
-    fs_list_free(&students);
-    free(cap);
+    /* the web console's progress of this bulk grading; the jobs are queued all the same */
+    if (json_array_size(queued) &&
+        batch_save(s, course, asg, queued, pw ? pw->pw_name : "?", &e) < 0)
+        cli_printf(stderr, "assay %s: warning: %s\n", cmd, e.msg);
     return rc;
 }
 

@@ -7,7 +7,8 @@
  *
  * A job's result is found through jobs/ID (written at submit time).  The
  * assignment view lists each student's latest graded version, or every
- * version of one student, with what a late penalty took off.
+ * version of one student, with what a late penalty took off and the
+ * points still awaiting manual grading.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -102,14 +103,24 @@ static json_t *late_cell(const json_t *late)
 static int add_row(json_t *rows, const char *student, const char *version, const json_t *r)
 {
     const json_t *a = json_object_get(r, "assay");
-    return json_array_append_new(rows, json_pack("{s:s, s:s, s:f, s:f, s:s, s:s, s:s, s:o}",
+    struct manual_tally t;
+    struct buf total = BUF_INIT;
+    results_manual_tally(r, &t);
+    json_t *row = results_total_phrase(r, &total) < 0 ? NULL
+                  : json_pack("{s:s, s:f, s:I}", "total", buf_str(&total), "manual_pending_points",
+                              t.pending_points, "manual_pending_answers", (json_int_t)t.pending);
+    buf_free(&total);
+    if (!row)
+        return -1;
+    return json_array_append_new(rows, json_pack("{s:s, s:s, s:f, s:f, s:s, s:s, s:s, s:o, s:o}",
                                           "student", student,
                                           "version", version, "score", jsonutil_num(r, "score", 0),
                                           "max_score", jsonutil_num(r, "max_score", 0),
                                           "status", jsonutil_str(a, "status", "?"),
                                           "finished_at", jsonutil_str(a, "finished_at", ""),
                                           "job", jsonutil_str(a, "job_id", ""),
-                                          "late", late_cell(json_object_get(a, "late"))));
+                                          "late", late_cell(json_object_get(a, "late")),
+                                          "manual", row));
 }
 
 /* -1 if a row is missing for want of memory. */
@@ -172,9 +183,8 @@ static int show_assignment(const struct spool *s, const struct results_opts *o)
         size_t i;
         json_t *r;
         json_array_foreach(rows, i, r) {
-            char score[40];
-            snprintf(score, sizeof score, "%g / %g", jsonutil_num(r, "score", 0),
-                     jsonutil_num(r, "max_score", 0));
+            char score[120];   /* "5 / 7", or "5 of 7 points, 2 awaiting manual grading" */
+            snprintf(score, sizeof score, "%s", jsonutil_str(json_object_get(r, "manual"), "total", ""));
             const json_t *late = json_object_get(r, "late");
             cli_printf(stdout, "%-20s %7s %13s  %-7s %-24s %-28s %s%s\n", jsonutil_str(r, "student", ""),
                        jsonutil_str(r, "version", ""), score, jsonutil_str(r, "status", ""),

@@ -3,17 +3,12 @@
  * next version and queue a job for it.
  *
  * The files are staged in tmp/ (folders, single files and zips, with the
- * engine's limits and checks), then renamed to
- * submissions/COURSE/ASSIGNMENT/STUDENT/VERSION with RENAME_NOREPLACE, so
- * two submissions at once get two versions.  The job file is written
- * last: once it is in incoming/, everything it points to exists.  Each
- * step syncs the directories it changed, so the job id is printed only
- * once the job and its files would survive a power cut.  --wait says
+ * engine's limits and checks), then stored as the student's next version
+ * and queued by spool/submit.c, which every intake shares; the job id is
+ * printed only once the job and its files would survive a power cut.  --wait says
  * when no scheduler is running, which is why a result would never come.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +19,9 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "cli/commands.h"
-#include "contract/assignment.h"
 #include "spool/job.h"
-#include "spool/queue.h"
 #include "spool/scan.h"
+#include "spool/submit.h"
 #include "contract/results.h"
 #include "engine/submission.h"
 
@@ -109,66 +103,15 @@ static int parse_opts(int argc, char **argv, struct submit_opts *o)
     return 0;
 }
 
-/* The capability the assignment asks for; "python" if unknown. */
-static char *assignment_capability(const struct spool *s, const struct submit_opts *o)
+/* Says when the assignment is not installed: the job will get an
+ * error result for the instructor, which is likely not what was meant. */
+static void warn_if_no_assignment(const struct spool *s, const struct submit_opts *o)
 {
-    char *dir = spool_path(s, "courses/%s/%s", o->course, o->assignment);
-    struct assignment_summary sum;
-    struct problems ignored = {0};   /* the worker reports them, to the instructor */
-    assignment_summary_load(dir, &sum, &ignored);
-    char *path = fs_join(dir, "assignment.json");
-    if (!fs_exists(path))
+    bool missing = false;
+    free(submit_capability(s, o->course, o->assignment, &missing));
+    if (missing)
         cli_printf(stderr, "assay submit: warning: the spool has no courses/%s/%s/assignment.json; "
                    "the job will get an error result for the instructor\n", o->course, o->assignment);
-    char *cap = strdup(sum.capability);
-    assignment_summary_free(&sum);
-    problems_free(&ignored);
-    free(path);
-    free(dir);
-    return cap;
-}
-
-/* Moves the staged DIR to the student's next free version number. */
-static long long place_submission(const struct spool *s, const struct submit_opts *o,
-                                  const char *dir, struct err *e)
-{
-    char *parent = spool_path(s, "submissions/%s/%s/%s", o->course, o->assignment, o->student);
-    if (fs_mkdir_p_durable(parent, 0755, e) < 0) {   /* NULL too: out of memory */
-        free(parent);
-        return -1;
-    }
-    /* the next version after the newest; another submit may take it
-     * first, so rename without replacing and try the next */
-    long long first = spool_latest_version(s, "submissions", o->course, o->assignment, o->student) + 1;
-    err_set(e, "no free version number from %lld to %lld in %s", first, first + 999, parent);
-    for (long long v = first; v < first + 1000; v++) {
-        char *target = NULL;
-        if (asprintf(&target, "%s/%lld", parent, v) < 0) {
-            err_set(e, "out of memory");
-            break;
-        }
-        int rc = renameat2(AT_FDCWD, dir, AT_FDCWD, target, RENAME_NOREPLACE);
-        int saved = errno;
-        /* the version is on disk before the job that names it can be */
-        if (rc == 0 && fs_sync_dir(parent, e) < 0) {
-            struct err ignored;   /* *e says why nothing was queued; a leftover is only untidy */
-            fs_remove_tree(target, &ignored);
-            free(target);
-            break;
-        }
-        free(target);
-        if (rc == 0) {
-            free(parent);
-            return v;
-        }
-        if (saved != EEXIST && saved != ENOTEMPTY) {
-            errno = saved;
-            err_sys(e, "cannot store the submission in %s", parent);
-            break;
-        }
-    }
-    free(parent);
-    return -1;
 }
 
 static int stage_all(const struct spool *s, char **paths, int n, char **dir, struct err *e)
@@ -263,27 +206,17 @@ int cmd_submit(int argc, char **argv)
     if (cli_open_spool(o.spool, &s, "submit", true) < 0)
         return EXIT_FAILED;
     struct err e;
-    char *dir = NULL, *cap = assignment_capability(&s, &o);
+    char *dir = NULL;
     json_t *job = NULL;
-    long long version = -1;
     int rc = EXIT_FAILED;
+    warn_if_no_assignment(&s, &o);
+    struct submit_request req = {.course = o.course, .assignment = o.assignment,
+                                 .student = o.student, .batch = o.batch};
     if (stage_all(&s, argv + optind, argc - optind, &dir, &e) == 0 &&
-        (version = place_submission(&s, &o, dir, &e)) > 0) {
-        job = cap ? job_new(o.course, o.assignment, o.student, version, o.batch, cap) : NULL;
-        if (!job)
-            err_set(&e, "out of memory");
-        else if (queue_enqueue(&s, job, &e) == 0)
-            rc = EXIT_OK;
-    }
+        (job = submit_staged(&s, &req, dir, &e)) != NULL)
+        rc = EXIT_OK;
     if (rc != EXIT_OK) {
         cli_printf(stderr, "assay submit: %s; nothing was queued\n", e.msg);
-        if (version > 0) {   /* keep nothing half-made */
-            char *sub = spool_path(&s, "submissions/%s/%s/%s/%lld", o.course, o.assignment,
-                                   o.student, version);
-            if (fs_remove_tree(sub, &e) < 0)
-                cli_printf(stderr, "assay submit: %s; remove it by hand\n", e.msg);
-            free(sub);
-        }
     } else {
         cli_printf(stdout, "%s\n", jsonutil_str(job, "id", ""));
         fflush(stdout);
@@ -296,7 +229,6 @@ int cmd_submit(int argc, char **argv)
     if (dir && fs_remove_tree(dir, &rm) < 0)
         fprintf(stderr, "assay submit: warning: %s; remove it by hand\n", rm.msg);
     free(dir);
-    free(cap);
     json_decref(job);
     spool_close(&s);
     return rc;

@@ -20,7 +20,6 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,42 +53,7 @@ static const char usage[] =
     "it may grade), and prints one line per problem and per canary: ok, or what\n"
     "is missing; it exits 1 if anything failed. Canary results are not recorded.\n";
 
-static int busy_slots(const struct spool *s, const struct worker_cfg *w)
-{
-    int busy = 0;
-    for (int k = 1; k <= worker_shippers(w); k++) {
-        char rel[200];
-        snprintf(rel, sizeof rel, SPOOL_SHIPPERS "/%s.%d", w->name, k);
-        busy += scan_count_jobs(s, rel) > 0;
-    }
-    return busy;
-}
-
-static json_t *worker_row(const struct spool *s, const struct worker_cfg *w)
-{
-    json_t *h = health_read(s, w->name);
-    json_t *caps = json_array();
-    for (size_t i = 0; i < w->n_capabilities; i++)
-        json_array_append_new(caps, json_string(w->capabilities[i]));
-    const char *status = !w->enabled ? "disabled" : h ? jsonutil_str(h, "status", "?") : "unknown";
-    /* shown as written: the host (a Slurm pool's slurmrestd, "url") is
-     * its transport's key to read */
-    const char *host = jsonutil_str(w->entry, "host", jsonutil_str(w->entry, "url", "-"));
-    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o}", "name", w->name,
-                            "transport", w->transport, "host", host,
-                            "status", status, "since", jsonutil_str(h, "since", ""),
-                            "reason", jsonutil_str(h, "reason", ""),
-                            "last_contact", jsonutil_str(h, "last_contact", ""),
-                            "slots", w->slots, "busy", busy_slots(s, w), "capabilities", caps);
-    json_object_set(row, "version", json_object_get(h, "version") ? json_object_get(h, "version")
-                                                                  : json_null());
-    json_object_set(row, "free_mb", json_object_get(h, "free_mb") ? json_object_get(h, "free_mb")
-                                                                  : json_null());
-    if (json_is_object(json_object_get(h, "pool")))
-        json_object_set(row, "pool", json_object_get(h, "pool"));
-    json_decref(h);
-    return row;
-}
+#define worker_row health_worker_row
 
 static const char *ago(const char *stamp, char *buf, size_t n)
 {
@@ -124,7 +88,7 @@ static void print_rows(const json_t *rows)
             cli_printf(stdout, "    %s since %s: %s\n", jsonutil_str(r, "status", "?"), jsonutil_str(r, "since", "?"),
                        reason);
         char pool[600];
-        cli_pool_line(json_object_get(r, "pool"), pool, sizeof pool);
+        health_pool_line(json_object_get(r, "pool"), pool, sizeof pool);
         if (*pool)
             cli_printf(stdout, "    %s\n", pool);
     }
@@ -186,21 +150,6 @@ static void ask_shippers(const struct spool *s, const struct worker_cfg **ws, si
     free(exe);
 }
 
-static void add_text(json_t *list, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add_text(json_t *list, const char *fmt, ...)
-{
-    va_list ap;
-    struct buf b = BUF_INIT;
-    va_start(ap, fmt);
-    int rc = buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    /* a line lost to memory is a problem lost: the row is marked failed anyway */
-    if (rc == 0)
-        json_array_append_new(list, jsonutil_text(buf_str(&b), b.len));
-    buf_free(&b);
-}
-
 /* What the probe answered INFO says is wrong with W, into PROBLEMS. */
 static void probe_problems(const struct worker_cfg *w, const json_t *info, json_t *problems)
 {
@@ -210,11 +159,11 @@ static void probe_problems(const struct worker_cfg *w, const json_t *info, json_
      * run one there): the canary gradings below show what they run */
     bool asked = json_object_get(info, "version") || !json_object_get(info, "pool");
     if (asked && strcmp(version, ASSAY_VERSION))
-        add_text(problems, "its assay-worker is version %s, this primary is %s: install the same "
-                 "version on both", version, ASSAY_VERSION);
+        jsonutil_append_textf(problems, "its assay-worker is version %s, this primary is %s: "
+                              "install the same version on both", version, ASSAY_VERSION);
     if (free_mb < w->min_free_mb)
-        add_text(problems, "only %.0f MB of disk free (min_free_mb is %.0f): it takes no jobs "
-                 "until space is freed", free_mb, w->min_free_mb);
+        jsonutil_append_textf(problems, "only %.0f MB of disk free (min_free_mb is %.0f): it "
+                              "takes no jobs until space is freed", free_mb, w->min_free_mb);
 }
 
 /* The canary gradings that failed on W, named, as one problem. */
@@ -227,8 +176,8 @@ static void canary_problems(const json_t *canaries, json_t *problems)
         if (!json_is_true(json_object_get(o, "ok")))
             buf_printf(&failed, "%s%s", failed.len ? ", " : "", jsonutil_str(o, "canary", "?"));
     if (failed.len)
-        add_text(problems, "it cannot grade: %s (the canary gradings below say why)",
-                 buf_str(&failed));
+        jsonutil_append_textf(problems, "it cannot grade: %s (the canary gradings below say why)",
+                              buf_str(&failed));
     buf_free(&failed);
 }
 
@@ -247,15 +196,15 @@ static json_t *check_row(const struct worker_cfg *w, json_t *info, const struct 
 {
     json_t *problems = json_array(), *notes = json_array();
     if (!info) {
-        add_text(problems, "%s", perr->msg);
+        jsonutil_append_textf(problems, "%s", perr->msg);
     } else {
         probe_problems(w, info, problems);
         if (!canaries)
-            add_text(problems, "%s", cerr->msg);
+            jsonutil_append_textf(problems, "%s", cerr->msg);
         canary_problems(canaries, problems);
     }
     if (!w->enabled)
-        add_text(notes, "disabled in workers.json, so it takes no jobs");
+        jsonutil_append_textf(notes, "disabled in workers.json, so it takes no jobs");
     const char *host = w->local ? w->dir
                                 : jsonutil_str(w->entry, "host", jsonutil_str(w->entry, "url", "?"));
     return json_pack("{s:s, s:b, s:s, s:O, s:O, s:o, s:o, s:o}", "name", w->name,

@@ -26,6 +26,13 @@ int cmd_gradescope(int argc, char **argv);   /* gradescope setup */
 int cmd_grade_all(int argc, char **argv);    /* grade-all (and regrade's progress) */
 int cmd_export(int argc, char **argv);
 int cmd_extensions(int argc, char **argv);   /* extensions list|grant|revoke */
+int cmd_import(int argc, char **argv);       /* import classroom */
+int cmd_sync(int argc, char **argv);         /* sync status|retry|resend */
+int cmd_canvas(int argc, char **argv);       /* canvas roster */
+int cmd_manual(int argc, char **argv);       /* manual list|grade */
+int cmd_kit(int argc, char **argv);          /* kit: the public tests for students */
+int cmd_audit(int argc, char **argv);        /* audit: mutants of the reference solution */
+int cmd_users(int argc, char **argv);        /* users add|remove|passwd|list|token|import */
 
 /* Queues the latest version of every student of COURSE/ASG as a batch job
  * (cmd_queue.c); QUEUED gets {"id", "student", "rel"} per job.  -1 if
@@ -36,12 +43,20 @@ int regrade_queue_all(const struct spool *s, const char *course, const char *asg
  * TIMEOUT_S, 0: no limit), then the summary (cmd_bulk.c).  EXIT_OK when
  * all were graded. */
 int bulk_wait_and_summarize(const struct spool *s, const json_t *queued, double timeout_s);
+/* After a bulk grading: waits (at most WAIT_S) for the deliveries of the
+ * QUEUED jobs to be sent, then prints how many were delivered and each
+ * student not synced and why (cmd_sync.c); nothing when their course
+ * sends grades nowhere. */
+void sync_report_jobs(const struct spool *s, const json_t *queued, double wait_s);
 
 /* Opens the spool given by --spool (or $ASSAY_SPOOL, or the default) and
  * checks this user may read its folders (and, when WRITES, write in those
  * jobs move through); prints why not for command CMD, naming the folder
  * and who may. */
 int cli_open_spool(const char *opt, struct spool *s, const char *cmd, bool writes);
+/* Who runs this command, for logs and records: "alice", or "root (sudo
+ * by alice)". */
+void cli_invoking_user(char *out, size_t n);
 /* fprintf for text that holds anything a student, a worker or a file
  * wrote: the whole text goes through text_visible (common/buf.h), so
  * control characters are shown ("\x1b") instead of acted on; newlines
@@ -66,10 +81,5 @@ char *cli_no_scheduler(const struct spool *s, const struct scheduler_state *st);
 
 /* Prints results.json as a table with feedback under it (results_table.c). */
 void results_print_table(FILE *out, const json_t *results);
-/* A batch system's pool as a worker's health record keeps it ("pool":
- * the slurm transport's partition, its nodes, the jobs pending and
- * running in it), as one line into OUT: "partition P UP: nodes 3 idle,
- * ...; 2 pending and 4 running in Slurm"; "" when POOL is not an object. */
-void cli_pool_line(const json_t *pool, char *out, size_t n);
 
 #endif

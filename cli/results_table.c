@@ -2,8 +2,9 @@
  * results_table.c - results.json as a table a person reads in a terminal.
  *
  * One row per test (points, verdict, time), the total (with what a late
- * penalty took off, since the rows add up to the score before it), then
- * the feedback of every test that did not pass, indented under its name.
+ * penalty took off, since the rows add up to the score before it, and
+ * the points still awaiting manual grading), then the feedback of every
+ * test that did not pass, indented under its name.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "common/jsonutil.h"
 #include "cli/commands.h"
 #include "contract/late.h"
+#include "contract/results.h"
 
 static void print_indented(FILE *out, const char *text)
 {
@@ -31,7 +33,12 @@ static void print_total(FILE *out, const json_t *r)
     const json_t *late = json_object_get(json_object_get(r, "assay"), "late");
     struct buf why = BUF_INIT;
     int said = late_describe(late, &why);
-    fprintf(out, "Total: %g / %g", jsonutil_num(r, "score", 0), jsonutil_num(r, "max_score", 0));
+    struct buf total = BUF_INIT;
+    if (results_total_phrase(r, &total) < 0)
+        fprintf(out, "Total: %g / %g", jsonutil_num(r, "score", 0), jsonutil_num(r, "max_score", 0));
+    else
+        fprintf(out, "Total: %s", buf_str(&total));
+    buf_free(&total);
     if (said < 0)
         fputs(" (out of memory saying the late penalty)", out);
     else if (said)

@@ -836,3 +836,61 @@ int fs_cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
+
+/* A secret's file: a regular file, not a link, this user's or root's,
+ * that nobody else may read or write. */
+static int open_secret(const char *path, const char *what, struct err *e)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return err_sys(e, "cannot open the %s file %s", what, path);
+    if (fstat(fd, &st) < 0) {
+        err_sys(e, "cannot read the %s file %s", what, path);
+    } else if (!S_ISREG(st.st_mode)) {
+        err_set(e, "the %s file %s is not a regular file", what, path);
+    } else if (st.st_uid != geteuid() && st.st_uid != 0) {
+        err_set(e, "the %s file %s belongs to uid %u; it must be this user's (uid %u) or root's",
+                what, path, (unsigned)st.st_uid, (unsigned)geteuid());
+    } else if (st.st_mode & 077) {
+        err_set(e, "the %s file %s may be read by others (mode %04o); make it private: "
+                "chmod 600 %s", what, path, (unsigned)(st.st_mode & 07777), path);
+    } else {
+        return fd;
+    }
+    close(fd);
+    return -1;
+}
+
+char *fs_read_secret(const char *path, const char *what, struct err *e)
+{
+    if (!path) {
+        err_set(e, "out of memory");
+        return NULL;
+    }
+    int fd = open_secret(path, what, e);
+    char buf[4096];
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    char *secret = NULL;
+    if (fd >= 0 && n < 0)
+        err_sys(e, "cannot read the %s file %s", what, path);
+    if (n >= 0) {
+        buf[n] = '\0';
+        buf[strcspn(buf, "\r\n")] = '\0';
+        if (!buf[0])
+            err_set(e, "the %s file %s must hold it on its first line", what, path);
+        else if (!(secret = strdup(buf)))
+            err_set(e, "out of memory");
+    }
+    explicit_bzero(buf, sizeof buf);
+    return secret;
+}
+
+void fs_free_secret(char *secret)
+{
+    if (secret)
+        explicit_bzero(secret, strlen(secret));
+    free(secret);
+}

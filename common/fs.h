@@ -102,6 +102,15 @@ void fs_list_free(struct fs_list *l);
 /* A qsort comparison of two names (char **) in strcmp order. */
 int fs_cmp_names(const void *a, const void *b);
 
+/* Reads a secret (a token, a webhook secret) from PATH: a regular file,
+ * not a link, owned by this user or root, readable by nobody else (mode
+ * 0600 or 0400), its first line (not empty).  malloc'd, to be freed
+ * with fs_free_secret; NULL with a sentence naming the file (WHAT says
+ * what it holds: "GitHub token") and the fix, never the secret. */
+char *fs_read_secret(const char *path, const char *what, struct err *e);
+/* Wipes and frees a secret. */
+void fs_free_secret(char *secret);
+
 bool fs_exists(const char *path);
 bool fs_is_dir(const char *path);
 

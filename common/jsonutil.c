@@ -9,6 +9,7 @@
  */
 #include "common/jsonutil.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,18 @@ json_t *jsonutil_text(const char *s, size_t len)
     json_t *j = json_string(clean);
     free(clean);
     return j ? j : json_string("");
+}
+
+void jsonutil_append_textf(json_t *list, const char *fmt, ...)
+{
+    va_list ap;
+    struct buf b = BUF_INIT;
+    va_start(ap, fmt);
+    int rc = buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (rc == 0)
+        json_array_append_new(list, jsonutil_text(buf_str(&b), b.len));
+    buf_free(&b);
 }
 
 const char *jsonutil_str(const json_t *obj, const char *key, const char *dflt)

@@ -25,6 +25,11 @@ char *jsonutil_dump_file(const json_t *j);
 int jsonutil_write_scratch(const char *path, const json_t *j, bool durable, struct err *e);
 /* A JSON string from arbitrary bytes (invalid UTF-8 replaced). */
 json_t *jsonutil_text(const char *s, size_t len);
+/* Appends the formatted text to the array LIST as jsonutil_text does; a
+ * line that cannot be made (out of memory) is left out, which the callers
+ * accept: they mark the whole list failed anyway. */
+void jsonutil_append_textf(json_t *list, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Shorthands for reading objects that were already validated. */
 const char *jsonutil_str(const json_t *obj, const char *key, const char *dflt);
 double jsonutil_num(const json_t *obj, const char *key, double dflt);

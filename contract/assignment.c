@@ -26,7 +26,45 @@
 #define ASSIGNMENT_MAX_BYTES (4u << 20)
 
 static const char *const top_keys[] = {"assay", "title", "capability", "required_files",
-                                       "limits", "due", "late", "tests", "rootfs", NULL};
+                                       "limits", "due", "late", "tests", "rootfs", "env", NULL};
+
+/* Variables every run gets from Assay (engine/engine.c), which "env" may not change. */
+static const char *const env_reserved[] = {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TERM",
+                                           "PYTHONDONTWRITEBYTECODE", "MPLBACKEND", NULL};
+#define ENV_MAX_VARS 64
+#define ENV_MAX_VALUE 4096
+
+void assignment_env_check(const json_t *env, const char *path, struct problems *p)
+{
+    char where[300];
+    snprintf(where, sizeof where, "%s.env", path);
+    if (!env)
+        return;
+    if (!json_is_object(env) || json_object_size(env) > ENV_MAX_VARS) {
+        problems_add(p, where, "must be an object of at most %d variables, such as "
+                     "{\"MY_SEED\": \"42\"}", ENV_MAX_VARS);
+        return;
+    }
+    const char *name;
+    const json_t *v;
+    json_object_foreach((json_t *)env, name, v) {
+        bool ok = *name && !(*name >= '0' && *name <= '9') &&
+                  strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") ==
+                      strlen(name) && strlen(name) <= 128;
+        bool reserved = !strncmp(name, "LD_", 3);
+        for (size_t i = 0; env_reserved[i]; i++)
+            reserved |= !strcmp(name, env_reserved[i]);
+        if (!ok)
+            problems_add(p, where, "\"%.128s\" is not a variable name (letters, digits and _, "
+                         "not starting with a digit)", name);
+        else if (reserved)
+            problems_add(p, where, "%s is set by Assay for every run (or read by the dynamic "
+                         "linker) and cannot be changed here", name);
+        else if (!json_is_string(v) || json_string_length(v) > ENV_MAX_VALUE)
+            problems_add(p, where, "%s must be a string of at most %d characters (write "
+                         "numbers in quotes: \"42\")", name, ENV_MAX_VALUE);
+    }
+}
 
 bool rootfs_path_ok(const char *path)
 {
@@ -76,6 +114,7 @@ static void read_top(struct assignment_summary *s, struct problems *p)
     size_t before = p->count;
     late_policy_read(j, &s->late, p);   /* applied when the result is recorded */
     s->late_ok = p->count == before;
+    assignment_env_check(json_object_get(j, "env"), "$", p);
     s->rootfs = check_string(j, "$", "rootfs", false, p);
     if (s->rootfs && !rootfs_path_ok(s->rootfs))
         problems_add(p, "$.rootfs", "\"%s\" must be an absolute directory path on the worker "

@@ -39,6 +39,11 @@ struct assignment_summary {
 int assignment_summary_load(const char *dir, struct assignment_summary *s, struct problems *p);
 void assignment_summary_free(struct assignment_summary *s);
 
+/* Checks ENV, an "env" object of assignment.json (at JSON path PATH):
+ * variable names of letters, digits and _, string values, none of the
+ * names Assay sets for every run or the dynamic linker reads. */
+void assignment_env_check(const json_t *env, const char *path, struct problems *p);
+
 /* True if PATH may name a root file system: absolute, not "/", no "..". */
 bool rootfs_path_ok(const char *path);
 

@@ -20,7 +20,6 @@
 #define _GNU_SOURCE
 #include "contract/canary.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +40,8 @@ extern const char asset_canary_needs_sh[], asset_canary_needs_py[],
     asset_canary_notebook_assignment[], asset_canary_notebook_source[],
     asset_canary_notebook_canary[],
     asset_canary_gradescope_assignment[], asset_canary_gradescope_run[],
-    asset_canary_gradescope_answer[];
+    asset_canary_gradescope_answer[], asset_canary_property_assignment[],
+    asset_canary_property_reference[], asset_canary_property_canary[];
 
 #define NEEDS {"submission/needs.sh", asset_canary_needs_sh}, \
               {"submission/needs.py", asset_canary_needs_py}
@@ -64,6 +64,10 @@ static const struct canary_file gradescope_files[] = {
     {"assignment/assignment.json", asset_canary_gradescope_assignment},
     {"assignment/autograder/run_autograder", asset_canary_gradescope_run},
     {"submission/answer.txt", asset_canary_gradescope_answer}, NEEDS, {NULL, NULL}};
+static const struct canary_file property_files[] = {
+    {"assignment/assignment.json", asset_canary_property_assignment},
+    {"assignment/reference/canary.py", asset_canary_property_reference},
+    {"submission/canary.py", asset_canary_property_canary}, NEEDS, {NULL, NULL}};
 
 /* The scores are the assignments' totals (contract/canaries/KIND/assignment.json). */
 static const struct canary canaries[] = {
@@ -72,6 +76,7 @@ static const struct canary canaries[] = {
     {"doctest", doctest_files, 3},
     {"notebook", notebook_files, 3},
     {"gradescope", gradescope_files, 3},
+    {"property", property_files, 3},
 };
 
 #define N_CANARIES (sizeof canaries / sizeof *canaries)
@@ -141,22 +146,6 @@ int canary_pack(const struct canary *c, int fd, const char *name, const char *id
 
 /* ---- judging ---- */
 
-static void add_problem(json_t *problems, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void add_problem(json_t *problems, const char *fmt, ...)
-{
-    va_list ap;
-    struct buf b = BUF_INIT;
-    va_start(ap, fmt);
-    int rc = buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    /* a problem lost to memory still fails the canary: "ok" needs none and a score */
-    if (rc == 0)
-        json_array_append_new(problems, jsonutil_text(buf_str(&b), b.len));
-    buf_free(&b);
-}
-
 /* The "missing: ..." lines of every test's output, as problems; how many. */
 static size_t add_missing(json_t *problems, const json_t *tests)
 {
@@ -167,7 +156,8 @@ static size_t add_missing(json_t *problems, const json_t *tests)
         for (const char *line = out; *line;) {
             size_t len = strcspn(line, "\n");
             if (!strncmp(line, "missing: ", 9)) {
-                add_problem(problems, "%.*s", (int)(len < DETAIL_MAX ? len : DETAIL_MAX), line);
+                jsonutil_append_textf(problems, "%.*s",
+                                      (int)(len < DETAIL_MAX ? len : DETAIL_MAX), line);
                 found++;
             }
             line += len + (line[len] == '\n');
@@ -202,9 +192,9 @@ static void add_failed_tests(json_t *problems, const json_t *tests)
             continue;
         struct buf said = BUF_INIT;
         first_lines(jsonutil_str(t, "output", ""), &said);
-        add_problem(problems, "test \"%s\" (%s, %g of %g points): %s",
-                    jsonutil_str(t, "name", "?"), jsonutil_str(t, "verdict", "?"), score, max,
-                    said.len ? buf_str(&said) : "it said nothing");
+        jsonutil_append_textf(problems, "test \"%s\" (%s, %g of %g points): %s",
+                              jsonutil_str(t, "name", "?"), jsonutil_str(t, "verdict", "?"), score,
+                              max, said.len ? buf_str(&said) : "it said nothing");
         buf_free(&said);
     }
 }
@@ -218,13 +208,13 @@ static void judge_result(const struct canary *c, const json_t *r, json_t *proble
     if (add_missing(problems, tests) > 0)
         return;   /* what to install: the rest follows from it */
     if (json_is_object(error))
-        add_problem(problems, "the worker could not grade it: %s",
-                    jsonutil_str(error, "message", "(no message)"));
+        jsonutil_append_textf(problems, "the worker could not grade it: %s",
+                              jsonutil_str(error, "message", "(no message)"));
     else if (!full)
         add_failed_tests(problems, tests);
     if (json_array_size(problems) == 0 && !full)
-        add_problem(problems, "it scored %g of %g points; a worker with everything scores %g of %g",
-                    score, max, c->score, c->score);
+        jsonutil_append_textf(problems, "it scored %g of %g points; a worker with everything "
+                              "scores %g of %g", score, max, c->score, c->score);
 }
 
 json_t *canary_judge(const struct canary *c, const char *label, const json_t *r,
@@ -236,7 +226,7 @@ json_t *canary_judge(const struct canary *c, const char *label, const json_t *r,
     if (r)
         judge_result(c, r, problems);
     else
-        add_problem(problems, "%s", why ? why : "no result came back");
+        jsonutil_append_textf(problems, "%s", why ? why : "no result came back");
     bool ok = r && json_array_size(problems) == 0;
     /* the worker's own grading time, when it says: the wait includes its queue */
     seconds = jsonutil_num(json_object_get(r, "assay"), "grading_s", seconds);

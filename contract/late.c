@@ -28,6 +28,7 @@
 #include "common/clock.h"
 #include "common/jsonutil.h"
 #include "common/check.h"
+#include "contract/results.h"
 
 static const char *const late_keys[] = {"penalty_per_day", "penalty_per_hour", "max_late_days",
                                         NULL};
@@ -108,8 +109,9 @@ static void say_duration(struct buf *b, double s)
 int late_score_line(const json_t *results, struct buf *b)
 {
     const json_t *late = json_object_get(json_object_get(results, "assay"), "late");
-    int rc = buf_printf(b, "Score: %g / %g", jsonutil_num(results, "score", 0),
-                        jsonutil_num(results, "max_score", 0));
+    int rc = buf_puts(b, "Score: ");
+    if (rc == 0)
+        rc = results_total_phrase(results, b);
     struct buf why = BUF_INIT;
     int said = rc == 0 ? late_describe(late, &why) : 0;
     if (said > 0)
@@ -170,6 +172,26 @@ void late_apply(json_t *results, const struct late_policy *lp, double due, bool 
     json_object_set_new(assay, "late", rec);
     rewrite_output(results, buf_str(&line));
     buf_free(&line);
+}
+
+void late_undo(json_t *results)
+{
+    json_t *assay = json_object_get(results, "assay");
+    const json_t *late = json_object_get(assay, "late");
+    if (!json_is_number(json_object_get(late, "score_before")))
+        return;   /* no penalty was taken (or only an extensions file's error): nothing to undo */
+    json_object_set_new(results, "score", json_real(jsonutil_num(late, "score_before", 0)));
+    const char *msg = jsonutil_str(late, "message", ""), *out = jsonutil_str(results, "output", "");
+    const char *second = strchr(out, '\n');
+    size_t n = strlen(msg);
+    if (second && n && !strncmp(second + 1, msg, n) && second[1 + n] == '\n') {
+        struct buf b = BUF_INIT;   /* out of memory: the line stays, said twice at worst */
+        if (buf_append(&b, out, (size_t)(second + 1 - out)) == 0 &&
+            buf_puts(&b, second + 2 + n) == 0)
+            json_object_set_new(results, "output", json_string(buf_str(&b)));
+        buf_free(&b);
+    }
+    json_object_del(assay, "late");
 }
 
 int late_describe(const json_t *late, struct buf *b)

@@ -50,4 +50,9 @@ int late_score_line(const json_t *results, struct buf *b);
 void late_apply(json_t *results, const struct late_policy *lp, double due, bool extended,
                 double submitted_at);
 
+/* Takes back what late_apply did to RESULTS (the score before the
+ * penalty, assay.late, its line in "output"), so the policy can be
+ * applied again to a score that changed (a grade given by hand). */
+void late_undo(json_t *results);
+
 #endif

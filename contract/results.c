@@ -9,9 +9,16 @@
  * "Hidden tests: 3 of 5 points." so the total still adds up.  A late
  * penalty is said on the score line ("Score: 7.2 / 10 (9 before a late
  * penalty of 20 %: 2 days late)") and in the penalty's own sentence.
+ *
+ * Answers a person grades (nbgrader's manually graded cells) travel in
+ * each test's "needs_manual_grading" list; while any waits, every total
+ * says so ("5 of 7 points, 2 awaiting manual grading"), and the grades
+ * a person gives (kept in the spool by spool/manual.c) are folded into
+ * the scores by results_apply_manual, each time the result is recorded.
  */
 #include "contract/results.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +41,105 @@ const char *visibility_name(enum visibility v)
 {
     return visibility_names[v];
 }
+
+/* ---- manual grading ---- */
+
+void results_manual_tally(const json_t *results, struct manual_tally *t)
+{
+    *t = (struct manual_tally){0};
+    size_t i, j;
+    const json_t *test, *item;
+    json_array_foreach(json_object_get(results, "tests"), i, test)
+        json_array_foreach(json_object_get(test, "needs_manual_grading"), j, item) {
+            t->items++;
+            if (!strcmp(jsonutil_str(item, "status", "pending"), "pending")) {
+                t->pending++;
+                t->pending_points += jsonutil_num(item, "points", 0);
+            }
+        }
+}
+
+int results_total_phrase(const json_t *results, struct buf *b)
+{
+    struct manual_tally t;
+    results_manual_tally(results, &t);
+    double score = jsonutil_num(results, "score", 0), max = jsonutil_num(results, "max_score", 0);
+    if (t.pending == 0)
+        return buf_printf(b, "%g / %g", score, max);
+    return buf_printf(b, "%g of %g points, %g awaiting manual grading", score, max,
+                      t.pending_points);
+}
+
+/* The score ITEM counts for now: a person's or nbgrader's 0, none while pending. */
+static double item_score(const json_t *item)
+{
+    return strcmp(jsonutil_str(item, "status", "pending"), "pending")
+               ? jsonutil_num(item, "score", 0) : 0;
+}
+
+/* ITEM graded as GRADE says; the change to its test's score in *DELTA. */
+static int grade_item(json_t *item, const json_t *grade, double *delta)
+{
+    double points = jsonutil_num(grade, "points", 0), max = jsonutil_num(item, "points", 0);
+    points = fmax(0, fmin(points, max));   /* checked when given; a file edited by hand is not */
+    *delta = points - item_score(item);
+    int rc = json_object_set_new(item, "status", json_string("graded"));
+    rc |= json_object_set_new(item, "score", json_real(points));
+    json_object_del(item, "message");   /* "No response." no longer stands; absent: nothing to do */
+    const char *keys[] = {"comment", "graded_by", "graded_at"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        const char *v = jsonutil_str(grade, keys[k], NULL);
+        rc |= v ? json_object_set_new(item, keys[k], json_string(v)) : 0;
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+int results_apply_manual(json_t *results, const json_t *grades, size_t *unused)
+{
+    size_t used = 0, i, j;
+    double total = 0;
+    json_t *test, *item;
+    int rc = 0;
+    json_array_foreach(json_object_get(results, "tests"), i, test) {
+        double change = 0;
+        json_array_foreach(json_object_get(test, "needs_manual_grading"), j, item) {
+            const json_t *grade = json_object_get(grades, jsonutil_str(item, "grade_id", ""));
+            double delta = 0;
+            if (!json_is_object(grade))
+                continue;
+            used++;
+            rc |= grade_item(item, grade, &delta);
+            change += delta;
+        }
+        if (change != 0)
+            rc |= json_object_set_new(test, "score",
+                                      json_real(jsonutil_num(test, "score", 0) + change));
+        total += change;
+    }
+    if (total != 0)
+        rc |= json_object_set_new(results, "score",
+                                  json_real(jsonutil_num(results, "score", 0) + total));
+    if (unused)
+        *unused = json_object_size(grades) - used;
+    return rc < 0 ? -1 : 0;
+}
+
+int results_refresh_score_line(json_t *results)
+{
+    const char *old = jsonutil_str(results, "output", "");
+    if (!strncmp(old, "Score: ", 7))
+        old = strchr(old, '\n') ? strchr(old, '\n') + 1 : "";
+    struct buf b = BUF_INIT;
+    int rc = late_score_line(results, &b);
+    if (rc == 0)
+        rc = buf_puts(&b, old);
+    if (rc == 0)
+        rc = json_object_set_new(results, "output", json_string(buf_str(&b)));
+    buf_free(&b);
+    return rc;
+}
+
+/* ---- the student's view ---- */
 
 static bool hidden_now(const json_t *test, const json_t *assay, double now)
 {

@@ -98,6 +98,51 @@ static void check_cases(const json_t *test, const char *path, struct problems *p
     }
 }
 
+/* Answers a person grades (contract/results.h): a worker reports them
+ * "pending" or "no_response" ("graded" is the primary's, from a person),
+ * each within the test's points, and the test's score leaves room for
+ * the pending ones. */
+static void check_manual(const json_t *test, const char *path, double score, double max,
+                         struct problems *p)
+{
+    const json_t *items = json_object_get(test, "needs_manual_grading");
+    char where[256];
+    snprintf(where, sizeof where, "%s.needs_manual_grading", path);
+    if (!items)
+        return;
+    if (!json_is_array(items)) {
+        problems_add(p, where, "must be a list, not %s", check_type_name(items));
+        return;
+    }
+    if (json_array_size(items) > RESULT_MAX_CASES) {
+        problems_add(p, where, "%zu answers; at most %d are allowed", json_array_size(items),
+                     RESULT_MAX_CASES);
+        return;
+    }
+    static const char *const statuses[] = {"pending", "no_response", NULL};
+    double points = 0, pending = 0;
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        const json_t *it = json_array_get(items, i);
+        snprintf(where, sizeof where, "%s.needs_manual_grading[%zu]", path, i);
+        if (!json_is_object(it)) {
+            problems_add(p, where, "must be an object, not %s", check_type_name(it));
+            continue;
+        }
+        check_string(it, where, "grade_id", true, p);
+        double pts = check_number(it, where, "points", 0, 0, RESULT_MAX_POINTS, p);
+        int st = check_enum(it, where, "status", statuses, p);
+        check_number(it, where, "score", 0, 0, st == 1 ? 0 : pts, p);
+        const char *strings[] = {"cell_type", "answer", "message"};
+        for (size_t k = 0; k < sizeof strings / sizeof *strings; k++)
+            check_string(it, where, strings[k], false, p);
+        points += pts;
+        pending += st == 0 ? pts : 0;
+    }
+    if (points > max * (1 + SCORE_SLACK) || score + pending > max * (1 + SCORE_SLACK) + SCORE_SLACK)
+        problems_add(p, path, "its manually graded answers (%g points, %g pending) do not fit "
+                     "its score %g of %g", points, pending, score, max);
+}
+
 static void check_test(const json_t *t, const char *path, double *score, double *max,
                        struct problems *p)
 {
@@ -111,6 +156,7 @@ static void check_test(const json_t *t, const char *path, double *score, double 
     for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
         check_string(t, path, strings[i], false, p);
     check_cases(t, path, p);
+    check_manual(t, path, *score, *max, p);
 }
 
 static void check_tests(const json_t *r, double score, double max, struct problems *p)

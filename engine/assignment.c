@@ -24,7 +24,7 @@
 #include "contract/late.h"
 
 static const char *const test_keys[] = {"name", "kind", "points", "visibility", "limits",
-                                        "support_files", NULL};
+                                        "support_files", "env", "stop_if_failed", NULL};
 
 static void check_file_list(const char *dir, const json_t *obj, const char *path,
                             const char *key, struct problems *p)
@@ -68,6 +68,11 @@ static void parse_test(struct assignment *a, size_t i, json_t *t, struct problem
     def->limits = a->sum.test_limits[i];   /* read with the summary */
     check_string_list(t, path, "support_files", false, p);
     check_file_list(a->sum.dir, t, path, "support_files", p);
+    assignment_env_check(json_object_get(t, "env"), path, p);
+    const json_t *stop = json_object_get(t, "stop_if_failed");
+    if (stop && !json_is_boolean(stop))
+        problems_add(p, path, "\"stop_if_failed\" must be true (the tests after this one run "
+                     "only when it passes) or false");
     check_known_keys(t, path, test_keys, def->kind ? def->kind->keys : NULL, p);
     if (def->kind)
         def->kind->validate(a->sum.dir, t, path, p);

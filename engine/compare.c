@@ -8,6 +8,10 @@
  *   regex     a POSIX extended regex found somewhere in the output
  *   numeric   whitespace-separated tokens; numbers equal within
  *             tolerance (absolute), other tokens equal exactly
+ *   stripped  Windows line ends read as Unix ones and whitespace at the
+ *             start and end of the whole text ignored, then exact: how
+ *             GitHub Classroom's autograder compares, so that an
+ *             imported Classroom test scores as it did there
  *
  * The engine compares outside the run, so expected outputs never enter a
  * work directory where student code could read them.
@@ -24,7 +28,8 @@
 
 #include "common/buf.h"
 
-static const char *const mode_names[] = {"exact", "trimmed", "contains", "regex", "numeric"};
+static const char *const mode_names[] = {"exact", "trimmed", "contains", "regex", "numeric",
+                                          "stripped"};
 
 int compare_mode_parse(const char *name, enum compare_mode *out)
 {
@@ -157,6 +162,28 @@ static int compare_regex(const char *pattern, const char *actual, size_t alen)
     return rc == 0 ? 1 : rc == REG_NOMATCH ? 0 : -1;
 }
 
+/* The "stripped" form: CR LF as LF, then whitespace at both ends of the
+ * whole text removed (JavaScript's trim() after replacing "\r\n"). */
+static char *compare_strip(const char *s, size_t len, size_t *outlen)
+{
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (!(s[i] == '\r' && i + 1 < len && s[i + 1] == '\n'))
+            out[n++] = s[i];
+    size_t start = 0;
+    while (start < n && isspace((unsigned char)out[start]))
+        start++;
+    while (n > start && isspace((unsigned char)out[n - 1]))
+        n--;
+    memmove(out, out + start, n - start);
+    *outlen = n - start;
+    out[*outlen] = '\0';
+    return out;
+}
+
 int compare_output(enum compare_mode m, const char *expected, size_t elen,
                    const char *actual, size_t alen, double tolerance, char **why)
 {
@@ -168,6 +195,14 @@ int compare_output(enum compare_mode m, const char *expected, size_t elen,
     case CMP_TRIMMED: {
         size_t el, al;
         char *e = compare_trim(expected, elen, &el), *a = compare_trim(actual, alen, &al);
+        int ok = !e || !a ? -1 : el == al && memcmp(e, a, el) == 0;
+        free(e);
+        free(a);
+        return ok;
+    }
+    case CMP_STRIPPED: {
+        size_t el, al;
+        char *e = compare_strip(expected, elen, &el), *a = compare_strip(actual, alen, &al);
         int ok = !e || !a ? -1 : el == al && memcmp(e, a, el) == 0;
         free(e);
         free(a);

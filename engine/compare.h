@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum compare_mode { CMP_EXACT, CMP_TRIMMED, CMP_CONTAINS, CMP_REGEX, CMP_NUMERIC };
+enum compare_mode { CMP_EXACT, CMP_TRIMMED, CMP_CONTAINS, CMP_REGEX, CMP_NUMERIC, CMP_STRIPPED };
 
 /* Returns -1 for an unknown name. */
 int compare_mode_parse(const char *name, enum compare_mode *out);

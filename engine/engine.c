@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,16 +196,31 @@ static bool env_add(char **env, int *n, const char *name, const char *value)
     return true;
 }
 
-/* The run's environment; NULL if out of memory (never one missing a variable). */
-static char **build_env(const char *workdir)
+/* Adds the variables of VARS (an "env" of assignment.json, checked when
+ * it was loaded) that SKIP (the test's own) does not set; false if out
+ * of memory. */
+static bool env_add_all(char **env, int *n, const json_t *vars, const json_t *skip)
 {
-    char **env = calloc(10, sizeof *env);
+    const char *name;
+    const json_t *v;
+    json_object_foreach((json_t *)vars, name, v)
+        if (!json_object_get(skip, name) && !env_add(env, n, name, json_string_value(v)))
+            return false;
+    return true;
+}
+
+/* The run's environment: Assay's own, then the test's "env" and the
+ * assignment's; NULL if out of memory (never one missing a variable). */
+static char **build_env(const char *workdir, const json_t *asg_env, const json_t *test_env)
+{
+    char **env = calloc(10 + json_object_size(asg_env) + json_object_size(test_env), sizeof *env);
     int n = 0;
     bool ok = env && env_add(env, &n, "PATH", "/usr/local/bin:/usr/bin:/bin") &&
               env_add(env, &n, "HOME", workdir) && env_add(env, &n, "TMPDIR", workdir) &&
               env_add(env, &n, "LANG", "C.UTF-8") && env_add(env, &n, "LC_ALL", "C.UTF-8") &&
               env_add(env, &n, "PYTHONDONTWRITEBYTECODE", "1") &&
-              env_add(env, &n, "MPLBACKEND", "Agg") && env_add(env, &n, "TERM", "dumb");
+              env_add(env, &n, "MPLBACKEND", "Agg") && env_add(env, &n, "TERM", "dumb") &&
+              env_add_all(env, &n, test_env, NULL) && env_add_all(env, &n, asg_env, test_env);
     if (!ok) {
         free_env(env);
         return NULL;
@@ -290,7 +306,9 @@ static void run_test(struct grading *g, const struct test_def *t, const char *wo
     int fd = -1;
     if (!workdir)
         err_set(&e, "out of memory");
-    else if (build_workdir(g, t, workdir, &e) == 0 && !(env = build_env(workdir)))
+    else if (build_workdir(g, t, workdir, &e) == 0 &&
+             !(env = build_env(workdir, json_object_get(g->a->sum.json, "env"),
+                               json_object_get(t->spec, "env"))))
         err_set(&e, "out of memory");
     else if (env && (fd = open(workdir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
         err_sys(&e, "cannot open %s", workdir);
@@ -310,6 +328,7 @@ static void outcome_free(struct test_outcome *out)
 {
     free(out->infra_error);
     free(out->submission_error);
+    free(out->assignment_error);
     json_decref(out->extra);
     json_decref(out->cases);
     buf_free(&out->feedback);
@@ -334,7 +353,7 @@ static bool remove_workdir(struct grading *g, const char *workdir)
 /* Whether to run test T again after a run starved of CPU (the STARVED-th). */
 static bool run_again(const struct test_def *t, const struct test_outcome *out, int starved)
 {
-    if (!out->starved || out->infra_error || out->submission_error)
+    if (!out->starved || out->infra_error || out->submission_error || out->assignment_error)
         return false;
     bool again = starved < STARVED_RUNS;
     log_msg(LOG_WARN, NULL, "test \"%s\" got %.2f s of CPU time in %.2f s and waited %.2f s "
@@ -394,6 +413,8 @@ static void grade_test(struct grading *g, size_t i)
         set_error(g, "infrastructure", out.infra_error);
     if (out.submission_error)
         set_error(g, "submission", out.submission_error);
+    if (out.assignment_error)
+        set_error(g, "assignment", out.assignment_error);
     json_t *entry = entry_from_outcome(t, &out, workdir);
     if (entry && starved > 0)   /* how often the worker was too busy (lost if out of memory) */
         json_object_set_new(entry, "starved_runs", json_integer(starved));
@@ -421,6 +442,18 @@ static void fail_all_tests(struct grading *g, const char *reason)
         fail_one_test(g, i, reason);
 }
 
+/* Whether test I, just graded, has "stop_if_failed" (a check step such
+ * as py_compile) and did not pass: the tests after it would only repeat
+ * its error.  A test Assay itself could not run stops nothing (that is
+ * an infrastructure error, graded again elsewhere). */
+static bool stops_the_rest(const struct grading *g, size_t i)
+{
+    const json_t *entry = json_array_get(g->tests, json_array_size(g->tests) - 1);
+    return json_is_true(json_object_get(g->a->tests[i].spec, "stop_if_failed")) &&
+           strcmp(jsonutil_str(entry, "verdict", ""), "passed") &&
+           !(g->error_category && !strcmp(g->error_category, "infrastructure"));
+}
+
 /* Grades every test.  Only a program that can run none passes no
  * launcher (the scheduler, for assignments without tests); tests meeting
  * one there are Assay's fault, reported as such rather than a crash. */
@@ -433,11 +466,20 @@ static void grade_tests(struct grading *g)
         return;
     }
     size_t i = 0;
-    for (; i < g->a->sum.n_tests && !g->unclean; i++)
+    const struct test_def *stopped_by = NULL;
+    for (; i < g->a->sum.n_tests && !g->unclean && !stopped_by; i++) {
         grade_test(g, i);
-    for (; i < g->a->sum.n_tests; i++)
-        fail_one_test(g, i, "Assay could not clean up after the previous test (see the "
-                      "error above).");
+        if (stops_the_rest(g, i))
+            stopped_by = &g->a->tests[i];
+    }
+    for (; i < g->a->sum.n_tests; i++) {
+        char why[300];
+        if (stopped_by)
+            snprintf(why, sizeof why, "the test \"%.200s\" did not pass, and the tests after "
+                     "it run only when it does (see its feedback above).", stopped_by->name);
+        fail_one_test(g, i, stopped_by ? why : "Assay could not clean up after the previous "
+                      "test (see the error above).");
+    }
 }
 
 /* ---- the submission as a whole ---- */
@@ -459,16 +501,41 @@ static int collect_name(const char *rel, off_t size, void *arg)
     return 0;
 }
 
+struct pattern_match {
+    const char *pattern;
+    bool found;
+};
+
+static int match_file(const char *rel, off_t size, void *arg)
+{
+    (void)size;
+    struct pattern_match *m = arg;
+    m->found |= fnmatch(m->pattern, rel, FNM_PATHNAME | FNM_PERIOD) == 0;
+    return 0;
+}
+
+/* Whether the staged submission holds REQ: a file of that name, or one
+ * matching it when it is a glob pattern such as "*.py". */
+static bool has_required(const struct grading *g, const char *req)
+{
+    if (strpbrk(req, "*?[")) {
+        struct pattern_match m = {req, false};
+        struct err e;   /* a walk cut short finds less: the file is then reported missing */
+        fs_walk_files(g->staged, match_file, &m, &e);
+        return m.found;
+    }
+    char *p = fs_join(g->staged, req);
+    struct stat st;
+    bool ok = p && lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+    free(p);
+    return ok;
+}
+
 static const char *first_missing(const struct grading *g)
 {
-    for (size_t i = 0; i < g->a->sum.n_required; i++) {
-        char *p = fs_join(g->staged, g->a->sum.required_files[i]);
-        struct stat st;
-        bool ok = lstat(p, &st) == 0 && S_ISREG(st.st_mode);
-        free(p);
-        if (!ok)
+    for (size_t i = 0; i < g->a->sum.n_required; i++)
+        if (!has_required(g, g->a->sum.required_files[i]))
             return g->a->sum.required_files[i];
-    }
     return NULL;
 }
 
@@ -495,9 +562,10 @@ static bool check_submission(struct grading *g)
     struct buf found = BUF_INIT, msg = BUF_INIT;
     struct err partial;   /* the list only illustrates the message; cut short, it still does */
     fs_walk_files(g->staged, collect_name, &found, &partial);
-    buf_printf(&msg, "The submission has no file named %s, which the assignment requires "
+    buf_printf(&msg, "The submission has no file %s %s, which the assignment requires "
                "(it holds: %s). File names are case-sensitive; rename or add the file "
-               "and submit again.", missing, buf_str(&found));
+               "and submit again.", strpbrk(missing, "*?[") ? "matching" : "named", missing,
+               buf_str(&found));
     set_error(g, "submission", buf_str(&msg));
     buf_free(&found);
     buf_free(&msg);
@@ -580,6 +648,10 @@ static json_t *compose_result(struct grading *g, double started, double t0)
                           "execution_time", clock_mono() - t0, "output", buf_str(&summary),
                           "tests", g->tests, "assay", assay);
     buf_free(&summary);
+    /* "Score: 5 of 7 points, 2 awaiting manual grading" when answers wait
+     * for a person; out of memory leaves the plain line, which is true too */
+    if (r)
+        results_refresh_score_line(r);
     return r;
 }
 

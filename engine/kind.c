@@ -24,10 +24,11 @@
 #include "common/jsonutil.h"
 
 extern const struct test_kind kind_io, kind_command, kind_pytest, kind_doctest, kind_notebook,
-    kind_gradescope;
+    kind_gradescope, kind_property;
 
 static const struct test_kind *const kinds[] = {
     &kind_io, &kind_command, &kind_pytest, &kind_doctest, &kind_notebook, &kind_gradescope,
+    &kind_property,
 };
 
 #define N_KINDS (sizeof kinds / sizeof *kinds)

@@ -36,6 +36,8 @@ struct test_outcome {
     char *infra_error;            /* set when Assay itself failed */
     char *submission_error;       /* set when the submission cannot be graded (the
                                    * student must act): the result's error */
+    char *assignment_error;       /* set when the assignment's own material failed (a
+                                   * property test's reference): the instructor must act */
     json_t *extra;                /* optional keys added to the results.json entry */
 };
 

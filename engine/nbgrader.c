@@ -29,6 +29,8 @@
 #define BEGIN_SOLUTION "### BEGIN SOLUTION"
 #define END_SOLUTION "### END SOLUTION"
 #define BEGIN_HIDDEN "### BEGIN HIDDEN TESTS"
+#define AUTOTEST "### AUTOTEST"
+#define HASHED_AUTOTEST "### HASHED AUTOTEST"
 #define END_HIDDEN "### END HIDDEN TESTS"
 #define CODE_STUB "# YOUR CODE HERE\nraise NotImplementedError()"
 #define TEXT_STUB "YOUR ANSWER HERE"
@@ -132,6 +134,8 @@ double nb_points(const json_t *cell)
     double p = jsonutil_num(nb_meta(cell), "points", 0);
     return isfinite(p) && p > 0 ? p : 0;
 }
+
+static char *trimmed(const char *s);
 
 /* ---- rewriting sources ---- */
 
@@ -242,6 +246,53 @@ int nb_checksum(const json_t *cell, char out[33])
 
 /* ---- the instructor's source notebook ---- */
 
+/* The AUTOTEST marker of CELL's first line that has one ("### AUTOTEST"
+ * or "### HASHED AUTOTEST", as nbgrader finds them: a comment line
+ * holding AUTOTEST), or NULL; *OOM set if memory ran out. */
+static const char *autotest_marker(const json_t *cell, bool *oom)
+{
+    char *src = nb_source(cell);
+    const char *found = NULL;
+    *oom = !src;
+    for (const char *line = src; line && *line && !found;) {
+        size_t len = strcspn(line, "\n");
+        const char *t = line + strspn(line, " \t");
+        const char *hit = memmem(line, len, "AUTOTEST", 8);
+        if (hit && *t == '#')
+            found = memmem(line, (size_t)(hit - line), "HASHED", 6) ? HASHED_AUTOTEST : AUTOTEST;
+        line += len + (line[len] == '\n');
+    }
+    free(src);
+    return found;
+}
+
+bool nb_has_autotest(const json_t *nb)
+{
+    size_t i;
+    const json_t *cell;
+    bool oom;
+    json_array_foreach(json_object_get(nb, "cells"), i, cell)
+        if (!strcmp(nb_cell_type(cell), "code") && (autotest_marker(cell, &oom) || oom))
+            return true;   /* out of memory: say yes, and the expansion or the check says more */
+    return false;
+}
+
+/* A source still holding "### AUTOTEST" lines would run them as comments
+ * and pass whatever the student wrote: it is refused, saying how to
+ * expand it (nbgrader expands them when it makes the release). */
+static void check_autotest(const json_t *cell, const char *at, const char *id, struct problems *p)
+{
+    bool oom;
+    const char *marker = autotest_marker(cell, &oom);
+    if (oom)
+        problems_add(p, at, "out of memory reading the cell");
+    else if (marker)
+        problems_add(p, at, "(grade_id \"%.*s\") holds nbgrader's \"%s\", which is expanded "
+                     "into assertions when the notebook is released: run `assay notebook "
+                     "release SOURCE OUT --expanded-source EXPANDED` (with the course's "
+                     "autotests.yml) and grade with the expanded source", ID_SHOWN, id, marker);
+}
+
 static void check_source_cell(const json_t *cell, size_t i, const char *where, json_t *ids,
                               struct problems *p)
 {
@@ -265,13 +316,15 @@ static void check_source_cell(const json_t *cell, size_t i, const char *where, j
                      "needs its own", ID_SHOWN, id, json_integer_value(json_object_get(ids, id)));
     json_object_set_new(ids, id, json_integer((json_int_t)i + 1));
     const json_t *pts = json_object_get(meta, "points");
-    if ((r == NB_TEST || r == NB_MANUAL) &&
+    if ((r == NB_TEST || r == NB_MANUAL || r == NB_TASK) &&
         (!json_is_number(pts) || !isfinite(json_number_value(pts)) || json_number_value(pts) < 0))
         problems_add(p, at, "(grade_id \"%.*s\") is a grade cell whose \"points\" is not a "
                      "number of 0 or more", ID_SHOWN, id);
     if (r == NB_TEST && strcmp(nb_cell_type(cell), "code"))
         problems_add(p, at, "(grade_id \"%.*s\") is an autograder test but not a code cell",
                      ID_SHOWN, id);
+    if (r == NB_TEST)
+        check_autotest(cell, at, id, p);
 }
 
 void nb_check_source(const json_t *nb, const char *where, struct problems *p)
@@ -281,15 +334,12 @@ void nb_check_source(const json_t *nb, const char *where, struct problems *p)
         problems_add(p, where, "out of memory checking the cells");
         return;
     }
-    size_t i, tests = 0;
+    size_t i;
     const json_t *cell;
-    json_array_foreach(json_object_get(nb, "cells"), i, cell) {
+    /* a notebook without autograder tests is graded by hand: 0 of 0
+     * points from Assay, plus its manually graded cells */
+    json_array_foreach(json_object_get(nb, "cells"), i, cell)
         check_source_cell(cell, i, where, ids, p);
-        tests += nb_role(cell) == NB_TEST;
-    }
-    if (tests == 0)
-        problems_add(p, where, "has no autograder test cells (code cells whose nbgrader "
-                     "metadata has \"grade\": true and \"solution\": false)");
     json_decref(ids);
 }
 
@@ -304,6 +354,17 @@ double nb_test_points(const json_t *nb)
     return sum;
 }
 
+double nb_manual_points(const json_t *nb)
+{
+    double sum = 0;
+    size_t i;
+    const json_t *cell;
+    json_array_foreach(json_object_get(nb, "cells"), i, cell)
+        if (nb_role(cell) == NB_MANUAL || nb_role(cell) == NB_TASK)
+            sum += nb_points(cell);
+    return sum;
+}
+
 /* ---- release ---- */
 
 static int set_source(json_t *cell, const char *src)
@@ -311,11 +372,11 @@ static int set_source(json_t *cell, const char *src)
     return json_object_set_new(cell, "source", json_string(src));
 }
 
-/* The student's starting point for an answer cell. */
-static char *stub_answer(const json_t *cell, const char *src)
+char *nb_stub_answer(const json_t *cell, const char *src, const struct nb_stubs *stubs)
 {
     bool code = !strcmp(nb_cell_type(cell), "code"), found;
-    const char *stub = code ? CODE_STUB : TEXT_STUB;
+    const char *mine = stubs ? (code ? stubs->code : stubs->text) : NULL;
+    const char *stub = mine ? mine : code ? CODE_STUB : TEXT_STUB;
     char *out = replace_regions(src, BEGIN_SOLUTION, END_SOLUTION, stub, &found);
     if (!found) {
         free(out);
@@ -324,8 +385,20 @@ static char *stub_answer(const json_t *cell, const char *src)
     return out;
 }
 
+int nb_answer_unchanged(const json_t *cell, const char *answer, const struct nb_stubs *stubs)
+{
+    char *src = nb_source(cell), *stub = src ? nb_stub_answer(cell, src, stubs) : NULL;
+    char *a = stub ? trimmed(answer) : NULL, *b = a ? trimmed(stub) : NULL;
+    int same = b ? !strcmp(a, b) : -1;
+    free(src);
+    free(stub);
+    free(a);
+    free(b);
+    return same;
+}
+
 /* -1 if memory ran out: the cell may still hold its solution. */
-static int release_cell(json_t *cell)
+static int release_cell(json_t *cell, const struct nb_stubs *stubs)
 {
     json_t *meta = json_object_get(json_object_get(cell, "metadata"), "nbgrader");
     bool code = !strcmp(nb_cell_type(cell), "code");
@@ -340,7 +413,7 @@ static int release_cell(json_t *cell)
     char *src = nb_source(cell), *out = NULL;
     bool hidden;
     if (r == NB_ANSWER || r == NB_MANUAL)
-        out = src ? stub_answer(cell, src) : NULL;
+        out = src ? nb_stub_answer(cell, src, stubs) : NULL;
     else if (r == NB_TEST)
         out = nb_visible_source(src, &hidden);
     if (!src || (!out && (r == NB_ANSWER || r == NB_MANUAL || r == NB_TEST)))
@@ -364,7 +437,7 @@ static int release_cell(json_t *cell)
     return rc;
 }
 
-json_t *nb_release(const json_t *source)
+json_t *nb_release(const json_t *source, const struct nb_stubs *stubs)
 {
     json_t *nb = json_deep_copy(source);
     size_t i;
@@ -372,7 +445,7 @@ json_t *nb_release(const json_t *source)
     int rc = nb ? 0 : -1;
     json_array_foreach(json_object_get(nb, "cells"), i, cell)
         if (json_is_object(cell))
-            rc |= release_cell(cell);
+            rc |= release_cell(cell, stubs);
     if (rc < 0) {   /* never a release that may hold a solution */
         json_decref(nb);
         return NULL;

@@ -44,17 +44,37 @@ char *nb_visible_source(const char *src, bool *had_hidden);
 /* nbgrader's checksum of a cell (md5 hex, 32 digits + NUL); -1 if out of memory. */
 int nb_checksum(const json_t *cell, char out[33]);
 
+/* What a released answer cell holds in place of the solution: CODE for
+ * code cells, TEXT for markdown (NULL: nbgrader's "# YOUR CODE HERE\n
+ * raise NotImplementedError()" and "YOUR ANSWER HERE"). */
+struct nb_stubs {
+    const char *code, *text;
+};
+/* The released version of answer cell CELL (its source SRC). malloc'd;
+ * NULL if out of memory. */
+char *nb_stub_answer(const json_t *cell, const char *src, const struct nb_stubs *stubs);
+/* Whether ANSWER (a student's version of answer cell CELL) is still the
+ * released stub, ignoring surrounding white space: nbgrader gives such
+ * an answer 0 points and "No response.".  -1 if out of memory. */
+int nb_answer_unchanged(const json_t *cell, const char *answer, const struct nb_stubs *stubs);
+
+/* Whether a test cell of NB holds an nbgrader "### AUTOTEST" line
+ * (expanded by `assay notebook release`, engine/python/autotest_expand.py). */
+bool nb_has_autotest(const json_t *nb);
+
 /* Checks an instructor's source notebook; every problem goes into P as
  * "WHERE: cell N (grade_id): what". */
 void nb_check_source(const json_t *nb, const char *where, struct problems *p);
 /* Points of the autograded (test) cells of a source notebook. */
 double nb_test_points(const json_t *nb);
+/* Points of the cells a person grades (manually graded answers, tasks). */
+double nb_manual_points(const json_t *nb);
 
 /* The student version of a source notebook: solutions replaced by
  * "# YOUR CODE HERE" / "raise NotImplementedError()", hidden tests
  * removed, outputs cleared, test and locked cells marked read-only,
  * checksums set.  A new notebook; NULL if out of memory. */
-json_t *nb_release(const json_t *source);
+json_t *nb_release(const json_t *source, const struct nb_stubs *stubs);
 
 /* The cells to grade: the submission's cells in its order, with every
  * test and locked cell restored from SOURCE by grade_id (or, when an

@@ -8,7 +8,8 @@
  * slot in workers.json and an assay-worker for every local worker, and
  * from then on reacts to inotify events: a job renamed into incoming/ is
  * dispatched within milliseconds.  A rescan every SCHED_RESCAN_MS is only
- * a safety net.  SIGHUP reloads workers.json; SIGTERM or SIGINT stops
+ * a safety net.  SIGHUP reloads workers.json (and restarts assay-web,
+ * which web.json may ask it to run: web.c); SIGTERM or SIGINT stops
  * every process it started and leaves queued jobs where they are.  The
  * policy (policy_*.c) decides which job an idle slot takes: "fair" (the
  * default) shares each pool across courses, "fcfs" is first come, first
@@ -42,7 +43,8 @@ static const char usage[] =
     "Runs the spool S (default $ASSAY_SPOOL or " SPOOL_DEFAULT_ROOT "): hands each\n"
     "queued job to an idle slot of a worker offering its capability, and keeps one\n"
     "assay-shipper per slot (and the assay-worker of each local worker) running.\n"
-    "Logs go to S/logs/assay.log. SIGHUP reloads S/workers.json; SIGTERM stops.\n"
+    "Logs go to S/logs/assay.log. SIGHUP reloads S/workers.json (and\n"
+    "S/web.json: with \"start\": true it runs assay-web too); SIGTERM stops.\n"
     "\n"
     "  --policy fair      (default) each worker pool is shared across courses by\n"
     "                     weighted fair queuing (courses/C/course.json \"weight\")\n"
@@ -86,10 +88,13 @@ static void on_rescan(uv_timer_t *t)
     deferred_scan(s);
     workers_health_refresh(s);
     dispatch(s);
+    deliverer_refresh(s);
+    intake_refresh(s);
 }
 
 static void reload(struct sched *s)
 {
+    web_configure(s);   /* whatever becomes of workers.json */
     struct workers next;
     struct problems p = {0};
     if (workers_load(&s->spool, &next, &p) < 0 ||
@@ -125,6 +130,12 @@ static void on_kill_timer(uv_timer_t *t)
     for (size_t i = 0; i < s->n_daemons; i++)
         if (s->daemons[i]->child.proc)
             uv_process_kill(s->daemons[i]->child.proc, SIGKILL);
+    if (s->deliverer.proc)
+        uv_process_kill(s->deliverer.proc, SIGKILL);
+    if (s->intake.proc)
+        uv_process_kill(s->intake.proc, SIGKILL);
+    if (s->web.proc)
+        uv_process_kill(s->web.proc, SIGKILL);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -146,6 +157,9 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_timer_stop(&s->snapshot_timer);
     snapshot_remove(s);
     slots_stop_all(s);
+    child_stop(&s->deliverer);
+    child_stop(&s->intake);
+    child_stop(&s->web);
     if (s->children_running == 0)
         uv_stop(s->loop);
     else
@@ -269,6 +283,9 @@ static void shutdown_all(struct sched *s)
         child_free(&s->daemons[i]->child);
         json_decref(s->daemons[i]->config);
     }
+    child_free(&s->deliverer);
+    child_free(&s->intake);
+    child_free(&s->web);
     uv_walk(s->loop, close_walk, NULL);
     uv_run(s->loop, UV_RUN_DEFAULT);
     for (size_t i = 0; i < s->n_slots; i++)
@@ -337,11 +354,14 @@ int main(int argc, char **argv)
         return 1;
     }
     workers_health_refresh(&s);
+    web_configure(&s);
     pending_scan(&s);
     deferred_scan(&s);
     log_msg(LOG_INFO, NULL, "assay-scheduler %s started: %zu workers, %zu slots, %zu jobs "
             "queued, policy %s", ASSAY_VERSION, s.workers.n, s.n_slots, s.n_pending, policy);
     dispatch(&s);
+    deliverer_refresh(&s);
+    intake_refresh(&s);
     uv_run(s.loop, UV_RUN_DEFAULT);
     log_msg(LOG_INFO, NULL, "stopped");
     shutdown_all(&s);

@@ -61,6 +61,9 @@ struct sched {
     size_t n_slots;
     struct daemon_proc **daemons;
     size_t n_daemons;
+    struct child deliverer;        /* assay-deliver, once a course configures a destination */
+    struct child intake;           /* assay-intake, once the spool has forges.json */
+    struct child web;              /* assay-web, when web.json says "start": true */
     struct sched_job **table;      /* pending jobs by id */
     size_t n_pending;
     unsigned scan_mark;            /* pending_scan: jobs seen by this scan */
@@ -125,6 +128,15 @@ int slots_configure(struct sched *s, struct err *e);   /* from s->workers */
 void slots_refresh(struct slot *slot);
 void dispatch(struct sched *s);
 void slots_stop_all(struct sched *s);
+
+/* deliverer.c: assay-deliver, started once some course configures a destination */
+void deliverer_refresh(struct sched *s);
+/* intake.c: assay-intake, started once the spool has forges.json */
+void intake_refresh(struct sched *s);
+/* True when the spool has forges.json (GitHub or GitLab set up). */
+bool sched_has_forges(struct sched *s);
+/* web.c: assay-web, started (or restarted, or stopped) as web.json says */
+void web_configure(struct sched *s);
 
 /* supervise.c: child processes */
 void child_start(struct child *c);

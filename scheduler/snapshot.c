@@ -1,20 +1,25 @@
 /*
- * snapshot.c - the scheduler's view of incoming/, for `assay status`.
+ * snapshot.c - the scheduler's view of incoming/, for `assay status` and
+ * assay-web's /metrics.
  *
  * With 100,000 jobs queued, reading every job file takes `assay status`
- * over a second; the scheduler already holds them all in memory.  Shortly
- * after the pending set changes (at most every SNAPSHOT_DELAY_MS), while
- * the queue holds SPOOL_VIEW_MIN_JOBS / 2 jobs or more, it writes
- * SPOOL/scheduler.json (atomically, not durably: it is only a view,
- * rebuilt from the spool at every start):
+ * over a second, and a /metrics scrape must take milliseconds; the
+ * scheduler already holds them all in memory.  At start-up and shortly
+ * after the pending set changes (at most every SNAPSHOT_DELAY_MS) it
+ * writes SPOOL/scheduler.json (atomically, not durably: it is only a
+ * view, rebuilt from the spool at every start, and removed at a clean
+ * stop):
  *
  *   { "pid": 123, "written_at": 1790000000.1, "incoming": 100000,
  *     "courses": { "cs101": {"incoming": 90000, "oldest_queued_at": ...} },
  *     "capabilities": { "gpu": {"incoming": 3, "jobs": [ {job, course,
- *                       assignment, student}, ... first 50 by age ] } } }
+ *                       assignment, student}, ... first 50 by age ] } },
+ *     "queue": { "cs101": { "python": {"interactive": 10, "batch": 89990} } } }
  *
  * cmd_status.c uses it for large queues while this scheduler runs, and
- * reads the job files otherwise.
+ * reads the job files otherwise; spool/queue_view.c reads it for
+ * /metrics.  Its size grows with the courses and capabilities, never
+ * with the jobs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +33,22 @@
 
 #define SNAPSHOT_DELAY_MS 200
 #define SNAPSHOT_JOBS_PER_CAPABILITY 50
+
+static void count_queued(json_t *queue, const struct sched_job *j)
+{
+    json_t *c = json_object_get(queue, j->course);
+    if (!c) {
+        c = json_object();
+        json_object_set_new(queue, j->course, c);
+    }
+    json_t *k = json_object_get(c, j->capability);
+    if (!k) {
+        k = json_pack("{s:i, s:i}", "interactive", 0, "batch", 0);
+        json_object_set_new(c, j->capability, k);
+    }
+    const char *prio = j->batch ? "batch" : "interactive";
+    json_object_set_new(k, prio, json_integer(json_integer_value(json_object_get(k, prio)) + 1));
+}
 
 static void count_job(json_t *courses, json_t *caps, const struct sched_job *j)
 {
@@ -70,26 +91,22 @@ static void keep_oldest(json_t *caps, const struct sched_job *j)
 static void snapshot_write(uv_timer_t *t)
 {
     struct sched *s = t->data;
-    /* A short queue needs no view, and writing one 5 times a second during
-     * a flood costs a new file each time. */
-    if (s->n_pending < SPOOL_VIEW_MIN_JOBS / 2) {
-        if (s->snapshot_written)
-            snapshot_remove(s);
-        return;
-    }
+    /* Written for any queue, even an empty one: /metrics reads it at every
+     * scrape.  During a flood that is a small file 5 times a second. */
     s->snapshot_written = true;
-    json_t *courses = json_object(), *caps = json_object();
+    json_t *courses = json_object(), *caps = json_object(), *queue = json_object();
     for (size_t b = 0; b < SCHED_JOB_BUCKETS; b++)
         for (const struct sched_job *j = s->table[b]; j; j = j->hash_next) {
             count_job(courses, caps, j);
+            count_queued(queue, j);
             keep_oldest(caps, j);
         }
-    json_t *snap = json_pack("{s:i, s:f, s:I, s:o, s:o}", "pid", (int)getpid(), "written_at",
+    json_t *snap = json_pack("{s:i, s:f, s:I, s:o, s:o, s:o}", "pid", (int)getpid(), "written_at",
                              clock_wall(), "incoming", (json_int_t)s->n_pending, "courses",
-                             courses, "capabilities", caps);
+                             courses, "capabilities", caps, "queue", queue);
     struct err e;
     if (spool_update_json(&s->spool, SPOOL_SCHEDULER_VIEW, snap, &e) < 0)
-        log_msg(LOG_WARN, NULL, "cannot write %s for assay status: %s", SPOOL_SCHEDULER_VIEW,
+        log_msg(LOG_WARN, NULL, "cannot write %s for assay status and /metrics: %s", SPOOL_SCHEDULER_VIEW,
                 e.msg);
     json_decref(snap);
 }
@@ -99,6 +116,7 @@ void snapshot_init(struct sched *s)
     uv_timer_init(s->loop, &s->snapshot_timer);
     s->snapshot_timer.data = s;
     s->snapshot_written = true;   /* a killed predecessor's may be there */
+    snapshot_changed(s);          /* the first view, once the start-up scan is done */
 }
 
 void snapshot_changed(struct sched *s)

@@ -16,7 +16,10 @@ allowed() {
     cli)       echo "engine sandbox spool contract common" ;;
     scheduler) echo "engine spool contract common" ;;
     shipper)   echo "spool contract common" ;;
+    deliver)   echo "spool contract common" ;;
     worker)    echo "engine sandbox contract common" ;;
+    web)       echo "spool contract common" ;;
+    intake)    echo "engine spool contract common" ;;
     engine)    echo "sandbox contract common" ;;
     sandbox)   echo "contract common" ;;
     spool)     echo "contract common" ;;
@@ -27,8 +30,8 @@ allowed() {
 }
 
 bad=0
-for f in $(find cli scheduler shipper worker engine sandbox spool contract common \
-               -name '*.[ch]' | sort); do
+for f in $(find cli scheduler shipper deliver worker web intake engine sandbox spool contract \
+               common -name '*.[ch]' | sort); do
     top=${f%%/*}
     ok=$(allowed "$top")
     for inc in $(sed -n 's/^#include "\([a-z_]*\)\/.*"/\1/p' "$f"); do

@@ -3,7 +3,8 @@
 #   1. a spool in ./demo-spool with one local worker of two slots
 #   2. assay-scheduler started (it starts the shippers and the worker)
 #   3. every sample submission in examples/ submitted, then waited for
-#   4. the results per assignment, one result in full, `assay status`
+#   4. the results per assignment, one result in full, a regrade and the
+#      export, answers graded by hand (`assay manual`), `assay status`
 #   5. everything stopped cleanly
 set -eu
 BUILD=${BUILD:-build}
@@ -64,6 +65,12 @@ echo
 echo "== A teacher grades a whole notebook assignment again, then exports the gradebook"
 "$assay" grade-all --spool "$spool" --course demo --assignment notebook-hw --timeout 120 || true
 "$assay" export --spool "$spool" --course demo --assignment notebook-hw --csv
+
+echo
+echo "== A teacher grades by hand the answers a notebook leaves to a person"
+"$assay" manual list --spool "$spool" --course demo --assignment notebook-manual
+"$assay" manual grade --spool "$spool" --course demo --assignment notebook-manual \
+    --student answered --cell explain --points 2 --comment "Clear and right." || true
 
 echo
 echo "== assay status"

@@ -6,7 +6,8 @@
 # What it does, each step only when needed (running it twice is fine):
 #   1. installs the Debian packages the worker needs at run time: what
 #      every test kind's runs need (python3, python3-pytest for pytest,
-#      python3-ipython and python3-traitlets for notebooks), openssh-server
+#      python3-ipython and python3-traitlets for notebooks,
+#      python3-hypothesis for property tests), openssh-server
 #      and assay-worker's libraries
 #   2. installs the assay-worker binary as /usr/local/bin/assay-worker
 #   3. creates the system account the primary logs in as (default "assay"):
@@ -33,7 +34,7 @@ set -eu
 PROG=deploy-worker.sh
 # What the test kinds' runs import (engine/python/*.py: pytest; IPython and
 # traitlets for notebooks), sshd, and the libraries assay-worker links.
-PACKAGES="python3 python3-pytest python3-ipython python3-traitlets openssh-server libuv1 libjansson4 zlib1g libzip4 libmd0 libseccomp2"
+PACKAGES="python3 python3-pytest python3-ipython python3-traitlets python3-hypothesis openssh-server libuv1 libjansson4 zlib1g libzip4 libmd0 libseccomp2"
 
 usage() {
     cat <<'EOF'

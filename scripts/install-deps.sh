@@ -13,16 +13,28 @@ set -eu
 # clang and libclang-rt-14-dev (libFuzzer's runtime, with the sanitizers'):
 # `make test` ends with `make fuzz`, the fuzz targets of tests/fuzz/.
 # strace: an end-to-end test checks which directories are synced, and when.
+# python3-yaml: `assay notebook release` reads nbgrader's autotests.yml.
+# python3-hypothesis: the property test kind generates and shrinks inputs with it.
+# libsodium-dev: webhook signatures (HMAC-SHA256, constant-time compares) too.
+# git: the GitHub/GitLab tests make real repositories and archives of commits.
+# libyaml-dev: `assay import classroom` reads GitHub Classroom's workflow file.
+# libmicrohttpd-dev: assay-web's HTTP server; libsodium-dev: its password
+# hashes (Argon2id), session ids and tokens.
+# chromium, chromium-driver, python3-selenium: the web console's browser
+# tests drive a real headless Chromium.
+# prometheus (with promtool): the /metrics tests check the page with
+# `promtool check metrics` and have a real Prometheus server scrape it.
 # slurmctld, slurmd, slurmrestd, slurm-client, munge and slurm-wlm-jwt-plugin
 # (slurmrestd's tokens): the slurm transport's
 # tests and bench run a private Slurm cluster (scripts/test-slurm.sh); the
 # policy-rc.d guard below keeps the packages from starting system daemons.
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libuv1-dev libjansson-dev zlib1g-dev libzip-dev libssh2-1-dev libcurl4-openssl-dev
-libseccomp-dev libcmocka-dev libmd-dev
-python3 python3-pytest python3-ipython
+libseccomp-dev libcmocka-dev libmd-dev libmicrohttpd-dev libsodium-dev libyaml-dev
+python3 python3-pytest python3-ipython python3-yaml python3-hypothesis
 zip unzip procps
-openssh-server openssh-client iproute2 logrotate strace
+openssh-server openssh-client iproute2 logrotate strace git
+chromium chromium-driver python3-selenium prometheus
 slurmctld slurmd slurmrestd slurm-client slurm-wlm-jwt-plugin munge"
 BENCH_PACKAGES="jupyter-nbconvert python3-ipykernel bubblewrap"
 

@@ -28,6 +28,11 @@
  * contact and free disk, so a disk that fills under running jobs is
  * seen within seconds.  A job handed to the slot just as its worker was
  * called down goes back to the queue unattempted.
+ *
+ * Every attempt that ends is counted for /metrics by how it ended
+ * (assay_job_attempts_total{reason}: graded, unreachable, timeout,
+ * broken_result, refused, stale, worker_failure, not_shipped), and every
+ * stale result dropped (assay_stale_results_total; spool/counters.c).
  */
 #define _GNU_SOURCE
 #include "shipper/shipper.h"
@@ -47,6 +52,7 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "spool/counters.h"
 #include "spool/course.h"
 #include "spool/health.h"
 #include "spool/job.h"
@@ -350,8 +356,10 @@ static void forward_traces(struct shipper *sh, const struct job *job, const char
 /* The archive pulled is the one named "<job id>.<token>.zip", so it is
  * this attempt's; earlier workers also echoed id and token in job.json,
  * checked here when present. */
-static int check_result(const struct job *job, const char *resdir, struct err *e)
+static int check_result(const struct job *job, const char *resdir, const char **how,
+                        struct err *e)
 {
+    *how = "broken_result";
     char *path = fs_join(resdir, "job.json");
     bool echoed = fs_exists(path);
     json_t *j = echoed ? jsonutil_load_file(path, 1u << 20, e) : NULL;   /* none: nothing to check */
@@ -362,9 +370,11 @@ static int check_result(const struct job *job, const char *resdir, struct err *e
         rc = -1;   /* *e says why it cannot be read */
     else if (strcmp(jsonutil_str(j, "id", job->id), job->id))
         err_set(e, "the result archive is for job %s", jsonutil_str(j, "id", "?"));
-    else if (strcmp(jsonutil_str(j, "token", job->token), job->token))
+    else if (strcmp(jsonutil_str(j, "token", job->token), job->token)) {
         err_set(e, "the result is stale (token %s, expected %s)", jsonutil_str(j, "token", "?"),
                 job->token);
+        *how = "stale";
+    }
     else
         rc = 0;
     json_decref(j);
@@ -387,6 +397,25 @@ static void tried_on(const struct shipper *sh, const struct job *job, char *out,
                          w ? w : "?");
         len += k > 0 ? (size_t)k : 0;
     }
+}
+
+/* Counts one attempt of JOB that ended as HOW, and STALE stale results,
+ * for /metrics; a count lost is only logged. */
+static void count_attempt(struct shipper *sh, const char *job_id, const char *how, int stale)
+{
+    struct buf labels = BUF_INIT;
+    if (how)
+        counters_label(&labels, "reason", how);
+    struct counter_inc incs[2];
+    size_t n = 0;
+    if (how)
+        incs[n++] = (struct counter_inc){"assay_job_attempts_total", buf_str(&labels), 1, false};
+    if (stale)
+        incs[n++] = (struct counter_inc){"assay_stale_results_total", "", stale, false};
+    struct err e;
+    if (n && counters_add(&sh->spool, incs, n, &e) < 0)
+        log_msg(LOG_WARN, job_id, "not counted for the metrics: %s", e.msg);
+    buf_free(&labels);
 }
 
 /* The attempt failed for REASON: the job waits and is tried again, on
@@ -458,7 +487,7 @@ static int check_inputs(struct shipper *sh, struct job *job)
 
 /* Push, wait, pull, unpack: fills RESDIR or returns -1 with why. */
 static int round_trip(struct shipper *sh, struct job *job, const char *name, const char *resdir,
-                      struct err *e)
+                      const char **how, struct err *e)
 {
     struct transport *t = sh->transport;
     long memory_mb = 0;
@@ -468,8 +497,10 @@ static int round_trip(struct shipper *sh, struct job *job, const char *name, con
     int rc = zip < 0 ? err_sys(e, "cannot make room for the job archive") : 0;
     if (rc == 0)
         rc = pack_job(sh, job, zip, name, e);
-    if (rc == 0 && (rc = t->ops->push(t, zip, name, e)) < 0)
+    if (rc == 0 && (rc = t->ops->push(t, zip, name, e)) < 0) {
         err_prefix(e, "cannot deliver the job to worker %s", sh->worker->name);
+        *how = "unreachable";
+    }
     if (zip >= 0)
         close(zip);
     if (rc == 0) {
@@ -480,16 +511,20 @@ static int round_trip(struct shipper *sh, struct job *job, const char *name, con
                          timeout);
         else if (ready < 0)
             rc = -1;
+        if (ready <= 0)
+            *how = ready == 0 ? "timeout" : "unreachable";
     }
     /* the limits of results_check.h, counted as the bytes come: a
      * feedback file of gigabytes is refused before it is on disk */
     struct archive_limits lim = {RESULT_ARCHIVE_MAX_BYTES, RESULT_FILE_MAX_BYTES, RESULT_MAX_FILES};
-    if (rc == 0)
-        rc = t->ops->pull(t, name, &back, e);
-    if (rc == 0 && (rc = archive_extract_fd(back, name, resdir, &lim, e)) < 0)
+    if (rc == 0 && (rc = t->ops->pull(t, name, &back, e)) < 0)
+        *how = "unreachable";
+    if (rc == 0 && (rc = archive_extract_fd(back, name, resdir, &lim, e)) < 0) {
         err_prefix(e, "the result archive from worker %s is broken", sh->worker->name);
+        *how = "broken_result";
+    }
     if (rc == 0)
-        rc = check_result(job, resdir, e);
+        rc = check_result(job, resdir, how, e);
     if (back >= 0)
         close(back);
     return rc;
@@ -527,15 +562,17 @@ static char *worker_failure(const char *resdir)
  * worker itself failed, are this attempt's failure, never the student's
  * grade: the job is tried again, on another worker if one can take it. */
 static int take_result(struct shipper *sh, const struct job *job, const char *resdir,
-                       struct err *e)
+                       const char **how, struct err *e)
 {
     forward_log(sh, job, resdir);
     forward_traces(sh, job, resdir);
+    *how = "refused";
     if (results_check_dir(resdir, e) < 0)
         return err_prefix(e, "the result from worker %s is refused", sh->worker->name);
     char *failure = worker_failure(resdir);
     if (!failure)
         return 0;
+    *how = "worker_failure";
     err_set(e, "worker %s could not grade it: %s", sh->worker->name, failure);
     log_msg(LOG_ERROR, job->id, "attempt %d: infrastructure failure on worker %s: %s",
             job->attempt, sh->worker->name, failure);
@@ -574,22 +611,27 @@ static int ship_loaded(struct shipper *sh, struct job *job)
         log_msg(LOG_ERROR, job->id, "cannot start an attempt: %s", e.msg);
         return 0;
     }
-    if (check_inputs(sh, job) < 0)
+    if (check_inputs(sh, job) < 0) {
+        count_attempt(sh, job->id, "not_shipped", 0);
         return 0;
+    }
     int rc = 0;
     char *name = archive_name(job), *resdir = spool_tmpdir(&sh->spool, "result", &e);
     double started = shipper_now(sh);
     clock_parse_iso8601(jsonutil_str(job->json, "started_at", ""), &started);
     if (!name && resdir)
         err_set(&e, "out of memory");
-    if (!name || !resdir || round_trip(sh, job, name, resdir, &e) < 0 ||
-        take_result(sh, job, resdir, &e) < 0) {
+    const char *how = "not_shipped";   /* until the trip says how it went */
+    if (!name || !resdir || round_trip(sh, job, name, resdir, &how, &e) < 0 ||
+        take_result(sh, job, resdir, &how, &e) < 0) {
         if (name)
             sh->transport->ops->forget(sh->transport, name);
         defer_or_fail(sh, job, e.msg);
+        count_attempt(sh, job->id, how, !strcmp(how, "stale"));
         rc = -1;
     } else {
         finish_graded(sh, job, resdir, started, name);
+        count_attempt(sh, job->id, "graded", 0);
     }
     struct err ignored;   /* a leftover in tmp/ is only untidy */
     if (resdir && fs_exists(resdir))
@@ -682,9 +724,11 @@ void shipper_drop_stale(struct shipper *sh)
         enum result_state st = result_state(sh, names[i], id, sizeof id);
         if (st == RESULT_CURRENT)
             continue;
-        if (st == RESULT_STALE)
+        if (st == RESULT_STALE) {
             log_msg(LOG_WARN, id, "dropping stale result %s from worker %s (no current attempt "
                     "has that token)", names[i], sh->worker->name);
+            count_attempt(sh, id, NULL, 1);
+        }
         sh->transport->ops->forget(sh->transport, names[i]);   /* recorded: just tidy up */
     }
     transport_free_names(names);

@@ -169,3 +169,44 @@ bool extensions_student_known(const struct spool *s, const char *course, const c
     fs_list_free(&asgs);
     return known;
 }
+
+int extensions_set(const struct spool *s, const char *course, const char *asg,
+                   const char *student, json_t *entry, const struct late_policy *lp,
+                   json_t **before, struct problems *p, struct err *e)
+{
+    e->msg[0] = '\0';
+    if (before)
+        *before = NULL;
+    int lock = extensions_lock(s, course, asg, e);
+    if (lock < 0) {
+        json_decref(entry);
+        return -1;
+    }
+    struct problems load = {0};
+    json_t *ext = extensions_load(s, course, asg, lp, &load);
+    int rc = -1;
+    if (!ext) {   /* no object to change: only a person can say what was meant */
+        problems_free(p);
+        *p = load;
+        load = (struct problems){0};
+    } else {
+        if (before)
+            *before = json_deep_copy(json_object_get(ext, student));
+        if (entry ? json_object_set_new(ext, student, json_incref(entry)) < 0
+                  : json_object_del(ext, student) < 0) {
+            err_set(e, entry ? "out of memory" : "%s has no extension for %s/%s", student, course,
+                    asg);
+        } else {
+            char *file = spool_path(s, "courses/%s/%s/extensions.json", course, asg);
+            size_t had = p->count;
+            extensions_check(ext, file ? file : "extensions.json", lp, p);
+            rc = p->count > had ? -1 : extensions_save(s, course, asg, ext, e);
+            free(file);
+        }
+    }
+    problems_free(&load);
+    json_decref(ext);
+    json_decref(entry);
+    close(lock);
+    return rc;
+}

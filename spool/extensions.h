@@ -49,6 +49,16 @@ int extensions_lock(const struct spool *s, const char *course, const char *asg, 
 int extensions_save(const struct spool *s, const char *course, const char *asg,
                     const json_t *ext, struct err *e);
 
+/* Gives STUDENT the extension ENTRY ({"days": N} or {"due": TIME}; NULL
+ * takes theirs back) under the lock: the file as it would be is checked
+ * first, and written only when it has no problem.  Takes ENTRY's
+ * reference; *BEFORE (if not NULL) gets the student's entry as it was
+ * (NULL: none).  -1 when nothing changed: the file's problems in *P, which
+ * must be empty (it cannot be read, or would be broken), or why in *E
+ * (*E's message is empty when P says it). */
+int extensions_set(const struct spool *s, const char *course, const char *asg,
+                   const char *student, json_t *entry, const struct late_policy *lp,
+                   json_t **before, struct problems *p, struct err *e);
 /* True when STUDENT has submitted anything to COURSE (any assignment). */
 bool extensions_student_known(const struct spool *s, const char *course, const char *student);
 

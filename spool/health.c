@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
+#include "spool/scan.h"
 
 #define CONTACT_REFRESH_S 10.0
 
@@ -78,4 +79,57 @@ int health_record(const struct spool *s, const char *worker, const char *status,
     json_decref(rec);
     json_decref(old);
     return rc;
+}
+
+/* How many of W's slots hold a job now. */
+static int busy_slots(const struct spool *s, const struct worker_cfg *w)
+{
+    int busy = 0;
+    for (int k = 1; k <= worker_shippers(w); k++) {
+        char rel[200];
+        snprintf(rel, sizeof rel, SPOOL_SHIPPERS "/%s.%d", w->name, k);
+        busy += scan_count_jobs(s, rel) > 0;
+    }
+    return busy;
+}
+
+json_t *health_worker_row(const struct spool *s, const struct worker_cfg *w)
+{
+    json_t *h = health_read(s, w->name);
+    json_t *caps = json_array();
+    for (size_t i = 0; i < w->n_capabilities; i++)
+        json_array_append_new(caps, json_string(w->capabilities[i]));
+    const char *status = !w->enabled ? "disabled" : h ? jsonutil_str(h, "status", "?") : "unknown";
+    /* shown as written: the host (a Slurm pool's slurmrestd, "url") is
+     * its transport's key to read */
+    const char *host = jsonutil_str(w->entry, "host", jsonutil_str(w->entry, "url", "-"));
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o}", "name", w->name,
+                            "transport", w->transport, "host", host,
+                            "status", status, "since", jsonutil_str(h, "since", ""),
+                            "reason", jsonutil_str(h, "reason", ""),
+                            "last_contact", jsonutil_str(h, "last_contact", ""),
+                            "slots", w->slots, "busy", busy_slots(s, w), "capabilities", caps);
+    json_object_set(row, "version", json_object_get(h, "version") ? json_object_get(h, "version")
+                                                                  : json_null());
+    json_object_set(row, "free_mb", json_object_get(h, "free_mb") ? json_object_get(h, "free_mb")
+                                                                  : json_null());
+    if (json_is_object(json_object_get(h, "pool")))   /* a Slurm pool's partition and jobs */
+        json_object_set(row, "pool", json_object_get(h, "pool"));
+    json_decref(h);
+    return row;
+}
+
+void health_pool_line(const json_t *pool, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (!json_is_object(pool))
+        return;
+    const json_t *nodes = json_object_get(pool, "nodes");
+    snprintf(out, n, "Slurm partition %s %s: nodes %.0f idle, %.0f allocated, %.0f mixed, "
+             "%.0f down, %.0f drained; Assay jobs %.0f pending and %.0f running in Slurm",
+             jsonutil_str(pool, "partition", "?"), jsonutil_str(pool, "state", "?"),
+             jsonutil_num(nodes, "idle", 0), jsonutil_num(nodes, "allocated", 0),
+             jsonutil_num(nodes, "mixed", 0), jsonutil_num(nodes, "down", 0),
+             jsonutil_num(nodes, "drained", 0), jsonutil_num(pool, "pending", 0),
+             jsonutil_num(pool, "running", 0));
 }

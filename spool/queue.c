@@ -9,7 +9,8 @@
  * renamed.  Ending a job always goes record -> remove -> log -> notify:
  * recording first makes a crash before the removal harmless (recording
  * again is a repeat, spool/record.c), and whoever the notice wakes finds
- * the result and the log line already there.  The scheduler, the
+ * the result and the log line already there.  Between recording and
+ * removing, the result's deliveries are queued (spool/delivery.c).  The scheduler, the
  * shippers and the `assay` tool call only these functions to move jobs.
  */
 #define _GNU_SOURCE
@@ -28,6 +29,8 @@
 #include "common/ids.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "spool/delivery.h"
+#include "spool/counters.h"
 #include "spool/scan.h"
 
 #define JOB_MAX_BYTES (1u << 20)
@@ -86,6 +89,19 @@ char *queue_locate(const struct spool *s, const char *id)
     return found;
 }
 
+/* assay_jobs_submitted_total, once the job is queued (spool/counters.c). */
+static void count_submitted(const struct spool *s, const struct job *j)
+{
+    struct buf labels = BUF_INIT;
+    counters_label(&labels, "course", j->course);
+    counters_label(&labels, "priority", j->priority);
+    struct counter_inc inc = {"assay_jobs_submitted_total", buf_str(&labels), 1, false};
+    struct err e;
+    if (counters_add(s, &inc, 1, &e) < 0)
+        log_msg(LOG_WARN, j->id, "queued, but not counted for the metrics: %s", e.msg);
+    buf_free(&labels);
+}
+
 int queue_enqueue(const struct spool *s, json_t *job, struct err *e)
 {
     struct job j;
@@ -94,6 +110,8 @@ int queue_enqueue(const struct spool *s, json_t *job, struct err *e)
     char *index = job_index_rel(j.id), *incoming = job_rel(SPOOL_INCOMING, j.id);
     int rc = index && incoming ? spool_write_json_linked(s, incoming, job, index, e)
                                : err_set(e, "out of memory");
+    if (rc == 0)
+        count_submitted(s, &j);
     free(index);
     free(incoming);
     job_free(&j);
@@ -124,9 +142,12 @@ int queue_claim(const struct spool *s, struct job *job, const char *slot, const 
     json_object_set_new(job->json, "slot", json_string(slot_name));
     json_object_set_new(job->json, "started_at", json_string(started));
     /* not synced: after a power cut the job merely gets another token */
-    if (rewrite_job(s, slot, job->id, job->json, false, e) < 0)
+    if (rewrite_job(s, slot, job->id, job->json, false, e) < 0 || job_refresh(job, e) < 0)
         return -1;
-    return job_refresh(job, e);
+    struct err qe;
+    if (delivery_queue_commit_status(s, job, "running", NULL, &qe) < 0)   /* a push's "running" */
+        log_msg(LOG_WARN, job->id, "its commit status \"running\" is not sent: %s", qe.msg);
+    return 0;
 }
 
 int queue_defer(const struct spool *s, struct job *job, const char *from, const char *worker,
@@ -261,6 +282,18 @@ int queue_finish(const struct spool *s, const struct job *job, const char *from,
     int recorded = record_end(s, job, end, e);
     if (recorded < 0)
         return -1;
+    /* Before the job file goes: a crash up to its removal records again
+     * (a repeat) and queues again (a repeat too, by the delivery's key),
+     * so no recorded grade misses its delivery.  A superseded job and an
+     * error that is not the student's are no grade to send. */
+    bool grade = end->kind != END_SUPERSEDED &&
+                 (end->kind != END_ERROR || !strcmp(end->category, "submission"));
+    if (grade)
+        delivery_queue_for_result(s, job);   /* what failed is logged with the command that
+                                              * sends it later */
+    struct err qe;   /* a push's commit status, whatever the ending: it says why too */
+    if (delivery_queue_commit_status(s, job, NULL, NULL, &qe) < 0)
+        log_msg(LOG_ERROR, job->id, "its commit status is not sent: %s", qe.msg);
     char *rel = job_rel(from, job->id), *path = rel ? spool_path(s, "%s", rel) : NULL;
     if (!path || unlink(path) < 0)   /* it is then found again, and seen to be recorded */
         log_msg(LOG_WARN, job->id, "cannot remove the job file %s/%s.json after recording it: %s",

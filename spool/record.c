@@ -12,11 +12,13 @@
  * Whoever holds the job file calls this before removing the job, so a
  * crash between the two is harmless.
  *
- * Recording is also where the assignment's late policy is applied (on
+ * Recording is also where the grades people gave the answers a test
+ * leaves to them are folded in (spool/manual.c: they live beside the
+ * results, so a regrade keeps them), before the late policy is applied (on
  * the primary, against the job's submitted_at, so a regrade keeps the
  * original submission time; contract/late.c), and where the grading time
  * and the queue wait are noted for the scheduler and `assay status`
- * (spool/stats.c).
+ * (spool/stats.c), and the job counted for /metrics (spool/counters.c).
  */
 #define _GNU_SOURCE
 #include "spool/record.h"
@@ -34,7 +36,9 @@
 #include "common/fs.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "spool/counters.h"
 #include "spool/extensions.h"
+#include "spool/manual.h"
 #include "spool/scan.h"
 #include "spool/stats.h"
 #include "contract/assignment.h"
@@ -127,6 +131,19 @@ static void apply_late_policy(const struct spool *s, const struct job *job, json
     free(dir);
 }
 
+/* Folds the grades people gave into RESULTS (before the late policy,
+ * which counts from the combined score).  Grades that cannot be read
+ * leave the answers pending, which every view then shows; the log says why. */
+static void apply_manual_grades(const struct spool *s, const char *id, json_t *results)
+{
+    struct err e;
+    int applied = manual_apply(s, results, &e);
+    if (applied < 0)
+        log_msg(LOG_ERROR, id, "the grades given by hand are not in this result: %s", e.msg);
+    else if (applied > 0 && results_refresh_score_line(results) < 0)
+        log_msg(LOG_WARN, id, "out of memory rewriting the score line of the result");
+}
+
 json_t *record_read(const struct spool *s, const char *rel)
 {
     char *path = spool_path(s, "%s/results.json", rel);
@@ -179,6 +196,77 @@ static int put_in_place(const char *tmp, const char *final, const struct job *jo
     return 0;   /* the old result is now at tmp and is removed by the caller */
 }
 
+/* The verdicts that mean a run hit one of its limits, and the name of
+ * that limit in assay_sandbox_limit_hits_total. */
+static const struct {
+    enum verdict verdict;
+    const char *limit;
+} limit_verdicts[] = {
+    {VERDICT_TIMEOUT, "time"}, {VERDICT_MEMORY_LIMIT, "memory"},
+    {VERDICT_OUTPUT_LIMIT, "output"}, {VERDICT_DISK_LIMIT, "disk"},
+};
+#define N_LIMITS (sizeof limit_verdicts / sizeof *limit_verdicts)
+
+/* What the metrics count of a result, taken before it is recorded. */
+struct result_tally {
+    char outcome[24];           /* graded, superseded, or the error's category */
+    int limit_hits[N_LIMITS];
+};
+
+static void tally_result(const json_t *r, struct result_tally *t)
+{
+    const json_t *assay = json_object_get(r, "assay");
+    const char *status = jsonutil_str(assay, "status", "graded");
+    snprintf(t->outcome, sizeof t->outcome, "%s",
+             !strcmp(status, "superseded") ? "superseded"
+             : jsonutil_str(json_object_get(assay, "error"), "category", "graded"));
+    memset(t->limit_hits, 0, sizeof t->limit_hits);
+    size_t i;
+    const json_t *test;
+    json_array_foreach(json_object_get(r, "tests"), i, test)
+        for (size_t k = 0; k < N_LIMITS; k++)
+            if (!strcmp(jsonutil_str(test, "verdict", ""), verdict_name(limit_verdicts[k].verdict)))
+                t->limit_hits[k]++;
+}
+
+/* Counts JOB, just recorded, for /metrics: completed, with its outcome;
+ * when a worker graded it, its wait and run times and the limits hit. */
+static void count_recorded(const struct spool *s, const struct job *job,
+                           const struct record_info *info, const struct result_tally *t)
+{
+    struct buf course = BUF_INIT, done = BUF_INIT, run = BUF_INIT, limits[N_LIMITS];
+    counters_label(&course, "course", job->course);
+    buf_printf(&done, "%s", buf_str(&course));
+    counters_label(&done, "outcome", t->outcome);
+    buf_printf(&run, "%s", buf_str(&course));
+    counters_label(&run, "capability", job->capability);
+    struct counter_inc incs[3 + N_LIMITS];
+    size_t n = 0;
+    incs[n++] = (struct counter_inc){"assay_jobs_completed_total", buf_str(&done), 1, false};
+    if (info->worker) {
+        incs[n++] = (struct counter_inc){"assay_job_wait_seconds", buf_str(&course),
+                                         fmax(0, info->started_at - job->queued_at), true};
+        incs[n++] = (struct counter_inc){"assay_job_run_seconds", buf_str(&run),
+                                         fmax(0, info->finished_at - info->started_at), true};
+    }
+    for (size_t k = 0; k < N_LIMITS; k++) {
+        limits[k] = (struct buf)BUF_INIT;
+        counters_label(&limits[k], "limit", limit_verdicts[k].limit);
+        if (t->limit_hits[k])
+            incs[n++] = (struct counter_inc){"assay_sandbox_limit_hits_total",
+                                             buf_str(&limits[k]), t->limit_hits[k], false};
+    }
+    struct err e;
+    if (counters_add(s, incs, n, &e) < 0)
+        log_msg(LOG_WARN, job->id, "the result is recorded, but not counted for the metrics: %s",
+                e.msg);
+    buf_free(&course);
+    buf_free(&done);
+    buf_free(&run);
+    for (size_t k = 0; k < N_LIMITS; k++)
+        buf_free(&limits[k]);
+}
+
 int record_result(const struct spool *s, const struct job *job, const char *dir,
                   const struct record_info *info, struct err *e)
 {
@@ -188,8 +276,18 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
     char outcome[24];   /* for the statistics: r is gone by then */
     snprintf(outcome, sizeof outcome, "%s", jsonutil_str(json_object_get(json_object_get(r,
              "assay"), "error"), "category", "graded"));
+    struct err why;
+    struct manual_tally tally;
+    results_manual_tally(r, &tally);
+    /* only a result with answers graded by hand has grades to fold in */
+    int lock = tally.items ? manual_lock(s, job->course, job->assignment, job->student, &why) : -1;
+    if (tally.items && lock < 0)   /* the grades are still read; one given this instant waits for the next regrade */
+        log_msg(LOG_WARN, job->id, "recording without the manual grades' lock: %s", why.msg);
+    struct result_tally counts;
+    tally_result(r, &counts);
     if (r && json_is_object(r)) {
         add_history(r, job, info);
+        apply_manual_grades(s, job->id, r);
         apply_late_policy(s, job, r);
         json_t *student = results_student_view(r, clock_wall());
         char *spath = fs_join(dir, "results.student.json");
@@ -218,17 +316,54 @@ int record_result(const struct spool *s, const struct job *job, const char *dir,
     } else if (r) {
         err_set(e, "%s does not hold a JSON object", path);
     }
+    if (lock >= 0)
+        close(lock);
     json_decref(r);
     free(path);
     struct err ignored;   /* a leftover in tmp/ is only untidy */
     if (rc != -1 && fs_exists(dir))
         fs_remove_tree(dir, &ignored);
-    struct err why;
     if (rc == 0 && info->worker &&
         stats_note_job(s, job->course, job->assignment, fmax(0, info->started_at - job->queued_at),
                        info->finished_at - info->started_at, info->finished_at, outcome, &why) < 0)
         log_msg(LOG_WARN, job->id, "the result is recorded, but not in the statistics: %s",
                 why.msg);
+    if (rc == 0)
+        count_recorded(s, job, info, &counts);
+    return rc;
+}
+
+int record_refresh_manual(const struct spool *s, const char *course, const char *asg,
+                          const char *student, long long version, struct err *e)
+{
+    char *dir = spool_path(s, "results/%s/%s/%s/%lld", course, asg, student, version);
+    char *path = dir ? fs_join(dir, "results.json") : NULL;
+    char *spath = dir ? fs_join(dir, "results.student.json") : NULL;
+    json_t *r = spath ? jsonutil_load_file(path, RESULT_MAX_BYTES, e) : NULL, *view = NULL;
+    const json_t *a = json_object_get(r, "assay");
+    struct job job = {.id = jsonutil_str(a, "job_id", "?"), .course = course, .assignment = asg,
+                      .student = student, .version = version};
+    int rc = -1;
+    if (!spath)
+        err_set(e, "out of memory");
+    else if (r && !clock_parse_iso8601(jsonutil_str(a, "submitted_at", ""), &job.submitted_at))
+        err_set(e, "%s has no submitted_at to count a late penalty from", path);
+    else if (r) {
+        late_undo(r);
+        if (manual_apply(s, r, e) >= 0) {
+            apply_late_policy(s, &job, r);
+            view = results_refresh_score_line(r) == 0 ? results_student_view(r, clock_wall()) : NULL;
+            if (!view)
+                err_set(e, "out of memory");
+            else if (jsonutil_save_file(path, r, e) == 0 && jsonutil_save_file(spath, view, e) == 0)
+                rc = 0;
+        }
+    }
+    json_decref(view);
+    json_decref(r);
+    free(spath);
+    free(path);
+    free(dir);
     return rc;
 }
 

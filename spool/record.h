@@ -37,6 +37,13 @@ json_t *record_latest(const struct spool *s, const char *course, const char *ass
  * attempt: same job id and attempt token. */
 bool record_is_of(const json_t *results, const struct job *job);
 
+/* Brings the recorded result of STUDENT's version VERSION up to date
+ * with the grades people gave its answers (spool/manual.c, which calls
+ * it holding manual_lock): scores, late penalty and the student's view
+ * rewritten, each file atomically.  -1 with *E. */
+int record_refresh_manual(const struct spool *s, const char *course, const char *asg,
+                          const char *student, long long version, struct err *e);
+
 /* Records a result saying the job could not be graded: CATEGORY is
  * "submission", "assignment" or "infrastructure"; MESSAGE is the one
  * sentence a person can act on. */

@@ -29,10 +29,12 @@
 #include "common/fs.h"
 #include "common/ids.h"
 #include "common/jsonutil.h"
+#include "spool/delivery.h"
 
 static const char *const layout[] = {
     "tmp", SPOOL_INCOMING, SPOOL_SHIPPERS, SPOOL_DEFERRED, SPOOL_HOLD, SPOOL_FAILED,
-    "submissions", "results", "courses", "logs", "jobs", "workers", "health", "notify", NULL,
+    "submissions", "results", "courses", "logs", "jobs", "workers", "health", "notify",
+    "deliveries", DELIVERY_PENDING, DELIVERY_SENDING, DELIVERY_DONE, DELIVERY_DEAD, NULL,
 };
 
 static const char default_workers[] =
@@ -183,14 +185,14 @@ static int write_fully(int fd, const void *data, size_t len)
  * rename and the directories of both names after it, so the file is there
  * after a power cut once this returns. */
 static int write_in_place(const struct spool *s, const char *rel, const void *data, size_t len,
-                          bool durable, const char *also, struct err *e)
+                          bool durable, const char *also, mode_t mode, struct err *e)
 {
     char rnd[17];
     ids_random_hex(rnd, 8);
     char *tmp = spool_path(s, "tmp/w-%s", rnd), *dst = spool_path(s, "%s", rel);
     char *second = also ? spool_path(s, "%s", also) : NULL;
     int rc = -1;
-    int fd = tmp && dst && (second || !also) ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)
+    int fd = tmp && dst && (second || !also) ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
                                              : -1;
     if (fd < 0 && (!tmp || !dst || (also && !second))) {
         err_set(e, "out of memory");
@@ -221,7 +223,13 @@ static int write_in_place(const struct spool *s, const char *rel, const void *da
 int spool_write(const struct spool *s, const char *rel, const void *data, size_t len,
                 struct err *e)
 {
-    return write_in_place(s, rel, data, len, true, NULL, e);
+    return write_in_place(s, rel, data, len, true, NULL, 0644, e);
+}
+
+int spool_write_private(const struct spool *s, const char *rel, const void *data, size_t len,
+                        struct err *e)
+{
+    return write_in_place(s, rel, data, len, true, NULL, 0600, e);
 }
 
 static int write_json(const struct spool *s, const char *rel, const json_t *j, bool durable,
@@ -230,7 +238,7 @@ static int write_json(const struct spool *s, const char *rel, const json_t *j, b
     char *text = jsonutil_dump_file(j);
     if (!text)
         return err_set(e, "cannot encode %s", rel);
-    int rc = write_in_place(s, rel, text, strlen(text), durable, also, e);
+    int rc = write_in_place(s, rel, text, strlen(text), durable, also, 0644, e);
     free(text);
     return rc;
 }

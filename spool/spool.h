@@ -20,7 +20,7 @@
 #define SPOOL_SCHEDULER_VIEW "scheduler.json"
 /* assay status reads the scheduler's view of a queue this long or longer
  * (below it, reading every job file is quick); the scheduler keeps the
- * view only for queues at least half as long. */
+ * view for any queue while it runs, for /metrics. */
 #define SPOOL_VIEW_MIN_JOBS 2000
 
 struct spool {
@@ -47,6 +47,10 @@ char *spool_path(const struct spool *s, const char *fmt, ...)
 int spool_write(const struct spool *s, const char *rel, const void *data, size_t len,
                 struct err *e);
 int spool_write_json(const struct spool *s, const char *rel, const json_t *j, struct err *e);
+/* spool_write for a secret (users.json): the file is mode 0600 from the
+ * moment it is created. */
+int spool_write_private(const struct spool *s, const char *rel, const void *data, size_t len,
+                        struct err *e);
 /* The same, and ALSO becomes a second name of the file (a hard link: one
  * file written and synced, where a copy would be two). */
 int spool_write_json_linked(const struct spool *s, const char *rel, const json_t *j,

@@ -44,7 +44,38 @@
 #define MESSAGE_MAX 1500
 #define SHOWN_CELL_ERRORS 5
 
-static const char *const notebook_keys[] = {"source", "notebook", "cell_timeout_s", NULL};
+static const char *const notebook_keys[] = {"source", "notebook", "cell_timeout_s", "stub", NULL};
+static const char *const stub_keys[] = {"code", "text", NULL};
+#define ANSWER_MAX 20000            /* characters of a manually graded answer kept */
+
+/* The released answers' stub, as the test's "stub" gives it (defaults:
+ * nbgrader's). */
+static struct nb_stubs test_stubs(const json_t *t)
+{
+    const json_t *stub = json_object_get(t, "stub");
+    return (struct nb_stubs){jsonutil_str(stub, "code", NULL), jsonutil_str(stub, "text", NULL)};
+}
+
+static void validate_stub(const json_t *t, const char *path, struct problems *p)
+{
+    const json_t *stub = json_object_get(t, "stub");
+    char where[300];
+    snprintf(where, sizeof where, "%s.stub", path);
+    if (!stub)
+        return;
+    if (!json_is_object(stub)) {
+        problems_add(p, where, "must be an object such as {\"code\": \"# YOUR CODE HERE\", "
+                     "\"text\": \"YOUR ANSWER HERE\"} (what `assay notebook release "
+                     "--code-stub/--text-stub` put in the answers)");
+        return;
+    }
+    check_known_keys(stub, where, stub_keys, NULL, p);
+    for (size_t i = 0; stub_keys[i]; i++)
+        if (check_string(stub, where, stub_keys[i], false, p) &&
+            !*json_string_value(json_object_get(stub, stub_keys[i])))
+            problems_add(p, where, "\"%s\" must not be empty: an empty answer would count "
+                         "as no response", stub_keys[i]);
+}
 
 static void notebook_validate(const char *dir, const json_t *t, const char *path,
                               struct problems *p)
@@ -52,6 +83,7 @@ static void notebook_validate(const char *dir, const json_t *t, const char *path
     const char *source = check_string(t, path, "source", true, p);
     const char *nb = check_string(t, path, "notebook", true, p);
     check_number(t, path, "cell_timeout_s", DEFAULT_CELL_TIMEOUT_S, 0.1, 3600, p);
+    validate_stub(t, path, p);
     char where[300];
     if (json_object_get(t, "points"))
         problems_add(p, path, "a notebook's points come from its cells' nbgrader \"points\"; "
@@ -96,7 +128,7 @@ static double notebook_planned_points(const char *dir, const struct test_def *t)
 {
     struct err e;   /* unreadable plans no points; grading reports the notebook itself */
     json_t *src = load_source(dir, t->spec, &e);
-    double points = src ? nb_test_points(src) : 0;
+    double points = src ? nb_test_points(src) + nb_manual_points(src) : 0;
     json_decref(src);
     return points;
 }
@@ -149,7 +181,11 @@ static char *runner_plan(const json_t *plan, const struct test_run *run)
 /* ---- reading the results ---- */
 
 struct graded {
+    const json_t *source;
+    struct nb_stubs stubs;
     json_t *plan, *problems;
+    json_t *manual;         /* the answers a person grades (contract/results.h) */
+    double manual_points, manual_pending;
     json_t *events;         /* plan index (as a string) -> cell event */
     bool finished, restarted, timed_out;
     double score, max;
@@ -373,10 +409,94 @@ static void score_test(struct graded *g, size_t i, const json_t *entry, struct t
     free(msg);
 }
 
+/* ---- answers a person grades ---- */
+
+/* The plan entry of the submission's answer cell ID, or NULL (deleted). */
+static const json_t *answer_entry(const json_t *plan, const char *id)
+{
+    size_t i;
+    const json_t *entry;
+    json_array_foreach(plan, i, entry) {
+        const char *role = jsonutil_str(entry, "role", "");
+        if ((!strcmp(role, "manual") || !strcmp(role, "task")) &&
+            !strcmp(jsonutil_str(entry, "grade_id", ""), id))
+            return entry;
+    }
+    return NULL;
+}
+
+/* One "needs_manual_grading" item for source cell CELL; NULL if out of
+ * memory.  An answer left as released (or deleted) is nbgrader's "No
+ * response.": 0 points, nothing for a person to grade. */
+static json_t *manual_item(struct graded *g, const json_t *cell, const char *id)
+{
+    const json_t *entry = answer_entry(g->plan, id);
+    const char *answer = entry ? jsonutil_str(entry, "code", "") : NULL;
+    int unchanged = nb_role(cell) != NB_MANUAL ? 0
+                    : answer ? nb_answer_unchanged(cell, answer, &g->stubs) : 1;
+    json_t *it = unchanged < 0 ? NULL
+                 : json_pack("{s:s, s:s, s:f, s:s}", "grade_id", id, "cell_type",
+                             nb_cell_type(cell), "points", nb_points(cell), "status",
+                             unchanged ? "no_response" : "pending");
+    int rc = it ? 0 : -1;
+    if (rc == 0 && answer) {
+        size_t len = strlen(answer);
+        rc = json_object_set_new(it, "answer", jsonutil_text(answer, len < ANSWER_MAX ? len
+                                                                          : ANSWER_MAX));
+    }
+    if (rc == 0 && unchanged)
+        rc = json_object_set_new(it, "score", json_real(0)) |
+             json_object_set_new(it, "message", json_string(answer ? "No response." :
+                                 "No response: the answer cell is missing."));
+    if (rc < 0) {
+        json_decref(it);
+        return NULL;
+    }
+    return it;
+}
+
+/* Lists the source's manually graded answers and tasks in G->manual;
+ * -1 if out of memory (a missing answer would drop its points). */
+static int list_manual(struct graded *g)
+{
+    size_t k;
+    const json_t *cell;
+    json_array_foreach(json_object_get(g->source, "cells"), k, cell) {
+        enum nb_role r = nb_role(cell);
+        const char *id = nb_grade_id(cell);
+        if ((r != NB_MANUAL && r != NB_TASK) || !id)
+            continue;
+        json_t *it = manual_item(g, cell, id);
+        if (!it || json_array_append_new(g->manual, it) < 0)
+            return -1;
+        g->manual_points += nb_points(cell);
+        if (!strcmp(jsonutil_str(it, "status", ""), "pending"))
+            g->manual_pending += nb_points(cell);
+    }
+    return 0;
+}
+
+static void write_manual_feedback(const struct graded *g, struct test_outcome *out)
+{
+    size_t i;
+    const json_t *it;
+    if (json_array_size(g->manual) > 0)
+        buf_puts(&out->feedback, "\nAnswers graded by a person:\n");
+    json_array_foreach(g->manual, i, it) {
+        bool pending = !strcmp(jsonutil_str(it, "status", ""), "pending");
+        buf_printf(&out->feedback, "- %s: %s (%g points)\n", jsonutil_str(it, "grade_id", ""),
+                   pending ? "awaiting manual grading" : jsonutil_str(it, "message", ""),
+                   jsonutil_num(it, "points", 0));
+    }
+}
+
 static void write_feedback(struct graded *g, struct test_outcome *out)
 {
-    buf_printf(&out->feedback, "%zu of %zu test cells passed (%g of %g points).\n", g->passed,
-               g->tests, g->score, g->max);
+    if (g->tests > 0)
+        buf_printf(&out->feedback, "%zu of %zu test cells passed (%g of %g points).\n",
+                   g->passed, g->tests, g->score, g->max);
+    else
+        buf_puts(&out->feedback, "This notebook has no autograder test cells.\n");
     size_t i;
     const json_t *c;
     json_array_foreach(out->cases, i, c) {
@@ -402,6 +522,7 @@ static void write_feedback(struct graded *g, struct test_outcome *out)
     }
     if (shown > SHOWN_CELL_ERRORS)
         buf_printf(&out->feedback, "[... %zu more]\n", shown - SHOWN_CELL_ERRORS);
+    write_manual_feedback(g, out);
     if (g->restarted)
         json_array_append_new(g->problems, json_string(
             "A cell hung or crashed the notebook's Python process, which was restarted; the "
@@ -416,7 +537,7 @@ static void set_verdict(struct graded *g, struct test_run *run, struct run_resul
                         struct test_outcome *out)
 {
     out->score = g->score;
-    out->max_score = g->max;
+    out->max_score = g->max + g->manual_points;
     if (kind_judge_limits(run, res, out))
         return;
     if (!g->finished) {
@@ -441,7 +562,8 @@ static void save_html(struct test_run *run, struct graded *g, const char *name,
     char rel[300], *dir = fs_join(run->files_dir, "feedback");
     snprintf(rel, sizeof rel, "feedback/%.*s.html", (int)(len < 200 ? len : 200), base);
     char *path = fs_join(run->files_dir, rel);
-    char *html = notebook_html(name, g->plan, g->problems, g->score, g->max);
+    char *html = notebook_html(name, g->plan, g->problems, g->score, g->max + g->manual_points,
+                               g->manual_pending);
     struct err e;
     if (!html)
         err_set(&e, "out of memory");
@@ -516,6 +638,15 @@ static void grade_merged(struct test_run *run, struct graded *g, const char *nam
         if (!strcmp(jsonutil_str(entry, "role", ""), "test"))
             score_test(g, i, entry, out);
     }
+    if (list_manual(g) < 0 || (json_array_size(g->manual) > 0 &&
+        json_object_set(out->extra, "needs_manual_grading", g->manual) < 0)) {
+        out->verdict = VERDICT_SETUP_ERROR;
+        out->infra_error = strdup("out of memory listing the answers graded by hand");
+        buf_puts(&out->feedback, "Assay could not list the answers graded by hand: out of memory.\n");
+        json_decref(events);
+        run_result_free(&res);
+        return;
+    }
     write_feedback(g, out);
     set_verdict(g, run, &res, out);
     save_html(run, g, name, out);
@@ -536,8 +667,10 @@ static void notebook_grade(struct test_run *run, struct test_outcome *out)
     }
     json_t *sub = read_submission(run, name, out);
     if (sub) {
-        struct graded g = {.problems = json_array(), .events = json_object()};
-        g.plan = g.problems && g.events ? nb_merge(source, sub, g.problems) : NULL;
+        struct graded g = {.source = source, .stubs = test_stubs(run->test->spec),
+                           .problems = json_array(), .events = json_object(),
+                           .manual = json_array()};
+        g.plan = g.problems && g.events && g.manual ? nb_merge(source, sub, g.problems) : NULL;
         out->extra = g.plan ? json_pack("{s:{s:O}}", "notebook", "problems", g.problems) : NULL;
         if (!out->extra) {
             out->verdict = VERDICT_SETUP_ERROR;
@@ -549,6 +682,7 @@ static void notebook_grade(struct test_run *run, struct test_outcome *out)
         json_decref(g.plan);
         json_decref(g.problems);
         json_decref(g.events);
+        json_decref(g.manual);
     }
     json_decref(sub);
     json_decref(source);

@@ -99,14 +99,18 @@ static void code_cell(struct buf *b, const json_t *entry)
 }
 
 char *notebook_html(const char *name, const json_t *plan, const json_t *problems,
-                    double score, double max)
+                    double score, double max, double pending)
 {
     struct buf b = BUF_INIT;
     buf_puts(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Feedback: ");
     escape(&b, name);
     buf_printf(&b, "</title><style>%s</style></head><body>\n<h1>Feedback: ", style);
     escape(&b, name);
-    buf_printf(&b, "</h1>\n<p class=\"score\">Score: %g / %g</p>\n", score, max);
+    if (pending > 0)   /* as graded; a person's grades show in the results, not here */
+        buf_printf(&b, "</h1>\n<p class=\"score\">Score: %g of %g points, %g awaiting manual "
+                   "grading</p>\n", score, max, pending);
+    else
+        buf_printf(&b, "</h1>\n<p class=\"score\">Score: %g / %g</p>\n", score, max);
     if (json_array_size(problems) > 0) {
         buf_puts(&b, "<h2>Problems found in this notebook</h2>\n<ul>\n");
         size_t i;

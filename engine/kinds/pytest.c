@@ -19,11 +19,12 @@
 #include "engine/assets.h"
 #include "common/check.h"
 #include "engine/kind.h"
+#include "engine/kinds/pytest_count.h"
 #include "engine/kinds/report.h"
 
 #define REPORT ".assay/pytest-report.jsonl"
 
-static const char *const pytest_keys[] = {"files", "points_per_test", NULL};
+static const char *const pytest_keys[] = {"files", "points_per_test", "count_skipped", NULL};
 
 static void pytest_validate(const char *dir, const json_t *t, const char *path,
                             struct problems *p)
@@ -39,6 +40,10 @@ static void pytest_validate(const char *dir, const json_t *t, const char *path,
             check_instructor_file(dir, json_string_value(f), where, p);
     }
     check_number(t, path, "points_per_test", 0, 0, 1e6, p);
+    const json_t *skipped = json_object_get(t, "count_skipped");
+    if (skipped && !json_is_boolean(skipped))
+        problems_add(p, path, "\"count_skipped\" must be true (a skipped test counts as not "
+                     "passed, the default) or false (it is left out of the maximum)");
     if (json_object_get(t, "points") && json_object_get(t, "points_per_test"))
         problems_add(p, path, "give either \"points\" (split over the tests) or "
                      "\"points_per_test\", not both");
@@ -49,7 +54,9 @@ static void pytest_instructor_files(const json_t *t, json_t *files)
     json_array_extend(files, json_object_get(t, "files"));
 }
 
-/* Counts "def test..." lines: the maximum before a run has collected. */
+/* The tests pytest would collect from the files, counted from their
+ * text as the runner counts a file it cannot import: the maximum before
+ * a run, the same whatever the submission's mistake. */
 static double pytest_planned_points(const char *dir, const struct test_def *t)
 {
     const json_t *ppt = json_object_get(t->spec, "points_per_test");
@@ -62,12 +69,7 @@ static double pytest_planned_points(const char *dir, const struct test_def *t)
         struct buf b = BUF_INIT;
         struct err e;   /* unreadable plans no tests; the run reports the file itself */
         if (fs_read_file(path, 16u << 20, &b, &e) == 0)
-            for (char *line = strtok(b.data, "\n"); line; line = strtok(NULL, "\n")) {
-                line += strspn(line, " \t");
-                if (!strncmp(line, "async ", 6))
-                    line += 6;
-                count += !strncmp(line, "def test", 8);
-            }
+            count += pytest_count_tests(buf_str(&b));
         buf_free(&b);
         free(path);
     }
@@ -177,7 +179,9 @@ static void pytest_grade(struct test_run *run, struct test_outcome *out)
         buf_puts(&out->feedback, "pytest collected no tests from the instructor's files.\n");
         kind_describe_crash(&res, &out->feedback);
     } else if (n > 0) {
-        double per = ppt ? json_number_value(ppt) : run->test->points / (double)n;
+        cases.leave_out_skipped = json_is_false(json_object_get(run->test->spec, "count_skipped"));
+        size_t counted = n - (cases.leave_out_skipped ? case_list_count(&cases, "skipped") : 0);
+        double per = ppt ? json_number_value(ppt) : counted ? run->test->points / (double)counted : 0;
         case_list_score(&cases, run, &res, per, false, out);
     }
     case_list_free(&cases);

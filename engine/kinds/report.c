@@ -58,6 +58,25 @@ bool case_list_lost(const struct case_list *c, struct test_outcome *out)
     return true;
 }
 
+size_t case_list_count(const struct case_list *c, const char *outcome)
+{
+    size_t n = 0, i;
+    const json_t *name;
+    json_array_foreach(c->names, i, name)
+        n += !strcmp(jsonutil_str(json_object_get(c->status, json_string_value(name)), "outcome",
+                                  ""), outcome);
+    return n;
+}
+
+/* A skipped case that counts for nothing: listed, 0 of 0, "skipped". */
+static void add_left_out(struct test_outcome *out, const char *name, const char *message)
+{
+    kind_add_case(out, name, false, 0, 0, message);
+    json_t *last = json_array_get(out->cases, json_array_size(out->cases) - 1);
+    if (last && json_object_set_new(last, "status", json_string("skipped")) < 0 && !out->infra_error)
+        out->infra_error = strdup("out of memory listing the test's cases");
+}
+
 static const char *unfinished_message(const struct test_outcome *out)
 {
     switch (out->verdict) {
@@ -80,7 +99,7 @@ void case_list_score(struct case_list *c, struct test_run *run,
                    "list or string that keeps growing.\n", run->test->limits.memory_mb);
         limited = true;
     }
-    size_t n = json_array_size(c->names), passed = 0, shown = 0;
+    size_t n = json_array_size(c->names), passed = 0, shown = 0, left_out = 0;
     const char *previous = NULL;
     struct buf failures = BUF_INIT;
     for (size_t i = 0; i < n; i++) {
@@ -89,6 +108,11 @@ void case_list_score(struct case_list *c, struct test_run *run,
         const char *outcome = jsonutil_str(s, "outcome", NULL);
         const char *message = outcome ? jsonutil_str(s, "message", "") : unfinished_message(out);
         bool ok = outcome && !strcmp(outcome, "passed");
+        if (c->leave_out_skipped && outcome && !strcmp(outcome, "skipped")) {
+            add_left_out(out, name, message);
+            left_out++;
+            continue;
+        }
         passed += ok;
         kind_add_case(out, name, ok, ok && !all_or_nothing ? per : 0,
                       all_or_nothing ? 0 : per, ok ? NULL : message);
@@ -100,15 +124,19 @@ void case_list_score(struct case_list *c, struct test_run *run,
     }
     if (shown > FEEDBACK_MAX_FAILURES)
         buf_printf(&failures, "\n[... %zu more failures not shown]\n", shown - FEEDBACK_MAX_FAILURES);
+    n -= left_out;
     if (all_or_nothing) {
         out->max_score = run->test->points;
-        out->score = passed == n && n > 0 ? run->test->points : 0;
+        out->score = passed == n && (n > 0 || left_out > 0) ? run->test->points : 0;
     } else {
         out->max_score = per * (double)n;
         out->score = per * (double)passed;
     }
     if (!limited)
-        out->verdict = passed == n && n > 0 ? VERDICT_PASSED : VERDICT_FAILED;
-    buf_printf(&out->feedback, "%zu of %zu passed.\n%s", passed, n, buf_str(&failures));
+        out->verdict = passed == n && (n > 0 || left_out > 0) ? VERDICT_PASSED : VERDICT_FAILED;
+    buf_printf(&out->feedback, "%zu of %zu passed.\n", passed, n);
+    if (left_out)
+        buf_printf(&out->feedback, "%zu skipped, left out of the points.\n", left_out);
+    buf_puts(&out->feedback, buf_str(&failures));
     buf_free(&failures);
 }

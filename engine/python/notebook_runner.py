@@ -93,11 +93,39 @@ def executor_main(cmd_fd, reply_fd):
             type(exc).__name__, exc)}) + "\n").encode("utf-8"))
         return
 
+    class GuardedShell(InteractiveShell):
+        """IPython's shell with an error display no cell can break.  A cell
+        may replace showtraceback (to hide tracebacks: harmless, pass or fail
+        comes from the ExecutionResult) with None or with a function that
+        raises; IPython would then fail while showing the student's error,
+        losing it, and its process would die.  Here what a cell assigns is
+        kept aside and called through a guard that swallows its failures,
+        so the result still holds the student's own error."""
+        _unset = object()
+
+        @property
+        def showtraceback(self):
+            custom = self.__dict__.get("_assay_display", self._unset)
+            display = super().showtraceback if custom is self._unset else custom
+
+            def guarded(*args, **kwargs):
+                try:
+                    if callable(display):
+                        return display(*args, **kwargs)
+                except (Exception, SystemExit):   # the display's own failure: not the cell's
+                    pass
+                return None
+            return guarded
+
+        @showtraceback.setter
+        def showtraceback(self, value):
+            self.__dict__["_assay_display"] = value
+
     cfg = Config()
     cfg.HistoryManager.enabled = False
     cfg.InteractiveShell.colors = "NoColor"
     cfg.InteractiveShell.xmode = "Plain"
-    shell = InteractiveShell.instance(config=cfg)
+    shell = GuardedShell.instance(config=cfg)
     # only now, so that a student's IPython.py cannot stand in for IPython
     sys.path.insert(0, os.getcwd())
     commands = os.fdopen(cmd_fd, "r", encoding="utf-8")
@@ -218,7 +246,8 @@ class Executor:
             [sys.executable, "-I", os.path.relpath(os.path.abspath(__file__)), "--execute",
              str(cmd_r), str(reply_w)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(cmd_r, reply_w), start_new_session=True)
+            pass_fds=(cmd_r, reply_w), start_new_session=True,
+            env=dict(os.environ, NBGRADER_EXECUTION="autograde"))   # as nbgrader autograde
         os.close(cmd_r)
         os.close(reply_w)
         self.pending = b""

@@ -75,9 +75,49 @@ def _expand(name, count):
     return [name] if count == 1 else ["%s[%d]" % (name, i) for i in range(count)]
 
 
+def _is_testcase(node, classes, seen=()):
+    """Whether class NODE derives from unittest.TestCase (named TestCase or
+    unittest.TestCase, or through a class of the same file): pytest
+    collects those whatever their names."""
+    for base in node.bases:
+        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", None)
+        if name in ("TestCase", "IsolatedAsyncioTestCase"):
+            return True
+        local = classes.get(name)
+        if local is not None and local is not node and name not in seen and \
+                _is_testcase(local, classes, seen + (name,)):
+            return True
+    return False
+
+
+def _methods(node, classes, seen=()):
+    """The test methods of class NODE with their parametrize counts,
+    inherited ones from classes of the same file included."""
+    funcs = (ast.FunctionDef, ast.AsyncFunctionDef)
+    found = {}
+    for base in node.bases:
+        local = classes.get(getattr(base, "id", None))
+        if local is not None and local is not node and local.name not in seen:
+            found.update(_methods(local, classes, seen + (node.name,)))
+    for sub in node.body:
+        if isinstance(sub, funcs) and sub.name.startswith("test"):
+            found[sub.name] = _parametrize_count(sub.decorator_list)
+    return found
+
+
+def _has_init(node):
+    return any(isinstance(sub, ast.FunctionDef) and sub.name == "__init__" for sub in node.body)
+
+
 def test_names(path):
-    """The tests a file holds, from its syntax tree (without running it):
-    what counts when the file cannot be imported or collection never ends."""
+    """The tests a file holds as pytest would collect them, from its
+    syntax tree (without running it): what counts when the file cannot be
+    imported or collection never ends, so that the maximum does not
+    depend on the kind of mistake.  Functions named test*, methods test*
+    of classes named Test* (without __init__) and of unittest.TestCase
+    subclasses of any name, parametrized ones once per case.  A file
+    with no tests (a helper module) holds none; one that is not Python
+    counts as one test, for it surely held some."""
     try:
         with open(path, encoding="utf-8") as f:
             tree = ast.parse(f.read())
@@ -85,16 +125,19 @@ def test_names(path):
         return [os.path.basename(path)]
     names = []
     funcs = (ast.FunctionDef, ast.AsyncFunctionDef)
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     for node in tree.body:
         if isinstance(node, funcs) and node.name.startswith("test"):
             names += _expand(node.name, _parametrize_count(node.decorator_list))
-        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
-            outer = _parametrize_count(node.decorator_list)
-            for sub in node.body:
-                if isinstance(sub, funcs) and sub.name.startswith("test"):
-                    names += _expand(node.name + "::" + sub.name,
-                                     outer * _parametrize_count(sub.decorator_list))
-    return names or [os.path.basename(path)]
+        elif isinstance(node, ast.ClassDef):
+            unit = _is_testcase(node, classes)
+            if not unit and not (node.name.startswith("Test") and not _has_init(node)):
+                continue
+            # unittest ignores pytest's parametrize marks on methods
+            outer = 1 if unit else _parametrize_count(node.decorator_list)
+            for name, count in _methods(node, classes).items():
+                names += _expand(node.name + "::" + name, outer * (1 if unit else count))
+    return names
 
 
 def failure_message(report):

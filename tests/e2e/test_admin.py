@@ -210,7 +210,8 @@ def test_late_penalty_shown_in_every_table_view_and_csv(pipeline):
     p = spool.assay("export", "--course", "C", "--assignment", "hw", "--csv")
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[0] == ("student,score,max,status,graded_at,late_days,"
-                                        "late_penalty_percent,score_before_penalty")
+                                        "late_penalty_percent,score_before_penalty,"
+                                        "manual_pending_points,manual_pending_answers")
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO(p.stdout))}
     assert (rows["ann"]["score"], rows["ann"]["late_days"], rows["ann"]["late_penalty_percent"],
             rows["ann"]["score_before_penalty"]) == ("2.4", "2", "20", "3"), rows

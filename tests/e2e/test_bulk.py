@@ -60,7 +60,8 @@ def test_grade_all_progress_summary_and_export(pipeline):  # noqa: F811
     assert p.returncode == 0, p.stderr
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
     assert p.stdout.splitlines()[0] == ("student,score,max,status,graded_at,late_days,"
-                                        "late_penalty_percent,score_before_penalty")
+                                        "late_penalty_percent,score_before_penalty,"
+                                        "manual_pending_points,manual_pending_answers")
     assert [r["student"] for r in rows] == sorted(STUDENTS)
     for r in rows:
         example, score = STUDENTS[r["student"]]

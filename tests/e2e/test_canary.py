@@ -29,11 +29,12 @@ import uuid
 
 import pytest
 
-from assay_helpers import BUILD, IS_ROOT, exe, make_tempdir, poll, remove_tempdir, wait_for
+from assay_helpers import (BUILD, IS_ROOT, exe, make_tempdir, poll, remove_tempdir, wait_for,
+                           worker_daemon_running)
 from cluster import make_cluster, scheduler_running, wait_health
 from pipeline import HI_TEST, VARIANTS, assignment_doc, pipeline  # noqa: F401
 
-KINDS = ["io", "pytest", "doctest", "notebook", "gradescope"]
+KINDS = ["io", "pytest", "doctest", "notebook", "gradescope", "property"]
 IPYTHON_MISSING = "missing: Python module IPython (Debian package python3-ipython)"
 NOT_RUN = "the autograder's setup.sh has not been run on this worker"
 RUN_AUTOGRADER = ("#!/bin/sh\nprintf '{\"score\": 1}' >/autograder/results/results.json\n")
@@ -89,20 +90,6 @@ def ipython_dir():
     return p.stdout.strip()
 
 
-def daemon_running(worker_dir):
-    try:
-        fd = os.open(os.path.join(worker_dir, ".lock"), os.O_RDWR)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-
-
 def restart_worker(cluster, k, hide=(), env=None):
     """Replaces host k's assay-worker by one started as test-cluster.sh
     starts it, in a mount namespace of its own where each directory of
@@ -115,7 +102,7 @@ def restart_worker(cluster, k, hide=(), env=None):
     except ProcessLookupError:
         pass
     wdir = cluster.worker_dir(k)
-    wait_for(f"h{k}'s assay-worker to stop", lambda: not daemon_running(wdir), 30)
+    wait_for(f"h{k}'s assay-worker to stop", lambda: not worker_daemon_running(wdir), 30)
     mounts = "".join(f"mount -t tmpfs -o size=1m,mode=0755 assay-hidden {shlex.quote(d)} && "
                      for d in hide)
     worker = (f"exec nsenter --net=/run/netns/{cluster.ns(k)} {shlex.quote(BUILD)}/assay-worker "
@@ -127,7 +114,7 @@ def restart_worker(cluster, k, hide=(), env=None):
                          start_new_session=True)
     with open(pidfile, "w") as f:
         f.write(str(p.pid))    # sh, unshare and nsenter exec: the pid is the daemon's
-    wait_for(f"h{k}'s new assay-worker to start", lambda: daemon_running(wdir), 30,
+    wait_for(f"h{k}'s new assay-worker to start", lambda: worker_daemon_running(wdir), 30,
              context=lambda: f"exit status {p.poll()}")
     return p
 
@@ -230,7 +217,7 @@ def test_missing_ipython_is_named_and_fails_the_check(cluster, pipeline):
         assert own == ["PROBLEM: it cannot grade: notebook (the canary gradings below say why)"], \
             p.stdout
         assert canaries["notebook"] == "MISSING: " + IPYTHON_MISSING[len("missing: "):], p.stdout
-        for kind in ("io", "pytest", "doctest", "gradescope"):
+        for kind in ("io", "pytest", "doctest", "gradescope", "property"):
             assert canaries[kind].startswith("ok (3 of 3 points, "), (kind, p.stdout)
 
         rc, rows = check_json(spool, "h2")
@@ -289,14 +276,14 @@ def test_local_worker_canaries_and_a_sandbox_that_cannot_run_gradescope(pipeline
     spool.set_workers([dict(local, sandbox="rlimit")])
     with scheduler_running(spool):
         # health/ still says "up" from the first run: wait for the daemon itself
-        wait_for("the local worker's daemon", lambda: daemon_running(spool.worker_dir("local")), 30)
+        wait_for("the local worker's daemon", lambda: worker_daemon_running(spool.worker_dir("local")), 30)
         p = check(spool)
         assert p.returncode == 1, p.stdout
         canaries, _ = lines_of(p.stdout, "local")
         assert "gradescope" in canaries, p.stdout + p.stderr
         assert canaries["gradescope"].startswith("FAILED: "), p.stdout
         assert "namespace sandbox" in canaries["gradescope"], p.stdout
-        for kind in ("io", "pytest", "doctest", "notebook"):
+        for kind in ("io", "pytest", "doctest", "notebook", "property"):
             assert canaries[kind].startswith("ok (3 of 3 points, "), (kind, p.stdout)
     assert_nothing_recorded(spool)
 

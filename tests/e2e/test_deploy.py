@@ -12,7 +12,6 @@ installation's uids), once with everything and once in a mount namespace
 where IPython's directory is covered by an empty tmpfs.
 """
 import contextlib
-import fcntl
 import json
 import os
 import pwd
@@ -25,7 +24,7 @@ import subprocess
 import pytest
 
 from assay_helpers import (IS_ROOT, REPO_ROOT, exe, installation_args, make_tempdir,
-                           remove_tempdir, wait_for)
+                           remove_tempdir, wait_for, worker_daemon_running)
 
 SCRIPT = os.path.join(REPO_ROOT, "scripts", "deploy-worker.sh")
 RESTRICTIONS = ("no-port-forwarding", "no-agent-forwarding", "no-X11-forwarding", "no-pty")
@@ -262,21 +261,7 @@ def test_directories_go_to_an_existing_account(tmp_path, pubkey, worker_binary):
 # ---------------------------------------------------------------------------
 # the canary gradings at the end
 
-CANARY_KINDS = ["io", "pytest", "doctest", "notebook", "gradescope"]
-
-
-def lock_held(wdir):
-    try:
-        fd = os.open(os.path.join(wdir, ".lock"), os.O_RDWR)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
+CANARY_KINDS = ["io", "pytest", "doctest", "notebook", "gradescope", "property"]
 
 
 @contextlib.contextmanager
@@ -294,7 +279,7 @@ def worker_running(wdir, hide=()):
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        wait_for("the deployed worker's daemon", lambda: lock_held(wdir), 30,
+        wait_for("the deployed worker's daemon", lambda: worker_daemon_running(wdir), 30,
                  context=lambda: f"exit status {p.poll()}")
         yield p
     finally:
@@ -359,7 +344,7 @@ def test_deploy_fails_naming_a_missing_package(prefix, pubkey, worker_binary):
     said = canary_lines(p.stdout)
     assert said["notebook"] == \
         "MISSING: Python module IPython (Debian package python3-ipython)", p.stdout
-    for kind in ("io", "pytest", "doctest", "gradescope"):
+    for kind in ("io", "pytest", "doctest", "gradescope", "property"):
         assert said[kind].startswith("ok (3 of 3 points, "), (kind, p.stdout)
     assert ("error: the canary gradings failed: this worker cannot grade every kind of test "
             "(see above)") in p.stderr, p.stderr

@@ -41,9 +41,20 @@ def traced(out, *argv):
 
 def join_resumed(lines):
     """strace -f splits a call that another process interrupted into
-    "call(args <unfinished ...>" and "<... call resumed>rest": keeps the
-    first half, which names the call and its descriptor, in its place."""
-    return [re.sub(r" <unfinished \.\.\.>$", "", l) for l in lines if "resumed>" not in l]
+    "PID call(args <unfinished ...>" and, later, "PID <... call resumed>rest":
+    joins the two halves into one line in the first one's place."""
+    joined, pending = [], {}
+    for line in lines:
+        pid = line.split(" ", 1)[0]
+        resumed = re.match(r"\S+ +<\.\.\. \w+ resumed>(.*)$", line)
+        if resumed and pid in pending:
+            joined[pending.pop(pid)] += resumed.group(1)
+        elif line.endswith(" <unfinished ...>"):
+            pending[pid] = len(joined)
+            joined.append(line[:-len(" <unfinished ...>")])
+        elif not resumed:
+            joined.append(line)
+    return joined
 
 
 def first(lines, pattern, after=-1):

@@ -6,7 +6,8 @@ rebuilding them is not what is tested here).  The units must name
 /opt/x and nothing of /usr/local; the worker's unit and the one
 deploy-worker.sh writes come from the same template; and, where
 systemd-analyze is installed, both units must parse cleanly and keep
-their hardening (`systemd-analyze security` exposure no worse than now).
+their hardening (`systemd-analyze security` exposure no worse than now);
+assay-web's unit too.
 """
 import os
 import re
@@ -19,14 +20,21 @@ from conftest import REPO_ROOT
 
 BUILD = os.environ.get("ASSAY_BUILD") or os.path.join(REPO_ROOT, "build")
 PREFIX = "/opt/x"
-UNITS = ("assay-scheduler", "assay-worker")
+UNITS = ("assay-scheduler", "assay-worker", "assay-web")
 # `systemd-analyze security --offline=yes` (systemd 252, Debian 12): the
 # overall exposure of each unit as installed; lower is safer.
-EXPOSURE = {"assay-scheduler": 6.4, "assay-worker": 5.9}
+EXPOSURE = {"assay-scheduler": 6.4, "assay-worker": 5.9, "assay-web": 2.4}
 HARDENING = ("NoNewPrivileges=yes", "ProtectSystem=full", "ProtectHome=yes", "PrivateTmp=yes",
              "PrivateDevices=yes", "PrivateMounts=yes", "ProtectClock=yes",
              "RestrictRealtime=yes", "LockPersonality=yes", "SystemCallArchitectures=native",
              "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK")
+# assay-web runs no sandbox: stricter than the other two.
+WEB_HARDENING = ("NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/spool/assay",
+                 "ProtectHome=yes", "PrivateTmp=yes", "PrivateDevices=yes",
+                 "CapabilityBoundingSet=CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER",
+                 "RestrictNamespaces=yes", "MemoryDenyWriteExecute=yes",
+                 "SystemCallFilter=@system-service",
+                 "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +53,13 @@ def unit_text(dest, name):
     return (dest / f"opt/x/lib/systemd/system/{name}.service").read_text()
 
 
+def test_assay_deliver_installed(installed):
+    """The scheduler's other child, started once a course sends grades to
+    Canvas, and its documentation."""
+    assert os.access(installed / "opt/x/bin/assay-deliver", os.X_OK)
+    assert (installed / "opt/x/share/doc/assay/INTEGRATIONS.md").is_file()
+
+
 def test_units_name_the_prefix(installed):
     for name in UNITS:
         assert os.access(installed / f"opt/x/bin/{name}", os.X_OK), name
@@ -53,7 +68,7 @@ def test_units_name_the_prefix(installed):
         assert not re.search(r"@[A-Z_]+@", text), f"{name}: a placeholder is left"
         assert "\nDocumentation=file:///opt/x/share/doc/assay/DEPLOY.md\n" in text, name
         assert (installed / "opt/x/share/doc/assay/DEPLOY.md").is_file()
-        for line in HARDENING:
+        for line in WEB_HARDENING if name == "assay-web" else HARDENING:
             assert f"\n{line}\n" in text, f"{name}: {line}"
     assert ("\nExecStart=/opt/x/bin/assay-scheduler --spool /var/spool/assay\n"
             in unit_text(installed, "assay-scheduler"))
@@ -62,6 +77,8 @@ def test_units_name_the_prefix(installed):
             "--name %H\n") in worker
     assert "\nPrivateNetwork=yes\n" in worker
     assert "\nPrivateNetwork=" not in unit_text(installed, "assay-scheduler")   # shippers use SSH
+    assert ("\nExecStart=/opt/x/bin/assay-web --spool /var/spool/assay\n"
+            in unit_text(installed, "assay-web"))
 
 
 def test_logrotate_file_is_installed(installed):

@@ -276,12 +276,20 @@ def test_partial_credit_is_clamped_and_errors_beat_numbers(make_assignment, make
     ({"source": "s.ipynb", "notebook": "../n.ipynb"}, '"../n.ipynb" must be a relative file name'),
     ({"source": "s.ipynb", "notebook": "n.ipynb", "points": 3},
      "a notebook's points come from its cells' nbgrader \"points\""),
-    ({"source": "plain.ipynb", "notebook": "n.ipynb"}, "has no autograder test cells"),
+    ({"source": "autotest.ipynb", "notebook": "n.ipynb"},
+     'holds nbgrader\'s "### AUTOTEST", which is expanded into assertions when the notebook '
+     'is released: run `assay notebook release SOURCE OUT --expanded-source EXPANDED`'),
+    ({"source": "hashed.ipynb", "notebook": "n.ipynb"},
+     'holds nbgrader\'s "### HASHED AUTOTEST"'),
     ({"source": "broken.ipynb", "notebook": "n.ipynb"}, "invalid JSON"),
 ])
 def test_bad_notebook_assignments_are_refused(make_assignment, make_submission, test, problem):
     files = {"s.ipynb": _nb(_code("assert True", grade=True, grade_id="t", points=1)),
-             "plain.ipynb": _nb(_code("x = 1")), "broken.ipynb": "{"}
+             "autotest.ipynb": _nb(_code("### AUTOTEST square(2); square(0)", grade=True,
+                                         grade_id="t", points=1)),
+             "hashed.ipynb": _nb(_code("  ### HASHED AUTOTEST mean([1])", grade=True,
+                                       grade_id="t", points=1)),
+             "broken.ipynb": "{"}
     d = make_assignment([dict(test, name="nb", kind="notebook")], files=files, limits=LIMITS)
     code, _, err = grade(d, make_submission({"n.ipynb": _nb()}))
     assert code == 3

@@ -286,7 +286,10 @@ def test_disk_filling_under_running_jobs_is_seen_before_they_end(cluster, pipeli
     v = os.statvfs(cluster.worker_dir(1))
     free_mb = v.f_bavail * v.f_frsize / 2 ** 20
     spool = pipeline()
-    spool.set_workers(cluster.all_entries(h1={"min_free_mb": int(free_mb - 300)}))
+    # refusing 1,000 MB below today's free space, and a filler 300 MB past
+    # it: others writing to the same disk meanwhile cannot keep h1 refusing
+    # once the filler is gone unless they take 1,000 MB
+    spool.set_workers(cluster.all_entries(h1={"min_free_mb": int(free_mb - 1000)}))
     long_s = 30
     spool.add_assignment(COURSE, "long", assignment_doc(
         [HI_TEST], limits=dict(LIMITS, wall_s=long_s + 20)))
@@ -300,10 +303,7 @@ def test_disk_filling_under_running_jobs_is_seen_before_they_end(cluster, pipeli
         jobs, on_h1 = fill_and_break(cluster, spool, long_src, lambda c: None, "long")
         try:
             with open(filler, "wb") as f:
-                for _ in range(600):
-                    f.write(b"\0" * 2 ** 20)
-                f.flush()
-                os.fsync(f.fileno())
+                os.posix_fallocate(f.fileno(), 0, 1300 * 2 ** 20)
             h = wait_health(spool, "h1", "refusing", timeout=60, reason_has=["disk"])
             still = [j for j in on_h1 if spool.result(j) is None]
             assert still, f"h1 was called refusing only after its jobs ended: {h}"

@@ -36,7 +36,7 @@ static void source_side(const json_t *src)
     nb_check_source(src, "source.ipynb", &p);
     problems_free(&p);
     (void)nb_test_points(src);
-    json_t *rel = nb_release(src);
+    json_t *rel = nb_release(src, NULL);
     each_cell(rel);
     json_decref(rel);
 }
@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
             fuzz_die("out of memory", NULL);
         json_t *plan = nb_merge(src, sub, problems);
         if (plan)
-            free(notebook_html("submission.ipynb", plan, problems, 1, 2));
+            free(notebook_html("submission.ipynb", plan, problems, 1, 2, 0));
         json_decref(plan);
         json_decref(problems);
     }

@@ -16,6 +16,7 @@ import atexit
 import collections
 import contextlib
 import datetime
+import fcntl
 import json
 import os
 import shutil
@@ -480,3 +481,19 @@ def wait_for(what, predicate, timeout=30, interval=0.02, context=None):
         pytest.fail(f"timed out after {timeout} s waiting for {what}"
                     + (f"\n{context()}" if context else ""))
     return value
+
+
+def worker_daemon_running(worker_dir):
+    """Whether an assay-worker holds WORKER_DIR's lock file (it does for as
+    long as it runs)."""
+    try:
+        fd = os.open(os.path.join(worker_dir, ".lock"), os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)

@@ -143,8 +143,9 @@ while time.time() < END:
 
 def test_slots_share_the_cpus_equally_whatever_their_process_count(tmp_path):
     """Slot A runs 8 busy processes, slot B one, over the same 2.5 s.
-    Shared by process, B would get 1/8 of A's CPU time; shared by slot,
-    as much as A (both slots' groups have the same weight)."""
+    Shared by process, B would get 1/8 of A's CPU time; shared by slot
+    (both slots' groups have the same weight), B's one CPU is shared
+    equally, so B gets about a third of A's on two CPUs."""
     start = time.time() + 4
     runs = {procs: start_program(tmp_path / f"p{procs}",
                                  WINDOW.format(start=start, end=start + 2.5, procs=procs),
@@ -156,9 +157,11 @@ def test_slots_share_the_cpus_equally_whatever_their_process_count(tmp_path):
         t = by_name(r)["run"]
         assert t["verdict"] == "passed", t["output"]
         cpu[procs] = t["cpu_s"]
-    # by process: 1/8; by slot: about 1 (the balancer may leave a lone
-    # task a CPU shared with the other group's, which still gives 1/2)
-    assert cpu[1] >= 0.3 * cpu[8], cpu
+    # by process: 1/8. By slot: 1 at best, but the lone task keeps to one
+    # CPU, where it shares with A's group, while A has the other CPU too:
+    # 1/3 on two CPUs, a little less beside other work. The bound lies
+    # between 1/8 and 1/3.
+    assert cpu[1] >= 0.2 * cpu[8], cpu
 
 
 MEMORY_BOMB = "b = []\nwhile True:\n    b.append(bytearray(1 << 20))\n"

@@ -117,8 +117,8 @@ static void test_every_kind_has_a_canary_with_its_limits(void **state)
     (void)state;
     size_t n;
     const struct canary *all = canary_all(&n);
-    const char *kinds[] = {"io", "pytest", "doctest", "notebook", "gradescope"};
-    assert_int_equal(n, 5);
+    const char *kinds[] = {"io", "pytest", "doctest", "notebook", "gradescope", "property"};
+    assert_int_equal(n, 6);
     for (size_t i = 0; i < n; i++) {
         assert_string_equal(all[i].kind, kinds[i]);
         assert_true(all[i].score == 3);

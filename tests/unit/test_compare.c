@@ -25,10 +25,10 @@ static bool num(const char *exp, const char *act, double tol, char **why)
 static void test_mode_names(void **state)
 {
     (void)state;
-    const char *names[] = {"exact", "trimmed", "contains", "regex", "numeric"};
+    const char *names[] = {"exact", "trimmed", "contains", "regex", "numeric", "stripped"};
     const enum compare_mode modes[] = {CMP_EXACT, CMP_TRIMMED, CMP_CONTAINS, CMP_REGEX,
-                                       CMP_NUMERIC};
-    for (size_t i = 0; i < 5; i++) {
+                                       CMP_NUMERIC, CMP_STRIPPED};
+    for (size_t i = 0; i < 6; i++) {
         enum compare_mode m = CMP_EXACT;
         assert_int_equal(compare_mode_parse(names[i], &m), 0);
         assert_int_equal(m, modes[i]);
@@ -100,6 +100,21 @@ static void test_compare_trim(void **state)
     assert_string_equal(t, "  x\n\ny");
     assert_int_equal(n, 6);
     free(t);
+}
+
+/* ---- stripped (GitHub Classroom's exact) ----------------------------- */
+
+static void test_stripped(void **state)
+{
+    (void)state;
+    assert_true(cmp(CMP_STRIPPED, "Hello, Ada!", "Hello, Ada!\n"));       /* final newline */
+    assert_true(cmp(CMP_STRIPPED, "a\nb", "\n  a\r\nb\r\n\n"));          /* both ends, CR LF */
+    assert_true(cmp(CMP_STRIPPED, "  a\nb  \n", "a\nb"));                 /* expected stripped too */
+    assert_true(cmp(CMP_STRIPPED, "", " \n\t\n"));
+    assert_false(cmp(CMP_STRIPPED, "a\nb", "a  \nb"));                    /* inner line ends count */
+    assert_false(cmp(CMP_STRIPPED, "a\nb", "a\n\nb"));
+    assert_false(cmp(CMP_STRIPPED, "a\nb", "a\rb"));                      /* a lone CR is no line end */
+    assert_false(cmp(CMP_STRIPPED, "a", "A"));
 }
 
 /* ---- contains --------------------------------------------------------- */
@@ -506,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_exact),
         cmocka_unit_test(test_trimmed),
         cmocka_unit_test(test_compare_trim),
+        cmocka_unit_test(test_stripped),
         cmocka_unit_test(test_contains),
         cmocka_unit_test(test_regex),
         cmocka_unit_test(test_regex_dollar_before_final_newline),

@@ -9,6 +9,7 @@
 #include "tests/unit/testutil.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include "contract/heartbeat.h"
 #include "contract/installation.h"
 #include "contract/late.h"
+#include "contract/results.h"
 #include "contract/worker_dir.h"
 
 static void summary_of(const char *dir, const char *json, struct assignment_summary *s,
@@ -143,6 +145,68 @@ static void test_late_penalty_is_said_on_the_score_line(void **state)
     assert_int_equal(late_score_line(r, &b), 0);
     assert_string_equal(buf_str(&b), "Score: 9 / 10\n");
     buf_free(&b);
+    json_decref(r);
+}
+
+/* Grades given by hand change the test's score and the total by the
+ * difference, replace nbgrader's "No response.", and the totals say what
+ * still waits; a late penalty taken back and applied again counts from
+ * the new score. */
+static void test_manual_grades_are_folded_in(void **state)
+{
+    (void)state;
+    json_error_t je;
+    json_t *r = json_loads(
+        "{\"score\": 5, \"max_score\": 9, \"output\": \"Score: 5 / 9\\nfeedback\\n\", "
+        "\"tests\": [{\"score\": 5, \"max_score\": 9, \"needs_manual_grading\": ["
+        "{\"grade_id\": \"a\", \"points\": 2, \"status\": \"pending\"},"
+        "{\"grade_id\": \"b\", \"points\": 1, \"status\": \"no_response\", \"score\": 0, "
+        "\"message\": \"No response.\"}, {\"grade_id\": \"c\", \"points\": 1}]}], "
+        "\"assay\": {\"status\": \"graded\"}}", 0, &je);
+    assert_non_null(r);
+    struct manual_tally t;
+    results_manual_tally(r, &t);
+    assert_true(t.items == 3 && t.pending == 2 && t.pending_points == 3);
+    struct buf b = BUF_INIT;
+    assert_int_equal(results_total_phrase(r, &b), 0);
+    assert_string_equal(buf_str(&b), "5 of 9 points, 3 awaiting manual grading");
+    buf_reset(&b);
+    assert_int_equal(results_refresh_score_line(r), 0);
+    assert_string_equal(json_string_value(json_object_get(r, "output")),
+                        "Score: 5 of 9 points, 3 awaiting manual grading\nfeedback\n");
+
+    json_t *grades = json_loads("{\"a\": {\"points\": 1.5, \"comment\": \"ok\", "
+                                "\"graded_by\": \"ta\"}, \"b\": {\"points\": 1}, \"zz\": "
+                                "{\"points\": 1}}", 0, &je);
+    size_t unused;
+    assert_int_equal(results_apply_manual(r, grades, &unused), 0);
+    assert_int_equal(unused, 1);
+    json_t *test = json_array_get(json_object_get(r, "tests"), 0);
+    json_t *items = json_object_get(test, "needs_manual_grading");
+    assert_true(json_number_value(json_object_get(r, "score")) == 7.5);
+    assert_true(json_number_value(json_object_get(test, "score")) == 7.5);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "status")),
+                        "graded");
+    assert_null(json_object_get(json_array_get(items, 1), "message"));
+    /* applying the same grades again changes nothing; a lower one lowers */
+    assert_int_equal(results_apply_manual(r, grades, NULL), 0);
+    assert_true(json_number_value(json_object_get(r, "score")) == 7.5);
+    json_object_set_new(json_object_get(grades, "a"), "points", json_real(0.5));
+    assert_int_equal(results_apply_manual(r, grades, NULL), 0);
+    assert_true(json_number_value(json_object_get(r, "score")) == 6.5);
+    assert_int_equal(results_total_phrase(r, &b), 0);
+    assert_string_equal(buf_str(&b), "6.5 of 9 points, 1 awaiting manual grading");
+    buf_free(&b);
+
+    struct late_policy lp = {.has_due = true, .due = 1000000, .penalised = true, .percent = 10,
+                             .unit_s = 86400, .unit = "day"};
+    late_apply(r, &lp, lp.due, false, lp.due + 60);   /* 10 % of 9 */
+    assert_true(fabs(json_number_value(json_object_get(r, "score")) - 5.6) < 1e-9);
+    late_undo(r);
+    assert_true(json_number_value(json_object_get(r, "score")) == 6.5);
+    assert_null(json_object_get(json_object_get(r, "assay"), "late"));
+    assert_false(tu_contains(json_string_value(json_object_get(r, "output")), "Late:"));
+    json_decref(grades);
     json_decref(r);
 }
 
@@ -313,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_installation_names_and_ranges),
         cmocka_unit_test(test_late_penalty_is_said_on_the_score_line),
         cmocka_unit_test(test_extension_entries_are_checked),
+        cmocka_unit_test(test_manual_grades_are_folded_in),
         cmocka_unit_test_setup_teardown(test_heartbeat_fresh_stale_gone_missing, tu_setup_dir,
                                         tu_teardown_dir),
     };

@@ -1,7 +1,9 @@
 /* test_nbgrader.c - unit tests for MD5 as nbgrader's checksums take it from
  * libmd (RFC 1321 vectors fed in pieces, lowercase hex) and for
  * engine/nbgrader.h (parsing hostile notebooks, hidden-test removal,
- * release, and merging a submission with its source). */
+ * release with nbgrader's stubs or configured ones, answers left as
+ * released, AUTOTEST cells refused, and merging a submission with its
+ * source). */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
@@ -91,7 +93,7 @@ static void test_release(void **state)
     nb_check_source(src, "s", &p);
     assert_int_equal(p.count, 0);
     assert_true(nb_test_points(src) == 1.5);
-    json_t *rel = nb_release(src);
+    json_t *rel = nb_release(src, NULL);
     json_t *cells = json_object_get(rel, "cells");
     char *a = nb_source(json_array_get(cells, 0)), *t = nb_source(json_array_get(cells, 1));
     assert_string_equal(a, "def f():\n    # YOUR CODE HERE\n    raise NotImplementedError()");
@@ -101,6 +103,54 @@ static void test_release(void **state)
     free(a);
     free(t);
     json_decref(rel);
+    json_decref(src);
+}
+
+#define MANUAL(id, pts) "{\"nbgrader\": {\"grade\": true, \"solution\": true, \"grade_id\": \"" \
+    id "\", \"points\": " pts "}}"
+#define TASK(id) "{\"nbgrader\": {\"task\": true, \"grade_id\": \"" id "\", \"points\": 1}}"
+
+static void test_manual_cells_stubs_and_autotest(void **state)
+{
+    (void)state;
+    struct err e;
+    json_t *src = parse("{\"cells\": ["
+        CELL("markdown", MANUAL("essay", "2"), "### BEGIN SOLUTION\\nBecause.\\n### END SOLUTION") ","
+        CELL("code", MANUAL("style", "1"), "def g():\\n    ### BEGIN SOLUTION\\n    return 1\\n    ### END SOLUTION") ","
+        CELL("markdown", TASK("task"), "Plot it.") "]}", &e);
+    assert_non_null(src);
+    struct problems p = {0};
+    nb_check_source(src, "s", &p);   /* no test cell: graded by hand only, not refused */
+    assert_int_equal(p.count, 0);
+    assert_true(nb_test_points(src) == 0 && nb_manual_points(src) == 4);
+    const json_t *essay = json_array_get(json_object_get(src, "cells"), 0);
+    const json_t *style = json_array_get(json_object_get(src, "cells"), 1);
+    assert_int_equal(nb_answer_unchanged(essay, "  YOUR ANSWER HERE\n", NULL), 1);
+    assert_int_equal(nb_answer_unchanged(essay, "Because it is.", NULL), 0);
+    assert_int_equal(nb_answer_unchanged(style, "def g():\n    # YOUR CODE HERE\n    "
+                                                "raise NotImplementedError()", NULL), 1);
+    struct nb_stubs mine = {"pass  # write here", "Answer:"};
+    json_t *rel = nb_release(src, &mine);
+    char *a = nb_source(json_array_get(json_object_get(rel, "cells"), 0));
+    char *b = nb_source(json_array_get(json_object_get(rel, "cells"), 1));
+    assert_string_equal(a, "Answer:");
+    assert_string_equal(b, "def g():\n    pass  # write here");
+    assert_int_equal(nb_answer_unchanged(style, b, &mine), 1);
+    assert_int_equal(nb_answer_unchanged(style, b, NULL), 0);
+    free(a);
+    free(b);
+    json_decref(rel);
+    json_decref(src);
+
+    src = parse("{\"cells\": [" CELL("code", TEST("t"), "x = 1\\n  ### AUTOTEST f(1); f(2)") ","
+                CELL("markdown", "{\"nbgrader\": {\"task\": true, \"grade_id\": \"k\"}}", "x")
+                "]}", &e);
+    assert_non_null(src);
+    nb_check_source(src, "s", &p);
+    assert_int_equal(p.count, 2);
+    assert_non_null(strstr(p.items[0], "s: cell 1: (grade_id \"t\") holds nbgrader's \"### AUTOTEST\""));
+    assert_non_null(strstr(p.items[1], "s: cell 2: (grade_id \"k\") is a grade cell whose \"points\""));
+    problems_free(&p);
     json_decref(src);
 }
 
@@ -138,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_visible_source_drops_hidden_tests),
         cmocka_unit_test(test_release),
         cmocka_unit_test(test_merge_restores_and_reports),
+        cmocka_unit_test(test_manual_cells_stubs_and_autotest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,6 +86,40 @@ static void test_totals_must_be_the_tests_sums(void **state)
                         "");
 }
 
+/* A notebook test with answers a person grades: 5 of 9, 3 points pending. */
+static void test_manual_answers_are_checked(void **state)
+{
+    (void)state;
+    const char *head = "{\"score\": 5, \"max_score\": 9, \"tests\": [{\"score\": 5, "
+                       "\"max_score\": 9, \"needs_manual_grading\": ";
+    char text[1000];
+    snprintf(text, sizeof text, "%s[{\"grade_id\": \"a\", \"points\": 2, \"status\": "
+             "\"pending\"}, {\"grade_id\": \"b\", \"points\": 1, \"status\": \"no_response\","
+             " \"score\": 0, \"message\": \"No response.\"}, {\"grade_id\": \"c\", "
+             "\"points\": 1}]}]}", head);
+    assert_string_equal(verdict_of(text), "");
+    /* "graded" comes from a person, on the primary, never from a worker */
+    snprintf(text, sizeof text, "%s[{\"grade_id\": \"a\", \"points\": 4, \"status\": "
+             "\"graded\", \"score\": 4}]}]}", head);
+    assert_string_equal(verdict_of(text), "results.json: $.tests[0].needs_manual_grading[0]."
+                        "status: \"graded\" is not one of pending, no_response");
+    /* a no_response scores 0; pending points must fit beside the score */
+    snprintf(text, sizeof text, "%s[{\"grade_id\": \"a\", \"points\": 2, \"status\": "
+             "\"no_response\", \"score\": 2}]}]}", head);
+    assert_string_equal(verdict_of(text), "results.json: $.tests[0].needs_manual_grading[0]."
+                        "score: 2 is out of range (0 to 0)");
+    snprintf(text, sizeof text, "%s[{\"grade_id\": \"a\", \"points\": 8, \"status\": "
+             "\"pending\"}]}]}", head);
+    assert_string_equal(verdict_of(text), "results.json: $.tests[0]: its manually graded "
+                        "answers (8 points, 8 pending) do not fit its score 5 of 9");
+    snprintf(text, sizeof text, "%s{\"a\": 1}}]}", head);
+    assert_string_equal(verdict_of(text), "results.json: $.tests[0].needs_manual_grading: must "
+                        "be a list, not an object");
+    snprintf(text, sizeof text, "%s[{\"points\": 1}]}]}", head);
+    assert_string_equal(verdict_of(text), "results.json: $.tests[0].needs_manual_grading[0]."
+                        "grade_id: required key is missing");
+}
+
 static void test_shapes_and_primary_keys_are_refused(void **state)
 {
     (void)state;
@@ -239,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_scores_out_of_range_are_refused),
         cmocka_unit_test(test_totals_must_be_the_tests_sums),
         cmocka_unit_test(test_shapes_and_primary_keys_are_refused),
+        cmocka_unit_test(test_manual_answers_are_checked),
         cmocka_unit_test(test_nesting_is_bounded),
         cmocka_unit_test_setup_teardown(test_the_archive_directory, tu_setup_dir,
                                         tu_teardown_dir),

@@ -9,7 +9,8 @@
  * a worker that stops answering while a job waits has the job deferred
  * at once, what the worker says while a job waits keeps its health up to
  * date, and a job handed to a worker just called down goes back
- * unattempted. */
+ * unattempted.  Each attempt is counted for /metrics by how it ended, and
+ * each stale result dropped (spool/counters.c). */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
@@ -21,6 +22,7 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "shipper/shipper.h"
+#include "spool/counters.h"
 #include "spool/health.h"
 #include "spool/job.h"
 #include "spool/queue.h"
@@ -234,6 +236,17 @@ static char *ship(struct rig *r)
     return text;
 }
 
+/* What the spool's counters hold for NAME{LABELS} (0 when nothing). */
+static double counted(struct rig *r, const char *name, const char *labels)
+{
+    struct err e;
+    json_t *all = counters_load(&r->sh.spool, &e);
+    assert_non_null(all);
+    double v = jsonutil_num(json_object_get(json_object_get(all, "counters"), name), labels, 0);
+    json_decref(all);
+    return v;
+}
+
 static void test_graded_result_is_recorded_once(void **state)
 {
     struct rig *r = *state;
@@ -254,6 +267,8 @@ static void test_graded_result_is_recorded_once(void **state)
     snprintf(name, sizeof name, "%s.%s.zip", r->id, jsonutil_str(a, "attempt_token", ""));
     assert_string_equal(r->fake.forgotten[0], name);
     assert_true(tu_contains(log, "result recorded (attempt 1, 0.000 s)"));
+    assert_true(counted(r, "assay_job_attempts_total", "reason=\"graded\"") == 1);
+    assert_true(counted(r, "assay_jobs_completed_total", "course=\"c\",outcome=\"graded\"") == 1);
     json_decref(res);
     free(log);
 }
@@ -299,6 +314,9 @@ static void test_failures_defer_with_backoff_then_fail(void **state)
     assert_true(tu_contains(jsonutil_str(err, "message", ""), "after 3 attempts"));
     assert_true(tu_contains(log, "failed after 3 attempts"));
     assert_int_equal(r->fake.pushes, 3);
+    assert_true(counted(r, "assay_job_attempts_total", "reason=\"unreachable\"") == 3);
+    assert_true(counted(r, "assay_jobs_completed_total",
+                        "course=\"c\",outcome=\"infrastructure\"") == 1);
     json_decref(res);
     json_decref(j);
     free(reason);
@@ -315,6 +333,7 @@ static void test_silent_worker_defers(void **state)
     assert_non_null(j);
     assert_true(tu_contains(jsonutil_str(j, "last_error", ""), "did not return a result within"));
     assert_int_equal(r->fake.n_forgotten, 1);   /* what the worker holds of it is dropped */
+    assert_true(counted(r, "assay_job_attempts_total", "reason=\"timeout\"") == 1);
     json_decref(j);
 }
 
@@ -378,6 +397,7 @@ static void test_results_of_no_current_attempt_are_dropped(void **state)
     assert_int_equal(r->fake.n_forgotten, 2);
     assert_string_equal(r->fake.forgotten[0], stale);
     assert_string_equal(r->fake.forgotten[1], "not-an-archive");
+    assert_true(counted(r, "assay_stale_results_total", "") == 2);
     job_free(&job);
     free(path);
 }
@@ -406,6 +426,7 @@ static void test_refused_result_is_deferred_never_recorded(void **state)
     assert_null(strchr(log, 0x1b));
     snprintf(line, sizeof line, " %s info result recorded", r->id);
     assert_false(tu_contains(log, line));
+    assert_true(counted(r, "assay_job_attempts_total", "reason=\"refused\"") == 1);
     json_decref(j);
     free(log);
 }
@@ -430,6 +451,7 @@ static void test_worker_that_stops_answering_defers_the_job_at_once(void **state
     assert_true(tu_contains(log, line));
     assert_int_equal(r->fake.n_forgotten, 1);
     assert_null(load(r, "spool/results/c/a/u/1/results.json"));
+    assert_true(counted(r, "assay_job_attempts_total", "reason=\"unreachable\"") == 1);
     json_decref(j);
     free(log);
 }
@@ -450,7 +472,9 @@ static void test_worker_heard_while_a_job_waits_updates_its_health(void **state)
     assert_true(jsonutil_num(h, "free_mb", 0) == 5);
     assert_true(jsonutil_str(h, "last_contact", "")[0]);
     assert_true(tu_contains(log, " error worker w1 is refusing: only 5 MB of disk free"));
-    assert_non_null(load(r, "spool/results/c/a/u/1/results.json"));
+    json_t *res = load(r, "spool/results/c/a/u/1/results.json");
+    assert_non_null(res);
+    json_decref(res);
     json_decref(h);
     free(log);
 }
@@ -564,6 +588,9 @@ static void test_infrastructure_result_is_retried_then_failed(void **state)
     assert_true(tu_contains(told, "you do not need to submit again"));
     assert_false(tu_contains(told, "signal"));
     assert_true(tu_contains(log, " error failed after 3 attempts: worker w1 could not grade it"));
+    assert_true(counted(r, "assay_job_attempts_total", "reason=\"worker_failure\"") == 3);
+    assert_true(counted(r, "assay_jobs_completed_total",
+                        "course=\"c\",outcome=\"infrastructure\"") == 1);
     json_decref(student);
     json_decref(res);
     free(log);

@@ -1,0 +1,2 @@
+def median(xs):
+    return 0
