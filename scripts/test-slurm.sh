@@ -18,8 +18,9 @@
 # 10.X.0.0/16 block no interface uses, as scripts/test-cluster.sh picks
 # it, under the same lock), so one node can be cut off from the
 # controller while it keeps running, and so that the slurmd need no
-# --enable-multiple-slurmd build: each has an address and ports of its own.  slurmctld listens on 10.X.0.1 (an
-# address on lo) at a free port; slurmrestd on 127.0.0.1 at another,
+# --enable-multiple-slurmd build: each has an address and ports of its
+# own.  slurmctld listens on 10.X.0.1 (an address on lo) at a free port;
+# slurmrestd on 127.0.0.1 at another,
 # with SLURM_JWT=daemon, as the unprivileged user nobody (it refuses to
 # run as root).  munged uses its own key and socket in DIR.  Each node
 # has 4 CPUs (config_overrides: they share this machine's) and the
