@@ -386,3 +386,26 @@ def test_workers_check_grades_the_canaries_on_the_pool_through_slurm(pipeline, c
     assert len(ran) == len(canaries), (ran, canaries)
     assert all(j[2] in ("COMPLETED", "COMPLETING") for j in ran), ran
     assert not os.listdir(os.path.join(cluster.shared, "outbox")), "canary results left behind"
+
+
+def test_a_job_slurm_refuses_is_deferred_with_slurms_reason(pipeline, cluster):
+    spool = slurm_spool(pipeline, cluster, slots=2)
+    hello(spool)
+    sub = spool.make_submission("right", {"hello.py": VARIANTS["right"][0]})
+    # Each job asks for 2 minutes; the partition now allows 1.
+    cluster.command("scontrol", "update", "partitionname=assay", "maxtime=1")
+    try:
+        with scheduler_running(spool):
+            wait_health(spool, POOL, "up", timeout=30)
+            job = spool.submit(COURSE, "hello", "dana", sub)
+            line = spool.wait_for("the attempt deferred", lambda: [
+                ln for ln in spool.job_lines(job) if "deferred" in ln.message], timeout=60)[0]
+            assert line.message.endswith(
+                "cannot deliver the job to worker hpc: cannot submit to partition assay: "
+                "Requested partition configuration not available now"), line
+            cluster.command("scontrol", "update", "partitionname=assay", "maxtime=infinite")
+            r = spool.wait_results([job], timeout=120)[job]
+            assert r["score"] == 3
+    finally:
+        cluster.command("scontrol", "update", "partitionname=assay", "maxtime=infinite")
+    assert recorded_lines(spool)[job] == 1
