@@ -16,7 +16,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +60,7 @@ static int parse(int argc, char **argv, struct manual_opts *o)
         {NULL, 0, NULL, 0},
     };
     char *end;
+    struct err e;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -73,10 +73,8 @@ static int parse(int argc, char **argv, struct manual_opts *o)
         case 'j': o->json = true; break;
         case 'p':
             o->points_text = optarg;
-            o->points = strtod(optarg, &end);
-            if (*end || !*optarg || !isfinite(o->points) || o->points < 0) {
-                cli_printf(stderr, "assay manual grade: --points \"%s\" must be a number of 0 "
-                           "or more (fractions allowed: 1.5)\n", optarg);
+            if (manual_parse_points(optarg, &o->points, &e) < 0) {
+                cli_printf(stderr, "assay manual grade: %s\n", e.msg);
                 return -1;
             }
             break;

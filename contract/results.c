@@ -86,10 +86,16 @@ static int grade_item(json_t *item, const json_t *grade, double *delta)
     int rc = json_object_set_new(item, "status", json_string("graded"));
     rc |= json_object_set_new(item, "score", json_real(points));
     json_object_del(item, "message");   /* "No response." no longer stands; absent: nothing to do */
+    /* a grade replaces the one before whole: a key it lacks (a comment
+     * not given again) goes, or the item would keep the old grade's
+     * comment until the next regrade; absent already: nothing to do */
     const char *keys[] = {"comment", "graded_by", "graded_at"};
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
         const char *v = jsonutil_str(grade, keys[k], NULL);
-        rc |= v ? json_object_set_new(item, keys[k], json_string(v)) : 0;
+        if (v)
+            rc |= json_object_set_new(item, keys[k], json_string(v));
+        else
+            json_object_del(item, keys[k]);
     }
     return rc < 0 ? -1 : 0;
 }

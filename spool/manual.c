@@ -139,6 +139,16 @@ int manual_apply(const struct spool *s, json_t *results, struct err *e)
     return n;
 }
 
+int manual_parse_points(const char *text, double *points, struct err *e)
+{
+    char *end = NULL;
+    *points = text ? strtod(text, &end) : NAN;
+    if (!text || !*text || *end || !isfinite(*points) || *points < 0)
+        return err_set(e, "--points \"%s\" must be a number of 0 or more (fractions allowed: "
+                       "1.5)", text ? text : "");
+    return 0;
+}
+
 /* The "needs_manual_grading" item of RESULTS for CELL, or NULL; the
  * grade_ids there are, in IDS ("q1, q2"), for a message. */
 static const json_t *find_item(const json_t *results, const char *cell, struct buf *ids)

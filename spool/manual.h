@@ -49,6 +49,12 @@ int manual_lock(const struct spool *s, const char *course, const char *asg,
  * and the caller says so). */
 int manual_apply(const struct spool *s, json_t *results, struct err *e);
 
+/* Reads TEXT, the points a person gives (`--points` of `assay manual
+ * grade`, the points box of the web console), into *POINTS: a number of
+ * 0 or more, fractions allowed.  -1 with *E saying so (the same words
+ * wherever the points came from). */
+int manual_parse_points(const char *text, double *points, struct err *e);
+
 /* Gives CELL of STUDENT's version VERSION (0: the latest with a result)
  * POINTS, with COMMENT (may be NULL), by WHO: checks the result holds
  * that answer and the points are within its maximum, writes the grade

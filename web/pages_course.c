@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/jsonutil.h"
+#include "contract/results.h"
 #include "spool/batch.h"
 #include "spool/export.h"
 #include "spool/record.h"
@@ -327,6 +328,24 @@ static void section_extension(struct web_request *req, struct web_response *res,
              "step=\"any\" required><p><button>Grant extension</button></p></form>");
 }
 
+/* A link to grading by hand when some latest result has answers left to
+ * a person, with how many still await a grade. */
+static void section_manual(struct buf *b, const char *course, const char *asg,
+                           const struct student_row *rows, size_t n)
+{
+    size_t items = 0, pending = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct manual_tally t;
+        results_manual_tally(rows[i].result, &t);
+        items += t.items;
+        pending += t.pending;
+    }
+    if (items)
+        html_printf(b, "<p id=\"manual\"><a href=\"/course/%s/%s/manual\">Grading by hand</a>: "
+                    "%zu answer%s awaiting a grade.</p>", course, asg, pending,
+                    pending == 1 ? "" : "s");
+}
+
 static void flash(struct web_request *req, struct buf *b)
 {
     const char *done = web_query(req, "done");
@@ -362,6 +381,7 @@ int page_assignment(struct web_request *req, struct web_response *res)
     html_begin(req, res, title);
     flash(req, &res->body);
     section_actions(req, res, course, asg);
+    section_manual(&res->body, course, asg, rows, n);
     section_progress(req, &res->body, course, asg);
     section_queue(req, res, course, asg, jobs);
     section_histogram(&res->body, rows, n);

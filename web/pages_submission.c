@@ -5,9 +5,10 @@
  *       the newest with a result).  Staff see the student's view and the
  *       instructor's side by side, the job's log lines (the worker's as
  *       kept with the result, and the central log's for the job) and which
- *       worker and slot graded it; the student U sees the student's view
- *       only (hidden tests summed, never shown), and where a job of theirs
- *       waits in the queue.
+ *       worker and slot graded it, and a link to grading by hand
+ *       (pages_manual.c) when answers are left to a person; the student U
+ *       sees the student's view only (hidden tests summed, never shown),
+ *       and where a job of theirs waits in the queue.
  *   GET /course/C/A/student/U/N/feedback/F  a feedback file of that result
  *
  * Feedback HTML (a notebook rendered with the student's own outputs) is
@@ -155,6 +156,18 @@ static void section_staff(struct web_request *req, struct buf *b, const json_t *
     buf_free(&text);
 }
 
+/* For staff: where to grade this version's answers left to a person. */
+static void manual_link(struct buf *b, const char *course, const char *asg, const char *student,
+                        long long v, const json_t *full)
+{
+    struct manual_tally t;
+    results_manual_tally(full, &t);
+    if (t.items)
+        html_printf(b, "<p id=\"manual\"><a href=\"/course/%s/%s/manual/%s?v=%lld\">Grade the "
+                    "answers graded by hand</a>: %zu of %zu awaiting a grade.</p>", course, asg,
+                    student, v, t.pending, t.items);
+}
+
 int page_submission(struct web_request *req, struct web_response *res)
 {
     const char *course = web_param(req, "course"), *asg = web_param(req, "asg");
@@ -175,6 +188,8 @@ int page_submission(struct web_request *req, struct web_response *res)
         buf_puts(b, "<p class=\"muted\">No result yet.</p>");
     } else {
         versions_nav(b, req->spool, course, asg, student, v);
+        if (staff)
+            manual_link(b, course, asg, student, v, full);
         html_printf(b, "<p>Version %lld, submitted %s.</p>", v,
                     jsonutil_str(json_object_get(full, "assay"), "submitted_at", "?"));
         buf_puts(b, staff ? "<div class=\"views\"><section id=\"student-view\"><h2>Student's view"

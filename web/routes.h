@@ -32,6 +32,11 @@ int action_extension(struct web_request *req, struct web_response *res);
 int page_submission(struct web_request *req, struct web_response *res);
 int page_feedback(struct web_request *req, struct web_response *res);
 
+/* pages_manual.c: grading by hand the answers a test leaves to a person (staff) */
+int page_manual_list(struct web_request *req, struct web_response *res);
+int page_manual_student(struct web_request *req, struct web_response *res);
+int action_manual_grade(struct web_request *req, struct web_response *res);
+
 /* pages_admin.c: queue, workers, logs (admins) */
 int page_admin(struct web_request *req, struct web_response *res);
 int page_admin_logs(struct web_request *req, struct web_response *res);

@@ -51,6 +51,11 @@ PAGES = {
     "/course/cs1/hw/progress": STAFF_PAGE,
     "/course/cs1/hw/export.csv": STAFF_PAGE,
     "/course/cs1/hw/student/sam": SELF_PAGE,
+    # grading by hand is the staff's, even of the student's own answers
+    "/course/cs1/hw/manual": STAFF_PAGE,
+    "/course/cs1/hw/manual?all=1": STAFF_PAGE,
+    "/course/cs1/hw/manual/sam": STAFF_PAGE,
+    "/course/cs2/lab/manual": [303, 403, 403, 403, 200, 200],
     "/admin": ADMIN_PAGE,
     "/admin/logs": ADMIN_PAGE,
     "/admin/traces": ADMIN_PAGE,
@@ -66,6 +71,9 @@ ACTIONS = {
     # extensions are the instructors' (and admins'), not the TAs'
     "/course/cs1/hw/extension": ({"student": "sam", "days": "2"},
                                  [401, 403, 403, 403, 403, 303]),
+    # staff reach the grading, which refuses: sam's work is not graded yet
+    "/course/cs1/hw/manual/sam": ({"cell": "q1", "points": "1", "version": "1"},
+                                  [401, 403, 403, 400, 403, 400]),
 }
 
 
@@ -119,6 +127,8 @@ def test_access_matrix_pages_and_actions(site):
     assert f"web: cs1/hw: held job {job} (by tom from 127.0.0.1)" in log
     assert f"web: cs1/hw: released job {job} (by root from 127.0.0.1)" in log
     assert "web: cs1/hw: extension of sam: 2 days after the due date (by root" in log
+    assert ("web: cs1/hw: manual grade refused: sam's version 1 of cs1/hw has no "
+            "result to grade (not graded yet, or no such version) (by tom from 127.0.0.1)") in log
     with open(spool.path("courses", "cs1", "hw", "extensions.json")) as f:
         assert '"days": 2' in f.read()
     # a TA of cs1 cannot move cs2's jobs by naming them in a cs1 form
@@ -143,6 +153,10 @@ def test_csrf_missing_wrong_or_another_sessions_is_refused(site):
     assert tom.post("/course/cs1/hw/grade-all", {"csrf": "f" * 64}).status == 403
     assert tom.post("/course/cs1/hw/grade-all", {"csrf": root.csrf()}).status == 403
     assert tom.post("/logout", {"csrf": "x"}).status == 403
+    grade = {"cell": "q1", "points": "1"}
+    assert tom.post("/course/cs1/hw/manual/sam", grade).status == 403
+    assert tom.post("/course/cs1/hw/manual/sam", {"csrf": "0" * 64, **grade}).status == 403
+    assert tom.post("/course/cs1/hw/manual/sam", {"csrf": root.csrf(), **grade}).status == 403
     assert len(spool.queue("incoming")) == before, "a refused form changed the queue"
     assert "refused for tom from 127.0.0.1: missing or wrong CSRF token" in spool.log_text()
     assert tom.post("/course/cs1/hw/grade-all", {"csrf": tom.csrf()}).status == 303

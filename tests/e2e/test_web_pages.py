@@ -129,7 +129,10 @@ def test_odd_requests_get_answers_not_crashes(pipeline):  # noqa: F811
                 "/course/cs1/hw/student/nobody", "/course/cs1/nohw", "/course/nocourse",
                 "/course/cs1/hw/student/sam/1/feedback/x.html", "/course/cs1/hw/export.csv?x=%00",
                 "/course/cs1/%2e%2e/hw", "/course/cs1/hw/progress?" + "a" * 3000,
-                "/course/" + "c" * 70, "/static/../etc/passwd"]
+                "/course/" + "c" * 70, "/static/../etc/passwd",
+                "/course/cs1/hw/manual?all=%ff", "/course/cs1/nohw/manual",
+                "/course/cs1/hw/manual/sam?v=abc", "/course/cs1/hw/manual/sam?v=-1",
+                "/course/cs1/hw/manual/nobody", "/course/cs1/nohw/manual/sam"]
         for path in gets:
             assert ada.get(path).status in (200, 303, 400, 403, 404), path
         for path in ["/admin/logs?since=1e309s", "/admin/logs?since=-5m", "/admin/logs?job=" +
@@ -145,6 +148,14 @@ def test_odd_requests_get_answers_not_crashes(pipeline):  # noqa: F811
         for action, form in forms:
             r = ada.post(f"/course/cs1/hw/{action}", {"csrf": token, **form})
             assert r.status in (303, 400, 404, 409), (action, form, r.status)
+        manual = [{"cell": "q1", "points": "nan"}, {"cell": "q1", "points": "1e400"},
+                  {"cell": "x" * 5000, "points": "1"}, {"cell": "", "points": "1"},
+                  {"points": "1"}, {"cell": "q1", "points": "1", "version": "-3"},
+                  {"cell": "q1", "points": "1", "version": "99999999999999999999999"},
+                  {"cell": "q1", "points": "1", "comment": "\x00" * 10}]
+        for form in manual:
+            r = ada.post("/course/cs1/hw/manual/sam", {"csrf": token, **form})
+            assert r.status == 400, (form, r.status)
         r = ada.request("POST", "/course/cs1/hw/grade-all", body=b"\x00\xff" * 100,
                         headers={"Content-Type": "application/octet-stream"})
         assert r.status == 403   # no form, so no CSRF token

@@ -90,6 +90,14 @@ static void test_grades_by_hand(void **state)
                                   &before, &e), 0);
     assert_true(json_number_value(json_object_get(before, "points")) == 1.5);
     json_decref(before);
+    /* ... whole: the first grade's comment is not kept by one given without */
+    json_t *now = load(&s, "results/C/A/alice/2/results.json");
+    json_t *q1 = json_array_get(json_object_get(json_array_get(json_object_get(now, "tests"), 0),
+                                                "needs_manual_grading"), 0);
+    assert_string_equal(jsonutil_str(q1, "grade_id", ""), "q1");
+    assert_true(jsonutil_num(q1, "score", -1) == 0.5);
+    assert_null(json_object_get(q1, "comment"));
+    json_decref(now);
 
     /* a regrade records the version anew: the grades are folded in again */
     tu_write_at(rdir, "results.json", result);
@@ -102,10 +110,32 @@ static void test_grades_by_hand(void **state)
     spool_close(&s);
 }
 
+/* The points a person types, read the same for the command and the web. */
+static void test_points_parsed(void **state)
+{
+    (void)state;
+    struct err e = {{0}};
+    double p = -1;
+    assert_int_equal(manual_parse_points("1.5", &p, &e), 0);
+    assert_true(p == 1.5);
+    assert_int_equal(manual_parse_points("0", &p, &e), 0);
+    assert_true(p == 0);
+    const char *bad[] = {"", "abc", "-1", "1x", "nan", "inf", "1e400", " "};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(manual_parse_points(bad[i], &p, &e), -1);
+    assert_int_equal(manual_parse_points("abc", &p, &e), -1);
+    assert_string_equal(e.msg, "--points \"abc\" must be a number of 0 or more (fractions "
+                               "allowed: 1.5)");
+    assert_int_equal(manual_parse_points(NULL, &p, &e), -1);
+    assert_string_equal(e.msg, "--points \"\" must be a number of 0 or more (fractions "
+                               "allowed: 1.5)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_grades_by_hand, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test(test_points_parsed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
