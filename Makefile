@@ -46,7 +46,7 @@ FUZZ_SECONDS ?= 60
 LDFLAGS_CLI := -Wl,--as-needed
 # cli/zip_lazy.c opens libzip by the name the linker would record.
 LIBZIP_SONAME = $(shell objdump -p $$(pkg-config --variable=libdir libzip)/libzip.so 2>/dev/null | sed -n 's/^ *SONAME *//p')
-PKG_CFLAGS  = $(shell pkg-config --cflags jansson zlib libzip libmd libuv libssh2 libmicrohttpd libsodium 2>/dev/null) \
+PKG_CFLAGS  = $(shell pkg-config --cflags jansson zlib libzip libmd libuv libssh2 libmicrohttpd libsodium libcurl 2>/dev/null) \
               -DLIBZIP_SONAME='"$(LIBZIP_SONAME)"'
 CFLAGS_ALL  = $(CFLAGS_WARN) $(CFLAGS_OPT) -D_DEFAULT_SOURCE -DASSAY_VERSION='"$(VERSION)"' \
               -I. -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
@@ -59,6 +59,7 @@ LIBS_SSH    = $(shell pkg-config --libs libssh2 2>/dev/null)
 # and checks webhook signatures.
 LIBS_MHD    = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 LIBS_SODIUM = $(shell pkg-config --libs libsodium 2>/dev/null)
+# libcurl: deliveries, and the slurm transport's calls to slurmrestd.
 LIBS_CURL   = $(shell pkg-config --libs libcurl 2>/dev/null)
 # libyaml: `assay import classroom` reads Classroom's workflow file.
 LIBS_YAML   = $(shell pkg-config --libs yaml-0.1 2>/dev/null)
@@ -174,7 +175,7 @@ $(BUILD)/assay-worker: $(call obj,$(wildcard worker/*.c)) $(WORKER_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -Wl,-z,now -o $@ $^ $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_UV)
 
 $(BUILD)/assay-shipper: $(call obj,$(wildcard shipper/*.c)) $(SHIPPER_LIBS)
-	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_SSH)
+	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_SSH) $(LIBS_CURL)
 
 $(BUILD)/assay-scheduler: $(call obj,$(wildcard scheduler/*.c)) $(SCHEDULER_LIBS)
 	$(CC) $(LDFLAGS_SAN) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(LIBS_UV)
@@ -212,9 +213,9 @@ $(BUILD)/bench/%: bench/%.c $(POLICY_OBJ) $(METRICS_OBJ) $(ALL_LIBS)
 # shipper/transport.h against a real worker of any transport; run by
 # tests/e2e/test_transport_contract.py once per transport.
 CONTRACT_BIN := $(BUILD)/tests/transport_contract
-$(CONTRACT_BIN): tests/contract/transport_contract.c $(call obj,$(wildcard shipper/transport*.c)) $(SHIPPER_LIBS)
+$(CONTRACT_BIN): tests/contract/transport_contract.c $(call obj,$(wildcard shipper/transport*.c shipper/slurm_*.c)) $(SHIPPER_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SSH)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SSH) $(LIBS_CURL)
 
 # The fuzz targets (tests/fuzz/README.md): one per parser of untrusted
 # input, each a libFuzzer program linked with the library archives.

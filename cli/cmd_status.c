@@ -68,6 +68,27 @@ static void add_scheduler(const struct spool *s, json_t *out)
     free(none);
 }
 
+/* The workers that are pools of a batch system (transport "slurm"), as
+ * their health records say: status, reason and the pool. */
+static json_t *pools_of(const struct spool *s, const struct workers *w)
+{
+    json_t *pools = json_array();
+    for (size_t i = 0; pools && i < w->n; i++) {
+        if (strcmp(w->v[i].transport, "slurm"))
+            continue;
+        json_t *h = health_read(s, w->v[i].name);
+        json_t *p = json_pack("{s:s, s:s, s:s}", "worker", w->v[i].name, "status",
+                              !w->v[i].enabled ? "disabled" : h ? jsonutil_str(h, "status", "?")
+                                                                 : "unknown",
+                              "reason", jsonutil_str(h, "reason", ""));
+        if (p && json_is_object(json_object_get(h, "pool")))
+            json_object_set(p, "pool", json_object_get(h, "pool"));
+        json_array_append_new(pools, p);   /* NULL (out of memory): a pool left out */
+        json_decref(h);
+    }
+    return pools;
+}
+
 /* The status, with the scheduler's state added (cli_no_scheduler words
  * it as every command does); the job files that could not be read are
  * said on stderr. */
@@ -77,6 +98,7 @@ static json_t *collect(const struct spool *s, const struct workers *w)
     if (!out)
         return NULL;
     add_scheduler(s, out);
+    json_object_set_new(out, "pools", pools_of(s, w));
     size_t i;
     const json_t *u;
     json_array_foreach(json_object_get(out, "unreadable"), i, u)
@@ -172,6 +194,25 @@ static void print_scheduler(const json_t *st)
                    jsonutil_str(sched, "reason", "?"));
 }
 
+/* Each pool of a batch system (a Slurm partition behind one worker),
+ * one line: its state and why, or its partition's nodes and jobs. */
+static void print_pools(const json_t *pools)
+{
+    if (!json_array_size(pools))
+        return;
+    printf("\nPools:\n");
+    size_t i;
+    const json_t *p;
+    json_array_foreach(pools, i, p) {
+        char line[600];
+        health_pool_line(json_object_get(p, "pool"), line, sizeof line);
+        const char *status = jsonutil_str(p, "status", "unknown");
+        const char *reason = jsonutil_str(p, "reason", "");
+        cli_printf(stdout, "  %-12s %s: %s\n", jsonutil_str(p, "worker", "?"), status,
+                   strcmp(status, "up") && *reason ? reason : *line ? line : "no report yet");
+    }
+}
+
 static void print_status(const json_t *st)
 {
     cli_printf(stdout, "Spool %s\n", jsonutil_str(st, "spool", "?"));
@@ -206,6 +247,7 @@ static void print_status(const json_t *st)
         else
             cli_printf(stdout, "  %-20s idle%s\n", jsonutil_str(slot, "slot", "?"), note);
     }
+    print_pools(json_object_get(st, "pools"));
     const json_t *stuck = json_object_get(st, "cannot_run");
     if (json_array_size(stuck)) {
         printf("\nQueued jobs no enabled worker can take:\n");

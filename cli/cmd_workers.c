@@ -87,6 +87,10 @@ static void print_rows(const json_t *rows)
         if (*reason)
             cli_printf(stdout, "    %s since %s: %s\n", jsonutil_str(r, "status", "?"), jsonutil_str(r, "since", "?"),
                        reason);
+        char pool[600];
+        health_pool_line(json_object_get(r, "pool"), pool, sizeof pool);
+        if (*pool)
+            cli_printf(stdout, "    %s\n", pool);
     }
 }
 
@@ -151,7 +155,10 @@ static void probe_problems(const struct worker_cfg *w, const json_t *info, json_
 {
     const char *version = jsonutil_str(info, "version", "?");
     double free_mb = jsonutil_num(info, "free_mb", 0);
-    if (strcmp(version, ASSAY_VERSION))
+    /* a Slurm pool's nodes are not asked their version (its probe cannot
+     * run one there): the canary gradings below show what they run */
+    bool asked = json_object_get(info, "version") || !json_object_get(info, "pool");
+    if (asked && strcmp(version, ASSAY_VERSION))
         jsonutil_append_textf(problems, "its assay-worker is version %s, this primary is %s: "
                               "install the same version on both", version, ASSAY_VERSION);
     if (free_mb < w->min_free_mb)
@@ -198,7 +205,8 @@ static json_t *check_row(const struct worker_cfg *w, json_t *info, const struct 
     }
     if (!w->enabled)
         jsonutil_append_textf(notes, "disabled in workers.json, so it takes no jobs");
-    const char *host = w->local ? w->dir : jsonutil_str(w->entry, "host", "?");
+    const char *host = w->local ? w->dir
+                                : jsonutil_str(w->entry, "host", jsonutil_str(w->entry, "url", "?"));
     return json_pack("{s:s, s:b, s:s, s:O, s:O, s:o, s:o, s:o}", "name", w->name,
                      "ok", problems && json_array_size(problems) == 0, "host", host,
                      "version", or_null(json_object_get(info, "version")),

@@ -24,13 +24,18 @@ set -eu
 # tests drive a real headless Chromium.
 # prometheus (with promtool): the /metrics tests check the page with
 # `promtool check metrics` and have a real Prometheus server scrape it.
+# slurmctld, slurmd, slurmrestd, slurm-client, munge and slurm-wlm-jwt-plugin
+# (slurmrestd's tokens): the slurm transport's
+# tests and bench run a private Slurm cluster (scripts/test-slurm.sh); the
+# policy-rc.d guard below keeps the packages from starting system daemons.
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libuv1-dev libjansson-dev zlib1g-dev libzip-dev libssh2-1-dev libcurl4-openssl-dev
 libseccomp-dev libcmocka-dev libmd-dev libmicrohttpd-dev libsodium-dev libyaml-dev
 python3 python3-pytest python3-ipython python3-yaml python3-hypothesis
 zip unzip procps
 openssh-server openssh-client iproute2 logrotate strace git
-chromium chromium-driver python3-selenium prometheus"
+chromium chromium-driver python3-selenium prometheus
+slurmctld slurmd slurmrestd slurm-client slurm-wlm-jwt-plugin munge"
 BENCH_PACKAGES="jupyter-nbconvert python3-ipykernel bubblewrap"
 
 mode=""
@@ -65,8 +70,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "Installing missing packages: $todo" >&2
 export DEBIAN_FRONTEND=noninteractive
-# The tests start their own sshd in network namespaces: keep the package
-# from starting a system-wide one while it installs.
+# The tests start their own sshd in network namespaces and their own Slurm
+# daemons and munged: keep the packages from starting system-wide ones
+# while they install.
 guard=""
 if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d

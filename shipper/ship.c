@@ -126,7 +126,8 @@ static const char *judge_answer(const struct shipper *sh, const json_t *info, ch
 
 /* The transport heard the worker while a job waits (transport_listener).
  * Only its free disk, as a number, goes into the record: the worker's
- * words are data (docs/SECURITY.md, "Primary and worker"). */
+ * words are data (docs/SECURITY.md, "Primary and worker"); and a
+ * batch system's pool, as its controller reported it. */
 static void heard_worker(void *ctx, const json_t *info)
 {
     struct shipper *sh = ctx;
@@ -135,6 +136,11 @@ static void heard_worker(void *ctx, const json_t *info)
     json_t *kept = json_is_number(json_object_get(info, "free_mb"))
                        ? json_pack("{s:f}", "free_mb", jsonutil_num(info, "free_mb", 0))
                        : NULL;   /* none, or out of memory: the record keeps its last */
+    /* a batch system's pool as its controller reports it (the slurm
+     * transport's), not the worker's words: kept, and shown escaped */
+    const json_t *pool = json_object_get(info, "pool");
+    if (kept && json_is_object(pool))
+        json_object_set(kept, "pool", (json_t *)pool);
     record_health(sh, status, reason, kept);
     json_decref(kept);
 }
@@ -174,16 +180,22 @@ static int begin_attempt(struct shipper *sh, struct job *job, struct err *e)
 }
 
 /* The longest the worker may take: every test's wall limit, half as much
- * again, plus the worker's margin (workers.json timeout_margin_s).  With
+ * again, plus the worker's margin (workers.json timeout_margin_s); and
+ * into *MEMORY_MB the assignment's memory limit (0 when it cannot be
+ * read), which a transport may reserve for the job.  With
  * prefetch a job may first wait in the worker's inbox while a slot
  * finishes another: twice that. */
-static double job_timeout(const struct shipper *sh, const struct job *job)
+static double job_timeout(const struct shipper *sh, const struct job *job, long *memory_mb)
 {
     char *dir = spool_path(&sh->spool, "courses/%s/%s", job->course, job->assignment);
     struct assignment_summary sum;
     struct problems ignored = {0};   /* the worker reports them, to the instructor */
     assignment_summary_load(dir, &sum, &ignored);
     double grading = sh->worker->timeout_margin_s + 1.5 * sum.wall_budget_s;
+    *memory_mb = sum.limits.memory_mb;
+    for (size_t i = 0; sum.test_limits && i < sum.n_tests; i++)
+        if (sum.test_limits[i].memory_mb > *memory_mb)
+            *memory_mb = sum.test_limits[i].memory_mb;
     assignment_summary_free(&sum);
     problems_free(&ignored);
     free(dir);
@@ -478,7 +490,9 @@ static int round_trip(struct shipper *sh, struct job *job, const char *name, con
                       const char **how, struct err *e)
 {
     struct transport *t = sh->transport;
-    double timeout = job_timeout(sh, job);
+    long memory_mb = 0;
+    double timeout = job_timeout(sh, job, &memory_mb);
+    t->needs = (struct transport_needs){timeout, memory_mb};
     int zip = memfd_create(name, MFD_CLOEXEC), back = -1;
     int rc = zip < 0 ? err_sys(e, "cannot make room for the job archive") : 0;
     if (rc == 0)

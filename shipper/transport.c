@@ -1,7 +1,8 @@
 /*
  * transport.c - the transports, found by name.
  *
- * One file per transport (transport_local.c, transport_ssh.c), each with
+ * One file per transport (transport_local.c, transport_ssh.c,
+ * transport_slurm.c), each with
  * its struct transport_kind: its workers.json keys, how it checks them,
  * how it opens.  A new transport adds a line to the table and nothing
  * else changes.  assay-shipper is the only program that links them (with
@@ -14,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct transport_kind *const kinds[] = {&transport_local, &transport_ssh, NULL};
+static const struct transport_kind *const kinds[] = {&transport_local, &transport_ssh,
+                                                      &transport_slurm, NULL};
 
 const struct transport_kind *transport_find(const char *name)
 {

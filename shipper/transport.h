@@ -30,9 +30,18 @@ struct transport_listener {
     void (*heard)(void *ctx, const json_t *info);
     void *ctx;
 };
+/* What the job pushed next asks of the worker, set by the shipper before
+ * push: a transport that reserves resources for each job (slurm) reads
+ * it, the others need not. */
+struct transport_needs {
+    double seconds;             /* the longest the job may take (the shipper's timeout) */
+    long memory_mb;             /* the assignment's memory limit for one run */
+};
+
 struct transport {
     const struct transport_ops *ops;
     const struct worker_cfg *worker;
+    struct transport_needs needs;
 };
 
 struct transport_ops {
@@ -78,7 +87,7 @@ struct transport_kind {
     struct transport *(*open)(const struct worker_cfg *worker, const char *root, struct err *e);
 };
 
-extern const struct transport_kind transport_local, transport_ssh;
+extern const struct transport_kind transport_local, transport_ssh, transport_slurm;
 
 /* By name; NULL if there is no such transport. */
 const struct transport_kind *transport_find(const char *name);

@@ -46,8 +46,12 @@ int health_record(const struct spool *s, const char *worker, const char *status,
     const char *old_reason = jsonutil_str(old, "reason", "");
     clock_parse_iso8601(jsonutil_str(old, "last_contact", ""), &contact);
     bool same = !strcmp(old_status, status) && !strcmp(old_reason, reason ? reason : "");
+    /* a pool of machines behind one worker (a Slurm partition): its
+     * counts are news too */
+    const json_t *pool = json_object_get(info, "pool");
+    bool pool_news = pool && !json_equal(pool, json_object_get(old, "pool"));
     bool up = strcmp(status, "down") != 0;
-    if (same && (!up || now - contact < CONTACT_REFRESH_S)) {
+    if (same && !pool_news && (!up || now - contact < CONTACT_REFRESH_S)) {
         json_decref(old);
         return 0;
     }
@@ -59,8 +63,8 @@ int health_record(const struct spool *s, const char *worker, const char *status,
     json_object_set_new(rec, "last_contact", up ? json_string(stamp)
                                                 : json_string(jsonutil_str(old, "last_contact", "")));
     /* a heartbeat heard during a job says free disk but not the version */
-    const char *keys[] = {"version", "free_mb"};
-    for (int i = 0; i < 2; i++) {
+    const char *keys[] = {"version", "free_mb", "pool"};
+    for (int i = 0; i < 3; i++) {
         json_t *v = json_object_get(info, keys[i]);
         if (!v)
             v = json_object_get(old, keys[i]);
@@ -96,8 +100,9 @@ json_t *health_worker_row(const struct spool *s, const struct worker_cfg *w)
     for (size_t i = 0; i < w->n_capabilities; i++)
         json_array_append_new(caps, json_string(w->capabilities[i]));
     const char *status = !w->enabled ? "disabled" : h ? jsonutil_str(h, "status", "?") : "unknown";
-    /* shown as written: the host is its transport's key to read */
-    const char *host = jsonutil_str(w->entry, "host", "-");
+    /* shown as written: the host (a Slurm pool's slurmrestd, "url") is
+     * its transport's key to read */
+    const char *host = jsonutil_str(w->entry, "host", jsonutil_str(w->entry, "url", "-"));
     json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o}", "name", w->name,
                             "transport", w->transport, "host", host,
                             "status", status, "since", jsonutil_str(h, "since", ""),
@@ -108,6 +113,23 @@ json_t *health_worker_row(const struct spool *s, const struct worker_cfg *w)
                                                                   : json_null());
     json_object_set(row, "free_mb", json_object_get(h, "free_mb") ? json_object_get(h, "free_mb")
                                                                   : json_null());
+    if (json_is_object(json_object_get(h, "pool")))   /* a Slurm pool's partition and jobs */
+        json_object_set(row, "pool", json_object_get(h, "pool"));
     json_decref(h);
     return row;
+}
+
+void health_pool_line(const json_t *pool, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (!json_is_object(pool))
+        return;
+    const json_t *nodes = json_object_get(pool, "nodes");
+    snprintf(out, n, "Slurm partition %s %s: nodes %.0f idle, %.0f allocated, %.0f mixed, "
+             "%.0f down, %.0f drained; Assay jobs %.0f pending and %.0f running in Slurm",
+             jsonutil_str(pool, "partition", "?"), jsonutil_str(pool, "state", "?"),
+             jsonutil_num(nodes, "idle", 0), jsonutil_num(nodes, "allocated", 0),
+             jsonutil_num(nodes, "mixed", 0), jsonutil_num(nodes, "down", 0),
+             jsonutil_num(nodes, "drained", 0), jsonutil_num(pool, "pending", 0),
+             jsonutil_num(pool, "running", 0));
 }

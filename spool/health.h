@@ -27,5 +27,11 @@ bool health_available(const json_t *record);
  * transport, host, status (or "disabled", "unknown"), since, reason,
  * last_contact, slots, busy, capabilities, version, free_mb}. */
 json_t *health_worker_row(const struct spool *s, const struct worker_cfg *w);
+/* A batch system's pool as a health record keeps it ("pool": the slurm
+ * transport's partition, its nodes, the jobs pending and running in it),
+ * as one line into OUT: "Slurm partition P UP: nodes 3 idle, ...; Assay
+ * jobs 2 pending and 4 running in Slurm"; "" when POOL is not an object.
+ * Its text is Slurm's: shown through text_visible or escaped in HTML. */
+void health_pool_line(const json_t *pool, char *out, size_t n);
 
 #endif

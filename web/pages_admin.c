@@ -84,9 +84,14 @@ static void workers_table(struct web_request *req, struct buf *b, const struct w
              "<th>Jobs</th></tr>");
     for (size_t i = 0; i < w->n; i++) {
         json_t *row = health_worker_row(req->spool, &w->v[i]);
-        html_printf(b, "<tr><td>%s</td><td class=\"status\">%s</td><td>%s</td><td>%s</td>"
-                    "<td>%s</td><td>%lld / %lld</td><td>", jsonutil_str(row, "name", ""),
-                    jsonutil_str(row, "status", ""), jsonutil_str(row, "reason", ""),
+        html_printf(b, "<tr><td>%s</td><td class=\"status\">%s</td><td>%s",
+                    jsonutil_str(row, "name", ""), jsonutil_str(row, "status", ""),
+                    jsonutil_str(row, "reason", ""));
+        char pool[600];   /* a Slurm pool: its partition, nodes and jobs */
+        health_pool_line(json_object_get(row, "pool"), pool, sizeof pool);
+        if (*pool)
+            html_printf(b, "<div class=\"pool\">%s</div>", pool);
+        html_printf(b, "</td><td>%s</td><td>%s</td><td>%lld / %lld</td><td>",
                     jsonutil_str(row, "since", ""), jsonutil_str(row, "last_contact", ""),
                     (long long)json_integer_value(json_object_get(row, "busy")),
                     (long long)json_integer_value(json_object_get(row, "slots")));

@@ -88,6 +88,8 @@ static const char usage[] =
     "                    [--installation NAME] [--uids FIRST-LAST]\n"
     "       assay-worker grade-one --dir D [--name W] [--installation NAME]\n"
     "                    [--uids FIRST-LAST] JOB_ARCHIVE_NAME\n"
+    "       assay-worker grade-archive [--name W] [--sandbox namespace|rlimit]\n"
+    "                    [--installation NAME] [--uids FIRST-LAST] IN OUT\n"
     "       assay-worker wait --dir D [--timeout SECONDS] JOB_ARCHIVE_NAME\n"
     "       assay-worker status --dir D\n"
     "       assay-worker canary --dir D [--json]\n"
@@ -99,6 +101,9 @@ static const char usage[] =
     "`wait` returns when the result of a job is in D/outbox/ (printing a line every\n"
     "second meanwhile: the free disk and the daemon's heartbeat): what a shipper\n"
     "runs over SSH instead of polling.\n"
+    "`grade-archive` grades the one job archive IN (no daemon, no D: a private\n"
+    "directory under $TMPDIR) and writes its result archive to OUT atomically: what\n"
+    "a batch system's job runs (the slurm transport).\n"
     "`status` prints the version, the free disk and the jobs of D as JSON.\n"
     "`canary` has the daemon running on D grade a small built-in assignment of each\n"
     "test kind and prints, per kind, ok or what this machine lacks (a Python\n"
@@ -617,6 +622,7 @@ int main(int argc, char **argv)
     proctitle_init(argc, argv);
     const char *sub = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
     bool grade_one = sub && !strcmp(sub, "grade-one");
+    bool grade_archive = sub && !strcmp(sub, "grade-archive");
     const char *dir = NULL, *name = "local", *logpath = NULL, *traces = NULL;
     const char *sandbox = NULL;   /* the registry's default */
     const char *installation = NULL, *uids = NULL;   /* the unnamed installation's */
@@ -646,8 +652,10 @@ int main(int argc, char **argv)
     }
     bool wait = sub && !strcmp(sub, "wait"), status = sub && !strcmp(sub, "status");
     bool canary = sub && !strcmp(sub, "canary");
-    if (!dir || slots < 1 || slots > 256 || (sub && !grade_one && !wait && !status && !canary) ||
-        ((grade_one || wait) && optind != argc - 1) || ((status || canary) && optind != argc)) {
+    if ((!dir && !grade_archive) || slots < 1 || slots > 256 ||
+        (sub && !grade_one && !grade_archive && !wait && !status && !canary) ||
+        ((grade_one || wait) && optind != argc - 1) || (grade_archive && optind != argc - 2) ||
+        ((status || canary) && optind != argc)) {
         fputs(usage, stderr);
         return 2;
     }
@@ -674,6 +682,10 @@ int main(int argc, char **argv)
         return worker_status(dir);
     if (canary)
         return worker_canary(dir, type, as_json);
+    if (grade_archive) {   /* a batch system's job: one archive, no daemon */
+        worker_set_sandbox(type, &site);
+        return worker_grade_archive(argv[optind], argv[optind + 1], name);
+    }
     if (grade_one) {   /* by hand: the daemon forks its graders (grader_main) */
         char *deflog = fs_join(dir, "logs/worker.log");
         open_log(logpath ? logpath : deflog);

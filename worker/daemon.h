@@ -33,6 +33,13 @@ void worker_set_sandbox(const struct launcher_type *type, const struct sandbox_s
 int worker_write_error(const char *dir, const char *name, const char *category,
                        const char *message, const char *trace);
 
+/* `assay-worker grade-archive`: grades the job archive IN in a private
+ * worker directory under $TMPDIR (else /tmp) and leaves its result at
+ * OUT (written beside it as ".NAME.part", then renamed), for batch
+ * systems that start one process per job.  0, or 1 when not even an
+ * error result could be written (said on stderr). */
+int worker_grade_archive(const char *in, const char *out, const char *worker);
+
 /* `assay-worker wait`: returns 0 (printing "ready") once D/outbox/NAME
  * exists, 1 after TIMEOUT_S; prints "waiting {"free_mb", "daemon"}" every
  * second meanwhile (the daemon's heartbeat as read here) so the

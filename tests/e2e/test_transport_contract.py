@@ -26,8 +26,9 @@ import pytest
 
 from cluster import make_cluster
 from pipeline import BUILD, exe, pipeline  # noqa: F401  (pipeline: a fixture)
+from slurm_cluster import slurm_cluster
 
-TRANSPORTS = ["local", "ssh"]
+TRANSPORTS = ["local", "ssh", "slurm"]
 DRIVER = os.path.join(BUILD, "tests", "transport_contract")
 DRIVER_TIMEOUT_S = 300   # the checks take seconds; this only stops a hang
 
@@ -39,6 +40,7 @@ class ContractWorker:
     dir: str                    # the worker directory, as seen from this machine
     paused: Callable            # () -> context manager: up, grading nothing
     down: Callable              # () -> context manager: not answering
+    batch: bool = False         # a batch system's pool: no grading daemon of ours
 
 
 # ---- local: a worker directory on this machine ----
@@ -125,6 +127,32 @@ def ssh_worker(pipeline):
                              down=lambda: host_cut(cluster, 1))
 
 
+# ---- slurm: a pool of a private Slurm cluster (scripts/test-slurm.sh) ----
+
+@contextlib.contextmanager
+def rest_stopped(cluster):
+    cluster.script("rest-stop")
+    try:
+        yield
+    finally:
+        cluster.script("rest-start")
+
+
+@pytest.fixture
+def slurm_worker(pipeline):
+    with slurm_cluster(1) as cluster:   # skips, saying why, where it cannot run
+        # Its jobs hold a node and grade nothing: the driver plays the worker.
+        hold = os.path.join(cluster.dir, "hold-worker")
+        with open(hold, "w") as f:
+            f.write(f'#!/bin/sh\n[ "$1" = --version ] && exec {exe("assay-worker")} --version\n'
+                    'exec sleep 600\n')
+        os.chmod(hold, 0o755)
+        spool = pipeline()
+        spool.set_workers([cluster.entry("hpc", worker_command=hold)])
+        yield ContractWorker(spool.root, "hpc", cluster.shared, paused=contextlib.nullcontext,
+                             down=lambda: rest_stopped(cluster), batch=True)
+
+
 # ---- the test ----
 
 @pytest.fixture(params=TRANSPORTS)
@@ -144,7 +172,8 @@ def run_driver(worker, *args):
 
 
 def test_transport_keeps_the_contract(worker):
+    batch = ["--batch"] if worker.batch else []
     with worker.paused():
-        run_driver(worker, "--dir", worker.dir)
+        run_driver(worker, "--dir", worker.dir, *batch)
     with worker.down():
-        run_driver(worker, "--down")
+        run_driver(worker, "--down", *batch)

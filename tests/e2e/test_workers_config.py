@@ -40,7 +40,7 @@ def test_each_transport_checks_its_own_keys():
                      '(namespace, rlimit)',
                      "$.workers[1].hots: unknown key",
                      "$.workers[1].port",
-                     '$.workers[2]: transport "pigeon" is not one Assay has (local, ssh)']:
+                     '$.workers[2]: transport "pigeon" is not one Assay has (local, ssh, slurm)']:
             assert want in p.stderr, f"{want!r} not in:\n{p.stderr}"
         s = subprocess.run([exe("assay-scheduler"), "--spool", root], capture_output=True,
                            text=True, timeout=60)

@@ -41,6 +41,8 @@ struct fake {
     char forgotten[8][256];
     int n_forgotten;
     const char *listed[4];      /* results(): these names */
+    struct transport_needs needs;   /* push: what the shipper said the job needs */
+    bool heard_pool;            /* wait: the worker's info holds a batch system's pool */
 };
 
 static int fake_push(struct transport *t, int fd, const char *name, struct err *e)
@@ -49,6 +51,7 @@ static int fake_push(struct transport *t, int fd, const char *name, struct err *
     (void)fd;
     (void)name;
     f->pushes++;
+    f->needs = t->needs;
     return f->push_fails ? err_set(e, "connection refused") : 0;
 }
 
@@ -61,6 +64,10 @@ static int fake_wait(struct transport *t, const char *name, double timeout_s,
     if (f->heard_free_mb > 0 && listener) {
         json_t *info = json_pack("{s:f, s:{s:i, s:b, s:f}}", "free_mb", f->heard_free_mb,
                                  "daemon", "pid", 42, "running", 1, "age_s", 0.5);
+        if (f->heard_pool)
+            json_object_set_new(info, "pool", json_pack("{s:s, s:s, s:i, s:i}", "partition",
+                                                        "assay", "state", "UP", "pending", 2,
+                                                        "running", 5));
         listener->heard(listener->ctx, info);
         json_decref(info);
     }
@@ -472,6 +479,39 @@ static void test_worker_heard_while_a_job_waits_updates_its_health(void **state)
     free(log);
 }
 
+/* A transport that reserves resources per job (slurm) is told before the
+ * push the job's timeout (the worker's margin, 10 s by default, plus its
+ * tests' wall limits one and a half times) and its largest memory limit,
+ * a test's own included. */
+static void test_transport_is_told_what_the_job_needs(void **state)
+{
+    struct rig *r = *state;
+    tu_write_at(r->dir, "spool/courses/c/a/assignment.json",
+                "{\"assay\": 1, \"title\": \"A\", \"limits\": {\"wall_s\": 4, \"memory_mb\": 300},"
+                " \"tests\": [{\"name\": \"t\", \"kind\": \"command\", \"command\": \"true\","
+                " \"limits\": {\"memory_mb\": 500}}]}");
+    free(ship(r));
+    assert_int_equal(r->fake.pushes, 1);
+    assert_true(r->fake.needs.seconds == 10 + 1.5 * 4);
+    assert_int_equal(r->fake.needs.memory_mb, 500);
+}
+
+/* A batch system's pool heard while a job waits (the slurm transport's
+ * partition, nodes and jobs) is kept in the worker's health record, for
+ * `assay workers` and `assay status`. */
+static void test_a_pool_heard_while_a_job_waits_is_kept_in_health(void **state)
+{
+    struct rig *r = *state;
+    r->fake.heard_free_mb = 5000;
+    r->fake.heard_pool = true;
+    free(ship(r));
+    json_t *h = load(r, "spool/health/w1.json");
+    const json_t *pool = json_object_get(h, "pool");
+    assert_string_equal(jsonutil_str(pool, "state", ""), "UP");
+    assert_true(jsonutil_num(pool, "pending", 0) == 2 && jsonutil_num(pool, "running", 0) == 5);
+    json_decref(h);
+}
+
 /* The scheduler handed the job over just as a sibling shipper called the
  * worker down: the job goes back to incoming/ with no attempt spent and
  * nothing sent. */
@@ -574,6 +614,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_worker_heard_while_a_job_waits_updates_its_health,
                                         rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_job_for_a_worker_called_down_goes_back_unattempted,
+                                        rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_transport_is_told_what_the_job_needs, rig_setup,
+                                        rig_teardown),
+        cmocka_unit_test_setup_teardown(test_a_pool_heard_while_a_job_waits_is_kept_in_health,
                                         rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_infrastructure_result_is_retried_then_failed,
                                         rig_setup, rig_teardown),
