@@ -42,12 +42,13 @@ def test_scheduler_and_shipper_carry_no_sandbox():
     assert not shipper & engine, f"assay-shipper links the engine: {sorted(shipper & engine)[:5]}"
 
 
-def test_only_deliver_and_intake_link_libcurl():
-    """The HTTP client stays in assay-deliver and assay-intake: `assay`
+def test_only_deliver_intake_and_shipper_link_libcurl():
+    """The HTTP client stays in assay-deliver, assay-intake and assay-shipper
+    (the slurm transport talks to slurmrestd): `assay`
     (run once per submission) starts without it, assay-deliver carries no
     engine or sandbox, and assay-intake (which stages fetched archives
     with the engine's upload rules) no sandbox."""
-    for prog in ("assay", "assay-scheduler", "assay-shipper", "assay-worker"):
+    for prog in ("assay", "assay-scheduler", "assay-worker"):
         libs = subprocess.run(["ldd", os.path.join(BUILD, prog)], capture_output=True,
                               text=True).stdout
         assert "libcurl" not in libs, f"{prog} links libcurl:\n{libs}"
