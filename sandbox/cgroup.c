@@ -84,7 +84,15 @@ long long cg_read_key(const char *dir, const char *file, const char *key)
     return -1;
 }
 
-int cg_procs(const char *dir, pid_t except, bool kill_them)
+static bool listed(const pid_t *list, pid_t pid)
+{
+    for (int i = 0; list && list[i]; i++)
+        if (list[i] == pid)
+            return true;
+    return false;
+}
+
+int cg_procs(const char *dir, const pid_t *except, bool kill_them)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/cgroup.procs", dir);
@@ -94,7 +102,7 @@ int cg_procs(const char *dir, pid_t except, bool kill_them)
     int count = 0;
     long pid;
     while (fscanf(f, "%ld", &pid) == 1) {
-        if ((pid_t)pid == except)
+        if (listed(except, (pid_t)pid))
             continue;
         count++;
         if (kill_them)

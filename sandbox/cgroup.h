@@ -15,8 +15,8 @@
 #define CG_CPU 4
 #define CG_ALL (CG_MEMORY | CG_PIDS | CG_CPU)
 
-/* Processes a slot's cgroup holds besides the run's: the sandbox's PID 1,
- * and under v1 the keeper that the runs are born from (keeper.c). */
+/* Processes a slot's cgroup holds besides the run's: the sandbox's PID 1
+ * and the keeper that the runs are born from (keeper.c). */
 #define CG_EXTRA_TASKS 2
 
 /* What one run used, read from the cgroup after it ended. */
@@ -53,10 +53,11 @@ struct cgroup_ops {
     int (*cpu_wait)(struct cgroup *cg, pid_t except, double *wait_s);
     /* What the run used since prepare. */
     int (*usage)(struct cgroup *cg, struct cgroup_usage *u, struct err *e);
-    /* True when no process but EXCEPT (0: none) is in the cgroup. */
-    bool (*is_empty)(struct cgroup *cg, pid_t except);
-    /* SIGKILLs every process in the cgroup but EXCEPT. */
-    void (*kill_all)(struct cgroup *cg, pid_t except);
+    /* True when no process but those in EXCEPT (a list ending in 0;
+     * NULL: none) is in the cgroup. */
+    bool (*is_empty)(struct cgroup *cg, const pid_t *except);
+    /* SIGKILLs every process in the cgroup but those in EXCEPT. */
+    void (*kill_all)(struct cgroup *cg, const pid_t *except);
     /* Moves PID into the slot (v1's keeper, once per launcher). */
     int (*enter)(struct cgroup *cg, pid_t pid, struct err *e);
     /* A directory fd for clone3(CLONE_INTO_CGROUP), or -1 where runs
@@ -67,6 +68,9 @@ struct cgroup_ops {
      * charged to it: called between runs, when only what no run needs
      * any more is charged.  -1 if the charge cannot be read. */
     int (*reclaim)(struct cgroup *cg, long long *left, struct err *e);
+    /* Sets *BYTES to what is charged to the slot's memory cgroup now,
+     * without reclaiming (0 where memory is not enforced). */
+    int (*charged)(struct cgroup *cg, long long *bytes, struct err *e);
     /* Zeroes what can be zeroed, so an idle slot reads as unused. */
     void (*reset)(struct cgroup *cg);
     void (*close)(struct cgroup *cg);
@@ -118,8 +122,9 @@ int cg_write(const char *dir, const char *file, const char *value, struct err *e
 int cg_read_long(const char *dir, const char *file, long long *v);
 /* Reads "KEY VALUE" lines of DIR/FILE; VALUE of KEY, or -1 if absent. */
 long long cg_read_key(const char *dir, const char *file, const char *key);
-/* Pids listed in DIR/cgroup.procs other than EXCEPT: kills them if
- * KILL; returns how many there were (-1 if unreadable). */
-int cg_procs(const char *dir, pid_t except, bool kill_them);
+/* Pids listed in DIR/cgroup.procs other than those in EXCEPT (a list
+ * ending in 0, or NULL): kills them if KILL; returns how many there were
+ * (-1 if unreadable). */
+int cg_procs(const char *dir, const pid_t *except, bool kill_them);
 
 #endif

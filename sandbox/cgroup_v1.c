@@ -156,7 +156,7 @@ static int v1_usage(struct cgroup *cg, struct cgroup_usage *u, struct err *e)
     return 0;
 }
 
-static bool v1_is_empty(struct cgroup *cg, pid_t except)
+static bool v1_is_empty(struct cgroup *cg, const pid_t *except)
 {
     struct cgroup_v1 *c = (struct cgroup_v1 *)cg;
     for (int i = 0; i < N_DIRS; i++)
@@ -165,7 +165,7 @@ static bool v1_is_empty(struct cgroup *cg, pid_t except)
     return true;
 }
 
-static void v1_kill_all(struct cgroup *cg, pid_t except)
+static void v1_kill_all(struct cgroup *cg, const pid_t *except)
 {
     struct cgroup_v1 *c = (struct cgroup_v1 *)cg;
     for (int i = 0; i < N_DIRS; i++)
@@ -205,6 +205,15 @@ static int v1_reclaim(struct cgroup *cg, long long *left, struct err *e)
     return 0;
 }
 
+static int v1_charged(struct cgroup *cg, long long *bytes, struct err *e)
+{
+    struct cgroup_v1 *c = (struct cgroup_v1 *)cg;
+    *bytes = 0;
+    if (wants(c, MEM) && cg_read_long(c->dir[MEM], "memory.usage_in_bytes", bytes) < 0)
+        return err_set(e, "cannot read %s/memory.usage_in_bytes", c->dir[MEM]);
+    return 0;
+}
+
 static void v1_reset(struct cgroup *cg)
 {
     struct cgroup_v1 *c = (struct cgroup_v1 *)cg;
@@ -225,7 +234,7 @@ static void v1_close(struct cgroup *cg)
 
 static const struct cgroup_ops v1_ops = {
     "v1", v1_prepare, v1_cpu_used, v1_anon_kb, v1_cpu_wait, v1_usage, v1_is_empty, v1_kill_all,
-    v1_enter, v1_clone_fd, v1_reclaim, v1_reset, v1_close,
+    v1_enter, v1_clone_fd, v1_reclaim, v1_charged, v1_reset, v1_close,
 };
 
 struct cgroup *cgroup_v1_open(const char *root, const char *group, int slot, int need,

@@ -189,10 +189,10 @@ static int v2_usage(struct cgroup *cg, struct cgroup_usage *u, struct err *e)
     return 0;
 }
 
-static bool v2_is_empty(struct cgroup *cg, pid_t except)
+static bool v2_is_empty(struct cgroup *cg, const pid_t *except)
 {
     struct cgroup_v2 *c = (struct cgroup_v2 *)cg;
-    if (except <= 0) {
+    if (!except || !except[0]) {
         long long populated = cg_read_key(c->dir, "cgroup.events", "populated");
         if (populated >= 0)
             return populated == 0;
@@ -200,11 +200,11 @@ static bool v2_is_empty(struct cgroup *cg, pid_t except)
     return cg_procs(c->dir, except, false) == 0;
 }
 
-static void v2_kill_all(struct cgroup *cg, pid_t except)
+static void v2_kill_all(struct cgroup *cg, const pid_t *except)
 {
     struct cgroup_v2 *c = (struct cgroup_v2 *)cg;
     struct err e;   /* no cgroup.kill (before Linux 5.14): killed one by one instead */
-    if (except > 0 || cg_write(c->dir, "cgroup.kill", "1", &e) < 0)
+    if ((except && except[0]) || cg_write(c->dir, "cgroup.kill", "1", &e) < 0)
         cg_procs(c->dir, except, true);   /* is_empty tells whether it worked */
 }
 
@@ -257,9 +257,18 @@ static int v2_reclaim(struct cgroup *cg, long long *left, struct err *e)
     return 0;
 }
 
+static int v2_charged(struct cgroup *cg, long long *bytes, struct err *e)
+{
+    struct cgroup_v2 *c = (struct cgroup_v2 *)cg;
+    *bytes = 0;
+    if (wants(c, CG_MEMORY) && cg_read_long(c->dir, "memory.current", bytes) < 0)
+        return err_set(e, "cannot read %s/memory.current", c->dir);
+    return 0;
+}
+
 static const struct cgroup_ops v2_ops = {
     "v2", v2_prepare, v2_cpu_used, v2_anon_kb, v2_cpu_wait, v2_usage, v2_is_empty, v2_kill_all,
-    v2_enter, v2_clone_fd, v2_reclaim, v2_reset, v2_close,
+    v2_enter, v2_clone_fd, v2_reclaim, v2_charged, v2_reset, v2_close,
 };
 
 /* "+memory +pids +cpu" for the controllers in NEED. */

@@ -1,26 +1,41 @@
 /*
- * keeper.c - where runs are born on a cgroup v1 host.
+ * keeper.c - where runs are born: one process per slot that lives in the
+ * slot's cgroup and makes each run's PID 1 ahead of the run.
  *
- * cgroup v1 has no clone3(CLONE_INTO_CGROUP), and moving a process into
- * a cgroup can cost ~10 ms.  So the launcher forks a keeper once, moves
- * it into the slot's cgroups once, and from then on asks it for each run:
- * the job goes over a SOCK_SEQPACKET socket as one message (the strings,
- * serialised; the pipes as SCM_RIGHTS), the keeper clones the run's PID 1
- * (pid1.c) - which is born inside the keeper's cgroups - sends back a
- * pidfd for it, reaps it, and says so.  The keeper is exempt from the OOM
- * killer (oom_score_adj -1000; PID 1 resets its own) and dies with the
- * launcher (PR_SET_PDEATHSIG).
+ * The launcher forks the keeper once and moves it into the slot's
+ * cgroups once (moving a process into a v1 cgroup can cost ~10 ms; on
+ * v2 it is one write, but the same keeper serves both).  Every PID 1 is
+ * cloned by the keeper, so it is born inside the slot's cgroups.  The
+ * keeper makes the next run's PID 1 as soon as the launcher is done with
+ * the previous run (KEEPER_NEXT, no reply): it reaps the previous PID 1,
+ * gives the slot's memory back (page cache, freed tmpfs pages), and
+ * clones the new one (pid1.c), which sets up its namespaces and root and
+ * then waits.  When the run comes (KEEPER_JOB: the job and its pipes,
+ * job_wire.c), the keeper hands it on to that PID 1 and replies with a
+ * pidfd for it: the run's critical path is a message, the run's own
+ * binds and pivot, and the command's fork and exec.  If no PID 1 is ready
+ * (the first run, another root filesystem, a launcher that never said
+ * NEXT) the keeper makes one then.  KEEPER_READY asks which PID 1 is
+ * waiting, so that the launcher can tell it from a stray process.
+ *
+ * A PID 1 is made after every earlier run's PID 1 has been reaped, in
+ * fresh namespaces with a fresh root, so nothing of one run reaches the
+ * next; it waits with no run's file, pipe or environment.  The keeper is
+ * exempt from the OOM killer (oom_score_adj -1000; PID 1 resets its own)
+ * and dies with the launcher (PR_SET_PDEATHSIG); a waiting PID 1 dies
+ * with the keeper.
  *
  * The keeper also does once what every run would otherwise repeat: it
  * lives in a private mount namespace of its own where it builds the
  * read-only tree every run of the slot shares (rootfs.c; again only if a
- * run names another root filesystem), so each run, cloned with a new
+ * run names another root filesystem), so each PID 1, cloned with a new
  * mount namespace, starts from a copy of it and only adds its own parts.
  */
 #define _GNU_SOURCE
 #include "sandbox/namespace.h"
 
 #include <errno.h>
+#include <linux/sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -37,164 +52,27 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "sandbox/cgroup.h"
 
-#define MSG_MAX (256u << 10)
-#define MAX_ENV 256
-#define MAX_BINDS 32
+#define STOP_WAIT_S 2.0   /* for the keeper to end its PID 1s and exit */
 
-struct wire_head {
-    struct run_limits limits;
-    uint32_t uid;
-    int32_t n_env, n_binds;
-    uint8_t has_stdin, has_rootfs;
-};
+enum { KEEPER_JOB = 1, KEEPER_NEXT = 2, KEEPER_READY = 3 };
 
 struct reply {
-    int ok;                     /* 1 spawned, 2 reaped, 0 failed */
+    int ok;                     /* 1: done, 0: failed */
+    int32_t pid;                /* the PID 1 given the run, or waiting (READY; 0: none) */
     char msg[400];
 };
 
-/* ---- the message ---- */
-
-static void put_str(struct buf *b, const char *s)
-{
-    buf_append(b, s, strlen(s) + 1);
-}
-
-static int encode_job(const struct sandbox_job *job, struct buf *b, struct err *e)
-{
-    struct wire_head h = {.limits = job->limits, .uid = (uint32_t)job->uid,
-                          .n_binds = job->n_binds, .has_stdin = job->stdin_fd >= 0,
-                          .has_rootfs = job->rootfs != NULL};
-    while (job->env[h.n_env])
-        h.n_env++;
-    if (h.n_env > MAX_ENV || h.n_binds > MAX_BINDS)
-        return err_set(e, "the run has more than %d environment variables or %d binds",
-                       MAX_ENV, MAX_BINDS);
-    buf_append(b, &h, sizeof h);
-    put_str(b, job->workdir);
-    put_str(b, job->command);
-    put_str(b, job->root_mnt);
-    if (job->rootfs)
-        put_str(b, job->rootfs);
-    for (int i = 0; i < h.n_env; i++)
-        put_str(b, job->env[i]);
-    for (int i = 0; i < h.n_binds; i++) {
-        put_str(b, job->binds[i].source);
-        put_str(b, job->binds[i].target);
-        put_str(b, job->binds[i].writable ? "w" : "r");
-    }
-    if (b->len > MSG_MAX)
-        return err_set(e, "the run's command and environment exceed %u bytes", MSG_MAX);
-    return 0;
-}
-
-/* Next NUL-terminated string of [*p, end), or NULL. */
-static const char *take_str(const char **p, const char *end)
-{
-    const char *s = *p, *nul = s < end ? memchr(s, '\0', (size_t)(end - s)) : NULL;
-    if (!nul)
-        return NULL;
-    *p = nul + 1;
-    return s;
-}
-
-/* Decodes MSG into JOB; ENV and BINDS are the arrays it points into. */
-static int decode_job(const char *msg, size_t len, struct sandbox_job *job, char **env,
-                      struct run_bind *binds)
-{
-    struct wire_head h;
-    if (len < sizeof h)
-        return -1;
-    memcpy(&h, msg, sizeof h);
-    if (h.n_env < 0 || h.n_env > MAX_ENV || h.n_binds < 0 || h.n_binds > MAX_BINDS)
-        return -1;
-    const char *p = msg + sizeof h, *end = msg + len;
-    job->limits = h.limits;
-    job->uid = (uid_t)h.uid;
-    job->workdir = take_str(&p, end);
-    job->command = take_str(&p, end);
-    job->root_mnt = take_str(&p, end);
-    job->rootfs = h.has_rootfs ? take_str(&p, end) : NULL;
-    for (int i = 0; i < h.n_env; i++)
-        if (!(env[i] = (char *)take_str(&p, end)))
-            return -1;
-    env[h.n_env] = NULL;
-    for (int i = 0; i < h.n_binds; i++) {
-        binds[i].source = take_str(&p, end);
-        binds[i].target = take_str(&p, end);
-        const char *w = take_str(&p, end);
-        if (!binds[i].source || !binds[i].target || !w)
-            return -1;
-        binds[i].writable = w[0] == 'w';
-    }
-    job->env = env;
-    job->binds = binds;
-    job->n_binds = h.n_binds;
-    job->stdin_fd = h.has_stdin ? 0 : -1;   /* the fd itself comes beside */
-    return job->workdir && job->command && job->root_mnt ? 0 : -1;
-}
-
-/* ---- fds over the socket ---- */
-
-static ssize_t send_with_fds(int sock, const void *data, size_t len, const int *fds, int nfds)
-{
-    struct iovec iov = {(void *)data, len};
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * 4)];
-        struct cmsghdr align;
-    } u;
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (nfds > 0) {
-        memset(&u, 0, sizeof u);
-        m.msg_control = u.buf;
-        m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-    }
-    ssize_t n;
-    do
-        n = sendmsg(sock, &m, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    return n;
-}
-
-/* Receives one message into DATA and up to 4 fds; returns its length. */
-static ssize_t recv_with_fds(int sock, void *data, size_t len, int *fds, int *nfds)
-{
-    struct iovec iov = {data, len};
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * 4)];
-        struct cmsghdr align;
-    } u;
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                       .msg_controllen = sizeof u.buf};
-    ssize_t n;
-    do
-        n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    *nfds = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n >= 0 && c; c = CMSG_NXTHDR(&m, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-            memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)(k > 4 ? 4 : k));
-            *nfds = k > 4 ? 4 : k;
-        }
-    return n;
-}
-
 /* ---- in the keeper ---- */
 
-static void send_reply(int sock, int ok, const char *msg, int fd)
+static void send_reply(int sock, int ok, pid_t pid, const char *msg, int fd)
 {
-    struct reply r = {.ok = ok};
+    struct reply r = {.ok = ok, .pid = (int32_t)pid};
     snprintf(r.msg, sizeof r.msg, "%.399s", msg);
-    send_with_fds(sock, &r, sizeof r, &fd, fd >= 0 ? 1 : 0);
+    wire_send(sock, &r, sizeof r, &fd, fd >= 0 ? 1 : 0);
 }
 
 /* Whether mount point POINT is in a sandbox slot's directory, of any
@@ -208,11 +86,10 @@ static bool in_some_slot(const char *point)
     return !strncmp(rest, "slot-", 5) || (slash && !strncmp(slash + 1, "slot-", 5));
 }
 
-/* Detaches from the keeper's mount namespace what no run needs: /sys
- * (with its cgroup mounts) and the other slots' directories, of this
- * installation and any other.  Every run's clone copies this namespace
- * and tears its copy down again, so each mount left here costs each run;
- * and PID 1, before it pivots, sees less. */
+/* Detaches from the keeper's mount namespace the other slots'
+ * directories, of this installation and any other: every PID 1's clone
+ * copies this namespace, and PID 1, before it pivots, sees less.  /sys
+ * stays: the keeper gives the slot's memory back through it. */
 static void trim_namespace(const char *root_mnt)
 {
     char own[256], line[4096], point[4096];
@@ -220,8 +97,6 @@ static void trim_namespace(const char *root_mnt)
     char *slash = strrchr(own, '/');
     if (slash)
         slash[1] = '\0';   /* RUN_DIR/slot-N/ */
-    /* a mount that stays costs each run a little; PID 1 pivots away from it all */
-    umount2("/sys", MNT_DETACH);
     FILE *f = fopen("/proc/self/mountinfo", "re");
     while (f && fgets(line, sizeof line, f))
         if (sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1 && in_some_slot(point) &&
@@ -231,94 +106,157 @@ static void trim_namespace(const char *root_mnt)
         fclose(f);
 }
 
-/* Which root filesystem the prepared tree is of ("" the host's). */
-static char prepared_for[4096];
-static bool have_prepared;
+/* The keeper's state: the slot, the PID 1 made ahead, the one running. */
+struct keeper_state {
+    int sock;
+    struct cgroup *cg;
+    struct keeper_slot slot;
+    char prepared_for[4096];    /* the root filesystem of the prepared tree ("": the host's) */
+    bool have_prepared;
+    pid_t ready;                /* the PID 1 waiting for a run (0: none) */
+    int ready_sock, ready_pidfd;
+    char ready_for[4096];       /* its root filesystem ("": the host's) */
+    pid_t running;              /* the PID 1 handed a run, not reaped yet (0: none) */
+};
 
-/* Makes sure the keeper's mount namespace holds the tree JOB needs.  The
- * binds are looked up as the run's uid (fsuid), as they were when each
- * run built its own root: root's privilege does not reach sources the
- * run's uid could not reach. */
-static int ensure_prepared(const struct sandbox_job *job, char *why, size_t n)
+/* Makes sure the keeper's mount namespace holds the tree for ROOTFS
+ * ("": the host's).  The binds are looked up as the run's uid (fsuid),
+ * as they were when each run built its own root: root's privilege does
+ * not reach sources the run's uid could not reach. */
+static int ensure_prepared(struct keeper_state *k, const char *rootfs, char *why, size_t n)
 {
-    const char *want = job->rootfs ? job->rootfs : "";
-    if (have_prepared && !strcmp(prepared_for, want))
+    if (k->have_prepared && !strcmp(k->prepared_for, rootfs))
         return 0;
-    if (!have_prepared && !prepared_for[0])
-        trim_namespace(job->root_mnt);   /* once, on the first run */
-    have_prepared = false;
-    setfsgid((gid_t)job->uid);
-    setfsuid(job->uid);
-    int rc = sandbox_rootfs_prepare(job->root_mnt, job->rootfs, why, n);
+    k->have_prepared = false;
+    if (strlen(rootfs) >= sizeof k->prepared_for)
+        return snprintf(why, n, "the root filesystem's path is too long"), -1;
+    setfsgid((gid_t)k->slot.uid);
+    setfsuid(k->slot.uid);
+    int rc = sandbox_rootfs_prepare(k->slot.root_mnt, rootfs[0] ? rootfs : NULL, why, n);
     setfsuid(0);
     setfsgid(0);
-    if (rc < 0 || strlen(want) >= sizeof prepared_for)
+    if (rc < 0)
         return -1;
-    strcpy(prepared_for, want);
-    have_prepared = true;
+    strcpy(k->prepared_for, rootfs);
+    k->have_prepared = true;
     return 0;
 }
 
-static struct netns_spare spare = {-1, -1};
-
-/* Clones the run's PID 1 in the spare network namespace if there is one
- * (else PID 1 gets a new one from clone3), and makes the next spare. */
-static int spawn_in_spare(struct sandbox_job *job, pid_t *pid, int *pidfd, struct err *e)
+/* Reaps the PID 1 of the last run; KILL: first ends it, for a run whose
+ * launcher went away without saying it was done. */
+static void reap_running(struct keeper_state *k, bool kill_it)
 {
-    job->net_ready = netns_spare_enter(&spare) == 0;
-    int rc = sandbox_spawn(job, -1, pid, pidfd, e);
-    if (job->net_ready)
-        netns_spare_leave(&spare);
-    return rc;
+    if (k->running <= 0)
+        return;
+    if (kill_it)
+        kill(k->running, SIGKILL);
+    while (waitpid(k->running, NULL, 0) < 0 && errno == EINTR) {
+    }
+    k->running = 0;
 }
 
-static void serve_one(int sock, const struct sock_fprog *filter, const char *msg, size_t len,
-                      const int *fds, int nfds)
+static void drop_ready(struct keeper_state *k)
 {
-    static char *env[MAX_ENV + 1];
-    static struct run_bind binds[MAX_BINDS];
-    struct sandbox_job job = {0};
-    if (decode_job(msg, len, &job, env, binds) < 0 || nfds != 3 + (job.stdin_fd >= 0)) {
-        send_reply(sock, 0, "the keeper received a malformed job", -1);
+    if (k->ready <= 0)
         return;
+    close(k->ready_sock);   /* it sees the end of its socket and exits */
+    close(k->ready_pidfd);
+    kill(k->ready, SIGKILL);
+    while (waitpid(k->ready, NULL, 0) < 0 && errno == EINTR) {
     }
-    job.out_fd = fds[0];
-    job.err_fd = fds[1];
-    job.report_fd = fds[2];
-    job.stdin_fd = job.stdin_fd >= 0 ? fds[3] : -1;
-    job.filter = filter;
-    struct err e = {{0}};
+    k->ready = 0;
+}
+
+/* Makes a PID 1 ready for root filesystem ROOTFS, unless one is.  Before
+ * it: the last run's PID 1 reaped and the slot's memory given back, so
+ * the new one starts clean and its own pages are all the slot holds. */
+static int make_ready(struct keeper_state *k, const char *rootfs, char *why, size_t n)
+{
+    if (k->ready > 0 && !strcmp(k->ready_for, rootfs))
+        return 0;
+    drop_ready(k);
+    long long left;
+    struct err e;   /* the launcher checks the charge itself before each run */
+    k->cg->ops->reclaim(k->cg, &left, &e);
+    if (ensure_prepared(k, rootfs, why, n) < 0)
+        return -1;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return snprintf(why, n, "cannot create a socket: %s", strerror(errno)), -1;
+    int size = (int)JOB_WIRE_MAX + 4096;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    struct sandbox_birth birth = {.uid = k->slot.uid, .root_mnt = k->slot.root_mnt,
+                                  .rootfs = rootfs[0] ? rootfs : NULL, .prepared = true,
+                                  .sock = sv[1], .filter = k->slot.filter};
     pid_t pid;
-    int pidfd;
-    char why[200];
-    if (ensure_prepared(&job, why, sizeof why) < 0) {
-        snprintf(e.msg, sizeof e.msg, "cannot prepare the sandbox's root: %s", why);
-        for (int i = 0; i < nfds; i++)
-            close(fds[i]);
-        send_reply(sock, 0, e.msg, -1);
-        return;
+    int rc = sandbox_spawn(&birth, -1, &pid, &k->ready_pidfd, &e);
+    close(sv[1]);
+    if (rc < 0) {
+        close(sv[0]);
+        return snprintf(why, n, "%.*s", (int)n - 1, e.msg), -1;
     }
-    job.prepared = true;
-    if (spawn_in_spare(&job, &pid, &pidfd, &e) < 0) {
-        for (int i = 0; i < nfds; i++)
-            close(fds[i]);
-        send_reply(sock, 0, e.msg, -1);
-        return;
-    }
-    send_reply(sock, 1, "", pidfd);
-    close(pidfd);
-    for (int i = 0; i < nfds; i++)
-        close(fds[i]);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-    }
-    send_reply(sock, 2, "", -1);
-    /* the next run's network namespace, made while the launcher reads
-     * this run's accounting and the grader works on its results: during
-     * the run it would compete with it for the CPU */
-    netns_spare_make(&spare);
+    k->ready = pid;
+    k->ready_sock = sv[0];
+    snprintf(k->ready_for, sizeof k->ready_for, "%s", rootfs);
+    return 0;
 }
 
-static _Noreturn void keeper_main(int sock, const struct sock_fprog *filter, pid_t parent)
+/* KEEPER_JOB: hands the run to the PID 1 made for it (made now if there
+ * is none for its root filesystem) and replies with a pidfd for it. */
+static void serve_job(struct keeper_state *k, const char *msg, size_t len, const int *fds,
+                      int nfds)
+{
+    static char *env[JOB_MAX_ENV + 1];
+    static struct run_bind binds[JOB_MAX_BINDS];
+    struct sandbox_job job;
+    char why[300];
+    if (job_decode(msg, len, fds, nfds, &job, env, binds) < 0) {
+        send_reply(k->sock, 0, 0, "the keeper received a malformed job", -1);
+        return;
+    }
+    reap_running(k, true);   /* a run still going here was abandoned */
+    if (make_ready(k, job.rootfs ? job.rootfs : "", why, sizeof why) < 0) {
+        char text[400];
+        snprintf(text, sizeof text, "cannot prepare the sandbox's root: %s", why);
+        send_reply(k->sock, 0, 0, text, -1);
+        return;
+    }
+    if (wire_send(k->ready_sock, msg, len, fds, nfds) < 0) {
+        snprintf(why, sizeof why, "cannot hand the run to its PID 1: %s", strerror(errno));
+        drop_ready(k);
+        send_reply(k->sock, 0, 0, why, -1);
+        return;
+    }
+    send_reply(k->sock, 1, k->ready, "", k->ready_pidfd);
+    close(k->ready_sock);
+    close(k->ready_pidfd);
+    k->running = k->ready;
+    k->ready = 0;
+}
+
+static void serve_one(struct keeper_state *k, const char *msg, size_t len, const int *fds,
+                      int nfds)
+{
+    char why[300];
+    int type = len > 0 ? msg[0] : 0;
+    if (type == KEEPER_JOB) {
+        serve_job(k, msg + 1, len - 1, fds, nfds);
+    } else if (type == KEEPER_NEXT && len >= 2 && msg[len - 1] == '\0') {
+        reap_running(k, false);   /* it has ended, or is ending: the launcher saw it */
+        if (make_ready(k, msg + 1, why, sizeof why) < 0) {
+            /* said again, to the run, when the next KEEPER_JOB tries once more */
+        }
+    } else if (type == KEEPER_READY) {
+        reap_running(k, true);
+        send_reply(k->sock, 1, k->ready, "", -1);
+    }
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);   /* the run's pipes: PID 1 holds its own copies */
+}
+
+static _Noreturn void keeper_main(int sock, struct cgroup *cg, const struct keeper_slot *slot,
+                                  pid_t parent)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
@@ -334,32 +272,52 @@ static _Noreturn void keeper_main(int sock, const struct sock_fprog *filter, pid
         }
         close(adj);
     }
+    static struct keeper_state k;
+    k.sock = sock;
+    k.cg = cg;
+    k.slot = *slot;
     /* the prepared tree lives here, out of the host's sight */
     /* NULL: the keeper exits below, and its launcher reports it gone */
-    char *msg = unshare(CLONE_NEWNS) == 0 ? malloc(MSG_MAX) : NULL;
-    netns_spare_init(&spare);
+    char *msg = unshare(CLONE_NEWNS) == 0 ? malloc(JOB_WIRE_MAX + 1) : NULL;
+    if (msg)
+        trim_namespace(slot->root_mnt);
     for (;;) {
-        int fds[4], nfds;
-        ssize_t n = msg ? recv_with_fds(sock, msg, MSG_MAX, fds, &nfds) : -1;
-        if (n <= 0)
-            _exit(0);   /* the launcher closed the socket: done */
-        serve_one(sock, filter, msg, (size_t)n, fds, nfds);
+        int fds[JOB_MAX_FDS], nfds;
+        ssize_t n = msg ? wire_recv(sock, msg, JOB_WIRE_MAX + 1, fds, &nfds) : -1;
+        if (n <= 0) {   /* the launcher closed the socket: done, and no PID 1 outlives it */
+            drop_ready(&k);
+            reap_running(&k, true);
+            _exit(0);
+        }
+        serve_one(&k, msg, (size_t)n, fds, nfds);
     }
 }
 
 /* ---- in the launcher ---- */
 
-int keeper_start(struct keeper *k, struct cgroup *cg, const struct sock_fprog *filter,
+/* fork(), born inside the cgroup of directory CG_FD where the host lets
+ * clone3 say so (v2: nothing is migrated), else where the caller is. */
+static pid_t fork_into(int cg_fd)
+{
+    if (cg_fd < 0)
+        return fork();
+    struct clone_args a = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+                           .cgroup = (uint64_t)cg_fd};
+    return (pid_t)syscall(SYS_clone3, &a, sizeof a);
+}
+
+int keeper_start(struct keeper *k, struct cgroup *cg, const struct keeper_slot *slot,
                  struct err *e)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return err_sys(e, "cannot create the keeper's socket");
-    int size = (int)MSG_MAX + 4096;
+    int size = (int)JOB_WIRE_MAX + 4096;
     setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     pid_t parent = getpid();
-    pid_t pid = fork();
+    int cg_fd = cg->ops->clone_fd(cg);
+    pid_t pid = fork_into(cg_fd);
     if (pid < 0) {
         close(sv[0]);
         close(sv[1]);
@@ -367,13 +325,13 @@ int keeper_start(struct keeper *k, struct cgroup *cg, const struct sock_fprog *f
     }
     if (pid == 0) {
         close(sv[0]);
-        keeper_main(sv[1], filter, parent);
+        keeper_main(sv[1], cg, slot, parent);
     }
     close(sv[1]);
     k->pid = pid;
     k->sock = sv[0];
     k->parent = parent;
-    if (cg->ops->enter(cg, pid, e) < 0) {
+    if (cg_fd < 0 && cg->ops->enter(cg, pid, e) < 0) {
         keeper_stop(k);
         return err_prefix(e, "cannot move the keeper into the slot's cgroup");
     }
@@ -382,8 +340,8 @@ int keeper_start(struct keeper *k, struct cgroup *cg, const struct sock_fprog *f
 
 static int read_reply(struct keeper *k, struct reply *r, int *fd, struct err *e)
 {
-    int fds[4], nfds = 0;
-    ssize_t n = recv_with_fds(k->sock, r, sizeof *r, fds, &nfds);
+    int fds[JOB_MAX_FDS], nfds = 0;
+    ssize_t n = wire_recv(k->sock, r, sizeof *r, fds, &nfds);
     if (n != (ssize_t)sizeof *r) {
         for (int i = 0; i < nfds; i++)
             close(fds[i]);
@@ -397,40 +355,69 @@ static int read_reply(struct keeper *k, struct reply *r, int *fd, struct err *e)
     return 0;
 }
 
-int keeper_spawn(struct keeper *k, const struct sandbox_job *job, int *pidfd, struct err *e)
+/* Sends message TYPE with PAYLOAD (and FDS beside). */
+static int keeper_send(struct keeper *k, int type, const void *payload, size_t len,
+                       const int *fds, int nfds, struct err *e)
 {
     struct buf b = BUF_INIT;
-    if (encode_job(job, &b, e) < 0) {
-        buf_free(&b);
-        return -1;
-    }
-    int fds[4] = {job->out_fd, job->err_fd, job->report_fd, job->stdin_fd};
-    ssize_t n = send_with_fds(k->sock, b.data, b.len, fds, job->stdin_fd >= 0 ? 4 : 3);
+    char t = (char)type;
+    buf_append(&b, &t, 1);
+    buf_append(&b, payload, len);
+    ssize_t n = wire_send(k->sock, b.data, b.len, fds, nfds);
     buf_free(&b);
-    if (n < 0)
-        return err_sys(e, "cannot reach the sandbox keeper");
+    return n < 0 ? err_sys(e, "cannot reach the sandbox keeper") : 0;
+}
+
+int keeper_run(struct keeper *k, const struct sandbox_job *job, int *pidfd, pid_t *pid,
+               struct err *e)
+{
+    struct buf b = BUF_INIT;
+    int fds[JOB_MAX_FDS];
+    int rc = job_encode(job, &b, e);
+    if (rc == 0)
+        rc = keeper_send(k, KEEPER_JOB, b.data, b.len, fds, job_fds(job, fds), e);
+    buf_free(&b);
     struct reply r;
-    if (read_reply(k, &r, pidfd, e) < 0)
+    if (rc < 0 || read_reply(k, &r, pidfd, e) < 0)
         return -1;
-    if (r.ok != 1 || *pidfd < 0)
+    if (r.ok != 1 || *pidfd < 0) {
+        if (*pidfd >= 0)
+            close(*pidfd);
         return err_set(e, "%s", r.msg[0] ? r.msg : "the keeper could not start the run");
+    }
+    *pid = (pid_t)r.pid;
     return 0;
 }
 
-int keeper_wait_reaped(struct keeper *k, struct err *e)
+int keeper_next(struct keeper *k, const char *rootfs, struct err *e)
+{
+    const char *r = rootfs ? rootfs : "";
+    return keeper_send(k, KEEPER_NEXT, r, strlen(r) + 1, NULL, 0, e);
+}
+
+int keeper_ready_pid(struct keeper *k, pid_t *pid, struct err *e)
 {
     struct reply r;
-    if (read_reply(k, &r, NULL, e) < 0)
+    if (keeper_send(k, KEEPER_READY, "", 0, NULL, 0, e) < 0 || read_reply(k, &r, NULL, e) < 0)
         return -1;
-    return r.ok == 2 ? 0 : err_set(e, "the keeper sent an unexpected reply");
+    *pid = (pid_t)r.pid;
+    return 0;
 }
 
 void keeper_stop(struct keeper *k)
 {
-    if (k->sock >= 0)
+    pid_t w = -1;
+    if (k->sock >= 0) {
+        shutdown(k->sock, SHUT_RDWR);   /* for every copy: the keeper ends its PID 1s and exits */
         close(k->sock);
+    }
     k->sock = -1;
-    if (k->pid > 0) {
+    if (k->pid <= 0)
+        return;
+    double until = clock_mono() + STOP_WAIT_S;
+    while ((w = waitpid(k->pid, NULL, WNOHANG)) == 0 && clock_mono() < until)
+        usleep(1000);
+    if (w == 0) {   /* stuck: its PID 1s die with it (PR_SET_PDEATHSIG) */
         kill(k->pid, SIGKILL);
         while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR) {
         }
@@ -455,7 +442,7 @@ static bool process_alive(pid_t pid)
     return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
 }
 
-int keeper_revive(struct keeper *k, struct cgroup *cg, const struct sock_fprog *filter,
+int keeper_revive(struct keeper *k, struct cgroup *cg, const struct keeper_slot *slot,
                   struct err *e)
 {
     if (k->pid <= 0 || process_alive(k->pid))
@@ -464,7 +451,7 @@ int keeper_revive(struct keeper *k, struct cgroup *cg, const struct sock_fprog *
     if (k->parent != getpid())
         return err_set(e, "the sandbox keeper (pid %d) is gone", (int)was);
     keeper_stop(k);   /* reaps it and closes its socket */
-    if (keeper_start(k, cg, filter, e) < 0)
+    if (keeper_start(k, cg, slot, e) < 0)
         return err_prefix(e, "the sandbox keeper (pid %d) died, and a new one cannot start",
                           (int)was);
     log_msg(LOG_WARN, NULL, "the sandbox keeper of %s (pid %d) had died; pid %d took its place",

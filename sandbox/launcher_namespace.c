@@ -77,7 +77,9 @@ struct sandbox_launcher {
     uid_t uid;
     int lock_fd;                /* holds the slot (uid) lease */
     struct cgroup *cg;
-    struct keeper keeper;       /* v1 only: pid 0 otherwise */
+    struct keeper keeper;       /* where each run's PID 1 is made */
+    struct keeper_slot kslot;   /* what the keeper makes them with */
+    bool cold;                  /* no PID 1 made ahead: each run waits for its own */
     struct sock_fprog filter;
     struct sandbox_site site;   /* the installation's uids, directories and cgroup */
     char root_mnt[160], work[160];
@@ -175,7 +177,7 @@ static int open_cgroup(struct sandbox_launcher *s, int slot, struct err *e)
     if (!s->cg)
         return -1;
     /* a previous grader killed mid-run may have left processes */
-    s->cg->ops->kill_all(s->cg, 0);
+    s->cg->ops->kill_all(s->cg, NULL);
     return 0;
 }
 
@@ -189,13 +191,20 @@ struct watch {
     bool started;               /* PID 1 said the command runs */
     bool start_overdue;         /* it had not within START_LIMIT_S */
     double spawned;             /* when PID 1 was asked for */
-    double start, end;          /* the command's exec; PID 1 seen gone (0: not yet) */
+    double start, end;          /* the command's exec; its end (0: not yet) */
     double wait_base, wait_now; /* the cgroup's CPU wait at the start, at the last tick */
     double waited_at;           /* when wait_now was read */
     bool wait_known;            /* both were read */
     struct pid1_report rep;
     bool have_report;
 };
+
+/* Whether no process of the run is left: PID 1 said so (it reaps every
+ * other one before it reports the command's end) or is gone itself. */
+static bool run_ended(const struct watch *w)
+{
+    return w->exited || (w->have_report && w->rep.kind == PID1_EXITED);
+}
 
 static void kill_run(struct watch *w)
 {
@@ -235,6 +244,8 @@ static void read_report(struct sandbox_launcher *s, struct watch *w)
     } else if (n == (ssize_t)sizeof r) {
         w->rep = r;
         w->have_report = true;
+        if (r.kind == PID1_EXITED && !w->end)
+            w->end = clock_mono();
     } else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
         w->report_open = false;
     }
@@ -247,7 +258,7 @@ static void check_cpu(struct sandbox_launcher *s, struct watch *w, const struct 
                       struct run_result *res)
 {
     double used;
-    if (w->exited || w->killed)
+    if (run_ended(w) || w->killed)
         return;
     /* once a tick, not at every burst of output: it reads a file per task */
     if (w->started && clock_mono() - w->waited_at >= CPU_TICK_S)
@@ -267,7 +278,7 @@ static void check_memory_use(struct sandbox_launcher *s, struct watch *w,
 {
     long long kb;
     double now = clock_mono();
-    if (w->exited || now < w->next_memory_check)
+    if (run_ended(w) || now < w->next_memory_check)
         return;
     w->next_memory_check = now + CPU_TICK_S;
     if (s->cg->ops->anon_kb(s->cg, &kb) == 0 && kb > (long long)l->memory_mb * 1024) {
@@ -291,21 +302,31 @@ static void out_of_time(struct sandbox_launcher *s, struct watch *w, struct run_
     kill_run(w);
 }
 
-/* Reads output and the report until PID 1 has exited and the pipes are
- * closed, enforcing wall time, CPU time and output size. */
+/* The run is over once none of its processes is left and its output is
+ * read; PID 1 may still be tearing its namespaces down (its keeper reaps
+ * it), which is not the run's time. */
+static bool run_over(const struct watch *w)
+{
+    if (w->out_open || w->err_open)
+        return false;
+    return (w->have_report && w->rep.kind == PID1_EXITED) || (w->exited && !w->report_open);
+}
+
+/* Reads output and the report until the run is over, enforcing wall
+ * time, CPU time and output size. */
 static void watch_run(struct sandbox_launcher *s, struct watch *w, const struct run_limits *l,
                       struct run_result *res)
 {
     size_t cap = (size_t)l->output_kb * 1024;
     double grace_end = 0;
-    while (!w->exited || w->out_open || w->err_open || w->report_open) {
+    while (!run_over(w)) {
         struct pollfd p[4] = {{w->exited ? -1 : w->pidfd, POLLIN, 0},
                               {w->out_open ? w->out : -1, POLLIN, 0},
                               {w->err_open ? w->err : -1, POLLIN, 0},
                               {w->report_open ? w->report : -1, POLLIN, 0}};
         double deadline = w->started ? w->start + l->wall_s : w->spawned + START_LIMIT_S;
         double now = clock_mono(), left = deadline - now;
-        if (w->exited) {   /* every writer is dead: the pipes end at once */
+        if (run_ended(w)) {   /* every writer is dead: the pipes end at once */
             if (!grace_end)
                 grace_end = now + 1.0;
             left = grace_end - now;
@@ -329,7 +350,8 @@ static void watch_run(struct sandbox_launcher *s, struct watch *w, const struct 
             kill_run(w);
         if (p[0].revents && !w->exited) {
             w->exited = true;
-            w->end = clock_mono();
+            if (!w->end)
+                w->end = clock_mono();
         }
         check_cpu(s, w, l, res);
         check_memory_use(s, w, l);
@@ -343,10 +365,12 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* Makes sure no process of the run is left in the slot's cgroup. */
-static int drain_cgroup(struct sandbox_launcher *s, struct err *e)
+/* Makes sure no process is in the slot's cgroup but the keeper and
+ * PID1 (the one of the run that just ended, or the one made ahead for
+ * the next; 0: none). */
+static int drain_cgroup(struct sandbox_launcher *s, pid_t pid1, struct err *e)
 {
-    pid_t except = s->keeper.pid;
+    pid_t except[3] = {s->keeper.pid, pid1, 0};
     double until = clock_mono() + DRAIN_WAIT_S;
     while (!s->cg->ops->is_empty(s->cg, except)) {
         s->cg->ops->kill_all(s->cg, except);
@@ -358,12 +382,17 @@ static int drain_cgroup(struct sandbox_launcher *s, struct err *e)
     return 0;
 }
 
-/* Between runs: what no run needs any more is given back, and what
- * stays charged to the slot must be small, or a later run would pay for
- * an earlier one (pages of files a run left, of shared memory). */
+/* Between runs: what stays charged to the slot must be small, or a
+ * later run would pay for an earlier one (pages of files a run left, of
+ * shared memory).  The keeper gives back what it can after each run, so
+ * this is usually one read; else the launcher reclaims and waits. */
 static int check_memory(struct sandbox_launcher *s, struct err *e)
 {
     long long left;
+    if (s->cg->ops->charged(s->cg, &left, e) < 0)
+        return -1;
+    if (left <= (long long)SLOT_RESIDUE_MB << 20)
+        return 0;
     /* some pages are freed a moment after the run's last process: a
      * finished run's IPC namespace, and its shared memory with it, is torn
      * down by a kernel worker, so the charge is read again for a while */
@@ -390,11 +419,13 @@ static int out_of_service(struct sandbox_launcher *s, struct err *e)
 
 /* Before a grading: no process, file or memory charge of an earlier one
  * (a grader killed mid-run leaves its work directory and its pages), and
- * on v1 a keeper to be born from (a dead one is replaced). */
+ * a keeper to be born from (a dead one is replaced). */
 static int sb_clean(struct launcher *self, struct err *e)
 {
     struct sandbox_launcher *s = (struct sandbox_launcher *)self;
-    if (keeper_revive(&s->keeper, s->cg, &s->filter, e) < 0 || drain_cgroup(s, e) < 0 ||
+    pid_t ready = 0;
+    if (keeper_revive(&s->keeper, s->cg, &s->kslot, e) < 0 ||
+        keeper_ready_pid(&s->keeper, &ready, e) < 0 || drain_cgroup(s, ready, e) < 0 ||
         fs_empty_dir(s->work, e) < 0 || check_memory(s, e) < 0)
         return out_of_service(s, e);
     return 0;
@@ -468,22 +499,13 @@ static int judge(const struct watch *w, const struct cgroup_usage *u, const stru
     return 0;
 }
 
-static int spawn_run(struct sandbox_launcher *s, const struct sandbox_job *job, pid_t *pid,
-                     int *pidfd, struct err *e)
+/* After a run: the keeper reaps its PID 1 and makes the next run's,
+ * while the grader reads this one's results. */
+static void ask_for_next(struct sandbox_launcher *s, const struct run_spec *spec)
 {
-    *pid = 0;
-    if (s->keeper.pid > 0)
-        return keeper_spawn(&s->keeper, job, pidfd, e);
-    return sandbox_spawn(job, s->cg->ops->clone_fd(s->cg), pid, pidfd, e);
-}
-
-static int reap_run(struct sandbox_launcher *s, pid_t pid, struct err *e)
-{
-    if (s->keeper.pid > 0)
-        return keeper_wait_reaped(&s->keeper, e);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-    }
-    return 0;
+    struct err e;   /* a keeper that cannot be reached fails the next run, or clean revives it */
+    if (!s->cold)
+        keeper_next(&s->keeper, spec->rootfs, &e);
 }
 
 static int check_binds(const struct run_spec *spec, struct err *e)
@@ -520,14 +542,13 @@ static int sb_run(struct launcher *self, const struct run_spec *spec, struct run
     struct sandbox_job job = {
         .workdir = spec->workdir, .command = spec->command, .env = spec->env,
         .binds = spec->binds, .n_binds = spec->n_binds, .rootfs = spec->rootfs,
-        .root_mnt = s->root_mnt, .limits = spec->limits, .uid = s->uid,
-        .stdin_fd = spec->stdin_fd, .out_fd = out[1], .err_fd = errp[1], .report_fd = rep[1],
-        .filter = &s->filter,
+        .limits = spec->limits, .stdin_fd = spec->stdin_fd, .out_fd = out[1],
+        .err_fd = errp[1], .report_fd = rep[1],
     };
     double spawned = clock_mono();
     pid_t pid;
     int pidfd = -1;
-    if (spawn_run(s, &job, &pid, &pidfd, e) < 0)
+    if (keeper_run(&s->keeper, &job, &pidfd, &pid, e) < 0)
         goto fail;
     close_fd(&out[1]);
     close_fd(&errp[1]);
@@ -539,20 +560,20 @@ static int sb_run(struct launcher *self, const struct run_spec *spec, struct run
                       .out_open = true, .err_open = true, .report_open = true,
                       .spawned = spawned};
     watch_run(s, &w, &spec->limits, res);
-    kill_run(&w);   /* a no-op unless the pipes were held past PID 1 */
-    int rc = reap_run(s, pid, e);
+    if (!run_ended(&w))
+        kill_run(&w);   /* the pipes were held past the run's end */
     if (w.started)
         res->wall_s = (w.end ? w.end : clock_mono()) - w.start;
     close(pidfd);
     struct cgroup_usage u;
-    if (rc == 0)
-        rc = drain_cgroup(s, e);
+    int rc = drain_cgroup(s, pid, e);
     if (rc == 0)
         rc = s->cg->ops->usage(s->cg, &u, e);
     if (rc == 0)
         rc = judge(&w, &u, &spec->limits, res, e);
     if (rc == 0)
         check_disk(s, res);
+    ask_for_next(s, spec);
     close_fd(&out[0]);
     close_fd(&errp[0]);
     close_fd(&rep[0]);
@@ -579,7 +600,7 @@ static void sb_destroy(struct launcher *self)
     struct sandbox_launcher *s = (struct sandbox_launcher *)self;
     keeper_stop(&s->keeper);
     if (s->cg) {
-        s->cg->ops->kill_all(s->cg, 0);
+        s->cg->ops->kill_all(s->cg, NULL);
         s->cg->ops->reset(s->cg);
         s->cg->ops->close(s->cg);
     }
@@ -612,13 +633,18 @@ static struct launcher *sandbox_create(const struct sandbox_site *site, struct e
     }
     s->base.slot = (int)(s->uid - s->site.uid_base);
     s->base.work_base = s->work;
+    s->kslot = (struct keeper_slot){.uid = s->uid, .root_mnt = s->root_mnt, .filter = &s->filter};
     if (make_slot_dirs(s, s->base.slot, e) < 0 || open_cgroup(s, s->base.slot, e) < 0 ||
-        sandbox_filter_build(&s->filter, e) < 0 ||
-        (s->cg->ops->clone_fd(s->cg) < 0 && keeper_start(&s->keeper, s->cg, &s->filter, e) < 0)) {
+        sandbox_filter_build(&s->filter, e) < 0 || keeper_start(&s->keeper, s->cg, &s->kslot, e) < 0) {
         sb_destroy(&s->base);
         return NULL;
     }
     return &s->base;
+}
+
+void sandbox_namespace_cold(struct launcher *l)
+{
+    ((struct sandbox_launcher *)l)->cold = true;
 }
 
 /* Cloning a keeper into the slot's cgroups, mounting its work tmpfs and

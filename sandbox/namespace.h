@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "sandbox/launcher.h"
 
@@ -19,7 +20,19 @@ struct cgroup;
 #define SANDBOX_WORK_MB 256               /* the work tmpfs: the disk a run can fill */
 #define SANDBOX_TMP_MB 64                 /* /tmp and /dev/shm inside, each */
 
-/* Everything PID 1 needs to set a run up, in the spawning process. */
+/* What a PID 1 is born with, before any run is known: the slot's
+ * identity and root (keeper.c makes one ahead of each run from this). */
+struct sandbox_birth {
+    uid_t uid;                  /* the slot's uid outside */
+    const char *root_mnt;       /* an empty host directory: staging for the root (rootfs.c) */
+    const char *rootfs;         /* NULL: the host's system directories */
+    bool prepared;              /* root_mnt already holds the prepared tree (keeper) */
+    bool net_ready;             /* already in a fresh network namespace, loopback up */
+    int sock;                   /* PID 1's end of the socket the run comes over */
+    const struct sock_fprog *filter;
+};
+
+/* One run, as PID 1 receives it (job_wire.c carries it). */
 struct sandbox_job {
     const char *workdir;        /* host path, shown at the same path inside */
     const char *command;
@@ -27,15 +40,10 @@ struct sandbox_job {
     const struct run_bind *binds;
     int n_binds;
     const char *rootfs;         /* NULL: the host's system directories */
-    const char *root_mnt;       /* an empty host directory: staging for the root (rootfs.c) */
-    bool prepared;              /* root_mnt already holds the prepared tree (keeper) */
-    bool net_ready;             /* already in a fresh network namespace, loopback up */
     struct run_limits limits;
-    uid_t uid;                  /* outside */
     int stdin_fd;               /* -1: /dev/null */
     int out_fd, err_fd;         /* write ends of the output pipes */
     int report_fd;              /* write end: PID 1's struct pid1_report */
-    const struct sock_fprog *filter;
 };
 
 /* What PID 1 tells the launcher: when the command started, then how it
@@ -48,61 +56,101 @@ struct pid1_report {
     char msg[240];              /* which set-up step failed and why */
 };
 
-/* Clones PID 1 in fresh user, mount, PID, network, IPC, UTS and cgroup
- * namespaces (into CGROUP_FD's cgroup when >= 0), maps SANDBOX_UID to
- * the job's uid and lets it go.  The spawning process is its parent. */
-int sandbox_spawn(const struct sandbox_job *job, int cgroup_fd, pid_t *pid, int *pidfd,
+/* Clones PID 1 in fresh user, mount, PID, network (unless net_ready),
+ * IPC, UTS and cgroup namespaces (into CGROUP_FD's cgroup when >= 0),
+ * maps SANDBOX_UID to the birth's uid and lets it go: it sets up all a
+ * run does not decide, then waits on BIRTH->sock for its run.  The
+ * spawning process is its parent. */
+int sandbox_spawn(const struct sandbox_birth *birth, int cgroup_fd, pid_t *pid, int *pidfd,
                   struct err *e);
 
-/* PID 1: waits on SYNC_FD for the uid map, sets the run up, runs the
- * command, reaps, kills what is left, reports.  Never returns. */
-_Noreturn void sandbox_pid1(const struct sandbox_job *job, int sync_fd);
+/* PID 1: waits on SYNC_FD for the uid map, sets up what every run has,
+ * receives its run, finishes the root, runs the command, reaps, kills
+ * what is left, reports.  Never returns. */
+_Noreturn void sandbox_pid1(const struct sandbox_birth *birth, int sync_fd);
+
+/* ---- the run on the wire (job_wire.c) ---- */
+
+#define JOB_WIRE_MAX (256u << 10)
+#define JOB_MAX_ENV 256
+#define JOB_MAX_BINDS 32
+#define JOB_MAX_FDS 4
+
+/* Serialises JOB's strings and limits into B (its fds go beside). */
+int job_encode(const struct sandbox_job *job, struct buf *b, struct err *e);
+/* Decodes MSG into JOB, pointing into MSG; ENV (JOB_MAX_ENV + 1) and
+ * BINDS (JOB_MAX_BINDS) are the arrays it fills.  The fds are FDS[0..2]
+ * (out, err, report) and FDS[3] (stdin) when the job has one.  -1 if
+ * malformed or NFDS does not fit. */
+int job_decode(const char *msg, size_t len, const int *fds, int nfds, struct sandbox_job *job,
+               char **env, struct run_bind *binds);
+/* The fds that go beside JOB: 3, or 4 with a stdin. */
+int job_fds(const struct sandbox_job *job, int fds[JOB_MAX_FDS]);
+/* One message and up to JOB_MAX_FDS fds over a SOCK_SEQPACKET socket. */
+ssize_t wire_send(int sock, const void *data, size_t len, const int *fds, int nfds);
+/* Receives one message into DATA, its fds into FDS (*NFDS of them,
+ * close-on-exec); returns its length. */
+ssize_t wire_recv(int sock, void *data, size_t len, int *fds, int *nfds);
 
 /* Builds the tree every run shares (system directories, /etc, /dev) below
  * ROOT_MNT in the calling process's mount namespace, made private first.
  * On failure, -1 with WHY saying which step. */
 int sandbox_rootfs_prepare(const char *root_mnt, const char *rootfs, char *why, size_t n);
-/* In PID 1: builds the run's own root from the prepared tree plus the
- * per-run parts and pivots into it.  On failure, -1 with WHY. */
-int sandbox_rootfs_enter(const struct sandbox_job *job, char *why, size_t n);
+/* In PID 1, before its run is known: builds the run's own root from the
+ * prepared tree plus the parts every run gets fresh.  On failure, -1
+ * with WHY. */
+int sandbox_rootfs_build(const char *root_mnt, char *why, size_t n);
+/* In PID 1, with its run: adds the work directory and the run's binds,
+ * then pivots into the root.  On failure, -1 with WHY. */
+int sandbox_rootfs_enter(const char *root_mnt, const struct sandbox_job *job, char *why, size_t n);
 
 int sandbox_filter_build(struct sock_fprog *prog, struct err *e);
 void sandbox_filter_free(struct sock_fprog *prog);
 int sandbox_filter_apply(const struct sock_fprog *prog);
 
-/* The run's network namespace (netns.c).  A spare is a fresh namespace
- * with loopback up, made ahead for the next run; HOST is the caller's. */
-struct netns_spare {
-    int host, next;
-};
+/* In PID 1, in its fresh network namespace: loopback up (netns.c). */
 int netns_loopback_up(void);
-int netns_spare_init(struct netns_spare *n);
-/* Makes the spare if there is none. */
-int netns_spare_make(struct netns_spare *n);
-/* Moves the caller into the spare (used up); clone PID 1, then leave. */
-int netns_spare_enter(struct netns_spare *n);
-void netns_spare_leave(struct netns_spare *n);
 
-/* v1 hosts: the keeper, a process that lives in the slot's cgroup and
- * forks every run there (keeper.c). */
+/* The keeper, a process that lives in the slot's cgroup and that every
+ * run's PID 1 is born from, one made ahead of each run (keeper.c). */
 struct keeper {
     pid_t pid;
     int sock;
     pid_t parent;               /* the process that started it (and reaps it) */
 };
-int keeper_start(struct keeper *k, struct cgroup *cg, const struct sock_fprog *filter,
+/* What the keeper needs to make PID 1s: the slot's uid and root staging
+ * directory, the seccomp filter; copied into the keeper. */
+struct keeper_slot {
+    uid_t uid;
+    const char *root_mnt;
+    const struct sock_fprog *filter;
+};
+int keeper_start(struct keeper *k, struct cgroup *cg, const struct keeper_slot *slot,
                  struct err *e);
-/* Asks the keeper to spawn JOB; *PIDFD refers to the run's PID 1. */
-int keeper_spawn(struct keeper *k, const struct sandbox_job *job, int *pidfd, struct err *e);
-/* Waits until the keeper has reaped the run's PID 1. */
-int keeper_wait_reaped(struct keeper *k, struct err *e);
+/* Hands JOB to a PID 1 made ahead (or, if there is none for its root
+ * filesystem, one made now); *PIDFD and *PID refer to it. */
+int keeper_run(struct keeper *k, const struct sandbox_job *job, int *pidfd, pid_t *pid,
+               struct err *e);
+/* After a run: the keeper reaps its PID 1 and makes the next one, for
+ * root filesystem ROOTFS (NULL: the host's), while the caller goes on.
+ * Nothing comes back; a failure shows at the next keeper_run. */
+int keeper_next(struct keeper *k, const char *rootfs, struct err *e);
+/* The PID 1 the keeper holds ready (0: none), once it has reaped every
+ * earlier one: what, besides the keeper, a slot between runs holds. */
+int keeper_ready_pid(struct keeper *k, pid_t *pid, struct err *e);
 void keeper_stop(struct keeper *k);
 /* Before a grading: a keeper that died (killed by someone, or the OOM
  * killer despite its exemption) would fail every later run of the slot
  * with "cannot reach the sandbox keeper".  Its parent starts a new one
  * in its place (1, and logs it); anyone else gets -1 saying it is gone.
- * 0 while it lives, and where there is none (cgroup v2). */
-int keeper_revive(struct keeper *k, struct cgroup *cg, const struct sock_fprog *filter,
+ * 0 while it lives. */
+int keeper_revive(struct keeper *k, struct cgroup *cg, const struct keeper_slot *slot,
                   struct err *e);
+
+/* Makes namespace launcher L start every run from nothing made ahead:
+ * the keeper clones each run's PID 1 when the run comes and it sets
+ * everything up on the run's critical path, as isolate does (for the
+ * benchmark's comparison; never in production). */
+void sandbox_namespace_cold(struct launcher *l);
 
 #endif

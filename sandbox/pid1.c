@@ -3,19 +3,26 @@
  *
  * sandbox_spawn clones one process in fresh user, mount, PID, network
  * (unless the keeper has made one ahead: netns.c), IPC, UTS and cgroup
- * namespaces (clone3, straight into the slot's cgroup
- * where v2 allows it), writes its uid and gid maps (inside uid 1000 = the
- * slot's uid outside; nothing else, so there is no root inside), and
- * then lets it go.  That process is PID 1 of the run, and sets it up as
- * a straight sequence of named steps (the isolate way): the new root
- * (rootfs.c), loopback (unless already up), the host name, the run's uid with no
- * capabilities; then it forks the command - which applies its rlimits
- * and the seccomp filter and execs - and tells the launcher the moment
- * the command runs (the run's wall clock starts there: set-up is not the
- * student's time), reaps every process that ends, and when the command
- * ends kills everything left and reports the command's wait status on
- * the report pipe.  Killing PID 1 from outside (time,
- * output) takes the whole PID namespace with it.
+ * namespaces (clone3, straight into the slot's cgroup where the caller
+ * gives one), writes its uid and gid maps (inside uid 1000 = the slot's
+ * uid outside; nothing else, so there is no root inside), and then lets
+ * it go.  That process is PID 1 of a run not yet known: the keeper
+ * (keeper.c) makes it ahead, while the previous run's results are being
+ * read, so that what follows is off the run's critical path.  It sets
+ * up, as a straight sequence of named steps (the isolate way), all that
+ * no run decides: the run's uid, the new root with fresh /tmp, /dev/shm
+ * and /proc (rootfs.c), loopback (unless already up), the host name, an
+ * empty capability bounding set.  Then it waits on its socket for the
+ * run (job_wire.c).  With it: the work directory and the run's binds,
+ * pivot_root, no capabilities left; it forks the command - which applies
+ * its rlimits and the seccomp filter and execs - tells the launcher the
+ * moment the command runs (the run's wall clock starts there: set-up is
+ * not the student's time), lets go of the run's pipes, reaps every
+ * process that ends, and when the command ends kills everything left and
+ * reports the command's wait status on the report pipe once nothing but
+ * itself is left.  Killing PID 1 from outside (time, output) takes the
+ * whole PID namespace with it.  A step that fails before the run comes
+ * is reported on the run's report pipe when it does.
  */
 #define _GNU_SOURCE
 #include "sandbox/namespace.h"
@@ -63,7 +70,7 @@ static int write_map(pid_t pid, const char *file, uid_t outside, struct err *e)
     return 0;
 }
 
-int sandbox_spawn(const struct sandbox_job *job, int cgroup_fd, pid_t *pid, int *pidfd,
+int sandbox_spawn(const struct sandbox_birth *birth, int cgroup_fd, pid_t *pid, int *pidfd,
                   struct err *e)
 {
     int sync[2];
@@ -71,7 +78,7 @@ int sandbox_spawn(const struct sandbox_job *job, int cgroup_fd, pid_t *pid, int 
         return err_sys(e, "cannot create a pipe");
     int fd = -1;
     struct clone_args args = {
-        .flags = (NAMESPACES & ~(job->net_ready ? CLONE_NEWNET : 0)) | CLONE_PIDFD,
+        .flags = (NAMESPACES & ~(birth->net_ready ? CLONE_NEWNET : 0)) | CLONE_PIDFD,
         .pidfd = (uint64_t)(uintptr_t)&fd,
         .exit_signal = SIGCHLD,
     };
@@ -82,15 +89,15 @@ int sandbox_spawn(const struct sandbox_job *job, int cgroup_fd, pid_t *pid, int 
     long p = syscall(SYS_clone3, &args, sizeof args);
     if (p == 0) {
         close(sync[1]);
-        sandbox_pid1(job, sync[0]);
+        sandbox_pid1(birth, sync[0]);
     }
     close(sync[0]);
     if (p < 0) {
         close(sync[1]);
         return err_sys(e, "cannot create the run's namespaces (clone3)");
     }
-    if (write_map((pid_t)p, "uid_map", job->uid, e) < 0 ||
-        write_map((pid_t)p, "gid_map", job->uid, e) < 0 || write(sync[1], "g", 1) != 1) {
+    if (write_map((pid_t)p, "uid_map", birth->uid, e) < 0 ||
+        write_map((pid_t)p, "gid_map", birth->uid, e) < 0 || write(sync[1], "g", 1) != 1) {
         kill((pid_t)p, SIGKILL);
         waitpid((pid_t)p, NULL, 0);
         close(fd);
@@ -105,23 +112,36 @@ int sandbox_spawn(const struct sandbox_job *job, int cgroup_fd, pid_t *pid, int 
 
 /* ---- in PID 1 ---- */
 
-static _Noreturn void report_failure(const struct sandbox_job *job, const char *step,
-                                     const char *why)
+/* A set-up step that failed: said on the run's report pipe. */
+struct setup {
+    const struct sandbox_birth *birth;
+    char failed[240];           /* "step: why"; empty while all went well */
+};
+
+static int note_failure(struct setup *st, const char *step, const char *why)
+{
+    snprintf(st->failed, sizeof st->failed, "%s: %s", step, why);
+    return -1;
+}
+
+static _Noreturn void report_failure(const struct sandbox_job *job, const char *msg)
 {
     struct pid1_report r = {.kind = PID1_SETUP_FAILED};
-    snprintf(r.msg, sizeof r.msg, "%s: %s", step, why);
+    snprintf(r.msg, sizeof r.msg, "%s", msg);
     if (write(job->report_fd, &r, sizeof r) < 0) {
         /* nobody to tell */
     }
     _exit(127);
 }
 
-static void fail_errno(const struct sandbox_job *job, const char *step)
+static _Noreturn void fail_run(const struct sandbox_job *job, const char *step, const char *why)
 {
-    report_failure(job, step, strerror(errno));
+    char msg[240];
+    snprintf(msg, sizeof msg, "%s: %s", step, why);
+    report_failure(job, msg);
 }
 
-/* PID 1 is a clone of the grader, so /proc/1/cmdline (readable by
+/* PID 1 is a clone of the keeper, so /proc/1/cmdline (readable by
  * anyone) would show the grader's command line - the worker's directory,
  * the job's name - and its environment area the worker's environment.
  * Both live in PID 1's own memory: overwrite them. */
@@ -149,27 +169,9 @@ static int scrub_inherited_memory(void)
     return 0;
 }
 
-/* Closes every fd but the job's: the grader's own (its log, the job's
- * directories) must not reach the run. */
-static void close_other_fds(const struct sandbox_job *job)
-{
-    int keep[4] = {job->stdin_fd, job->out_fd, job->err_fd, job->report_fd}, lo = 3;
-    for (;;) {
-        int next = -1;   /* the smallest kept fd >= lo */
-        for (int i = 0; i < 4; i++)
-            if (keep[i] >= lo && (next < 0 || keep[i] < next))
-                next = keep[i];
-        if (next < 0) {
-            syscall(SYS_close_range, (unsigned)lo, ~0U, 0);
-            return;
-        }
-        if (next > lo)
-            syscall(SYS_close_range, (unsigned)lo, (unsigned)next - 1, 0);
-        lo = next + 1;
-    }
-}
-
-/* Empties the bounding and ambient sets while PID 1 still may. */
+/* Empties the bounding and ambient sets: nothing the run execs can gain
+ * a capability.  Mounting needs none of them (only the effective set,
+ * emptied once the root is entered). */
 static void drop_bounding_set(void)
 {
     for (int cap = 0; cap < 64; cap++)
@@ -202,7 +204,6 @@ static int take_run_ids(void)
  * cannot ptrace PID 1 or read its /proc entries). */
 static int drop_privileges(void)
 {
-    drop_bounding_set();
     if (clear_capabilities() < 0)
         return -1;
     return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -219,6 +220,7 @@ static void set_limit(int resource, rlim_t soft, rlim_t hard)
 struct command_args {
     const struct sandbox_job *job;
     const struct exec_plan *plan;
+    const struct sock_fprog *filter;
 };
 
 /* The command's child (launcher_spawn): its limits and filter, then exec. */
@@ -233,26 +235,17 @@ static int run_command(void *arg)
     set_limit(RLIMIT_CPU, cpu, cpu + 1);
     set_limit(RLIMIT_FSIZE, (rlim_t)job->limits.file_mb << 20, (rlim_t)job->limits.file_mb << 20);
     set_limit(RLIMIT_CORE, 0, 0);
-    if (sandbox_filter_apply(job->filter) < 0) {
+    if (sandbox_filter_apply(a->filter) < 0) {
         dprintf(2, "assay: cannot load the seccomp filter: %s\n", strerror(errno));
         _exit(126);
     }
     exec_plan_run(a->plan, job->env);
 }
 
-/* Starts the command without copying PID 1 (launcher_spawn).  What the
- * child changes - its signal dispositions and mask, rlimits, seccomp
- * filter - belongs to it alone without CLONE_SIGHAND/THREAD. */
-static pid_t start_command(const struct sandbox_job *job, const struct exec_plan *plan)
-{
-    struct command_args a = {job, plan};
-    return launcher_spawn(run_command, &a);
-}
-
-/* Tells the launcher the command runs.  start_command returns once the
- * child has exec'd (launcher_spawn waits for that), so this is the moment
- * the student's code started; the monotonic clock is the launcher's too
- * (no time namespace), so a late read of this report changes nothing. */
+/* Tells the launcher the command runs.  launcher_spawn returns once the
+ * child has exec'd, so this is the moment the student's code started;
+ * the monotonic clock is the launcher's too (no time namespace), so a
+ * late read of this report changes nothing. */
 static void report_started(const struct sandbox_job *job)
 {
     struct pid1_report r = {.kind = PID1_STARTED, .started = clock_mono()};
@@ -262,7 +255,9 @@ static void report_started(const struct sandbox_job *job)
 }
 
 /* Reaps until no process is left; when the command ends, kills the rest.
- * Returns the command's wait status. */
+ * Returns the command's wait status.  No child left (ECHILD) means no
+ * process of the run is left: every one of them is PID 1's descendant or
+ * was handed to it when its parent died. */
 static int reap_all(pid_t command)
 {
     int status = 0, st;
@@ -280,16 +275,14 @@ static int reap_all(pid_t command)
     }
 }
 
-_Noreturn void sandbox_pid1(const struct sandbox_job *job, int sync_fd)
+/* All that no run decides, done before the run comes; a failed step ends
+ * it, and is said when the run comes. */
+static int set_up_ahead(struct setup *st)
 {
-    char why[200], c;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* the run never outlives its launcher */
-    if (read(sync_fd, &c, 1) != 1)
-        _exit(127);   /* the spawner failed and has killed us */
-    close(sync_fd);
-    close_other_fds(job);
+    const struct sandbox_birth *b = st->birth;
+    char why[200];
     if (scrub_inherited_memory() < 0)
-        fail_errno(job, "hiding the grader's command line");
+        return note_failure(st, "hiding the grader's command line", strerror(errno));
     int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     if (adj >= 0) {   /* the keeper is exempt from the OOM killer; the run is not */
         if (write(adj, "0", 1) < 0) {
@@ -297,25 +290,85 @@ _Noreturn void sandbox_pid1(const struct sandbox_job *job, int sync_fd)
         close(adj);
     }
     if (take_run_ids() < 0)
-        fail_errno(job, "taking the run's uid");
-    if (!job->prepared && sandbox_rootfs_prepare(job->root_mnt, job->rootfs, why, sizeof why) < 0)
-        report_failure(job, "preparing the root", why);
-    if (sandbox_rootfs_enter(job, why, sizeof why) < 0)
-        report_failure(job, "building the root", why);
-    if (!job->net_ready && netns_loopback_up() < 0)
-        fail_errno(job, "bringing up loopback");
+        return note_failure(st, "taking the run's uid", strerror(errno));
+    if (!b->prepared && sandbox_rootfs_prepare(b->root_mnt, b->rootfs, why, sizeof why) < 0)
+        return note_failure(st, "preparing the root", why);
+    if (sandbox_rootfs_build(b->root_mnt, why, sizeof why) < 0)
+        return note_failure(st, "building the root", why);
+    if (!b->net_ready && netns_loopback_up() < 0)
+        return note_failure(st, "bringing up loopback", strerror(errno));
     if (sethostname("assay-sandbox", 13) < 0)
-        fail_errno(job, "setting the host name");
+        return note_failure(st, "setting the host name", strerror(errno));
+    drop_bounding_set();
+    return 0;
+}
+
+/* Waits for the run: its job and pipes.  Nothing comes when the keeper
+ * discards this PID 1 (another root filesystem, the slot closing). */
+static void receive_run(int sock, struct sandbox_job *job)
+{
+    static char msg[JOB_WIRE_MAX];
+    static char *env[JOB_MAX_ENV + 1];
+    static struct run_bind binds[JOB_MAX_BINDS];
+    int fds[JOB_MAX_FDS], nfds;
+    ssize_t n = wire_recv(sock, msg, sizeof msg, fds, &nfds);
+    if (n <= 0)
+        _exit(0);
+    close(sock);
+    if (job_decode(msg, (size_t)n, fds, nfds, job, env, binds) < 0) {
+        if (nfds >= 3) {   /* the report pipe, if it came */
+            struct sandbox_job j = {.report_fd = fds[2]};
+            report_failure(&j, "receiving the run: a malformed job");
+        }
+        _exit(127);
+    }
+}
+
+/* Lets go of PID 1's copies of the run's pipes once the command holds
+ * them: the output pipes end when the run's last process does. */
+static void release_pipes(const struct sandbox_job *job)
+{
+    close(job->out_fd);
+    if (job->err_fd != job->out_fd)
+        close(job->err_fd);
+    if (job->stdin_fd >= 0)
+        close(job->stdin_fd);
+}
+
+_Noreturn void sandbox_pid1(const struct sandbox_birth *birth, int sync_fd)
+{
+    char why[200], c;
+    struct setup st = {.birth = birth};
+    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* the run never outlives its keeper */
+    if (read(sync_fd, &c, 1) != 1)
+        _exit(127);   /* the spawner failed and has killed us */
+    close(sync_fd);
+    /* the keeper's own fds (its socket, other PID 1s' sockets) must not reach the run */
+    int sock = birth->sock;
+    if (sock != 3 && dup3(sock, 3, O_CLOEXEC) == 3)
+        sock = 3;
+    syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0);
+    if (sock > 3)
+        syscall(SYS_close_range, 3U, (unsigned)sock - 1, 0);
+    set_up_ahead(&st);   /* a failure waits in st.failed for the run's report pipe */
+    struct sandbox_job job;
+    receive_run(sock, &job);
+    if (st.failed[0])
+        report_failure(&job, st.failed);
+    if (sandbox_rootfs_enter(birth->root_mnt, &job, why, sizeof why) < 0)
+        fail_run(&job, "building the root", why);
     if (drop_privileges() < 0)
-        fail_errno(job, "dropping privileges");
+        fail_run(&job, "dropping privileges", strerror(errno));
     struct exec_plan plan;
-    exec_plan_make(&plan, job->command);
-    pid_t command = start_command(job, &plan);
+    exec_plan_make(&plan, job.command);
+    struct command_args a = {&job, &plan, birth->filter};
+    pid_t command = launcher_spawn(run_command, &a);
     if (command < 0)
-        fail_errno(job, "starting the command");
-    report_started(job);
+        fail_run(&job, "starting the command", strerror(errno));
+    report_started(&job);
+    release_pipes(&job);
     struct pid1_report r = {.kind = PID1_EXITED, .status = reap_all(command)};
-    if (write(job->report_fd, &r, sizeof r) < 0) {
+    if (write(job.report_fd, &r, sizeof r) < 0) {
         /* the launcher is gone */
     }
     _exit(0);

@@ -15,18 +15,19 @@
  * mount namespace of its own, and every run is cloned from there; on v2
  * each run's PID 1 calls it itself.
  *
- * sandbox_rootfs_enter, in the run's PID 1, inside its new user and mount
- * namespaces - whose copy of the prepared tree the kernel has locked
- * (MNT_LOCKED, and the read-only/nosuid/nodev flags locked too: the
- * run's user namespace is less privileged than the tree's owner) - does
- * the per-run part: a fresh tmpfs at run/ becomes the new root; each
- * top-level entry of prep/ is bound recursively into it (the copies keep
- * their flags and locks) or, for a symlink, recreated; size-limited tmpfs
- * on /tmp and /dev/shm; a fresh /proc that shows only the run's
- * processes; the work directory bound writable at its own path (it lives
- * on the slot's size-limited tmpfs); the test's extra binds (these after
- * /tmp, which may hold them); then pivot_root, the old root detached, and
- * the new root made read-only.  Nothing else of the host - the spool,
+ * sandbox_rootfs_build, in a run's PID 1 made ahead of the run, inside
+ * its new user and mount namespaces - whose copy of the prepared tree the
+ * kernel has locked (MNT_LOCKED, and the read-only/nosuid/nodev flags
+ * locked too: the run's user namespace is less privileged than the
+ * tree's owner) - does the per-run part no run decides: a fresh tmpfs at
+ * run/ becomes the new root; each top-level entry of prep/ is bound
+ * recursively into it (the copies keep their flags and locks) or, for a
+ * symlink, recreated; size-limited tmpfs on /tmp and /dev/shm; a fresh
+ * /proc that shows only the run's processes.  sandbox_rootfs_enter, once
+ * the run is known: the work directory bound writable at its own path (it
+ * lives on the slot's size-limited tmpfs, visible to PID 1 until the
+ * pivot); the test's extra binds (these after /tmp, which may hold them);
+ * then pivot_root, the old root detached, and the new root made read-only.  Nothing else of the host - the spool,
  * the worker's directories, the assignment, other slots - exists inside,
  * and nothing a run does persists: everything writable is per run.
  */
@@ -380,20 +381,29 @@ static int enter_root(struct build *b)
                : 0;
 }
 
-int sandbox_rootfs_enter(const struct sandbox_job *job, char *why, size_t n)
+int sandbox_rootfs_build(const char *root_mnt, char *why, size_t n)
 {
     char prep[512], run[512], opts[64];
     struct build b = {run, why, n};
-    staging_path(job->root_mnt, "prep", prep, sizeof prep);
-    staging_path(job->root_mnt, "run", run, sizeof run);
+    staging_path(root_mnt, "prep", prep, sizeof prep);
+    staging_path(root_mnt, "run", run, sizeof run);
     snprintf(opts, sizeof opts, "size=%dm,mode=1777", SANDBOX_TMP_MB);
     /* a fresh root of its own: pivot_root refuses a locked mount, and
      * nothing written here outlives the run */
     if (mount("tmpfs", run, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755") < 0)
         return fail(&b, "cannot mount the root tmpfs on", run);
     if (take_all_prepared(&b, prep) < 0 || mount_tmpfs(&b, "/tmp", opts, MS_NOSUID | MS_NODEV) < 0 ||
-        mount_tmpfs(&b, "/dev/shm", opts, MS_NOSUID | MS_NODEV) < 0 || build_proc(&b) < 0 ||
-        build_workdir(&b, job) < 0 || build_binds(&b, job) < 0)
+        mount_tmpfs(&b, "/dev/shm", opts, MS_NOSUID | MS_NODEV) < 0 || build_proc(&b) < 0)
+        return -1;
+    return 0;
+}
+
+int sandbox_rootfs_enter(const char *root_mnt, const struct sandbox_job *job, char *why, size_t n)
+{
+    char run[512];
+    struct build b = {run, why, n};
+    staging_path(root_mnt, "run", run, sizeof run);
+    if (build_workdir(&b, job) < 0 || build_binds(&b, job) < 0)
         return -1;
     return enter_root(&b);
 }

@@ -11,6 +11,7 @@
 
 #include <mntent.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "common/clock.h"
@@ -124,19 +125,21 @@ static void test_v1_usage_is_counted_from_prepare(void **state)
     cg->ops->close(cg);
 }
 
-static void test_v1_emptiness_ignores_the_keeper(void **state)
+static void test_v1_emptiness_ignores_the_keeper_and_pid1(void **state)
 {
     const char *root = *state;
     make_v1_files(root);
     struct err e;
     struct cgroup *cg = cgroup_v1_open(root, "assay", 3, CG_ALL, &e);
     assert_non_null(cg);
-    assert_true(cg->ops->is_empty(cg, 0));
+    assert_true(cg->ops->is_empty(cg, NULL));
     tu_write_at(root, "pids/assay/slot-3/cgroup.procs", "123\n");
-    assert_false(cg->ops->is_empty(cg, 0));
-    assert_true(cg->ops->is_empty(cg, 123));
+    assert_false(cg->ops->is_empty(cg, NULL));
+    assert_true(cg->ops->is_empty(cg, (pid_t[]){123, 0}));
     tu_write_at(root, "pids/assay/slot-3/cgroup.procs", "123\n456\n");
-    assert_false(cg->ops->is_empty(cg, 123));
+    assert_false(cg->ops->is_empty(cg, (pid_t[]){123, 0}));
+    /* the keeper and the PID 1 of the run that just ended, or made for the next */
+    assert_true(cg->ops->is_empty(cg, (pid_t[]){123, 456, 0}));
     cg->ops->close(cg);
 }
 
@@ -235,10 +238,10 @@ static void test_v2_emptiness_reads_cgroup_events(void **state)
     struct err e;
     struct cgroup *cg = cgroup_v2_open(root, "assay", 2, CG_ALL, &e);
     assert_non_null(cg);
-    assert_true(cg->ops->is_empty(cg, 0));
+    assert_true(cg->ops->is_empty(cg, NULL));
     tu_write_at(root, "assay/slot-2/cgroup.events", "populated 1\nfrozen 0\n");
-    assert_false(cg->ops->is_empty(cg, 0));
-    cg->ops->kill_all(cg, 0);
+    assert_false(cg->ops->is_empty(cg, NULL));
+    cg->ops->kill_all(cg, NULL);
     assert_file(root, "assay/slot-2/cgroup.kill", "1");
     cg->ops->close(cg);
 }
@@ -396,14 +399,24 @@ static void test_v2_run_is_born_in_the_slot(void **state)
     assert_int_equal(pipe2(out, O_CLOEXEC), 0);
     assert_int_equal(pipe2(rep, O_CLOEXEC), 0);
     char *env[] = {"PATH=/usr/bin:/bin", NULL};
-    struct sandbox_job job = {
-        .workdir = work, .command = "sh -c 'cat /proc/self/cgroup; sleep 0.5; exit 3'", .env = env,
-        .root_mnt = root, .limits = limits, .uid = uid, .stdin_fd = -1, .out_fd = out[1],
-        .err_fd = out[1], .report_fd = rep[1], .filter = &filter,
-    };
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    struct sandbox_birth birth = {.uid = uid, .root_mnt = root, .sock = sv[1], .filter = &filter};
     pid_t pid;
     int pidfd;
-    assert_int_equal(sandbox_spawn(&job, cg->ops->clone_fd(cg), &pid, &pidfd, &e), 0);
+    assert_int_equal(sandbox_spawn(&birth, cg->ops->clone_fd(cg), &pid, &pidfd, &e), 0);
+    close(sv[1]);
+    /* PID 1 waits, set up, for its run: the job and its pipes */
+    struct sandbox_job job = {
+        .workdir = work, .command = "sh -c 'cat /proc/self/cgroup; sleep 0.5; exit 3'", .env = env,
+        .limits = limits, .stdin_fd = -1, .out_fd = out[1], .err_fd = out[1], .report_fd = rep[1],
+    };
+    struct buf msg = BUF_INIT;
+    int fds[JOB_MAX_FDS];
+    assert_int_equal(job_encode(&job, &msg, &e), 0);
+    assert_true(wire_send(sv[0], msg.data, msg.len, fds, job_fds(&job, fds)) > 0);
+    buf_free(&msg);
+    close(sv[0]);
     close(out[1]);
     close(rep[1]);
     char text[1024] = "";
@@ -412,7 +425,7 @@ static void test_v2_run_is_born_in_the_slot(void **state)
     text[n] = '\0';
     /* its own cgroup namespace, rooted at the slot (v1 lines come first on hybrid hosts) */
     assert_true(!strncmp(text, "0::/\n", 5) || tu_contains(text, "\n0::/\n"));
-    assert_false(cg->ops->is_empty(cg, 0));
+    assert_false(cg->ops->is_empty(cg, NULL));
     double cpu;
     assert_int_equal(cg->ops->cpu_used(cg, &cpu), 0);
     struct pid1_report r;
@@ -426,7 +439,7 @@ static void test_v2_run_is_born_in_the_slot(void **state)
     assert_true(WIFEXITED(r.status));
     assert_int_equal(WEXITSTATUS(r.status), 3);
     assert_int_equal(waitpid(pid, NULL, 0), pid);
-    assert_true(cg->ops->is_empty(cg, 0));
+    assert_true(cg->ops->is_empty(cg, NULL));
     close(pidfd);
     close(out[0]);
     close(rep[0]);
@@ -449,7 +462,7 @@ int main(void)
                                         tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_v1_usage_is_counted_from_prepare, tu_setup_dir,
                                         tu_teardown_dir),
-        cmocka_unit_test_setup_teardown(test_v1_emptiness_ignores_the_keeper, tu_setup_dir,
+        cmocka_unit_test_setup_teardown(test_v1_emptiness_ignores_the_keeper_and_pid1, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_v1_open_creates_the_slot, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_v2_open_enables_controllers_and_prepare_sets_limits,
