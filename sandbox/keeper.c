@@ -442,6 +442,11 @@ static bool process_alive(pid_t pid)
     return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
 }
 
+bool keeper_alive(const struct keeper *k)
+{
+    return k->pid > 0 && process_alive(k->pid);
+}
+
 int keeper_revive(struct keeper *k, struct cgroup *cg, const struct keeper_slot *slot,
                   struct err *e)
 {

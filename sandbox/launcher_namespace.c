@@ -472,8 +472,8 @@ static bool ran_out_of_memory(const struct watch *w, const struct cgroup_usage *
 }
 
 /* Turns what PID 1 said and what the cgroup counted into RES. */
-static int judge(const struct watch *w, const struct cgroup_usage *u, const struct run_limits *l,
-                 struct run_result *res, struct err *e)
+static int judge(struct sandbox_launcher *s, const struct watch *w, const struct cgroup_usage *u,
+                 const struct run_limits *l, struct run_result *res, struct err *e)
 {
     res->cpu_s = u->cpu_s;
     res->max_rss_kb = u->peak_kb;
@@ -486,6 +486,9 @@ static int judge(const struct watch *w, const struct cgroup_usage *u, const stru
         launcher_note_status(res, w->rep.status);
     else if (w->killed || u->oom_kills > 0)
         res->term_signal = SIGKILL;   /* PID 1 went, and the command with it */
+    else if (!keeper_alive(&s->keeper))
+        return err_set(e, "the sandbox keeper (pid %d) is gone, and the run with it",
+                       (int)s->keeper.pid);
     else
         return err_set(e, "the sandbox's PID 1 ended without a report");
     bool failed = !res->exited || res->exit_code != 0;
@@ -570,7 +573,7 @@ static int sb_run(struct launcher *self, const struct run_spec *spec, struct run
     if (rc == 0)
         rc = s->cg->ops->usage(s->cg, &u, e);
     if (rc == 0)
-        rc = judge(&w, &u, &spec->limits, res, e);
+        rc = judge(s, &w, &u, &spec->limits, res, e);
     if (rc == 0)
         check_disk(s, res);
     ask_for_next(s, spec);

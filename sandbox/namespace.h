@@ -139,6 +139,7 @@ int keeper_next(struct keeper *k, const char *rootfs, struct err *e);
  * earlier one: what, besides the keeper, a slot between runs holds. */
 int keeper_ready_pid(struct keeper *k, pid_t *pid, struct err *e);
 void keeper_stop(struct keeper *k);
+bool keeper_alive(const struct keeper *k);
 /* Before a grading: a keeper that died (killed by someone, or the OOM
  * killer despite its exemption) would fail every later run of the slot
  * with "cannot reach the sandbox keeper".  Its parent starts a new one

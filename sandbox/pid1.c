@@ -115,6 +115,7 @@ int sandbox_spawn(const struct sandbox_birth *birth, int cgroup_fd, pid_t *pid, 
 /* A set-up step that failed: said on the run's report pipe. */
 struct setup {
     const struct sandbox_birth *birth;
+    pid_t keeper;               /* the parent it dies with */
     char failed[240];           /* "step: why"; empty while all went well */
 };
 
@@ -291,6 +292,11 @@ static int set_up_ahead(struct setup *st)
     }
     if (take_run_ids() < 0)
         return note_failure(st, "taking the run's uid", strerror(errno));
+    /* a change of uid clears the parent-death signal: set it again, and
+     * go if the keeper died before it held */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != st->keeper)
+        _exit(0);
     if (!b->prepared && sandbox_rootfs_prepare(b->root_mnt, b->rootfs, why, sizeof why) < 0)
         return note_failure(st, "preparing the root", why);
     if (sandbox_rootfs_build(b->root_mnt, why, sizeof why) < 0)
@@ -338,7 +344,7 @@ static void release_pipes(const struct sandbox_job *job)
 _Noreturn void sandbox_pid1(const struct sandbox_birth *birth, int sync_fd)
 {
     char why[200], c;
-    struct setup st = {.birth = birth};
+    struct setup st = {.birth = birth, .keeper = getppid()};
     prctl(PR_SET_PDEATHSIG, SIGKILL);   /* the run never outlives its keeper */
     if (read(sync_fd, &c, 1) != 1)
         _exit(127);   /* the spawner failed and has killed us */
