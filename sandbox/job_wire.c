@@ -143,7 +143,7 @@ ssize_t wire_send(int sock, const void *data, size_t len, const int *fds, int nf
     return n;
 }
 
-ssize_t wire_recv(int sock, void *data, size_t len, int *fds, int *nfds)
+ssize_t wire_recv(int sock, void *data, size_t len, int *fds, int *nfds, int flags)
 {
     struct iovec iov = {data, len};
     union {
@@ -154,7 +154,7 @@ ssize_t wire_recv(int sock, void *data, size_t len, int *fds, int *nfds)
                        .msg_controllen = sizeof u.buf};
     ssize_t n;
     do
-        n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+        n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC | flags);
     while (n < 0 && errno == EINTR);
     *nfds = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n >= 0 && c; c = CMSG_NXTHDR(&m, c))

@@ -3,27 +3,29 @@
  * slot's cgroup and makes each run's PID 1 ahead of the run.
  *
  * The launcher forks the keeper once and moves it into the slot's
- * cgroups once (moving a process into a v1 cgroup can cost ~10 ms; on
- * v2 it is one write, but the same keeper serves both).  Every PID 1 is
- * cloned by the keeper, so it is born inside the slot's cgroups.  The
- * keeper makes the next run's PID 1 as soon as the launcher is done with
- * the previous run (KEEPER_NEXT, no reply): it reaps the previous PID 1,
- * gives the slot's memory back (page cache, freed tmpfs pages), and
- * clones the new one (pid1.c), which sets up its namespaces and root and
- * then waits.  When the run comes (KEEPER_JOB: the job and its pipes,
- * job_wire.c), the keeper hands it on to that PID 1 and replies with a
- * pidfd for it: the run's critical path is a message, the run's own
- * binds and pivot, and the command's fork and exec.  If no PID 1 is ready
- * (the first run, another root filesystem, a launcher that never said
- * NEXT) the keeper makes one then.  KEEPER_READY asks which PID 1 is
- * waiting, so that the launcher can tell it from a stray process.
+ * cgroups once (moving a process into a v1 cgroup can cost ~10 ms; on v2
+ * it is born there by clone3).  Every PID 1 is cloned by the keeper, so
+ * it is born inside the slot's cgroups.  As soon as the launcher is done
+ * with a run it says KEEPER_NEXT (no reply), and the keeper, while the
+ * grader reads that run's results, reaps the run's PID 1, gives the
+ * slot's memory back (page cache, freed tmpfs pages) and clones the next
+ * run's PID 1 (pid1.c), which sets up its namespaces and root and then
+ * waits on the runs socket.  The keeper posts its pid on the board, a
+ * page the launcher shares.  To start a run the launcher takes that PID 1
+ * off the board (a pidfd of its own for it) and sends the job and its
+ * pipes (job_wire.c) down the runs socket, straight to it: the run's
+ * critical path is that message, the run's own binds and pivot, and the
+ * command's fork and exec.  If no PID 1 waits for the run's root
+ * filesystem (the first run, another root filesystem, a launcher that
+ * never said NEXT) the launcher asks for one (KEEPER_READY) and waits.
  *
  * A PID 1 is made after every earlier run's PID 1 has been reaped, in
  * fresh namespaces with a fresh root, so nothing of one run reaches the
- * next; it waits with no run's file, pipe or environment.  The keeper is
- * exempt from the OOM killer (oom_score_adj -1000; PID 1 resets its own)
- * and dies with the launcher (PR_SET_PDEATHSIG); a waiting PID 1 dies
- * with the keeper.
+ * next; it waits with no run's file, pipe or environment, and a run left
+ * in the socket by a PID 1 that died before reading it is discarded
+ * first.  The keeper is exempt from the OOM killer (oom_score_adj -1000;
+ * PID 1 resets its own) and dies with the launcher (PR_SET_PDEATHSIG);
+ * its PID 1s die with it.
  *
  * The keeper also does once what every run would otherwise repeat: it
  * lives in a private mount namespace of its own where it builds the
@@ -35,6 +37,8 @@
 #include "sandbox/namespace.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <linux/sched.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -58,21 +62,21 @@
 
 #define STOP_WAIT_S 2.0   /* for the keeper to end its PID 1s and exit */
 
-enum { KEEPER_JOB = 1, KEEPER_NEXT = 2, KEEPER_READY = 3 };
+enum { KEEPER_NEXT = 2, KEEPER_READY = 3 };
 
 struct reply {
     int ok;                     /* 1: done, 0: failed */
-    int32_t pid;                /* the PID 1 given the run, or waiting (READY; 0: none) */
+    int32_t pid;                /* the PID 1 waiting for a run */
     char msg[400];
 };
 
 /* ---- in the keeper ---- */
 
-static void send_reply(int sock, int ok, pid_t pid, const char *msg, int fd)
+static void send_reply(int sock, int ok, pid_t pid, const char *msg)
 {
     struct reply r = {.ok = ok, .pid = (int32_t)pid};
     snprintf(r.msg, sizeof r.msg, "%.399s", msg);
-    wire_send(sock, &r, sizeof r, &fd, fd >= 0 ? 1 : 0);
+    wire_send(sock, &r, sizeof r, NULL, 0);
 }
 
 /* Whether mount point POINT is in a sandbox slot's directory, of any
@@ -106,17 +110,26 @@ static void trim_namespace(const char *root_mnt)
         fclose(f);
 }
 
+/* What the launcher and the keeper share (a MAP_SHARED page made before
+ * the keeper forks; the graders a worker daemon forks share it too):
+ * which PID 1 waits for a run, and for which root filesystem.  The keeper
+ * writes it once the PID 1 is made; the launcher that takes that PID 1
+ * sets READY back to 0, which is how the keeper learns it was taken. */
+struct keeper_board {
+    _Atomic pid_t ready;
+    char ready_for[4096];       /* its root filesystem ("": the host's) */
+};
+
 /* The keeper's state: the slot, the PID 1 made ahead, the one running. */
 struct keeper_state {
-    int sock;
+    int sock, runs;
+    struct keeper_board *board;
     struct cgroup *cg;
     struct keeper_slot slot;
     char prepared_for[4096];    /* the root filesystem of the prepared tree ("": the host's) */
     bool have_prepared;
-    pid_t ready;                /* the PID 1 waiting for a run (0: none) */
-    int ready_sock, ready_pidfd;
-    char ready_for[4096];       /* its root filesystem ("": the host's) */
-    pid_t running;              /* the PID 1 handed a run, not reaped yet (0: none) */
+    pid_t ready;                /* the PID 1 made ahead, as the keeper knows it (0: none) */
+    pid_t running;              /* a PID 1 a launcher took, not reaped yet (0: none) */
 };
 
 /* Makes sure the keeper's mount namespace holds the tree for ROOTFS
@@ -142,16 +155,24 @@ static int ensure_prepared(struct keeper_state *k, const char *rootfs, char *why
     return 0;
 }
 
-/* Reaps the PID 1 of the last run; KILL: first ends it, for a run whose
- * launcher went away without saying it was done. */
-static void reap_running(struct keeper_state *k, bool kill_it)
+static void end_child(pid_t pid)
 {
-    if (k->running <= 0)
-        return;
-    if (kill_it)
-        kill(k->running, SIGKILL);
-    while (waitpid(k->running, NULL, 0) < 0 && errno == EINTR) {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
     }
+}
+
+/* Notes whether a launcher took the PID 1 made ahead, and ends and
+ * reaps the one it took: that run is over (the launcher saw it end, or
+ * went away without saying). */
+static void reap_taken(struct keeper_state *k)
+{
+    if (k->ready > 0 && atomic_load(&k->board->ready) != k->ready) {
+        k->running = k->ready;
+        k->ready = 0;
+    }
+    if (k->running > 0)
+        end_child(k->running);
     k->running = 0;
 }
 
@@ -159,12 +180,20 @@ static void drop_ready(struct keeper_state *k)
 {
     if (k->ready <= 0)
         return;
-    close(k->ready_sock);   /* it sees the end of its socket and exits */
-    close(k->ready_pidfd);
-    kill(k->ready, SIGKILL);
-    while (waitpid(k->ready, NULL, 0) < 0 && errno == EINTR) {
-    }
+    atomic_store(&k->board->ready, 0);
+    end_child(k->ready);
     k->ready = 0;
+}
+
+/* A run sent to a PID 1 that died before it read it stays in the
+ * socket: the next one must not take it for its own. */
+static void discard_stale_runs(int runs)
+{
+    char head[64];
+    int fds[JOB_MAX_FDS], nfds;
+    while (wire_recv(runs, head, sizeof head, fds, &nfds, MSG_DONTWAIT) >= 0)
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
 }
 
 /* Makes a PID 1 ready for root filesystem ROOTFS, unless one is.  Before
@@ -172,100 +201,69 @@ static void drop_ready(struct keeper_state *k)
  * the new one starts clean and its own pages are all the slot holds. */
 static int make_ready(struct keeper_state *k, const char *rootfs, char *why, size_t n)
 {
-    if (k->ready > 0 && !strcmp(k->ready_for, rootfs))
+    if (k->ready > 0 && !strcmp(k->board->ready_for, rootfs))
         return 0;
     drop_ready(k);
     long long left;
     struct err e;   /* the launcher checks the charge itself before each run */
     k->cg->ops->reclaim(k->cg, &left, &e);
-    if (ensure_prepared(k, rootfs, why, n) < 0)
+    if (strlen(rootfs) >= sizeof k->board->ready_for || ensure_prepared(k, rootfs, why, n) < 0)
         return -1;
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        return snprintf(why, n, "cannot create a socket: %s", strerror(errno)), -1;
-    int size = (int)JOB_WIRE_MAX + 4096;
-    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-    setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    discard_stale_runs(k->runs);
     struct sandbox_birth birth = {.uid = k->slot.uid, .root_mnt = k->slot.root_mnt,
                                   .rootfs = rootfs[0] ? rootfs : NULL, .prepared = true,
-                                  .sock = sv[1], .filter = k->slot.filter};
+                                  .sock = k->runs, .filter = k->slot.filter};
     pid_t pid;
-    int rc = sandbox_spawn(&birth, -1, &pid, &k->ready_pidfd, &e);
-    close(sv[1]);
-    if (rc < 0) {
-        close(sv[0]);
+    int pidfd;
+    if (sandbox_spawn(&birth, -1, &pid, &pidfd, &e) < 0)
         return snprintf(why, n, "%.*s", (int)n - 1, e.msg), -1;
-    }
+    close(pidfd);   /* the launcher opens its own */
     k->ready = pid;
-    k->ready_sock = sv[0];
-    snprintf(k->ready_for, sizeof k->ready_for, "%s", rootfs);
+    strcpy(k->board->ready_for, rootfs);
+    atomic_store(&k->board->ready, pid);
     return 0;
 }
 
-/* KEEPER_JOB: hands the run to the PID 1 made for it (made now if there
- * is none for its root filesystem) and replies with a pidfd for it. */
-static void serve_job(struct keeper_state *k, const char *msg, size_t len, const int *fds,
-                      int nfds)
+/* KEEPER_NEXT (ROOTFS, no reply) and KEEPER_READY (ROOTFS, or none for
+ * "any": the reply says which PID 1 waits). */
+static void serve_one(struct keeper_state *k, const char *msg, size_t len)
 {
-    static char *env[JOB_MAX_ENV + 1];
-    static struct run_bind binds[JOB_MAX_BINDS];
-    struct sandbox_job job;
-    char why[300];
-    if (job_decode(msg, len, fds, nfds, &job, env, binds) < 0) {
-        send_reply(k->sock, 0, 0, "the keeper received a malformed job", -1);
+    char why[300], rootfs[sizeof k->board->ready_for];
+    int type = len > 0 ? msg[0] : 0;
+    bool named = len >= 2 && msg[len - 1] == '\0';
+    if (type != KEEPER_NEXT && type != KEEPER_READY)
+        return;
+    const char *want = named ? msg + 1 : k->ready > 0 ? k->board->ready_for : "";
+    if (strlen(want) >= sizeof rootfs) {
+        if (type == KEEPER_READY)
+            send_reply(k->sock, 0, 0, "the root filesystem's path is too long");
         return;
     }
-    reap_running(k, true);   /* a run still going here was abandoned */
-    if (make_ready(k, job.rootfs ? job.rootfs : "", why, sizeof why) < 0) {
+    strcpy(rootfs, want);
+    reap_taken(k);
+    int rc = make_ready(k, rootfs, why, sizeof why);
+    if (type == KEEPER_NEXT)
+        return;   /* a failure is said when a run asks (KEEPER_READY) and it fails again */
+    if (rc < 0) {
         char text[400];
         snprintf(text, sizeof text, "cannot prepare the sandbox's root: %s", why);
-        send_reply(k->sock, 0, 0, text, -1);
+        send_reply(k->sock, 0, 0, text);
         return;
     }
-    if (wire_send(k->ready_sock, msg, len, fds, nfds) < 0) {
-        snprintf(why, sizeof why, "cannot hand the run to its PID 1: %s", strerror(errno));
-        drop_ready(k);
-        send_reply(k->sock, 0, 0, why, -1);
-        return;
-    }
-    send_reply(k->sock, 1, k->ready, "", k->ready_pidfd);
-    close(k->ready_sock);
-    close(k->ready_pidfd);
-    k->running = k->ready;
-    k->ready = 0;
+    send_reply(k->sock, 1, k->ready, "");
 }
 
-static void serve_one(struct keeper_state *k, const char *msg, size_t len, const int *fds,
-                      int nfds)
-{
-    char why[300];
-    int type = len > 0 ? msg[0] : 0;
-    if (type == KEEPER_JOB) {
-        serve_job(k, msg + 1, len - 1, fds, nfds);
-    } else if (type == KEEPER_NEXT && len >= 2 && msg[len - 1] == '\0') {
-        reap_running(k, false);   /* it has ended, or is ending: the launcher saw it */
-        if (make_ready(k, msg + 1, why, sizeof why) < 0) {
-            /* said again, to the run, when the next KEEPER_JOB tries once more */
-        }
-    } else if (type == KEEPER_READY) {
-        reap_running(k, true);
-        send_reply(k->sock, 1, k->ready, "", -1);
-    }
-    for (int i = 0; i < nfds; i++)
-        close(fds[i]);   /* the run's pipes: PID 1 holds its own copies */
-}
-
-static _Noreturn void keeper_main(int sock, struct cgroup *cg, const struct keeper_slot *slot,
-                                  pid_t parent)
+static _Noreturn void keeper_main(int sock, int runs, struct keeper_board *board,
+                                  struct cgroup *cg, const struct keeper_slot *slot, pid_t parent)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(0);
     prctl(PR_SET_NAME, "assay-keeper");   /* what ps -o comm and top show */
     /* nothing of the launcher's (logs, job directories) stays open here */
-    if (sock != 3 && dup3(sock, 3, O_CLOEXEC) == 3)
-        sock = 3;
-    syscall(SYS_close_range, sock + 1, ~0U, 0);
+    if (dup3(sock, 3, O_CLOEXEC) != 3 || dup3(runs, 4, O_CLOEXEC) != 4)
+        _exit(1);
+    syscall(SYS_close_range, 5, ~0U, 0);
     int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     if (adj >= 0) {
         if (write(adj, "-1000", 5) < 0) {
@@ -273,23 +271,27 @@ static _Noreturn void keeper_main(int sock, struct cgroup *cg, const struct keep
         close(adj);
     }
     static struct keeper_state k;
-    k.sock = sock;
+    k.sock = 3;
+    k.runs = 4;
+    k.board = board;
     k.cg = cg;
     k.slot = *slot;
     /* the prepared tree lives here, out of the host's sight */
-    /* NULL: the keeper exits below, and its launcher reports it gone */
-    char *msg = unshare(CLONE_NEWNS) == 0 ? malloc(JOB_WIRE_MAX + 1) : NULL;
-    if (msg)
-        trim_namespace(slot->root_mnt);
+    if (unshare(CLONE_NEWNS) < 0)
+        _exit(1);   /* its launcher reports it gone */
+    trim_namespace(slot->root_mnt);
+    static char msg[8192];
     for (;;) {
         int fds[JOB_MAX_FDS], nfds;
-        ssize_t n = msg ? wire_recv(sock, msg, JOB_WIRE_MAX + 1, fds, &nfds) : -1;
+        ssize_t n = wire_recv(k.sock, msg, sizeof msg - 1, fds, &nfds, 0);
         if (n <= 0) {   /* the launcher closed the socket: done, and no PID 1 outlives it */
+            reap_taken(&k);
             drop_ready(&k);
-            reap_running(&k, true);
             _exit(0);
         }
-        serve_one(&k, msg, (size_t)n, fds, nfds);
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);   /* none is expected */
+        serve_one(&k, msg, (size_t)n);
     }
 }
 
@@ -306,31 +308,53 @@ static pid_t fork_into(int cg_fd)
     return (pid_t)syscall(SYS_clone3, &a, sizeof a);
 }
 
-int keeper_start(struct keeper *k, struct cgroup *cg, const struct keeper_slot *slot,
-                 struct err *e)
+static int socket_pair(int sv[2], struct err *e)
 {
-    int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        return err_sys(e, "cannot create the keeper's socket");
+        return err_sys(e, "cannot create the keeper's sockets");
     int size = (int)JOB_WIRE_MAX + 4096;
     setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    return 0;
+}
+
+static void close_pair(int sv[2])
+{
+    close(sv[0]);
+    close(sv[1]);
+}
+
+int keeper_start(struct keeper *k, struct cgroup *cg, const struct keeper_slot *slot,
+                 struct err *e)
+{
+    int sv[2], rv[2];
+    if (socket_pair(sv, e) < 0)
+        return -1;
+    if (socket_pair(rv, e) < 0) {
+        close_pair(sv);
+        return -1;
+    }
+    struct keeper_board *board = mmap(NULL, sizeof *board, PROT_READ | PROT_WRITE,
+                                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     pid_t parent = getpid();
     int cg_fd = cg->ops->clone_fd(cg);
-    pid_t pid = fork_into(cg_fd);
+    pid_t pid = board == MAP_FAILED ? -1 : fork_into(cg_fd);
     if (pid < 0) {
-        close(sv[0]);
-        close(sv[1]);
+        close_pair(sv);
+        close_pair(rv);
+        if (board != MAP_FAILED)
+            munmap(board, sizeof *board);
         return err_sys(e, "cannot start the keeper");
     }
     if (pid == 0) {
         close(sv[0]);
-        keeper_main(sv[1], cg, slot, parent);
+        close(rv[0]);
+        keeper_main(sv[1], rv[1], board, cg, slot, parent);
     }
     close(sv[1]);
-    k->pid = pid;
-    k->sock = sv[0];
-    k->parent = parent;
+    close(rv[1]);
+    *k = (struct keeper){.pid = pid, .sock = sv[0], .runs = rv[0], .board = board,
+                         .parent = parent};
     if (cg_fd < 0 && cg->ops->enter(cg, pid, e) < 0) {
         keeper_stop(k);
         return err_prefix(e, "cannot move the keeper into the slot's cgroup");
@@ -338,69 +362,97 @@ int keeper_start(struct keeper *k, struct cgroup *cg, const struct keeper_slot *
     return 0;
 }
 
-static int read_reply(struct keeper *k, struct reply *r, int *fd, struct err *e)
+static int read_reply(struct keeper *k, struct reply *r, struct err *e)
 {
     int fds[JOB_MAX_FDS], nfds = 0;
-    ssize_t n = wire_recv(k->sock, r, sizeof *r, fds, &nfds);
-    if (n != (ssize_t)sizeof *r) {
-        for (int i = 0; i < nfds; i++)
-            close(fds[i]);
-        return err_set(e, "the sandbox keeper (pid %d) is gone", (int)k->pid);
-    }
-    r->msg[sizeof r->msg - 1] = '\0';
-    if (fd)
-        *fd = nfds > 0 ? fds[0] : -1;
-    for (int i = fd ? 1 : 0; i < nfds; i++)
+    ssize_t n = wire_recv(k->sock, r, sizeof *r, fds, &nfds, 0);
+    for (int i = 0; i < nfds; i++)
         close(fds[i]);
+    if (n != (ssize_t)sizeof *r)
+        return err_set(e, "the sandbox keeper (pid %d) is gone", (int)k->pid);
+    r->msg[sizeof r->msg - 1] = '\0';
     return 0;
 }
 
-/* Sends message TYPE with PAYLOAD (and FDS beside). */
-static int keeper_send(struct keeper *k, int type, const void *payload, size_t len,
-                       const int *fds, int nfds, struct err *e)
+/* Sends message TYPE with PAYLOAD (LEN bytes). */
+static int keeper_send(struct keeper *k, int type, const char *payload, size_t len,
+                       struct err *e)
 {
-    struct buf b = BUF_INIT;
-    char t = (char)type;
-    buf_append(&b, &t, 1);
-    buf_append(&b, payload, len);
-    ssize_t n = wire_send(k->sock, b.data, b.len, fds, nfds);
-    buf_free(&b);
-    return n < 0 ? err_sys(e, "cannot reach the sandbox keeper") : 0;
+    char msg[4200];
+    if (len >= sizeof msg)
+        return err_set(e, "the root filesystem's path is too long");
+    msg[0] = (char)type;
+    memcpy(msg + 1, payload, len);
+    if (wire_send(k->sock, msg, len + 1, NULL, 0) < 0)
+        return err_sys(e, "cannot reach the sandbox keeper");
+    return 0;
+}
+
+/* Asks for a PID 1 ready for ROOTFS and waits until there is one. */
+static int ask_ready(struct keeper *k, const char *rootfs, struct err *e)
+{
+    struct reply r;
+    if (keeper_send(k, KEEPER_READY, rootfs, strlen(rootfs) + 1, e) < 0 ||
+        read_reply(k, &r, e) < 0)
+        return -1;
+    if (r.ok != 1)
+        return err_set(e, "%s", r.msg[0] ? r.msg : "the keeper could not make a PID 1");
+    return 0;
+}
+
+/* Takes the PID 1 waiting for a run of ROOTFS, if the board shows one,
+ * with a pidfd of ours for it.  0 if there is none. */
+static pid_t take_ready(struct keeper *k, const char *rootfs, int *pidfd)
+{
+    pid_t p = atomic_load(&k->board->ready);
+    if (p <= 0 || strcmp(k->board->ready_for, rootfs))
+        return 0;
+    *pidfd = (int)syscall(SYS_pidfd_open, p, 0);
+    if (*pidfd < 0)
+        return 0;
+    pid_t want = p;
+    if (!atomic_compare_exchange_strong(&k->board->ready, &want, 0)) {
+        close(*pidfd);
+        return 0;
+    }
+    return p;
 }
 
 int keeper_run(struct keeper *k, const struct sandbox_job *job, int *pidfd, pid_t *pid,
                struct err *e)
 {
+    const char *rootfs = job->rootfs ? job->rootfs : "";
     struct buf b = BUF_INIT;
-    int fds[JOB_MAX_FDS];
-    int rc = job_encode(job, &b, e);
-    if (rc == 0)
-        rc = keeper_send(k, KEEPER_JOB, b.data, b.len, fds, job_fds(job, fds), e);
-    buf_free(&b);
-    struct reply r;
-    if (rc < 0 || read_reply(k, &r, pidfd, e) < 0)
+    if (job_encode(job, &b, e) < 0) {
+        buf_free(&b);
         return -1;
-    if (r.ok != 1 || *pidfd < 0) {
-        if (*pidfd >= 0)
-            close(*pidfd);
-        return err_set(e, "%s", r.msg[0] ? r.msg : "the keeper could not start the run");
     }
-    *pid = (pid_t)r.pid;
-    return 0;
+    pid_t p = take_ready(k, rootfs, pidfd);
+    if (!p && ask_ready(k, rootfs, e) == 0 && !(p = take_ready(k, rootfs, pidfd)))
+        err_set(e, "the keeper's PID 1 for the run was gone before it could be taken");
+    int fds[JOB_MAX_FDS];
+    if (p && wire_send(k->runs, b.data, b.len, fds, job_fds(job, fds)) < 0) {
+        err_sys(e, "cannot hand the run to its PID 1");
+        close(*pidfd);
+        p = 0;
+    }
+    buf_free(&b);
+    *pid = p;
+    return p ? 0 : -1;
 }
 
 int keeper_next(struct keeper *k, const char *rootfs, struct err *e)
 {
     const char *r = rootfs ? rootfs : "";
-    return keeper_send(k, KEEPER_NEXT, r, strlen(r) + 1, NULL, 0, e);
+    return keeper_send(k, KEEPER_NEXT, r, strlen(r) + 1, e);
 }
 
 int keeper_ready_pid(struct keeper *k, pid_t *pid, struct err *e)
 {
     struct reply r;
-    if (keeper_send(k, KEEPER_READY, "", 0, NULL, 0, e) < 0 || read_reply(k, &r, NULL, e) < 0)
+    if (keeper_send(k, KEEPER_READY, "", 0, e) < 0 || read_reply(k, &r, e) < 0)
         return -1;
-    *pid = (pid_t)r.pid;
+    *pid = r.ok == 1 ? (pid_t)r.pid : 0;
     return 0;
 }
 
@@ -411,18 +463,20 @@ void keeper_stop(struct keeper *k)
         shutdown(k->sock, SHUT_RDWR);   /* for every copy: the keeper ends its PID 1s and exits */
         close(k->sock);
     }
-    k->sock = -1;
-    if (k->pid <= 0)
-        return;
-    double until = clock_mono() + STOP_WAIT_S;
-    while ((w = waitpid(k->pid, NULL, WNOHANG)) == 0 && clock_mono() < until)
-        usleep(1000);
-    if (w == 0) {   /* stuck: its PID 1s die with it (PR_SET_PDEATHSIG) */
-        kill(k->pid, SIGKILL);
-        while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR) {
-        }
+    if (k->runs >= 0)
+        close(k->runs);
+    k->sock = k->runs = -1;
+    if (k->pid > 0) {
+        double until = clock_mono() + STOP_WAIT_S;
+        while ((w = waitpid(k->pid, NULL, WNOHANG)) == 0 && clock_mono() < until)
+            usleep(1000);
+        if (w == 0)   /* stuck: its PID 1s die with it (PR_SET_PDEATHSIG) */
+            end_child(k->pid);
     }
     k->pid = 0;
+    if (k->board)
+        munmap(k->board, sizeof *k->board);
+    k->board = NULL;
 }
 
 /* Whether PID is alive: neither gone nor a zombie (a dead child its

@@ -628,7 +628,7 @@ static struct launcher *sandbox_create(const struct sandbox_site *site, struct e
     s->base.run = sb_run;
     s->base.destroy = sb_destroy;
     s->lock_fd = -1;
-    s->keeper.sock = -1;
+    s->keeper.sock = s->keeper.runs = -1;
     launcher_site_copy(&s->site, site);
     if (launcher_lease_uid(&s->site, &s->uid, &s->lock_fd, e) < 0) {
         free(s);

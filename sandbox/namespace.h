@@ -89,8 +89,8 @@ int job_fds(const struct sandbox_job *job, int fds[JOB_MAX_FDS]);
 /* One message and up to JOB_MAX_FDS fds over a SOCK_SEQPACKET socket. */
 ssize_t wire_send(int sock, const void *data, size_t len, const int *fds, int nfds);
 /* Receives one message into DATA, its fds into FDS (*NFDS of them,
- * close-on-exec); returns its length. */
-ssize_t wire_recv(int sock, void *data, size_t len, int *fds, int *nfds);
+ * close-on-exec), with recvmsg's FLAGS; returns its length. */
+ssize_t wire_recv(int sock, void *data, size_t len, int *fds, int *nfds, int flags);
 
 /* Builds the tree every run shares (system directories, /etc, /dev) below
  * ROOT_MNT in the calling process's mount namespace, made private first.
@@ -113,9 +113,12 @@ int netns_loopback_up(void);
 
 /* The keeper, a process that lives in the slot's cgroup and that every
  * run's PID 1 is born from, one made ahead of each run (keeper.c). */
+struct keeper_board;
 struct keeper {
     pid_t pid;
-    int sock;
+    int sock;                   /* requests to the keeper */
+    int runs;                   /* runs, straight to the PID 1 waiting for one */
+    struct keeper_board *board; /* shared with the keeper: which PID 1 waits */
     pid_t parent;               /* the process that started it (and reaps it) */
 };
 /* What the keeper needs to make PID 1s: the slot's uid and root staging
@@ -127,8 +130,9 @@ struct keeper_slot {
 };
 int keeper_start(struct keeper *k, struct cgroup *cg, const struct keeper_slot *slot,
                  struct err *e);
-/* Hands JOB to a PID 1 made ahead (or, if there is none for its root
- * filesystem, one made now); *PIDFD and *PID refer to it. */
+/* Hands JOB straight to the PID 1 made ahead for its root filesystem
+ * (or, if there is none, asks the keeper for one and waits); *PIDFD and
+ * *PID refer to it. */
 int keeper_run(struct keeper *k, const struct sandbox_job *job, int *pidfd, pid_t *pid,
                struct err *e);
 /* After a run: the keeper reaps its PID 1 and makes the next one, for

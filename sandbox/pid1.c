@@ -317,7 +317,7 @@ static void receive_run(int sock, struct sandbox_job *job)
     static char *env[JOB_MAX_ENV + 1];
     static struct run_bind binds[JOB_MAX_BINDS];
     int fds[JOB_MAX_FDS], nfds;
-    ssize_t n = wire_recv(sock, msg, sizeof msg, fds, &nfds);
+    ssize_t n = wire_recv(sock, msg, sizeof msg, fds, &nfds, 0);
     if (n <= 0)
         _exit(0);
     close(sock);
