@@ -188,6 +188,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(POLICY_OBJ) $(SHIP_OBJ) $(DEST_OBJ) $(METRICS
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_SANDBOX) $(LIBS_SODIUM) $(LIBS_TEST) $(LIBS_CURL)
 
+# The Canvas destination's tests also read answer headers (deliver/http.c).
+$(BUILD)/tests/test_dest_canvas: tests/unit/test_dest_canvas.c $(DEST_OBJ) $(call obj,deliver/http.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS_SAN) $(LDFLAGS) $(LIBS_CORE) $(LIBS_UV) $(LIBS_TEST) $(LIBS_CURL)
+
 # assay-intake fetches pushed commits (libcurl) and stages them with the
 # engine's submission rules (no launcher: it runs nothing).
 $(BUILD)/assay-intake: $(call obj,$(wildcard intake/*.c)) $(INTAKE_LIBS)

@@ -84,6 +84,17 @@ static char *link_next(const char *v)
     return NULL;
 }
 
+/* A header's number, as the server wrote it ("700.0", "30"), kept within
+ * [0, MAX]: a server may send anything, and an out-of-range double must not
+ * reach an integer conversion. */
+static double header_number(const char *v, double max)
+{
+    double d = strtod(v, NULL);
+    if (!(d >= 0))
+        return 0;   /* negative or not a number: nothing left, no wait */
+    return d > max ? max : d;
+}
+
 void http_header_line(struct http_headers *h, const char *line, size_t len)
 {
     if (len >= 5 && !strncmp(line, "HTTP/", 5)) {   /* a new answer: forget the last's */
@@ -98,9 +109,9 @@ void http_header_line(struct http_headers *h, const char *line, size_t len)
     if (!v)
         return;   /* out of memory: the header is as good as absent */
     if (nlen == 11 && !strncasecmp(line, "Retry-After", 11))
-        h->retry_after = atof(v);
+        h->retry_after = header_number(v, 86400);   /* a day at most */
     else if (nlen == 22 && !strncasecmp(line, "X-Rate-Limit-Remaining", 22))
-        h->rate_remaining = (long)atof(v);
+        h->rate_remaining = (long)header_number(v, 1e9);
     else if (nlen == 16 && !strncasecmp(line, "WWW-Authenticate", 16))
         h->www_authenticate = true;
     else if (nlen == 4 && !strncasecmp(line, "Link", 4) && !h->link_next)

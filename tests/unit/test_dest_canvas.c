@@ -6,7 +6,9 @@
  * unsure), dead with the reason's category; a possibly-sent delivery is
  * looked for first; a regrade's batch is one update_grades POST whose
  * Progress is polled; a mistake in the block or a token file others may
- * read settles every item dead with the fix. */
+ * read settles every item dead with the fix; the answer headers a server
+ * sends (Retry-After, X-Rate-Limit-Remaining) are read within bounds,
+ * whatever number they carry. */
 #define _GNU_SOURCE
 #include "tests/unit/testutil.h"
 
@@ -14,6 +16,7 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "deliver/destination.h"
+#include "deliver/http.h"
 #include "spool/delivery.h"
 #include "spool/spool.h"
 
@@ -259,6 +262,36 @@ static void test_mistakes_are_dead_with_the_fix(void **state)
                         "courses/cs101/course.json has no entry for hw1");
 }
 
+static void header(struct http_headers *h, const char *line)
+{
+    http_header_line(h, line, strlen(line));
+}
+
+static void test_answer_headers_are_kept_in_bounds(void **state)
+{
+    (void)state;
+    struct http_headers h = {0};
+    http_headers_free(&h);
+    assert_int_equal(h.rate_remaining, -1);
+    header(&h, "X-Rate-Limit-Remaining: 700.25\r\n");
+    assert_int_equal(h.rate_remaining, 700);
+    header(&h, "x-rate-limit-remaining: 10000000000000000000000000002.5\r\n");
+    assert_int_equal(h.rate_remaining, 1000000000);
+    header(&h, "X-Rate-Limit-Remaining: -5\r\n");
+    assert_int_equal(h.rate_remaining, 0);
+    header(&h, "X-Rate-Limit-Remaining: nan\r\n");
+    assert_int_equal(h.rate_remaining, 0);
+    header(&h, "Retry-After: 3\r\n");
+    assert_true(h.retry_after == 3);
+    header(&h, "Retry-After: inf\r\n");
+    assert_true(h.retry_after == 86400);
+    header(&h, "Retry-After: Wed, 21 Oct 2026 07:28:00 GMT\r\n");
+    assert_true(h.retry_after == 0);
+    header(&h, "HTTP/1.1 200 OK\r\n");   /* a new answer forgets the last's */
+    assert_int_equal(h.rate_remaining, -1);
+    http_headers_free(&h);
+}
+
 int main(void)
 {
     log_open("test", NULL);
@@ -270,6 +303,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_batch_is_one_update_grades_polled, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mistakes_are_dead_with_the_fix, setup, teardown),
+        cmocka_unit_test(test_answer_headers_are_kept_in_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
