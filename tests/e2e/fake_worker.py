@@ -69,12 +69,13 @@ FORGED = [
 def noisy_log(job):
     lines = [l.format(job=job) for l in FORGED]
     filler = "x" * 200
-    out = "\n".join(lines) + "\n"
+    size = sum(len(l) + 1 for l in lines)
     n = 0
-    while len(out) < 4 << 20:
-        out += f"2026-01-01T00:00:00.000Z assay-worker[1] h1 {job} info filler {n} {filler}\n"
+    while size < 4 << 20:   # built as a list: growing one string is quadratic
+        lines.append(f"2026-01-01T00:00:00.000Z assay-worker[1] h1 {job} info filler {n} {filler}")
+        size += len(lines[-1]) + 1
         n += 1
-    return out.encode()
+    return ("\n".join(lines) + "\n").encode()
 
 
 def zip_bytes(entries):

@@ -84,7 +84,7 @@ def reason(spool, job):
 
 def assert_graded_right(spool, job):
     r = spool.wait_results([job], timeout=60)[job]
-    assert r["assay"]["status"] == "graded"
+    assert r["assay"]["status"] == "graded", r["assay"].get("error")
     assert (r["score"], r["max_score"]) == (2, 2)
     assert r["tests"][0]["verdict"] == "passed"
     assert r["assay"]["graded_by"] == {"worker": "h1", "slot": 1}

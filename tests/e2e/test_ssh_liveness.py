@@ -307,9 +307,11 @@ def test_disk_filling_under_running_jobs_is_seen_before_they_end(cluster, pipeli
             h = wait_health(spool, "h1", "refusing", timeout=60, reason_has=["disk"])
             still = [j for j in on_h1 if spool.result(j) is None]
             assert still, f"h1 was called refusing only after its jobs ended: {h}"
-            refusing = [l for l in spool.log_lines()
-                        if l.message.startswith("worker h1 is refusing")]
-            assert refusing and "MB of disk free" in refusing[0].message, refusing
+            # the health record is written just before the line saying so
+            refusing = spool.wait_for("the line saying h1 is refusing", lambda: [
+                l for l in spool.log_lines() if l.message.startswith("worker h1 is refusing")],
+                timeout=10)
+            assert "MB of disk free" in refusing[0].message, refusing
             new = [spool.submit(COURSE, "quick", f"q{i}", quick) for i in range(4)]
             results = spool.wait_results(jobs + new, timeout=180)
         finally:
