@@ -211,6 +211,7 @@ static int make_ready(struct keeper_state *k, const char *rootfs, char *why, siz
         return -1;
     discard_stale_runs(k->runs);
     struct sandbox_birth birth = {.uid = k->slot.uid, .root_mnt = k->slot.root_mnt,
+                                  .work_base = k->slot.work_base,
                                   .rootfs = rootfs[0] ? rootfs : NULL, .prepared = true,
                                   .sock = k->runs, .filter = k->slot.filter};
     pid_t pid;
@@ -441,19 +442,42 @@ int keeper_run(struct keeper *k, const struct sandbox_job *job, int *pidfd, pid_
     return p ? 0 : -1;
 }
 
+int keeper_go(struct keeper *k, struct err *e)
+{
+    if (wire_send(k->runs, "g", 1, NULL, 0) < 0)
+        return err_sys(e, "cannot tell the run's PID 1 to start");
+    return 0;
+}
+
 int keeper_next(struct keeper *k, const char *rootfs, struct err *e)
 {
     const char *r = rootfs ? rootfs : "";
     return keeper_send(k, KEEPER_NEXT, r, strlen(r) + 1, e);
 }
 
-int keeper_ready_pid(struct keeper *k, pid_t *pid, struct err *e)
+int keeper_family(const struct keeper *k, pid_t *pids, int max)
 {
-    struct reply r;
-    if (keeper_send(k, KEEPER_READY, "", 0, e) < 0 || read_reply(k, &r, e) < 0)
-        return -1;
-    *pid = r.ok == 1 ? (pid_t)r.pid : 0;
-    return 0;
+    int n = 0;
+    if (k->pid <= 0 || max < 2)
+        return 0;
+    pids[n++] = k->pid;
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)k->pid, (int)k->pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t len = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+    if (fd >= 0)
+        close(fd);
+    /* unreadable (the keeper just died): the keeper alone, so a drain
+     * kills what is left of its PID 1s too */
+    text[len > 0 ? len : 0] = '\0';
+    for (char *p = text, *end; n < max - 1; p = end) {
+        long v = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        pids[n++] = (pid_t)v;
+    }
+    pids[n] = 0;
+    return n;
 }
 
 void keeper_stop(struct keeper *k)

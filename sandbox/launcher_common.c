@@ -151,17 +151,21 @@ pid_t launcher_spawn(int (*fn)(void *), void *arg)
 #endif
 }
 
+void launcher_default_signals(void)
+{
+    for (int s = 1; s < NSIG; s++)
+        signal(s, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 void launcher_child_setup(int stdin_fd, int out_fd, int err_fd, const char *workdir)
 {
     int in_fd = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
     if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
         _exit(126);
     syscall(SYS_close_range, 3, ~0U, 0);
-    for (int s = 1; s < NSIG; s++)
-        signal(s, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
     if (chdir(workdir) < 0) {
         dprintf(2, "assay: cannot enter the work directory: %s\n", strerror(errno));
         _exit(126);

@@ -44,10 +44,14 @@ _Noreturn void exec_plan_run(const struct exec_plan *x, char *const *env);
  * child's pid, or -1. */
 pid_t launcher_spawn(int (*fn)(void *), void *arg);
 
+/* Every signal at its default and unblocked: in a run's child before its
+ * exec, or once in the sandbox's PID 1, whose children inherit it. */
+void launcher_default_signals(void);
+
 /* In a run's child, before its limits and exec: standard input (STDIN_FD,
  * or /dev/null when it is -1), output and errors on 0-2, nothing else
- * open, every signal at its default and unblocked, WORKDIR the current
- * directory.  Exits with 126 if one of these fails. */
+ * open, WORKDIR the current directory.  Exits with 126 if one of these
+ * fails. */
 void launcher_child_setup(int stdin_fd, int out_fd, int err_fd, const char *workdir);
 
 /* Appends what is readable on FD to OUT up to CAP bytes; returns false at

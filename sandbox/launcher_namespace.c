@@ -365,12 +365,10 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* Makes sure no process is in the slot's cgroup but the keeper and
- * PID1 (the one of the run that just ended, or the one made ahead for
- * the next; 0: none). */
-static int drain_cgroup(struct sandbox_launcher *s, pid_t pid1, struct err *e)
+/* Makes sure no process is in the slot's cgroup but those in EXCEPT
+ * (0-terminated). */
+static int drain_cgroup(struct sandbox_launcher *s, const pid_t *except, struct err *e)
 {
-    pid_t except[3] = {s->keeper.pid, pid1, 0};
     double until = clock_mono() + DRAIN_WAIT_S;
     while (!s->cg->ops->is_empty(s->cg, except)) {
         s->cg->ops->kill_all(s->cg, except);
@@ -423,9 +421,9 @@ static int out_of_service(struct sandbox_launcher *s, struct err *e)
 static int sb_clean(struct launcher *self, struct err *e)
 {
     struct sandbox_launcher *s = (struct sandbox_launcher *)self;
-    pid_t ready = 0;
+    pid_t family[8];
     if (keeper_revive(&s->keeper, s->cg, &s->kslot, e) < 0 ||
-        keeper_ready_pid(&s->keeper, &ready, e) < 0 || drain_cgroup(s, ready, e) < 0 ||
+        (keeper_family(&s->keeper, family, 8), drain_cgroup(s, family, e) < 0) ||
         fs_empty_dir(s->work, e) < 0 || check_memory(s, e) < 0)
         return out_of_service(s, e);
     return 0;
@@ -534,10 +532,6 @@ static int sb_run(struct launcher *self, const struct run_spec *spec, struct run
     cg_limits.memory_mb += SANDBOX_WORK_MB;
     if (check_binds(spec, e) < 0)
         return -1;
-    if (check_memory(s, e) < 0)
-        return out_of_service(s, e);
-    if (s->cg->ops->prepare(s->cg, &cg_limits, e) < 0)
-        return -1;
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) {
         err_sys(e, "cannot create a pipe");
         goto fail;
@@ -553,6 +547,16 @@ static int sb_run(struct launcher *self, const struct run_spec *spec, struct run
     int pidfd = -1;
     if (keeper_run(&s->keeper, &job, &pidfd, &pid, e) < 0)
         goto fail;
+    /* while PID 1 adds the run's directories and pivots: the slot's
+     * memory checked, the run's limits set and counters zeroed; then it
+     * may start the command */
+    if (check_memory(s, e) < 0 ? out_of_service(s, e) < 0
+                               : s->cg->ops->prepare(s->cg, &cg_limits, e) < 0 ||
+                                     keeper_go(&s->keeper, e) < 0) {
+        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        close(pidfd);
+        goto fail;
+    }
     close_fd(&out[1]);
     close_fd(&errp[1]);
     close_fd(&rep[1]);
@@ -569,7 +573,8 @@ static int sb_run(struct launcher *self, const struct run_spec *spec, struct run
         res->wall_s = (w.end ? w.end : clock_mono()) - w.start;
     close(pidfd);
     struct cgroup_usage u;
-    int rc = drain_cgroup(s, pid, e);
+    pid_t except[] = {s->keeper.pid, pid, 0};   /* the next PID 1 is made after this */
+    int rc = drain_cgroup(s, except, e);
     if (rc == 0)
         rc = s->cg->ops->usage(s->cg, &u, e);
     if (rc == 0)
@@ -636,7 +641,8 @@ static struct launcher *sandbox_create(const struct sandbox_site *site, struct e
     }
     s->base.slot = (int)(s->uid - s->site.uid_base);
     s->base.work_base = s->work;
-    s->kslot = (struct keeper_slot){.uid = s->uid, .root_mnt = s->root_mnt, .filter = &s->filter};
+    s->kslot = (struct keeper_slot){.uid = s->uid, .root_mnt = s->root_mnt, .work_base = s->work,
+                                    .filter = &s->filter};
     if (make_slot_dirs(s, s->base.slot, e) < 0 || open_cgroup(s, s->base.slot, e) < 0 ||
         sandbox_filter_build(&s->filter, e) < 0 || keeper_start(&s->keeper, s->cg, &s->kslot, e) < 0) {
         sb_destroy(&s->base);

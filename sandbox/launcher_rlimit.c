@@ -106,6 +106,7 @@ static int child_main(void *arg)
     const struct rlimit_launcher *rl = a->rl;
     const struct run_spec *spec = a->spec;
     setpgid(0, 0);
+    launcher_default_signals();
     launcher_child_setup(spec->stdin_fd, a->out_fd, a->err_fd, spec->workdir);
     child_apply_limits(rl, &spec->limits);
     if (rl->drop_privileges && become(rl->uid, rl->gid) < 0) {

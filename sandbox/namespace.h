@@ -25,6 +25,7 @@ struct cgroup;
 struct sandbox_birth {
     uid_t uid;                  /* the slot's uid outside */
     const char *root_mnt;       /* an empty host directory: staging for the root (rootfs.c) */
+    const char *work_base;      /* where the runs' work directories will be (NULL: unknown) */
     const char *rootfs;         /* NULL: the host's system directories */
     bool prepared;              /* root_mnt already holds the prepared tree (keeper) */
     bool net_ready;             /* already in a fresh network namespace, loopback up */
@@ -97,9 +98,9 @@ ssize_t wire_recv(int sock, void *data, size_t len, int *fds, int *nfds, int fla
  * On failure, -1 with WHY saying which step. */
 int sandbox_rootfs_prepare(const char *root_mnt, const char *rootfs, char *why, size_t n);
 /* In PID 1, before its run is known: builds the run's own root from the
- * prepared tree plus the parts every run gets fresh.  On failure, -1
- * with WHY. */
-int sandbox_rootfs_build(const char *root_mnt, char *why, size_t n);
+ * prepared tree plus the parts every run gets fresh, and the directories
+ * down to WORK_BASE (NULL: none) in it.  On failure, -1 with WHY. */
+int sandbox_rootfs_build(const char *root_mnt, const char *work_base, char *why, size_t n);
 /* In PID 1, with its run: adds the work directory and the run's binds,
  * then pivots into the root.  On failure, -1 with WHY. */
 int sandbox_rootfs_enter(const char *root_mnt, const struct sandbox_job *job, char *why, size_t n);
@@ -126,6 +127,7 @@ struct keeper {
 struct keeper_slot {
     uid_t uid;
     const char *root_mnt;
+    const char *work_base;
     const struct sock_fprog *filter;
 };
 int keeper_start(struct keeper *k, struct cgroup *cg, const struct keeper_slot *slot,
@@ -135,13 +137,21 @@ int keeper_start(struct keeper *k, struct cgroup *cg, const struct keeper_slot *
  * *PID refer to it. */
 int keeper_run(struct keeper *k, const struct sandbox_job *job, int *pidfd, pid_t *pid,
                struct err *e);
+/* Lets the PID 1 given a run start its command: the slot's limits are
+ * set.  Until then it only prepares the run's directories. */
+int keeper_go(struct keeper *k, struct err *e);
 /* After a run: the keeper reaps its PID 1 and makes the next one, for
  * root filesystem ROOTFS (NULL: the host's), while the caller goes on.
  * Nothing comes back; a failure shows at the next keeper_run. */
 int keeper_next(struct keeper *k, const char *rootfs, struct err *e);
-/* The PID 1 the keeper holds ready (0: none), once it has reaped every
- * earlier one: what, besides the keeper, a slot between runs holds. */
-int keeper_ready_pid(struct keeper *k, pid_t *pid, struct err *e);
+/* What a slot between runs may hold: the keeper and the PID 1s it made
+ * (the one held ready, one being made, one whose run just ended and that
+ * it has not reaped yet), into PIDS, 0-terminated, at most MAX - 1 of
+ * them; their number.  Read from /proc without asking the keeper, so a
+ * stopped or busy keeper holds up no caller.  A student's process is
+ * never among them: it lives inside a PID 1's namespace, and an orphan
+ * there goes to that PID 1. */
+int keeper_family(const struct keeper *k, pid_t *pids, int max);
 void keeper_stop(struct keeper *k);
 bool keeper_alive(const struct keeper *k);
 /* Before a grading: a keeper that died (killed by someone, or the OOM

@@ -276,6 +276,20 @@ static int reap_all(pid_t command)
     }
 }
 
+/* Where the run is received (PID 1's own memory: a copy of the keeper's). */
+static char run_msg[JOB_WIRE_MAX];
+static char *run_env[JOB_MAX_ENV + 1];
+static struct run_bind run_binds[JOB_MAX_BINDS];
+
+/* Touches what receiving and starting the run will write, so that its
+ * pages are PID 1's own before the run comes, not copied when it does. */
+static void prefault(void)
+{
+    memset(run_msg, 0, 16384);
+    memset(run_env, 0, sizeof run_env);
+    memset(run_binds, 0, sizeof run_binds);
+}
+
 /* All that no run decides, done before the run comes; a failed step ends
  * it, and is said when the run comes. */
 static int set_up_ahead(struct setup *st)
@@ -299,13 +313,15 @@ static int set_up_ahead(struct setup *st)
         _exit(0);
     if (!b->prepared && sandbox_rootfs_prepare(b->root_mnt, b->rootfs, why, sizeof why) < 0)
         return note_failure(st, "preparing the root", why);
-    if (sandbox_rootfs_build(b->root_mnt, why, sizeof why) < 0)
+    if (sandbox_rootfs_build(b->root_mnt, b->work_base, why, sizeof why) < 0)
         return note_failure(st, "building the root", why);
     if (!b->net_ready && netns_loopback_up() < 0)
         return note_failure(st, "bringing up loopback", strerror(errno));
     if (sethostname("assay-sandbox", 13) < 0)
         return note_failure(st, "setting the host name", strerror(errno));
     drop_bounding_set();
+    launcher_default_signals();   /* inherited by the command: its child need not */
+    prefault();
     return 0;
 }
 
@@ -313,21 +329,31 @@ static int set_up_ahead(struct setup *st)
  * discards this PID 1 (another root filesystem, the slot closing). */
 static void receive_run(int sock, struct sandbox_job *job)
 {
-    static char msg[JOB_WIRE_MAX];
-    static char *env[JOB_MAX_ENV + 1];
-    static struct run_bind binds[JOB_MAX_BINDS];
     int fds[JOB_MAX_FDS], nfds;
-    ssize_t n = wire_recv(sock, msg, sizeof msg, fds, &nfds, 0);
+    ssize_t n = wire_recv(sock, run_msg, sizeof run_msg, fds, &nfds, 0);
     if (n <= 0)
         _exit(0);
-    close(sock);
-    if (job_decode(msg, (size_t)n, fds, nfds, job, env, binds) < 0) {
+    if (job_decode(run_msg, (size_t)n, fds, nfds, job, run_env, run_binds) < 0) {
         if (nfds >= 3) {   /* the report pipe, if it came */
             struct sandbox_job j = {.report_fd = fds[2]};
             report_failure(&j, "receiving the run: a malformed job");
         }
         _exit(127);
     }
+}
+
+/* Waits until the launcher has set the run's limits; nothing comes when
+ * it could not (and it ends this PID 1). */
+static void wait_for_go(int sock)
+{
+    char go;
+    ssize_t n;
+    do
+        n = recv(sock, &go, 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n != 1 || go != 'g')
+        _exit(127);
+    close(sock);
 }
 
 /* Lets go of PID 1's copies of the run's pipes once the command holds
@@ -367,6 +393,7 @@ _Noreturn void sandbox_pid1(const struct sandbox_birth *birth, int sync_fd)
         fail_run(&job, "dropping privileges", strerror(errno));
     struct exec_plan plan;
     exec_plan_make(&plan, job.command);
+    wait_for_go(sock);
     struct command_args a = {&job, &plan, birth->filter};
     pid_t command = launcher_spawn(run_command, &a);
     if (command < 0)

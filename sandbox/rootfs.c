@@ -330,7 +330,8 @@ static int build_workdir(struct build *b, const struct sandbox_job *job)
     char dst[4096];
     struct err e;
     inside(b, job->workdir, dst, sizeof dst);
-    if (fs_mkdir_p(dst, 0755, &e) < 0)
+    /* its parents are there already when it is in the slot's work area */
+    if (mkdir(dst, 0755) < 0 && fs_mkdir_p(dst, 0755, &e) < 0)
         return fail_err(b, &e);
     return bind(b, job->workdir, dst, true, false);
 }
@@ -381,7 +382,7 @@ static int enter_root(struct build *b)
                : 0;
 }
 
-int sandbox_rootfs_build(const char *root_mnt, char *why, size_t n)
+int sandbox_rootfs_build(const char *root_mnt, const char *work_base, char *why, size_t n)
 {
     char prep[512], run[512], opts[64];
     struct build b = {run, why, n};
@@ -395,7 +396,10 @@ int sandbox_rootfs_build(const char *root_mnt, char *why, size_t n)
     if (take_all_prepared(&b, prep) < 0 || mount_tmpfs(&b, "/tmp", opts, MS_NOSUID | MS_NODEV) < 0 ||
         mount_tmpfs(&b, "/dev/shm", opts, MS_NOSUID | MS_NODEV) < 0 || build_proc(&b) < 0)
         return -1;
-    return 0;
+    char dst[4096];
+    struct err e;
+    inside(&b, work_base ? work_base : "", dst, sizeof dst);
+    return work_base && fs_mkdir_p(dst, 0755, &e) < 0 ? fail_err(&b, &e) : 0;
 }
 
 int sandbox_rootfs_enter(const char *root_mnt, const struct sandbox_job *job, char *why, size_t n)

@@ -406,7 +406,7 @@ static void test_v2_run_is_born_in_the_slot(void **state)
     int pidfd;
     assert_int_equal(sandbox_spawn(&birth, cg->ops->clone_fd(cg), &pid, &pidfd, &e), 0);
     close(sv[1]);
-    /* PID 1 waits, set up, for its run: the job and its pipes */
+    /* PID 1 waits, set up, for its run: the job and its pipes, then the word to go */
     struct sandbox_job job = {
         .workdir = work, .command = "sh -c 'cat /proc/self/cgroup; sleep 0.5; exit 3'", .env = env,
         .limits = limits, .stdin_fd = -1, .out_fd = out[1], .err_fd = out[1], .report_fd = rep[1],
@@ -416,6 +416,7 @@ static void test_v2_run_is_born_in_the_slot(void **state)
     assert_int_equal(job_encode(&job, &msg, &e), 0);
     assert_true(wire_send(sv[0], msg.data, msg.len, fds, job_fds(&job, fds)) > 0);
     buf_free(&msg);
+    assert_int_equal(wire_send(sv[0], "g", 1, NULL, 0), 1);   /* the slot's limits are set: go */
     close(sv[0]);
     close(out[1]);
     close(rep[1]);
