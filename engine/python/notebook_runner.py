@@ -88,7 +88,7 @@ def load_shell_class():
     import importlib.util
     spec = importlib.util.find_spec("IPython")
     if spec is None or spec.submodule_search_locations is None:
-        raise ImportError("No module named 'IPython'")
+        raise ModuleNotFoundError("No module named 'IPython'", name="IPython")
     package = importlib.util.module_from_spec(spec)
 
     def complete(name):
