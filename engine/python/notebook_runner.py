@@ -77,6 +77,43 @@ class BoundedText:
         return out
 
 
+def load_shell_class():
+    """IPython's InteractiveShell, without running IPython/__init__.py
+    first: that imports the terminal front end (prompt_toolkit, jedi, the
+    debugger), a third of the executor's start-up for nothing it uses.
+    The package is made from its spec with what IPython.core itself
+    imports from it; the rest of its __init__ runs the first time a cell
+    asks the package for a name it lacks (IPython.embed, say), so to a
+    cell `import IPython` is the whole package as usual."""
+    import importlib.util
+    spec = importlib.util.find_spec("IPython")
+    if spec is None or spec.submodule_search_locations is None:
+        raise ModuleNotFoundError("No module named 'IPython'", name="IPython")
+    package = importlib.util.module_from_spec(spec)
+
+    def complete(name):
+        del package.__getattr__          # once: the code below defines the rest
+        with open(spec.origin, "rb") as f:
+            exec(compile(f.read(), spec.origin, "exec"), package.__dict__)
+        try:
+            return package.__dict__[name]
+        except KeyError:
+            raise AttributeError("module 'IPython' has no attribute %r" % name) from None
+
+    sys.modules["IPython"] = package
+    try:
+        from IPython.core.getipython import get_ipython
+        from IPython.core import release
+        package.get_ipython = get_ipython
+        package.__version__, package.version_info = release.version, release.version_info
+        package.__getattr__ = complete
+        from IPython.core.interactiveshell import InteractiveShell
+    except BaseException:
+        del sys.modules["IPython"]
+        raise
+    return InteractiveShell
+
+
 def executor_main(cmd_fd, reply_fd):
     import gc
     import linecache
@@ -86,7 +123,7 @@ def executor_main(cmd_fd, reply_fd):
     import traceback
 
     try:
-        from IPython.core.interactiveshell import InteractiveShell
+        InteractiveShell = load_shell_class()
         from traitlets.config import Config
     except ImportError as exc:   # the worker lacks IPython: its failure, not the notebook's
         os.write(reply_fd, (json.dumps({"event": "unavailable", "reason": "%s: %s" % (
@@ -94,6 +131,22 @@ def executor_main(cmd_fd, reply_fd):
         return
 
     class GuardedShell(InteractiveShell):
+        # IPython builds its tab completer (and imports jedi with it) at
+        # start-up; no cell is ever completed here, so it is built only
+        # if something asks for it (a cell, or %debug).
+        def init_completer(self):
+            pass
+
+        @property
+        def Completer(self):
+            if "_assay_completer" not in self.__dict__:
+                InteractiveShell.init_completer(self)
+            return self.__dict__["_assay_completer"]
+
+        @Completer.setter
+        def Completer(self, value):
+            self.__dict__["_assay_completer"] = value
+
         """IPython's shell with an error display no cell can break.  A cell
         may replace showtraceback (to hide tracebacks: harmless, pass or fail
         comes from the ExecutionResult) with None or with a function that
