@@ -28,7 +28,6 @@ struct sandbox_birth {
     const char *work_base;      /* where the runs' work directories will be (NULL: unknown) */
     const char *rootfs;         /* NULL: the host's system directories */
     bool prepared;              /* root_mnt already holds the prepared tree (keeper) */
-    bool net_ready;             /* already in a fresh network namespace, loopback up */
     int sock;                   /* PID 1's end of the socket the run comes over */
     const struct sock_fprog *filter;
 };
@@ -57,8 +56,8 @@ struct pid1_report {
     char msg[240];              /* which set-up step failed and why */
 };
 
-/* Clones PID 1 in fresh user, mount, PID, network (unless net_ready),
- * IPC, UTS and cgroup namespaces (into CGROUP_FD's cgroup when >= 0),
+/* Clones PID 1 in fresh user, mount, PID, network, IPC, UTS and cgroup
+ * namespaces (into CGROUP_FD's cgroup when >= 0),
  * maps SANDBOX_UID to the birth's uid and lets it go: it sets up all a
  * run does not decide, then waits on BIRTH->sock for its run.  The
  * spawning process is its parent. */

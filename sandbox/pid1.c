@@ -2,7 +2,7 @@
  * pid1.c - the birth of a sandboxed run and its init process.
  *
  * sandbox_spawn clones one process in fresh user, mount, PID, network
- * (unless the keeper has made one ahead: netns.c), IPC, UTS and cgroup
+ * (loopback only: netns.c), IPC, UTS and cgroup
  * namespaces (clone3, straight into the slot's cgroup where the caller
  * gives one), writes its uid and gid maps (inside uid 1000 = the slot's
  * uid outside; nothing else, so there is no root inside), and then lets
@@ -11,10 +11,11 @@
  * read, so that what follows is off the run's critical path.  It sets
  * up, as a straight sequence of named steps (the isolate way), all that
  * no run decides: the run's uid, the new root with fresh /tmp, /dev/shm
- * and /proc (rootfs.c), loopback (unless already up), the host name, an
+ * and /proc (rootfs.c), loopback, the host name, an
  * empty capability bounding set.  Then it waits on its socket for the
  * run (job_wire.c).  With it: the work directory and the run's binds,
- * pivot_root, no capabilities left; it forks the command - which applies
+ * pivot_root, no capabilities left; once the launcher says go (the
+ * slot's limits are set, meanwhile) it forks the command - which applies
  * its rlimits and the seccomp filter and execs - tells the launcher the
  * moment the command runs (the run's wall clock starts there: set-up is
  * not the student's time), lets go of the run's pipes, reaps every
@@ -78,7 +79,7 @@ int sandbox_spawn(const struct sandbox_birth *birth, int cgroup_fd, pid_t *pid, 
         return err_sys(e, "cannot create a pipe");
     int fd = -1;
     struct clone_args args = {
-        .flags = (NAMESPACES & ~(birth->net_ready ? CLONE_NEWNET : 0)) | CLONE_PIDFD,
+        .flags = NAMESPACES | CLONE_PIDFD,
         .pidfd = (uint64_t)(uintptr_t)&fd,
         .exit_signal = SIGCHLD,
     };
@@ -315,7 +316,7 @@ static int set_up_ahead(struct setup *st)
         return note_failure(st, "preparing the root", why);
     if (sandbox_rootfs_build(b->root_mnt, b->work_base, why, sizeof why) < 0)
         return note_failure(st, "building the root", why);
-    if (!b->net_ready && netns_loopback_up() < 0)
+    if (netns_loopback_up() < 0)
         return note_failure(st, "bringing up loopback", strerror(errno));
     if (sethostname("assay-sandbox", 13) < 0)
         return note_failure(st, "setting the host name", strerror(errno));
