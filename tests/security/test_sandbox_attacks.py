@@ -116,6 +116,72 @@ def test_shared_memory_does_not_outlive_a_run(tmp_path):
     assert [t["verdict"] for t in r["tests"]] == ["passed", "passed"]
 
 
+LEAVE = """
+import ctypes, os, socket, time
+libc = ctypes.CDLL(None)
+for d in ("/tmp", "/dev/shm"):
+    open(os.path.join(d, "left"), "w").write("x")
+assert libc.shmget(0x5eed, 4096, 0o1000 | 0o600) >= 0
+assert libc.msgget(0x5eed, 0o1000 | 0o600) >= 0
+assert libc.semget(0x5eed, 1, 0o1000 | 0o600) >= 0
+s = socket.socket(socket.AF_UNIX)
+s.bind("\\0assay-left")
+s.listen()
+if os.fork() == 0:   # a daemon holding the socket, the files and a changed environment
+    os.setsid()
+    if os.fork() == 0:
+        os.environ["LEFT_BY"] = "the run before"
+        time.sleep(30)
+    os._exit(0)
+os.wait()
+"""
+
+FIND = """
+import ctypes, os, socket, sys
+libc = ctypes.CDLL(None)
+found = []
+for d in ("/tmp", "/dev/shm"):
+    found += [os.path.join(d, n) for n in os.listdir(d)]
+for name, call in (("shm", lambda: libc.shmget(0x5eed, 4096, 0o600)),
+                   ("msg", lambda: libc.msgget(0x5eed, 0o600)),
+                   ("sem", lambda: libc.semget(0x5eed, 1, 0o600))):
+    if call() >= 0:
+        found.append(name)
+mine = {1, os.getpid(), os.getppid()}
+for p in os.listdir("/proc"):
+    if p.isdigit() and int(p) not in mine:
+        try:
+            found.append(open(f"/proc/{p}/cmdline").read().replace("\\0", " "))
+        except OSError:
+            pass
+try:
+    socket.socket(socket.AF_UNIX).connect("\\0assay-left")
+    found.append("abstract socket")
+except OSError:
+    pass
+found += [k for k in os.environ if k == "LEFT_BY"]
+print(found)
+sys.exit(1 if found else 0)
+"""
+
+
+def test_a_run_finds_nothing_of_the_previous_run(tmp_path):
+    """Test 1 leaves files in /tmp and /dev/shm, SysV shared memory, a
+    message queue and a semaphore set, a listening abstract socket and a
+    daemon with an environment of its own; test 2 (the next run in the
+    same slot, whose PID 1 was made ahead while test 1 ran) finds none of
+    it.  Run twice, so the second grading's first run follows a run too."""
+    a = sbx.security_assignment(tmp_path / "a", [
+        {"name": "leave", "kind": "command", "points": 1, "command": "python3 leave.py"},
+        {"name": "find", "kind": "command", "points": 1, "command": "python3 find.py"},
+        {"name": "find again", "kind": "command", "points": 1, "command": "python3 find.py"}])
+    s = write_submission(tmp_path / "s", {"leave.py": LEAVE, "find.py": FIND})
+    for _ in range(2):
+        r = sbx.grade_clean(a, s)
+        assert [t["verdict"] for t in r["tests"]] == ["passed"] * 3, \
+            [t["output"] for t in r["tests"]]
+
+
 def test_filling_the_work_tmpfs(tmp_path):
     prog = ("i = 0\nwhile True:\n    with open(f'fill{i}', 'wb') as f:\n"
             "        f.write(b'x' * (4 << 20))\n    i += 1\n")
