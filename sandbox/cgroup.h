@@ -54,7 +54,8 @@ struct cgroup_ops {
     /* What the run used since prepare. */
     int (*usage)(struct cgroup *cg, struct cgroup_usage *u, struct err *e);
     /* True when no process but those in EXCEPT (a list ending in 0;
-     * NULL: none) is in the cgroup. */
+     * NULL: none; an entry -P stands for every child of P) is in the
+     * cgroup. */
     bool (*is_empty)(struct cgroup *cg, const pid_t *except);
     /* SIGKILLs every process in the cgroup but those in EXCEPT. */
     void (*kill_all)(struct cgroup *cg, const pid_t *except);
@@ -123,8 +124,8 @@ int cg_read_long(const char *dir, const char *file, long long *v);
 /* Reads "KEY VALUE" lines of DIR/FILE; VALUE of KEY, or -1 if absent. */
 long long cg_read_key(const char *dir, const char *file, const char *key);
 /* Pids listed in DIR/cgroup.procs other than those in EXCEPT (a list
- * ending in 0, or NULL): kills them if KILL; returns how many there were
- * (-1 if unreadable). */
+ * ending in 0, or NULL; an entry -P stands for every child of P): kills
+ * them if KILL; returns how many there were (-1 if unreadable). */
 int cg_procs(const char *dir, const pid_t *except, bool kill_them);
 
 #endif

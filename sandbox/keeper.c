@@ -261,6 +261,8 @@ static _Noreturn void keeper_main(int sock, int runs, struct keeper_board *board
     if (getppid() != parent)
         _exit(0);
     prctl(PR_SET_NAME, "assay-keeper");   /* what ps -o comm and top show */
+    signal(SIGPIPE, SIG_IGN);   /* a PID 1 killed at birth must not take the keeper with it
+                                   (each PID 1 sets its signals back to the default) */
     /* nothing of the launcher's (logs, job directories) stays open here */
     if (dup3(sock, 3, O_CLOEXEC) != 3 || dup3(runs, 4, O_CLOEXEC) != 4)
         _exit(1);
@@ -455,31 +457,6 @@ int keeper_next(struct keeper *k, const char *rootfs, struct err *e)
     return keeper_send(k, KEEPER_NEXT, r, strlen(r) + 1, e);
 }
 
-int keeper_family(const struct keeper *k, pid_t *pids, int max)
-{
-    int n = 0;
-    if (k->pid <= 0 || max < 2)
-        return 0;
-    pids[n++] = k->pid;
-    char path[64], text[512];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)k->pid, (int)k->pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t len = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
-    if (fd >= 0)
-        close(fd);
-    /* unreadable (the keeper just died): the keeper alone, so a drain
-     * kills what is left of its PID 1s too */
-    text[len > 0 ? len : 0] = '\0';
-    for (char *p = text, *end; n < max - 1; p = end) {
-        long v = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        pids[n++] = (pid_t)v;
-    }
-    pids[n] = 0;
-    return n;
-}
-
 void keeper_stop(struct keeper *k)
 {
     pid_t w = -1;
@@ -533,11 +510,18 @@ int keeper_revive(struct keeper *k, struct cgroup *cg, const struct keeper_slot 
     pid_t was = k->pid;
     if (k->parent != getpid())
         return err_set(e, "the sandbox keeper (pid %d) is gone", (int)was);
-    keeper_stop(k);   /* reaps it and closes its socket */
+    int status = 0;
+    char how[64] = "";
+    if (waitpid(was, &status, WNOHANG) == was)
+        snprintf(how, sizeof how, WIFSIGNALED(status) ? " (killed by signal %d)" :
+                 " (exit status %d)", WIFSIGNALED(status) ? WTERMSIG(status) :
+                 WEXITSTATUS(status));
+    k->pid = 0;   /* reaped: keeper_stop must not wait for it */
+    keeper_stop(k);   /* closes its socket */
     if (keeper_start(k, cg, slot, e) < 0)
         return err_prefix(e, "the sandbox keeper (pid %d) died, and a new one cannot start",
                           (int)was);
-    log_msg(LOG_WARN, NULL, "the sandbox keeper of %s (pid %d) had died; pid %d took its place",
-            cg->path, (int)was, (int)k->pid);
+    log_msg(LOG_WARN, NULL, "the sandbox keeper of %s (pid %d) had died%s; pid %d took its "
+            "place", cg->path, (int)was, how, (int)k->pid);
     return 1;
 }

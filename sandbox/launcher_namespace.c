@@ -421,9 +421,14 @@ static int out_of_service(struct sandbox_launcher *s, struct err *e)
 static int sb_clean(struct launcher *self, struct err *e)
 {
     struct sandbox_launcher *s = (struct sandbox_launcher *)self;
-    pid_t family[8];
+    /* what a slot between runs may hold: the keeper and the PID 1s it
+     * made (one held ready, one being made right now, one whose run
+     * ended and that it has not reaped yet), told by their parent, so
+     * nothing is asked of a keeper that may be busy or stopped.  A
+     * student's process is never a child of the keeper: it lives in a
+     * PID 1's namespace, and an orphan there goes to that PID 1. */
     if (keeper_revive(&s->keeper, s->cg, &s->kslot, e) < 0 ||
-        (keeper_family(&s->keeper, family, 8), drain_cgroup(s, family, e) < 0) ||
+        drain_cgroup(s, (pid_t[]){s->keeper.pid, -s->keeper.pid, 0}, e) < 0 ||
         fs_empty_dir(s->work, e) < 0 || check_memory(s, e) < 0)
         return out_of_service(s, e);
     return 0;

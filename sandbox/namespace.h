@@ -143,14 +143,6 @@ int keeper_go(struct keeper *k, struct err *e);
  * root filesystem ROOTFS (NULL: the host's), while the caller goes on.
  * Nothing comes back; a failure shows at the next keeper_run. */
 int keeper_next(struct keeper *k, const char *rootfs, struct err *e);
-/* What a slot between runs may hold: the keeper and the PID 1s it made
- * (the one held ready, one being made, one whose run just ended and that
- * it has not reaped yet), into PIDS, 0-terminated, at most MAX - 1 of
- * them; their number.  Read from /proc without asking the keeper, so a
- * stopped or busy keeper holds up no caller.  A student's process is
- * never among them: it lives inside a PID 1's namespace, and an orphan
- * there goes to that PID 1. */
-int keeper_family(const struct keeper *k, pid_t *pids, int max);
 void keeper_stop(struct keeper *k);
 bool keeper_alive(const struct keeper *k);
 /* Before a grading: a keeper that died (killed by someone, or the OOM

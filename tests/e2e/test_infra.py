@@ -281,7 +281,8 @@ def test_a_killed_keeper_is_replaced_and_the_slot_grades_on(pipeline):
     second = keepers(daemon)
     assert len(second) == 1 and second != first, (first, second)
     assert any(l.process == "assay-worker" and l.level == "warning" and
-               f"(pid {first[0]}) had died; pid {second[0]} took its place" in l.message
+               f"(pid {first[0]}) had died (killed by signal 9); pid {second[0]} took its place"
+               in l.message
                for l in spool.log_lines()), spool.log_text()[-3000:]
 
     # killed during a run: that attempt is the worker's failure, retried

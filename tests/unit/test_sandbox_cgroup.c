@@ -125,7 +125,7 @@ static void test_v1_usage_is_counted_from_prepare(void **state)
     cg->ops->close(cg);
 }
 
-static void test_v1_emptiness_ignores_the_keeper_and_pid1(void **state)
+static void test_v1_emptiness_ignores_the_keeper_and_its_pid1s(void **state)
 {
     const char *root = *state;
     make_v1_files(root);
@@ -140,6 +140,23 @@ static void test_v1_emptiness_ignores_the_keeper_and_pid1(void **state)
     assert_false(cg->ops->is_empty(cg, (pid_t[]){123, 0}));
     /* the keeper and the PID 1 of the run that just ended, or made for the next */
     assert_true(cg->ops->is_empty(cg, (pid_t[]){123, 456, 0}));
+    /* -P: every child of P (the PID 1s a keeper made, one perhaps being
+     * made as the list is read), and nothing else */
+    pid_t child = fork();
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    char procs[64];
+    snprintf(procs, sizeof procs, "%d\n%d\n", (int)getpid(), (int)child);
+    tu_write_at(root, "pids/assay/slot-3/cgroup.procs", procs);
+    assert_false(cg->ops->is_empty(cg, (pid_t[]){getpid(), 0}));
+    assert_true(cg->ops->is_empty(cg, (pid_t[]){getpid(), -getpid(), 0}));
+    snprintf(procs, sizeof procs, "%d\n%d\n1\n", (int)getpid(), (int)child);
+    tu_write_at(root, "pids/assay/slot-3/cgroup.procs", procs);
+    assert_false(cg->ops->is_empty(cg, (pid_t[]){getpid(), -getpid(), 0}));
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
     cg->ops->close(cg);
 }
 
@@ -463,7 +480,7 @@ int main(void)
                                         tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_v1_usage_is_counted_from_prepare, tu_setup_dir,
                                         tu_teardown_dir),
-        cmocka_unit_test_setup_teardown(test_v1_emptiness_ignores_the_keeper_and_pid1, tu_setup_dir,
+        cmocka_unit_test_setup_teardown(test_v1_emptiness_ignores_the_keeper_and_its_pid1s, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_v1_open_creates_the_slot, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_v2_open_enables_controllers_and_prepare_sets_limits,
