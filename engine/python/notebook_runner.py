@@ -141,6 +141,14 @@ class BoundedText:
 # first time something uses it (an `import` of it included).
 DEFERRED = ("asyncio", "stack_data", "pexpect", "pydoc", "logging.handlers", "dataclasses",
             "pickle")
+# Submodules that the magics and the modules above import, and that a
+# cell may reach through their package's name alone (`import urllib`, then
+# urllib.request): imported deferred at start-up, so that their packages
+# still have them.
+PRESENT = ("concurrent.futures", "http.client", "urllib.error", "urllib.request",
+           "urllib.response", "email.base64mime", "email.charset", "email.encoders",
+           "email.errors", "email.feedparser", "email.header", "email.iterators",
+           "email.message", "email.parser", "email.quoprimime", "email.utils")
 
 
 def as_at_start(path, run, *args):
@@ -386,7 +394,7 @@ def executor_main(cmd_fd, reply_fd):
     import traceback
 
     path = list(sys.path)
-    finder = defer_imports(DEFERRED, path)
+    finder = defer_imports(DEFERRED + PRESENT, path)
     sys.meta_path.insert(0, finder)
     try:
         InteractiveShell = load_shell_class(path)
@@ -402,6 +410,8 @@ def executor_main(cmd_fd, reply_fd):
     cfg.InteractiveShell.colors = "NoColor"
     cfg.InteractiveShell.xmode = "Plain"
     shell = GuardedShell.instance(config=cfg)
+    for name in PRESENT:
+        __import__(name)
     sys.meta_path.remove(finder)   # a cell's imports are as usual
     # only now, so that a student's IPython.py cannot stand in for IPython
     sys.path.insert(0, os.getcwd())
