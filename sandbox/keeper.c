@@ -186,14 +186,18 @@ static void drop_ready(struct keeper_state *k)
 }
 
 /* A run sent to a PID 1 that died before it read it stays in the
- * socket: the next one must not take it for its own. */
-static void discard_stale_runs(int runs)
+ * socket: the next one must not take it for its own.  False once the
+ * launcher has closed its end: a closed socket reads as an endless
+ * stream of empty messages, and no run can come any more. */
+static bool discard_stale_runs(int runs)
 {
     char head[64];
     int fds[JOB_MAX_FDS], nfds;
-    while (wire_recv(runs, head, sizeof head, fds, &nfds, MSG_DONTWAIT) >= 0)
+    ssize_t n;
+    while ((n = wire_recv(runs, head, sizeof head, fds, &nfds, MSG_DONTWAIT)) > 0)
         for (int i = 0; i < nfds; i++)
             close(fds[i]);
+    return n < 0;   /* EAGAIN: emptied, the launcher still there */
 }
 
 /* Makes a PID 1 ready for root filesystem ROOTFS, unless one is.  Before
@@ -209,7 +213,8 @@ static int make_ready(struct keeper_state *k, const char *rootfs, char *why, siz
     k->cg->ops->reclaim(k->cg, &left, &e);
     if (strlen(rootfs) >= sizeof k->board->ready_for || ensure_prepared(k, rootfs, why, n) < 0)
         return -1;
-    discard_stale_runs(k->runs);
+    if (!discard_stale_runs(k->runs))
+        return snprintf(why, n, "the launcher has closed the runs socket"), -1;
     struct sandbox_birth birth = {.uid = k->slot.uid, .root_mnt = k->slot.root_mnt,
                                   .work_base = k->slot.work_base,
                                   .rootfs = rootfs[0] ? rootfs : NULL, .prepared = true,

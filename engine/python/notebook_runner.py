@@ -13,12 +13,13 @@ loaded, or {"event": "unavailable", "reason"} when it cannot be (IPython
 missing on the worker, say): then no cell runs.
 
 Two processes.  The supervisor (this script's main) never runs student
-code: it makes itself non-dumpable (no other process of the run can read
-its memory or descriptors), reads the plan, replaces its standard input
-with /dev/null, and starts an executor (this script with --execute, a
-fresh interpreter: none of the plan is in its memory), sends it one cell
-at a time over a pipe and waits for the reply at most the cell's
-timeout.  A test cell's code is thus within reach of student code only
+code.  First thing, before it has read the plan, it starts an executor
+(this script with --execute, a fresh interpreter: none of the plan is in
+its memory), which loads IPython meanwhile; then it makes itself
+non-dumpable (no other process of the run can read its memory or
+descriptors), reads the plan, replaces its standard input with
+/dev/null, sends the executor one cell at a time over a pipe and waits
+for the reply at most the cell's timeout.  A test cell's code is thus within reach of student code only
 from the moment it runs; after a cell with hidden tests the executor
 drops what IPython keeps of its source (In, _ih, _i*, the line cache,
 the last exception).  A cell that overruns is interrupted (SIGINT, as Jupyter's
@@ -29,15 +30,70 @@ stays the last line of defence.
 
 The executor decides pass or fail from IPython's ExecutionResult (the
 exception the cell raised), never from what was printed: a notebook that
-overrides showtraceback or sys.excepthook hides nothing from it.
+overrides showtraceback or sys.excepthook hides nothing from it.  It
+builds IPython's shell without what most notebooks never use (the
+terminal front end, the tab completer, the magics, a few modules): each
+is loaded the first time something asks for it.
 """
-import json
 import os
-import select
-import signal
-import subprocess
 import sys
-import time
+
+
+def spawn_executor():
+    """Starts an executor: this script with --execute in a fresh
+    interpreter, in a session of its own, its standard streams on
+    /dev/null and no descriptor of this process but the two pipe ends it
+    is named (those Python opens are close-on-exec; any other that this
+    process was started with is closed in the child).  posix_spawn, not
+    fork: the child does not copy this process's memory.  Only os and
+    sys are needed, so that it can run before this process imports
+    anything else.  Returns (pid, the cells' pipe, the replies' pipe)."""
+    cmd_r, cmd_w = os.pipe()
+    reply_r, reply_w = os.pipe()
+    # relative: the work directory's path is nobody's business in `ps`
+    argv = [sys.executable, "-I", os.path.relpath(os.path.abspath(__file__)), "--execute",
+            str(cmd_r), str(reply_w)]
+    env = dict(os.environ, NBGRADER_EXECUTION="autograde")   # as nbgrader autograde
+    actions = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in inherited_fds()]
+    actions += [(os.POSIX_SPAWN_DUP2, fd, fd) for fd in (cmd_r, reply_w)]   # clears close-on-exec
+    try:
+        pid = os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
+    finally:
+        os.close(cmd_r)
+        os.close(reply_w)
+    return pid, cmd_w, reply_r
+
+
+def inherited_fds():
+    """The descriptors above 2 that an exec would pass on."""
+    fds = []
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:   # no /proc: every possible one
+        names = range(3, os.sysconf("SC_OPEN_MAX"))
+    for name in names:
+        fd = int(name)
+        try:
+            if fd > 2 and os.get_inheritable(fd):
+                fds.append(fd)
+        except OSError:   # the listing's own descriptor, closed by now
+            pass
+    return fds
+
+
+if __name__ == "__main__" and sys.argv[1:2] != ["--execute"]:
+    # The executor's interpreter and IPython take most of a notebook's
+    # time: it starts before the supervisor imports what it needs, makes
+    # itself non-dumpable and reads the plan, so that both load at once.
+    # It runs no student code until the first cell comes, by when the
+    # supervisor is non-dumpable.
+    FIRST_EXECUTOR = spawn_executor()
+
+import json     # noqa: E402 (after the executor has started: see above)
+import select   # noqa: E402
+import signal   # noqa: E402
+import time     # noqa: E402
 
 REPLAY_LIMIT = 3          # executor restarts per notebook
 INTERRUPT_GRACE_S = 1.0   # how long an interrupted cell has to stop
@@ -77,14 +133,95 @@ class BoundedText:
         return out
 
 
-def load_shell_class():
+# Modules IPython imports at start-up for what most notebooks never use:
+# asyncio (top-level await), stack_data (Context and Verbose tracebacks),
+# pexpect (`!` commands), pydoc (help()); and, for traitlets' logging
+# set-up and IPython's pickleshare database, logging.handlers,
+# dataclasses and pickle.  Each is in sys.modules as usual, and runs the
+# first time something uses it (an `import` of it included).
+DEFERRED = ("asyncio", "stack_data", "pexpect", "pydoc", "logging.handlers", "dataclasses",
+            "pickle")
+# Submodules that the magics and the modules above import, and that a
+# cell may reach through their package's name alone (`import urllib`, then
+# urllib.request): imported deferred at start-up, so that their packages
+# still have them.
+PRESENT = ("concurrent.futures", "http.client", "urllib.error", "urllib.request",
+           "urllib.response", "email.base64mime", "email.charset", "email.encoders",
+           "email.errors", "email.feedparser", "email.header", "email.iterators",
+           "email.message", "email.parser", "email.quoprimime", "email.utils")
+
+
+def as_at_start(path, run, *args):
+    """RUN(*ARGS) with imports searching PATH, sys.path as it was before
+    the work directory joined it: what IPython imports late (a deferred
+    module, the magics) is what it would have imported at start-up, never
+    a notebook's file of the same name."""
+    saved, sys.path = sys.path, list(path)
+    try:
+        return run(*args)
+    finally:
+        sys.path = saved
+
+
+def defer_imports(names, path):
+    """A finder for sys.meta_path under which the first import of a
+    module named in NAMES gives it without running it; it runs (imports
+    searching PATH) when first used: when anything reads one of its
+    attributes, as `import` does of a module already imported.  A thread
+    that uses it meanwhile waits until it has run."""
+    import importlib.machinery
+    import threading
+    import types
+
+    lock = threading.RLock()
+    running = set()
+
+    class Deferred(types.ModuleType):
+        def __getattribute__(self, attr):
+            with lock:
+                if type(self) is Deferred and id(self) not in running:
+                    running.add(id(self))   # what it reads of itself while it runs is as usual
+                    try:
+                        loader = types.ModuleType.__getattribute__(self, "__loader__")
+                        as_at_start(path, loader.exec_module, self)
+                    finally:
+                        running.discard(id(self))
+                        self.__class__ = types.ModuleType
+            return types.ModuleType.__getattribute__(self, attr)
+
+    class Loader:
+        def __init__(self, loader):
+            self.loader = loader
+
+        def create_module(self, spec):
+            return self.loader.create_module(spec)
+
+        def exec_module(self, module):
+            module.__spec__.loader = module.__loader__ = self.loader
+            module.__class__ = Deferred
+
+    class Finder:
+        def find_spec(self, name, search, target=None):
+            if name not in names:
+                return None
+            spec = importlib.machinery.PathFinder.find_spec(name, search, target)
+            if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+                return None   # left to the usual finders
+            spec.loader = Loader(spec.loader)
+            return spec
+
+    return Finder()
+
+
+def load_shell_class(path):
     """IPython's InteractiveShell, without running IPython/__init__.py
     first: that imports the terminal front end (prompt_toolkit, jedi, the
     debugger), a third of the executor's start-up for nothing it uses.
     The package is made from its spec with what IPython.core itself
     imports from it; the rest of its __init__ runs the first time a cell
     asks the package for a name it lacks (IPython.embed, say), so to a
-    cell `import IPython` is the whole package as usual."""
+    cell `import IPython` is the whole package as usual.  PATH: see
+    as_at_start."""
     import importlib.util
     spec = importlib.util.find_spec("IPython")
     if spec is None or spec.submodule_search_locations is None:
@@ -94,7 +231,8 @@ def load_shell_class():
     def complete(name):
         del package.__getattr__          # once: the code below defines the rest
         with open(spec.origin, "rb") as f:
-            exec(compile(f.read(), spec.origin, "exec"), package.__dict__)
+            code = compile(f.read(), spec.origin, "exec")
+        as_at_start(path, exec, code, package.__dict__)
         try:
             return package.__dict__[name]
         except KeyError:
@@ -114,21 +252,12 @@ def load_shell_class():
     return InteractiveShell
 
 
-def executor_main(cmd_fd, reply_fd):
-    import gc
-    import linecache
-    import math
-    import numbers
-    import re
-    import traceback
-
-    try:
-        InteractiveShell = load_shell_class()
-        from traitlets.config import Config
-    except ImportError as exc:   # the worker lacks IPython: its failure, not the notebook's
-        os.write(reply_fd, (json.dumps({"event": "unavailable", "reason": "%s: %s" % (
-            type(exc).__name__, exc)}) + "\n").encode("utf-8"))
-        return
+def guarded_shell_class(InteractiveShell, path):
+    """IPython's shell, with an error display no cell can break, and
+    built without what it does not need until something asks for it.
+    PATH: see as_at_start."""
+    import keyword
+    from traitlets import default
 
     class GuardedShell(InteractiveShell):
         # IPython builds its tab completer (and imports jedi with it) at
@@ -147,13 +276,92 @@ def executor_main(cmd_fd, reply_fd):
         def Completer(self, value):
             self.__dict__["_assay_completer"] = value
 
-        """IPython's shell with an error display no cell can break.  A cell
-        may replace showtraceback (to hide tracebacks: harmless, pass or fail
-        comes from the ExecutionResult) with None or with a function that
-        raises; IPython would then fail while showing the student's error,
-        losing it, and its process would die.  Here what a cell assigns is
-        kept aside and called through a guard that swallows its failures,
-        so the result still holds the student's own error."""
+        # Registering IPython's magics imports all of IPython.core.magics
+        # (with urllib, asyncio and the magics' argument parsers): a third
+        # of the shell's start-up, for notebooks that mostly use no magic.
+        # The shell is built without them and without the aliases (line
+        # magics too).  Whatever then reads the magics manager, the alias
+        # manager, register_magics or the list of configurables registers
+        # them as __init__ would have (the managers' traits get them as
+        # their dynamic defaults).  Until then nothing else can have been
+        # registered (that takes the manager), so a line magic named by a
+        # Python keyword or by no identifier at all, as no line magic of
+        # IPython's is, is known to be absent without them: the automagic
+        # check of a one-line cell such as "import math" or "df.head()"
+        # asks just that.
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.__dict__["_assay_built"] = True
+
+        def init_magics(self):
+            self.__dict__["_assay_magics_at"] = len(self.configurables)
+            self.register_magics = self._assay_register_magics
+
+        def init_alias(self):
+            pass
+
+        def _assay_load_magics(self):
+            at = self.__dict__.pop("_assay_magics_at", None)
+            if at is None:
+                return   # registered, or being registered now
+            end = len(self.configurables)
+            # init_magics ends with `%colors NoColor`, a no-op here: the
+            # shell's traceback printers and inspector were built NoColor.
+            self.run_line_magic = lambda *args, **kwargs: None
+            try:
+                as_at_start(path, InteractiveShell.init_magics, self)
+            finally:
+                del self.run_line_magic
+            as_at_start(path, InteractiveShell.init_alias, self)
+            added = self.configurables[end:]
+            del self.configurables[end:]
+            self.configurables[at:at] = added
+
+        def _assay_register_magics(self, *magic_objects):
+            self._assay_load_magics()
+            return self.register_magics(*magic_objects)
+
+        @default("magics_manager")
+        def _assay_magics_manager(self):
+            self._assay_load_magics()
+            return self._trait_values.get("magics_manager")
+
+        @default("alias_manager")
+        def _assay_alias_manager(self):
+            self._assay_load_magics()
+            return self._trait_values.get("alias_manager")
+
+        @property
+        def configurables(self):
+            if "_assay_built" in self.__dict__:
+                self._assay_load_magics()
+            return self.__dict__["_assay_configurables"]
+
+        @configurables.setter
+        def configurables(self, value):
+            self.__dict__["_assay_configurables"] = value
+
+        def _assay_no_line_magic(self, name):
+            return ("_assay_magics_at" in self.__dict__ and isinstance(name, str)
+                    and (keyword.iskeyword(name) or not name.isidentifier()))
+
+        def find_line_magic(self, magic_name):
+            if self._assay_no_line_magic(magic_name):
+                return None
+            return super().find_line_magic(magic_name)
+
+        def find_magic(self, magic_name, magic_kind="line"):
+            if magic_kind == "line" and self._assay_no_line_magic(magic_name):
+                return None
+            return super().find_magic(magic_name, magic_kind)
+
+        # A cell may replace showtraceback (to hide tracebacks: harmless,
+        # pass or fail comes from the ExecutionResult) with None or with a
+        # function that raises; IPython would then fail while showing the
+        # student's error, losing it, and its process would die.  Here
+        # what a cell assigns is kept aside and called through a guard
+        # that swallows its failures, so the result still holds the
+        # student's own error.
         _unset = object()
 
         @property
@@ -174,11 +382,37 @@ def executor_main(cmd_fd, reply_fd):
         def showtraceback(self, value):
             self.__dict__["_assay_display"] = value
 
+    return GuardedShell
+
+
+def executor_main(cmd_fd, reply_fd):
+    import gc
+    import linecache
+    import math
+    import numbers
+    import re
+    import traceback
+
+    path = list(sys.path)
+    finder = defer_imports(DEFERRED + PRESENT, path)
+    sys.meta_path.insert(0, finder)
+    try:
+        InteractiveShell = load_shell_class(path)
+        from traitlets.config import Config
+    except ImportError as exc:   # the worker lacks IPython: its failure, not the notebook's
+        os.write(reply_fd, (json.dumps({"event": "unavailable", "reason": "%s: %s" % (
+            type(exc).__name__, exc)}) + "\n").encode("utf-8"))
+        return
+
+    GuardedShell = guarded_shell_class(InteractiveShell, path)
     cfg = Config()
     cfg.HistoryManager.enabled = False
     cfg.InteractiveShell.colors = "NoColor"
     cfg.InteractiveShell.xmode = "Plain"
     shell = GuardedShell.instance(config=cfg)
+    for name in PRESENT:
+        __import__(name)
+    sys.meta_path.remove(finder)   # a cell's imports are as usual
     # only now, so that a student's IPython.py cannot stand in for IPython
     sys.path.insert(0, os.getcwd())
     commands = os.fdopen(cmd_fd, "r", encoding="utf-8")
@@ -291,18 +525,9 @@ def read_plan():
 
 
 class Executor:
-    def __init__(self):
-        cmd_r, self.cmd_w = os.pipe()
-        self.reply_r, reply_w = os.pipe()
-        # relative: the work directory's path is nobody's business in `ps`
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", os.path.relpath(os.path.abspath(__file__)), "--execute",
-             str(cmd_r), str(reply_w)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(cmd_r, reply_w), start_new_session=True,
-            env=dict(os.environ, NBGRADER_EXECUTION="autograde"))   # as nbgrader autograde
-        os.close(cmd_r)
-        os.close(reply_w)
+    def __init__(self, started=None):
+        """STARTED: spawn_executor()'s result, or None to start one now."""
+        self.pid, self.cmd_w, self.reply_r = started or spawn_executor()
         self.pending = b""
         self.failure = None
 
@@ -358,7 +583,7 @@ class Executor:
         reply = self.reply(timeout)
         if reply == "timeout":
             try:
-                os.kill(self.proc.pid, signal.SIGINT)
+                os.kill(self.pid, signal.SIGINT)
             except OSError:
                 pass
             late = self.reply(INTERRUPT_GRACE_S)
@@ -370,10 +595,10 @@ class Executor:
 
     def kill(self):
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
         except OSError:
             pass
-        self.proc.wait()
+        os.waitpid(self.pid, 0)
         os.close(self.cmd_w)
         os.close(self.reply_r)
 
@@ -389,7 +614,7 @@ def main():
     cell_timeout = float(plan.get("cell_timeout_s", 30))
     wall = float(plan.get("wall_s", 60))
     deadline = started + max(wall - MARGIN_S, min(wall, 1.0))
-    executor, ran, restarts = Executor(), [], 0
+    executor, ran, restarts = Executor(FIRST_EXECUTOR), [], 0
     if executor.start(deadline - time.monotonic()):
         emit(event="ready")     # no cell has run yet
     else:                       # nor can any: the worker's failure, not the notebook's
