@@ -84,23 +84,6 @@ long long cg_read_key(const char *dir, const char *file, const char *key)
     return -1;
 }
 
-/* PID's parent, from /proc (0 if it is gone). */
-static pid_t parent_of(pid_t pid)
-{
-    char path[64], stat[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, stat, sizeof stat - 1);
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0)
-        return 0;
-    stat[n] = '\0';
-    const char *paren = strrchr(stat, ')');   /* the name may hold anything */
-    long ppid = 0;
-    return paren && sscanf(paren + 1, " %*c %ld", &ppid) == 1 ? (pid_t)ppid : 0;
-}
-
 static bool listed(const pid_t *list, pid_t pid)
 {
     bool children = false;
@@ -111,7 +94,9 @@ static bool listed(const pid_t *list, pid_t pid)
     }
     if (!children)
         return false;
-    pid_t parent = parent_of(pid);
+    char state;
+    pid_t parent = 0;
+    launcher_proc_stat(pid, &state, &parent);   /* gone: no parent, so not spared */
     for (int i = 0; parent && list[i]; i++)
         if (list[i] == -parent)
             return true;

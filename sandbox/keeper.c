@@ -58,6 +58,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "sandbox/launcher_common.h"
 #include "sandbox/cgroup.h"
 
 #define STOP_WAIT_S 2.0   /* for the keeper to end its PID 1s and exit */
@@ -489,17 +490,9 @@ void keeper_stop(struct keeper *k)
  * parent has not reaped yet still answers kill(pid, 0)). */
 static bool process_alive(pid_t pid)
 {
-    char path[64], stat[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, stat, sizeof stat - 1);
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0)
-        return false;
-    stat[n] = '\0';
-    const char *paren = strrchr(stat, ')');
-    return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+    char state;
+    pid_t parent;
+    return launcher_proc_stat(pid, &state, &parent) == 0 && state != 'Z' && state != 'X';
 }
 
 bool keeper_alive(const struct keeper *k)

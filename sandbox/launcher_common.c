@@ -209,6 +209,25 @@ bool launcher_says_out_of_memory(const struct run_result *res)
            strstr(buf_str(&res->err), "Cannot allocate memory");
 }
 
+int launcher_proc_stat(pid_t pid, char *state, pid_t *parent)
+{
+    char path[64], stat[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, stat, sizeof stat - 1);
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return -1;
+    stat[n] = '\0';
+    const char *paren = strrchr(stat, ')');   /* the name may hold anything */
+    long ppid;
+    if (!paren || sscanf(paren + 1, " %c %ld", state, &ppid) != 2)
+        return -1;
+    *parent = (pid_t)ppid;
+    return 0;
+}
+
 long long launcher_task_cpu_wait_ns(pid_t tid)
 {
     char path[64], text[128];

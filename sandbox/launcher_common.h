@@ -71,6 +71,10 @@ bool launcher_says_out_of_memory(const struct run_result *res);
  * kernel does not keep it (CONFIG_SCHED_INFO). */
 long long launcher_task_cpu_wait_ns(pid_t tid);
 
+/* Process PID's state letter (R, S, Z, ...) and parent, from
+ * /proc/PID/stat; -1 if it is gone. */
+int launcher_proc_stat(pid_t pid, char *state, pid_t *parent);
+
 /* Sets res->starved when the run was stopped at its wall limit for want
  * of a CPU rather than by its own doing: it got less than half of its
  * wall time on a CPU, and spent at least half of the rest waiting for
