@@ -20,7 +20,7 @@
  * the code assay-scheduler runs), and it prints per course the p50, p95
  * and largest wait (queued -> slot), the large course's makespan (first
  * arrival -> last job done) under each, their ratio, and the mean time
- * one dispatch decision took.  Goal (issue 7): small courses' p95 wait at
+ * one dispatch decision took.  Goal: small courses' p95 wait at
  * most one job duration under fair, the large course's makespan within
  * 2 % of FCFS's.  Figures go to docs/PERFORMANCE.md.
  */

@@ -698,12 +698,13 @@ static int wait_line(void *ctx, const char *line, struct err *e)
 
 /* One `assay-worker wait` of at most LEFT seconds: 1 ready, 0 not yet
  * (its own timeout), -1 with *e set; *LOST says the link failed under it
- * after the worker had spoken (worth one new connection). */
+ * (worth a new connection), *HEARD that the worker had spoken first. */
 static int wait_once(struct ssh_transport *t, const char *qdir, const char *qname, double left,
-                     const struct transport_listener *listener, bool *lost, struct err *e)
+                     const struct transport_listener *listener, bool *lost, bool *heard,
+                     struct err *e)
 {
     char *cmd = NULL;
-    *lost = false;
+    *lost = *heard = false;
     if (asprintf(&cmd, "%s wait --dir %s --timeout %.3f %s", t->command, qdir, left, qname) < 0)
         return err_set(e, "out of memory");
     struct wait_lines w = {.t = t, .listener = listener};
@@ -712,7 +713,7 @@ static int wait_once(struct ssh_transport *t, const char *qdir, const char *qnam
     int code, rc = run_remote(t, cmd, SILENT_MS, &lines, &out, &code, e);
     int ready = -1;
     if (rc == REMOTE_LOST)
-        *lost = lines.heard;
+        *lost = true, *heard = lines.heard;
     else if (rc == REMOTE_STOPPED)
         ready = -1;   /* the daemon stopped answering: *e says so */
     else if (w.ready)
@@ -730,11 +731,11 @@ static int wait_once(struct ssh_transport *t, const char *qdir, const char *qnam
     return ready;
 }
 
-/* Waits, hearing the worker every second.  A link that fails after the
- * worker spoke gets one new connection at once; one that cannot be made,
- * or a link that fails before the worker said a word, or a daemon that
- * stopped answering, ends the wait: the job goes elsewhere now, not at
- * its deadline. */
+/* Waits, hearing the worker every second.  A link that fails gets a new
+ * connection at once -- a session sshd lost is no outage -- but one that
+ * cannot be made, a second failure before the worker said a word, or a
+ * daemon that stopped answering, ends the wait: the job goes elsewhere
+ * now, not at its deadline. */
 static int ssh_wait(struct transport *base, const char *name, double timeout_s,
                     const struct transport_listener *listener, struct err *e)
 {
@@ -742,6 +743,7 @@ static int ssh_wait(struct transport *base, const char *name, double timeout_s,
     double deadline = clock_mono() + timeout_s;
     char *qdir = quote(t->remote_dir), *qname = quote(name);
     int ready = -1;
+    bool lost_silent = false;   /* the last connection failed before the worker spoke */
     struct err lost_why = {{0}};
     if (!qdir || !qname)
         err_set(e, "out of memory");
@@ -755,13 +757,14 @@ static int ssh_wait(struct transport *base, const char *name, double timeout_s,
                 err_set(e, "%s; connecting again failed: %s", lost_why.msg, t->last_error);
             break;
         }
-        bool lost;
-        ready = wait_once(t, qdir, qname, deadline - clock_mono(), listener, &lost, e);
-        if (ready == 1 || (ready == -1 && !lost))
+        bool lost, heard;
+        ready = wait_once(t, qdir, qname, deadline - clock_mono(), listener, &lost, &heard, e);
+        if (ready == 1 || (ready == -1 && !lost) || (ready == -1 && !heard && lost_silent))
             break;
-        if (ready == -1) {   /* lost after the worker spoke: connect again */
+        if (ready == -1) {   /* lost: connect again */
             log_msg(LOG_WARN, NULL, "%s; connecting again", e->msg);
             lost_why = *e;
+            lost_silent = !heard;
         }
     }
     free(qdir);

@@ -1,4 +1,4 @@
-"""Helpers for the end-to-end tests of the SSH cluster (issue 4).
+"""Helpers for the end-to-end tests of the SSH cluster.
 
 A Cluster is a set of worker hosts made by scripts/test-cluster.sh: host k
 is a network namespace joined to this machine by a veth pair (10.X.k.1
@@ -58,6 +58,24 @@ def cluster_or_skip(n_hosts):
         if not os.access(os.path.join(BUILD, prog), os.X_OK):
             return f"{BUILD}/{prog} is missing (run make)"
     return None
+
+
+def _kill(pid):
+    """SIGKILL to PID; False when it had already gone."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _ended(pid):
+    """True once PID has exited (gone, or a zombie: its sockets closed)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 class Cluster:
@@ -232,16 +250,21 @@ class Cluster:
 
     def kill_sshd(self, k, sessions_only=False):
         """Kills host k's sshd (SIGKILL): its sessions, and unless
-        SESSIONS_ONLY its listener too.  Returns the pids killed."""
+        SESSIONS_ONLY its listener too -- first, and gone before the
+        sessions die, so a client that connects again on losing its
+        session is refused rather than caught by a listener half dead
+        (its backlog reset before the banner).  Returns the pids killed."""
         killed = []
+        if not sessions_only:
+            listener = [pid for pid, is_listener in self.sshd_pids(k).items() if is_listener]
+            for pid in listener:
+                if _kill(pid):
+                    killed.append(pid)
+            wait_for(f"h{k}'s sshd listener to end",
+                     lambda: all(_ended(pid) for pid in listener), 30, 0.02)
         for pid, is_listener in self.sshd_pids(k).items():
-            if is_listener and sessions_only:
-                continue
-            try:
-                os.kill(pid, signal.SIGKILL)
+            if not is_listener and _kill(pid):
                 killed.append(pid)
-            except ProcessLookupError:
-                pass
         return killed
 
     def start_sshd(self, k):

@@ -1,4 +1,4 @@
-"""Remote workers over SSH, against real OpenSSH hosts (issue 4, item 7).
+"""Remote workers over SSH, against real OpenSSH hosts.
 
 A module-scoped fixture builds three worker hosts with
 scripts/test-cluster.sh -- network namespaces 10.X.k.2 each running
