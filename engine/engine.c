@@ -680,7 +680,8 @@ json_t *engine_grade(const struct assignment *a, const char *path,
         fail_all_tests(&g, "the assignment's root file system is missing on the worker.");
         goto done;
     }
-    if (o->launcher && o->launcher->clean && o->launcher->clean(o->launcher, &e) < 0) {
+    if (o->launcher && o->launcher->clean && !o->slot_cleaned &&
+        o->launcher->clean(o->launcher, &e) < 0) {
         log_msg(LOG_ERROR, NULL, "%s", e.msg);
         char msg[1200];
         snprintf(msg, sizeof msg, "The worker's sandbox slot is out of service (what an earlier "

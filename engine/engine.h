@@ -16,6 +16,8 @@ struct engine_options {
     bool keep_workdirs;         /* for debugging an assignment */
     const char *files_dir;      /* where kinds leave feedback files (feedback/...) that
                                  * travel with results.json; NULL: none are kept */
+    bool slot_cleaned;          /* the caller ran launcher->clean just before (the
+                                 * worker daemon does before each grading): not again */
 };
 
 /* Grades the submission at PATH (a directory, a single file or a .zip)

@@ -202,8 +202,8 @@ static bool discard_stale_runs(int runs)
 }
 
 /* Makes a PID 1 ready for root filesystem ROOTFS, unless one is.  Before
- * it: the last run's PID 1 reaped and the slot's memory given back, so
- * the new one starts clean and its own pages are all the slot holds. */
+ * it: the last run's PID 1 reaped and, if the slot holds more than a
+ * residue (namespace.h), its memory given back, off the next run's path. */
 static int make_ready(struct keeper_state *k, const char *rootfs, char *why, size_t n)
 {
     if (k->ready > 0 && !strcmp(k->board->ready_for, rootfs))
@@ -211,7 +211,8 @@ static int make_ready(struct keeper_state *k, const char *rootfs, char *why, siz
     drop_ready(k);
     long long left;
     struct err e;   /* the launcher checks the charge itself before each run */
-    k->cg->ops->reclaim(k->cg, &left, &e);
+    if (k->cg->ops->charged(k->cg, &left, &e) < 0 || left > (long long)SLOT_RESIDUE_MB << 20)
+        k->cg->ops->reclaim(k->cg, &left, &e);
     if (strlen(rootfs) >= sizeof k->board->ready_for || ensure_prepared(k, rootfs, why, n) < 0)
         return -1;
     if (!discard_stale_runs(k->runs))

@@ -62,11 +62,6 @@
  * reported as the sandbox's failure. */
 #define START_LIMIT_S 30.0
 #define DRAIN_WAIT_S 1.0        /* for the cgroup to empty after PID 1 ended */
-/* What the slot's memory cgroup may still hold between runs once
- * reclaimed: the keeper's own pages and kernel objects that outlive a run
- * for a moment.  A run's leftovers (files in the work tmpfs, shared
- * memory) that were not removed hold far more. */
-#define SLOT_RESIDUE_MB 32
 #define RESIDUE_WAIT_S 2.0      /* for pages freed after a run ended to go */
 /* A work tmpfs with less than this free after a failed run was filled
  * by it (writes fail a block or a buffer short of the end). */
@@ -78,6 +73,7 @@ struct sandbox_launcher {
     int lock_fd;                /* holds the slot (uid) lease */
     struct cgroup *cg;
     struct keeper keeper;       /* where each run's PID 1 is made */
+    long long charged_before;   /* bytes charged to the slot when the run was checked */
     struct keeper_slot kslot;   /* what the keeper makes them with */
     bool cold;                  /* no PID 1 made ahead: each run waits for its own */
     struct sock_fprog filter;
@@ -382,29 +378,30 @@ static int drain_cgroup(struct sandbox_launcher *s, const pid_t *except, struct 
 
 /* Between runs: what stays charged to the slot must be small, or a
  * later run would pay for an earlier one (pages of files a run left, of
- * shared memory).  The keeper gives back what it can after each run, so
- * this is usually one read; else the launcher reclaims and waits. */
+ * shared memory).  The keeper gives back a charge past the residue after
+ * each run, so this is usually one read; else the launcher reclaims and
+ * waits.  The charge read stays, for the run's own peak (judge). */
 static int check_memory(struct sandbox_launcher *s, struct err *e)
 {
-    long long left;
-    if (s->cg->ops->charged(s->cg, &left, e) < 0)
+    long long *left = &s->charged_before;
+    if (s->cg->ops->charged(s->cg, left, e) < 0)
         return -1;
-    if (left <= (long long)SLOT_RESIDUE_MB << 20)
+    if (*left <= (long long)SLOT_RESIDUE_MB << 20)
         return 0;
     /* some pages are freed a moment after the run's last process: a
      * finished run's IPC namespace, and its shared memory with it, is torn
      * down by a kernel worker, so the charge is read again for a while */
     double until = clock_mono() + RESIDUE_WAIT_S;
     for (;;) {
-        if (s->cg->ops->reclaim(s->cg, &left, e) < 0)
+        if (s->cg->ops->reclaim(s->cg, left, e) < 0)
             return -1;
-        if (left <= (long long)SLOT_RESIDUE_MB << 20 || clock_mono() > until)
+        if (*left <= (long long)SLOT_RESIDUE_MB << 20 || clock_mono() > until)
             break;
         usleep(20000);
     }
-    if (left > (long long)SLOT_RESIDUE_MB << 20)
+    if (*left > (long long)SLOT_RESIDUE_MB << 20)
         return err_set(e, "%lld MB stay charged to %s after reclaiming (at most %d MB may): "
-                       "pages an earlier run left behind", left >> 20, s->cg->path,
+                       "pages an earlier run left behind", *left >> 20, s->cg->path,
                        SLOT_RESIDUE_MB);
     return 0;
 }
@@ -479,7 +476,9 @@ static int judge(struct sandbox_launcher *s, const struct watch *w, const struct
                  const struct run_limits *l, struct run_result *res, struct err *e)
 {
     res->cpu_s = u->cpu_s;
-    res->max_rss_kb = u->peak_kb;
+    /* the peak counts what the slot held before the run too (the residue) */
+    long before_kb = (long)(s->charged_before / 1024);
+    res->max_rss_kb = u->peak_kb > before_kb ? u->peak_kb - before_kb : 0;
     if (w->have_report && w->rep.kind == PID1_SETUP_FAILED)
         return err_set(e, "the sandbox could not set up the run: %.240s", w->rep.msg);
     if (!w->started && w->start_overdue)

@@ -111,6 +111,15 @@ int sandbox_filter_apply(const struct sock_fprog *prog);
 /* In PID 1, in its fresh network namespace: loopback up (netns.c). */
 int netns_loopback_up(void);
 
+/* What the slot's memory cgroup may still hold between runs: the
+ * keeper's and the waiting PID 1's own pages, page cache a run read
+ * (reclaimable, so no later run's limit pays for it) and kernel objects
+ * that outlive a run for a moment.  A run's leftovers (files in the work
+ * tmpfs, shared memory) that were not removed hold far more.  Past it,
+ * the slot is reclaimed (memory.force_empty, memory.reclaim: a cost of
+ * its own, and page cache that runs read again), not before. */
+#define SLOT_RESIDUE_MB 32
+
 /* The keeper, a process that lives in the slot's cgroup and that every
  * run's PID 1 is born from, one made ahead of each run (keeper.c). */
 struct keeper_board;

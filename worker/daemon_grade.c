@@ -196,7 +196,10 @@ static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct lau
         if (!l)
             err_prefix(e, "the worker cannot set up its sandbox");
         if (l) {
-            struct engine_options o = {.launcher = l, .work_base = work, .files_dir = resdir};
+            /* a launcher given is the daemon's, which made its slot clean
+             * just before this grader was forked */
+            struct engine_options o = {.launcher = l, .work_base = work, .files_dir = resdir,
+                                       .slot_cleaned = given != NULL};
             if (!(r = engine_grade(&a, fs_exists(sdir) ? sdir : jobdir, &o)))
                 err_set(e, "out of memory");
             if (!given)
