@@ -39,6 +39,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -580,7 +581,10 @@ static int take_result(struct shipper *sh, const struct job *job, const char *re
     return -1;
 }
 
-/* Records the result in RESDIR; the job is done. */
+/* Records the result in RESDIR; the job is done.  A request to stop
+ * (the scheduler's SIGTERM) waits until the record and its log line are
+ * both written: between the two, it would leave a result that no line
+ * speaks of, since a shipper started again finds it recorded. */
 static void finish_graded(struct shipper *sh, struct job *job, const char *resdir,
                           double started, const char *name)
 {
@@ -590,10 +594,17 @@ static void finish_graded(struct shipper *sh, struct job *job, const char *resdi
                           .info = {sh->worker->name, sh->slot, started, now}};
     char line[200];
     snprintf(line, sizeof line, "result recorded (attempt %d, %.3f s)", job->attempt, now - started);
+    sigset_t stop, before;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP);
+    sigprocmask(SIG_BLOCK, &stop, &before);
     if (queue_finish(&sh->spool, job, sh->slot_dir, &end, line, &e) < 0)
         log_msg(LOG_ERROR, job->id, "cannot record the result: %s", e.msg);
     else
         sh->transport->ops->forget(sh->transport, name);
+    sigprocmask(SIG_SETMASK, &before, NULL);   /* a stop held back takes effect here */
 }
 
 static int ship_loaded(struct shipper *sh, struct job *job)

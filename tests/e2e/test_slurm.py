@@ -20,7 +20,7 @@ import pytest
 from assay_helpers import poll
 from cluster import health, scheduler_running, wait_health, workers_table
 from pipeline import (HI_CONTAINS_TEST, HI_TEST, LIMITS, VARIANTS, assignment_doc,  # noqa: F401
-                      pipeline, slow_hello)
+                      pipeline, slow_hello, wait_recorded)
 from slurm_cluster import slurm_cluster
 from web import Web, add_user
 
@@ -72,15 +72,6 @@ def scores(r):
     return r["score"], [(t["name"], t["score"], t["verdict"]) for t in r["tests"]]
 
 
-def recorded_lines(spool):
-    """{job id: number of "result recorded" lines}."""
-    counts = collections.Counter()
-    for line in spool.log_lines():
-        if line.message.startswith("result recorded"):
-            counts[line.job] += 1
-    return counts
-
-
 def test_hundred_jobs_graded_once_each_with_a_local_workers_scores(pipeline, cluster):
     # The scores a local worker gives each variant.
     local = pipeline()
@@ -105,8 +96,9 @@ def test_hundred_jobs_graded_once_each_with_a_local_workers_scores(pipeline, clu
     for job, v in jobs.items():
         assert scores(results[job]) == expected[v], (job, v)
         assert results[job]["assay"]["graded_by"]["worker"] == POOL
-    counts = recorded_lines(spool)
-    assert all(counts[j] == 1 for j in jobs), {j: counts[j] for j in jobs if counts[j] != 1}
+    counts = wait_recorded(spool, jobs)
+    assert all(counts.get(j) == 1 for j in jobs), {j: counts.get(j) for j in jobs
+                                                  if counts.get(j) != 1}
     # Each asked Slurm for the shipper's timeout (30 s margin + 1.5 x 4 s of
     # tests, in whole minutes, plus one) and the memory limit + 512 MB.
     job = next(iter(jobs))
@@ -150,7 +142,7 @@ def test_a_node_killed_mid_grading_has_the_job_graded_once_elsewhere(pipeline, c
         assert re.search(rf"Slurm job {first} (ended NODE_FAIL on node {node}|lost its node "
                          rf"{node} and Slurm requeued it)", deferred[0].message), deferred[0]
         assert "not the student's" in deferred[0].message
-        assert recorded_lines(spool)[job] == 1
+        assert wait_recorded(spool, [job]).get(job) == 1
         ran = {j[0]: (j[2], j[3]) for j in cluster.jobs() if j[1] == f"assay.{POOL}.{job}"}
         assert ran[first][0] in ("NODE_FAIL", "CANCELLED"), ran
         (second,) = [k for k in ran if k != first]
@@ -174,7 +166,7 @@ def test_a_node_cut_off_runs_its_copy_but_only_one_result_is_recorded(pipeline, 
             timeout=60)
         assert len(stale) == 1 and stale[0].level == "warning", stale
         assert r["assay"]["attempt_token"] not in stale[0].message
-        assert recorded_lines(spool)[job] == 1
+        assert wait_recorded(spool, [job]).get(job) == 1
         assert spool.result(job)["assay"]["attempt_token"] == r["assay"]["attempt_token"]
 
 
@@ -204,7 +196,7 @@ def test_slurmrestd_stopped_defers_jobs_with_the_reason_then_grades_them(pipelin
         r = spool.wait_results([job], timeout=120)[job]
         assert r["score"] == 3
         wait_health(spool, POOL, "up", timeout=30)
-    assert recorded_lines(spool)[job] == 1
+    assert wait_recorded(spool, [job]).get(job) == 1
 
 
 def test_slurmrestd_lost_while_a_job_waits_defers_it_with_the_reason(pipeline, cluster):
@@ -222,7 +214,7 @@ def test_slurmrestd_lost_while_a_job_waits_defers_it_with_the_reason(pipeline, c
             cluster.script("rest-start")
         r = spool.wait_results([job], timeout=180)[job]
         assert r["score"] == 2
-    assert recorded_lines(spool)[job] == 1
+    assert wait_recorded(spool, [job]).get(job) == 1
 
 
 def test_a_bad_token_shows_the_pool_down_with_the_reason_and_loses_nothing(pipeline, cluster):
@@ -250,7 +242,7 @@ def test_a_bad_token_shows_the_pool_down_with_the_reason_and_loses_nothing(pipel
             f.write(good + "\n")
         r = spool.wait_results([job], timeout=120)[job]
         assert r["score"] == 3
-    assert recorded_lines(spool)[job] == 1
+    assert wait_recorded(spool, [job]).get(job) == 1
 
 
 def test_assay_workers_and_status_show_the_pools_jobs_pending_and_running(pipeline, cluster):
@@ -296,13 +288,16 @@ def test_a_slurm_pool_and_a_local_worker_share_the_queue_fairly(pipeline, cluste
     for course in ("A", "B"):
         spool.add_assignment(course, "hw", assignment_doc([HI_TEST]))
     src = spool.make_submission("right", {"hello.py": VARIANTS["right"][0]})
+    # A's jobs take half a second each, so that A's flood, however quick
+    # the local worker's grading, is still queued while B's jobs come
+    slow = spool.make_submission("slow", {"hello.py": slow_hello(0.5)})
     with scheduler_running(spool):
         wait_health(spool, POOL, "up", timeout=30)
-        for course in ("A", "B"):   # both courses learn a grading time
-            spool.submit_wait(course, "hw", "warmup", src)
+        for course, sub in (("A", slow), ("B", src)):   # both courses learn a grading time
+            spool.submit_wait(course, "hw", "warmup", sub)
     # A's flood is queued whole before grading resumes, however slowly
     # `assay submit` runs here.
-    a_jobs = [spool.submit("A", "hw", f"a{i:03d}", src) for i in range(90)]
+    a_jobs = [spool.submit("A", "hw", f"a{i:03d}", slow) for i in range(90)]
     with scheduler_running(spool):
         b_jobs = []
         for i in range(3):
@@ -384,7 +379,10 @@ def test_workers_check_grades_the_canaries_on_the_pool_through_slurm(pipeline, c
     canaries = [ln for ln in lines[1:] if re.match(rf"{POOL} \S+: ok ", ln)]
     assert len(canaries) == len(lines) - 1, lines
     assert p.stderr == "", p.stderr   # a canary is no job: nothing logged
-    ran = [j for j in cluster.jobs() if j[1].startswith(f"assay.{POOL}.canary-")]
+    # a canary's result is written before its batch step ends: Slurm
+    # marks the job completed a moment later
+    ran = poll(lambda: [j for j in cluster.jobs() if j[1].startswith(f"assay.{POOL}.canary-")],
+               30, 0.2, until=lambda jobs: all(j[2] in ("COMPLETED", "COMPLETING") for j in jobs))
     assert len(ran) == len(canaries), (ran, canaries)
     assert all(j[2] in ("COMPLETED", "COMPLETING") for j in ran), ran
     assert not os.listdir(os.path.join(cluster.shared, "outbox")), "canary results left behind"
@@ -410,4 +408,4 @@ def test_a_job_slurm_refuses_is_deferred_with_slurms_reason(pipeline, cluster):
             assert r["score"] == 3
     finally:
         cluster.command("scontrol", "update", "partitionname=assay", "maxtime=infinite")
-    assert recorded_lines(spool)[job] == 1
+    assert wait_recorded(spool, [job]).get(job) == 1
