@@ -8,7 +8,9 @@
  * ships it (ship.c), and waits for the next.  It holds a lock on the
  * slot directory, so two shippers never serve one slot; a job already in
  * the directory when it starts (it or the scheduler crashed) is resumed.
- * All its state is on disk: SIGTERM or kill -9 loses nothing.
+ * All its state is on disk: SIGTERM or kill -9 loses no job and no
+ * result.  SIGTERM waits while a result is being recorded, so its log
+ * line is written too; a kill -9 at that moment can lose only that line.
  * --probe, --canary and --check-config serve `assay workers` and the
  * scheduler, which link no transport.
  */
