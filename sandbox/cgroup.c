@@ -47,15 +47,7 @@ static int read_small(const char *dir, const char *file, char *out, size_t n)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t got = read(fd, out, n - 1);
-    close(fd);
-    if (got < 0)
-        return -1;
-    out[got] = '\0';
-    return 0;
+    return launcher_read_small(path, out, n) < 0 ? -1 : 0;
 }
 
 int cg_read_long(const char *dir, const char *file, long long *v)

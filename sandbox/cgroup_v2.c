@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include "sandbox/cgroup.h"
+#include "sandbox/launcher_common.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,13 +76,8 @@ static long long pressure_usec(const struct cgroup_v2 *c)
 {
     char path[512], text[512];
     snprintf(path, sizeof path, "%s/cpu.pressure", c->dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0)
+    if (launcher_read_small(path, text, sizeof text) <= 0)
         return -1;
-    text[n] = '\0';
     const char *total = strncmp(text, "some ", 5) ? NULL : strstr(text, "total=");
     return total ? strtoll(total + 6, NULL, 10) : -1;
 }

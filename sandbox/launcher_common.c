@@ -209,17 +209,24 @@ bool launcher_says_out_of_memory(const struct run_result *res)
            strstr(buf_str(&res->err), "Cannot allocate memory");
 }
 
+int launcher_read_small(const char *path, char *out, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd < 0 ? -1 : read(fd, out, n - 1);
+    if (fd >= 0)
+        close(fd);
+    if (got < 0)
+        return -1;
+    out[got] = '\0';
+    return (int)got;
+}
+
 int launcher_proc_stat(pid_t pid, char *state, pid_t *parent)
 {
     char path[64], stat[512];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, stat, sizeof stat - 1);
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0)
+    if (launcher_read_small(path, stat, sizeof stat) <= 0)
         return -1;
-    stat[n] = '\0';
     const char *paren = strrchr(stat, ')');   /* the name may hold anything */
     long ppid;
     if (!paren || sscanf(paren + 1, " %c %ld", state, &ppid) != 2)
@@ -232,15 +239,9 @@ long long launcher_task_cpu_wait_ns(pid_t tid)
 {
     char path[64], text[128];
     snprintf(path, sizeof path, "/proc/%d/schedstat", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
     unsigned long long on_cpu, waiting;
-    if (n <= 0)
+    if (launcher_read_small(path, text, sizeof text) <= 0)
         return -1;
-    text[n] = '\0';
     /* "time on a CPU, time waiting on a run queue, timeslices", in ns */
     if (sscanf(text, "%llu %llu", &on_cpu, &waiting) != 2)
         return -1;

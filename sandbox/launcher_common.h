@@ -71,6 +71,11 @@ bool launcher_says_out_of_memory(const struct run_result *res);
  * kernel does not keep it (CONFIG_SCHED_INFO). */
 long long launcher_task_cpu_wait_ns(pid_t tid);
 
+/* Reads the small kernel file PATH (/proc, cgroupfs) into OUT, at most
+ * N - 1 bytes, NUL-terminated; their number, -1 if it cannot be read.
+ * No allocation: PID 1 uses it too. */
+int launcher_read_small(const char *path, char *out, size_t n);
+
 /* Process PID's state letter (R, S, Z, ...) and parent, from
  * /proc/PID/stat; -1 if it is gone. */
 int launcher_proc_stat(pid_t pid, char *state, pid_t *parent);

@@ -150,11 +150,8 @@ static _Noreturn void fail_run(const struct sandbox_job *job, const char *step, 
 static int scrub_inherited_memory(void)
 {
     char text[2048];
-    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
-    if (fd >= 0)
-        close(fd);
-    char *p = n > 0 ? strrchr((text[n] = '\0', text), ')') : NULL;
+    char *p = launcher_read_small("/proc/self/stat", text, sizeof text) > 0 ?
+              strrchr(text, ')') : NULL;
     if (!p)
         return -1;
     /* fields after "(comm)": 3 = state ... 48/49 arg_start/end, 50/51 env_start/end */
