@@ -19,7 +19,7 @@ import stat
 
 import pytest
 
-from pipeline import BUILD, E2E_DIR, assignment_doc, exe, pipeline  # noqa: F401
+from pipeline import BUILD, E2E_DIR, assignment_doc, exe, pipeline, wait_recorded  # noqa: F401
 
 ATTEMPTS = 3
 PREFIX = "the result from worker h1 is refused: "
@@ -131,6 +131,7 @@ def test_worker_log_lines_are_carried_as_data(compromised, monkeypatch):
     start(spool, monkeypatch)
     job = submit(spool, "noisy")
     assert_graded_right(spool, job)
+    wait_recorded(spool, [job])   # its line comes just after the result
     with open(spool.path("logs", "assay.log"), "rb") as f:
         raw = f.read()
     assert b"\x1b" not in raw and b"\x07" not in raw and "\u009b".encode() not in raw
