@@ -72,11 +72,21 @@ bool fs_is_dir(const char *path)
 
 /* Makes PATH and its missing parents; with DURABLE each directory made is
  * synced into its parent as it is made, so none is lost in a power cut
- * while a name below it survives. */
+ * while a name below it survives.  PATH itself is tried first: in a spool
+ * its parents nearly always exist, and a walk from the root would cost a
+ * mkdir per level every time. */
 static int mkdir_parents(const char *path, mode_t mode, bool durable, struct err *e)
 {
     if (path && !*path)
         return err_set(e, "cannot create a directory with an empty name");
+    /* (a trailing slash takes the walk, which syncs the right parent) */
+    bool leaf_first = path && path[strlen(path) - 1] != '/';
+    if (leaf_first && mkdir(path, mode) == 0)
+        return durable ? fs_sync_parent(path, e) : 0;
+    if (leaf_first && errno == EEXIST)
+        return fs_is_dir(path) ? 0 : err_set(e, "%s exists and is not a directory", path);
+    if (leaf_first && errno != ENOENT)   /* ENOENT: a parent is missing, made below */
+        return err_sys(e, "cannot create directory %s", path);
     char *p = path ? strdup(path) : NULL;
     if (!p)
         return err_set(e, "out of memory");
