@@ -117,6 +117,11 @@ int sandbox_filter_build(struct sock_fprog *prog, struct err *e)
     int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);   /* we set no_new_privs ourselves */
     if (rc == 0)
         rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+    /* A binary tree of system-call numbers rather than a list: the kernel
+     * runs the program for every number when it loads it (to find those
+     * it can allow without running it), and loading took half the time. */
+    if (rc == 0)
+        rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (rc < 0)
         err_set(e, "seccomp: cannot set the filter's attributes: %s", strerror(-rc));
     else
