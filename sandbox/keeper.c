@@ -32,6 +32,8 @@
  * read-only tree every run of the slot shares (rootfs.c; again only if a
  * run names another root filesystem), so each PID 1, cloned with a new
  * mount namespace, starts from a copy of it and only adds its own parts.
+ * Likewise it lives in a network namespace of its own, whose setting gives
+ * each run's namespace a small TCP table (netns.c).
  */
 #define _GNU_SOURCE
 #include "sandbox/namespace.h"
@@ -290,6 +292,9 @@ static _Noreturn void keeper_main(int sock, int runs, struct keeper_board *board
     if (unshare(CLONE_NEWNS) < 0)
         _exit(1);   /* its launcher reports it gone */
     trim_namespace(slot->root_mnt);
+    /* ignored when it fails (a kernel before 6.1): the runs' namespaces
+     * then share the host's TCP table, as they did, and still work */
+    (void)netns_keeper_enter();
     static char msg[8192];
     for (;;) {
         int fds[JOB_MAX_FDS], nfds;

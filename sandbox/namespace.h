@@ -110,6 +110,10 @@ int sandbox_filter_apply(const struct sock_fprog *prog);
 
 /* In PID 1, in its fresh network namespace: loopback up (netns.c). */
 int netns_loopback_up(void);
+/* In the keeper, once: a network namespace of its own whose setting gives
+ * each run's namespace a small TCP table of its own (netns.c).  -1 with
+ * errno: the runs share the host's table, which works, only slower. */
+int netns_keeper_enter(void);
 
 /* What the slot's memory cgroup may still hold between runs: the
  * keeper's and the waiting PID 1's own pages, page cache a run read

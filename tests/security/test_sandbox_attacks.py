@@ -530,6 +530,46 @@ def test_network_reaches_nothing_on_the_host(tmp_path):
         unix.close()
 
 
+TIME_WAIT_LEAVE = """
+import socket
+server = socket.socket()
+server.bind(("127.0.0.1", 40404))
+server.listen()
+client = socket.create_connection(("127.0.0.1", 40404))
+conn, _ = server.accept()
+conn.close()      # the side that closes first keeps the connection in TIME_WAIT
+client.close()
+server.close()
+states = [line.split()[3] for line in open("/proc/net/tcp").readlines()[1:]]
+assert "06" in states, states   # 06: TIME_WAIT, as the next run must not find it
+"""
+
+TIME_WAIT_FIND = """
+import socket, sys
+left = open("/proc/net/tcp").readlines()[1:] + open("/proc/net/tcp6").readlines()[1:]
+s = socket.socket()
+s.bind(("127.0.0.1", 40404))   # no SO_REUSEADDR: a TIME_WAIT left here would refuse it
+table = open("/proc/sys/net/ipv4/tcp_ehash_entries").read().strip()
+print(left, table)
+sys.exit(1 if left or table != "1024" else 0)
+"""
+
+
+def test_a_runs_connections_are_its_own(tmp_path):
+    """A run that leaves a loopback connection in TIME_WAIT leaves nothing
+    for the next run: its TCP table is empty and the port binds without
+    SO_REUSEADDR.  The run's TCP table is its own, of 1024 buckets (the
+    keeper's network namespace sets net.ipv4.tcp_child_ehash_entries): a
+    namespace that shares the host's table reads the host's size, negated."""
+    a = sbx.security_assignment(tmp_path / "a", [
+        {"name": "leave", "kind": "command", "points": 1, "command": "python3 leave.py"},
+        {"name": "find", "kind": "command", "points": 1, "command": "python3 find.py"}])
+    s = write_submission(tmp_path / "s", {"leave.py": TIME_WAIT_LEAVE, "find.py": TIME_WAIT_FIND})
+    r = sbx.grade_clean(a, s)
+    assert [t["verdict"] for t in r["tests"]] == ["passed", "passed"], \
+        [t["output"] for t in r["tests"]]
+
+
 # ---- two slots at once ----
 
 NEIGHBOUR = """
