@@ -35,8 +35,8 @@ struct run_result {
     int exit_code;
     int term_signal;            /* 0 unless killed by a signal */
     double cpu_s;
-    double wall_s;              /* from the exec of the command (not the launcher's
-                                 * set-up) to its end */
+    double wall_s;              /* from the spawn of the command (its clone and exec;
+                                 * not the launcher's set-up) to its end */
     /* How long the run's processes were ready to run but waited for a
      * CPU the machine did not give them (the scheduler's run-queue wait
      * or the cgroup's CPU pressure, from the exec on); 0 where not measured. */
@@ -53,7 +53,7 @@ struct run_result {
 };
 
 /* A launcher starts a command with the limits applied, waits for it (at
- * most wall_s from the moment the command is exec'd: the launcher's own
+ * most wall_s from the moment the command is spawned: the launcher's own
  * set-up is not the student's time), captures its output, and makes sure
  * that no process it started survives the call.  run() returns -1 only
  * when the launcher itself failed (an infrastructure error); whatever the

@@ -5,8 +5,8 @@
  * command runs in its own process group with rlimits on CPU, address
  * space, file size, processes and core dumps, its output read through
  * pipes with a cap, and a wall-clock limit enforced with a pidfd and
- * poll(2), counted from the exec (launcher_spawn returns once the child
- * has exec'd).  At the wall limit the command's run-queue wait is read
+ * poll(2), counted from the command's spawn (its clone and exec are the
+ * student's, as in a bare run; the launcher's own set-up is not).  At the wall limit the command's run-queue wait is read
  * before it is killed, so a run starved of CPU is told from a slow one
  * (launcher_note_starved; its main process only: the others are not
  * tracked in this mode).  When Assay runs as root, the command runs as an unprivileged
@@ -263,8 +263,11 @@ static int rl_run(struct launcher *self, const struct run_spec *spec,
     struct exec_plan plan;
     exec_plan_make(&plan, spec->command);
     struct child_args args = {rl, spec, &plan, out[1], errp[1]};
+    /* the student's time starts with the child's clone and exec, as in a
+     * bare run; read before, so a launcher that waits for a core after
+     * the exec cannot shorten it */
+    double start = clock_mono();
     pid_t pid = launcher_spawn(child_main, &args);
-    double start = clock_mono();   /* the child has exec'd: the student's time starts */
     exec_plan_free(&plan);
     close(out[1]);
     close(errp[1]);

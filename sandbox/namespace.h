@@ -52,7 +52,7 @@ enum { PID1_EXITED = 1, PID1_SETUP_FAILED = 2, PID1_STARTED = 3 };
 struct pid1_report {
     int kind;
     int status;                 /* the command's wait status (PID1_EXITED) */
-    double started;             /* clock_mono() once the command was exec'd (PID1_STARTED) */
+    double started;             /* clock_mono() as the command was spawned (PID1_STARTED) */
     char msg[240];              /* which set-up step failed and why */
 };
 

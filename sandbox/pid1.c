@@ -241,13 +241,15 @@ static int run_command(void *arg)
     exec_plan_run(a->plan, job->env);
 }
 
-/* Tells the launcher the command runs.  launcher_spawn returns once the
- * child has exec'd, so this is the moment the student's code started;
- * the monotonic clock is the launcher's too (no time namespace), so a
- * late read of this report changes nothing. */
-static void report_started(const struct sandbox_job *job)
+/* Tells the launcher the command runs, and since when: STARTED was read
+ * just before the command's process was cloned, so its clone and exec
+ * are the student's time, as in a bare run, and a PID 1 that waits for a
+ * core once the command runs cannot make the run look shorter than it
+ * was.  The monotonic clock is the launcher's too (no time namespace), so
+ * a late read of this report changes nothing. */
+static void report_started(const struct sandbox_job *job, double started)
 {
-    struct pid1_report r = {.kind = PID1_STARTED, .started = clock_mono()};
+    struct pid1_report r = {.kind = PID1_STARTED, .started = started};
     if (write(job->report_fd, &r, sizeof r) < 0) {
         /* the launcher is gone */
     }
@@ -393,10 +395,11 @@ _Noreturn void sandbox_pid1(const struct sandbox_birth *birth, int sync_fd)
     exec_plan_make(&plan, job.command);
     wait_for_go(sock);
     struct command_args a = {&job, &plan, birth->filter};
+    double started = clock_mono();
     pid_t command = launcher_spawn(run_command, &a);
     if (command < 0)
         fail_run(&job, "starting the command", strerror(errno));
-    report_started(&job);
+    report_started(&job, started);
     release_pipes(&job);
     struct pid1_report r = {.kind = PID1_EXITED, .status = reap_all(command)};
     if (write(job.report_fd, &r, sizeof r) < 0) {
