@@ -16,9 +16,9 @@
  * run (job_wire.c).  With it: the work directory and the run's binds,
  * pivot_root, no capabilities left; once the launcher says go (the
  * slot's limits are set, meanwhile) it forks the command - which applies
- * its rlimits and the seccomp filter and execs - tells the launcher the
- * moment the command runs (the run's wall clock starts there: set-up is
- * not the student's time), lets go of the run's pipes, reaps every
+ * its rlimits and the seccomp filter and execs - tells the launcher,
+ * once it runs, the moment it was forked (the run's wall clock starts
+ * there: set-up is not the student's time), lets go of the run's pipes, reaps every
  * process that ends, and when the command ends kills everything left and
  * reports the command's wait status on the report pipe once nothing but
  * itself is left.  Killing PID 1 from outside (time, output) takes the
