@@ -276,6 +276,14 @@ node-start)
     SLURM_CONF=$dir/slurm.conf scontrol update nodename="w$3" state=resume >/dev/null 2>&1 || true ;;
 kill-node)
     k=${3:?K missing}
-    ip netns pids "$(ns "$k")" | xargs -r kill -9 2>/dev/null || true ;;
+    # A process forked while the list is read (slurmd starting a job's
+    # slurmstepd) is not in it and would survive one pass: kill until no
+    # process is left in the node's namespace.
+    for _ in $(seq 100); do
+        pids=$(ip netns pids "$(ns "$k")" 2>/dev/null) || break
+        [ -z "$pids" ] && break
+        printf '%s\n' "$pids" | xargs -r kill -9 2>/dev/null || true
+        sleep 0.05
+    done ;;
 *) echo "usage: test-slurm.sh up DIR [N] [FEATURES] | down DIR | rest-stop DIR | rest-start DIR | cut DIR K | heal DIR K | kill-node DIR K | node-start DIR K" >&2; exit 2 ;;
 esac
