@@ -19,9 +19,9 @@
  * (pid1.c) in fresh namespaces (on v1 through the keeper, which prepares
  * the shared root and the network namespace ahead); read stdout and
  * stderr with a cap while watching the wall clock - which starts when
- * PID 1 spawns the command (PID 1's report says when), not when PID 1 is
- * spawned, so set-up on a busy machine is not the student's time - and, every tick, the cgroup's CPU
- * time and how long the run's processes have waited for a CPU; on any
+ * PID 1 spawns the command (its report says when), not when PID 1 is
+ * spawned, so set-up on a busy machine is not the student's time - and,
+ * every tick, the cgroup's CPU time and how long the run's processes have waited for a CPU; on any
  * limit, SIGKILL PID 1 through its pidfd, which ends the whole PID
  * namespace.  Then PID 1's report gives the command's wait status, the
  * cgroup gives CPU time (all processes), peak memory and OOM kills, and

@@ -6,13 +6,14 @@
  * space, file size, processes and core dumps, its output read through
  * pipes with a cap, and a wall-clock limit enforced with a pidfd and
  * poll(2), counted from the command's spawn (its clone and exec are the
- * student's, as in a bare run; the launcher's own set-up is not).  At the wall limit the command's run-queue wait is read
- * before it is killed, so a run starved of CPU is told from a slow one
+ * student's, as in a bare run; the launcher's own set-up is not).  At
+ * the wall limit the command's run-queue wait is read before it is
+ * killed, so a run starved of CPU is told from a slow one
  * (launcher_note_starved; its main process only: the others are not
- * tracked in this mode).  When Assay runs as root, the command runs as an unprivileged
- * uid of its own, leased from its installation's range (launcher.h,
- * struct sandbox_site), so RLIMIT_NPROC is enforced and every
- * process of that uid can be killed at the end.  The process that calls
+ * tracked in this mode).  When Assay runs as root, the command runs as
+ * an unprivileged uid of its own, leased from its installation's range
+ * (launcher.h, struct sandbox_site), so RLIMIT_NPROC is enforced and
+ * every process of that uid can be killed at the end.  The process that calls
  * run() is made a child subreaper, so a daemonised grandchild that left
  * the process group is still found and killed: no process outlives its
  * test.  The namespace sandbox (launcher_namespace.c) is the default;
