@@ -73,6 +73,11 @@ def deliveries(spool, state):
     return out
 
 
+def deliver_lines(spool, level):
+    """assay-deliver's log lines at LEVEL so far."""
+    return [l for l in spool.log_lines() if l.process == "assay-deliver" and l.level == level]
+
+
 def wait_done(spool, n, timeout=60):
     spool.wait_for(f"{n} deliveries in done/",
                    lambda: len(deliveries(spool, "done")) >= n, timeout=timeout)
@@ -105,8 +110,12 @@ def test_grades_delivered_exactly_once_with_comment(pipeline, canvas):  # noqa: 
                                   f"sis_login_id:{s}" for s in students)
     for d in done:
         assert d["note"] == f"grade 2 sent to Canvas for sis_login_id:{d['student']} with a comment"
-    lines = [l for l in spool.log_lines() if l.process == "assay-deliver"]
-    assert sum(1 for l in lines if l.level == "info" and l.message.startswith("delivered to canvas: grade 2")) == 3
+    # each line is written once its delivery is in done/: wait for the third
+    spool.wait_for("three deliveries logged", lambda: sum(
+        1 for l in deliver_lines(spool, "info")
+        if l.message.startswith("delivered to canvas: grade 2")) >= 3)
+    assert sum(1 for l in deliver_lines(spool, "info")
+               if l.message.startswith("delivered to canvas: grade 2")) == 3
     p = spool.assay("sync", "status", "--course", "cs101")
     assert p.returncode == 0, p.stderr
     assert "cs101: 3 delivered, 0 waiting, 0 not synced" in p.stdout
@@ -136,8 +145,7 @@ def test_canvas_down_for_the_whole_flood_then_back(pipeline, canvas):  # noqa: F
     wait_done(spool, len(students))
     assert canvas.applied(ASSIGNMENT_ID) == {s: 1 for s in students}
     assert all(len(c) == 1 for c in canvas.comments.values())
-    warns = [l for l in spool.log_lines() if l.process == "assay-deliver" and l.level == "warning"]
-    assert any("Canvas answered 503" in l.message for l in warns)
+    assert any("Canvas answered 503" in l.message for l in deliver_lines(spool, "warning"))
 
 
 def test_throttled_then_served(pipeline, canvas):  # noqa: F811
@@ -148,8 +156,7 @@ def test_throttled_then_served(pipeline, canvas):  # noqa: F811
     spool.wait_results(jobs)
     wait_done(spool, 2)
     assert canvas.applied(ASSIGNMENT_ID) == {"alice": 1, "bob": 1}
-    warns = [l.message for l in spool.log_lines() if l.process == "assay-deliver"
-             and l.level == "warning"]
+    warns = [l.message for l in deliver_lines(spool, "warning")]
     assert sum("throttled by Canvas (403, X-Rate-Limit-Remaining: 0)" in m for m in warns) == 3
 
 
@@ -198,9 +205,9 @@ def test_slow_answers_timed_out_then_found_in_canvas(pipeline, canvas):  # noqa:
     assert canvas.applied(ASSIGNMENT_ID) == {"alice": 1, "bob": 1}
     assert all(len(c) == 1 for c in canvas.comments.values())
     assert all("was already in Canvas" in d["note"] for d in done), done
-    warns = [l.message for l in spool.log_lines() if l.process == "assay-deliver"
-             and l.level == "warning"]
-    assert any("no answer from Canvas: Operation timed out" in m for m in warns), warns
+    spool.wait_for("the timeout logged", lambda: any(
+        "no answer from Canvas: Operation timed out" in l.message
+        for l in deliver_lines(spool, "warning")))
 
 
 def test_student_missing_from_roster_named(pipeline, canvas):  # noqa: F811
@@ -434,7 +441,8 @@ def test_attempts_used_up_dead_letter_with_the_last_error(pipeline, canvas):  # 
         dead["reason"]
     assert dead["reason"].endswith("`assay sync retry --course cs101 --student alice` sends it "
                                    "again")
-    errors = [l for l in spool.log_lines() if l.process == "assay-deliver" and l.level == "error"]
+    # the line is written once the delivery is in dead/
+    errors = spool.wait_for("the dead delivery logged", lambda: deliver_lines(spool, "error"))
     assert len(errors) == 1 and errors[0].job == job
     p = spool.assay("sync", "status", "--course", "cs101")
     assert p.returncode == 1 and "  alice (hw1, version 1): attempts used up: gave up after 3 attempts" \
