@@ -35,7 +35,8 @@ warm-up submission is graded before the clock starts.  Then:
 
 It prints the wall times and the ratio flood / bare, the same ratio per
 CPU second the tests took (bare: its runs' CPU; flood: the tests' cpu_s),
-which takes out the pace of the machine, checks that every one
+which takes out the pace of the machine, how much of the cores' time
+went idle (time the tests could have had; /proc/stat), checks that every one
 of the N results exists and scored 1 (an error and counts otherwise), and
 adds figures from the results (wait, round trip, per-slot gaps, and the
 flood's wall time over the sum of its own pytest runs' wall_s divided by the
@@ -130,16 +131,18 @@ def run_bare(tmp, n, tag, baseline):
                               stderr=subprocess.DEVNULL).returncode
 
     c0 = children_cpu()
+    i0 = idle_cpu()
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
         codes = list(ex.map(one, dirs))
     wall = time.monotonic() - t0
+    idle = idle_share(i0, t0)
     cpu = children_cpu() - c0
     # The directories stay until the end of the benchmark: removing 2,000
     # files and folders here would tax the flood that follows (ext4
     # without a journal, as on these machines, steps over every inode freed
     # in the last minutes, one by one, each time it creates a file).
-    return wall, sum(1 for c in codes if c != 0), cpu
+    return wall, sum(1 for c in codes if c != 0), cpu, idle
 
 
 def own_cpu():
@@ -155,6 +158,19 @@ def children_cpu():
 
 
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+def idle_cpu():
+    """CPU seconds all cores have spent idle (or waiting for I/O) since boot."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return (int(fields[4]) + int(fields[5])) / TICK
+
+
+def idle_share(idle0, t0):
+    """The share of the cores' time since monotonic T0 (when idle_cpu()
+    read IDLE0) they spent idle."""
+    return (idle_cpu() - idle0) / ((time.monotonic() - t0) * os.cpu_count())
 
 
 def tree_cpu(sid):
@@ -236,6 +252,7 @@ def flood(tmp, build, n, threads, tag, prefetch=None, sandbox=None):
         c0 = children_cpu()
         self0 = own_cpu()
         w0 = time.time()
+        i0 = idle_cpu()
         t0 = time.monotonic()
         submitter = subprocess.Popen(["xargs", "-P", str(threads), "-I", "{}"] + cmd("{}"),
                                      stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -272,6 +289,7 @@ def flood(tmp, build, n, threads, tag, prefetch=None, sandbox=None):
         # directory into results/, which sets the directory's ctime: the
         # last of those ends the flood, to the file system's clock tick
         # (4 ms), with no need to poll often (polling is CPU the tests lose).
+        idle = idle_share(i0, t0)   # to the last look, at most POLL_S after the end
         wall = float("nan")
         if seen:
             wall = max(os.stat(os.path.dirname(paths[s])).st_ctime for s in seen) - w0
@@ -303,7 +321,7 @@ def flood(tmp, build, n, threads, tag, prefetch=None, sandbox=None):
     finally:
         stop_scheduler(sched)
         logf.close()
-    return {"wall": wall, "w0": w0, "bench_cpu": bench_cpu, "grading_slots": grading_slots, "submit_cpu": submit_cpu, "cpu": cpu, "submitted": t_submitted, "submit_fail": submit_fail,
+    return {"wall": wall, "w0": w0, "idle": idle, "bench_cpu": bench_cpu, "grading_slots": grading_slots, "submit_cpu": submit_cpu, "cpu": cpu, "submitted": t_submitted, "submit_fail": submit_fail,
             "pending": pending, "results": results, "log_tail": log_tail, "log_odd": log_odd,
             "restarts": starts - shippers - 1, "shippers": shippers}
 
@@ -467,8 +485,8 @@ def main():
     ok = True
     bare_fail = sum(b[1] for b in bares)
     for i, b in enumerate(bares):
-        print("  bare run %d: %.2f s wall, %.2f s CPU (%.1f ms CPU per run)"
-              % (i, b[0], b[2], b[2] * 1000 / n))
+        print("  bare run %d: %.2f s wall, %.2f s CPU (%.1f ms CPU per run); the cores idle "
+              "%.1f%% of it" % (i, b[0], b[2], b[2] * 1000 / n, b[3] * 100))
     if bare_fail:
         print("ERROR: %d bare pytest runs failed" % bare_fail)
         ok = False
@@ -494,6 +512,8 @@ def main():
               "after %.3f; goal: at most 1.05)" % (ratio, f["wall"] / b1, f["wall"] / b2))
         print("  the same per CPU second of the tests (the machine's pace taken out) %.3f"
               % paced[-1])
+        print("  the cores idle %.1f%% of the flood (the bare runs: %.1f%% and %.1f%%)"
+              % (f["idle"] * 100, bares[r][3] * 100, bares[r + 1][3] * 100))
         ok &= report(f, n)
     if len(ratios) > 1:
         print()

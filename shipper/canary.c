@@ -223,7 +223,7 @@ static json_t *finish(struct shipper *sh, struct trip *x, double timeout, bool *
     else if (!x->pushed)
         snprintf(e.msg, sizeof e.msg, "%s", x->why);
     if (x->pushed)
-        t->ops->forget(t, x->name);   /* never left to be graded or kept */
+        t->ops->forget(t, x->name, false);   /* never left to be graded or kept */
     json_t *o = canary_judge(x->c, x->label, r, e.msg, clock_mono() - t0);
     json_decref(r);
     return o;

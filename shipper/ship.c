@@ -603,7 +603,7 @@ static void finish_graded(struct shipper *sh, struct job *job, const char *resdi
     if (queue_finish(&sh->spool, job, sh->slot_dir, &end, line, &e) < 0)
         log_msg(LOG_ERROR, job->id, "cannot record the result: %s", e.msg);
     else
-        sh->transport->ops->forget(sh->transport, name);
+        sh->transport->ops->forget(sh->transport, name, true);
     sigprocmask(SIG_SETMASK, &before, NULL);   /* a stop held back takes effect here */
 }
 
@@ -636,7 +636,7 @@ static int ship_loaded(struct shipper *sh, struct job *job)
     if (!name || !resdir || round_trip(sh, job, name, resdir, &how, &e) < 0 ||
         take_result(sh, job, resdir, &how, &e) < 0) {
         if (name)
-            sh->transport->ops->forget(sh->transport, name);
+            sh->transport->ops->forget(sh->transport, name, false);
         defer_or_fail(sh, job, e.msg);
         count_attempt(sh, job->id, how, !strcmp(how, "stale"));
         rc = -1;
@@ -740,7 +740,7 @@ void shipper_drop_stale(struct shipper *sh)
                     "has that token)", names[i], sh->worker->name);
             count_attempt(sh, id, NULL, 1);
         }
-        sh->transport->ops->forget(sh->transport, names[i]);   /* recorded: just tidy up */
+        sh->transport->ops->forget(sh->transport, names[i], true);   /* a result: just tidy up */
     }
     transport_free_names(names);
 }

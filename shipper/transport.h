@@ -61,8 +61,12 @@ struct transport_ops {
     /* Opens the result NAME for reading: *FD is a file the caller closes
      * (the worker's own file, or a copy in memory). */
     int (*pull)(struct transport *t, const char *name, int *fd, struct err *e);
-    /* Removes what is left of NAME on the worker (queued job, result). */
-    void (*forget)(struct transport *t, const char *name);
+    /* Removes what is left of NAME on the worker (queued job, result).
+     * FINISHED: a result of NAME has been seen, so nothing of it can be
+     * running still; otherwise a transport that runs jobs (Slurm) stops
+     * one it has not seen end.  Another shipper of the same worker may be
+     * forgetting the same name at the same moment. */
+    void (*forget)(struct transport *t, const char *name, bool finished);
     /* Lists the result names waiting on the worker; malloc'd, NULL-terminated. */
     char **(*results)(struct transport *t);
     /* Checks the worker answers and its grading daemon's heartbeat is

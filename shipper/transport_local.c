@@ -162,8 +162,9 @@ static int local_pull(struct transport *base, const char *name, int *fd, struct 
     return rc;
 }
 
-static void local_forget(struct transport *base, const char *name)
+static void local_forget(struct transport *base, const char *name, bool finished)
 {
+    (void)finished;   /* the worker's daemon finishes or drops what it has begun */
     struct local_transport *t = (struct local_transport *)base;
     const char *subs[] = {WORKER_INBOX, WORKER_OUTBOX};
     for (int i = 0; i < 2; i++) {

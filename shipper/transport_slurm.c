@@ -478,13 +478,15 @@ static int slurm_pull(struct transport *base, const char *name, int *fd, struct 
     return rc;
 }
 
-static void slurm_forget(struct transport *base, const char *name)
+static void slurm_forget(struct transport *base, const char *name, bool finished)
 {
     struct slurm_transport *t = (struct slurm_transport *)base;
-    long id = read_id(t, name);
+    long id = finished ? 0 : read_id(t, name);
     char *result = worker_path(t->cfg.shared_dir, WORKER_OUTBOX, name);
-    /* a job whose result is there has done its last act: cancelling it
-     * would only show it CANCELLED in Slurm's accounting */
+    /* A job whose result is there has done its last act: cancelling it
+     * would only show it CANCELLED in Slurm's accounting.  Whoever saw the
+     * result says so (FINISHED): the file itself may be gone by now, taken
+     * by another shipper tidying up after the same job. */
     bool running = id && strcmp(t->settled, name) && result && !fs_exists(result);
     free(result);
     struct err e;

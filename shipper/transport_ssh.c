@@ -832,8 +832,9 @@ static void small_calls(struct ssh_transport *t, bool on)
         libssh2_session_set_timeout(t->session, on ? SILENT_MS : CALL_TIMEOUT_MS);
 }
 
-static void ssh_forget(struct transport *base, const char *name)
+static void ssh_forget(struct transport *base, const char *name, bool finished)
 {
+    (void)finished;   /* the worker's daemon finishes or drops what it has begun */
     struct ssh_transport *t = (struct ssh_transport *)base;
     struct err e;   /* no link: what is left is tidied once it is back (shipper_drop_stale) */
     if (ensure(t, &e) < 0)

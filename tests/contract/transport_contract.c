@@ -477,7 +477,7 @@ static void check_results_and_pull(const struct ctx *c)
 
 static void check_forget(const struct ctx *c)
 {
-    c->t->ops->forget(c->t, c->name);
+    c->t->ops->forget(c->t, c->name, true);
     char hidden[600];
     bool found = listed(c->t, c->name, hidden, sizeof hidden);
     check(!there(c, WORKER_OUTBOX, c->name) && !found,
@@ -488,11 +488,11 @@ static void check_forget(const struct ctx *c)
     bool open_after;
     int rc = push(c, c->queued, &c->job, &open_after, &e);
     bool queued = there(c, WORKER_INBOX, c->queued);
-    c->t->ops->forget(c->t, c->queued);
+    c->t->ops->forget(c->t, c->queued, false);
     check(rc == 0 && queued && !there(c, WORKER_INBOX, c->queued),
           "forget() removes a job still queued in the inbox", "%s%s%s", rc ? "push " : "",
           outcome(rc, 0, &e), rc == 0 && !queued ? "push delivered nothing" : "");
-    c->t->ops->forget(c->t, c->unknown);
+    c->t->ops->forget(c->t, c->unknown, false);
     json_t *info = NULL;
     probe_answers(c, "forget() of an unknown name is harmless: probe() still answers", &info);
     json_decref(info);

@@ -39,6 +39,7 @@ struct fake {
     char *result_dir;           /* pull: this directory, packed as the result */
     int pushes;
     char forgotten[8][256];
+    bool finished[8];           /* forget() was told a result was seen */
     int n_forgotten;
     const char *listed[4];      /* results(): these names */
     struct transport_needs needs;   /* push: what the shipper said the job needs */
@@ -87,11 +88,13 @@ static int fake_pull(struct transport *t, const char *name, int *fd, struct err 
     return 0;
 }
 
-static void fake_forget(struct transport *t, const char *name)
+static void fake_forget(struct transport *t, const char *name, bool finished)
 {
     struct fake *f = (struct fake *)t;
-    if (f->n_forgotten < 8)
+    if (f->n_forgotten < 8) {
+        f->finished[f->n_forgotten] = finished;
         snprintf(f->forgotten[f->n_forgotten++], 256, "%s", name);
+    }
 }
 
 static char **fake_results(struct transport *t)
@@ -266,6 +269,7 @@ static void test_graded_result_is_recorded_once(void **state)
     char name[200];
     snprintf(name, sizeof name, "%s.%s.zip", r->id, jsonutil_str(a, "attempt_token", ""));
     assert_string_equal(r->fake.forgotten[0], name);
+    assert_true(r->fake.finished[0]);   /* nothing of it is left to cancel */
     assert_true(tu_contains(log, "result recorded (attempt 1, 0.000 s)"));
     assert_true(counted(r, "assay_job_attempts_total", "reason=\"graded\"") == 1);
     assert_true(counted(r, "assay_jobs_completed_total", "course=\"c\",outcome=\"graded\"") == 1);
@@ -333,6 +337,7 @@ static void test_silent_worker_defers(void **state)
     assert_non_null(j);
     assert_true(tu_contains(jsonutil_str(j, "last_error", ""), "did not return a result within"));
     assert_int_equal(r->fake.n_forgotten, 1);   /* what the worker holds of it is dropped */
+    assert_false(r->fake.finished[0]);          /* and stopped if it still runs */
     assert_true(counted(r, "assay_job_attempts_total", "reason=\"timeout\"") == 1);
     json_decref(j);
 }
@@ -397,6 +402,7 @@ static void test_results_of_no_current_attempt_are_dropped(void **state)
     assert_int_equal(r->fake.n_forgotten, 2);
     assert_string_equal(r->fake.forgotten[0], stale);
     assert_string_equal(r->fake.forgotten[1], "not-an-archive");
+    assert_true(r->fake.finished[0] && r->fake.finished[1]);   /* results: tidied, never cancelled */
     assert_true(counted(r, "assay_stale_results_total", "") == 2);
     job_free(&job);
     free(path);
