@@ -5,7 +5,9 @@
                                     [--prefetch P,...] [--sandbox namespace|rlimit]
                                     [--baseline runner|pytest]
 
-Creates a spool in a temporary directory (`assay init`: one local worker,
+Creates a spool in a temporary directory (under $TMPDIR, else /tmp;
+`TMPDIR=/dev/shm` puts it on a tmpfs, which keeps nothing across a power
+cut but tells apart what the spool's disk costs; `assay init`: one local worker,
 2 slots), adds a pytest assignment with one instructor test
 (tests/test_one.py: `from solution import f` / `def test_f(): assert f() == 1`)
 and starts `assay-scheduler` (it starts the shippers and the worker); one
@@ -239,7 +241,13 @@ def flood(tmp, build, n, threads, tag, prefetch=None, sandbox=None):
     try:
         sched = subprocess.Popen([os.path.join(build, "assay-scheduler"), "--spool", spool],
                                  stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
-        # Warm-up: the scheduler, shippers and worker are up and one job went through.
+        # Warm-up: the scheduler, shippers and worker are up and one job went
+        # through (submitted once the scheduler holds its lock: before, submit
+        # warns that no scheduler runs).
+        deadline = time.monotonic() + 10
+        while not os.path.exists(os.path.join(spool, "scheduler.lock")) \
+                and time.monotonic() < deadline and sched.poll() is None:
+            time.sleep(0.01)
         subprocess.run(cmd("warmup", wait=True), check=True, stdout=subprocess.DEVNULL)
 
         students = ["s%04d" % i for i in range(n)]
