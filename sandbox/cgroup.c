@@ -22,8 +22,13 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/fs.h"
+#include "common/log.h"
 #include "sandbox/launcher_common.h"
+
+/* How long a slot's removal waits for its killed processes to leave. */
+#define REMOVE_WAIT_S 2.0
 
 int cg_write(const char *dir, const char *file, const char *value, struct err *e)
 {
@@ -74,6 +79,19 @@ long long cg_read_key(const char *dir, const char *file, const char *key)
         if (!strncmp(line, key, kl) && line[kl] == ' ')
             return strtoll(line + kl + 1, NULL, 10);
     return -1;
+}
+
+void cg_remove_dir(const char *dir)
+{
+    double until = clock_mono() + REMOVE_WAIT_S;
+    int rc;
+    while ((rc = rmdir(dir)) < 0 && errno == EBUSY && clock_mono() < until)
+        usleep(10000);   /* a killed process has not left yet */
+    if (rc < 0 && errno != ENOENT) {   /* ENOENT: removed already (v1's cpu and cpuacct
+                                        * may be one directory) */
+        log_msg(LOG_WARN, NULL, "cannot remove the cgroup %s: %s; it stays until it is removed "
+                "by hand (rmdir) or the machine restarts", dir, strerror(errno));
+    }
 }
 
 static bool listed(const pid_t *list, pid_t pid)

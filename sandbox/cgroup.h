@@ -72,8 +72,10 @@ struct cgroup_ops {
     /* Sets *BYTES to what is charged to the slot's memory cgroup now,
      * without reclaiming (0 where memory is not enforced). */
     int (*charged)(struct cgroup *cg, long long *bytes, struct err *e);
-    /* Zeroes what can be zeroed, so an idle slot reads as unused. */
-    void (*reset)(struct cgroup *cg);
+    /* Removes the slot's directories: for a launcher done with the slot,
+     * whose processes it has killed.  The installation's group above
+     * them stays, with whatever an admin set on it (a CPU quota, say). */
+    void (*remove)(struct cgroup *cg);
     void (*close)(struct cgroup *cg);
 };
 
@@ -123,6 +125,9 @@ int cg_write(const char *dir, const char *file, const char *value, struct err *e
 int cg_read_long(const char *dir, const char *file, long long *v);
 /* Reads "KEY VALUE" lines of DIR/FILE; VALUE of KEY, or -1 if absent. */
 long long cg_read_key(const char *dir, const char *file, const char *key);
+/* Removes the cgroup directory DIR, waiting a moment for killed
+ * processes to leave it; what cannot be removed is logged. */
+void cg_remove_dir(const char *dir);
 /* Pids listed in DIR/cgroup.procs other than those in EXCEPT (a list
  * ending in 0, or NULL; an entry -P stands for every child of P): kills
  * them if KILL; returns how many there were (-1 if unreadable). */

@@ -214,16 +214,12 @@ static int v1_charged(struct cgroup *cg, long long *bytes, struct err *e)
     return 0;
 }
 
-static void v1_reset(struct cgroup *cg)
+static void v1_remove(struct cgroup *cg)
 {
     struct cgroup_v1 *c = (struct cgroup_v1 *)cg;
-    struct err e;   /* only how an idle slot reads: prepare zeroes them before a run, and says so */
-    if (wants(c, CPUACCT))
-        cg_write(c->dir[CPUACCT], "cpuacct.usage", "0", &e);
-    if (wants(c, MEM)) {
-        cg_write(c->dir[MEM], "memory.max_usage_in_bytes", "0", &e);
-        cg_write(c->dir[MEM], "memory.failcnt", "0", &e);
-    }
+    for (int i = 0; i < N_DIRS; i++)
+        if (wants(c, i))
+            cg_remove_dir(c->dir[i]);
 }
 
 static void v1_close(struct cgroup *cg)
@@ -234,7 +230,7 @@ static void v1_close(struct cgroup *cg)
 
 static const struct cgroup_ops v1_ops = {
     "v1", v1_prepare, v1_cpu_used, v1_anon_kb, v1_cpu_wait, v1_usage, v1_is_empty, v1_kill_all,
-    v1_enter, v1_clone_fd, v1_reclaim, v1_charged, v1_reset, v1_close,
+    v1_enter, v1_clone_fd, v1_reclaim, v1_charged, v1_remove, v1_close,
 };
 
 struct cgroup *cgroup_v1_open(const char *root, const char *group, int slot, int need,

@@ -217,16 +217,6 @@ static int v2_clone_fd(struct cgroup *cg)
     return ((struct cgroup_v2 *)cg)->dir_fd;
 }
 
-static void v2_reset(struct cgroup *cg)
-{
-    struct cgroup_v2 *c = (struct cgroup_v2 *)cg;
-    c->cpu_base_us = cpu_usec(c);
-    if (c->peak_fd >= 0) {
-        close(c->peak_fd);
-        c->peak_fd = -1;
-    }
-}
-
 static void v2_close(struct cgroup *cg)
 {
     struct cgroup_v2 *c = (struct cgroup_v2 *)cg;
@@ -262,9 +252,14 @@ static int v2_charged(struct cgroup *cg, long long *bytes, struct err *e)
     return 0;
 }
 
+static void v2_remove(struct cgroup *cg)
+{
+    cg_remove_dir(((struct cgroup_v2 *)cg)->dir);
+}
+
 static const struct cgroup_ops v2_ops = {
     "v2", v2_prepare, v2_cpu_used, v2_anon_kb, v2_cpu_wait, v2_usage, v2_is_empty, v2_kill_all,
-    v2_enter, v2_clone_fd, v2_reclaim, v2_charged, v2_reset, v2_close,
+    v2_enter, v2_clone_fd, v2_reclaim, v2_charged, v2_remove, v2_close,
 };
 
 /* "+memory +pids +cpu" for the controllers in NEED. */

@@ -611,9 +611,9 @@ static void sb_destroy(struct launcher *self)
 {
     struct sandbox_launcher *s = (struct sandbox_launcher *)self;
     keeper_stop(&s->keeper);
-    if (s->cg) {
+    if (s->cg) {   /* the slot's lease is still held: no other launcher is in its cgroup */
         s->cg->ops->kill_all(s->cg, NULL);
-        s->cg->ops->reset(s->cg);
+        s->cg->ops->remove(s->cg);
         s->cg->ops->close(s->cg);
     }
     sandbox_filter_free(&s->filter);

@@ -43,6 +43,15 @@ def slot_cgroup(name, slot):
                                                       f"slot-{slot}")
 
 
+def slot_cgroups(name):
+    """The slots' cgroup directories of installation NAME that exist (v2's,
+    and every v1 hierarchy's)."""
+    groups = [os.path.join(CGROUP_ROOT, "assay", name)] + [
+        os.path.join(CGROUP_ROOT, c, "assay", name) for c in sorted(os.listdir(CGROUP_ROOT))]
+    return [os.path.join(g, s) for g in groups if os.path.isdir(g)
+            for s in os.listdir(g) if s.startswith("slot-")]
+
+
 def assert_graded_in_own_names(results, inst):
     """Each result: full marks, from the namespace sandbox, in a slot whose
     uid, lease, directory and cgroup are installation INST's."""
@@ -82,6 +91,15 @@ def test_two_installations_grade_at_once_each_in_its_own_names(pipeline):
              lambda: processes_of(ra) and processes_of(rb), timeout=30)
     assert_graded_in_own_names(a.wait_results(jobs_a), ia)
     assert_graded_in_own_names(b.wait_results(jobs_b), ib)
+    # A worker that stops removes its slots' cgroups; the other
+    # installation's stay while it runs.
+    assert a.stop()[1]
+    wait_for("installation a's slot cgroups removed", lambda: not slot_cgroups(ia["name"]),
+             timeout=10)
+    assert slot_cgroups(ib["name"])
+    assert b.stop()[1]
+    wait_for("installation b's slot cgroups removed", lambda: not slot_cgroups(ib["name"]),
+             timeout=10)
 
 
 def init(root, *args):

@@ -69,11 +69,10 @@ def uid_processes(uid):
 
 
 def _cgroup_dirs(slot):
-    v2 = os.path.join(CGROUP_ROOT, CGROUP_GROUP, f"slot-{slot}")
-    if os.path.exists(os.path.join(v2, "cgroup.events")):
-        return {"v2": v2}
-    return {c: os.path.join(CGROUP_ROOT, c, CGROUP_GROUP, f"slot-{slot}")
-            for c in ("memory", "pids", "cpuacct", "cpu")}
+    """SLOT's cgroup directories, in cgroup2 and in each v1 hierarchy."""
+    return [os.path.join(CGROUP_ROOT, CGROUP_GROUP, f"slot-{slot}")] + [
+        os.path.join(CGROUP_ROOT, c, CGROUP_GROUP, f"slot-{slot}")
+        for c in ("memory", "pids", "cpuacct", "cpu")]
 
 
 def _read(path):
@@ -83,7 +82,8 @@ def _read(path):
 
 def assert_slot_clean(slot):
     """Holds SLOT's lease (waiting for a concurrent grader to finish) and
-    checks: no process of its uid, its cgroup empty, counters reset."""
+    checks: no process of its uid, its cgroup removed (the launcher that
+    let the slot go killed what was in it and removed it)."""
     uid = RUN_UID_BASE + slot
     fd = os.open(os.path.join(LOCK_DIR, f"uid-{uid}"), os.O_RDWR)
 
@@ -97,15 +97,8 @@ def assert_slot_clean(slot):
     try:
         assert poll(lease, 60, 0.05), f"slot {slot} stays leased"
         assert uid_processes(uid) == [], f"processes of uid {uid} remain"
-        dirs = _cgroup_dirs(slot)
-        for d in dirs.values():
-            assert _read(os.path.join(d, "cgroup.procs")).split() == [], f"{d} is not empty"
-        if "v2" in dirs:
-            assert "populated 0" in _read(os.path.join(dirs["v2"], "cgroup.events"))
-        else:
-            assert int(_read(os.path.join(dirs["cpuacct"], "cpuacct.usage"))) == 0
-            assert int(_read(os.path.join(dirs["memory"], "memory.failcnt"))) == 0
-            assert int(_read(os.path.join(dirs["pids"], "pids.current"))) == 0
+        left = [d for d in _cgroup_dirs(slot) if os.path.isdir(d)]
+        assert left == [], f"slot {slot}'s cgroup remains: {left}"
     finally:
         os.close(fd)
 
