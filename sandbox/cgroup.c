@@ -1,7 +1,8 @@
 /*
- * cgroup.c - finding the cgroup hierarchy to use, the file access both
- * versions share, and how long a cgroup's tasks waited for a CPU where
- * the kernel does not count it for the cgroup (cg_waits).
+ * cgroup.c - finding the cgroup hierarchy to use, the file access and
+ * the removal of a slot's directory both versions share, and how long a
+ * cgroup's tasks waited for a CPU where the kernel does not count it for
+ * the cgroup (cg_waits).
  *
  * The sandbox launcher calls cgroup_detect once, then opens its slot with
  * cgroup_v1_open or cgroup_v2_open; after that it only sees struct
