@@ -6,9 +6,9 @@
                                     [--baseline runner|pytest]
 
 Creates a spool in a temporary directory (under $TMPDIR, else /tmp;
-`TMPDIR=/dev/shm` puts it on a tmpfs, which keeps nothing across a power
-cut but tells apart what the spool's disk costs; `assay init`: one local worker,
-2 slots), adds a pytest assignment with one instructor test
+`TMPDIR=/dev/shm` puts it on a tmpfs, which keeps nothing across a
+power cut but tells apart what the spool's disk costs; `assay init`: one
+local worker, 2 slots), adds a pytest assignment with one instructor test
 (tests/test_one.py: `from solution import f` / `def test_f(): assert f() == 1`)
 and starts `assay-scheduler` (it starts the shippers and the worker); one
 warm-up submission is graded before the clock starts.  Then:
@@ -38,8 +38,8 @@ warm-up submission is graded before the clock starts.  Then:
 It prints the wall times and the ratio flood / bare, the same ratio per
 CPU second the tests took (bare: its runs' CPU; flood: the tests' cpu_s),
 which takes out the pace of the machine, how much of the cores' time
-went idle (time the tests could have had; /proc/stat), checks that every one
-of the N results exists and scored 1 (an error and counts otherwise), and
+went idle (time the tests could have had; /proc/stat), checks that every
+one of the N results exists and scored 1 (an error and counts otherwise), and
 adds figures from the results (wait, round trip, per-slot gaps, and the
 flood's wall time over the sum of its own pytest runs' wall_s divided by the
 slots: a second ratio that other work on the machine disturbs less, since
@@ -329,7 +329,9 @@ def flood(tmp, build, n, threads, tag, prefetch=None, sandbox=None):
     finally:
         stop_scheduler(sched)
         logf.close()
-    return {"wall": wall, "w0": w0, "idle": idle, "bench_cpu": bench_cpu, "grading_slots": grading_slots, "submit_cpu": submit_cpu, "cpu": cpu, "submitted": t_submitted, "submit_fail": submit_fail,
+    return {"wall": wall, "w0": w0, "idle": idle, "bench_cpu": bench_cpu,
+            "grading_slots": grading_slots, "submit_cpu": submit_cpu, "cpu": cpu,
+            "submitted": t_submitted, "submit_fail": submit_fail,
             "pending": pending, "results": results, "log_tail": log_tail, "log_odd": log_odd,
             "restarts": starts - shippers - 1, "shippers": shippers}
 

@@ -7,11 +7,12 @@
  * sandbox_create leases a slot - a run uid from its installation's pool
  * (struct sandbox_site, launcher.h), which the rlimit launcher also uses
  * (uid_base + slot), so concurrent graders never share one - and with it
- * the slot's cgroup (cgroup.h; CGROUP/slot-N, created once, reused), its
- * directories under RUN_DIR/slot-N (root/, below which the shared
- * prepared tree and each run's new root are mounted in private mount
- * namespaces - rootfs.c; work/, a size-limited tmpfs mounted once, where the
- * engine makes the work directories), and compiles the seccomp filter.
+ * the slot's cgroup (cgroup.h; CGROUP/slot-N, made with the lease and
+ * removed when the launcher lets the slot go), its directories under
+ * RUN_DIR/slot-N (root/, below which the shared prepared tree and each
+ * run's new root are mounted in private mount namespaces - rootfs.c;
+ * work/, a size-limited tmpfs mounted once, where the engine makes the
+ * work directories), and compiles the seccomp filter.
  * On a v1 host it also starts the keeper the runs are born from
  * (keeper.c); on v2 they are born in the cgroup by clone3.
  *
@@ -21,9 +22,9 @@
  * stderr with a cap while watching the wall clock - which starts when
  * PID 1 spawns the command (its report says when), not when PID 1 is
  * spawned, so set-up on a busy machine is not the student's time - and,
- * every tick, the cgroup's CPU time and how long the run's processes have waited for a CPU; on any
- * limit, SIGKILL PID 1 through its pidfd, which ends the whole PID
- * namespace.  Then PID 1's report gives the command's wait status, the
+ * every tick, the cgroup's CPU time and how long the run's processes
+ * have waited for a CPU; on any limit, SIGKILL PID 1 through its pidfd,
+ * which ends the whole PID namespace.  Then PID 1's report gives the command's wait status, the
  * cgroup gives CPU time (all processes), peak memory and OOM kills, and
  * the cgroup is checked empty.  An OOM kill is the run's verdict whatever
  * else happened; a run stopped at its wall limit while it waited for a

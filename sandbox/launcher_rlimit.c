@@ -13,10 +13,10 @@
  * tracked in this mode).  When Assay runs as root, the command runs as
  * an unprivileged uid of its own, leased from its installation's range
  * (launcher.h, struct sandbox_site), so RLIMIT_NPROC is enforced and
- * every process of that uid can be killed at the end.  The process that calls
- * run() is made a child subreaper, so a daemonised grandchild that left
- * the process group is still found and killed: no process outlives its
- * test.  The namespace sandbox (launcher_namespace.c) is the default;
+ * every process of that uid can be killed at the end.  The process that
+ * calls run() is made a child subreaper, so a daemonised grandchild that
+ * left the process group is still found and killed: no process outlives
+ * its test.  The namespace sandbox (launcher_namespace.c) is the default;
  * this is the development mode, the registry's "rlimit" type
  * (launcher_rlimit, at the end), chosen only by name (--sandbox rlimit),
  * and the results say so.  Test kinds do not change with the launcher.

@@ -12,14 +12,13 @@ import sys
 
 import pytest
 
-from assay_helpers import REPO_ROOT, processes_of, tempdir, wait_for
+from assay_helpers import CGROUP_ROOT, REPO_ROOT, processes_of, slot_cgroups, tempdir, wait_for
 from pipeline import (HI_CONTAINS_TEST, HI_TEST, IS_ROOT, LIMITS, assignment_doc, exe,
                       pipeline, slow_hello)  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not IS_ROOT, reason="the namespace sandbox runs as root only")
 
 COURSE = "cs101"
-CGROUP_ROOT = "/sys/fs/cgroup"
 
 
 def uid_range(inst):
@@ -41,15 +40,6 @@ def slot_cgroup(name, slot):
     v2 = os.path.join(CGROUP_ROOT, "assay", name, f"slot-{slot}")
     return v2 if os.path.exists(v2) else os.path.join(CGROUP_ROOT, "memory", "assay", name,
                                                       f"slot-{slot}")
-
-
-def slot_cgroups(name):
-    """The slots' cgroup directories of installation NAME that exist (v2's,
-    and every v1 hierarchy's)."""
-    groups = [os.path.join(CGROUP_ROOT, "assay", name)] + [
-        os.path.join(CGROUP_ROOT, c, "assay", name) for c in sorted(os.listdir(CGROUP_ROOT))]
-    return [os.path.join(g, s) for g in groups if os.path.isdir(g)
-            for s in os.listdir(g) if s.startswith("slot-")]
 
 
 def assert_graded_in_own_names(results, inst):

@@ -64,6 +64,18 @@ RUN_UID_BASE = TEST_INSTALLATION["base"] if TEST_INSTALLATION else 61000
 RUN_UID_RANGE = range(RUN_UID_BASE, RUN_UID_BASE + (TEST_INSTALLATION or {"count": 1000})["count"])
 
 
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def slot_cgroups(name):
+    """The slots' cgroup directories of installation NAME ("" for the
+    unnamed one) that exist: cgroup2's and every v1 hierarchy's."""
+    groups = [os.path.join(CGROUP_ROOT, "assay", name)] + [
+        os.path.join(CGROUP_ROOT, c, "assay", name) for c in sorted(os.listdir(CGROUP_ROOT))]
+    return [os.path.join(g, s) for g in groups if os.path.isdir(g)
+            for s in os.listdir(g) if s.startswith("slot-")]
+
+
 def installation_args():
     """The options that make `assay grade` or assay-worker use the test
     installation ([] when there is none)."""

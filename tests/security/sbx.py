@@ -24,15 +24,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "lib"))
 
 from assay_helpers import (  # noqa: E402
-    GRADE_TIMEOUT_S, RUN_UID_BASE, TEST_INSTALLATION, assignment_doc, grade_json, poll,
-    processes_of, write_assignment)
+    CGROUP_ROOT, GRADE_TIMEOUT_S, RUN_UID_BASE, TEST_INSTALLATION, assignment_doc, grade_json,
+    poll, processes_of, slot_cgroups, write_assignment)
 
 # The test installation's names (assay_helpers.TEST_INSTALLATION), which
 # every grading of this suite uses: never a live installation's.
 _NAME = TEST_INSTALLATION["name"] if TEST_INSTALLATION else ""
 LOCK_DIR = os.path.join("/run/lock/assay", _NAME).rstrip("/")
 RUN_DIR = os.path.join("/run/assay", _NAME).rstrip("/")
-CGROUP_ROOT = "/sys/fs/cgroup"
 CGROUP_GROUP = os.path.join("assay", _NAME).rstrip("/")
 
 LIMITS = {"wall_s": 5, "cpu_s": 3, "memory_mb": 256, "processes": 32,
@@ -68,13 +67,6 @@ def uid_processes(uid):
     return [(p.pid, " ".join(p.argv)) for p in processes_of([uid])]
 
 
-def _cgroup_dirs(slot):
-    """SLOT's cgroup directories, in cgroup2 and in each v1 hierarchy."""
-    return [os.path.join(CGROUP_ROOT, CGROUP_GROUP, f"slot-{slot}")] + [
-        os.path.join(CGROUP_ROOT, c, CGROUP_GROUP, f"slot-{slot}")
-        for c in ("memory", "pids", "cpuacct", "cpu")]
-
-
 def _read(path):
     with open(path) as f:
         return f.read()
@@ -97,7 +89,7 @@ def assert_slot_clean(slot):
     try:
         assert poll(lease, 60, 0.05), f"slot {slot} stays leased"
         assert uid_processes(uid) == [], f"processes of uid {uid} remain"
-        left = [d for d in _cgroup_dirs(slot) if os.path.isdir(d)]
+        left = [d for d in slot_cgroups(_NAME) if os.path.basename(d) == f"slot-{slot}"]
         assert left == [], f"slot {slot}'s cgroup remains: {left}"
     finally:
         os.close(fd)
