@@ -11,8 +11,9 @@
  * removed when the launcher lets the slot go), its directories under
  * RUN_DIR/slot-N (root/, below which the shared prepared tree and each
  * run's new root are mounted in private mount namespaces - rootfs.c;
- * work/, a size-limited tmpfs mounted once, where the engine makes the
- * work directories), and compiles the seccomp filter.
+ * work/, a size-limited tmpfs where the engine makes the work
+ * directories; both, like the cgroup, made with the lease and gone when
+ * the slot is let go), and compiles the seccomp filter.
  * On a v1 host it also starts the keeper the runs are born from
  * (keeper.c); on v2 they are born in the cgroup by clone3.
  *
@@ -53,6 +54,7 @@
 
 #include "common/clock.h"
 #include "common/fs.h"
+#include "common/log.h"
 #include "sandbox/launcher_common.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/namespace.h"
@@ -608,6 +610,37 @@ static int sb_adopt_dir(struct launcher *self, const char *dir, struct err *e)
     return 0;
 }
 
+/* A directory of the slot that cannot be removed is named and left. */
+static void remove_slot_dir(const char *dir)
+{
+    if (rmdir(dir) < 0 && errno != ENOENT)
+        log_msg(LOG_WARN, NULL, "cannot remove the sandbox slot's directory %s: %s; it stays "
+                "until it is removed by hand", dir, strerror(errno));
+}
+
+/* Lets the slot's directories go, the lease still held: the work tmpfs is
+ * detached (lazily: a process that still has a file open there keeps its
+ * file, not the host's mount table) and the directories removed.  The
+ * installation's run directory stays: the other slots, and a local
+ * worker's directory, are in it, and another process's launcher may be
+ * making its slot there right now. */
+static void release_slot_dirs(const struct sandbox_launcher *s)
+{
+    if (!s->work[0])
+        return;   /* leased, but nothing made yet */
+    if (umount2(s->work, MNT_DETACH) < 0 && errno != EINVAL)   /* EINVAL: not mounted */
+        log_msg(LOG_WARN, NULL, "cannot unmount the sandbox slot's work tmpfs %s: %s", s->work,
+                strerror(errno));
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s", s->root_mnt);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';   /* RUN_DIR/slot-N */
+    remove_slot_dir(s->work);
+    remove_slot_dir(s->root_mnt);
+    remove_slot_dir(dir);
+}
+
 static void sb_destroy(struct launcher *self)
 {
     struct sandbox_launcher *s = (struct sandbox_launcher *)self;
@@ -617,6 +650,7 @@ static void sb_destroy(struct launcher *self)
         s->cg->ops->remove(s->cg);
         s->cg->ops->close(s->cg);
     }
+    release_slot_dirs(s);
     sandbox_filter_free(&s->filter);
     if (s->lock_fd >= 0)
         close(s->lock_fd);

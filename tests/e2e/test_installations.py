@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from assay_helpers import CGROUP_ROOT, REPO_ROOT, processes_of, slot_cgroups, tempdir, wait_for
+from assay_helpers import (CGROUP_ROOT, REPO_ROOT, processes_of, slot_cgroups, slot_dirs, tempdir,
+                           wait_for)
 from pipeline import (HI_CONTAINS_TEST, HI_TEST, IS_ROOT, LIMITS, assignment_doc, exe,
                       pipeline, slow_hello)  # noqa: F401
 
@@ -57,6 +58,12 @@ def assert_graded_in_own_names(results, inst):
         assert os.path.isdir(slot_cgroup(inst["name"], slot))
 
 
+def slots_left(inst):
+    """What is left of installation INST's slots: cgroups, directories,
+    mounts."""
+    return slot_cgroups(inst["name"]) + slot_dirs(inst["name"])
+
+
 def worker_args(inst):
     """The command lines of the assay-worker daemons run for INST."""
     return [p.argv for p in processes_of([0])
@@ -81,15 +88,13 @@ def test_two_installations_grade_at_once_each_in_its_own_names(pipeline):
              lambda: processes_of(ra) and processes_of(rb), timeout=30)
     assert_graded_in_own_names(a.wait_results(jobs_a), ia)
     assert_graded_in_own_names(b.wait_results(jobs_b), ib)
-    # A worker that stops removes its slots' cgroups; the other
-    # installation's stay while it runs.
+    # A worker that stops removes its slots' cgroups, directories and work
+    # tmpfs mounts; the other installation's stay while it runs.
     assert a.stop()[1]
-    wait_for("installation a's slot cgroups removed", lambda: not slot_cgroups(ia["name"]),
-             timeout=10)
-    assert slot_cgroups(ib["name"])
+    wait_for("installation a's slots let go", lambda: slots_left(ia) == [], timeout=10)
+    assert slot_cgroups(ib["name"]) and slot_dirs(ib["name"])
     assert b.stop()[1]
-    wait_for("installation b's slot cgroups removed", lambda: not slot_cgroups(ib["name"]),
-             timeout=10)
+    wait_for("installation b's slots let go", lambda: slots_left(ib) == [], timeout=10)
 
 
 def init(root, *args):

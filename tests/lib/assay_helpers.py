@@ -76,6 +76,18 @@ def slot_cgroups(name):
             for s in os.listdir(g) if s.startswith("slot-")]
 
 
+def slot_dirs(name):
+    """What is left of the slots' directories of installation NAME ("" for
+    the unnamed one): the slot-N directories that exist and the mounts
+    below them (a work tmpfs) in this mount namespace."""
+    run = os.path.join("/run/assay", name).rstrip("/")
+    left = [os.path.join(run, d) for d in (os.listdir(run) if os.path.isdir(run) else [])
+            if d.startswith("slot-")]
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    return left + [p for p in points if p.startswith(run + "/slot-")]
+
+
 def installation_args():
     """The options that make `assay grade` or assay-worker use the test
     installation ([] when there is none)."""

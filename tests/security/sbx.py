@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 
 from assay_helpers import (  # noqa: E402
     CGROUP_ROOT, GRADE_TIMEOUT_S, RUN_UID_BASE, TEST_INSTALLATION, assignment_doc, grade_json,
-    poll, processes_of, slot_cgroups, write_assignment)
+    poll, processes_of, slot_cgroups, slot_dirs, write_assignment)
 
 # The test installation's names (assay_helpers.TEST_INSTALLATION), which
 # every grading of this suite uses: never a live installation's.
@@ -74,8 +74,9 @@ def _read(path):
 
 def assert_slot_clean(slot):
     """Holds SLOT's lease (waiting for a concurrent grader to finish) and
-    checks: no process of its uid, its cgroup removed (the launcher that
-    let the slot go killed what was in it and removed it)."""
+    checks: no process of its uid, its cgroup, directories and work tmpfs
+    gone (the launcher that let the slot go killed what was in it and
+    removed them)."""
     uid = RUN_UID_BASE + slot
     fd = os.open(os.path.join(LOCK_DIR, f"uid-{uid}"), os.O_RDWR)
 
@@ -91,8 +92,15 @@ def assert_slot_clean(slot):
         assert uid_processes(uid) == [], f"processes of uid {uid} remain"
         left = [d for d in slot_cgroups(_NAME) if os.path.basename(d) == f"slot-{slot}"]
         assert left == [], f"slot {slot}'s cgroup remains: {left}"
+        assert slot_left(slot) == [], f"slot {slot}'s directories remain"
     finally:
         os.close(fd)
+
+
+def slot_left(slot):
+    """SLOT's directory and the mounts below it, if they stay."""
+    return [d for d in slot_dirs(_NAME) if d == f"{RUN_DIR}/slot-{slot}" or
+            d.startswith(f"{RUN_DIR}/slot-{slot}/")]
 
 
 # ---- the CPU controller ----

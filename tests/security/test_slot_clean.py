@@ -94,10 +94,12 @@ def grade_in(slot, a, s, tries=5):
     raise AssertionError(f"slot {slot} was taken by other graders {tries} times")
 
 
-def assert_work_empty(slot, strict=True):
+def assert_let_go(slot, strict=True):
+    """The `assay grade` that used SLOT let it go: its work tmpfs, with
+    whatever was in it, and its directories are gone."""
     if strict:
         sbx.assert_slot_clean(slot)
-    assert os.listdir(work_dir(slot)) == [], f"{work_dir(slot)} holds leftovers"
+    assert sbx.slot_left(slot) == [], f"{sbx.RUN_DIR}/slot-{slot} stays"
 
 
 def kill_mid_run(tmp_path, mb, name, slot):
@@ -143,12 +145,12 @@ def test_a_300_deep_zip_is_refused_by_name_and_leaves_nothing(tmp_path):
         assert err["message"].startswith('deep.zip: entry "sub/a/.../x.py" is 301 directories '
                                          'deep; at most 64 are allowed'), err
         assert "/run/assay" not in err["message"] and "empty" not in err["message"]
-        assert_work_empty(slot)
+        assert_let_go(slot)
     ok = write_submission(tmp_path / "ok", {"run.py": "print('hi')\n"})
     for slot in slots:   # the seventh, correct, submission passes in the same slot
         r = grade_in(slot, a, ok)
         assert r["score"] == 1 and by_name(r)["run"]["verdict"] == "passed", r
-        assert_work_empty(slot)
+        assert_let_go(slot)
 
 
 def test_an_over_long_name_is_refused_without_the_workers_path(tmp_path):
@@ -161,7 +163,7 @@ def test_an_over_long_name_is_refused_without_the_workers_path(tmp_path):
     assert msg.startswith('long.zip: entry "sub/nnn') and \
         "has a name of 303 bytes; at most 255 are allowed" in msg, msg
     assert "/run/assay" not in msg and "assay-" not in msg
-    assert_work_empty(r["assay"]["sandbox_slot"])
+    assert_let_go(r["assay"]["sandbox_slot"])
 
 
 def test_a_killed_graders_leftovers_are_not_charged_to_the_next_student(tmp_path):
@@ -174,7 +176,7 @@ def test_a_killed_graders_leftovers_are_not_charged_to_the_next_student(tmp_path
     r = grade_in(slot, a, s)
     assert by_name(r)["run"]["verdict"] == "passed", r
     assert r["assay"]["error"] is None
-    assert_work_empty(slot, strict=False)
+    assert_let_go(slot, strict=False)
     # a leftover of 100 MB, then a correct run needing 100 MB of 256: it
     # used to get memory_limit
     kill_mid_run(tmp_path, 100, "k2", slot)
@@ -184,7 +186,7 @@ def test_a_killed_graders_leftovers_are_not_charged_to_the_next_student(tmp_path
     assert r["score"] == 1 and by_name(r)["run"]["verdict"] == "passed", r
     # not the full sbx check: after a killed grader, pids.current of the
     # slot can read 1 with no process in cgroup.procs (see the report)
-    assert_work_empty(slot, strict=False)
+    assert_let_go(slot, strict=False)
 
 
 def test_filling_the_work_area_is_a_disk_verdict_not_memory(tmp_path):
@@ -199,15 +201,20 @@ def test_filling_the_work_area_is_a_disk_verdict_not_memory(tmp_path):
     assert f"Wrote more than {WORK_MB} MB of files" in t["output"], t["output"]
     assert "memory" not in t["output"].split("\n")[0]
     assert r["assay"]["error"] is None
-    assert_work_empty(r["assay"]["sandbox_slot"])
+    assert_let_go(r["assay"]["sandbox_slot"])
 
 
 def test_a_slot_that_cannot_be_cleaned_grades_nothing(tmp_path):
     a, s = one_test(tmp_path, "print('hi')\n")
     slot = quiet_slot()
-    r = grade_in(slot, a, s)   # mounts its work tmpfs
-    stuck = os.path.join(work_dir(slot), "stuck")
+    work = work_dir(slot)
+    stuck = os.path.join(work, "stuck")
+    # what a grader killed mid-run leaves (its work tmpfs, still mounted),
+    # holding a file that nobody can remove
     with lowest_free_slot_is(slot + 1):   # holds SLOT itself too: nobody else meets the file
+        os.makedirs(work)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={WORK_MB}m,mode=0711", "tmpfs",
+                        work], check=True)
         with open(stuck, "w") as f:
             f.write("x")
         subprocess.run(["chattr", "+i", stuck], check=True)
@@ -226,8 +233,16 @@ def test_a_slot_that_cannot_be_cleaned_grades_nothing(tmp_path):
         assert [t["verdict"] for t in r["tests"]] == ["setup_error"]
         assert r["score"] == 0
         # the log names the slot and what stays
-        assert f"sandbox slot {slot} ({work_dir(slot)}, uid {RUN_UID_BASE + slot}) is out of " \
+        assert f"sandbox slot {slot} ({work}, uid {RUN_UID_BASE + slot}) is out of " \
                f"service: cannot remove {stuck}: Operation not permitted" in stderr, stderr
+        # letting the slot go detached that tmpfs, file and all: the next
+        # grading in the slot has a new one
+        assert_let_go(slot)
+        r = grade_in(slot, a, s)
+        assert r["score"] == 1 and by_name(r)["run"]["verdict"] == "passed", r
+        assert_let_go(slot)
     finally:
-        subprocess.run(["chattr", "-i", stuck], check=True)
-        os.unlink(stuck)
+        if os.path.exists(stuck):   # no grading let the slot go
+            subprocess.run(["chattr", "-i", stuck], check=True)
+            os.unlink(stuck)
+            subprocess.run(["umount", work], check=True)
