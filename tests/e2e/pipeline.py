@@ -28,7 +28,8 @@ import pytest
 
 from assay_helpers import (  # noqa: F401  (BUILD, IS_ROOT, REPO_ROOT, parse_time: re-exported)
     BUILD, IS_ROOT, REPO_ROOT, descendants, exe, make_tempdir, parent_pid, parse_time, poll,
-    processes_using, remove_tempdir, wait_for, write_assignment, write_submission)
+    processes_using, remove_installation_traces, remove_tempdir, wait_for, write_assignment,
+    write_submission)
 from assay_helpers import assignment_doc as _assignment_doc
 
 E2E_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -309,6 +310,14 @@ class Spool:
         with open(self.path("workers.json")) as f:
             return json.load(f).get("installation")
 
+    def installation_name(self):
+        """The installation's name; "" when there is none or workers.json
+        is broken (a test of bad input may have broken it)."""
+        try:
+            return (self.installation() or {}).get("name", "")
+        except (OSError, ValueError, AttributeError):
+            return ""
+
     def set_workers(self, workers):
         """Replaces workers.json's workers, keeping the spool's installation."""
         doc = {"workers": workers}
@@ -499,8 +508,11 @@ def pipeline():
             spool.stop()
         finally:
             spool.kill_leftovers()
-            for d in set(spool.outside + (spool.run_dirs() if os.path.exists(spool.root) else [])):
+            there = os.path.exists(spool.root)
+            for d in set(spool.outside + (spool.run_dirs() if there else [])):
                 shutil.rmtree(d, ignore_errors=True)
+            if there:
+                remove_installation_traces(spool.installation_name())
             if spool.mounted:
                 subprocess.run(["umount", "-l", spool.root], capture_output=True)
             remove_tempdir(spool.base)

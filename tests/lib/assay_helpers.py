@@ -36,6 +36,38 @@ ASSAY_BIN = os.environ.get("ASSAY_BIN") or os.path.join(BUILD, "assay")
 
 IS_ROOT = os.geteuid() == 0
 
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def installation_groups(name):
+    """Installation NAME's cgroup groups that exist ("" for the unnamed
+    one): cgroup2's and every v1 hierarchy's."""
+    groups = [os.path.join(CGROUP_ROOT, "assay", name)] + [
+        os.path.join(CGROUP_ROOT, c, "assay", name) for c in sorted(os.listdir(CGROUP_ROOT))]
+    return [g for g in groups if os.path.isdir(g)]
+
+
+def remove_installation_traces(name):
+    """Removes what the graders of installation NAME left on this machine,
+    once none runs: its run directory (unless something is still mounted
+    in it), its lease directory and its cgroup groups.  The product keeps
+    these on purpose (a group holds an admin's CPU settings; /run is
+    emptied at boot); the test suites make hundreds of installations.
+    Never the unnamed installation's (""), which a live one may use."""
+    if not name:
+        return
+    run = os.path.join("/run/assay", name)
+    with open("/proc/self/mountinfo") as f:
+        mounted = any(line.split()[4].startswith(run + "/") for line in f)
+    if not mounted:
+        shutil.rmtree(run, ignore_errors=True)
+    shutil.rmtree(os.path.join("/run/lock/assay", name), ignore_errors=True)
+    for d in slot_cgroups(name) + installation_groups(name):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass   # a process is still in it (a test that failed): left for rmdir by hand
+
 
 def _make_test_installation():
     """The test run's own installation (root only): `assay init` of a spool
@@ -53,6 +85,7 @@ def _make_test_installation():
     subprocess.run([ASSAY_BIN, "init", spool], check=True, capture_output=True, timeout=60)
     with open(os.path.join(spool, "workers.json")) as f:
         inst = json.load(f)["installation"]
+    atexit.register(remove_installation_traces, inst["name"])
     first, last = (int(u) for u in inst["uids"].split("-"))
     return {"name": inst["name"], "uids": inst["uids"], "base": first,
             "count": last - first + 1}
@@ -64,15 +97,10 @@ RUN_UID_BASE = TEST_INSTALLATION["base"] if TEST_INSTALLATION else 61000
 RUN_UID_RANGE = range(RUN_UID_BASE, RUN_UID_BASE + (TEST_INSTALLATION or {"count": 1000})["count"])
 
 
-CGROUP_ROOT = "/sys/fs/cgroup"
-
-
 def slot_cgroups(name):
     """The slots' cgroup directories of installation NAME ("" for the
     unnamed one) that exist: cgroup2's and every v1 hierarchy's."""
-    groups = [os.path.join(CGROUP_ROOT, "assay", name)] + [
-        os.path.join(CGROUP_ROOT, c, "assay", name) for c in sorted(os.listdir(CGROUP_ROOT))]
-    return [os.path.join(g, s) for g in groups if os.path.isdir(g)
+    return [os.path.join(g, s) for g in installation_groups(name)
             for s in os.listdir(g) if s.startswith("slot-")]
 
 
