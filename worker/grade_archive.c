@@ -11,11 +11,19 @@
  * OUT as ".NAME.part" beside it, then renamed: the primary never sees
  * half a result.  Exit status 0 when a result (perhaps an error result)
  * is at OUT, 1 when not even that could be written.
+ *
+ * A batch system cancels a job with SIGTERM (Slurm: then SIGKILL once
+ * KillWait has passed); so does Ctrl-C by hand, with SIGINT.  Either kills
+ * the grader (its sandbox's processes die with it), removes the private
+ * directory, publishes nothing and ends by the same signal: a cancelled
+ * job leaves no submission or hidden test in the node's temporary
+ * directory.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,16 +35,56 @@
 #include "contract/worker_dir.h"
 #include "worker/daemon.h"
 
+static volatile sig_atomic_t cancelled;   /* the signal that cancelled the job, or 0 */
+
+static void on_cancel(int sig)
+{
+    cancelled = sig;
+}
+
+/* SIGTERM and SIGINT set CANCELLED (no SA_RESTART: a wait returns EINTR);
+ * with DEFAULT, they are given back their default action. */
+static void catch_cancel(bool by_default)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = by_default ? SIG_DFL : on_cancel;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* Forks the grader of DIR/active/NAME, with the cancelling signals held
+ * until it has their default action back (else a signal just after the
+ * fork would be caught and forgotten by the grader). */
+static pid_t start_grader(const char *dir, const char *name, const char *worker)
+{
+    sigset_t hold, was;
+    sigemptyset(&hold);
+    sigaddset(&hold, SIGTERM);
+    sigaddset(&hold, SIGINT);
+    sigprocmask(SIG_BLOCK, &hold, &was);
+    pid_t pid = fork();
+    if (pid == 0) {
+        catch_cancel(true);
+        sigprocmask(SIG_SETMASK, &was, NULL);
+        _exit(worker_grade_one(dir, name, worker, NULL) < 0 ? 1 : 0);
+    }
+    sigprocmask(SIG_SETMASK, &was, NULL);
+    return pid;
+}
+
 /* Grades DIR/active/NAME in a child process; writes an error result
- * when the child left none (it crashed or was killed). */
+ * when the child left none (it crashed or was killed), unless the job
+ * was cancelled: then the grader is killed and nothing is written. */
 static void grade_in_child(const char *dir, const char *name, const char *worker)
 {
-    pid_t pid = fork();
-    if (pid == 0)
-        _exit(worker_grade_one(dir, name, worker, NULL) < 0 ? 1 : 0);
+    pid_t pid = cancelled ? 0 : start_grader(dir, name, worker);
     int status = 0;
-    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        if (cancelled)
+            kill(pid, SIGKILL);
+    if (cancelled)
+        return;
     char *result = worker_path(dir, WORKER_OUTBOX, name);
     if (result && fs_exists(result)) {
         free(result);
@@ -87,6 +135,7 @@ int worker_grade_archive(const char *in, const char *out, const char *worker)
         return 1;
     }
     const char *base = getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp";
+    catch_cancel(false);
     struct err e = {{0}};
     char *dir = NULL, *active = NULL, *result = NULL;
     int rc = fs_mkdtemp(base, "assay-grade-", &dir, &e);
@@ -105,6 +154,9 @@ int worker_grade_archive(const char *in, const char *out, const char *worker)
         if (!(result = worker_path(dir, WORKER_OUTBOX, name)))
             rc = err_set(&e, "out of memory");
     }
+    if (rc == 0 && cancelled)
+        rc = err_set(&e, "cancelled (%s): the grading was stopped and nothing is published",
+                     strsignal(cancelled));
     if (rc == 0)
         rc = publish_copy(result, out, &e);
     if (rc < 0)
@@ -117,5 +169,9 @@ int worker_grade_archive(const char *in, const char *out, const char *worker)
     free(active);
     free(dir);
     free(copy);
+    if (cancelled) {   /* ends as the signal would have ended it */
+        catch_cancel(true);
+        raise(cancelled);
+    }
     return rc < 0 ? 1 : 0;
 }

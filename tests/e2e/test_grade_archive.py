@@ -2,19 +2,24 @@
 daemon, as the slurm transport's batch jobs run it on a compute node."""
 import json
 import os
+import signal
 import subprocess
 import zipfile
 
-from assay_helpers import exe, make_tempdir, remove_tempdir
-from pipeline import HI_TEST, assignment_doc
+from assay_helpers import (RUN_UID_RANGE, exe, installation_args, make_tempdir, poll,
+                           processes_of, remove_tempdir)
+from pipeline import HI_TEST, LIMITS, assignment_doc
+
+NAME = "20261205T000000.000Z-abcdef." + "0" * 32 + ".zip"
 
 
-def job_archive(path, src):
+def job_archive(path, src, limits=None):
     """A job archive as a shipper packs one: job.json, submission/, assignment/."""
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("job.json", json.dumps({"id": "20261205T000000.000Z-abcdef", "token": "0" * 32}))
         z.writestr("submission/hello.py", src)
-        z.writestr("assignment/assignment.json", json.dumps(assignment_doc([HI_TEST])))
+        z.writestr("assignment/assignment.json",
+                   json.dumps(assignment_doc([HI_TEST], limits=limits)))
 
 
 def grade_archive(base, name, *extra):
@@ -32,15 +37,14 @@ def grade_archive(base, name, *extra):
 def test_grades_one_archive_and_writes_its_result_whole():
     base = make_tempdir("assay-grade-archive-")
     try:
-        name = "20261205T000000.000Z-abcdef." + "0" * 32 + ".zip"
-        job_archive(os.path.join(base, name), "print('hi')\n")
-        p, out, tmp = grade_archive(base, name)
+        job_archive(os.path.join(base, NAME), "print('hi')\n")
+        p, out, tmp = grade_archive(base, NAME)
         assert p.returncode == 0, p.stderr
         with zipfile.ZipFile(out) as z:
             r = json.loads(z.read("results.json"))
             assert "graded: score 2 of 2" in z.read("worker.log").decode()
         assert r["score"] == 2 and r["tests"][0]["verdict"] == "passed", r
-        assert os.listdir(os.path.dirname(out)) == [name], "a temporary file was left"
+        assert os.listdir(os.path.dirname(out)) == [NAME], "a temporary file was left"
         assert os.listdir(tmp) == [], "the private worker directory was left"
     finally:
         remove_tempdir(base)
@@ -56,5 +60,38 @@ def test_refuses_a_file_that_is_no_job_archive_naming_it():
         assert p.stderr == (f"assay-worker grade-archive: {os.path.join(base, 'notes.txt')} is "
                             "not a job archive (<id>.<token>.zip)\n"), p.stderr
         assert not os.path.exists(out)
+    finally:
+        remove_tempdir(base)
+
+
+def test_a_cancelled_grading_leaves_nothing_and_publishes_nothing():
+    # Slurm cancels a job with SIGTERM: the grader and the student's run
+    # are killed, the private directory (the submission, hidden tests)
+    # removed, no result published, and the process ends by that signal.
+    base = make_tempdir("assay-grade-archive-")
+    try:
+        job_archive(os.path.join(base, NAME), "import time\ntime.sleep(60)\nprint('hi')\n",
+                    limits=dict(LIMITS, wall_s=90, cpu_s=10))
+        tmp, out = os.path.join(base, "nodetmp"), os.path.join(base, "out", NAME)
+        os.makedirs(tmp)
+        os.chmod(tmp, 0o755)
+        os.makedirs(os.path.dirname(out))
+        p = subprocess.Popen([exe("assay-worker"), "grade-archive", *installation_args(),
+                              os.path.join(base, NAME), out], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, TMPDIR=tmp))
+        try:
+            assert poll(lambda: processes_of(RUN_UID_RANGE), 60), "the run never started"
+            assert os.listdir(tmp), "no private worker directory while grading"
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=30)
+        finally:
+            p.kill()
+        assert p.returncode == -signal.SIGTERM, (p.returncode, err)
+        assert err.endswith("assay-worker grade-archive: cancelled (Terminated): the grading "
+                            "was stopped and nothing is published\n"), err
+        assert os.listdir(tmp) == [], "the private worker directory was left"
+        assert os.listdir(os.path.dirname(out)) == [], "something was published"
+        assert poll(lambda: processes_of(RUN_UID_RANGE), 10, until=lambda left: not left) == []
     finally:
         remove_tempdir(base)
