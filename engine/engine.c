@@ -715,7 +715,9 @@ json_t *engine_grade(const struct assignment *a, const char *path,
     }
 done:;
     json_t *r = compose_result(&g, started, t0);
-    if (g.base && !o->keep_workdirs && fs_remove_tree(g.base, &e) < 0)
+    if (g.base && o->keep_workdirs)
+        log_msg(LOG_INFO, NULL, "the work directories are kept in %s", g.base);
+    else if (g.base && fs_remove_tree(g.base, &e) < 0)
         log_msg(LOG_WARN, NULL, "%s (a submission and the tests' files stay there)", e.msg);
     free(g.base);
     free(g.staged);

@@ -288,8 +288,11 @@ static _Noreturn void keeper_main(int sock, int runs, struct keeper_board *board
     k.board = board;
     k.cg = cg;
     k.slot = *slot;
-    /* the prepared tree lives here, out of the host's sight */
-    if (unshare(CLONE_NEWNS) < 0)
+    /* the prepared tree lives here, out of the host's sight; private at
+     * once, so that what it detaches stays attached in the host and what
+     * the host mounts later (another slot's work tmpfs) never reaches
+     * it, to be pinned here after the host has let it go */
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         _exit(1);   /* its launcher reports it gone */
     trim_namespace(slot->root_mnt);
     /* ignored when it fails (a kernel before 6.1): the runs' namespaces

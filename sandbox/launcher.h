@@ -74,7 +74,12 @@ struct launcher {
     int (*clean)(struct launcher *self, struct err *e);
     int (*run)(struct launcher *self, const struct run_spec *spec,
                struct run_result *res, struct err *e);
+    /* Lets the slot go: what is left of its runs is ended and, unless
+     * KEEP_WORK, work_base is gone too. */
     void (*destroy)(struct launcher *self);
+    /* Set before destroy to leave work_base and what is in it (`assay
+     * grade --keep-workdir`): the slot's next grading removes it. */
+    bool keep_work;
 };
 
 /* ---- the installation's names (launcher.c) ---- */

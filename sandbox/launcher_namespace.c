@@ -81,7 +81,7 @@ struct sandbox_launcher {
     bool cold;                  /* no PID 1 made ahead: each run waits for its own */
     struct sock_fprog filter;
     struct sandbox_site site;   /* the installation's uids, directories and cgroup */
-    char root_mnt[160], work[160];
+    char dir[150], root_mnt[160], work[160];   /* RUN_DIR/slot-N, its root/ and work/ */
 };
 
 extern const struct launcher_type launcher_namespace;   /* at the end */
@@ -146,9 +146,8 @@ static bool is_mount_point(const char *path)
 
 static int make_slot_dirs(struct sandbox_launcher *s, int slot, struct err *e)
 {
-    char dir[150];
-    const char *run = s->site.run_dir;
-    snprintf(dir, sizeof dir, "%.130s/slot-%d", run, slot);
+    const char *run = s->site.run_dir, *dir = s->dir;
+    snprintf(s->dir, sizeof s->dir, "%.130s/slot-%d", run, slot);
     snprintf(s->root_mnt, sizeof s->root_mnt, "%s/root", dir);
     snprintf(s->work, sizeof s->work, "%s/work", dir);
     /* 0711: the run's uid passes through to its own work directory only;
@@ -615,7 +614,8 @@ static void remove_slot_dir(const char *dir)
 {
     if (rmdir(dir) < 0 && errno != ENOENT)
         log_msg(LOG_WARN, NULL, "cannot remove the sandbox slot's directory %s: %s; it stays "
-                "until it is removed by hand", dir, strerror(errno));
+                "until it is removed by hand (rmdir) or the machine restarts", dir,
+                strerror(errno));
 }
 
 /* Lets the slot's directories go, the lease still held: the work tmpfs is
@@ -628,17 +628,13 @@ static void release_slot_dirs(const struct sandbox_launcher *s)
 {
     if (!s->work[0])
         return;   /* leased, but nothing made yet */
-    if (umount2(s->work, MNT_DETACH) < 0 && errno != EINVAL)   /* EINVAL: not mounted */
-        log_msg(LOG_WARN, NULL, "cannot unmount the sandbox slot's work tmpfs %s: %s", s->work,
-                strerror(errno));
-    char dir[160];
-    snprintf(dir, sizeof dir, "%s", s->root_mnt);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';   /* RUN_DIR/slot-N */
+    /* EINVAL: not mounted; ENOENT: not even made */
+    if (umount2(s->work, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+        log_msg(LOG_WARN, NULL, "cannot unmount the sandbox slot's work tmpfs %s: %s; the "
+                "slot's next grading empties it", s->work, strerror(errno));
     remove_slot_dir(s->work);
     remove_slot_dir(s->root_mnt);
-    remove_slot_dir(dir);
+    remove_slot_dir(s->dir);
 }
 
 static void sb_destroy(struct launcher *self)
@@ -650,7 +646,8 @@ static void sb_destroy(struct launcher *self)
         s->cg->ops->remove(s->cg);
         s->cg->ops->close(s->cg);
     }
-    release_slot_dirs(s);
+    if (!s->base.keep_work)
+        release_slot_dirs(s);
     sandbox_filter_free(&s->filter);
     if (s->lock_fd >= 0)
         close(s->lock_fd);

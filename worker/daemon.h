@@ -11,6 +11,7 @@
  *   outbox/  result archives, same names
  *   tmp/     work space;  logs/worker.log  the worker's own log */
 
+struct err;
 struct launcher;
 struct launcher_type;
 struct sandbox_site;
@@ -26,6 +27,9 @@ int worker_grade_one(const char *dir, const char *name, const char *worker,
  * it for (kept by pointer); until set, the registry's default and the
  * unnamed installation. */
 void worker_set_sandbox(const struct launcher_type *type, const struct sandbox_site *site);
+/* A launcher of that type for that installation, as grade-one makes when
+ * it is given none; NULL with *E when it cannot be made. */
+struct launcher *worker_own_launcher(struct err *e);
 
 /* Writes an error result for NAME into D/outbox: CATEGORY and MESSAGE as
  * in results.json, TRACE (may be NULL) a file whose text goes along as

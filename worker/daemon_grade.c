@@ -89,8 +89,7 @@ void worker_set_sandbox(const struct launcher_type *type, const struct sandbox_s
     sandbox_site = site;
 }
 
-/* A launcher of the grader's own, when its daemon slot has none to lend. */
-static struct launcher *own_launcher(struct err *e)
+struct launcher *worker_own_launcher(struct err *e)
 {
     const struct launcher_type *t = sandbox_type ? sandbox_type : launcher_find(NULL);
     return t->create(sandbox_site, e);
@@ -192,7 +191,7 @@ static json_t *grade_unpacked(const char *jobdir, const char *resdir, struct lau
         *category = "assignment";
     } else {
         use_course_rootfs(jobdir, &a, id);
-        struct launcher *l = given ? given : own_launcher(e);
+        struct launcher *l = given ? given : worker_own_launcher(e);
         if (!l)
             err_prefix(e, "the worker cannot set up its sandbox");
         if (l) {

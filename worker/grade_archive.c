@@ -7,17 +7,20 @@
  * directory); the grading happens in a private worker directory on this
  * machine ($TMPDIR, else /tmp), exactly as the daemon's graders do it
  * (worker_grade_one, in a child process, so a crash still leaves an
- * error result with its backtrace), and the result archive is copied to
+ * error result with its backtrace; the sandbox slot it grades in is made
+ * and let go by this process, as the daemon lends its graders theirs),
+ * and the result archive is copied to
  * OUT as ".NAME.part" beside it, then renamed: the primary never sees
  * half a result.  Exit status 0 when a result (perhaps an error result)
  * is at OUT, 1 when not even that could be written.
  *
  * A batch system cancels a job with SIGTERM (Slurm: then SIGKILL once
  * KillWait has passed); so does Ctrl-C by hand, with SIGINT.  Either kills
- * the grader (its sandbox's processes die with it), removes the private
- * directory, publishes nothing and ends by the same signal: a cancelled
- * job leaves no submission or hidden test in the node's temporary
- * directory.
+ * the grader, lets its sandbox slot go (the run's processes, the work
+ * tmpfs with the copies of the submission and the tests, the cgroup),
+ * removes the private directory, publishes nothing and ends by the same
+ * signal: a cancelled job leaves no submission or hidden test on the
+ * node.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,17 +36,23 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "contract/worker_dir.h"
+#include "sandbox/launcher.h"
 #include "worker/daemon.h"
 
 static volatile sig_atomic_t cancelled;   /* the signal that cancelled the job, or 0 */
+static volatile sig_atomic_t grader;      /* the grader's pid while it runs, or 0 */
 
+/* Kills the grader at once: a flag alone could be set just before the
+ * wait for it begins, and then be seen only when the grading ended. */
 static void on_cancel(int sig)
 {
     cancelled = sig;
+    if (grader > 0)
+        kill(grader, SIGKILL);
 }
 
-/* SIGTERM and SIGINT set CANCELLED (no SA_RESTART: a wait returns EINTR);
- * with DEFAULT, they are given back their default action. */
+/* SIGTERM and SIGINT cancel (on_cancel); with BY_DEFAULT, they are given
+ * back their default action. */
 static void catch_cancel(bool by_default)
 {
     struct sigaction sa = {0};
@@ -53,24 +62,41 @@ static void catch_cancel(bool by_default)
     sigaction(SIGINT, &sa, NULL);
 }
 
-/* Forks the grader of DIR/active/NAME, with the cancelling signals held
- * until it has their default action back (else a signal just after the
- * fork would be caught and forgotten by the grader). */
-static pid_t start_grader(const char *dir, const char *name, const char *worker)
+/* Forks the grader of DIR/active/NAME (with LAUNCHER, or one of its own
+ * when NULL), the cancelling signals held until the grader has their
+ * default action back and GRADER names it. */
+static pid_t start_grader(const char *dir, const char *name, const char *worker,
+                          struct launcher *launcher)
 {
     sigset_t hold, was;
     sigemptyset(&hold);
     sigaddset(&hold, SIGTERM);
     sigaddset(&hold, SIGINT);
     sigprocmask(SIG_BLOCK, &hold, &was);
-    pid_t pid = fork();
-    if (pid == 0) {
+    pid_t pid = cancelled ? 0 : fork();
+    if (pid == 0 && !cancelled) {
         catch_cancel(true);
         sigprocmask(SIG_SETMASK, &was, NULL);
-        _exit(worker_grade_one(dir, name, worker, NULL) < 0 ? 1 : 0);
+        _exit(worker_grade_one(dir, name, worker, launcher) < 0 ? 1 : 0);
     }
-    sigprocmask(SIG_SETMASK, &was, NULL);
+    grader = pid > 0 ? pid : 0;
+    sigprocmask(SIG_SETMASK, &was, NULL);   /* a held signal kills it now */
     return pid;
+}
+
+/* The sandbox slot the grader uses, made clean here, so that this process
+ * lets it go whatever becomes of the grader (killed, cancelled): its
+ * processes, cgroup, work tmpfs and directories go with it.  NULL: the
+ * grader makes its own, and records why it could not in its result. */
+static struct launcher *lend_launcher(void)
+{
+    struct err e;
+    struct launcher *l = worker_own_launcher(&e);
+    if (l && l->clean && l->clean(l, &e) < 0) {
+        l->destroy(l);
+        l = NULL;
+    }
+    return l;
 }
 
 /* Grades DIR/active/NAME in a child process; writes an error result
@@ -78,11 +104,14 @@ static pid_t start_grader(const char *dir, const char *name, const char *worker)
  * was cancelled: then the grader is killed and nothing is written. */
 static void grade_in_child(const char *dir, const char *name, const char *worker)
 {
-    pid_t pid = cancelled ? 0 : start_grader(dir, name, worker);
+    struct launcher *lent = cancelled ? NULL : lend_launcher();
+    pid_t pid = start_grader(dir, name, worker, lent);
     int status = 0;
-    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        if (cancelled)
-            kill(pid, SIGKILL);
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    grader = 0;
+    if (lent)
+        lent->destroy(lent);
     if (cancelled)
         return;
     char *result = worker_path(dir, WORKER_OUTBOX, name);
@@ -154,12 +183,12 @@ int worker_grade_archive(const char *in, const char *out, const char *worker)
         if (!(result = worker_path(dir, WORKER_OUTBOX, name)))
             rc = err_set(&e, "out of memory");
     }
-    if (rc == 0 && cancelled)
-        rc = err_set(&e, "cancelled (%s): the grading was stopped and nothing is published",
-                     strsignal(cancelled));
-    if (rc == 0)
-        rc = publish_copy(result, out, &e);
-    if (rc < 0)
+    bool published = rc == 0 && !cancelled && (rc = publish_copy(result, out, &e)) == 0;
+    if (cancelled)   /* whatever else failed, this is why */
+        fprintf(stderr, "assay-worker grade-archive: cancelled (%s): %s\n", strsignal(cancelled),
+                published ? "its result was published first"
+                          : "the grading was stopped and nothing is published");
+    else if (rc < 0)
         fprintf(stderr, "assay-worker grade-archive: %s\n", e.msg);
     struct err ignored;   /* a leftover in the node's tmp is only untidy */
     if (dir)

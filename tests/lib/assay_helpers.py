@@ -39,6 +39,12 @@ IS_ROOT = os.geteuid() == 0
 CGROUP_ROOT = "/sys/fs/cgroup"
 
 
+def mount_points(prefix):
+    """The mount points in this mount namespace that start with PREFIX."""
+    with open("/proc/self/mountinfo") as f:
+        return [p for p in (line.split()[4] for line in f) if p.startswith(prefix)]
+
+
 def installation_groups(name):
     """Installation NAME's cgroup groups that exist ("" for the unnamed
     one): cgroup2's and every v1 hierarchy's."""
@@ -49,18 +55,18 @@ def installation_groups(name):
 
 def remove_installation_traces(name):
     """Removes what the graders of installation NAME left on this machine,
-    once none runs: its run directory (unless something is still mounted
-    in it), its lease directory and its cgroup groups.  The product keeps
-    these on purpose (a group holds an admin's CPU settings; /run is
-    emptied at boot); the test suites make hundreds of installations.
-    Never the unnamed installation's (""), which a live one may use."""
+    once none runs: its run directory (a work tmpfs still mounted there,
+    which a grader killed outright leaves, detached first), its lease
+    directory and its cgroup groups.  The product keeps these on purpose
+    (a group holds an admin's CPU settings; /run is emptied at boot); the
+    test suites make hundreds of installations.  Never the unnamed
+    installation's (""), which a live one may use."""
     if not name:
         return
     run = os.path.join("/run/assay", name)
-    with open("/proc/self/mountinfo") as f:
-        mounted = any(line.split()[4].startswith(run + "/") for line in f)
-    if not mounted:
-        shutil.rmtree(run, ignore_errors=True)
+    for point in mount_points(run + "/"):   # a work tmpfs a killed grader left
+        subprocess.run(["umount", "-l", point], capture_output=True)
+    shutil.rmtree(run, ignore_errors=True)
     shutil.rmtree(os.path.join("/run/lock/assay", name), ignore_errors=True)
     for d in slot_cgroups(name) + installation_groups(name):
         try:
@@ -111,9 +117,7 @@ def slot_dirs(name):
     run = os.path.join("/run/assay", name).rstrip("/")
     left = [os.path.join(run, d) for d in (os.listdir(run) if os.path.isdir(run) else [])
             if d.startswith("slot-")]
-    with open("/proc/self/mountinfo") as f:
-        points = [line.split()[4] for line in f]
-    return left + [p for p in points if p.startswith(run + "/slot-")]
+    return left + mount_points(run + "/slot-")
 
 
 def installation_args():

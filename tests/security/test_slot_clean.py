@@ -11,6 +11,8 @@ import contextlib
 import fcntl
 import glob
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -212,7 +214,7 @@ def test_a_slot_that_cannot_be_cleaned_grades_nothing(tmp_path):
     # what a grader killed mid-run leaves (its work tmpfs, still mounted),
     # holding a file that nobody can remove
     with lowest_free_slot_is(slot + 1):   # holds SLOT itself too: nobody else meets the file
-        os.makedirs(work)
+        os.makedirs(work, exist_ok=True)
         subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={WORK_MB}m,mode=0711", "tmpfs",
                         work], check=True)
         with open(stuck, "w") as f:
@@ -246,3 +248,27 @@ def test_a_slot_that_cannot_be_cleaned_grades_nothing(tmp_path):
             subprocess.run(["chattr", "-i", stuck], check=True)
             os.unlink(stuck)
             subprocess.run(["umount", work], check=True)
+            shutil.rmtree(os.path.dirname(work), ignore_errors=True)
+
+
+def test_kept_work_directories_stay_until_the_slots_next_grading(tmp_path):
+    a, s = one_test(tmp_path, "open('left.txt', 'w').write('x')\nprint('hi')\n")
+    slot = quiet_slot()
+    for _ in range(5):
+        with lowest_free_slot_is(slot):
+            rc, r, stderr = grade(a, s, "--json", "--keep-workdir")
+        assert rc == 0, stderr
+        if r["assay"]["sandbox_slot"] == slot:
+            break
+    assert r["assay"]["sandbox_slot"] == slot and r["score"] == 1, r
+    kept = re.search(r"the work directories are kept in (\S+)", stderr)
+    assert kept, stderr
+    kept = kept.group(1)
+    assert kept.startswith(work_dir(slot) + "/"), kept
+    with open(os.path.join(kept, "test-1", "left.txt")) as f:
+        assert f.read() == "x"
+    # the next grading in the slot empties it, and lets it go
+    r = grade_in(slot, a, s)
+    assert r["score"] == 1, r
+    assert not os.path.exists(kept)
+    assert_let_go(slot)
