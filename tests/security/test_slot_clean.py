@@ -10,6 +10,7 @@ free slots below it meanwhile, since slots are leased lowest first.
 import contextlib
 import fcntl
 import glob
+import json
 import os
 import re
 import shutil
@@ -20,7 +21,8 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sbx  # noqa: E402  (puts tests/lib on sys.path)
-from assay_helpers import (RUN_UID_BASE, by_name, grade, grade_json,  # noqa: E402
+from assay_helpers import (ASSAY_BIN, RUN_UID_BASE, by_name, grade, grade_json,  # noqa: E402
+                           installation_args,
                            needs_root, poll, start_grade, write_submission)
 
 pytestmark = needs_root
@@ -272,3 +274,40 @@ def test_kept_work_directories_stay_until_the_slots_next_grading(tmp_path):
     assert r["score"] == 1, r
     assert not os.path.exists(kept)
     assert_let_go(slot)
+
+
+def test_a_keeper_never_detaches_the_work_tmpfs_of_a_grading_beside_it(tmp_path):
+    # On a host whose / is shared (systemd's default), a cgroup v1 keeper
+    # that detaches the other slots' mounts from its own mount namespace
+    # must not detach them from the host's: the grading running beside it
+    # would lose its work tmpfs (its next test would run outside it).  A
+    # mount namespace with shared propagation stands in for such a host.
+    slow, s = one_test(tmp_path, "import time\ntime.sleep(4)\nprint('hi')\n",
+                       limits={"wall_s": 30, "cpu_s": 5}, name="slow")
+    quick, q = one_test(tmp_path, "print('hi')\n", name="quick")
+    inst = " ".join(installation_args())
+    mounts = f"{sbx.RUN_DIR}/slot-[0-9]*/work "
+    script = f"""
+        {ASSAY_BIN} grade {slow} {s} --json {inst} > {tmp_path}/slow.json 2>> {tmp_path}/err &
+        n=0
+        until grep -q "{mounts}" /proc/self/mountinfo || [ $n -ge 600 ]; do
+            sleep 0.05; n=$((n + 1))
+        done
+        sleep 0.5
+        {ASSAY_BIN} grade {quick} {q} --json {inst} > {tmp_path}/quick.json 2>> {tmp_path}/err
+        grep -c "{mounts}" /proc/self/mountinfo > {tmp_path}/mounts
+        wait
+    """
+    p = subprocess.run(["unshare", "--mount", "--propagation", "shared", "sh", "-c", script],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    results = {}
+    for name in ("slow", "quick"):
+        with open(tmp_path / f"{name}.json") as f:
+            text = f.read()
+        assert text, (tmp_path / "err").read_text()
+        results[name] = json.loads(text)
+        assert results[name]["score"] == 1, results[name]
+    assert results["slow"]["assay"]["sandbox_slot"] != results["quick"]["assay"]["sandbox_slot"]
+    # once the quick grading was done, the slow one's work tmpfs was still there
+    assert (tmp_path / "mounts").read_text().strip() == "1"
