@@ -14,6 +14,7 @@ import shutil
 
 import pytest
 
+from assay_helpers import make_tempdir, remove_tempdir
 from pipeline import HI_TEST, assignment_doc, pipeline  # noqa: F401  (the fixture)
 from web import PASSWORD, Web, add_user
 
@@ -29,14 +30,17 @@ STUDENTS = {"sam": ("print('hi')\n", 3), "bob": ("print('bye')\n", 0),
             "cy": (None, 0)}
 
 
-def browser(downloads):
+def browser(downloads, tmp):
+    """Headless Chromium saving downloads in DOWNLOADS; its profile and the
+    files it keeps in $TMPDIR (a singleton socket it never removes) go to
+    TMP, which the test removes."""
     opts = webdriver.ChromeOptions()
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1200,1600"):
+                "--window-size=1200,1600", f"--user-data-dir={tmp}/profile"):
         opts.add_argument(arg)
     opts.add_experimental_option("prefs", {"download.default_directory": downloads,
                                            "download.prompt_for_download": False})
-    service = webdriver.chrome.service.Service(CHROMEDRIVER)
+    service = webdriver.chrome.service.Service(CHROMEDRIVER, env=dict(os.environ, TMPDIR=tmp))
     return webdriver.Chrome(service=service, options=opts)
 
 
@@ -81,7 +85,8 @@ def test_instructor_and_student_in_chromium(pipeline, tmp_path):  # noqa: F811
     downloads = str(tmp_path / "downloads")
     os.makedirs(downloads)
     shots_dir = str(tmp_path / "screenshots")
-    driver = browser(downloads)
+    chrome_tmp = make_tempdir("assay-chrome-")
+    driver = browser(downloads, chrome_tmp)
     shots = Shots(driver, shots_dir)
     try:
         sign_in(driver, web.url, "ada")
@@ -147,5 +152,6 @@ def test_instructor_and_student_in_chromium(pipeline, tmp_path):  # noqa: F811
         assert width <= 400, f"the page is {width} px wide on a 390 px screen"
     finally:
         driver.quit()
+        remove_tempdir(chrome_tmp)
         print(f"\nscreenshots of the web console: {shots_dir}")
         assert web.stop() == 0
