@@ -10,12 +10,14 @@ workers.json entry for a pool of it; the shared directory is DIR/shared.
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 
 import pytest
 
-from assay_helpers import BUILD, REPO_ROOT, make_tempdir, processes_using, remove_tempdir
+from assay_helpers import (BUILD, REPO_ROOT, installation_args, make_tempdir, processes_using,
+                           remove_tempdir)
 
 SCRIPT = os.path.join(REPO_ROOT, "scripts", "test-slurm.sh")
 
@@ -66,11 +68,23 @@ class SlurmCluster:
     def shared(self):
         return os.path.join(self.dir, "shared")
 
+    def worker_command(self):
+        """The nodes' assay-worker, as the test installation (its uids, slot
+        directories and cgroups: never a live installation's), through a
+        wrapper script in the cluster's directory."""
+        path = os.path.join(self.dir, "assay-worker")
+        if not os.path.exists(path):
+            with open(path, "w") as f:
+                f.write("#!/bin/sh\nexec " + shlex.join([os.path.join(BUILD, "assay-worker")]) +
+                        ' "$@" ' + shlex.join(installation_args()) + "\n")
+            os.chmod(path, 0o755)
+        return path
+
     def entry(self, name="hpc", slots=6, capabilities=("python",), **extra):
         """A workers.json entry for a pool of this cluster's partition."""
         e = {"name": name, "transport": "slurm", "url": self.url, "user": "root",
              "token_file": self.token_file, "partition": "assay", "shared_dir": self.shared,
-             "worker_command": os.path.join(BUILD, "assay-worker"), "slots": slots,
+             "worker_command": self.worker_command(), "slots": slots,
              "capabilities": list(capabilities), "timeout_margin_s": 30}
         e.update(extra)
         return e
