@@ -16,7 +16,9 @@
 # (ASSAY_GRADESCOPE_STATE).  It writes DIR/id_ed25519 (the primary's key),
 # DIR/known_hosts (the hosts' keys) and DIR/workers.json (entries for a
 # spool's workers.json, with "worker_command" pointing at this build's
-# assay-worker).  Needs root.
+# assay-worker).  The workers grade as the installation named by
+# $ASSAY_WORKER_INSTALLATION ("--installation NAME --uids FIRST-LAST", the
+# test run's own), else as the unnamed one.  Needs root.
 set -eu
 
 cmd=${1:?usage: test-cluster.sh up DIR N [CAPS...] | down DIR}
@@ -84,9 +86,10 @@ CFG
     # the cgroup controllers the worker's sandbox needs.  Each host keeps
     # the stamps of the Gradescope setup.sh run on it in hk/gradescope, as
     # a machine of its own keeps them in /var/lib/assay/gradescope.
+    # shellcheck disable=SC2086  # the installation's options, word-split on purpose
     ASSAY_GRADESCOPE_STATE="$h/gradescope" \
     nsenter --net="/run/netns/$n" "$build/assay-worker" --dir "$h/worker" --slots 2 --name "h$k" \
-        >/dev/null 2>&1 9>&- &
+        ${ASSAY_WORKER_INSTALLATION:-} >/dev/null 2>&1 9>&- &
     echo $! >"$h/worker.pid"
     printf '10.%s.%s.2 %s\n' "$(net)" "$k" "$(cut -d' ' -f1,2 "$h/ssh_host_ed25519_key.pub")" >>"$dir/known_hosts"
     capjson=$(printf '%s' "$caps" | sed 's/\([^,]*\)/"\1"/g')

@@ -19,14 +19,15 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
 
 import pytest
 
-from assay_helpers import (BUILD, REPO_ROOT, make_tempdir, poll, processes, processes_using,
-                           remove_tempdir, wait_for)
+from assay_helpers import (BUILD, REPO_ROOT, installation_args, make_tempdir, poll, processes,
+                           processes_using, remove_tempdir, wait_for)
 
 SCRIPT = os.path.join(REPO_ROOT, "scripts", "test-cluster.sh")
 
@@ -91,7 +92,8 @@ class Cluster:
     # ---- starting and stopping ----
 
     def up(self):
-        env = dict(os.environ, ASSAY_BUILD=BUILD)
+        env = dict(os.environ, ASSAY_BUILD=BUILD,
+                   ASSAY_WORKER_INSTALLATION=shlex.join(installation_args()))
         p = subprocess.run(["sh", SCRIPT, "up", self.dir, str(self.n), *self.caps],
                            capture_output=True, text=True, timeout=180, env=env,
                            stdin=subprocess.DEVNULL, errors="replace")
@@ -217,8 +219,8 @@ class Cluster:
         # is not this process's child, so when killed it leaves no zombie
         # (a zombie's pid still "exists", and the daemon would look hung)
         cmd = (f"nsenter --net=/run/netns/{self.ns(k)} {os.path.join(BUILD, 'assay-worker')} "
-               f"--dir {self.worker_dir(k)} --slots 2 --name h{k} </dev/null >/dev/null 2>&1 & "
-               f"echo $!")
+               f"--dir {self.worker_dir(k)} --slots 2 --name h{k} "
+               f"{shlex.join(installation_args())} </dev/null >/dev/null 2>&1 & echo $!")
         pid = int(_run(["sh", "-c", cmd], check=True).stdout.strip())
         with open(os.path.join(h, "worker.pid"), "w") as f:
             f.write(f"{pid}\n")

@@ -29,8 +29,8 @@ import uuid
 
 import pytest
 
-from assay_helpers import (BUILD, IS_ROOT, exe, make_tempdir, poll, remove_tempdir, wait_for,
-                           worker_daemon_running)
+from assay_helpers import (BUILD, IS_ROOT, exe, installation_args, make_tempdir, poll,
+                           remove_tempdir, wait_for, worker_daemon_running)
 from cluster import make_cluster, scheduler_running, wait_health
 from pipeline import HI_TEST, VARIANTS, assignment_doc, pipeline  # noqa: F401
 
@@ -106,7 +106,7 @@ def restart_worker(cluster, k, hide=(), env=None):
     mounts = "".join(f"mount -t tmpfs -o size=1m,mode=0755 assay-hidden {shlex.quote(d)} && "
                      for d in hide)
     worker = (f"exec nsenter --net=/run/netns/{cluster.ns(k)} {shlex.quote(BUILD)}/assay-worker "
-              f"--dir {shlex.quote(wdir)} --slots 2 --name h{k}")
+              f"--dir {shlex.quote(wdir)} --slots 2 --name h{k} {shlex.join(installation_args())}")
     argv = (["unshare", "--mount", "--propagation", "private", "sh", "-c", mounts + worker]
             if hide else ["sh", "-c", worker])
     p = subprocess.Popen(argv, env=dict(os.environ, **(env or {})), stdin=subprocess.DEVNULL,
