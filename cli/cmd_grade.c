@@ -153,7 +153,6 @@ int cmd_grade(int argc, char **argv)
         assignment_free(&a);
         return EXIT_FAILED;
     }
-    l->keep_work = o.keep;
     struct engine_options eo = {.launcher = l, .keep_workdirs = o.keep, .files_dir = o.out};
     json_t *full = engine_grade(&a, submission, &eo);
     json_t *student = results_student_view(full, clock_wall());

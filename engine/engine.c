@@ -715,8 +715,11 @@ json_t *engine_grade(const struct assignment *a, const char *path,
     }
 done:;
     json_t *r = compose_result(&g, started, t0);
-    if (g.base && o->keep_workdirs)
+    if (g.base && o->keep_workdirs) {
+        if (o->launcher)   /* so that letting the slot go leaves them */
+            o->launcher->keep_work = true;
         log_msg(LOG_INFO, NULL, "the work directories are kept in %s", g.base);
+    }
     else if (g.base && fs_remove_tree(g.base, &e) < 0)
         log_msg(LOG_WARN, NULL, "%s (a submission and the tests' files stay there)", e.msg);
     free(g.base);

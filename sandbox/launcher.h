@@ -77,8 +77,8 @@ struct launcher {
     /* Lets the slot go: what is left of its runs is ended and, unless
      * KEEP_WORK, work_base is gone too. */
     void (*destroy)(struct launcher *self);
-    /* Set before destroy to leave work_base and what is in it (`assay
-     * grade --keep-workdir`): the slot's next grading removes it. */
+    /* Set before destroy to leave work_base and what is in it (the engine
+     * does, keeping work directories): the slot's next grading removes it. */
     bool keep_work;
 };
 

@@ -25,10 +25,10 @@
  * spawned, so set-up on a busy machine is not the student's time - and,
  * every tick, the cgroup's CPU time and how long the run's processes
  * have waited for a CPU; on any limit, SIGKILL PID 1 through its pidfd,
- * which ends the whole PID namespace.  Then PID 1's report gives the command's wait status, the
- * cgroup gives CPU time (all processes), peak memory and OOM kills, and
- * the cgroup is checked empty.  An OOM kill is the run's verdict whatever
- * else happened; a run stopped at its wall limit while it waited for a
+ * which ends the whole PID namespace.  Then PID 1's report gives the
+ * command's wait status, the cgroup gives CPU time (all processes), peak
+ * memory and OOM kills, and the cgroup is checked empty.  An OOM kill is
+ * the run's verdict whatever else happened; a run stopped at its wall limit while it waited for a
  * CPU is marked starved (launcher_note_starved), not timed out.  run()
  * fails (an infrastructure error) only when the sandbox itself could not
  * be set up, or not start the command within START_LIMIT_S.
@@ -146,7 +146,7 @@ static bool is_mount_point(const char *path)
 
 static int make_slot_dirs(struct sandbox_launcher *s, int slot, struct err *e)
 {
-    const char *run = s->site.run_dir, *dir = s->dir;
+    const char *run = s->site.run_dir, *dir = s->dir;   /* DIR: filled just below */
     snprintf(s->dir, sizeof s->dir, "%.130s/slot-%d", run, slot);
     snprintf(s->root_mnt, sizeof s->root_mnt, "%s/root", dir);
     snprintf(s->work, sizeof s->work, "%s/work", dir);

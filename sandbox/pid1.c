@@ -21,8 +21,8 @@
  * there: set-up is not the student's time), lets go of the run's pipes,
  * reaps every process that ends, and when the command ends kills
  * everything left and reports the command's wait status on the report
- * pipe once nothing but itself is left.  Killing PID 1 from outside (time, output) takes the
- * whole PID namespace with it.  A step that fails before the run comes
+ * pipe once nothing but itself is left.  Killing PID 1 from outside
+ * (time, output) takes the whole PID namespace with it.  A step that fails before the run comes
  * is reported on the run's report pipe when it does.
  */
 #define _GNU_SOURCE

@@ -64,7 +64,8 @@ static void catch_cancel(bool by_default)
 
 /* Forks the grader of DIR/active/NAME (with LAUNCHER, or one of its own
  * when NULL), the cancelling signals held until the grader has their
- * default action back and GRADER names it. */
+ * default action back and GRADER names it; 0 when the job was cancelled
+ * already. */
 static pid_t start_grader(const char *dir, const char *name, const char *worker,
                           struct launcher *launcher)
 {
@@ -73,8 +74,12 @@ static pid_t start_grader(const char *dir, const char *name, const char *worker,
     sigaddset(&hold, SIGTERM);
     sigaddset(&hold, SIGINT);
     sigprocmask(SIG_BLOCK, &hold, &was);
-    pid_t pid = cancelled ? 0 : fork();
-    if (pid == 0 && !cancelled) {
+    if (cancelled) {   /* read with the signals held: none is missed */
+        sigprocmask(SIG_SETMASK, &was, NULL);
+        return 0;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
         catch_cancel(true);
         sigprocmask(SIG_SETMASK, &was, NULL);
         _exit(worker_grade_one(dir, name, worker, launcher) < 0 ? 1 : 0);
@@ -183,7 +188,10 @@ int worker_grade_archive(const char *in, const char *out, const char *worker)
         if (!(result = worker_path(dir, WORKER_OUTBOX, name)))
             rc = err_set(&e, "out of memory");
     }
-    bool published = rc == 0 && !cancelled && (rc = publish_copy(result, out, &e)) == 0;
+    bool publish = rc == 0 && !cancelled;
+    if (publish)
+        rc = publish_copy(result, out, &e);
+    bool published = publish && rc == 0;
     if (cancelled)   /* whatever else failed, this is why */
         fprintf(stderr, "assay-worker grade-archive: cancelled (%s): %s\n", strsignal(cancelled),
                 published ? "its result was published first"
