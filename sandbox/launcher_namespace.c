@@ -28,10 +28,11 @@
  * which ends the whole PID namespace.  Then PID 1's report gives the
  * command's wait status, the cgroup gives CPU time (all processes), peak
  * memory and OOM kills, and the cgroup is checked empty.  An OOM kill is
- * the run's verdict whatever else happened; a run stopped at its wall limit while it waited for a
- * CPU is marked starved (launcher_note_starved), not timed out.  run()
- * fails (an infrastructure error) only when the sandbox itself could not
- * be set up, or not start the command within START_LIMIT_S.
+ * the run's verdict whatever else happened; a run stopped at its wall
+ * limit while it waited for a CPU is marked starved
+ * (launcher_note_starved), not timed out.  run() fails (an
+ * infrastructure error) only when the sandbox itself could not be set
+ * up, or not start the command within START_LIMIT_S.
  */
 #define _GNU_SOURCE
 #include "sandbox/launcher.h"
